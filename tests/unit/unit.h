@@ -1,0 +1,33 @@
+/*
+ * unit.h -- a tiny test harness for the C unit tests (one file per module).
+ *
+ *   TF_CHECK(cond)            records a failure with file:line, goes on
+ *   TF_CHECK_EQ(a, b)         same, printing both integers
+ *   TF_CHECK_STR(a, b)        same, for strings
+ *   return tf_unit_report("name");   from main: prints "N passed, M failed"
+ */
+#ifndef TF_UNIT_H
+#define TF_UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int tf_unit_pass, tf_unit_fail;
+
+#define TF_CHECK(cond) do { if (cond) tf_unit_pass++; else { tf_unit_fail++; \
+    fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#define TF_CHECK_EQ(a, b) do { long long va_ = (long long)(a), vb_ = (long long)(b); \
+    if (va_ == vb_) tf_unit_pass++; else { tf_unit_fail++; \
+    fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b, va_, vb_); } } while (0)
+#define TF_CHECK_STR(a, b) do { const char *sa_ = (a), *sb_ = (b); \
+    if (sa_ && sb_ && strcmp(sa_, sb_) == 0) tf_unit_pass++; else { tf_unit_fail++; \
+    fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b, \
+            sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)"); } } while (0)
+
+static inline int tf_unit_report(const char *name)
+{
+    printf("%s: %d passed, %d failed\n", name, tf_unit_pass, tf_unit_fail);
+    return tf_unit_fail ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tlsfit set-up: installs what the project needs from Debian's packages and
+# fetches the mbedTLS LTS sources from Debian's source packages into a cache.
+#
+# Idempotent and quiet when everything is already present.  Never touches the
+# system's apt configuration: the source lists live in a private directory that
+# is passed to apt-get with -o options.
+#
+# Environment:
+#   TLSFIT_CACHE   cache directory (default: ${XDG_CACHE_HOME:-$HOME/.cache}/tlsfit)
+#   MBEDTLS_DIR    a user's own mbedTLS tree; when set, no source is fetched
+#   TLSFIT_SETUP_VERBOSE=1  say what is already present too
+set -euo pipefail
+
+cache="${TLSFIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tlsfit}"
+say() { printf 'tlsfit setup: %s\n' "$*" >&2; }
+verbose() { [[ "${TLSFIT_SETUP_VERBOSE:-0}" == 1 ]] && say "$@"; return 0; }
+
+# Package name -> why the project needs it.
+packages=(
+  cmake                    # builds the prober and the firmware harness
+  make
+  gcc                      # host C compiler (prober, host mbedTLS)
+  libc6-dev
+  gcc-arm-none-eabi        # cross compiler for Cortex-M targets
+  libnewlib-arm-none-eabi  # C library + semihosting for the firmware
+  qemu-system-arm          # runs the firmware on MPS2/MPS3 boards
+  python3                  # the driver
+  python3-jinja2           # config templates
+  python3-pytest           # the test runner
+  openssl                  # reference server + test PKI
+  gnutls-bin               # second reference server (gnutls-serv)
+  ca-certificates          # system trust store for trust-anchor look-up
+  dpkg-dev                 # apt-get source needs dpkg-source
+  xz-utils
+  bzip2
+  ccache                   # cached rebuilds of mbedTLS configurations
+)
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    say "need root to run: $*"; return 1; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  say "installing from Debian: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  verbose "all Debian packages present"
+fi
+
+# --- mbedTLS sources -------------------------------------------------------
+# line -> Debian release that carries it
+declare -A release=([3.6]=trixie [2.28]=bookworm)
+
+fetch_mbedtls() {
+  local line=$1 rel=${release[$1]} dest="$cache/mbedtls-$1"
+  if [[ -f "$dest/.tlsfit-version" ]]; then
+    verbose "mbedTLS $line present: $(cat "$dest/.tlsfit-version")"
+    return 0
+  fi
+  local apt="$cache/apt" work
+  mkdir -p "$apt/lists/partial" "$apt/archives"
+  cat >"$apt/sources.list" <<LIST
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $rel main
+LIST
+  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
+              -o APT::Sandbox::User=root)
+  say "fetching mbedTLS $line source from Debian $rel (signature checked by apt)"
+  apt-get -qq "${opts[@]}" update >/dev/null || { say "apt-get update of the private source list failed"; return 1; }
+  work=$(mktemp -d "$cache/fetch.XXXXXX")
+  (cd "$work" && apt-get -qq "${opts[@]}" source --download-only "mbedtls/$rel" >/dev/null 2>&1) || {
+    rm -rf "$work"; say "could not download the mbedtls source package from $rel"; return 1; }
+  local orig version
+  orig=$(ls "$work"/mbedtls_*.orig.tar.* | head -n1)
+  version=$(basename "$orig" | sed -E 's/^mbedtls_([0-9.]+)\.orig.*/\1/')
+  case "$version" in "$line".*) ;; *)
+    rm -rf "$work"; say "Debian $rel carries mbedtls $version, not $line.x"; return 1;; esac
+  mkdir -p "$work/src"
+  # Upstream sources only (the .orig tarball): Debian's packaging patches change
+  # the default configuration, which must stay the library's own for baselines.
+  tar -xf "$orig" -C "$work/src" || { rm -rf "$work"; say "could not unpack $orig"; return 1; }
+  local top
+  top=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d | head -n1)
+  if [[ -z "$top" || ! -f "$top/include/mbedtls/ssl.h" ]]; then
+    rm -rf "$work"; say "unexpected layout in $orig"; return 1
+  fi
+  echo "$version (Debian $rel, $(basename "$orig"))" >"$top/.tlsfit-version"
+  rm -rf "$dest"; mv "$top" "$dest"
+  rm -rf "$work"
+  say "mbedTLS $version ready in $dest"
+}
+
+mkdir -p "$cache"
+if [[ -n "${MBEDTLS_DIR:-}" ]]; then
+  [[ -f "$MBEDTLS_DIR/include/mbedtls/ssl.h" ]] || { say "MBEDTLS_DIR=$MBEDTLS_DIR is not an mbedTLS tree"; exit 1; }
+  verbose "using MBEDTLS_DIR=$MBEDTLS_DIR"
+else
+  fetch_mbedtls 3.6
+fi
+if [[ "${TLSFIT_WITH_2_28:-1}" == 1 ]]; then fetch_mbedtls 2.28 || say "warning: mbedTLS 2.28 not available"; fi
