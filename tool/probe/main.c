@@ -1,1 +1,223 @@
-int main(void) { return 0; }
+/*
+ * main.c -- the tlsfit-probe command line: options in, profile JSON out.
+ *
+ * A thin layer over probe.c: parse the options (one table, no if-chains),
+ * resolve the target, run the steps, write the profile (atomically with -o).
+ * Every failure is one line on stderr naming the target and the exit code is
+ * the errors.h code.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "anchor.h"
+#include "errors.h"
+#include "net.h"
+#include "probe.h"
+
+#define MAX_CA 32
+
+typedef struct {
+    tf_target target;
+    const char *spec;
+    const char *sni;
+    const char *out;
+    const char *ca[MAX_CA];
+    size_t nca;
+    int no_system_store;
+    int progress;
+    int list_errors;
+    int help;
+} options;
+
+typedef enum { ARG_NONE, ARG_STR, ARG_INT } argkind;
+
+typedef struct {
+    const char *name;
+    argkind kind;
+    const char *help;
+    int (*apply)(options *o, const char *val);
+} optdef;
+
+static int set_sni(options *o, const char *v) { o->sni = v; return 0; }
+static int set_out(options *o, const char *v) { o->out = v; return 0; }
+static int set_progress(options *o, const char *v) { (void)v; o->progress = 1; return 0; }
+static int set_list(options *o, const char *v) { (void)v; o->list_errors = 1; return 0; }
+static int set_help(options *o, const char *v) { (void)v; o->help = 1; return 0; }
+static int set_nostore(options *o, const char *v) { (void)v; o->no_system_store = 1; return 0; }
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long n;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
+}
+
+static int set_timeout(options *o, const char *v)
+{
+    long n;
+    if (parse_int(v, 1, 600, &n)) return -1;
+    o->target.timeout_ms = (int)n * 1000;
+    return 0;
+}
+
+static int set_delay(options *o, const char *v)
+{
+    long n;
+    if (parse_int(v, 0, 60000, &n)) return -1;
+    o->target.delay_ms = (int)n;
+    return 0;
+}
+
+static int add_ca(options *o, const char *v)
+{
+    if (o->nca >= MAX_CA) return -1;
+    o->ca[o->nca++] = v;
+    return 0;
+}
+
+static const optdef optdefs[] = {
+    { "--sni", ARG_STR, "NAME   server_name to send (default: HOST unless it is an IP address; \"\" sends none)", set_sni },
+    { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5)", set_timeout },
+    { "--ca", ARG_STR, "FILE    PEM bundle to look the trust anchor up in (repeatable; before the system store)", add_ca },
+    { "--no-system-store", ARG_NONE, "  do not look in " TF_SYSTEM_BUNDLE, set_nostore },
+    { "--delay", ARG_INT, "MS     pause between connections, for rate-limited servers (default 0)", set_delay },
+    { "--progress", ARG_NONE, "      one line per step on stderr", set_progress },
+    { "-o", ARG_STR, "FILE      write the profile to FILE (atomically) instead of stdout", set_out },
+    { "--list-errors", ARG_NONE, "   print the exit codes and their meaning", set_list },
+    { "--help", ARG_NONE, "          this text", set_help },
+};
+
+static void usage(FILE *f)
+{
+    size_t i;
+    fprintf(f, "usage: tlsfit-probe [options] HOST[:PORT]\n"
+               "Records what a TLS server accepts (versions, suites, groups, signature schemes, chain,\n"
+               "record sizes, extensions) and writes it as a JSON profile (docs/profile-schema.md).\n\n");
+    for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) fprintf(f, "  %s %s\n", optdefs[i].name, optdefs[i].help);
+    fprintf(f, "\nPORT defaults to 443; IPv6 literals as [::1]:4433.  Exit codes: --list-errors.\n");
+}
+
+static int parse_args(options *o, int argc, char **argv)
+{
+    int i;
+    size_t k;
+    for (i = 1; i < argc; i++) {
+        const optdef *d = NULL;
+        for (k = 0; k < sizeof(optdefs) / sizeof(optdefs[0]); k++)
+            if (strcmp(argv[i], optdefs[k].name) == 0) d = &optdefs[k];
+        if (!d && argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "tlsfit-probe: unknown option %s (see --help)\n", argv[i]);
+            return TF_ERR_USAGE;
+        }
+        if (!d) {
+            if (o->spec) { fprintf(stderr, "tlsfit-probe: more than one target given\n"); return TF_ERR_USAGE; }
+            o->spec = argv[i];
+            continue;
+        }
+        if (d->kind != ARG_NONE && i + 1 >= argc) {
+            fprintf(stderr, "tlsfit-probe: %s needs a value\n", d->name);
+            return TF_ERR_USAGE;
+        }
+        if (d->apply(o, d->kind == ARG_NONE ? NULL : argv[++i]) != 0) {
+            fprintf(stderr, "tlsfit-probe: bad value for %s: %s\n", d->name, argv[i]);
+            return TF_ERR_USAGE;
+        }
+    }
+    return TF_OK;
+}
+
+static void list_errors(void)
+{
+    const tf_errinfo *e;
+    for (e = tf_err_table(); e->name; e++) printf("%3d  %-18s %s\n", e->code, e->name, e->comment);
+}
+
+static int count_cert(void *ctx, const uint8_t *der, size_t len)
+{
+    (void)ctx; (void)der; (void)len;
+    return 0;
+}
+
+static int check_ca_files(const options *o)
+{
+    size_t i;
+    for (i = 0; i < o->nca; i++) {
+        if (tf_pem_each(o->ca[i], count_cert, NULL) <= 0) {
+            fprintf(stderr, "tlsfit-probe: %s: cannot read it or it holds no PEM certificate [TF_ERR_CA_FILE]\n", o->ca[i]);
+            return TF_ERR_CA_FILE;
+        }
+    }
+    return TF_OK;
+}
+
+/* Writes to path.tmp then renames, so a failed probe never leaves a partial file. */
+static int write_profile(const tf_profile *p, const char *path)
+{
+    char tmp[4096];
+    FILE *f;
+    int rc;
+
+    if (!path) return tf_profile_write(p, stdout);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    f = fopen(tmp, "w");
+    if (!f) return TF_ERR_OUTPUT;
+    rc = tf_profile_write(p, f);
+    if (fclose(f) != 0 && rc == TF_OK) rc = TF_ERR_OUTPUT;
+    if (rc == TF_OK && rename(tmp, path) != 0) rc = TF_ERR_OUTPUT;
+    if (rc != TF_OK) remove(tmp);
+    return rc;
+}
+
+static int fail_target(const options *o, int code, const char *what)
+{
+    fprintf(stderr, "tlsfit-probe: %s:%u: %s [%s]\n", o->target.host, o->target.port, what, tf_err_name(code));
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    tf_profile p;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    o.target.timeout_ms = 5000;
+    rc = parse_args(&o, argc, argv);
+    if (rc) return rc;
+    if (o.help) { usage(stdout); return TF_OK; }
+    if (o.list_errors) { list_errors(); return TF_OK; }
+    if (!o.spec) { usage(stderr); return TF_ERR_USAGE; }
+    if (tf_target_parse(&o.target, o.spec) != TF_OK) {
+        fprintf(stderr, "tlsfit-probe: %s: not a HOST[:PORT] target [TF_ERR_USAGE]\n", o.spec);
+        return TF_ERR_USAGE;
+    }
+    snprintf(o.target.sni, sizeof(o.target.sni), "%s",
+             o.sni ? o.sni : tf_host_is_ip(o.target.host) ? "" : o.target.host);
+    if ((rc = check_ca_files(&o)) != TF_OK) return rc;
+    if (tf_target_resolve(&o.target) != TF_OK) return fail_target(&o, TF_ERR_RESOLVE, "the host name does not resolve");
+
+    tf_profile_init(&p);
+    p.target = &o.target;
+    p.ca_paths = o.ca;
+    p.nca = o.nca;
+    p.system_store = !o.no_system_store;
+    p.progress = o.progress;
+    rc = tf_probe_run(&p);
+    if (rc != TF_OK) {
+        fail_target(&o, rc, p.fatal_detail);
+        goto cleanup;
+    }
+    rc = write_profile(&p, o.out);
+    if (rc != TF_OK) fail_target(&o, rc, o.out ? "could not write the profile file" : "could not write the profile");
+cleanup:
+    tf_profile_free(&p);
+    return rc;
+}

@@ -69,4 +69,8 @@ int tf_x509_parse(tf_cert *c, const uint8_t *der, size_t len);
    if both carry them, AKI equal to SKI. */
 int tf_x509_issued_by(const tf_cert *child, const tf_cert *parent);
 
+/* Renders a DER-encoded Name (e.g. a CertificateRequest CA name) the way
+   subject/issuer are rendered.  Returns 0, or -1 when it is not a Name. */
+int tf_x509_name_string(const uint8_t *der, size_t len, char *out, size_t cap);
+
 #endif

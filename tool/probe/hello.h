@@ -1,0 +1,46 @@
+/*
+ * hello.h -- building the prober's own ClientHello.
+ *
+ * Because the prober builds its hellos byte by byte, it can offer any suite,
+ * group or signature scheme in any order, including ones no TLS library on
+ * this machine implements.  Which extensions go into a hello depends on the
+ * version offered:
+ *   all:      server_name (when sni != ""), supported_groups (when groups),
+ *             ec_point_formats, renegotiation_info, max_fragment_length and
+ *             record_size_limit (when asked), ALPN (when asked)
+ *   <= 1.2:   extended_master_secret, encrypt_then_mac, session_ticket
+ *   >= 1.2:   signature_algorithms (when sigalgs)
+ *   1.3:      supported_versions [1.3], key_share (possibly empty),
+ *             psk_key_exchange_modes, a 32-byte legacy_session_id
+ */
+#ifndef TF_HELLO_H
+#define TF_HELLO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint16_t version;               /* 0x0301 .. 0x0304 */
+    const uint16_t *suites;
+    size_t nsuites;
+    const uint16_t *groups;
+    size_t ngroups;
+    const uint16_t *sigalgs;
+    size_t nsigalgs;
+    uint16_t key_share_group;       /* TLS 1.3: group of key_share, 0 = empty key_share */
+    const uint8_t *key_share;
+    size_t key_share_len;
+    const char *sni;                /* NULL or "" = no server_name */
+    uint8_t mfl;                    /* max_fragment_length code 1..4, 0 = not offered */
+    uint16_t record_size_limit;     /* 0 = not offered */
+    int alpn;                       /* offer h2, http/1.1, mqtt, x-amzn-mqtt-ca */
+} tf_hello;
+
+/*
+ * Writes a complete handshake record holding the ClientHello into out.  The
+ * handshake message itself starts at out + 5 (needed for the TLS 1.3
+ * transcript).  Returns 0, or TF_ERR_INTERNAL when cap is too small.
+ */
+int tf_hello_build(const tf_hello *h, uint8_t *out, size_t cap, size_t *len);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * net.h -- the prober's TCP layer: name resolution once per probe, then
+ * connections with a deadline on every operation.  No operation blocks past
+ * the target's timeout; all failures map to errors.h codes.
+ */
+#ifndef TF_NET_H
+#define TF_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+typedef struct {
+    char host[256];          /* as given (brackets of IPv6 literals removed) */
+    uint16_t port;
+    char sni[256];           /* server_name to send; "" sends none */
+    int timeout_ms;          /* per-operation I/O timeout */
+    int delay_ms;            /* pause before every connection but the first */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char addr_str[64];       /* numeric address connected to */
+    unsigned connections;    /* connections attempted so far */
+} tf_target;
+
+/*
+ * Parses "HOST", "HOST:PORT", "[V6]:PORT" into t->host / t->port (default
+ * 443).  Returns 0 or TF_ERR_USAGE.
+ */
+int tf_target_parse(tf_target *t, const char *spec);
+
+/* 1 when host is an IPv4 or IPv6 literal (no SNI is sent for those). */
+int tf_host_is_ip(const char *host);
+
+/* Resolves t->host once (first address returned).  0 or TF_ERR_RESOLVE. */
+int tf_target_resolve(tf_target *t);
+
+/* Opens a TCP connection within the timeout.  0 (and *fd set) or
+   TF_ERR_REFUSED / TF_ERR_TIMEOUT / TF_ERR_CONNECT. */
+int tf_net_connect(tf_target *t, int *fd);
+
+/* Sends all n bytes.  0 or TF_ERR_CLOSED / TF_ERR_TIMEOUT / TF_ERR_CONNECT. */
+int tf_net_send(int fd, const uint8_t *buf, size_t n, int timeout_ms);
+
+/*
+ * Receives exactly n bytes.  Returns 0, or TF_ERR_TIMEOUT, or TF_ERR_CLOSED
+ * when the peer closed first (*got says how many bytes did arrive), or
+ * TF_ERR_CONNECT on a reset.
+ */
+int tf_net_recv(int fd, uint8_t *buf, size_t n, int timeout_ms, size_t *got);
+
+void tf_net_close(int fd);
+
+/* Milliseconds from a monotonic clock. */
+long long tf_now_ms(void);
+
+#endif

@@ -1,0 +1,663 @@
+/*
+ * probe.c -- the probe's steps (see probe.h).
+ *
+ * Enumeration uses remove-and-retry: offer a list, record what the server
+ * picks, remove it, offer again, until the server refuses.  That costs one
+ * connection per accepted item plus one, and for a server with its own
+ * preference yields that preference order directly.
+ *
+ * Offer order (the prober's documented "client preference"): the IANA table
+ * order, except that ChaCha20 suites go last -- servers that prefer ChaCha
+ * only when a client lists it first would otherwise fake a client order.
+ * TLS <= 1.2 suite lists are offered in chunks of CHUNK suites so no hello
+ * grows past what fragile servers accept; the suites found are then ranked
+ * again as one list.
+ *
+ * TLS 1.3 suites and groups need no key exchange: a hello with an empty
+ * key_share makes the server answer with a HelloRetryRequest naming the suite
+ * and group it picked.  Signature schemes need the server's CertificateVerify,
+ * so each of those connections does a real key exchange (tls13.c).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "errors.h"
+#include "inner.h"
+#include "probe.h"
+#include "session.h"
+#include "tables.h"
+#include "tls13.h"
+
+#define CHUNK 48
+#define BOGUS_SIGALG 0xFEFE   /* unassigned: a server that picks it signs with anything */
+
+typedef struct {
+    uint16_t v[TF_MAX_LIST * 3];
+    size_t n;
+} idlist;
+
+static void list_add(idlist *l, uint16_t id)
+{
+    if (l->n < TF_ARRAY_LEN(l->v)) l->v[l->n++] = id;
+}
+
+static int list_has(const uint16_t *v, size_t n, uint16_t id)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if (v[i] == id) return 1;
+    return 0;
+}
+
+static void list_remove(idlist *l, uint16_t id)
+{
+    size_t i, j = 0;
+    for (i = 0; i < l->n; i++) if (l->v[i] != id) l->v[j++] = l->v[i];
+    l->n = j;
+}
+
+static int is_chacha(const char *name) { return strstr(name, "CHACHA20") != NULL; }
+
+/* Suites offered for a version slot, in offer order. */
+static void offer_suites(int slot, idlist *out)
+{
+    size_t i;
+    int pass;
+    out->n = 0;
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < tf_suites_count; i++) {
+            const tf_suite *s = &tf_suites[i];
+            if ((s->kx == TF_KX_TLS13) != (slot == 3)) continue;
+            if (is_chacha(s->name) != (pass == 1)) continue;
+            list_add(out, s->id);
+        }
+}
+
+static void offer_groups(int slot, idlist *out)
+{
+    size_t i;
+    out->n = 0;
+    for (i = 0; i < tf_groups_count; i++)
+        if (slot == 3 ? tf_groups[i].tls13 : tf_groups[i].tls12) list_add(out, tf_groups[i].id);
+}
+
+static void offer_sigalgs(int slot, idlist *out)
+{
+    size_t i;
+    out->n = 0;
+    for (i = 0; i < tf_sigalgs_count; i++)
+        if (slot < 3 || tf_sigalgs[i].tls13) list_add(out, tf_sigalgs[i].id);
+}
+
+/* ---- steps bookkeeping ---------------------------------------------------- */
+
+static tf_step *step_begin(tf_profile *p, const char *name, int slot)
+{
+    tf_step *st;
+    if (p->nsteps >= TF_MAX_STEPS) return &p->steps[TF_MAX_STEPS - 1];
+    st = &p->steps[p->nsteps++];
+    memset(st, 0, sizeof(*st));
+    if (slot >= 0) snprintf(st->name, sizeof(st->name), "%s.%s", name, tf_version_name(tf_slot_version(slot)));
+    else snprintf(st->name, sizeof(st->name), "%s", name);
+    st->ran = 1;
+    st->ok = 1;
+    if (p->progress) fprintf(stderr, "tlsfit-probe: %s ...\n", st->name);
+    return st;
+}
+
+static void step_fail(tf_step *st, const tf_sess *s)
+{
+    st->ok = 0;
+    st->code = s->err ? s->err : TF_ERR_INTERNAL;
+    snprintf(st->reason, sizeof(st->reason), "%s", s->detail);
+}
+
+static void step_fail_msg(tf_step *st, int code, const char *msg)
+{
+    st->ok = 0;
+    st->code = code;
+    snprintf(st->reason, sizeof(st->reason), "%s", msg);
+}
+
+static void note_facts(tf_profile *p, const tf_sess *s)
+{
+    if (s->max_record_len > p->max_record_len) p->max_record_len = s->max_record_len;
+    if (s->max_plain_len > p->max_plain_len) p->max_plain_len = s->max_plain_len;
+    if (s->max_hs_len > p->max_hs_len) p->max_hs_len = s->max_hs_len;
+}
+
+/* One connection with the profile's target; facts noted. */
+static tf_sess_outcome run(tf_profile *p, const tf_hello *h, tf_until until, tf_sess *s)
+{
+    tf_sess_outcome o = tf_session_run(p->target, h, until, s);
+    note_facts(p, s);
+    return o;
+}
+
+static void base_hello(tf_profile *p, int slot, tf_hello *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->version = tf_slot_version(slot);
+    h->sni = p->target->sni;
+}
+
+/* ---- step: versions ------------------------------------------------------ */
+
+/* Errors after which no other connection can do better. */
+static int fatal_kind(int err)
+{
+    return err == TF_ERR_TIMEOUT || err == TF_ERR_NOT_TLS || err == TF_ERR_MALFORMED || err == TF_ERR_REFUSED ||
+           err == TF_ERR_CONNECT || err == TF_ERR_NOMEM;
+}
+
+/* One attempt at `slot` offering `suites`: 1 accepted, 0 refused, -1 error. */
+static int try_version(tf_profile *p, int slot, const idlist *suites, tf_sess *s)
+{
+    idlist groups, sigs;
+    tf_hello h;
+    tf_sess_outcome o;
+
+    offer_groups(slot, &groups);
+    offer_sigalgs(slot, &sigs);
+    base_hello(p, slot, &h);
+    h.suites = suites->v; h.nsuites = suites->n;
+    h.groups = groups.v; h.ngroups = groups.n;
+    h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
+    o = run(p, &h, TF_UNTIL_HELLO, s);
+    if (o == TF_SESS_ERROR) return -1;
+    if (o == TF_SESS_REFUSED) return 0;
+    return s->version == tf_slot_version(slot);
+}
+
+/* Retries a slot with small hellos (servers intolerant of large ones). */
+static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_sess *s)
+{
+    size_t off;
+    for (off = 0; off < all->n; off += CHUNK) {
+        idlist part;
+        int r;
+        part.n = all->n - off < CHUNK ? all->n - off : CHUNK;
+        memcpy(part.v, all->v + off, part.n * sizeof(part.v[0]));
+        tf_sess_free(s);
+        r = try_version(p, slot, &part, s);
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
+/*
+ * Tries every version, newest first.  The verdict when none is accepted:
+ * the first hard error (timeout, garbage, a close in the middle of a
+ * message, ...) if there was one; else TF_ERR_NO_VERSION when the server
+ * answered in TLS (alerts); else TF_ERR_CLOSED (it only ever hung up).
+ */
+static int step_versions(tf_profile *p)
+{
+    tf_step *st = step_begin(p, "versions", -1);
+    int slot, any = 0, saw_tls = 0, hard = 0;
+    char detail[160] = "";
+
+    for (slot = 3; slot >= 0 && !(hard && fatal_kind(hard)); slot--) {
+        idlist suites;
+        tf_sess s;
+        int r;
+        offer_suites(slot, &suites);
+        r = try_version(p, slot, &suites, &s);
+        if (r == 0 && slot < 3 && s.err == TF_ERR_CLOSED) r = try_version_chunked(p, slot, &suites, &s);
+        saw_tls |= s.saw_tls;
+        if (r == 1) any = p->accepted[slot] = 1;
+        if (r == -1 && !hard) hard = s.err;
+        if ((r == -1 && hard == s.err) || (!hard && !detail[0] && s.detail[0]))
+            snprintf(detail, sizeof(detail), "%s", s.detail);
+        tf_sess_free(&s);
+        if (any) hard = 0;
+    }
+    if (any) return TF_OK;
+    p->fatal = hard ? hard : saw_tls ? TF_ERR_NO_VERSION : TF_ERR_CLOSED;
+    if (p->fatal == TF_ERR_NO_VERSION)
+        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server accepted none of TLS 1.0-1.3 with any "
+                 "suite offered (%s)", detail);
+    else
+        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail[0] ? detail : tf_err_comment(p->fatal));
+    step_fail_msg(st, p->fatal, p->fatal_detail);
+    return p->fatal;
+}
+
+/* ---- step: cipher suites --------------------------------------------------- */
+
+/*
+ * Remove-and-retry over `offer`; appends picks to `found` in pick order.
+ * `groups` for 1.3 hellos (HRR trick).  Returns 0 or an error code (step
+ * failed, `s` holds why).
+ */
+static int pick_suites(tf_profile *p, int slot, idlist offer, idlist *found, tf_sess *s)
+{
+    idlist groups, sigs;
+    tf_hello h;
+
+    offer_groups(slot, &groups);
+    offer_sigalgs(slot, &sigs);
+    while (offer.n > 0) {
+        tf_sess_outcome o;
+        base_hello(p, slot, &h);
+        h.suites = offer.v; h.nsuites = offer.n;
+        h.groups = groups.v; h.ngroups = groups.n;
+        h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
+        o = run(p, &h, TF_UNTIL_HELLO, s);
+        if (o == TF_SESS_ERROR) return s->err;
+        if (o == TF_SESS_REFUSED || s->version != tf_slot_version(slot) || !list_has(offer.v, offer.n, s->suite)) {
+            tf_sess_free(s);
+            return TF_OK;
+        }
+        list_add(found, s->suite);
+        list_remove(&offer, s->suite);
+        tf_sess_free(s);
+    }
+    return TF_OK;
+}
+
+/* The suite the server picks from `offer` (0 when it refuses). */
+static uint16_t first_pick(tf_profile *p, int slot, const idlist *offer, tf_sess *s)
+{
+    idlist found = { { 0 }, 0 };
+    idlist one = *offer;
+    tf_hello h;
+    idlist groups, sigs;
+    offer_groups(slot, &groups);
+    offer_sigalgs(slot, &sigs);
+    base_hello(p, slot, &h);
+    h.suites = one.v; h.nsuites = one.n;
+    h.groups = groups.v; h.ngroups = groups.n;
+    h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
+    if (run(p, &h, TF_UNTIL_HELLO, s) == TF_SESS_HELLO || s->outcome == TF_SESS_HRR) list_add(&found, s->suite);
+    tf_sess_free(s);
+    return found.n ? found.v[0] : 0;
+}
+
+static void reversed(const idlist *in, idlist *out)
+{
+    size_t i;
+    out->n = in->n;
+    for (i = 0; i < in->n; i++) out->v[i] = in->v[in->n - 1 - i];
+}
+
+/* Decides server preference and, when the server has one, its order. */
+static int rank_suites(tf_profile *p, int slot, idlist *found, int chunked, tf_sess *s)
+{
+    idlist rev, ranked = { { 0 }, 0 };
+    uint16_t fwd_pick, rev_pick;
+    int rc;
+
+    if (found->n < 2) { p->server_pref[slot] = -1; return TF_OK; }
+    fwd_pick = chunked ? first_pick(p, slot, found, s) : found->v[0];
+    reversed(found, &rev);
+    rev_pick = first_pick(p, slot, &rev, s);
+    p->server_pref[slot] = fwd_pick != 0 && fwd_pick == rev_pick;
+    if (p->server_pref[slot] && chunked) {
+        rc = pick_suites(p, slot, *found, &ranked, s);
+        if (rc) return rc;
+        if (ranked.n == found->n) *found = ranked;
+    }
+    return TF_OK;
+}
+
+static void step_suites(tf_profile *p, int slot)
+{
+    tf_step *st = step_begin(p, "ciphersuites", slot);
+    idlist all, found = { { 0 }, 0 };
+    tf_sess s;
+    size_t off;
+    int rc = TF_OK, chunks = 0;
+
+    memset(&s, 0, sizeof(s));
+    offer_suites(slot, &all);
+    for (off = 0; off < all.n && rc == TF_OK; off += CHUNK) {
+        idlist part;
+        size_t before = found.n;
+        part.n = all.n - off < CHUNK ? all.n - off : CHUNK;
+        memcpy(part.v, all.v + off, part.n * sizeof(part.v[0]));
+        rc = pick_suites(p, slot, part, &found, &s);
+        if (found.n > before) chunks++;
+    }
+    if (rc == TF_OK) rc = rank_suites(p, slot, &found, chunks > 1, &s);
+    p->nsuites[slot] = found.n < TF_MAX_LIST ? found.n : TF_MAX_LIST;
+    memcpy(p->suites[slot], found.v, p->nsuites[slot] * sizeof(uint16_t));
+    if (rc) step_fail(st, &s);
+    tf_sess_free(&s);
+}
+
+/* ---- step: groups ---------------------------------------------------------- */
+
+/* Accepted suites of `slot` whose key exchange satisfies `pred` (NULL = all). */
+static void accepted_suites(const tf_profile *p, int slot, int (*pred)(tf_kx), idlist *out)
+{
+    size_t i;
+    out->n = 0;
+    for (i = 0; i < p->nsuites[slot]; i++) {
+        const tf_suite *s = tf_suite_find(p->suites[slot][i]);
+        if (s && (!pred || pred(s->kx))) list_add(out, s->id);
+    }
+}
+
+static void step_groups(tf_profile *p, int slot)
+{
+    tf_step *st = step_begin(p, "groups", slot);
+    idlist suites, offer, sigs;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    accepted_suites(p, slot, slot == 3 ? NULL : tf_kx_is_ecdhe, &suites);
+    if (suites.n == 0) return;  /* no (EC)DHE suite: nothing to negotiate */
+    offer_groups(slot, &offer);
+    offer_sigalgs(slot, &sigs);
+    while (offer.n > 0) {
+        tf_hello h;
+        tf_sess_outcome o;
+        base_hello(p, slot, &h);
+        h.suites = suites.v; h.nsuites = suites.n;
+        h.groups = offer.v; h.ngroups = offer.n;
+        h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
+        o = run(p, &h, slot == 3 ? TF_UNTIL_HELLO : TF_UNTIL_SKE, &s);
+        if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
+        if (o == TF_SESS_REFUSED || !s.group || !list_has(offer.v, offer.n, s.group)) break;
+        if (!p->group_pref[slot]) p->group_pref[slot] = s.group;
+        if (p->ngroups[slot] < TF_MAX_LIST) p->groups[slot][p->ngroups[slot]++] = s.group;
+        list_remove(&offer, s.group);
+        tf_sess_free(&s);
+    }
+    tf_sess_free(&s);
+}
+
+/* ---- step: signature schemes ---------------------------------------------- */
+
+/* A group for a real TLS 1.3 key exchange: the server's favourite if the
+   prober can compute it, else the first accepted one it can. */
+static uint16_t kex_group(const tf_profile *p)
+{
+    size_t i;
+    if (p->group_pref[3] && tf_kex_supported(p->group_pref[3])) return p->group_pref[3];
+    for (i = 0; i < p->ngroups[3]; i++)
+        if (tf_kex_supported(p->groups[3][i])) return p->groups[3][i];
+    return 0;
+}
+
+static int suite13_ok(tf_kx kx) { (void)kx; return 1; }
+
+/* Hello for a real TLS 1.3 key exchange (decryptable suites only). */
+static int hello13(tf_profile *p, tf_hello *h, idlist *suites, idlist *groups)
+{
+    size_t i;
+    idlist all;
+    accepted_suites(p, 3, suite13_ok, &all);
+    suites->n = 0;
+    for (i = 0; i < all.n; i++) if (tf_tls13_suite_supported(all.v[i])) list_add(suites, all.v[i]);
+    groups->n = 0;
+    list_add(groups, kex_group(p));
+    if (!suites->n || !groups->v[0]) return -1;
+    base_hello(p, 3, h);
+    h->suites = suites->v; h->nsuites = suites->n;
+    h->groups = groups->v; h->ngroups = 1;
+    h->key_share_group = groups->v[0];
+    return 0;
+}
+
+static void step_sigalgs(tf_profile *p, int slot)
+{
+    tf_step *st = step_begin(p, "signature_algorithms", slot);
+    idlist suites, groups, offer;
+    tf_hello h;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    if (slot == 3) {
+        if (hello13(p, &h, &suites, &groups) != 0) {
+            step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
+            return;
+        }
+    } else {
+        accepted_suites(p, slot, tf_kx_is_signed, &suites);
+        if (suites.n == 0 || slot < 2) return;   /* no signed key exchange, or no sigalgs before 1.2 */
+        offer_groups(slot, &groups);
+        base_hello(p, slot, &h);
+        h.suites = suites.v; h.nsuites = suites.n;
+        h.groups = groups.v; h.ngroups = groups.n;
+    }
+    offer.n = 0;
+    list_add(&offer, BOGUS_SIGALG);
+    {
+        idlist all;
+        size_t i;
+        offer_sigalgs(slot, &all);
+        for (i = 0; i < all.n; i++) list_add(&offer, all.v[i]);
+    }
+    while (offer.n > 0) {
+        tf_sess_outcome o;
+        h.sigalgs = offer.v; h.nsigalgs = offer.n;
+        o = run(p, &h, slot == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_SKE, &s);
+        if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
+        if (o != TF_SESS_HELLO || !s.sigalg) break;
+        if (!list_has(offer.v, offer.n, s.sigalg)) {
+            p->sigalg_unoffered[slot] = 1;
+            if (!list_has(p->sigalgs[slot], p->nsigalgs[slot], s.sigalg) && p->nsigalgs[slot] < TF_MAX_LIST)
+                p->sigalgs[slot][p->nsigalgs[slot]++] = s.sigalg;
+            break;
+        }
+        if (p->nsigalgs[slot] < TF_MAX_LIST) p->sigalgs[slot][p->nsigalgs[slot]++] = s.sigalg;
+        list_remove(&offer, s.sigalg);
+        tf_sess_free(&s);
+    }
+    tf_sess_free(&s);
+}
+
+/* ---- full-flight hellos ---------------------------------------------------- */
+
+/*
+ * Rank of a suite in a "default" handshake, the way a current client orders
+ * its offer: ECDHE before DHE before the rest, AEAD before CBC.
+ */
+static int modern_rank(uint16_t id)
+{
+    const tf_suite *s = tf_suite_find(id);
+    int r = 0;
+    if (!s) return 0;
+    if (tf_kx_is_ecdhe(s->kx) || s->kx == TF_KX_TLS13) r += 4;
+    else if (tf_kx_is_dhe(s->kx)) r += 2;
+    if (strstr(s->name, "GCM") || strstr(s->name, "CCM") || strstr(s->name, "CHACHA20")) r += 1;
+    return r;
+}
+
+/* Stable sort of a suite list by modern_rank, best first. */
+static void modern_order(idlist *l)
+{
+    size_t i, j;
+    for (i = 1; i < l->n; i++) {
+        uint16_t v = l->v[i];
+        for (j = i; j > 0 && modern_rank(l->v[j - 1]) < modern_rank(v); j--) l->v[j] = l->v[j - 1];
+        l->v[j] = v;
+    }
+}
+
+/* A full-flight hello for `slot` with everything the server accepts. */
+static int flight_hello(tf_profile *p, int slot, tf_hello *h, idlist *suites, idlist *groups, idlist *sigs)
+{
+    offer_sigalgs(slot, sigs);
+    if (slot == 3) {
+        if (hello13(p, h, suites, groups) != 0) return -1;
+    } else {
+        offer_suites(slot, suites);
+        if (p->nsuites[slot]) accepted_suites(p, slot, NULL, suites);
+        modern_order(suites);
+        offer_groups(slot, groups);
+        base_hello(p, slot, h);
+        h->suites = suites->v; h->nsuites = suites->n;
+        h->groups = groups->v; h->ngroups = groups->n;
+    }
+    h->sigalgs = sigs->v; h->nsigalgs = sigs->n;
+    return 0;
+}
+
+/* ---- step: full flights ---------------------------------------------------- */
+
+static void take_flight(tf_profile *p, int slot, tf_sess *s)
+{
+    p->kx_known[slot] = 1;
+    p->kx_group[slot] = s->group;
+    p->kx_dh_bits[slot] = s->dh_bits;
+    if (s->cert_msg && (p->chain_slot < 0 || slot == 3)) {
+        free(p->cert_msg);
+        p->cert_msg = s->cert_msg; p->cert_msg_len = s->cert_msg_len;
+        s->cert_msg = NULL;
+        p->chain_slot = slot;
+    }
+    if (s->certreq_seen) p->client_cert_requested = 1;
+    if (s->certreq_msg && (p->certreq_slot < 0 || slot == 3)) {
+        free(p->certreq_msg);
+        p->certreq_msg = s->certreq_msg; p->certreq_msg_len = s->certreq_msg_len;
+        s->certreq_msg = NULL;
+        p->certreq_slot = slot;
+    }
+    if (slot <= 2) {
+        p->ext_known = 1;
+        p->ems = s->ext.ems; p->etm = s->ext.etm; p->ticket = s->ext.ticket; p->renego = s->ext.renego;
+    }
+}
+
+static void step_flight(tf_profile *p, int slot)
+{
+    tf_step *st = step_begin(p, "handshake", slot);
+    idlist suites, groups, sigs;
+    tf_hello h;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) {
+        step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
+        return;
+    }
+    if (run(p, &h, TF_UNTIL_FLIGHT, &s) != TF_SESS_HELLO || !s.flight_complete) {
+        step_fail(st, &s);
+        if (!s.err && s.outcome == TF_SESS_REFUSED) st->code = TF_ERR_CLOSED;
+    } else {
+        take_flight(p, slot, &s);
+    }
+    tf_sess_free(&s);
+}
+
+/* ---- steps: record size extensions and ALPN ------------------------------- */
+
+static int highest_slot(const tf_profile *p)
+{
+    int slot;
+    for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) return slot;
+    return -1;
+}
+
+static void step_mfl(tf_profile *p)
+{
+    tf_step *st = step_begin(p, "max_fragment_length", -1);
+    int slot = highest_slot(p);
+    idlist suites, groups, sigs;
+    tf_hello h;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
+    h.mfl = 1; /* 2^9 = 512 */
+    if (run(p, &h, TF_UNTIL_FLIGHT, &s) == TF_SESS_HELLO && s.flight_complete)
+        p->mfl_honoured = s.ext.mfl == 1 && s.max_plain_len <= 512;
+    else if (s.outcome == TF_SESS_ERROR && s.err != TF_ERR_CLOSED)
+        step_fail(st, &s);
+    else
+        p->mfl_honoured = 0;   /* refused the hello because of the extension */
+    tf_sess_free(&s);
+}
+
+static void step_rsl(tf_profile *p)
+{
+    tf_step *st = step_begin(p, "record_size_limit", -1);
+    int slot = highest_slot(p);
+    idlist suites, groups, sigs;
+    tf_hello h;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
+    h.record_size_limit = slot == 3 ? 513 : 512;  /* TLS 1.3 counts the inner content type */
+    if (run(p, &h, TF_UNTIL_FLIGHT, &s) == TF_SESS_HELLO && s.flight_complete) {
+        p->rsl_acked = s.ext.has_rsl;
+        p->rsl = s.ext.rsl;
+        p->rsl_honoured = s.ext.has_rsl && s.max_plain_len <= 512;
+    } else if (s.outcome == TF_SESS_ERROR) {
+        step_fail(st, &s);
+    }
+    tf_sess_free(&s);
+}
+
+static void step_alpn(tf_profile *p)
+{
+    tf_step *st = step_begin(p, "alpn", -1);
+    int slot = highest_slot(p);
+    idlist suites, groups, sigs;
+    tf_hello h;
+    tf_sess s;
+
+    memset(&s, 0, sizeof(s));
+    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
+    h.alpn = 1;
+    if (run(p, &h, slot == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO, &s) == TF_SESS_HELLO)
+        snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
+    else if (s.outcome == TF_SESS_ERROR)
+        step_fail(st, &s);
+    tf_sess_free(&s);
+}
+
+/* ---- driver ---------------------------------------------------------------- */
+
+void tf_profile_init(tf_profile *p)
+{
+    int slot;
+    memset(p, 0, sizeof(*p));
+    p->chain_slot = -1;
+    p->certreq_slot = -1;
+    p->mfl_honoured = -1;
+    p->system_store = 1;
+    for (slot = 0; slot < TF_NV; slot++) p->server_pref[slot] = -1;
+}
+
+void tf_profile_free(tf_profile *p)
+{
+    free(p->cert_msg);
+    free(p->certreq_msg);
+    p->cert_msg = p->certreq_msg = NULL;
+}
+
+static void stamp(tf_profile *p)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(p->probed_at, sizeof(p->probed_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int tf_probe_run(tf_profile *p)
+{
+    long long t0 = tf_now_ms();
+    int slot, rc;
+
+    stamp(p);
+    rc = step_versions(p);
+    if (rc == TF_OK) {
+        for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_suites(p, slot);
+        for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_groups(p, slot);
+        for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_sigalgs(p, slot);
+        for (slot = 3; slot >= 0; slot--) if (p->accepted[slot] && (slot >= 2 || highest_slot(p) == slot))
+            step_flight(p, slot);
+        step_mfl(p);
+        step_rsl(p);
+        step_alpn(p);
+    }
+    p->elapsed_ms = tf_now_ms() - t0;
+    return rc;
+}

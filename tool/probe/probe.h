@@ -1,0 +1,93 @@
+/*
+ * probe.h -- the probe as a sequence of steps filling a profile.
+ *
+ * Each step (versions, suites per version, groups per version, signature
+ * schemes per version, full flights, max_fragment_length,
+ * record_size_limit, ALPN) is a unit with its own status: a step that fails
+ * (a timeout, a server that resets mid-way) records why in `steps` and leaves
+ * everything the other steps learned intact.  Only the versions step is
+ * fatal: without an accepted version there is nothing to probe.
+ */
+#ifndef TF_PROBE_H
+#define TF_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <stdio.h>
+
+#include "net.h"
+
+/* Version slots: 0 = TLS 1.0 ... 3 = TLS 1.3. */
+#define TF_NV 4
+#define TF_MAX_LIST 96
+#define TF_MAX_STEPS 24
+
+static inline uint16_t tf_slot_version(int slot) { return (uint16_t)(0x0301 + slot); }
+
+typedef struct {
+    char name[32];
+    int ran;
+    int ok;
+    int code;              /* errors.h code when !ok */
+    char reason[200];
+} tf_step;
+
+typedef struct {
+    tf_target *target;
+    const char *const *ca_paths;   /* --ca bundles, searched before the system store */
+    size_t nca;
+    int system_store;              /* search TF_SYSTEM_BUNDLE too */
+    int progress;                  /* step lines on stderr */
+
+    int accepted[TF_NV];
+    uint16_t suites[TF_NV][TF_MAX_LIST];
+    size_t nsuites[TF_NV];
+    int server_pref[TF_NV];        /* -1 undecidable, 0 client order, 1 server order */
+    uint16_t groups[TF_NV][TF_MAX_LIST];
+    size_t ngroups[TF_NV];
+    uint16_t group_pref[TF_NV];    /* 0 = none */
+    uint16_t sigalgs[TF_NV][TF_MAX_LIST];
+    size_t nsigalgs[TF_NV];
+    int sigalg_unoffered[TF_NV];   /* the server signed with a scheme not offered */
+
+    int kx_known[TF_NV];           /* key_exchange[v] learned from a full flight */
+    uint16_t kx_group[TF_NV];
+    unsigned kx_dh_bits[TF_NV];
+
+    uint8_t *cert_msg;             /* Certificate message the chain comes from */
+    size_t cert_msg_len;
+    int chain_slot;                /* version slot it came from, -1 none */
+    uint8_t *certreq_msg;
+    size_t certreq_msg_len;
+    int certreq_slot;
+    int client_cert_requested;
+
+    size_t max_record_len, max_plain_len, max_hs_len;
+    int mfl_honoured;              /* -1 untested */
+    int rsl_acked;
+    uint16_t rsl;
+    int rsl_honoured;
+    int ext_known;                 /* TLS 1.2 extension facts measured */
+    int ems, etm, ticket, renego;
+    char alpn[64];
+
+    tf_step steps[TF_MAX_STEPS];
+    size_t nsteps;
+    long long elapsed_ms;
+    char probed_at[32];
+    int fatal;                     /* errors.h code when the probe as a whole failed */
+    char fatal_detail[200];
+} tf_profile;
+
+/* Initialises p (target and options filled by the caller afterwards). */
+void tf_profile_init(tf_profile *p);
+void tf_profile_free(tf_profile *p);
+
+/* Runs every step.  Returns 0, or the fatal error code (p->fatal_detail set). */
+int tf_probe_run(tf_profile *p);
+
+/* Writes the profile as schema-1 JSON.  0, or TF_ERR_OUTPUT / TF_ERR_NOMEM. */
+int tf_profile_write(const tf_profile *p, FILE *f);
+
+#endif

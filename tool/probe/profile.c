@@ -1,0 +1,339 @@
+/*
+ * profile.c -- writing a tf_profile as schema-1 JSON (docs/profile-schema.md).
+ *
+ * The chain is decoded here, at output time, from the Certificate message the
+ * flight step kept: tf_parse_certificate() hands each DER to add_cert(), which
+ * decodes it with tf_x509_parse() into `chain`.  The trust anchor is the last
+ * certificate when it is self-issued, else looked up in the bundles.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anchor.h"
+#include "errors.h"
+#include "json.h"
+#include "parse.h"
+#include "probe.h"
+#include "tables.h"
+#include "x509.h"
+
+#define MAX_CHAIN 16
+
+typedef struct {
+    tf_cert cert[MAX_CHAIN];
+    const uint8_t *der[MAX_CHAIN];
+    size_t der_len[MAX_CHAIN];
+    size_t n;
+} chain_t;
+
+static int add_cert(void *ctx, const uint8_t *der, size_t len)
+{
+    chain_t *c = ctx;
+    if (c->n >= MAX_CHAIN) return 1;
+    if (tf_x509_parse(&c->cert[c->n], der, len) != 0) {
+        memset(&c->cert[c->n], 0, sizeof(c->cert[c->n]));
+        snprintf(c->cert[c->n].key_type, sizeof(c->cert[c->n].key_type), "unknown");
+    }
+    c->der[c->n] = der;
+    c->der_len[c->n] = len;
+    c->n++;
+    return 0;
+}
+
+static void json_key(tf_json *j, const tf_cert *c)
+{
+    tf_json_obj(j, "key");
+    tf_json_str(j, "type", c->key_type);
+    tf_json_int(j, "bits", c->key_bits);
+    tf_json_str(j, "curve", c->curve[0] ? c->curve : NULL);
+    tf_json_str(j, "oid", c->key_oid);
+    tf_json_end_obj(j);
+}
+
+static void json_cert_fields(tf_json *j, const tf_cert *c, const uint8_t *der, size_t len)
+{
+    size_t i;
+    tf_json_str(j, "subject", c->subject);
+    tf_json_str(j, "issuer", c->issuer);
+    json_key(j, c);
+    tf_json_str(j, "signature_algorithm", c->sig_alg);
+    tf_json_str(j, "signature_hash", c->sig_hash);
+    tf_json_str(j, "signature_oid", c->sig_oid);
+    tf_json_str(j, "not_before", c->not_before);
+    tf_json_str(j, "not_after", c->not_after);
+    tf_json_str(j, "serial", c->serial_hex);
+    tf_json_arr(j, "san");
+    for (i = 0; i < c->san_count; i++) tf_json_str(j, NULL, c->san_dns[i]);
+    tf_json_end_arr(j);
+    tf_json_bool(j, "is_ca", c->is_ca);
+    tf_json_int(j, "der_len", (long long)len);
+    tf_json_b64(j, "der_b64", der, len);
+}
+
+static const char *vname(int slot) { return tf_version_name(tf_slot_version(slot)); }
+
+static void json_versions(tf_json *j, const tf_profile *p)
+{
+    int slot;
+    tf_json_arr(j, "versions");
+    for (slot = 0; slot < TF_NV; slot++) if (p->accepted[slot]) tf_json_str(j, NULL, vname(slot));
+    tf_json_end_arr(j);
+}
+
+static void json_suites(tf_json *j, const tf_profile *p)
+{
+    int slot;
+    size_t i;
+    char id[8];
+    tf_json_obj(j, "ciphersuites");
+    for (slot = 0; slot < TF_NV; slot++) {
+        if (!p->accepted[slot]) continue;
+        tf_json_arr(j, vname(slot));
+        for (i = 0; i < p->nsuites[slot]; i++) {
+            const char *name = tf_suite_name(p->suites[slot][i]);
+            snprintf(id, sizeof(id), "0x%04X", p->suites[slot][i]);
+            tf_json_obj(j, NULL);
+            tf_json_str(j, "id", id);
+            tf_json_str(j, "name", name ? name : id);
+            tf_json_end_obj(j);
+        }
+        tf_json_end_arr(j);
+    }
+    tf_json_end_obj(j);
+    tf_json_obj(j, "server_preference");
+    for (slot = 0; slot < TF_NV; slot++) {
+        if (!p->accepted[slot]) continue;
+        if (p->server_pref[slot] < 0) tf_json_null(j, vname(slot));
+        else tf_json_bool(j, vname(slot), p->server_pref[slot]);
+    }
+    tf_json_end_obj(j);
+}
+
+/* Writes `name(id)` or the hex id when unknown. */
+static void json_id(tf_json *j, const char *key, uint16_t id, const char *(*name)(uint16_t))
+{
+    char hex[8];
+    const char *n = name(id);
+    snprintf(hex, sizeof(hex), "0x%04X", id);
+    tf_json_str(j, key, n ? n : hex);
+}
+
+static void json_id_lists(tf_json *j, const char *key, const tf_profile *p,
+                          const uint16_t (*lists)[TF_MAX_LIST], const size_t *counts, const char *(*name)(uint16_t))
+{
+    int slot;
+    size_t i;
+    tf_json_obj(j, key);
+    for (slot = 0; slot < TF_NV; slot++) {
+        if (!p->accepted[slot]) continue;
+        tf_json_arr(j, vname(slot));
+        for (i = 0; i < counts[slot]; i++) json_id(j, NULL, lists[slot][i], name);
+        tf_json_end_arr(j);
+    }
+    tf_json_end_obj(j);
+}
+
+static void json_groups(tf_json *j, const tf_profile *p)
+{
+    int slot;
+    json_id_lists(j, "groups", p, p->groups, p->ngroups, tf_group_name);
+    tf_json_obj(j, "group_preferred");
+    for (slot = 0; slot < TF_NV; slot++) {
+        if (!p->accepted[slot]) continue;
+        if (p->group_pref[slot]) json_id(j, vname(slot), p->group_pref[slot], tf_group_name);
+        else tf_json_null(j, vname(slot));
+    }
+    tf_json_end_obj(j);
+    tf_json_obj(j, "key_exchange");
+    for (slot = 0; slot < TF_NV; slot++) {
+        if (!p->accepted[slot]) continue;
+        if (!p->kx_known[slot]) { tf_json_null(j, vname(slot)); continue; }
+        tf_json_obj(j, vname(slot));
+        if (p->kx_group[slot]) json_id(j, slot == 3 ? "group" : "curve", p->kx_group[slot], tf_group_name);
+        if (p->kx_dh_bits[slot]) tf_json_int(j, "dh_bits", p->kx_dh_bits[slot]);
+        tf_json_end_obj(j);
+    }
+    tf_json_end_obj(j);
+}
+
+static void json_anchor(tf_json *j, const tf_profile *p, const chain_t *c, const tf_anchor *a, int sent)
+{
+    if (sent) {
+        const size_t k = c->n - 1;
+        tf_json_obj(j, "trust_anchor");
+        tf_json_str(j, "source", "sent");
+        json_cert_fields(j, &c->cert[k], c->der[k], c->der_len[k]);
+        tf_json_end_obj(j);
+    } else if (a->der) {
+        tf_json_obj(j, "trust_anchor");
+        tf_json_str(j, "source", a->source);
+        json_cert_fields(j, &a->cert, a->der, a->der_len);
+        tf_json_end_obj(j);
+    } else {
+        tf_json_null(j, "trust_anchor");
+    }
+    (void)p;
+}
+
+static int chain_linked(const chain_t *c)
+{
+    size_t i;
+    for (i = 0; i + 1 < c->n; i++)
+        if (!tf_x509_issued_by(&c->cert[i], &c->cert[i + 1])) return 0;
+    return 1;
+}
+
+static int json_chain(tf_json *j, const tf_profile *p)
+{
+    chain_t *c = calloc(1, sizeof(*c));
+    tf_anchor a;
+    const char *paths[34];
+    size_t np = 0, i;
+    int sent = 0, complete = 0;
+
+    if (!c) return TF_ERR_NOMEM;
+    memset(&a, 0, sizeof(a));
+    if (p->cert_msg) tf_parse_certificate(p->cert_msg, p->cert_msg_len, p->chain_slot == 3, add_cert, c);
+    tf_json_arr(j, "chain");
+    for (i = 0; i < c->n; i++) {
+        tf_json_obj(j, NULL);
+        json_cert_fields(j, &c->cert[i], c->der[i], c->der_len[i]);
+        tf_json_end_obj(j);
+    }
+    tf_json_end_arr(j);
+    tf_json_str(j, "chain_from", p->chain_slot >= 0 ? vname(p->chain_slot) : NULL);
+    if (c->n) {
+        sent = c->cert[c->n - 1].self_issued;
+        for (i = 0; i < p->nca && np < 32; i++) paths[np++] = p->ca_paths[i];
+        if (p->system_store) paths[np++] = TF_SYSTEM_BUNDLE;
+        if (!sent && tf_anchor_find(paths, np, &c->cert[c->n - 1], &a) < 0) { free(c); return TF_ERR_NOMEM; }
+        complete = chain_linked(c) && (sent || a.der != NULL);
+    }
+    json_anchor(j, p, c, &a, sent);
+    tf_json_bool(j, "chain_complete", complete);
+    tf_anchor_free(&a);
+    free(c);
+    return TF_OK;
+}
+
+static void json_records(tf_json *j, const tf_profile *p)
+{
+    tf_json_obj(j, "records");
+    tf_json_int(j, "max_record_len", (long long)p->max_record_len);
+    tf_json_int(j, "max_plaintext_len", (long long)p->max_plain_len);
+    tf_json_int(j, "max_handshake_msg_len", (long long)p->max_hs_len);
+    tf_json_int(j, "certificate_msg_len", (long long)p->cert_msg_len);
+    if (p->mfl_honoured < 0) tf_json_null(j, "mfl_honoured"); else tf_json_bool(j, "mfl_honoured", p->mfl_honoured);
+    if (p->rsl_acked) tf_json_int(j, "record_size_limit", p->rsl); else tf_json_null(j, "record_size_limit");
+    tf_json_bool(j, "record_size_limit_honoured", p->rsl_honoured);
+    tf_json_end_obj(j);
+}
+
+static void json_ext_flag(tf_json *j, const tf_profile *p, const char *key, int v)
+{
+    if (p->ext_known) tf_json_bool(j, key, v); else tf_json_null(j, key);
+}
+
+static void json_extensions(tf_json *j, const tf_profile *p)
+{
+    tf_json_obj(j, "extensions");
+    json_ext_flag(j, p, "extended_master_secret", p->ems);
+    json_ext_flag(j, p, "encrypt_then_mac", p->etm);
+    json_ext_flag(j, p, "session_ticket", p->ticket);
+    json_ext_flag(j, p, "renegotiation_info", p->renego);
+    tf_json_str(j, "alpn", p->alpn[0] ? p->alpn : NULL);
+    tf_json_end_obj(j);
+}
+
+/* DN of a CertificateRequest CA name: decode it as a certificate issuer would
+   be decoded would need a full cert; print hex when it cannot be rendered. */
+static void json_certreq(tf_json *j, const tf_profile *p)
+{
+    tf_certreq cr;
+    size_t i;
+    tf_json_bool(j, "client_cert_requested", p->client_cert_requested);
+    if (!p->certreq_msg || tf_parse_cert_request(p->certreq_msg, p->certreq_msg_len, p->certreq_slot == 3,
+                                                 tf_slot_version(p->certreq_slot), &cr) != 0) {
+        tf_json_null(j, "client_cert_request");
+        return;
+    }
+    tf_json_obj(j, "client_cert_request");
+    tf_json_arr(j, "signature_algorithms");
+    for (i = 0; i < cr.nsigalgs; i++) json_id(j, NULL, cr.sigalgs[i], tf_sigalg_name);
+    tf_json_end_arr(j);
+    tf_json_arr(j, "ca_names");
+    for (i = 0; i < cr.nca; i++) {
+        char dn[512];
+        if (tf_x509_name_string(cr.ca_der[i], cr.ca_len[i], dn, sizeof(dn)) == 0) tf_json_str(j, NULL, dn);
+        else tf_json_hex(j, NULL, cr.ca_der[i], cr.ca_len[i]);
+    }
+    tf_json_end_arr(j);
+    tf_json_arr(j, "cert_types");
+    for (i = 0; i < cr.ntypes; i++) tf_json_int(j, NULL, cr.cert_types[i]);
+    tf_json_end_arr(j);
+    tf_json_end_obj(j);
+}
+
+static void json_steps(tf_json *j, const tf_profile *p)
+{
+    size_t i;
+    tf_json_obj(j, "steps");
+    for (i = 0; i < p->nsteps; i++) {
+        const tf_step *st = &p->steps[i];
+        tf_json_obj(j, st->name);
+        tf_json_str(j, "status", st->ok ? "ok" : "error");
+        if (!st->ok) {
+            tf_json_str(j, "reason", st->reason);
+            tf_json_int(j, "code", st->code);
+            tf_json_str(j, "error", tf_err_name(st->code));
+        }
+        tf_json_end_obj(j);
+    }
+    tf_json_end_obj(j);
+}
+
+static void json_header(tf_json *j, const tf_profile *p)
+{
+    tf_json_int(j, "schema_version", 1);
+    tf_json_obj(j, "tool");
+    tf_json_str(j, "name", "tlsfit-probe");
+    tf_json_str(j, "version", "0.1.0");
+    tf_json_end_obj(j);
+    tf_json_obj(j, "target");
+    tf_json_str(j, "host", p->target->host);
+    tf_json_int(j, "port", p->target->port);
+    tf_json_str(j, "sni", p->target->sni[0] ? p->target->sni : NULL);
+    tf_json_str(j, "address", p->target->addr_str);
+    tf_json_end_obj(j);
+    tf_json_str(j, "probed_at", p->probed_at);
+}
+
+int tf_profile_write(const tf_profile *p, FILE *f)
+{
+    tf_json j;
+    int slot, rc;
+
+    tf_json_init(&j, f);
+    tf_json_obj(&j, NULL);
+    json_header(&j, p);
+    json_versions(&j, p);
+    json_suites(&j, p);
+    json_groups(&j, p);
+    json_id_lists(&j, "signature_algorithms", p, p->sigalgs, p->nsigalgs, tf_sigalg_name);
+    tf_json_obj(&j, "signs_with_unoffered_scheme");
+    for (slot = 0; slot < TF_NV; slot++) if (p->accepted[slot]) tf_json_bool(&j, vname(slot), p->sigalg_unoffered[slot]);
+    tf_json_end_obj(&j);
+    rc = json_chain(&j, p);
+    if (rc) return rc;
+    json_records(&j, p);
+    json_extensions(&j, p);
+    json_certreq(&j, p);
+    tf_json_obj(&j, "stats");
+    tf_json_int(&j, "connections", p->target->connections);
+    tf_json_int(&j, "elapsed_ms", p->elapsed_ms);
+    tf_json_end_obj(&j);
+    json_steps(&j, p);
+    tf_json_end_obj(&j);
+    return tf_json_finish(&j) == 0 ? TF_OK : TF_ERR_OUTPUT;
+}
