@@ -30,7 +30,7 @@ typedef struct {
     int ran;
     int ok;
     int code;              /* errors.h code when !ok */
-    char reason[200];
+    char reason[256];
 } tf_step;
 
 typedef struct {
@@ -77,7 +77,7 @@ typedef struct {
     long long elapsed_ms;
     char probed_at[32];
     int fatal;                     /* errors.h code when the probe as a whole failed */
-    char fatal_detail[200];
+    char fatal_detail[256];
 } tf_profile;
 
 /* Initialises p (target and options filled by the caller afterwards). */
