@@ -161,16 +161,28 @@ int tf_conn_record(tf_conn *c)
     return TF_OK;
 }
 
+/*
+ * Most handshake bytes ever buffered: hs_append runs only while the message
+ * at the front is incomplete and declares at most TF_MAX_HANDSHAKE body
+ * bytes, so hs holds under 4 + TF_MAX_HANDSHAKE bytes plus one record.
+ * (The limit is checked on the bytes needed, not on the doubled capacity:
+ * doubling from 32 KiB jumps from 256 KiB to 512 KiB, which used to reject
+ * messages within the limit once the buffer had to pass 256 KiB.)
+ */
+#define TF_HS_BUF_MAX (4 + TF_MAX_HANDSHAKE + TF_MAX_RECORD)
+
 static int hs_append(tf_conn *c)
 {
-    if (c->hs_len + c->body_len > c->hs_cap) {
+    size_t need = c->hs_len + c->body_len;
+    if (need > c->hs_cap) {
         size_t cap = c->hs_cap ? c->hs_cap : 32768;
         uint8_t *n;
-        while (cap < c->hs_len + c->body_len) cap *= 2;
-        if (cap > TF_MAX_HANDSHAKE + TF_MAX_RECORD) {
+        if (need > TF_HS_BUF_MAX) {
             snprintf(c->detail, sizeof(c->detail), "handshake data over %u bytes", TF_MAX_HANDSHAKE);
             return TF_ERR_MALFORMED;
         }
+        while (cap < need) cap *= 2;
+        if (cap > TF_HS_BUF_MAX) cap = TF_HS_BUF_MAX;
         n = realloc(c->hs, cap);
         if (!n) return TF_ERR_NOMEM;
         c->hs = n;

@@ -1,0 +1,210 @@
+/*
+ * test_anchor.c -- unit tests of PEM bundle reading and trust-anchor lookup
+ * (anchor.c).  Fixtures are in data/ (see data/README.md); the working
+ * directory is tests/unit.
+ */
+#include "unit.h"
+#include "anchor.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DER 8192
+#define MAX_SEEN 16
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Reads data/<name> into buf; returns its length, 0 on error. */
+static size_t load(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[256];
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof path, "data/%s", name);
+    f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (run from tests/unit)\n", path);
+        return 0;
+    }
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* What a tf_pem_each callback saw. */
+typedef struct {
+    int calls;
+    int stop_after;             /* return 1 on this call (1-based); 0: never */
+    uint8_t der[MAX_SEEN][MAX_DER];
+    size_t len[MAX_SEEN];
+} seen;
+
+static int record(void *ctx, const uint8_t *der, size_t len)
+{
+    seen *s = ctx;
+    if (s->calls < MAX_SEEN && len <= MAX_DER) {
+        memcpy(s->der[s->calls], der, len);
+        s->len[s->calls] = len;
+    }
+    s->calls++;
+    return s->calls == s->stop_after;
+}
+
+/* 1 when call i of s handed over exactly data/<name>. */
+static int saw(const seen *s, int i, const char *name)
+{
+    static uint8_t want[MAX_DER];
+    size_t n = load(name, want, sizeof want);
+    return n > 0 && i < s->calls && s->len[i] == n && memcmp(s->der[i], want, n) == 0;
+}
+
+static seen s;  /* large: off the stack */
+
+static void reset_seen(int stop_after)
+{
+    memset(&s, 0, sizeof s);
+    s.stop_after = stop_after;
+}
+
+static void test_pem_each(void)
+{
+    reset_seen(0);
+    TF_CHECK_EQ(tf_pem_each("data/does-not-exist.pem", record, &s), -1);
+    TF_CHECK_EQ(s.calls, 0);
+    TF_CHECK_EQ(tf_pem_each("data", record, &s), -1);  /* a directory */
+    TF_CHECK_EQ(tf_pem_each("data/empty.pem", record, &s), 0);
+    TF_CHECK_EQ(s.calls, 0);
+    TF_CHECK_EQ(tf_pem_each("data/ec256.der", record, &s), 0);  /* DER, not PEM */
+
+    /* bundle.pem: comment lines and text between blocks */
+    reset_seen(0);
+    TF_CHECK_EQ(tf_pem_each("data/bundle.pem", record, &s), 5);
+    TF_CHECK_EQ(s.calls, 5);
+    TF_CHECK(saw(&s, 0, "decoy_nokid.der"));
+    TF_CHECK(saw(&s, 1, "rsa2048.der"));
+    TF_CHECK(saw(&s, 2, "ec256.der"));
+    TF_CHECK(saw(&s, 3, "decoy_kid.der"));
+    TF_CHECK(saw(&s, 4, "root.der"));
+
+    /* garbage.pem: binary junk, a block that is not base64, one that is base64
+       but not a certificate, an unterminated block, a truncated last block */
+    reset_seen(0);
+    TF_CHECK_EQ(tf_pem_each("data/garbage.pem", record, &s), 2);
+    TF_CHECK_EQ(s.calls, 2);
+    TF_CHECK(saw(&s, 0, "ec256.der"));
+    TF_CHECK(saw(&s, 1, "ed25519.der"));
+
+    /* the callback stops the walk; no callback at all */
+    reset_seen(2);
+    TF_CHECK_EQ(tf_pem_each("data/bundle.pem", record, &s), 2);
+    TF_CHECK_EQ(s.calls, 2);
+    TF_CHECK_EQ(tf_pem_each("data/chain.pem", NULL, NULL), 3);
+}
+
+/* The system store, when this machine has one. */
+static void test_system_bundle(void)
+{
+    FILE *f = fopen(TF_SYSTEM_BUNDLE, "rb");
+    if (!f) return;
+    fclose(f);
+    TF_CHECK(tf_pem_each(TF_SYSTEM_BUNDLE, NULL, NULL) > 10);
+}
+
+/* Parses data/<name> into c (DER kept in buf). */
+static void load_cert(const char *name, tf_cert *c, uint8_t *buf)
+{
+    size_t n = load(name, buf, MAX_DER);
+    TF_CHECK(n > 0);
+    TF_CHECK_EQ(tf_x509_parse(c, buf, n), 0);
+}
+
+/* 1 when a holds exactly data/<name>. */
+static int anchor_is(const tf_anchor *a, const char *name)
+{
+    static uint8_t want[MAX_DER];
+    size_t n = load(name, want, sizeof want);
+    return n > 0 && a->der && a->der_len == n && memcmp(a->der, want, n) == 0;
+}
+
+static void test_anchor_find(void)
+{
+    static uint8_t inter_der[MAX_DER], leaf_der[MAX_DER], root_der[MAX_DER], x_der[MAX_DER];
+    static tf_cert inter, leaf, root, x25519;
+    static const char *bundle[] = { "data/bundle.pem" };
+    static const char *weak_then_bundle[] = { "data/weak.pem", "data/bundle.pem" };
+    static const char *none[] = { "data/does-not-exist.pem", "data/others.pem", "data/empty.pem" };
+    static const char *late[] = { "data/does-not-exist.pem", "data/others.pem", NULL, "data/bundle.pem" };
+    static const char *weak[] = { "data/weak.pem" };
+    static const char *chain[] = { "data/chain.pem" };
+    tf_anchor a;
+
+    load_cert("inter.der", &inter, inter_der);
+    load_cert("leaf.der", &leaf, leaf_der);
+    load_cert("root.der", &root, root_der);
+    load_cert("x25519.der", &x25519, x_der);
+
+    /* The decoys come first in bundle.pem: one has no SKI (name-only match),
+       one has another SKI (no match).  The real root is confirmed by its SKI. */
+    TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &inter, &a), 1);
+    TF_CHECK(anchor_is(&a, "root.der"));
+    TF_CHECK_STR(a.source, "data/bundle.pem");
+    TF_CHECK_STR(a.cert.subject, "CN=tlsfit Test Root,O=tlsfit,C=FR");
+    TF_CHECK_STR(a.cert.curve, "secp384r1");
+    TF_CHECK(a.cert.ski_len == inter.aki_len && memcmp(a.cert.ski, inter.aki, inter.aki_len) == 0);
+    TF_CHECK(a.cert.subject_der >= a.der && a.cert.subject_der + a.cert.subject_der_len <= a.der + a.der_len);
+    TF_CHECK_EQ(tf_x509_issued_by(&inter, &a.cert), 1);
+    tf_anchor_free(&a);
+    TF_CHECK(a.der == NULL);
+    tf_anchor_free(&a);  /* twice: harmless */
+
+    /* Only a name-only match: taken. */
+    TF_CHECK_EQ(tf_anchor_find(weak, ARRAY_LEN(weak), &inter, &a), 1);
+    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
+    TF_CHECK_STR(a.source, "data/weak.pem");
+    tf_anchor_free(&a);
+
+    /* A name-only match in an earlier bundle gives way to a confirmed one later. */
+    TF_CHECK_EQ(tf_anchor_find(weak_then_bundle, ARRAY_LEN(weak_then_bundle), &inter, &a), 1);
+    TF_CHECK(anchor_is(&a, "root.der"));
+    TF_CHECK_STR(a.source, "data/bundle.pem");
+    tf_anchor_free(&a);
+
+    /* A child without AKI: every name match is name-only, the first one wins. */
+    TF_CHECK_EQ(x25519.aki_len, 0);
+    TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &x25519, &a), 1);
+    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
+    tf_anchor_free(&a);
+
+    /* Missing and unreadable paths are skipped; NULL entries too. */
+    TF_CHECK_EQ(tf_anchor_find(none, ARRAY_LEN(none), &inter, &a), 0);
+    TF_CHECK(a.der == NULL);
+    TF_CHECK_EQ(tf_anchor_find(late, ARRAY_LEN(late), &inter, &a), 1);
+    TF_CHECK(anchor_is(&a, "root.der"));
+    TF_CHECK_STR(a.source, "data/bundle.pem");
+    tf_anchor_free(&a);
+    TF_CHECK_EQ(tf_anchor_find(late, 0, &inter, &a), 0);
+
+    /* The leaf's issuer is the intermediate: in chain.pem, not in bundle.pem. */
+    TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &leaf, &a), 0);
+    TF_CHECK_EQ(tf_anchor_find(chain, ARRAY_LEN(chain), &leaf, &a), 1);
+    TF_CHECK(anchor_is(&a, "inter.der"));
+    TF_CHECK_EQ(a.cert.is_ca, 1);
+    tf_anchor_free(&a);
+
+    /* A self-signed root (no AKI) finds itself... or, in bundle.pem, the first
+       certificate of the same name, as name-only matches go by order. */
+    TF_CHECK_EQ(tf_anchor_find(chain, ARRAY_LEN(chain), &root, &a), 1);
+    TF_CHECK(anchor_is(&a, "root.der"));
+    tf_anchor_free(&a);
+    TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &root, &a), 1);
+    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
+    tf_anchor_free(&a);
+}
+
+int main(void)
+{
+    test_pem_each();
+    test_system_bundle();
+    test_anchor_find();
+    return tf_unit_report("test_anchor");
+}
