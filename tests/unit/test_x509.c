@@ -612,16 +612,18 @@ static void test_synth_extensions(void)
     TF_CHECK_EQ(cert.is_ca, 0);
     TF_CHECK_EQ(cert.ski_len, sizeof cert.ski);
     TF_CHECK_EQ(cert.ski[63], 63);
-    /* a SAN of 40 dNSNames (one with a control byte and one >= 0x80) and an iPAddress */
+    /* a SAN of MAX+8 dNSNames (one with a control byte and one >= 0x80) and an iPAddress:
+       the first MAX are kept, all are counted */
     add_tlv(&names, 0x82, "a\001b\377", 4);
     add_tlv(&names, 0x87, "\xc0\x00\x02\x07", 4);
-    for (i = 1; i < 40; i++) add_tlv(&names, 0x82, "host.example", 12);
+    for (i = 1; i < TF_X509_MAX_SAN + 8; i++) add_tlv(&names, 0x82, "host.example", 12);
     set_blob(&value, 0x30, &names);
     list.n = 0;
     add_ext(&list, BYTES(0x55, 0x1d, 0x11), 0, &value);
     syn.exts = list;
     TF_CHECK_EQ(parse_synth(&syn), 0);
     TF_CHECK_EQ(cert.san_count, TF_X509_MAX_SAN);
+    TF_CHECK_EQ(cert.san_total, TF_X509_MAX_SAN + 8);
     TF_CHECK_STR(cert.san_dns[0], "a?b?");
     TF_CHECK_STR(cert.san_dns[TF_X509_MAX_SAN - 1], "host.example");
     /* a SAN that is not a SEQUENCE; basicConstraints with a 2-byte BOOLEAN;

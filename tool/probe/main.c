@@ -178,7 +178,8 @@ static int write_profile(const tf_profile *p, const char *path)
 
 static int fail_target(const options *o, int code, const char *what)
 {
-    fprintf(stderr, "tlsfit-probe: %s:%u: %s [%s]\n", o->target.host, o->target.port, what, tf_err_name(code));
+    const char *fmt = strchr(o->target.host, ':') ? "tlsfit-probe: [%s]:%u: %s [%s]\n" : "tlsfit-probe: %s:%u: %s [%s]\n";
+    fprintf(stderr, fmt, o->target.host, o->target.port, what, tf_err_name(code));
     return code;
 }
 

@@ -520,7 +520,7 @@ static void take_flight(tf_profile *p, int slot, tf_sess *s)
     }
     if (slot <= 2) {
         p->ext_known = 1;
-        p->ems = s->ext.ems; p->etm = s->ext.etm; p->ticket = s->ext.ticket; p->renego = s->ext.renego;
+        p->ems = s->ext.ems; p->ticket = s->ext.ticket; p->renego = s->ext.renego;
     }
 }
 
@@ -595,6 +595,45 @@ static void step_rsl(tf_profile *p)
     tf_sess_free(&s);
 }
 
+static int is_cbc(uint16_t id)
+{
+    const char *name = tf_suite_name(id);
+    return name && strstr(name, "_CBC_") != NULL;
+}
+
+/*
+ * encrypt_then_mac only applies to CBC suites (RFC 7366), and servers echo it
+ * only when they pick one: so it is tested with a hello offering only the
+ * TLS 1.2 CBC suites the server accepts, and left unknown when there are none.
+ */
+static void step_etm(tf_profile *p)
+{
+    tf_step *st;
+    idlist cbc, groups, sigs;
+    tf_hello h;
+    tf_sess s;
+    size_t i;
+
+    cbc.n = 0;
+    for (i = 0; i < p->nsuites[2]; i++) if (is_cbc(p->suites[2][i])) list_add(&cbc, p->suites[2][i]);
+    if (!p->accepted[2] || cbc.n == 0) return;
+    st = step_begin(p, "encrypt_then_mac", -1);
+    memset(&s, 0, sizeof(s));
+    offer_groups(2, &groups);
+    offer_sigalgs(2, &sigs);
+    base_hello(p, 2, &h);
+    h.suites = cbc.v; h.nsuites = cbc.n;
+    h.groups = groups.v; h.ngroups = groups.n;
+    h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
+    if (run(p, &h, TF_UNTIL_HELLO, &s) == TF_SESS_HELLO) {
+        p->etm_known = 1;
+        p->etm = s.ext.etm;
+    } else {
+        step_fail(st, &s);
+    }
+    tf_sess_free(&s);
+}
+
 static void step_alpn(tf_profile *p)
 {
     tf_step *st = step_begin(p, "alpn", -1);
@@ -656,6 +695,7 @@ int tf_probe_run(tf_profile *p)
             step_flight(p, slot);
         step_mfl(p);
         step_rsl(p);
+        step_etm(p);
         step_alpn(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;

@@ -69,7 +69,9 @@ typedef struct {
     uint16_t rsl;
     int rsl_honoured;
     int ext_known;                 /* TLS 1.2 extension facts measured */
-    int ems, etm, ticket, renego;
+    int ems, ticket, renego;
+    int etm_known;                 /* a TLS 1.2 CBC suite was accepted, so encrypt_then_mac was tested */
+    int etm;
     char alpn[64];
 
     tf_step steps[TF_MAX_STEPS];

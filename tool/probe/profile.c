@@ -66,6 +66,7 @@ static void json_cert_fields(tf_json *j, const tf_cert *c, const uint8_t *der, s
     tf_json_arr(j, "san");
     for (i = 0; i < c->san_count; i++) tf_json_str(j, NULL, c->san_dns[i]);
     tf_json_end_arr(j);
+    if (c->san_total > c->san_count) tf_json_bool(j, "san_truncated", 1);
     tf_json_bool(j, "is_ca", c->is_ca);
     tf_json_int(j, "der_len", (long long)len);
     tf_json_b64(j, "der_b64", der, len);
@@ -239,7 +240,7 @@ static void json_extensions(tf_json *j, const tf_profile *p)
 {
     tf_json_obj(j, "extensions");
     json_ext_flag(j, p, "extended_master_secret", p->ems);
-    json_ext_flag(j, p, "encrypt_then_mac", p->etm);
+    if (p->etm_known) tf_json_bool(j, "encrypt_then_mac", p->etm); else tf_json_null(j, "encrypt_then_mac");
     json_ext_flag(j, p, "session_ticket", p->ticket);
     json_ext_flag(j, p, "renegotiation_info", p->renego);
     tf_json_str(j, "alpn", p->alpn[0] ? p->alpn : NULL);

@@ -712,6 +712,7 @@ static int ext_san(tf_cert *c, tf_rd *val)
     while (!tf_rd_done(&names)) {
         int tag = der_next(&names, &gn);
         if (tag < 0) return -1;
+        if (tag == T_DNSNAME) c->san_total++;
         if (tag == T_DNSNAME && c->san_count < TF_X509_MAX_SAN) {
             copy_ascii(c->san_dns[c->san_count], sizeof c->san_dns[0], &gn);
             c->san_count++;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TF_X509_MAX_SAN 32
+#define TF_X509_MAX_SAN 256
 
 typedef struct {
     /* RFC 4514-style distinguished names, e.g. "CN=leaf,O=Example,C=FR". */
@@ -41,7 +41,8 @@ typedef struct {
     char serial_hex[72];  /* lower-case hex, no separators, truncated to 64 digits */
 
     char san_dns[TF_X509_MAX_SAN][256]; /* dNSName entries of subjectAltName */
-    size_t san_count;
+    size_t san_count;                   /* entries kept in san_dns */
+    size_t san_total;                   /* dNSName entries in the certificate (> san_count: list cut) */
 
     uint8_t ski[64];     /* subjectKeyIdentifier, if present */
     size_t ski_len;

@@ -1,0 +1,113 @@
+"""Session fixtures shared by the tests.
+
+    prober        path of tlsfit-probe, built by the driver (tlsfit.build), or
+                  $TLSFIT_PROBER when set (e.g. the sanitizer build)
+    pki           the reference PKI (tlsfit.refservers.standard_pki), made once
+    server_logs   directory for the reference servers' logs
+    run_probe     run_probe(target, *args, timeout=60) -> ProbeResult
+    run_driver    run_driver(*args, timeout=120) -> CompletedProcess of `python3 -m tlsfit`
+
+Everything runs on 127.0.0.1 and under a hard timeout.
+"""
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tool"))
+
+from tlsfit import build, profile, refservers  # noqa: E402
+from tlsfit.errors import TlsfitError  # noqa: E402
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+@pytest.fixture(scope="session")
+def prober():
+    try:
+        return build.ensure_prober()
+    except TlsfitError as e:
+        pytest.fail(f"cannot build the prober: {e.message}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    return refservers.standard_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@dataclass
+class ProbeResult:
+    argv: list
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed: float
+    profile: dict = None
+
+    @property
+    def stderr_lines(self):
+        return self.stderr.splitlines()
+
+    def explain(self):
+        return (f"$ {' '.join(self.argv)}\nexit {self.returncode} after {self.elapsed:.1f} s\n"
+                f"--- stderr ---\n{self.stderr}--- stdout ---\n{self.stdout[:2000]}")
+
+
+@pytest.fixture
+def run_probe(prober, tmp_path):
+    """Runs tlsfit-probe with -o into tmp_path; on exit 0 the profile is loaded and
+    validated against schema v1 (tlsfit.profile), so every probe test checks the schema."""
+    counter = iter(range(1000))
+
+    def run(target, *args, timeout=120, validate=True):
+        out = tmp_path / f"profile-{next(counter)}.json"
+        argv = [str(prober), *map(str, args), "-o", str(out), target]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"$ {' '.join(argv)}\nstill running after {timeout} s "
+                        f"(stderr so far: {e.stderr!r})", pytrace=False)
+        res = ProbeResult(argv, proc.returncode, proc.stdout, proc.stderr,
+                          time.monotonic() - start)
+        if proc.returncode == 0 and validate:
+            if not out.exists():
+                pytest.fail(f"exit 0 but no profile written\n{res.explain()}", pytrace=False)
+            try:
+                res.profile = profile.load(out)
+            except TlsfitError as e:
+                raw = out.read_text(errors="replace")[:3000]
+                pytest.fail(f"the profile does not match schema v1: {e.message}\n"
+                            f"{res.explain()}\n--- profile ---\n{raw}", pytrace=False)
+        return res
+
+    return run
+
+
+@pytest.fixture
+def run_driver(prober, tmp_path):
+    """Runs `/usr/bin/python3 -m tlsfit ARGS` with the session's prober."""
+
+    def run(*args, timeout=180, env_extra=None):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(REPO / "tool")
+        env["TLSFIT_PROBER"] = str(prober)
+        env["TLSFIT_STATE_DIR"] = str(tmp_path / "state")
+        env.update(env_extra or {})
+        python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+        return subprocess.run([python, "-m", "tlsfit", *map(str, args)], cwd=REPO, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
+
+    return run

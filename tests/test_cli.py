@@ -1,0 +1,130 @@
+"""The driver's command line: help, usage errors, exit codes, errors table, probe, demo."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import REPO
+from tlsfit import cli, refservers
+from tlsfit.errors import DRIVER_CODES
+
+LAUNCHER = REPO / "tlsfit"
+
+
+def launcher(*args, timeout=60):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([str(LAUNCHER), *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd="/")
+
+
+def test_launcher_help():
+    for args in ([], ["--help"]):
+        res = launcher(*args)
+        assert res.returncode == 0
+        assert "usage: tlsfit" in res.stdout
+        for name in ("setup", "probe", "demo", "test", "errors"):
+            assert name in res.stdout
+
+
+@pytest.mark.parametrize("sub", ["setup", "probe", "demo", "test", "errors"])
+def test_subcommand_help(sub, capsys):
+    assert cli.main([sub, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: tlsfit {sub}")
+    assert "example" in out
+
+
+def test_unknown_command(capsys):
+    assert cli.main(["frobnicate"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("tlsfit: error: argument COMMAND")
+
+
+@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "", "a b"])
+def test_save_name_validation(name, capsys):
+    assert cli.main(["probe", "127.0.0.1:1", "--save", name]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "--save" in err[0]
+
+
+def test_extra_args_only_for_test(capsys):
+    assert cli.main(["errors", "--driver-only", "-k", "x"]) == 2
+
+
+def test_driver_codes_unique():
+    codes = [c for c, _, _ in DRIVER_CODES]
+    assert len(codes) == len(set(codes))
+    assert not set(codes) & set(range(10, 30)), "10-29 belong to the prober"
+
+
+def test_bad_mbedtls_dir(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TLSFIT_PROBER", raising=False)
+    assert cli.main(["--mbedtls-dir", str(tmp_path), "probe", "127.0.0.1:1"]) == 31
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"tlsfit: {tmp_path} (from --mbedtls-dir) is not an mbedTLS source tree: "
+                   "include/mbedtls/ssl.h is missing"]
+
+
+def test_errors_lists_both_tables(run_driver):
+    res = run_driver("errors")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    for code, name in ((0, "TF_OK"), (10, "TF_ERR_RESOLVE"), (12, "TF_ERR_TIMEOUT"),
+                       (15, "TF_ERR_MALFORMED"), (20, "TF_ERR_CA_FILE"),
+                       (30, "TLSFIT_BUILD"), (32, "TLSFIT_PROFILE")):
+        assert any(line.split()[:2] == [str(code), name] for line in lines if line.strip()), \
+            f"{code} {name} missing from:\n{res.stdout}"
+
+
+def test_probe_summary_and_state(pki, server_logs, run_driver, tmp_path):
+    with refservers.openssl_server(pki.rsa, "-tls1_2", "-serverpref", "-cipher",
+                                   "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256",
+                                   log_dir=server_logs) as srv:
+        res = run_driver("probe", srv.hostport, "--ca", pki.rsa.root.pem, "--timeout", "5")
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "versions: TLSv1.2" in out
+    assert "suites (server order):" in out
+    assert "0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" in out
+    assert "[0] CN=localhost" in out and "anchor: CN=tlsfit RSA root" in out
+    last = tmp_path / "state" / "last-profile.json"
+    assert json.loads(last.read_text())["target"]["port"] == srv.port
+
+
+def test_probe_json(pki, server_logs, run_driver):
+    with refservers.openssl_server(pki.ec, "-tls1_3", log_dir=server_logs) as srv:
+        res = run_driver("probe", srv.hostport, "--json", "--timeout", "5")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["schema_version"] == 1 and doc["versions"] == ["TLSv1.3"]
+
+
+def test_demo(run_driver):
+    res = run_driver("demo", env_extra={"TLSFIT_SETUP_DONE": "1"}, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "CN=localhost" in res.stdout
+    assert "anchor: CN=tlsfit demo root" in res.stdout
+    assert "chain complete: yes" in res.stdout
+
+
+def test_keep_writes_last_and_saved(monkeypatch, tmp_path):
+    from tlsfit import paths, probe, profile
+    monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
+    monkeypatch.setattr(paths, "profiles_dir", lambda: tmp_path / "profiles")
+    doc = profile.load(REPO / "tests" / "fixtures" / "profile-v1.json")
+    written = probe.keep(doc, "broker-eu.1")
+    assert written == [tmp_path / "state" / "last-profile.json",
+                       tmp_path / "profiles" / "broker-eu.1.json"]
+    for p in written:
+        assert profile.load(p) == doc
+
+
+def test_summary_of_sample_profile():
+    from tlsfit import profile, summary
+    text = summary.format_summary(profile.load(REPO / "tests" / "fixtures" / "profile-v1.json"))
+    assert "TLSv1.2:\n  suites (server order):\n    0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" in text
+    assert "TLSv1.3:\n  suites (client order):" in text
+    assert "anchor: CN=tlsfit RSA root" in text and "chain complete: yes" in text
+    assert "step alpn failed: server closed the connection (code 14)" in text

@@ -1,0 +1,49 @@
+"""The driver's exit codes and the exception that carries them.
+
+Codes 2 and 10-29 belong to the C prober (tool/probe/errors.c); `tlsfit probe`
+passes the prober's code through unchanged.  The driver's own codes live in
+DRIVER_CODES below -- the one table that `tlsfit errors` prints and every
+module raises from.  Codes are stable: never renumber, only append.
+"""
+
+OK = 0
+INTERNAL = 1
+USAGE = 2
+BUILD = 30
+SETUP = 31
+PROFILE = 32
+SERVERS = 33
+TESTS = 34
+FILE = 35
+INTERRUPTED = 130
+
+# (code, name, comment) -- printed by `tlsfit errors` after the prober's table.
+DRIVER_CODES = (
+    (OK, "OK", "success"),
+    (INTERNAL, "TLSFIT_INTERNAL", "a bug in the driver (a traceback is printed; please report it)"),
+    (USAGE, "TLSFIT_USAGE", "bad command line (same code as the prober's TF_ERR_USAGE)"),
+    (BUILD, "TLSFIT_BUILD", "building the prober with cmake failed; the message names the build log"),
+    (SETUP, "TLSFIT_SETUP", "set-up failed: tool/setup.sh failed or no usable mbedTLS source tree"),
+    (PROFILE, "TLSFIT_PROFILE", "a profile is not JSON or does not match schema v1 (docs/profile-schema.md)"),
+    (SERVERS, "TLSFIT_SERVERS", "the demo's test PKI or reference server could not be created or started"),
+    (TESTS, "TLSFIT_TESTS", "`tlsfit test`: the C unit tests or the pytest suite failed"),
+    (FILE, "TLSFIT_FILE", "a file of the driver could not be read or written (state dir, --save)"),
+    (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C)"),
+)
+
+
+class TlsfitError(Exception):
+    """An expected failure: main() prints `tlsfit: MESSAGE` and exits with CODE.
+
+    quiet=True means the message was already shown (e.g. the prober printed its
+    own one-line error), so main() only exits with the code.
+    """
+
+    def __init__(self, code, message, quiet=False):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.quiet = quiet
+
+    def __str__(self):
+        return self.message

@@ -1,0 +1,102 @@
+"""The human-readable summary of a profile (what `tlsfit probe` prints without --json)."""
+
+
+def _yesno(v):
+    return "unknown" if v is None else ("yes" if v else "no")
+
+
+def _key(k):
+    parts = [k.get("type", "?")]
+    if k.get("bits"):
+        parts.append(str(k["bits"]))
+    if k.get("curve"):
+        parts.append(k["curve"])
+    return " ".join(parts)
+
+
+def _kx(kx):
+    if "group" in kx:
+        return f"group {kx['group']}"
+    if "curve" in kx:
+        return f"ECDHE {kx['curve']}"
+    if "dh_bits" in kx:
+        return f"DHE {kx['dh_bits']} bits"
+    return "static RSA" if kx == {} else str(kx)
+
+
+def _bytes(n):
+    return f"{n} B"
+
+
+def format_summary(doc):
+    """Returns the summary as a string (several lines, no trailing newline)."""
+    out = []
+    t = doc["target"]
+    sni = f", SNI {t['sni']}" if t.get("sni") else ", no SNI"
+    out.append(f"{t['host']}:{t['port']} (address {t['address']}{sni}), probed {doc['probed_at']}")
+    out.append(f"versions: {', '.join(doc['versions'])}")
+    for ver in doc["versions"]:
+        suites = doc["ciphersuites"][ver]
+        pref = doc["server_preference"][ver]
+        order = {True: "server order", False: "client order", None: "order undecidable"}[pref]
+        out.append(f"{ver}:")
+        out.append(f"  suites ({order}):")
+        out.extend(f"    {s['id']} {s['name']}" for s in suites)
+        if not suites:
+            out.append("    (none)")
+        groups = doc["groups"][ver]
+        preferred = doc["group_preferred"][ver]
+        gline = ", ".join(groups) if groups else "(none)"
+        if preferred:
+            gline += f"; preferred {preferred}"
+        out.append(f"  groups: {gline}")
+        out.append(f"  key exchange: {_kx(doc['key_exchange'][ver])}")
+        sigs = doc["signature_algorithms"][ver]
+        out.append(f"  signature algorithms: {', '.join(sigs) if sigs else '(none)'}")
+
+    chain = doc["chain"]
+    out.append(f"chain (from {doc['chain_from']}, {len(chain)} certificate"
+               f"{'' if len(chain) == 1 else 's'}, leaf first):")
+    for i, c in enumerate(chain):
+        out.append(f"  [{i}] {c['subject']}  ({_key(c['key'])}, {c['signature_algorithm']}, "
+                   f"{c['der_len']} B, until {c['not_after'][:10]})")
+    anchor = doc["trust_anchor"]
+    if anchor:
+        source = "sent by the server" if anchor["source"] == "sent" else f"from {anchor['source']}"
+        out.append(f"  anchor: {anchor['subject']}  ({_key(anchor['key'])}, "
+                   f"{anchor['signature_algorithm']}, {source})")
+    else:
+        out.append("  anchor: not found (not sent, not in the --ca files or the system store)")
+    out.append(f"  chain complete: {_yesno(doc['chain_complete'])}")
+
+    r = doc["records"]
+    out.append(f"records: largest record {_bytes(r['max_record_len'])}, largest plaintext "
+               f"{_bytes(r['max_plaintext_len'])}, largest handshake message "
+               f"{_bytes(r['max_handshake_msg_len'])}, Certificate message "
+               f"{_bytes(r['certificate_msg_len'])}")
+    mfl = {None: "not tested", True: "honoured", False: "not honoured"}[r["mfl_honoured"]]
+    rsl = r["record_size_limit"]
+    rsl_text = str(rsl) if rsl is not None else "not acknowledged"
+    out.append(f"fragment limits: max_fragment_length=512 {mfl}; record_size_limit {rsl_text}")
+    e = doc["extensions"]
+    out.append(f"extensions: extended_master_secret {_yesno(e['extended_master_secret'])}, "
+               f"encrypt_then_mac {_yesno(e['encrypt_then_mac'])}, "
+               f"session_ticket {_yesno(e['session_ticket'])}, "
+               f"renegotiation_info {_yesno(e['renegotiation_info'])}, "
+               f"ALPN {e['alpn'] or 'none'}")
+    if doc["client_cert_requested"]:
+        req = doc["client_cert_request"] or {}
+        cas = "; ".join(req.get("ca_names") or []) or "any"
+        out.append(f"client certificate: requested (CAs: {cas})")
+        if req.get("signature_algorithms"):
+            out.append(f"  signature algorithms: {', '.join(req['signature_algorithms'])}")
+    else:
+        out.append("client certificate: not requested")
+    s = doc["stats"]
+    ms = s["elapsed_ms"]
+    took = f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+    out.append(f"probe: {s['connections']} connections, {took}")
+    failed = {k: v for k, v in doc["steps"].items() if v.get("status") == "error"}
+    for name, step in failed.items():
+        out.append(f"  step {name} failed: {step.get('reason')} (code {step.get('code')})")
+    return "\n".join(out)
