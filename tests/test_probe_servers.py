@@ -369,3 +369,25 @@ def test_openssl_alpn(pki, openssl, run_probe):
         res = run_probe(srv.hostport, *TIMEOUT)
     assert res.returncode == 0, res.explain()
     assert res.profile["extensions"]["alpn"] == "mqtt"
+
+
+# ------------------------------------------------------------- Ed25519 chain
+
+def test_tls13_ed25519_chain_captured(tmp_path, openssl, run_probe):
+    """An all-Ed25519 chain (which mbedTLS 3.6 cannot verify): the prober still
+    decrypts the TLS 1.3 flight itself and reports every key by type and OID."""
+    chain = refservers.make_chain(tmp_path, "ed", "ed25519", "ed25519", "ed25519", label="Ed25519")
+    with openssl(chain, "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256") as srv:
+        res = run_probe(srv.hostport, "--sni", "localhost", "--ca", chain.root.pem, *TIMEOUT)
+    assert res.returncode == 0, res.explain()
+    p = res.profile
+    assert p["versions"] == ["TLSv1.3"]
+    assert names(p["ciphersuites"]["TLSv1.3"]) == ["TLS_AES_128_GCM_SHA256"]
+    assert p["signature_algorithms"]["TLSv1.3"] == ["ed25519"]
+    assert [c["subject"] for c in p["chain"]] == ["CN=localhost", "CN=tlsfit Ed25519 intermediate"]
+    for cert in p["chain"]:
+        assert cert["key"] == {"type": "ed25519", "bits": 255, "curve": None, "oid": "1.3.101.112"}
+        assert (cert["signature_algorithm"], cert["signature_oid"]) == ("ED25519", "1.3.101.112")
+    assert p["chain"][0]["der_b64"] == b64(chain.leaf.der)
+    assert p["trust_anchor"]["key"]["type"] == "ed25519"
+    assert p["chain_complete"] is True

@@ -62,9 +62,11 @@ def _run(cmd, what):
 
 
 def generate_key(spec, path):
-    """Writes a private key (PEM, PKCS#8) for spec "rsa:2048" or "ec:P-256"."""
+    """Writes a private key (PEM, PKCS#8) for spec "rsa:2048", "ec:P-256" or "ed25519"."""
     kind, _, param = spec.partition(":")
-    if kind == "rsa":
+    if kind in ("ed25519", "ed448"):
+        opts = ["-algorithm", kind.upper()]
+    elif kind == "rsa":
         opts = ["-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{int(param)}"]
     elif kind == "ec":
         opts = ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{param}",
@@ -76,8 +78,11 @@ def generate_key(spec, path):
     return Path(path)
 
 
-def _hash_for(spec):
-    return "sha384" if spec in ("ec:P-384", "rsa:4096") else "sha256"
+def _digest_opts(spec):
+    """The digest option for signing with a key of `spec` (none for EdDSA)."""
+    if spec in ("ed25519", "ed448"):
+        return []
+    return ["-sha384" if spec in ("ec:P-384", "rsa:4096") else "-sha256"]
 
 
 def _serial():
@@ -172,7 +177,7 @@ def _self_signed(d, stem, cn, spec, ext, section):
     key = generate_key(spec, d / f"{stem}.key")
     pem = d / f"{stem}.pem"
     _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-out", str(pem),
-          "-subj", f"/CN={cn}", "-days", str(DAYS), f"-{_hash_for(spec)}",
+          "-subj", f"/CN={cn}", "-days", str(DAYS), *_digest_opts(spec),
           "-set_serial", str(_serial()), "-config", str(ext), "-extensions", section],
          f"creating the certificate {cn}")
     return Cert(pem, key, spec, cn)
@@ -185,7 +190,7 @@ def _issued(d, stem, cn, spec, issuer, ext, section):
           "-config", str(ext), "-out", str(csr)], f"creating the request for {cn}")
     _run([_openssl(), "x509", "-req", "-in", str(csr), "-CA", str(issuer.pem),
           "-CAkey", str(issuer.key), "-set_serial", str(_serial()), "-days", str(DAYS),
-          f"-{_hash_for(issuer.key_spec)}", "-extfile", str(ext), "-extensions", section,
+          *_digest_opts(issuer.key_spec), "-extfile", str(ext), "-extensions", section,
           "-out", str(pem)], f"signing the certificate {cn}")
     csr.unlink()
     return Cert(pem, key, spec, cn)
