@@ -227,7 +227,8 @@ static void json_records(tf_json *j, const tf_profile *p)
     tf_json_int(j, "certificate_msg_len", (long long)p->cert_msg_len);
     if (p->mfl_honoured < 0) tf_json_null(j, "mfl_honoured"); else tf_json_bool(j, "mfl_honoured", p->mfl_honoured);
     if (p->rsl_acked) tf_json_int(j, "record_size_limit", p->rsl); else tf_json_null(j, "record_size_limit");
-    tf_json_bool(j, "record_size_limit_honoured", p->rsl_honoured);
+    if (p->rsl_acked) tf_json_bool(j, "record_size_limit_honoured", p->rsl_honoured);
+    else tf_json_null(j, "record_size_limit_honoured");
     tf_json_end_obj(j);
 }
 
