@@ -554,43 +554,57 @@ static int highest_slot(const tf_profile *p)
     return -1;
 }
 
-static void step_mfl(tf_profile *p)
+/*
+ * One connection of an extension step: the full-flight hello for the highest
+ * version accepted, adjusted by `tweak`.  Returns 1 when the server answered
+ * with a ServerHello (and the whole flight when until == TF_UNTIL_FLIGHT), 0
+ * when it refused the hello, -1 when the connection failed (step marked).
+ */
+static int ext_session(tf_profile *p, tf_step *st, void (*tweak)(tf_hello *h, int slot), tf_until until,
+                       tf_sess *s)
 {
-    tf_step *st = step_begin(p, "max_fragment_length", -1);
     int slot = highest_slot(p);
     idlist suites, groups, sigs;
     tf_hello h;
-    tf_sess s;
+    tf_sess_outcome o;
 
-    memset(&s, 0, sizeof(s));
-    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
-    h.mfl = 1; /* 2^9 = 512 */
-    if (run(p, &h, TF_UNTIL_FLIGHT, &s) == TF_SESS_HELLO && s.flight_complete)
-        p->mfl_honoured = s.ext.mfl == 1 && s.max_plain_len <= 512;
-    else if (s.outcome == TF_SESS_ERROR && s.err != TF_ERR_CLOSED)
-        step_fail(st, &s);
-    else
-        p->mfl_honoured = 0;   /* refused the hello because of the extension */
+    memset(s, 0, sizeof(*s));
+    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) {
+        step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello");
+        return -1;
+    }
+    tweak(&h, slot);
+    o = run(p, &h, until, s);
+    if (o == TF_SESS_HELLO && (until != TF_UNTIL_FLIGHT || s->flight_complete)) return 1;
+    if (o == TF_SESS_ERROR && s->err != TF_ERR_CLOSED) {
+        step_fail(st, s);
+        return -1;
+    }
+    return 0;
+}
+
+static void tweak_mfl(tf_hello *h, int slot) { (void)slot; h->mfl = 1; /* 2^9 = 512 */ }
+/* TLS 1.3 counts the inner content type in the limit. */
+static void tweak_rsl(tf_hello *h, int slot) { h->record_size_limit = slot == 3 ? 513 : 512; }
+static void tweak_alpn(tf_hello *h, int slot) { (void)slot; h->alpn = 1; }
+
+static void step_mfl(tf_profile *p)
+{
+    tf_step *st = step_begin(p, "max_fragment_length", -1);
+    tf_sess s;
+    int r = ext_session(p, st, tweak_mfl, TF_UNTIL_FLIGHT, &s);
+    if (r >= 0) p->mfl_honoured = r == 1 && s.ext.mfl == 1 && s.max_plain_len <= 512;
     tf_sess_free(&s);
 }
 
 static void step_rsl(tf_profile *p)
 {
     tf_step *st = step_begin(p, "record_size_limit", -1);
-    int slot = highest_slot(p);
-    idlist suites, groups, sigs;
-    tf_hello h;
     tf_sess s;
-
-    memset(&s, 0, sizeof(s));
-    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
-    h.record_size_limit = slot == 3 ? 513 : 512;  /* TLS 1.3 counts the inner content type */
-    if (run(p, &h, TF_UNTIL_FLIGHT, &s) == TF_SESS_HELLO && s.flight_complete) {
+    if (ext_session(p, st, tweak_rsl, TF_UNTIL_FLIGHT, &s) == 1) {
         p->rsl_acked = s.ext.has_rsl;
         p->rsl = s.ext.rsl;
         p->rsl_honoured = s.ext.has_rsl && s.max_plain_len <= 512;
-    } else if (s.outcome == TF_SESS_ERROR) {
-        step_fail(st, &s);
     }
     tf_sess_free(&s);
 }
@@ -637,18 +651,10 @@ static void step_etm(tf_profile *p)
 static void step_alpn(tf_profile *p)
 {
     tf_step *st = step_begin(p, "alpn", -1);
-    int slot = highest_slot(p);
-    idlist suites, groups, sigs;
-    tf_hello h;
     tf_sess s;
-
-    memset(&s, 0, sizeof(s));
-    if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) { step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello"); return; }
-    h.alpn = 1;
-    if (run(p, &h, slot == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO, &s) == TF_SESS_HELLO)
+    /* TLS 1.3 acknowledges ALPN in EncryptedExtensions: read the flight. */
+    if (ext_session(p, st, tweak_alpn, highest_slot(p) == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO, &s) == 1)
         snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
-    else if (s.outcome == TF_SESS_ERROR)
-        step_fail(st, &s);
     tf_sess_free(&s);
 }
 

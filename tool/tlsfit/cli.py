@@ -69,24 +69,21 @@ example:
 
 # ------------------------------------------------------------------- probe
 
-def _timeout(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
-    if not 1 <= v <= 600:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 600 seconds: {text!r}")
-    return v
+def _int_range(lo, hi, unit):
+    """argparse type: a whole number of `unit` between lo and hi."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number of {unit}: {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi} {unit}: {text!r}")
+        return v
+    return parse
 
 
-def _delay(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of milliseconds: {text!r}") from None
-    if not 0 <= v <= 60000:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 60000 ms: {text!r}")
-    return v
+_timeout = _int_range(1, 600, "seconds")
+_delay = _int_range(0, 60000, "ms")
 
 
 def _save_name(text):
