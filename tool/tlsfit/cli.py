@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from . import __version__, build, paths, probe as probe_mod
+from . import __version__, build, paths, probe as probe_mod, verify as verify_mod
 from .errors import DRIVER_CODES, INTERNAL, INTERRUPTED, USAGE, TlsfitError
 
 PROG = "tlsfit"
@@ -279,6 +279,7 @@ COMMANDS = [
             _demo_args, _demo_run),
     Command("test", "run the C unit tests and the pytest suite", TEST_HELP,
             _test_args, _test_run, takes_extra_args=True),
+    Command("verify", verify_mod.SUMMARY, verify_mod.HELP, verify_mod.configure, verify_mod.run),
     Command("errors", "list all exit codes", ERRORS_HELP, _errors_args, _errors_run),
     # Later: gen, measure, fit, verify.
 ]

@@ -15,6 +15,8 @@ PROFILE = 32
 SERVERS = 33
 TESTS = 34
 FILE = 35
+CONFIG = 36
+VERIFY = 37
 INTERRUPTED = 130
 
 # (code, name, comment) -- printed by `tlsfit errors` after the prober's table.
@@ -28,6 +30,8 @@ DRIVER_CODES = (
     (SERVERS, "TLSFIT_SERVERS", "the demo's test PKI or reference server could not be created or started"),
     (TESTS, "TLSFIT_TESTS", "`tlsfit test`: the C unit tests or the pytest suite failed"),
     (FILE, "TLSFIT_FILE", "a file of the driver could not be read or written (state dir, --save)"),
+    (CONFIG, "TLSFIT_CONFIG", "`tlsfit verify`: mbedTLS rejects the configuration header (check_config.h) or cannot be built with it"),
+    (VERIFY, "TLSFIT_VERIFY", "`tlsfit verify`: the verified handshake with the configuration failed"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C)"),
 )
 
