@@ -1,0 +1,75 @@
+/* tlsfit firmware support: the small runtime shared by every tlsfit firmware
+ * image (startup, semihosting helpers, UART, stack painting, tick counter).
+ *
+ * The build (tool/firmware/build.py) defines, from targets/<name>.toml:
+ *   TF_TARGET_NAME   "cortex-m4"
+ *   TF_UART_BASE     0x40004000
+ *   TF_CPU_CLOCK_HZ  25000000
+ */
+#ifndef TLSFIT_FW_H
+#define TLSFIT_FW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TF_TARGET_NAME
+#define TF_TARGET_NAME "unknown"
+#endif
+
+/* Exit codes a firmware image reports through semihosting (exit()). */
+#define TF_EXIT_OK 0
+#define TF_EXIT_FAIL 1          /* the firmware's own check failed */
+#define TF_EXIT_UART_TIMEOUT 2  /* nothing arrived on the UART in time */
+#define TF_EXIT_FAULT 3         /* a CPU fault or an unexpected exception */
+
+/* ---- semihosting (raw calls; usable before the C library is set up and
+ * from fault handlers) ---- */
+void tf_semi_puts(const char *s);              /* to the host's stdout, no newline added */
+void tf_semi_write_hex(uint32_t v);             /* "0x%08lx" without printf */
+void tf_semi_exit(int code) __attribute__((noreturn)); /* SYS_EXIT_EXTENDED */
+
+/* ---- CMSDK APB UART0 (TF_UART_BASE) ---- */
+void tf_uart_init(void);
+/* Blocking writes/reads.  `timeout_polls` bounds how many times the status
+ * register is polled while waiting (0 = TF_UART_DEFAULT_POLLS).  They return
+ * the number of bytes moved, which is short only on timeout. */
+#ifndef TF_UART_DEFAULT_POLLS
+/* Measured under QEMU 7.2: about 3-6 s without -icount, 15 s with -icount shift=0. */
+#define TF_UART_DEFAULT_POLLS 100000000u
+#endif
+size_t tf_uart_write(const void *buf, size_t len, uint32_t timeout_polls);
+size_t tf_uart_read(void *buf, size_t len, uint32_t timeout_polls);
+/* Reads up to and including '\n' (stored), NUL-terminates; returns the line
+ * length without the NUL, or -1 on timeout / when `cap` was too small. */
+int tf_uart_read_line(char *buf, size_t cap, uint32_t timeout_polls);
+/* Time spent waiting for input in tf_uart_read so far: status-register polls,
+ * and tf_ticks() elapsed while polling.  The wait is paced by the host, so it
+ * is not deterministic; subtract tf_uart_wait_ticks from a tf_ticks()
+ * interval to count only the firmware's own work. */
+extern volatile uint32_t tf_uart_wait_polls;
+extern volatile uint64_t tf_uart_wait_ticks;
+
+/* ---- stack painting ---- */
+#define TF_STACK_PATTERN 0xC5AC5AC5u
+/* Paints the unused stack, from the bottom of the stack region up to just
+ * below the caller's stack pointer.  startup.c calls it before main(); call
+ * it again to measure a later phase on its own. */
+void tf_stack_paint(void);
+/* Deepest stack use since the last paint, in bytes from the top of the stack
+ * region.  Equal to tf_stack_size() means the stack probably overflowed. */
+size_t tf_stack_peak(void);
+size_t tf_stack_size(void);
+
+/* ---- heap (newlib's malloc goes through _sbrk, which startup.c provides) ---- */
+size_t tf_heap_size(void);       /* bytes between the end of .bss and the stack */
+size_t tf_heap_brk_peak(void);   /* highest _sbrk break reached, in bytes */
+
+/* ---- tick counter: SysTick on the CPU clock, extended to 64 bits by its
+ * interrupt.  Runs in QEMU's virtual time; with `-icount shift=0` every guest
+ * instruction advances virtual time by 1 ns, so
+ *     instructions ~= ticks * 1e9 / TF_CPU_CLOCK_HZ
+ * (one tick per 1e9/TF_CPU_CLOCK_HZ instructions: 40 on MPS2). ---- */
+void tf_ticks_start(void);
+uint64_t tf_ticks(void);
+
+#endif
