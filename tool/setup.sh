@@ -37,24 +37,7 @@ packages=(
   ccache                   # cached rebuilds of mbedTLS configurations
 )
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    say "need root to run: $*"; return 1; fi
-}
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  say "installing from Debian: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  verbose "all Debian packages present"
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh" "${packages[@]}"
 
 # --- mbedTLS sources -------------------------------------------------------
 # line -> Debian release that carries it

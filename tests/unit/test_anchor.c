@@ -14,22 +14,6 @@
 #define MAX_SEEN 16
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Reads data/<name> into buf; returns its length, 0 on error. */
-static size_t load(const char *name, uint8_t *buf, size_t cap)
-{
-    char path[256];
-    FILE *f;
-    size_t n;
-    snprintf(path, sizeof path, "data/%s", name);
-    f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run from tests/unit)\n", path);
-        return 0;
-    }
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
 
 /* What a tf_pem_each callback saw. */
 typedef struct {
@@ -54,7 +38,7 @@ static int record(void *ctx, const uint8_t *der, size_t len)
 static int saw(const seen *s, int i, const char *name)
 {
     static uint8_t want[MAX_DER];
-    size_t n = load(name, want, sizeof want);
+    size_t n = tf_unit_load(name, want, sizeof want);
     return n > 0 && i < s->calls && s->len[i] == n && memcmp(s->der[i], want, n) == 0;
 }
 
@@ -113,7 +97,7 @@ static void test_system_bundle(void)
 /* Parses data/<name> into c (DER kept in buf). */
 static void load_cert(const char *name, tf_cert *c, uint8_t *buf)
 {
-    size_t n = load(name, buf, MAX_DER);
+    size_t n = tf_unit_load(name, buf, MAX_DER);
     TF_CHECK(n > 0);
     TF_CHECK_EQ(tf_x509_parse(c, buf, n), 0);
 }
@@ -122,7 +106,7 @@ static void load_cert(const char *name, tf_cert *c, uint8_t *buf)
 static int anchor_is(const tf_anchor *a, const char *name)
 {
     static uint8_t want[MAX_DER];
-    size_t n = load(name, want, sizeof want);
+    size_t n = tf_unit_load(name, want, sizeof want);
     return n > 0 && a->der && a->der_len == n && memcmp(a->der, want, n) == 0;
 }
 

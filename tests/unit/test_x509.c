@@ -18,27 +18,11 @@
 
 static tf_cert cert;  /* large: keep it off the stack */
 
-/* Reads data/<name> into buf; returns its length, 0 on error. */
-static size_t load(const char *name, uint8_t *buf, size_t cap)
-{
-    char path[256];
-    FILE *f;
-    size_t n;
-    snprintf(path, sizeof path, "data/%s", name);
-    f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run from tests/unit)\n", path);
-        return 0;
-    }
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
 
 /* Loads and parses a fixture into `c`; buf must outlive c. */
 static int parse_fixture(const char *name, tf_cert *c, uint8_t *buf, size_t *len)
 {
-    *len = load(name, buf, MAX_DER);
+    *len = tf_unit_load(name, buf, MAX_DER);
     TF_CHECK(*len > 0);
     return tf_x509_parse(c, buf, *len);
 }
@@ -730,7 +714,7 @@ static void test_robustness(void)
     static uint8_t der[MAX_DER], mut[MAX_DER];
     size_t f, len, i, v, inconsistent, parsed_ok;
     for (f = 0; f < ARRAY_LEN(files); f++) {
-        len = load(files[f], der, sizeof der);
+        len = tf_unit_load(files[f], der, sizeof der);
         TF_CHECK(len > 0);
         inconsistent = parsed_ok = 0;
         for (i = 0; i < len; i++) inconsistent += !parse_copy(der, i, 1);  /* truncations */

@@ -24,6 +24,24 @@ static int tf_unit_pass, tf_unit_fail;
     fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b, \
             sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)"); } } while (0)
 
+/* Reads tests/unit/data/<name> (tests run from tests/unit) into buf; returns
+   its length, 0 when it cannot be read. */
+static inline size_t tf_unit_load(const char *name, unsigned char *buf, size_t cap)
+{
+    char path[256];
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof path, "data/%s", name);
+    f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (run from tests/unit)\n", path);
+        return 0;
+    }
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
 static inline int tf_unit_report(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, tf_unit_pass, tf_unit_fail);

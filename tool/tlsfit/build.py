@@ -71,8 +71,8 @@ def _configured_for(build_dir, mbedtls, extra_defs):
 
 
 @contextlib.contextmanager
-def _locked(build_dir):
-    """Serialises builds of one tree (pytest and a shell may build at once)."""
+def locked(build_dir):
+    """Serialises builds in one directory (pytest and a shell may build at once)."""
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".tlsfit-lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -107,7 +107,7 @@ def cmake_build(build_dir, mbedtls, target=None, extra_defs=None, announce=None)
     extra_defs = dict(extra_defs or {})
     cmake = _cmake()
     build_dir = Path(build_dir)
-    with _locked(build_dir):
+    with locked(build_dir):
         log_path = build_dir / LOG_NAME
         configured = _configured_for(build_dir, mbedtls, extra_defs)
         stamp = build_dir / STAMP.format(target or "all")

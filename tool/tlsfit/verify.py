@@ -28,7 +28,6 @@ Standalone (until the subcommand is wired into cli.py):
 """
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -40,7 +39,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import errors, paths
+from . import build, errors, paths
 from .errors import BUILD, FILE, SETUP, USAGE, TlsfitError
 
 # Codes to be added to errors.py (see the report); fall back until they are.
@@ -164,17 +163,6 @@ def verify_cache_dir():
 
 
 # ---------------------------------------------------------------- building
-
-@contextlib.contextmanager
-def _locked(directory):
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
 
 def _read_config(config_path):
     p = Path(config_path)
@@ -324,7 +312,7 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     if os.access(binary, os.X_OK):
         return binary
     config_name = cfg.name
-    with _locked(work):
+    with build.locked(work):
         if os.access(binary, os.X_OK):
             return binary
         rejected = work / "rejected.txt"
@@ -499,7 +487,7 @@ def ssl_server2_path(mbedtls_dir=None):
 
     if current():
         return binary
-    with _locked(bdir):
+    with build.locked(bdir):
         if current():
             return binary
         cache = bdir / "CMakeCache.txt"
