@@ -300,18 +300,26 @@ def sslscan_has_sigs():
     return "--show-sigs" in (r.stdout + r.stderr)
 
 
+def run_xml_tool(argv, xml):
+    """Runs a scanner that writes XML to `xml`:
+    (time, its stdout, empty findings, extra, XML root or None)."""
+    t, rc, out, err = timed(argv, 300)
+    f = empty_findings()
+    extra = {"argv": argv}
+    try:
+        return t, out, f, extra, ET.parse(xml).getroot()
+    except (OSError, ET.ParseError) as e:
+        extra["error"] = f"exit {rc}: no XML ({e}) {err.strip()[-300:]}"
+        return t, out, f, extra, None
+
+
 def run_sslscan(srv, suites, work, show_sigs):
     xml = Path(work) / f"sslscan-{srv.name}.xml"
     argv = ["sslscan", "--no-colour", f"--xml={xml}", f"127.0.0.1:{srv.port}"]
     if show_sigs:
         argv.insert(2, "--show-sigs")
-    t, rc, out, err = timed(argv, 300)
-    f = empty_findings()
-    extra = {"argv": argv}
-    try:
-        root = ET.parse(xml).getroot()
-    except (OSError, ET.ParseError) as e:
-        extra["error"] = f"exit {rc}: no XML ({e}) {err.strip()[-300:]}"
+    t, out, f, extra, root = run_xml_tool(argv, xml)
+    if root is None:
         return t, f, extra
     test = root.find("ssltest")
     for p in test.findall("protocol"):
@@ -382,13 +390,8 @@ def run_nmap(srv, suites, work):
     xml = Path(work) / f"nmap-{srv.name}.xml"
     argv = ["nmap", "-Pn", "-n", "-sT", "--script", "ssl-enum-ciphers", "-p", str(srv.port), "-oX", str(xml),
             "127.0.0.1"]
-    t, rc, out, err = timed(argv, 300)
-    f = empty_findings()
-    extra = {"argv": argv}
-    try:
-        root = ET.parse(xml).getroot()
-    except (OSError, ET.ParseError) as e:
-        extra["error"] = f"exit {rc}: no XML ({e}) {err.strip()[-300:]}"
+    t, out, f, extra, root = run_xml_tool(argv, xml)
+    if root is None:
         return t, f, extra
     script = root.find(".//script[@id='ssl-enum-ciphers']")
     if script is None:

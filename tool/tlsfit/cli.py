@@ -118,20 +118,25 @@ def _probe_args(p):
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
 
 
+def _show_profile(doc, written, as_json):
+    """Prints a profile: its JSON, or the summary and where it was stored."""
+    if as_json:
+        from .profile import dump
+        sys.stdout.write(dump(doc))
+    else:
+        from .summary import format_summary
+        print(format_summary(doc))
+        print(f"profile: {', '.join(probe_mod.display_path(p) for p in written)}")
+
+
 def _probe_run(args):
-    from .summary import format_summary
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     opts = probe_mod.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
                              no_system_store=args.no_system_store, delay=args.delay,
                              progress=progress)
     doc = probe_mod.run(args.target, opts)
     written = probe_mod.keep(doc, args.save)
-    if args.json:
-        from .profile import dump
-        sys.stdout.write(dump(doc))
-    else:
-        print(format_summary(doc))
-        print(f"profile: {', '.join(probe_mod.display_path(p) for p in written)}")
+    _show_profile(doc, written, args.json)
     return 0
 
 
@@ -165,15 +170,9 @@ def _demo_args(p):
 
 def _demo_run(args):
     from . import demo, prepare
-    from .summary import format_summary
     prepare.run_setup_script()
     doc, written = demo.run_demo()
-    if args.json:
-        from .profile import dump
-        sys.stdout.write(dump(doc))
-    else:
-        print(format_summary(doc))
-        print(f"profile: {', '.join(probe_mod.display_path(p) for p in written)}")
+    _show_profile(doc, written, args.json)
     return 0
 
 
