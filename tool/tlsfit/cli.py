@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import __version__, build, paths, probe as probe_mod, verify as verify_mod
+from . import fit as fit_mod, gen as gen_mod, measure as measure_mod
 from .errors import DRIVER_CODES, INTERNAL, INTERRUPTED, USAGE, TlsfitError
 
 PROG = "tlsfit"
@@ -278,9 +279,12 @@ COMMANDS = [
             _demo_args, _demo_run),
     Command("test", "run the C unit tests and the pytest suite", TEST_HELP,
             _test_args, _test_run, takes_extra_args=True),
+    Command("gen", gen_mod.SUMMARY, gen_mod.HELP, gen_mod.configure, gen_mod.run),
     Command("verify", verify_mod.SUMMARY, verify_mod.HELP, verify_mod.configure, verify_mod.run),
+    Command("measure", measure_mod.SUMMARY, measure_mod.HELP, measure_mod.configure,
+            measure_mod.run),
+    Command("fit", fit_mod.SUMMARY, fit_mod.HELP, fit_mod.configure, fit_mod.run),
     Command("errors", "list all exit codes", ERRORS_HELP, _errors_args, _errors_run),
-    # Later: gen, measure, fit, verify.
 ]
 
 MAIN_HELP = """\

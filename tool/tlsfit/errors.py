@@ -17,6 +17,11 @@ TESTS = 34
 FILE = 35
 CONFIG = 36
 VERIFY = 37
+REFUSED = 38
+RULES = 39
+XBUILD = 40
+TARGET = 41
+FIT = 42
 INTERRUPTED = 130
 
 # (code, name, comment) -- printed by `tlsfit errors` after the prober's table.
@@ -32,6 +37,11 @@ DRIVER_CODES = (
     (FILE, "TLSFIT_FILE", "a file of the driver could not be read or written (state dir, --save)"),
     (CONFIG, "TLSFIT_CONFIG", "`tlsfit verify`: mbedTLS rejects the configuration header (check_config.h) or cannot be built with it"),
     (VERIFY, "TLSFIT_VERIFY", "`tlsfit verify`: the verified handshake with the configuration failed"),
+    (REFUSED, "TLSFIT_REFUSED", "`tlsfit gen`/`fit`: mbedTLS (the chosen line, under the chosen policy) cannot talk to this server; the message names what is missing"),
+    (RULES, "TLSFIT_RULES", "`tlsfit gen`: the rules data file or a template is invalid (a bug in tlsfit's data; the message names the entry)"),
+    (XBUILD, "TLSFIT_XBUILD", "`tlsfit measure`: cross-building mbedTLS or the firmware for the target failed; the message names the log"),
+    (TARGET, "TLSFIT_TARGET", "`tlsfit measure`: the handshake on the emulated target failed, faulted or timed out"),
+    (FIT, "TLSFIT_FIT", "`tlsfit fit`: no candidate configuration completed a verified handshake on the target"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C)"),
 )
 

@@ -22,9 +22,6 @@ in 3.x, included explicitly by the client for 2.x) rejects an inconsistent
 header there, and the #error text becomes one line:
 "tls_config.h: rejected by mbedTLS check_config.h: <text>" (exit 36).  Such a
 verdict is kept in <key>/rejected.txt.
-
-Standalone (until the subcommand is wired into cli.py):
-    python3 -m tlsfit.verify --config tls_config.h 127.0.0.1:4433 --ca root.pem
 """
 import argparse
 import contextlib
@@ -39,12 +36,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import build, errors, paths
-from .errors import BUILD, FILE, SETUP, USAGE, TlsfitError
-
-# Codes to be added to errors.py (see the report); fall back until they are.
-CONFIG = getattr(errors, "CONFIG", 36)
-VERIFY = getattr(errors, "VERIFY", 37)
+from . import build, paths
+from .errors import BUILD, CONFIG, FILE, SETUP, USAGE, VERIFY, TlsfitError
 
 CLIENT = "tlsfit-verify-client"
 SYSTEM_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -627,34 +620,3 @@ def run(args):
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         print("\n".join(format_result(result, target)))
     return 0 if result.get("ok") else VERIFY
-
-
-main_verify = run
-
-
-def main(argv=None):
-    """Standalone entry point (python3 -m tlsfit.verify ...), with the same error
-    handling as cli.main(): one `tlsfit: ...` line and the exit code."""
-    parser = argparse.ArgumentParser(prog="tlsfit verify", description=HELP,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mbedtls-dir", metavar="DIR", help="mbedTLS source tree")
-    configure(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else USAGE
-    if args.mbedtls_dir:
-        paths.set_mbedtls_override(args.mbedtls_dir)
-    try:
-        return run(args)
-    except TlsfitError as e:
-        if not e.quiet:
-            print(f"tlsfit: {e.message}", file=sys.stderr)
-        return e.code
-    except KeyboardInterrupt:
-        print("tlsfit: interrupted", file=sys.stderr)
-        return errors.INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(main())
