@@ -1,13 +1,745 @@
-"""`tlsgen gen` (being written; see its issue)."""
-from .errors import USAGE, TlsfitError
+"""`tlsfit gen`: the smallest mbedTLS configuration that can talk to a probed server.
 
-SUMMARY = "(not written yet)"
-HELP = "Not written yet."
+    plan = generate(profile_doc, line="3.6", policy="default")   # Plan, or Refusal
+    plan.text                                                     # the header
+    plan.chosen, plan.options, plan.values, plan.warnings, plan.considered
+
+How a header is chosen
+  1. The certificate chain and the trust anchor fix options every candidate needs: each
+     certificate's key must parse (key type, curve, RSA size -> MBEDTLS_MPI_MAX_SIZE) and
+     each signature checked on the way to the anchor needs its algorithm and hash.
+  2. Every (version, suite, group, signature scheme) the server accepts is a candidate;
+     the rules (rules.toml) give each the options it needs, closed under `requires`.
+  3. The policy (policy.py) filters candidates; known library defects (rules.toml
+     [[defects]]) remove the ones that would fail.  The cheapest remaining option set
+     wins, costed by the measured flash size of the library objects it compiles in
+     (costs.json); ties go by rules.toml [preference].  compat keeps a second suite.
+  4. Sizes come from the profile's records; knobs (rules.toml [knobs]) apply; the
+     Jinja2 template for the line (templates/mbedtls-<line>.h.j2) renders the header,
+     every option with the server fact that needs it.
+Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
+is written then.
+"""
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, paths, policy as policy_mod, profile as profile_mod, render, rules as rules_mod
+from .errors import PROFILE, REFUSED, USAGE, TlsfitError
+
+LINES = ("3.6", "2.28")
+TLS_CHOICES = ("auto", "1.2", "1.3")
+MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
+IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
+IN_ROUND = 256
+OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
+COSTS_PATH = Path(__file__).resolve().parent / "costs.json"
+
+
+class Refusal(TlsfitError):
+    """The server needs something no configuration from tlsfit can give (exit 38)."""
+
+    def __init__(self, message):
+        super().__init__(REFUSED, message)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    version: str
+    suite: str
+    kx: str
+    cipher: str
+    mac: str
+    prf: str
+    group: str = None
+    sigalg: str = None
+    forward_secret: bool = True
+    aead: bool = True
+
+    def label(self):
+        parts = [self.version, self.suite]
+        if self.group:
+            parts.append(self.group)
+        if self.sigalg:
+            parts.append(self.sigalg)
+        return " ".join(parts)
+
+
+@dataclass
+class Plan:
+    line: str
+    policy: str
+    target: str
+    chosen: list
+    options: dict                    # option -> [reasons], every option the header defines
+    values: dict                     # option -> (value, reason)
+    ciphersuites: list               # mbedTLS macro names, in offer order
+    warnings: list
+    duties: list                     # what the application must supply or call
+    considered: list                 # (candidate label, flash estimate or None, verdict)
+    cost: int                        # flash estimate of the option set (bytes)
+    text: str = ""
+    facts: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ costs
+
+def load_costs(path=COSTS_PATH):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"modules": {}, "options": {}}
+
+
+CURVE_MODULES = ("ecp.c", "ecp_curves.c", "ecdh.c")
+
+
+def make_cost(rules, costs):
+    """cost(option names) -> estimated flash bytes: the measured size of every library
+    object the options compile in, with elliptic curves priced per curve (costs.json
+    "curves": the EC objects built with that curve alone) since one ecp_curves.c holds
+    them all."""
+    modules = costs.get("modules", {})
+    curve_cost = {f.options[0]: costs.get("curves", {}).get(name)
+                  for name, f in rules.facts["curves"].items() if f.options}
+
+    def cost(options):
+        curves = [curve_cost[o] for o in options if curve_cost.get(o)]
+        mods = {m for o in options if o in rules.options for m in rules.options[o].module}
+        if curves:
+            mods -= set(CURVE_MODULES)
+        return sum(modules.get(m, 0) for m in mods) + sum(curves)
+    return cost
+
+
+# ------------------------------------------------------------------ the chain
+
+def _label(cert, role):
+    return f'{role} "{cert["subject"]}"'
+
+
+def _roles(chain, anchor):
+    """(certificate, role, signature checked?) for every certificate mbedTLS parses."""
+    out = []
+    for i, c in enumerate(chain):
+        self_signed = c["subject"] == c["issuer"]
+        role = "leaf" if i == 0 else ("root" if self_signed else "intermediate")
+        out.append((c, role, not self_signed))
+    if anchor is not None and not any(c["subject"] == anchor["subject"] and
+                                      c["subject"] == c["issuer"] for c in chain):
+        out.append((anchor, "trust anchor", False))
+    return out
+
+
+def _need(wanted, options, reason):
+    for o in options:
+        wanted.setdefault(o, [])
+        if reason not in wanted[o]:
+            wanted[o].append(reason)
+
+
+class ChainNeeds:
+    """Options, key sizes and curves the chain and trust anchor need, whatever the suite."""
+
+    def __init__(self, doc, rules, line, pol):
+        self.options = {}
+        self.rsa_bits = 0
+        self.ec_bits = 0
+        self.curves = set()
+        chain = doc.get("chain") or []
+        if not chain:
+            raise Refusal("the profile has no certificate chain (the probe's handshake step "
+                          "failed?): re-probe the server")
+        anchor = doc.get("trust_anchor")
+        last = chain[-1]
+        if anchor is None and last["subject"] != last["issuer"]:
+            raise Refusal(f'the trust anchor of this chain is unknown (issuer "{last["issuer"]}" '
+                          "was not found): re-probe with --ca FILE so its key can be configured")
+        self.anchor = anchor or last
+        self.leaf = chain[0]
+        for cert, role, sig_checked in _roles(chain, anchor):
+            self._key(cert, role, rules, line)
+            if sig_checked:
+                self._signature(cert, role, rules, line, pol)
+
+    def _key(self, cert, role, rules, line):
+        key, where = cert["key"], _label(cert, role)
+        fact = rules.fact("cert_keys", key["type"], line)
+        if fact.unsupported:
+            raise Refusal(f"{where} has a {key['type']} key: {fact.unsupported}")
+        if key["type"] == "rsa":
+            bits = key["bits"] or 0
+            if bits < fact.attrs.get("min_bits", 0):
+                raise Refusal(f"{where} has a {bits}-bit RSA key; mbedTLS's default "
+                              f"certificate profile needs {fact.attrs['min_bits']} bits or more")
+            self.rsa_bits = max(self.rsa_bits, bits)
+            _need(self.options, fact.options, f"{where} has an RSA-{bits} key")
+            return
+        curve = rules.fact("curves", key.get("curve") or "unknown", line)
+        if curve.unsupported:
+            raise Refusal(f"{where} has a key on curve {key.get('curve')}: {curve.unsupported}")
+        if not curve.attrs.get("x509_default"):
+            raise Refusal(f"{where} has a key on {key['curve']}, which mbedTLS's default "
+                          "certificate profile rejects (BADCERT_BAD_KEY)")
+        self.curves.add(key["curve"])
+        self.ec_bits = max(self.ec_bits, curve.attrs["bits"])
+        _need(self.options, fact.options + curve.options,
+              f"{where} has a {key['curve']} key")
+
+    def _signature(self, cert, role, rules, line, pol):
+        name, where = cert["signature_algorithm"], _label(cert, role)
+        family = rules.cert_sig_family(name)
+        if family is None:
+            raise Refusal(f"{where} is signed with {name}, which tlsfit's rules do not know")
+        fact = rules.fact("cert_sigs", family, line)
+        if fact.unsupported:
+            raise Refusal(f"{where} is signed with {name}: {fact.unsupported}")
+        hash_name = cert.get("signature_hash") or ""
+        h = rules.fact("hashes", hash_name, line)
+        if h.unsupported:
+            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
+        if not h.attrs.get("x509_default"):
+            if pol.refuse_sha1_certs:
+                raise Refusal(f"{where} is signed with {name}: policy {pol.name} refuses "
+                              f"{hash_name.upper()} certificate signatures")
+            raise Refusal(f"{where} is signed with {name}: mbedTLS's default certificate "
+                          f"profile rejects {hash_name.upper()} signatures (BADCERT_BAD_MD); "
+                          "the server's chain must be reissued with SHA-256 or better")
+        _need(self.options, fact.options + h.options, f"{where} is signed with {name}")
+
+
+# ------------------------------------------------------------------ candidates
+
+def _natural_sigalgs(leaf, version):
+    """Signature schemes a server with this leaf key would use, when the probe could not
+    list them (the server signed with anything)."""
+    key = leaf["key"]
+    if key["type"] == "ec":
+        return {"secp256r1": ["ecdsa_secp256r1_sha256"], "secp384r1": ["ecdsa_secp384r1_sha384"],
+                "secp521r1": ["ecdsa_secp521r1_sha512"]}.get(key.get("curve"), [])
+    if key["type"] == "rsa":
+        return ["rsa_pkcs1_sha256"] if version == "TLSv1.2" else ["rsa_pss_rsae_sha256"]
+    return []
+
+
+class Enumeration:
+    """Every candidate the server accepts, with the reason for each one left out."""
+
+    def __init__(self, doc, rules, line, tls, chain_needs):
+        self.candidates = []
+        self.rejected = []            # (what, reason)
+        leaf = chain_needs.leaf
+        for version in doc.get("versions", []):
+            if tls != "auto" and version != f"TLSv{tls}":
+                self.rejected.append((version, f"--tls {tls}"))
+                continue
+            vf = rules.fact("versions", version, line)
+            if vf.unsupported:
+                self.rejected.append((version, vf.unsupported))
+                continue
+            for suite in doc.get("ciphersuites", {}).get(version, []):
+                self._suite(doc, rules, line, version, suite["name"], leaf)
+
+    def _suite(self, doc, rules, line, version, name, leaf):
+        row = rules.suites.get(name)
+        if row is None:
+            self.rejected.append((name, "not a suite mbedTLS implements (or not in tlsfit's rules)"))
+            return
+        kx_name, cipher, mac, prf = row
+        if (kx_name == "TLS13") != (version == "TLSv1.3"):
+            return
+        parts = [rules.fact("kx", kx_name, line), rules.fact("ciphers", cipher, line),
+                 rules.fact("hashes", prf, line)]
+        if mac != "aead":
+            parts.append(rules.fact("hashes", mac, line))
+        bad = [p for p in parts if p.unsupported]
+        if bad:
+            self.rejected.append((name, bad[0].unsupported))
+            return
+        kx = parts[0].attrs
+        groups = [None]
+        if kx.get("uses_group"):
+            groups = []
+            for g in doc.get("groups", {}).get(version, []):
+                gf = rules.fact("groups", g, line)
+                if gf.unsupported:
+                    self.rejected.append((f"group {g}", gf.unsupported))
+                else:
+                    groups.append(g)
+        sigalgs = [None]
+        if kx.get("signed", True):
+            sigalgs = self._sigalgs(doc, rules, line, version, kx, leaf)
+        for g in groups:
+            for s in sigalgs:
+                self.candidates.append(Candidate(
+                    version, name, kx_name, cipher, mac, prf, g, s,
+                    forward_secret=kx.get("forward_secret", True),
+                    aead=rules.facts["ciphers"][cipher].attrs["aead"]))
+
+    def _sigalgs(self, doc, rules, line, version, kx, leaf):
+        listed = doc.get("signature_algorithms", {}).get(version) or _natural_sigalgs(leaf, version)
+        out = []
+        for s in listed:
+            sf = rules.fact("sigalgs", s, line)
+            if sf.unsupported:
+                self.rejected.append((f"signature {s}", sf.unsupported))
+                continue
+            a = sf.attrs
+            if a["key"] != leaf["key"]["type"]:
+                continue
+            if kx["auth"] not in ("any", "ecdsa" if a["key"] == "ec" else "rsa"):
+                continue
+            if version == "TLSv1.3" and (a.get("tls12_only") or
+                                         (a.get("curve") and a["curve"] != leaf["key"].get("curve"))):
+                continue
+            out.append(s)
+        return out
+
+
+# ------------------------------------------------------------------ option sets
+
+def candidate_wants(c, rules, line):
+    """{option: [reasons]} one candidate adds to the chain's needs."""
+    wanted = {}
+    _need(wanted, rules.fact("versions", c.version, line).options,
+          f"the server accepts {c.version}")
+    _need(wanted, rules.fact("kx", c.kx, line).options, f"suite {c.suite}")
+    _need(wanted, rules.fact("ciphers", c.cipher, line).options, f"suite {c.suite}")
+    _need(wanted, rules.fact("hashes", c.prf, line).options,
+          f"suite {c.suite} (handshake hash {c.prf.upper()})")
+    if c.mac != "aead":
+        _need(wanted, rules.fact("hashes", c.mac, line).options,
+              f"suite {c.suite} (HMAC-{c.mac.upper()})")
+    if c.group:
+        g = rules.fact("groups", c.group, line)
+        _need(wanted, g.options + rules.fact("curves", g.attrs["curve"], line).options,
+              f"key exchange on {c.group}, which the server accepts")
+    if c.sigalg:
+        s = rules.fact("sigalgs", c.sigalg, line)
+        _need(wanted, s.options + rules.fact("hashes", s.attrs["hash"], line).options,
+              f"the server signs its key exchange with {c.sigalg}")
+    return wanted
+
+
+def _base_wants(doc, rules, opts):
+    wanted = {}
+    for name in rules.base["options"]:
+        _need(wanted, [name], f"base: {rules.options[name].doc}")
+    if opts.time:
+        _need(wanted, rules.base["time"], "certificate validity dates are checked")
+    if opts.pem:
+        _need(wanted, rules.base["pem"], "--pem: trust anchors in PEM")
+    sni = (doc.get("target") or {}).get("sni")
+    if sni:
+        _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
+    return wanted
+
+
+def _extension_wants(doc, chosen, rules, line):
+    wanted = {}
+    ext = doc.get("extensions") or {}
+    if any(c.version == "TLSv1.2" for c in chosen):
+        if ext.get("extended_master_secret"):
+            _need(wanted, ["MBEDTLS_SSL_EXTENDED_MASTER_SECRET"],
+                  "the server supports extended master secret (TLS 1.2)")
+        if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
+            _need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
+                  "the server supports encrypt-then-MAC and a CBC suite is used")
+    return wanted
+
+
+def _merge(*dicts):
+    """Union of {option: [reasons]} dicts, reasons in first-seen order."""
+    out = {}
+    for d in dicts:
+        for k, reasons in d.items():
+            merged = out.setdefault(k, [])
+            merged += [r for r in reasons if r not in merged]
+    return out
+
+
+def _any_of(wanted, rules, line, cost):
+    """Satisfy base any-of groups (the DRBG) with the cheapest alternative."""
+    for group in rules.base["any_of"]:
+        if any(o in wanted for o in group):
+            continue
+        alts = [o for o in group if rules.available(o, line)]
+        pick = min(alts, key=lambda o: (cost(set(wanted) | {o} | set(
+            rules.closure({o: []}, line, cost))), alts.index(o)))
+        _need(wanted, [pick], "the random generator, cheapest beside the rest")
+    return wanted
+
+
+def _defect(c, enabled, doc, rules, line):
+    for d in rules.defects:
+        if d.line != line or d.version != c.version:
+            continue
+        signs = set(doc.get("signature_algorithms", {}).get(c.version) or [])
+        if all(o in enabled for o in d.all) and signs & set(d.server_signs) \
+                and c.kx in ("ECDHE_RSA", "DHE_RSA"):
+            return d.reason
+    return None
+
+
+def _rank(c, rules):
+    pref = rules.preference
+
+    def idx(table, key):
+        lst = pref.get(table, ())
+        return lst.index(key) if key in lst else len(lst)
+    return (idx("kx", c.kx), idx("ciphers", c.cipher), idx("groups", c.group),
+            idx("hashes", c.prf), c.suite, c.group or "", c.sigalg or "")
+
+
+# ------------------------------------------------------------------ sizes
+
+def _in_content_len(doc, line):
+    rec = doc.get("records") or {}
+    plain = rec.get("max_plaintext_len") or 0
+    hs = rec.get("max_handshake_msg_len") or 0
+    cert = rec.get("certificate_msg_len")
+    need = max(plain, hs)
+    if need == 0:
+        return MAX_CONTENT_LEN, ("the probe recorded no record sizes: mbedTLS's full "
+                                 f"{MAX_CONTENT_LEN}")
+    if need > MAX_CONTENT_LEN:
+        raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
+                      f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
+    if line == "2.28" and hs > plain:
+        raise Refusal(f"the server splits a {hs}-byte handshake message over records of at "
+                      f"most {plain} bytes; mbedTLS 2.28 cannot reassemble that")
+    value = min(MAX_CONTENT_LEN, math.ceil((need + IN_HEADROOM) / IN_ROUND) * IN_ROUND)
+    what = f"its largest handshake message {hs} bytes"
+    if cert:
+        what += f" (Certificate message {cert} bytes)"
+    return value, (f"largest record from the server: {plain} bytes, {what}; "
+                   f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}. Application data records "
+                   "must fit too: raise it if your protocol receives more at once")
+
+
+def _sizes(doc, plan_options, chain, chosen, rules, line):
+    values = {}
+    values["MBEDTLS_SSL_IN_CONTENT_LEN"] = _in_content_len(doc, line)
+    values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
+        OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
+                         "splits longer application writes")
+    curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
+                  if any(o in plan_options for o in rules.facts["curves"][c].options)]
+    dh_bits = 0
+    for c in chosen:
+        if c.kx == "DHE_RSA":
+            dh_bits = max(dh_bits, ((doc.get("key_exchange") or {}).get(c.version) or {})
+                          .get("dh_bits") or 2048)
+    mpi = max(math.ceil(b / 8) for b in [chain.rsa_bits, dh_bits] + curve_bits)
+    why = []
+    if chain.rsa_bits:
+        why.append(f"RSA-{chain.rsa_bits} in the chain or trust anchor")
+    if dh_bits:
+        why.append(f"DHE with a {dh_bits}-bit prime")
+    if curve_bits:
+        why.append(f"{max(curve_bits)}-bit curves")
+    values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
+    if line == "2.28" and curve_bits:
+        values["MBEDTLS_ECP_MAX_BITS"] = (max(curve_bits), "largest curve enabled")
+    return values
+
+
+def _suite_macro(name):
+    if name.startswith("TLS_") and "_WITH_" not in name:
+        return "MBEDTLS_TLS1_3_" + name[len("TLS_"):]
+    return "MBEDTLS_" + name
+
+
+# ------------------------------------------------------------------ the plan
+
+@dataclass
+class GenOptions:
+    line: str = "3.6"
+    policy: str = "default"
+    tls: str = "auto"
+    time: bool = True
+    pem: bool = False
+    exclude: tuple = ()          # options fit's ablation removes (must not be required)
+    knob_values: dict = field(default_factory=dict)   # fit's knob overrides (None: off)
+    extra: dict = field(default_factory=dict)         # fit's added options -> reason
+    candidate: Candidate = None  # fit pins one candidate
+
+
+def enumerate_candidates(doc, opts, rules=None, costs=None):
+    """(chain needs, [(candidate, enabled options, cost, verdict)]) before the policy."""
+    rules = rules or rules_mod.load()
+    costs = costs if costs is not None else load_costs()
+    cost = make_cost(rules, costs)
+    pol = policy_mod.POLICIES[opts.policy]
+    chain = ChainNeeds(doc, rules, opts.line, pol)
+    enum = Enumeration(doc, rules, opts.line, opts.tls, chain)
+    base = _merge(_base_wants(doc, rules, opts), chain.options)
+    rows = []
+    for c in enum.candidates:
+        wanted = _merge(base, candidate_wants(c, rules, opts.line), _extension_wants(doc, [c], rules, opts.line))
+        enabled = rules.closure(_any_of(wanted, rules, opts.line, cost), opts.line, cost)
+        rows.append((c, enabled, cost(set(enabled)), _defect(c, enabled, doc, rules, opts.line)))
+    return chain, enum, rows, cost, pol, rules
+
+
+def _refuse(doc, enum, excluded, opts):
+    target = doc.get("target") or {}
+    where = f"{target.get('host')}:{target.get('port')}"
+    if not doc.get("versions"):
+        raise Refusal(f"{where}: the profile lists no TLS version the server accepts")
+    reasons = []
+    for what, why in enum.rejected + excluded:
+        item = f"{what}: {why}" if isinstance(what, str) else f"{what.label()}: {why}"
+        if item not in reasons:
+            reasons.append(item)
+    raise Refusal(f"mbedTLS {opts.line} cannot talk to {where} under policy {opts.policy}: "
+                  + ("; ".join(reasons[:6]) if reasons else "no usable candidate")
+                  + (f" (and {len(reasons) - 6} more)" if len(reasons) > 6 else ""))
+
+
+def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
+    """The Plan (with .text, the header) for a validated profile, or a Refusal."""
+    opts = opts or GenOptions()
+    if opts.line not in LINES:
+        raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
+    chain, enum, rows, cost, pol, rules = enumerate_candidates(doc, opts, rules, costs)
+    considered, usable = [], []
+    for c, enabled, flash, defect in rows:
+        if defect:
+            considered.append((c.label(), flash, f"excluded: {defect}"))
+        elif opts.candidate is not None and c != opts.candidate:
+            considered.append((c.label(), flash, "not the candidate asked for"))
+        else:
+            usable.append(c)
+    kept, excluded, warnings = policy_mod.apply(pol, usable)
+    for c, why in excluded:
+        considered.append((c.label(), None, f"excluded: {why}"))
+    if not kept:
+        _refuse(doc, enum, excluded + [(r[0], f"excluded: {r[3]}") for r in rows if r[3]], opts)
+    by_cand = {r[0]: r for r in rows}
+    kept.sort(key=lambda c: (by_cand[c][2], _rank(c, rules)))
+    chosen = [kept[0]]
+    if pol.keep_second:
+        second = [c for c in kept[1:] if c.version == chosen[0].version and c.suite != chosen[0].suite]
+        second.sort(key=lambda c: (c.group == chosen[0].group, by_cand[c][2], _rank(c, rules)))
+        if second:
+            chosen.append(second[0])
+        else:
+            warnings.append("policy compat: the server offers no second suite for "
+                            f"{chosen[0].version}; only one is configured")
+        other_groups = [c for c in kept if c.version == chosen[0].version and c.group and
+                        c.group != chosen[0].group]
+        if other_groups and all(c.group == chosen[0].group for c in chosen):
+            other_groups.sort(key=lambda c: (by_cand[c][2], _rank(c, rules)))
+            chosen.append(other_groups[0])
+    for c in kept:
+        if c not in chosen:
+            considered.append((c.label(), by_cand[c][2], "costs more" if by_cand[c][2] >
+                               by_cand[chosen[0]][2] else "ties, later in preference"))
+    for i, c in enumerate(chosen):
+        considered.insert(i, (c.label(), by_cand[c][2], "chosen" if i == 0 else "kept (compat)"))
+        warnings += policy_mod.soft_failures(pol, c)
+    return _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered, warnings)
+
+
+def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered, warnings):
+    line = opts.line
+    wanted = _merge(_base_wants(doc, rules, opts), chain.options,
+                    *[candidate_wants(c, rules, line) for c in chosen],
+                    _extension_wants(doc, chosen, rules, line))
+    enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost)
+    for name in opts.exclude:
+        enabled.pop(name, None)
+    values = _sizes(doc, enabled, chain, chosen, rules, line)
+    for name, why in opts.extra.items():
+        enabled.setdefault(name, []).append(why)
+    for k in rules.knobs_for(enabled, line):
+        value = opts.knob_values.get(k.name, k.value if k.value is not None else True)
+        if value is None or value is False:
+            continue                      # fit turned this knob off
+        why = k.why if k.name not in opts.knob_values else f"tlsfit fit: {k.why}"
+        if k.value is None:
+            enabled[k.name] = [why]
+        else:
+            values[k.name] = (value, why)
+    suites = []
+    for c in chosen:
+        if _suite_macro(c.suite) not in suites:
+            suites.append(_suite_macro(c.suite))
+    target = doc.get("target") or {}
+    plan = Plan(line=line, policy=pol.name, target=f"{target.get('host')}:{target.get('port')}",
+                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
+                warnings=warnings, duties=_duties(doc, enabled, chain, opts),
+                considered=considered, cost=cost(set(enabled)))
+    plan.facts = {"profile": profile_name, "probed_at": doc.get("probed_at"),
+                  "sni": target.get("sni"), "anchor": chain.anchor["subject"],
+                  "tlsfit": __version__, "policy_summary": pol.summary,
+                  "time": opts.time, "tls": opts.tls}
+    plan.text = render.header(plan, rules)
+    return plan
+
+
+def _duties(doc, enabled, chain, opts):
+    duties = ["supply mbedtls_hardware_poll() from the device's TRNG (MBEDTLS_ENTROPY_HARDWARE_ALT)"]
+    if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
+        duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
+    elif "MBEDTLS_HAVE_TIME" in enabled:
+        duties.append("supply a time() that returns the wall-clock time")
+    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
+        duties.append("call psa_crypto_init() before the handshake")
+    loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
+    duties.append(f'load the trust anchor "{chain.anchor["subject"]}" with {loader}')
+    sni = (doc.get("target") or {}).get("sni") or (doc.get("target") or {}).get("host")
+    duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, "{sni}")')
+    return duties
+
+
+# ------------------------------------------------------------------ explain
+
+def explain(plan, rules=None, costs=None):
+    """Every option of the line: on/off, why, and its flash cost (measured by `measure`
+    when recorded in costs.json, else the module estimate)."""
+    rules = rules or rules_mod.load()
+    costs = costs if costs is not None else load_costs()
+    measured = costs.get("options", {})
+    modules = costs.get("modules", {})
+    rows = []
+    for name, opt in rules.options.items():
+        if plan.line not in opt.lines:
+            continue
+        on = name in plan.options
+        if name in measured:
+            flash = f"{measured[name]} B measured"
+        elif opt.module:
+            flash = f"~{sum(modules.get(m, 0) for m in opt.module)} B est."
+        else:
+            flash = "-"
+        why = "; ".join(plan.options[name]) if on else "no server fact needs it"
+        rows.append(("on" if on else "off", name, flash, why))
+    for name in sorted(set(plan.options) - set(rules.options)):
+        rows.append(("on", name, "-", "; ".join(plan.options[name])))
+    for name, (value, why) in plan.values.items():
+        rows.append(("=", f"{name} {value}", "-", why))
+    out = [f"tlsfit gen --explain: {plan.target}, mbedTLS {plan.line}, policy {plan.policy}",
+           "", "candidates (flash estimate of the whole option set):"]
+    for label, flash, verdict in plan.considered:
+        out.append(f"  {'~' + str(flash) + ' B' if flash is not None else '-':>10}  {label}: {verdict}")
+    out += ["", "options:"]
+    width = max(len(r[1]) for r in rows)
+    for state, name, flash, why in sorted(rows, key=lambda r: (r[0] == "off", r[1])):
+        out.append(f"  {state:<3} {name:<{width}}  {flash:>16}  {why}")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ CLI
+
+SUMMARY = "render the smallest mbedTLS configuration for a probed server"
+HELP = """\
+Renders tls_config.h: the smallest mbedTLS configuration that can talk to the
+server in a profile (from `tlsfit probe`), every option commented with the
+server fact that needs it.  Use it as MBEDTLS_CONFIG_FILE.
+
+PROFILE is a profile file, a name in profiles/ (profiles/NAME.json), or omitted
+for the last probe.  The header goes to stdout, or atomically to -o FILE.  A
+server mbedTLS cannot talk to (Ed25519-only certificates, only FFDHE groups,
+only suites outside mbedTLS, TLS 1.3-only with --mbedtls 2.28, ...) is refused
+with the reason and exit 38; no header is written.
+
+How it chooses: every (version, suite, group, signature scheme) the server
+accepts is costed by the flash of the mbedTLS objects it needs; the policy
+filters, the cheapest wins.  Sizes: MBEDTLS_SSL_IN_CONTENT_LEN from the largest
+record the server sent, MBEDTLS_MPI_MAX_SIZE from the largest key in the chain
+including the trust anchor.  Rules: tool/tlsfit/rules.toml.
+
+policies:
+  default   forward secrecy and AEAD preferred; static RSA / CBC only when the
+            server offers nothing better (with a warning in the header)
+  strict    static RSA, CBC and SHA-1 certificate signatures refused
+  compat    default + a second suite and group, so a server-side change does not
+            brick a fleet
+
+examples:
+  ./tlsfit probe broker.example.com:8883 && ./tlsfit gen > tls_config.h
+  ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
+  ./tlsfit gen --explain            # why each option is on or off
+  ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
+"""
 
 
 def configure(p):
-    pass
+    p.add_argument("profile", nargs="?", metavar="PROFILE",
+                   help="profile file or name in profiles/ (default: the last probe)")
+    p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
+                   "mbedTLS tree in use, else 3.6)")
+    p.add_argument("--policy", choices=tuple(policy_mod.POLICIES), default="default",
+                   help="which of the server's choices may be used (default: default)")
+    p.add_argument("--tls", choices=TLS_CHOICES, default="auto",
+                   help="TLS version: auto picks the cheaper one the server accepts")
+    p.add_argument("--no-time", action="store_true",
+                   help="no clock on the device: certificate validity dates are NOT checked "
+                        "(the header says so)")
+    p.add_argument("--pem", action="store_true",
+                   help="keep PEM parsing (default: the trust anchor is embedded as DER)")
+    p.add_argument("--explain", action="store_true",
+                   help="print every option considered, on/off, why and its flash cost "
+                        "(instead of the header on stdout; beside it with -o)")
+    p.add_argument("--json", action="store_true",
+                   help="print the decision (chosen candidate, options, values) as JSON")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the header here (atomically)")
+
+
+def resolve_profile(arg):
+    """PROFILE argument -> (path, display name)."""
+    if arg is None:
+        path = paths.last_profile_path()
+        if not path.exists():
+            raise TlsfitError(PROFILE, "no profile given and no last probe: run "
+                                       "`tlsfit probe HOST[:PORT]` first, or name a profile")
+        return path, str(path)
+    p = Path(arg)
+    if p.exists() or "/" in arg or arg.endswith(".json"):
+        return p, arg
+    named = paths.profiles_dir() / f"{arg}.json"
+    if named.exists():
+        return named, f"profiles/{arg}.json"
+    raise TlsfitError(PROFILE, f"{arg}: no such profile file, and no profiles/{arg}.json")
+
+
+def default_line():
+    try:
+        version = paths.mbedtls_version(paths.mbedtls_dir())
+    except TlsfitError:
+        return "3.6"
+    return "2.28" if version.startswith("2.") else "3.6"
+
+
+def plan_json(plan):
+    return {"target": plan.target, "mbedtls": plan.line, "policy": plan.policy,
+            "chosen": [vars(c) for c in plan.chosen],
+            "options": plan.options, "values": {k: v[0] for k, v in plan.values.items()},
+            "ciphersuites": plan.ciphersuites, "warnings": plan.warnings,
+            "duties": plan.duties, "flash_estimate": plan.cost}
 
 
 def run(args):
-    raise TlsfitError(USAGE, "gen is not written yet")
+    path, name = resolve_profile(args.profile)
+    doc = profile_mod.load(path, name)
+    opts = GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
+                      time=not args.no_time, pem=args.pem)
+    plan = generate(doc, opts, profile_name=name)
+    if args.output:
+        paths.write_atomic(args.output, plan.text)
+        print(f"tlsfit: wrote {args.output}: {plan.chosen[0].label()} "
+              f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
+              file=sys.stderr)
+    for w in plan.warnings:
+        print(f"tlsfit: warning: {w}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plan_json(plan), indent=2))
+    elif args.explain:
+        sys.stdout.write(explain(plan))
+    elif not args.output:
+        sys.stdout.write(plan.text)
+    return 0

@@ -4,13 +4,15 @@
     cache_dir()       $TLSFIT_CACHE, else $XDG_CACHE_HOME/tlsfit, else ~/.cache/tlsfit
                       (the same rule as tool/setup.sh)
     mbedtls_dir()     --mbedtls-dir DIR > $MBEDTLS_DIR > <cache>/mbedtls-3.6, validated
+    write_atomic(p, t) write a file so that no reader sees half of it
     state_dir()       <repo>/.tlsfit (git-ignored; $TLSFIT_STATE_DIR overrides):
                       last profile, demo PKI
 """
 import os
+import tempfile
 from pathlib import Path
 
-from .errors import SETUP, TlsfitError
+from .errors import FILE, SETUP, TlsfitError
 
 # Set by cli.main() from the global --mbedtls-dir option; wins over the environment.
 _mbedtls_override = None
@@ -98,3 +100,22 @@ def mbedtls_version(tree):
     except (OSError, IndexError):
         pass
     return "unknown version"
+
+
+def write_atomic(path, text):
+    """Writes text to path atomically: a temp file in the same directory, then a rename,
+    so a reader (or a failed run) never sees half a file.  FILE error (35) on failure."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise TlsfitError(FILE, f"cannot write {path}: {e.strerror}") from None
+    return path

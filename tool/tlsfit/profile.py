@@ -14,12 +14,11 @@ deliberately strict.
 import base64
 import binascii
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
-from .errors import FILE, PROFILE, TlsfitError
+from . import paths
+from .errors import PROFILE, TlsfitError
 
 SCHEMA_VERSION = 1
 VERSION_NAMES = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -394,18 +393,5 @@ def dump(doc):
 
 
 def save(doc, path):
-    """Writes the profile to path atomically (a temp file in the same dir, then rename)."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(dump(doc))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as e:
-        raise TlsfitError(FILE, f"cannot write {path}: {e.strerror}") from None
-    return path
+    """Writes the profile to path atomically (see paths.write_atomic)."""
+    return paths.write_atomic(path, dump(doc))
