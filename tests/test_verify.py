@@ -320,24 +320,8 @@ def test_default228_wrong_ca(pki, server_logs, tree228, default228):
 
 @pytest.fixture(scope="module")
 def mbedtls_server(pki, server_logs, ssl_server2):
-    def make(port):
-        argv = [str(ssl_server2), "server_addr=127.0.0.1", f"server_port={port}",
-                f"crt_file={pki.ec.fullchain}", f"key_file={pki.ec.leaf.key}",
-                "auth_mode=none"]
-        return refservers.RefServer("ssl_server2", argv, port,
-                                    Path(server_logs) / f"ssl_server2-{port}.log", limit=600)
-    for attempt in range(3):       # another process may take the port first
-        srv = make(refservers.free_port())
-        try:
-            srv.start()
-            break
-        except TlsfitError:
-            if attempt == 2 or "mbedtls_net_bind" not in srv.log():
-                raise
-    try:
+    with refservers.mbedtls_server(ssl_server2, pki.ec, log_dir=server_logs) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.mark.parametrize("max_version, version", [(None, "TLSv1.3"), ("1.2", "TLSv1.2")])

@@ -334,7 +334,7 @@ def _base_wants(doc, rules, opts):
     sni = (doc.get("target") or {}).get("sni")
     if sni:
         _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
-    return wanted
+    return {k: v for k, v in wanted.items() if rules.available(k, opts.line)}
 
 
 def _extension_wants(doc, chosen, rules, line):

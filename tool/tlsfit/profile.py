@@ -217,6 +217,8 @@ def _suites(v, where):
 
 
 def _key_exchange(v, where):
+    if v is None:
+        return          # the probe's handshake in this version did not reach the key exchange
     C.obj(v, where)
     if "curve" in v:
         C.str_(v["curve"], _join(where, "curve"), nonempty=True)

@@ -341,7 +341,7 @@ def _start_with_retries(make, attempts=3):
             return srv.start()
         except TlsfitError as e:
             last = e
-            if "in use" not in srv.log():
+            if "in use" not in srv.log() and "mbedtls_net_bind" not in srv.log():
                 raise
     raise last
 
@@ -387,6 +387,23 @@ def gnutls_server(chain, *args, priority=None, log_dir, request_client_cert=Fals
     def make(port):
         argv = gnutls_argv(chain, port, priority, *args, request_client_cert=request_client_cert)
         return RefServer("gnutls-serv", argv, port, Path(log_dir) / f"gnutls-serv-{port}.log",
+                         limit)
+    srv = _start_with_retries(make)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@contextlib.contextmanager
+def mbedtls_server(binary, chain, *args, log_dir, limit=600):
+    """mbedTLS's own ssl_server2 (binary: tlsfit.verify.ssl_server2_path()) on 127.0.0.1
+    with chain, no client authentication, and extra key=value args."""
+    def make(port):
+        argv = [str(binary), f"server_addr={LOCALHOST}", f"server_port={port}",
+                f"crt_file={chain.fullchain}", f"key_file={chain.leaf.key}", "auth_mode=none",
+                *map(str, args)]
+        return RefServer("ssl_server2", argv, port, Path(log_dir) / f"ssl_server2-{port}.log",
                          limit)
     srv = _start_with_retries(make)
     try:
