@@ -11,6 +11,7 @@ build() compiles the given sources plus the shared runtime (startup.c,
 uart.c, stack.c, ticks.c) with -Os -ffunction-sections -fdata-sections, writes
 a board linker script (MEMORY from the target's TOML, then INCLUDE
 sections.ld) and links with --gc-sections and a .map file next to the ELF.
+Compiles go through ccache when it is on PATH (TLSFIT_NO_CCACHE=1: never).
 
 run() boots the ELF under QEMU with semihosting (the firmware's stdout and its
 exit code) and UART0 connected as a TCP client to 127.0.0.1:server_port.
@@ -39,6 +40,7 @@ DEFAULT_STACK_SIZE = 32 * 1024
 
 CC = "arm-none-eabi-gcc"
 QEMU = "qemu-system-arm"
+CCACHE = "ccache"
 
 # Code generation flags, used for compiling and linking (the multilib choice).
 COMMON_CFLAGS = ("-mthumb", "-Os", "-g", "-ffunction-sections", "-fdata-sections")
@@ -122,6 +124,14 @@ def cpu_flags(target):
     return flags
 
 
+def compiler():
+    """The cross compiler as an argv prefix for compiling: ["ccache", CC] when
+    ccache is on PATH (unless TLSFIT_NO_CCACHE is set), else [CC]."""
+    if shutil.which(CCACHE) and not os.environ.get("TLSFIT_NO_CCACHE"):
+        return [CCACHE, CC]
+    return [CC]
+
+
 def _run_tool(argv, what):
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -182,7 +192,7 @@ def build(target_name, sources, out_dir, extra_cflags=(), *, name=None,
 
     def compile_one(pair):
         src, obj = pair
-        _run_tool([CC, *cflags, "-c", str(src), "-o", str(obj)], f"compiling {src.name}")
+        _run_tool([*compiler(), *cflags, "-c", str(src), "-o", str(obj)], f"compiling {src.name}")
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
         for fut in [pool.submit(compile_one, p) for p in zip(all_sources, objects)]:

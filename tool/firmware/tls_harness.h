@@ -1,0 +1,70 @@
+/* tlsfit measure firmware: the pieces of the TLS client image and what they
+ * share.  Built by tool/tlsfit/measure.py against one mbedTLS configuration
+ * (MBEDTLS_CONFIG_FILE) and the cross-built mbedTLS libraries:
+ *
+ *   tls_client.c     main(): one verified TLS handshake over UART0, stepped
+ *                    state by state, and the TLSFIT-RESULT line
+ *   alloc.c          the counting allocator behind mbedtls_calloc/free
+ *   test_entropy.c   a seeded pseudo-random generator posing as the entropy
+ *                    source -- TEST ONLY, it makes every key predictable
+ *   tls_platform.c   the platform hooks a device supplies (ms clock, ...)
+ *   run_params.c     generated per run: trust anchors, server name, heap
+ *                    limit, seed (struct tf_run_params below)
+ * plus the shared runtime (startup.c, uart.c, stack.c, ticks.c).
+ */
+#ifndef TLS_HARNESS_H
+#define TLS_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- run parameters (run_params.c, written by measure.py for each run) ---- */
+
+/* One trust anchor, DER. */
+struct tf_cert_der {
+    const unsigned char *der;
+    size_t len;
+};
+
+struct tf_run_params {
+    const char *sni;                      /* server name sent in SNI and checked in the certificate */
+    const struct tf_cert_der *anchors;    /* trust anchors, parsed in place (no copy) */
+    size_t anchor_count;
+    size_t heap_limit;                    /* cap on the bytes mbedTLS may hold; 0 = no cap */
+    uint32_t seed[4];                     /* seed of the test-only random generator */
+    uint32_t uart_timeout_polls;          /* UART read give-up; 0 = TF_UART_DEFAULT_POLLS */
+};
+
+extern const struct tf_run_params tf_run;
+
+/* ---- alloc.c: counting allocator ----
+ * tf_calloc/tf_free have the signatures mbedtls_platform_set_calloc_free()
+ * wants.  Every block carries an 8-byte header with its size, so the
+ * statistics count exactly the bytes mbedTLS asked for (the underlying
+ * newlib malloc adds its own overhead, see tf_heap_brk_peak()). */
+struct tf_alloc_stats {
+    size_t in_use;        /* bytes held now */
+    size_t peak;          /* most bytes held at once */
+    size_t largest;       /* largest single block granted */
+    size_t limit;         /* 0 = none */
+    size_t failed_size;   /* size of the first refused request (0: none) */
+    uint32_t allocs;      /* granted requests */
+    uint32_t frees;
+    uint32_t failures;    /* refused requests: over the limit or out of memory */
+};
+
+/* Caps the bytes held at once; a request that would go beyond it gets NULL
+ * and is counted as a failure.  0 removes the cap. */
+void tf_alloc_set_limit(size_t limit);
+void *tf_calloc(size_t n, size_t size);
+void tf_free(void *p);
+const struct tf_alloc_stats *tf_alloc_get_stats(void);
+
+/* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ---- */
+void tf_test_rng_seed(const uint32_t seed[4]);
+/* An mbedTLS entropy source (mbedtls_entropy_add_source signature). */
+int tf_test_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen);
+/* A seeding callback (mbedtls_ctr_drbg_seed's f_entropy signature). */
+int tf_test_random(void *ctx, unsigned char *out, size_t len);
+
+#endif

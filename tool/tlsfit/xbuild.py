@@ -1,0 +1,680 @@
+"""Cross-building mbedTLS for a Cortex-M target, and reading what the linker made.
+
+    cross_build(config_path, target, tree=None, progress=True) -> XBuild
+        mbedTLS's library/*.c (and the 3rdparty drivers) compiled with
+        arm-none-eabi-gcc for the target with this configuration header, into
+        libmbedcrypto.a, libmbedx509.a and libmbedtls.a.  Cached per
+        (header bytes, target, tree, compiler) in $TLSFIT_CACHE/xbuild/<key>/;
+        safe to call from parallel threads and processes (a lock per key).
+    baseline_config(tree) -> Path
+        mbedTLS's own default configuration put through its scripts/config.py
+        "baremetal_size" preset (or "baremetal" where that is missing), with
+        what a bare-metal build needs, in the cache (never in the tree).
+    parse_map(text) -> [InputSection]   the input sections of a GNU ld -Map file
+    tls_sizes(sections) -> (rom_tls_bytes, ram_tls_bytes, modules)
+    elf_sizes(path, target) -> {"rom_bytes", "ram_static_bytes", "sections"}
+
+How the cache stays fast.  Each key directory holds cfg/tls_config.h (the
+header under test) and cfg/tlsfit_overlay.h (MBEDTLS_USER_CONFIG_FILE, see
+tool/firmware/tlsfit_overlay.h), and the compiler runs in <key>/build with
+every path relative to it and CCACHE_BASEDIR at the cache, without -g.  So
+the command line and the preprocessed text of a source file do not depend on
+the key, and ccache (used when it is on PATH) hits for every file the
+configuration does not change -- a second configuration that only changes
+MBEDTLS_SSL_IN_CONTENT_LEN recompiles only the files that use it.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import build, paths, verify
+from .errors import CONFIG, FILE, SETUP, XBUILD, TlsfitError
+from .firmware import fw
+
+KEY_FORMAT = b"tlsfit-xbuild-1"
+CONFIG_NAME = "tls_config.h"
+OVERLAY_NAME = "tlsfit_overlay.h"
+LIBS = ("libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a")   # link order
+LIB_OF = {"TLS": "libmbedtls.a", "X509": "libmbedx509.a", "CRYPTO": "libmbedcrypto.a"}
+# Code generation for the library: the firmware's, without -g (debug info
+# does not change the code, and without it ccache does not hash the cwd).
+LIB_CFLAGS = tuple(f for f in fw.COMMON_CFLAGS if f != "-g") + ("--specs=nano.specs",)
+PRECHECK_LIMIT = 120
+COMPILE_LIMIT = 600
+DONE = "done.json"
+LOG_NAME = "build.log"
+
+
+def _say(msg):
+    print(f"tlsfit: {msg}", file=sys.stderr, flush=True)
+
+
+def xbuild_root():
+    return paths.cache_dir() / "xbuild"
+
+
+def overlay_source():
+    return fw.FIRMWARE_DIR / OVERLAY_NAME
+
+
+# ------------------------------------------------------------- the tree
+
+@dataclass
+class Source:
+    path: Path          # the .c file
+    lib: str            # "libmbedcrypto.a", ...
+    obj: str            # member name in the archive ("aes.o")
+
+
+_OBJ_LIST = re.compile(r"^OBJS_(CRYPTO|X509|TLS)\s*\+?=((?:[^\n]*\\\n)*[^\n]*)", re.M)
+
+
+def _makefile_objects(tree):
+    """{"aes.o": "libmbedcrypto.a", ...} from library/Makefile (3.6 and 2.28)."""
+    try:
+        text = (tree.path / "library" / "Makefile").read_text(errors="replace")
+    except OSError:
+        return {}
+    found = {}
+    for m in _OBJ_LIST.finditer(text):
+        for tok in m.group(2).replace("\\\n", " ").split():
+            if tok.startswith("#"):
+                break
+            if tok.endswith(".o") and "/" not in tok and "$" not in tok:
+                found.setdefault(tok, LIB_OF[m.group(1)])
+    return found
+
+
+def _guess_lib(stem):
+    if stem.startswith(("ssl_", "mps_")) or stem in ("debug", "net_sockets"):
+        return "libmbedtls.a"
+    if stem.startswith("x509") or stem == "pkcs7":
+        return "libmbedx509.a"
+    return "libmbedcrypto.a"
+
+
+def _thirdparty(tree):
+    """(sources, include dirs) of 3rdparty/*/Makefile.inc (everest, p256-m).
+    They compile to nothing unless the configuration enables them."""
+    base = tree.path / "3rdparty"
+    sources, includes = [], []
+    for inc in sorted(base.glob("*/Makefile.inc")):
+        text = inc.read_text(errors="replace")
+        for tok in re.findall(r"-I(\S+)", text):
+            rel = re.sub(r"^(\$\(THIRDPARTY_DIR\)|\.\./3rdparty)/*", "", tok)
+            d = base / rel
+            if d.is_dir() and d not in includes:
+                includes.append(d)
+        for tok in re.findall(r"(\S+)\.o\b", text):
+            rel = re.sub(r"^(\$\(THIRDPARTY_DIR\)|\.\./3rdparty)/*", "", tok)
+            c = (base / rel).with_suffix(".c")
+            if c.is_file() and c not in sources:
+                sources.append(c)
+    return sources, includes
+
+
+def tree_sources(tree):
+    """Every source of the three libraries, with the archive it goes into."""
+    listed = _makefile_objects(tree)
+    out, seen = [], set()
+    for c in sorted((tree.path / "library").glob("*.c")):
+        obj = c.stem + ".o"
+        lib = listed.get(obj) if listed else _guess_lib(c.stem)
+        if lib is None:
+            continue        # e.g. a test-only file the Makefile does not build
+        out.append(Source(c, lib, obj))
+        seen.add(obj)
+    extra, _ = _thirdparty(tree)
+    for c in extra:
+        obj = c.stem + ".o"
+        if obj in seen:
+            obj = "3rdparty-" + obj
+        seen.add(obj)
+        out.append(Source(c, "libmbedcrypto.a", obj))
+    return out
+
+
+# ------------------------------------------------------------- cache keys
+
+def _compiler_id():
+    try:
+        proc = subprocess.run([fw.CC, "--version"], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        raise TlsfitError(SETUP, f"{fw.CC} is not installed (run ./tlsfit setup)") from None
+    return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
+
+
+def build_key(config_bytes, target, tree):
+    t = fw.load_target(target)
+    h = hashlib.sha256()
+    for part in (KEY_FORMAT, config_bytes, overlay_source().read_bytes(),
+                 t["name"].encode(), " ".join(fw.cpu_flags(t)).encode(),
+                 " ".join(LIB_CFLAGS).encode(), str(tree.path).encode(),
+                 tree.version.encode(), _compiler_id().encode()):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------- building
+
+@dataclass
+class XBuild:
+    """A finished cross build of mbedTLS for one configuration and target."""
+    key: str
+    dir: Path
+    target: str
+    tree: object                  # verify.Tree
+    config_sha256: str
+    cached: bool                  # True: found ready, nothing was compiled
+    elapsed: float                # seconds spent here
+    objects: int = 0
+
+    @property
+    def lib_dir(self):
+        return self.dir / "lib"
+
+    @property
+    def libs(self):
+        return [self.lib_dir / n for n in LIBS]
+
+    @property
+    def cfg_dir(self):
+        return self.dir / "cfg"
+
+    def cflags(self):
+        """What code using mbedTLS with this configuration is compiled with."""
+        return [f"-I{self.cfg_dir}", f"-I{self.tree.path / 'include'}",
+                f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
+                f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"']
+
+    def ldflags(self):
+        return ["-Wl,--start-group", *map(str, self.libs), "-Wl,--end-group"]
+
+
+def _rel(path, start):
+    return os.path.relpath(path, start)
+
+
+def _lib_compile_argv(tree, target, work, src_path, obj_path, includes):
+    """The compile command, every path relative to `work` (the cwd)."""
+    argv = [*LIB_CFLAGS, *fw.cpu_flags(target),
+            f"-I{_rel(work.parent / 'cfg', work)}",
+            f"-I{_rel(tree.path / 'include', work)}",
+            f"-I{_rel(tree.path / 'library', work)}",
+            *[f"-I{_rel(d, work)}" for d in includes],
+            f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
+            f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"',
+            "-c", _rel(src_path, work), "-o", _rel(obj_path, work)]
+    return argv
+
+
+def compiler_launcher():
+    """["ccache"] when ccache is on PATH (and TLSFIT_NO_CCACHE is not set)."""
+    return fw.compiler()[:-1]
+
+
+def _env(root):
+    env = dict(os.environ)
+    env.setdefault("CCACHE_BASEDIR", str(root))
+    return env
+
+
+_DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
+                   re.M)
+
+
+def diagnose(output, config_name):
+    """(one-line message, deterministic) for compiler output, or None."""
+    for m in _DIAG.finditer(output):
+        msg = m.group("msg").strip()
+        if Path(m.group("file")).name == "tls_client.c" and msg.startswith("#error"):
+            text = msg[len("#error"):].strip().strip('"')
+            text = re.sub(r"^tlsfit measure:\s*", "", text)
+            return f"{config_name}: cannot be measured: {text}", True
+        break
+    found = verify.diagnose(output, config_name)
+    if found:
+        message, deterministic = found
+        return message.replace(" on the host", " for the target"), deterministic
+    return None
+
+
+def precheck(xb, config_name):
+    """tls_client.c with -fsyntax-only: check_config.h (3.x through build_info.h,
+    2.x included by the harness) judges the header in well under a second.
+    Raises TlsfitError(CONFIG) with one line when it is rejected."""
+    argv = [*fw.compiler(), *LIB_CFLAGS, *fw.cpu_flags(xb.target), *xb.cflags(),
+            f"-I{fw.FIRMWARE_DIR}", "-fsyntax-only", str(fw.FIRMWARE_DIR / "tls_client.c")]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=PRECHECK_LIMIT, env=_env(paths.cache_dir()))
+    except subprocess.TimeoutExpired:
+        raise TlsfitError(XBUILD, f"checking {config_name} took more than "
+                                  f"{PRECHECK_LIMIT} s") from None
+    except OSError as e:
+        raise TlsfitError(SETUP, f"cannot run {argv[0]}: {e.strerror}") from None
+    if proc.returncode == 0:
+        return
+    found = diagnose(proc.stderr, config_name)
+    if found is None:
+        last = proc.stderr.strip().splitlines()
+        found = (f"{config_name}: the cross compiler rejects it: "
+                 f"{last[-1] if last else 'exit %d' % proc.returncode}", False)
+    message, deterministic = found
+    if deterministic:
+        (xb.dir / "rejected.txt").write_text(message + "\n")
+    raise TlsfitError(CONFIG, verify._one_line(message))
+
+
+def _compile_all(xb, sources, includes, log):
+    """Compiles every source in parallel; returns the first failure's
+    (source, output) or None."""
+    work = xb.dir / "build"
+    obj_root = work / "obj"
+    for lib in LIBS:
+        (obj_root / lib).mkdir(parents=True, exist_ok=True)
+    env = _env(paths.cache_dir())
+    cc = fw.compiler()
+    failures = []
+
+    def one(src):
+        if failures:
+            return None
+        obj = obj_root / src.lib / src.obj
+        argv = [*cc, *_lib_compile_argv(xb.tree, xb.target, work, src.path, obj, includes)]
+        try:
+            proc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, env=env, timeout=COMPILE_LIMIT)
+        except subprocess.TimeoutExpired:
+            failures.append((src, f"{src.path.name}: compiling took more than "
+                                  f"{COMPILE_LIMIT} s"))
+            return None
+        if proc.returncode != 0:
+            failures.append((src, f"$ {' '.join(argv)}\n{proc.stderr}"))
+        return proc
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for src, proc in zip(sources, pool.map(one, sources)):
+            if proc is not None and proc.returncode == 0 and proc.stderr.strip():
+                log.write(f"{src.path.name}:\n{proc.stderr}\n")
+    for src, text in failures:
+        log.write(text + "\n")
+    log.flush()
+    return failures[0] if failures else None
+
+
+def _archive(xb, sources):
+    ar = shutil.which("arm-none-eabi-ar")
+    if not ar:
+        raise TlsfitError(SETUP, "arm-none-eabi-ar is not installed (run ./tlsfit setup)")
+    xb.lib_dir.mkdir(parents=True, exist_ok=True)
+    obj_root = xb.dir / "build" / "obj"
+    for lib in LIBS:
+        members = [obj_root / lib / s.obj for s in sources if s.lib == lib]
+        tmp = xb.lib_dir / (lib + ".tmp")
+        tmp.unlink(missing_ok=True)
+        proc = subprocess.run([ar, "rcsD", str(tmp), *map(str, members)], capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise TlsfitError(XBUILD, f"arm-none-eabi-ar failed for {lib}: "
+                                      f"{proc.stderr.strip()}")
+        os.replace(tmp, xb.lib_dir / lib)
+
+
+def _read_config(config_path):
+    p = Path(config_path)
+    try:
+        return p, p.read_bytes()
+    except IsADirectoryError:
+        raise TlsfitError(FILE, f"{p}: is a directory, not a configuration header") from None
+    except OSError as e:
+        raise TlsfitError(FILE, f"{p}: cannot read the configuration header: "
+                                f"{e.strerror}") from None
+
+
+def _tree(tree):
+    if tree is None:
+        return verify.resolve_tree()
+    if isinstance(tree, verify.Tree):
+        return tree
+    return verify.open_tree(tree, "the tree argument")
+
+
+TIMINGS = "timings.json"
+DEFAULT_ESTIMATE = 30
+
+
+def estimate_seconds(tree, target):
+    """What to announce for a first build: the last first build's time for this
+    mbedTLS version and target (any target if none), else 30 s."""
+    try:
+        seen = json.loads((xbuild_root() / TIMINGS).read_text())
+    except (OSError, ValueError):
+        return DEFAULT_ESTIMATE
+    exact = seen.get(f"{tree.version}/{target}")
+    same_tree = [v for k, v in seen.items() if k.startswith(f"{tree.version}/")]
+    best = exact or (max(same_tree) if same_tree else None)
+    return max(5, int(round(best / 5.0 + 0.5)) * 5) if best else DEFAULT_ESTIMATE
+
+
+def _remember_time(tree, target, seconds):
+    path = xbuild_root() / TIMINGS
+    try:
+        seen = json.loads(path.read_text())
+    except (OSError, ValueError):
+        seen = {}
+    seen[f"{tree.version}/{target}"] = round(seconds, 1)
+    tmp = path.with_name(f"{TIMINGS}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(seen, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def cross_build(config_path, target, tree=None, progress=True):
+    """Cross-builds mbedTLS with config_path for target (cached); returns an XBuild.
+    Raises TlsfitError: FILE (unreadable header), CONFIG (check_config rejects
+    it, one line), XBUILD (the library does not compile; names the log)."""
+    start = time.monotonic()
+    tree = _tree(tree)
+    t = fw.load_target(target)
+    cfg, data = _read_config(config_path)
+    key = build_key(data, t, tree)
+    xb = XBuild(key, xbuild_root() / key[:16], t["name"], tree,
+                hashlib.sha256(data).hexdigest(), True, 0.0)
+    done = xb.dir / DONE
+
+    def ready():
+        return done.is_file() and all(p.is_file() for p in xb.libs)
+
+    if not ready():
+        with build.locked(xb.dir):
+            if not ready():
+                xb.cached = False
+                _build_locked(xb, cfg, data, progress)
+    xb.elapsed = time.monotonic() - start
+    return xb
+
+
+def _build_locked(xb, cfg, data, progress):
+    rejected = xb.dir / "rejected.txt"
+    if rejected.is_file():
+        text = rejected.read_text().strip()
+        raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{cfg.name}:", text, count=1))
+    xb.cfg_dir.mkdir(parents=True, exist_ok=True)
+    (xb.cfg_dir / CONFIG_NAME).write_bytes(data)
+    shutil.copyfile(overlay_source(), xb.cfg_dir / OVERLAY_NAME)
+    inputs = {"config": str(cfg.resolve()), "config_sha256": xb.config_sha256,
+              "target": xb.target, "mbedtls": str(xb.tree.path),
+              "mbedtls_version": xb.tree.version, "key": xb.key}
+    (xb.dir / "inputs.json").write_text(json.dumps(inputs, indent=2) + "\n")
+    precheck(xb, cfg.name)
+    sources = tree_sources(xb.tree)
+    _, includes = _thirdparty(xb.tree)
+    if progress:
+        _say(f"cross-building mbedTLS {xb.tree.version} for {xb.target} (first time for "
+             f"this config, ~{estimate_seconds(xb.tree, xb.target)} s)...")
+    started = time.monotonic()
+    log_path = xb.dir / LOG_NAME
+    with open(log_path, "w") as log:
+        log.write(f"mbedTLS {xb.tree.version} ({xb.tree.path}) for {xb.target} with "
+                  f"{cfg} ({len(sources)} sources)\n")
+        failed = _compile_all(xb, sources, includes, log)
+    if failed:
+        src, output = failed
+        found = diagnose(output, cfg.name)
+        what = found[0] if found else f"{src.path.name} does not compile"
+        for line in output.strip().splitlines()[-8:]:
+            print(f"  | {line}", file=sys.stderr)
+        raise TlsfitError(XBUILD, verify._one_line(
+            f"cross-building mbedTLS {xb.tree.version} for {xb.target} failed: {what}; "
+            f"log: {log_path}"))
+    _archive(xb, sources)
+    shutil.rmtree(xb.dir / "build", ignore_errors=True)     # ccache keeps the objects
+    xb.objects = len(sources)
+    _remember_time(xb.tree, xb.target, time.monotonic() - started)
+    (xb.dir / DONE).write_text(json.dumps({**inputs, "objects": len(sources)}) + "\n")
+
+
+# ------------------------------------------------------------- baseline
+
+BASELINE_FORMAT = "tlsfit-baseline-1"
+# What the default needs to build and run bare-metal, beyond the preset:
+# the harness's entropy source, and no built-in PSA keys (they need a
+# platform function the test framework supplies).
+BASELINE_SET = ("MBEDTLS_ENTROPY_HARDWARE_ALT",)
+BASELINE_UNSET = ("MBEDTLS_PSA_CRYPTO_BUILTIN_KEYS", "MBEDTLS_TEST_HOOKS", "MBEDTLS_SELF_TEST",
+                  "MBEDTLS_DEBUG_C")
+CONFIG_PY_PYTHON = "/usr/bin/python3"
+
+
+def default_config(tree):
+    inc = tree.path / "include" / "mbedtls"
+    return inc / ("mbedtls_config.h" if tree.major >= 3 else "config.h")
+
+
+def baseline_preset(tree):
+    script = tree.path / "scripts" / "config.py"
+    try:
+        text = script.read_text(errors="replace")
+    except OSError:
+        raise TlsfitError(SETUP, f"{script} is missing; the baseline needs mbedTLS's "
+                                 "scripts/config.py") from None
+    return "baremetal_size" if "baremetal_size" in text else "baremetal"
+
+
+def _config_py(tree, args, cwd):
+    python = CONFIG_PY_PYTHON if os.path.exists(CONFIG_PY_PYTHON) else sys.executable
+    argv = [python, str(tree.path / "scripts" / "config.py"), *args]
+    proc = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=120)
+    if proc.returncode != 0 and args[-2:-1] != ["unset"]:
+        raise TlsfitError(SETUP, f"mbedTLS's config.py failed: {' '.join(argv)}: "
+                                 f"{proc.stderr.strip() or proc.stdout.strip()}")
+    return proc
+
+
+def baseline_config(tree=None, progress=False):
+    """Path of the baseline header for this tree (made once, in the cache)."""
+    tree = _tree(tree)
+    source = default_config(tree)
+    ident = hashlib.sha256(f"{BASELINE_FORMAT}\0{tree.path}\0{tree.version}".encode() +
+                           source.read_bytes()).hexdigest()[:16]
+    d = xbuild_root() / f"baseline-{tree.line}-{ident}"
+    header = d / "mbedtls_default_baremetal.h"
+    if header.is_file():
+        return header
+    with build.locked(d):
+        if header.is_file():
+            return header
+        work = d / "work"
+        work.mkdir(parents=True, exist_ok=True)
+        copy = work / source.name
+        shutil.copyfile(source, copy)
+        args = ["-f", str(copy)]
+        crypto = tree.path / "include" / "psa" / "crypto_config.h"
+        if tree.major >= 3 and crypto.is_file():
+            # config.py may edit the PSA crypto config too: give it a copy
+            # (the build uses the tree's, which this preset leaves as it is).
+            shutil.copyfile(crypto, work / "crypto_config.h")
+            args += ["-c", str(work / "crypto_config.h")]
+        preset = baseline_preset(tree)
+        if progress:
+            _say(f"preparing the baseline: mbedTLS {tree.version}'s {source.name} through "
+                 f"scripts/config.py {preset} (first time only)...")
+        _config_py(tree, [*args, preset], work)
+        for name in BASELINE_UNSET:
+            _config_py(tree, [*args, "unset", name], work)
+        for name in BASELINE_SET:
+            _config_py(tree, [*args, "set", name], work)
+        text = copy.read_text()
+        banner = (f"/* tlsfit baseline: mbedTLS {tree.version}'s {source.name} put through "
+                  f"scripts/config.py {preset},\n * then set {', '.join(BASELINE_SET)}; unset "
+                  f"{', '.join(BASELINE_UNSET)}.  Generated; do not edit. */\n")
+        tmp = d / (header.name + ".tmp")
+        tmp.write_text(banner + text)
+        os.replace(tmp, header)
+        shutil.rmtree(work, ignore_errors=True)
+    return header
+
+
+# ------------------------------------------------------------- the map
+
+@dataclass
+class InputSection:
+    output: str        # output section (".text", ".data", ...)
+    name: str          # input section (".text.mbedtls_aes_init", "COMMON", ...)
+    address: int
+    size: int
+    file: str          # "/x/libmbedcrypto.a(aes.o)" or "/x/startup.o"
+
+    @property
+    def archive(self):
+        m = re.match(r"^(.*)\(([^()]+)\)$", self.file)
+        return Path(m.group(1)).name if m else None
+
+    @property
+    def member(self):
+        m = re.match(r"^(.*)\(([^()]+)\)$", self.file)
+        return m.group(2) if m else Path(self.file).name
+
+    @property
+    def kind(self):
+        """"text", "rodata", "data", "bss", "rom" (other flash), or None (not in the image)."""
+        n = self.name
+        if n.startswith(".text") or n in (".glue_7", ".glue_7t", ".vfp11_veneer", ".v4_bx",
+                                          ".iplt", ".init", ".fini"):
+            return "text"
+        if n.startswith(".rodata"):
+            return "rodata"
+        if n.startswith(".data"):
+            return "data"
+        if n.startswith(".bss") or n == "COMMON":
+            return "bss"
+        if n.startswith((".ARM.exidx", ".ARM.extab", ".init_array", ".fini_array",
+                         ".preinit_array", ".tf_vectors")):
+            return "rom"
+        return None
+
+
+_OUT = re.compile(r"^(\.[^\s]+|[A-Za-z_][^\s]*)(?:\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+))?\s*$")
+_IN_FULL = re.compile(r"^ (\S+)\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
+_IN_NAME = re.compile(r"^ (\.\S+|COMMON)\s*$")
+_IN_REST = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
+
+
+def parse_map(text):
+    """The input sections placed in the image, from a GNU ld map file.  The
+    discarded sections (--gc-sections) listed before the memory map are
+    skipped; so are fill, symbol and assignment lines."""
+    out = []
+    lines = text.splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines)
+                     if ln.startswith("Linker script and memory map"))
+    except StopIteration:
+        raise ValueError("not a GNU ld map file (no 'Linker script and memory map')") from None
+    current, pending = None, None
+    for ln in lines[start + 1:]:
+        if not ln.strip():
+            continue
+        if not ln[0].isspace():
+            m = _OUT.match(ln)
+            if m and not ln.startswith(("LOAD ", "OUTPUT(", "START GROUP", "END GROUP")):
+                current = m.group(1)
+            pending = None
+            continue
+        m = _IN_FULL.match(ln)
+        if m and m.group(1) != "*fill*" and not m.group(4).startswith("0x"):
+            out.append(InputSection(current, m.group(1), int(m.group(2), 16),
+                                    int(m.group(3), 16), m.group(4)))
+            pending = None
+            continue
+        if pending is not None:
+            m = _IN_REST.match(ln)
+            if m and not m.group(3).startswith("0x"):
+                out.append(InputSection(current, pending, int(m.group(1), 16),
+                                        int(m.group(2), 16), m.group(3)))
+            pending = None
+            continue
+        m = _IN_NAME.match(ln)
+        if m:
+            pending = m.group(1)
+    return out
+
+
+def tls_sizes(sections, libs=LIBS):
+    """(rom_tls_bytes, ram_tls_bytes, modules) of the input sections that come
+    from the mbedTLS archives.  ROM is text + rodata + data (its load image)
+    + other flash sections; modules are per object file, largest ROM first:
+    {"name", "library", "rom_bytes", "text", "rodata", "data", "bss"}."""
+    mods = {}
+    for s in sections:
+        if s.archive not in libs or s.kind is None or s.size == 0:
+            continue
+        m = mods.setdefault((s.archive, s.member), {
+            "name": s.member, "library": s.archive, "rom_bytes": 0,
+            "text": 0, "rodata": 0, "data": 0, "bss": 0})
+        kind = "text" if s.kind == "rom" else s.kind
+        m[kind] += s.size
+        if kind != "bss":
+            m["rom_bytes"] += s.size
+    modules = sorted(mods.values(), key=lambda m: (-m["rom_bytes"], m["library"], m["name"]))
+    rom = sum(m["rom_bytes"] for m in modules)
+    ram = sum(m["data"] + m["bss"] for m in modules)
+    return rom, ram, modules
+
+
+# ------------------------------------------------------------- the ELF
+
+SHF_WRITE, SHF_ALLOC = 0x1, 0x2
+SHT_NOBITS = 8
+
+
+def elf_sections(path):
+    """[(name, type, flags, addr, size)] of a 32-bit little-endian ELF file."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
+        raise ValueError(f"{path}: not a 32-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2E)
+    heads = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize)
+             for i in range(shnum)]
+    strtab = heads[shstrndx]
+    names = data[strtab[4]:strtab[4] + strtab[5]]
+
+    def name(off):
+        return names[off:names.index(b"\0", off)].decode()
+
+    return [(name(h[0]), h[1], h[2], h[3], h[5]) for h in heads[1:]]
+
+
+def elf_sizes(path, target):
+    """rom_bytes: every allocated section with contents (its image is in
+    flash: code, read-only data, tables, .data's initial values);
+    ram_static_bytes: allocated sections in the target's RAM (.data, .bss)."""
+    t = fw.load_target(target)
+    lo, hi = t["ram_origin"], t["ram_origin"] + t["ram_size"]
+    rom = ram = 0
+    table = {}
+    for name, typ, flags, addr, size in elf_sections(path):
+        if not flags & SHF_ALLOC or size == 0:
+            continue
+        table[name] = size
+        if typ != SHT_NOBITS:
+            rom += size
+        if lo <= addr < hi:
+            ram += size
+    return {"rom_bytes": rom, "ram_static_bytes": ram, "sections": table}
