@@ -556,10 +556,14 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
     for name, why in opts.extra.items():
         enabled.setdefault(name, []).append(why)
     for k in rules.knobs_for(enabled, line):
-        value = opts.knob_values.get(k.name, k.value if k.value is not None else True)
+        default = (k.value if k.value is not None else True) if k.default else None
+        value = opts.knob_values.get(k.name, default)
         if value is None or value is False:
             continue                      # fit turned this knob off
-        why = k.why if k.name not in opts.knob_values else f"tlsfit fit: {k.why}"
+        why = k.why
+        if value != default:
+            lean = "off" if default is None else ("on" if default is True else default)
+            why = f"chosen by tlsfit fit from measurements (gen's lean setting: {lean}; {k.why})"
         if k.value is None:
             enabled[k.name] = [why]
         else:

@@ -31,7 +31,7 @@ _FACT_KEYS = {
     "cert_keys": {"min_bits"},
     "cert_sigs": {"names"},
 }
-_KNOB_KEYS = {"section", "value", "when", "unless", "lines", "why"}
+_KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 
 
@@ -64,6 +64,7 @@ class Knob:
     unless: tuple
     lines: tuple
     why: str
+    default: bool = True     # False: only when fit asks for it
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,8 @@ def check(doc):
         if v.get("section") not in SECTIONS:
             raise RulesError(where, f"section must be one of {SECTIONS}")
         rules.knobs[name] = Knob(name, v["section"], v.get("value"), when, unless,
-                                 tuple(v.get("lines", rules.lines)), v["why"])
+                                 tuple(v.get("lines", rules.lines)), v["why"],
+                                 bool(v.get("default", True)))
     for i, v in enumerate(doc.get("defects", [])):
         where = f"defects[{i}]"
         if set(v) != _DEFECT_KEYS:
