@@ -101,12 +101,19 @@ def test_probe_json(pki, server_logs, run_driver):
     assert doc["schema_version"] == 1 and doc["versions"] == ["TLSv1.3"]
 
 
-def test_demo(run_driver):
-    res = run_driver("demo", env_extra={"TLSFIT_SETUP_DONE": "1"}, timeout=300)
+def test_demo(run_driver, tmp_path):
+    """The README's first command, on the ECDSA reference server (the RSA one is the
+    same code path; tests/test_fit.py fits an RSA server)."""
+    res = run_driver("demo", "--only", "ecdsa", env_extra={"TLSFIT_SETUP_DONE": "1"},
+                     timeout=900)
     assert res.returncode == 0, res.stderr
-    assert "CN=localhost" in res.stdout
-    assert "anchor: CN=tlsfit demo root" in res.stdout
-    assert "chain complete: yes" in res.stdout
+    assert "== ecdsa ==" in res.stdout and ", verified" in res.stdout
+    assert "1-minimal: yes" in res.stdout
+    out = tmp_path / "state" / "demo" / "ecdsa" / "fit"
+    report = json.loads((out / "report.json").read_text())
+    assert report["handshake"]["ok"] is True
+    assert "ECDSA" in report["handshake"]["ciphersuite"] or report["handshake"]["version"] == "TLSv1.3"
+    assert (out / "tls_config.h").exists() and (out / "report.md").exists()
 
 
 def test_keep_writes_last_and_saved(monkeypatch, tmp_path):

@@ -166,26 +166,35 @@ mid-handshake, 15 malformed TLS, 16 no common version (all: tlsfit errors).
 # -------------------------------------------------------------------- demo
 
 def _demo_args(p):
-    p.add_argument("--json", action="store_true", help="print the profile JSON instead")
+    p.add_argument("--target", default="cortex-m4", help="target in targets/ (default cortex-m4)")
+    p.add_argument("--objective", default="balanced", choices=fit_mod.OBJECTIVES)
+    p.add_argument("--only", choices=("rsa", "ecdsa"), help="fit one of the two servers")
 
 
 def _demo_run(args):
     from . import demo, prepare
     prepare.run_setup_script()
-    doc, written = demo.run_demo()
-    _show_profile(doc, written, args.json)
+    results = demo.run_demo(args.target, args.objective, [args.only] if args.only else None)
+    for name, report, out in results:
+        print(f"== {name} ==")
+        print(fit_mod.summary_lines(report))
+        print(f"  report for a pull request: {probe_mod.display_path(out / 'report.md')}")
     return 0
 
 
 DEMO_HELP = """\
-Shows the probe step end to end on this machine: creates a throwaway test PKI
-(RSA root -> intermediate -> leaf CN=localhost) in .tlsfit/demo/, starts
-`openssl s_server` on 127.0.0.1 with it, probes it with --ca root.pem, prints
-the summary and stops the server.  Runs the set-up first (packages, mbedTLS
-sources, prober build).
+The main job on this machine, end to end: creates two realistic test PKIs in
+.tlsfit/demo/ (an RSA chain under an RSA-4096 root, an ECDSA chain P-384 ->
+P-256), serves each with `openssl s_server` on 127.0.0.1, and runs `tlsfit fit`
+on each: probe, candidates measured under QEMU, ablation to a 1-minimal header,
+mbedTLS's default configuration measured beside it.  Writes
+.tlsfit/demo/<name>/fit/{tls_config.h,report.md,report.json}.  Runs the set-up
+first (packages, mbedTLS sources, prober build).  A few minutes the first time
+(cross builds), about a minute per server after.
 
 example:
   ./tlsfit demo
+  ./tlsfit demo --only ecdsa --objective rom
 """
 
 
@@ -275,7 +284,7 @@ COMMANDS = [
             _setup_args, _setup_run),
     Command("probe", "record what a TLS server accepts into a profile", PROBE_HELP,
             _probe_args, _probe_run),
-    Command("demo", "probe a local openssl s_server with a throwaway PKI", DEMO_HELP,
+    Command("demo", "fit two local reference servers end to end (the main job)", DEMO_HELP,
             _demo_args, _demo_run),
     Command("test", "run the C unit tests and the pytest suite", TEST_HELP,
             _test_args, _test_run, takes_extra_args=True),
@@ -289,13 +298,16 @@ COMMANDS = [
 
 MAIN_HELP = """\
 tlsfit sizes an embedded device's mbedTLS configuration to the servers it must
-talk to.  Step one, `probe`, records what a server accepts into a JSON profile.
+talk to: probe records what a server accepts, gen renders the smallest header
+for it, verify proves it on the host, measure runs the handshake on a Cortex-M
+under QEMU, fit searches for the best verified header.
 Each command has its own help: tlsfit COMMAND --help.
 
 quick start:
-  ./tlsfit demo                 set-up, then probe a local reference server
-  ./tlsfit probe example.com    probe a real server
-  ./tlsfit test                 set-up, then every test
+  ./tlsfit demo                                   set-up, then fit two local servers
+  ./tlsfit probe example.com && ./tlsfit gen > tls_config.h
+  ./tlsfit fit example.com --target cortex-m4     the whole chain, measured
+  ./tlsfit test                                   set-up, then every test
 
 environment:
   MBEDTLS_DIR     mbedTLS 3.x source tree to build against (--mbedtls-dir wins)

@@ -373,6 +373,10 @@ def render_md(r, doc):
              f"headers were measured on {r['target']} and the best by {r['objective']} kept: "
              f"{r['chosen']}.", "",
              "## Figures (measured in one run, same server)", "",
+             *([f"mbedTLS's default configuration failed its handshake with this server "
+                f"({(base.get('handshake') or {}).get('error')}); its heap and instruction "
+                "figures stop at the failure.", ""]
+               if base and not (base.get("handshake") or {}).get("ok") else []),
              "| | fitted | mbedTLS default | ratio |", "|---|---:|---:|---:|"]
     for k in FIGURES:
         v, b = r.get(k), base.get(k)
@@ -501,7 +505,9 @@ def summary_lines(r):
         f"{_kib(r['heap_peak_bytes'])}, stack {_kib(r['stack_peak_bytes'])}, "
         f"{r['handshake_instructions']:,} instructions",
         f"  vs mbedTLS default: ROM x{ratios.get('rom_bytes')}, heap x{ratios.get('heap_peak_bytes')}, "
-        f"instructions x{ratios.get('handshake_instructions')}",
+        f"instructions x{ratios.get('handshake_instructions')}"
+        + ("" if ((r.get("baseline") or {}).get("handshake") or {}).get("ok") else
+           f" (the default failed: {((r.get('baseline') or {}).get('handshake') or {}).get('error')})"),
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s",
         f"  wrote {Path(r['config_path']).parent}/tls_config.h, report.md, report.json"])
