@@ -513,17 +513,16 @@ def test_baseline_and_ratios(ec12, pki, tree36):
 
 # ------------------------------------------------------------- speed
 
-def test_cached_measure_is_fast(ec12, pki):
+def test_second_measure_reuses_the_cross_build(ec12, pki):
+    """Cached, not timed (bench/measure_bench.py has the figures): no cross-build the
+    second time."""
     measured(TLS12_EC, "cortex-m4", ec12, pki.ec)          # warm the cache
-    start = time.monotonic()
     proc = run_cli("--config", TLS12_EC, "--target", "cortex-m4", "--server", ec12.hostport,
                    "--sni", "localhost", "--ca", pki.ec.root.pem)
-    took = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].strip() == \
         "handshake: ok, TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 secp256r1"
     assert "cross-building" not in proc.stderr
-    assert took < 15, f"a cached measure took {took:.1f} s"
 
 
 def test_without_ca_the_root_comes_from_the_system_store(ec12, pki, tmp_path, monkeypatch):

@@ -332,6 +332,16 @@ class RefServer:
         return False
 
 
+@contextlib.contextmanager
+def _serving(make):
+    """A started server from make(port) for the with-block; stopped after it."""
+    srv = _start_with_retries(make)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
 def _start_with_retries(make, attempts=3):
     """Starts make(port) on a free port; retries when another process grabbed the port."""
     last = None
@@ -363,11 +373,8 @@ def openssl_server(chain, *args, log_dir, www=True, chain_file=None, limit=SERVE
         argv = openssl_argv(chain, port, *args, www=www, chain_file=chain_file)
         return RefServer("openssl s_server", argv, port,
                          Path(log_dir) / f"openssl-s_server-{port}.log", limit)
-    srv = _start_with_retries(make)
-    try:
+    with _serving(make) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def gnutls_argv(chain, port, priority=None, *args, request_client_cert=False):
@@ -388,11 +395,8 @@ def gnutls_server(chain, *args, priority=None, log_dir, request_client_cert=Fals
         argv = gnutls_argv(chain, port, priority, *args, request_client_cert=request_client_cert)
         return RefServer("gnutls-serv", argv, port, Path(log_dir) / f"gnutls-serv-{port}.log",
                          limit)
-    srv = _start_with_retries(make)
-    try:
+    with _serving(make) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @contextlib.contextmanager
@@ -405,11 +409,8 @@ def mbedtls_server(binary, chain, *args, log_dir, limit=600):
                 *map(str, args)]
         return RefServer("ssl_server2", argv, port, Path(log_dir) / f"ssl_server2-{port}.log",
                          limit)
-    srv = _start_with_retries(make)
-    try:
+    with _serving(make) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def iana_suites(cipher_list=None, ciphersuites=""):

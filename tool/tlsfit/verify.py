@@ -234,26 +234,34 @@ def precheck(work, tree, config_name, origin_dir):
     requirements judge the header.  Raises TlsfitError(CONFIG) when rejected."""
     cmd = [*_compiler(), "-std=c11", "-fsyntax-only", "-DMBEDTLS_CONFIG_FILE=\"tls_config.h\"",
            *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
+    syntax_check(cmd, config_name, work, diagnose, "the compiler", BUILD)
+
+
+def syntax_check(cmd, config_name, work, judge, compiler, timeout_code, env=None):
+    """Runs a -fsyntax-only compile of a header under test.  judge(stderr, name) turns
+    the compiler's complaint into (one-line message, deterministic) or None; a
+    deterministic verdict is kept in work/rejected.txt.  TlsfitError(CONFIG) when the
+    header is rejected; timeout_code when the compiler hangs."""
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=PRECHECK_LIMIT)
+                              timeout=PRECHECK_LIMIT, env=env)
     except subprocess.TimeoutExpired:
-        raise TlsfitError(BUILD, f"checking {config_name} took more than {PRECHECK_LIMIT} s") \
-            from None
+        raise TlsfitError(timeout_code, f"checking {config_name} took more than "
+                                        f"{PRECHECK_LIMIT} s") from None
     except OSError as e:
-        raise TlsfitError(SETUP, f"cannot run the C compiler {cmd[0]}: {e.strerror}") from None
+        raise TlsfitError(SETUP, f"cannot run {cmd[0]}: {e.strerror}") from None
     if proc.returncode == 0:
         return
-    found = diagnose(proc.stderr, config_name)
+    found = judge(proc.stderr, config_name)
     if found is None:
         last = proc.stderr.strip().splitlines()
-        found = (_one_line(f"{config_name}: the compiler rejects it: "
-                           f"{last[-1] if last else 'exit %d' % proc.returncode}"), False)
+        found = (f"{config_name}: {compiler} rejects it: "
+                 f"{last[-1] if last else 'exit %d' % proc.returncode}", False)
     message, deterministic = found
     if deterministic:
         with contextlib.suppress(OSError):
             (work / "rejected.txt").write_text(message + "\n")
-    raise TlsfitError(CONFIG, message)
+    raise TlsfitError(CONFIG, _one_line(message))
 
 
 def _cmake():

@@ -256,25 +256,8 @@ def precheck(xb, config_name):
     Raises TlsfitError(CONFIG) with one line when it is rejected."""
     argv = [*fw.compiler(), *LIB_CFLAGS, *fw.cpu_flags(xb.target), *xb.cflags(),
             f"-I{fw.FIRMWARE_DIR}", "-fsyntax-only", str(fw.FIRMWARE_DIR / "tls_client.c")]
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=PRECHECK_LIMIT, env=_env(paths.cache_dir()))
-    except subprocess.TimeoutExpired:
-        raise TlsfitError(XBUILD, f"checking {config_name} took more than "
-                                  f"{PRECHECK_LIMIT} s") from None
-    except OSError as e:
-        raise TlsfitError(SETUP, f"cannot run {argv[0]}: {e.strerror}") from None
-    if proc.returncode == 0:
-        return
-    found = diagnose(proc.stderr, config_name)
-    if found is None:
-        last = proc.stderr.strip().splitlines()
-        found = (f"{config_name}: the cross compiler rejects it: "
-                 f"{last[-1] if last else 'exit %d' % proc.returncode}", False)
-    message, deterministic = found
-    if deterministic:
-        (xb.dir / "rejected.txt").write_text(message + "\n")
-    raise TlsfitError(CONFIG, verify._one_line(message))
+    verify.syntax_check(argv, config_name, xb.dir, diagnose, "the cross compiler",
+                        XBUILD, env=_env(paths.cache_dir()))
 
 
 def _compile_all(xb, sources, includes, log):
