@@ -149,32 +149,66 @@ def pareto(trials):
 
 # ------------------------------------------------------------------ knob variants
 
-def knob_variants(objective, candidate):
-    """gen's lean knobs, plus (speed, balanced) the settings the measured knob model
-    says save instructions in the closest reference scenario."""
+NIST_CURVES = ("MBEDTLS_ECP_DP_SECP256R1_ENABLED", "MBEDTLS_ECP_DP_SECP384R1_ENABLED",
+               "MBEDTLS_ECP_DP_SECP521R1_ENABLED")
+
+
+def _predicted(objective, delta, lean):
+    """The change a knob setting makes to the objective, from the model (negative: better)."""
+    d = {k: delta.get(k) or 0 for k in FIGURES}
+    if objective == "rom":
+        return d["rom_bytes"]
+    if objective == "heap":
+        return d["heap_peak_bytes"]
+    if objective == "ram":
+        return d["ram_static_bytes"] + d["heap_peak_bytes"] + d["stack_peak_bytes"]
+    if objective == "speed":
+        return d["handshake_instructions"]
+    return sum(d[k] / max(1, lean.get(k) or 1) for k in
+               ("rom_bytes", "heap_peak_bytes", "handshake_instructions"))
+
+
+def _setting(value):
+    return {"on": True, "off": None}.get(value, int(value) if str(value).isdigit() else value)
+
+
+def knob_variants(objective, candidate, plan, rules, model=None):
+    """gen's lean knobs, plus the one setting (or measured combination) that the knob
+    model (knob_costs.json, measured on the target) predicts improves the objective
+    most for the closest reference scenario.  Knobs that do not apply to the header,
+    ECP knobs without a NIST curve, and changes within the model's noise are skipped."""
     variants = [("lean knobs", {})]
-    if objective not in ("speed", "balanced"):
-        return variants
-    try:
-        model = json.loads(KNOB_COSTS_PATH.read_text())
-    except (OSError, ValueError):
-        return variants
+    if model is None:
+        try:
+            model = json.loads(KNOB_COSTS_PATH.read_text())
+        except (OSError, ValueError):
+            return variants
     want_tls13 = candidate.version == "TLSv1.3"
     want_rsa = "RSA" in candidate.kx or (candidate.sigalg or "").startswith("rsa")
-    best, best_score = None, -1
-    for name, sc in model.get("scenarios", {}).items():
-        s = (("tls13" in name) == want_tls13) + (("rsa" in name) == want_rsa)
-        if s > best_score:
-            best, best_score = sc, s
-    fast = {}
-    for key, delta in (best or {}).get("knobs", {}).items():
-        if "=" not in key or not delta or delta.get("handshake_instructions") is None:
+    scenarios = model.get("scenarios", {})
+    if not scenarios:
+        return variants
+    name = max(scenarios, key=lambda n: (("tls13" in n) == want_tls13) + 2 * (("rsa" in n) == want_rsa))
+    sc = scenarios[name]
+    applies = {k.name for k in rules.knobs_for(plan.options, plan.line)}
+    nist = any(o in plan.options for o in NIST_CURVES)
+    noise = model.get("noise_floor_instructions", 0)
+    best = None
+    for key, delta in list(sc.get("knobs", {}).items()) + list(sc.get("combos", {}).items()):
+        settings = dict(part.split("=", 1) for part in key.split("+"))
+        if not all(k in applies or k == "MBEDTLS_ECP_NIST_OPTIM" and nist for k in settings):
             continue
-        name, value = key.split("=", 1)
-        if delta["handshake_instructions"] < 0 and (objective == "speed" or
-                                                    delta.get("heap_peak_bytes", 0) <= 0):
-            fast[name] = {"on": True, "off": None}.get(value, int(value) if value.isdigit() else value)
-    return variants + ([("fast knobs (knob_costs.json)", fast)] if fast else [])
+        if any(k.startswith("MBEDTLS_ECP_") for k in settings) and not nist:
+            continue
+        if objective in ("speed", "balanced") and \
+                abs(delta.get("handshake_instructions") or 0) <= noise:
+            continue
+        gain = _predicted(objective, delta, sc.get("lean", {}))
+        if gain < 0 and (best is None or gain < best[0]):
+            best = (gain, key, {k: _setting(v) for k, v in settings.items()})
+    if best:
+        variants.append((f"{best[1]} (knob_costs.json, {name})", best[2]))
+    return variants
 
 
 # ------------------------------------------------------------------ the search
@@ -241,7 +275,8 @@ class Fitter:
             gen.generate(self.doc, base, rules=self.rules)   # raises the Refusal with reasons
         trials = []
         for c in chosen:
-            for knob_label, knobs in knob_variants(self.opts.objective, c):
+            lean = gen.generate(self.doc, replace(base, candidate=c), rules=self.rules)
+            for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
                 trials.append(self._make(f"{c.label()}, {knob_label}",
                                          replace(base, candidate=c, knob_values=knobs), "search"))
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
