@@ -11,7 +11,8 @@ Phases (each timed in report["phases_s"]):
             (knob_costs.json) says buy instructions -- not the cross product.  Every
             header is measured under QEMU (measure.py); only verified handshakes count.
   ablation  on the best one: remove each remaining option in turn; a removal is kept when
-            the handshake still completes and verifies.  Options another enabled option
+            the handshake still completes and verifies and the objective is no worse
+            (dropping MBEDTLS_HAVE_ASM verifies but costs flash and time: kept).  Options another enabled option
             requires (rules.toml), the security pins (PINNED) and gen's size knobs are
             not tried; each skip is listed with its reason.  Passes repeat until one
             removes nothing: the result is 1-minimal.
@@ -324,11 +325,16 @@ class Fitter:
                               f"one at a time")
             self._run_all(trials, f"ablation {n}")
             removed = []
+            ref = _best_of([current] + [t for t in trials if t.ok])
+            mine = score(self.opts.objective, current.figures(), ref)
             for t in trials:
+                better = t.ok and score(self.opts.objective, t.figures(), ref) <= mine
+                why = ("handshake verified without it" if better else
+                       f"handshake verified without it, but {self.opts.objective} got worse"
+                       if t.ok else t.error)
                 self.ablation.append({"option": t.removed[0], "pass": n,
-                                      "result": "removed" if t.ok else "kept",
-                                      "why": "handshake verified without it" if t.ok else t.error})
-                if t.ok:
+                                      "result": "removed" if better else "kept", "why": why})
+                if better:
                     removed.append(t.removed[0])
             if not removed:
                 return current, True

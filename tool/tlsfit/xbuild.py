@@ -154,10 +154,19 @@ def _compiler_id():
     return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
 
 
+_COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
+
+
+def _semantic(config_bytes):
+    """The header without its comments (line breaks kept): gen's headers name server
+    facts (ports, record sizes) in comments, which change no object file."""
+    return _COMMENT.sub(lambda m: b"\n" * m.group(0).count(b"\n"), config_bytes)
+
+
 def build_key(config_bytes, target, tree):
     t = fw.load_target(target)
     h = hashlib.sha256()
-    for part in (KEY_FORMAT, config_bytes, overlay_source().read_bytes(),
+    for part in (KEY_FORMAT, _semantic(config_bytes), overlay_source().read_bytes(),
                  t["name"].encode(), " ".join(fw.cpu_flags(t)).encode(),
                  " ".join(LIB_CFLAGS).encode(), str(tree.path).encode(),
                  tree.version.encode(), _compiler_id().encode()):
