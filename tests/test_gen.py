@@ -358,3 +358,19 @@ def test_rules_are_checked_before_use(edit, message):
         rules_mod.check(doc)
     assert message in e.value.message
     assert e.value.code == 39
+
+
+@pytest.mark.parametrize("policy", ["default", "strict"])
+def test_sha1_signed_intermediate_is_refused(run_driver, tmp_path, policy):
+    """mbedTLS's default certificate profile rejects SHA-1 signatures (BADCERT_BAD_MD):
+    gen sees it in the chain and refuses, naming the certificate, under every policy."""
+    doc = json.loads(FIXTURE.read_text())
+    doc["chain"][1]["signature_algorithm"] = "sha1WithRSAEncryption"
+    doc["chain"][1]["signature_hash"] = "sha1"
+    p = tmp_path / "sha1.json"
+    p.write_text(json.dumps(doc))
+    proc = run_driver("gen", p, "--policy", policy)
+    assert proc.returncode == 38, proc.stderr
+    assert 'intermediate "CN=tlsfit RSA intermediate" is signed with sha1WithRSAEncryption' in proc.stderr
+    assert ("policy strict refuses SHA1" in proc.stderr) == (policy == "strict")
+    assert proc.stdout == ""
