@@ -320,9 +320,13 @@ def test_cross_build_is_cached_and_safe_in_parallel(tree36, tmp_path):
     assert again.cached and again.dir == first.dir and again.elapsed < 1.0
     assert all(p.is_file() for p in again.libs)
     assert measure.cross_build(TLS12_EC, "cortex-m4", tree36, progress=False) == first.lib_dir
-    # A new key (same content plus a comment): two threads build it once.
+    # A header that differs only in comments is the same build (gen's comments name ports).
+    commented = tmp_path / "commented.h"
+    commented.write_text(TLS12_EC.read_text() + f"/* {time.time()} */\n")
+    assert xbuild.cross_build(commented, "cortex-m4", tree36, progress=False).dir == first.dir
+    # A new key (one more define): two threads build it once.
     variant = tmp_path / "variant.h"
-    variant.write_text(TLS12_EC.read_text() + f"/* {time.time()} */\n")
+    variant.write_text(TLS12_EC.read_text() + f"#define TLSFIT_TEST_VARIANT {time.time_ns()}\n")
     got = []
     threads = [threading.Thread(target=lambda: got.append(
         xbuild.cross_build(variant, "cortex-m4", tree36, progress=False))) for _ in range(2)]

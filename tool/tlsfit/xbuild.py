@@ -160,7 +160,7 @@ _COMMENT = re.compile(rb"/\*.*?\*/|//[^\n]*", re.S)
 def _semantic(config_bytes):
     """The header without its comments (line breaks kept): gen's headers name server
     facts (ports, record sizes) in comments, which change no object file."""
-    return _COMMENT.sub(lambda m: b"\n" * m.group(0).count(b"\n"), config_bytes)
+    return _COMMENT.sub(lambda m: b"\n" * m.group(0).count(b"\n"), config_bytes).rstrip()
 
 
 def build_key(config_bytes, target, tree):
