@@ -353,31 +353,32 @@ static void put_str(const char *key, const char *value)
     putchar('"');
 }
 
+/* What tlsfit_overlay.h added to the header under test (it defines TLSFIT_OVERLAY_x). */
+static const char *const overlay_added[] = {
+#if defined(TLSFIT_OVERLAY_NO_PLATFORM_ENTROPY)
+    "MBEDTLS_NO_PLATFORM_ENTROPY",
+#endif
+#if defined(TLSFIT_OVERLAY_ENTROPY_HARDWARE_ALT)
+    "MBEDTLS_ENTROPY_HARDWARE_ALT",
+#endif
+#if defined(TLSFIT_OVERLAY_PLATFORM_C)
+    "MBEDTLS_PLATFORM_C",
+#endif
+#if defined(TLSFIT_OVERLAY_PLATFORM_MEMORY)
+    "MBEDTLS_PLATFORM_MEMORY",
+#endif
+#if defined(TLSFIT_OVERLAY_PLATFORM_MS_TIME_ALT)
+    "MBEDTLS_PLATFORM_MS_TIME_ALT",
+#endif
+    NULL
+};
+
 static void put_overlay(void)
 {
     fputs(",\"overlay\":[", stdout);
-    const char *sep = "";
-#if defined(TLSFIT_OVERLAY_NO_PLATFORM_ENTROPY)
-    printf("%s\"MBEDTLS_NO_PLATFORM_ENTROPY\"", sep);
-    sep = ",";
-#endif
-#if defined(TLSFIT_OVERLAY_ENTROPY_HARDWARE_ALT)
-    printf("%s\"MBEDTLS_ENTROPY_HARDWARE_ALT\"", sep);
-    sep = ",";
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_C)
-    printf("%s\"MBEDTLS_PLATFORM_C\"", sep);
-    sep = ",";
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_MEMORY)
-    printf("%s\"MBEDTLS_PLATFORM_MEMORY\"", sep);
-    sep = ",";
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_MS_TIME_ALT)
-    printf("%s\"MBEDTLS_PLATFORM_MS_TIME_ALT\"", sep);
-    sep = ",";
-#endif
-    (void)sep;
+    for (size_t k = 0; overlay_added[k] != NULL; k++) {
+        printf("%s\"%s\"", k ? "," : "", overlay_added[k]);
+    }
     putchar(']');
 }
 

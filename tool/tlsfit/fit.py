@@ -226,9 +226,12 @@ class Fitter:
         self.counter = 0
         self.sni = opts.sni or (doc.get("target") or {}).get("sni") or host
 
-    def _make(self, label, gen_opts, phase, removed=()):
-        plan = gen.generate(self.doc, gen_opts, profile_name=f"probe of {self.host}:{self.port}",
+    def _plan(self, gen_opts):
+        return gen.generate(self.doc, gen_opts, profile_name=f"probe of {self.host}:{self.port}",
                             rules=self.rules)
+
+    def _make(self, label, gen_opts, phase, removed=(), plan=None):
+        plan = plan or self._plan(gen_opts)
         self.counter += 1
         d = self.work / f"{self.counter:02d}"
         cfg = paths.write_atomic(d / "tls_config.h", plan.text)
@@ -276,10 +279,12 @@ class Fitter:
             gen.generate(self.doc, base, rules=self.rules)   # raises the Refusal with reasons
         trials = []
         for c in chosen:
-            lean = gen.generate(self.doc, replace(base, candidate=c), rules=self.rules)
+            lean_opts = replace(base, candidate=c)
+            lean = self._plan(lean_opts)
             for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
                 trials.append(self._make(f"{c.label()}, {knob_label}",
-                                         replace(base, candidate=c, knob_values=knobs), "search"))
+                                         replace(lean_opts, knob_values=knobs), "search",
+                                         plan=None if knobs else lean))
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
                           f"(cheapest by the cost model), {len(trials)} headers to measure")
         return self._run_all(trials, "search")
@@ -315,10 +320,11 @@ class Fitter:
     def ablate(self, best):
         current = best
         for n in range(1, MAX_PASSES + 1):
-            tries = [(o, why) for o, why in self._removable(current) if why is None]
+            verdicts = self._removable(current)
+            tries = [(o, why) for o, why in verdicts if why is None]
             if n == 1:
                 self.ablation += [{"option": o, "result": "not tried", "why": why}
-                                  for o, why in self._removable(current) if why]
+                                  for o, why in verdicts if why]
             trials = [self._make(f"without {o}", replace(current.gen_opts, exclude=tuple(
                 current.gen_opts.exclude) + (o,)), "ablation", (o,)) for o, _ in tries]
             self.progress.say(f"[ablation pass {n}] trying to remove {len(trials)} options "

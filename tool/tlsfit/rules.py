@@ -169,12 +169,9 @@ class Rules:
                                                  "has none of it (a gap in rules.toml)")
                     pick = min(alts, key=lambda a: (self._added_cost(enabled, a, line, cost),
                                                     alts.index(a)))
-                    self._add(enabled, pick, f"required by {name}", line)
+                    enabled.setdefault(pick, []).append(f"required by {name}")
                     changed = True
         return enabled
-
-    def _add(self, enabled, name, reason, line):
-        enabled.setdefault(name, []).append(reason)
 
     def _added_cost(self, enabled, name, line, cost):
         trial = dict(enabled)
