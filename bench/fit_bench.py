@@ -76,20 +76,14 @@ def log(msg):
 
 def make_chains(work, names):
     """The chains the selected servers need.  rsa, ec, big: refservers.standard_pki.
-    le: RSA-4096 root whose certificates are signed with SHA-256 (refservers signs with
-    SHA-384 under an RSA-4096 key, so it is switched for this one chain).  mixed: RSA-4096
+    le: RSA-4096 root whose certificates are all signed with SHA-256.  mixed: RSA-4096
     root -> P-384 intermediate -> P-256 leaf."""
     log(f"making the test PKI in {work / 'pki'} (RSA-4096 key generation takes a while)")
     pki = refservers.standard_pki(work / "pki")
     chains = {"rsa": pki.rsa, "ec": pki.ec, "big": pki.big}
     if "le" in names:
-        orig = refservers._digest_opts
-        refservers._digest_opts = lambda spec: [] if spec.startswith("ed") else ["-sha256"]
-        try:
-            chains["le"] = refservers.make_chain(work / "pki", "le", "rsa:4096", "rsa:2048",
-                                                 "rsa:2048", label="RSA-4096 root")
-        finally:
-            refservers._digest_opts = orig
+        chains["le"] = refservers.make_chain(work / "pki", "le", "rsa:4096", "rsa:2048",
+                                             "rsa:2048", label="RSA-4096 root", digest="sha256")
     if "mixed" in names:
         chains["mixed"] = refservers.make_chain(work / "pki", "mixed", "rsa:4096", "ec:P-384",
                                                 "ec:P-256", label="mixed")

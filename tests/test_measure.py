@@ -166,6 +166,9 @@ def assert_sane(r, target):
     assert 1024 < r["heap_peak_bytes"] < 256 * 1024
     assert r["heap_allocs"] > 10 and 0 < r["heap_largest_block"] <= r["heap_peak_bytes"]
     assert r["heap_alloc_failed"] is False
+    at_peak = r["heap_peak_blocks"]
+    assert sum(at_peak["blocks"]) + at_peak["untracked"] == r["heap_peak_bytes"], at_peak
+    assert max(at_peak["blocks"]) <= r["heap_largest_block"]
     assert 256 < r["stack_peak_bytes"] < fw.DEFAULT_STACK_SIZE
     assert r["handshake_instructions"] > 1_000_000
     assert set(r["elapsed_ms"]) >= {"build", "link", "run"}
@@ -431,6 +434,7 @@ def test_undersized_in_content_len_is_reported(big12, pki, tmp_path):
     assert (ok["handshake"]["version"], ok["handshake"]["ciphersuite"], ok["handshake"]["group"]) \
         == ("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "secp256r1")
     assert ok["heap_largest_block"] > 16384
+    assert ok["heap_peak_blocks"]["blocks"][0] > 16384    # the input buffer is held at the peak
 
 
 def test_heap_limit_too_small(ec12, pki):

@@ -6,7 +6,12 @@
  * only the bytes mbedTLS requested: its peak heap, independent of newlib's
  * own bookkeeping.  With a limit set, a request that would take the bytes
  * held beyond it is refused (NULL) and recorded, which is how a device with
- * a fixed heap of that size would see it. */
+ * a fixed heap of that size would see it.
+ *
+ * It also keeps the sizes of the blocks held (up to TF_ALLOC_TRACKED of
+ * them) and copies them at every new peak: what made up the peak heap,
+ * block by block (tf_alloc_peak_blocks).  Blocks beyond the table are
+ * still counted in the totals, and in peak_untracked. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +20,51 @@
 #define HEADER_BYTES 8u
 
 static struct tf_alloc_stats stats;
+static void *live_ptr[TF_ALLOC_TRACKED];     /* held blocks; NULL = free slot */
+static size_t live_size[TF_ALLOC_TRACKED];
+static size_t peak_size[TF_ALLOC_TRACKED];   /* sizes held at the peak */
+static size_t peak_count;
+
+static void track(void *p, size_t size)
+{
+    for (size_t k = 0; k < TF_ALLOC_TRACKED; k++) {
+        if (live_ptr[k] == NULL) {
+            live_ptr[k] = p;
+            live_size[k] = size;
+            return;
+        }
+    }
+}
+
+static void untrack(void *p)
+{
+    for (size_t k = 0; k < TF_ALLOC_TRACKED; k++) {
+        if (live_ptr[k] == p) {
+            live_ptr[k] = NULL;
+            return;
+        }
+    }
+}
+
+/* A new peak: remember which sizes made it up. */
+static void snapshot(void)
+{
+    size_t tracked = 0;
+    peak_count = 0;
+    for (size_t k = 0; k < TF_ALLOC_TRACKED; k++) {
+        if (live_ptr[k] != NULL) {
+            peak_size[peak_count++] = live_size[k];
+            tracked += live_size[k];
+        }
+    }
+    stats.peak_untracked = stats.in_use - tracked;
+}
+
+size_t tf_alloc_peak_blocks(const size_t **sizes)
+{
+    *sizes = peak_size;
+    return peak_count;
+}
 
 void tf_alloc_set_limit(size_t limit)
 {
@@ -47,8 +97,11 @@ void *tf_calloc(size_t n, size_t size)
     memset(block + HEADER_BYTES, 0, total);
     stats.allocs++;
     stats.in_use += total;
-    if (stats.in_use > stats.peak)
+    track(block + HEADER_BYTES, total);
+    if (stats.in_use > stats.peak) {
         stats.peak = stats.in_use;
+        snapshot();
+    }
     if (total > stats.largest)
         stats.largest = total;
     return block + HEADER_BYTES;
@@ -63,5 +116,6 @@ void tf_free(void *p)
     memcpy(&total, block, sizeof total);
     stats.in_use -= total;
     stats.frees++;
+    untrack(p);
     free(block);
 }

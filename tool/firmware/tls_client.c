@@ -393,6 +393,13 @@ static void put_heap(void)
            (unsigned long)h->largest, (unsigned long)h->failures,
            (unsigned long)h->failed_size, (unsigned long)h->limit, (unsigned long)h->in_use,
            (unsigned long)tf_heap_brk_peak(), (unsigned long)tf_heap_size());
+    const size_t *sizes;
+    size_t n = tf_alloc_peak_blocks(&sizes);
+    printf(",\"heap_at_peak\":{\"untracked\":%lu,\"blocks\":[",
+           (unsigned long)h->peak_untracked);
+    for (size_t k = 0; k < n; k++)
+        printf("%s%lu", k ? "," : "", (unsigned long)sizes[k]);
+    fputs("]}", stdout);
 }
 
 /* The TLSFIT-RESULT line.  The stack peaks are read before any printf. */

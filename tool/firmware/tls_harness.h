@@ -51,7 +51,11 @@ struct tf_alloc_stats {
     uint32_t allocs;      /* granted requests */
     uint32_t frees;
     uint32_t failures;    /* refused requests: over the limit or out of memory */
+    size_t peak_untracked; /* bytes of the peak held in blocks beyond the table */
 };
+
+/* How many held blocks the allocator follows one by one (the peak's make-up). */
+#define TF_ALLOC_TRACKED 64
 
 /* Caps the bytes held at once; a request that would go beyond it gets NULL
  * and is counted as a failure.  0 removes the cap. */
@@ -59,6 +63,9 @@ void tf_alloc_set_limit(size_t limit);
 void *tf_calloc(size_t n, size_t size);
 void tf_free(void *p);
 const struct tf_alloc_stats *tf_alloc_get_stats(void);
+/* The sizes of the blocks held at the peak (in allocation-table order);
+ * returns their number and points *sizes at them. */
+size_t tf_alloc_peak_blocks(const size_t **sizes);
 
 /* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ---- */
 void tf_test_rng_seed(const uint32_t seed[4]);

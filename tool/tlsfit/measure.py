@@ -21,6 +21,7 @@ The report's stable names: rom_bytes, rom_tls_bytes, ram_static_bytes,
 heap_peak_bytes, stack_peak_bytes, handshake {ok, version, ciphersuite,
 group, error}, handshake_instructions, modules, target, server, config {path,
 sha256}, mbedtls, heap_allocs, heap_largest_block, heap_alloc_failed,
+heap_peak_blocks (the block sizes held at the peak, largest first),
 elapsed_ms {build, link, run}; with baseline=True also baseline (the same
 fields, for mbedTLS's default configuration) and ratios (measured/baseline).
 
@@ -432,6 +433,14 @@ def image_sizes(elf, map_path, target):
     return sizes, rom_tls, ram_tls, modules
 
 
+def _peak_blocks(res):
+    """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
+    untracked: bytes held in blocks beyond the firmware's table}."""
+    at = (res or {}).get("heap_at_peak") or {}
+    return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
+            "untracked": int(at.get("untracked") or 0)}
+
+
 def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
              names, elapsed):
     t = fw.load_target(target)
@@ -460,6 +469,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
         "heap_limit": heap_limit,
         "heap_brk_peak_bytes": heap.get("brk_peak"),
+        "heap_peak_blocks": _peak_blocks(res) if counted else None,
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,

@@ -78,10 +78,14 @@ def generate_key(spec, path):
     return Path(path)
 
 
-def _digest_opts(spec):
-    """The digest option for signing with a key of `spec` (none for EdDSA)."""
+def _digest_opts(spec, digest=None):
+    """The digest option for signing with a key of `spec` (none for EdDSA): `digest`
+    ("sha256", ...) when given, else SHA-384 under P-384 and RSA-4096 keys, SHA-256
+    otherwise."""
     if spec in ("ed25519", "ed448"):
         return []
+    if digest:
+        return [f"-{digest}"]
     return ["-sha384" if spec in ("ec:P-384", "rsa:4096") else "-sha256"]
 
 
@@ -173,39 +177,41 @@ def pem_to_der(pem):
     return _run([_openssl(), "x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
 
 
-def _self_signed(d, stem, cn, spec, ext, section):
+def _self_signed(d, stem, cn, spec, ext, section, digest=None):
     key = generate_key(spec, d / f"{stem}.key")
     pem = d / f"{stem}.pem"
     _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-out", str(pem),
-          "-subj", f"/CN={cn}", "-days", str(DAYS), *_digest_opts(spec),
+          "-subj", f"/CN={cn}", "-days", str(DAYS), *_digest_opts(spec, digest),
           "-set_serial", str(_serial()), "-config", str(ext), "-extensions", section],
          f"creating the certificate {cn}")
     return Cert(pem, key, spec, cn)
 
 
-def _issued(d, stem, cn, spec, issuer, ext, section):
+def _issued(d, stem, cn, spec, issuer, ext, section, digest=None):
     key = generate_key(spec, d / f"{stem}.key")
     csr, pem = d / f"{stem}.csr", d / f"{stem}.pem"
     _run([_openssl(), "req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
           "-config", str(ext), "-out", str(csr)], f"creating the request for {cn}")
     _run([_openssl(), "x509", "-req", "-in", str(csr), "-CA", str(issuer.pem),
           "-CAkey", str(issuer.key), "-set_serial", str(_serial()), "-days", str(DAYS),
-          *_digest_opts(issuer.key_spec), "-extfile", str(ext), "-extensions", section,
+          *_digest_opts(issuer.key_spec, digest), "-extfile", str(ext), "-extensions", section,
           "-out", str(pem)], f"signing the certificate {cn}")
     csr.unlink()
     return Cert(pem, key, spec, cn)
 
 
 def make_chain(directory, name, root="rsa:2048", inter="rsa:2048", leaf="rsa:2048",
-               extra_sans=(), label=None):
-    """Creates directory/<name>/{root,inter,leaf}.{pem,key}, fullchain.pem; returns a Chain."""
+               extra_sans=(), label=None, digest=None):
+    """Creates directory/<name>/{root,inter,leaf}.{pem,key}, fullchain.pem; returns a Chain.
+    digest: the hash every signature of the chain uses ("sha256", ...); by default it
+    follows the signing key (_digest_opts)."""
     d = Path(directory) / name
     d.mkdir(parents=True, exist_ok=True)
     label = label or name
     ext = _ext_file(d / "extensions.cnf", extra_sans, leaf)
-    r = _self_signed(d, "root", f"tlsfit {label} root", root, ext, "root")
-    i = _issued(d, "inter", f"tlsfit {label} intermediate", inter, r, ext, "inter")
-    lf = _issued(d, "leaf", "localhost", leaf, i, ext, "leaf")
+    r = _self_signed(d, "root", f"tlsfit {label} root", root, ext, "root", digest)
+    i = _issued(d, "inter", f"tlsfit {label} intermediate", inter, r, ext, "inter", digest)
+    lf = _issued(d, "leaf", "localhost", leaf, i, ext, "leaf", digest)
     (d / "fullchain.pem").write_bytes(lf.pem.read_bytes() + i.pem.read_bytes())
     return Chain(name, d, r, i, lf, list(extra_sans))
 
