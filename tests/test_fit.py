@@ -51,8 +51,17 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
     assert report["config_path"] == str(out / "tls_config.h")
     for removed in report["removed"]:
         assert not re.search(rf"^#define {removed}\b", text, re.M)
+    # Content lengths: 256 and 512 tried for the output buffer; a lean TLS 1.2 ClientHello
+    # fits 512, and the header keeps the smallest size that verified.
+    sizes = report["content_lengths"]
+    assert [c["value"] for c in sizes] == [256, 512]
+    fits = [c["value"] for c in sizes if c["ok"]]
+    assert 512 in fits, sizes
+    out_len = int(re.search(r"^#define MBEDTLS_SSL_OUT_CONTENT_LEN (\d+)", text, re.M).group(1))
+    assert out_len == min(fits) == report["values"]["MBEDTLS_SSL_OUT_CONTENT_LEN"]
     md = (out / "report.md").read_text()
     assert "| heap_peak_bytes |" in md and "1-minimal: **yes**" in md
+    assert "## Content lengths tried" in md
     if not base["handshake"]["ok"]:
         assert "mbedTLS's default configuration failed its handshake" in md
     assert "progress" not in res.stdout and "[search]" in res.stderr

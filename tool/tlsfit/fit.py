@@ -10,6 +10,10 @@ Phases (each timed in report["phases_s"]):
             balanced objectives, with the knob settings the measured knob model
             (knob_costs.json) says buy instructions -- not the cross product.  Every
             header is measured under QEMU (measure.py); only verified handshakes count.
+  content lengths
+            MBEDTLS_SSL_OUT_CONTENT_LEN 256 and 512 instead of gen's 1024 on the best one,
+            measured; the smallest that verifies and is no worse by the objective stays
+            (report["content_lengths"]).  IN_CONTENT_LEN keeps gen's headroom.
   ablation  on the best one: remove each remaining option in turn; a removal is kept when
             the handshake still completes and verifies and the objective is no worse
             (dropping MBEDTLS_HAVE_ASM verifies but costs flash and time: kept).  Options another enabled option
@@ -55,6 +59,10 @@ PINNED = {
     "MBEDTLS_SSL_ENCRYPT_THEN_MAC": "CBC session security",
 }
 MAX_PASSES = 3
+# Output buffer sizes the content-length step tries below gen's 1024 (smallest first).
+# The client's own records must fit (ClientHello, ClientKeyExchange: 518 bytes with an
+# RSA-4096 server key); longer application writes are split by mbedtls_ssl_write().
+OUT_CONTENT_TRIES = (256, 512)
 
 
 @dataclass
@@ -116,7 +124,7 @@ def score(objective, fig, best=None):
     """Smaller is better.  balanced: ROM, peak heap and instructions, each relative to
     the best seen (so each counts alike)."""
     if objective == "rom":
-        return (fig["rom_bytes"],)
+        return (fig["rom_bytes"], fig["heap_peak_bytes"])
     if objective == "heap":
         return (fig["heap_peak_bytes"], fig["rom_bytes"])
     if objective == "ram":
@@ -223,6 +231,7 @@ class Fitter:
         self.rules = rules_mod.load()
         self.trials = []
         self.ablation = []
+        self.sizes = []
         self.counter = 0
         self.sni = opts.sni or (doc.get("target") or {}).get("sni") or host
 
@@ -295,6 +304,28 @@ class Fitter:
             return None
         ref = _best_of(ok)
         return min(ok, key=lambda t: score(self.opts.objective, t.figures(), ref))
+
+    def content_lengths(self, best):
+        """The smallest MBEDTLS_SSL_OUT_CONTENT_LEN whose handshake verifies, measured.
+        MBEDTLS_SSL_IN_CONTENT_LEN stays gen's (the server's largest handshake message and
+        headroom): a smaller one fails on the server's next, larger certificate."""
+        name = "MBEDTLS_SSL_OUT_CONTENT_LEN"
+        current = best.plan.values[name][0]
+        tries = [n for n in OUT_CONTENT_TRIES if n < current]
+        if not tries:
+            return best
+        trials = [self._make(f"{best.label}, {name} {n}", replace(
+            best.gen_opts, sizes={**best.gen_opts.sizes, name: n}), "content lengths")
+            for n in tries]
+        self.progress.say(f"[content lengths] trying {name} " + ", ".join(map(str, tries)))
+        self._run_all(trials, "content lengths")
+        ref = _best_of([best] + [t for t in trials if t.ok])
+        mine = score(self.opts.objective, best.figures(), ref)
+        for t in trials:
+            self.sizes.append({"option": name, "value": t.gen_opts.sizes[name], "ok": t.ok,
+                               "error": t.error, **t.figures()})
+        good = [t for t in trials if t.ok and score(self.opts.objective, t.figures(), ref) <= mine]
+        return min(good, key=lambda t: t.gen_opts.sizes[name]) if good else best
 
     def _removable(self, trial):
         """(option, None) to try, or (option, reason) not tried."""
@@ -384,6 +415,7 @@ def build_report(fitter, final, minimal, host, port, phases):
          "values": {k: v[0] for k, v in final.plan.values.items()},
          "removed": list(final.gen_opts.exclude),
          "ablation": fitter.ablation,
+         "content_lengths": fitter.sizes,
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
                      **t.figures()} for t in fitter.trials],
          "phases_s": phases}
@@ -437,6 +469,13 @@ def render_md(r, doc):
               "| option | result | why |", "|---|---|---|"]
     for a in r["ablation"]:
         lines.append(f"| {a['option']} | {a['result']} | {a.get('why') or ''} |")
+    if r.get("content_lengths"):
+        lines += ["", "## Content lengths tried", "", "| option | value | handshake | peak heap |",
+                  "|---|---:|---|---:|"]
+        for c in r["content_lengths"]:
+            lines.append(f"| {c['option']} | {c['value']} | "
+                         f"{'verified' if c['ok'] else c.get('error') or 'failed'} | "
+                         f"{_kib(c.get('heap_peak_bytes'))} |")
     lines += ["", "## Pareto front (ROM, peak heap, instructions)", "",
               "| header | ROM | heap | instructions |", "|---|---:|---:|---:|"]
     for p in r["pareto"]:
@@ -471,6 +510,9 @@ def fit(target_text, opts, out_dir):
         errs = "; ".join(sorted({t.error for t in fitter.trials if t.error}))[:400]
         raise TlsfitError(FIT, f"{host}:{port}: no candidate completed a verified handshake on "
                                f"{opts.target}: {errs}")
+    t2 = time.monotonic()
+    best = fitter.content_lengths(best)
+    phases["content_lengths"] = round(time.monotonic() - t2, 1)
     t2 = time.monotonic()
     final, minimal = fitter.ablate(best)
     phases["ablation"] = round(time.monotonic() - t2, 1)

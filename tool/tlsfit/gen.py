@@ -464,6 +464,7 @@ class GenOptions:
     exclude: tuple = ()          # options fit's ablation removes (must not be required)
     knob_values: dict = field(default_factory=dict)   # fit's knob overrides (None: off)
     extra: dict = field(default_factory=dict)         # fit's added options -> reason
+    sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
 
 
@@ -553,6 +554,10 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
     for name in opts.exclude:
         enabled.pop(name, None)
     values = _sizes(doc, enabled, chain, chosen, rules, line)
+    for name, value in opts.sizes.items():
+        values[name] = (value, f"chosen by tlsfit fit: the smallest value whose handshake verified "
+                               f"on the target (gen's setting: {values[name][0]}; "
+                               f"{values[name][1]})")
     for name, why in opts.extra.items():
         enabled.setdefault(name, []).append(why)
     for k in rules.knobs_for(enabled, line):
