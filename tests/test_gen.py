@@ -119,11 +119,12 @@ class Case:
     suite_has: str = None         # a part of the suite name the header must use
     send_root: bool = False       # the server sends leaf + intermediate + root
     warns: str = None             # a warning gen must print
+    limit: str = None             # "mfl" / "rsl" / "": the record limit the header asks for
 
 
 CASES = [
-    Case("openssl-rsa-both", "openssl", "rsa", version="TLSv1.2"),
-    Case("openssl-ec-tls13-only", "openssl", "ec", ("-tls1_3",), version="TLSv1.3"),
+    Case("openssl-rsa-both", "openssl", "rsa", version="TLSv1.2", limit="mfl"),
+    Case("openssl-ec-tls13-only", "openssl", "ec", ("-tls1_3",), version="TLSv1.3", limit=""),
     Case("openssl-ec-tls12-3certs", "openssl", "ec", ("-tls1_2",), version="TLSv1.2",
          suite_has="ECDHE_ECDSA", send_root=True),
     Case("openssl-mixed-rsa4096-anchor-p384-inter", "openssl", "mixed", version="TLSv1.2",
@@ -143,10 +144,10 @@ CASES = [
     Case("openssl-rsa-compat", "openssl", "rsa", ("-tls1_2",), policy="compat"),
     Case("gnutls-rsa", "gnutls", "rsa", ("NORMAL",)),
     Case("gnutls-ec-tls13-only", "gnutls", "ec", ("NORMAL:-VERS-ALL:+VERS-TLS1.3",),
-         version="TLSv1.3"),
+         version="TLSv1.3", limit="rsl"),
     Case("ssl_server2-ec", "ssl_server2", "ec"),
     Case("ssl_server2-ec-tls12", "ssl_server2", "ec", ("force_version=tls12",), version="TLSv1.2"),
-    Case("228-openssl-rsa-both", "openssl", "rsa", line="2.28", version="TLSv1.2"),
+    Case("228-openssl-rsa-both", "openssl", "rsa", line="2.28", version="TLSv1.2", limit=""),
     Case("228-openssl-ec-sha384-chain", "openssl", "ec", ("-tls1_2",), line="2.28",
          suite_has="ECDHE_ECDSA"),
     Case("228-openssl-mixed", "openssl", "mixed", ("-tls1_2",), line="2.28"),
@@ -195,6 +196,19 @@ def test_gen_header_is_proven(case, pki, gen_pki, trees, server_logs, ssl_server
         assert define(text, off) is None, off
     assert (define(text, "MBEDTLS_SSL_KEEP_PEER_CERTIFICATE") is True) == \
         any(c["version"] == "TLSv1.3" for c in plan["chosen"])
+    # fragment limits: asked for exactly when the input buffer is below a full record and
+    # the server honours one (openssl and gnutls honour max_fragment_length, only gnutls
+    # record_size_limit; mbedTLS sends the first in TLS 1.2, the second in TLS 1.3)
+    versions = {c["version"] for c in plan["chosen"]}
+    want_mfl = case.line == "3.6" and "TLSv1.2" in versions and in_len < 16384 and \
+        rec["mfl_honoured"] is True
+    want_rsl = case.line == "3.6" and "TLSv1.3" in versions and in_len < 16384 and \
+        bool(rec["record_size_limit"]) and rec["record_size_limit_honoured"] is True
+    assert (define(text, "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH") is True) == want_mfl
+    assert define(text, "TLSFIT_MAX_FRAG_LEN") == ("MBEDTLS_SSL_MAX_FRAG_LEN_512" if want_mfl else None)
+    assert (define(text, "MBEDTLS_SSL_RECORD_SIZE_LIMIT") is True) == want_rsl
+    if case.limit is not None:
+        assert case.limit == ("mfl" if want_mfl else "rsl" if want_rsl else "")
     if case.policy == "compat":
         assert len(plan["chosen"]) >= 2
         assert len({c["suite"] for c in plan["chosen"]}) == 2

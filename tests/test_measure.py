@@ -621,3 +621,32 @@ def test_expired_certificate_is_named(pki, server_logs, tmp_path):
     assert (hs["ok"], hs["error"], hs["state"], hs["verify_flags"]) == \
         (False, "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED", "MBEDTLS_SSL_SERVER_CERTIFICATE",
          ["MBEDTLS_X509_BADCERT_EXPIRED"]), explain(r)
+
+
+def test_max_fragment_length_keeps_the_servers_records_small(pki, server_logs, run_probe,
+                                                             run_driver, tmp_path):
+    """gen asks an MFL-honouring server for 512-byte records (its 2 KiB input buffer then
+    holds any application record); on the target the server's records stay within 512
+    bytes of content, and without the request its Certificate record is whole."""
+    with refservers.openssl_server(pki.rsa, "-tls1_2", log_dir=server_logs) as srv:
+        res = run_probe(srv.hostport, "--sni", "localhost", "--ca", pki.rsa.root.pem)
+        assert res.returncode == 0, res.explain()
+        prof = Path(res.argv[res.argv.index("-o") + 1])
+        cfg = tmp_path / "mfl" / "tls_config.h"
+        cfg.parent.mkdir()
+        proc = run_driver("gen", prof, "-o", cfg)
+        assert proc.returncode == 0, proc.stderr
+        text = cfg.read_text()
+        assert "#define TLSFIT_MAX_FRAG_LEN MBEDTLS_SSL_MAX_FRAG_LEN_512" in text
+        plain = tmp_path / "plain" / "tls_config.h"
+        plain.parent.mkdir()
+        plain.write_text("".join(line for line in text.splitlines(keepends=True)
+                                 if "MAX_FRAG" not in line))
+        with_mfl = measured(cfg, "cortex-m4", srv, pki.rsa)
+        without = measured(plain, "cortex-m4", srv, pki.rsa)
+    assert with_mfl["handshake"]["ok"] and without["handshake"]["ok"], explain(with_mfl)
+    rec = res.profile["records"]
+    assert rec["max_record_len"] > 1024
+    # content + AEAD expansion (tag 16, explicit nonce 8 at most)
+    assert with_mfl["wire"]["largest_record"] <= 512 + 24
+    assert without["wire"]["largest_record"] == rec["max_record_len"]

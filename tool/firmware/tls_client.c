@@ -235,6 +235,12 @@ static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, si
     mbedtls_ssl_conf_authmode(&cl.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&cl.conf, &cl.anchors, NULL);
     mbedtls_ssl_conf_rng(&cl.conf, f_rng, p_rng);
+#if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    /* The header asks for it (tlsfit gen): the server's records stay within the input
+     * buffer.  Refused when the length exceeds MBEDTLS_SSL_OUT_CONTENT_LEN. */
+    if ((o->ret = mbedtls_ssl_conf_max_frag_len(&cl.conf, TLSFIT_MAX_FRAG_LEN)) != 0)
+        return -1;
+#endif
     if ((o->ret = mbedtls_ssl_setup(&cl.ssl, &cl.conf)) != 0)
         return -1;
     if ((o->ret = mbedtls_ssl_set_hostname(&cl.ssl, tf_run.sni)) != 0)

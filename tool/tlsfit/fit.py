@@ -57,6 +57,8 @@ PINNED = {
     "MBEDTLS_SSL_SERVER_NAME_INDICATION": "servers pick their certificate by name",
     "MBEDTLS_SSL_EXTENDED_MASTER_SECRET": "TLS 1.2 session security",
     "MBEDTLS_SSL_ENCRYPT_THEN_MAC": "CBC session security",
+    "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH": "the server's application records must fit the input buffer",
+    "MBEDTLS_SSL_RECORD_SIZE_LIMIT": "the server's application records must fit the input buffer",
 }
 MAX_PASSES = 3
 # Output buffer sizes the content-length step tries below gen's 1024 (smallest first).

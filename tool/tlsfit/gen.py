@@ -347,6 +347,35 @@ def _extension_wants(doc, chosen, rules, line):
         if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
             _need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
                   "the server supports encrypt-then-MAC and a CBC suite is used")
+    return _merge(wanted, _fragment_wants(doc, chosen, line))
+
+
+# The max_fragment_length the client asks for (RFC 6066 code 1).  512 because the limit
+# binds both directions: mbedtls_ssl_conf_max_frag_len() refuses a length above
+# MBEDTLS_SSL_OUT_CONTENT_LEN, and the client's output buffer should stay small.
+MFL_BYTES = 512
+MFL_CODE = "MBEDTLS_SSL_MAX_FRAG_LEN_512"
+
+
+def _fragment_wants(doc, chosen, line):
+    """Keep the server's application records within MBEDTLS_SSL_IN_CONTENT_LEN when it is
+    below a full record and the server was seen to honour a limit: max_fragment_length
+    for TLS 1.2 (3.6 only: 2.28 cannot reassemble the handshake messages it splits),
+    record_size_limit for TLS 1.3."""
+    wanted = {}
+    in_len, _ = _in_content_len(doc, line)
+    rec = doc.get("records") or {}
+    if in_len >= MAX_CONTENT_LEN:
+        return wanted
+    if line == "3.6" and rec.get("mfl_honoured") and any(c.version == "TLSv1.2" for c in chosen):
+        _need(wanted, ["MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"],
+              f"the server honours max_fragment_length: asking for {MFL_BYTES}-byte records "
+              f"keeps its application data within MBEDTLS_SSL_IN_CONTENT_LEN {in_len}")
+    if rec.get("record_size_limit") and rec.get("record_size_limit_honoured") and \
+            any(c.version == "TLSv1.3" for c in chosen):
+        _need(wanted, ["MBEDTLS_SSL_RECORD_SIZE_LIMIT"],
+              f"the server honours record_size_limit: announcing {in_len} keeps its "
+              f"application data within MBEDTLS_SSL_IN_CONTENT_LEN")
     return wanted
 
 
@@ -415,13 +444,19 @@ def _in_content_len(doc, line):
     if cert:
         what += f" (Certificate message {cert} bytes)"
     return value, (f"largest record from the server: {plain} bytes, {what}; "
-                   f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}. Application data records "
-                   "must fit too: raise it if your protocol receives more at once")
+                   f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
 
 
 def _sizes(doc, plan_options, chain, chosen, rules, line):
     values = {}
-    values["MBEDTLS_SSL_IN_CONTENT_LEN"] = _in_content_len(doc, line)
+    in_len, why = _in_content_len(doc, line)
+    if in_len < MAX_CONTENT_LEN:
+        limit = [o for o in ("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH", "MBEDTLS_SSL_RECORD_SIZE_LIMIT")
+                 if o in plan_options]
+        why += (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
+                if limit else ". Application data records must fit too and the server does not "
+                "honour a record limit: raise it if your protocol receives more at once")
+    values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
     values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
         OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
                          "splits longer application writes")
@@ -554,6 +589,10 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
     for name in opts.exclude:
         enabled.pop(name, None)
     values = _sizes(doc, enabled, chain, chosen, rules, line)
+    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
+        values["TLSFIT_MAX_FRAG_LEN"] = (
+            MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
+                      f"server then sends records of at most {MFL_BYTES} bytes")
     for name, value in opts.sizes.items():
         values[name] = (value, f"chosen by tlsfit fit: the smallest value whose handshake verified "
                                f"on the target (gen's setting: {values[name][0]}; "
@@ -598,6 +637,9 @@ def _duties(doc, enabled, chain, opts):
         duties.append("supply a time() that returns the wall-clock time")
     if "MBEDTLS_PSA_CRYPTO_C" in enabled:
         duties.append("call psa_crypto_init() before the handshake")
+    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
+        duties.append("call mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN) before "
+                      "mbedtls_ssl_setup()")
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     duties.append(f'load the trust anchor "{chain.anchor["subject"]}" with {loader}')
     sni = (doc.get("target") or {}).get("sni") or (doc.get("target") or {}).get("host")

@@ -1592,6 +1592,13 @@ int main(int argc, char **argv)
         rc = fail(&o, sni, &ca, &f, 0, NULL, NULL);
         goto out;
     }
+#if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    /* the header asks for a max_fragment_length (tlsfit gen) */
+    if ((ret = mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN)) != 0) {
+        rc = fail(&o, sni, &ca, &f, ret, NULL, NULL);
+        goto out;
+    }
+#endif
     if ((ret = mbedtls_ssl_setup(&ssl, &conf)) != 0 ||
         (ret = mbedtls_ssl_set_hostname(&ssl, sni)) != 0) {
         rc = fail(&o, sni, &ca, &f, ret, NULL, NULL);
