@@ -650,3 +650,18 @@ def test_max_fragment_length_keeps_the_servers_records_small(pki, server_logs, r
     # content + AEAD expansion (tag 16, explicit nonce 8 at most)
     assert with_mfl["wire"]["largest_record"] <= 512 + 24
     assert without["wire"]["largest_record"] == rec["max_record_len"]
+
+
+def test_trust_anchor_the_header_cannot_parse(big12, pki, tmp_path):
+    """MBEDTLS_MPI_MAX_SIZE 384 (RT-Thread's tuned header) cannot hold the RSA-4096 root:
+    the firmware fails loading the anchor, before any handshake, and the hint says so."""
+    cfg = tmp_path / "tls_config.h"
+    cfg.write_text(TLS12_RSA_SMALL.read_text().replace(
+        "MBEDTLS_SSL_IN_CONTENT_LEN 4096", "MBEDTLS_SSL_IN_CONTENT_LEN 16384")
+        + "\n#undef MBEDTLS_MPI_MAX_SIZE\n#define MBEDTLS_MPI_MAX_SIZE 384\n")
+    r = measured(cfg, "cortex-m4", big12, pki.big)
+    hs = r["handshake"]
+    assert (hs["ok"], hs["step"], hs["error"]) == \
+        (False, "ca", "MBEDTLS_ERR_PK_INVALID_PUBKEY"), explain(r)
+    assert "cannot parse the trust anchor" in hs["hint"]
+    assert r["handshake_instructions"] is None

@@ -396,6 +396,11 @@ def _no_result(hs, out, names):
 def _hint(hs, res, obs):
     in_len = res.get("in_content_len")
     heap = res.get("heap") or {}
+    if res.get("step") == "ca" and not heap.get("failures"):
+        # Before any handshake: what the server did afterwards is beside the point.
+        return ("this configuration cannot parse the trust anchor given with --ca: its key "
+                "type or size (MBEDTLS_MPI_MAX_SIZE) or its signature's hash needs an option "
+                "the header lacks")
     if obs is not None and in_len and obs.largest_record > in_len:
         return (f"the server sent a record larger than MBEDTLS_SSL_IN_CONTENT_LEN ({in_len}): "
                 f"{obs.largest_record} bytes; raise MBEDTLS_SSL_IN_CONTENT_LEN to at least "
