@@ -539,8 +539,9 @@ def fit(target_text, opts, out_dir):
 SUMMARY = "search for the smallest verified configuration on a Cortex-M target"
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
-handshake under QEMU (tlsfit measure), keeps only verified ones, then removes
-options one at a time while the handshake still verifies (1-minimal).  Writes
+handshake under QEMU (tlsfit measure), keeps only verified ones, tries smaller
+output buffers (MBEDTLS_SSL_OUT_CONTENT_LEN 256, 512), then removes options one
+at a time while the handshake still verifies (1-minimal).  Writes
 DIR/tls_config.h, DIR/report.md (for a pull request) and DIR/report.json.
 
 objectives:
