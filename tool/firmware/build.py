@@ -1,14 +1,14 @@
 """Build and run tlsfit firmware images for the Cortex-M targets in targets/.
 
-Standard library only; needs arm-none-eabi-gcc (with newlib-nano and
-librdimon) and qemu-system-arm on PATH.
+Standard library only; needs arm-none-eabi-gcc (with newlib-nano) and
+qemu-system-arm on PATH.
 
     from build import build, run
     elf = build("cortex-m4", ["tool/firmware/hello.c"], "out/m4")
     code, stdout = run(elf, "cortex-m4", server_port=4444, timeout=20)
 
 build() compiles the given sources plus the shared runtime (startup.c,
-uart.c, stack.c, ticks.c) with -Os -ffunction-sections -fdata-sections, writes
+semihost.c, out.c, uart.c, stack.c, ticks.c) with -Os -ffunction-sections -fdata-sections, writes
 a board linker script (MEMORY from the target's TOML, then INCLUDE
 sections.ld) and links with --gc-sections and a .map file next to the ELF.
 Compiles go through ccache when it is on PATH (TLSFIT_NO_CCACHE=1: never).
@@ -35,7 +35,7 @@ FIRMWARE_DIR = Path(__file__).resolve().parent
 REPO = FIRMWARE_DIR.parent.parent
 TARGETS_DIR = REPO / "targets"
 
-RUNTIME_SOURCES = ("startup.c", "uart.c", "stack.c", "ticks.c")
+RUNTIME_SOURCES = ("startup.c", "semihost.c", "out.c", "uart.c", "stack.c", "ticks.c")
 DEFAULT_STACK_SIZE = 32 * 1024
 
 CC = "arm-none-eabi-gcc"
@@ -46,9 +46,10 @@ CCACHE = "ccache"
 COMMON_CFLAGS = ("-mthumb", "-Os", "-g", "-ffunction-sections", "-fdata-sections")
 # Compile only: warnings, and newlib-nano's headers.
 COMPILE_FLAGS = ("-Wall", "-Wextra", "--specs=nano.specs")
-# Link: no crt0 (startup.c replaces it), newlib-nano + librdimon (semihosting).
+# Link: no crt0 (startup.c replaces it), newlib-nano; no librdimon (semihost.c
+# answers the system calls newlib makes).
 LINK_FLAGS = (
-    "-nostartfiles", "--specs=nano.specs", "--specs=rdimon.specs",
+    "-nostartfiles", "--specs=nano.specs",
     "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
 )
 

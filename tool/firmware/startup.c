@@ -5,15 +5,16 @@
  * loader copies .data, and newlib's rdimon crt0 (_start) neither copies .data
  * nor keeps the linker's stack: it moves SP to wherever QEMU's SYS_HEAPINFO
  * guesses RAM is.  So this file replaces crt0 (the image is linked with
- * -nostartfiles) and does the C runtime set-up itself:
+ * -nostartfiles, and without librdimon: semihost.c answers the system
+ * calls) and does the C runtime set-up itself:
  *
  *   Reset_Handler: SP := top of the stack region, then tf_reset():
  *     enable the FPU/MVE, arm the stack-overflow check (MSPLIM on v8-M, an
  *     MPU guard region on v7-M), enable the configurable faults, set VTOR,
- *     copy .data, zero .bss, paint the stack, initialise_monitor_handles()
- *     (librdimon: opens the semihosting stdin/stdout/stderr), then
- *     __libc_init_array() and exit(main()).  exit() flushes stdio and ends
- *     QEMU through semihosting SYS_EXIT_EXTENDED with main's return value.
+ *     copy .data, zero .bss, paint the stack, then __libc_init_array()
+ *     and exit(main()).  exit() flushes stdio (if the image used it) and
+ *     ends QEMU through semihosting SYS_EXIT_EXTENDED with main's return
+ *     value.
  *
  * Faults and unexpected exceptions print one "tlsfit-fw: FAULT ..." line
  * over semihosting and exit with TF_EXIT_FAULT.
@@ -32,7 +33,6 @@ extern uint32_t __tf_stack_bottom[], __tf_stack_top[];
 extern char __tf_stack_guard[];
 
 extern int main(void);
-extern void initialise_monitor_handles(void); /* librdimon */
 extern void __libc_init_array(void);          /* newlib */
 
 #define REG32(addr) (*(volatile uint32_t *)(addr))
@@ -51,71 +51,6 @@ extern void __libc_init_array(void);          /* newlib */
 #else
 #define TF_V8M 0
 #endif
-
-/* ---- semihosting ---- */
-
-#define SEMI_SYS_OPEN 0x01
-#define SEMI_SYS_WRITE 0x05
-#define SEMI_SYS_EXIT 0x18
-#define SEMI_SYS_EXIT_EXTENDED 0x20
-#define SEMI_ADP_STOPPED_APPLICATION_EXIT 0x20026u
-#define SEMI_ADP_STOPPED_RUNTIME_ERROR 0x20023u
-#define SEMI_OPEN_MODE_W 4 /* "w": ":tt" opened for writing is the host's stdout */
-
-static uint32_t semi_call(uint32_t op, const void *arg)
-{
-    register uint32_t r0 __asm__("r0") = op;
-    register const void *r1 __asm__("r1") = arg;
-    __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
-    return r0;
-}
-
-/* Writes to ":tt" opened "w", the same host stream as newlib's stdout (QEMU
- * sends SYS_WRITE0 to its semihosting console, stderr by default, so output
- * written that way would not interleave with printf's in order). */
-void tf_semi_puts(const char *s)
-{
-    static uint32_t tt_plus_1; /* .bss: 0 = not open yet (also before .bss is zeroed: QEMU RAM starts zeroed) */
-    if (tt_plus_1 == 0) {
-        static const char name[] = ":tt";
-        uint32_t open_args[3] = {(uint32_t)(uintptr_t)name, SEMI_OPEN_MODE_W, sizeof name - 1};
-        int32_t h = (int32_t)semi_call(SEMI_SYS_OPEN, open_args);
-        if (h < 0)
-            return;
-        tt_plus_1 = (uint32_t)h + 1;
-    }
-    uint32_t tt = tt_plus_1 - 1;
-    size_t len = 0;
-    while (s[len])
-        len++;
-    uint32_t write_args[3] = {tt, (uint32_t)(uintptr_t)s, (uint32_t)len};
-    semi_call(SEMI_SYS_WRITE, write_args);
-}
-
-void tf_semi_write_hex(uint32_t v)
-{
-    char buf[11];
-    buf[0] = '0';
-    buf[1] = 'x';
-    for (int i = 0; i < 8; i++) {
-        uint32_t nib = (v >> (28 - 4 * i)) & 0xFu;
-        buf[2 + i] = (char)(nib < 10 ? '0' + nib : 'a' + nib - 10);
-    }
-    buf[10] = '\0';
-    tf_semi_puts(buf);
-}
-
-void tf_semi_exit(int code)
-{
-    /* SYS_EXIT_EXTENDED carries the status code on AArch32 (QEMU >= 5). */
-    uint32_t block[2] = {SEMI_ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code};
-    semi_call(SEMI_SYS_EXIT_EXTENDED, block);
-    /* Not supported: plain SYS_EXIT can only say "success" or "error". */
-    semi_call(SEMI_SYS_EXIT, (const void *)(uintptr_t)(code == 0 ? SEMI_ADP_STOPPED_APPLICATION_EXIT
-                                                                   : SEMI_ADP_STOPPED_RUNTIME_ERROR));
-    for (;;) {
-    }
-}
 
 /* ---- heap: newlib's malloc calls _sbrk; the heap is bounded by the stack ---- */
 
@@ -316,7 +251,6 @@ void tf_reset(void)
     __asm__ volatile("dsb\n isb" ::: "memory");
 
     tf_stack_paint();
-    initialise_monitor_handles();
     __libc_init_array();
     exit(main());
 }

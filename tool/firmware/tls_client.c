@@ -23,7 +23,6 @@
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* 3.x: ssl->state, for the failing state */
 
-#include <stdio.h>
 #include <string.h>
 
 #include "mbedtls/version.h"    /* 3.x: via build_info.h; 2.x: via the configuration */
@@ -101,9 +100,13 @@ static struct {
     int uart_timed_out;
 } cl;
 
+/* How far the client got (the result line's "step"). */
+enum step { STEP_SETUP, STEP_CA, STEP_HANDSHAKE, STEP_DONE };
+static const char *const step_names[] = {"setup", "ca", "handshake", "done"};
+
 /* What happened, for the result line. */
 struct outcome {
-    const char *step;       /* "setup", "ca", "handshake", "done" */
+    enum step step;
     const char *what;       /* set when the failure is not an mbedTLS code */
     int ret;                /* mbedTLS error code (or PSA status), 0 = none */
     int psa_status;         /* 1: ret is a psa_status_t */
@@ -254,7 +257,7 @@ static int setup(struct outcome *o)
 {
     int (*f_rng)(void *, unsigned char *, size_t) = NULL;
     void *p_rng = NULL;
-    o->step = "setup";
+    o->step = STEP_SETUP;
 #if defined(MBEDTLS_PSA_CRYPTO_C)
     psa_status_t st = psa_crypto_init();
     if (st != PSA_SUCCESS) {
@@ -265,39 +268,28 @@ static int setup(struct outcome *o)
 #endif
     if (rng_setup(o, &f_rng, &p_rng) != 0)
         return -1;
-    o->step = "ca";
+    o->step = STEP_CA;
     if (anchors_load(o) != 0)
         return -1;
-    o->step = "setup";
+    o->step = STEP_SETUP;
     return tls_setup(o, f_rng, p_rng);
 }
 
 /* -------------------------------------------------------------- handshake */
 
-static void put_uint(uint32_t v)
-{
-    char buf[11];
-    int i = sizeof buf - 1;
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0 && i > 0);
-    tf_semi_puts(&buf[i]);
-}
-
 /* One console line per state, unbuffered: if QEMU has to be killed, the
  * host still knows how far the handshake got. */
 static void note_state(int state)
 {
-    tf_semi_puts("tlsfit-fw: state ");
-    put_uint((uint32_t)state);
-    tf_semi_puts("\n");
+    tf_out_str("tlsfit-fw: state ");
+    tf_out_i32(state);
+    tf_out_char('\n');
+    tf_out_flush();
 }
 
 static int handshake(struct outcome *o)
 {
-    o->step = "handshake";
+    o->step = STEP_HANDSHAKE;
     uint64_t wait0 = tf_uart_wait_ticks;
     uint64_t t0 = tf_ticks();
     while (!TF_HANDSHAKE_OVER(&cl.ssl)) {
@@ -322,41 +314,42 @@ static int handshake(struct outcome *o)
     o->ticks = (t1 - t0) - o->wait_ticks;
     if (o->ret != 0)
         return -1;
-    o->step = "done";
+    o->step = STEP_DONE;
     return 0;
 }
 
 /* ----------------------------------------------------------------- report */
 
-static void put_u64(uint64_t v)
+/* ,"key": */
+static void put_key(const char *key)
 {
-    char buf[21];
-    int i = sizeof buf - 1;
-    buf[i] = '\0';
-    do {
-        buf[--i] = (char)('0' + (unsigned)(v % 10u));
-        v /= 10u;
-    } while (v != 0 && i > 0);
-    fputs(&buf[i], stdout);
+    tf_out_str(",\"");
+    tf_out_str(key);
+    tf_out_str("\":");
 }
 
 static void put_str(const char *key, const char *value)
 {
-    printf(",\"%s\":", key);
-    if (value == NULL) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    put_key(key);
+    tf_out_json_str(value);
+}
+
+static void put_uint(const char *key, uint64_t value)
+{
+    put_key(key);
+    tf_out_u64(value);
+}
+
+static void put_int(const char *key, int value)
+{
+    put_key(key);
+    tf_out_i32(value);
+}
+
+static void put_bool(const char *key, int value)
+{
+    put_key(key);
+    tf_out_str(value ? "true" : "false");
 }
 
 /* What tlsfit_overlay.h added to the header under test (it defines TLSFIT_OVERLAY_x). */
@@ -381,64 +374,76 @@ static const char *const overlay_added[] = {
 
 static void put_overlay(void)
 {
-    fputs(",\"overlay\":[", stdout);
+    tf_out_str(",\"overlay\":[");
     for (size_t k = 0; overlay_added[k] != NULL; k++) {
-        printf("%s\"%s\"", k ? "," : "", overlay_added[k]);
+        if (k)
+            tf_out_char(',');
+        tf_out_json_str(overlay_added[k]);
     }
-    putchar(']');
+    tf_out_char(']');
 }
 
 static void put_heap(void)
 {
     const struct tf_alloc_stats *h = tf_alloc_get_stats();
-    printf(",\"heap_counted\":%s", TF_HEAP_COUNTED ? "true" : "false");
-    printf(",\"heap\":{\"peak\":%lu,\"allocs\":%lu,\"frees\":%lu,\"largest\":%lu,"
-           "\"failures\":%lu,\"failed_size\":%lu,\"limit\":%lu,\"in_use\":%lu,"
-           "\"brk_peak\":%lu,\"size\":%lu}",
-           (unsigned long)h->peak, (unsigned long)h->allocs, (unsigned long)h->frees,
-           (unsigned long)h->largest, (unsigned long)h->failures,
-           (unsigned long)h->failed_size, (unsigned long)h->limit, (unsigned long)h->in_use,
-           (unsigned long)tf_heap_brk_peak(), (unsigned long)tf_heap_size());
+    put_bool("heap_counted", TF_HEAP_COUNTED);
+    tf_out_str(",\"heap\":{\"peak\":");
+    tf_out_u64(h->peak);
+    put_uint("allocs", h->allocs);
+    put_uint("frees", h->frees);
+    put_uint("largest", h->largest);
+    put_uint("failures", h->failures);
+    put_uint("failed_size", h->failed_size);
+    put_uint("limit", h->limit);
+    put_uint("in_use", h->in_use);
+    put_uint("brk_peak", tf_heap_brk_peak());
+    put_uint("size", tf_heap_size());
+    tf_out_str("},\"heap_at_peak\":{\"untracked\":");
+    tf_out_u64(h->peak_untracked);
+    tf_out_str(",\"blocks\":[");
     const size_t *sizes;
     size_t n = tf_alloc_peak_blocks(&sizes);
-    printf(",\"heap_at_peak\":{\"untracked\":%lu,\"blocks\":[",
-           (unsigned long)h->peak_untracked);
-    for (size_t k = 0; k < n; k++)
-        printf("%s%lu", k ? "," : "", (unsigned long)sizes[k]);
-    fputs("]}", stdout);
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            tf_out_char(',');
+        tf_out_u64(sizes[k]);
+    }
+    tf_out_str("]}");
 }
 
-/* The TLSFIT-RESULT line.  The stack peaks are read before any printf. */
+/* The TLSFIT-RESULT line.  The stack peaks are read before it is written. */
 static void report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
 {
-    int ok = o->ret == 0 && o->what == NULL && strcmp(o->step, "done") == 0;
-    printf("TLSFIT-RESULT {\"ok\":%s", ok ? "true" : "false");
-    put_str("step", o->step);
+    int ok = o->ret == 0 && o->what == NULL && o->step == STEP_DONE;
+    tf_out_str("TLSFIT-RESULT {\"ok\":");
+    tf_out_str(ok ? "true" : "false");
+    put_str("step", step_names[o->step]);
     put_str("what", o->what);
-    printf(",\"ret\":%d,\"psa_status\":%s,\"state\":%d,\"last_state\":%d", o->ret,
-           o->psa_status ? "true" : "false", o->state, o->last_state);
+    put_int("ret", o->ret);
+    put_bool("psa_status", o->psa_status);
+    put_int("state", o->state);
+    put_int("last_state", o->last_state);
     put_str("version", ok ? mbedtls_ssl_get_version(&cl.ssl) : NULL);
     put_str("ciphersuite", ok ? mbedtls_ssl_get_ciphersuite(&cl.ssl) : NULL);
-    if (strcmp(o->step, "handshake") == 0 || ok)
-        printf(",\"verify_flags\":%lu", (unsigned long)mbedtls_ssl_get_verify_result(&cl.ssl));
+    if (o->step == STEP_HANDSHAKE || ok)
+        put_uint("verify_flags", mbedtls_ssl_get_verify_result(&cl.ssl));
     else
-        fputs(",\"verify_flags\":null", stdout);
-    fputs(",\"ticks\":", stdout);
-    put_u64(o->ticks);
-    fputs(",\"wait_ticks\":", stdout);
-    put_u64(o->wait_ticks);
-    printf(",\"uart_timeout\":%s", cl.uart_timed_out ? "true" : "false");
+        put_str("verify_flags", NULL);
+    put_uint("ticks", o->ticks);
+    put_uint("wait_ticks", o->wait_ticks);
+    put_bool("uart_timeout", cl.uart_timed_out);
     put_heap();
-    printf(",\"stack_peak\":%lu,\"stack_peak_handshake\":%lu,\"stack_size\":%lu",
-           (unsigned long)(setup_peak > handshake_peak ? setup_peak : handshake_peak),
-           (unsigned long)handshake_peak, (unsigned long)tf_stack_size());
-    printf(",\"ca_loaded\":%d,\"ca_rejected\":%d", o->ca_loaded, o->ca_rejected);
-    printf(",\"in_content_len\":%d,\"out_content_len\":%d", (int)MBEDTLS_SSL_IN_CONTENT_LEN,
-           (int)MBEDTLS_SSL_OUT_CONTENT_LEN);
+    put_uint("stack_peak", setup_peak > handshake_peak ? setup_peak : handshake_peak);
+    put_uint("stack_peak_handshake", handshake_peak);
+    put_uint("stack_size", tf_stack_size());
+    put_int("ca_loaded", o->ca_loaded);
+    put_int("ca_rejected", o->ca_rejected);
+    put_int("in_content_len", MBEDTLS_SSL_IN_CONTENT_LEN);
+    put_int("out_content_len", MBEDTLS_SSL_OUT_CONTENT_LEN);
     put_str("mbedtls", MBEDTLS_VERSION_STRING);
     put_overlay();
-    fputs("}\n", stdout);
-    fflush(stdout);
+    tf_out_str("}\n");
+    tf_out_flush();
 }
 
 int main(void)
@@ -466,5 +471,5 @@ int main(void)
         setup_peak = tf_stack_peak();
     }
     report(&o, setup_peak, handshake_peak);
-    return strcmp(o.step, "done") == 0 ? TF_EXIT_OK : TF_EXIT_FAIL;
+    return o.step == STEP_DONE ? TF_EXIT_OK : TF_EXIT_FAIL;
 }

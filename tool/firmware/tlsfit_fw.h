@@ -1,5 +1,6 @@
 /* tlsfit firmware support: the small runtime shared by every tlsfit firmware
- * image (startup, semihosting helpers, UART, stack painting, tick counter).
+ * image (startup, semihosting and console output, UART, stack painting, tick
+ * counter).
  *
  * The build (tool/firmware/build.py) defines, from targets/<name>.toml:
  *   TF_TARGET_NAME   "cortex-m4"
@@ -22,11 +23,21 @@
 #define TF_EXIT_UART_TIMEOUT 2  /* nothing arrived on the UART in time */
 #define TF_EXIT_FAULT 3         /* a CPU fault or an unexpected exception */
 
-/* ---- semihosting (raw calls; usable before the C library is set up and
- * from fault handlers) ---- */
+/* ---- semihosting (semihost.c; raw calls, usable before the C library is
+ * set up and from fault handlers; also answers newlib's system calls) ---- */
+void tf_semi_write(const void *buf, size_t len); /* to the host's stdout, unbuffered */
 void tf_semi_puts(const char *s);              /* to the host's stdout, no newline added */
 void tf_semi_write_hex(uint32_t v);             /* "0x%08lx" without printf */
 void tf_semi_exit(int code) __attribute__((noreturn)); /* SYS_EXIT_EXTENDED */
+
+/* ---- console output without newlib's stdio (out.c): buffered; nothing
+ * reaches the host before tf_out_flush() or a full buffer ---- */
+void tf_out_char(char c);
+void tf_out_str(const char *s);
+void tf_out_u64(uint64_t v);                    /* decimal */
+void tf_out_i32(int32_t v);                     /* decimal, with a '-' when negative */
+void tf_out_json_str(const char *s);            /* a JSON string, escaped; null for NULL */
+void tf_out_flush(void);
 
 /* ---- CMSDK APB UART0 (TF_UART_BASE) ---- */
 void tf_uart_init(void);
