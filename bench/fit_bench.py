@@ -15,7 +15,7 @@ Not a test: it prints figures and is not run by CI.  Standard library and the
 repository's own modules only; run it with Debian's /usr/bin/python3:
 
     bench/fit_bench.py [--quick] [--objective rom] [--out DIR] [--json FILE]
-                       [--servers a,b] [--jobs N] [--cold] [--render FILE]
+                       [--servers a,b] [--jobs N] [--cold] [--render FILE] [--write-costs]
 
 --cold gives the run an empty tlsfit cache and an empty ccache (the mbedTLS source trees
 are shared), so every cross-build happens in the run: the first fit on a machine that
@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit import fit, measure, paths, refservers  # noqa: E402
+from tlsfit import fit, gen, measure, paths, refservers  # noqa: E402
 from tlsfit.errors import TlsfitError  # noqa: E402
 
 EXPERT = REPO / "bench" / "expert" / "rtthread_tuned_3.6.h"
@@ -155,6 +156,9 @@ def run_server(name, chain, s_args, args, out_root, log_dir):
             row["candidates_tried"] = rep["candidates_tried"]
             row["minimal"] = rep["minimal"]
             row["config_path"] = rep["config_path"]
+            # Flash each option costs in this fit's best header (its first ablation pass).
+            row["option_costs"] = {a["option"]: a["rom_cost_bytes"] for a in rep["ablation"]
+                                   if a.get("pass") == 1 and a.get("rom_cost_bytes") is not None}
         except TlsfitError as e:
             row["fit_wall_s"] = round(time.perf_counter() - t0, 1)
             row["fitted"] = failed_row(f"fit failed (exit {e.code}): {e.message}")
@@ -320,6 +324,25 @@ def print_table(rows, args, cold=False, cpus=None):
 
 # ------------------------------------------------------------------ main
 
+def write_option_costs(rows):
+    """costs.json "options": per option, the median over the servers of what the fit's
+    ablation measured it to cost (header with it minus without it, flash bytes of the
+    linked image).  Costs depend on what else the header holds; the median is what
+    gen --explain shows as "measured"."""
+    seen = {}
+    for row in rows:
+        for name, cost in (row.get("option_costs") or {}).items():
+            seen.setdefault(name, []).append(cost)
+    costs = gen.load_costs()
+    costs["options"] = {name: int(statistics.median(v)) for name, v in sorted(seen.items())}
+    costs["options_about"] = (
+        f"options: measured by bench/fit_bench.py --write-costs ({len(rows)} servers, "
+        f"{TARGET}, objective rom): the median over the fits of the flash of the fitted "
+        "header with the option minus without it (the ablation's two linked images)")
+    paths.write_atomic(gen.COSTS_PATH, json.dumps(costs, indent=1, sort_keys=True) + "\n")
+    log(f"wrote {len(costs['options'])} measured option costs to {gen.COSTS_PATH}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="only " + " and ".join(QUICK))
@@ -332,6 +355,9 @@ def main():
                     help="measurements a fit runs at once (default: the number of CPUs)")
     ap.add_argument("--cold", action="store_true",
                     help="empty tlsfit cache and ccache (sources shared)")
+    ap.add_argument("--write-costs", action="store_true",
+                    help="record the options' measured flash costs (the median over the "
+                         "servers' ablations) in tool/tlsfit/costs.json, for gen --explain")
     ap.add_argument("--render", type=Path, metavar="FILE",
                     help="only print the report of an earlier run's --json FILE")
     args = ap.parse_args()
@@ -372,6 +398,8 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
     print_table(rows, args, args.cold)
+    if args.write_costs:
+        write_option_costs(rows)
     if args.json:
         doc = {"target": TARGET, "objective": args.objective, "cold": args.cold,
                "cpus": os.cpu_count(), "expert": str(EXPERT.relative_to(REPO)), "rows": rows}

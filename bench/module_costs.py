@@ -98,7 +98,7 @@ def main():
                     "gen's header for tests/fixtures/profile-v1.json. options: per-option "
                     "costs measured on the target (tlsfit fit), when recorded.",
            "target": args.target, "mbedtls": version, "modules": modules, "curves": curves,
-           "options": gen.load_costs().get("options", {})}
+           **{k: v for k, v in gen.load_costs().items() if k in ("options", "options_about")}}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
     if args.write:
         paths.write_atomic(gen.COSTS_PATH, text)

@@ -47,6 +47,13 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
     tried = [a for a in report["ablation"] if a["result"] in ("kept", "removed")]
     assert tried, "the ablation tried nothing"
     assert all(a["why"] for a in report["ablation"])
+    # Each option tried carries its measured cost (with it minus without it); a removal the
+    # rom objective kept cannot have made the image bigger, and both handshakes verified.
+    for a in tried:
+        assert isinstance(a["rom_cost_bytes"], int) or "check_config" in a["why"], a
+        if a["result"] == "removed":
+            assert a["rom_cost_bytes"] >= 0 and isinstance(a["heap_cost_bytes"], int), a
+    assert all(a["rom_cost_bytes"] is None for a in report["ablation"] if a["result"] == "not tried")
     text = (out / "tls_config.h").read_text()
     assert report["config_path"] == str(out / "tls_config.h")
     for removed in report["removed"]:
@@ -61,7 +68,7 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
     assert out_len == min(fits) == report["values"]["MBEDTLS_SSL_OUT_CONTENT_LEN"]
     md = (out / "report.md").read_text()
     assert "| heap_peak_bytes |" in md and "1-minimal: **yes**" in md
-    assert "## Content lengths tried" in md
+    assert "## Content lengths tried" in md and "| flash cost | heap cost |" in md
     if not base["handshake"]["ok"]:
         assert "mbedTLS's default configuration failed its handshake" in md
     assert "progress" not in res.stdout and "[search]" in res.stderr

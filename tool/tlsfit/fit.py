@@ -356,8 +356,8 @@ class Fitter:
             verdicts = self._removable(current)
             tries = [(o, why) for o, why in verdicts if why is None]
             if n == 1:
-                self.ablation += [{"option": o, "result": "not tried", "why": why}
-                                  for o, why in verdicts if why]
+                self.ablation += [{"option": o, "result": "not tried", "why": why,
+                                   **dict.fromkeys(COST_KEYS)} for o, why in verdicts if why]
             trials = [self._make(f"without {o}", replace(current.gen_opts, exclude=tuple(
                 current.gen_opts.exclude) + (o,)), "ablation", (o,)) for o, _ in tries]
             self.progress.say(f"[ablation pass {n}] trying to remove {len(trials)} options "
@@ -372,7 +372,8 @@ class Fitter:
                        f"handshake verified without it, but {self.opts.objective} got worse"
                        if t.ok else t.error)
                 self.ablation.append({"option": t.removed[0], "pass": n,
-                                      "result": "removed" if better else "kept", "why": why})
+                                      "result": "removed" if better else "kept", "why": why,
+                                      **option_cost(current, t)})
                 if better:
                     removed.append(t.removed[0])
             if not removed:
@@ -391,6 +392,25 @@ class Fitter:
 
 
 # ------------------------------------------------------------------ report
+
+COST_KEYS = ("rom_cost_bytes", "ram_cost_bytes", "heap_cost_bytes", "instructions_cost")
+
+
+def option_cost(with_it, without_it):
+    """What one option costs, measured: the figures of the header with it minus the
+    header without it (the ablation's two builds).  Flash and static RAM come from the
+    link, so they are known whenever both linked; heap and instructions only when both
+    completed the handshake (a failed one stops early)."""
+    a, b = with_it.figures(), without_it.figures()
+    out = {}
+    for key, field in zip(COST_KEYS, ("rom_bytes", "ram_static_bytes", "heap_peak_bytes",
+                                      "handshake_instructions")):
+        both = a.get(field) is not None and b.get(field) is not None
+        if field in ("heap_peak_bytes", "handshake_instructions"):
+            both = both and with_it.ok and without_it.ok
+        out[key] = a[field] - b[field] if both else None
+    return out
+
 
 def _handshake(trial):
     hs = dict((trial.report or {}).get("handshake") or {})
@@ -468,9 +488,14 @@ def render_md(r, doc):
     lines += ["", f"1-minimal: **{'yes' if r['minimal'] else 'no'}** "
                   f"({r['candidates_tried']} headers measured).", "",
               "## Options and what removing them did", "",
-              "| option | result | why |", "|---|---|---|"]
+              "Cost: flash (and peak heap) of the header with the option minus the header "
+              "without it, both measured on the target; - where the option was not tried.", "",
+              "| option | result | flash cost | heap cost | why |", "|---|---|---:|---:|---|"]
     for a in r["ablation"]:
-        lines.append(f"| {a['option']} | {a['result']} | {a.get('why') or ''} |")
+        rom, heap = a.get("rom_cost_bytes"), a.get("heap_cost_bytes")
+        lines.append(f"| {a['option']} | {a['result']} | "
+                     f"{'-' if rom is None else f'{rom:+,} B'} | "
+                     f"{'-' if heap is None else f'{heap:+,} B'} | {a.get('why') or ''} |")
     if r.get("content_lengths"):
         lines += ["", "## Content lengths tried", "", "| option | value | handshake | peak heap |",
                   "|---|---:|---|---:|"]
