@@ -212,3 +212,45 @@ int main(void) {
         seen.append(fw.parse_result(r.stdout)["ticks"])
     assert seen[0] == seen[1], f"not deterministic: {seen}"
     assert abs(seen[0] - expected) <= 2, f"{seen[0]} ticks, expected about {expected:.0f}"
+
+
+def test_console_writer_without_stdio(tmp_path):
+    """out.c writes the measure firmware's result line without newlib's stdio: decimal
+    at the ends of the ranges, JSON string escapes, a line longer than its buffer --
+    and the image links no printf."""
+    src = tmp_path / "out.c"
+    src.write_text(r'''
+#include <stdint.h>
+#include "tlsfit_fw.h"
+int main(void) {
+    tf_out_str("TLSFIT-RESULT {\"u\":[");
+    static const uint64_t u[] = {0, 9, 10, 4294967296u, 10000000000000000000u, UINT64_MAX};
+    for (unsigned k = 0; k < sizeof u / sizeof u[0]; k++) {
+        if (k) tf_out_char(',');
+        tf_out_u64(u[k]);
+    }
+    tf_out_str("],\"i\":[");
+    tf_out_i32(INT32_MIN); tf_out_char(','); tf_out_i32(-1); tf_out_char(',');
+    tf_out_i32(INT32_MAX);
+    tf_out_str("],\"s\":");
+    tf_out_json_str("q\"b\\n\n\x01\xc3\xa9");
+    tf_out_str(",\"null\":");
+    tf_out_json_str(0);
+    tf_out_str(",\"long\":\"");
+    for (int k = 0; k < 300; k++) tf_out_char((char)('a' + k % 26));
+    tf_out_str("\"}\n");
+    tf_out_flush();
+    return 0;
+}
+''')
+    elf = fw.build("cortex-m4", [src], tmp_path)
+    r = run_checked(elf, "cortex-m4")
+    assert r.exit_code == 0, explain(r)
+    res = fw.parse_result(r.stdout)
+    assert res["u"] == [0, 9, 10, 2**32, 10**19, 2**64 - 1]
+    assert res["i"] == [-2**31, -1, 2**31 - 1]
+    assert res["s"] == "q\"b\\n\n\x01\u00c3\u00a9"      # bytes >= 0x7f escaped one by one
+    assert res["null"] is None
+    assert res["long"] == "".join(chr(ord("a") + k % 26) for k in range(300))
+    map_text = next(tmp_path.rglob("*.map")).read_text()
+    assert "vfprintf" not in map_text and "librdimon" not in map_text
