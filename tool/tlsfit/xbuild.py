@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, paths, verify
+from . import build, guards, paths, verify
 from .errors import CONFIG, FILE, SETUP, XBUILD, TlsfitError
 from .firmware import fw
 
@@ -188,6 +188,7 @@ class XBuild:
     cached: bool                  # True: found ready, nothing was compiled
     elapsed: float                # seconds spent here
     objects: int = 0
+    skipped: tuple = ()           # sources switched off whole by the configuration
 
     @property
     def lib_dir(self):
@@ -269,14 +270,48 @@ def precheck(xb, config_name):
                         XBUILD, env=_env(paths.cache_dir()))
 
 
+GUARD_PROBE = "tlsfit_guard_probe.c"
+
+
+def switched_off(xb, sources, includes, env):
+    """The sources this configuration compiles to nothing (guards.py): their
+    whole-file guard is false under the macros common.h leaves defined, read
+    with one `-dM -E`.  Empty when the macros cannot be read (compile all)."""
+    work = xb.dir / "build"
+    (work / GUARD_PROBE).write_text('#include "common.h"\n')
+    argv = [fw.CC, *_lib_compile_argv(xb.tree, xb.target, work, work / GUARD_PROBE,
+                                       work / "guard.o", includes)]
+    argv = [a for a in argv[:argv.index("-c")]] + ["-dM", "-E", GUARD_PROBE]
+    try:
+        proc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, env=env, timeout=PRECHECK_LIMIT)
+    except subprocess.TimeoutExpired:
+        return set()
+    if proc.returncode != 0:
+        return set()
+    macros = guards.defined_macros(proc.stdout)
+    off = set()
+    for src in sources:
+        expr = guards.file_guard(src.path)
+        if expr is not None and guards.evaluate(expr, macros) is False:
+            off.add(src.obj)
+    return off
+
+
 def _compile_all(xb, sources, includes, log):
-    """Compiles every source in parallel; returns the first failure's
-    (source, output) or None."""
+    """Compiles every source in parallel, except those the configuration
+    switches off whole (switched_off); returns the first failure's
+    (source, output) or None, and sets xb.skipped."""
     work = xb.dir / "build"
     obj_root = work / "obj"
     for lib in LIBS:
         (obj_root / lib).mkdir(parents=True, exist_ok=True)
     env = _env(paths.cache_dir())
+    off = switched_off(xb, sources, includes, env)
+    xb.skipped = sorted(off)
+    sources = [s for s in sources if s.obj not in off]
+    log.write(f"{len(off)} sources switched off by the configuration, not compiled: "
+              f"{' '.join(sorted(off))}\n")
     cc = fw.compiler()
     failures = []
 
@@ -312,8 +347,10 @@ def _archive(xb, sources):
         raise TlsfitError(SETUP, "arm-none-eabi-ar is not installed (run ./tlsfit setup)")
     xb.lib_dir.mkdir(parents=True, exist_ok=True)
     obj_root = xb.dir / "build" / "obj"
+    skipped = set(xb.skipped)
     for lib in LIBS:
-        members = [obj_root / lib / s.obj for s in sources if s.lib == lib]
+        members = [obj_root / lib / s.obj for s in sources
+                   if s.lib == lib and s.obj not in skipped]
         tmp = xb.lib_dir / (lib + ".tmp")
         tmp.unlink(missing_ok=True)
         proc = subprocess.run([ar, "rcsD", str(tmp), *map(str, members)], capture_output=True,
@@ -435,9 +472,10 @@ def _build_locked(xb, cfg, data, progress):
             f"log: {log_path}"))
     _archive(xb, sources)
     shutil.rmtree(xb.dir / "build", ignore_errors=True)     # ccache keeps the objects
-    xb.objects = len(sources)
+    xb.objects = len(sources) - len(xb.skipped)
     _remember_time(xb.tree, xb.target, time.monotonic() - started)
-    (xb.dir / DONE).write_text(json.dumps({**inputs, "objects": len(sources)}) + "\n")
+    (xb.dir / DONE).write_text(json.dumps({**inputs, "objects": xb.objects,
+                                           "skipped": list(xb.skipped)}) + "\n")
 
 
 # ------------------------------------------------------------- baseline
