@@ -24,7 +24,9 @@ What the compiler sees at the guard is exactly the macros common.h leaves
 defined, which xbuild reads once per configuration with `-dM -E`.  A skipped
 file would have been an empty object: the libraries link the same.
 """
+import functools
 import re
+from pathlib import Path
 
 # Comments out, string and character literals kept (a "/*" inside a string is not a comment).
 _LEXICAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
@@ -52,9 +54,19 @@ def file_guard(path):
 
     The shape required: before the first conditional only blank lines and
     `#include "common.h"`; the conditional's matching #endif is the last
-    non-blank line; no #else or #elif at its level."""
+    non-blank line; no #else or #elif at its level.  Remembered per path and
+    modification time (a fit reads the same tree for every header)."""
     try:
-        text = path.read_text(errors="replace")
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _file_guard(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_guard(path, stamp):      # stamp: only part of the cache key
+    try:
+        text = Path(path).read_text(errors="replace")
     except OSError:
         return None
     lines = _logical_lines(_strip_comments(text))

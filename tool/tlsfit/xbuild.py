@@ -281,7 +281,7 @@ def switched_off(xb, sources, includes, env):
     (work / GUARD_PROBE).write_text('#include "common.h"\n')
     argv = [fw.CC, *_lib_compile_argv(xb.tree, xb.target, work, work / GUARD_PROBE,
                                        work / "guard.o", includes)]
-    argv = [a for a in argv[:argv.index("-c")]] + ["-dM", "-E", GUARD_PROBE]
+    argv = argv[:argv.index("-c")] + ["-dM", "-E", GUARD_PROBE]
     try:
         proc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, env=env, timeout=PRECHECK_LIMIT)
