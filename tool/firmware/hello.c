@@ -12,20 +12,6 @@
 
 #include "tlsfit_fw.h"
 
-/* Writes s as the body of a JSON string (no quotes) to stdout. */
-static void put_json_string_body(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20 || c >= 0x7F)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-}
-
 int main(void)
 {
     printf("tlsfit-fw: hello from %s\n", TF_TARGET_NAME);
@@ -49,8 +35,15 @@ int main(void)
             rc = TF_EXIT_FAIL;
     }
 
-    printf("TLSFIT-RESULT {\"ok\":%s,\"echo\":\"", rc == TF_EXIT_OK ? "true" : "false");
-    put_json_string_body(line);
-    printf("\",\"stack_peak_bytes\":%u}\n", (unsigned)tf_stack_peak());
+    size_t stack_peak = tf_stack_peak();
+    fflush(stdout); /* the lines above first, then the result line through out.c */
+    tf_out_str("TLSFIT-RESULT {\"ok\":");
+    tf_out_str(rc == TF_EXIT_OK ? "true" : "false");
+    tf_out_str(",\"echo\":");
+    tf_out_json_str(line);
+    tf_out_str(",\"stack_peak_bytes\":");
+    tf_out_u64(stack_peak);
+    tf_out_str("}\n");
+    tf_out_flush();
     return rc;
 }
