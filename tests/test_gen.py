@@ -100,6 +100,17 @@ def arm_check(cfg, tree):
         assert proc.returncode == 0, f"arm-none-eabi-gcc {src}:\n{proc.stderr[-3000:]}"
 
 
+def effective_defines(cfg, tree):
+    """The macros mbedTLS's build_info.h leaves defined for this header (host compiler):
+    what the library is really built with, after its own adjustments."""
+    proc = subprocess.run(["cc", "-dM", "-E", "-x", "c", "-", f"-I{cfg.parent}",
+                           f"-I{tree.path}/include", f'-DMBEDTLS_CONFIG_FILE="{cfg.name}"'],
+                          input='#include "mbedtls/build_info.h"\n', capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return set(re.findall(r"^#define (\w+)", proc.stdout, re.M))
+
+
 def define(text, name):
     m = re.search(rf"^#define {name}(?: (\S+))?", text, re.M)
     return None if m is None else (m.group(1) or True)
@@ -196,6 +207,15 @@ def test_gen_header_is_proven(case, pki, gen_pki, trees, server_logs, ssl_server
         assert define(text, off) is None, off
     assert (define(text, "MBEDTLS_SSL_KEEP_PEER_CERTIFICATE") is True) == \
         any(c["version"] == "TLSv1.3" for c in plan["chosen"])
+    if case.line == "3.6" and any(c["version"] == "TLSv1.3" for c in plan["chosen"]):
+        # PSA Crypto built with what TLS 1.3 asks of it, not with everything the legacy
+        # modules imply (the PSA configuration file trick must not pull in the full one)
+        wants = {m for m in effective_defines(cfg, tree) if m.startswith("PSA_WANT_")}
+        assert {"PSA_WANT_ALG_HKDF_EXTRACT", "PSA_WANT_ALG_HKDF_EXPAND",
+                "PSA_WANT_ALG_ECDH"} <= wants
+        assert not wants & {"PSA_WANT_ALG_TLS12_PRF", "PSA_WANT_ALG_TLS12_PSK_TO_MS",
+                            "PSA_WANT_ALG_ECDSA", "PSA_WANT_ALG_GCM", "PSA_WANT_ALG_CBC_NO_PADDING",
+                            "PSA_WANT_ALG_RSA_PSS", "PSA_WANT_ALG_PBKDF2_HMAC"}, sorted(wants)
     # fragment limits: asked for exactly when the input buffer is below a full record and
     # the server honours one (openssl and gnutls honour max_fragment_length, only gnutls
     # record_size_limit; mbedTLS sends the first in TLS 1.2, the second in TLS 1.3)
@@ -341,6 +361,9 @@ def test_rules_match_the_libraries(trees):
     for line, tree in trees.items():
         cfg = tree.path / "include" / "mbedtls" / ("mbedtls_config.h" if line == "3.6" else "config.h")
         known = set(re.findall(r"^\s*(?://)?\s*#define (MBEDTLS_\w+)", cfg.read_text(), re.M))
+        psa_cfg = tree.path / "include" / "psa" / "crypto_config.h"
+        if psa_cfg.exists():
+            known |= set(re.findall(r"^\s*(?://)?\s*#define (PSA_WANT_\w+)", psa_cfg.read_text(), re.M))
         for name, opt in r.options.items():
             if line in opt.lines:
                 assert name in known, f"{name} is not an option of mbedTLS {line}"
@@ -363,6 +386,10 @@ def test_rules_match_the_libraries(trees):
     (lambda d: d["groups"]["x25519"].update(colour="blue"), "groups.x25519: unknown key"),
     (lambda d: d["options"]["MBEDTLS_SSL_TLS_C"].update(requires=["MBEDTLS_SSL_PROTO_TLS1_3"]),
      "is not available on mbedTLS 2.28"),
+    (lambda d: d["options"]["MBEDTLS_PSA_CRYPTO_CONFIG_FILE"].update(value=1),
+     "options.MBEDTLS_PSA_CRYPTO_CONFIG_FILE: a value is the C text"),
+    (lambda d: d["options"].update(WOLFSSL_X={"section": "tls", "doc": "x"}),
+     "options.WOLFSSL_X: option names start with one of"),
 ])
 def test_rules_are_checked_before_use(edit, message):
     import tomllib

@@ -22,6 +22,7 @@ SECTION_TITLES = {
     "system": "system and platform",
     "entropy": "entropy and random generator",
     "crypto": "ciphers and hashes",
+    "psa": "PSA Crypto: what TLS 1.3 asks of it",
     "pk": "public keys and curves",
     "x509": "certificates",
     "tls": "TLS",
@@ -74,8 +75,10 @@ def _why(reasons):
 def view(plan, rules):
     by_section = {s: [] for s in SECTIONS}
     for name in sorted(plan.options):
+        value = rules.options[name].value if name in rules.options else None
+        text = name if value is None else f"{name} {value}"
         by_section[rules.section(name)].append(_Row(name, _why(plan.options[name]),
-                                        max(1, COLUMN - 8 - len(name))))
+                                                    max(1, COLUMN - 8 - len(text)), value))
     sections = [{"title": SECTION_TITLES[s], "options": rows}
                 for s, rows in by_section.items() if rows]
     values = [_Row(name, why, max(1, COLUMN - 9 - len(name) - len(str(value))), value)

@@ -16,10 +16,12 @@ from pathlib import Path
 from .errors import RULES, TlsfitError
 
 RULES_PATH = Path(__file__).resolve().parent / "rules.toml"
-SECTIONS = ("system", "entropy", "crypto", "pk", "x509", "tls")
+SECTIONS = ("system", "entropy", "crypto", "psa", "pk", "x509", "tls")
+# Names gen may define: mbedTLS options, and PSA mechanisms (PSA_WANT_*).
+NAME_PREFIXES = ("MBEDTLS_", "PSA_WANT_")
 FACT_TABLES = ("versions", "kx", "ciphers", "hashes", "curves", "groups", "sigalgs",
                "cert_keys", "cert_sigs")
-_OPTION_KEYS = {"section", "module", "requires", "lines", "doc"}
+_OPTION_KEYS = {"section", "module", "requires", "lines", "doc", "value"}
 _FACT_KEYS = {
     "versions": set(),
     "kx": {"forward_secret", "auth", "uses_group", "signed"},
@@ -43,6 +45,7 @@ class Option:
     requires: tuple          # each item: a name, or a tuple of names (any one of them)
     lines: tuple
     doc: str
+    value: str = None        # None: a plain #define; else what the name is defined to
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,8 @@ class Rules:
 
 def _check_option(name, v):
     where = f"options.{name}"
-    if not name.startswith("MBEDTLS_"):
-        raise RulesError(where, "option names start with MBEDTLS_")
+    if not name.startswith(NAME_PREFIXES):
+        raise RulesError(where, f"option names start with one of {NAME_PREFIXES}")
     extra = set(v) - _OPTION_KEYS
     if extra:
         raise RulesError(where, f"unknown key(s) {sorted(extra)}")
@@ -214,6 +217,8 @@ def _check_option(name, v):
         raise RulesError(where, f"section must be one of {SECTIONS}, not {section!r}")
     if not isinstance(v.get("doc"), str) or not v["doc"]:
         raise RulesError(where, "needs a doc string")
+    if not isinstance(v.get("value", ""), str):
+        raise RulesError(where, "a value is the C text the name is defined to, as a string")
     return v
 
 
@@ -259,7 +264,7 @@ def check(doc):
             raise RulesError(f"options.{name}", f"unknown line in {lines}")
         rules.options[name] = Option(name, v["section"], tuple(v.get("module", ())),
                                      _as_items(v.get("requires", []), f"options.{name}.requires"),
-                                     lines, v["doc"])
+                                     lines, v["doc"], v.get("value"))
     for name, opt in rules.options.items():
         for item in _names(opt.requires):
             if item not in rules.options:
