@@ -216,6 +216,7 @@ def test_gen_header_is_proven(case, pki, gen_pki, trees, server_logs, ssl_server
         assert not wants & {"PSA_WANT_ALG_TLS12_PRF", "PSA_WANT_ALG_TLS12_PSK_TO_MS",
                             "PSA_WANT_ALG_ECDSA", "PSA_WANT_ALG_GCM", "PSA_WANT_ALG_CBC_NO_PADDING",
                             "PSA_WANT_ALG_RSA_PSS", "PSA_WANT_ALG_PBKDF2_HMAC"}, sorted(wants)
+        assert define(text, "MBEDTLS_PSA_KEY_SLOT_COUNT") == "4"   # and the handshake held
     # fragment limits: asked for exactly when the input buffer is below a full record and
     # the server honours one (openssl and gnutls honour max_fragment_length, only gnutls
     # record_size_limit; mbedTLS sends the first in TLS 1.2, the second in TLS 1.3)
