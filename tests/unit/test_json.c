@@ -1,10 +1,11 @@
 /*
- * test_json.c -- unit tests for tool/probe/json.c, the streaming JSON writer.
+ * test_json.c -- unit tests for tool/codec/json.c, the streaming JSON writer.
  *
  * Documents are written to a tmpfile() (and once to an fmemopen() buffer),
  * read back, and compared with the expected text in full: layout and commas
  * of nested objects and arrays, string escaping, integers, booleans, null,
- * hex and base64 (RFC 4648 section 10 test vectors), and the error flag.
+ * hex and base64 (RFC 4648 section 10 test vectors), the error flag, and
+ * the one-line style of the verify client's result line.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
@@ -265,6 +266,36 @@ static void test_fmemopen(void)
     TF_CHECK_STR(buf, "{\n  \"v\": [\n    \"TLSv1.3\"\n  ]\n}\n");
 }
 
+/* TF_JSON_ONE_LINE (| TF_JSON_RAW_HIGH): the verify client's result line. */
+static void test_one_line(void)
+{
+    tf_json j;
+    FILE *f = tmpfile();
+    if (!f) { perror("tmpfile"); abort(); }
+    tf_json_start(&j, f, TF_JSON_ONE_LINE | TF_JSON_RAW_HIGH);
+    tf_json_obj(&j, NULL);
+    tf_json_bool(&j, "ok", 0);
+    tf_json_str(&j, "step", "handshake");
+    tf_json_null(&j, "code");
+    tf_json_arr(&j, "names");
+    tf_json_str(&j, NULL, "A");
+    tf_json_str(&j, NULL, "B");
+    tf_json_end_arr(&j);
+    tf_json_arr(&j, "none");
+    tf_json_end_arr(&j);
+    tf_json_obj(&j, "server_hello");
+    tf_json_str(&j, "version", "TLSv1.2");
+    tf_json_int(&j, "n", -7);
+    tf_json_end_obj(&j);
+    tf_json_str(&j, "high", "caf\xc3\xa9 \"q\"\x01");
+    tf_json_end_obj(&j);
+    TF_CHECK_STR(doc_end(&j, f, 0),
+                 "{\"ok\": false, \"step\": \"handshake\", \"code\": null, "
+                 "\"names\": [\"A\", \"B\"], \"none\": [], "
+                 "\"server_hello\": {\"version\": \"TLSv1.2\", \"n\": -7}, "
+                 "\"high\": \"caf\xc3\xa9 \\\"q\\\"\\u0001\"}\n");
+}
+
 int main(void)
 {
     test_nested();
@@ -273,5 +304,6 @@ int main(void)
     test_hex();
     test_errors();
     test_fmemopen();
+    test_one_line();
     return tf_unit_report("test_json");
 }

@@ -4,11 +4,11 @@
  * Implementation notes
  * --------------------
  * A bundle is read whole into one malloc'd buffer (at most PEM_MAX_FILE
- * bytes; larger files count as unreadable).  Each "-----BEGIN CERTIFICATE-----"
- * ... "-----END CERTIFICATE-----" block is base64-decoded in place: the
- * decoder writes byte n only after reading at least n + 1 characters, so
- * its output never overtakes its input and the block's text is the only
- * thing overwritten.  The file buffer is therefore the only allocation.
+ * bytes; larger files count as unreadable).  Each CERTIFICATE block found
+ * by tf_pem_next_cert() (tool/codec/pem.h) is base64-decoded in place by
+ * tf_b64_decode() (tool/codec/b64.h), whose output never overtakes its
+ * input, so the block's text is the only thing overwritten.  The file
+ * buffer is therefore the only allocation.
  *
  * tf_pem_each() hands `fn` only blocks that decode as base64 AND as a
  * well-formed certificate (tf_x509_parse), so the count it returns is a
@@ -22,15 +22,14 @@
  * one that comes later, in the same bundle or a later one.
  */
 #include "anchor.h"
+#include "b64.h"
+#include "pem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PEM_MAX_FILE ((size_t)64 << 20)
-
-static const char pem_begin[] = "-----BEGIN CERTIFICATE-----";
-static const char pem_end[] = "-----END CERTIFICATE-----";
 
 typedef int (*pem_fn)(void *ctx, const uint8_t *der, size_t len);
 
@@ -76,76 +75,19 @@ fail:
     return NULL;
 }
 
-/* ---- PEM and base64 --------------------------------------------------------- */
-
-/* First occurrence of `needle` in [p, end), or NULL (the text may hold NULs). */
-static const char *find(const char *p, const char *end, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; (size_t)(end - p) >= n; p++) {
-        const char *hit = memchr(p, needle[0], (size_t)(end - p) - n + 1);
-        if (!hit) return NULL;
-        if (memcmp(hit, needle, n) == 0) return hit;
-        p = hit;
-    }
-    return NULL;
-}
-
-static int b64_value(int ch)
-{
-    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-    if (ch == '+') return 62;
-    if (ch == '/') return 63;
-    return -1;
-}
-
-/* Decodes base64 text [p, end) into out, which may alias p.  Whitespace is
-   ignored; '=' may only pad the end.  Returns the byte count or -1. */
-static long b64_decode(const char *p, const char *end, uint8_t *out)
-{
-    uint32_t acc = 0;
-    unsigned nbits = 0;
-    size_t n = 0, symbols = 0, pad = 0;
-    for (; p < end; p++) {
-        int ch = (unsigned char)*p, v;
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') continue;
-        if (ch == '=') { pad++; continue; }
-        v = b64_value(ch);
-        if (v < 0 || pad) return -1;
-        symbols++;
-        acc = (acc << 6) | (uint32_t)v;
-        nbits += 6;
-        if (nbits >= 8) {
-            nbits -= 8;
-            out[n++] = (uint8_t)(acc >> nbits);
-        }
-    }
-    if (pad > 2 || (symbols + pad) % 4 != 0 || symbols % 4 == 1 || n > 0x7FFFFFFF) return -1;
-    return (long)n;
-}
-
 /* The walk behind tf_pem_each(); *oom is set when memory ran out. */
 static int pem_walk(const char *path, pem_fn fn, void *ctx, int *oom)
 {
     size_t len;
     char *text = slurp(path, &len, oom);
-    const char *p, *end, *begin, *body, *stop, *again;
+    const char *body, *stop;
+    tf_pem pem;
     tf_cert scratch;
     int count = 0;
     if (!text) return -1;
-    p = text;
-    end = text + len;
-    while ((begin = find(p, end, pem_begin)) != NULL) {
-        long n;
-        body = begin + strlen(pem_begin);
-        stop = find(body, end, pem_end);
-        if (!stop) break;
-        again = find(body, stop, pem_begin);
-        if (again) { p = again; continue; }  /* unterminated block: resync */
-        p = stop + strlen(pem_end);
-        n = b64_decode(body, stop, (uint8_t *)body);
+    tf_pem_init(&pem, text, len);
+    while (tf_pem_next_cert(&pem, &body, &stop)) {
+        long n = tf_b64_decode(body, stop, (uint8_t *)body);
         if (n <= 0 || tf_x509_parse(&scratch, (const uint8_t *)body, (size_t)n) != 0) continue;
         count++;
         if (fn && fn(ctx, (const uint8_t *)body, (size_t)n) != 0) break;

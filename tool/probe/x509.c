@@ -3,19 +3,11 @@
  *
  * Implementation notes
  * --------------------
- * Cursors.  Every byte of the certificate is read through a tf_rd (inner.h)
- * or through the few helpers below built on it; nothing indexes `der`
- * directly.  The invariants are those of tf_rd, plus:
+ * Cursors.  Every byte of the certificate is read through a tf_rd
+ * (tool/codec/bytes.h) or through the DER helpers built on it
+ * (tool/codec/der.h, whose cursor rules apply here); nothing indexes `der`
+ * directly.  In addition:
  *
- *   - der_next() consumes exactly one TLV from its cursor and points `body`
- *     at the TLV's contents.  `body` is a fresh cursor over a sub-range of
- *     the parent's bytes, so a parser can never read past the end of the
- *     element it is decoding, whatever the lengths inside it claim.
- *   - A failed read (short buffer, lying length, indefinite or over-long
- *     length, high tag number, unexpected tag) marks the cursor bad via
- *     rd_fail(), which keeps tf_rd's `off == len` rule.  A bad cursor is
- *     also "done", so loops test `tf_rd_done` and end checks use rd_end()
- *     (done AND not bad).
  *   - Every parse function returns 0 or -1 and returns at the first -1 of a
  *     callee; the top level then zeroes the result.  There is no partial
  *     success: a certificate is either fully well-formed or rejected.
@@ -49,6 +41,7 @@
  */
 #include "x509.h"
 #include "inner.h"
+#include "der.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -73,73 +66,12 @@ enum {
 #define NAME_MAX_CHARS sizeof(((tf_cert *)0)->subject)  /* longest name string */
 #define OID_RSASSA_PSS "1.2.840.113549.1.1.10"
 
-/* ---- cursor helpers (all built on tf_rd) ---------------------------------- */
-
-static void rd_fail(tf_rd *r) { r->bad = 1; r->off = r->len; }
-
-/* The cursor was read to its end without error. */
-static int rd_end(const tf_rd *r) { return !r->bad && tf_rd_done(r); }
-
-/* Reads a DER length: short form, or long form of 1 to 4 bytes. */
-static size_t der_len(tf_rd *r)
-{
-    uint32_t first = tf_rd_u8(r), n;
-    size_t len = 0;
-    if (first < 0x80) return first;
-    n = first & 0x7F;
-    if (n == 0 || n > 4) { rd_fail(r); return 0; }  /* indefinite, or > 4 GiB */
-    while (n--) len = (len << 8) | tf_rd_u8(r);
-    return len;
-}
-
-/* Consumes one TLV and points `body` at its contents; returns the tag or -1. */
-static int der_next(tf_rd *r, tf_rd *body)
-{
-    uint32_t tag = tf_rd_u8(r);
-    const uint8_t *p;
-    size_t n;
-    if ((tag & 0x1F) == 0x1F) rd_fail(r);  /* high tag numbers: not in X.509 */
-    n = der_len(r);
-    p = tf_rd_bytes(r, n);
-    tf_rd_init(body, p ? p : (const uint8_t *)"", p ? n : 0);
-    if (r->bad) rd_fail(body);
-    return r->bad ? -1 : (int)tag;
-}
-
-/* Consumes one TLV that must carry `tag`; -1 (both cursors bad) otherwise. */
-static int der_expect(tf_rd *r, int tag, tf_rd *body)
-{
-    if (der_next(r, body) == tag) return 0;
-    rd_fail(r);
-    rd_fail(body);
-    return -1;
-}
-
-/* The next byte without consuming it, or -1 at the end. */
-static int rd_peek(const tf_rd *r)
-{
-    tf_rd copy = *r;
-    if (r->bad || tf_rd_done(r)) return -1;
-    return (int)tf_rd_u8(&copy);
-}
-
-/* The tag of the next TLV without consuming it, or -1 at the end. */
-static int der_peek(const tf_rd *r) { return rd_peek(r); }
-
-/* der_expect() that also returns the whole TLV, header included. */
-static int der_expect_whole(tf_rd *r, int tag, tf_rd *body, const uint8_t **p, size_t *n)
-{
-    tf_rd start = *r;
-    if (der_expect(r, tag, body)) return -1;
-    *n = r->off - start.off;
-    *p = tf_rd_bytes(&start, *n);
-    return 0;
-}
+/* ---- cursor helpers (built on tf_rd and der.h) ---------------------------------- */
 
 /* Reads a BIT STRING without unused bits; `bits` covers its bytes. */
 static int read_bits(tf_rd *r, tf_rd *bits)
 {
-    if (der_expect(r, T_BITSTR, bits) || tf_rd_u8(bits) != 0 || bits->bad) return -1;
+    if (tf_der_expect(r, T_BITSTR, bits) || tf_rd_u8(bits) != 0 || bits->bad) return -1;
     return 0;
 }
 
@@ -149,8 +81,8 @@ static int read_params(tf_rd *alg, int *tag, tf_rd *params)
     *tag = TAG_ABSENT;
     tf_rd_init(params, "", 0);
     if (tf_rd_done(alg)) return alg->bad ? -1 : 0;
-    *tag = der_next(alg, params);
-    return *tag < 0 || !rd_end(alg) ? -1 : 0;
+    *tag = tf_der_next(alg, params);
+    return *tag < 0 || !tf_rd_clean_end(alg) ? -1 : 0;
 }
 
 /* Copies up to `cap` bytes of `src`; returns how many. */
@@ -436,7 +368,7 @@ static void put_value_hex(sbuf *b, tf_rd *tlv)
 static int put_value(sbuf *b, tf_rd *atv)
 {
     tf_rd start = *atv, v, whole;
-    int tag = der_next(atv, &v), first = 1;
+    int tag = tf_der_next(atv, &v), first = 1;
     size_t width = tag < 0 ? 0 : char_width(tag);
     if (tag < 0) return -1;
     if (width == 0) {
@@ -459,12 +391,12 @@ static int put_atv(sbuf *b, tf_rd *set)
     tf_rd atv, oid;
     char type[64];
     const oid_entry *e;
-    if (der_expect(set, T_SEQ, &atv) || der_expect(&atv, T_OID, &oid) || oid_str(&oid, type, sizeof type))
+    if (tf_der_expect(set, T_SEQ, &atv) || tf_der_expect(&atv, T_OID, &oid) || oid_str(&oid, type, sizeof type))
         return -1;
     e = OID_FIND(attr_types, type);
     sb_str(b, e ? e->name : type);
     sb_str(b, "=");
-    return put_value(b, &atv) || !rd_end(&atv) ? -1 : 0;
+    return put_value(b, &atv) || !tf_rd_clean_end(&atv) ? -1 : 0;
 }
 
 /* Appends one RDN (its attributes joined by '+'); `set` is taken by value. */
@@ -499,9 +431,9 @@ static int name_str(const uint8_t *der, size_t len, char *out, size_t cap)
     size_t n = 0, i;
     tf_rd_init(&r, der, len);
     sb_init(&sink, NULL, 0);
-    if (der_expect(&r, T_SEQ, &name)) return -1;
+    if (tf_der_expect(&r, T_SEQ, &name)) return -1;
     while (!tf_rd_done(&name)) {
-        if (der_expect(&name, T_SET, &set) || put_rdn(&sink, set)) return -1;
+        if (tf_der_expect(&name, T_SET, &set) || put_rdn(&sink, set)) return -1;
         ring[n++ % NAME_MAX_RDN] = set;
     }
     sb_init(&b, out, cap);
@@ -516,7 +448,7 @@ static int name_str(const uint8_t *der, size_t len, char *out, size_t cap)
 static int read_name(tf_rd *tbs, const uint8_t **der, size_t *len, char *out, size_t cap)
 {
     tf_rd body;
-    if (der_expect_whole(tbs, T_SEQ, &body, der, len)) return -1;
+    if (tf_der_expect_whole(tbs, T_SEQ, &body, der, len)) return -1;
     return name_str(*der, *len, out, cap);
 }
 
@@ -527,7 +459,7 @@ static int read_serial(tf_cert *c, tf_rd *tbs)
     tf_rd v;
     sbuf b;
     int lead = 1;
-    if (der_expect(tbs, T_INT, &v) || tf_rd_done(&v)) return -1;
+    if (tf_der_expect(tbs, T_INT, &v) || tf_rd_done(&v)) return -1;
     sb_init(&b, c->serial_hex, 65);  /* 64 digits */
     while (!tf_rd_done(&v)) {
         uint32_t byte = tf_rd_u8(&v);
@@ -554,10 +486,10 @@ static int read_digits(tf_rd *t, char *d, size_t n)
 static int skip_fraction(tf_rd *t)
 {
     char d;
-    if (rd_peek(t) != '.') return 0;
+    if (tf_rd_peek(t) != '.') return 0;
     tf_rd_skip(t, 1);
     if (read_digits(t, &d, 1)) return -1;
-    while (rd_peek(t) >= '0' && rd_peek(t) <= '9') tf_rd_skip(t, 1);
+    while (tf_rd_peek(t) >= '0' && tf_rd_peek(t) <= '9') tf_rd_skip(t, 1);
     return 0;
 }
 
@@ -568,7 +500,7 @@ static int read_time(tf_rd *r, char *out, size_t cap)
 {
     tf_rd t;
     char d[14];  /* YYYYMMDDHHMMSS */
-    int tag = der_next(r, &t);
+    int tag = tf_der_next(r, &t);
     if (tag == T_UTCTIME) {
         if (read_digits(&t, d + 2, 12)) return -1;
         memcpy(d, two_digits(d + 2) >= 50 ? "19" : "20", 2);  /* RFC 5280 4.1.2.5.1 */
@@ -577,7 +509,7 @@ static int read_time(tf_rd *r, char *out, size_t cap)
     } else {
         return -1;
     }
-    if (tf_rd_u8(&t) != 'Z' || !rd_end(&t)) return -1;
+    if (tf_rd_u8(&t) != 'Z' || !tf_rd_clean_end(&t)) return -1;
     if (two_digits(d + 4) < 1 || two_digits(d + 4) > 12 || two_digits(d + 6) < 1 || two_digits(d + 6) > 31 ||
         two_digits(d + 8) > 23 || two_digits(d + 10) > 59 || two_digits(d + 12) > 60)
         return -1;
@@ -588,10 +520,10 @@ static int read_time(tf_rd *r, char *out, size_t cap)
 static int read_validity(tf_cert *c, tf_rd *tbs)
 {
     tf_rd v;
-    if (der_expect(tbs, T_SEQ, &v) || read_time(&v, c->not_before, sizeof c->not_before) ||
+    if (tf_der_expect(tbs, T_SEQ, &v) || read_time(&v, c->not_before, sizeof c->not_before) ||
         read_time(&v, c->not_after, sizeof c->not_after))
         return -1;
-    return rd_end(&v) ? 0 : -1;
+    return tf_rd_clean_end(&v) ? 0 : -1;
 }
 
 /* ---- subject public key ----------------------------------------------------- */
@@ -600,8 +532,8 @@ static int read_validity(tf_cert *c, tf_rd *tbs)
 static int rsa_key(tf_cert *c, tf_rd *key)
 {
     tf_rd seq, n, e;
-    if (der_expect(key, T_SEQ, &seq) || der_expect(&seq, T_INT, &n) || der_expect(&seq, T_INT, &e) ||
-        !rd_end(&seq) || !rd_end(key))
+    if (tf_der_expect(key, T_SEQ, &seq) || tf_der_expect(&seq, T_INT, &n) || tf_der_expect(&seq, T_INT, &e) ||
+        !tf_rd_clean_end(&seq) || !tf_rd_clean_end(key))
         return -1;
     c->key_bits = int_bits(&n);
     return c->key_bits ? 0 : -1;
@@ -642,8 +574,8 @@ static int dsa_key(tf_cert *c, int ptag, tf_rd *params)
 {
     tf_rd p, q, g;
     if (ptag != T_SEQ) return 0;
-    if (der_expect(params, T_INT, &p) || der_expect(params, T_INT, &q) || der_expect(params, T_INT, &g) ||
-        !rd_end(params))
+    if (tf_der_expect(params, T_INT, &p) || tf_der_expect(params, T_INT, &q) || tf_der_expect(params, T_INT, &g) ||
+        !tf_rd_clean_end(params))
         return -1;
     c->key_bits = int_bits(&p);
     return 0;
@@ -654,9 +586,9 @@ static int read_spki(tf_cert *c, tf_rd *tbs)
     tf_rd spki, alg, oid, params, key;
     int ptag;
     const oid_entry *e;
-    if (der_expect(tbs, T_SEQ, &spki) || der_expect(&spki, T_SEQ, &alg) || der_expect(&alg, T_OID, &oid) ||
+    if (tf_der_expect(tbs, T_SEQ, &spki) || tf_der_expect(&spki, T_SEQ, &alg) || tf_der_expect(&alg, T_OID, &oid) ||
         oid_str(&oid, c->key_oid, sizeof c->key_oid) || read_params(&alg, &ptag, &params) ||
-        read_bits(&spki, &key) || !rd_end(&spki))
+        read_bits(&spki, &key) || !tf_rd_clean_end(&spki))
         return -1;
     e = OID_FIND(key_types, c->key_oid);
     SET_STR(c->key_type, e ? e->name : "unknown");
@@ -677,9 +609,9 @@ static int pss_hash(tf_cert *c, int ptag, tf_rd *params)
     char id[64];
     const oid_entry *e;
     SET_STR(c->sig_hash, "sha1");
-    if (ptag != T_SEQ || der_peek(params) != T_CTX0) return 0;
-    if (der_expect(params, T_CTX0, &wrap) || der_expect(&wrap, T_SEQ, &alg) || !rd_end(&wrap) ||
-        der_expect(&alg, T_OID, &oid) || oid_str(&oid, id, sizeof id))
+    if (ptag != T_SEQ || tf_der_peek(params) != T_CTX0) return 0;
+    if (tf_der_expect(params, T_CTX0, &wrap) || tf_der_expect(&wrap, T_SEQ, &alg) || !tf_rd_clean_end(&wrap) ||
+        tf_der_expect(&alg, T_OID, &oid) || oid_str(&oid, id, sizeof id))
         return -1;
     e = OID_FIND(hashes, id);
     SET_STR(c->sig_hash, e ? e->name : "unknown");
@@ -691,7 +623,7 @@ static int read_sig_alg(tf_cert *c, tf_rd *cert)
     tf_rd alg, oid, params;
     int ptag;
     const oid_entry *e;
-    if (der_expect(cert, T_SEQ, &alg) || der_expect(&alg, T_OID, &oid) ||
+    if (tf_der_expect(cert, T_SEQ, &alg) || tf_der_expect(&alg, T_OID, &oid) ||
         oid_str(&oid, c->sig_oid, sizeof c->sig_oid) || read_params(&alg, &ptag, &params))
         return -1;
     e = OID_FIND(sig_algs, c->sig_oid);
@@ -708,9 +640,9 @@ static int read_sig_alg(tf_cert *c, tf_rd *cert)
 static int ext_san(tf_cert *c, tf_rd *val)
 {
     tf_rd names, gn;
-    if (der_expect(val, T_SEQ, &names) || !rd_end(val)) return -1;
+    if (tf_der_expect(val, T_SEQ, &names) || !tf_rd_clean_end(val)) return -1;
     while (!tf_rd_done(&names)) {
-        int tag = der_next(&names, &gn);
+        int tag = tf_der_next(&names, &gn);
         if (tag < 0) return -1;
         if (tag == T_DNSNAME) c->san_total++;
         if (tag == T_DNSNAME && c->san_count < TF_X509_MAX_SAN) {
@@ -725,7 +657,7 @@ static int ext_san(tf_cert *c, tf_rd *val)
 static int ext_ski(tf_cert *c, tf_rd *val)
 {
     tf_rd id;
-    if (der_expect(val, T_OCTSTR, &id) || !rd_end(val)) return -1;
+    if (tf_der_expect(val, T_OCTSTR, &id) || !tf_rd_clean_end(val)) return -1;
     c->ski_len = copy_bytes(c->ski, sizeof c->ski, &id);
     return 0;
 }
@@ -734,9 +666,9 @@ static int ext_ski(tf_cert *c, tf_rd *val)
 static int ext_aki(tf_cert *c, tf_rd *val)
 {
     tf_rd seq, field;
-    if (der_expect(val, T_SEQ, &seq) || !rd_end(val)) return -1;
+    if (tf_der_expect(val, T_SEQ, &seq) || !tf_rd_clean_end(val)) return -1;
     while (!tf_rd_done(&seq)) {
-        int tag = der_next(&seq, &field);
+        int tag = tf_der_next(&seq, &field);
         if (tag < 0) return -1;
         if (tag == T_KEYID) c->aki_len = copy_bytes(c->aki, sizeof c->aki, &field);
     }
@@ -747,9 +679,9 @@ static int ext_aki(tf_cert *c, tf_rd *val)
 static int ext_basic(tf_cert *c, tf_rd *val)
 {
     tf_rd seq, flag;
-    if (der_expect(val, T_SEQ, &seq) || !rd_end(val)) return -1;
-    if (der_peek(&seq) != T_BOOL) return 0;
-    if (der_expect(&seq, T_BOOL, &flag) || tf_rd_left(&flag) != 1) return -1;
+    if (tf_der_expect(val, T_SEQ, &seq) || !tf_rd_clean_end(val)) return -1;
+    if (tf_der_peek(&seq) != T_BOOL) return 0;
+    if (tf_der_expect(&seq, T_BOOL, &flag) || tf_rd_left(&flag) != 1) return -1;
     c->is_ca = tf_rd_u8(&flag) != 0;
     return 0;
 }
@@ -770,10 +702,10 @@ static int read_extension(tf_cert *c, tf_rd *list)
     tf_rd ext, oid, crit, val;
     char id[64];
     size_t i;
-    if (der_expect(list, T_SEQ, &ext) || der_expect(&ext, T_OID, &oid) || oid_str(&oid, id, sizeof id))
+    if (tf_der_expect(list, T_SEQ, &ext) || tf_der_expect(&ext, T_OID, &oid) || oid_str(&oid, id, sizeof id))
         return -1;
-    if (der_peek(&ext) == T_BOOL && der_expect(&ext, T_BOOL, &crit)) return -1;
-    if (der_expect(&ext, T_OCTSTR, &val) || !rd_end(&ext)) return -1;
+    if (tf_der_peek(&ext) == T_BOOL && tf_der_expect(&ext, T_BOOL, &crit)) return -1;
+    if (tf_der_expect(&ext, T_OCTSTR, &val) || !tf_rd_clean_end(&ext)) return -1;
     for (i = 0; i < TF_ARRAY_LEN(ext_handlers); i++)
         if (strcmp(id, ext_handlers[i].oid) == 0) return ext_handlers[i].fn(c, &val);
     return 0;
@@ -783,7 +715,7 @@ static int read_extension(tf_cert *c, tf_rd *list)
 static int read_extensions(tf_cert *c, tf_rd *tbs)
 {
     tf_rd wrap, list;
-    if (der_expect(tbs, T_CTX3, &wrap) || der_expect(&wrap, T_SEQ, &list) || !rd_end(&wrap)) return -1;
+    if (tf_der_expect(tbs, T_CTX3, &wrap) || tf_der_expect(&wrap, T_SEQ, &list) || !tf_rd_clean_end(&wrap)) return -1;
     while (!tf_rd_done(&list))
         if (read_extension(c, &list)) return -1;
     return list.bad ? -1 : 0;
@@ -795,21 +727,21 @@ static int read_extensions(tf_cert *c, tf_rd *tbs)
 static int skip_optional(tf_rd *r, int tag)
 {
     tf_rd body;
-    return der_peek(r) == tag && der_next(r, &body) < 0 ? -1 : 0;
+    return tf_der_peek(r) == tag && tf_der_next(r, &body) < 0 ? -1 : 0;
 }
 
 static int read_tbs(tf_cert *c, tf_rd *tbs)
 {
     tf_rd alg;
     if (skip_optional(tbs, T_CTX0) || read_serial(c, tbs) ||
-        der_expect(tbs, T_SEQ, &alg) ||  /* signature: repeated after the TBS, read there */
+        tf_der_expect(tbs, T_SEQ, &alg) ||  /* signature: repeated after the TBS, read there */
         read_name(tbs, &c->issuer_der, &c->issuer_der_len, c->issuer, sizeof c->issuer) ||
         read_validity(c, tbs) ||
         read_name(tbs, &c->subject_der, &c->subject_der_len, c->subject, sizeof c->subject) ||
         read_spki(c, tbs) || skip_optional(tbs, T_ISSUER_UID) || skip_optional(tbs, T_SUBJECT_UID))
         return -1;
-    if (der_peek(tbs) == T_CTX3 && read_extensions(c, tbs)) return -1;
-    return rd_end(tbs) ? 0 : -1;
+    if (tf_der_peek(tbs) == T_CTX3 && read_extensions(c, tbs)) return -1;
+    return tf_rd_clean_end(tbs) ? 0 : -1;
 }
 
 static void cert_reset(tf_cert *c)
@@ -823,8 +755,8 @@ int tf_x509_parse(tf_cert *c, const uint8_t *der, size_t len)
     tf_rd r, cert, tbs, sig;
     cert_reset(c);
     tf_rd_init(&r, der ? der : (const uint8_t *)"", der ? len : 0);
-    if (der_expect(&r, T_SEQ, &cert) || !rd_end(&r) || der_expect(&cert, T_SEQ, &tbs) || read_tbs(c, &tbs) ||
-        read_sig_alg(c, &cert) || read_bits(&cert, &sig) || !rd_end(&cert)) {
+    if (tf_der_expect(&r, T_SEQ, &cert) || !tf_rd_clean_end(&r) || tf_der_expect(&cert, T_SEQ, &tbs) || read_tbs(c, &tbs) ||
+        read_sig_alg(c, &cert) || read_bits(&cert, &sig) || !tf_rd_clean_end(&cert)) {
         cert_reset(c);
         return -1;
     }
@@ -849,6 +781,6 @@ int tf_x509_name_string(const uint8_t *der, size_t len, char *out, size_t cap)
     if (cap == 0) return -1;
     out[0] = '\0';
     tf_rd_init(&r, der, len);
-    if (der_expect(&r, T_SEQ, &body) || !tf_rd_done(&r)) return -1;
+    if (tf_der_expect(&r, T_SEQ, &body) || !tf_rd_done(&r)) return -1;
     return name_str(der, len, out, cap);
 }

@@ -1,14 +1,19 @@
 /* json.c -- the streaming JSON writer declared in json.h. */
 #include "json.h"
+#include "b64.h"
 
-void tf_json_init(tf_json *j, FILE *f)
+void tf_json_start(tf_json *j, FILE *f, unsigned style)
 {
-    j->f = f; j->depth = 0; j->err = 0; j->first[0] = 1;
+    j->f = f; j->style = style; j->depth = 0; j->err = 0; j->first[0] = 1;
 }
 
+void tf_json_init(tf_json *j, FILE *f) { tf_json_start(j, f, TF_JSON_INDENT); }
+
+/* Line break and indentation before a member (TF_JSON_INDENT only). */
 static void indent(tf_json *j)
 {
     int i;
+    if (j->style & TF_JSON_ONE_LINE) return;
     fputc('\n', j->f);
     for (i = 0; i < j->depth; i++) fputs("  ", j->f);
 }
@@ -22,7 +27,8 @@ static void put_string(tf_json *j, const char *s)
         else if (*p == '\n') fputs("\\n", j->f);
         else if (*p == '\t') fputs("\\t", j->f);
         else if (*p < 0x20 || *p == 0x7f) fprintf(j->f, "\\u%04x", *p);
-        else if (*p >= 0x80) fprintf(j->f, "\\u%04x", *p); /* bytes, not UTF-8: keep output valid */
+        else if (*p >= 0x80 && !(j->style & TF_JSON_RAW_HIGH))
+            fprintf(j->f, "\\u%04x", *p); /* bytes, not UTF-8: keep output valid */
         else fputc(*p, j->f);
     }
     fputc('"', j->f);
@@ -32,7 +38,7 @@ static void put_string(tf_json *j, const char *s)
 static void member(tf_json *j, const char *key)
 {
     if (j->depth > 0) {
-        if (!j->first[j->depth]) fputc(',', j->f);
+        if (!j->first[j->depth]) fputs(j->style & TF_JSON_ONE_LINE ? ", " : ",", j->f);
         indent(j);
     }
     j->first[j->depth] = 0;
@@ -84,21 +90,13 @@ void tf_json_hex(tf_json *j, const char *key, const uint8_t *b, size_t n)
 
 void tf_json_b64(tf_json *j, const char *key, const uint8_t *b, size_t n)
 {
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t i;
+    char quad[4];
     member(j, key);
     fputc('"', j->f);
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = ((uint32_t)b[i] << 16) | ((uint32_t)b[i + 1] << 8) | b[i + 2];
-        fputc(al[v >> 18], j->f); fputc(al[(v >> 12) & 63], j->f);
-        fputc(al[(v >> 6) & 63], j->f); fputc(al[v & 63], j->f);
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)b[i] << 16;
-        fputc(al[v >> 18], j->f); fputc(al[(v >> 12) & 63], j->f); fputs("==", j->f);
-    } else if (n - i == 2) {
-        uint32_t v = ((uint32_t)b[i] << 16) | ((uint32_t)b[i + 1] << 8);
-        fputc(al[v >> 18], j->f); fputc(al[(v >> 12) & 63], j->f); fputc(al[(v >> 6) & 63], j->f); fputc('=', j->f);
+    for (i = 0; i < n; i += 3) {
+        tf_b64_encode_block(b + i, n - i < 3 ? n - i : 3, quad);
+        fwrite(quad, 1, sizeof quad, j->f);
     }
     fputc('"', j->f);
 }
