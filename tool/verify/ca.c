@@ -1,0 +1,141 @@
+/* ca.c -- loading the trust anchors (ca.h). */
+#include "ca.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/b64.h"
+#include "../codec/der.h"
+#include "../codec/pem.h"
+
+/* Reads the whole file into a malloc'd, NUL-terminated buffer (*len bytes
+   before the NUL); NULL with *f filled in when it cannot. */
+static unsigned char *read_file(const char *path, size_t *len, struct tf_fail *f)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        int e = errno;
+        tf_fail_set(f, tf_errno_name(e), "cannot open the CA file %s: %s", path, strerror(e));
+        return NULL;
+    }
+    size_t cap = 65536;
+    unsigned char *data = malloc(cap);
+    *len = 0;
+    while (data != NULL) {
+        *len += fread(data + *len, 1, cap - *len - 1, fp);
+        if (*len < cap - 1) {
+            break;
+        }
+        cap *= 2;
+        unsigned char *bigger = realloc(data, cap);
+        if (bigger == NULL) {
+            free(data);
+        }
+        data = bigger;
+    }
+    int read_error = data != NULL && ferror(fp);
+    fclose(fp);
+    if (data == NULL) {
+        tf_fail_set(f, "ENOMEM", "out of memory reading %s", path);
+    } else if (read_error) {
+        free(data);
+        data = NULL;
+        tf_fail_set(f, "EIO", "cannot read the CA file %s", path);
+    } else {
+        data[*len] = '\0';
+    }
+    return data;
+}
+
+static void add_der(mbedtls_x509_crt *chain, const unsigned char *der, size_t len,
+                    struct tf_ca_count *c)
+{
+    int ret = mbedtls_x509_crt_parse_der(chain, der, len);
+    if (ret == 0) {
+        c->loaded++;
+    } else {
+        c->rejected++;
+        c->last_error = ret;
+    }
+}
+
+/* Every CERTIFICATE block, base64-decoded in place.  A block that is not
+   base64 counts as a refused certificate (MBEDTLS_ERR_X509_INVALID_FORMAT). */
+static void add_pem(mbedtls_x509_crt *chain, unsigned char *data, size_t len,
+                    struct tf_ca_count *c)
+{
+    tf_pem pem;
+    const char *body, *stop;
+    tf_pem_init(&pem, (const char *) data, len);
+    while (tf_pem_next_cert(&pem, &body, &stop)) {
+        uint8_t *der = data + (body - (const char *) data);   /* writable */
+        long n = tf_b64_decode(body, stop, der);
+        if (n < 0) {
+            c->rejected++;
+            c->last_error = MBEDTLS_ERR_X509_INVALID_FORMAT;
+            continue;
+        }
+        add_der(chain, der, (size_t) n, c);
+    }
+}
+
+/* DER certificates back to back; trailing bytes that are no SEQUENCE end
+   the walk (and count as one refusal when nothing came before them). */
+static void add_der_run(mbedtls_x509_crt *chain, const unsigned char *data, size_t len,
+                        struct tf_ca_count *c)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t n = tf_der_element_len(data + off, len - off, TF_DER_SEQUENCE);
+        if (n == 0) {
+            if (c->loaded + c->rejected == 0) {
+                c->rejected++;
+                c->last_error = MBEDTLS_ERR_X509_INVALID_FORMAT;
+            }
+            break;
+        }
+        add_der(chain, data + off, n, c);
+        off += n;
+    }
+}
+
+/* Fills *f when nothing was loaded. */
+static int judge(const char *path, const struct tf_ca_count *c, struct tf_fail *f)
+{
+    if (c->loaded > 0) {
+        return 0;
+    }
+    if (c->rejected == 0) {
+        tf_fail_set(f, "NO_CERTIFICATE", "%s holds no certificate (PEM or DER)", path);
+        return -1;
+    }
+    /* f->error NULL: named from the mbedTLS code by the caller */
+    snprintf(f->code, sizeof(f->code), "%s%#x", c->last_error < 0 ? "-" : "",
+             (unsigned) (c->last_error < 0 ? -c->last_error : c->last_error));
+    tf_fail_set(f, NULL, "none of the %d certificate(s) in %s can be used with this "
+                "configuration", c->rejected, path);
+    return -1;
+}
+
+int tf_ca_load(const char *path, mbedtls_x509_crt *chain, struct tf_ca_count *c,
+               struct tf_fail *f)
+{
+    size_t len;
+    unsigned char *data = read_file(path, &len, f);
+    if (data == NULL) {
+        return -1;
+    }
+    const char *text = (const char *) data;
+    int is_pem = len > 0 && memchr(data, '\0', len) == NULL &&
+                 tf_pem_find(text, text + len, "-----BEGIN") != NULL;
+    if (is_pem) {
+        add_pem(chain, data, len, c);
+    } else {
+        add_der_run(chain, data, len, c);
+    }
+    free(data);
+    return judge(path, c, f);
+}

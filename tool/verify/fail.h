@@ -1,0 +1,33 @@
+/*
+ * fail.h -- what went wrong, as the failure line reports it (report.h).
+ *
+ * A step that fails fills a tf_fail and returns non-zero; the caller prints
+ * it.  `error` names the failure ("ECONNREFUSED", "TLSFIT_NO_RNG", ...) when
+ * it is not an mbedTLS error code (those are named by report.c from the
+ * code); `code` and `message` are empty strings when there is nothing to say.
+ */
+#ifndef TF_VERIFY_FAIL_H
+#define TF_VERIFY_FAIL_H
+
+struct tf_fail {
+    const char *step;       /* "setup", "ca", "connect", "handshake" */
+    const char *error;      /* a name, or NULL */
+    char code[24];          /* "-0x7200", or empty */
+    char message[512];
+};
+
+#if defined(__GNUC__)
+#define TF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TF_PRINTF(fmt, args)
+#endif
+
+/* Sets f->error to `error` (may be NULL) and f->message from the printf-style
+   format, truncated to fit. */
+void tf_fail_set(struct tf_fail *f, const char *error, const char *fmt, ...) TF_PRINTF(3, 4);
+
+/* Name of an errno value for the "error" field ("ENOENT", ...; "ERRNO" for
+   the ones not listed). */
+const char *tf_errno_name(int e);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * net.h -- the client's TCP connection: connecting with a timeout and the
+ * send / receive callbacks mbedTLS calls (its NET_C module is not used, so a
+ * trimmed configuration without it still builds).
+ *
+ * The socket is non-blocking; each callback waits at most timeout_ms for the
+ * socket to be ready, and never past `deadline` (the whole handshake's), and
+ * returns MBEDTLS_ERR_SSL_TIMEOUT (setting timed_out) when it runs out.
+ * Every byte received is shown to the wire observer (wire.h) first.
+ */
+#ifndef TF_VERIFY_NET_H
+#define TF_VERIFY_NET_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "args.h"
+#include "fail.h"
+#include "wire.h"
+#include "mbedtls/net_sockets.h"   /* error codes only; NET_C itself is not used */
+
+#ifndef MBEDTLS_ERR_NET_RECV_FAILED
+#define MBEDTLS_ERR_NET_RECV_FAILED -0x004C
+#endif
+#ifndef MBEDTLS_ERR_NET_SEND_FAILED
+#define MBEDTLS_ERR_NET_SEND_FAILED -0x004E
+#endif
+#ifndef MBEDTLS_ERR_NET_CONN_RESET
+#define MBEDTLS_ERR_NET_CONN_RESET -0x0050
+#endif
+
+struct tf_io {
+    int fd;                     /* -1 when not connected */
+    int timeout_ms;
+    struct timespec deadline;   /* whole handshake (CLOCK_MONOTONIC) */
+    int timed_out;
+    int sys_errno;              /* errno of a failed send / recv, else 0 */
+    struct tf_wire wire;
+};
+
+/* Not connected; waits of timeout_ms; the wire observer started. */
+void tf_io_init(struct tf_io *io, int timeout_ms);
+
+/* Sets the handshake's deadline `seconds` from now. */
+void tf_io_set_deadline(struct tf_io *io, int seconds);
+
+/* Connects to o->host port o->port within o->timeout_ms per address; returns
+   0 with io->fd set (non-blocking), or -1 with *f filled in. */
+int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f);
+
+/* Closes the socket if open. */
+void tf_io_close(struct tf_io *io);
+
+/* mbedtls_ssl_send_t / mbedtls_ssl_recv_t on a struct tf_io. */
+int tf_send(void *ctx, const unsigned char *buf, size_t len);
+int tf_recv(void *ctx, unsigned char *buf, size_t len);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * report.h -- the one JSON line the client prints on stdout (the Python
+ * driver, tool/tlsfit, parses it; keys and their order are part of its
+ * contract):
+ *
+ *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
+ *    "ciphersuite_id": "0x1301", "group": "x25519", "group_from": "key_share",
+ *    "verify_flags": 0, "verify_flag_names": [], "verify_info": null,
+ *    "largest_record": N, <common>}
+ *   {"ok": false, "step": "handshake", "error": "MBEDTLS_ERR_...", "code": "-0x7200",
+ *    "message": "...", "verify_flags": N, "verify_flag_names": [...],
+ *    "verify_info": "...", ["hint": "...",] and, once the handshake started,
+ *    "largest_record": N, "alert": "name (N)", "server_hello": {...}
+ *    [, "os_error": "..."], <common>}
+ *
+ * <common>: "mbedtls", "in_content_len", "out_content_len", "host", "port",
+ * "sni", "ca_loaded", "ca_skipped", "rng".  Written with the shared JSON
+ * writer (tool/codec/json.h) in its one-line style.
+ */
+#ifndef TF_VERIFY_REPORT_H
+#define TF_VERIFY_REPORT_H
+
+#include "args.h"
+#include "fail.h"
+#include "session.h"
+
+#define EXIT_VERIFIED 0
+#define EXIT_FAILED 1
+
+/* Prints the success line of a verified handshake; returns EXIT_VERIFIED. */
+int tf_report_ok(const struct tf_opts *o, const struct tf_session *s);
+
+/* Prints the failure line for *f; `code` != 0 names an mbedTLS error (then
+   f->error is not used).  Returns EXIT_FAILED. */
+int tf_report_fail(const struct tf_opts *o, const struct tf_session *s,
+                   const struct tf_fail *f, int code);
+
+#endif

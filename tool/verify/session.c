@@ -1,0 +1,150 @@
+/* session.c -- TLS configuration and the handshake (session.h). */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mbedtls/platform.h"
+
+void tf_session_init(struct tf_session *s, const struct tf_opts *o)
+{
+    memset(s, 0, sizeof(*s));
+#if defined(MBEDTLS_PLATFORM_C) && defined(MBEDTLS_PLATFORM_MEMORY) && \
+    !defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && !defined(MBEDTLS_PLATFORM_FREE_MACRO)
+    mbedtls_platform_set_calloc_free(calloc, free);
+#endif
+    mbedtls_ssl_init(&s->ssl);
+    mbedtls_ssl_config_init(&s->conf);
+    mbedtls_x509_crt_init(&s->cacert);
+    tf_rng_init(&s->rng);
+    tf_io_init(&s->io, o->timeout_ms);
+}
+
+void tf_session_free(struct tf_session *s)
+{
+    tf_io_close(&s->io);
+    mbedtls_ssl_free(&s->ssl);
+    mbedtls_ssl_config_free(&s->conf);
+    mbedtls_x509_crt_free(&s->cacert);
+    tf_rng_free(&s->rng);
+}
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+/* 1 when this configuration has TLS 1.`want`; else 0 with *f filled in. */
+static int version_enabled(int want, struct tf_fail *f)
+{
+    (void) f;
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    if (want == 13) {
+        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.3 is not enabled "
+                    "(MBEDTLS_SSL_PROTO_TLS1_3 is not defined)");
+        return 0;
+    }
+#endif
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_2)
+    if (want == 12) {
+        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.2 is not enabled "
+                    "(MBEDTLS_SSL_PROTO_TLS1_2 is not defined)");
+        return 0;
+    }
+#endif
+    return 1;
+}
+
+/* Sets the minimum (i == 0) or maximum (i == 1) version to TLS 1.`want`. */
+static int set_version(mbedtls_ssl_config *conf, int i, int want, struct tf_fail *f)
+{
+    if (!version_enabled(want, f)) {
+        return -1;
+    }
+    mbedtls_ssl_protocol_version v = want == 13 ? MBEDTLS_SSL_VERSION_TLS1_3
+                                                : MBEDTLS_SSL_VERSION_TLS1_2;
+    if (i == 0) {
+        mbedtls_ssl_conf_min_tls_version(conf, v);
+    } else {
+        mbedtls_ssl_conf_max_tls_version(conf, v);
+    }
+    return 0;
+}
+#else
+static int set_version(mbedtls_ssl_config *conf, int i, int want, struct tf_fail *f)
+{
+    int minor;
+    (void) f;
+    if (want == 12) {
+        minor = MBEDTLS_SSL_MINOR_VERSION_3;
+    } else {
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL) && defined(MBEDTLS_SSL_MINOR_VERSION_4)
+        minor = MBEDTLS_SSL_MINOR_VERSION_4;
+#else
+        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.3 is not available in mbedTLS %s "
+                    "with this configuration", MBEDTLS_VERSION_STRING);
+        return -1;
+#endif
+    }
+    if (i == 0) {
+        mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
+    } else {
+        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
+    }
+    return 0;
+}
+#endif
+
+/* --min-version / --max-version, when given. */
+static int set_versions(mbedtls_ssl_config *conf, const struct tf_opts *o, struct tf_fail *f)
+{
+    int want[2] = { o->min_version, o->max_version };
+    for (int i = 0; i < 2; i++) {
+        if (want[i] != 0 && set_version(conf, i, want[i], f) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
+                     struct tf_fail *f)
+{
+    *code = mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_CLIENT,
+                                        MBEDTLS_SSL_TRANSPORT_STREAM,
+                                        MBEDTLS_SSL_PRESET_DEFAULT);
+    if (*code != 0) {
+        return -1;
+    }
+    mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    mbedtls_ssl_conf_ca_chain(&s->conf, &s->cacert, NULL);
+    mbedtls_ssl_conf_rng(&s->conf, s->rng.f_rng, s->rng.p_rng);
+    if (set_versions(&s->conf, o, f) != 0) {
+        return -1;
+    }
+#if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+    /* the header asks for a max_fragment_length (tlsfit gen) */
+    if ((*code = mbedtls_ssl_conf_max_frag_len(&s->conf, TLSFIT_MAX_FRAG_LEN)) != 0) {
+        return -1;
+    }
+#endif
+    if ((*code = mbedtls_ssl_setup(&s->ssl, &s->conf)) != 0 ||
+        (*code = mbedtls_ssl_set_hostname(&s->ssl, o->sni)) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct tf_fail *f)
+{
+    int ret;
+    mbedtls_ssl_set_bio(&s->ssl, &s->io, tf_send, tf_recv, NULL);
+    s->handshaking = 1;
+    tf_io_set_deadline(&s->io, tf_handshake_limit_s(o));
+    do {
+        ret = mbedtls_ssl_handshake(&s->ssl);
+    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT && s->io.timed_out) {
+        snprintf(f->message, sizeof(f->message), "the server sent nothing for %d ms "
+                 "(or the handshake took longer than %d s)", o->timeout_ms,
+                 tf_handshake_limit_s(o));
+    }
+    return ret;
+}

@@ -1,0 +1,46 @@
+/*
+ * session.h -- the TLS side of the client: everything one verified
+ * handshake holds, the configuration set-up (authmode REQUIRED, the CA
+ * chain, the random generator, the versions asked for) and the handshake.
+ */
+#ifndef TF_VERIFY_SESSION_H
+#define TF_VERIFY_SESSION_H
+
+#include "args.h"
+#include "ca.h"
+#include "fail.h"
+#include "net.h"
+#include "rng.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+struct tf_session {
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt cacert;
+    struct tf_ca_count ca;
+    struct tf_rng rng;
+    struct tf_io io;
+    int handshaking;    /* the handshake started: ssl and io describe it */
+};
+
+/* Initialises every part (safe to tf_session_free from then on). */
+void tf_session_init(struct tf_session *s, const struct tf_opts *o);
+
+/* Frees every part, closing the socket. */
+void tf_session_free(struct tf_session *s);
+
+/*
+ * Sets up the client configuration and context for o->sni (the random
+ * generator and the CA chain must be ready).  Returns 0, or -1 with *code
+ * the mbedTLS error, or 0 and *f filled in (a version this configuration
+ * does not have).
+ */
+int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
+                     struct tf_fail *f);
+
+/* Runs the handshake on the connected socket; returns 0 or the mbedTLS error
+   (f->message explains a timeout). */
+int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct tf_fail *f);
+
+#endif
