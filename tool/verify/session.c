@@ -34,6 +34,7 @@ void tf_session_free(struct tf_session *s)
 /* 1 when this configuration has TLS 1.`want`; else 0 with *f filled in. */
 static int version_enabled(int want, struct tf_fail *f)
 {
+    (void) want;    /* unused when both versions are enabled */
     (void) f;
 #if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
     if (want == 13) {
