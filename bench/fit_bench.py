@@ -35,8 +35,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit import fit, gen, measure, paths, refservers  # noqa: E402
-from tlsfit.errors import TlsfitError  # noqa: E402
+from tlsfit.core import paths  # noqa: E402
+from tlsfit.fit import objective, search as fit  # noqa: E402
+from tlsfit.header import costs as costs_mod  # noqa: E402
+from tlsfit.lab import refservers  # noqa: E402
+from tlsfit.target import measure  # noqa: E402
+from tlsfit.core.errors import TlsfitError  # noqa: E402
 
 EXPERT = REPO / "bench" / "expert" / "rtthread_tuned_3.6.h"
 TARGET = "cortex-m4"
@@ -333,21 +337,21 @@ def write_option_costs(rows):
     for row in rows:
         for name, cost in (row.get("option_costs") or {}).items():
             seen.setdefault(name, []).append(cost)
-    costs = gen.load_costs()
+    costs = costs_mod.load_costs()
     costs["options"] = {name: int(statistics.median(v)) for name, v in sorted(seen.items())}
     costs["options_about"] = (
         f"options: measured by bench/fit_bench.py --write-costs ({len(rows)} servers, "
         f"{TARGET}, objective rom): the median over the fits of the flash of the fitted "
         "header with the option minus without it (the ablation's two linked images)")
-    paths.write_atomic(gen.COSTS_PATH, json.dumps(costs, indent=1, sort_keys=True) + "\n")
-    log(f"wrote {len(costs['options'])} measured option costs to {gen.COSTS_PATH}")
+    paths.write_atomic(costs_mod.COSTS_PATH, json.dumps(costs, indent=1, sort_keys=True) + "\n")
+    log(f"wrote {len(costs['options'])} measured option costs to {costs_mod.COSTS_PATH}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="only " + " and ".join(QUICK))
     ap.add_argument("--servers", help="comma-separated subset of: " + ", ".join(SERVERS))
-    ap.add_argument("--objective", choices=fit.OBJECTIVES, default="rom")
+    ap.add_argument("--objective", choices=objective.OBJECTIVES, default="rom")
     ap.add_argument("--out", type=Path, help="where fit outputs go (default: a temp dir, "
                                              "removed at the end)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
@@ -357,7 +361,7 @@ def main():
                     help="empty tlsfit cache and ccache (sources shared)")
     ap.add_argument("--write-costs", action="store_true",
                     help="record the options' measured flash costs (the median over the "
-                         "servers' ablations) in tool/tlsfit/costs.json, for gen --explain")
+                         "servers' ablations) in tool/tlsfit/header/costs.json, for gen --explain")
     ap.add_argument("--render", type=Path, metavar="FILE",
                     help="only print the report of an earlier run's --json FILE")
     args = ap.parse_args()

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Measure the knob cost table `tlsfit fit` prunes with: tool/tlsfit/knob_costs.json.
+"""Measure the knob cost table `tlsfit fit` prunes with: tool/tlsfit/fit/knob_costs.json.
 
     bench/knob_costs.py [--target cortex-m4] [--jobs 2] [--reps 3] [--scenarios a,b,...|all]
                         [--no-combos] [--write] [--json FILE] [--keep]
@@ -56,10 +56,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit import build, gen, measure, paths, profile, refservers  # noqa: E402
-from tlsfit import rules as rules_mod  # noqa: E402
+from tlsfit.core import paths  # noqa: E402
+from tlsfit.header import gen, rules as rules_mod  # noqa: E402
+from tlsfit.lab import refservers  # noqa: E402
+from tlsfit.profile import model as profile, prober as build  # noqa: E402
+from tlsfit.target import measure  # noqa: E402
 
-OUT_PATH = REPO / "tool" / "tlsfit" / "knob_costs.json"
+OUT_PATH = REPO / "tool" / "tlsfit" / "fit" / "knob_costs.json"
 LINE = "3.6"
 FIELDS = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
           "stack_peak_bytes", "handshake_instructions")

@@ -32,7 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit import paths, refservers  # noqa: E402
+from tlsfit.core import paths  # noqa: E402
+from tlsfit.lab import refservers  # noqa: E402
 
 DEFAULT_CONFIG = REPO / "tests" / "fixtures" / "measure" / "tls12_ecdhe_ecdsa.h"
 SERVER_ARGS = ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256")

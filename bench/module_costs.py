@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Measure the flash cost table gen ranks choices with: tool/tlsfit/costs.json.
+"""Measure the flash cost table gen ranks choices with: tool/tlsfit/header/costs.json.
 
     bench/module_costs.py [--target cortex-m4] [--write]
 
@@ -28,7 +28,10 @@ sys.path.insert(0, str(REPO / "tool"))
 sys.path.insert(0, str(REPO / "tool" / "firmware"))
 
 import build as fw  # noqa: E402  (tool/firmware/build.py)
-from tlsfit import gen, paths, profile, rules as rules_mod  # noqa: E402
+from tlsfit.core import paths  # noqa: E402
+from tlsfit.header import costs, gen, rules as rules_mod  # noqa: E402
+from tlsfit.mbedtls.tree import prober_tree  # noqa: E402
+from tlsfit.profile import model as profile  # noqa: E402
 
 CURVE_MODULES = ("ecp.c", "ecp_curves.c", "ecdh.c")
 FIXTURE = REPO / "tests" / "fixtures" / "profile-v1.json"
@@ -62,9 +65,9 @@ def main():
     ap.add_argument("--target", default="cortex-m4")
     ap.add_argument("--write", action="store_true", help="store the table in costs.json")
     args = ap.parse_args()
-    tree = Path(paths.mbedtls_dir())
+    tree = prober_tree().path
     target = fw.load_target(args.target)
-    version = paths.mbedtls_version(tree)
+    version = prober_tree().label
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cfg = tmp / "baremetal.h"
@@ -98,11 +101,11 @@ def main():
                     "gen's header for tests/fixtures/profile-v1.json. options: per-option "
                     "costs measured on the target (tlsfit fit), when recorded.",
            "target": args.target, "mbedtls": version, "modules": modules, "curves": curves,
-           **{k: v for k, v in gen.load_costs().items() if k in ("options", "options_about")}}
+           **{k: v for k, v in costs.load_costs().items() if k in ("options", "options_about")}}
     text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
     if args.write:
-        paths.write_atomic(gen.COSTS_PATH, text)
-        print(f"wrote {gen.COSTS_PATH.relative_to(REPO)}")
+        paths.write_atomic(costs.COSTS_PATH, text)
+        print(f"wrote {costs.COSTS_PATH.relative_to(REPO)}")
     for k, v in sorted(curves.items(), key=lambda kv: kv[1]):
         print(f"curve {k:<18} {v:>7} B")
     for k, v in sorted(modules.items(), key=lambda kv: -kv[1])[:15]:

@@ -21,8 +21,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit import build, profile, refservers  # noqa: E402
-from tlsfit.errors import TlsfitError  # noqa: E402
+from tlsfit.lab import refservers  # noqa: E402
+from tlsfit.profile import model as profile, prober as build  # noqa: E402
+from tlsfit.core.errors import TlsfitError  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 

@@ -6,8 +6,9 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from tlsfit import cli, refservers
-from tlsfit.errors import DRIVER_CODES
+from tlsfit.cli import main as cli
+from tlsfit.lab import refservers
+from tlsfit.core.errors import DRIVER_CODES
 
 LAUNCHER = REPO / "tlsfit"
 
@@ -117,7 +118,8 @@ def test_demo(run_driver, tmp_path):
 
 
 def test_keep_writes_last_and_saved(monkeypatch, tmp_path):
-    from tlsfit import paths, probe, profile
+    from tlsfit.core import paths
+    from tlsfit.profile import model as profile, probe
     monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
     monkeypatch.setattr(paths, "profiles_dir", lambda: tmp_path / "profiles")
     doc = profile.load(REPO / "tests" / "fixtures" / "profile-v1.json")
@@ -129,7 +131,7 @@ def test_keep_writes_last_and_saved(monkeypatch, tmp_path):
 
 
 def test_summary_of_sample_profile():
-    from tlsfit import profile, summary
+    from tlsfit.profile import model as profile, summary
     text = summary.format_summary(profile.load(REPO / "tests" / "fixtures" / "profile-v1.json"))
     assert "TLSv1.2:\n  suites (server order):\n    0xC030 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" in text
     assert "TLSv1.3:\n  suites (client order):" in text

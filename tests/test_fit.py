@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from tlsfit import refservers
+from test_compat import check_shape
+from tlsfit.lab import refservers
 
 REPORT_NAMES = ("server", "target", "objective", "handshake", "rom_bytes", "rom_tls_bytes",
                 "ram_static_bytes", "heap_peak_bytes", "stack_peak_bytes",
@@ -28,6 +29,7 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
                          "--objective", "rom", "--out", out, "--json", timeout=900)
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)                      # --json: the report and nothing else
+    check_shape(report, "report.shape.json")             # every key report.json had before
     assert report == json.loads((out / "report.json").read_text())
     for name in REPORT_NAMES:
         assert name in report, name

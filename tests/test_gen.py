@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tlsfit import refservers, rules as rules_mod, verify
-from tlsfit.errors import TlsfitError
+from tlsfit.header import rules as rules_mod
+from tlsfit.host import verify
+from tlsfit.lab import refservers
+from tlsfit.mbedtls.tree import resolve_tree
+from tlsfit.core.errors import TlsfitError
 
 REPO = Path(__file__).resolve().parent.parent
 HUGE_SANS = tuple(f"sensor-{i:04d}.fleet.devices.tlsfit.test" for i in range(260))
@@ -45,7 +48,7 @@ def gen_pki(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trees():
     try:
-        return {line: verify.resolve_tree(line=line) for line in ("3.6", "2.28")}
+        return {line: resolve_tree(line=line) for line in ("3.6", "2.28")}
     except TlsfitError as e:
         pytest.fail(f"no mbedTLS tree: {e.message}", pytrace=False)
 

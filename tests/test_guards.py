@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tlsfit import guards, verify, xbuild
-from tlsfit.firmware import fw
+from tlsfit.mbedtls import guards
+from tlsfit.mbedtls.tree import resolve_tree
+from tlsfit.target import xbuild
+from tlsfit.target.firmware import fw
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "measure"
 
@@ -83,7 +85,7 @@ def _symbols(obj):
 @pytest.mark.parametrize("line, header", [("3.6", "tls12_ecdhe_ecdsa.h"),
                                           ("2.28", "tls12_ecdhe_ecdsa_228.h")])
 def test_skipped_sources_compile_to_nothing(line, header, tmp_path):
-    tree = verify.resolve_tree(line=line)
+    tree = resolve_tree(line=line)
     variant = tmp_path / "tls_config.h"     # a new cache key, so the build happens here
     variant.write_text((FIXTURES / header).read_text() +
                        f"#define TLSFIT_TEST_GUARDS {time.time_ns()}\n")
@@ -100,10 +102,10 @@ def test_skipped_sources_compile_to_nothing(line, header, tmp_path):
     shutil.copytree(xb.cfg_dir, tmp_path / "cfg")
     work = tmp_path / "build"
     work.mkdir()
-    _, includes = xbuild._thirdparty(xb.tree)
+    _, includes = xbuild.thirdparty(xb.tree)
     for name in xb.skipped:
         obj = work / name
-        argv = [fw.CC, *xbuild._lib_compile_argv(xb.tree, "cortex-m4", work,
+        argv = [fw.CC, *xbuild.lib_compile_argv(xb.tree, "cortex-m4", work,
                                                  sources[name].path, obj, includes)]
         subprocess.run(argv, cwd=work, check=True, capture_output=True)
         assert _symbols(obj) == [], f"{name} was skipped but defines symbols"

@@ -21,10 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tlsfit import measure, mbedtls_names, refservers, verify, xbuild
-from tlsfit.errors import CONFIG, TARGET, TlsfitError
-from tlsfit.firmware import fw
-from tlsfit.relay import WireObserver
+from test_compat import check_shape
+from tlsfit.lab import refservers
+from tlsfit.mbedtls import names as mbedtls_names
+from tlsfit.mbedtls.tree import resolve_tree
+from tlsfit.target import linkmap, measure, xbuild
+from tlsfit.core.errors import CONFIG, TARGET, TlsfitError
+from tlsfit.target.firmware import fw
+from tlsfit.target.relay import WireObserver
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "measure"
@@ -52,7 +56,7 @@ def toolchain():
 
 @pytest.fixture(scope="module")
 def tree36():
-    return verify.resolve_tree(line="3.6")
+    return resolve_tree(line="3.6")
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +233,7 @@ END GROUP
 
 
 def test_parse_map_and_tls_sizes():
-    secs = xbuild.parse_map(MAP_SAMPLE)
+    secs = linkmap.parse_map(MAP_SAMPLE)
     by = {(s.name, s.member): s for s in secs}
     assert ("*fill*", "") not in by
     assert ".text.mbedtls_aes_unused" not in {s.name for s in secs}     # discarded
@@ -238,7 +242,7 @@ def test_parse_map_and_tls_sizes():
         (".text", 0x140, 0x120, "libmbedcrypto.a", "text")
     assert by[("COMMON", "tls_client.o")].kind == "bss"
     assert by[(".debug_info", "aes.o")].kind is None
-    rom, ram, modules = xbuild.tls_sizes(secs)
+    rom, ram, modules = linkmap.tls_sizes(secs)
     assert rom == 0x120 + 0x100 + 0x88 + 0x4
     assert ram == 0x4 + 0x10
     assert modules[0] == {"name": "aes.o", "library": "libmbedcrypto.a", "rom_bytes": 0x220,
@@ -249,7 +253,7 @@ def test_parse_map_and_tls_sizes():
 
 def test_parse_map_rejects_other_text():
     with pytest.raises(ValueError):
-        xbuild.parse_map("hello\n")
+        linkmap.parse_map("hello\n")
 
 
 def _record(rtype, body, version=b"\x03\x03"):
@@ -296,7 +300,7 @@ def test_names_come_from_the_tree(tree36):
     assert names.ssl_state(27) == "MBEDTLS_SSL_HANDSHAKE_OVER"
     assert names.verify_flags(0x08) == ["MBEDTLS_X509_BADCERT_NOT_TRUSTED"]
     assert names.psa_status(-148) == "PSA_ERROR_INSUFFICIENT_ENTROPY"
-    old = mbedtls_names.Names(verify.resolve_tree(line="2.28"))
+    old = mbedtls_names.Names(resolve_tree(line="2.28"))
     assert old.ssl_state(16) == "MBEDTLS_SSL_HANDSHAKE_OVER"     # the enums differ
 
 
@@ -499,6 +503,7 @@ def test_baseline_and_ratios(ec12, pki, tree36):
                    "--sni", "localhost", "--ca", pki.ec.root.pem, "--baseline", "--json")
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
+    check_shape(r, "measure.shape.json")     # every key measure --json had before issue 12
     b = r["baseline"]
     assert_sane(r, "cortex-m4")
     assert_sane(b, "cortex-m4")

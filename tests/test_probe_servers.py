@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from tlsfit import refservers
-from tlsfit.refservers import iana_suites
+from tlsfit.lab import refservers
+from tlsfit.lab.refservers import iana_suites
 
 TIMEOUT = ["--timeout", "5"]
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import REPO
-from tlsfit import profile
-from tlsfit.errors import PROFILE, TlsfitError
+from tlsfit.profile import model as profile
+from tlsfit.core.errors import PROFILE, TlsfitError
 
 SAMPLE = REPO / "tests" / "fixtures" / "profile-v1.json"
 

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from tlsfit import refservers
-from tlsfit.errors import SERVERS, TlsfitError
+from tlsfit.lab import refservers
+from tlsfit.core.errors import SERVERS, TlsfitError
 
 
 def verify(chain):

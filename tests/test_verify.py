@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tlsfit import refservers, verify
-from tlsfit.errors import TlsfitError
+from tlsfit.host import verify
+from tlsfit.lab import refservers
+from tlsfit.mbedtls.tree import resolve_tree
+from tlsfit.core.errors import CONFIG, VERIFY, TlsfitError
 
 REPO = Path(__file__).resolve().parent.parent
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -26,7 +28,7 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 
 def _tree(line):
     try:
-        return verify.resolve_tree(line=line)
+        return resolve_tree(line=line)
     except TlsfitError as e:
         pytest.fail(f"no mbedTLS {line} tree: {e.message}", pytrace=False)
 
@@ -234,7 +236,7 @@ def test_small_input_buffer_human_output(pki, server_logs, tree36, small_in36):
     with refservers.openssl_server(pki.big, log_dir=server_logs) as srv:
         proc = run_module("--mbedtls-dir", tree36.path, "--config", small_in36, srv.hostport,
                           "--sni", "localhost", "--ca", pki.big.root.pem)
-    assert proc.returncode == verify.VERIFY, proc.stdout + proc.stderr
+    assert proc.returncode == VERIFY, proc.stdout + proc.stderr
     first = proc.stdout.splitlines()[0]
     assert first.startswith("FAILED at handshake: MBEDTLS_ERR_SSL_"), proc.stdout
     assert "(-0x7" in first
@@ -258,7 +260,7 @@ def test_check_config_rejects(tree36, violating, capsys):
     start = time.monotonic()
     with pytest.raises(TlsfitError) as info:
         verify.verify(violating, "127.0.0.1", 9, ca=str(violating), mbedtls_dir=tree36.path)
-    assert info.value.code == verify.CONFIG
+    assert info.value.code == CONFIG
     assert info.value.message == CHECK_CONFIG_LINE
     assert time.monotonic() - start < 30           # no library build was attempted
     assert "building mbedTLS" not in capsys.readouterr().err
@@ -267,7 +269,7 @@ def test_check_config_rejects(tree36, violating, capsys):
 def test_check_config_rejects_cli(tree36, violating):
     proc = run_module("--mbedtls-dir", tree36.path, "--config", violating, "127.0.0.1:9",
                       "--ca", violating)
-    assert proc.returncode == verify.CONFIG
+    assert proc.returncode == CONFIG
     assert proc.stdout == ""
     assert proc.stderr == f"tlsfit: {CHECK_CONFIG_LINE}\n"       # one line, no traceback
 
@@ -276,7 +278,7 @@ def test_config_without_tls_client(tree36, tmp_path):
     config = _derived_config(tmp_path, tree36, "#undef MBEDTLS_SSL_CLI_C")
     with pytest.raises(TlsfitError) as info:
         verify.ensure_client(config, tree36.path)
-    assert info.value.code == verify.CONFIG
+    assert info.value.code == CONFIG
     assert info.value.message.startswith("tls_config.h: cannot be verified: MBEDTLS_SSL_CLI_C")
 
 
@@ -284,7 +286,7 @@ def test_config_that_does_not_compile(tree36, tmp_path):
     config = _derived_config(tmp_path, tree36, "this is not C")
     with pytest.raises(TlsfitError) as info:
         verify.ensure_client(config, tree36.path)
-    assert info.value.code == verify.CONFIG
+    assert info.value.code == CONFIG
     assert info.value.message.startswith("tls_config.h: does not compile: line 2:")
     assert "\n" not in info.value.message
 
@@ -372,7 +374,7 @@ def test_cli_human_output(pki, tree36, default36, rsa13_server):
 
     proc = run_module("--mbedtls-dir", tree36.path, "--config", default36, rsa13_server.hostport,
                       "--sni", "localhost", "--ca", pki.ec.root.pem, "--json")
-    assert proc.returncode == verify.VERIFY
+    assert proc.returncode == VERIFY
     res = json.loads(proc.stdout)
     assert res["error"] == "MBEDTLS_ERR_X509_CERT_VERIFY_FAILED"
 

@@ -1,5 +1,5 @@
 /* tlsfit measure firmware: one verified TLS client handshake over UART0,
- * measured.  Built by tool/tlsfit/measure.py with the configuration under
+ * measured.  Built by tool/tlsfit/target/measure.py with the configuration under
  * test (MBEDTLS_CONFIG_FILE, mbedTLS 3.6 or 2.28) and run under QEMU, whose
  * UART0 is a TCP connection to the server (through measure.py's relay).
  *

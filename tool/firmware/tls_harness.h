@@ -1,5 +1,5 @@
 /* tlsfit measure firmware: the pieces of the TLS client image and what they
- * share.  Built by tool/tlsfit/measure.py against one mbedTLS configuration
+ * share.  Built by tool/tlsfit/target/measure.py against one mbedTLS configuration
  * (MBEDTLS_CONFIG_FILE) and the cross-built mbedTLS libraries:
  *
  *   tls_client.c     main(): one verified TLS handshake over UART0, stepped

@@ -1,6 +1,6 @@
 """Entry point of `python3 -m tlsfit` (the ./tlsfit launcher execs this)."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

@@ -1,0 +1,37 @@
+"""argparse pieces the commands share: value types with one-line errors."""
+import argparse
+
+
+def int_range(lo, hi, unit):
+    """argparse type: a whole number of `unit` between lo and hi."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number of {unit}: {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi} {unit}: {text!r}")
+        return v
+    return parse
+
+
+def seconds(text):
+    """argparse type: more than 0 and at most 600 seconds (a whole number stays an int)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < v <= 600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 600 s: {text!r}")
+    return v if v != int(v) else int(v)
+
+
+def positive_bytes(text):
+    """argparse type: a number of bytes above 0 (0x... accepted)."""
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return v

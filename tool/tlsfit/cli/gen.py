@@ -1,0 +1,111 @@
+"""`tlsfit gen`: render the smallest mbedTLS configuration for a probed server."""
+import json
+import sys
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import PROFILE, TlsfitError
+from ..header import gen
+from ..header.policy import POLICIES
+from ..mbedtls.tree import LINES, default_line
+from ..profile import model
+
+HELP = """\
+Renders tls_config.h: the smallest mbedTLS configuration that can talk to the
+server in a profile (from `tlsfit probe`), every option commented with the
+server fact that needs it.  Use it as MBEDTLS_CONFIG_FILE.
+
+PROFILE is a profile file, a name in profiles/ (profiles/NAME.json), or omitted
+for the last probe.  The header goes to stdout, or atomically to -o FILE.  A
+server mbedTLS cannot talk to (Ed25519-only certificates, only FFDHE groups,
+only suites outside mbedTLS, TLS 1.3-only with --mbedtls 2.28, ...) is refused
+with the reason and exit 38; no header is written.
+
+How it chooses: every (version, suite, group, signature scheme) the server
+accepts is costed by the flash of the mbedTLS objects it needs; the policy
+filters, the cheapest wins.  Sizes: MBEDTLS_SSL_IN_CONTENT_LEN from the largest
+record the server sent, MBEDTLS_MPI_MAX_SIZE from the largest key in the chain
+including the trust anchor.  Rules: tool/tlsfit/rules.toml.
+
+policies:
+  default   forward secrecy and AEAD preferred; static RSA / CBC only when the
+            server offers nothing better (with a warning in the header)
+  strict    static RSA, CBC and SHA-1 certificate signatures refused
+  compat    default + a second suite and group, so a server-side change does not
+            brick a fleet
+
+examples:
+  ./tlsfit probe broker.example.com:8883 && ./tlsfit gen > tls_config.h
+  ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
+  ./tlsfit gen --explain            # why each option is on or off
+  ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
+"""
+
+
+def configure(p):
+    p.add_argument("profile", nargs="?", metavar="PROFILE",
+                   help="profile file or name in profiles/ (default: the last probe)")
+    p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
+                   "mbedTLS tree in use, else 3.6)")
+    p.add_argument("--policy", choices=tuple(POLICIES), default="default",
+                   help="which of the server's choices may be used (default: default)")
+    p.add_argument("--tls", choices=gen.TLS_CHOICES, default="auto",
+                   help="TLS version: auto picks the cheaper one the server accepts")
+    p.add_argument("--no-time", action="store_true",
+                   help="no clock on the device: certificate validity dates are NOT checked "
+                        "(the header says so)")
+    p.add_argument("--pem", action="store_true",
+                   help="keep PEM parsing (default: the trust anchor is embedded as DER)")
+    p.add_argument("--explain", action="store_true",
+                   help="print every option considered, on/off, why and its flash cost "
+                        "(instead of the header on stdout; beside it with -o)")
+    p.add_argument("--json", action="store_true",
+                   help="print the decision (chosen candidate, options, values) as JSON")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the header here (atomically)")
+
+
+def resolve_profile(arg):
+    """PROFILE argument -> (path, display name)."""
+    if arg is None:
+        path = paths.last_profile_path()
+        if not path.exists():
+            raise TlsfitError(PROFILE, "no profile given and no last probe: run "
+                                       "`tlsfit probe HOST[:PORT]` first, or name a profile")
+        return path, str(path)
+    p = Path(arg)
+    if p.exists() or "/" in arg or arg.endswith(".json"):
+        return p, arg
+    named = paths.profiles_dir() / f"{arg}.json"
+    if named.exists():
+        return named, f"profiles/{arg}.json"
+    raise TlsfitError(PROFILE, f"{arg}: no such profile file, and no profiles/{arg}.json")
+
+
+def plan_json(plan):
+    return {"target": plan.target, "mbedtls": plan.line, "policy": plan.policy,
+            "chosen": [vars(c) for c in plan.chosen],
+            "options": plan.options, "values": {k: v[0] for k, v in plan.values.items()},
+            "ciphersuites": plan.ciphersuites, "warnings": plan.warnings,
+            "duties": plan.duties, "flash_estimate": plan.cost}
+
+
+def run(args):
+    path, name = resolve_profile(args.profile)
+    doc = model.load(path, name)
+    opts = gen.GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
+                          time=not args.no_time, pem=args.pem)
+    plan = gen.generate(doc, opts, profile_name=name)
+    if args.output:
+        paths.write_atomic(args.output, plan.text)
+        print(f"tlsfit: wrote {args.output}: {plan.chosen[0].label()} "
+              f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
+              file=sys.stderr)
+    for w in plan.warnings:
+        print(f"tlsfit: warning: {w}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(plan_json(plan), indent=2))
+    elif args.explain:
+        sys.stdout.write(gen.explain(plan))
+    elif not args.output:
+        sys.stdout.write(plan.text)
+    return 0

@@ -1,0 +1,104 @@
+"""`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
+import json
+
+from ..core.errors import TARGET, USAGE, TlsfitError
+from ..core.hostport import parse_target
+from ..target import measure
+from ..target.firmware import fw
+from .common import positive_bytes, seconds
+
+HELP = """\
+Cross-builds mbedTLS with the configuration header for a Cortex-M target,
+links a small TLS client firmware with it, boots it under QEMU and makes one
+verified handshake (authmode REQUIRED, the name checked) with the server
+through the emulated UART.  Reports:
+
+  rom_bytes          flash the whole image takes (code, constants, .data image)
+  rom_tls_bytes      mbedTLS's part of it (from the linker map), and per
+                     object file ("modules", largest first)
+  ram_static_bytes   .data + .bss
+  heap_peak_bytes    most bytes mbedTLS held at once (a counting allocator
+                     behind mbedtls_calloc), with allocation count and the
+                     largest block
+  stack_peak_bytes   deepest stack use (the stack is painted at reset)
+  handshake          ok, version, cipher suite, group -- or the mbedTLS error
+                     name and code, the handshake state it failed in, a hint
+  handshake_instructions   instructions executed in the handshake (QEMU
+                     -icount), time waiting for the UART excluded
+
+The mbedTLS build is cached per header, target and mbedTLS tree in
+$TLSFIT_CACHE/xbuild/ (first time ~5-60 s depending on the header; ccache is
+used when installed); a cached measurement takes a few seconds.  The firmware
+gets its randomness from a seeded generator that is for testing only.
+
+--server is reached from this machine (QEMU's UART is relayed to it).  The
+trust anchor(s) come from --ca; without it tlsfit looks up the root of the
+server's chain in the system store.  --heap-limit caps mbedTLS's heap, as a
+device with that much heap would: a handshake that needs more fails, and the
+report says which allocation was refused.  --baseline also measures
+mbedTLS's own default configuration (its scripts/config.py baremetal_size
+preset) against the same server and adds ratios (measured / baseline).
+
+targets: {targets} (targets/*.toml)
+
+examples:
+  tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:4433 \\
+                 --sni localhost --ca root.pem
+  tlsfit measure --config tls_config.h --target cortex-m33 --server broker.example.com:8883 \\
+                 --baseline --json > m33.json
+  tlsfit measure --config tls_config.h --target cortex-m0plus ...   # unknown target: exit 2
+
+exit status: 0 the handshake completed; 41 it failed, faulted or timed out
+(the report says how; with --json it is still printed); 40 cross-building
+failed; 36 mbedTLS rejects the header (check_config.h); 35 unreadable file;
+2 usage.
+""".replace("{targets}", ", ".join(fw.target_names()))
+
+
+def configure(p):
+    p.add_argument("--config", required=True, metavar="FILE",
+                   help="the mbedTLS configuration header to measure (MBEDTLS_CONFIG_FILE)")
+    p.add_argument("--target", required=True, metavar="NAME",
+                   help="Cortex-M target: " + ", ".join(fw.target_names()))
+    p.add_argument("--server", required=True, metavar="HOST:PORT",
+                   help="TLS server to handshake with (port 443 when omitted)")
+    p.add_argument("--sni", metavar="NAME",
+                   help="server name to send and check the certificate against (default: HOST)")
+    p.add_argument("--ca", metavar="FILE",
+                   help="trust anchor(s), PEM or DER, built into the firmware (default: the "
+                        "system-store root of the server's chain)")
+    p.add_argument("--json", action="store_true",
+                   help="print the report as JSON on stdout (also when the handshake fails)")
+    p.add_argument("--baseline", action="store_true",
+                   help="also measure mbedTLS's default configuration and report ratios")
+    p.add_argument("--heap-limit", type=positive_bytes, metavar="BYTES",
+                   help="refuse allocations that would take mbedTLS's heap beyond BYTES")
+    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+                   help="mbedTLS line to build against (default: the 3.x tree)")
+    p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
+                   metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
+
+
+def run(args):
+    host, port = parse_target(args.server)
+    try:
+        report = measure.measure(args.config, args.target, host, port, sni=args.sni, ca=args.ca,
+                         heap_limit=args.heap_limit, timeout=args.timeout,
+                         baseline=args.baseline, line=args.mbedtls)
+    except TlsfitError as e:
+        if args.json and e.code != USAGE:
+            print(json.dumps({"target": args.target, "server": args.server,
+                              "config": {"path": args.config}, "handshake": None,
+                              "error": {"exit_code": e.code, "message": e.message}}))
+        raise
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print("\n".join(measure.format_report(report)))
+    failed = [r for r in (report, report.get("baseline")) if r and not r["handshake"]["ok"]]
+    if failed:
+        which = "the baseline handshake" if failed[0] is not report else "the handshake"
+        raise TlsfitError(TARGET, f"{which} on {report['target']} failed: "
+                                  f"{failed[0]['handshake']['message']}",
+                          quiet=False)
+    return 0

@@ -1,0 +1,83 @@
+"""`tlsfit probe`: record what a TLS server accepts into a profile."""
+import argparse
+import sys
+
+from .common import int_range
+
+HELP = """\
+Records what a TLS server accepts into a JSON profile (docs/profile-schema.md):
+versions, cipher suites and their order, groups, signature algorithms, the
+certificate chain and its trust anchor, record and handshake-message sizes,
+max_fragment_length / record_size_limit, extensions, client-certificate
+requests.  The probe makes a few dozen short connections and never sends
+application data.
+
+The profile is always stored as .tlsfit/last-profile.json; --save NAME also
+stores it as profiles/NAME.json.  Prints a summary, or the JSON with --json.
+
+examples:
+  tlsfit probe example.com                  # port 443, SNI example.com
+  tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker
+  tlsfit probe localhost:4433 --ca root.pem --json > profile.json
+
+exit status: 0 when the profile was written; otherwise the prober's code,
+e.g. 10 name did not resolve, 11 refused, 12 timeout, 13 not TLS, 14 closed
+mid-handshake, 15 malformed TLS, 16 no common version (all: tlsfit errors).
+"""
+
+
+def _save_name(text):
+    from ..profile.probe import check_save_name
+    try:
+        return check_save_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def configure(p):
+    p.add_argument("target", metavar="HOST[:PORT]",
+                   help="server to probe; port 443 when omitted; IPv6 as [::1]:4433")
+    p.add_argument("--sni", metavar="NAME",
+                   help="server name sent in the handshake (default: HOST when it is a name, "
+                        "none for an IP address)")
+    p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
+                   help="per-operation I/O timeout: give up on a silent server after SEC "
+                        "seconds (1-600, default 5)")
+    p.add_argument("--ca", action="append", default=[], metavar="FILE",
+                   help="PEM bundle to look for the trust anchor in when the server does not "
+                        "send its root (repeatable; searched before the system store)")
+    p.add_argument("--no-system-store", action="store_true",
+                   help="do not look for the anchor in /etc/ssl/certs/ca-certificates.crt")
+    p.add_argument("--delay", type=int_range(0, 60000, "ms"), metavar="MS",
+                   help="pause MS milliseconds between connections (rate-limited servers)")
+    p.add_argument("--json", action="store_true",
+                   help="print the profile JSON instead of the summary")
+    p.add_argument("--save", type=_save_name, metavar="NAME",
+                   help="also store the profile as profiles/NAME.json (NAME: letters, digits, "
+                        "'.', '_', '-')")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="one line per probe step on stderr (default: when stderr is a terminal)")
+
+
+def show_profile(doc, written, as_json):
+    """Prints a profile: its JSON, or the summary and where it was stored."""
+    if as_json:
+        from ..profile.model import dump
+        sys.stdout.write(dump(doc))
+    else:
+        from ..core.text import display_path
+        from ..profile.summary import format_summary
+        print(format_summary(doc))
+        print(f"profile: {', '.join(display_path(p) for p in written)}")
+
+
+def run(args):
+    from ..profile import probe
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    opts = probe.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
+                         no_system_store=args.no_system_store, delay=args.delay,
+                         progress=progress)
+    doc = probe.run(args.target, opts)
+    written = probe.keep(doc, args.save)
+    show_profile(doc, written, args.json)
+    return 0

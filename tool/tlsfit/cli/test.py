@@ -1,0 +1,28 @@
+"""`tlsfit test`: the C unit tests and the pytest suite."""
+
+HELP = """\
+Runs every test: the C unit tests (tests/unit) built with AddressSanitizer and
+UBSan in build/asan and run by ctest, then the pytest suite (tests/) with the
+Debian Python, which starts real `openssl s_server` / `gnutls-serv` processes
+and hostile fake peers on 127.0.0.1.  Arguments it does not know are passed to
+pytest.  Runs the set-up first.
+
+examples:
+  ./tlsfit test
+  ./tlsfit test -k errors -x          # only the error tests, stop at the first failure
+  ./tlsfit test --no-unit -v
+
+exit status: 0 when everything passed, 34 otherwise.
+"""
+TAKES_EXTRA_ARGS = True
+
+
+def configure(p):
+    p.add_argument("--no-unit", action="store_true",
+                   help="skip the C unit tests (sanitizer build + ctest)")
+
+
+def run(args):
+    from . import prepare, testrun
+    prepare.run_setup_script()
+    return testrun.run_tests(args.extra, unit=not args.no_unit)

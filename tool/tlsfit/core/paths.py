@@ -1,0 +1,64 @@
+"""Where things are: the repository, the cache, the state dir (mbedTLS trees: mbedtls.tree).
+
+    repo_root()       the checkout (tool/tlsfit/core/ is three levels below it)
+    cache_dir()       $TLSFIT_CACHE, else $XDG_CACHE_HOME/tlsfit, else ~/.cache/tlsfit
+                      (the same rule as tool/setup.sh)
+    write_atomic(p, t) write a file so that no reader sees half of it
+    state_dir()       <repo>/.tlsfit (git-ignored; $TLSFIT_STATE_DIR overrides):
+                      last profile, demo PKI
+"""
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import FILE, TlsfitError
+
+
+def repo_root():
+    return Path(__file__).resolve().parents[3]
+
+
+def cache_dir():
+    explicit = os.environ.get("TLSFIT_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "tlsfit"
+
+
+def state_dir():
+    """<repo>/.tlsfit, or $TLSFIT_STATE_DIR (the tests point it at a temp dir)."""
+    explicit = os.environ.get("TLSFIT_STATE_DIR")
+    return Path(explicit).expanduser() if explicit else repo_root() / ".tlsfit"
+
+
+def last_profile_path():
+    return state_dir() / "last-profile.json"
+
+
+def profiles_dir():
+    return repo_root() / "profiles"
+
+
+def build_root():
+    return repo_root() / "build"
+
+
+def write_atomic(path, text):
+    """Writes text to path atomically: a temp file in the same directory, then a rename,
+    so a reader (or a failed run) never sees half a file.  FILE error (35) on failure."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise TlsfitError(FILE, f"cannot write {path}: {e.strerror}") from None
+    return path

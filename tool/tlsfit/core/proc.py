@@ -1,0 +1,51 @@
+"""Build directories and logged commands: the lock that serialises builds in one
+directory, a command run with its output into a log, and the log's last lines."""
+import contextlib
+import fcntl
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import SETUP, TlsfitError
+
+
+@contextlib.contextmanager
+def locked(build_dir):
+    """Serialises builds in one directory (pytest and a shell may build at once)."""
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".tlsfit-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def run_logged(cmd, log, what, code, env=None, limit=None):
+    """Runs cmd with stdout and stderr into the open file `log`; returns its exit code.
+    TlsfitError(code) naming the log when it runs longer than `limit` seconds."""
+    log.write(f"$ {' '.join(map(str, cmd))}\n")
+    log.flush()
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, env=env, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise TlsfitError(code, f"{what} took more than {limit} s; log: {log.name}") from None
+    return proc.returncode
+
+
+def tail(path, n=12):
+    """The last n lines of a text file ([] when it cannot be read)."""
+    try:
+        return Path(path).read_text(errors="replace").splitlines()[-n:]
+    except OSError:
+        return []
+
+
+def cmake():
+    """Path of cmake, or a SETUP error that names the next step."""
+    exe = shutil.which("cmake")
+    if not exe:
+        raise TlsfitError(SETUP, "cmake is not installed (run ./tlsfit setup)")
+    return exe

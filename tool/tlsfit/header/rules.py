@@ -1,0 +1,344 @@
+"""tlsfit's rules (tool/tlsfit/rules.toml): loaded, checked, and asked.
+
+    rules = load()                      # the checked rules; RULES error (exit 39) if broken
+    rules.fact("groups", "x25519", "3.6") -> Fact(options=[...], unsupported=None)
+    rules.closure({"MBEDTLS_GCM_C": ["why"]}, "3.6", cost) -> {option: [reasons]}
+
+Everything gen knows about mbedTLS lives in the TOML file; this module only reads it.
+check() walks every entry once (unknown keys, unknown option names, requirements that
+point at options a line lacks) so a typo fails before any header is rendered.
+"""
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..core.errors import RULES, TlsfitError
+
+RULES_PATH = Path(__file__).resolve().parent / "rules.toml"
+SECTIONS = ("system", "entropy", "crypto", "psa", "pk", "x509", "tls")
+# Names gen may define: mbedTLS options, and PSA mechanisms (PSA_WANT_*).
+NAME_PREFIXES = ("MBEDTLS_", "PSA_WANT_")
+FACT_TABLES = ("versions", "kx", "ciphers", "hashes", "curves", "groups", "sigalgs",
+               "cert_keys", "cert_sigs")
+_OPTION_KEYS = {"section", "module", "requires", "lines", "doc", "value"}
+_FACT_KEYS = {
+    "versions": set(),
+    "kx": {"forward_secret", "auth", "uses_group", "signed"},
+    "ciphers": {"aead"},
+    "hashes": {"x509_default"},
+    "curves": {"bits", "x509_default"},
+    "groups": {"curve"},
+    "sigalgs": {"hash", "key", "curve", "tls12_only"},
+    "cert_keys": {"min_bits"},
+    "cert_sigs": {"names"},
+}
+_KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
+_DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    section: str
+    module: tuple
+    requires: tuple          # each item: a name, or a tuple of names (any one of them)
+    lines: tuple
+    doc: str
+    value: str = None        # None: a plain #define; else what the name is defined to
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What one server fact needs on one line: options, or why it cannot be served."""
+    table: str
+    key: str
+    options: tuple = ()
+    unsupported: str = None
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    section: str
+    value: object            # None: a boolean define
+    when: tuple              # requirement items, as in Option.requires
+    unless: tuple
+    lines: tuple
+    why: str
+    default: bool = True     # False: only when fit asks for it
+
+
+@dataclass(frozen=True)
+class Defect:
+    line: str
+    version: str
+    all: tuple
+    server_signs: tuple
+    reason: str
+
+
+class RulesError(TlsfitError):
+    def __init__(self, where, what):
+        super().__init__(RULES, f"{RULES_PATH.name}: {where}: {what}")
+
+
+def _as_items(value, where):
+    """A requires/when list: names, or lists of names (any-of) -> tuple of str/tuple."""
+    if not isinstance(value, list):
+        raise RulesError(where, "must be a list")
+    items = []
+    for v in value:
+        if isinstance(v, str):
+            items.append(v)
+        elif isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+            items.append(tuple(v))
+        else:
+            raise RulesError(where, f"entry {v!r} is neither an option name nor a list of them")
+    return tuple(items)
+
+
+def _names(items):
+    for it in items:
+        yield from ((it,) if isinstance(it, str) else it)
+
+
+class Rules:
+    def __init__(self, doc):
+        self.doc = doc
+        self.lines = tuple(doc["lines"])
+        self.options = {}
+        self.facts = {}
+        self.suites = {}
+        self.knobs = {}
+        self.defects = []
+        self.base = {}
+        self.preference = {}
+
+    # -------------------------------------------------------------- queries
+
+    def available(self, name, line):
+        return line in self.options[name].lines
+
+    def fact(self, table, key, line):
+        """The Fact for `key` in `table` on `line`; unsupported when the rules have no
+        entry, say it cannot be served, or need an option the line lacks."""
+        entry = self.facts[table].get(key)
+        if entry is None:
+            return Fact(table, key, unsupported=f"tlsfit's rules have no entry for {key}")
+        if entry.unsupported:
+            return entry
+        opts = entry.options
+        if isinstance(opts, dict):
+            if line not in opts:
+                return Fact(table, key, unsupported=f"mbedTLS {line} cannot serve {key}",
+                            attrs=entry.attrs)
+            opts = opts[line]
+        missing = [o for o in opts if not self.available(o, line)]
+        if missing:
+            return Fact(table, key, unsupported=f"needs {', '.join(missing)}, which mbedTLS "
+                                                f"{line} does not have", attrs=entry.attrs)
+        return Fact(table, key, tuple(opts), None, entry.attrs)
+
+    def cert_sig_family(self, name):
+        for key, entry in self.facts["cert_sigs"].items():
+            if name in entry.attrs.get("names", ()):
+                return key
+        return None
+
+    def holds(self, item, enabled):
+        return item in enabled if isinstance(item, str) else any(x in enabled for x in item)
+
+    def closure(self, wanted, line, cost):
+        """Close `wanted` ({option: [reasons]}) under `requires` on `line`.
+
+        An any-of requirement already met by an enabled option costs nothing; otherwise
+        the alternative whose own closure adds the least flash (cost(options) -> bytes)
+        is taken.  Returns a new {option: [reasons]}; reasons of added options name the
+        option that required them."""
+        enabled = {k: list(v) for k, v in wanted.items()}
+        changed = True
+        while changed:
+            changed = False
+            for name in sorted(enabled):
+                for item in self.options[name].requires:
+                    if self.holds(item, enabled):
+                        continue
+                    alts = [item] if isinstance(item, str) else list(item)
+                    alts = [a for a in alts if self.available(a, line)]
+                    if not alts:
+                        raise TlsfitError(RULES, f"{name} needs {item} on mbedTLS {line}, which "
+                                                 "has none of it (a gap in rules.toml)")
+                    pick = min(alts, key=lambda a: (self._added_cost(enabled, a, line, cost),
+                                                    alts.index(a)))
+                    enabled.setdefault(pick, []).append(f"required by {name}")
+                    changed = True
+        return enabled
+
+    def _added_cost(self, enabled, name, line, cost):
+        trial = dict(enabled)
+        trial[name] = ["trial"]
+        # plain requirements only: enough to rank alternatives
+        stack = [name]
+        while stack:
+            n = stack.pop()
+            for item in self.options[n].requires:
+                if isinstance(item, str) and item not in trial and self.available(item, line):
+                    trial[item] = ["trial"]
+                    stack.append(item)
+        return cost(set(trial)) - cost(set(enabled))
+
+    def section(self, name):
+        """The header section of an option or knob."""
+        if name in self.options:
+            return self.options[name].section
+        return self.knobs[name].section
+
+    def knobs_for(self, enabled, line):
+        """The knobs that apply to this option set on this line, in file order."""
+        return [k for k in self.knobs.values()
+                if line in k.lines
+                and all(self.holds(w, enabled) for w in k.when)
+                and not any(u in enabled for u in k.unless)]
+
+
+# ------------------------------------------------------------------ loading and checks
+
+def _check_option(name, v):
+    where = f"options.{name}"
+    if not name.startswith(NAME_PREFIXES):
+        raise RulesError(where, f"option names start with one of {NAME_PREFIXES}")
+    extra = set(v) - _OPTION_KEYS
+    if extra:
+        raise RulesError(where, f"unknown key(s) {sorted(extra)}")
+    section = v.get("section")
+    if section not in SECTIONS:
+        raise RulesError(where, f"section must be one of {SECTIONS}, not {section!r}")
+    if not isinstance(v.get("doc"), str) or not v["doc"]:
+        raise RulesError(where, "needs a doc string")
+    if not isinstance(v.get("value", ""), str):
+        raise RulesError(where, "a value is the C text the name is defined to, as a string")
+    return v
+
+
+def _fact(table, key, v, rules):
+    where = f"{table}.{key}"
+    if not isinstance(v, dict):
+        raise RulesError(where, "must be a table")
+    allowed = _FACT_KEYS[table] | {"options", "unsupported"}
+    extra = set(v) - allowed
+    if extra:
+        raise RulesError(where, f"unknown key(s) {sorted(extra)}")
+    if ("options" in v) == ("unsupported" in v) and table != "cert_sigs":
+        raise RulesError(where, "needs exactly one of `options` and `unsupported`")
+    opts = v.get("options", [])
+    if isinstance(opts, dict):
+        for line, names in opts.items():
+            if line not in rules.lines:
+                raise RulesError(where, f"unknown line {line!r}")
+            opts[line] = tuple(names)
+            _known(names, where, rules)
+    else:
+        opts = tuple(opts)
+        _known(opts, where, rules)
+    attrs = {k: v[k] for k in v if k not in ("options", "unsupported")}
+    return Fact(table, key, opts, v.get("unsupported"), attrs)
+
+
+def _known(names, where, rules):
+    for n in names:
+        if n not in rules.options:
+            raise RulesError(where, f"unknown option {n}")
+
+
+def check(doc):
+    """Build a Rules from the parsed TOML, or raise RulesError naming the first problem."""
+    if doc.get("schema") != 1:
+        raise RulesError("schema", "expected schema = 1")
+    rules = Rules(doc)
+    for name, v in doc.get("options", {}).items():
+        _check_option(name, v)
+        lines = tuple(v.get("lines", rules.lines))
+        if not set(lines) <= set(rules.lines):
+            raise RulesError(f"options.{name}", f"unknown line in {lines}")
+        rules.options[name] = Option(name, v["section"], tuple(v.get("module", ())),
+                                     _as_items(v.get("requires", []), f"options.{name}.requires"),
+                                     lines, v["doc"], v.get("value"))
+    for name, opt in rules.options.items():
+        for item in _names(opt.requires):
+            if item not in rules.options:
+                raise RulesError(f"options.{name}.requires", f"unknown option {item}")
+        for line in opt.lines:
+            for item in opt.requires:
+                alts = (item,) if isinstance(item, str) else item
+                if not any(line in rules.options[a].lines for a in alts):
+                    raise RulesError(f"options.{name}.requires",
+                                     f"{item} is not available on mbedTLS {line}")
+    base = doc.get("base", {})
+    for key in ("options", "time", "pem", "sni"):
+        _known(base.get(key, []), f"base.{key}", rules)
+        rules.base[key] = tuple(base.get(key, []))
+    rules.base["any_of"] = _as_items(base.get("any_of", []), "base.any_of")
+    _known(_names(rules.base["any_of"]), "base.any_of", rules)
+    for table in FACT_TABLES:
+        rules.facts[table] = {k: _fact(table, k, v, rules) for k, v in doc.get(table, {}).items()}
+    for name, row in doc.get("suites", {}).items():
+        where = f"suites.{name}"
+        if not (isinstance(row, list) and len(row) == 4):
+            raise RulesError(where, "must be [key exchange, cipher, MAC, PRF hash]")
+        kx, cipher, mac, prf = row
+        if kx not in rules.facts["kx"]:
+            raise RulesError(where, f"unknown key exchange {kx}")
+        if cipher not in rules.facts["ciphers"]:
+            raise RulesError(where, f"unknown cipher {cipher}")
+        if mac != "aead" and mac not in rules.facts["hashes"]:
+            raise RulesError(where, f"unknown MAC {mac}")
+        if prf not in rules.facts["hashes"]:
+            raise RulesError(where, f"unknown PRF hash {prf}")
+        if (mac == "aead") != rules.facts["ciphers"][cipher].attrs["aead"]:
+            raise RulesError(where, "MAC must be 'aead' exactly when the cipher is AEAD")
+        rules.suites[name] = tuple(row)
+    for table, names in doc.get("preference", {}).items():
+        known = {"kx": rules.facts["kx"], "ciphers": rules.facts["ciphers"],
+                 "groups": rules.facts["groups"], "hashes": rules.facts["hashes"]}.get(table)
+        if known is None:
+            raise RulesError(f"preference.{table}", "unknown preference list")
+        for n in names:
+            if n not in known:
+                raise RulesError(f"preference.{table}", f"unknown entry {n}")
+        rules.preference[table] = tuple(names)
+    for name, v in doc.get("knobs", {}).items():
+        where = f"knobs.{name}"
+        extra = set(v) - _KNOB_KEYS
+        if extra:
+            raise RulesError(where, f"unknown key(s) {sorted(extra)}")
+        when = _as_items(v.get("when", []), where + ".when")
+        unless = tuple(v.get("unless", []))
+        _known(list(_names(when)) + list(unless), where, rules)
+        if not isinstance(v.get("why"), str):
+            raise RulesError(where, "needs a `why`")
+        if v.get("section") not in SECTIONS:
+            raise RulesError(where, f"section must be one of {SECTIONS}")
+        rules.knobs[name] = Knob(name, v["section"], v.get("value"), when, unless,
+                                 tuple(v.get("lines", rules.lines)), v["why"],
+                                 bool(v.get("default", True)))
+    for i, v in enumerate(doc.get("defects", [])):
+        where = f"defects[{i}]"
+        if set(v) != _DEFECT_KEYS:
+            raise RulesError(where, f"needs exactly the keys {sorted(_DEFECT_KEYS)}")
+        _known(v["all"], where, rules)
+        rules.defects.append(Defect(v["line"], v["version"], tuple(v["all"]),
+                                    tuple(v["server_signs"]), v["reason"]))
+    return rules
+
+
+@lru_cache(maxsize=None)
+def load(path=RULES_PATH):
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise TlsfitError(RULES, f"cannot read {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise TlsfitError(RULES, f"{Path(path).name}: not valid TOML: {e}") from None
+    return check(doc)

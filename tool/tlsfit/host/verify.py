@@ -1,0 +1,391 @@
+"""`tlsfit verify`: proof on the host that a configuration header really works.
+
+    verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None, timeout=10)
+        -> result dict (the client's JSON line, see tool/verify/client.c, plus
+           "config" and "build")
+    ensure_client(config_path, mbedtls_dir=None) -> path of tlsfit-verify-client
+    ssl_server2_path(mbedtls_dir=None)            -> path of mbedTLS's ssl_server2
+    format_result(result)                         -> the human-readable lines
+(the `tlsfit verify` command itself: cli/verify.py)
+
+How a configuration is built.  mbedTLS's library (from the chosen 3.6 or 2.28
+tree) and tool/verify/client.c are compiled with
+MBEDTLS_CONFIG_FILE="tls_config.h" by the small CMake project in tool/verify,
+into $TLSFIT_CACHE/verify/<key>/, where <key> is the SHA-256 of the header's
+bytes, the tree's path and version, and the client's sources.  A finished
+build leaves <key>/tlsfit-verify-client (the objects are dropped; ccache keeps
+them); later runs with the same inputs use it at once and print nothing.
+
+Before cmake runs, client.c is compiled with -fsyntax-only against the header
+(well under a second): mbedTLS's check_config.h (reached through build_info.h
+in 3.x, included explicitly by the client for 2.x) rejects an inconsistent
+header there, and the #error text becomes one line:
+"tls_config.h: rejected by mbedTLS check_config.h: <text>" (exit 36).  Such a
+verdict is kept in <key>/rejected.txt.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
+from ..core.proc import cmake as _cmake, locked, run_logged, tail
+from ..core.text import one_line, say
+from ..mbedtls import check
+from ..mbedtls.tree import resolve_tree
+
+CLIENT = "tlsfit-verify-client"
+SYSTEM_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
+BUILD_TYPE = "Release"
+KEY_FORMAT = b"tlsfit-verify-1"
+DEFAULT_TIMEOUT = 10
+SSL_SERVER2_DIR = "ssl_server2-3.6"
+LOG_NAME = "build.log"
+BUILD_LIMIT = 1800          # seconds for configure + build of one configuration
+CODEC_DIR = ("tool", "codec")   # the prober's codecs the client links too
+
+
+HARNESS = check.Harness(
+    files=frozenset(f.name for f in (paths.repo_root() / "tool" / "verify").glob("*.c")),
+    label="tool/verify/{file}", purpose="verified", built_for="on the host",
+    prefix="tlsfit verify")
+
+
+def diagnose(output, config_name):
+    """(one-line message, deterministic) for the client's build output, or None."""
+    return check.diagnose(output, config_name, HARNESS)
+
+
+def source_dir():
+    return paths.repo_root() / "tool" / "verify"
+
+
+def codec_dir():
+    return paths.repo_root().joinpath(*CODEC_DIR)
+
+
+# ------------------------------------------------------------ mbedTLS trees
+
+
+# -------------------------------------------------------------- cache keys
+
+def _sha256_file(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def client_sources():
+    """Every file the client is built from: tool/verify/ and the shared tool/codec/."""
+    files = []
+    for d in (source_dir(), codec_dir()):
+        if not d.is_dir():
+            continue
+        files += sorted(f for f in d.iterdir() if f.is_file() and
+                        (f.suffix in (".c", ".h") or f.name == "CMakeLists.txt"))
+    return files
+
+
+def client_sources_digest():
+    """SHA-256 over the client's sources (names relative to tool/ and contents)."""
+    h = hashlib.sha256()
+    for f in client_sources():
+        name = f.relative_to(source_dir().parent).as_posix()
+        h.update(name.encode() + b"\0" + _sha256_file(f).encode() + b"\0")
+    return h.hexdigest()
+
+
+def cache_key(config_bytes, tree):
+    h = hashlib.sha256()
+    for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
+                 client_sources_digest().encode()):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def verify_cache_dir():
+    return paths.cache_dir() / "verify"
+
+
+# ---------------------------------------------------------------- building
+
+def _read_config(config_path):
+    p = Path(config_path)
+    try:
+        data = p.read_bytes()
+    except IsADirectoryError:
+        raise TlsfitError(FILE, f"{p}: is a directory, not a configuration header") from None
+    except OSError as e:
+        raise TlsfitError(FILE, f"{p}: cannot read the configuration header: "
+                                f"{e.strerror}") from None
+    return p, data
+
+
+def _include_args(work, tree, origin_dir):
+    args = ["-I", str(work), "-I", str(tree.path / "include"), "-I", str(codec_dir())]
+    if origin_dir:
+        args += ["-idirafter", str(origin_dir)]
+    return args
+
+
+def precheck(work, tree, config_name, origin_dir):
+    """Compiles client.c with -fsyntax-only: check_config.h and the client's own
+    requirements judge the header.  Raises TlsfitError(CONFIG) when rejected."""
+    cmd = [*check.compiler(), "-std=c11", "-fsyntax-only", "-DMBEDTLS_CONFIG_FILE=\"tls_config.h\"",
+           *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
+    check.syntax_check(cmd, config_name, work, diagnose, "the compiler", BUILD)
+
+
+def _build_env(base_dir):
+    env = dict(os.environ)
+    # Paths under base_dir become relative for ccache, so the same header built in
+    # another cache-key directory (e.g. after client.c changed) hits the cache.
+    env.setdefault("CCACHE_BASEDIR", str(base_dir))
+    return env
+
+
+def _announce_config(config_name, tree):
+    say(f"building mbedTLS with {config_name} (cached after the first time)...")
+
+
+def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
+    """Builds (or finds in the cache) tlsfit-verify-client for this header and tree;
+    returns its path.  Raises TlsfitError(CONFIG) when mbedTLS rejects the header,
+    TlsfitError(BUILD) when the build fails otherwise."""
+    cfg, data = _read_config(config_path)
+    tree = resolve_tree(mbedtls_dir, line)
+    key = cache_key(data, tree)
+    work = verify_cache_dir() / key[:16]
+    binary = work / CLIENT
+    if os.access(binary, os.X_OK):
+        return binary
+    config_name = cfg.name
+    with locked(work):
+        if os.access(binary, os.X_OK):
+            return binary
+        rejected = work / "rejected.txt"
+        if rejected.is_file():
+            # Re-labelled with this file's name (the key is the content, not the name).
+            text = rejected.read_text().strip()
+            raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{config_name}:", text, count=1))
+        (work / "tls_config.h").write_bytes(data)
+        origin_dir = cfg.resolve().parent
+        (work / "inputs.txt").write_text(
+            f"config: {cfg.resolve()}\nmbedtls: {tree.path} ({tree.version})\n"
+            f"client sources: {client_sources_digest()}\nkey: {key}\n")
+        precheck(work, tree, config_name, origin_dir)
+        if announce:
+            _announce_config(config_name, tree)
+        build_dir = work / "build"
+        log_path = work / LOG_NAME
+        env = _build_env(verify_cache_dir())
+        cmake = _cmake()
+        with open(log_path, "w") as log:
+            cmd = [cmake, "-S", str(source_dir()), "-B", str(build_dir),
+                   f"-DMBEDTLS_DIR={tree.path}", f"-DTLSFIT_CONFIG_DIR={work}",
+                   f"-DTLSFIT_CONFIG_SOURCE_DIR={origin_dir}",
+                   f"-DCMAKE_BUILD_TYPE={BUILD_TYPE}"]
+            rc = run_logged(cmd, log, "configuring mbedTLS with cmake", BUILD, env, BUILD_LIMIT)
+            if rc == 0:
+                cmd = [cmake, "--build", str(build_dir), "-j2", "--target", CLIENT]
+                rc = run_logged(cmd, log, f"building mbedTLS with {config_name}", BUILD, env,
+                                BUILD_LIMIT)
+        if rc != 0:
+            output = log_path.read_text(errors="replace")
+            found = diagnose(output, config_name)
+            if found:
+                message, deterministic = found
+                if deterministic:
+                    rejected.write_text(message + "\n")
+                raise TlsfitError(CONFIG, f"{message} (log: {log_path})")
+            for line_ in tail(log_path):
+                print(f"  | {line_}", file=sys.stderr)
+            raise TlsfitError(BUILD, f"building mbedTLS {tree.version} with {config_name} "
+                                     f"failed; log: {log_path}")
+        built = build_dir / CLIENT
+        if not os.access(built, os.X_OK):
+            raise TlsfitError(BUILD, f"the build finished but {built} is missing; "
+                                     f"log: {log_path}")
+        tmp = work / (CLIENT + ".tmp")
+        shutil.copy2(built, tmp)
+        os.replace(tmp, binary)
+        # The objects are not needed again (the key never changes its inputs).
+        shutil.rmtree(build_dir, ignore_errors=True)
+    return binary
+
+
+# ----------------------------------------------------------------- running
+
+
+def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None):
+    argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
+            "--timeout", str(timeout)]
+    if sni:
+        argv += ["--sni", sni]
+    if min_version:
+        argv += ["--min-version", min_version]
+    if max_version:
+        argv += ["--max-version", max_version]
+    return argv
+
+
+def _ca_file(ca):
+    if ca is None:
+        if not SYSTEM_STORE.is_file():
+            raise TlsfitError(USAGE, f"no --ca given and the system store {SYSTEM_STORE} "
+                                     "does not exist; name the server's root with --ca FILE")
+        return SYSTEM_STORE
+    p = Path(ca)
+    if not p.is_file():
+        raise TlsfitError(FILE, f"{p}: the CA file does not exist")
+    return p
+
+
+def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
+               min_version=None, max_version=None):
+    """Runs the client once and returns its JSON result as a dict."""
+    argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
+                       max_version)
+    limit = 3 * float(timeout) + 30
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=limit)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "step": "handshake", "error": "TLSFIT_HARD_TIMEOUT", "code": None,
+                "message": f"the client did not finish within {limit:.0f} s and was stopped",
+                "verify_flags": None}
+    except OSError as e:
+        raise TlsfitError(BUILD, f"cannot run {binary}: {e.strerror}") from None
+    if proc.returncode < 0:
+        sig = signal.Signals(-proc.returncode).name
+        return {"ok": False, "step": "crash", "error": sig, "code": None,
+                "message": f"{CLIENT} was killed by {sig} during the handshake "
+                           "(mbedTLS with this configuration crashed)",
+                "verify_flags": None}
+    if proc.returncode == 2:
+        raise TlsfitError(USAGE, proc.stderr.strip().splitlines()[0] if proc.stderr.strip()
+                          else f"{CLIENT}: usage error")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise TlsfitError(BUILD, f"{CLIENT} printed no result (exit {proc.returncode}); "
+                                 f"stderr: {one_line(proc.stderr) or 'empty'}") from None
+    return result
+
+
+def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
+           timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
+           announce=True):
+    """Builds mbedTLS with config_path (cached) and makes one verified handshake with
+    host:port.  ca=None means the system store.  Returns the result dict:
+    ok, version, ciphersuite, group, verify_flags ... or ok False, step, error,
+    code, message, verify_flags, verify_info ...  Raises TlsfitError for a header
+    mbedTLS rejects (CONFIG), a build failure (BUILD) or bad arguments."""
+    binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
+    result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
+                        min_version=min_version, max_version=max_version)
+    result["config"] = str(config_path)
+    result["build"] = str(binary.parent)
+    return result
+
+
+# ------------------------------------------------------------- ssl_server2
+
+def ssl_server2_path(mbedtls_dir=None):
+    """mbedTLS's own programs/ssl/ssl_server2 from a 3.x tree (default configuration),
+    built once into $TLSFIT_CACHE/ssl_server2-3.6/ (rebuilt when the tree changes)."""
+    tree = resolve_tree(mbedtls_dir)
+    if tree.major != 3:
+        raise TlsfitError(SETUP, f"ssl_server2 is built from a 3.x tree; {tree.path} is "
+                                 f"{tree.version}")
+    bdir = paths.cache_dir() / SSL_SERVER2_DIR
+    binary = bdir / "programs" / "ssl" / "ssl_server2"
+    stamp = bdir / ".tlsfit-tree"
+    ident = f"{tree.path} {tree.version}"
+
+    def current():
+        try:
+            return os.access(binary, os.X_OK) and stamp.read_text().strip() == ident
+        except OSError:
+            return False
+
+    if current():
+        return binary
+    with locked(bdir):
+        if current():
+            return binary
+        cache = bdir / "CMakeCache.txt"
+        if cache.exists() and f"CMAKE_HOME_DIRECTORY:INTERNAL={tree.path}\n" not in \
+                cache.read_text(errors="replace"):
+            for child in bdir.iterdir():        # configured for another tree
+                if child.name != ".lock":
+                    if child.is_dir():
+                        shutil.rmtree(child, ignore_errors=True)
+                    else:
+                        child.unlink()
+        say("building mbedTLS's ssl_server2 (cached after the first time)...")
+        cmake = _cmake()
+        log_path = bdir / LOG_NAME
+        env = _build_env(bdir)
+        with open(log_path, "w") as log:
+            cmd = [cmake, "-S", str(tree.path), "-B", str(bdir), "-DENABLE_PROGRAMS=ON",
+                   "-DENABLE_TESTING=OFF", "-DMBEDTLS_FATAL_WARNINGS=OFF", "-DGEN_FILES=OFF",
+                   f"-DCMAKE_BUILD_TYPE={BUILD_TYPE}"]
+            if shutil.which("ccache"):
+                cmd.append("-DCMAKE_C_COMPILER_LAUNCHER=ccache")
+            rc = run_logged(cmd, log, "configuring mbedTLS's programs", BUILD, env, BUILD_LIMIT)
+            if rc == 0:
+                rc = run_logged([cmake, "--build", str(bdir), "-j2", "--target", "ssl_server2"],
+                                log, "building ssl_server2", BUILD, env, BUILD_LIMIT)
+        if rc != 0 or not os.access(binary, os.X_OK):
+            for line_ in tail(log_path):
+                print(f"  | {line_}", file=sys.stderr)
+            raise TlsfitError(BUILD, f"building ssl_server2 from {tree.path} failed; "
+                                     f"log: {log_path}")
+        stamp.write_text(ident + "\n")
+    return binary
+
+
+# ------------------------------------------------------------ human output
+
+def format_result(res, target=None):
+    """The lines `tlsfit verify` prints (first line: verified/FAILED)."""
+    where = target or f"{res.get('host')}:{res.get('port')}"
+    sni = res.get("sni")
+    if res.get("ok"):
+        parts = [res.get("version") or "?", res.get("ciphersuite") or "?"]
+        if res.get("group"):
+            parts.append(res["group"])
+        return [f"verified: {' '.join(parts)} with {where} (sni {sni})"]
+    code = f" ({res['code']})" if res.get("code") else ""
+    msg = f" {res['message']}" if res.get("message") else ""
+    lines = [f"FAILED at {res.get('step')}: {res.get('error')}{code}{msg}"]
+    if res.get("hint"):
+        lines.append(f"  hint: {res['hint']}")
+    if res.get("verify_flags"):
+        lines.append(f"  certificate: {res.get('verify_info') or ''} "
+                     f"(flags 0x{res['verify_flags']:x})")
+    if res.get("alert"):
+        lines.append(f"  alert from the server: {res['alert']}")
+    sh = res.get("server_hello")
+    if sh:
+        parts = [sh.get("version") or "?", sh.get("ciphersuite") or sh.get("ciphersuite_id")]
+        if sh.get("group"):
+            parts.append(sh["group"])
+        if sh.get("ske_signature"):
+            parts.append(f"(ServerKeyExchange signed with {sh['ske_signature']})")
+        lines.append(f"  the server had chosen: {' '.join(p for p in parts if p)}")
+    if res.get("step") in ("handshake", "connect"):
+        lines.append(f"  with {where} (sni {sni})")
+    return lines
+
+
+# -------------------------------------------------------------- subcommand
+
+

@@ -1,0 +1,441 @@
+"""Reference TLS servers and a throwaway test PKI, for `tlsfit demo` and the tests.
+
+PKI (openssl CLI):
+    make_chain(dir, "rsa", root="rsa:2048", inter="rsa:2048", leaf="rsa:2048")
+        root (self-signed CA) -> intermediate (CA, pathlen 0) -> leaf CN=localhost
+        with SAN DNS:localhost, IP:127.0.0.1 (+ extra_sans).  Key specs:
+        "rsa:BITS" or "ec:P-256" / "ec:P-384".
+    make_ca(dir, "clientca")   a lone self-signed CA (for client-auth requests)
+    standard_pki(dir)          the set the tests and the demo use (Pki)
+
+Servers (each its own process group, on 127.0.0.1, stopped on exit of the
+`with` block, and killed by `timeout` after `limit` seconds whatever happens):
+    with openssl_server(chain, "-tls1_2", "-cipher", "...") as srv:
+        srv.port, srv.hostport
+    with gnutls_server(chain, priority="NORMAL:...") as srv: ...
+
+gnutls-serv has no option to choose its bind address: it listens on every
+address (0.0.0.0 and ::) of the port.  Tests only ever connect to 127.0.0.1.
+"""
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import SERVERS, TlsfitError
+
+LOCALHOST = "127.0.0.1"
+CMD_TIMEOUT = 120        # seconds for any one openssl CLI command
+SERVER_LIMIT = 900       # seconds a reference server may live, at most
+READY_TIMEOUT = 15       # seconds for a server to accept connections
+DAYS = 3650
+
+
+# --------------------------------------------------------------------------- PKI
+
+def _openssl():
+    exe = shutil.which("openssl")
+    if not exe:
+        raise TlsfitError(SERVERS, "openssl is not installed (run ./tlsfit setup)")
+    return exe
+
+
+def _run(cmd, what):
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=CMD_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise TlsfitError(SERVERS, f"{what}: timed out after {CMD_TIMEOUT} s") from None
+    except OSError as e:
+        raise TlsfitError(SERVERS, f"{what}: cannot run {cmd[0]}: {e.strerror}") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        last = err[-1] if err else f"exit {proc.returncode}"
+        raise TlsfitError(SERVERS, f"{what} failed: {last}")
+    return proc.stdout
+
+
+def generate_key(spec, path):
+    """Writes a private key (PEM, PKCS#8) for spec "rsa:2048", "ec:P-256" or "ed25519"."""
+    kind, _, param = spec.partition(":")
+    if kind in ("ed25519", "ed448"):
+        opts = ["-algorithm", kind.upper()]
+    elif kind == "rsa":
+        opts = ["-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{int(param)}"]
+    elif kind == "ec":
+        opts = ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{param}",
+                "-pkeyopt", "ec_param_enc:named_curve"]
+    else:
+        raise ValueError(f"unknown key spec {spec!r}")
+    _run([_openssl(), "genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
+    os.chmod(path, 0o600)
+    return Path(path)
+
+
+def _digest_opts(spec, digest=None):
+    """The digest option for signing with a key of `spec` (none for EdDSA): `digest`
+    ("sha256", ...) when given, else SHA-384 under P-384 and RSA-4096 keys, SHA-256
+    otherwise."""
+    if spec in ("ed25519", "ed448"):
+        return []
+    if digest:
+        return [f"-{digest}"]
+    return ["-sha384" if spec in ("ec:P-384", "rsa:4096") else "-sha256"]
+
+
+def _serial():
+    # 64 bits, top nibble 1: positive, no DER padding, 16 hex digits.
+    return (1 << 60) | secrets.randbits(60)
+
+
+_EXTENSIONS = """\
+[req]
+distinguished_name = dn
+[dn]
+[root]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[inter]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, {leaf_usage}
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = @san
+[san]
+{san}
+"""
+
+
+def _ext_file(path, sans, leaf_spec):
+    usage = "digitalSignature, keyEncipherment" if leaf_spec.startswith("rsa") \
+        else "digitalSignature"
+    dns = ["localhost"] + list(sans)
+    lines = [f"DNS.{i} = {name}" for i, name in enumerate(dns, 1)]
+    lines.append(f"IP.1 = {LOCALHOST}")
+    path.write_text(_EXTENSIONS.format(leaf_usage=usage, san="\n".join(lines)))
+    return path
+
+
+@dataclass
+class Cert:
+    """One certificate of the test PKI and its key."""
+    pem: Path
+    key: Path
+    key_spec: str
+    cn: str
+
+    @property
+    def subject(self):
+        return f"CN={self.cn}"
+
+    @property
+    def der(self):
+        return pem_to_der(self.pem)
+
+    @property
+    def serial(self):
+        out = _run([_openssl(), "x509", "-in", str(self.pem), "-noout", "-serial"],
+                   "reading a serial").decode()
+        return out.strip().split("=", 1)[1].lower()
+
+
+@dataclass
+class Chain:
+    """root -> intermediate -> leaf, plus the files servers are given."""
+    name: str
+    dir: Path
+    root: Cert
+    inter: Cert
+    leaf: Cert
+    sans: list = field(default_factory=list)
+
+    @property
+    def served(self):
+        """The certificates a server sends: leaf, intermediate (never the root)."""
+        return [self.leaf, self.inter]
+
+    @property
+    def fullchain(self):
+        """leaf + intermediate in one PEM file (gnutls-serv's --x509certfile)."""
+        return self.dir / "fullchain.pem"
+
+
+def pem_to_der(pem):
+    return _run([_openssl(), "x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
+
+
+def _self_signed(d, stem, cn, spec, ext, section, digest=None):
+    key = generate_key(spec, d / f"{stem}.key")
+    pem = d / f"{stem}.pem"
+    _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-out", str(pem),
+          "-subj", f"/CN={cn}", "-days", str(DAYS), *_digest_opts(spec, digest),
+          "-set_serial", str(_serial()), "-config", str(ext), "-extensions", section],
+         f"creating the certificate {cn}")
+    return Cert(pem, key, spec, cn)
+
+
+def _issued(d, stem, cn, spec, issuer, ext, section, digest=None):
+    key = generate_key(spec, d / f"{stem}.key")
+    csr, pem = d / f"{stem}.csr", d / f"{stem}.pem"
+    _run([_openssl(), "req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
+          "-config", str(ext), "-out", str(csr)], f"creating the request for {cn}")
+    _run([_openssl(), "x509", "-req", "-in", str(csr), "-CA", str(issuer.pem),
+          "-CAkey", str(issuer.key), "-set_serial", str(_serial()), "-days", str(DAYS),
+          *_digest_opts(issuer.key_spec, digest), "-extfile", str(ext), "-extensions", section,
+          "-out", str(pem)], f"signing the certificate {cn}")
+    csr.unlink()
+    return Cert(pem, key, spec, cn)
+
+
+def make_chain(directory, name, root="rsa:2048", inter="rsa:2048", leaf="rsa:2048",
+               extra_sans=(), label=None, digest=None):
+    """Creates directory/<name>/{root,inter,leaf}.{pem,key}, fullchain.pem; returns a Chain.
+    digest: the hash every signature of the chain uses ("sha256", ...); by default it
+    follows the signing key (_digest_opts)."""
+    d = Path(directory) / name
+    d.mkdir(parents=True, exist_ok=True)
+    label = label or name
+    ext = _ext_file(d / "extensions.cnf", extra_sans, leaf)
+    r = _self_signed(d, "root", f"tlsfit {label} root", root, ext, "root", digest)
+    i = _issued(d, "inter", f"tlsfit {label} intermediate", inter, r, ext, "inter", digest)
+    lf = _issued(d, "leaf", "localhost", leaf, i, ext, "leaf", digest)
+    (d / "fullchain.pem").write_bytes(lf.pem.read_bytes() + i.pem.read_bytes())
+    return Chain(name, d, r, i, lf, list(extra_sans))
+
+
+def make_ca(directory, name, cn, spec="rsa:2048"):
+    d = Path(directory) / name
+    d.mkdir(parents=True, exist_ok=True)
+    ext = _ext_file(d / "extensions.cnf", (), spec)
+    return _self_signed(d, "ca", cn, spec, ext, "root")
+
+
+@dataclass
+class Pki:
+    dir: Path
+    rsa: Chain          # RSA-2048 all the way
+    ec: Chain           # root P-384 -> intermediate P-256 -> leaf P-256
+    big: Chain          # RSA-4096 all the way, 150 SANs: Certificate message > 4 KiB
+    client_ca: Cert     # a lone CA named in CertificateRequest
+
+
+BIG_SANS = tuple(f"host-{i:03d}.devices.tlsfit.test" for i in range(150))
+
+
+def standard_pki(directory):
+    """The PKI the tests and the demo share (~5-15 s, RSA-4096 key generation dominates)."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    return Pki(
+        dir=d,
+        rsa=make_chain(d, "rsa", "rsa:2048", "rsa:2048", "rsa:2048", label="RSA"),
+        ec=make_chain(d, "ec", "ec:P-384", "ec:P-256", "ec:P-256", label="ECDSA"),
+        big=make_chain(d, "big", "rsa:4096", "rsa:4096", "rsa:4096", BIG_SANS, label="big"),
+        client_ca=make_ca(d, "clientca", "tlsfit client CA"),
+    )
+
+
+# ------------------------------------------------------------------------ servers
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOCALHOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, deadline, alive=lambda: True):
+    """Polls connect() to 127.0.0.1:port until it succeeds; False at the deadline or
+    as soon as alive() says the server process is gone."""
+    while time.monotonic() < deadline:
+        if not alive():
+            return False
+        try:
+            with socket.create_connection((LOCALHOST, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class RefServer:
+    """A server process on 127.0.0.1:port; `with` starts it and always stops it."""
+
+    def __init__(self, name, argv, port, log_path, limit=SERVER_LIMIT):
+        self.name = name
+        self.argv = list(argv)
+        self.port = port
+        self.log_path = Path(log_path)
+        self.limit = limit
+        self.proc = None
+
+    @property
+    def hostport(self):
+        return f"{LOCALHOST}:{self.port}"
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def start(self):
+        exe = shutil.which(self.argv[0])
+        if not exe:
+            raise TlsfitError(SERVERS, f"{self.argv[0]} is not installed (run ./tlsfit setup)")
+        # `timeout` is the hard limit: the server dies even if this process is killed.
+        argv = ["timeout", "-k", "5", str(self.limit), exe, *self.argv[1:]]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "wb") as log:
+            log.write(("$ " + " ".join(self.argv) + "\n").encode())
+            log.flush()
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + READY_TIMEOUT
+        if not wait_listening(self.port, deadline, lambda: self.proc.poll() is None):
+            self.stop()
+            tail = self.log().strip().splitlines()
+            why = tail[-1] if len(tail) > 1 else "no output"
+            raise TlsfitError(SERVERS, f"{self.name} did not start listening on "
+                                       f"{self.hostport} (log {self.log_path}: {why})")
+        return self
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        # The group may still hold the server if `timeout` died first.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+@contextlib.contextmanager
+def _serving(make):
+    """A started server from make(port) for the with-block; stopped after it."""
+    srv = _start_with_retries(make)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _start_with_retries(make, attempts=3):
+    """Starts make(port) on a free port; retries when another process grabbed the port."""
+    last = None
+    for _ in range(attempts):
+        srv = make(free_port())
+        try:
+            return srv.start()
+        except TlsfitError as e:
+            last = e
+            if "in use" not in srv.log() and "mbedtls_net_bind" not in srv.log():
+                raise
+    raise last
+
+
+def openssl_argv(chain, port, *args, www=True, chain_file=None):
+    argv = ["openssl", "s_server", "-accept", f"{LOCALHOST}:{port}",
+            "-cert", str(chain.leaf.pem), "-key", str(chain.leaf.key),
+            "-cert_chain", str(chain_file or chain.inter.pem), "-quiet"]
+    if www:
+        argv.append("-www")   # answers HTTP and never reads stdin
+    return argv + [str(a) for a in args]
+
+
+@contextlib.contextmanager
+def openssl_server(chain, *args, log_dir, www=True, chain_file=None, limit=SERVER_LIMIT):
+    """`openssl s_server` on 127.0.0.1 with chain and extra args.  The server sends the
+    leaf and the intermediate, or the leaf and the certificates of chain_file."""
+    def make(port):
+        argv = openssl_argv(chain, port, *args, www=www, chain_file=chain_file)
+        return RefServer("openssl s_server", argv, port,
+                         Path(log_dir) / f"openssl-s_server-{port}.log", limit)
+    with _serving(make) as srv:
+        yield srv
+
+
+def gnutls_argv(chain, port, priority=None, *args, request_client_cert=False):
+    argv = ["gnutls-serv", "--port", str(port), "--x509certfile", str(chain.fullchain),
+            "--x509keyfile", str(chain.leaf.key), "--quiet"]
+    if priority:
+        argv.append(f"--priority={priority}")
+    if not request_client_cert:
+        argv.append("--disable-client-cert")   # gnutls-serv asks for one by default
+    return argv + [str(a) for a in args]
+
+
+@contextlib.contextmanager
+def gnutls_server(chain, *args, priority=None, log_dir, request_client_cert=False,
+                  limit=SERVER_LIMIT):
+    """`gnutls-serv` (listens on all addresses; see the module doc) with chain and priority."""
+    def make(port):
+        argv = gnutls_argv(chain, port, priority, *args, request_client_cert=request_client_cert)
+        return RefServer("gnutls-serv", argv, port, Path(log_dir) / f"gnutls-serv-{port}.log",
+                         limit)
+    with _serving(make) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def mbedtls_server(binary, chain, *args, log_dir, limit=600):
+    """mbedTLS's own ssl_server2 (binary: tlsfit.verify.ssl_server2_path()) on 127.0.0.1
+    with chain, no client authentication, and extra key=value args."""
+    def make(port):
+        argv = [str(binary), f"server_addr={LOCALHOST}", f"server_port={port}",
+                f"crt_file={chain.fullchain}", f"key_file={chain.leaf.key}", "auth_mode=none",
+                *map(str, args)]
+        return RefServer("ssl_server2", argv, port, Path(log_dir) / f"ssl_server2-{port}.log",
+                         limit)
+    with _serving(make) as srv:
+        yield srv
+
+
+def iana_suites(cipher_list=None, ciphersuites=""):
+    """Expands an OpenSSL TLS <= 1.2 cipher string and/or a TLS 1.3 ciphersuites
+    string (as given to s_server -cipher / -ciphersuites) to [(id, IANA name)]
+    in the server's order, e.g. [("0xC030", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")]."""
+    if cipher_list:
+        cmd = [_openssl(), "ciphers", "-ciphersuites", ciphersuites, "-stdname", "-V",
+               cipher_list]
+    else:   # TLS 1.3 only: -s -tls1_3 leaves out every TLS <= 1.2 suite
+        cmd = [_openssl(), "ciphers", "-s", "-tls1_3", "-ciphersuites", ciphersuites,
+               "-stdname", "-V"]
+    out = _run(cmd, f"expanding the cipher list {cipher_list!r}/{ciphersuites!r}").decode()
+    suites = []
+    for line in out.splitlines():
+        # "0xC0,0x30 - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 - ECDHE-RSA-AES256-GCM-SHA384 ..."
+        parts = line.split(" - ")
+        if len(parts) < 2:
+            continue
+        hi, lo = parts[0].strip().split(",")
+        suites.append((f"0x{int(hi, 16):02X}{int(lo, 16):02X}", parts[1].strip()))
+    return suites

@@ -1,0 +1,399 @@
+"""Loading and validating profiles (docs/profile-schema.md, schema version 1).
+
+    load(path)            -> dict, or TlsfitError(32, "PATH: ...")
+    loads(text, name)     same for a string
+    validate(doc, name)   raises on the first violation
+    dump(doc) / save(doc, path)
+
+Every error is one line, "NAME: field X: what is wrong", X being a path such
+as chain[1].key.bits.  Unknown keys are accepted (the schema only ever grows
+within a version); missing keys, wrong types and values outside the contract
+are not.  `gen` reads user-supplied profiles through this module, so it is
+deliberately strict.
+"""
+import base64
+import binascii
+import json
+import re
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import PROFILE, TlsfitError
+
+SCHEMA_VERSION = 1
+VERSION_NAMES = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+KEY_TYPES = ("rsa", "ec", "ed25519", "ed448", "rsa-pss", "dsa", "unknown")
+SIG_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "", "unknown")
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+_SUITE_ID = re.compile(r"0x[0-9A-F]{4}\Z")
+_OID = re.compile(r"[0-9]+(\.[0-9]+)+\Z")
+_HEX = re.compile(r"[0-9a-f]+\Z")
+# Objects keyed by version (one key per entry of "versions").
+BY_VERSION = ("ciphersuites", "server_preference", "groups", "group_preferred",
+              "key_exchange", "signature_algorithms")
+
+
+class _Invalid(Exception):
+    def __init__(self, where, what):
+        super().__init__(what)
+        self.where = where
+        self.what = what
+
+
+def _describe(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {json.dumps(shown)}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _join(path, key):
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+class _Checker:
+    """Type checks that raise _Invalid with the field path."""
+
+    @staticmethod
+    def obj(v, where):
+        if not isinstance(v, dict):
+            raise _Invalid(where, f"expected an object, got {_describe(v)}")
+        return v
+
+    @staticmethod
+    def key(obj, name, where):
+        if name not in obj:
+            raise _Invalid(_join(where, name), "missing")
+        return obj[name]
+
+    @staticmethod
+    def int_(v, where, minimum=None, maximum=None, nullable=False):
+        if v is None and nullable:
+            return v
+        if not isinstance(v, int) or isinstance(v, bool):
+            kind = "an integer or null" if nullable else "an integer"
+            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
+        if minimum is not None and v < minimum:
+            raise _Invalid(where, f"{v} is below the minimum {minimum}")
+        if maximum is not None and v > maximum:
+            raise _Invalid(where, f"{v} is above the maximum {maximum}")
+        return v
+
+    @staticmethod
+    def bool_(v, where, nullable=False):
+        if v is None and nullable:
+            return v
+        if not isinstance(v, bool):
+            kind = "true, false or null" if nullable else "true or false"
+            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
+        return v
+
+    @staticmethod
+    def str_(v, where, nullable=False, choices=None, pattern=None, what=None, nonempty=False):
+        if v is None and nullable:
+            return v
+        if not isinstance(v, str):
+            kind = "a string or null" if nullable else "a string"
+            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
+        if choices is not None and v not in choices:
+            listed = ", ".join(json.dumps(c) for c in choices)
+            raise _Invalid(where, f"{json.dumps(v)} is not one of {listed}")
+        if pattern is not None and not pattern.match(v):
+            raise _Invalid(where, f"{json.dumps(v)} is not {what}")
+        if nonempty and not v:
+            raise _Invalid(where, "must not be empty")
+        return v
+
+    @staticmethod
+    def list_(v, where, item=None):
+        if not isinstance(v, list):
+            raise _Invalid(where, f"expected a list, got {_describe(v)}")
+        if item is not None:
+            for i, x in enumerate(v):
+                item(x, _join(where, i))
+        return v
+
+
+C = _Checker
+
+
+def _str_list(v, where):
+    C.list_(v, where, lambda x, w: C.str_(x, w, nonempty=True))
+    dups = sorted({x for x in v if v.count(x) > 1})
+    if dups:
+        raise _Invalid(where, f"{json.dumps(dups[0])} is listed twice")
+    return v
+
+
+def _utc(v, where, nullable=False):
+    return C.str_(v, where, nullable=nullable, pattern=_UTC,
+                  what="a UTC time like 2026-11-23T17:30:00Z")
+
+
+def _key(v, where):
+    C.obj(v, where)
+    C.str_(C.key(v, "type", where), _join(where, "type"), choices=KEY_TYPES)
+    C.int_(C.key(v, "bits", where), _join(where, "bits"), minimum=0)
+    C.str_(C.key(v, "curve", where), _join(where, "curve"), nullable=True)
+    C.str_(C.key(v, "oid", where), _join(where, "oid"), pattern=_OID, what="a dotted OID")
+
+
+def _der_b64(v, where, der_len=None):
+    C.str_(v, where)
+    try:
+        der = base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid(where, "is not valid base64") from None
+    if not der or der[0] != 0x30:
+        raise _Invalid(where, "does not decode to a DER SEQUENCE (a certificate)")
+    if der_len is not None and len(der) != der_len:
+        raise _Invalid(where, f"decodes to {len(der)} bytes but der_len says {der_len}")
+
+
+def _certificate(v, where):
+    C.obj(v, where)
+    for name in ("subject", "issuer", "signature_algorithm"):
+        C.str_(C.key(v, name, where), _join(where, name))
+    _key(C.key(v, "key", where), _join(where, "key"))
+    C.str_(C.key(v, "signature_hash", where), _join(where, "signature_hash"), choices=SIG_HASHES)
+    C.str_(C.key(v, "signature_oid", where), _join(where, "signature_oid"), pattern=_OID,
+           what="a dotted OID")
+    _utc(C.key(v, "not_before", where), _join(where, "not_before"))
+    _utc(C.key(v, "not_after", where), _join(where, "not_after"))
+    C.str_(C.key(v, "serial", where), _join(where, "serial"), pattern=_HEX,
+           what="lower-case hex")
+    _str_list_loose(C.key(v, "san", where), _join(where, "san"))
+    C.bool_(C.key(v, "is_ca", where), _join(where, "is_ca"))
+    der_len = C.int_(C.key(v, "der_len", where), _join(where, "der_len"), minimum=1)
+    _der_b64(C.key(v, "der_b64", where), _join(where, "der_b64"), der_len)
+
+
+def _str_list_loose(v, where):
+    # SAN lists may legitimately repeat a name; only the types are checked.
+    return C.list_(v, where, lambda x, w: C.str_(x, w))
+
+
+def _trust_anchor(v, where):
+    if v is None:
+        return
+    C.obj(v, where)
+    C.str_(C.key(v, "source", where), _join(where, "source"), nonempty=True)
+    for name in ("subject", "issuer", "signature_algorithm"):
+        C.str_(C.key(v, name, where), _join(where, name))
+    _key(C.key(v, "key", where), _join(where, "key"))
+    C.str_(C.key(v, "signature_hash", where), _join(where, "signature_hash"), choices=SIG_HASHES)
+    _utc(C.key(v, "not_before", where), _join(where, "not_before"))
+    _utc(C.key(v, "not_after", where), _join(where, "not_after"))
+    _der_b64(C.key(v, "der_b64", where), _join(where, "der_b64"))
+
+
+def _suite(v, where):
+    C.obj(v, where)
+    C.str_(C.key(v, "id", where), _join(where, "id"), pattern=_SUITE_ID,
+           what='a suite id like "0xC02B"')
+    C.str_(C.key(v, "name", where), _join(where, "name"), nonempty=True)
+
+
+def _suites(v, where):
+    C.list_(v, where, _suite)
+    ids = [s["id"] for s in v]
+    for i, sid in enumerate(ids):
+        if sid in ids[:i]:
+            raise _Invalid(_join(where, i), f"suite {sid} is listed twice")
+
+
+def _key_exchange(v, where):
+    if v is None:
+        return          # the probe's handshake in this version did not reach the key exchange
+    C.obj(v, where)
+    if "curve" in v:
+        C.str_(v["curve"], _join(where, "curve"), nonempty=True)
+    if "group" in v:
+        C.str_(v["group"], _join(where, "group"), nonempty=True)
+    if "dh_bits" in v:
+        C.int_(v["dh_bits"], _join(where, "dh_bits"), minimum=1)
+
+
+def _records(v, where):
+    C.obj(v, where)
+    for name in ("max_record_len", "max_plaintext_len", "max_handshake_msg_len",
+                 "certificate_msg_len"):
+        C.int_(C.key(v, name, where), _join(where, name), minimum=0)
+    C.bool_(C.key(v, "mfl_honoured", where), _join(where, "mfl_honoured"), nullable=True)
+    C.int_(C.key(v, "record_size_limit", where), _join(where, "record_size_limit"),
+           minimum=64, maximum=16385, nullable=True)
+
+
+def _extensions(v, where):
+    C.obj(v, where)
+    for name in ("extended_master_secret", "encrypt_then_mac", "session_ticket",
+                 "renegotiation_info"):
+        C.bool_(C.key(v, name, where), _join(where, name), nullable=True)
+    C.str_(C.key(v, "alpn", where), _join(where, "alpn"), nullable=True)
+
+
+def _client_cert_request(v, where):
+    if v is None:
+        return
+    C.obj(v, where)
+    _str_list_loose(C.key(v, "signature_algorithms", where), _join(where, "signature_algorithms"))
+    _str_list_loose(C.key(v, "ca_names", where), _join(where, "ca_names"))
+    if "cert_types" in v and v["cert_types"] is not None:
+        C.list_(v["cert_types"], _join(where, "cert_types"),
+                lambda x, w: C.int_(x, w, minimum=0, maximum=255))
+
+
+def _stats(v, where):
+    C.obj(v, where)
+    C.int_(C.key(v, "connections", where), _join(where, "connections"), minimum=0)
+    C.int_(C.key(v, "elapsed_ms", where), _join(where, "elapsed_ms"), minimum=0)
+
+
+def _steps(v, where):
+    C.obj(v, where)
+    for name, step in v.items():
+        w = _join(where, name)
+        C.obj(step, w)
+        status = C.str_(C.key(step, "status", w), _join(w, "status"), choices=("ok", "error"))
+        if status == "error":
+            C.str_(C.key(step, "reason", w), _join(w, "reason"), nonempty=True)
+            C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)
+
+
+def _by_version(doc, name, versions, check):
+    v = C.obj(C.key(doc, name, ""), name)
+    for ver in v:
+        if ver not in versions:
+            raise _Invalid(_join(name, ver), "version not listed in versions")
+    for ver in versions:
+        if ver not in v:
+            raise _Invalid(_join(name, ver), f"missing (versions lists {ver})")
+        check(v[ver], _join(name, ver))
+
+
+def _check(doc):
+    C.obj(doc, "(top level)")
+    sv = C.key(doc, "schema_version", "")
+    C.int_(sv, "schema_version")
+    if sv != SCHEMA_VERSION:
+        raise _Invalid("schema_version", f"{sv} is not supported (this tlsfit reads schema "
+                                         f"{SCHEMA_VERSION}; a newer tlsfit may read it)")
+    tool = C.obj(C.key(doc, "tool", ""), "tool")
+    C.str_(C.key(tool, "name", "tool"), "tool.name", nonempty=True)
+    C.str_(C.key(tool, "version", "tool"), "tool.version", nonempty=True)
+    target = C.obj(C.key(doc, "target", ""), "target")
+    C.str_(C.key(target, "host", "target"), "target.host", nonempty=True)
+    C.int_(C.key(target, "port", "target"), "target.port", minimum=1, maximum=65535)
+    C.str_(C.key(target, "sni", "target"), "target.sni", nullable=True)
+    C.str_(C.key(target, "address", "target"), "target.address", nonempty=True)
+    _utc(C.key(doc, "probed_at", ""), "probed_at")
+
+    versions = C.list_(C.key(doc, "versions", ""), "versions",
+                       lambda x, w: C.str_(x, w, choices=VERSION_NAMES))
+    if not versions:
+        raise _Invalid("versions", "is empty (a profile needs at least one TLS version)")
+    ordered = sorted(versions, key=VERSION_NAMES.index)
+    if len(set(versions)) != len(versions):
+        raise _Invalid("versions", "lists a version twice")
+    if versions != ordered:
+        raise _Invalid("versions", "is not oldest first")
+
+    _by_version(doc, "ciphersuites", versions, _suites)
+    _by_version(doc, "server_preference", versions, lambda v, w: C.bool_(v, w, nullable=True))
+    _by_version(doc, "groups", versions, _str_list)
+    _by_version(doc, "group_preferred", versions, lambda v, w: C.str_(v, w, nullable=True))
+    _by_version(doc, "key_exchange", versions, _key_exchange)
+    _by_version(doc, "signature_algorithms", versions, _str_list)
+
+    C.list_(C.key(doc, "chain", ""), "chain", _certificate)
+    C.str_(C.key(doc, "chain_from", ""), "chain_from", choices=VERSION_NAMES)
+    if doc["chain_from"] not in versions:
+        raise _Invalid("chain_from", f"{doc['chain_from']} is not listed in versions")
+    _trust_anchor(C.key(doc, "trust_anchor", ""), "trust_anchor")
+    C.bool_(C.key(doc, "chain_complete", ""), "chain_complete")
+    _records(C.key(doc, "records", ""), "records")
+    _extensions(C.key(doc, "extensions", ""), "extensions")
+    C.bool_(C.key(doc, "client_cert_requested", ""), "client_cert_requested")
+    _client_cert_request(C.key(doc, "client_cert_request", ""), "client_cert_request")
+    if doc["client_cert_requested"] and doc["client_cert_request"] is None:
+        raise _Invalid("client_cert_request", "is null although client_cert_requested is true")
+    _stats(C.key(doc, "stats", ""), "stats")
+    _steps(C.key(doc, "steps", ""), "steps")
+
+
+def validate(doc, name="profile"):
+    """Raises TlsfitError(32, "NAME: field X: ...") when doc is not a schema-1 profile."""
+    try:
+        _check(doc)
+    except _Invalid as e:
+        raise TlsfitError(PROFILE, f"{name}: field {e.where}: {e.what}") from None
+    return doc
+
+
+def _position(text, pos):
+    line = text.count("\n", 0, pos) + 1
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, column
+
+
+def loads(text, name="profile"):
+    """Parses and validates a profile given as text (str or bytes)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = text.count(b"\n", 0, e.start) + 1
+            raise TlsfitError(PROFILE, f"{name}: not UTF-8 text (byte {e.start}, "
+                                       f"line {line})") from None
+    if not text.strip():
+        raise TlsfitError(PROFILE, f"{name}: empty file, expected a JSON profile")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        if not text[e.pos:].strip() or e.msg.startswith("Unterminated string"):
+            line, column = _position(text, len(text.rstrip()))
+            raise TlsfitError(PROFILE, f"{name}: truncated JSON: the text ends at line {line}, "
+                                       f"column {column} inside a value") from None
+        reason = e.msg[0].lower() + e.msg[1:]
+        raise TlsfitError(PROFILE, f"{name}: not JSON (line {e.lineno}, column {e.colno}): "
+                                   f"{reason}") from None
+    except RecursionError:
+        raise TlsfitError(PROFILE, f"{name}: not JSON: nested too deeply") from None
+    return validate(doc, name)
+
+
+def load(path, name=None):
+    """Reads, parses and validates the profile at path; `name` is how errors call it."""
+    name = name or str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise TlsfitError(PROFILE, f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise TlsfitError(PROFILE, f"{name}: is a directory, expected a JSON profile") from None
+    except OSError as e:
+        raise TlsfitError(PROFILE, f"{name}: cannot read: {e.strerror}") from None
+    return loads(data, name)
+
+
+def dump(doc):
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def save(doc, path):
+    """Writes the profile to path atomically (see paths.write_atomic)."""
+    return paths.write_atomic(path, dump(doc))

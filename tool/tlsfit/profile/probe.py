@@ -1,0 +1,105 @@
+"""Running the C prober and keeping what it found.
+
+    run(target, options)  -> profile dict (validated), raising TlsfitError with
+                             the prober's own exit code when it fails
+    keep(doc, save_as)    -> writes .tlsfit/last-profile.json and profiles/NAME.json
+
+The prober prints its one-line error (and --progress lines) on stderr itself;
+its stderr is passed straight through, so `tlsfit probe` fails with exactly
+the prober's line and exit code.
+"""
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import FILE, TlsfitError
+from . import model, prober
+
+TF_ERR_TIMEOUT = 12
+TF_ERR_INTERNAL = 22
+HARD_LIMIT = 900            # seconds: a guard in case the prober hangs despite --timeout
+SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
+
+
+@dataclass
+class Options:
+    sni: str = None
+    timeout: float = None
+    cas: list = field(default_factory=list)
+    no_system_store: bool = False
+    delay: int = None
+    progress: bool = False
+
+
+def check_save_name(name):
+    """Raises ValueError unless NAME is usable as profiles/NAME.json."""
+    if not SAVE_NAME.match(name) or name.startswith("."):
+        raise ValueError(f"invalid profile name {name!r}: use letters, digits, '.', '_' and '-' "
+                         "(not starting with '.')")
+    return name
+
+
+def prober_argv(binary, target, opts, out_path):
+    argv = [str(binary)]
+    if opts.sni is not None:
+        argv += ["--sni", opts.sni]
+    if opts.timeout is not None:
+        argv += ["--timeout", str(int(opts.timeout))]
+    for ca in opts.cas:
+        argv += ["--ca", str(ca)]
+    if opts.no_system_store:
+        argv.append("--no-system-store")
+    if opts.delay is not None:
+        argv += ["--delay", str(opts.delay)]
+    if opts.progress:
+        argv.append("--progress")
+    argv += ["-o", str(out_path), target]
+    return argv
+
+
+def run(target, opts=None, binary=None):
+    """Probes target ("host[:port]") and returns the validated profile."""
+    opts = opts or Options()
+    binary = binary or prober.ensure_prober()
+    state = paths.state_dir()
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="probe-", dir=state))
+    except OSError as e:
+        raise TlsfitError(FILE, f"cannot create a work directory in {state}: {e.strerror}") from None
+    out = work / "profile.json"
+    try:
+        try:
+            proc = subprocess.run(prober_argv(binary, target, opts, out),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  timeout=HARD_LIMIT)
+        except subprocess.TimeoutExpired:
+            raise TlsfitError(TF_ERR_TIMEOUT, f"{target}: tlsfit-probe did not finish within "
+                                              f"{HARD_LIMIT} s and was stopped") from None
+        if proc.returncode < 0:
+            sig = signal.Signals(-proc.returncode).name
+            raise TlsfitError(TF_ERR_INTERNAL, f"{target}: tlsfit-probe was killed by {sig} "
+                                               "(a bug in the prober; please report it)")
+        if proc.returncode != 0:
+            # The prober has printed its own one-line error; pass its code through.
+            raise TlsfitError(proc.returncode, "", quiet=True)
+        if not out.exists():
+            raise TlsfitError(TF_ERR_INTERNAL, f"{target}: tlsfit-probe exited 0 but wrote no "
+                                               "profile (a bug in the prober)")
+        return model.load(out, name=f"tlsfit-probe's profile of {target}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def keep(doc, save_as=None):
+    """Stores the profile as the last one and, with save_as, as profiles/NAME.json.
+    Returns the list of paths written."""
+    written = [model.save(doc, paths.last_profile_path())]
+    if save_as:
+        written.append(model.save(doc, paths.profiles_dir() / f"{check_save_name(save_as)}.json"))
+    return written

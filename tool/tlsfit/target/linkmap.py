@@ -1,0 +1,117 @@
+"""GNU ld map files: the input sections placed in the image, and mbedTLS's share of
+it per library object (the per-module ROM every report carries)."""
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+LIBS = ("libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a")   # link order
+
+@dataclass
+class InputSection:
+    output: str        # output section (".text", ".data", ...)
+    name: str          # input section (".text.mbedtls_aes_init", "COMMON", ...)
+    address: int
+    size: int
+    file: str          # "/x/libmbedcrypto.a(aes.o)" or "/x/startup.o"
+
+    @property
+    def archive(self):
+        m = re.match(r"^(.*)\(([^()]+)\)$", self.file)
+        return Path(m.group(1)).name if m else None
+
+    @property
+    def member(self):
+        m = re.match(r"^(.*)\(([^()]+)\)$", self.file)
+        return m.group(2) if m else Path(self.file).name
+
+    @property
+    def kind(self):
+        """"text", "rodata", "data", "bss", "rom" (other flash), or None (not in the image)."""
+        n = self.name
+        if n.startswith(".text") or n in (".glue_7", ".glue_7t", ".vfp11_veneer", ".v4_bx",
+                                          ".iplt", ".init", ".fini"):
+            return "text"
+        if n.startswith(".rodata"):
+            return "rodata"
+        if n.startswith(".data"):
+            return "data"
+        if n.startswith(".bss") or n == "COMMON":
+            return "bss"
+        if n.startswith((".ARM.exidx", ".ARM.extab", ".init_array", ".fini_array",
+                         ".preinit_array", ".tf_vectors")):
+            return "rom"
+        return None
+
+
+_OUT = re.compile(r"^(\.[^\s]+|[A-Za-z_][^\s]*)(?:\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+))?\s*$")
+
+
+_IN_FULL = re.compile(r"^ (\S+)\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
+
+
+_IN_NAME = re.compile(r"^ (\.\S+|COMMON)\s*$")
+
+
+_IN_REST = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*?)\s*$")
+
+
+def parse_map(text):
+    """The input sections placed in the image, from a GNU ld map file.  The
+    discarded sections (--gc-sections) listed before the memory map are
+    skipped; so are fill, symbol and assignment lines."""
+    out = []
+    lines = text.splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines)
+                     if ln.startswith("Linker script and memory map"))
+    except StopIteration:
+        raise ValueError("not a GNU ld map file (no 'Linker script and memory map')") from None
+    current, pending = None, None
+    for ln in lines[start + 1:]:
+        if not ln.strip():
+            continue
+        if not ln[0].isspace():
+            m = _OUT.match(ln)
+            if m and not ln.startswith(("LOAD ", "OUTPUT(", "START GROUP", "END GROUP")):
+                current = m.group(1)
+            pending = None
+            continue
+        m = _IN_FULL.match(ln)
+        if m and m.group(1) != "*fill*" and not m.group(4).startswith("0x"):
+            out.append(InputSection(current, m.group(1), int(m.group(2), 16),
+                                    int(m.group(3), 16), m.group(4)))
+            pending = None
+            continue
+        if pending is not None:
+            m = _IN_REST.match(ln)
+            if m and not m.group(3).startswith("0x"):
+                out.append(InputSection(current, pending, int(m.group(1), 16),
+                                        int(m.group(2), 16), m.group(3)))
+            pending = None
+            continue
+        m = _IN_NAME.match(ln)
+        if m:
+            pending = m.group(1)
+    return out
+
+
+def tls_sizes(sections, libs=LIBS):
+    """(rom_tls_bytes, ram_tls_bytes, modules) of the input sections that come
+    from the mbedTLS archives.  ROM is text + rodata + data (its load image)
+    + other flash sections; modules are per object file, largest ROM first:
+    {"name", "library", "rom_bytes", "text", "rodata", "data", "bss"}."""
+    mods = {}
+    for s in sections:
+        if s.archive not in libs or s.kind is None or s.size == 0:
+            continue
+        m = mods.setdefault((s.archive, s.member), {
+            "name": s.member, "library": s.archive, "rom_bytes": 0,
+            "text": 0, "rodata": 0, "data": 0, "bss": 0})
+        kind = "text" if s.kind == "rom" else s.kind
+        m[kind] += s.size
+        if kind != "bss":
+            m["rom_bytes"] += s.size
+    modules = sorted(mods.values(), key=lambda m: (-m["rom_bytes"], m["library"], m["name"]))
+    rom = sum(m["rom_bytes"] for m in modules)
+    ram = sum(m["data"] + m["bss"] for m in modules)
+    return rom, ram, modules

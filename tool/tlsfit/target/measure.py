@@ -1,0 +1,628 @@
+"""`tlsfit measure`: what a configuration costs on a Cortex-M target, handshake included.
+
+    measure(config_path, target, host, port, sni=None, ca=None, tree=None,
+            heap_limit=None, timeout=60, baseline=False, progress=True) -> report dict
+    cross_build(config_path, target, tree=None) -> Path of the libraries (cached)
+    format_report(report) -> the human-readable lines
+(the `tlsfit measure` command: cli/measure.py)
+
+One measurement:
+  build  mbedTLS cross-built for the target with the header (xbuild.py;
+         cached per header, target and tree, so usually no time at all)
+  link   the TLS client firmware (tool/firmware/tls_client.c and friends)
+         compiled with the header and linked with the libraries; the trust
+         anchors, server name, heap limit and test-only seed go into a
+         generated run_params.c
+  run    QEMU boots it with -icount shift=0; UART0 reaches the server through
+         relay.Relay; the firmware's TLSFIT-RESULT line and the relay's view of
+         the wire make the report.  QEMU is killed at the timeout.
+
+The report's stable names: rom_bytes, rom_tls_bytes, ram_static_bytes,
+heap_peak_bytes, stack_peak_bytes, handshake {ok, version, ciphersuite,
+group, error}, handshake_instructions, modules, target, server, config {path,
+sha256}, mbedtls, heap_allocs, heap_largest_block, heap_alloc_failed,
+heap_peak_blocks (the block sizes held at the peak, largest first),
+elapsed_ms {build, link, run}; with baseline=True also baseline (the same
+fields, for mbedTLS's default configuration) and ratios (measured/baseline).
+
+A failed handshake is a report with handshake.ok False (error, code, state,
+hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
+rejects, XBUILD 40 otherwise).
+"""
+import contextlib
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
+from ..core.text import one_line, say as _say
+from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
+from ..mbedtls.tree import Tree, resolve_tree
+from . import elf as elf_mod, linkmap, xbuild
+from .firmware import fw
+from .relay import Relay, RelayError
+
+DEFAULT_TIMEOUT = 60
+HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
+SYSTEM_STORE_DIR = Path("/etc/ssl/certs")
+SERVER_CLOSED_GRACE = 5.0     # s QEMU may keep running after the server closed
+RUNS_KEPT = 3                 # firmware run directories kept per build...
+RUNS_MIN_AGE = 600            # ...and any younger than this (s)
+DEFAULT_SEED = (0x746C7366, 0x69742D6D, 0x65617375, 0x72652121)   # "tlsfit-measure!!"
+RATIO_FIELDS = ("rom_bytes", "rom_tls_bytes", "heap_peak_bytes", "ram_static_bytes",
+                "stack_peak_bytes", "handshake_instructions")
+_STATE_LINE = re.compile(r"^tlsfit-fw: state (\d+)$", re.M)
+_FAULT_LINE = re.compile(r"^tlsfit-fw: FAULT .*$", re.M)
+
+
+def cross_build(config_path, target, tree=None, progress=True):
+    """Cross-builds mbedTLS for target with config_path (cached; safe from parallel
+    threads and processes) and returns the directory holding libmbedtls.a,
+    libmbedx509.a and libmbedcrypto.a.  xbuild.cross_build gives the details
+    (XBuild: cflags, ldflags, whether it was cached)."""
+    return xbuild.cross_build(config_path, target, tree, progress=progress).lib_dir
+
+
+# ----------------------------------------------------------- trust anchors
+
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+
+
+def _der_elements(data):
+    """Splits concatenated DER certificates."""
+    out, off = [], 0
+    while off < len(data):
+        if data[off] != 0x30 or off + 2 > len(data):
+            raise ValueError("not DER")
+        n, hdr = data[off + 1], 2
+        if n & 0x80:
+            k = n & 0x7F
+            if not 1 <= k <= 4 or off + 2 + k > len(data):
+                raise ValueError("bad DER length")
+            n, hdr = int.from_bytes(data[off + 2:off + 2 + k], "big"), 2 + k
+        if off + hdr + n > len(data):
+            raise ValueError("truncated DER")
+        out.append(data[off:off + hdr + n])
+        off += hdr + n
+    return out
+
+
+def read_anchors(path):
+    """The certificates of a PEM bundle or DER file, as DER."""
+    import base64
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise TlsfitError(FILE, f"{p}: cannot read the CA file: {e.strerror}") from None
+    pems = _PEM.findall(data)
+    if pems:
+        return [base64.b64decode(b"".join(body.split())) for body in pems]
+    try:
+        certs = _der_elements(data)
+    except ValueError:
+        certs = []
+    if not certs:
+        raise TlsfitError(FILE, f"{p}: holds no certificate (PEM or DER)")
+    return certs
+
+
+def _openssl(args, what, stdin=b"", timeout=30):
+    exe = shutil.which("openssl")
+    if not exe:
+        raise TlsfitError(USAGE, f"{what}: openssl is not installed; name the root with --ca")
+    try:
+        return subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TlsfitError(TARGET, f"{what}: openssl took more than {timeout} s") from None
+
+
+def system_anchors(host, port, sni):
+    """The system-store root(s) that issued the server's last certificate:
+    one `openssl s_client -showcerts` connection, then the hashed names in
+    /etc/ssl/certs.  Only those go into the firmware."""
+    what = "finding the server's root in the system store (no --ca given)"
+    proc = _openssl(["s_client", "-connect", _hostport(host, port), "-servername", sni,
+                     "-showcerts"], what)
+    chain = re.findall(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
+                       proc.stdout, re.S)
+    if not chain:
+        raise TlsfitError(TARGET, f"{what}: the server at {_hostport(host, port)} sent no "
+                                  "certificate; name the root with --ca FILE")
+    h = _openssl(["x509", "-noout", "-issuer_hash"], what, stdin=chain[-1]).stdout.strip()
+    found = sorted(SYSTEM_STORE_DIR.glob(f"{h.decode()}.[0-9]*")) if h else []
+    if not found:
+        raise TlsfitError(USAGE, f"no --ca given and the root that issued the server's "
+                                 f"certificates is not in {SYSTEM_STORE_DIR}; name it "
+                                 "with --ca FILE")
+    certs = []
+    for f in found:
+        certs.extend(read_anchors(f))
+    return certs, [str(f) for f in found]
+
+
+def _c_bytes(data, indent="    "):
+    rows = [", ".join(f"0x{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
+    return ",\n".join(indent + r for r in rows)
+
+
+def _c_string(s):
+    return '"' + "".join(c if c.isalnum() or c in "-._:[]" else f"\\x{ord(c):02x}"
+                         for c in s) + '"'
+
+
+def run_params_c(anchors, sni, heap_limit, seed, uart_timeout_polls=0):
+    """The generated run_params.c (struct tf_run_params, tls_harness.h)."""
+    parts = ["/* Generated by tlsfit measure for one run; see tls_harness.h. */",
+             '#include "tls_harness.h"', ""]
+    for i, der in enumerate(anchors):
+        parts.append(f"static const unsigned char anchor{i}[{len(der)}] = {{\n"
+                     f"{_c_bytes(der)}\n}};")
+    parts.append("static const struct tf_cert_der anchors[] = {")
+    parts.extend(f"    {{anchor{i}, sizeof anchor{i}}}," for i in range(len(anchors)))
+    parts.append("};")
+    parts.append("const struct tf_run_params tf_run = {\n"
+                 f"    .sni = {_c_string(sni)},\n"
+                 f"    .anchors = anchors,\n"
+                 f"    .anchor_count = {len(anchors)},\n"
+                 f"    .heap_limit = {int(heap_limit or 0)}u,\n"
+                 f"    .seed = {{{', '.join(f'0x{s:08x}u' for s in seed)}}},\n"
+                 f"    .uart_timeout_polls = {int(uart_timeout_polls)}u,\n"
+                 "};")
+    return "\n".join(parts) + "\n"
+
+
+# ------------------------------------------------------------- phases
+
+def _hostport(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _prune_runs(runs_dir):
+    """Keeps the newest RUNS_KEPT run directories, and anything younger than
+    RUNS_MIN_AGE (a parallel measurement may still be using it)."""
+    now = time.time()
+    dirs = sorted((d for d in runs_dir.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime)
+    for d in dirs[:-RUNS_KEPT]:
+        if now - d.stat().st_mtime > RUNS_MIN_AGE:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+_UNDEF = re.compile(r"undefined reference to [`'](?P<sym>[^'`]+)'")
+
+
+def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED):
+    """Compiles the harness with the build's configuration and links it; returns
+    (elf, map).  Raises TlsfitError(XBUILD) on failure."""
+    runs = xb.dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs))
+    params = run_dir / "run_params.c"
+    params.write_text(run_params_c(anchors, sni, heap_limit, seed))
+    sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [params]
+    try:
+        elf = fw.build(xb.target, sources, run_dir, xb.cflags(), name="tls_client",
+                       extra_ldflags=xb.ldflags())
+    except fw.FirmwareError as e:
+        text = str(e)
+        m = _UNDEF.search(text)
+        why = (f"undefined reference to {m.group('sym')} (a platform hook or _ALT function "
+               "the configuration expects the device to supply)") if m else \
+            one_line(text.splitlines()[0] if text else "failed", 300)
+        (run_dir / "link.log").write_text(text + "\n")
+        raise TlsfitError(XBUILD, f"linking the TLS client firmware for {xb.target} failed: "
+                                  f"{why}; log: {run_dir / 'link.log'}") from None
+    with contextlib.suppress(OSError):
+        _prune_runs(runs)
+    return elf, elf.with_suffix(".map")
+
+
+class RunOutcome:
+    """What one QEMU run produced."""
+
+    def __init__(self):
+        self.exit_code = None
+        self.stdout = ""
+        self.stderr = ""
+        self.result = None          # the TLSFIT-RESULT dict
+        self.ended = None           # "exit", "timeout", "server_closed"
+        self.elapsed = 0.0
+        self.relay = None
+        self.connect_error = None
+
+
+def run_session(elf, target, host, port, timeout):
+    """Boots the image under QEMU (-icount shift=0) with UART0 relayed to the
+    server; QEMU never outlives this call."""
+    out = RunOutcome()
+    start = time.monotonic()
+    try:
+        relay = Relay(host, port, connect_timeout=min(timeout, 15))
+        relay.open()
+    except RelayError as e:
+        out.connect_error = str(e)
+        out.elapsed = time.monotonic() - start
+        return out
+    out.relay = relay
+    argv = fw.qemu_argv(elf, target, relay.port, icount_shift=0)
+    # Output to files, not pipes: nobody reads while waiting, and a pipe could fill.
+    with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr)
+        except OSError as e:
+            relay.close()
+            raise TlsfitError(TARGET, f"cannot run {argv[0]}: {e.strerror}") from None
+        try:
+            out.ended = _wait(proc, relay, start + timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            relay.close()
+        fout.seek(0)
+        ferr.seek(0)
+        out.stdout = fout.read().decode(errors="replace")
+        out.stderr = ferr.read().decode(errors="replace")
+    out.exit_code = proc.returncode
+    out.result = fw.parse_result(out.stdout)
+    out.elapsed = time.monotonic() - start
+    return out
+
+
+def _wait(proc, relay, deadline):
+    """Waits for QEMU; "exit", "timeout", or "server_closed" (the server hung up
+    and the firmware, which cannot see that on a UART, kept waiting)."""
+    while True:
+        try:
+            proc.wait(timeout=0.1)
+            return "exit"
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if now >= deadline:
+            return "timeout"
+        closed = relay.server_closed_at
+        if closed is not None and now - closed > SERVER_CLOSED_GRACE:
+            return "server_closed"
+
+
+# ------------------------------------------------------------- the report
+
+def _code_text(code):
+    return f"-0x{-code:04X}" if code < 0 else f"0x{code:04X}"
+
+
+def _group_name(obs):
+    if obs is None:
+        return None
+    gid = obs.group_id
+    if obs.version != 0x0304:
+        _, kx = mbedtls_names.iana_suite(obs.suite_id) if obs.suite_id is not None \
+            else (None, None)
+        if kx is None or not kx.startswith("ECDHE"):
+            gid = None
+    if gid is None:
+        return None
+    return mbedtls_names.iana_group(gid) or f"0x{gid:04X}"
+
+
+def _last_state(stdout):
+    states = _STATE_LINE.findall(stdout or "")
+    return int(states[-1]) if states else None
+
+
+def _handshake(out, names, res):
+    """The report's "handshake" object."""
+    hs = {"ok": False, "version": None, "ciphersuite": None, "ciphersuite_id": None,
+          "group": None, "error": None, "code": None, "step": None, "state": None,
+          "state_number": None, "message": None, "hint": None, "verify_flags": None,
+          "server_alert": None}
+    obs = out.relay.observer if out.relay else None
+    if obs is not None and obs.suite_id is not None:
+        hs["ciphersuite_id"] = f"0x{obs.suite_id:04X}"
+    if obs is not None and obs.alert is not None:
+        hs["server_alert"] = {"level": obs.alert[0], "description": obs.alert[1]}
+    if out.connect_error:
+        hs.update(error="connect_failed", step="connect", message=out.connect_error)
+        return hs
+    if res is not None and res.get("ok"):
+        iana, _ = mbedtls_names.iana_suite(obs.suite_id) if obs and obs.suite_id is not None \
+            else (None, None)
+        hs.update(ok=True, version=res.get("version"),
+                  ciphersuite=iana or mbedtls_names.iana_suite_name(res.get("ciphersuite")),
+                  group=_group_name(obs), step="done", verify_flags=[])
+        return hs
+    hs["group"] = _group_name(obs)
+    if res is None:
+        return _no_result(hs, out, names)
+    hs["step"] = res.get("step")
+    state = res.get("state", -1)
+    if state is not None and state >= 0:
+        hs["state_number"] = state
+        hs["state"] = names.ssl_state(state) or f"state {state}"
+    ret = res.get("ret") or 0
+    if res.get("psa_status"):
+        hs["error"] = names.psa_status(ret) or "PSA_ERROR"
+        hs["code"] = str(ret)
+    elif ret:
+        hs["error"] = names.error(ret) or "MBEDTLS_ERR_UNKNOWN"
+        hs["code"] = _code_text(ret)
+    else:
+        hs["error"] = res.get("what") or "TLSFIT_FAILED"
+    if res.get("verify_flags") not in (None, 0, 0xFFFFFFFF):
+        hs["verify_flags"] = names.verify_flags(res["verify_flags"])
+    where = f"in state {hs['state']}" if hs["state"] else f"during {hs['step']}"
+    hs["message"] = f"the handshake failed {where} with {hs['error']}" + \
+        (f" ({hs['code']})" if hs["code"] else "")
+    hs["hint"] = _hint(hs, res, obs)
+    return hs
+
+
+def _no_result(hs, out, names):
+    """No TLSFIT-RESULT line: killed at the timeout, fault, or died."""
+    state = _last_state(out.stdout)
+    if state is not None:
+        hs["state_number"] = state
+        hs["state"] = names.ssl_state(state) or f"state {state}"
+    at = f" in state {hs['state']}" if hs["state"] else ""
+    fault = _FAULT_LINE.search(out.stdout or "")
+    if out.ended == "timeout":
+        hs.update(error="timeout", step="handshake" if state is not None else None,
+                  message=f"no result within the timeout ({out.elapsed:.0f} s){at}; "
+                          "QEMU was stopped")
+    elif out.ended == "server_closed":
+        hs.update(error="server_closed", step="handshake",
+                  message=f"the server closed the connection{at} and the firmware kept "
+                          "waiting for data; QEMU was stopped")
+    elif fault:
+        hs.update(error="fault", step="handshake" if state is not None else "setup",
+                  message=fault.group(0)[len("tlsfit-fw: "):] + at,
+                  hint="a CPU fault; '(stack overflow)' means the 32 KiB stack was too small")
+    else:
+        tail = (out.stderr or out.stdout or "").strip().splitlines()[-1:] or ["no output"]
+        hs.update(error="no_result", message=f"the firmware ended (exit {out.exit_code}) "
+                                             f"without a result line{at}: {tail[0]}")
+    return hs
+
+
+def _hint(hs, res, obs):
+    in_len = res.get("in_content_len")
+    heap = res.get("heap") or {}
+    if res.get("step") == "ca" and not heap.get("failures"):
+        # Before any handshake: what the server did afterwards is beside the point.
+        return ("this configuration cannot parse the trust anchor given with --ca: its key "
+                "type or size (MBEDTLS_MPI_MAX_SIZE) or its signature's hash needs an option "
+                "the header lacks")
+    if obs is not None and in_len and obs.largest_record > in_len:
+        return (f"the server sent a record larger than MBEDTLS_SSL_IN_CONTENT_LEN ({in_len}): "
+                f"{obs.largest_record} bytes; raise MBEDTLS_SSL_IN_CONTENT_LEN to at least "
+                f"{obs.largest_record}")
+    if heap.get("failures"):
+        size = heap.get("failed_size")
+        if heap.get("limit"):
+            return (f"an allocation of {size} bytes was refused: it would have taken the heap "
+                    f"beyond the limit of {heap['limit']} bytes")
+        return f"out of memory: an allocation of {size} bytes failed"
+    flags = hs.get("verify_flags") or []
+    if "MBEDTLS_X509_BADCERT_NOT_TRUSTED" in flags:
+        return "the server's chain does not lead to a trust anchor given with --ca"
+    if "MBEDTLS_X509_BADCERT_CN_MISMATCH" in flags:
+        return "the server's certificate is not for the name given with --sni"
+    if "MBEDTLS_X509_BADCERT_EXPIRED" in flags or "MBEDTLS_X509_BADCERT_FUTURE" in flags:
+        return "a certificate is outside its validity period (checked against this machine's clock)"
+    if res.get("uart_timeout"):
+        return "the server sent nothing more (the firmware's UART read timed out)"
+    if hs.get("server_alert"):
+        return f"the server sent alert {hs['server_alert']['description']}"
+    return None
+
+
+def _ratio(a, b):
+    if a is None or not b:
+        return None
+    return round(a / b, 3)
+
+
+def image_sizes(elf, map_path, target):
+    """(elf_sizes dict, rom_tls_bytes, ram_static_tls_bytes, modules) of a linked image."""
+    sizes = elf_mod.elf_sizes(elf, target)
+    rom_tls, ram_tls, modules = linkmap.tls_sizes(linkmap.parse_map(map_path.read_text()))
+    return sizes, rom_tls, ram_tls, modules
+
+
+def _peak_blocks(res):
+    """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
+    untracked: bytes held in blocks beyond the firmware's table}."""
+    at = (res or {}).get("heap_at_peak") or {}
+    return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
+            "untracked": int(at.get("untracked") or 0)}
+
+
+def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
+             names, elapsed):
+    t = fw.load_target(target)
+    res = out.result
+    sizes, rom_tls, ram_tls, modules = image
+    heap = (res or {}).get("heap") or {}
+    counted = bool(res and res.get("heap_counted"))
+    hs = _handshake(out, names, res)
+    obs = out.relay.observer if out.relay else None
+    # Instructions only for a handshake that started.
+    ticks = res.get("ticks") if res and res.get("step") in ("handshake", "done") else None
+    return {
+        "target": t["name"],
+        "server": _hostport(host, port),
+        "sni": sni,
+        "config": cfg_info,
+        "mbedtls": (res or {}).get("mbedtls") or xb.tree.version,
+        "rom_bytes": sizes["rom_bytes"],
+        "rom_tls_bytes": rom_tls,
+        "ram_static_bytes": sizes["ram_static_bytes"],
+        "ram_static_tls_bytes": ram_tls,
+        "heap_peak_bytes": heap.get("peak") if counted else None,
+        "heap_allocs": heap.get("allocs") if counted else None,
+        "heap_largest_block": heap.get("largest") if counted else None,
+        "heap_alloc_failed": bool(heap.get("failures")) if counted else None,
+        "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
+        "heap_limit": heap_limit,
+        "heap_brk_peak_bytes": heap.get("brk_peak"),
+        "heap_peak_blocks": _peak_blocks(res) if counted else None,
+        "stack_peak_bytes": (res or {}).get("stack_peak"),
+        "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
+        "handshake": hs,
+        "handshake_instructions": None if ticks is None else
+        int(round(ticks * 1e9 / t["cpu_clock_hz"])),
+        "in_content_len": (res or {}).get("in_content_len"),
+        "out_content_len": (res or {}).get("out_content_len"),
+        "overlay": (res or {}).get("overlay"),
+        "wire": None if obs is None else {
+            "bytes_from_server": obs.bytes, "bytes_to_server": out.relay.bytes_to_server,
+            "records_from_server": obs.records, "largest_record": obs.largest_record},
+        "modules": modules,
+        "elapsed_ms": {k: int(round(v * 1000)) for k, v in elapsed.items()},
+        "artifacts": {"elf": str(elf), "map": str(map_path), "mbedtls_build": str(xb.dir)},
+    }
+
+
+def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limit,
+                 timeout, progress, label):
+    """Links and runs one image for an XBuild; xb.elapsed counts as the build phase."""
+    names = mbedtls_names.for_tree(tree)
+    t1 = time.monotonic()
+    t0 = t1 - xb.elapsed
+    elf, map_path = link_firmware(xb, anchors, sni, heap_limit)
+    image = image_sizes(elf, map_path, target)
+    t2 = time.monotonic()
+    if progress:
+        _say(f"running the {label} handshake on {xb.target} under QEMU against "
+             f"{_hostport(host, port)}...")
+    out = run_session(elf, target, host, port, timeout)
+    t3 = time.monotonic()
+    elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
+    return _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
+                    out, names, elapsed)
+
+
+def _config_info(path):
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise TlsfitError(FILE, f"{p}: cannot read the configuration header: "
+                                f"{e.strerror or e}") from None
+    return {"path": str(p), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _resolve_tree(tree, line):
+    if isinstance(tree, Tree):
+        if line and tree.line != line:
+            raise TlsfitError(USAGE, f"{tree.path} is mbedTLS {tree.version}, not {line}")
+        return tree
+    return resolve_tree(tree, line)
+
+
+def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_limit=None,
+            timeout=DEFAULT_TIMEOUT, baseline=False, progress=True, *, line=None):
+    """Measures config_path on target against host:port; returns the report.
+
+    sni: the name sent and checked (default host).  ca: a PEM/DER file of trust
+    anchors (default: the system-store root of the server's chain).  tree: an
+    mbedTLS tree (mbedtls.tree.Tree or path; default the 3.x one, or `line`).
+    heap_limit: cap in bytes on what mbedTLS may hold at once.  timeout: seconds
+    before QEMU is killed.  baseline: also measure mbedTLS's default
+    configuration (config.py baremetal_size) the same way, under "baseline",
+    with "ratios" (measured / baseline)."""
+    t = _target(target)
+    tree = _resolve_tree(tree, line)
+    sni = sni or host
+    cfg_info = _config_info(config_path)
+    # Build first: a header mbedTLS rejects fails before anything else happens.
+    xb = xbuild.cross_build(config_path, t, tree, progress=progress)
+    if baseline:
+        header = baseline_mod.baseline_config(tree, progress=progress)
+        base_xb = xbuild.cross_build(header, t, tree, progress=progress)
+    if ca is not None:
+        anchors, ca_files = read_anchors(ca), [str(ca)]
+    else:
+        anchors, ca_files = system_anchors(host, port, sni)
+    report = _measure_one(xb, cfg_info, t, host, port, sni, anchors, tree, heap_limit,
+                          timeout, progress, "measured")
+    report["ca"] = ca_files
+    if baseline:
+        binfo = _config_info(header)
+        binfo.update(preset=baseline_mod.baseline_preset(tree),
+                     source=str(baseline_mod.default_config(tree)))
+        base = _measure_one(base_xb, binfo, t, host, port, sni, anchors, tree, None, timeout,
+                            progress, "baseline")
+        report["baseline"] = base
+        report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}
+    return report
+
+
+def _target(name):
+    try:
+        return fw.load_target(name)["name"]
+    except fw.FirmwareError as e:
+        raise TlsfitError(USAGE, str(e)) from None
+
+
+# ------------------------------------------------------------- human output
+
+def _kib(n):
+    return "?" if n is None else f"{n} B ({n / 1024:.1f} KiB)"
+
+
+def _one_summary(r, indent=""):
+    hs = r["handshake"]
+    lines = []
+    if hs["ok"]:
+        parts = [hs["version"], hs["ciphersuite"], hs["group"]]
+        lines.append(f"handshake: ok, {' '.join(p for p in parts if p)}")
+    else:
+        lines.append(f"handshake: FAILED: {hs['message'] or hs['error']}")
+        if hs.get("hint"):
+            lines.append(f"  hint: {hs['hint']}")
+        if hs.get("verify_flags"):
+            lines.append(f"  certificate: {', '.join(hs['verify_flags'])}")
+    ins = r["handshake_instructions"]
+    if ins is not None:
+        lines.append(f"handshake instructions: {ins:,} (about {ins / 1e6:.1f} M)")
+    lines.append(f"ROM: {_kib(r['rom_bytes'])}, of which mbedTLS {_kib(r['rom_tls_bytes'])}")
+    lines.append(f"static RAM: {_kib(r['ram_static_bytes'])}")
+    heap = f"heap peak: {_kib(r['heap_peak_bytes'])}"
+    if r["heap_allocs"] is not None:
+        heap += f" in {r['heap_allocs']} allocations, largest {r['heap_largest_block']} B"
+    if r["heap_alloc_failed"]:
+        heap += f"; an allocation FAILED (limit {r['heap_limit']})" if r["heap_limit"] \
+            else "; an allocation FAILED"
+    lines.append(heap)
+    lines.append(f"stack peak: {_kib(r['stack_peak_bytes'])}")
+    top = ", ".join(f"{m['name']} {m['rom_bytes']}" for m in r["modules"][:6])
+    if top:
+        lines.append(f"largest mbedTLS modules (ROM bytes): {top}")
+    e = r["elapsed_ms"]
+    lines.append(f"time: build {e['build'] / 1000:.1f} s, link {e['link'] / 1000:.1f} s, "
+                 f"run {e['run'] / 1000:.1f} s")
+    return [indent + ln for ln in lines]
+
+
+def format_report(r):
+    lines = [f"{Path(r['config']['path']).name} on {r['target']} against {r['server']} "
+             f"(sni {r['sni']}), mbedTLS {r['mbedtls']}"]
+    lines += _one_summary(r, "  ")
+    if "baseline" in r:
+        b = r["baseline"]
+        lines.append(f"baseline: mbedTLS's default configuration ({b['config'].get('preset')})")
+        lines += _one_summary(b, "  ")
+        ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items() if v is not None)
+        lines.append(f"ratios (measured / baseline): {ratios}")
+    return lines
+
+
+# ------------------------------------------------------------- subcommand
+
+

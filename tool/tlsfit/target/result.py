@@ -1,0 +1,91 @@
+"""What one measurement on a target found, as frozen types.
+
+    Measurement.from_json(doc)   the `measure --json` document -> Measurement
+    m.handshake.ok, m.rom_bytes, m.figures(), m.baseline, m.to_json()
+
+A Measurement is also a read-only Mapping over its JSON document, so the document's
+every key (the stable names listed in target/measure.py) reads as m["rom_bytes"];
+the typed attributes are the contract between the stages (fit reads those).
+"""
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
+           "stack_peak_bytes", "handshake_instructions")
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """The handshake's status: ok, or where and why it failed (mbedTLS error name,
+    handshake state, the server's alert, a hint naming the next step)."""
+    ok: bool
+    version: str = None
+    ciphersuite: str = None
+    group: str = None
+    error: str = None
+    message: str = None
+    state: str = None
+    hint: str = None
+
+    @classmethod
+    def from_json(cls, d):
+        d = d or {}
+        return cls(bool(d.get("ok")), d.get("version"), d.get("ciphersuite"), d.get("group"),
+                   d.get("error"), d.get("message"), d.get("state"), d.get("hint"))
+
+    def failure(self):
+        """One line: "ERROR in STATE" (empty when ok)."""
+        return "" if self.ok else f"{self.error} in {self.state}"
+
+
+@dataclass(frozen=True, eq=False)
+class Measurement(Mapping):
+    target: str
+    server: str
+    mbedtls: str
+    handshake: Handshake
+    rom_bytes: int
+    rom_tls_bytes: int
+    ram_static_bytes: int
+    heap_peak_bytes: int
+    stack_peak_bytes: int
+    handshake_instructions: int
+    modules: tuple
+    baseline: "Measurement" = None
+    ratios: Mapping = None
+    document: Mapping = field(default=None, repr=False)
+
+    @classmethod
+    def from_json(cls, doc):
+        base = doc.get("baseline")
+        return cls(doc.get("target"), doc.get("server"), doc.get("mbedtls"),
+                   Handshake.from_json(doc.get("handshake")),
+                   *(doc.get(k) for k in FIGURES[:5]), doc.get("handshake_instructions"),
+                   tuple(doc.get("modules") or ()),
+                   cls.from_json(base) if base else None,
+                   MappingProxyType(dict(doc["ratios"])) if doc.get("ratios") else None,
+                   MappingProxyType(copy.deepcopy(doc)))
+
+    @property
+    def ok(self):
+        return self.handshake.ok
+
+    def figures(self):
+        """{figure: value} of the six figures every report compares."""
+        return {k: getattr(self, k) for k in FIGURES}
+
+    def to_json(self):
+        """The `measure --json` document (a fresh, mutable copy)."""
+        return copy.deepcopy(dict(self.document))
+
+    # Mapping over the JSON document
+    def __getitem__(self, key):
+        return self.document[key]
+
+    def __iter__(self):
+        return iter(self.document)
+
+    def __len__(self):
+        return len(self.document)
