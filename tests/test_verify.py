@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tlsfit.core.hostport import parse_target
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
@@ -394,13 +395,13 @@ def test_wired_into_cli(pki, tree36, default36, rsa13_server):
     ("::1", ("::1", 443)),
 ])
 def test_parse_target(text, expected):
-    assert verify.parse_target(text) == expected
+    assert parse_target(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "host:", "host:0", "host:x", "[::1", "[::1]x"])
 def test_parse_target_rejects(text):
     with pytest.raises(TlsfitError):
-        verify.parse_target(text)
+        parse_target(text)
 
 
 # ------------------------------------------------------ the client binary
