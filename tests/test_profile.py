@@ -222,3 +222,13 @@ def test_unknown_keys_are_accepted(doc):
 def test_chain_from_must_be_a_listed_version(doc):
     doc["chain_from"] = "TLSv1.0"
     assert error_of(doc) == "p.json: field chain_from: TLSv1.0 is not listed in versions"
+
+
+def test_summary_of_a_version_without_key_exchange(doc):
+    """Schema v1 allows key_exchange null per version (TLS 1.0/1.1 servers): the summary
+    says so instead of failing."""
+    from tlsfit.profile import summary
+    ver = doc["versions"][0]
+    doc["key_exchange"][ver] = None
+    text = summary.format_summary(profile.validate(doc))
+    assert "  key exchange: not observed" in text.splitlines()

@@ -15,13 +15,15 @@ def _key(k):
 
 
 def _kx(kx):
+    if kx is None:                  # schema v1: null for versions whose step saw none
+        return "not observed"
     if "group" in kx:
         return f"group {kx['group']}"
     if "curve" in kx:
         return f"ECDHE {kx['curve']}"
     if "dh_bits" in kx:
         return f"DHE {kx['dh_bits']} bits"
-    return "static RSA" if kx == {} else str(kx)
+    return "static RSA" if kx == {} else ", ".join(f"{k} {v}" for k, v in sorted(kx.items()))
 
 
 def _bytes(n):
