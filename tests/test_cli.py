@@ -137,3 +137,19 @@ def test_summary_of_sample_profile():
     assert "TLSv1.3:\n  suites (client order):" in text
     assert "anchor: CN=tlsfit RSA root" in text and "chain complete: yes" in text
     assert "step alpn failed: server closed the connection (code 14)" in text
+
+
+def test_a_broken_template_is_exit_39(tmp_path, capsys, monkeypatch):
+    """A Jinja2 template error is a defect in tlsfit's data: exit 39 (TLSFIT_RULES) with
+    one line naming the template, not an internal error."""
+    from tlsfit.header import render
+    for t in render.TEMPLATES.iterdir():
+        (tmp_path / t.name).write_text(t.read_text())
+    (tmp_path / "mbedtls-3.6.h.j2").write_text("{{ h.no_such_field }}\n")
+    monkeypatch.setattr(render, "TEMPLATES", tmp_path)
+    monkeypatch.chdir(REPO)
+    code = cli.main(["gen", "tests/fixtures/compat/openssl-ec-13.json", "--mbedtls", "3.6"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 39, err
+    assert len(err) == 1 and err[0].startswith("tlsfit: template mbedtls-3.6.h.j2"), err
+    assert "no_such_field" in err[0]

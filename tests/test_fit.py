@@ -70,6 +70,10 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
     assert out_len == min(fits) == report["values"]["MBEDTLS_SSL_OUT_CONTENT_LEN"]
     md = (out / "report.md").read_text()
     assert "| heap_peak_bytes |" in md and "1-minimal: **yes**" in md
+    # What a firmware engineer pastes into a pull request: no Python repr, no None, and
+    # figures in human units beside the exact bytes.
+    assert "None" not in md and "{'" not in md and "['" not in md, md
+    assert re.search(r"\| rom_bytes \| \d+\.\d KiB \([\d,]+ B\) \|", md), md
     assert "## Content lengths tried" in md and "| flash cost | heap cost |" in md
     if not base["handshake"]["ok"]:
         assert "mbedTLS's default configuration failed its handshake" in md

@@ -187,7 +187,7 @@ def test_gen_header_is_proven(case, pki, gen_pki, trees, server_logs, ssl_server
         res = verify.verify(cfg, "127.0.0.1", srv.port, sni="localhost", ca=chain.root.pem,
                             mbedtls_dir=tree.path)
     chosen = plan["chosen"][0]
-    assert res["ok"] is True, json.dumps(res, indent=1) + "\n" + text
+    assert res["ok"] is True, json.dumps(res.to_json(), indent=1) + "\n" + text
     assert res["ciphersuite"] in [c["suite"] for c in plan["chosen"]]
     assert res["version"] in [c["version"] for c in plan["chosen"]]
     if case.version:

@@ -101,7 +101,7 @@ def run_verify(config, tree, srv, ca, sni="localhost", **kw):
 
 
 def explain(res):
-    return json.dumps(res, indent=1)
+    return json.dumps(dict(res), indent=1, default=str)
 
 
 def _driver_env():

@@ -91,7 +91,7 @@ def plan_json(plan):
 
 def run(args):
     path, name = resolve_profile(args.profile)
-    doc = model.load(path, name)
+    doc = model.read(path, name)
     opts = gen.GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
                           time=not args.no_time, pem=args.pem)
     plan = gen.generate(doc, opts, profile_name=name)

@@ -129,8 +129,16 @@ def _template_error(e):
 
 
 def _template_message(e):
-    where = getattr(e, "filename", None) or getattr(e, "name", None) or "a template"
-    line = getattr(e, "lineno", None)
+    """One line naming the template and line (a syntax error carries them; a render
+    error is located by the template's frame in the traceback)."""
+    import os
+    import traceback
+    where, line = getattr(e, "filename", None) or getattr(e, "name", None), \
+        getattr(e, "lineno", None)
+    for frame, lineno in traceback.walk_tb(e.__traceback__):
+        if frame.f_code.co_filename.endswith(".j2"):
+            where, line = frame.f_code.co_filename, lineno
+    where = os.path.basename(where) if where else "(unknown)"
     return (f"template {where}{f' line {line}' if line else ''}: {e} "
             "(a bug in tlsfit's templates/; please report it)")
 

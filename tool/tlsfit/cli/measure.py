@@ -92,13 +92,12 @@ def run(args):
                               "error": {"exit_code": e.code, "message": e.message}}))
         raise
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report.to_json(), indent=2))
     else:
         print("\n".join(measure.format_report(report)))
-    failed = [r for r in (report, report.get("baseline")) if r and not r["handshake"]["ok"]]
+    failed = [m for m in (report, report.baseline) if m is not None and not m.ok]
     if failed:
         which = "the baseline handshake" if failed[0] is not report else "the handshake"
-        raise TlsfitError(TARGET, f"{which} on {report['target']} failed: "
-                                  f"{failed[0]['handshake']['message']}",
-                          quiet=False)
+        raise TlsfitError(TARGET, f"{which} on {report.target} failed: "
+                                  f"{failed[0].handshake.message}")
     return 0

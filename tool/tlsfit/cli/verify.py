@@ -59,7 +59,7 @@ def run(args):
                     timeout=args.timeout, min_version=args.min_version,
                     max_version=args.max_version)
     if args.json:
-        print(json.dumps(result, sort_keys=False))
+        print(json.dumps(result.to_json(), sort_keys=False))
     else:
         print("\n".join(verify.format_result(result, format_hostport(host, port))))
-    return 0 if result.get("ok") else VERIFY
+    return 0 if result.ok else VERIFY

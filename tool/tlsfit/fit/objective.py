@@ -7,8 +7,7 @@ value seen among the headers compared, so flash, heap and instructions count ali
 """
 from dataclasses import dataclass
 
-FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
-           "stack_peak_bytes", "handshake_instructions")
+from ..target.result import FIGURES
 # The dimensions of the Pareto front (and of the balanced objective).
 PARETO_KEYS = ("rom_bytes", "heap_peak_bytes", "handshake_instructions")
 

@@ -14,8 +14,8 @@ REPORT_TEMPLATE = "report.md.j2"
 
 
 def _handshake(trial):
-    hs = dict((trial.report or {}).get("handshake") or {})
-    out = {k: hs.get(k) for k in ("ok", "version", "ciphersuite", "group", "error")}
+    hs = trial.measurement.handshake
+    out = {k: getattr(hs, k) for k in ("ok", "version", "ciphersuite", "group", "error")}
     out["sigalg"] = trial.plan.chosen[0].sigalg if trial.plan.chosen else None
     return out
 
@@ -27,12 +27,12 @@ def _row(t):
 def build_report(fitter, final, minimal, host, port, phases):
     r = {"server": f"{host}:{port}", "target": fitter.opts.target,
          "objective": fitter.opts.objective, "policy": fitter.opts.policy,
-         "mbedtls": final.report.get("mbedtls"), "handshake": _handshake(final),
-         **final.figures(), "modules": final.report.get("modules"),
+         "mbedtls": final.measurement.mbedtls, "handshake": _handshake(final),
+         **final.figures(), "modules": list(final.measurement.modules),
          "baseline": None, "ratios": None, "minimal": minimal,
          "candidates_tried": len(fitter.trials),
          "pareto": [_row(t) for t in pareto(
-             [t for t in fitter.trials if t.ok and t.report.get("handshake_instructions")],
+             [t for t in fitter.trials if t.ok and t.measurement.handshake_instructions],
              lambda t: t.figures())],
          "config_path": str(fitter.out / "tls_config.h"),
          "chosen": final.plan.chosen[0].label(),
@@ -44,12 +44,12 @@ def build_report(fitter, final, minimal, host, port, phases):
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
                      **t.figures()} for t in fitter.trials],
          "phases_s": phases}
-    base = final.report.get("baseline")
+    base = final.measurement.baseline
     if base:
-        r["baseline"] = {"handshake": {k: (base.get("handshake") or {}).get(k) for k in
+        r["baseline"] = {"handshake": {k: getattr(base.handshake, k) for k in
                                        ("ok", "version", "ciphersuite", "group", "error")},
-                         **{k: base.get(k) for k in FIGURES}}
-        r["ratios"] = final.report.get("ratios")
+                         **base.figures()}
+        r["ratios"] = dict(final.measurement.ratios) if final.measurement.ratios else None
     return r
 
 
@@ -84,17 +84,16 @@ def _cert_line(c):
     return f"{c['subject']} ({key['type']}{f' {size}' if size else ''}, {c['signature_algorithm']})"
 
 
-def _server_view(doc):
-    records = doc.get("records") or {}
-    return {"versions": ", ".join(doc.get("versions") or []) or "-",
-            "chain": " <- ".join(_cert_line(c) for c in doc.get("chain") or []) or "-",
-            "anchor": _text((doc.get("trust_anchor") or {}).get("subject")),
-            "max_plaintext": _bytes(records.get("max_plaintext_len")),
-            "certificate_msg": _bytes(records.get("certificate_msg_len"))}
+def _server_view(prof):
+    return {"versions": ", ".join(prof.versions) or "-",
+            "chain": " <- ".join(_cert_line(c) for c in prof.chain) or "-",
+            "anchor": _text((prof.trust_anchor or {}).get("subject")),
+            "max_plaintext": _bytes(prof.records.get("max_plaintext_len")),
+            "certificate_msg": _bytes(prof.records.get("certificate_msg_len"))}
 
 
-def md_view(r, doc):
-    """report.json (and the profile) as the template's all-text view."""
+def md_view(r, prof):
+    """report.json and the Profile it was fitted to as the template's all-text view."""
     hs, base = r["handshake"], r["baseline"] or {}
     base_hs = base.get("handshake") or {}
     ratios = r.get("ratios") or {}
@@ -103,7 +102,7 @@ def md_view(r, doc):
         "policy": r["policy"], "mbedtls": _text(r["mbedtls"]),
         "version": _text(hs["version"]), "ciphersuite": _text(hs["ciphersuite"]),
         "group": _text(hs["group"]), "sigalg": _text(hs["sigalg"]),
-        **_server_view(doc),
+        **_server_view(prof),
         "searched": sum(1 for s in r["search"] if s["phase"] == "search"),
         "chosen": r["chosen"],
         "baseline_failed": _text(base_hs.get("error")) if base and not base_hs.get("ok") else "",
@@ -127,9 +126,9 @@ def md_view(r, doc):
     }
 
 
-def render_md(r, doc):
-    """report.md for report.json `r` and the profile `doc` it was fitted to."""
-    return environment().get_template(REPORT_TEMPLATE).render(v=md_view(r, doc))
+def render_md(r, prof):
+    """report.md for report.json `r` and the Profile it was fitted to."""
+    return environment().get_template(REPORT_TEMPLATE).render(v=md_view(r, prof))
 
 
 def summary_lines(r):

@@ -36,8 +36,9 @@ from ..core.hostport import format_hostport, parse_target
 from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..target import measure as measure_mod
+from ..target.result import Measurement
 from .knobs import knob_variants
-from .objective import FIGURES, best_of, score
+from .objective import best_of, score
 from .report import build_report, render_md
 
 # Never removed by the ablation: certificate verification, validity dates, the entropy
@@ -89,17 +90,17 @@ class Trial:
     config: Path
     gen_opts: gen.GenOptions
     plan: gen.Plan
-    report: dict = None
+    measurement: Measurement = None
     error: str = None
     phase: str = "search"
     removed: tuple = ()
 
     @property
     def ok(self):
-        return bool(self.report and (self.report.get("handshake") or {}).get("ok"))
+        return bool(self.measurement and self.measurement.ok)
 
     def figures(self):
-        return {k: self.report.get(k) for k in FIGURES} if self.report else {}
+        return self.measurement.figures() if self.measurement else {}
 
 
 class Progress:
@@ -129,8 +130,8 @@ class Progress:
 # ------------------------------------------------------------------ the search
 
 class Fitter:
-    def __init__(self, doc, host, port, opts, out_dir, progress):
-        self.doc, self.host, self.port, self.opts = doc, host, port, opts
+    def __init__(self, profile, host, port, opts, out_dir, progress):
+        self.profile, self.host, self.port, self.opts = profile, host, port, opts
         self.out = Path(out_dir)
         self.work = self.out / "candidates"
         self.progress = progress
@@ -139,10 +140,10 @@ class Fitter:
         self.ablation = []
         self.sizes = []
         self.counter = 0
-        self.sni = opts.sni or (doc.get("target") or {}).get("sni") or host
+        self.sni = opts.sni or profile.target.sni or host
 
     def _plan(self, gen_opts):
-        return gen.generate(self.doc, gen_opts, profile_name=f"probe of {self.host}:{self.port}",
+        return gen.generate(self.profile, gen_opts, profile_name=f"probe of {self.host}:{self.port}",
                             rules=self.rules)
 
     def _make(self, label, gen_opts, phase, removed=(), plan=None):
@@ -154,12 +155,11 @@ class Fitter:
 
     def _measure(self, trial):
         try:
-            trial.report = measure_mod.measure(
+            trial.measurement = measure_mod.measure(
                 trial.config, self.opts.target, self.host, self.port, sni=self.sni,
                 ca=self.opts.ca, line=self.opts.line, timeout=self.opts.timeout, progress=False)
             if not trial.ok:
-                hs = trial.report.get("handshake") or {}
-                trial.error = f"{hs.get('error')} in {hs.get('state')}"
+                trial.error = trial.measurement.handshake.failure()
         except TlsfitError as e:
             trial.error = e.message if e.code != CONFIG else f"rejected by check_config.h: {e.message}"
         return trial
@@ -176,7 +176,7 @@ class Fitter:
 
     def search(self):
         base = gen.GenOptions(line=self.opts.line, policy=self.opts.policy)
-        kept = gen.select(gen.enumerate_candidates(self.doc, base, self.rules)).kept
+        kept = gen.select(gen.enumerate_candidates(self.profile, base, self.rules)).kept
         picked = []
         for c in kept:                       # distinct suites/groups; both versions if offered
             if any(p.suite == c.suite and p.version == c.version for p in picked):
@@ -187,7 +187,7 @@ class Fitter:
         for v in versions - {c.version for c in chosen}:
             chosen.append(next(c for c in picked if c.version == v))
         if not chosen:
-            gen.generate(self.doc, base, rules=self.rules)   # raises the Refusal with reasons
+            gen.generate(self.profile, base, rules=self.rules)   # raises the Refusal with reasons
         trials = []
         for c in chosen:
             lean_opts = replace(base, candidate=c)
@@ -320,14 +320,14 @@ def fit(target_text, opts, out_dir):
     phases = {}
     t0 = time.monotonic()
     if opts.profile:
-        doc = profile_mod.load(opts.profile)
+        prof = profile_mod.read(opts.profile)
     else:
         progress.say(f"[probe] probing {host}:{port}")
         popts = probe_mod.Options(sni=opts.sni, cas=[opts.ca] if opts.ca else [], timeout=5)
-        doc = probe_mod.run(format_hostport(host, port), popts)
+        prof = profile_mod.Profile.of(probe_mod.run(format_hostport(host, port), popts))
     phases["probe"] = round(time.monotonic() - t0, 1)
-    gen.generate(doc, gen.GenOptions(line=opts.line, policy=opts.policy))   # refuse early
-    fitter = Fitter(doc, host, port, opts, out_dir, progress)
+    gen.generate(prof, gen.GenOptions(line=opts.line, policy=opts.policy))   # refuse early
+    fitter = Fitter(prof, host, port, opts, out_dir, progress)
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
     phases["search"] = round(time.monotonic() - t1, 1)
@@ -345,17 +345,17 @@ def fit(target_text, opts, out_dir):
     progress.say("[baseline] measuring the final header and mbedTLS's default configuration")
     rep = measure_mod.measure(final.config, opts.target, host, port, sni=fitter.sni, ca=opts.ca,
                               line=opts.line, timeout=opts.timeout, baseline=True, progress=False)
-    if not (rep.get("handshake") or {}).get("ok"):
+    if not rep.ok:
         raise TlsfitError(FIT, f"the final header failed its confirming handshake: "
-                               f"{rep['handshake'].get('error')}")
-    final.report = rep
+                               f"{rep.handshake.error}")
+    final.measurement = rep
     phases["baseline"] = round(time.monotonic() - t3, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, host, port, phases)
     out = Path(out_dir)
     paths.write_atomic(out / "tls_config.h", final.plan.text)
     paths.write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
-    paths.write_atomic(out / "report.md", render_md(report, doc))
+    paths.write_atomic(out / "report.md", render_md(report, prof))
     return report
 
 

@@ -21,10 +21,11 @@ Anything that cannot be served is a Refusal (exit 38) naming what is missing; no
 is written then.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
+from ..profile.model import Profile
 from . import policy as policy_mod, render, rules as rules_mod
 from .costs import load_costs, make_cost
 
@@ -65,7 +66,7 @@ class Candidate:
         return " ".join(parts)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     line: str
     policy: str
@@ -118,11 +119,11 @@ class ChainNeeds:
         self.rsa_bits = 0
         self.ec_bits = 0
         self.curves = set()
-        chain = doc.get("chain") or []
+        chain = list(doc.chain)
         if not chain:
             raise Refusal("the profile has no certificate chain (the probe's handshake step "
                           "failed?): re-probe the server")
-        anchor = doc.get("trust_anchor")
+        anchor = doc.trust_anchor
         last = chain[-1]
         if anchor is None and last["subject"] != last["issuer"]:
             raise Refusal(f'the trust anchor of this chain is unknown (issuer "{last["issuer"]}" '
@@ -201,7 +202,7 @@ class Enumeration:
         self.candidates = []
         self.rejected = []            # (what, reason)
         leaf = chain_needs.leaf
-        for version in doc.get("versions", []):
+        for version in doc.versions:
             if tls != "auto" and version != f"TLSv{tls}":
                 self.rejected.append((version, f"--tls {tls}"))
                 continue
@@ -209,7 +210,7 @@ class Enumeration:
             if vf.unsupported:
                 self.rejected.append((version, vf.unsupported))
                 continue
-            for suite in doc.get("ciphersuites", {}).get(version, []):
+            for suite in doc.ciphersuites(version):
                 self._suite(doc, rules, line, version, suite["name"], leaf)
 
     def _suite(self, doc, rules, line, version, name, leaf):
@@ -232,7 +233,7 @@ class Enumeration:
         groups = [None]
         if kx.get("uses_group"):
             groups = []
-            for g in doc.get("groups", {}).get(version, []):
+            for g in doc.groups(version):
                 gf = rules.fact("groups", g, line)
                 if gf.unsupported:
                     self.rejected.append((f"group {g}", gf.unsupported))
@@ -249,7 +250,7 @@ class Enumeration:
                     aead=rules.facts["ciphers"][cipher].attrs["aead"]))
 
     def _sigalgs(self, doc, rules, line, version, kx, leaf):
-        listed = doc.get("signature_algorithms", {}).get(version) or _natural_sigalgs(leaf, version)
+        listed = doc.signature_algorithms(version) or _natural_sigalgs(leaf, version)
         out = []
         for s in listed:
             sf = rules.fact("sigalgs", s, line)
@@ -301,7 +302,7 @@ def _base_wants(doc, rules, opts):
         _need(wanted, rules.base["time"], "certificate validity dates are checked")
     if opts.pem:
         _need(wanted, rules.base["pem"], "--pem: trust anchors in PEM")
-    sni = (doc.get("target") or {}).get("sni")
+    sni = doc.target.sni
     if sni:
         _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
     return {k: v for k, v in wanted.items() if rules.available(k, opts.line)}
@@ -309,7 +310,7 @@ def _base_wants(doc, rules, opts):
 
 def _extension_wants(doc, chosen, rules, line):
     wanted = {}
-    ext = doc.get("extensions") or {}
+    ext = doc.extensions
     if any(c.version == "TLSv1.2" for c in chosen):
         if ext.get("extended_master_secret"):
             _need(wanted, ["MBEDTLS_SSL_EXTENDED_MASTER_SECRET"],
@@ -334,7 +335,7 @@ def _fragment_wants(doc, chosen, line):
     record_size_limit for TLS 1.3."""
     wanted = {}
     in_len, _ = _in_content_len(doc, line)
-    rec = doc.get("records") or {}
+    rec = doc.records
     if in_len >= MAX_CONTENT_LEN:
         return wanted
     if line == "3.6" and rec.get("mfl_honoured") and any(c.version == "TLSv1.2" for c in chosen):
@@ -375,7 +376,7 @@ def _defect(c, enabled, doc, rules, line):
     for d in rules.defects:
         if d.line != line or d.version != c.version:
             continue
-        signs = set(doc.get("signature_algorithms", {}).get(c.version) or [])
+        signs = set(doc.signature_algorithms(c.version))
         if all(o in enabled for o in d.all) and signs & set(d.server_signs) \
                 and c.kx in ("ECDHE_RSA", "DHE_RSA"):
             return d.reason
@@ -395,7 +396,7 @@ def _rank(c, rules):
 # ------------------------------------------------------------------ sizes
 
 def _in_content_len(doc, line):
-    rec = doc.get("records") or {}
+    rec = doc.records
     plain = rec.get("max_plaintext_len") or 0
     hs = rec.get("max_handshake_msg_len") or 0
     cert = rec.get("certificate_msg_len")
@@ -435,8 +436,7 @@ def _sizes(doc, plan_options, chain, chosen, rules, line):
     dh_bits = 0
     for c in chosen:
         if c.kx == "DHE_RSA":
-            dh_bits = max(dh_bits, ((doc.get("key_exchange") or {}).get(c.version) or {})
-                          .get("dh_bits") or 2048)
+            dh_bits = max(dh_bits, (doc.key_exchange(c.version) or {}).get("dh_bits") or 2048)
     mpi = max(math.ceil(b / 8) for b in [chain.rsa_bits, dh_bits] + curve_bits)
     why = []
     if chain.rsa_bits:
@@ -518,6 +518,7 @@ def rank(c, rules):
 def enumerate_candidates(doc, opts, rules=None, costs=None):
     """Candidates: every (version, suite, group, signature scheme) the server accepts,
     each with the options it needs, before the policy."""
+    doc = Profile.of(doc)
     rules = rules or rules_mod.load()
     costs = costs if costs is not None else load_costs()
     cost = make_cost(rules, costs)
@@ -553,9 +554,8 @@ def select(cands, only=None):
 
 
 def _refuse(doc, enum, excluded, opts):
-    target = doc.get("target") or {}
-    where = f"{target.get('host')}:{target.get('port')}"
-    if not doc.get("versions"):
+    where = doc.target.hostport
+    if not doc.versions:
         raise Refusal(f"{where}: the profile lists no TLS version the server accepts")
     reasons = []
     for what, why in enum.rejected + excluded:
@@ -568,7 +568,9 @@ def _refuse(doc, enum, excluded, opts):
 
 
 def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
-    """The Plan (with .text, the header) for a validated profile, or a Refusal."""
+    """The Plan (with .text, the header) for a profile (a Profile or a validated
+    document), or a Refusal."""
+    doc = Profile.of(doc)
     opts = opts or GenOptions()
     if opts.line not in LINES:
         raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
@@ -649,17 +651,15 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
     for c in chosen:
         if _suite_macro(c.suite) not in suites:
             suites.append(_suite_macro(c.suite))
-    target = doc.get("target") or {}
-    plan = Plan(line=line, policy=pol.name, target=f"{target.get('host')}:{target.get('port')}",
+    facts = {"profile": profile_name, "probed_at": doc.probed_at,
+             "sni": doc.target.sni, "anchor": chain.anchor["subject"],
+             "tlsfit": __version__, "policy_summary": pol.summary,
+             "time": opts.time, "tls": opts.tls}
+    plan = Plan(line=line, policy=pol.name, target=doc.target.hostport,
                 chosen=chosen, options=enabled, values=values, ciphersuites=suites,
                 warnings=warnings, duties=_duties(doc, enabled, chain, opts),
-                considered=considered, cost=cost(set(enabled)))
-    plan.facts = {"profile": profile_name, "probed_at": doc.get("probed_at"),
-                  "sni": target.get("sni"), "anchor": chain.anchor["subject"],
-                  "tlsfit": __version__, "policy_summary": pol.summary,
-                  "time": opts.time, "tls": opts.tls}
-    plan.text = render.header(plan, rules)
-    return plan
+                considered=considered, cost=cost(set(enabled)), facts=facts)
+    return replace(plan, text=render.header(plan, rules))
 
 
 def _duties(doc, enabled, chain, opts):
@@ -675,7 +675,7 @@ def _duties(doc, enabled, chain, opts):
                       "mbedtls_ssl_setup()")
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     duties.append(f'load the trust anchor "{chain.anchor["subject"]}" with {loader}')
-    sni = (doc.get("target") or {}).get("sni") or (doc.get("target") or {}).get("host")
+    sni = doc.target.sni or doc.target.host
     duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, "{sni}")')
     return duties
 

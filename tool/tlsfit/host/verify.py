@@ -1,7 +1,7 @@
 """`tlsfit verify`: proof on the host that a configuration header really works.
 
     verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None, timeout=10)
-        -> result dict (the client's JSON line, see tool/verify/client.c, plus
+        -> VerifyResult (host/result.py: the client's JSON line, see tool/verify/, plus
            "config" and "build")
     ensure_client(config_path, mbedtls_dir=None) -> path of tlsfit-verify-client
     ssl_server2_path(mbedtls_dir=None)            -> path of mbedTLS's ssl_server2
@@ -39,6 +39,7 @@ from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check
 from ..mbedtls.tree import resolve_tree
+from .result import VerifyResult
 
 CLIENT = "tlsfit-verify-client"
 SYSTEM_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -283,16 +284,17 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
            announce=True):
     """Builds mbedTLS with config_path (cached) and makes one verified handshake with
-    host:port.  ca=None means the system store.  Returns the result dict:
-    ok, version, ciphersuite, group, verify_flags ... or ok False, step, error,
-    code, message, verify_flags, verify_info ...  Raises TlsfitError for a header
+    host:port.  ca=None means the system store.  Returns a VerifyResult
+    (host/result.py; a read-only mapping over the client's JSON): ok, version,
+    ciphersuite, group, verify_flags ... or ok False, step, error, code, message,
+    verify_flags, verify_info ...  Raises TlsfitError for a header
     mbedTLS rejects (CONFIG), a build failure (BUILD) or bad arguments."""
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
                         min_version=min_version, max_version=max_version)
     result["config"] = str(config_path)
     result["build"] = str(binary.parent)
-    return result
+    return VerifyResult.from_json(result)
 
 
 # ------------------------------------------------------------- ssl_server2

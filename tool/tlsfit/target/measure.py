@@ -45,6 +45,7 @@ from ..mbedtls.tree import Tree, resolve_tree
 from . import elf as elf_mod, linkmap, xbuild
 from .firmware import fw
 from .relay import Relay, RelayError
+from .result import Measurement
 
 DEFAULT_TIMEOUT = 60
 HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
@@ -535,7 +536,8 @@ def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_
     heap_limit: cap in bytes on what mbedTLS may hold at once.  timeout: seconds
     before QEMU is killed.  baseline: also measure mbedTLS's default
     configuration (config.py baremetal_size) the same way, under "baseline",
-    with "ratios" (measured / baseline)."""
+    with "ratios" (measured / baseline).  Returns a Measurement (target/result.py),
+    a read-only mapping over the report's JSON document."""
     t = _target(target)
     tree = _resolve_tree(tree, line)
     sni = sni or host
@@ -560,7 +562,7 @@ def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_
                             progress, "baseline")
         report["baseline"] = base
         report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}
-    return report
+    return Measurement.from_json(report)
 
 
 def _target(name):

@@ -1,0 +1,49 @@
+"""What one host verification found, as a frozen type.
+
+    VerifyResult.from_json(doc)   the client's JSON result line (+ config, build)
+    r.ok, r.version, r.step, r.error, r.to_json()
+
+Like target.result.Measurement, a VerifyResult is also a read-only Mapping over the
+JSON document `verify --json` prints, so every key the client writes (server_hello,
+verify_info, ...) reads as r["..."]; the typed attributes are the contract.
+"""
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, eq=False)
+class VerifyResult(Mapping):
+    ok: bool
+    version: str = None
+    ciphersuite: str = None
+    group: str = None
+    step: str = None           # where it failed: connect, handshake, crash, ...
+    error: str = None          # the mbedTLS error name (or TLSFIT_..., a signal name)
+    code: str = None
+    message: str = None
+    hint: str = None
+    alert: str = None          # the server's alert, when it sent one
+    verify_flags: int = None
+    document: Mapping = field(default=None, repr=False)
+
+    @classmethod
+    def from_json(cls, doc):
+        names = ("version", "ciphersuite", "group", "step", "error", "code", "message",
+                 "hint", "alert", "verify_flags")
+        return cls(bool(doc.get("ok")), *(doc.get(n) for n in names),
+                   document=MappingProxyType(copy.deepcopy(doc)))
+
+    def to_json(self):
+        """The JSON document (a fresh, mutable copy)."""
+        return copy.deepcopy(dict(self.document))
+
+    def __getitem__(self, key):
+        return self.document[key]
+
+    def __iter__(self):
+        return iter(self.document)
+
+    def __len__(self):
+        return len(self.document)
