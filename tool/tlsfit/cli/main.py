@@ -78,8 +78,9 @@ def _command_name(argv):
 
 
 def build_parser(only=None):
-    """The parser.  With only=NAME just that command's arguments are configured (its
-    module imported), with only="" none; the others are listed by name and summary."""
+    """The parser.  only=None: every command configured (every module imported);
+    only=NAME: that command alone; only="": every command listed by name and summary
+    (for the top-level help and an unknown command)."""
     parser = _Parser(prog=PROG, description=MAIN_HELP,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -89,6 +90,8 @@ def build_parser(only=None):
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                                 title="commands")
     for name, summary, module_name in COMMANDS:
+        if only and name != only:
+            continue                  # running one command: the others need no parser
         module = importlib.import_module(f"{__package__}.{module_name}") \
             if only in (None, name) else None
         desc = module.HELP if module else summary

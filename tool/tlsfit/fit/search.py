@@ -35,6 +35,7 @@ from ..core.errors import CONFIG, FIT, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
+from ..profile.types import Profile
 from ..target import measure as measure_mod
 from ..target.result import Measurement
 from .knobs import knob_variants
@@ -324,7 +325,7 @@ def fit(target_text, opts, out_dir):
     else:
         progress.say(f"[probe] probing {host}:{port}")
         popts = probe_mod.Options(sni=opts.sni, cas=[opts.ca] if opts.ca else [], timeout=5)
-        prof = profile_mod.Profile.of(probe_mod.run(format_hostport(host, port), popts))
+        prof = Profile.of(probe_mod.run(format_hostport(host, port), popts))
     phases["probe"] = round(time.monotonic() - t0, 1)
     gen.generate(prof, gen.GenOptions(line=opts.line, policy=opts.policy))   # refuse early
     fitter = Fitter(prof, host, port, opts, out_dir, progress)

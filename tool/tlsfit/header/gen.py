@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
-from ..profile.model import Profile
+from ..profile.types import Profile
 from . import policy as policy_mod, render, rules as rules_mod
 from .costs import load_costs, make_cost
 

@@ -12,7 +12,7 @@ tool/setup.sh); `--mbedtls 2.28` on a command means <cache>/mbedtls-2.28.
 """
 import os
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from ..core import paths
@@ -23,12 +23,10 @@ _override = None
 _VERSION_RE = re.compile(r'^\s*#\s*define\s+MBEDTLS_VERSION_STRING\s+"([0-9.]+)"', re.M)
 
 
-@dataclass(frozen=True)
-class Tree:
-    """An mbedTLS source tree: resolved path, version ("3.6.6"), major number."""
-    path: Path
-    version: str
-    major: int
+class Tree(namedtuple("Tree", "path version major")):
+    """An mbedTLS source tree: resolved path, version ("3.6.6"), major number
+    (immutable; a namedtuple keeps dataclasses off the probe's start-up path)."""
+    __slots__ = ()
 
     @property
     def line(self):

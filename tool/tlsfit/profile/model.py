@@ -4,7 +4,7 @@
     load(path)            -> the validated document as a dict (for scripts and tests)
     loads(text, name)     same for a string
     validate(doc, name)   raises on the first violation
-    Profile.of(doc)       the typed view of a document (gen accepts either)
+    Profile.of(doc)       the typed view of a document (profile/types.py)
     dump(doc) / save(doc, path)
 
 Every error is one line, "NAME: field X: what is wrong", X being a path such
@@ -15,13 +15,9 @@ deliberately strict.
 """
 import base64
 import binascii
-import copy
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
@@ -397,89 +393,13 @@ def load(path, name=None):
 
 
 def read(path, name=None):
-    """The profile at path as a Profile (read, parsed, validated)."""
+    """The profile at path as a Profile (read, parsed, validated; profile/types.py)."""
+    from .types import Profile
     return Profile.of(load(path, name))
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the server was probed: the name given, its port, the SNI sent (None for an
-    IP address without --sni) and the address connected to."""
-    host: str
-    port: int
-    sni: str = None
-    address: str = None
-
-    @property
-    def hostport(self):
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True, eq=False)
-class Profile(Mapping):
-    """A validated profile, typed for the stages that read it (header, fit).
-
-    Per-version facts (ciphersuites, groups, signature_algorithms, key_exchange, ...)
-    are read through the accessor methods, which give the schema's empty value for a
-    version the document does not list.  The profile is also a read-only Mapping over
-    its JSON document, so every key of docs/profile-schema.md reads as p["..."]."""
-    target: Target
-    probed_at: str
-    versions: tuple
-    chain: tuple                     # certificate objects as in the schema, leaf first
-    trust_anchor: Mapping = None
-    records: Mapping = None
-    extensions: Mapping = None
-    client_cert_requested: bool = False
-    client_cert_request: Mapping = None
-    document: Mapping = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, doc):
-        """doc (a validated document, or a Profile) as a Profile."""
-        if isinstance(doc, Profile):
-            return doc
-        doc = MappingProxyType(copy.deepcopy(dict(doc)))
-        t = doc.get("target") or {}
-        return cls(Target(t.get("host"), t.get("port"), t.get("sni"), t.get("address")),
-                   doc.get("probed_at"), tuple(doc.get("versions") or ()),
-                   tuple(doc.get("chain") or ()), doc.get("trust_anchor"),
-                   doc.get("records") or {}, doc.get("extensions") or {},
-                   bool(doc.get("client_cert_requested")), doc.get("client_cert_request"),
-                   doc)
-
-    def _by_version(self, name, version, empty):
-        return (self.document.get(name) or {}).get(version, empty)
-
-    def ciphersuites(self, version):
-        """[{"id", "name"}] the server accepted in this version, in its order."""
-        return self._by_version("ciphersuites", version, [])
-
-    def groups(self, version):
-        return self._by_version("groups", version, [])
-
-    def signature_algorithms(self, version):
-        return self._by_version("signature_algorithms", version, [])
-
-    def key_exchange(self, version):
-        """The key exchange seen in this version ({} for static RSA), or None."""
-        return self._by_version("key_exchange", version, None)
-
-    def to_json(self):
-        return copy.deepcopy(dict(self.document))
-
-    def __getitem__(self, key):
-        return self.document[key]
-
-    def __iter__(self):
-        return iter(self.document)
-
-    def __len__(self):
-        return len(self.document)
-
-
 def dump(doc):
-    if isinstance(doc, Profile):
+    if hasattr(doc, "to_json"):          # a Profile
         doc = doc.to_json()
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 

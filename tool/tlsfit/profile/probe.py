@@ -9,11 +9,12 @@ its stderr is passed straight through, so `tlsfit probe` fails with exactly
 the prober's line and exit code.
 """
 import re
+from collections import namedtuple
 import shutil
 import signal
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+import threading
 from pathlib import Path
 
 from ..core import paths
@@ -26,14 +27,11 @@ HARD_LIMIT = 900            # seconds: a guard in case the prober hangs despite 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-@dataclass
-class Options:
-    sni: str = None
-    timeout: float = None
-    cas: list = field(default_factory=list)
-    no_system_store: bool = False
-    delay: int = None
-    progress: bool = False
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress",
+                          defaults=(None, None, (), False, None, False))):
+    """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
+    --delay, --progress (a namedtuple: the probe path does not import dataclasses)."""
+    __slots__ = ()
 
 
 def check_save_name(name):
@@ -62,6 +60,30 @@ def prober_argv(binary, target, opts, out_path):
     return argv
 
 
+def _run_bounded(argv, limit):
+    """Runs argv to completion, killed after `limit` seconds; (process, timed out?).
+    A timer thread kills it, so the wait itself blocks in waitpid: subprocess.run's
+    timeout polls with sleeps that add up to tens of milliseconds to a short probe."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    expired = threading.Event()
+
+    def kill():
+        expired.set()
+        proc.kill()
+    timer = threading.Timer(limit, kill)
+    timer.daemon = True
+    timer.start()
+    try:
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+    return proc, expired.is_set()
+
+
 def run(target, opts=None, binary=None):
     """Probes target ("host[:port]") and returns the validated profile."""
     opts = opts or Options()
@@ -74,13 +96,10 @@ def run(target, opts=None, binary=None):
         raise TlsfitError(FILE, f"cannot create a work directory in {state}: {e.strerror}") from None
     out = work / "profile.json"
     try:
-        try:
-            proc = subprocess.run(prober_argv(binary, target, opts, out),
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  timeout=HARD_LIMIT)
-        except subprocess.TimeoutExpired:
+        proc, timed_out = _run_bounded(prober_argv(binary, target, opts, out), HARD_LIMIT)
+        if timed_out:
             raise TlsfitError(TF_ERR_TIMEOUT, f"{target}: tlsfit-probe did not finish within "
-                                              f"{HARD_LIMIT} s and was stopped") from None
+                                              f"{HARD_LIMIT} s and was stopped")
         if proc.returncode < 0:
             sig = signal.Signals(-proc.returncode).name
             raise TlsfitError(TF_ERR_INTERNAL, f"{target}: tlsfit-probe was killed by {sig} "

@@ -1,0 +1,83 @@
+"""The profile as the later stages read it: a frozen, typed view of a validated
+document (model.py validates; Profile.of and model.read build this)."""
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the server was probed: the name given, its port, the SNI sent (None for an
+    IP address without --sni) and the address connected to."""
+    host: str
+    port: int
+    sni: str = None
+    address: str = None
+
+    @property
+    def hostport(self):
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, eq=False)
+class Profile(Mapping):
+    """A validated profile, typed for the stages that read it (header, fit).
+
+    Per-version facts (ciphersuites, groups, signature_algorithms, key_exchange, ...)
+    are read through the accessor methods, which give the schema's empty value for a
+    version the document does not list.  The profile is also a read-only Mapping over
+    its JSON document, so every key of docs/profile-schema.md reads as p["..."]."""
+    target: Target
+    probed_at: str
+    versions: tuple
+    chain: tuple                     # certificate objects as in the schema, leaf first
+    trust_anchor: Mapping = None
+    records: Mapping = None
+    extensions: Mapping = None
+    client_cert_requested: bool = False
+    client_cert_request: Mapping = None
+    document: Mapping = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, doc):
+        """doc (a validated document, or a Profile) as a Profile."""
+        if isinstance(doc, Profile):
+            return doc
+        doc = MappingProxyType(copy.deepcopy(dict(doc)))
+        t = doc.get("target") or {}
+        return cls(Target(t.get("host"), t.get("port"), t.get("sni"), t.get("address")),
+                   doc.get("probed_at"), tuple(doc.get("versions") or ()),
+                   tuple(doc.get("chain") or ()), doc.get("trust_anchor"),
+                   doc.get("records") or {}, doc.get("extensions") or {},
+                   bool(doc.get("client_cert_requested")), doc.get("client_cert_request"),
+                   doc)
+
+    def _by_version(self, name, version, empty):
+        return (self.document.get(name) or {}).get(version, empty)
+
+    def ciphersuites(self, version):
+        """[{"id", "name"}] the server accepted in this version, in its order."""
+        return self._by_version("ciphersuites", version, [])
+
+    def groups(self, version):
+        return self._by_version("groups", version, [])
+
+    def signature_algorithms(self, version):
+        return self._by_version("signature_algorithms", version, [])
+
+    def key_exchange(self, version):
+        """The key exchange seen in this version ({} for static RSA), or None."""
+        return self._by_version("key_exchange", version, None)
+
+    def to_json(self):
+        return copy.deepcopy(dict(self.document))
+
+    def __getitem__(self, key):
+        return self.document[key]
+
+    def __iter__(self):
+        return iter(self.document)
+
+    def __len__(self):
+        return len(self.document)
