@@ -22,7 +22,7 @@ def parse_target(text, default_port=443):
         if port == "":
             raise TlsfitError(USAGE, f"{text!r}: the port is empty")
         return host, default_port
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise TlsfitError(USAGE, f"{text!r}: the port must be a number from 1 to 65535")
     return host, int(port)
 

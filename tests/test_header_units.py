@@ -1,0 +1,866 @@
+"""Direct unit tests of the header stage's pure functions (issue 12, item 5):
+candidate enumeration and selection (header/gen.py), the rules and their closure
+(header/rules.py) and the policies (header/policy.py).
+
+Everything here reads the recorded profiles in tests/fixtures/compat/ (or small edited
+copies of them) and the shipped rules.toml / costs.json: no server is started, the
+prober is not built and no cross toolchain is needed.
+"""
+import copy
+import functools
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tlsfit.core.errors import REFUSED, RULES, USAGE, TlsfitError
+from tlsfit.header import gen, policy as policy_mod, rules as rules_mod
+from tlsfit.header.costs import load_costs, make_cost
+from tlsfit.header.gen import Candidate, GenOptions, Refusal
+from tlsfit.profile import model
+from tlsfit.profile.types import Profile
+
+COMPAT = Path(__file__).resolve().parent / "fixtures" / "compat"
+PROFILES = ("openssl-rsa-12-13", "openssl-ec-13", "openssl-ec-12", "openssl-big-12",
+            "gnutls-rsa-12")
+PSS_DEFECT = "mbedTLS 3.6.6 rejects an RSA-PSS-signed TLS 1.2 ServerKeyExchange"
+
+
+@functools.lru_cache(maxsize=None)
+def _loaded(name):
+    return model.load(COMPAT / f"{name}.json")
+
+
+def profile(name):
+    """A fresh copy of a recorded profile (validated once by tlsfit.profile.model)."""
+    return copy.deepcopy(_loaded(name))
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return rules_mod.load()
+
+
+@pytest.fixture(scope="module")
+def cost(rules):
+    return make_cost(rules, load_costs())
+
+
+def labels(cands):
+    return [c.label() for c in cands]
+
+
+def enum(name_or_doc, **opts):
+    doc = profile(name_or_doc) if isinstance(name_or_doc, str) else name_or_doc
+    return gen.enumerate_candidates(doc, GenOptions(**opts))
+
+
+def refusal(doc, **opts):
+    with pytest.raises(Refusal) as e:
+        gen.generate(doc, GenOptions(**opts))
+    assert e.value.code == REFUSED
+    return e.value.message
+
+
+# ================================================================== enumerate_candidates
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_every_accepted_suite_mbedtls_implements_yields_a_row(name, rules):
+    doc = profile(name)
+    cands = enum(name)
+    offered = {(v, s["name"]) for v, suites in doc["ciphersuites"].items() for s in suites}
+    implemented = {(v, s) for v, s in offered if s in rules.suites}
+    assert implemented == offered          # the recorded servers offer only known suites
+    assert {(r.candidate.version, r.candidate.suite) for r in cands.rows} == implemented
+    # nothing about a suite was rejected (only groups and signature schemes)
+    assert not [w for w, _ in cands.enumeration.rejected
+                if not w.startswith(("group ", "signature "))]
+
+
+@pytest.mark.parametrize("name, rows", [
+    # TLS 1.2: 3 suites x 2 groups x 6 schemes (rsa_pkcs1_sha224 has no rule);
+    # TLS 1.3: 2 suites x 2 groups x 3 PSS schemes
+    ("openssl-rsa-12-13", 3 * 2 * 6 + 2 * 2 * 3),
+    # 3 suites x 4 groups (x448 and the ffdhe groups are rejected) x 1 scheme
+    ("openssl-ec-13", 3 * 4 * 1),
+    # 3 suites x secp256r1 x 3 ECDSA schemes (ecdsa_sha224 has no rule)
+    ("openssl-ec-12", 3 * 1 * 3),
+])
+def test_row_count_is_the_product_of_what_the_server_accepts(name, rows):
+    assert len(enum(name).rows) == rows
+
+
+def test_rows_carry_candidate_options_and_flash(cost):
+    cands = enum("openssl-rsa-12-13")
+    assert isinstance(cands.policy, policy_mod.Policy) and cands.policy.name == "default"
+    assert isinstance(cands.rules, rules_mod.Rules)
+    for r in cands.rows:
+        assert isinstance(r, gen.Row)
+        assert r.flash == cost(set(r.options)) == cands.cost(set(r.options))
+        assert cands.flash(r.candidate) == r.flash
+        proto = "MBEDTLS_SSL_PROTO_TLS1_3" if r.candidate.version == "TLSv1.3" else \
+            "MBEDTLS_SSL_PROTO_TLS1_2"
+        assert f"the server accepts {r.candidate.version}" in r.options[proto]
+        # the chain's needs are in every row
+        assert "MBEDTLS_RSA_C" in r.options and "MBEDTLS_X509_CRT_PARSE_C" in r.options
+
+
+def test_candidate_fields_follow_the_rules():
+    by_suite = {r.candidate.suite: r.candidate for r in enum("gnutls-rsa-12").rows}
+    static = by_suite["TLS_RSA_WITH_AES_128_CBC_SHA"]
+    assert (static.kx, static.cipher, static.mac, static.prf) == \
+        ("RSA", "AES_128_CBC", "sha1", "sha256")
+    assert static.forward_secret is False and static.aead is False
+    assert static.group is None and static.sigalg is None     # static RSA signs nothing
+    assert static.label() == "TLSv1.2 TLS_RSA_WITH_AES_128_CBC_SHA"
+    dhe = by_suite["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]
+    assert dhe.forward_secret is True and dhe.aead is True and dhe.group is None
+    assert dhe.sigalg is not None
+    ecdhe = by_suite["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"]
+    assert ecdhe.group is not None and ecdhe.kx == "ECDHE_RSA"
+
+
+def test_tls13_rows_use_only_tls13_suites_and_the_leaf_curve():
+    cands = enum("openssl-ec-13")
+    assert {r.candidate.version for r in cands.rows} == {"TLSv1.3"}
+    assert {r.candidate.kx for r in cands.rows} == {"TLS13"}
+    assert {r.candidate.group for r in cands.rows} == {"x25519", "secp256r1", "secp384r1",
+                                                       "secp521r1"}
+    assert {r.candidate.sigalg for r in cands.rows} == {"ecdsa_secp256r1_sha256"}
+    rejected = dict(cands.enumeration.rejected)
+    assert "group x448" in rejected and "group ffdhe2048" in rejected
+
+
+def test_tls13_drops_tls12_only_schemes_and_other_curves():
+    doc = profile("openssl-rsa-12-13")
+    doc["signature_algorithms"]["TLSv1.3"] = ["rsa_pkcs1_sha256", "rsa_pss_rsae_sha256"]
+    assert {r.candidate.sigalg for r in enum(doc).rows if r.candidate.version == "TLSv1.3"} \
+        == {"rsa_pss_rsae_sha256"}
+    doc = profile("openssl-ec-13")           # P-256 leaf
+    doc["signature_algorithms"]["TLSv1.3"] = ["ecdsa_secp384r1_sha384", "ecdsa_secp256r1_sha256"]
+    assert {r.candidate.sigalg for r in enum(doc).rows} == {"ecdsa_secp256r1_sha256"}
+    doc = profile("openssl-ec-12")           # TLS 1.2 ECDSA schemes are not tied to a curve
+    assert {r.candidate.sigalg for r in enum(doc).rows} == {
+        "ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384", "ecdsa_secp521r1_sha512"}
+
+
+def test_profile_with_only_tls13_gives_no_tls12_rows():
+    doc = profile("openssl-rsa-12-13")
+    doc["versions"] = ["TLSv1.3"]
+    cands = enum(doc)
+    assert cands.rows and {r.candidate.version for r in cands.rows} == {"TLSv1.3"}
+
+
+def test_tls_flag_restricts_the_version_and_says_so():
+    cands = enum("openssl-rsa-12-13", tls="1.3")
+    assert {r.candidate.version for r in cands.rows} == {"TLSv1.3"}
+    assert cands.enumeration.rejected[0] == ("TLSv1.2", "--tls 1.3")
+    cands = enum("openssl-rsa-12-13", tls="1.2")
+    assert {r.candidate.version for r in cands.rows} == {"TLSv1.2"}
+    assert ("TLSv1.3", "--tls 1.2") in cands.enumeration.rejected
+
+
+def test_unknown_suite_and_unknown_scheme_are_rejected_with_reasons():
+    doc = profile("openssl-rsa-12-13")
+    doc["ciphersuites"]["TLSv1.2"].append({"id": "0xFFFF", "name": "TLS_FOO_WITH_BAR"})
+    cands = enum(doc)
+    rejected = cands.enumeration.rejected
+    assert ("TLS_FOO_WITH_BAR",
+            "not a suite mbedTLS implements (or not in tlsfit's rules)") in rejected
+    assert ("signature rsa_pkcs1_sha224",
+            "tlsfit's rules have no entry for rsa_pkcs1_sha224") in rejected
+    assert "TLS_FOO_WITH_BAR" not in {r.candidate.suite for r in cands.rows}
+
+
+def test_tls13_needs_a_line_that_has_it():
+    cands = enum("openssl-rsa-12-13", line="2.28")
+    assert {r.candidate.version for r in cands.rows} == {"TLSv1.2"}
+    assert ("TLSv1.3", "needs MBEDTLS_SSL_PROTO_TLS1_3, which mbedTLS 2.28 does not have") \
+        in cands.enumeration.rejected
+
+
+def test_pss_defect_marks_tls12_pss_rows_on_36_only():
+    rows = enum("openssl-rsa-12-13").rows
+    for r in rows:
+        pss12 = r.candidate.version == "TLSv1.2" and "pss" in r.candidate.sigalg
+        assert (r.defect is not None) == pss12, r.candidate.label()
+        if pss12:
+            assert r.defect.startswith(PSS_DEFECT)
+            assert "MBEDTLS_X509_RSASSA_PSS_SUPPORT" in r.options
+    assert sum(1 for r in rows if r.defect) == 3 * 2 * 3
+    # 2.28 has no such defect entry (and no PSS schemes for TLS 1.2)
+    assert not [r for r in enum("openssl-rsa-12-13", line="2.28").rows if r.defect]
+
+
+def test_no_pss_defect_when_the_server_does_not_sign_with_pss():
+    doc = profile("openssl-rsa-12-13")
+    doc["signature_algorithms"]["TLSv1.2"] = ["rsa_pkcs1_sha256"]
+    rows = enum(doc).rows
+    assert not [r for r in rows if r.defect]
+    assert {r.candidate.sigalg for r in rows if r.candidate.version == "TLSv1.2"} == \
+        {"rsa_pkcs1_sha256"}
+
+
+def test_natural_sigalgs_when_the_probe_listed_none():
+    doc = profile("openssl-rsa-12-13")
+    doc["signature_algorithms"] = {}
+    sig = {(r.candidate.version, r.candidate.sigalg) for r in enum(doc).rows}
+    assert sig == {("TLSv1.2", "rsa_pkcs1_sha256"), ("TLSv1.3", "rsa_pss_rsae_sha256")}
+    doc = profile("openssl-ec-12")
+    doc["signature_algorithms"] = {}
+    assert {r.candidate.sigalg for r in enum(doc).rows} == {"ecdsa_secp256r1_sha256"}
+
+
+# ================================================================== ChainNeeds
+
+def chain_needs(doc, rules, policy="default", line="3.6"):
+    # ChainNeeds reads the typed profile gen itself converts documents to
+    return gen.ChainNeeds(Profile.of(doc), rules, line, policy_mod.POLICIES[policy])
+
+
+@pytest.mark.parametrize("name, rsa, ec, curves, anchor", [
+    ("openssl-rsa-12-13", 2048, 0, set(), "CN=tlsfit RSA root"),
+    ("openssl-big-12", 4096, 0, set(), "CN=tlsfit big root"),
+    # P-256 leaf and intermediate, P-384 trust anchor
+    ("openssl-ec-12", 0, 384, {"secp256r1", "secp384r1"}, "CN=tlsfit ECDSA root"),
+    ("openssl-ec-13", 0, 384, {"secp256r1", "secp384r1"}, "CN=tlsfit ECDSA root"),
+])
+def test_chain_needs_key_sizes_and_curves(name, rsa, ec, curves, anchor, rules):
+    need = chain_needs(profile(name), rules)
+    assert (need.rsa_bits, need.ec_bits, need.curves) == (rsa, ec, curves)
+    assert need.anchor["subject"] == anchor
+    assert need.leaf["subject"] == "CN=localhost"
+    if rsa:
+        assert f'leaf "CN=localhost" has an RSA-{rsa} key' in need.options["MBEDTLS_RSA_C"]
+    else:
+        assert "MBEDTLS_ECP_DP_SECP384R1_ENABLED" in need.options
+        assert "MBEDTLS_RSA_C" not in need.options
+
+
+def test_rsa_bits_is_the_largest_in_the_chain(rules):
+    doc = profile("openssl-rsa-12-13")
+    doc["chain"][0]["key"]["bits"] = 4096           # the leaf, checked first
+    need = chain_needs(doc, rules)
+    assert need.rsa_bits == 4096
+    assert 'intermediate "CN=tlsfit RSA intermediate" has an RSA-2048 key' in \
+        need.options["MBEDTLS_RSA_C"]
+
+
+def test_sha384_signed_chain_needs_sha384(rules):
+    need = chain_needs(profile("openssl-big-12"), rules)
+    assert 'leaf "CN=localhost" is signed with sha384WithRSAEncryption' in \
+        need.options["MBEDTLS_SHA384_C"]
+
+
+def test_larger_anchor_key_raises_rsa_bits(rules):
+    doc = profile("openssl-rsa-12-13")
+    doc["trust_anchor"]["key"]["bits"] = 3072
+    need = chain_needs(doc, rules)
+    assert need.rsa_bits == 3072
+    assert 'trust anchor "CN=tlsfit RSA root" has an RSA-3072 key' in need.options["MBEDTLS_RSA_C"]
+
+
+@pytest.mark.parametrize("name, mpi", [
+    ("openssl-rsa-12-13", 2048 // 8), ("openssl-big-12", 4096 // 8),
+    ("openssl-ec-12", 384 // 8), ("openssl-ec-13", 384 // 8), ("gnutls-rsa-12", 2048 // 8),
+])
+def test_mpi_max_size_covers_the_largest_key(name, mpi):
+    plan = gen.generate(profile(name))
+    value, why = plan.values["MBEDTLS_MPI_MAX_SIZE"]
+    assert value == mpi
+    assert why.startswith("largest number: ")
+
+
+def test_mpi_max_size_covers_a_dhe_prime():
+    doc = profile("gnutls-rsa-12")
+    doc["ciphersuites"]["TLSv1.2"] = [s for s in doc["ciphersuites"]["TLSv1.2"]
+                                      if s["name"].startswith("TLS_DHE_RSA_")]
+    doc["key_exchange"]["TLSv1.2"] = {"dh_bits": 3072}
+    plan = gen.generate(doc)
+    assert plan.chosen[0].kx == "DHE_RSA"
+    assert plan.values["MBEDTLS_MPI_MAX_SIZE"] == (
+        3072 // 8, "largest number: RSA-2048 in the chain or trust anchor, DHE with a "
+                   "3072-bit prime")
+
+
+def test_unknown_anchor_is_refused(rules):
+    doc = profile("openssl-rsa-12-13")
+    del doc["trust_anchor"]
+    with pytest.raises(Refusal) as e:
+        chain_needs(doc, rules)
+    assert e.value.message == (
+        'the trust anchor of this chain is unknown (issuer "CN=tlsfit RSA root" was not '
+        "found): re-probe with --ca FILE so its key can be configured")
+
+
+def test_self_signed_last_certificate_is_its_own_anchor(rules):
+    doc = profile("openssl-rsa-12-13")
+    del doc["trust_anchor"]
+    root = copy.deepcopy(doc["chain"][1])
+    root["subject"] = root["issuer"] = "CN=tlsfit RSA root"
+    doc["chain"].append(root)
+    need = chain_needs(doc, rules)
+    assert need.anchor["subject"] == "CN=tlsfit RSA root"
+
+
+def test_empty_chain_is_refused(rules):
+    doc = profile("openssl-ec-12")
+    doc["chain"] = []
+    with pytest.raises(Refusal, match="the profile has no certificate chain"):
+        chain_needs(doc, rules)
+
+
+@pytest.mark.parametrize("policy, tail", [
+    ("default", "mbedTLS's default certificate profile rejects SHA1 signatures (BADCERT_BAD_MD)"),
+    ("strict", "policy strict refuses SHA1 certificate signatures"),
+])
+def test_sha1_signed_certificate_is_refused(policy, tail, rules):
+    doc = profile("openssl-rsa-12-13")
+    doc["chain"][1]["signature_algorithm"] = "sha1WithRSAEncryption"
+    doc["chain"][1]["signature_hash"] = "sha1"
+    with pytest.raises(Refusal) as e:
+        chain_needs(doc, rules, policy)
+    assert e.value.message.startswith(
+        'intermediate "CN=tlsfit RSA intermediate" is signed with sha1WithRSAEncryption: ')
+    assert tail in e.value.message
+    assert ("policy strict" in e.value.message) == (policy == "strict")
+
+
+def test_small_rsa_key_is_refused(rules):
+    doc = profile("openssl-rsa-12-13")
+    doc["chain"][0]["key"]["bits"] = 1024
+    with pytest.raises(Refusal) as e:
+        chain_needs(doc, rules)
+    assert e.value.message == ('leaf "CN=localhost" has a 1024-bit RSA key; mbedTLS\'s '
+                               "default certificate profile needs 2048 bits or more")
+
+
+def test_unknown_curve_and_unknown_signature_are_refused(rules):
+    doc = profile("openssl-ec-12")
+    doc["chain"][0]["key"]["curve"] = "secp224k1"
+    with pytest.raises(Refusal, match='leaf "CN=localhost" has a key on curve secp224k1: '
+                                      "tlsfit's rules have no entry for secp224k1"):
+        chain_needs(doc, rules)
+    doc = profile("openssl-ec-12")
+    doc["chain"][0]["signature_algorithm"] = "md5WithFoo"
+    with pytest.raises(Refusal, match='leaf "CN=localhost" is signed with md5WithFoo, '
+                                      "which tlsfit's rules do not know"):
+        chain_needs(doc, rules)
+
+
+# ================================================================== candidate_wants
+
+def test_candidate_wants_names_each_fact(rules):
+    c = Candidate("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE_RSA", "AES_128_CBC",
+                  "sha1", "sha256", "x25519", "rsa_pkcs1_sha256", aead=False)
+    w = gen.candidate_wants(c, rules, "3.6")
+    assert w["MBEDTLS_SSL_PROTO_TLS1_2"] == ["the server accepts TLSv1.2"]
+    assert w["MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED"] == \
+        ["suite TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]
+    assert w["MBEDTLS_CIPHER_MODE_CBC"] == ["suite TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]
+    assert w["MBEDTLS_SHA1_C"] == ["suite TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (HMAC-SHA1)"]
+    assert w["MBEDTLS_SHA256_C"] == [
+        "suite TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (handshake hash SHA256)",
+        "the server signs its key exchange with rsa_pkcs1_sha256"]
+    assert w["MBEDTLS_ECP_DP_CURVE25519_ENABLED"] == \
+        ["key exchange on x25519, which the server accepts"]
+    assert w["MBEDTLS_PKCS1_V15"] == ["the server signs its key exchange with rsa_pkcs1_sha256"]
+    assert "MBEDTLS_SSL_PROTO_TLS1_3" not in w and "MBEDTLS_GCM_C" not in w
+
+
+def test_candidate_wants_aead_tls13_has_no_hmac_and_no_tls12(rules):
+    c = Candidate("TLSv1.3", "TLS_AES_128_GCM_SHA256", "TLS13", "AES_128_GCM", "aead",
+                  "sha256", "secp256r1", "ecdsa_secp256r1_sha256")
+    w = gen.candidate_wants(c, rules, "3.6")
+    assert w["MBEDTLS_SSL_PROTO_TLS1_3"] == ["the server accepts TLSv1.3"]
+    assert w["MBEDTLS_GCM_C"] == ["suite TLS_AES_128_GCM_SHA256"]
+    assert w["MBEDTLS_ECDSA_C"] == ["the server signs its key exchange with ecdsa_secp256r1_sha256"]
+    assert "MBEDTLS_SSL_PROTO_TLS1_2" not in w
+    assert not [r for reasons in w.values() for r in reasons if "HMAC" in r]
+
+
+def test_candidate_wants_without_group_or_sigalg(rules):
+    c = Candidate("TLSv1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES_128_GCM", "aead",
+                  "sha256", forward_secret=False)
+    w = gen.candidate_wants(c, rules, "3.6")
+    assert not [r for reasons in w.values() for r in reasons
+                if "key exchange on" in r or "signs its key exchange" in r]
+    assert "MBEDTLS_KEY_EXCHANGE_RSA_ENABLED" in w
+
+
+# ================================================================== select
+
+def test_select_keeps_cheapest_first_then_preference():
+    cands = enum("openssl-ec-13")
+    sel = gen.select(cands)
+    assert isinstance(sel, gen.Selection)
+    flashes = [cands.flash(c) for c in sel.kept]
+    assert flashes == sorted(flashes)
+    ranks = [(cands.flash(c), gen.rank(c, cands.rules)) for c in sel.kept]
+    assert ranks == sorted(ranks)
+    # secp256r1 and secp384r1 cost the same (the chain needs both curves anyway):
+    # [preference] groups puts secp256r1 first
+    assert labels(sel.kept[:3]) == [
+        "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 secp256r1 ecdsa_secp256r1_sha256",
+        "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 secp384r1 ecdsa_secp256r1_sha256",
+        "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 x25519 ecdsa_secp256r1_sha256"]
+    assert cands.flash(sel.kept[0]) == cands.flash(sel.kept[1]) < cands.flash(sel.kept[2])
+    assert len(sel.kept) == len(cands.rows) and sel.excluded == [] and sel.warnings == []
+
+
+def test_select_drops_defective_rows_into_considered():
+    cands = enum("openssl-rsa-12-13")
+    sel = gen.select(cands)
+    defective = [r for r in cands.rows if r.defect]
+    assert len(sel.kept) == len(cands.rows) - len(defective)
+    assert not set(sel.kept) & {r.candidate for r in defective}
+    verdicts = {label: (flash, v) for label, flash, v in sel.considered}
+    for r in defective:
+        assert verdicts[r.candidate.label()] == (r.flash, f"excluded: {r.defect}")
+
+
+def test_select_only_one_candidate():
+    cands = enum("openssl-ec-12")
+    want = cands.rows[4].candidate
+    sel = gen.select(cands, only=want)
+    assert sel.kept == [want]
+    others = [v for label, _, v in sel.considered if label != want.label()]
+    assert others == ["not the candidate asked for"] * (len(cands.rows) - 1)
+
+
+def test_select_policy_exclusions_have_no_flash():
+    cands = enum("gnutls-rsa-12")
+    sel = gen.select(cands)
+    assert sel.excluded
+    assert all(c.forward_secret and c.aead and c.kx != "DHE_RSA" for c in sel.kept)
+    excluded_labels = {c.label() for c, _ in sel.excluded}
+    for label, flash, verdict in sel.considered:
+        if label in excluded_labels and verdict.startswith("excluded: policy"):
+            assert flash is None
+    static = [why for c, why in sel.excluded if c.kx == "RSA"]
+    assert static and all(w.startswith("policy default: TLS_RSA_") and
+                          w.endswith("static RSA key exchange has no forward secrecy")
+                          for w in static)
+
+
+# ================================================================== generate: policies
+
+CHOSEN = {
+    "openssl-rsa-12-13": "TLSv1.2 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 x25519 rsa_pkcs1_sha256",
+    "openssl-ec-13": "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 secp256r1 ecdsa_secp256r1_sha256",
+    "openssl-ec-12": "TLSv1.2 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 secp256r1 "
+                     "ecdsa_secp256r1_sha256",
+    "openssl-big-12": "TLSv1.2 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 x25519 rsa_pkcs1_sha256",
+    "gnutls-rsa-12": "TLSv1.2 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 x25519 rsa_pkcs1_sha256",
+}
+COMPAT_ALSO = {
+    "openssl-rsa-12-13": "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 secp256r1 rsa_pkcs1_sha256",
+    "openssl-ec-13": "TLSv1.3 TLS_AES_128_GCM_SHA256 secp384r1 ecdsa_secp256r1_sha256",
+    "openssl-ec-12": "TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CCM secp256r1 ecdsa_secp256r1_sha256",
+    "openssl-big-12": "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 secp256r1 rsa_pkcs1_sha384",
+    "gnutls-rsa-12": "TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 secp256r1 rsa_pkcs1_sha256",
+}
+
+
+@pytest.mark.parametrize("name", PROFILES)
+@pytest.mark.parametrize("policy", ["default", "strict"])
+def test_generate_chooses_the_cheapest_kept_candidate(name, policy):
+    doc = profile(name)
+    cands = gen.enumerate_candidates(doc, GenOptions(policy=policy))
+    sel = gen.select(cands)
+    plan = gen.generate(doc, GenOptions(policy=policy))
+    assert labels(plan.chosen) == [CHOSEN[name]]
+    assert plan.chosen[0] == sel.kept[0]
+    assert plan.policy == policy and plan.warnings == []
+    assert plan.considered[0] == (CHOSEN[name], cands.flash(plan.chosen[0]), "chosen")
+    assert plan.ciphersuites == [gen._suite_macro(plan.chosen[0].suite)]
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_compat_keeps_a_second_suite(name):
+    plan = gen.generate(profile(name), GenOptions(policy="compat"))
+    assert labels(plan.chosen) == [CHOSEN[name], COMPAT_ALSO[name]]
+    first, second = plan.chosen
+    assert first.version == second.version and first.suite != second.suite
+    # the second suite is on another group whenever the server accepts more than one
+    assert (first.group != second.group) == (name != "openssl-ec-12")
+    assert plan.considered[1][2] == "kept (compat)"
+    assert len(plan.ciphersuites) == 2
+
+
+def test_compat_warns_without_a_second_suite():
+    doc = profile("openssl-ec-12")
+    doc["ciphersuites"]["TLSv1.2"] = doc["ciphersuites"]["TLSv1.2"][:1]
+    plan = gen.generate(doc, GenOptions(policy="compat"))
+    assert labels(plan.chosen) == [
+        "TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 secp256r1 ecdsa_secp256r1_sha256"]
+    assert plan.warnings == ["policy compat: the server offers no second suite for TLSv1.2; "
+                             "only one is configured"]
+
+
+def test_considered_names_why_each_kept_candidate_lost():
+    plan = gen.generate(profile("openssl-ec-13"))
+    verdicts = {label: (flash, v) for label, flash, v in plan.considered}
+    chosen_flash = verdicts[CHOSEN["openssl-ec-13"]][0]
+    assert verdicts["TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 secp384r1 ecdsa_secp256r1_sha256"] \
+        == (chosen_flash, "ties, later in preference")
+    assert verdicts["TLSv1.3 TLS_AES_128_GCM_SHA256 secp256r1 ecdsa_secp256r1_sha256"][1] == \
+        "costs more"
+
+
+def static_rsa_only():
+    doc = profile("gnutls-rsa-12")
+    doc["ciphersuites"]["TLSv1.2"] = [s for s in doc["ciphersuites"]["TLSv1.2"]
+                                      if s["name"].startswith("TLS_RSA_")]
+    return doc
+
+
+def test_default_lets_static_rsa_through_with_warnings():
+    plan = gen.generate(static_rsa_only())
+    assert labels(plan.chosen) == ["TLSv1.2 TLS_RSA_WITH_AES_128_CCM"]
+    assert plan.warnings == [
+        "policy default prefers forward-secrecy, but the server offers no candidate with it",
+        "TLS_RSA_WITH_AES_128_CCM: static RSA key exchange has no forward secrecy"]
+
+
+def test_strict_refuses_static_rsa_naming_the_reason():
+    msg = refusal(static_rsa_only(), policy="strict")
+    assert msg.startswith("mbedTLS 3.6 cannot talk to 127.0.0.1:33271 under policy strict: ")
+    assert ("TLSv1.2 TLS_RSA_WITH_AES_128_CBC_SHA: policy strict: TLS_RSA_WITH_AES_128_CBC_SHA: "
+            "static RSA key exchange has no forward secrecy") in msg
+
+
+def test_default_takes_cbc_when_nothing_else_and_strict_refuses():
+    doc = profile("gnutls-rsa-12")
+    doc["ciphersuites"]["TLSv1.2"] = [s for s in doc["ciphersuites"]["TLSv1.2"]
+                                      if s["name"].startswith("TLS_ECDHE_") and "CBC" in s["name"]]
+    plan = gen.generate(copy.deepcopy(doc))
+    assert plan.chosen[0].aead is False and plan.chosen[0].kx == "ECDHE_RSA"
+    assert plan.warnings[0] == "policy default prefers aead, but the server offers no " \
+                               "candidate with it"
+    msg = refusal(doc, policy="strict")
+    assert "CBC (MAC-then-encrypt) suite, not AEAD" in msg
+    assert msg.endswith("more)")          # more than six reasons: the rest are counted
+
+
+# ================================================================== Refusals
+
+def test_tls12_on_a_tls13_only_profile_refuses_naming_the_reason():
+    msg = refusal(profile("openssl-ec-13"), tls="1.2")
+    assert msg == "mbedTLS 3.6 cannot talk to 127.0.0.1:57137 under policy default: " \
+                  "TLSv1.3: --tls 1.2"
+
+
+def test_tls13_on_a_tls12_only_profile_refuses():
+    msg = refusal(profile("openssl-ec-12"), tls="1.3")
+    assert msg == "mbedTLS 3.6 cannot talk to 127.0.0.1:51591 under policy default: " \
+                  "TLSv1.2: --tls 1.3"
+
+
+def test_tls13_only_server_on_228_refuses():
+    msg = refusal(profile("openssl-ec-13"), line="2.28")
+    assert msg == ("mbedTLS 2.28 cannot talk to 127.0.0.1:57137 under policy default: "
+                   "TLSv1.3: needs MBEDTLS_SSL_PROTO_TLS1_3, which mbedTLS 2.28 does not have")
+
+
+def test_only_defective_candidates_refuse_with_the_defect():
+    doc = profile("openssl-rsa-12-13")
+    doc["signature_algorithms"]["TLSv1.2"] = ["rsa_pss_rsae_sha256"]
+    msg = refusal(doc, tls="1.2")
+    assert f"excluded: {PSS_DEFECT}" in msg
+
+
+def test_no_versions_refuses():
+    doc = profile("openssl-rsa-12-13")
+    doc["versions"] = []
+    assert refusal(doc) == "127.0.0.1:47981: the profile lists no TLS version the server accepts"
+
+
+def test_unknown_line_is_a_usage_error():
+    with pytest.raises(TlsfitError) as e:
+        gen.generate(profile("openssl-ec-12"), GenOptions(line="2.16"))
+    assert e.value.code == USAGE and "--mbedtls must be one of 3.6, 2.28" in e.value.message
+
+
+def test_tls13_choice_when_asked():
+    plan = gen.generate(profile("openssl-rsa-12-13"), GenOptions(tls="1.3"))
+    assert labels(plan.chosen) == ["TLSv1.3 TLS_AES_128_GCM_SHA256 x25519 rsa_pss_rsae_sha256"]
+
+
+def test_record_size_limit_only_when_honoured_and_tls13():
+    doc = profile("openssl-ec-13")
+    plan = gen.generate(copy.deepcopy(doc))
+    assert "MBEDTLS_SSL_RECORD_SIZE_LIMIT" not in plan.options     # not recorded as honoured
+    doc["records"].update(record_size_limit=1024, record_size_limit_honoured=True)
+    plan = gen.generate(doc)
+    assert plan.options["MBEDTLS_SSL_RECORD_SIZE_LIMIT"][0].startswith(
+        "the server honours record_size_limit: announcing 1280")      # 930 + 256 -> 1280
+    assert plan.values["MBEDTLS_SSL_IN_CONTENT_LEN"][0] == 1280
+
+
+def test_in_content_len_is_headroom_over_the_largest_record():
+    plan = gen.generate(profile("openssl-rsa-12-13"))
+    value, why = plan.values["MBEDTLS_SSL_IN_CONTENT_LEN"]
+    # 1683 + 256 spare, rounded up to a multiple of 256
+    assert value == 2048
+    assert why.startswith("largest record from the server: 1683 bytes")
+    assert "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in plan.options    # the server honours MFL
+
+
+# ================================================================== rules: load and closure
+
+def test_load_succeeds_on_the_shipped_rules(rules):
+    assert rules.lines == ("3.6", "2.28")
+    assert "MBEDTLS_SSL_TLS_C" in rules.options
+    assert rules.suites["TLS_AES_128_GCM_SHA256"] == ("TLS13", "AES_128_GCM", "aead", "sha256")
+    assert rules.fact("versions", "TLSv1.3", "2.28").unsupported
+    assert rules.fact("versions", "TLSv1.3", "3.6").unsupported is None
+    assert rules.fact("groups", "nope", "3.6").unsupported == \
+        "tlsfit's rules have no entry for nope"
+    assert rules_mod.load() is rules                       # cached
+
+
+def test_load_reports_unreadable_and_invalid_files(tmp_path):
+    with pytest.raises(TlsfitError) as e:
+        rules_mod.load(tmp_path / "missing.toml")
+    assert e.value.code == RULES and "cannot read" in e.value.message
+    bad = tmp_path / "bad.toml"
+    bad.write_text("schema = [\n")
+    with pytest.raises(TlsfitError) as e:
+        rules_mod.load(bad)
+    assert e.value.code == RULES and "bad.toml: not valid TOML" in e.value.message
+
+
+def test_closure_adds_requirements_with_reasons(rules, cost):
+    e = rules.closure({"MBEDTLS_X509_CRT_PARSE_C": ["why"]}, "3.6", cost)
+    assert e["MBEDTLS_X509_CRT_PARSE_C"] == ["why"]
+    assert e["MBEDTLS_X509_USE_C"] == ["required by MBEDTLS_X509_CRT_PARSE_C"]
+    assert e["MBEDTLS_PK_PARSE_C"] == ["required by MBEDTLS_X509_USE_C"]
+    assert e["MBEDTLS_PK_C"] == ["required by MBEDTLS_PK_PARSE_C"]
+    # PK_C needs RSA or ECP: RSA adds less flash (costs.json) and is taken
+    assert cost({"MBEDTLS_RSA_C"}) < cost({"MBEDTLS_ECP_C"})
+    assert e["MBEDTLS_RSA_C"] == ["required by MBEDTLS_PK_C"]
+    assert "MBEDTLS_ECP_C" not in e
+    # closed: every requirement of every option is met
+    for name in e:
+        assert all(rules.holds(item, e) for item in rules.options[name].requires), name
+
+
+def test_closure_does_not_mutate_its_input(rules, cost):
+    wanted = {"MBEDTLS_X509_USE_C": ["a"]}
+    rules.closure(wanted, "3.6", cost)
+    assert wanted == {"MBEDTLS_X509_USE_C": ["a"]}
+
+
+def test_closure_any_of_already_met_costs_nothing(rules, cost):
+    e = rules.closure({"MBEDTLS_PK_C": ["a"], "MBEDTLS_ECP_C": ["b"]}, "3.6", cost)
+    assert "MBEDTLS_RSA_C" not in e
+
+
+def test_closure_any_of_takes_the_cheapest_alternative(rules):
+    free = rules.closure({"MBEDTLS_ENTROPY_C": []}, "3.6", lambda opts: 0)
+    assert set(free) == {"MBEDTLS_ENTROPY_C", "MBEDTLS_SHA256_C"}    # a tie: the first listed
+    pricey256 = rules.closure({"MBEDTLS_ENTROPY_C": []}, "3.6",
+                              lambda opts: 100 * ("MBEDTLS_SHA256_C" in opts))
+    assert set(pricey256) == {"MBEDTLS_ENTROPY_C", "MBEDTLS_SHA512_C"}
+    assert pricey256["MBEDTLS_SHA512_C"] == ["required by MBEDTLS_ENTROPY_C"]
+
+
+def test_closure_alternatives_respect_the_line(rules):
+    # SSL_TLS_C needs one of SHA256/SHA384/SHA512; SHA384_C exists on 3.6 only
+    def price(opts):
+        return 100 * ("MBEDTLS_SHA256_C" in opts) + 50 * ("MBEDTLS_SHA512_C" in opts)
+    on36 = rules.closure({"MBEDTLS_SSL_TLS_C": []}, "3.6", price)
+    on228 = rules.closure({"MBEDTLS_SSL_TLS_C": []}, "2.28", price)
+    assert "MBEDTLS_SHA384_C" in on36 and "MBEDTLS_SHA512_C" not in on36
+    assert "MBEDTLS_SHA384_C" not in on228 and "MBEDTLS_SHA512_C" in on228
+
+
+def tiny_rules(options):
+    doc = {"schema": 1, "lines": ["3.6", "2.28"], "options": options}
+    return rules_mod.check(doc)
+
+
+def test_closure_terminates_on_a_requirement_cycle():
+    r = tiny_rules({
+        "MBEDTLS_A": {"section": "tls", "doc": "a", "requires": ["MBEDTLS_B"]},
+        "MBEDTLS_B": {"section": "tls", "doc": "b", "requires": ["MBEDTLS_A"]},
+    })
+    assert r.closure({"MBEDTLS_A": ["x"]}, "3.6", lambda o: 0) == {
+        "MBEDTLS_A": ["x"], "MBEDTLS_B": ["required by MBEDTLS_A"]}
+
+
+def test_closure_gap_on_a_line_is_a_rules_error():
+    r = tiny_rules({
+        "MBEDTLS_A": {"section": "tls", "doc": "a", "requires": [["MBEDTLS_B", "MBEDTLS_C"]],
+                      "lines": ["3.6"]},
+        "MBEDTLS_B": {"section": "tls", "doc": "b", "lines": ["3.6"]},
+        "MBEDTLS_C": {"section": "tls", "doc": "c", "lines": ["3.6"]},
+    })
+    with pytest.raises(TlsfitError) as e:
+        r.closure({"MBEDTLS_A": []}, "2.28", lambda o: 0)
+    assert e.value.code == RULES
+    assert "MBEDTLS_A needs ('MBEDTLS_B', 'MBEDTLS_C') on mbedTLS 2.28" in e.value.message
+
+
+def test_knobs_for_follow_when_and_unless(rules):
+    gcm = {k.name for k in rules.knobs_for({"MBEDTLS_AES_C": []}, "3.6")}
+    assert {"MBEDTLS_AES_ROM_TABLES", "MBEDTLS_BLOCK_CIPHER_NO_DECRYPT"} <= gcm
+    cbc = {k.name for k in rules.knobs_for({"MBEDTLS_AES_C": [], "MBEDTLS_CIPHER_MODE_CBC": []},
+                                           "3.6")}
+    assert "MBEDTLS_BLOCK_CIPHER_NO_DECRYPT" not in cbc and "MBEDTLS_AES_ROM_TABLES" in cbc
+    assert "MBEDTLS_BLOCK_CIPHER_NO_DECRYPT" not in \
+        {k.name for k in rules.knobs_for({"MBEDTLS_AES_C": []}, "2.28")}
+
+
+# ================================================================== rules.check
+
+@functools.lru_cache(maxsize=None)
+def _rules_text():
+    return rules_mod.RULES_PATH.read_text(encoding="utf-8")
+
+
+def rules_doc():
+    return tomllib.loads(_rules_text())
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(schema=2), "rules.toml: schema: expected schema = 1"),
+    (lambda d: d["groups"]["x25519"].update(options=["MBEDTLS_NO_SUCH_C"]),
+     "rules.toml: groups.x25519: unknown option MBEDTLS_NO_SUCH_C"),
+    (lambda d: d["groups"]["x25519"].update(unsupported="no"),
+     "rules.toml: groups.x25519: needs exactly one of `options` and `unsupported`"),
+    (lambda d: d["suites"].update(TLS_X=["RSA", "ROT13", "aead", "sha256"]),
+     "rules.toml: suites.TLS_X: unknown cipher ROT13"),
+    (lambda d: d["suites"].update(TLS_X=["RSA", "AES_128_GCM", "aead"]),
+     "rules.toml: suites.TLS_X: must be [key exchange, cipher, MAC, PRF hash]"),
+    (lambda d: d["suites"].update(TLS_X=["PSK", "AES_128_GCM", "aead", "sha256"]),
+     "rules.toml: suites.TLS_X: unknown key exchange PSK"),
+    (lambda d: d["preference"]["groups"].append("x999"),
+     "rules.toml: preference.groups: unknown entry x999"),
+    (lambda d: d["preference"].update(colours=[]),
+     "rules.toml: preference.colours: unknown preference list"),
+    (lambda d: d["knobs"]["MBEDTLS_AES_ROM_TABLES"].pop("why"),
+     "rules.toml: knobs.MBEDTLS_AES_ROM_TABLES: needs a `why`"),
+    (lambda d: d["knobs"]["MBEDTLS_AES_ROM_TABLES"].update(when=["MBEDTLS_NO_SUCH_C"]),
+     "rules.toml: knobs.MBEDTLS_AES_ROM_TABLES: unknown option MBEDTLS_NO_SUCH_C"),
+    (lambda d: d["defects"][0].pop("reason"), "rules.toml: defects[0]: needs exactly the keys"),
+    (lambda d: d["defects"][0].update(all=["MBEDTLS_NO_SUCH_C"]),
+     "rules.toml: defects[0]: unknown option MBEDTLS_NO_SUCH_C"),
+    (lambda d: d["options"]["MBEDTLS_GCM_C"].update(requires=[["MBEDTLS_AES_C", 3]]),
+     "rules.toml: options.MBEDTLS_GCM_C.requires: entry ['MBEDTLS_AES_C', 3] is neither"),
+    (lambda d: d["options"]["MBEDTLS_GCM_C"].update(section="network"),
+     "rules.toml: options.MBEDTLS_GCM_C: section must be one of"),
+    (lambda d: d["options"]["MBEDTLS_GCM_C"].update(lines=["3.6", "4.0"]),
+     "rules.toml: options.MBEDTLS_GCM_C: unknown line in ('3.6', '4.0')"),
+    (lambda d: d["options"]["MBEDTLS_GCM_C"].pop("doc"),
+     "rules.toml: options.MBEDTLS_GCM_C: needs a doc string"),
+    (lambda d: d["base"]["options"].append("MBEDTLS_NO_SUCH_C"),
+     "rules.toml: base.options: unknown option MBEDTLS_NO_SUCH_C"),
+])
+def test_check_rejects_a_malformed_rules_document(edit, message):
+    doc = rules_doc()
+    edit(doc)
+    with pytest.raises(rules_mod.RulesError) as e:
+        rules_mod.check(doc)
+    assert e.value.code == RULES
+    assert e.value.message.startswith(message), e.value.message
+
+
+def test_check_accepts_the_unedited_document():
+    r = rules_mod.check(rules_doc())
+    assert set(r.options) == set(rules_mod.load().options)
+    assert len(r.defects) == 1 and r.defects[0].version == "TLSv1.2"
+
+
+# ================================================================== policy
+
+def cand(suite, kx="ECDHE_RSA", cipher="AES_128_GCM", fs=True, aead=True):
+    return Candidate("TLSv1.2", suite, kx, cipher, "aead" if aead else "sha1", "sha256",
+                     forward_secret=fs, aead=aead)
+
+
+STATIC = cand("TLS_RSA_WITH_AES_128_GCM_SHA256", kx="RSA", fs=False)
+STATIC_CBC = cand("TLS_RSA_WITH_AES_128_CBC_SHA", kx="RSA", cipher="AES_128_CBC", fs=False,
+                  aead=False)
+ECDHE_GCM = cand("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+ECDHE_CBC = cand("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", cipher="AES_128_CBC", aead=False)
+DHE_GCM = cand("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", kx="DHE_RSA")
+DHE_CBC = cand("TLS_DHE_RSA_WITH_AES_128_CBC_SHA", kx="DHE_RSA", cipher="AES_128_CBC",
+               aead=False)
+NO_FS = "TLS_RSA_WITH_AES_128_GCM_SHA256: static RSA key exchange has no forward secrecy"
+P = policy_mod.POLICIES
+
+
+def test_policies_table():
+    assert set(P) == {"default", "strict", "compat"}
+    assert all(p.name == name for name, p in P.items())
+    assert [p.name for p in P["default"].predicates] == ["forward-secrecy", "aead", "ECDHE"]
+    assert [p.hard for p in P["default"].predicates] == [False, False, False]
+    assert [p.hard for p in P["strict"].predicates] == [True, True, False]
+    assert P["compat"].predicates == P["default"].predicates
+    assert (P["strict"].refuse_sha1_certs, P["default"].refuse_sha1_certs) == (True, False)
+    assert [p.keep_second for p in P.values()] == [False, False, True]
+
+
+@pytest.mark.parametrize("name", ["default", "strict", "compat"])
+def test_apply_keeps_the_passing_candidate(name):
+    kept, excluded, warnings = policy_mod.apply(P[name], [STATIC, ECDHE_GCM, ECDHE_CBC])
+    assert kept == [ECDHE_GCM]
+    assert excluded == [
+        (STATIC, f"policy {name}: {NO_FS}"),
+        (ECDHE_CBC, f"policy {name}: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: CBC (MAC-then-encrypt) "
+                    "suite, not AEAD")]
+    assert warnings == []
+
+
+@pytest.mark.parametrize("name", ["default", "compat"])
+def test_soft_predicate_lets_through_when_nothing_passes(name):
+    kept, excluded, warnings = policy_mod.apply(P[name], [STATIC])
+    assert kept == [STATIC] and excluded == []
+    assert warnings == [f"policy {name} prefers forward-secrecy, but the server offers no "
+                        "candidate with it"]
+    assert policy_mod.soft_failures(P[name], STATIC) == [NO_FS]
+
+
+def test_hard_predicate_excludes_even_when_nothing_passes():
+    kept, excluded, warnings = policy_mod.apply(P["strict"], [STATIC, STATIC_CBC])
+    assert kept == []
+    assert excluded == [(STATIC, f"policy strict: {NO_FS}"),
+                        (STATIC_CBC, "policy strict: TLS_RSA_WITH_AES_128_CBC_SHA: static RSA "
+                                     "key exchange has no forward secrecy")]
+    assert not [w for w in warnings if "forward-secrecy" in w or "aead" in w]
+    # strict's hard predicates are not warnings on a chosen candidate
+    assert policy_mod.soft_failures(P["strict"], STATIC) == []
+
+
+def test_predicates_apply_in_order():
+    # default: forward secrecy first removes static RSA, then AEAD has a passing DHE_GCM
+    kept, excluded, warnings = policy_mod.apply(P["default"], [STATIC, DHE_CBC, DHE_GCM])
+    assert kept == [DHE_GCM]
+    assert [c for c, _ in excluded] == [STATIC, DHE_CBC]
+    assert warnings == ["policy default prefers ECDHE, but the server offers no candidate "
+                        "with it"]
+
+
+def test_strict_soft_ecdhe_lets_dhe_through():
+    kept, excluded, warnings = policy_mod.apply(P["strict"], [DHE_GCM, ECDHE_CBC])
+    assert kept == [DHE_GCM]
+    assert excluded == [(ECDHE_CBC, "policy strict: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: CBC "
+                                    "(MAC-then-encrypt) suite, not AEAD")]
+    assert warnings == ["policy strict prefers ECDHE, but the server offers no candidate with it"]
+    [why] = policy_mod.soft_failures(P["strict"], DHE_GCM)
+    assert why.startswith("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: finite-field DHE costs")
+
+
+def test_soft_failures_in_predicate_order():
+    assert policy_mod.soft_failures(P["default"], ECDHE_GCM) == []
+    assert policy_mod.soft_failures(P["default"], DHE_CBC) == [
+        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA: CBC (MAC-then-encrypt) suite, not AEAD",
+        policy_mod._ecdhe(DHE_CBC)]
+    assert policy_mod.soft_failures(P["strict"], DHE_CBC) == [policy_mod._ecdhe(DHE_CBC)]
+
+
+def test_apply_on_no_candidates():
+    kept, excluded, _ = policy_mod.apply(P["default"], [])
+    assert (kept, excluded) == ([], [])
