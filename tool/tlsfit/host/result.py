@@ -7,14 +7,14 @@ Like target.result.Measurement, a VerifyResult is also a read-only Mapping over 
 JSON document `verify --json` prints, so every key the client writes (server_hello,
 verify_info, ...) reads as r["..."]; the typed attributes are the contract.
 """
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+
+from ..core.document import DocumentView, frozen_copy
 
 
 @dataclass(frozen=True, eq=False)
-class VerifyResult(Mapping):
+class VerifyResult(DocumentView):
     ok: bool
     version: str = None
     ciphersuite: str = None
@@ -33,17 +33,4 @@ class VerifyResult(Mapping):
         names = ("version", "ciphersuite", "group", "step", "error", "code", "message",
                  "hint", "alert", "verify_flags")
         return cls(bool(doc.get("ok")), *(doc.get(n) for n in names),
-                   document=MappingProxyType(copy.deepcopy(doc)))
-
-    def to_json(self):
-        """The JSON document (a fresh, mutable copy)."""
-        return copy.deepcopy(dict(self.document))
-
-    def __getitem__(self, key):
-        return self.document[key]
-
-    def __iter__(self):
-        return iter(self.document)
-
-    def __len__(self):
-        return len(self.document)
+                   document=frozen_copy(doc))

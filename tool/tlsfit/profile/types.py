@@ -1,9 +1,9 @@
 """The profile as the later stages read it: a frozen, typed view of a validated
 document (model.py validates; Profile.of and model.read build this)."""
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+
+from ..core.document import DocumentView, frozen_copy
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Target:
 
 
 @dataclass(frozen=True, eq=False)
-class Profile(Mapping):
+class Profile(DocumentView):
     """A validated profile, typed for the stages that read it (header, fit).
 
     Per-version facts (ciphersuites, groups, signature_algorithms, key_exchange, ...)
@@ -44,7 +44,7 @@ class Profile(Mapping):
         """doc (a validated document, or a Profile) as a Profile."""
         if isinstance(doc, Profile):
             return doc
-        doc = MappingProxyType(copy.deepcopy(dict(doc)))
+        doc = frozen_copy(doc)
         t = doc.get("target") or {}
         return cls(Target(t.get("host"), t.get("port"), t.get("sni"), t.get("address")),
                    doc.get("probed_at"), tuple(doc.get("versions") or ()),
@@ -69,15 +69,3 @@ class Profile(Mapping):
     def key_exchange(self, version):
         """The key exchange seen in this version ({} for static RSA), or None."""
         return self._by_version("key_exchange", version, None)
-
-    def to_json(self):
-        return copy.deepcopy(dict(self.document))
-
-    def __getitem__(self, key):
-        return self.document[key]
-
-    def __iter__(self):
-        return iter(self.document)
-
-    def __len__(self):
-        return len(self.document)

@@ -7,10 +7,10 @@ A Measurement is also a read-only Mapping over its JSON document, so the documen
 every key (the stable names listed in target/measure.py) reads as m["rom_bytes"];
 the typed attributes are the contract between the stages (fit reads those).
 """
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+
+from ..core.document import DocumentView, frozen_copy
 
 FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
            "stack_peak_bytes", "handshake_instructions")
@@ -41,7 +41,7 @@ class Handshake:
 
 
 @dataclass(frozen=True, eq=False)
-class Measurement(Mapping):
+class Measurement(DocumentView):
     target: str
     server: str
     mbedtls: str
@@ -65,8 +65,8 @@ class Measurement(Mapping):
                    *(doc.get(k) for k in FIGURES[:5]), doc.get("handshake_instructions"),
                    tuple(doc.get("modules") or ()),
                    cls.from_json(base) if base else None,
-                   MappingProxyType(dict(doc["ratios"])) if doc.get("ratios") else None,
-                   MappingProxyType(copy.deepcopy(doc)))
+                   frozen_copy(doc["ratios"]) if doc.get("ratios") else None,
+                   frozen_copy(doc))
 
     @property
     def ok(self):
@@ -75,17 +75,3 @@ class Measurement(Mapping):
     def figures(self):
         """{figure: value} of the six figures every report compares."""
         return {k: getattr(self, k) for k in FIGURES}
-
-    def to_json(self):
-        """The `measure --json` document (a fresh, mutable copy)."""
-        return copy.deepcopy(dict(self.document))
-
-    # Mapping over the JSON document
-    def __getitem__(self, key):
-        return self.document[key]
-
-    def __iter__(self):
-        return iter(self.document)
-
-    def __len__(self):
-        return len(self.document)
