@@ -35,6 +35,8 @@ packages=(
   xz-utils
   bzip2
   ccache                   # cached rebuilds of mbedTLS configurations
+  mosquitto                # MQTT broker: the tests' proof that a server accepted the session
+  nginx-light              # HTTP server: the tests' HTTP proof (openssl s_server -www ignores HEAD)
 )
 
 bash "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh" "${packages[@]}"
