@@ -153,3 +153,29 @@ def test_a_broken_template_is_exit_39(tmp_path, capsys, monkeypatch):
     assert code == 39, err
     assert len(err) == 1 and err[0].startswith("tlsfit: template mbedtls-3.6.h.j2"), err
     assert "no_such_field" in err[0]
+
+
+def test_mbedtls_dir_is_checked_by_every_command(tmp_path, capsys):
+    """A nonexistent --mbedtls-dir is an error for gen too (it used to be ignored)."""
+    missing = tmp_path / "no-such-tree"
+    code = cli.main(["--mbedtls-dir", str(missing), "gen",
+                     str(REPO / "tests" / "fixtures" / "compat" / "openssl-ec-12.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 31, err
+    assert err == [f"tlsfit: mbedTLS tree {missing} (from --mbedtls-dir) does not exist"]
+
+
+def test_a_228_tree_yields_228_headers(capsys):
+    """--mbedtls-dir naming a 2.28 tree: gen renders a 2.28 header (not a 3.6 one that
+    would then fail to build), and --mbedtls 3.6 beside it is a usage error."""
+    from tlsfit.core.paths import cache_dir
+    tree = cache_dir() / "mbedtls-2.28"
+    profile = str(REPO / "tests" / "fixtures" / "compat" / "openssl-ec-12.json")
+    assert cli.main(["--mbedtls-dir", str(tree), "gen", profile]) == 0
+    header = capsys.readouterr().out
+    assert "mbedTLS 2.28 configuration" in header
+    assert "#define TLSFIT_CURVES MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE" in header
+    assert "--mbedtls 2.28" in next(ln for ln in header.splitlines() if "Prove it" in ln)
+    assert cli.main(["--mbedtls-dir", str(tree), "gen", profile, "--mbedtls", "3.6"]) == 0
+    # gen's --mbedtls names the header's line; the tree only matters to the builds.
+    assert "mbedTLS 3.6 configuration" in capsys.readouterr().out

@@ -864,3 +864,49 @@ def test_soft_failures_in_predicate_order():
 def test_apply_on_no_candidates():
     kept, excluded, _ = policy_mod.apply(P["default"], [])
     assert (kept, excluded) == ([], [])
+
+
+# ================================================================== the header's own lines
+
+@pytest.mark.parametrize("source, expected", [
+    ("sent", "tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost"),
+    ("/etc/ssl/certs/ca-certificates.crt",
+     "tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost"),
+    ("pki/root.pem", "tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost "
+                     "--ca pki/root.pem"),
+    ("/tmp/pytest-of-root/pytest-7/pki0/ec/root.pem",
+     "tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem"),
+])
+def test_prove_command_names_sni_and_ca(source, expected):
+    """The header's "Prove it" line works as written: the server name the probe sent and
+    the CA file it found the anchor in (relative, or its file name: never a path from
+    the probing machine's temporary directories)."""
+    doc = profile("openssl-ec-12")
+    doc["target"] = {"host": "127.0.0.1", "port": 4433, "sni": "localhost",
+                     "address": "127.0.0.1"}
+    doc["trust_anchor"]["source"] = source
+    assert gen.prove_command(Profile.of(doc), "3.6") == expected
+    assert gen.prove_command(Profile.of(doc), "2.28") == expected + " --mbedtls 2.28"
+    header = gen.generate(doc).text
+    assert f" * Prove it before flashing:  {expected}\n" in header
+
+
+def test_group_pin_lists_the_chosen_group_then_the_leaf_curve():
+    """TLS 1.2 checks the server's EC key against the offered groups: the pin offers the
+    chosen group first, then the leaf's curve when it differs."""
+    doc = profile("openssl-ec-12")
+    doc["groups"]["TLSv1.2"] = ["x25519"]      # the P-256 leaf, key exchange on X25519
+    plan = gen.generate(doc)
+    assert plan.chosen[0].group == "x25519"
+    assert plan.values["TLSFIT_GROUPS"][0] == (
+        "MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1, "
+        "MBEDTLS_SSL_IANA_TLS_GROUP_NONE")
+    plan = gen.generate(doc, GenOptions(line="2.28"))
+    assert plan.values["TLSFIT_CURVES"][0] == (
+        "MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE")
+    assert any("mbedtls_ssl_conf_curves(&conf, tlsfit_curves)" in d for d in plan.duties)
+
+
+def test_no_group_pin_without_a_group():
+    plan = gen.generate(static_rsa_only())
+    assert not {"TLSFIT_GROUPS", "TLSFIT_CURVES"} & set(plan.values)

@@ -2,6 +2,8 @@
 """Records the compatibility corpus that tests/test_compat.py holds the driver to.
 
     tests/compat/record.py [--shapes]      (run from the repository root)
+    tests/compat/record.py --gen-only      re-render the gen outputs and summaries of
+                                           the recorded profiles (no servers)
 
 Stands up reference servers on 127.0.0.1 (tlsfit's own refservers), probes each,
 and writes into tests/fixtures/compat/:
@@ -13,7 +15,9 @@ With --shapes also measure.shape.json and report.shape.json: every key path of a
 so a later driver may add keys but never rename one or change its type.
 
 The corpus was recorded with the driver as it stood before the stage restructure
-(issue 12); re-run it only on purpose, when an output is meant to change.
+(issue 12); re-run it only on purpose, when an output is meant to change, and say so
+in the commit (issue 13 re-rendered the gen outputs with --gen-only: headers pin the
+chosen groups and prove themselves with the --sni/--ca the probe used).
 """
 import argparse
 import json
@@ -85,7 +89,10 @@ def shape(value, prefix="", out=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", action="store_true")
+    ap.add_argument("--gen-only", action="store_true")
     args = ap.parse_args()
+    if args.gen_only:
+        return render_recorded()
     from tlsfit import build, probe, refservers, summary
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tlsfit-compat-"))
@@ -112,6 +119,19 @@ def main():
         print(f"recorded {name}", file=sys.stderr)
     if args.shapes:
         record_shapes(pki, work)
+
+
+def render_recorded():
+    """The gen outputs and summaries of every recorded profile, with today's driver."""
+    from tlsfit.profile import model, summary
+    for path in sorted(OUT.glob("*.json")):
+        if path.name.endswith(".shape.json"):
+            continue
+        name = path.stem
+        (OUT / f"{name}.summary.txt").write_text(summary.format_summary(model.load(path)) + "\n")
+        for variant, gen_args in VARIANTS.items():
+            (OUT / f"{name}.{variant}.out").write_text(run_gen(path.relative_to(REPO), gen_args))
+        print(f"rendered {name}", file=sys.stderr)
 
 
 def record_shapes(pki, work):

@@ -158,6 +158,8 @@ def main(argv=None):
     from ..mbedtls import tree
     tree.set_override(args.mbedtls_dir)
     try:
+        if args.mbedtls_dir:
+            tree.user_tree()            # a bad --mbedtls-dir fails every command at once
         return module.run(args) or 0
     except TlsfitError as e:
         if not e.quiet:

@@ -42,6 +42,7 @@ def build_report(fitter, final, minimal, host, port, phases):
          "ablation": fitter.ablation,
          "content_lengths": fitter.sizes,
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
+                     "group": t.measurement.handshake.group if t.measurement else None,
                      **t.figures()} for t in fitter.trials],
          "phases_s": phases}
     base = final.measurement.baseline

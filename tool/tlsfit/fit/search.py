@@ -95,13 +95,32 @@ class Trial:
     error: str = None
     phase: str = "search"
     removed: tuple = ()
+    mismatch: str = None         # the handshake completed, but not with what was chosen
 
     @property
     def ok(self):
-        return bool(self.measurement and self.measurement.ok)
+        """The handshake completed and negotiated what the header chose."""
+        return bool(self.measurement and self.measurement.ok and not self.mismatch)
 
     def figures(self):
         return self.measurement.figures() if self.measurement else {}
+
+
+def chosen_mismatch(plan, measurement):
+    """Why a completed handshake does not count for this header: it negotiated another
+    version, suite or group than the one chosen (a silent substitution would measure
+    one thing and report another).  None when it matches or did not complete."""
+    hs = measurement.handshake
+    if not hs.ok or not plan.chosen:
+        return None
+    ok_groups = {c.group for c in plan.chosen if c.group}
+    versions = {c.version for c in plan.chosen}
+    if hs.version and hs.version not in versions:
+        return f"negotiated {hs.version}, but the header chose {', '.join(sorted(versions))}"
+    if ok_groups and hs.group and hs.group not in ok_groups:
+        return (f"negotiated group {hs.group}, but the header chose "
+                f"{', '.join(sorted(ok_groups))} (the harness offered another group first?)")
+    return None
 
 
 class Progress:
@@ -159,7 +178,10 @@ class Fitter:
             trial.measurement = measure_mod.measure(
                 trial.config, self.opts.target, self.host, self.port, sni=self.sni,
                 ca=self.opts.ca, line=self.opts.line, timeout=self.opts.timeout, progress=False)
-            if not trial.ok:
+            trial.mismatch = chosen_mismatch(trial.plan, trial.measurement)
+            if trial.mismatch:
+                trial.error = trial.mismatch
+            elif not trial.ok:
                 trial.error = trial.measurement.handshake.failure()
         except TlsfitError as e:
             trial.error = e.message if e.code != CONFIG else f"rejected by check_config.h: {e.message}"

@@ -21,6 +21,8 @@ Anything that cannot be served is a Refusal (exit 38) naming what is missing; no
 is written then.
 """
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
 
 from .. import __version__
@@ -418,6 +420,20 @@ def _in_content_len(doc, line):
                    f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
 
 
+def _no_limit(doc, chosen, line):
+    """Why no record limit keeps the server's application records small, true for the
+    line and the version chosen."""
+    rec = doc.records
+    if any(c.version == "TLSv1.3" for c in chosen):
+        if not rec.get("record_size_limit"):
+            return "the server did not acknowledge record_size_limit"
+        return "the server acknowledged record_size_limit but sent larger records"
+    if rec.get("mfl_honoured") and line == "2.28":
+        return ("the server honours max_fragment_length, but mbedTLS 2.28 cannot reassemble "
+                "the handshake messages it would split, so it is not asked for")
+    return "the server does not honour max_fragment_length"
+
+
 def _sizes(doc, plan_options, chain, chosen, rules, line):
     values = {}
     in_len, why = _in_content_len(doc, line)
@@ -425,8 +441,8 @@ def _sizes(doc, plan_options, chain, chosen, rules, line):
         limit = [o for o in ("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH", "MBEDTLS_SSL_RECORD_SIZE_LIMIT")
                  if o in plan_options]
         why += (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
-                if limit else ". Application data records must fit too and the server does not "
-                "honour a record limit: raise it if your protocol receives more at once")
+                if limit else f". Application data records must fit too, and {_no_limit(doc, chosen, line)}: "
+                "raise it if your protocol receives more at once")
     values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
     values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
         OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
@@ -624,6 +640,7 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
     for name in opts.exclude:
         enabled.pop(name, None)
     values = _sizes(doc, enabled, chain, chosen, rules, line)
+    values.update(_group_pin(chosen, chain, rules, line))
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         values["TLSFIT_MAX_FRAG_LEN"] = (
             MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
@@ -652,17 +669,89 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
         if _suite_macro(c.suite) not in suites:
             suites.append(_suite_macro(c.suite))
     facts = {"profile": profile_name, "probed_at": doc.probed_at,
+             "prove": prove_command(doc, line),
              "sni": doc.target.sni, "anchor": chain.anchor["subject"],
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls}
     plan = Plan(line=line, policy=pol.name, target=doc.target.hostport,
                 chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                warnings=warnings, duties=_duties(doc, enabled, chain, opts),
+                warnings=warnings, duties=_duties(doc, enabled, chain, opts, values),
                 considered=considered, cost=cost(set(enabled)), facts=facts)
     return replace(plan, text=render.header(plan, rules))
 
 
-def _duties(doc, enabled, chain, opts):
+GROUP_PIN = {"2.28": ("TLSFIT_CURVES", "ecp_id", "MBEDTLS_ECP_DP_NONE",
+                      "static const mbedtls_ecp_group_id tlsfit_curves[] = { TLSFIT_CURVES }; "
+                      "mbedtls_ssl_conf_curves(&conf, tlsfit_curves)"),
+             "3.6": ("TLSFIT_GROUPS", "iana_id", "MBEDTLS_SSL_IANA_TLS_GROUP_NONE",
+                     "static const uint16_t tlsfit_groups[] = { TLSFIT_GROUPS }; "
+                     "mbedtls_ssl_conf_groups(&conf, tlsfit_groups)")}
+
+
+def pinned_groups(chosen, chain):
+    """[(group, why)] the handshake must offer, in order: the chosen key exchange groups,
+    then, for TLS 1.2 with an EC leaf key, the leaf's curve (TLS 1.2 checks the server's
+    certificate key against the same list).  Without the pin mbedTLS offers every
+    curve the header enables, in its own order, and the server may pick another."""
+    out = []
+    for c in chosen:
+        if c.group and c.group not in [g for g, _ in out]:
+            out.append((c.group, "the chosen key exchange"))
+    leaf_curve = chain.leaf["key"].get("curve") if chain.leaf["key"]["type"] == "ec" else None
+    if out and leaf_curve and any(c.version == "TLSv1.2" for c in chosen) and \
+            leaf_curve not in [g for g, _ in out]:
+        out.append((leaf_curve, "the server's certificate key (TLS 1.2 checks it against "
+                                "this list)"))
+    return out
+
+
+def _group_pin(chosen, chain, rules, line):
+    """{TLSFIT_CURVES or TLSFIT_GROUPS: (list, reason)} pinning what the handshake offers."""
+    groups = pinned_groups(chosen, chain)
+    if not groups:
+        return {}
+    name, attr, end, _ = GROUP_PIN[line]
+    ids = [rules.facts["groups"][g].attrs[attr] for g, _ in groups] + [end]
+    why = "; ".join(f"{g}: {w}" for g, w in groups)
+    return {name: (", ".join(ids), f"the groups to offer, in order ({why}); without the "
+                                   "list mbedTLS offers every curve enabled here, in its own "
+                                   "order, and the server may choose another")}
+
+
+SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def _ca_arg(source):
+    """How the header names the CA file the probe found the anchor in: as given when
+    relative, relative to here when below the current directory, else its file name
+    (never a path from the probing machine's temporary directories)."""
+    if not source or source in ("sent", SYSTEM_STORE):
+        return None
+    p = os.path.normpath(source)
+    if not os.path.isabs(p):
+        return p
+    rel = os.path.relpath(p)
+    return rel if not rel.startswith("..") and not p.startswith(tempfile.gettempdir()) \
+        else os.path.basename(p)
+
+
+def prove_command(doc, line):
+    """The `tlsfit verify` command that proves the header against its server, with the
+    server name and CA file the probe used."""
+    t = doc.target
+    host = f"[{t.host}]" if ":" in t.host else t.host
+    cmd = f"tlsfit verify --config tls_config.h {host}:{t.port}"
+    if t.sni and t.sni != t.host:
+        cmd += f" --sni {t.sni}"
+    ca = _ca_arg((doc.trust_anchor or {}).get("source"))
+    if ca:
+        cmd += f" --ca {ca}"
+    if line == "2.28":
+        cmd += " --mbedtls 2.28"
+    return cmd
+
+
+def _duties(doc, enabled, chain, opts, values=None):
     duties = ["supply mbedtls_hardware_poll() from the device's TRNG (MBEDTLS_ENTROPY_HARDWARE_ALT)"]
     if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
         duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
@@ -673,6 +762,9 @@ def _duties(doc, enabled, chain, opts):
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         duties.append("call mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN) before "
                       "mbedtls_ssl_setup()")
+    for name, _, _, call in GROUP_PIN.values():
+        if name in (values or {}):
+            duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     duties.append(f'load the trust anchor "{chain.anchor["subject"]}" with {loader}')
     sni = doc.target.sni or doc.target.host
@@ -711,7 +803,7 @@ def explain(plan, rules=None, costs=None):
     for label, flash, verdict in plan.considered:
         out.append(f"  {'~' + str(flash) + ' B' if flash is not None else '-':>10}  {label}: {verdict}")
     out += ["", "options:"]
-    width = max(len(r[1]) for r in rows)
+    width = max(len(r[1]) for r in rows if len(r[1]) <= 60)     # a group list overflows
     for state, name, flash, why in sorted(rows, key=lambda r: (r[0] == "off", r[1])):
         out.append(f"  {state:<3} {name:<{width}}  {flash:>16}  {why}")
     return "\n".join(out) + "\n"

@@ -62,6 +62,7 @@ class HeaderView:
     sections: list
     values: list
     ciphersuites: list
+    prove: str
 
 
 def _why(reasons):
@@ -87,7 +88,7 @@ def view(plan, rules):
     return HeaderView(plan.line, plan.target, f["tlsfit"], f["profile"], f["probed_at"] or "?",
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
-                      values, plan.ciphersuites)
+                      values, plan.ciphersuites, f["prove"])
 
 
 def environment():

@@ -28,7 +28,7 @@ _FACT_KEYS = {
     "ciphers": {"aead"},
     "hashes": {"x509_default"},
     "curves": {"bits", "x509_default"},
-    "groups": {"curve"},
+    "groups": {"curve", "ecp_id", "iana_id"},
     "sigalgs": {"hash", "key", "curve", "tls12_only"},
     "cert_keys": {"min_bits"},
     "cert_sigs": {"names"},

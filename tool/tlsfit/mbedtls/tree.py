@@ -16,7 +16,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from ..core import paths
-from ..core.errors import SETUP, TlsfitError
+from ..core.errors import SETUP, USAGE, TlsfitError
 
 LINES = ("3.6", "2.28")
 _override = None
@@ -98,36 +98,46 @@ def open_tree(path, origin="MBEDTLS_DIR"):
 def resolve_tree(mbedtls_dir=None, line=None):
     """The tree to build against.
 
-    mbedtls_dir (a path or a Tree) wins.  Otherwise line "2.28" is
-    <cache>/mbedtls-2.28, and line "3.6" or None is the tree in use (--mbedtls-dir >
-    $MBEDTLS_DIR > the cache), which may also be a 2.x tree when line is None.
+    mbedtls_dir (a path or a Tree) wins; then the user's tree (--mbedtls-dir, else
+    $MBEDTLS_DIR), whatever its line; then the set-up cache's tree of `line` (3.6 when
+    None).  A `line` the chosen tree is not is a USAGE error naming both.
     """
     if isinstance(mbedtls_dir, Tree):
-        tree = mbedtls_dir
+        tree, origin = mbedtls_dir, "the tree given"
     elif mbedtls_dir:
-        tree = open_tree(mbedtls_dir, "the mbedtls_dir argument")
-    elif line == "2.28":
-        tree = open_tree(paths.cache_dir() / "mbedtls-2.28", "the set-up cache")
+        tree, origin = open_tree(mbedtls_dir, "the mbedtls_dir argument"), "the tree given"
     else:
-        tree = open_tree(*tree_source())
+        path, origin = tree_source()
+        if origin == "the set-up cache":
+            path = paths.cache_dir() / f"mbedtls-{line or '3.6'}"
+        tree = open_tree(path, origin)
     if line and tree.line != line:
-        raise TlsfitError(SETUP, f"{tree.path} is mbedTLS {tree.version}, not {line}")
+        raise TlsfitError(USAGE, f"--mbedtls {line} asks for mbedTLS {line}, but {origin} is "
+                                 f"mbedTLS {tree.version} ({tree.path}): drop --mbedtls, or "
+                                 "name a tree of that line")
     return tree
 
 
+def user_tree():
+    """The user's own tree (--mbedtls-dir, else $MBEDTLS_DIR), validated, or None when
+    the set-up cache is in use.  Every command checks it before it starts."""
+    path, origin = tree_source()
+    return None if origin == "the set-up cache" else open_tree(path, origin)
+
+
 def prober_tree():
-    """The tree in use, which must be 3.x: the prober links its crypto (TLS 1.3 keys)."""
+    """The 3.x tree the prober links its crypto from (TLS 1.3 keys): the user's tree
+    when it is 3.x, else the set-up cache's 3.6 (a 2.28 user tree builds the headers,
+    the prober keeps building against 3.6)."""
     path, origin = tree_source()
     tree = open_tree(path, origin)
     if tree.major != 3:
-        raise TlsfitError(SETUP, f"{tree.path} (from {origin}) is an mbedTLS 2.x tree; the "
-                                 "prober needs 3.x (include/mbedtls/build_info.h is missing)")
+        tree = open_tree(paths.cache_dir() / "mbedtls-3.6", "the set-up cache")
     return tree
 
 
 def default_line():
-    """The line of the tree in use; "3.6" when there is none yet."""
-    try:
-        return "2.28" if open_tree(*tree_source()).major == 2 else "3.6"
-    except TlsfitError:
-        return "3.6"
+    """The line of the user's tree (--mbedtls-dir, $MBEDTLS_DIR); "3.6" without one.
+    An invalid user tree is an error (SETUP), not a silent 3.6."""
+    tree = user_tree()
+    return "3.6" if tree is None else tree.line
