@@ -487,3 +487,14 @@ def test_one_line_cuts_to_the_limit():
     assert len(cut) == 400 and cut == "x" * 397 + "..."
     assert one_line("abcdefghijk", limit=10) == "abcdefg..."
     assert one_line("abc  def", limit=7) == "abc def"      # folded first, then measured
+
+
+def test_handshake_failure_text_has_no_none():
+    """A failed trial's error is "ERROR in STATE"; without a state (the harness stopped
+    before the handshake started) just the error -- never "in None" in report.md."""
+    from tlsfit.target.result import Handshake
+    assert Handshake(False, error="MBEDTLS_ERR_SSL_BAD_INPUT_DATA").failure() == \
+        "MBEDTLS_ERR_SSL_BAD_INPUT_DATA"
+    assert Handshake(False, error="E", state="SERVER_HELLO").failure() == "E in SERVER_HELLO"
+    assert Handshake(False).failure() == "the handshake failed"
+    assert Handshake(True, error="E").failure() == ""

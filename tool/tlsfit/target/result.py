@@ -36,8 +36,11 @@ class Handshake:
                    d.get("error"), d.get("message"), d.get("state"), d.get("hint"))
 
     def failure(self):
-        """One line: "ERROR in STATE" (empty when ok)."""
-        return "" if self.ok else f"{self.error} in {self.state}"
+        """One line: "ERROR in STATE" ("ERROR" when the state is unknown; empty when ok)."""
+        if self.ok:
+            return ""
+        error = self.error or "the handshake failed"
+        return f"{error} in {self.state}" if self.state else error
 
 
 @dataclass(frozen=True, eq=False)
