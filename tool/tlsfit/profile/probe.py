@@ -10,7 +10,6 @@ the prober's line and exit code.
 """
 import re
 from collections import namedtuple
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -84,6 +83,20 @@ def _run_bounded(argv, limit):
     return proc, expired.is_set()
 
 
+def _remove_work(work):
+    """The probe's work directory holds the profile file at most (shutil.rmtree would
+    cost `tlsfit probe` its import)."""
+    for f in work.iterdir():
+        try:
+            f.unlink()
+        except OSError:
+            pass
+    try:
+        work.rmdir()
+    except OSError:
+        pass
+
+
 def run(target, opts=None, binary=None):
     """Probes target ("host[:port]") and returns the validated profile."""
     opts = opts or Options()
@@ -112,7 +125,7 @@ def run(target, opts=None, binary=None):
                                                "profile (a bug in the prober)")
         return model.load(out, name=f"tlsfit-probe's profile of {target}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        _remove_work(work)
 
 
 def keep(doc, save_as=None):
