@@ -93,15 +93,18 @@ def _label(cert, role):
     return f'{role} "{cert["subject"]}"'
 
 
-def _roles(chain, anchor):
-    """(certificate, role, signature checked?) for every certificate mbedTLS parses."""
+def _roles(path, anchor):
+    """(certificate, role, signature checked?) for every certificate mbedTLS parses and
+    verifies on the way to the anchor: the path (Profile.path: leaf first, the whole
+    chain for profiles without chain_path) and the anchor.  Certificates the server sent
+    off the path (chain_unused) are only carried in the input buffer: they need nothing."""
     out = []
-    for i, c in enumerate(chain):
+    for i, c in enumerate(path):
         self_signed = c["subject"] == c["issuer"]
         role = "leaf" if i == 0 else ("root" if self_signed else "intermediate")
         out.append((c, role, not self_signed))
     if anchor is not None and not any(c["subject"] == anchor["subject"] and
-                                      c["subject"] == c["issuer"] for c in chain):
+                                      c["subject"] == c["issuer"] for c in path):
         out.append((anchor, "trust anchor", False))
     return out
 
@@ -114,14 +117,15 @@ def _need(wanted, options, reason):
 
 
 class ChainNeeds:
-    """Options, key sizes and curves the chain and trust anchor need, whatever the suite."""
+    """Options, key sizes and curves the path to the trust anchor and the anchor need,
+    whatever the suite (certificates the server sends off the path need none)."""
 
     def __init__(self, doc, rules, line, pol):
         self.options = {}
         self.rsa_bits = 0
         self.ec_bits = 0
         self.curves = set()
-        chain = list(doc.chain)
+        chain = list(doc.path)
         if not chain:
             raise Refusal("the profile has no certificate chain (the probe's handshake step "
                           "failed?): re-probe the server")

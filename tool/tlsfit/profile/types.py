@@ -31,7 +31,7 @@ class Profile(DocumentView):
     target: Target
     probed_at: str
     versions: tuple
-    chain: tuple                     # certificate objects as in the schema, leaf first
+    chain: tuple                     # certificate objects as in the schema, as sent, leaf first
     trust_anchor: Mapping = None
     records: Mapping = None
     extensions: Mapping = None
@@ -52,6 +52,21 @@ class Profile(DocumentView):
                    doc.get("records") or {}, doc.get("extensions") or {},
                    bool(doc.get("client_cert_requested")), doc.get("client_cert_request"),
                    doc)
+
+    @property
+    def path(self):
+        """The certificates on the path from the leaf to the trust anchor (chain_path),
+        leaf first, the anchor included when it is a root the server sent; the whole
+        chain for a profile written before chain_path existed."""
+        idx = self.document.get("chain_path")
+        if idx is None:
+            return self.chain
+        return tuple(self.chain[i] for i in idx)
+
+    @property
+    def unused(self):
+        """The certificates the server sent that are not on the path (chain_unused)."""
+        return tuple(self.chain[i] for i in self.document.get("chain_unused") or ())
 
     def _by_version(self, name, version, empty):
         return (self.document.get(name) or {}).get(version, empty)
