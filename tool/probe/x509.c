@@ -586,7 +586,7 @@ static int read_spki(tf_cert *c, tf_rd *tbs)
     tf_rd spki, alg, oid, params, key;
     int ptag;
     const oid_entry *e;
-    if (tf_der_expect(tbs, T_SEQ, &spki) || tf_der_expect(&spki, T_SEQ, &alg) || tf_der_expect(&alg, T_OID, &oid) ||
+    if (tf_der_expect_whole(tbs, T_SEQ, &spki, &c->spki_der, &c->spki_der_len) || tf_der_expect(&spki, T_SEQ, &alg) || tf_der_expect(&alg, T_OID, &oid) ||
         oid_str(&oid, c->key_oid, sizeof c->key_oid) || read_params(&alg, &ptag, &params) ||
         read_bits(&spki, &key) || !tf_rd_clean_end(&spki))
         return -1;
@@ -755,11 +755,14 @@ int tf_x509_parse(tf_cert *c, const uint8_t *der, size_t len)
     tf_rd r, cert, tbs, sig;
     cert_reset(c);
     tf_rd_init(&r, der ? der : (const uint8_t *)"", der ? len : 0);
-    if (tf_der_expect(&r, T_SEQ, &cert) || !tf_rd_clean_end(&r) || tf_der_expect(&cert, T_SEQ, &tbs) || read_tbs(c, &tbs) ||
+    if (tf_der_expect(&r, T_SEQ, &cert) || !tf_rd_clean_end(&r) ||
+        tf_der_expect_whole(&cert, T_SEQ, &tbs, &c->tbs_der, &c->tbs_der_len) || read_tbs(c, &tbs) ||
         read_sig_alg(c, &cert) || read_bits(&cert, &sig) || !tf_rd_clean_end(&cert)) {
         cert_reset(c);
         return -1;
     }
+    c->sig_der_len = tf_rd_left(&sig);
+    c->sig_der = tf_rd_bytes(&sig, c->sig_der_len);
     c->self_issued = c->subject_der_len == c->issuer_der_len &&
                      memcmp(c->subject_der, c->issuer_der, c->subject_der_len) == 0;
     return 0;

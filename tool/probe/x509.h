@@ -4,7 +4,8 @@
  * The prober must describe every certificate a server sends, including ones a
  * given TLS library cannot use (Ed25519/Ed448 keys, brainpool curves, unknown
  * algorithms), so this is its own small DER walker rather than a TLS
- * library's parser.  It never verifies signatures; it only reports.
+ * library's parser.  It never verifies signatures; it only reports (and
+ * keeps the spans sigcheck.h verifies).
  *
  * Unknown algorithms are reported by dotted OID.  Every string field is
  * NUL-terminated and truncated (never overflowed) when too long.
@@ -57,6 +58,17 @@ typedef struct {
     size_t subject_der_len;
     const uint8_t *issuer_der;
     size_t issuer_der_len;
+
+    /* Also pointing into that buffer, for signature checks (sigcheck.h): the
+       whole TBSCertificate TLV (what the issuer signed), the signature value
+       (the BIT STRING's bytes after its unused-bits octet) and the whole
+       SubjectPublicKeyInfo TLV (the key this certificate's subject signs with). */
+    const uint8_t *tbs_der;
+    size_t tbs_der_len;
+    const uint8_t *sig_der;
+    size_t sig_der_len;
+    const uint8_t *spki_der;
+    size_t spki_der_len;
 } tf_cert;
 
 /*
