@@ -1,6 +1,6 @@
 /*
  * test_anchor.c -- unit tests of PEM bundle reading and trust-anchor lookup
- * (anchor.c).  Fixtures are in data/ (see data/README.md); the working
+ * (anchor.c, with the signature checks of sigcheck.c).  Fixtures are in data/ (see data/README.md); the working
  * directory is tests/unit.
  */
 #include "unit.h"
@@ -112,8 +112,9 @@ static int anchor_is(const tf_anchor *a, const char *name)
 
 static void test_anchor_find(void)
 {
-    static uint8_t inter_der[MAX_DER], leaf_der[MAX_DER], root_der[MAX_DER], x_der[MAX_DER];
-    static tf_cert inter, leaf, root, x25519;
+    static uint8_t inter_der[MAX_DER], leaf_der[MAX_DER], root_der[MAX_DER], x_der[MAX_DER], ed_der[MAX_DER];
+    static tf_cert inter, leaf, root, x25519, ed;
+    static const char *garbage[] = { "data/garbage.pem" };
     static const char *bundle[] = { "data/bundle.pem" };
     static const char *weak_then_bundle[] = { "data/weak.pem", "data/bundle.pem" };
     static const char *none[] = { "data/does-not-exist.pem", "data/others.pem", "data/empty.pem" };
@@ -126,6 +127,7 @@ static void test_anchor_find(void)
     load_cert("leaf.der", &leaf, leaf_der);
     load_cert("root.der", &root, root_der);
     load_cert("x25519.der", &x25519, x_der);
+    load_cert("ed25519.der", &ed, ed_der);
 
     /* The decoys come first in bundle.pem: one has no SKI (name-only match),
        one has another SKI (no match).  The real root is confirmed by its SKI. */
@@ -141,10 +143,17 @@ static void test_anchor_find(void)
     TF_CHECK(a.der == NULL);
     tf_anchor_free(&a);  /* twice: harmless */
 
-    /* Only a name-only match: taken. */
-    TF_CHECK_EQ(tf_anchor_find(weak, ARRAY_LEN(weak), &inter, &a), 1);
-    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
-    TF_CHECK_STR(a.source, "data/weak.pem");
+    /* A candidate of the right name whose key refuses the signature is not
+       the issuer, even when nothing else is found. */
+    TF_CHECK_EQ(tf_anchor_find(weak, ARRAY_LEN(weak), &inter, &a), 0);
+    TF_CHECK(a.der == NULL);
+
+    /* A signature the prober cannot check (Ed25519) and no AKI: the name
+       match is taken. */
+    TF_CHECK_EQ(ed.aki_len, 0);
+    TF_CHECK_EQ(tf_anchor_find(garbage, ARRAY_LEN(garbage), &ed, &a), 1);
+    TF_CHECK(anchor_is(&a, "ed25519.der"));
+    TF_CHECK_STR(a.source, "data/garbage.pem");
     tf_anchor_free(&a);
 
     /* A name-only match in an earlier bundle gives way to a confirmed one later. */
@@ -153,10 +162,10 @@ static void test_anchor_find(void)
     TF_CHECK_STR(a.source, "data/bundle.pem");
     tf_anchor_free(&a);
 
-    /* A child without AKI: every name match is name-only, the first one wins. */
+    /* A child without AKI: the signature decides (decoy_nokid comes first). */
     TF_CHECK_EQ(x25519.aki_len, 0);
     TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &x25519, &a), 1);
-    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
+    TF_CHECK(anchor_is(&a, "root.der"));
     tf_anchor_free(&a);
 
     /* Missing and unreadable paths are skipped; NULL entries too. */
@@ -175,14 +184,47 @@ static void test_anchor_find(void)
     TF_CHECK_EQ(a.cert.is_ca, 1);
     tf_anchor_free(&a);
 
-    /* A self-signed root (no AKI) finds itself... or, in bundle.pem, the first
-       certificate of the same name, as name-only matches go by order. */
+    /* A self-signed root (no AKI) finds itself, in bundle.pem too: the
+       decoy of the same name that comes first does not verify it. */
     TF_CHECK_EQ(tf_anchor_find(chain, ARRAY_LEN(chain), &root, &a), 1);
     TF_CHECK(anchor_is(&a, "root.der"));
     tf_anchor_free(&a);
     TF_CHECK_EQ(tf_anchor_find(bundle, ARRAY_LEN(bundle), &root, &a), 1);
-    TF_CHECK(anchor_is(&a, "decoy_nokid.der"));
+    TF_CHECK(anchor_is(&a, "root.der"));
     tf_anchor_free(&a);
+}
+
+/* Several children looked up in one walk of each bundle. */
+static void test_anchor_find_each(void)
+{
+    static uint8_t der[3][MAX_DER];
+    static tf_cert certs[3];  /* leaf, intermediate, root */
+    static tf_anchor out[3];
+    static const char *chain[] = { "data/chain.pem" };
+    static const char *bundle[] = { "data/others.pem", "data/bundle.pem" };
+    static const char *none[] = { "data/others.pem" };
+    size_t i;
+
+    load_cert("leaf.der", &certs[0], der[0]);
+    load_cert("inter.der", &certs[1], der[1]);
+    load_cert("root.der", &certs[2], der[2]);
+
+    TF_CHECK_EQ(tf_anchor_find_each(chain, ARRAY_LEN(chain), certs, 3, out), 3);
+    TF_CHECK(anchor_is(&out[0], "inter.der"));
+    TF_CHECK(anchor_is(&out[1], "root.der"));
+    TF_CHECK(anchor_is(&out[2], "root.der"));
+    for (i = 0; i < 3; i++) tf_anchor_free(&out[i]);
+
+    TF_CHECK_EQ(tf_anchor_find_each(bundle, ARRAY_LEN(bundle), certs, 3, out), 2);
+    TF_CHECK(out[0].der == NULL);
+    TF_CHECK(anchor_is(&out[1], "root.der"));
+    TF_CHECK_STR(out[1].source, "data/bundle.pem");
+    TF_CHECK(anchor_is(&out[2], "root.der"));
+    for (i = 0; i < 3; i++) tf_anchor_free(&out[i]);
+
+    TF_CHECK_EQ(tf_anchor_find_each(none, ARRAY_LEN(none), certs, 3, out), 0);
+    for (i = 0; i < 3; i++) TF_CHECK(out[i].der == NULL);
+    TF_CHECK_EQ(tf_anchor_find_each(chain, ARRAY_LEN(chain), certs, 0, out), 0);
 }
 
 int main(void)
@@ -190,5 +232,6 @@ int main(void)
     test_pem_each();
     test_system_bundle();
     test_anchor_find();
+    test_anchor_find_each();
     return tf_unit_report("test_anchor");
 }

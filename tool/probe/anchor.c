@@ -15,15 +15,20 @@
  * count of certificates.  `fn` returns 0 to go on; any other value stops the
  * walk (the certificate just handed over is counted).
  *
- * tf_anchor_find() takes, in bundle order, the first candidate whose key
- * identifier confirms the match (child AKI == candidate SKI) and stops
- * there; failing that, the first candidate matched by name only (one of the
- * two has no key identifier).  A name-only match never hides a confirmed
- * one that comes later, in the same bundle or a later one.
+ * tf_anchor_find_each() walks each bundle once for all the children.  For
+ * each child it takes, in bundle order, the first candidate that confirms
+ * the match -- its key verifies the child's signature (tf_sig_check), or
+ * the key identifiers agree (child AKI == candidate SKI) -- and stops
+ * looking for that child; failing that, the first candidate matched by name
+ * only (the signature cannot be checked here and one of the two has no key
+ * identifier).  A candidate whose key refuses the signature is never taken.
+ * A name-only match never hides a confirmed one that comes later, in the
+ * same bundle or a later one.  The walk stops when every child is confirmed.
  */
 #include "anchor.h"
 #include "b64.h"
 #include "pem.h"
+#include "sigcheck.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,65 +110,93 @@ int tf_pem_each(const char *path, int (*fn)(void *ctx, const uint8_t *der, size_
 /* ---- anchor lookup ----------------------------------------------------------- */
 
 typedef struct {
-    const tf_cert *last;
-    tf_anchor *out;
-    const char *path;   /* bundle being walked */
-    int confirmed;      /* out holds a match confirmed by AKI == SKI */
+    const tf_cert *children;    /* n certificates whose issuers are looked for */
+    size_t n;
+    tf_anchor *out;             /* n results */
+    uint8_t *confirmed;         /* n flags: out[i] holds a confirmed match */
+    size_t nconfirmed;
+    const char *path;           /* bundle being walked */
     int oom;
 } find_ctx;
 
-/* Makes `der` (from f->path) the anchor, replacing any previous one. */
-static int keep(find_ctx *f, const uint8_t *der, size_t len)
+/* Makes `der` (from f->path) the anchor out, replacing any previous one. */
+static int keep(find_ctx *f, tf_anchor *out, const uint8_t *der, size_t len)
 {
     uint8_t *copy = malloc(len);
     size_t n = strlen(f->path);
     if (!copy) return -1;
     memcpy(copy, der, len);
-    tf_anchor_free(f->out);
-    f->out->der = copy;
-    f->out->der_len = len;
-    (void)tf_x509_parse(&f->out->cert, copy, len);  /* pem_walk already parsed it */
-    if (n >= sizeof f->out->source) n = sizeof f->out->source - 1;
-    memcpy(f->out->source, f->path, n);
-    f->out->source[n] = '\0';
+    tf_anchor_free(out);
+    out->der = copy;
+    out->der_len = len;
+    (void)tf_x509_parse(&out->cert, copy, len);  /* pem_walk already parsed it */
+    if (n >= sizeof out->source) n = sizeof out->source - 1;
+    memcpy(out->source, f->path, n);
+    out->source[n] = '\0';
     return 0;
 }
 
-/* pem_walk() callback: judges one candidate; non-zero stops the walk. */
+/* Judges `cand` as the issuer of child i: 1 confirmed, 0 name-only, -1 not its issuer. */
+static int judge(const tf_cert *child, const tf_cert *cand)
+{
+    int sig;
+    if (!tf_x509_issued_by(child, cand)) return -1;
+    sig = tf_sig_check(child, cand);
+    if (sig == 0) return -1;
+    return sig == 1 || (child->aki_len && cand->ski_len);
+}
+
+/* pem_walk() callback: judges one candidate for every child; non-zero stops the walk. */
 static int consider(void *ctx, const uint8_t *der, size_t len)
 {
     find_ctx *f = ctx;
-    tf_cert cand;
-    int confirmed;
-    if (tf_x509_parse(&cand, der, len) != 0 || !tf_x509_issued_by(f->last, &cand)) return 0;
-    confirmed = f->last->aki_len && cand.ski_len;
-    if (f->out->der && !confirmed) return 0;  /* keep the first name-only match */
-    if (keep(f, der, len)) { f->oom = 1; return 1; }
-    f->confirmed = confirmed;
-    return confirmed;
+    tf_cert *cand = malloc(sizeof *cand);  /* large (the SAN table): not on the stack */
+    size_t i;
+    if (!cand) { f->oom = 1; return 1; }
+    if (tf_x509_parse(cand, der, len) != 0) { free(cand); return 0; }
+    for (i = 0; i < f->n && !f->oom; i++) {
+        int verdict;
+        if (f->confirmed[i]) continue;
+        verdict = judge(&f->children[i], cand);
+        if (verdict < 0 || (f->out[i].der && !verdict)) continue;  /* keep the first name-only match */
+        if (keep(f, &f->out[i], der, len)) { f->oom = 1; break; }
+        f->confirmed[i] = (uint8_t)verdict;
+        f->nconfirmed += (size_t)verdict;
+    }
+    free(cand);
+    return f->oom || f->nconfirmed == f->n;
 }
 
-int tf_anchor_find(const char *const *paths, size_t npaths, const tf_cert *last, tf_anchor *out)
+int tf_anchor_find_each(const char *const *paths, size_t npaths, const tf_cert *children, size_t n, tf_anchor *out)
 {
     find_ctx f;
-    size_t i;
+    size_t i, found = 0;
     int oom;
-    memset(out, 0, sizeof *out);
-    f.last = last;
+    memset(out, 0, n * sizeof *out);
+    memset(&f, 0, sizeof f);
+    f.children = children;
+    f.n = n;
     f.out = out;
-    f.confirmed = 0;
-    f.oom = 0;
-    for (i = 0; i < npaths && !f.confirmed && !f.oom; i++) {
+    f.confirmed = calloc(n ? n : 1, 1);
+    if (!f.confirmed) return -1;
+    for (i = 0; i < npaths && f.nconfirmed < n && !f.oom; i++) {
         if (!paths[i]) continue;
         f.path = paths[i];
         (void)pem_walk(paths[i], consider, &f, &oom);  /* unreadable: skipped */
         f.oom |= oom;
     }
-    if (f.oom) {
-        tf_anchor_free(out);
-        return -1;
+    free(f.confirmed);
+    for (i = 0; i < n; i++) {
+        if (f.oom) tf_anchor_free(&out[i]);
+        found += out[i].der != NULL;
     }
-    return out->der ? 1 : 0;
+    return f.oom ? -1 : (int)found;
+}
+
+int tf_anchor_find(const char *const *paths, size_t npaths, const tf_cert *last, tf_anchor *out)
+{
+    int rc = tf_anchor_find_each(paths, npaths, last, 1, out);
+    return rc < 0 ? -1 : rc;
 }
 
 void tf_anchor_free(tf_anchor *a)

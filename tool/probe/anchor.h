@@ -3,9 +3,10 @@
  *
  * When a server does not send its root, the profile still needs it (the
  * generated configuration embeds it and must be sized for its key), so the
- * prober looks for the certificate that issued the last one of the chain in
- * the bundles given with --ca and in the system store (Debian's
- * ca-certificates: /etc/ssl/certs/ca-certificates.crt).
+ * prober looks for the certificates that issued those of the chain in the
+ * bundles given with --ca and in the system store (Debian's
+ * ca-certificates: /etc/ssl/certs/ca-certificates.crt); path.h then picks
+ * the path that ends at one of them.
  */
 #ifndef TF_ANCHOR_H
 #define TF_ANCHOR_H
@@ -31,12 +32,25 @@ typedef struct {
 int tf_pem_each(const char *path, int (*fn)(void *ctx, const uint8_t *der, size_t len), void *ctx);
 
 /*
- * Searches `paths` (in order) for the issuer of `last` (tf_x509_issued_by).
- * On success fills `out` (free with tf_anchor_free) and returns 1; returns 0
- * when no bundle holds it, and -1 on out-of-memory.  Unreadable paths are
- * skipped (the caller validates --ca files up front with tf_pem_each).
+ * Searches `paths` (in order) for the issuer of `last`: a certificate named
+ * as its issuer (tf_x509_issued_by) whose key does not refuse its signature
+ * (tf_sig_check).  A match confirmed by the signature or by the key
+ * identifiers beats one by name only, wherever it comes (anchor.c).  On
+ * success fills `out` (free with tf_anchor_free) and returns 1; returns 0
+ * when no bundle holds it, and -1 on out-of-memory.  Unreadable paths and
+ * NULL entries are skipped (the caller validates --ca files up front with
+ * tf_pem_each).
  */
 int tf_anchor_find(const char *const *paths, size_t npaths, const tf_cert *last, tf_anchor *out);
+
+/*
+ * tf_anchor_find() for the n certificates children[0 .. n) at once, reading
+ * each bundle once: out[i] (n of them, each freed with tf_anchor_free) gets
+ * the issuer of children[i], or der NULL.  Returns how many were found, or
+ * -1 on out-of-memory (every out[i] then empty).
+ */
+int tf_anchor_find_each(const char *const *paths, size_t npaths, const tf_cert *children, size_t n,
+                        tf_anchor *out);
 
 void tf_anchor_free(tf_anchor *a);
 
