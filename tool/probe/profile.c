@@ -3,8 +3,12 @@
  *
  * The chain is decoded here, at output time, from the Certificate message the
  * flight step kept: tf_parse_certificate() hands each DER to add_cert(), which
- * decodes it with tf_x509_parse() into `chain`.  The trust anchor is the last
- * certificate when it is self-issued, else looked up in the bundles.
+ * decodes it with tf_x509_parse() into `chain`.  The path to the trust anchor
+ * is chosen by path.h among every certificate sent: choose_path() tells it
+ * who issued whom (names, key identifiers and, where mbedTLS's crypto can,
+ * signatures: sigcheck.h), which sent certificates are self-signed roots and
+ * which are issued by a certificate of the --ca bundles or, only when those
+ * and the sent roots end no path, of the system store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +18,13 @@
 #include "errors.h"
 #include "json.h"
 #include "parse.h"
+#include "path.h"
 #include "probe.h"
+#include "sigcheck.h"
 #include "tables.h"
 #include "x509.h"
 
-#define MAX_CHAIN 16
+#define MAX_CHAIN TF_PATH_MAX
 
 typedef struct {
     tf_cert cert[MAX_CHAIN];
@@ -158,15 +164,87 @@ static void json_groups(tf_json *j, const tf_profile *p)
     tf_json_end_obj(j);
 }
 
-static void json_anchor(tf_json *j, const tf_profile *p, const chain_t *c, const tf_anchor *a, int sent)
+/* Whether chain certificate `cert` and anchor `a` are the same certificate. */
+static int same_der(const chain_t *c, size_t i, const tf_anchor *a)
 {
-    if (sent) {
-        const size_t k = c->n - 1;
+    return a->der && a->der_len == c->der_len[i] && memcmp(a->der, c->der[i], a->der_len) == 0;
+}
+
+/* The "issued by" edges between certificates of the chain, and its self-signed roots. */
+static void chain_graph(const chain_t *c, tf_path_graph *g)
+{
+    size_t i, j;
+    memset(g, 0, sizeof *g);
+    g->n = c->n;
+    for (i = 0; i < c->n; i++) {
+        if (c->cert[i].self_issued && tf_sig_check(&c->cert[i], &c->cert[i]) != 0) g->root[i] = TF_TRUST_SENT;
+        for (j = 0; j < c->n; j++)
+            if (j != i && tf_x509_issued_by(&c->cert[i], &c->cert[j]) && tf_sig_check(&c->cert[i], &c->cert[j]) != 0)
+                g->issuers[i] |= (uint32_t)1 << j;
+    }
+}
+
+/*
+ * Looks up, in `paths`, an issuer of every certificate of the chain not yet
+ * anchored, marking it with trust t; a sent root found there as itself is
+ * upgraded to t when t is better than being sent.  0, or TF_ERR_NOMEM.
+ */
+static int anchor_graph(const chain_t *c, const char *const *paths, size_t np, tf_trust t, tf_anchor *out,
+                        tf_path_graph *g)
+{
+    size_t i;
+    if (np == 0) return TF_OK;
+    if (tf_anchor_find_each(paths, np, c->cert, c->n, out) < 0) return TF_ERR_NOMEM;
+    for (i = 0; i < c->n; i++) {
+        if (!out[i].der) continue;
+        if (same_der(c, i, &out[i])) {
+            if (g->root[i] && t < g->root[i]) g->root[i] = (uint8_t)t;
+            tf_anchor_free(&out[i]);  /* not an anchor outside the chain */
+        } else if (!g->anchored[i]) {
+            g->anchored[i] = (uint8_t)t;
+        }
+    }
+    return TF_OK;
+}
+
+/* Picks the path: --ca bundles first, the system store only when they and the sent roots end none. */
+static int choose_path(const tf_profile *p, const chain_t *c, tf_anchor *ca, tf_anchor *store, tf_path *path)
+{
+    tf_path_graph g;
+    const char *store_path[1] = { TF_SYSTEM_BUNDLE };
+    int rc;
+    chain_graph(c, &g);
+    rc = anchor_graph(c, p->ca_paths, p->nca, TF_TRUST_CA, ca, &g);
+    if (rc) return rc;
+    tf_path_build(&g, path);
+    if (path->trust == TF_TRUST_CA || path->trust == TF_TRUST_SENT || !p->system_store) return TF_OK;
+    rc = anchor_graph(c, store_path, 1, TF_TRUST_STORE, store, &g);
+    if (rc) return rc;
+    tf_path_build(&g, path);
+    return TF_OK;
+}
+
+static void json_indices(tf_json *j, const char *key, const size_t *idx, size_t n)
+{
+    size_t i;
+    tf_json_arr(j, key);
+    for (i = 0; i < n; i++) tf_json_int(j, NULL, (long long)idx[i]);
+    tf_json_end_arr(j);
+}
+
+/* trust_anchor and chain_complete for the chosen path. */
+static void json_anchor(tf_json *j, const chain_t *c, const tf_path *path, const tf_anchor *ca,
+                        const tf_anchor *store)
+{
+    size_t last = path->len ? path->idx[path->len - 1] : 0;
+    const tf_anchor *a = NULL;
+    if (path->end == TF_PATH_END_ROOT) {
         tf_json_obj(j, "trust_anchor");
         tf_json_str(j, "source", "sent");
-        json_cert_fields(j, &c->cert[k], c->der[k], c->der_len[k]);
+        json_cert_fields(j, &c->cert[last], c->der[last], c->der_len[last]);
         tf_json_end_obj(j);
-    } else if (a->der) {
+    } else if (path->end == TF_PATH_END_ANCHOR) {
+        a = path->trust == TF_TRUST_CA ? &ca[last] : &store[last];
         tf_json_obj(j, "trust_anchor");
         tf_json_str(j, "source", a->source);
         json_cert_fields(j, &a->cert, a->der, a->der_len);
@@ -174,28 +252,24 @@ static void json_anchor(tf_json *j, const tf_profile *p, const chain_t *c, const
     } else {
         tf_json_null(j, "trust_anchor");
     }
-    (void)p;
-}
-
-static int chain_linked(const chain_t *c)
-{
-    size_t i;
-    for (i = 0; i + 1 < c->n; i++)
-        if (!tf_x509_issued_by(&c->cert[i], &c->cert[i + 1])) return 0;
-    return 1;
+    tf_json_bool(j, "chain_complete", path->end != TF_PATH_END_NONE);
 }
 
 static int json_chain(tf_json *j, const tf_profile *p)
 {
     chain_t *c = calloc(1, sizeof(*c));
-    tf_anchor a;
-    const char *paths[34];
-    size_t np = 0, i;
-    int sent = 0, complete = 0;
+    tf_anchor *ca = NULL, *store = NULL;
+    tf_path path;
+    size_t i;
+    int rc = TF_ERR_NOMEM;
 
-    if (!c) return TF_ERR_NOMEM;
-    memset(&a, 0, sizeof(a));
+    if (!c) goto cleanup;
     if (p->cert_msg) tf_parse_certificate(p->cert_msg, p->cert_msg_len, p->chain_slot == 3, add_cert, c);
+    ca = calloc(c->n ? c->n : 1, sizeof *ca);
+    store = calloc(c->n ? c->n : 1, sizeof *store);
+    if (!ca || !store) goto cleanup;
+    rc = choose_path(p, c, ca, store, &path);
+    if (rc) goto cleanup;
     tf_json_arr(j, "chain");
     for (i = 0; i < c->n; i++) {
         tf_json_obj(j, NULL);
@@ -204,18 +278,16 @@ static int json_chain(tf_json *j, const tf_profile *p)
     }
     tf_json_end_arr(j);
     tf_json_str(j, "chain_from", p->chain_slot >= 0 ? vname(p->chain_slot) : NULL);
-    if (c->n) {
-        sent = c->cert[c->n - 1].self_issued;
-        for (i = 0; i < p->nca && np < 32; i++) paths[np++] = p->ca_paths[i];
-        if (p->system_store) paths[np++] = TF_SYSTEM_BUNDLE;
-        if (!sent && tf_anchor_find(paths, np, &c->cert[c->n - 1], &a) < 0) { free(c); return TF_ERR_NOMEM; }
-        complete = chain_linked(c) && (sent || a.der != NULL);
-    }
-    json_anchor(j, p, c, &a, sent);
-    tf_json_bool(j, "chain_complete", complete);
-    tf_anchor_free(&a);
+    json_indices(j, "chain_path", path.idx, path.len);
+    json_indices(j, "chain_unused", path.unused, path.nunused);
+    json_anchor(j, c, &path, ca, store);
+cleanup:
+    for (i = 0; c && ca && i < c->n; i++) tf_anchor_free(&ca[i]);
+    for (i = 0; c && store && i < c->n; i++) tf_anchor_free(&store[i]);
+    free(ca);
+    free(store);
     free(c);
-    return TF_OK;
+    return rc;
 }
 
 static void json_records(tf_json *j, const tf_profile *p)

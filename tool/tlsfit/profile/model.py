@@ -203,6 +203,47 @@ def _trust_anchor(v, where):
     _der_b64(C.key(v, "der_b64", where), _join(where, "der_b64"))
 
 
+def _indices(v, where, n):
+    C.list_(v, where, lambda x, w: C.int_(x, w))
+    for i, x in enumerate(v):
+        if not 0 <= x < n:
+            raise _Invalid(_join(where, i), f"index {x} is out of range (chain has {n} "
+                                            f"certificate{'' if n == 1 else 's'})")
+        if x in v[:i]:
+            raise _Invalid(_join(where, i), f"index {x} is listed twice")
+    return v
+
+
+def _chain_path(doc):
+    """chain_path / chain_unused (optional, added within schema v1): positions in chain;
+    the path from the leaf (0) to the anchor, the rest unused, each position once."""
+    present = [k for k in ("chain_path", "chain_unused") if k in doc]
+    if not present:
+        return                      # a profile from before the fields: the chain is the path
+    for k in ("chain_path", "chain_unused"):
+        if k not in doc:
+            raise _Invalid(k, f"missing ({present[0]} is given)")
+    n = len(doc["chain"])
+    path = _indices(doc["chain_path"], "chain_path", n)
+    unused = _indices(doc["chain_unused"], "chain_unused", n)
+    if n and not path:
+        raise _Invalid("chain_path", "is empty (the path starts at the leaf, index 0)")
+    if path and path[0] != 0:
+        raise _Invalid("chain_path[0]", f"is {path[0]}, not 0 (the path starts at the leaf)")
+    for i, x in enumerate(unused):
+        if x in path:
+            raise _Invalid(_join("chain_unused", i), f"index {x} is also in chain_path")
+    missing = sorted(set(range(n)) - set(path) - set(unused))
+    if missing:
+        raise _Invalid("chain_unused", f"lacks index {missing[0]} (every certificate of chain "
+                                       "is in chain_path or chain_unused)")
+    anchor = doc["trust_anchor"]
+    if anchor is not None and anchor["source"] == "sent" and path and \
+            anchor["der_b64"] != doc["chain"][path[-1]]["der_b64"]:
+        raise _Invalid("trust_anchor", f"is \"sent\" but is not chain[{path[-1]}], the last "
+                                       "certificate of chain_path")
+
+
 def _suite(v, where):
     C.obj(v, where)
     C.str_(C.key(v, "id", where), _join(where, "id"), pattern=_SUITE_ID,
@@ -327,6 +368,7 @@ def _check(doc):
         raise _Invalid("chain_from", f"{doc['chain_from']} is not listed in versions")
     _trust_anchor(C.key(doc, "trust_anchor", ""), "trust_anchor")
     C.bool_(C.key(doc, "chain_complete", ""), "chain_complete")
+    _chain_path(doc)
     _records(C.key(doc, "records", ""), "records")
     _extensions(C.key(doc, "extensions", ""), "extensions")
     C.bool_(C.key(doc, "client_cert_requested", ""), "client_cert_requested")

@@ -59,9 +59,14 @@ def format_summary(doc):
     chain = doc["chain"]
     out.append(f"chain (from {doc['chain_from']}, {len(chain)} certificate"
                f"{'' if len(chain) == 1 else 's'}, leaf first):")
+    unused = set(doc.get("chain_unused") or ())
+    path = doc.get("chain_path")
     for i, c in enumerate(chain):
+        note = "  (not on the path to the anchor)" if i in unused else ""
         out.append(f"  [{i}] {c['subject']}  ({_key(c['key'])}, {c['signature_algorithm']}, "
-                   f"{c['der_len']} B, until {c['not_after'][:10]})")
+                   f"{c['der_len']} B, until {c['not_after'][:10]}){note}")
+    if path is not None and (unused or path != list(range(len(chain)))):
+        out.append(f"  path: {' <- '.join(f'[{i}]' for i in path)}")
     anchor = doc["trust_anchor"]
     if anchor:
         source = "sent by the server" if anchor["source"] == "sent" else f"from {anchor['source']}"
