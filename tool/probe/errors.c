@@ -17,6 +17,7 @@ static const tf_errinfo table[] = {
     { TF_ERR_CA_FILE, "TF_ERR_CA_FILE", "a --ca file could not be read or holds no certificate" },
     { TF_ERR_CRYPTO, "TF_ERR_CRYPTO", "the TLS 1.3 key exchange or record decryption failed" },
     { TF_ERR_INTERNAL, "TF_ERR_INTERNAL", "internal error in the prober (please report it)" },
+    { TF_ERR_SNI, "TF_ERR_SNI", "the server refused the hello for its server name (unrecognized_name): pass --sni NAME" },
     { 0, NULL, NULL }
 };
 

@@ -26,7 +26,8 @@ enum {
     TF_ERR_NOMEM = 19,       /* out of memory */
     TF_ERR_CA_FILE = 20,     /* --ca file unreadable or holds no certificate */
     TF_ERR_CRYPTO = 21,      /* key exchange / decryption of TLS 1.3 failed */
-    TF_ERR_INTERNAL = 22     /* a bug in the prober */
+    TF_ERR_INTERNAL = 22,    /* a bug in the prober */
+    TF_ERR_SNI = 23          /* refused every version with unrecognized_name: wants (another) --sni */
 };
 
 typedef struct {

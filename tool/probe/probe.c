@@ -26,10 +26,12 @@
 
 #include "errors.h"
 #include "inner.h"
+#include "parse.h"
 #include "probe.h"
 #include "session.h"
 #include "tables.h"
 #include "tls13.h"
+#include "x509.h"
 
 #define CHUNK 48
 #define BOGUS_SIGALG 0xFEFE   /* unassigned: a server that picks it signs with anything */
@@ -187,16 +189,31 @@ static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_se
     return 0;
 }
 
+#define ALERT_UNRECOGNIZED_NAME 112
+
+/* The message for a server that refused every version with unrecognized_name. */
+static void needs_sni(tf_profile *p)
+{
+    if (p->target->sni[0])
+        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server does not serve the name %.120s (alert "
+                 "unrecognized_name): pass --sni with a name it serves", p->target->sni);
+    else
+        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server wants a server name: pass --sni NAME");
+}
+
 /*
  * Tries every version, newest first.  The verdict when none is accepted:
- * the first hard error (timeout, garbage, a close in the middle of a
- * message, ...) if there was one; else TF_ERR_NO_VERSION when the server
- * answered in TLS (alerts); else TF_ERR_CLOSED (it only ever hung up).
+ * TF_ERR_SNI when a refusal was the alert unrecognized_name (the name sent,
+ * or its absence, is the cause: a server with `ssl_reject_handshake` in its
+ * default server); else the first hard error (timeout, garbage, a close in
+ * the middle of a message, ...) if there was one; else TF_ERR_NO_VERSION
+ * when the server answered in TLS (alerts); else TF_ERR_CLOSED (it only ever
+ * hung up).
  */
 static int step_versions(tf_profile *p)
 {
     tf_step *st = step_begin(p, "versions", -1);
-    int slot, any = 0, saw_tls = 0, hard = 0;
+    int slot, any = 0, saw_tls = 0, hard = 0, sni = 0;
     char detail[160] = "";
 
     for (slot = 3; slot >= 0 && !(hard && fatal_kind(hard)); slot--) {
@@ -207,6 +224,7 @@ static int step_versions(tf_profile *p)
         r = try_version(p, slot, &suites, &s);
         if (r == 0 && slot < 3 && s.err == TF_ERR_CLOSED) r = try_version_chunked(p, slot, &suites, &s);
         saw_tls |= s.saw_tls;
+        sni |= r == 0 && s.alert == ALERT_UNRECOGNIZED_NAME;
         if (r == 1) any = p->accepted[slot] = 1;
         if (r == -1 && !hard) hard = s.err;
         if ((r == -1 && hard == s.err) || (!hard && !detail[0] && s.detail[0]))
@@ -215,8 +233,10 @@ static int step_versions(tf_profile *p)
         if (any) hard = 0;
     }
     if (any) return TF_OK;
-    p->fatal = hard ? hard : saw_tls ? TF_ERR_NO_VERSION : TF_ERR_CLOSED;
-    if (p->fatal == TF_ERR_NO_VERSION)
+    p->fatal = sni ? TF_ERR_SNI : hard ? hard : saw_tls ? TF_ERR_NO_VERSION : TF_ERR_CLOSED;
+    if (p->fatal == TF_ERR_SNI)
+        needs_sni(p);
+    else if (p->fatal == TF_ERR_NO_VERSION)
         snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server accepted none of TLS 1.0-1.3 with any "
                  "suite offered (%s)", detail);
     else
@@ -341,10 +361,54 @@ static void accepted_suites(const tf_profile *p, int slot, int (*pred)(tf_kx), i
     }
 }
 
+/* parse.h callback: keeps the first certificate (the leaf) and stops. */
+static int first_cert(void *ctx, const uint8_t *der, size_t len)
+{
+    tf_cert *leaf = ctx;
+    if (tf_x509_parse(leaf, der, len) != 0) leaf->curve[0] = '\0';
+    return 1;
+}
+
+/* The TLS 1.2 group of the leaf's EC key in a Certificate message, 0 when it has none. */
+static uint16_t leaf_group(const tf_sess *s)
+{
+    tf_cert *leaf;
+    uint16_t id = 0;
+    size_t i;
+    if (!s->cert_msg || !(leaf = calloc(1, sizeof *leaf))) return 0;
+    tf_parse_certificate(s->cert_msg, s->cert_msg_len, 0, first_cert, leaf);
+    for (i = 0; i < tf_groups_count && leaf->curve[0]; i++)
+        if (tf_groups[i].tls12 && strcmp(tf_groups[i].name, leaf->curve) == 0) id = tf_groups[i].id;
+    free(leaf);
+    return id;
+}
+
+/* `offer` with `pinned` (when offered) moved to the end. */
+static void pinned_last(const idlist *offer, uint16_t pinned, idlist *out)
+{
+    size_t i;
+    out->n = 0;
+    for (i = 0; i < offer->n; i++) if (offer->v[i] != pinned) list_add(out, offer->v[i]);
+    if (pinned && list_has(offer->v, offer->n, pinned)) list_add(out, pinned);
+}
+
+/*
+ * Remove-and-retry over the groups.  In TLS 1.2 a server can use an ECDSA
+ * certificate only when the client offers the certificate's curve, so that
+ * curve (learnt from the first Certificate message) is never removed while
+ * others remain: it is offered last (when the first hello got it picked, the
+ * same offer is made again with it last).  A server following the client's
+ * order then picks it only when no other group left is acceptable; it is
+ * then removed too, for a last try (another certificate may take over).  A
+ * server imposing its own order that ranks the certificate's curve first
+ * hides the groups it ranks after it.
+ */
 static void step_groups(tf_profile *p, int slot)
 {
     tf_step *st = step_begin(p, "groups", slot);
-    idlist suites, offer, sigs;
+    idlist suites, offer, sigs, sent;
+    uint16_t pinned = 0;     /* the leaf's curve, offered last (TLS 1.2) */
+    int learnt = slot == 3;  /* pinned was looked for */
     tf_sess s;
 
     memset(&s, 0, sizeof(s));
@@ -355,16 +419,23 @@ static void step_groups(tf_profile *p, int slot)
     while (offer.n > 0) {
         tf_hello h;
         tf_sess_outcome o;
+        uint16_t last = pinned;   /* the curve this hello offers last */
+        pinned_last(&offer, pinned, &sent);
         base_hello(p, slot, &h);
         h.suites = suites.v; h.nsuites = suites.n;
-        h.groups = offer.v; h.ngroups = offer.n;
+        h.groups = sent.v; h.ngroups = sent.n;
         h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
         o = run(p, &h, slot == 3 ? TF_UNTIL_HELLO : TF_UNTIL_SKE, &s);
         if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
         if (o == TF_SESS_REFUSED || !s.group || !list_has(offer.v, offer.n, s.group)) break;
+        if (!learnt) { pinned = leaf_group(&s); learnt = 1; }
         if (!p->group_pref[slot]) p->group_pref[slot] = s.group;
-        if (p->ngroups[slot] < TF_MAX_LIST) p->groups[slot][p->ngroups[slot]++] = s.group;
-        list_remove(&offer, s.group);
+        if (p->ngroups[slot] < TF_MAX_LIST && !list_has(p->groups[slot], p->ngroups[slot], s.group))
+            p->groups[slot][p->ngroups[slot]++] = s.group;
+        if (s.group != pinned || last == pinned) {  /* else: just learnt; offer it last, the rest again */
+            if (s.group == pinned) pinned = 0;   /* picked though last: a last try without it */
+            list_remove(&offer, s.group);
+        }
         tf_sess_free(&s);
     }
     tf_sess_free(&s);
