@@ -5,7 +5,7 @@
     plan.chosen, plan.options, plan.values, plan.warnings, plan.considered
 
 How a header is chosen
-  1. The certificate chain and the trust anchor fix options every candidate needs: each
+  1. The path from the leaf to the trust anchor fixes options every candidate needs: each
      certificate's key must parse (key type, curve, RSA size -> MBEDTLS_MPI_MAX_SIZE) and
      each signature checked on the way to the anchor needs its algorithm and hash.
   2. Every (version, suite, group, signature scheme) the server accepts is a candidate;
