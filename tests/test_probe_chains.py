@@ -434,3 +434,33 @@ def test_errors_table_lists_sni(run_driver):
     res = run_driver("errors")
     assert res.returncode == 0, res.stderr
     assert any(line.split()[:2] == ["23", "TF_ERR_SNI"] for line in res.stdout.splitlines())
+
+
+def test_tls12_groups_against_an_mbedtls_server(pki, run_probe, server_logs):
+    """mbedTLS servers keep only the first curves a client lists (2.28: 11, 3.6: 13): with
+    the certificate's curve offered last behind every other group it fell out of sight and
+    the server refused.  ssl_server2 (3.6) in server order secp384r1, x25519, secp256r1 with
+    a P-256 certificate: every one of the three is listed."""
+    from tlsfit.host import verify
+    binary = verify.ssl_server2_path()
+    with refservers.mbedtls_server(binary, pki.ec, "force_version=tls12",
+                                   "groups=secp384r1,x25519,secp256r1", log_dir=server_logs) as srv:
+        res = run_probe(srv.hostport, "--sni", "localhost", "--ca", pki.ec.root.pem)
+    assert res.returncode == 0, res.explain()
+    assert sorted(res.profile["groups"]["TLSv1.2"]) == ["secp256r1", "secp384r1", "x25519"]
+    assert res.profile["group_preferred"]["TLSv1.2"] == "secp384r1"
+
+
+def test_tls12_groups_against_mbedtls_228_in_lighttpd(pki, run_probe, tmp_path):
+    """Debian's lighttpd with mod_mbedtls (mbedTLS 2.28, which keeps only the first 11
+    curves a client lists) and a P-256 certificate: with the certificate's curve last
+    behind every other group, the second hello had it cut off and the server refused
+    ("None of the common ciphersuites is usable"), so only the first pick was listed.
+    2.28's own order puts secp521r1, secp384r1 and the brainpool curves before
+    secp256r1; they are all found."""
+    from tlsfit.lab import daemons
+    with daemons.lighttpd(pki.ec, log_dir=tmp_path, tls="mbedtls") as srv:
+        res = run_probe(srv.hostport, "--sni", "localhost", "--ca", pki.ec.root.pem)
+    assert res.returncode == 0, res.explain()
+    assert res.profile["groups"]["TLSv1.2"] == ["secp521r1", "secp384r1", "brainpoolP384r1",
+                                                "brainpoolP512r1", "secp256r1"]

@@ -37,6 +37,8 @@ packages=(
   ccache                   # cached rebuilds of mbedTLS configurations
   mosquitto                # MQTT broker: the tests' proof that a server accepted the session
   nginx-light              # HTTP server: the tests' HTTP proof (openssl s_server -www ignores HEAD)
+  lighttpd                 # real server software in the tests: lighttpd ...
+  lighttpd-mod-mbedtls     # ... with mbedTLS 2.28 as its TLS library (an mbedTLS server)
 )
 
 bash "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh" "${packages[@]}"

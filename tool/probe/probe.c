@@ -383,25 +383,42 @@ static uint16_t leaf_group(const tf_sess *s)
     return id;
 }
 
-/* `offer` with `pinned` (when offered) moved to the end. */
-static void pinned_last(const idlist *offer, uint16_t pinned, idlist *out)
+/*
+ * The hello's groups: up to GROUP_WINDOW - 1 of `offer` other than `pinned`, in
+ * order, then `pinned` last when it is still offered.  mbedTLS 2.28 servers keep
+ * only the first 11 curves a client lists (3.6: 13): a longer list would push
+ * the certificate's curve out of sight and the server could not use its
+ * certificate at all.
+ */
+#define GROUP_WINDOW 8
+static void group_window(const idlist *offer, uint16_t pinned, idlist *out)
 {
     size_t i;
     out->n = 0;
-    for (i = 0; i < offer->n; i++) if (offer->v[i] != pinned) list_add(out, offer->v[i]);
+    for (i = 0; i < offer->n && out->n < GROUP_WINDOW - 1; i++)
+        if (offer->v[i] != pinned) list_add(out, offer->v[i]);
     if (pinned && list_has(offer->v, offer->n, pinned)) list_add(out, pinned);
+}
+
+/* Records one group the server picked (first pick: its preference). */
+static void group_accepted(tf_profile *p, int slot, uint16_t g)
+{
+    if (!p->group_pref[slot]) p->group_pref[slot] = g;
+    if (p->ngroups[slot] < TF_MAX_LIST && !list_has(p->groups[slot], p->ngroups[slot], g))
+        p->groups[slot][p->ngroups[slot]++] = g;
 }
 
 /*
  * Remove-and-retry over the groups.  In TLS 1.2 a server can use an ECDSA
  * certificate only when the client offers the certificate's curve, so that
- * curve (learnt from the first Certificate message) is never removed while
- * others remain: it is offered last (when the first hello got it picked, the
- * same offer is made again with it last).  A server following the client's
- * order then picks it only when no other group left is acceptable; it is
- * then removed too, for a last try (another certificate may take over).  A
- * server imposing its own order that ranks the certificate's curve first
- * hides the groups it ranks after it.
+ * curve (learnt from the first Certificate message) is kept in every hello,
+ * last, while the others are tried a window at a time (group_window).  When
+ * the server picks it although others came first, none of those others was
+ * preferred: a server following the client's order accepts none of them, and
+ * they are dropped; once no other is left the curve itself is dropped for a
+ * last try (another certificate may take over).  A server imposing its own
+ * order that ranks the certificate's curve first hides the groups it ranks
+ * after it.  The first hello offers every group (the curve is not known yet).
  */
 static void step_groups(tf_profile *p, int slot)
 {
@@ -419,21 +436,27 @@ static void step_groups(tf_profile *p, int slot)
     while (offer.n > 0) {
         tf_hello h;
         tf_sess_outcome o;
-        uint16_t last = pinned;   /* the curve this hello offers last */
-        pinned_last(&offer, pinned, &sent);
+        int windowed = learnt && slot < 3 && pinned;   /* pinned is last in `sent` */
+        if (windowed) group_window(&offer, pinned, &sent);
+        else sent = offer;
         base_hello(p, slot, &h);
         h.suites = suites.v; h.nsuites = suites.n;
         h.groups = sent.v; h.ngroups = sent.n;
         h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
         o = run(p, &h, slot == 3 ? TF_UNTIL_HELLO : TF_UNTIL_SKE, &s);
         if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
-        if (o == TF_SESS_REFUSED || !s.group || !list_has(offer.v, offer.n, s.group)) break;
+        if (o == TF_SESS_REFUSED || !s.group || !list_has(sent.v, sent.n, s.group)) break;
+        group_accepted(p, slot, s.group);
         if (!learnt) { pinned = leaf_group(&s); learnt = 1; }
-        if (!p->group_pref[slot]) p->group_pref[slot] = s.group;
-        if (p->ngroups[slot] < TF_MAX_LIST && !list_has(p->groups[slot], p->ngroups[slot], s.group))
-            p->groups[slot][p->ngroups[slot]++] = s.group;
-        if (s.group != pinned || last == pinned) {  /* else: just learnt; offer it last, the rest again */
-            if (s.group == pinned) pinned = 0;   /* picked though last: a last try without it */
+        if (s.group != pinned) {
+            list_remove(&offer, s.group);
+        } else if (!windowed) {
+            ;                         /* just learnt: offer the others first, it last */
+        } else if (sent.n > 1) {
+            size_t i;                 /* preferred over every other of the window */
+            for (i = 0; i + 1 < sent.n; i++) list_remove(&offer, sent.v[i]);
+        } else {
+            pinned = 0;               /* alone: a last try without it */
             list_remove(&offer, s.group);
         }
         tf_sess_free(&s);
