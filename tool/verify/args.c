@@ -10,7 +10,8 @@ static void usage(const char *why)
     fprintf(stderr,
             "tlsfit-verify-client: %s\n"
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
-            "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n",
+            "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
+            "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -48,6 +49,80 @@ static int parse_timeout_ms(const char *v)
     return ms < 1 ? 1 : ms;
 }
 
+/* The value of one hex digit, or -1. */
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Decodes the hex digits s[0..n) into out (cap bytes); returns the length or -1. */
+static long decode_hex(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+    if (n % 2 != 0 || n / 2 > cap) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+        out[i / 2] = (unsigned char) (hi << 4 | lo);
+    }
+    return (long) (n / 2);
+}
+
+/* "send:HEX,expect:HEX" (send may be empty, expect may not). */
+static void parse_bytes_proof(const char *v, struct tf_opts *o)
+{
+    const char *comma = strchr(v, ',');
+    long sent = -1, expected = -1;
+    if (strncmp(v, "send:", 5) == 0 && comma != NULL && strncmp(comma + 1, "expect:", 7) == 0) {
+        sent = decode_hex(v + 5, (size_t) (comma - v - 5), o->proof_send, sizeof(o->proof_send));
+        const char *e = comma + 8;
+        expected = decode_hex(e, strlen(e), o->proof_expect, sizeof(o->proof_expect));
+    }
+    if (sent < 0 || expected < 1) {
+        usage("--proof send:HEX,expect:HEX takes up to 1024 bytes to send and 1 to 64 "
+              "expected, in pairs of hex digits");
+    }
+    o->proof.kind = TF_PROOF_BYTES;
+    o->proof.send = o->proof_send;
+    o->proof.send_len = (size_t) sent;
+    o->proof.expect = o->proof_expect;
+    o->proof.expect_len = (size_t) expected;
+}
+
+static void parse_proof(const char *v, struct tf_opts *o)
+{
+    if (strcmp(v, "mqtt") == 0) {
+        o->proof.kind = TF_PROOF_MQTT;
+    } else if (strcmp(v, "http") == 0) {
+        o->proof.kind = TF_PROOF_HTTP;
+    } else if (strcmp(v, "no-alert") == 0) {
+        o->proof.kind = TF_PROOF_NO_ALERT;
+    } else if (strncmp(v, "send:", 5) == 0) {
+        parse_bytes_proof(v, o);
+    } else {
+        usage("--proof takes mqtt, http, no-alert or send:HEX,expect:HEX");
+    }
+}
+
+/* The proof by port: 8883 MQTT, 443 and 8443 HTTP, else no-alert. */
+static enum tf_proof_kind proof_for_port(const char *port)
+{
+    long p = strtol(port, NULL, 10);
+    if (p == 8883) {
+        return TF_PROOF_MQTT;
+    }
+    return p == 443 || p == 8443 ? TF_PROOF_HTTP : TF_PROOF_NO_ALERT;
+}
+
 /* Takes one option and its value `v`. */
 static void parse_option(const char *a, const char *v, struct tf_opts *o)
 {
@@ -65,6 +140,9 @@ static void parse_option(const char *a, const char *v, struct tf_opts *o)
         o->min_version = parse_version(v);
     } else if (strcmp(a, "--max-version") == 0) {
         o->max_version = parse_version(v);
+    } else if (strcmp(a, "--proof") == 0) {
+        parse_proof(v, o);
+        o->proof_given = 1;
     } else {
         char msg[128];
         snprintf(msg, sizeof(msg), "unknown option %.60s", a);
@@ -97,6 +175,12 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
     if (o->sni == NULL) {
         o->sni = o->host;
     }
+    if (!o->proof_given) {
+        o->proof.kind = proof_for_port(o->port);
+    }
+    o->proof.wait_ms = TF_PROOF_WAIT_MS;
+    o->proof.reply_ms = (uint32_t) o->timeout_ms;
+    o->proof.host = o->sni;
 }
 
 int tf_handshake_limit_s(const struct tf_opts *o)

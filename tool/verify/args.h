@@ -3,9 +3,16 @@
  *
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
+ *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
+ *
+ * --proof: the exchange after the handshake that shows the server accepted
+ * the session (tool/proof/proof.h); by default it follows the port: 8883
+ * mqtt, 443 and 8443 http, any other no-alert.
  */
 #ifndef TF_VERIFY_ARGS_H
 #define TF_VERIFY_ARGS_H
+
+#include "../proof/proof.h"
 
 #define EXIT_USAGE 2
 
@@ -17,6 +24,10 @@ struct tf_opts {
     int timeout_ms;     /* per wait; the whole handshake gets tf_handshake_limit_s() */
     int min_version;    /* 0: the configuration's default; else 12 or 13 */
     int max_version;
+    struct tf_proof_spec proof;     /* send / expect point into the buffers below */
+    int proof_given;                /* --proof was given (else: by port) */
+    unsigned char proof_send[1024];
+    unsigned char proof_expect[TF_PROOF_EXPECT_MAX];
 };
 
 /* Fills *o from argv.  On a usage error (or --help) prints the reason and

@@ -1,16 +1,20 @@
 /*
  * tlsfit-verify-client: one TLS handshake with certificate verification,
  * built against an mbedTLS tree (3.6 or 2.28) with the configuration header
- * under test (MBEDTLS_CONFIG_FILE).  Part of `tlsfit verify`.
+ * under test (MBEDTLS_CONFIG_FILE), then the proof that the server accepted
+ * the session (tool/proof/proof.h).  Part of `tlsfit verify`.
  *
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
+ *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
  *
  * Prints exactly one JSON line on stdout:
  *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
  *    "group": "x25519", "verify_flags": 0, ...}
  *   {"ok": false, "step": "handshake", "error": "MBEDTLS_ERR_...", "code": "-0x7200",
  *    "verify_flags": N, "verify_info": "...", ...}
+ *   {"ok": false, "step": "proof", "error": "MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE",
+ *    "alert": "certificate_required (116)", "proof": "mqtt-connack", ...}
  * Exit status: 0 verified, 1 failed (any step), 2 usage.
  *
  * It only uses what a trimmed configuration is likely to keep: no FS_IO (the CA
@@ -24,6 +28,11 @@
  * the key_share group out of the TLS 1.3 ServerHello / HelloRetryRequest, or
  * the named curve out of a TLS 1.2 ECDHE ServerKeyExchange.
  *
+ * The header may name the groups to offer: TLSFIT_GROUPS (3.x, a list of
+ * MBEDTLS_SSL_IANA_TLS_GROUP_* ending with MBEDTLS_SSL_IANA_TLS_GROUP_NONE)
+ * or TLSFIT_CURVES (2.28, MBEDTLS_ECP_DP_* ending with MBEDTLS_ECP_DP_NONE);
+ * session.c applies it, as it applies TLSFIT_MAX_FRAG_LEN.
+ *
  * This file: the configuration requirements (the #error checks below, which
  * tool/tlsfit reports from a syntax-only compile of this file) and the
  * top-level flow.  The parts, one concern each:
@@ -32,6 +41,7 @@
  *   ca.c       the trust anchors            net.c      TCP and socket callbacks
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
+ *   ../proof/proof.c  the post-handshake proof (shared with the firmware)
  * PEM/base64, DER and JSON come from the shared codecs in tool/codec.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -55,6 +65,13 @@
 #endif
 #if !defined(MBEDTLS_X509_CRT_PARSE_C)
 #error "tlsfit verify: MBEDTLS_X509_CRT_PARSE_C is not defined, certificates cannot be verified"
+#endif
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
+#error "tlsfit verify: TLSFIT_CURVES is the mbedTLS 2.28 group list; mbedTLS 3.x takes TLSFIT_GROUPS (MBEDTLS_SSL_IANA_TLS_GROUP_*)"
+#endif
+#if MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_GROUPS) && !defined(TLSFIT_CURVES)
+#error "tlsfit verify: TLSFIT_GROUPS is the mbedTLS 3.x group list; mbedTLS 2.28 takes TLSFIT_CURVES (MBEDTLS_ECP_DP_*)"
 #endif
 
 #include "args.h"
@@ -114,6 +131,19 @@ static int step_handshake(const struct tf_opts *o, struct tf_session *s, struct 
     return *code == 0 ? 0 : -1;
 }
 
+/* proof: one exchange after the handshake shows the server accepted the session. */
+static int step_proof(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f,
+                      int *code)
+{
+    f->step = "proof";
+    *code = 0;
+    if (tf_session_proof(s, o) == 0) {
+        return 0;
+    }
+    tf_fail_proof(f, &o->proof, &s->proof, code);
+    return -1;
+}
+
 /* Runs the steps in order and prints the result line; returns the exit status. */
 static int run(const struct tf_opts *o, struct tf_session *s)
 {
@@ -124,7 +154,8 @@ static int run(const struct tf_opts *o, struct tf_session *s)
         step_ca(o, s, &f, &code) != 0 ||
         step_tls(o, s, &f, &code) != 0 ||
         step_connect(o, s, &f, &code) != 0 ||
-        step_handshake(o, s, &f, &code) != 0) {
+        step_handshake(o, s, &f, &code) != 0 ||
+        step_proof(o, s, &f, &code) != 0) {
         return tf_report_fail(o, s, &f, code);
     }
     int rc = tf_report_ok(o, s);

@@ -10,11 +10,13 @@
 #define TF_VERIFY_FAIL_H
 
 struct tf_fail {
-    const char *step;       /* "setup", "ca", "connect", "handshake" */
+    const char *step;       /* "setup", "ca", "connect", "handshake", "proof" */
     const char *error;      /* a name, or NULL */
     char code[24];          /* "-0x7200", or empty */
     char message[512];
 };
+
+#include "../proof/proof.h"
 
 #if defined(__GNUC__)
 #define TF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -25,6 +27,12 @@ struct tf_fail {
 /* Sets f->error to `error` (may be NULL) and f->message from the printf-style
    format, truncated to fit. */
 void tf_fail_set(struct tf_fail *f, const char *error, const char *fmt, ...) TF_PRINTF(3, 4);
+
+/* Describes a proof that did not show acceptance (r, for spec): sets *code to
+   the mbedTLS error to name (0 for TLSFIT_PROOF_TIMEOUT, _MISMATCH, _CLOSED)
+   and f's error and message, the server's alert named. */
+void tf_fail_proof(struct tf_fail *f, const struct tf_proof_spec *spec,
+                   const struct tf_proof_result *r, int *code);
 
 /* Name of an errno value for the "error" field ("ENOENT", ...; "ERRNO" for
    the ones not listed). */

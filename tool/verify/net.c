@@ -117,6 +117,46 @@ int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f)
     return -1;
 }
 
+static uint64_t proof_now(void *ctx)
+{
+    struct timespec now;
+    (void) ctx;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t) now.tv_sec * 1000u + (uint64_t) now.tv_nsec / 1000000u;
+}
+
+/* Input waiting (or the socket closed / failed, which recv reports) by the deadline. */
+static int proof_wait_input(void *ctx, uint64_t deadline)
+{
+    struct tf_io *io = ctx;
+    for (;;) {
+        uint64_t now = proof_now(NULL);
+        int wait = now >= deadline ? 0 : deadline - now > INT_MAX ? INT_MAX : (int) (deadline - now);
+        struct pollfd pfd = { .fd = io->fd, .events = POLLIN, .revents = 0 };
+        int r = poll(&pfd, 1, wait);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        return r != 0;      /* an error: let recv report it */
+    }
+}
+
+static unsigned long proof_received(void *ctx)
+{
+    const struct tf_io *io = ctx;
+    return io->received;
+}
+
+void tf_io_proof(struct tf_io *io, struct tf_proof_io *pio)
+{
+    io->nonblock = 1;
+    pio->ctx = io;
+    pio->per_ms = 1;
+    pio->now = proof_now;
+    pio->wait_input = proof_wait_input;
+    pio->received = proof_received;
+}
+
 static long ms_until(const struct timespec *deadline)
 {
     struct timespec now;
@@ -161,6 +201,23 @@ static int wait_again(struct tf_io *io, short events, int failed)
     return 0;
 }
 
+/* The server hung up while the client was still sending: what it sent before
+   (e.g. a TLS 1.2 alert rejecting the client's certificate, which mbedTLS
+   never reads because its write failed first) is shown to the wire observer,
+   so that the failure names the alert.  Linux keeps received data readable
+   after a reset. */
+static void show_last_words(struct tf_io *io)
+{
+    unsigned char buf[2048];
+    for (int i = 0; i < 8; i++) {
+        ssize_t n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0) {
+            return;
+        }
+        tf_wire_observe(&io->wire, buf, (size_t) n);
+    }
+}
+
 int tf_send(void *ctx, const unsigned char *buf, size_t len)
 {
     struct tf_io *io = ctx;
@@ -180,8 +237,11 @@ int tf_send(void *ctx, const unsigned char *buf, size_t len)
             continue;
         }
         io->sys_errno = errno;
-        return (errno == EPIPE || errno == ECONNRESET) ? MBEDTLS_ERR_NET_CONN_RESET
-                                                        : MBEDTLS_ERR_NET_SEND_FAILED;
+        if (errno == EPIPE || errno == ECONNRESET) {
+            show_last_words(io);
+            return MBEDTLS_ERR_NET_CONN_RESET;
+        }
+        return MBEDTLS_ERR_NET_SEND_FAILED;
     }
 }
 
@@ -195,6 +255,7 @@ int tf_recv(void *ctx, unsigned char *buf, size_t len)
         ssize_t n = recv(io->fd, buf, len, 0);
         if (n > 0) {
             tf_wire_observe(&io->wire, buf, (size_t) n);
+            io->received += (unsigned long) n;
             return (int) n;
         }
         if (n == 0) {
@@ -202,6 +263,9 @@ int tf_recv(void *ctx, unsigned char *buf, size_t len)
         }
         if (errno == EINTR) {
             continue;
+        }
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && io->nonblock) {
+            return MBEDTLS_ERR_SSL_WANT_READ;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             int ret = wait_again(io, POLLIN, MBEDTLS_ERR_NET_RECV_FAILED);

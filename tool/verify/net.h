@@ -7,6 +7,10 @@
  * socket to be ready, and never past `deadline` (the whole handshake's), and
  * returns MBEDTLS_ERR_SSL_TIMEOUT (setting timed_out) when it runs out.
  * Every byte received is shown to the wire observer (wire.h) first.
+ *
+ * After the handshake, the proof (tool/proof/proof.h) switches the receive
+ * callback to non-blocking (MBEDTLS_ERR_SSL_WANT_READ when nothing is
+ * waiting) and does its own waiting through tf_io_proof()'s callbacks.
  */
 #ifndef TF_VERIFY_NET_H
 #define TF_VERIFY_NET_H
@@ -17,6 +21,7 @@
 #include "args.h"
 #include "fail.h"
 #include "wire.h"
+#include "../proof/proof.h"
 #include "mbedtls/net_sockets.h"   /* error codes only; NET_C itself is not used */
 
 #ifndef MBEDTLS_ERR_NET_RECV_FAILED
@@ -35,6 +40,8 @@ struct tf_io {
     struct timespec deadline;   /* whole handshake (CLOCK_MONOTONIC) */
     int timed_out;
     int sys_errno;              /* errno of a failed send / recv, else 0 */
+    int nonblock;               /* recv: MBEDTLS_ERR_SSL_WANT_READ instead of waiting */
+    unsigned long received;     /* bytes received */
     struct tf_wire wire;
 };
 
@@ -47,6 +54,10 @@ void tf_io_set_deadline(struct tf_io *io, int seconds);
 /* Connects to o->host port o->port within o->timeout_ms per address; returns
    0 with io->fd set (non-blocking), or -1 with *f filled in. */
 int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f);
+
+/* Makes the receive callback non-blocking and fills *pio with the proof's
+   clock (CLOCK_MONOTONIC milliseconds), wait and byte count for io. */
+void tf_io_proof(struct tf_io *io, struct tf_proof_io *pio);
 
 /* Closes the socket if open. */
 void tf_io_close(struct tf_io *io);

@@ -124,16 +124,34 @@ static void add_server_hello(tf_json *j, const struct tf_wire *w)
     tf_json_end_obj(j);
 }
 
-static void add_alert(tf_json *j, const struct tf_wire *w)
+/* key: "name (N)" for alert description N. */
+static void add_alert_desc(tf_json *j, const char *key, int desc)
 {
-    if (!w->alert_seen) {
+    const char *n = tf_alert_name(desc);
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "%s (%d)", n ? n : "unknown", desc);
+    tf_json_str(j, key, tmp);
+}
+
+/* "alert": the server's fatal alert -- from the plaintext records the wire
+   observer saw, else (encrypted: TLS 1.3, or after the handshake) the one
+   mbedTLS just reported. */
+static void add_alert(tf_json *j, const struct tf_session *s, int code)
+{
+    const struct tf_wire *w = &s->io.wire;
+    int desc = -1;
+    if (s->proof_ran && s->proof.alert >= 0) {
+        desc = s->proof.alert;
+    } else if (w->alert_seen) {
+        desc = w->alert_desc;
+    } else if (code == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        desc = tf_proof_alert_description(&s->ssl);
+    }
+    if (desc < 0) {
         tf_json_null(j, "alert");
         return;
     }
-    const char *n = tf_alert_name(w->alert_desc);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%s (%d)", n ? n : "unknown", w->alert_desc);
-    tf_json_str(j, "alert", tmp);
+    add_alert_desc(j, "alert", desc);
 }
 
 static void add_common(tf_json *j, const struct tf_opts *o, const struct tf_session *s)
@@ -165,6 +183,56 @@ static void add_negotiated_group(tf_json *j, const struct tf_wire *w)
     tf_json_str(j, "group_from", group_from);
 }
 
+/* The reply's first line as printable ASCII (an HTTP status line). */
+static void first_line(const struct tf_proof_result *r, char *out, size_t size)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->reply_len && n + 1 < size; i++) {
+        unsigned char c = r->reply[i];
+        if (c == '\r' || c == '\n') {
+            break;
+        }
+        out[n++] = (c >= 0x20 && c < 0x7f) ? (char) c : '?';
+    }
+    out[n] = '\0';
+}
+
+/* "proof" (its name) and "proof_result" (null until the proof ran). */
+static void add_proof(tf_json *j, const struct tf_opts *o, const struct tf_session *s)
+{
+    const struct tf_proof_result *r = &s->proof;
+    tf_json_str(j, "proof", tf_proof_label(o->proof.kind));
+    if (!s->proof_ran) {
+        tf_json_null(j, "proof_result");
+        return;
+    }
+    tf_json_obj(j, "proof_result");
+    tf_json_bool(j, "ok", r->outcome <= TF_PROOF_ACCEPTED_DATA);
+    tf_json_str(j, "outcome", tf_proof_outcome_name(r->outcome));
+    tf_json_hex(j, "reply_hex", r->reply, r->reply_len);
+    if (r->mqtt_code >= 0) {
+        tf_json_int(j, "mqtt_return_code", r->mqtt_code);
+    } else {
+        tf_json_null(j, "mqtt_return_code");
+    }
+    if (o->proof.kind == TF_PROOF_HTTP && r->outcome == TF_PROOF_ACCEPTED_REPLY) {
+        char line[TF_PROOF_REPLY_MAX + 1];
+        first_line(r, line, sizeof(line));
+        tf_json_str(j, "http_status", line);
+    } else {
+        tf_json_null(j, "http_status");
+    }
+    tf_json_bool(j, "server_flight", r->flight);
+    tf_json_int(j, "sent_bytes", (long long) r->sent);
+    tf_json_int(j, "waited_ms", (long long) r->elapsed);
+    if (r->alert >= 0) {
+        add_alert_desc(j, "alert", r->alert);
+    } else {
+        tf_json_null(j, "alert");
+    }
+    tf_json_end_obj(j);
+}
+
 int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
 {
     tf_json j;
@@ -185,6 +253,7 @@ int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
     add_negotiated_group(&j, &s->io.wire);
     add_flags(&j, mbedtls_ssl_get_verify_result(&s->ssl), 1);
     tf_json_int(&j, "largest_record", (long long) s->io.wire.largest_record);
+    add_proof(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_VERIFIED;
@@ -236,7 +305,7 @@ static void add_handshake(tf_json *j, const struct tf_session *s, int code)
     add_flags(j, flags, flags != (uint32_t) -1);
     add_hints(j, &s->io.wire, code);
     tf_json_int(j, "largest_record", (long long) s->io.wire.largest_record);
-    add_alert(j, &s->io.wire);
+    add_alert(j, s, code);
     add_server_hello(j, &s->io.wire);
     if (s->io.sys_errno != 0) {
         tf_json_str(j, "os_error", strerror(s->io.sys_errno));
@@ -256,6 +325,7 @@ int tf_report_fail(const struct tf_opts *o, const struct tf_session *s,
     } else {
         add_flags(&j, 0, 0);
     }
+    add_proof(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_FAILED;

@@ -6,12 +6,23 @@
  *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
  *    "ciphersuite_id": "0x1301", "group": "x25519", "group_from": "key_share",
  *    "verify_flags": 0, "verify_flag_names": [], "verify_info": null,
- *    "largest_record": N, <common>}
+ *    "largest_record": N, <proof>, <common>}
  *   {"ok": false, "step": "handshake", "error": "MBEDTLS_ERR_...", "code": "-0x7200",
  *    "message": "...", "verify_flags": N, "verify_flag_names": [...],
  *    "verify_info": "...", ["hint": "...",] and, once the handshake started,
  *    "largest_record": N, "alert": "name (N)", "server_hello": {...}
- *    [, "os_error": "..."], <common>}
+ *    [, "os_error": "..."], <proof>, <common>}
+ *   ("step": "proof" when the handshake completed but the proof did not show
+ *   the server's acceptance; then "alert" is the alert it sent after the
+ *   handshake, and "error" TLSFIT_PROOF_TIMEOUT / _MISMATCH / _CLOSED when
+ *   no mbedTLS error names the failure.)
+ *
+ * <proof>: "proof": "mqtt-connack" | "http" | "no-alert" | "send-expect",
+ * "proof_result": null before the proof ran, else {"ok", "outcome"
+ * (tf_proof_outcome_name), "reply_hex", "mqtt_return_code" (or null),
+ * "http_status" (the status line, or null), "server_flight" (a post-handshake
+ * record that was not an alert arrived), "sent_bytes", "waited_ms", "alert"
+ * ("name (N)" or null)}.
  *
  * <common>: "mbedtls", "in_content_len", "out_content_len", "host", "port",
  * "sni", "ca_loaded", "ca_skipped", "rng".  Written with the shared JSON

@@ -93,6 +93,25 @@ static int set_version(mbedtls_ssl_config *conf, int i, int want, struct tf_fail
 }
 #endif
 
+/* The header's group list, when it defines one (TLSFIT_GROUPS for 3.x,
+   TLSFIT_CURVES for 2.28; client.c rejects the other one). */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
+static const uint16_t header_groups[] = { TLSFIT_GROUPS };
+#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
+static const mbedtls_ecp_group_id header_curves[] = { TLSFIT_CURVES };
+#endif
+
+static void set_groups(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
+    mbedtls_ssl_conf_groups(conf, header_groups);
+#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
+    mbedtls_ssl_conf_curves(conf, header_curves);
+#else
+    (void) conf;
+#endif
+}
+
 /* --min-version / --max-version, when given. */
 static int set_versions(mbedtls_ssl_config *conf, const struct tf_opts *o, struct tf_fail *f)
 {
@@ -120,6 +139,7 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
     if (set_versions(&s->conf, o, f) != 0) {
         return -1;
     }
+    set_groups(&s->conf);
 #if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
     /* the header asks for a max_fragment_length (tlsfit gen) */
     if ((*code = mbedtls_ssl_conf_max_frag_len(&s->conf, TLSFIT_MAX_FRAG_LEN)) != 0) {
@@ -148,4 +168,13 @@ int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct t
                  tf_handshake_limit_s(o));
     }
     return ret;
+}
+
+int tf_session_proof(struct tf_session *s, const struct tf_opts *o)
+{
+    struct tf_proof_io pio;
+    tf_io_set_deadline(&s->io, tf_handshake_limit_s(o));   /* bounds the proof's sends */
+    tf_io_proof(&s->io, &pio);
+    s->proof_ran = 1;
+    return tf_proof_run(&s->ssl, &o->proof, &pio, &s->proof);
 }

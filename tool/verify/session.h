@@ -1,7 +1,8 @@
 /*
  * session.h -- the TLS side of the client: everything one verified
  * handshake holds, the configuration set-up (authmode REQUIRED, the CA
- * chain, the random generator, the versions asked for) and the handshake.
+ * chain, the random generator, the versions asked for, the header's group
+ * list), the handshake and the proof that the server accepted the session.
  */
 #ifndef TF_VERIFY_SESSION_H
 #define TF_VERIFY_SESSION_H
@@ -11,6 +12,7 @@
 #include "fail.h"
 #include "net.h"
 #include "rng.h"
+#include "../proof/proof.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
@@ -22,6 +24,8 @@ struct tf_session {
     struct tf_rng rng;
     struct tf_io io;
     int handshaking;    /* the handshake started: ssl and io describe it */
+    int proof_ran;      /* the proof ran: `proof` holds its result */
+    struct tf_proof_result proof;
 };
 
 /* Initialises every part (safe to tf_session_free from then on). */
@@ -42,5 +46,9 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
 /* Runs the handshake on the connected socket; returns 0 or the mbedTLS error
    (f->message explains a timeout). */
 int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct tf_fail *f);
+
+/* Runs o->proof on the completed handshake (tool/proof/proof.h): 0 the server
+   accepted the session, -1 not (s->proof says how). */
+int tf_session_proof(struct tf_session *s, const struct tf_opts *o);
 
 #endif

@@ -1,6 +1,7 @@
 """`tlsfit verify`: prove a tls_config.h on the host against a server."""
 import json
 
+from ..core import proof
 from ..core.errors import VERIFY
 from ..core.hostport import format_hostport, parse_target
 from ..host import verify
@@ -10,8 +11,15 @@ HELP = """\
 Builds mbedTLS with the configuration header (--config) on this machine and
 makes one TLS handshake with certificate verification (authmode REQUIRED, the
 host name checked) against HOST[:PORT], with a small client of tlsfit's own.
-Prints the negotiated version, cipher suite and group, or where and why it
-failed, by the mbedTLS error name (e.g. MBEDTLS_ERR_X509_CERT_VERIFY_FAILED).
+Then it proves the server accepted the session: in TLS 1.3 the client's
+handshake ends before the server has judged the client (a broker that
+requires a client certificate rejects it only afterwards, with an alert), so
+the client reads the server's post-handshake flight and makes one exchange
+(--proof: by default an MQTT CONNECT on port 8883, an HTTP HEAD on 443 and
+8443, otherwise "no alert and no close within 2 s").  Prints the negotiated
+version, cipher suite and group and the proof, or where and why it failed,
+by the mbedTLS error name (e.g. MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) and the
+server's alert (e.g. "FAILED at proof: ... alert certificate_required (116)").
 
 The build is cached per header content and mbedTLS tree in
 $TLSFIT_CACHE/verify/ (the first build of a header takes 10-60 s, depending
@@ -25,9 +33,12 @@ examples:
   tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem
   tlsfit verify --config tls_config.h broker.example.com:8883     # system CA store
   tlsfit verify --config config-2.28.h --mbedtls 2.28 192.0.2.7 --json
+  tlsfit verify --config tls_config.h 127.0.0.1:1883 --ca root.pem --proof mqtt
+  tlsfit verify --config tls_config.h smtp.example.com:465 --proof send:,expect:323230
 
-exit status: 0 verified; 37 the handshake failed; 36 mbedTLS rejects the
-header or cannot be built with it; 30 the build failed otherwise; 2 usage.
+exit status: 0 verified; 37 the handshake or the proof failed; 36 mbedTLS
+rejects the header or cannot be built with it; 30 the build failed
+otherwise; 2 usage.
 """
 
 
@@ -49,6 +60,8 @@ def configure(p):
                         f"{verify.DEFAULT_TIMEOUT})")
     p.add_argument("--min-version", choices=("1.2", "1.3"), help="lowest TLS version to offer")
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
+    p.add_argument("--proof", type=proof.proof_arg, metavar="mqtt|http|no-alert|send:HEX,expect:HEX",
+                   help=proof.HELP)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
@@ -57,7 +70,7 @@ def run(args):
     host, port = parse_target(args.target)
     result = verify.verify(args.config, host, port, sni=args.sni, ca=args.ca, line=args.mbedtls,
                     timeout=args.timeout, min_version=args.min_version,
-                    max_version=args.max_version)
+                    max_version=args.max_version, proof=args.proof)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:

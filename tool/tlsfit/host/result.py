@@ -26,11 +26,14 @@ class VerifyResult(DocumentView):
     hint: str = None
     alert: str = None          # the server's alert, when it sent one
     verify_flags: int = None
+    proof: str = None          # the proof after the handshake: mqtt-connack, http, no-alert, ...
+    proof_result: Mapping = None   # how it ended (outcome, mqtt_return_code, http_status, ...)
     document: Mapping = field(default=None, repr=False)
 
     @classmethod
     def from_json(cls, doc):
         names = ("version", "ciphersuite", "group", "step", "error", "code", "message",
-                 "hint", "alert", "verify_flags")
+                 "hint", "alert", "verify_flags", "proof")
+        pr = doc.get("proof_result")
         return cls(bool(doc.get("ok")), *(doc.get(n) for n in names),
-                   document=frozen_copy(doc))
+                   frozen_copy(pr) if pr else None, document=frozen_copy(doc))

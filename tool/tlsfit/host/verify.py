@@ -1,6 +1,7 @@
 """`tlsfit verify`: proof on the host that a configuration header really works.
 
-    verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None, timeout=10)
+    verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None, timeout=10,
+           proof=None)
         -> VerifyResult (host/result.py: the client's JSON line, see tool/verify/, plus
            "config" and "build")
     ensure_client(config_path, mbedtls_dir=None) -> path of tlsfit-verify-client
@@ -22,18 +23,25 @@ in 3.x, included explicitly by the client for 2.x) rejects an inconsistent
 header there, and the #error text becomes one line:
 "tls_config.h: rejected by mbedTLS check_config.h: <text>" (exit 36).  Such a
 verdict is kept in <key>/rejected.txt.
+
+A handshake counts as verified only after the proof that the server accepted
+the session (core/proof.py, tool/proof/proof.c): `proof` names it (None: by
+port, core.proof.default_proof); the result's "proof" is its name and
+"proof_result" how it ended; a rejection after the handshake is a failure with
+"step": "proof" and the server's "alert".
 """
 import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from ..core import paths
+from ..core import paths, proof as proof_mod
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
@@ -50,10 +58,12 @@ SSL_SERVER2_DIR = "ssl_server2-3.6"
 LOG_NAME = "build.log"
 BUILD_LIMIT = 1800          # seconds for configure + build of one configuration
 CODEC_DIR = ("tool", "codec")   # the prober's codecs the client links too
+PROOF_DIR = ("tool", "proof")   # the post-handshake proof, shared with the firmware
 
 
 HARNESS = check.Harness(
-    files=frozenset(f.name for f in (paths.repo_root() / "tool" / "verify").glob("*.c")),
+    files=frozenset(f.name for d in (("tool", "verify"), PROOF_DIR)
+                    for f in paths.repo_root().joinpath(*d).glob("*.c")),
     label="tool/verify/{file}", purpose="verified", built_for="on the host",
     prefix="tlsfit verify")
 
@@ -71,6 +81,10 @@ def codec_dir():
     return paths.repo_root().joinpath(*CODEC_DIR)
 
 
+def proof_dir():
+    return paths.repo_root().joinpath(*PROOF_DIR)
+
+
 # ------------------------------------------------------------ mbedTLS trees
 
 
@@ -81,9 +95,10 @@ def _sha256_file(path):
 
 
 def client_sources():
-    """Every file the client is built from: tool/verify/ and the shared tool/codec/."""
+    """Every file the client is built from: tool/verify/ and the shared tool/codec/
+    and tool/proof/."""
     files = []
-    for d in (source_dir(), codec_dir()):
+    for d in (source_dir(), codec_dir(), proof_dir()):
         if not d.is_dir():
             continue
         files += sorted(f for f in d.iterdir() if f.is_file() and
@@ -223,9 +238,10 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
 # ----------------------------------------------------------------- running
 
 
-def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None):
+def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None,
+                proof=None):
     argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
-            "--timeout", str(timeout)]
+            "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
     if sni:
         argv += ["--sni", sni]
     if min_version:
@@ -248,26 +264,29 @@ def _ca_file(ca):
 
 
 def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
-               min_version=None, max_version=None):
+               min_version=None, max_version=None, proof=None):
     """Runs the client once and returns its JSON result as a dict."""
+    chosen = proof_mod.resolve(proof, port)
     argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
-                       max_version)
-    limit = 3 * float(timeout) + 30
+                       max_version, chosen)
+    limit = 4 * float(timeout) + 30         # handshake (3 x + 1 s), proof (1 x + 2 s)
+    unfinished = {"code": None, "verify_flags": None, "proof": chosen.label,
+                  "proof_result": None}
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=limit)
     except subprocess.TimeoutExpired:
-        return {"ok": False, "step": "handshake", "error": "TLSFIT_HARD_TIMEOUT", "code": None,
+        return {"ok": False, "step": "handshake", "error": "TLSFIT_HARD_TIMEOUT",
                 "message": f"the client did not finish within {limit:.0f} s and was stopped",
-                "verify_flags": None}
+                **unfinished}
     except OSError as e:
         raise TlsfitError(BUILD, f"cannot run {binary}: {e.strerror}") from None
     if proc.returncode < 0:
         sig = signal.Signals(-proc.returncode).name
-        return {"ok": False, "step": "crash", "error": sig, "code": None,
+        return {"ok": False, "step": "crash", "error": sig,
                 "message": f"{CLIENT} was killed by {sig} during the handshake "
                            "(mbedTLS with this configuration crashed)",
-                "verify_flags": None}
+                **unfinished}
     if proc.returncode == 2:
         raise TlsfitError(USAGE, proc.stderr.strip().splitlines()[0] if proc.stderr.strip()
                           else f"{CLIENT}: usage error")
@@ -280,20 +299,51 @@ def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
     return result
 
 
+def retry_command(config_path, host, port, sni=None, line=None, proof=None,
+                  min_version=None, max_version=None, ca="ROOT.pem"):
+    """The `tlsfit verify` command line for these arguments, with --ca `ca`."""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    argv = ["tlsfit", "verify", "--config", str(config_path), target]
+    for flag, value in (("--sni", sni), ("--mbedtls", line), ("--proof", proof),
+                        ("--min-version", min_version), ("--max-version", max_version)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return shlex.join(argv + ["--ca", ca])
+
+
+def not_trusted_hint(result, ca, command):
+    """The hint for a chain the system store does not lead to (no --ca given), else None."""
+    if result.get("ok") or ca is not None or \
+            "MBEDTLS_X509_BADCERT_NOT_TRUSTED" not in (result.get("verify_flag_names") or ()):
+        return None
+    return (f"the server's root is not in the system store ({SYSTEM_STORE}); if the "
+            f"server's chain leads to a private root, name it: {command}")
+
+
 def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
-           announce=True):
-    """Builds mbedTLS with config_path (cached) and makes one verified handshake with
-    host:port.  ca=None means the system store.  Returns a VerifyResult
-    (host/result.py; a read-only mapping over the client's JSON): ok, version,
-    ciphersuite, group, verify_flags ... or ok False, step, error, code, message,
-    verify_flags, verify_info ...  Raises TlsfitError for a header
-    mbedTLS rejects (CONFIG), a build failure (BUILD) or bad arguments."""
+           announce=True, proof=None):
+    """Builds mbedTLS with config_path (cached), makes one verified handshake with
+    host:port and the proof that the server accepted the session.  ca=None means the
+    system store.  proof: a core.proof.Proof or a --proof text (None: by port).
+    Returns a VerifyResult (host/result.py; a read-only mapping over the client's
+    JSON): ok, version, ciphersuite, group, verify_flags, proof, proof_result ... or
+    ok False, step (handshake, proof, ...), error, code, message, alert,
+    verify_flags, verify_info ...  Raises TlsfitError for a header mbedTLS rejects
+    (CONFIG), a build failure (BUILD) or bad arguments."""
+    chosen = proof_mod.resolve(proof, port)
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
-                        min_version=min_version, max_version=max_version)
+                        min_version=min_version, max_version=max_version, proof=chosen)
     result["config"] = str(config_path)
     result["build"] = str(binary.parent)
+    if not result.get("hint"):
+        command = retry_command(config_path, host, port, sni, line,
+                                None if proof is None else chosen.spec, min_version,
+                                max_version)
+        hint = not_trusted_hint(result, ca, command)
+        if hint:
+            result["hint"] = hint
     return VerifyResult.from_json(result)
 
 
@@ -364,7 +414,11 @@ def format_result(res, target=None):
         parts = [res.get("version") or "?", res.get("ciphersuite") or "?"]
         if res.get("group"):
             parts.append(res["group"])
-        return [f"verified: {' '.join(parts)} with {where} (sni {sni})"]
+        accepted = ""
+        if res.get("proof_result"):
+            accepted = (f" [proof {res.get('proof')}: "
+                        f"{proof_mod.describe(res.get('proof'), res['proof_result'])}]")
+        return [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
     code = f" ({res['code']})" if res.get("code") else ""
     msg = f" {res['message']}" if res.get("message") else ""
     lines = [f"FAILED at {res.get('step')}: {res.get('error')}{code}{msg}"]
@@ -383,7 +437,10 @@ def format_result(res, target=None):
         if sh.get("ske_signature"):
             parts.append(f"(ServerKeyExchange signed with {sh['ske_signature']})")
         lines.append(f"  the server had chosen: {' '.join(p for p in parts if p)}")
-    if res.get("step") in ("handshake", "connect"):
+    if res.get("step") == "proof":
+        lines.append(f"  proof {res.get('proof')}: "
+                     f"{proof_mod.describe(res.get('proof'), res.get('proof_result'))}")
+    if res.get("step") in ("handshake", "connect", "proof"):
         lines.append(f"  with {where} (sni {sni})")
     return lines
 
