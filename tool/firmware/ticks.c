@@ -42,3 +42,8 @@ uint64_t tf_ticks(void)
         w++;
     return ((uint64_t)w << 24) + ((0x1000000u - v) & 0xFFFFFFu);
 }
+
+uint32_t tf_ticks_per_ms(void)
+{
+    return TF_CPU_CLOCK_HZ / 1000u;
+}

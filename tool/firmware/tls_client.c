@@ -1,5 +1,7 @@
 /* tlsfit measure firmware: one verified TLS client handshake over UART0,
- * measured.  Built by tool/tlsfit/target/measure.py with the configuration under
+ * measured, then the proof that the server accepted the session
+ * (../proof/proof.h: its post-handshake flight, then, by tf_run.proof_kind,
+ * an MQTT CONNECT, an HTTP HEAD, given bytes, or no alert within the window).  Built by tool/tlsfit/target/measure.py with the configuration under
  * test (MBEDTLS_CONFIG_FILE, mbedTLS 3.6 or 2.28) and run under QEMU, whose
  * UART0 is a TCP connection to the server (through measure.py's relay).
  *
@@ -7,15 +9,28 @@
  * semihosting console; the exit code is 0 for a completed handshake, 1
  * otherwise):
  *   heap    every mbedtls_calloc/free goes through alloc.c (peak bytes,
- *           allocation count, largest block; tf_run.heap_limit caps it)
+ *           allocation count, largest block; tf_run.heap_limit caps it);
+ *           the handshake and the proof
  *   stack   painted at reset (startup.c), deepest use read at the end
- *   time    SysTick ticks spent inside the handshake minus the ticks spent
+ *   time    SysTick ticks spent inside the handshake alone minus the ticks spent
  *           waiting for UART input; with QEMU -icount shift=0 a tick is
  *           1e9 / TF_CPU_CLOCK_HZ instructions
  *   state   the handshake is driven with mbedtls_ssl_handshake_step(); the
  *           state before each step goes to the console as
  *           "tlsfit-fw: state N" and, on failure, the state whose step failed
  *           is reported (measure.py names it from the tree's ssl.h)
+ *
+ * The header may name the groups to offer: TLSFIT_GROUPS (3.x, a list of
+ * MBEDTLS_SSL_IANA_TLS_GROUP_* ending with MBEDTLS_SSL_IANA_TLS_GROUP_NONE)
+ * or TLSFIT_CURVES (2.28, MBEDTLS_ECP_DP_* ending with MBEDTLS_ECP_DP_NONE);
+ * tls_setup() applies it like TLSFIT_MAX_FRAG_LEN.
+ *
+ * The proof's waits sleep (tf_uart_wait_rx), so they do not count as
+ * instructions; its reads are non-blocking (uart_recv answers WANT_READ
+ * while nothing is waiting).  The server closing the TCP connection cannot
+ * be seen on a UART: the result line's proof.tx_bytes (what the firmware had
+ * written when the proof ended) lets measure.py tell, from the relay, whether
+ * the server hung up before the firmware's close_notify.
  *
  * Copes with any consistent configuration: optional parts are behind
  * #if defined(...).  The trust anchors, server name, heap limit and the
@@ -39,6 +54,12 @@
 #if !defined(MBEDTLS_X509_CRT_PARSE_C)
 #error "tlsfit measure: MBEDTLS_X509_CRT_PARSE_C is not defined, the server cannot be verified"
 #endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
+#error "tlsfit measure: TLSFIT_CURVES is the mbedTLS 2.28 group list; mbedTLS 3.x takes TLSFIT_GROUPS (MBEDTLS_SSL_IANA_TLS_GROUP_*)"
+#endif
+#if MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_GROUPS) && !defined(TLSFIT_CURVES)
+#error "tlsfit measure: TLSFIT_GROUPS is the mbedTLS 3.x group list; mbedTLS 2.28 takes TLSFIT_CURVES (MBEDTLS_ECP_DP_*)"
+#endif
 
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
@@ -61,6 +82,7 @@
 
 #include "tls_harness.h"
 #include "tlsfit_fw.h"
+#include "../proof/proof.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define TF_SSL_STATE(ssl) ((ssl)->MBEDTLS_PRIVATE(state))
@@ -98,11 +120,17 @@ static struct {
     mbedtls_hmac_drbg_context drbg;
 #endif
     int uart_timed_out;
+    int nonblock;               /* the proof: uart_recv answers WANT_READ when idle */
+    unsigned long received;     /* bytes read from the UART */
+    unsigned long sent;         /* bytes written to the UART */
+    int proof_ran;
+    struct tf_proof_result proof;
+    unsigned long proof_tx;     /* bytes written when the proof ended */
 } cl;
 
 /* How far the client got (the result line's "step"). */
-enum step { STEP_SETUP, STEP_CA, STEP_HANDSHAKE, STEP_DONE };
-static const char *const step_names[] = {"setup", "ca", "handshake", "done"};
+enum step { STEP_SETUP, STEP_CA, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
+static const char *const step_names[] = {"setup", "ca", "handshake", "proof", "done"};
 
 /* What happened, for the result line. */
 struct outcome {
@@ -123,6 +151,7 @@ static int uart_send(void *ctx, const unsigned char *buf, size_t len)
 {
     (void)ctx;
     size_t n = tf_uart_write(buf, len, tf_run.uart_timeout_polls);
+    cl.sent += n;
     return n > 0 ? (int)n : MBEDTLS_ERR_SSL_TIMEOUT;
 }
 
@@ -133,7 +162,10 @@ static int uart_recv(void *ctx, unsigned char *buf, size_t len)
     (void)ctx;
     if (cl.uart_timed_out)
         return MBEDTLS_ERR_SSL_TIMEOUT;
+    if (cl.nonblock && !tf_uart_rx_ready())
+        return MBEDTLS_ERR_SSL_WANT_READ;
     size_t n = tf_uart_read(buf, len, tf_run.uart_timeout_polls);
+    cl.received += n;
     if (n < len)
         cl.uart_timed_out = 1;
     return n > 0 ? (int)n : MBEDTLS_ERR_SSL_TIMEOUT;
@@ -231,6 +263,23 @@ static int anchors_load(struct outcome *o)
     return -1;
 }
 
+/* The header's group list, when it defines one (the #errors above reject
+   the other line's). */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
+static const uint16_t header_groups[] = {TLSFIT_GROUPS};
+#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
+static const mbedtls_ecp_group_id header_curves[] = {TLSFIT_CURVES};
+#endif
+
+static void set_groups(void)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
+    mbedtls_ssl_conf_groups(&cl.conf, header_groups);
+#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
+    mbedtls_ssl_conf_curves(&cl.conf, header_curves);
+#endif
+}
+
 static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
 {
     mbedtls_ssl_init(&cl.ssl);
@@ -242,6 +291,7 @@ static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, si
     mbedtls_ssl_conf_authmode(&cl.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&cl.conf, &cl.anchors, NULL);
     mbedtls_ssl_conf_rng(&cl.conf, f_rng, p_rng);
+    set_groups();
 #if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
     /* The header asks for it (tlsfit gen): the server's records stay within the input
      * buffer.  Refused when the length exceeds MBEDTLS_SSL_OUT_CONTENT_LEN. */
@@ -316,8 +366,59 @@ static int handshake(struct outcome *o)
     uint64_t t1 = tf_ticks();
     o->wait_ticks = tf_uart_wait_ticks - wait0;
     o->ticks = (t1 - t0) - o->wait_ticks;
-    if (o->ret != 0)
+    return o->ret != 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ proof */
+
+static uint64_t proof_now(void *ctx)
+{
+    (void)ctx;
+    return tf_ticks();
+}
+
+static int proof_wait_input(void *ctx, uint64_t deadline)
+{
+    (void)ctx;
+    return tf_uart_wait_rx(deadline);
+}
+
+static unsigned long proof_received(void *ctx)
+{
+    (void)ctx;
+    return cl.received;
+}
+
+/* The proof that the server accepted the session (tf_run.proof_*). */
+static int proof(struct outcome *o)
+{
+    const struct tf_proof_spec spec = {
+        .kind = (enum tf_proof_kind)tf_run.proof_kind,
+        .send = tf_run.proof_send,
+        .send_len = tf_run.proof_send_len,
+        .expect = tf_run.proof_expect,
+        .expect_len = tf_run.proof_expect_len,
+        .host = tf_run.sni,
+        .wait_ms = tf_run.proof_wait_ms,
+        .reply_ms = tf_run.proof_reply_ms,
+    };
+    const struct tf_proof_io io = {
+        .ctx = NULL,
+        .per_ms = tf_ticks_per_ms(),
+        .now = proof_now,
+        .wait_input = proof_wait_input,
+        .received = proof_received,
+    };
+    o->step = STEP_PROOF;
+    cl.nonblock = 1;
+    cl.proof_ran = 1;
+    int rc = tf_proof_run(&cl.ssl, &spec, &io, &cl.proof);
+    cl.nonblock = 0;
+    cl.proof_tx = cl.sent;
+    if (rc != 0) {
+        o->ret = cl.proof.ret;
         return -1;
+    }
     o->step = STEP_DONE;
     return 0;
 }
@@ -415,10 +516,40 @@ static void put_heap(void)
     tf_out_str("]}");
 }
 
+/* "proof": what ran after the handshake and how it ended (null before). */
+static void put_proof(void)
+{
+    static const char hex[] = "0123456789abcdef";
+    const struct tf_proof_result *r = &cl.proof;
+    put_str("proof_kind", tf_proof_label((enum tf_proof_kind)tf_run.proof_kind));
+    put_key("proof");
+    if (!cl.proof_ran) {
+        tf_out_str("null");
+        return;
+    }
+    tf_out_str("{\"outcome\":");
+    tf_out_json_str(tf_proof_outcome_name(r->outcome));
+    put_int("ret", r->ret);
+    put_int("alert", r->alert);
+    put_bool("flight", r->flight);
+    put_int("mqtt_code", r->mqtt_code);
+    put_uint("sent", r->sent);
+    put_uint("elapsed_ticks", r->elapsed);
+    put_uint("tx_bytes", cl.proof_tx);
+    put_key("reply_hex");
+    tf_out_char('"');
+    for (size_t k = 0; k < r->reply_len; k++) {
+        tf_out_char(hex[r->reply[k] >> 4]);
+        tf_out_char(hex[r->reply[k] & 0xFu]);
+    }
+    tf_out_str("\"}");
+}
+
 /* The TLSFIT-RESULT line.  The stack peaks are read before it is written. */
 static void report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
 {
     int ok = o->ret == 0 && o->what == NULL && o->step == STEP_DONE;
+    int shook = ok || o->step == STEP_PROOF;    /* the handshake completed */
     tf_out_str("TLSFIT-RESULT {\"ok\":");
     tf_out_str(ok ? "true" : "false");
     put_str("step", step_names[o->step]);
@@ -427,15 +558,16 @@ static void report(const struct outcome *o, size_t setup_peak, size_t handshake_
     put_bool("psa_status", o->psa_status);
     put_int("state", o->state);
     put_int("last_state", o->last_state);
-    put_str("version", ok ? mbedtls_ssl_get_version(&cl.ssl) : NULL);
-    put_str("ciphersuite", ok ? mbedtls_ssl_get_ciphersuite(&cl.ssl) : NULL);
-    if (o->step == STEP_HANDSHAKE || ok)
+    put_str("version", shook ? mbedtls_ssl_get_version(&cl.ssl) : NULL);
+    put_str("ciphersuite", shook ? mbedtls_ssl_get_ciphersuite(&cl.ssl) : NULL);
+    if (o->step == STEP_HANDSHAKE || shook)
         put_uint("verify_flags", mbedtls_ssl_get_verify_result(&cl.ssl));
     else
         put_str("verify_flags", NULL);
     put_uint("ticks", o->ticks);
     put_uint("wait_ticks", o->wait_ticks);
     put_bool("uart_timeout", cl.uart_timed_out);
+    put_proof();
     put_heap();
     put_uint("stack_peak", setup_peak > handshake_peak ? setup_peak : handshake_peak);
     put_uint("stack_peak_handshake", handshake_peak);
@@ -463,12 +595,12 @@ int main(void)
     install_allocator();
 
     /* The stack is painted at reset; repainted before the handshake so that
-     * its own peak is known too. */
+     * its own peak (with the proof's) is known too. */
     size_t setup_peak = 0, handshake_peak = 0;
     if (setup(&o) == 0) {
         setup_peak = tf_stack_peak();
         tf_stack_paint();
-        if (handshake(&o) == 0)
+        if (handshake(&o) == 0 && proof(&o) == 0)
             (void)mbedtls_ssl_close_notify(&cl.ssl);
         handshake_peak = tf_stack_peak();
     } else {

@@ -3,7 +3,8 @@
  * (MBEDTLS_CONFIG_FILE) and the cross-built mbedTLS libraries:
  *
  *   tls_client.c     main(): one verified TLS handshake over UART0, stepped
- *                    state by state, and the TLSFIT-RESULT line
+ *                    state by state, the proof that the server accepted the
+ *                    session (../proof/proof.c), and the TLSFIT-RESULT line
  *   alloc.c          the counting allocator behind mbedtls_calloc/free
  *   test_entropy.c   a seeded pseudo-random generator posing as the entropy
  *                    source -- TEST ONLY, it makes every key predictable
@@ -33,6 +34,14 @@ struct tf_run_params {
     size_t heap_limit;                    /* cap on the bytes mbedTLS may hold; 0 = no cap */
     uint32_t seed[4];                     /* seed of the test-only random generator */
     uint32_t uart_timeout_polls;          /* UART read give-up; 0 = TF_UART_DEFAULT_POLLS */
+    /* the proof after the handshake (tool/proof/proof.h) */
+    uint32_t proof_kind;                  /* enum tf_proof_kind */
+    const unsigned char *proof_send;      /* TF_PROOF_BYTES: the bytes sent ... */
+    size_t proof_send_len;
+    const unsigned char *proof_expect;    /* ... and the reply's expected start */
+    size_t proof_expect_len;
+    uint32_t proof_wait_ms;               /* post-handshake flight / no-alert window */
+    uint32_t proof_reply_ms;              /* how long the reply may take */
 };
 
 extern const struct tf_run_params tf_run;

@@ -53,6 +53,13 @@ size_t tf_uart_read(void *buf, size_t len, uint32_t timeout_polls);
 /* Reads up to and including '\n' (stored), NUL-terminates; returns the line
  * length without the NUL, or -1 on timeout / when `cap` was too small. */
 int tf_uart_read_line(char *buf, size_t cap, uint32_t timeout_polls);
+/* 1 when a received byte is waiting. */
+int tf_uart_rx_ready(void);
+/* Sleeps until a byte is waiting (1) or tf_ticks() reaches `deadline` (0).
+ * The wait is time, not instructions (WFI; under QEMU -icount the clock
+ * runs at real speed while the CPU sleeps); the deadline is checked at each
+ * wake-up, so at least once per SysTick wrap (2^24 ticks). */
+int tf_uart_wait_rx(uint64_t deadline);
 /* Time spent waiting for input in tf_uart_read so far: status-register polls,
  * and tf_ticks() elapsed while polling.  The wait is paced by the host, so it
  * is not deterministic; subtract tf_uart_wait_ticks from a tf_ticks()
@@ -82,5 +89,8 @@ size_t tf_heap_brk_peak(void);   /* highest _sbrk break reached, in bytes */
  * (one tick per 1e9/TF_CPU_CLOCK_HZ instructions: 40 on MPS2). ---- */
 void tf_ticks_start(void);
 uint64_t tf_ticks(void);
+/* Ticks per millisecond (TF_CPU_CLOCK_HZ / 1000; a function, so that code
+ * compiled without the board's flags can use it). */
+uint32_t tf_ticks_per_ms(void);
 
 #endif

@@ -1,6 +1,7 @@
 """`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
 import json
 
+from ..core import proof
 from ..core.errors import TARGET, USAGE, TlsfitError
 from ..core.hostport import parse_target
 from ..target import measure
@@ -21,10 +22,21 @@ through the emulated UART.  Reports:
                      behind mbedtls_calloc), with allocation count and the
                      largest block
   stack_peak_bytes   deepest stack use (the stack is painted at reset)
-  handshake          ok, version, cipher suite, group -- or the mbedTLS error
-                     name and code, the handshake state it failed in, a hint
-  handshake_instructions   instructions executed in the handshake (QEMU
+  handshake          ok, version, cipher suite, group and the proof that the
+                     server accepted the session -- or the mbedTLS error name
+                     and code, the handshake state it failed in (or "proof"
+                     and the server's alert after the handshake), a hint
+  handshake_instructions   instructions executed in the handshake alone (QEMU
                      -icount), time waiting for the UART excluded
+
+After the handshake the firmware proves the server accepted the session: in
+TLS 1.3 the handshake ends before the server has judged the client (a broker
+that requires a client certificate rejects it only afterwards, with alert
+certificate_required), so the firmware reads the server's post-handshake
+flight and makes one exchange (--proof; by default an MQTT CONNECT on port
+8883, an HTTP HEAD on 443 and 8443, otherwise no alert and no close within
+2 s).  A rejection fails the measurement, the baseline's too.  The heap peak
+covers the handshake and the proof.
 
 The mbedTLS build is cached per header, target and mbedTLS tree in
 $TLSFIT_CACHE/xbuild/ (first time ~5-60 s depending on the header; ccache is
@@ -46,9 +58,12 @@ examples:
                  --sni localhost --ca root.pem
   tlsfit measure --config tls_config.h --target cortex-m33 --server broker.example.com:8883 \\
                  --baseline --json > m33.json
+  tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:1883 \\
+                 --ca root.pem --proof mqtt
   tlsfit measure --config tls_config.h --target cortex-m0plus ...   # unknown target: exit 2
 
-exit status: 0 the handshake completed; 41 it failed, faulted or timed out
+exit status: 0 the handshake completed and the server accepted the session;
+41 it failed, faulted or timed out, or the server rejected the session
 (the report says how; with --json it is still printed); 40 cross-building
 failed; 36 mbedTLS rejects the header (check_config.h); 35 unreadable file;
 2 usage.
@@ -75,6 +90,8 @@ def configure(p):
                    help="refuse allocations that would take mbedTLS's heap beyond BYTES")
     p.add_argument("--mbedtls", choices=("3.6", "2.28"),
                    help="mbedTLS line to build against (default: the 3.x tree)")
+    p.add_argument("--proof", type=proof.proof_arg,
+                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
 
@@ -84,7 +101,7 @@ def run(args):
     try:
         report = measure.measure(args.config, args.target, host, port, sni=args.sni, ca=args.ca,
                          heap_limit=args.heap_limit, timeout=args.timeout,
-                         baseline=args.baseline, line=args.mbedtls)
+                         baseline=args.baseline, line=args.mbedtls, proof=args.proof)
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,

@@ -13,6 +13,11 @@ for the negotiated group, and the firmware need not carry a parser for it.
     with Relay(host, port) as relay:     # connects to the server
         ... start QEMU with relay.port ...
         relay.observer.group_id, relay.server_closed_at, ...
+
+A UART cannot carry the server's TCP close to the firmware: the relay keeps
+when it happened and how many of the firmware's bytes it had passed on by then
+(bytes_to_server_at_close), so measure.py can tell a server that hung up
+during the session proof from one that answered the firmware's close_notify.
 """
 import selectors
 import socket
@@ -140,6 +145,7 @@ class Relay:
         self.observer = WireObserver()
         self.bytes_to_server = 0
         self.server_closed_at = None     # time.monotonic() when the server closed
+        self.bytes_to_server_at_close = None   # bytes_to_server when it closed
         self.client_closed_at = None
         self.connected_at = None         # QEMU connected
         self._listen = None
@@ -219,6 +225,7 @@ class Relay:
                     if key.data == "up":
                         if not data:
                             self.server_closed_at = time.monotonic()
+                            self.bytes_to_server_at_close = self.bytes_to_server
                             sel.unregister(up)
                             continue
                         self.observer.feed(data)

@@ -19,7 +19,12 @@ FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
 @dataclass(frozen=True)
 class Handshake:
     """The handshake's status: ok, or where and why it failed (mbedTLS error name,
-    handshake state, the server's alert, a hint naming the next step)."""
+    handshake state, the server's alert, a hint naming the next step).  ok means the
+    handshake completed and the proof after it showed the server accepted the
+    session: `proof` names the proof ("mqtt-connack", "http", "no-alert",
+    "send-expect"), `proof_reply` says how it ended ("CONNACK return code 0
+    (connection accepted)", an HTTP status line, ...); a rejection after the
+    handshake has step "proof" and `alert` ("certificate_required (116)")."""
     ok: bool
     version: str = None
     ciphersuite: str = None
@@ -28,18 +33,34 @@ class Handshake:
     message: str = None
     state: str = None
     hint: str = None
+    step: str = None
+    proof: str = None
+    proof_ok: bool = None
+    proof_reply: str = None
+    alert: str = None
 
     @classmethod
     def from_json(cls, d):
         d = d or {}
+        pr = d.get("proof_result") or {}
+        sa = d.get("server_alert") or {}
+        alert = pr.get("alert")
+        if alert is None and sa.get("description") is not None:
+            alert = f"{sa.get('name') or 'unknown'} ({sa['description']})"
         return cls(bool(d.get("ok")), d.get("version"), d.get("ciphersuite"), d.get("group"),
-                   d.get("error"), d.get("message"), d.get("state"), d.get("hint"))
+                   d.get("error"), d.get("message"), d.get("state"), d.get("hint"),
+                   d.get("step"), d.get("proof"), pr.get("ok") if pr else None,
+                   pr.get("reply"), alert)
 
     def failure(self):
-        """One line: "ERROR in STATE" ("ERROR" when the state is unknown; empty when ok)."""
+        """One line: "ERROR in STATE" ("ERROR" when the state is unknown); after the
+        handshake "ERROR after the handshake, proof P (alert NAME (N))"; empty when ok."""
         if self.ok:
             return ""
         error = self.error or "the handshake failed"
+        if self.step == "proof":
+            why = f" (alert {self.alert})" if self.alert else ""
+            return f"{error} after the handshake, proof {self.proof}{why}"
         return f"{error} in {self.state}" if self.state else error
 
 
