@@ -13,6 +13,9 @@ Servers (each its own process group, on 127.0.0.1, stopped on exit of the
     with openssl_server(chain, "-tls1_2", "-cipher", "...") as srv:
         srv.port, srv.hostport
     with gnutls_server(chain, priority="NORMAL:...") as srv: ...
+    with mosquitto_server(chain, require_certificate=True, log_dir=...) as broker:
+        broker.rejections()      # what the broker's log says it refused
+    with nginx_server(chain, log_dir=...) as srv: ...     # answers HTTP (HEAD too)
 
 gnutls-serv has no option to choose its bind address: it listens on every
 address (0.0.0.0 and ::) of the port.  Tests only ever connect to 127.0.0.1.
@@ -439,3 +442,139 @@ def iana_suites(cipher_list=None, ciphersuites=""):
         hi, lo = parts[0].strip().split(",")
         suites.append((f"0x{int(hi, 16):02X}{int(lo, 16):02X}", parts[1].strip()))
     return suites
+
+
+# ----------------------------------------------------------------- mosquitto
+
+MOSQUITTO_CONF = """\
+# tlsfit refservers: one TLS listener on 127.0.0.1, nothing kept on disk
+per_listener_settings false
+listener {port} {host}
+certfile {certfile}
+keyfile {keyfile}
+{cafile_line}
+require_certificate {require}
+{tls_version_line}
+allow_anonymous {anonymous}
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+log_type information
+connection_messages true
+log_timestamp false
+{user_line}
+"""
+
+
+class MosquittoServer(RefServer):
+    """A mosquitto broker; its log (stderr, one message per line) tells what it did."""
+
+    def events(self):
+        """The broker's log lines after the command line."""
+        return [ln.strip() for ln in self.log().splitlines()[1:] if ln.strip()]
+
+    def rejections(self):
+        """The lines in which the broker refused a TLS client (OpenSSL's reason, e.g.
+        "OpenSSL Error[0]: error:0A0000C7:SSL routines::peer did not return a
+        certificate")."""
+        return [ln for ln in self.events() if "OpenSSL Error" in ln]
+
+    def connected_clients(self):
+        """The "New client connected from ... as tlsfit ..." lines (MQTT CONNECTs the
+        broker accepted)."""
+        return [ln for ln in self.events() if ln.startswith("New client connected")]
+
+
+def mosquitto_conf(chain, port, require_certificate=False, cafile=None, tls_version=None,
+                   allow_anonymous=True):
+    """The mosquitto.conf of mosquitto_server (mosquitto 2.0)."""
+    ca = cafile or (chain.root.pem if require_certificate else None)
+    return MOSQUITTO_CONF.format(
+        port=port, host=LOCALHOST, certfile=chain.fullchain, keyfile=chain.leaf.key,
+        cafile_line=f"cafile {ca}" if ca else "",
+        require="true" if require_certificate else "false",
+        tls_version_line=f"tls_version {tls_version}" if tls_version else "",
+        anonymous="true" if allow_anonymous else "false",
+        # As root, mosquitto would become the "mosquitto" user, which cannot read
+        # the test PKI in the test's private directories.
+        user_line="user root" if os.geteuid() == 0 else "")
+
+
+@contextlib.contextmanager
+def mosquitto_server(chain, *, log_dir, require_certificate=False, cafile=None,
+                     tls_version=None, allow_anonymous=True, limit=SERVER_LIMIT):
+    """A mosquitto broker with one TLS listener on 127.0.0.1 serving chain (leaf and
+    intermediate).  require_certificate: clients must present a certificate issued
+    by cafile (default the chain's root).  tls_version: "tlsv1.3", "tlsv1.2" (the
+    only version it accepts; default any).  allow_anonymous False: a CONNECT without
+    credentials gets CONNACK return code 5 (not authorized)."""
+    def make(port):
+        d = Path(log_dir) / f"mosquitto-{port}"
+        d.mkdir(parents=True, exist_ok=True)
+        conf = d / "mosquitto.conf"
+        conf.write_text(mosquitto_conf(chain, port, require_certificate, cafile, tls_version,
+                                       allow_anonymous))
+        return MosquittoServer("mosquitto", ["mosquitto", "-c", str(conf)], port,
+                               d / "mosquitto.log", limit)
+    with _serving(make) as srv:
+        yield srv
+
+
+# --------------------------------------------------------------------- nginx
+
+NGINX_CONF = """\
+daemon off;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+    server {{
+        listen {host}:{port} ssl;
+        ssl_certificate {fullchain};
+        ssl_certificate_key {key};
+        ssl_protocols {protocols};
+        location / {{ return 200 "tlsfit\n"; }}
+    }}
+}}
+"""
+
+
+class NginxServer(RefServer):
+    """nginx; it writes its errors (e.g. "Address already in use") to error.log."""
+
+    def log(self):
+        try:
+            errors = (self.log_path.parent / "error.log").read_text(errors="replace")
+        except OSError:
+            errors = ""
+        return super().log() + errors
+
+    def access_log(self):
+        """The lines of nginx's access log (one per request it answered)."""
+        try:
+            return (self.log_path.parent / "access.log").read_text().splitlines()
+        except OSError:
+            return []
+
+
+@contextlib.contextmanager
+def nginx_server(chain, *, log_dir, protocols="TLSv1.2 TLSv1.3", limit=SERVER_LIMIT):
+    """nginx (one process, no daemon) on 127.0.0.1 serving chain; every request gets
+    "200 OK" (HEAD included), logged in access.log next to the server's log."""
+    def make(port):
+        d = Path(log_dir) / f"nginx-{port}"
+        (d / "tmp").mkdir(parents=True, exist_ok=True)
+        conf = d / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(d=d, host=LOCALHOST, port=port,
+                                          fullchain=chain.fullchain, key=chain.leaf.key,
+                                          protocols=protocols))
+        argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
+        return NginxServer("nginx", argv, port, d / "nginx.log", limit)
+    with _serving(make) as srv:
+        yield srv
