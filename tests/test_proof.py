@@ -13,8 +13,11 @@ import argparse
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -349,6 +352,68 @@ def test_verify_without_ca_hints_at_the_command(pki, server_logs):
         human = tlsfit("verify", "--config", TLS13_EC, srv.hostport, "--sni", "localhost")
     assert human.returncode == VERIFY
     assert "  hint: the server's root is not in the system store" in human.stdout
+
+
+class CloseAfterHandshake:
+    """A TLS 1.2 server (Python's ssl) that completes the handshake, then closes the
+    connection after `delay` seconds without an alert: what a server that refuses the
+    client at the application level may do."""
+
+    def __init__(self, chain, delay=0.3):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        self.ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+        self.ctx.load_cert_chain(chain.fullchain, chain.leaf.key)
+        self.delay = delay
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.handshakes = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.is_set():
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                continue
+            raw.settimeout(30)
+            try:
+                conn = self.ctx.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                raw.close()
+                continue
+            self.handshakes += 1
+            time.sleep(self.delay)
+            os.close(conn.detach())         # the TCP close, no close_notify
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+
+def test_close_after_handshake_fails_the_no_alert_proof(pki):
+    """The client sees the close in verify; the firmware cannot (a UART), so measure
+    learns it from the relay: the server hung up before the firmware's close_notify."""
+    with CloseAfterHandshake(pki.ec) as srv:
+        res = verify.verify(TLS12_EC, "127.0.0.1", srv.port, sni="localhost",
+                            ca=pki.ec.root.pem)
+        r = measure.measure(TLS12_EC, "cortex-m4", "127.0.0.1", srv.port, sni="localhost",
+                            ca=pki.ec.root.pem, progress=False)
+        handshakes = srv.handshakes
+    assert handshakes == 2
+    assert not res.ok and res.step == "proof", explain(res)
+    assert res.error == "TLSFIT_PROOF_CLOSED" and res.proof_result["outcome"] == "closed"
+    hs = r["handshake"]
+    assert not r.ok and hs["step"] == "proof", explain(r)
+    assert hs["error"] == "TLSFIT_PROOF_CLOSED" and hs["proof_result"]["outcome"] == "closed"
+    assert hs["version"] == "TLSv1.2" and hs["proof"] == "no-alert"
 
 
 # ------------------------------------------------- measure: the false success

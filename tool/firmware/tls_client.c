@@ -1,8 +1,9 @@
 /* tlsfit measure firmware: one verified TLS client handshake over UART0,
  * measured, then the proof that the server accepted the session
  * (../proof/proof.h: its post-handshake flight, then, by tf_run.proof_kind,
- * an MQTT CONNECT, an HTTP HEAD, given bytes, or no alert within the window).  Built by tool/tlsfit/target/measure.py with the configuration under
- * test (MBEDTLS_CONFIG_FILE, mbedTLS 3.6 or 2.28) and run under QEMU, whose
+ * an MQTT CONNECT, an HTTP HEAD, given bytes, or no alert within the window).
+ * Built by tool/tlsfit/target/measure.py with the configuration under test
+ * (MBEDTLS_CONFIG_FILE, mbedTLS 3.6 or 2.28) and run under QEMU, whose
  * UART0 is a TCP connection to the server (through measure.py's relay).
  *
  * What it measures (all reported in one TLSFIT-RESULT line of JSON on the

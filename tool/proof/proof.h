@@ -15,9 +15,11 @@
  *      wait_ms for it to start (a server may send no ticket at all).
  *   2. by kind:
  *      TF_PROOF_NO_ALERT  nothing is sent; accepted when no alert and no
- *                         close came within wait_ms, or (TLS 1.3) as soon as
- *                         the server's flight of step 1 arrived and was not
- *                         an alert;
+ *                         close came within wait_ms, or as soon as a whole
+ *                         record that was not an alert arrived (in TLS 1.3
+ *                         the NewSessionTickets of step 1, which a server
+ *                         sends only once it has accepted the client's
+ *                         flight);
  *      TF_PROOF_MQTT      an MQTT 3.1.1 CONNECT (client id "tlsfit", clean
  *                         session, keep-alive 60 s); accepted on a CONNACK
  *                         (20 02 flags code), whatever its return code;

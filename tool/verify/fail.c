@@ -54,7 +54,8 @@ void tf_fail_proof(struct tf_fail *f, const struct tf_proof_spec *spec,
             break;
         case TF_PROOF_FAILED_TIMEOUT:
             tf_fail_set(f, "TLSFIT_PROOF_TIMEOUT", "no reply to the %s proof within %u ms; "
-                        "name the server's protocol with --proof", label, (unsigned) spec->reply_ms);
+                        "name the server's protocol with --proof", label,
+                        (unsigned) spec->reply_ms);
             break;
         case TF_PROOF_FAILED_MISMATCH:
             tf_fail_set(f, "TLSFIT_PROOF_MISMATCH", "the server's reply is not what the %s "

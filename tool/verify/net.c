@@ -131,7 +131,8 @@ static int proof_wait_input(void *ctx, uint64_t deadline)
     struct tf_io *io = ctx;
     for (;;) {
         uint64_t now = proof_now(NULL);
-        int wait = now >= deadline ? 0 : deadline - now > INT_MAX ? INT_MAX : (int) (deadline - now);
+        uint64_t left = now >= deadline ? 0 : deadline - now;
+        int wait = left > INT_MAX ? INT_MAX : (int) left;
         struct pollfd pfd = { .fd = io->fd, .events = POLLIN, .revents = 0 };
         int r = poll(&pfd, 1, wait);
         if (r < 0 && errno == EINTR) {

@@ -60,8 +60,8 @@ def configure(p):
                         f"{verify.DEFAULT_TIMEOUT})")
     p.add_argument("--min-version", choices=("1.2", "1.3"), help="lowest TLS version to offer")
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
-    p.add_argument("--proof", type=proof.proof_arg, metavar="mqtt|http|no-alert|send:HEX,expect:HEX",
-                   help=proof.HELP)
+    p.add_argument("--proof", type=proof.proof_arg,
+                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 

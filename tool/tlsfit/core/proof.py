@@ -31,10 +31,10 @@ HTTP_PORTS = (443, 8443)
 HELP = """\
 after the handshake, prove the server accepted the session: mqtt (an MQTT
 CONNECT, any CONNACK), http (HEAD /, a status line), no-alert (no alert and no
-close within 2 s; in TLS 1.3 a NewSessionTicket ends the wait early), or
-send:HEX,expect:HEX (these bytes, a reply starting with those; send may be
-empty for a server that speaks first).  Default by port: 8883 mqtt, 443 and
-8443 http, any other no-alert"""
+close within 2 s; a whole record that is not an alert, such as TLS 1.3's
+NewSessionTicket, ends the wait early), or send:HEX,expect:HEX (these bytes,
+a reply starting with those; send may be empty for a server that speaks
+first).  Default by port: 8883 mqtt, 443 and 8443 http, any other no-alert"""
 
 MQTT_CODES = {0: "connection accepted", 1: "unacceptable protocol version",
               2: "identifier rejected", 3: "server unavailable",

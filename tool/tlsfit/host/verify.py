@@ -337,6 +337,9 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
                         min_version=min_version, max_version=max_version, proof=chosen)
     result["config"] = str(config_path)
     result["build"] = str(binary.parent)
+    if result.get("proof_result"):
+        result["proof_result"]["reply"] = proof_mod.describe(chosen.label,
+                                                             result["proof_result"])
     if not result.get("hint"):
         command = retry_command(config_path, host, port, sni, line,
                                 None if proof is None else chosen.spec, min_version,
@@ -416,8 +419,7 @@ def format_result(res, target=None):
             parts.append(res["group"])
         accepted = ""
         if res.get("proof_result"):
-            accepted = (f" [proof {res.get('proof')}: "
-                        f"{proof_mod.describe(res.get('proof'), res['proof_result'])}]")
+            accepted = f" [proof {res.get('proof')}: {res['proof_result'].get('reply')}]"
         return [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
     code = f" ({res['code']})" if res.get("code") else ""
     msg = f" {res['message']}" if res.get("message") else ""
@@ -438,8 +440,8 @@ def format_result(res, target=None):
             parts.append(f"(ServerKeyExchange signed with {sh['ske_signature']})")
         lines.append(f"  the server had chosen: {' '.join(p for p in parts if p)}")
     if res.get("step") == "proof":
-        lines.append(f"  proof {res.get('proof')}: "
-                     f"{proof_mod.describe(res.get('proof'), res.get('proof_result'))}")
+        reply = (res.get("proof_result") or {}).get("reply")
+        lines.append(f"  proof {res.get('proof')}: {reply}")
     if res.get("step") in ("handshake", "connect", "proof"):
         lines.append(f"  with {where} (sni {sni})")
     return lines
