@@ -19,6 +19,17 @@ How a header is chosen
      every option with the server fact that needs it.
 Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
 is written then.
+
+Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
+  Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
+  refused as "server N (host:port): ...").  joint.choose() then picks one candidate per
+  server minimising the flash estimate of the UNION of their option sets, honouring that
+  each server negotiates the highest version it shares with the header.  Options are the
+  union, each reason prefixed by the server(s) it holds for; MBEDTLS_SSL_IN_CONTENT_LEN
+  and MBEDTLS_MPI_MAX_SIZE are the maxima; a record limit is asked for where a server
+  honours it, max_fragment_length never beside a TLS 1.3 server that would acknowledge
+  it (_mfl_blocked); the group pin and the suites are the union.  With one profile it is
+  generate(), byte for byte.
 """
 import math
 import os
@@ -28,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
 from ..profile.types import Profile
-from . import policy as policy_mod, render, rules as rules_mod
+from . import joint, policy as policy_mod, render, rules as rules_mod
 from .costs import load_costs, make_cost
 
 LINES = ("3.6", "2.28")
@@ -83,6 +94,7 @@ class Plan:
     cost: int                        # flash estimate of the option set (bytes)
     text: str = ""
     facts: dict = field(default_factory=dict)
+    servers: tuple = ()              # per server: target, profile, chosen, prove, ... (Server.facts)
 
 
 
@@ -308,13 +320,22 @@ def _base_wants(doc, rules, opts):
         _need(wanted, rules.base["time"], "certificate validity dates are checked")
     if opts.pem:
         _need(wanted, rules.base["pem"], "--pem: trust anchors in PEM")
-    sni = doc.target.sni
-    if sni:
-        _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
+    if doc is not None:
+        wanted = _merge(wanted, _sni_wants(doc, rules))
     return {k: v for k, v in wanted.items() if rules.available(k, opts.line)}
 
 
-def _extension_wants(doc, chosen, rules, line):
+def _sni_wants(doc, rules):
+    wanted = {}
+    sni = doc.target.sni
+    if sni:
+        _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
+    return wanted
+
+
+def _extension_wants(doc, chosen, rules, line, in_len=None):
+    """Extensions the server supports that the chosen candidates use.  in_len: the
+    header's MBEDTLS_SSL_IN_CONTENT_LEN (default: what this server alone needs)."""
     wanted = {}
     ext = doc.extensions
     if any(c.version == "TLSv1.2" for c in chosen):
@@ -324,7 +345,7 @@ def _extension_wants(doc, chosen, rules, line):
         if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
             _need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
                   "the server supports encrypt-then-MAC and a CBC suite is used")
-    return _merge(wanted, _fragment_wants(doc, chosen, line))
+    return _merge(wanted, _fragment_wants(doc, chosen, line, in_len))
 
 
 # The max_fragment_length the client asks for (RFC 6066 code 1).  512 because the limit
@@ -334,13 +355,14 @@ MFL_BYTES = 512
 MFL_CODE = "MBEDTLS_SSL_MAX_FRAG_LEN_512"
 
 
-def _fragment_wants(doc, chosen, line):
+def _fragment_wants(doc, chosen, line, in_len=None):
     """Keep the server's application records within MBEDTLS_SSL_IN_CONTENT_LEN when it is
     below a full record and the server was seen to honour a limit: max_fragment_length
     for TLS 1.2 (3.6 only: 2.28 cannot reassemble the handshake messages it splits),
     record_size_limit for TLS 1.3."""
     wanted = {}
-    in_len, _ = _in_content_len(doc, line)
+    if in_len is None:
+        in_len, _ = _in_content_len(doc, line)
     rec = doc.records
     if in_len >= MAX_CONTENT_LEN:
         return wanted
@@ -401,15 +423,17 @@ def _rank(c, rules):
 
 # ------------------------------------------------------------------ sizes
 
-def _in_content_len(doc, line):
+def _in_content_len(doc, line, who="the server"):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records; who names
+    the server in the reason."""
     rec = doc.records
     plain = rec.get("max_plaintext_len") or 0
     hs = rec.get("max_handshake_msg_len") or 0
     cert = rec.get("certificate_msg_len")
     need = max(plain, hs)
     if need == 0:
-        return MAX_CONTENT_LEN, ("the probe recorded no record sizes: mbedTLS's full "
-                                 f"{MAX_CONTENT_LEN}")
+        return MAX_CONTENT_LEN, ("" if who == "the server" else f"the probe of {who}: ") + (
+            f"the probe recorded no record sizes: mbedTLS's full {MAX_CONTENT_LEN}")
     if need > MAX_CONTENT_LEN:
         raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
                       f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
@@ -420,13 +444,13 @@ def _in_content_len(doc, line):
     what = f"its largest handshake message {hs} bytes"
     if cert:
         what += f" (Certificate message {cert} bytes)"
-    return value, (f"largest record from the server: {plain} bytes, {what}; "
+    return value, (f"largest record from {who}: {plain} bytes, {what}; "
                    f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
 
 
-def _no_limit(doc, chosen, line):
+def _no_limit(doc, chosen, line, dropped=None):
     """Why no record limit keeps the server's application records small, true for the
-    line and the version chosen."""
+    line and the version chosen (dropped: why the header leaves max_fragment_length out)."""
     rec = doc.records
     if any(c.version == "TLSv1.3" for c in chosen):
         if not rec.get("record_size_limit"):
@@ -435,34 +459,91 @@ def _no_limit(doc, chosen, line):
     if rec.get("mfl_honoured") and line == "2.28":
         return ("the server honours max_fragment_length, but mbedTLS 2.28 cannot reassemble "
                 "the handshake messages it would split, so it is not asked for")
+    if rec.get("mfl_honoured") and dropped:
+        return f"the server honours max_fragment_length, but it is not asked for: {dropped}"
     return "the server does not honour max_fragment_length"
 
 
-def _sizes(doc, plan_options, chain, chosen, rules, line):
+LIMITS = {"MBEDTLS_SSL_MAX_FRAGMENT_LENGTH": ("TLSv1.2", "mfl_honoured"),
+          "MBEDTLS_SSL_RECORD_SIZE_LIMIT": ("TLSv1.3", "record_size_limit_honoured")}
+
+
+def _limit_of(server, options):
+    """The record limit (option name) that keeps this server's application records within
+    the input buffer, or None."""
+    for name, (version, honoured) in LIMITS.items():
+        if name in options and server.doc.records.get(honoured) and \
+                any(c.version == version for c in server.chosen):
+            return name
+    return None
+
+
+def _app_records(servers, options, line, dropped=None):
+    """What keeps the servers' application data records within a small input buffer."""
+    if len(servers) == 1:
+        s = servers[0]
+        limit = [o for o in LIMITS if o in options]
+        return (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
+                if limit else f". Application data records must fit too, and "
+                f"{_no_limit(s.doc, s.chosen, line, dropped)}: raise it if your protocol receives "
+                "more at once")
+    kept, loose = [], []
+    for s in servers:
+        lim = _limit_of(s, options)
+        if lim:
+            kept.append(f"for {s.who} by {lim[len('MBEDTLS_SSL_'):].lower()}")
+        else:
+            loose.append(f"for {s.who} {_no_limit(s.doc, s.chosen, line, dropped)}")
+    out = ". Application data records must fit too"
+    if kept:
+        out += ": they are kept within it " + " and ".join(kept)
+    if loose:
+        out += ("; but " if kept else ", and ") + "; ".join(loose) + \
+            ": raise it if your protocol receives more at once from " + \
+            ("it" if len(loose) == 1 else "them")
+    return out
+
+
+def _joint_in_len(servers, line):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs."""
+    per = [_in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who)
+           for s in servers]
+    value = max(v for v, _ in per)
+    return value, "; ".join(why for v, why in per if v == value)
+
+
+def _largest(servers, bits_of, what):
+    """The largest of bits_of(server) and the reason naming the server(s) it comes from."""
+    bits = max(bits_of(s) for s in servers)
+    if not bits:
+        return 0, None
+    if len(servers) == 1:
+        return bits, what.format(bits=bits)
+    whose = _whose([s for s in servers if bits_of(s) == bits], len(servers))
+    return bits, f"{what.format(bits=bits)} of {whose}"
+
+
+def _dh_bits(server):
+    return max([(server.doc.key_exchange(c.version) or {}).get("dh_bits") or 2048
+                for c in server.chosen if c.kx == "DHE_RSA"] or [0])
+
+
+def _sizes(servers, plan_options, rules, line, mfl_dropped=None):
     values = {}
-    in_len, why = _in_content_len(doc, line)
+    in_len, why = _joint_in_len(servers, line)
     if in_len < MAX_CONTENT_LEN:
-        limit = [o for o in ("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH", "MBEDTLS_SSL_RECORD_SIZE_LIMIT")
-                 if o in plan_options]
-        why += (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
-                if limit else f". Application data records must fit too, and {_no_limit(doc, chosen, line)}: "
-                "raise it if your protocol receives more at once")
+        why += _app_records(servers, plan_options, line, mfl_dropped)
     values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
     values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
         OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
                          "splits longer application writes")
     curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
                   if any(o in plan_options for o in rules.facts["curves"][c].options)]
-    dh_bits = 0
-    for c in chosen:
-        if c.kx == "DHE_RSA":
-            dh_bits = max(dh_bits, (doc.key_exchange(c.version) or {}).get("dh_bits") or 2048)
-    mpi = max(math.ceil(b / 8) for b in [chain.rsa_bits, dh_bits] + curve_bits)
-    why = []
-    if chain.rsa_bits:
-        why.append(f"RSA-{chain.rsa_bits} in the chain or trust anchor")
-    if dh_bits:
-        why.append(f"DHE with a {dh_bits}-bit prime")
+    rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
+                                 "RSA-{bits} in the chain or trust anchor")
+    dh_bits, dh_why = _largest(servers, _dh_bits, "DHE with a {bits}-bit prime")
+    mpi = max(math.ceil(b / 8) for b in [rsa_bits, dh_bits] + curve_bits)
+    why = [w for w in (rsa_why, dh_why) if w]
     if curve_bits:
         why.append(f"{max(curve_bits)}-bit curves")
     values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
@@ -516,7 +597,10 @@ class Candidates:
     rules: rules_mod.Rules
 
     def flash(self, candidate):
-        return next(r.flash for r in self.rows if r.candidate == candidate)
+        return self.row(candidate).flash
+
+    def row(self, candidate):
+        return next(r for r in self.rows if r.candidate == candidate)
 
 
 @dataclass(frozen=True)
@@ -591,39 +675,68 @@ def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
     """The Plan (with .text, the header) for a profile (a Profile or a validated
     document), or a Refusal."""
     doc = Profile.of(doc)
-    opts = opts or GenOptions()
-    if opts.line not in LINES:
-        raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
+    opts = _checked(opts)
     cands = enumerate_candidates(doc, opts, rules, costs)
     sel = select(cands, opts.candidate)
     if not sel.kept:
-        _refuse(doc, cands.enumeration, sel.excluded +
-                [(r.candidate, f"excluded: {r.defect}") for r in cands.rows if r.defect], opts)
+        _refuse_server(doc, cands, sel, opts)
     chosen, second_suite = _choose(cands, sel)
+    considered, warnings = _verdicts(cands, sel, chosen, second_suite)
+    server = Server(doc, profile_name, cands.chain, tuple(chosen))
+    return _finish([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
+
+
+def _checked(opts):
+    opts = opts or GenOptions()
+    if opts.line not in LINES:
+        raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
+    return opts
+
+
+def _refuse_server(doc, cands, sel, opts):
+    _refuse(doc, cands.enumeration, sel.excluded +
+            [(r.candidate, f"excluded: {r.defect}") for r in cands.rows if r.defect], opts)
+
+
+def _verdicts(cands, sel, chosen, second_suite, joint=None):
+    """(considered, warnings) of one server once its candidates are chosen.  joint
+    (several servers): candidate -> the flash estimate of the union of its options with
+    the other servers' choices."""
     considered, warnings = list(sel.considered), list(sel.warnings)
     if cands.policy.keep_second and not second_suite:
         warnings.append("policy compat: the server offers no second suite for "
                         f"{chosen[0].version}; only one is configured")
     for c in sel.kept:
-        if c not in chosen:
-            considered.append((c.label(), cands.flash(c), "costs more" if cands.flash(c) >
-                               cands.flash(chosen[0]) else "ties, later in preference"))
+        if c in chosen:
+            continue
+        if joint:
+            mine, best = joint(c), joint(chosen[0])
+            verdict = (f"with the other servers' choices the header would be ~{mine} B "
+                       f"(chosen: ~{best} B)" + ("" if mine > best else
+                                                 ", ties, later in preference"))
+        else:
+            verdict = "costs more" if cands.flash(c) > cands.flash(chosen[0]) else \
+                "ties, later in preference"
+        considered.append((c.label(), cands.flash(c), verdict))
     for i, c in enumerate(chosen):
-        considered.insert(i, (c.label(), cands.flash(c), "chosen" if i == 0 else "kept (compat)"))
+        verdict = ("chosen" if joint is None else
+                   f"chosen (with the other servers' choices: ~{joint(c)} B)") \
+            if i == 0 else "kept (compat)"
+        considered.insert(i, (c.label(), cands.flash(c), verdict))
         warnings += policy_mod.soft_failures(cands.policy, c)
-    return _finish(doc, opts, profile_name, cands.rules, cands.cost, cands.policy, cands.chain,
-                   chosen, considered, warnings)
+    return considered, warnings
 
 
-def _choose(cands, sel):
-    """(chosen, whether a second suite was found): the cheapest kept candidate; under
-    compat also a second suite of the same version and, when all chosen share one group,
-    a second group."""
+def _choose(cands, sel, first=None):
+    """(chosen, whether a second suite was found): the cheapest kept candidate (or
+    `first`, the joint choice); under compat also a second suite of the same version
+    and, when all chosen share one group, a second group."""
     kept, rules = sel.kept, cands.rules
-    chosen = [kept[0]]
+    chosen = [first or kept[0]]
     if not cands.policy.keep_second:
         return chosen, False
-    second = [c for c in kept[1:] if c.version == chosen[0].version and c.suite != chosen[0].suite]
+    others = kept[1:] if first is None else [c for c in kept if c != first]
+    second = [c for c in others if c.version == chosen[0].version and c.suite != chosen[0].suite]
     second.sort(key=lambda c: (c.group == chosen[0].group, cands.flash(c), _rank(c, rules)))
     if second:
         chosen.append(second[0])
@@ -635,16 +748,75 @@ def _choose(cands, sel):
     return chosen, bool(second)
 
 
-def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered, warnings):
+# ------------------------------------------------------------------ several servers
+
+@dataclass(frozen=True)
+class Server:
+    """One server the header serves: its profile, the name the profile was given by,
+    what its chain needs, the candidates chosen for it, its place among `count`."""
+    doc: Profile
+    name: str
+    chain: ChainNeeds
+    chosen: tuple
+    index: int = 1
+    count: int = 1
+
+    @property
+    def who(self):
+        return f"server {self.index} ({self.doc.target.hostport})"
+
+    def facts(self, line):
+        return {"index": self.index, "target": self.doc.target.hostport, "profile": self.name,
+                "probed_at": self.doc.probed_at, "sni": self.doc.target.sni,
+                "anchor": self.chain.anchor["subject"], "prove": prove_command(self.doc, line),
+                "chosen": [c.label() for c in self.chosen]}
+
+
+def _whose(servers, count):
+    """"every server", "server 2 (host:port)" or "servers 1 and 3"."""
+    if len(servers) == count and count > 1:
+        return "every server"
+    if len(servers) == 1:
+        return servers[0].who
+    nums = [str(s.index) for s in servers]
+    return f"servers {', '.join(nums[:-1])} and {nums[-1]}"
+
+
+def _server_wants(server, rules, line, in_len):
+    """{option: [reasons]} one server needs: its name, its chain, its chosen candidates
+    and the extensions they use."""
+    doc = server.doc
+    sni = {k: v for k, v in _sni_wants(doc, rules).items() if rules.available(k, line)}
+    return _merge(sni, server.chain.options,
+                  *[candidate_wants(c, rules, line) for c in server.chosen],
+                  _extension_wants(doc, list(server.chosen), rules, line, in_len))
+
+
+def _tagged(servers, wants):
+    """The union of the servers' wants; with several servers each reason names the
+    servers it holds for ("every server: suite X", "server 2 (host:port): ...")."""
+    if len(servers) == 1:
+        return wants[0]
+    holders = {}                               # option -> reason -> [Server]
+    for s, w in zip(servers, wants):
+        for name, reasons in w.items():
+            for r in reasons:
+                holders.setdefault(name, {}).setdefault(r, []).append(s)
+    return {name: [f"{_whose(ss, len(servers))}: {r}" for r, ss in by_reason.items()]
+            for name, by_reason in holders.items()}
+def _finish(servers, opts, rules, cost, pol, considered, warnings):
     line = opts.line
-    wanted = _merge(_base_wants(doc, rules, opts), chain.options,
-                    *[candidate_wants(c, rules, line) for c in chosen],
-                    _extension_wants(doc, chosen, rules, line))
+    in_len, _ = _joint_in_len(servers, line)
+    wanted = _merge(_base_wants(None, rules, opts),
+                    _tagged(servers, [_server_wants(s, rules, line, in_len) for s in servers]))
+    mfl_dropped = _mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
+    if mfl_dropped:
+        wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
     enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost)
     for name in opts.exclude:
         enabled.pop(name, None)
-    values = _sizes(doc, enabled, chain, chosen, rules, line)
-    values.update(_group_pin(chosen, chain, rules, line))
+    values = _sizes(servers, enabled, rules, line, mfl_dropped)
+    values.update(_group_pin(servers, rules, line))
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         values["TLSFIT_MAX_FRAG_LEN"] = (
             MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
@@ -655,7 +827,47 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
                                f"{values[name][1]})")
     for name, why in opts.extra.items():
         enabled.setdefault(name, []).append(why)
-    for k in rules.knobs_for(enabled, line):
+    _apply_knobs(enabled, values, rules, opts)
+    chosen = [c for i, s in enumerate(servers) for c in s.chosen
+              if c not in [d for t in servers[:i] for d in t.chosen]]
+    suites = []
+    for c in chosen:
+        if _suite_macro(c.suite) not in suites:
+            suites.append(_suite_macro(c.suite))
+    first = servers[0]
+    facts = {"profile": first.name, "probed_at": first.doc.probed_at,
+             "prove": prove_command(first.doc, line),
+             "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
+             "tlsfit": __version__, "policy_summary": pol.summary,
+             "time": opts.time, "tls": opts.tls}
+    plan = Plan(line=line, policy=pol.name,
+                target=", ".join(s.doc.target.hostport for s in servers),
+                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
+                warnings=warnings, duties=_duties(servers, enabled, opts, values),
+                considered=considered, cost=cost(set(enabled)), facts=facts,
+                servers=tuple(s.facts(line) for s in servers))
+    return replace(plan, text=render.header(plan, rules))
+
+
+def _mfl_blocked(servers):
+    """Why max_fragment_length must stay out of a header that also serves TLS 1.3 (None
+    when it may go in).  Only with several servers can one header hold both versions:
+    mbedTLS 3.6 then sends one ClientHello with the TLS 1.2 extensions, max_fragment_length
+    among them, to every server, and fails a TLS 1.3 handshake in which the server
+    acknowledges it in EncryptedExtensions (MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION; OpenSSL
+    does), so it is left out unless every TLS 1.3 server was seen to ignore it."""
+    acks = [s for s in servers if any(c.version == "TLSv1.3" for c in s.chosen) and
+            s.doc.records.get("mfl_honoured") is not False]
+    if not acks:
+        return None
+    return (f"the ClientHello also offers TLS 1.3 (for {_whose(acks, len(servers))}), and "
+            "mbedTLS 3.6 fails a TLS 1.3 handshake whose server acknowledges "
+            "max_fragment_length (UNSUPPORTED_EXTENSION)")
+
+
+def _apply_knobs(enabled, values, rules, opts):
+    """rules.toml [knobs] at their lean setting, or as fit chose them (opts.knob_values)."""
+    for k in rules.knobs_for(enabled, opts.line):
         default = (k.value if k.value is not None else True) if k.default else None
         value = opts.knob_values.get(k.name, default)
         if value is None or value is False:
@@ -668,20 +880,76 @@ def _finish(doc, opts, profile_name, rules, cost, pol, chain, chosen, considered
             enabled[k.name] = [why]
         else:
             values[k.name] = (value, why)
-    suites = []
-    for c in chosen:
-        if _suite_macro(c.suite) not in suites:
-            suites.append(_suite_macro(c.suite))
-    facts = {"profile": profile_name, "probed_at": doc.probed_at,
-             "prove": prove_command(doc, line),
-             "sni": doc.target.sni, "anchor": chain.anchor["subject"],
-             "tlsfit": __version__, "policy_summary": pol.summary,
-             "time": opts.time, "tls": opts.tls}
-    plan = Plan(line=line, policy=pol.name, target=doc.target.hostport,
-                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                warnings=warnings, duties=_duties(doc, enabled, chain, opts, values),
-                considered=considered, cost=cost(set(enabled)), facts=facts)
-    return replace(plan, text=render.header(plan, rules))
+
+
+def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None):
+    """One Plan for a device that talks to several servers (a Profile or validated
+    document each), or a Refusal naming the server(s) it cannot serve.  With one
+    profile it is generate(), byte for byte.  Per server the candidates and the policy
+    are as for one; joint.choose() then picks one candidate per server so that the
+    union of their option sets costs least; sizes are the maximum over the servers."""
+    docs = [Profile.of(d) for d in docs]
+    names = list(profile_names or [f"profile {i + 1}" for i in range(len(docs))])
+    if not docs:
+        raise TlsfitError(USAGE, "generate_device needs at least one profile")
+    if len(docs) == 1:
+        return generate(docs[0], opts, names[0], rules, costs)
+    opts = _checked(opts)
+    rules = rules or rules_mod.load()
+    costs = costs if costs is not None else load_costs()
+    per = _per_server(docs, opts, rules, costs)
+    cands0 = per[0][1]
+    choices = [joint.ServerChoices(who, doc.versions, tuple(
+        joint.Choice(c, frozenset(cands.row(c).options), cands.flash(c), _rank(c, rules))
+        for c in sel.kept)) for doc, cands, sel, who in per]
+
+    def defect(i, c, union):
+        return _defect(c, union, per[i][0], rules, opts.line)
+    try:
+        picks, _ = joint.choose(choices, cands0.cost, defect)
+    except joint.NoJointChoice as e:
+        raise Refusal(f"one header for mbedTLS {opts.line} cannot serve "
+                      f"{_listing([who for *_, who in per])} under policy {opts.policy}: "
+                      + "; ".join(e.reasons))
+    servers, considered, warnings = [], [], []
+    for i, ((doc, cands, sel, who), pick) in enumerate(zip(per, picks)):
+        chosen, second = _choose(cands, sel, first=pick)
+        others = frozenset().union(*[set(p[1].row(q).options) for j, (p, q)
+                                     in enumerate(zip(per, picks)) if j != i])
+        c, w = _verdicts(cands, sel, chosen, second, joint=lambda x, o=others, cs=cands:
+                         cs.cost(o | set(cs.row(x).options)))
+        considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
+        warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
+        servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs)))
+    return _finish(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
+
+
+def _listing(items):
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _per_server(docs, opts, rules, costs):
+    """[(doc, Candidates, Selection, who)] for every server, or one Refusal naming each
+    server that cannot be served (and the ones that could)."""
+    per, refused = [], []
+    for i, doc in enumerate(docs):
+        who = f"server {i + 1} ({doc.target.hostport})"
+        try:
+            cands = enumerate_candidates(doc, opts, rules, costs)
+            sel = select(cands)
+            if not sel.kept:
+                _refuse_server(doc, cands, sel, opts)
+            _in_content_len(doc, opts.line)
+        except Refusal as e:
+            refused.append(f"{who}: {e.message}")
+            continue
+        per.append((doc, cands, sel, who))
+    if refused:
+        fine = [who for *_, who in per]
+        raise Refusal("; ".join(refused) + (
+            f" ({_listing(fine)} alone could be served; one header serves only what every "
+            "server allows)" if fine else ""))
+    return per
 
 
 GROUP_PIN = {"2.28": ("TLSFIT_CURVES", "ecp_id", "MBEDTLS_ECP_DP_NONE",
@@ -709,9 +977,32 @@ def pinned_groups(chosen, chain):
     return out
 
 
-def _group_pin(chosen, chain, rules, line):
+def _joint_pinned(servers):
+    """pinned_groups over several servers: the groups chosen for more servers first (a
+    TLS 1.3 client sends its key share for the first), then each TLS 1.2 server's EC
+    certificate curve."""
+    if len(servers) == 1:
+        return pinned_groups(servers[0].chosen, servers[0].chain)
+    users = {}                                    # group -> [Server], first-seen order
+    for s in servers:
+        for c in s.chosen:
+            if c.group and s not in users.setdefault(c.group, []):
+                users[c.group].append(s)
+    order = sorted(users, key=lambda g: -len(users[g]))
+    out = [(g, f"the chosen key exchange of {_whose(users[g], len(servers))}") for g in order]
+    for s in servers:
+        key = s.chain.leaf["key"]
+        curve = key.get("curve") if key["type"] == "ec" else None
+        if out and curve and any(c.version == "TLSv1.2" for c in s.chosen) and \
+                curve not in [g for g, _ in out]:
+            out.append((curve, f"the certificate key of {s.who} (TLS 1.2 checks it against "
+                               "this list)"))
+    return out
+
+
+def _group_pin(servers, rules, line):
     """{TLSFIT_CURVES or TLSFIT_GROUPS: (list, reason)} pinning what the handshake offers."""
-    groups = pinned_groups(chosen, chain)
+    groups = _joint_pinned(servers)
     if not groups:
         return {}
     name, attr, end, _ = GROUP_PIN[line]
@@ -755,7 +1046,7 @@ def prove_command(doc, line):
     return cmd
 
 
-def _duties(doc, enabled, chain, opts, values=None):
+def _duties(servers, enabled, opts, values):
     duties = ["supply mbedtls_hardware_poll() from the device's TRNG (MBEDTLS_ENTROPY_HARDWARE_ALT)"]
     if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
         duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
@@ -765,15 +1056,30 @@ def _duties(doc, enabled, chain, opts, values=None):
         duties.append("call psa_crypto_init() before the handshake")
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         duties.append("call mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN) before "
-                      "mbedtls_ssl_setup()")
+                      "mbedtls_ssl_setup()" + _mfl_whose(servers, enabled))
     for name, _, _, call in GROUP_PIN.values():
-        if name in (values or {}):
+        if name in values:
             duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
-    duties.append(f'load the trust anchor "{chain.anchor["subject"]}" with {loader}')
-    sni = doc.target.sni or doc.target.host
-    duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, "{sni}")')
+    anchors = {}
+    for s in servers:
+        anchors.setdefault(s.chain.anchor["subject"], []).append(s)
+    for subject, ss in anchors.items():
+        duties.append(f'load the trust anchor "{subject}" with {loader}' +
+                      (f" (for {_whose(ss, len(servers))})" if len(servers) > 1 else ""))
+    for s in servers:
+        sni = s.doc.target.sni or s.doc.target.host
+        duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '
+                      f'"{sni}")' + (f" on the connection to {s.who}" if len(servers) > 1 else ""))
     return duties
+
+
+def _mfl_whose(servers, enabled):
+    if len(servers) == 1:
+        return ""
+    them = [s for s in servers if _limit_of(s, enabled) == "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"]
+    return (f" (for {_whose(them, len(servers))}; a server that does not honour "
+            "max_fragment_length ignores the request)")
 
 
 # ------------------------------------------------------------------ explain
@@ -803,7 +1109,9 @@ def explain(plan, rules=None, costs=None):
     for name, (value, why) in plan.values.items():
         rows.append(("=", f"{name} {value}", "-", why))
     out = [f"tlsfit gen --explain: {plan.target}, mbedTLS {plan.line}, policy {plan.policy}",
-           "", "candidates (flash estimate of the whole option set):"]
+           "", "candidates (flash estimate of the whole option set):" if len(plan.servers) < 2
+           else f"candidates of each server (flash estimate of its option set alone; the "
+                f"header's: ~{plan.cost} B):"]
     for label, flash, verdict in plan.considered:
         out.append(f"  {'~' + str(flash) + ' B' if flash is not None else '-':>10}  {label}: {verdict}")
     out += ["", "options:"]

@@ -63,6 +63,8 @@ class HeaderView:
     values: list
     ciphersuites: list
     prove: str
+    servers: list = None          # several servers: [{who, target, profile, probed_at, chosen,
+                                  # prove}], else empty (the one-server preamble)
 
 
 def _why(reasons):
@@ -88,7 +90,14 @@ def view(plan, rules):
     return HeaderView(plan.line, plan.target, f["tlsfit"], f["profile"], f["probed_at"] or "?",
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
-                      values, plan.ciphersuites, f["prove"])
+                      values, plan.ciphersuites, f["prove"], _servers(plan))
+
+
+def _servers(plan):
+    if len(plan.servers) < 2:
+        return []
+    return [dict(s, who=f"server {s['index']} ({s['target']})", probed_at=s["probed_at"] or "?")
+            for s in plan.servers]
 
 
 def environment():
