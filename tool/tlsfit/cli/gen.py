@@ -16,7 +16,8 @@ server in a profile (from `tlsfit probe`), every option commented with the
 server fact that needs it.  Use it as MBEDTLS_CONFIG_FILE.
 
 PROFILE is a profile file, a name in profiles/ (profiles/NAME.json), or omitted
-for the last probe.  The header goes to stdout, or atomically to -o FILE.  A
+for the last probe.  Several PROFILEs (a device that talks to an MQTT broker, an
+OTA host, a provisioning endpoint, ...) give ONE header that serves them all.  The header goes to stdout, or atomically to -o FILE.  A
 server mbedTLS cannot talk to (Ed25519-only certificates, only FFDHE groups,
 only suites outside mbedTLS, TLS 1.3-only with --mbedtls 2.28, ...) is refused
 with the reason and exit 38; no header is written.
@@ -25,7 +26,17 @@ How it chooses: every (version, suite, group, signature scheme) the server
 accepts is costed by the flash of the mbedTLS objects it needs; the policy
 filters, the cheapest wins.  Sizes: MBEDTLS_SSL_IN_CONTENT_LEN from the largest
 record the server sent, MBEDTLS_MPI_MAX_SIZE from the largest key in the chain
-including the trust anchor.  Rules: tool/tlsfit/rules.toml.
+including the trust anchor.  Rules: tool/tlsfit/header/rules.toml.
+
+Several servers: the policy applies to each; then one candidate per server is
+chosen so that the UNION of their options costs least (a suite, cipher or group
+every server accepts is paid once, so it wins), keeping in mind that each server
+negotiates the highest TLS version it shares with the header.  Sizes are the
+maximum over the servers (largest record, largest key including every trust
+anchor), the group list and MBEDTLS_SSL_CIPHERSUITES the union; every option's
+comment names the server(s) that need it, and the header lists every trust
+anchor to load and one `tlsfit verify` per server.  A server that cannot be
+served is refused by number and address ("server 2 (ota.example.com:443): ...").
 
 policies:
   default   forward secrecy and AEAD preferred; static RSA / CBC only when the
@@ -38,13 +49,16 @@ examples:
   ./tlsfit probe broker.example.com:8883 && ./tlsfit gen > tls_config.h
   ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
   ./tlsfit gen --explain            # why each option is on or off
+  ./tlsfit gen broker ota -o tls_config.h   # one header for profiles/broker.json
+                                            # and profiles/ota.json
   ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
 """
 
 
 def configure(p):
-    p.add_argument("profile", nargs="?", metavar="PROFILE",
-                   help="profile file or name in profiles/ (default: the last probe)")
+    p.add_argument("profile", nargs="*", metavar="PROFILE",
+                   help="profile file or name in profiles/ (default: the last probe); "
+                        "several: one header for all of those servers")
     p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
                    "mbedTLS tree in use, else 3.6)")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default",
@@ -82,22 +96,32 @@ def resolve_profile(arg):
 
 
 def plan_json(plan):
-    return {"target": plan.target, "mbedtls": plan.line, "policy": plan.policy,
-            "chosen": [vars(c) for c in plan.chosen],
-            "options": plan.options, "values": {k: v[0] for k, v in plan.values.items()},
-            "ciphersuites": plan.ciphersuites, "warnings": plan.warnings,
-            "duties": plan.duties, "flash_estimate": plan.cost}
+    """The decision as JSON.  Several servers: the top-level keys are the joint header's
+    (target lists every server, chosen every chosen candidate), and `servers` gives each
+    server's target, profile, chosen candidates and the command that proves it."""
+    doc = {"target": plan.target, "mbedtls": plan.line, "policy": plan.policy,
+           "chosen": [vars(c) for c in plan.chosen],
+           "options": plan.options, "values": {k: v[0] for k, v in plan.values.items()},
+           "ciphersuites": plan.ciphersuites, "warnings": plan.warnings,
+           "duties": plan.duties, "flash_estimate": plan.cost}
+    if len(plan.servers) > 1:
+        by_label = {c.label(): vars(c) for c in plan.chosen}
+        doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
+                          for s in plan.servers]
+    return doc
 
 
 def run(args):
-    path, name = resolve_profile(args.profile)
-    doc = model.read(path, name)
+    resolved = [resolve_profile(a) for a in (args.profile or [None])]
+    docs = [model.read(path, name) for path, name in resolved]
     opts = gen.GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
                           time=not args.no_time, pem=args.pem)
-    plan = gen.generate(doc, opts, profile_name=name)
+    plan = gen.generate_device(docs, opts, profile_names=[name for _, name in resolved])
     if args.output:
         paths.write_atomic(args.output, plan.text)
-        print(f"tlsfit: wrote {args.output}: {plan.chosen[0].label()} "
+        chosen = " + ".join(" / ".join(s["chosen"]) for s in plan.servers) \
+            if len(plan.servers) > 1 else plan.chosen[0].label()
+        print(f"tlsfit: wrote {args.output}: {chosen} "
               f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
               file=sys.stderr)
     for w in plan.warnings:
