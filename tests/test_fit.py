@@ -88,3 +88,25 @@ def test_fit_refuses_ed25519_server(ed25519_chain, server_logs, run_driver, tmp_
     assert res.returncode == 38, res.stderr
     assert "ed25519" in res.stderr.lower()
     assert not (out / "tls_config.h").exists()
+
+
+def test_fit_228_measures_the_group_it_chose(pki, server_logs, run_driver, tmp_path):
+    """mbedTLS 2.28 offers its compiled curves strongest first; with the P-384 root the
+    header enables P-384 too, and a server in client order would pick it.  The header
+    pins the chosen group (TLSFIT_CURVES), the harness applies it, and fit reports the
+    group it measured -- the one it chose."""
+    out = tmp_path / "fit"
+    with refservers.openssl_server(pki.ec, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                   log_dir=server_logs) as srv:
+        res = run_driver("fit", srv.hostport, "--sni", "localhost", "--ca", pki.ec.root.pem,
+                         "--mbedtls", "2.28", "--objective", "rom", "--candidates", "1",
+                         "--out", out, "--json", timeout=900)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["handshake"]["group"] == "secp256r1", report["handshake"]
+    assert "secp256r1" in report["chosen"]
+    text = (out / "tls_config.h").read_text()
+    assert re.search(r"^#define TLSFIT_CURVES MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE ",
+                     text, re.M)
+    assert "#define MBEDTLS_ECP_DP_SECP384R1_ENABLED" in text      # the root's key
+    assert all(s["group"] == "secp256r1" for s in report["search"] if s["ok"]), report["search"]

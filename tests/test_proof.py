@@ -560,3 +560,39 @@ def test_group_list_of_the_other_line_is_refused(tmp_path):
     assert info.value.message == ("tls_config.h: cannot be verified: TLSFIT_CURVES is the "
                                   "mbedTLS 2.28 group list; mbedTLS 3.x takes TLSFIT_GROUPS "
                                   "(MBEDTLS_SSL_IANA_TLS_GROUP_*)")
+
+
+# --------------------------------------------------- fit: only accepted sessions count
+
+def test_fit_broker_wanting_a_certificate_fails(pki, broker_wants_cert, run_driver, tmp_path):
+    """The false success of issue 13: fit used to exit 0 and write "verified" for a broker
+    that rejected every session.  Now no candidate verifies (exit 42), the message names
+    the broker's rejection, the broker's log shows it, and no header is written."""
+    out = tmp_path / "fit"
+    before = len(broker_wants_cert.rejections())
+    res = run_driver("fit", broker_wants_cert.hostport, "--sni", "localhost", "--ca",
+                     pki.ec.root.pem, "--proof", "mqtt", "--candidates", "1", "--objective",
+                     "rom", "--out", out, timeout=900)
+    assert res.returncode == 42, res.stderr
+    err = res.stderr.strip().splitlines()[-1]
+    assert err.startswith(f"tlsfit: {broker_wants_cert.hostport}: no candidate completed a "
+                          "verified handshake"), err
+    assert "certificate_required (116)" in err and "requires a client certificate" in err, err
+    assert len(_settled(broker_wants_cert, before + 1)) > before
+    assert not (out / "tls_config.h").exists()
+
+
+def test_fit_broker_proves_with_connack(pki, broker, run_driver, tmp_path):
+    out = tmp_path / "fit"
+    res = run_driver("fit", broker.hostport, "--sni", "localhost", "--ca", pki.ec.root.pem,
+                     "--proof", "mqtt", "--candidates", "1", "--objective", "rom",
+                     "--out", out, "--json", timeout=900)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    hs = report["handshake"]
+    assert (hs["ok"], hs["proof"]) == (True, "mqtt-connack"), hs
+    assert hs["proof_reply"].startswith("CONNACK return code 0"), hs
+    base = report["baseline"]["handshake"]
+    assert (base["ok"], base["proof"]) == (True, "mqtt-connack"), base
+    md = (out / "report.md").read_text()
+    assert "the server accepted the session (proof mqtt-connack: CONNACK return code 0" in md

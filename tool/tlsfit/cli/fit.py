@@ -2,6 +2,7 @@
 import json
 import os
 
+from ..core import proof
 from ..fit import search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
@@ -20,12 +21,19 @@ objectives:
   ram       smallest heap+stack+static speed  fewest handshake instructions
   balanced  ROM, heap and instructions, each relative to the best seen (default)
 
+Verified means the server accepted the session: after each handshake the
+firmware reads the server's post-handshake flight and completes one exchange
+(--proof), so a server that rejects the client after the handshake (a broker
+that requires a client certificate, say) fails the candidate with its alert
+named, the mbedTLS default beside it too.
+
 A server mbedTLS cannot talk to is refused (exit 38) and no tls_config.h is
 written; when no candidate verifies, exit 42.
 
 examples:
   ./tlsfit fit broker.example.com:8883 --target cortex-m4 --out fit-broker
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
+  ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
 """
 
 
@@ -42,6 +50,11 @@ def configure(p):
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
     p.add_argument("--profile", metavar="FILE", help="use this profile instead of probing")
+    p.add_argument("--proof", type=proof.proof_arg,
+                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX",
+                   help="how every measured session proves the server accepted it (default "
+                        "by port: 8883 MQTT CONNECT, 443/8443 HTTP HEAD, else no alert "
+                        "within 2 s); a header counts only when the proof passes")
     p.add_argument("--out", default="fit", metavar="DIR", help="output directory (default fit/)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
 
@@ -50,7 +63,7 @@ def run(args):
     opts = search.FitOptions(target=args.target, objective=args.objective, policy=args.policy,
                              line=args.mbedtls or default_line(), sni=args.sni, ca=args.ca,
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
-                             profile=args.profile)
+                             profile=args.profile, proof=args.proof)
     report = search.fit(args.server, opts, args.out)
     if args.json:
         print(json.dumps(report, indent=2))

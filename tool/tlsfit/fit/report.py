@@ -17,6 +17,7 @@ def _handshake(trial):
     hs = trial.measurement.handshake
     out = {k: getattr(hs, k) for k in ("ok", "version", "ciphersuite", "group", "error")}
     out["sigalg"] = trial.plan.chosen[0].sigalg if trial.plan.chosen else None
+    out.update(proof=hs.proof, proof_reply=hs.proof_reply, alert=hs.alert)
     return out
 
 
@@ -48,7 +49,8 @@ def build_report(fitter, final, minimal, host, port, phases):
     base = final.measurement.baseline
     if base:
         r["baseline"] = {"handshake": {k: getattr(base.handshake, k) for k in
-                                       ("ok", "version", "ciphersuite", "group", "error")},
+                                       ("ok", "version", "ciphersuite", "group", "error",
+                                        "proof", "proof_reply", "alert")},
                          **base.figures()}
         r["ratios"] = dict(final.measurement.ratios) if final.measurement.ratios else None
     return r
@@ -103,6 +105,7 @@ def md_view(r, prof):
         "policy": r["policy"], "mbedtls": _text(r["mbedtls"]),
         "version": _text(hs["version"]), "ciphersuite": _text(hs["ciphersuite"]),
         "group": _text(hs["group"]), "sigalg": _text(hs["sigalg"]),
+        "proof": _text(hs.get("proof")), "proof_reply": _text(hs.get("proof_reply")),
         **_server_view(prof),
         "searched": sum(1 for s in r["search"] if s["phase"] == "search"),
         "chosen": r["chosen"],
@@ -136,7 +139,8 @@ def summary_lines(r):
     hs, ratios = r["handshake"], r.get("ratios") or {}
     return "\n".join([
         f"tlsfit fit: {r['server']} on {r['target']} ({r['objective']}): {hs['version']} "
-        f"{hs['ciphersuite']} {hs['group']}, verified",
+        f"{hs['ciphersuite']} {hs['group'] or ''}, verified (proof {hs.get('proof')}: "
+        f"{hs.get('proof_reply')})",
         f"  ROM {_kib(r['rom_bytes'])} (mbedTLS {_kib(r['rom_tls_bytes'])}), heap peak "
         f"{_kib(r['heap_peak_bytes'])}, stack {_kib(r['stack_peak_bytes'])}, "
         f"{r['handshake_instructions']:,} instructions",

@@ -82,6 +82,7 @@ class FitOptions:
     timeout: int = 60
     profile: str = None          # reuse this profile instead of probing
     progress: bool = True
+    proof: object = None         # core.proof.Proof or --proof text; None: by the port
 
 
 @dataclass
@@ -177,7 +178,8 @@ class Fitter:
         try:
             trial.measurement = measure_mod.measure(
                 trial.config, self.opts.target, self.host, self.port, sni=self.sni,
-                ca=self.opts.ca, line=self.opts.line, timeout=self.opts.timeout, progress=False)
+                ca=self.opts.ca, line=self.opts.line, timeout=self.opts.timeout, progress=False,
+                proof=self.opts.proof)
             trial.mismatch = chosen_mismatch(trial.plan, trial.measurement)
             if trial.mismatch:
                 trial.error = trial.mismatch
@@ -356,8 +358,11 @@ def fit(target_text, opts, out_dir):
     phases["search"] = round(time.monotonic() - t1, 1)
     if best is None:
         errs = "; ".join(sorted({t.error for t in fitter.trials if t.error}))[:400]
+        hints = sorted({t.measurement.handshake.hint for t in fitter.trials
+                        if t.measurement and t.measurement.handshake.hint})
         raise TlsfitError(FIT, f"{host}:{port}: no candidate completed a verified handshake on "
-                               f"{opts.target}: {errs}")
+                               f"{opts.target}: {errs}"
+                               + (f" (hint: {hints[0]})" if hints else ""))
     t2 = time.monotonic()
     best = fitter.content_lengths(best)
     phases["content_lengths"] = round(time.monotonic() - t2, 1)
@@ -367,10 +372,11 @@ def fit(target_text, opts, out_dir):
     t3 = time.monotonic()
     progress.say("[baseline] measuring the final header and mbedTLS's default configuration")
     rep = measure_mod.measure(final.config, opts.target, host, port, sni=fitter.sni, ca=opts.ca,
-                              line=opts.line, timeout=opts.timeout, baseline=True, progress=False)
+                              line=opts.line, timeout=opts.timeout, baseline=True, progress=False,
+                              proof=opts.proof)
     if not rep.ok:
         raise TlsfitError(FIT, f"the final header failed its confirming handshake: "
-                               f"{rep.handshake.error}")
+                               f"{rep.handshake.failure()}")
     final.measurement = rep
     phases["baseline"] = round(time.monotonic() - t3, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
