@@ -22,6 +22,7 @@ RULES = 39
 XBUILD = 40
 TARGET = 41
 FIT = 42
+DEVICE = 43
 INTERRUPTED = 130
 
 # (code, name, comment) -- printed by `tlsfit errors` after the prober's table.
@@ -42,6 +43,7 @@ DRIVER_CODES = (
     (XBUILD, "TLSFIT_XBUILD", "`tlsfit measure`: cross-building mbedTLS or the firmware for the target failed; the message names the log"),
     (TARGET, "TLSFIT_TARGET", "`tlsfit measure`: the handshake on the emulated target failed, faulted or timed out"),
     (FIT, "TLSFIT_FIT", "`tlsfit fit`: no candidate configuration completed a verified handshake on the target"),
+    (DEVICE, "TLSFIT_DEVICE", "`tlsfit fit --device`: the device file is not TOML or a field is wrong; the message names the file and the field (server[N] counts from 1)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C)"),
 )
 
