@@ -11,7 +11,8 @@ static void usage(const char *why)
             "tlsfit-verify-client: %s\n"
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
             "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
-            "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n",
+            "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n"
+            "       [--client-cert FILE --client-key FILE]\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -134,6 +135,10 @@ static void parse_option(const char *a, const char *v, struct tf_opts *o)
         o->sni = v;
     } else if (strcmp(a, "--ca") == 0) {
         o->ca = v;
+    } else if (strcmp(a, "--client-cert") == 0) {
+        o->client_cert = v;
+    } else if (strcmp(a, "--client-key") == 0) {
+        o->client_key = v;
     } else if (strcmp(a, "--timeout") == 0) {
         o->timeout_ms = parse_timeout_ms(v);
     } else if (strcmp(a, "--min-version") == 0) {
@@ -168,6 +173,9 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
     }
     if (o->host == NULL || o->port == NULL || o->ca == NULL) {
         usage("--host, --port and --ca are required");
+    }
+    if ((o->client_cert == NULL) != (o->client_key == NULL)) {
+        usage("--client-cert and --client-key go together");
     }
     if (o->min_version && o->max_version && o->min_version > o->max_version) {
         usage("--min-version is above --max-version");

@@ -4,7 +4,11 @@
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
+ *                        [--client-cert FILE --client-key FILE]
  *
+ * --client-cert / --client-key: the device's certificate and private key (PEM
+ * or DER; both or neither), presented when the server asks for a client
+ * certificate (identity.h).
  * --proof: the exchange after the handshake that shows the server accepted
  * the session (tool/proof/proof.h); by default it follows the port: 8883
  * mqtt, 443 and 8443 http, any other no-alert.
@@ -21,6 +25,8 @@ struct tf_opts {
     const char *port;   /* digits, 1 to 65535 */
     const char *sni;    /* --sni, else the host */
     const char *ca;
+    const char *client_cert;    /* --client-cert, or NULL: no identity */
+    const char *client_key;     /* --client-key (given with --client-cert) */
     int timeout_ms;     /* per wait; the whole handshake gets tf_handshake_limit_s() */
     int min_version;    /* 0: the configuration's default; else 12 or 13 */
     int max_version;

@@ -1,7 +1,6 @@
 /* ca.c -- loading the trust anchors (ca.h). */
 #include "ca.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,45 +9,7 @@
 #include "../codec/b64.h"
 #include "../codec/der.h"
 #include "../codec/pem.h"
-
-/* Reads the whole file into a malloc'd, NUL-terminated buffer (*len bytes
-   before the NUL); NULL with *f filled in when it cannot. */
-static unsigned char *read_file(const char *path, size_t *len, struct tf_fail *f)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        int e = errno;
-        tf_fail_set(f, tf_errno_name(e), "cannot open the CA file %s: %s", path, strerror(e));
-        return NULL;
-    }
-    size_t cap = 65536;
-    unsigned char *data = malloc(cap);
-    *len = 0;
-    while (data != NULL) {
-        *len += fread(data + *len, 1, cap - *len - 1, fp);
-        if (*len < cap - 1) {
-            break;
-        }
-        cap *= 2;
-        unsigned char *bigger = realloc(data, cap);
-        if (bigger == NULL) {
-            free(data);
-        }
-        data = bigger;
-    }
-    int read_error = data != NULL && ferror(fp);
-    fclose(fp);
-    if (data == NULL) {
-        tf_fail_set(f, "ENOMEM", "out of memory reading %s", path);
-    } else if (read_error) {
-        free(data);
-        data = NULL;
-        tf_fail_set(f, "EIO", "cannot read the CA file %s", path);
-    } else {
-        data[*len] = '\0';
-    }
-    return data;
-}
+#include "file.h"
 
 static void add_der(mbedtls_x509_crt *chain, const unsigned char *der, size_t len,
                     struct tf_ca_count *c)
@@ -124,7 +85,7 @@ int tf_ca_load(const char *path, mbedtls_x509_crt *chain, struct tf_ca_count *c,
                struct tf_fail *f)
 {
     size_t len;
-    unsigned char *data = read_file(path, &len, f);
+    unsigned char *data = tf_file_read(path, "the CA file", &len, f);
     if (data == NULL) {
         return -1;
     }
@@ -136,6 +97,6 @@ int tf_ca_load(const char *path, mbedtls_x509_crt *chain, struct tf_ca_count *c,
     } else {
         add_der_run(chain, data, len, c);
     }
-    free(data);
+    tf_file_free(data, len);
     return judge(path, c, f);
 }

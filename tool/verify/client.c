@@ -7,6 +7,7 @@
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
+ *                        [--client-cert FILE --client-key FILE]
  *
  * Prints exactly one JSON line on stdout:
  *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
@@ -39,6 +40,7 @@
  *   args.c     the command line             fail.c     failure descriptions
  *   rng.c      random generator, PSA start, platform hooks
  *   ca.c       the trust anchors            net.c      TCP and socket callbacks
+ *   identity.c the device's cert and key    file.c     reading a whole file
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
  *   ../proof/proof.c  the post-handshake proof (shared with the firmware)
@@ -104,6 +106,19 @@ static int step_ca(const struct tf_opts *o, struct tf_session *s, struct tf_fail
     return 0;
 }
 
+/* identity: the device's certificate and key, when given. */
+static int step_identity(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f,
+                         int *code)
+{
+    f->step = "identity";
+    *code = 0;
+    if (o->client_cert == NULL) {
+        return 0;
+    }
+    return tf_identity_load(o->client_cert, o->client_key, &s->own_cert, &s->own_key,
+                            &s->rng, code, f);
+}
+
 /* setup: the TLS configuration and context. */
 static int step_tls(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f,
                     int *code)
@@ -152,6 +167,7 @@ static int run(const struct tf_opts *o, struct tf_session *s)
     memset(&f, 0, sizeof(f));
     if (step_crypto(s, &f, &code) != 0 ||
         step_ca(o, s, &f, &code) != 0 ||
+        step_identity(o, s, &f, &code) != 0 ||
         step_tls(o, s, &f, &code) != 0 ||
         step_connect(o, s, &f, &code) != 0 ||
         step_handshake(o, s, &f, &code) != 0 ||

@@ -165,6 +165,7 @@ static void add_common(tf_json *j, const struct tf_opts *o, const struct tf_sess
     tf_json_int(j, "ca_loaded", s->ca.loaded);
     tf_json_int(j, "ca_skipped", s->ca.rejected);
     tf_json_str(j, "rng", TF_RNG);
+    tf_json_str(j, "client_cert", o->client_cert);
 }
 
 /* The group as seen on the wire: TLS 1.3 key_share, else TLS 1.2 ECDHE curve. */
@@ -305,6 +306,11 @@ static void add_handshake(tf_json *j, const struct tf_session *s, int code)
     add_flags(j, flags, flags != (uint32_t) -1);
     add_hints(j, &s->io.wire, code);
     tf_json_int(j, "largest_record", (long long) s->io.wire.largest_record);
+    if (s->io.wire.sh_version == 0x0304) {
+        tf_json_null(j, "certificate_requested");  /* encrypted in TLS 1.3 */
+    } else {
+        tf_json_bool(j, "certificate_requested", s->io.wire.certreq_seen);
+    }
     add_alert(j, s, code);
     add_server_hello(j, &s->io.wire);
     if (s->io.sys_errno != 0) {

@@ -10,7 +10,8 @@
  *   {"ok": false, "step": "handshake", "error": "MBEDTLS_ERR_...", "code": "-0x7200",
  *    "message": "...", "verify_flags": N, "verify_flag_names": [...],
  *    "verify_info": "...", ["hint": "...",] and, once the handshake started,
- *    "largest_record": N, "alert": "name (N)", "server_hello": {...}
+ *    "largest_record": N, "certificate_requested": bool (a TLS 1.2
+ *    CertificateRequest was seen; null in TLS 1.3, where it is encrypted), "alert": "name (N)", "server_hello": {...}
  *    [, "os_error": "..."], <proof>, <common>}
  *   ("step": "proof" when the handshake completed but the proof did not show
  *   the server's acceptance; then "alert" is the alert it sent after the
@@ -25,7 +26,8 @@
  * ("name (N)" or null)}.
  *
  * <common>: "mbedtls", "in_content_len", "out_content_len", "host", "port",
- * "sni", "ca_loaded", "ca_skipped", "rng".  Written with the shared JSON
+ * "sni", "ca_loaded", "ca_skipped", "rng", "client_cert" (the --client-cert
+ * path, or null).  Written with the shared JSON
  * writer (tool/codec/json.h) in its one-line style.
  */
 #ifndef TF_VERIFY_REPORT_H

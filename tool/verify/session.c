@@ -17,6 +17,8 @@ void tf_session_init(struct tf_session *s, const struct tf_opts *o)
     mbedtls_ssl_init(&s->ssl);
     mbedtls_ssl_config_init(&s->conf);
     mbedtls_x509_crt_init(&s->cacert);
+    mbedtls_x509_crt_init(&s->own_cert);
+    mbedtls_pk_init(&s->own_key);
     tf_rng_init(&s->rng);
     tf_io_init(&s->io, o->timeout_ms);
 }
@@ -27,6 +29,8 @@ void tf_session_free(struct tf_session *s)
     mbedtls_ssl_free(&s->ssl);
     mbedtls_ssl_config_free(&s->conf);
     mbedtls_x509_crt_free(&s->cacert);
+    mbedtls_x509_crt_free(&s->own_cert);
+    mbedtls_pk_free(&s->own_key);
     tf_rng_free(&s->rng);
 }
 
@@ -140,6 +144,10 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
         return -1;
     }
     set_groups(&s->conf);
+    if (o->client_cert != NULL &&
+        (*code = mbedtls_ssl_conf_own_cert(&s->conf, &s->own_cert, &s->own_key)) != 0) {
+        return -1;
+    }
 #if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
     /* the header asks for a max_fragment_length (tlsfit gen) */
     if ((*code = mbedtls_ssl_conf_max_frag_len(&s->conf, TLSFIT_MAX_FRAG_LEN)) != 0) {

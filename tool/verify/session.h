@@ -2,7 +2,8 @@
  * session.h -- the TLS side of the client: everything one verified
  * handshake holds, the configuration set-up (authmode REQUIRED, the CA
  * chain, the random generator, the versions asked for, the header's group
- * list), the handshake and the proof that the server accepted the session.
+ * list, the device's own certificate and key when given), the handshake and
+ * the proof that the server accepted the session.
  */
 #ifndef TF_VERIFY_SESSION_H
 #define TF_VERIFY_SESSION_H
@@ -10,6 +11,7 @@
 #include "args.h"
 #include "ca.h"
 #include "fail.h"
+#include "identity.h"
 #include "net.h"
 #include "rng.h"
 #include "../proof/proof.h"
@@ -21,6 +23,8 @@ struct tf_session {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt cacert;
     struct tf_ca_count ca;
+    mbedtls_x509_crt own_cert;  /* --client-cert (empty without it) */
+    mbedtls_pk_context own_key; /* --client-key */
     struct tf_rng rng;
     struct tf_io io;
     int handshaking;    /* the handshake started: ssl and io describe it */
@@ -36,7 +40,8 @@ void tf_session_free(struct tf_session *s);
 
 /*
  * Sets up the client configuration and context for o->sni (the random
- * generator and the CA chain must be ready).  Returns 0, or -1 with *code
+ * generator, the CA chain and, with --client-cert, the identity must be
+ * ready; the identity is presented with mbedtls_ssl_conf_own_cert).  Returns 0, or -1 with *code
  * the mbedTLS error, or 0 and *f filled in (a version this configuration
  * does not have).
  */

@@ -10,6 +10,7 @@
 /* Handshake message and record types followed. */
 #define HS_SERVER_HELLO 2
 #define HS_SERVER_KEY_EXCHANGE 12
+#define HS_CERTIFICATE_REQUEST 13
 #define REC_CHANGE_CIPHER_SPEC 20
 #define REC_ALERT 21
 #define REC_HANDSHAKE 22
@@ -114,6 +115,9 @@ static void handshake_header_byte(struct tf_wire *w, unsigned char b)
         return;
     }
     w->htype = w->hhdr[0];
+    if (w->htype == HS_CERTIFICATE_REQUEST) {
+        w->certreq_seen = 1;
+    }
     w->hleft = tf_dec24be(w->hhdr + 1);
     w->body_len = 0;
     w->ske_len = 0;

@@ -8,7 +8,7 @@
  * the first ChangeCipherSpec or application-data record: the TLS 1.3
  * ServerHello / HelloRetryRequest (version, suite, key_share group), the TLS
  * 1.2 ServerHello and (EC)DHE ServerKeyExchange (named curve, signature
- * scheme) and alerts.
+ * scheme), whether a TLS 1.2 CertificateRequest came, and alerts.
  *
  * Invariants of the observer's state (two nested byte-at-a-time framers, so
  * a header or body may arrive split across any number of recv() calls):
@@ -55,6 +55,7 @@ struct tf_wire {
     int sh_group;               /* key_share group; -1 none */
     int ske_group;              /* ECDHE named curve; -1 none */
     int ske_sigalg;             /* its signature scheme; -1 none */
+    int certreq_seen;           /* a TLS 1.2 CertificateRequest (plaintext) */
     int alert_seen;
     int alert_level, alert_desc;
 };

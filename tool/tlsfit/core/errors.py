@@ -23,6 +23,7 @@ XBUILD = 40
 TARGET = 41
 FIT = 42
 DEVICE = 43
+IDENTITY = 44
 INTERRUPTED = 130
 
 # (code, name, comment) -- printed by `tlsfit errors` after the prober's table.
@@ -44,6 +45,7 @@ DRIVER_CODES = (
     (TARGET, "TLSFIT_TARGET", "`tlsfit measure`: the handshake on the emulated target failed, faulted or timed out"),
     (FIT, "TLSFIT_FIT", "`tlsfit fit`: no candidate configuration completed a verified handshake on the target"),
     (DEVICE, "TLSFIT_DEVICE", "`tlsfit fit --device`: the device file is not TOML or a field is wrong; the message names the file and the field (server[N] counts from 1)"),
+    (IDENTITY, "TLSFIT_IDENTITY", "--client-cert/--client-key: the device certificate or key cannot be read, is not a certificate or an unencrypted private key, is of a type mbedTLS cannot sign with, or the key is not the certificate's; the message names the file"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C)"),
 )
 

@@ -6,6 +6,7 @@ PKI (openssl CLI):
         with SAN DNS:localhost, IP:127.0.0.1 (+ extra_sans).  Key specs:
         "rsa:BITS" or "ec:P-256" / "ec:P-384".
     make_ca(dir, "clientca")   a lone self-signed CA (for client-auth requests)
+    make_client_cert(ca, dir, "p256", "ec:P-256")   a device certificate issued by ca
     standard_pki(dir)          the set the tests and the demo use (Pki)
 
 Servers (each its own process group, on 127.0.0.1, stopped on exit of the
@@ -224,6 +225,30 @@ def make_ca(directory, name, cn, spec="rsa:2048"):
     d.mkdir(parents=True, exist_ok=True)
     ext = _ext_file(d / "extensions.cnf", (), spec)
     return _self_signed(d, "ca", cn, spec, ext, "root")
+
+
+_DEVICE_EXTENSIONS = """\
+[req]
+distinguished_name = dn
+[dn]
+[device]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def make_client_cert(ca, directory, name, spec="ec:P-256", cn=None):
+    """A device (client) certificate issued by `ca` (a Cert, e.g. from make_ca):
+    directory/<name>/device.{pem,key}, key `spec` ("ec:P-256", "rsa:2048", ...),
+    CN `cn` (default "tlsfit device <name>"), extendedKeyUsage clientAuth."""
+    d = Path(directory) / name
+    d.mkdir(parents=True, exist_ok=True)
+    ext = d / "device.cnf"
+    ext.write_text(_DEVICE_EXTENSIONS)
+    return _issued(d, "device", cn or f"tlsfit device {name}", spec, ca, ext, "device")
 
 
 @dataclass

@@ -1,0 +1,190 @@
+"""The device's own identity for mutual TLS: its certificate and private key.
+
+    ident = ClientIdentity.load("device.pem", "device.key")   # checked, or IDENTITY (44)
+    ident.key_type, ident.bits, ident.curve, ident.subject, ident.issuer
+    ident.signature_algorithm, ident.signature_hash, ident.cert_der()
+    ident.facts()                 # the public facts, for reports and gen
+
+A broker with `require_certificate true`, AWS IoT Core or Azure IoT Hub make the
+client present a certificate and sign the handshake with its key.  `gen` needs only
+the certificate's public facts (key type and size or curve, the certificate's own
+signature algorithm, which mbedTLS must know to parse it); `verify` and `measure`
+also take the key and hand its PATH to the verify client or the firmware build.
+
+The key's bytes are never kept here: load() only checks, with the openssl CLI reading
+the file itself, that the key is a readable, unencrypted private key whose public half
+is the certificate's.  key_der() reads them when the firmware's run parameters are
+written (measure, test builds only) and returns them to that caller alone.
+Every error is one line naming the file and the next step.
+"""
+import base64
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import IDENTITY, TlsfitError
+
+OPENSSL_TIMEOUT = 30
+# openssl's curve names -> the names profiles and rules use
+CURVES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
+          "secp521r1": "secp521r1", "brainpoolP256r1": "brainpoolP256r1",
+          "brainpoolP384r1": "brainpoolP384r1", "brainpoolP512r1": "brainpoolP512r1"}
+KEY_TYPES = {"rsaEncryption": "rsa", "id-ecPublicKey": "ec", "ED25519": "ed25519",
+             "ED448": "ed448", "rsassaPss": "rsa-pss", "dsaEncryption": "dsa"}
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+_PEM_KEY = re.compile(rb"-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----(.*?)-----END \1-----", re.S)
+
+
+def _fail(message):
+    raise TlsfitError(IDENTITY, message)
+
+
+def _openssl(args, what):
+    exe = shutil.which("openssl")
+    if not exe:
+        _fail(f"{what}: openssl is not installed (run ./tlsfit setup)")
+    try:
+        return subprocess.run([exe, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=OPENSSL_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _fail(f"{what}: openssl took more than {OPENSSL_TIMEOUT} s")
+
+
+def _read(path, what):
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except IsADirectoryError:
+        _fail(f"{p}: is a directory, not the device {what}")
+    except OSError as e:
+        _fail(f"{p}: cannot read the device {what}: {e.strerror}")
+
+
+def _cert_text(path):
+    """(openssl x509 -text output, the certificate's DER) of the first certificate."""
+    data = _read(path, "certificate (--client-cert)")
+    pems = _PEM_CERT.findall(data)
+    form = "PEM" if pems else "DER"
+    if not pems and b"-----BEGIN" in data:
+        _fail(f"{path}: holds no CERTIFICATE block; --client-cert takes the device's "
+              "certificate (PEM or DER), the key goes to --client-key")
+    proc = _openssl(["x509", "-in", str(path), "-inform", form, "-noout", "-text",
+                     "-nameopt", "RFC2253", "-certopt", "no_sigdump,no_extensions"],
+                    f"reading {path}")
+    if proc.returncode != 0:
+        _fail(f"{path}: not a certificate (openssl cannot parse it as {form} X.509); "
+              "--client-cert takes the device's certificate")
+    der = base64.b64decode(b"".join(pems[0].split())) if pems else None
+    return proc.stdout.decode(errors="replace"), der
+
+
+def _field(text, label):
+    m = re.search(rf"^\s*{re.escape(label)}:\s*(.*)$", text, re.M)
+    return m.group(1).strip() if m else None
+
+
+def _public_key(args, what):
+    proc = _openssl(args, what)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """The device's certificate (and the path of its key): public facts only."""
+    cert: Path
+    key: Path = None
+    key_type: str = None           # "ec" or "rsa"
+    bits: int = None               # RSA modulus or EC field size
+    curve: str = None              # "secp256r1", ... (EC keys)
+    subject: str = None
+    issuer: str = None
+    signature_algorithm: str = None   # the certificate's own, e.g. "sha256WithRSAEncryption"
+
+    @classmethod
+    def load(cls, cert, key=None):
+        """Checks the certificate (PEM or DER) and, when given, that the key is a
+        readable unencrypted private key of that certificate.  Raises
+        TlsfitError(IDENTITY) with one line naming the file otherwise."""
+        cert = Path(cert)
+        text, _ = _cert_text(cert)
+        algo = _field(text, "Public Key Algorithm") or "unknown"
+        key_type = KEY_TYPES.get(algo, algo)
+        m = re.search(r"Public-Key:\s*\((\d+) bit\)", text)
+        bits = int(m.group(1)) if m else None
+        curve = None
+        if key_type == "ec":
+            oid = _field(text, "ASN1 OID")
+            curve = CURVES.get(oid or "")
+            if curve is None:
+                _fail(f"{cert}: the device key is on curve {oid or 'unknown'}, which mbedTLS "
+                      "cannot sign with (use P-256, P-384, P-521 or a brainpool curve)")
+        elif key_type != "rsa":
+            _fail(f"{cert}: the device certificate has a {key_type} key; mbedTLS signs the "
+                  "handshake only with ECDSA or RSA keys")
+        ident = cls(cert, Path(key) if key is not None else None, key_type, bits, curve,
+                    _field(text, "Subject"), _field(text, "Issuer"),
+                    _field(text, "Signature Algorithm"))
+        if key is not None:
+            ident._check_key(cert, Path(key))
+        return ident
+
+    def _check_key(self, cert, key):
+        data = _read(key, "key (--client-key)")
+        if b"ENCRYPTED" in data:
+            _fail(f"{key}: the key is encrypted; the test needs it in the clear: "
+                  f"openssl pkey -in {key} -out plain.key")
+        form = "PEM" if b"-----BEGIN" in data else "DER"
+        if form == "PEM" and not _PEM_KEY.search(data):
+            _fail(f"{key}: holds no PRIVATE KEY block; --client-key takes the device's "
+                  "private key (PEM or DER)")
+        mine = _public_key(["pkey", "-in", str(key), "-inform", form, "-passin", "pass:",
+                            "-pubout", "-outform", "DER"], f"reading {key}")
+        if not mine:
+            _fail(f"{key}: not a private key (openssl cannot parse it as {form}); "
+                  "--client-key takes the device's private key")
+        cform = "PEM" if _PEM_CERT.search(_read(cert, "certificate")) else "DER"
+        theirs = _public_key(["x509", "-in", str(cert), "-inform", cform, "-noout", "-pubkey"],
+                             f"reading {cert}")
+        theirs_der = None
+        if theirs:
+            theirs_der = base64.b64decode(b"".join(
+                ln for ln in theirs.splitlines() if not ln.startswith(b"-----")))
+        if theirs_der != mine:
+            _fail(f"{key}: this key does not belong to the certificate {cert} "
+                  f"({self.subject}); pass the key the certificate was issued for")
+
+    @property
+    def signature_hash(self):
+        """The hash of the certificate's own signature ("sha256", ...), or None."""
+        m = re.search(r"(sha\d+)", (self.signature_algorithm or "").lower())
+        return m.group(1) if m else None
+
+    def label(self):
+        """"P-256 key" / "RSA-2048 key"."""
+        if self.key_type == "rsa":
+            return f"RSA-{self.bits} key"
+        return f"{self.curve} key"
+
+    def cert_der(self):
+        """The certificate as DER (the first one of a PEM file)."""
+        data = _read(self.cert, "certificate (--client-cert)")
+        pems = _PEM_CERT.findall(data)
+        return base64.b64decode(b"".join(pems[0].split())) if pems else data
+
+    def key_der(self):
+        """The private key as DER (PKCS#8, SEC1 or PKCS#1, as the file holds it), read
+        now and returned to the caller only (the firmware's run parameters)."""
+        if self.key is None:
+            _fail(f"{self.cert}: no --client-key was given for this certificate")
+        data = _read(self.key, "key (--client-key)")
+        m = _PEM_KEY.search(data)
+        return base64.b64decode(b"".join(m.group(2).split())) if m else data
+
+    def facts(self):
+        """The public facts, for reports and --json (paths, never key material)."""
+        return {"cert": str(self.cert), "key": None if self.key is None else str(self.key),
+                "key_type": self.key_type, "bits": self.bits, "curve": self.curve,
+                "subject": self.subject, "issuer": self.issuer,
+                "signature_algorithm": self.signature_algorithm}
