@@ -2,7 +2,8 @@
 import json
 
 from ..core import proof
-from ..core.errors import VERIFY
+from ..core.identity import ClientIdentity
+from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 from ..host import verify
 from .common import seconds
@@ -21,6 +22,13 @@ version, cipher suite and group and the proof, or where and why it failed,
 by the mbedTLS error name (e.g. MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) and the
 server's alert (e.g. "FAILED at proof: ... alert certificate_required (116)").
 
+A server that requires a client certificate (mutual TLS: AWS IoT Core, Azure
+IoT Hub, mosquitto with require_certificate true) gets the device's own
+certificate, and the handshake is signed with its key: --client-cert FILE
+--client-key FILE (PEM or DER; the key unencrypted, only its path is passed
+on).  Without them such a server fails with the hint "the server requires a
+client certificate: pass --client-cert and --client-key".
+
 The build is cached per header content and mbedTLS tree in
 $TLSFIT_CACHE/verify/ (the first build of a header takes 10-60 s, depending
 on the machine; later runs take well under a second).  A header that
@@ -35,10 +43,12 @@ examples:
   tlsfit verify --config config-2.28.h --mbedtls 2.28 192.0.2.7 --json
   tlsfit verify --config tls_config.h 127.0.0.1:1883 --ca root.pem --proof mqtt
   tlsfit verify --config tls_config.h smtp.example.com:465 --proof send:,expect:323230
+  tlsfit verify --config tls_config.h broker.example.com:8883 --ca root.pem \
+                --client-cert device.pem --client-key device.key
 
 exit status: 0 verified; 37 the handshake or the proof failed; 36 mbedTLS
 rejects the header or cannot be built with it; 30 the build failed
-otherwise; 2 usage.
+otherwise; 44 the device certificate or key is unusable; 2 usage.
 """
 
 
@@ -62,15 +72,32 @@ def configure(p):
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="the device's certificate (PEM or DER), presented when the server asks "
+                        "for one (mutual TLS); needs --client-key")
+    p.add_argument("--client-key", metavar="FILE",
+                   help="the device's private key (PEM or DER, unencrypted) that signs the "
+                        "handshake")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 
+def client_identity(args):
+    """The ClientIdentity of --client-cert/--client-key (both or neither), or None."""
+    if args.client_cert is None and args.client_key is None:
+        return None
+    if args.client_cert is None or args.client_key is None:
+        raise TlsfitError(USAGE, "--client-cert and --client-key go together: the device "
+                                 "presents its certificate and signs with its key")
+    return ClientIdentity.load(args.client_cert, args.client_key)
+
+
 def run(args):
     host, port = parse_target(args.target)
+    client = client_identity(args)
     result = verify.verify(args.config, host, port, sni=args.sni, ca=args.ca, line=args.mbedtls,
                     timeout=args.timeout, min_version=args.min_version,
-                    max_version=args.max_version, proof=args.proof)
+                    max_version=args.max_version, proof=args.proof, client=client)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:

@@ -188,3 +188,28 @@ class ClientIdentity:
                 "key_type": self.key_type, "bits": self.bits, "curve": self.curve,
                 "subject": self.subject, "issuer": self.issuer,
                 "signature_algorithm": self.signature_algorithm}
+
+
+MISSING_HINT = "the server requires a client certificate: pass --client-cert and --client-key"
+# Alerts a server sends when it does not accept the certificate it was given.
+_REJECTED_CERT = {42: "bad_certificate", 43: "unsupported_certificate", 44: "certificate_revoked",
+                  45: "certificate_expired", 46: "certificate_unknown", 48: "unknown_ca",
+                  49: "access_denied", 51: "decrypt_error"}
+
+
+def client_cert_hint(alert, certificate_requested, client):
+    """The hint for a handshake or proof that the server ended with `alert` (its
+    description number, or None): without a client identity, alert certificate_required
+    (116), or handshake_failure (40) after a CertificateRequest (TLS 1.2), means the
+    server wants one; with one, a certificate alert means it refused it.  None otherwise."""
+    if alert is None:
+        return None
+    if client is None:
+        if alert == 116 or (alert == 40 and certificate_requested):
+            return MISSING_HINT
+        return None
+    if alert in _REJECTED_CERT or alert == 116:
+        return (f"the server refused the device certificate {client.cert} ({client.subject}, "
+                f"issued by {client.issuer}) with alert {_REJECTED_CERT.get(alert, 'certificate_required')} "
+                f"({alert}): it must be issued by a CA the server trusts for clients")
+    return None

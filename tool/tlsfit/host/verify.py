@@ -1,7 +1,7 @@
 """`tlsfit verify`: proof on the host that a configuration header really works.
 
     verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None, timeout=10,
-           proof=None)
+           proof=None, client=None)
         -> VerifyResult (host/result.py: the client's JSON line, see tool/verify/, plus
            "config" and "build")
     ensure_client(config_path, mbedtls_dir=None) -> path of tlsfit-verify-client
@@ -29,6 +29,13 @@ the session (core/proof.py, tool/proof/proof.c): `proof` names it (None: by
 port, core.proof.default_proof); the result's "proof" is its name and
 "proof_result" how it ended; a rejection after the handshake is a failure with
 "step": "proof" and the server's "alert".
+
+client: the device's identity (core.identity.ClientIdentity, key included), for a server
+that asks for a client certificate: the client is given the PATHS of the certificate and
+the key and presents them (mbedtls_ssl_conf_own_cert); the result's "client" holds the
+public facts (paths, key type, subject), never the key.  A server that wants a
+certificate and got none (alert certificate_required, or a TLS 1.2 handshake_failure
+after a CertificateRequest) gets the hint core.identity.MISSING_HINT.
 """
 import hashlib
 import json
@@ -41,7 +48,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..core import paths, proof as proof_mod
+from ..core import identity as identity_mod, paths, proof as proof_mod
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
@@ -239,9 +246,14 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
 
 
 def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None,
-                proof=None):
+                proof=None, client=None):
     argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
             "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
+    if client is not None:
+        if client.key is None:
+            raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
+                                     "device signs the handshake with its key")
+        argv += ["--client-cert", str(client.cert), "--client-key", str(client.key)]
     if sni:
         argv += ["--sni", sni]
     if min_version:
@@ -264,11 +276,11 @@ def _ca_file(ca):
 
 
 def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
-               min_version=None, max_version=None, proof=None):
+               min_version=None, max_version=None, proof=None, client=None):
     """Runs the client once and returns its JSON result as a dict."""
     chosen = proof_mod.resolve(proof, port)
     argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
-                       max_version, chosen)
+                       max_version, chosen, client)
     limit = 4 * float(timeout) + 30         # handshake (3 x + 1 s), proof (1 x + 2 s)
     unfinished = {"code": None, "verify_flags": None, "proof": chosen.label,
                   "proof_result": None}
@@ -320,12 +332,20 @@ def not_trusted_hint(result, ca, command):
             f"server's chain leads to a private root, name it: {command}")
 
 
+def _alert_number(text):
+    """116 from "certificate_required (116)", else None."""
+    m = re.search(r"\((\d+)\)$", text or "")
+    return int(m.group(1)) if m else None
+
+
 def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
-           announce=True, proof=None):
+           announce=True, proof=None, client=None):
     """Builds mbedTLS with config_path (cached), makes one verified handshake with
     host:port and the proof that the server accepted the session.  ca=None means the
     system store.  proof: a core.proof.Proof or a --proof text (None: by port).
+    client: a core.identity.ClientIdentity with its key, presented when the server
+    asks for a client certificate (None: no identity).
     Returns a VerifyResult (host/result.py; a read-only mapping over the client's
     JSON): ok, version, ciphersuite, group, verify_flags, proof, proof_result ... or
     ok False, step (handshake, proof, ...), error, code, message, alert,
@@ -334,12 +354,18 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
     chosen = proof_mod.resolve(proof, port)
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
-                        min_version=min_version, max_version=max_version, proof=chosen)
+                        min_version=min_version, max_version=max_version, proof=chosen,
+                        client=client)
     result["config"] = str(config_path)
+    result["client"] = None if client is None else client.facts()
     result["build"] = str(binary.parent)
     if result.get("proof_result"):
         result["proof_result"]["reply"] = proof_mod.describe(chosen.label,
                                                              result["proof_result"])
+    cert_hint = None if result.get("ok") else identity_mod.client_cert_hint(
+        _alert_number(result.get("alert")), result.get("certificate_requested"), client)
+    if cert_hint:
+        result["hint"] = cert_hint
     if not result.get("hint"):
         command = retry_command(config_path, host, port, sni, line,
                                 None if proof is None else chosen.spec, min_version,
@@ -420,7 +446,12 @@ def format_result(res, target=None):
         accepted = ""
         if res.get("proof_result"):
             accepted = f" [proof {res.get('proof')}: {res['proof_result'].get('reply')}]"
-        return [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
+        lines = [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
+        c = res.get("client")
+        if c:
+            lines.append(f"  client certificate: {c['subject']} ({c['key_type']} "
+                         f"{c['curve'] or c['bits']}), from {c['cert']}")
+        return lines
     code = f" ({res['code']})" if res.get("code") else ""
     msg = f" {res['message']}" if res.get("message") else ""
     lines = [f"FAILED at {res.get('step')}: {res.get('error')}{code}{msg}"]
