@@ -3,7 +3,8 @@ import json
 import os
 
 from ..core import proof
-from ..fit import search
+from ..core.errors import USAGE, TlsfitError
+from ..fit import device, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.policy import POLICIES
@@ -27,44 +28,121 @@ firmware reads the server's post-handshake flight and completes one exchange
 that requires a client certificate, say) fails the candidate with its alert
 named, the mbedTLS default beside it too.
 
+Several servers, one header (a device that talks to an MQTT broker and an OTA
+host): name them all, or list them in a device file.  The search prefers the
+suite, group and signature schemes that serve every server (one AEAD for both
+beats two), then the union of what is left; sizes are the maxima (the largest
+record, the largest key including every trust anchor).  Every header is
+measured against every server and counts only when every server verifies; the
+ablation keeps a removal only when every server still verifies; the final
+header and the default are measured against each.  report.json gains servers
+(each server's handshake and figures, and its own header's) and joint (the
+joint header's mbedTLS flash beside the sum and the largest of the servers'
+own headers); server and handshake stay the first server's.
+  HOST1 HOST2 ...   --sni, --ca (repeatable: one trust store), --proof and
+                    --client-cert/--client-key apply to every server
+  --device FILE     a TOML file, paths relative to it (exit 43 on a bad field,
+                    naming it: "device.toml: server[2].port: expected ..."):
+                      target = "cortex-m4"        # optional, as --target
+                      [client]                    # optional: the device's identity
+                      cert = "device.pem"
+                      key  = "device.key"
+                      [[server]]
+                      host = "broker.example.com" # port (443), sni, ca, proof optional
+                      port = 8883
+                      ca   = "broker-root.pem"    # a file or a list of files
+                      proof = "mqtt"              # as --proof (default by port)
+                      [[server]]
+                      host = "ota.example.com"
+
 A server mbedTLS cannot talk to is refused (exit 38) and no tls_config.h is
-written; when no candidate verifies, exit 42.
+written (with several servers the message names each server and what rules it
+out); a server that cannot be probed fails with the prober's code, named;
+when no candidate verifies (with every server), exit 42.
 
 examples:
   ./tlsfit fit broker.example.com:8883 --target cortex-m4 --out fit-broker
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
+  ./tlsfit fit --device device.toml --objective rom --out fit-device
+  ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
 """
 
 
 def configure(p):
-    p.add_argument("server", metavar="HOST[:PORT]", help="the server; port 443 when omitted")
-    p.add_argument("--target", default="cortex-m4", help="target in targets/ (default cortex-m4)")
+    p.add_argument("server", metavar="HOST[:PORT]", nargs="*",
+                   help="the server(s); port 443 when omitted (several: one header for all)")
+    p.add_argument("--device", metavar="FILE",
+                   help="a device file (TOML) listing the servers and the identity, instead "
+                        "of HOST arguments")
+    p.add_argument("--target", help="target in targets/ (default: the device file's, else "
+                                    "cortex-m4)")
     p.add_argument("--sni", help="server name to send and check (default HOST)")
-    p.add_argument("--ca", help="trust anchor file (default: the system store)")
+    p.add_argument("--ca", action="append", metavar="FILE",
+                   help="trust anchor file, repeatable: one trust store for every server "
+                        "(default: the system store)")
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="the device's certificate (with --client-key), for every server")
+    p.add_argument("--client-key", metavar="FILE", help="the device's private key")
     p.add_argument("--objective", choices=OBJECTIVES, default="balanced")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default")
     p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: as gen)")
     p.add_argument("--candidates", type=int, default=3, metavar="N",
-                   help="suites/groups to measure from the cost model's top (default 3)")
+                   help="suites/groups to measure from the cost model's top (default 3; one "
+                        "server)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
-    p.add_argument("--profile", metavar="FILE", help="use this profile instead of probing")
+    p.add_argument("--profile", metavar="FILE",
+                   help="use this profile instead of probing (one server)")
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX",
                    help="how every measured session proves the server accepted it (default "
                         "by port: 8883 MQTT CONNECT, 443/8443 HTTP HEAD, else no alert "
-                        "within 2 s); a header counts only when the proof passes")
+                        "within 2 s); a header counts only when the proof passes; with "
+                        "--device, for the servers without a proof key")
     p.add_argument("--out", default="fit", metavar="DIR", help="output directory (default fit/)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
 
 
+def _client(args):
+    if bool(args.client_cert) != bool(args.client_key):
+        raise TlsfitError(USAGE, "--client-cert and --client-key go together: give both")
+    if not args.client_cert:
+        return None
+    for flag, path in (("--client-cert", args.client_cert), ("--client-key", args.client_key)):
+        if not os.path.isfile(path):
+            raise TlsfitError(USAGE, f"{flag} {path}: no such file")
+    return device.ClientFiles(args.client_cert, args.client_key)
+
+
+def _what(args):
+    """(what to fit: HOST list or Device, its target or None)."""
+    if not args.device:
+        if not args.server:
+            raise TlsfitError(USAGE, "name the server(s) (HOST[:PORT] ...) or a device file "
+                                     "(--device FILE)")
+        return args.server, None
+    if args.server:
+        raise TlsfitError(USAGE, "give HOST arguments or --device FILE, not both")
+    for flag, given in (("--sni", args.sni), ("--ca", args.ca),
+                        ("--client-cert", args.client_cert), ("--client-key", args.client_key)):
+        if given:
+            raise TlsfitError(USAGE, f"{flag} is for HOST arguments; with --device give it in "
+                                     f"the device file ([[server]] sni/ca, [client] cert/key)")
+    dev = device.load(args.device)
+    return dev, dev.target
+
+
 def run(args):
-    opts = search.FitOptions(target=args.target, objective=args.objective, policy=args.policy,
-                             line=args.mbedtls or default_line(), sni=args.sni, ca=args.ca,
+    what, device_target = _what(args)
+    opts = search.FitOptions(target=args.target or device_target or "cortex-m4",
+                             objective=args.objective, policy=args.policy,
+                             line=args.mbedtls or default_line(), sni=args.sni,
+                             ca=args.ca[0] if args.ca and len(args.ca) == 1 else args.ca,
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
-                             profile=args.profile, proof=args.proof)
-    report = search.fit(args.server, opts, args.out)
+                             profile=args.profile, proof=args.proof, client=_client(args))
+    report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
+                        opts, args.out)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -46,6 +46,23 @@ def score(objective, fig, best=None):
     return (primary, fig[o.tiebreak])
 
 
+# The figures that differ between servers measured with one build: the maximum counts.
+PER_SERVER_FIGURES = ("heap_peak_bytes", "stack_peak_bytes", "handshake_instructions")
+
+
+def joint_figures(measurements):
+    """The figures of one header measured against several servers: ROM and static RAM
+    of the (one) build, heap, stack and instructions the maximum over the servers."""
+    ms = [m for m in measurements if m is not None]
+    if not ms:
+        return {}
+    out = ms[0].figures()
+    for k in PER_SERVER_FIGURES:
+        seen = [m.figures()[k] for m in ms if m.figures()[k] is not None]
+        out[k] = max(seen) if seen else None
+    return out
+
+
 def best_of(figures):
     """Per-figure best (smallest) values of PARETO_KEYS over a list of figure dicts."""
     return {k: min(f[k] for f in figures) for k in PARETO_KEYS}

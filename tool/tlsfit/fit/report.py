@@ -8,24 +8,72 @@ nor None reaches what a firmware engineer pastes into a pull request.
 from pathlib import Path
 
 from ..header.render import environment
-from .objective import FIGURES, pareto
+from .objective import FIGURES, joint_figures, pareto
 
 REPORT_TEMPLATE = "report.md.j2"
 
 
-def _handshake(trial):
-    hs = trial.measurement.handshake
+BASE_HANDSHAKE = ("ok", "version", "ciphersuite", "group", "error", "proof", "proof_reply", "alert")
+
+
+def _handshake_of(measurement, chosen):
+    hs = measurement.handshake
     out = {k: getattr(hs, k) for k in ("ok", "version", "ciphersuite", "group", "error")}
-    out["sigalg"] = trial.plan.chosen[0].sigalg if trial.plan.chosen else None
+    out["sigalg"] = chosen[0].sigalg if chosen else None
     out.update(proof=hs.proof, proof_reply=hs.proof_reply, alert=hs.alert)
     return out
+
+
+def _handshake(trial):
+    return _handshake_of(trial.measurement, trial.plan.chosen)
 
 
 def _row(t):
     return {"label": t.label, "config": str(t.config), **t.figures()}
 
 
-def build_report(fitter, final, minimal, host, port, phases):
+def _ratio(a, b):
+    return None if a is None or not b else round(a / b, 3)
+
+
+def _baseline(base):
+    return {"handshake": {k: getattr(base.handshake, k) for k in BASE_HANDSHAKE},
+            **base.figures()}
+
+
+def _server_entry(site, measurement, chosen, alone):
+    """servers[i]: one server's handshake with the final header, its figures and the
+    default's against it, and (several servers) the header gen makes for it alone."""
+    base = measurement.baseline
+    return {"index": site.index, "server": f"{site.host}:{site.port}", "sni": site.sni,
+            "ca": site.ca, "chosen": [c.label() for c in chosen],
+            "handshake": _handshake_of(measurement, chosen), **measurement.figures(),
+            "baseline": _baseline(base) if base else None,
+            "ratios": dict(measurement.ratios) if measurement.ratios else None,
+            "alone": None if alone is None else {
+                "label": alone.label, "config": str(alone.config), "ok": alone.ok,
+                "error": alone.error, "chosen": [c.label() for c in alone.plan.chosen],
+                "handshake": _handshake(alone) if alone.measurement else None,
+                **alone.figures()}}
+
+
+def _joint(final, alone):
+    """What serving every server with one header cost: its mbedTLS flash beside each
+    server's own header (sum and largest) and the difference to the largest."""
+    mine = final.figures().get("rom_tls_bytes")
+    each = [a.figures().get("rom_tls_bytes") if a.ok else None for a in alone]
+    known = [x for x in each if x is not None]
+    top = max(known) if len(known) == len(each) else None
+    return {"rom_tls_bytes": mine, "alone_rom_tls_bytes": each,
+            "alone_sum_rom_tls_bytes": sum(known) if top is not None else None,
+            "alone_max_rom_tls_bytes": top,
+            "extra_servers_rom_tls_bytes": None if top is None or mine is None else mine - top,
+            "ratio_to_max": _ratio(mine, top)}
+
+
+def build_report(fitter, final, minimal, host, port, phases, alone=None):
+    """report.json.  The top-level server and handshake are the first server's; the
+    figures, baseline and ratios are over every server (one server: its own)."""
     r = {"server": f"{host}:{port}", "target": fitter.opts.target,
          "objective": fitter.opts.objective, "policy": fitter.opts.policy,
          "mbedtls": final.measurement.mbedtls, "handshake": _handshake(final),
@@ -33,7 +81,7 @@ def build_report(fitter, final, minimal, host, port, phases):
          "baseline": None, "ratios": None, "minimal": minimal,
          "candidates_tried": len(fitter.trials),
          "pareto": [_row(t) for t in pareto(
-             [t for t in fitter.trials if t.ok and t.measurement.handshake_instructions],
+             [t for t in fitter.trials if t.ok and t.figures()["handshake_instructions"]],
              lambda t: t.figures())],
          "config_path": str(fitter.out / "tls_config.h"),
          "chosen": final.plan.chosen[0].label(),
@@ -46,14 +94,30 @@ def build_report(fitter, final, minimal, host, port, phases):
                      "group": t.measurement.handshake.group if t.measurement else None,
                      **t.figures()} for t in fitter.trials],
          "phases_s": phases}
-    base = final.measurement.baseline
-    if base:
-        r["baseline"] = {"handshake": {k: getattr(base.handshake, k) for k in
-                                       ("ok", "version", "ciphersuite", "group", "error",
-                                        "proof", "proof_reply", "alert")},
-                         **base.figures()}
+    several = len(fitter.sites) > 1
+    r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
+                                  alone[i] if alone else None)
+                    for i, (s, m) in enumerate(zip(fitter.sites, final.measurements))]
+    r["joint"] = _joint(final, alone) if alone else None
+    bases = [m.baseline for m in final.measurements]
+    if not all(bases):
+        return r
+    if not several:
+        r["baseline"] = _baseline(bases[0])
         r["ratios"] = dict(final.measurement.ratios) if final.measurement.ratios else None
+        return r
+    r["baseline"] = {"handshake": _baseline(bases[0])["handshake"], **joint_figures(bases)}
+    r["ratios"] = {k: _ratio(r.get(k), r["baseline"].get(k)) for k in FIGURES}
     return r
+
+
+def site_chosen(plan, index):
+    """The candidates the plan chose for server `index` (0-based): all of plan.chosen
+    for a one-server plan."""
+    if len(plan.servers) <= 1 or index is None:
+        return list(plan.chosen)
+    labels = plan.servers[index]["chosen"]
+    return [c for c in plan.chosen if c.label() in labels]
 
 
 def _kib(n):
@@ -95,8 +159,40 @@ def _server_view(prof):
             "certificate_msg": _bytes(prof.records.get("certificate_msg_len"))}
 
 
+def _servers_view(r):
+    """The per-server rows of report.md (several servers)."""
+    rows = []
+    for s in r["servers"]:
+        hs, alone = s["handshake"], s.get("alone") or {}
+        base_hs = (s.get("baseline") or {}).get("handshake") or {}
+        rows.append({
+            "who": f"server {s['index']} ({s['server']})",
+            "handshake": " ".join(_text(hs.get(k)) for k in ("version", "ciphersuite", "group")),
+            "proof": f"{_text(hs.get('proof'))}: {_text(hs.get('proof_reply'))}",
+            "heap": _bytes(s.get("heap_peak_bytes")),
+            "instructions": _count(s.get("handshake_instructions")),
+            "default": "verified" if base_hs.get("ok") else f"failed: {_text(base_hs.get('error'))}",
+            "alone": (f"{_bytes(alone.get('rom_tls_bytes'))}" if alone.get("ok") else
+                      f"failed: {_text(alone.get('error'))}") if alone else "-"})
+    return rows
+
+
+def _joint_text(j):
+    if not j:
+        return ""
+    each = ", ".join(_bytes(x) for x in j["alone_rom_tls_bytes"])
+    return (f"mbedTLS's share of the joint header: {_bytes(j['rom_tls_bytes'])}; of each "
+            f"server's own header: {each} (sum {_bytes(j['alone_sum_rom_tls_bytes'])}, largest "
+            f"{_bytes(j['alone_max_rom_tls_bytes'])}). Serving the other servers too cost "
+            f"{_signed(j['extra_servers_rom_tls_bytes'])} over the largest single-server header "
+            f"(joint / largest {_text(j['ratio_to_max'])}).")
+
+
 def md_view(r, prof):
-    """report.json and the Profile it was fitted to as the template's all-text view."""
+    """report.json and the Profile(s) it was fitted to (one, or one per server) as the
+    template's all-text view."""
+    profs = list(prof) if isinstance(prof, (list, tuple)) else [prof]
+    servers = r.get("servers") or [{"index": 1, "server": r["server"]}]
     hs, base = r["handshake"], r["baseline"] or {}
     base_hs = base.get("handshake") or {}
     ratios = r.get("ratios") or {}
@@ -106,7 +202,13 @@ def md_view(r, prof):
         "version": _text(hs["version"]), "ciphersuite": _text(hs["ciphersuite"]),
         "group": _text(hs["group"]), "sigalg": _text(hs["sigalg"]),
         "proof": _text(hs.get("proof")), "proof_reply": _text(hs.get("proof_reply")),
-        **_server_view(prof),
+        **_server_view(profs[0]),
+        "several": len(profs) > 1,
+        "title": " + ".join(s["server"] for s in servers),
+        "facts": [{"who": f"server {s['index']} ({s['server']})", **_server_view(p)}
+                  for s, p in zip(servers, profs)],
+        "servers": _servers_view(r) if len(profs) > 1 else [],
+        "joint": _joint_text(r.get("joint")),
         "searched": sum(1 for s in r["search"] if s["phase"] == "search"),
         "chosen": r["chosen"],
         "baseline_failed": _text(base_hs.get("error")) if base and not base_hs.get("ok") else "",
@@ -131,16 +233,36 @@ def md_view(r, prof):
 
 
 def render_md(r, prof):
-    """report.md for report.json `r` and the Profile it was fitted to."""
+    """report.md for report.json `r` and the Profile (or Profiles, one per server) it was
+    fitted to."""
     return environment().get_template(REPORT_TEMPLATE).render(v=md_view(r, prof))
+
+
+def _several_lines(r):
+    """The summary's first lines for a fit to several servers: each server's handshake,
+    then what serving them all cost beside each one's own header."""
+    out = [f"tlsfit fit: one header for {len(r['servers'])} servers on {r['target']} "
+           f"({r['objective']}), verified with every one:"]
+    for s in r["servers"]:
+        hs = s["handshake"]
+        out.append(f"  server {s['index']} ({s['server']}): {hs['version']} {hs['ciphersuite']} "
+                   f"{hs['group'] or ''} (proof {hs.get('proof')}: {hs.get('proof_reply')})")
+    j = r.get("joint") or {}
+    if j:
+        out.append(f"  mbedTLS flash: joint {_kib(j['rom_tls_bytes'])}; each server's own header "
+                   + ", ".join(_kib(x) for x in j["alone_rom_tls_bytes"])
+                   + f"; the other servers cost {_signed(j['extra_servers_rom_tls_bytes'])} "
+                     "over the largest")
+    return out
 
 
 def summary_lines(r):
     hs, ratios = r["handshake"], r.get("ratios") or {}
-    return "\n".join([
+    first = _several_lines(r) if len(r.get("servers") or []) > 1 else [
         f"tlsfit fit: {r['server']} on {r['target']} ({r['objective']}): {hs['version']} "
         f"{hs['ciphersuite']} {hs['group'] or ''}, verified (proof {hs.get('proof')}: "
-        f"{hs.get('proof_reply')})",
+        f"{hs.get('proof_reply')})"]
+    return "\n".join(first + [
         f"  ROM {_kib(r['rom_bytes'])} (mbedTLS {_kib(r['rom_tls_bytes'])}), heap peak "
         f"{_kib(r['heap_peak_bytes'])}, stack {_kib(r['stack_peak_bytes'])}, "
         f"{r['handshake_instructions']:,} instructions",

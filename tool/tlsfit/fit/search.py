@@ -1,6 +1,7 @@
 """`tlsfit fit`: the best configuration that completes a verified handshake on the target.
 
-    report = fit(host, port, FitOptions(target="cortex-m4", ...), out_dir)
+    report = fit("host:port", FitOptions(target="cortex-m4", ...), out_dir)
+    report = fit(device.load("device.toml"), FitOptions(...), out_dir)   # several servers
 
 Phases (each timed in report["phases_s"]):
   probe     tlsfit-probe records what the server accepts (or --profile reuses one)
@@ -22,25 +23,37 @@ Phases (each timed in report["phases_s"]):
             removes nothing: the result is 1-minimal.
   baseline  the final header and mbedTLS's default configuration, measured in one run.
 Writes DIR/tls_config.h, DIR/report.json, DIR/report.md (and DIR/candidates/).
+
+Several servers (a device file, or HOST1 HOST2 ...): every header is gen's joint header
+(generate_device: the suite, group and signature schemes that serve every server first,
+sizes the maxima) with its knob variants, measured against EVERY server; a trial counts
+only when every server verifies.  Its figures: ROM and static RAM of the one build; heap,
+stack and instructions the maximum over the servers.  Content lengths and the ablation
+are judged the same way (a removal stays only when every server still verifies); the
+final header and the default are measured against every server; and each server's own
+header (gen for it alone, with the fit's removals and sizes where it still verifies)
+is measured beside it, for what the other servers cost (report["joint"]).
 """
+import inspect
 import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..core import paths
-from ..core.errors import CONFIG, FIT, TlsfitError
-from ..core.hostport import format_hostport, parse_target
+from ..core.errors import CONFIG, FILE, FIT, USAGE, TlsfitError
+from ..core.hostport import format_hostport
 from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..profile.types import Profile
 from ..target import measure as measure_mod
 from ..target.result import Measurement
+from . import device as device_mod
 from .knobs import knob_variants
-from .objective import best_of, score
-from .report import build_report, render_md
+from .objective import best_of, joint_figures, score
+from .report import build_report, render_md, site_chosen
 
 # Never removed by the ablation: certificate verification, validity dates, the entropy
 # source and allocator hooks the application relies on, the server name.
@@ -76,46 +89,83 @@ class FitOptions:
     policy: str = "default"
     line: str = "3.6"
     sni: str = None
-    ca: str = None
+    ca: object = None            # a CA file, or a list of them (one trust store)
     candidates: int = 3
     jobs: int = 2
     timeout: int = 60
-    profile: str = None          # reuse this profile instead of probing
+    profile: str = None          # reuse this profile instead of probing (one server)
     progress: bool = True
     proof: object = None         # core.proof.Proof or --proof text; None: by the port
+    client: object = None        # fit.device.ClientFiles: the device's identity
+
+
+@dataclass(frozen=True)
+class Site:
+    """One server the fit serves, probed: where, the name sent and checked, the CA file
+    measure builds in (None: the system store's root), the proof, and its profile."""
+    index: int
+    host: str
+    port: int
+    sni: str
+    ca: str
+    proof: object
+    profile: Profile
+    count: int = 1
+
+    @property
+    def hostport(self):
+        return format_hostport(self.host, self.port)
+
+    @property
+    def who(self):
+        return f"server {self.index} ({self.hostport})"
+
+    def tag(self, text):
+        """text, prefixed with the server it is about when there are several."""
+        return text if self.count == 1 or text is None else f"{self.who}: {text}"
 
 
 @dataclass
 class Trial:
-    """One header measured on the target."""
+    """One header measured on the target, against every server."""
     label: str
     config: Path
     gen_opts: gen.GenOptions
     plan: gen.Plan
-    measurement: Measurement = None
+    measurements: list = field(default_factory=lambda: [None])   # one per server
     error: str = None
     phase: str = "search"
     removed: tuple = ()
     mismatch: str = None         # the handshake completed, but not with what was chosen
 
     @property
+    def measurement(self):
+        """The first server's Measurement (the only one for one server)."""
+        return self.measurements[0]
+
+    @property
     def ok(self):
-        """The handshake completed and negotiated what the header chose."""
-        return bool(self.measurement and self.measurement.ok and not self.mismatch)
+        """Every server's handshake completed and negotiated what the header chose."""
+        return bool(all(m is not None and m.ok for m in self.measurements)
+                    and not self.mismatch)
 
     def figures(self):
-        return self.measurement.figures() if self.measurement else {}
+        if len(self.measurements) == 1:
+            return self.measurement.figures() if self.measurement else {}
+        return joint_figures(self.measurements)
 
 
-def chosen_mismatch(plan, measurement):
+def chosen_mismatch(plan, measurement, index=None):
     """Why a completed handshake does not count for this header: it negotiated another
     version, suite or group than the one chosen (a silent substitution would measure
-    one thing and report another).  None when it matches or did not complete."""
+    one thing and report another).  None when it matches or did not complete.  With
+    several servers the version is the one chosen for server `index` and the group one
+    of the header's (the joint group list serves them all)."""
     hs = measurement.handshake
     if not hs.ok or not plan.chosen:
         return None
     ok_groups = {c.group for c in plan.chosen if c.group}
-    versions = {c.version for c in plan.chosen}
+    versions = {c.version for c in site_chosen(plan, index)}
     if hs.version and hs.version not in versions:
         return f"negotiated {hs.version}, but the header chose {', '.join(sorted(versions))}"
     if ok_groups and hs.group and hs.group not in ok_groups:
@@ -142,64 +192,95 @@ class Progress:
                  f"so far, ~{left:.0f} s left in this phase")
 
 
-# ------------------------------------------------------------------ scoring
-
-
-# ------------------------------------------------------------------ knob variants
+def client_kwargs(client):
+    """measure()'s client= for the device's identity, when this tree's measure takes one
+    (core.identity.ClientIdentity); a TlsfitError naming the gap when it does not."""
+    if client is None:
+        return {}
+    if "client" not in inspect.signature(measure_mod.measure).parameters:
+        raise TlsfitError(USAGE, "a client identity was given, but this tlsfit's measure cannot "
+                                 "present one yet (no client= parameter): fit without it")
+    from ..core import identity       # added with measure's client= (issue 14)
+    return {"client": identity.ClientIdentity.load(client.cert, client.key)}
 
 
 # ------------------------------------------------------------------ the search
 
 class Fitter:
-    def __init__(self, profile, host, port, opts, out_dir, progress):
-        self.profile, self.host, self.port, self.opts = profile, host, port, opts
+    def __init__(self, sites, opts, out_dir, progress):
+        self.sites, self.opts = list(sites), opts
+        self.profile, self.host, self.port = sites[0].profile, sites[0].host, sites[0].port
+        self.sni = sites[0].sni
         self.out = Path(out_dir)
         self.work = self.out / "candidates"
         self.progress = progress
         self.rules = rules_mod.load()
+        self.client = client_kwargs(opts.client)
         self.trials = []
         self.ablation = []
         self.sizes = []
         self.counter = 0
-        self.sni = opts.sni or profile.target.sni or host
+
+    @property
+    def several(self):
+        return len(self.sites) > 1
 
     def _plan(self, gen_opts):
-        return gen.generate(self.profile, gen_opts, profile_name=f"probe of {self.host}:{self.port}",
-                            rules=self.rules)
+        if not self.several:
+            return gen.generate(self.profile, gen_opts, profile_name=f"probe of {self.host}:"
+                                f"{self.port}", rules=self.rules)
+        return gen.generate_device([s.profile for s in self.sites], gen_opts,
+                                   [f"probe of {s.hostport}" for s in self.sites], self.rules)
 
-    def _make(self, label, gen_opts, phase, removed=(), plan=None):
+    def make(self, label, gen_opts, phase, removed=(), plan=None):
         plan = plan or self._plan(gen_opts)
         self.counter += 1
         d = self.work / f"{self.counter:02d}"
         cfg = paths.write_atomic(d / "tls_config.h", plan.text)
-        return Trial(label, cfg, gen_opts, plan, phase=phase, removed=tuple(removed))
+        return Trial(label, cfg, gen_opts, plan, [None] * len(self.sites), phase=phase,
+                     removed=tuple(removed))
 
-    def _measure(self, trial):
+    def measure_site(self, config, i, baseline=False):
+        """config measured against server i (a Measurement)."""
+        s = self.sites[i]
+        return measure_mod.measure(config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca,
+                                   line=self.opts.line, timeout=self.opts.timeout,
+                                   baseline=baseline, progress=False, proof=s.proof,
+                                   **self.client)
+
+    def _measure(self, job):
+        """(mismatch, error) of one trial against server i."""
+        trial, i = job
         try:
-            trial.measurement = measure_mod.measure(
-                trial.config, self.opts.target, self.host, self.port, sni=self.sni,
-                ca=self.opts.ca, line=self.opts.line, timeout=self.opts.timeout, progress=False,
-                proof=self.opts.proof)
-            trial.mismatch = chosen_mismatch(trial.plan, trial.measurement)
-            if trial.mismatch:
-                trial.error = trial.mismatch
-            elif not trial.ok:
-                trial.error = trial.measurement.handshake.failure()
+            m = self.measure_site(trial.config, i)
+            trial.measurements[i] = m
+            mismatch = chosen_mismatch(trial.plan, m, i if self.several else None)
+            return mismatch, mismatch or (None if m.ok else m.handshake.failure())
         except TlsfitError as e:
-            trial.error = e.message if e.code != CONFIG else f"rejected by check_config.h: {e.message}"
-        return trial
+            return None, e.message if e.code != CONFIG else \
+                f"rejected by check_config.h: {e.message}"
 
-    def _run_all(self, trials, phase):
+    def run_all(self, trials, phase):
+        jobs = [(t, i) for t in trials for i in range(len(self.sites))]
         began = time.monotonic()
-        done = 0
+        done, results = 0, []
         with ThreadPoolExecutor(max_workers=max(1, self.opts.jobs)) as pool:
-            for _ in pool.map(self._measure, trials):
+            for r in pool.map(self._measure, jobs):
+                results.append(r)
                 done += 1
-                self.progress.step(phase, done, len(trials), began)
+                self.progress.step(phase, done, len(jobs), began)
+        for (t, i), (mismatch, error) in zip(jobs, results):
+            site = self.sites[i]
+            if mismatch and not t.mismatch:
+                t.mismatch = site.tag(mismatch)
+            if error and not t.error:
+                t.error = site.tag(error)
         self.trials += trials
         return trials
 
     def search(self):
+        if self.several:
+            return self._search_joint()
         base = gen.GenOptions(line=self.opts.line, policy=self.opts.policy)
         kept = gen.select(gen.enumerate_candidates(self.profile, base, self.rules)).kept
         picked = []
@@ -218,12 +299,26 @@ class Fitter:
             lean_opts = replace(base, candidate=c)
             lean = self._plan(lean_opts)
             for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
-                trials.append(self._make(f"{c.label()}, {knob_label}",
+                trials.append(self.make(f"{c.label()}, {knob_label}",
                                          replace(lean_opts, knob_values=knobs), "search",
                                          plan=None if knobs else lean))
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
                           f"(cheapest by the cost model), {len(trials)} headers to measure")
-        return self._run_all(trials, "search")
+        return self.run_all(trials, "search")
+
+    def _search_joint(self):
+        """gen's joint header for every server, with the knob variants of its first
+        server's choice, each measured against every server."""
+        base = gen.GenOptions(line=self.opts.line, policy=self.opts.policy)
+        lean = self._plan(base)
+        label = "joint: " + " + ".join(s["chosen"][0] for s in lean.servers)
+        trials = [self.make(f"{label}, {knob_label}", replace(base, knob_values=knobs),
+                             "search", plan=None if knobs else lean)
+                  for knob_label, knobs in knob_variants(self.opts.objective, lean.chosen[0],
+                                                         lean, self.rules)]
+        self.progress.say(f"[search] gen's joint header for {len(self.sites)} servers, "
+                          f"{len(trials)} headers to measure against each")
+        return self.run_all(trials, "search")
 
     def best(self, trials):
         ok = [t for t in trials if t.ok]
@@ -241,11 +336,11 @@ class Fitter:
         tries = [n for n in OUT_CONTENT_TRIES if n < current]
         if not tries:
             return best
-        trials = [self._make(f"{best.label}, {name} {n}", replace(
+        trials = [self.make(f"{best.label}, {name} {n}", replace(
             best.gen_opts, sizes={**best.gen_opts.sizes, name: n}), "content lengths")
             for n in tries]
         self.progress.say(f"[content lengths] trying {name} " + ", ".join(map(str, tries)))
-        self._run_all(trials, "content lengths")
+        self.run_all(trials, "content lengths")
         ref = best_of([best.figures()] + [t.figures() for t in trials if t.ok])
         mine = score(self.opts.objective, best.figures(), ref)
         for t in trials:
@@ -283,11 +378,11 @@ class Fitter:
             if n == 1:
                 self.ablation += [{"option": o, "result": "not tried", "why": why,
                                    **dict.fromkeys(COST_KEYS)} for o, why in verdicts if why]
-            trials = [self._make(f"without {o}", replace(current.gen_opts, exclude=tuple(
+            trials = [self.make(f"without {o}", replace(current.gen_opts, exclude=tuple(
                 current.gen_opts.exclude) + (o,)), "ablation", (o,)) for o, _ in tries]
             self.progress.say(f"[ablation pass {n}] trying to remove {len(trials)} options "
                               f"one at a time")
-            self._run_all(trials, f"ablation {n}")
+            self.run_all(trials, f"ablation {n}")
             removed = []
             ref = best_of([current.figures()] + [t.figures() for t in trials if t.ok])
             mine = score(self.opts.objective, current.figures(), ref)
@@ -305,9 +400,9 @@ class Fitter:
                 return current, True
             combined = replace(current.gen_opts, exclude=tuple(current.gen_opts.exclude) +
                                tuple(removed))
-            merged = self._make(f"{best.label} without {', '.join(removed)}", combined,
+            merged = self.make(f"{best.label} without {', '.join(removed)}", combined,
                                 "ablation", removed)
-            self._run_all([merged], f"ablation {n} combined")
+            self.run_all([merged], f"ablation {n} combined")
             if not merged.ok:          # removals that only work one at a time: keep the best one
                 single = self.best([t for t in trials if t.ok])
                 current = single
@@ -339,30 +434,128 @@ def option_cost(with_it, without_it):
 
 # ------------------------------------------------------------------ entry point
 
-def fit(target_text, opts, out_dir):
-    host, port = parse_target(target_text)
+def _cas(ca):
+    return [str(ca)] if isinstance(ca, (str, Path)) else [str(c) for c in ca or ()]
+
+
+def trust_store(cas, work, index):
+    """The one CA file measure reads for these files (PEM or DER): the file itself, or a
+    PEM bundle of every certificate in them written under work (None: the system store)."""
+    import base64
+    import textwrap
+    if not cas:
+        return None
+    if len(cas) == 1:
+        return cas[0]
+    pems = []
+    for c in cas:
+        for der in measure_mod.read_anchors(c):
+            body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+            pems.append(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+    return str(paths.write_atomic(Path(work) / f"trust-store-{index}.pem", "".join(pems)))
+
+
+def as_device(target, opts):
+    """A device_mod.Device from fit's target: "HOST[:PORT]" (opts' --sni, --ca, --proof
+    and identity), a list of them, or a Device (opts' --proof where a server has none)."""
+    if isinstance(target, device_mod.Device):
+        servers = tuple(replace(s, proof=s.proof if s.proof is not None else opts.proof)
+                        for s in target.servers)
+        return replace(target, servers=servers, client=target.client or opts.client)
+    hosts = [target] if isinstance(target, str) else list(target)
+    return device_mod.from_hosts(hosts, opts.sni, _cas(opts.ca), opts.proof, opts.client)
+
+
+def probe_sites(dev, opts, work, progress):
+    """[Site] for every server of the device, probed (or, for one server, --profile)."""
+    if opts.profile and len(dev.servers) > 1:
+        raise TlsfitError(USAGE, "--profile reuses one server's profile: fit several servers "
+                                 "without it (each is probed)")
+    sites, n = [], len(dev.servers)
+    for i, spec in enumerate(dev.servers, 1):
+        cas = [str(c) for c in spec.ca]
+        who = f"server {i} ({spec.hostport})"
+        if opts.profile:
+            prof = profile_mod.read(opts.profile)
+        else:
+            progress.say(f"[probe] probing {spec.hostport}")
+            popts = probe_mod.Options(sni=spec.sni, cas=cas, timeout=5)
+            try:
+                prof = Profile.of(probe_mod.run(spec.hostport, popts))
+            except TlsfitError as e:
+                if n == 1:
+                    raise
+                raise TlsfitError(e.code, f"{who} could not be probed (exit {e.code}"
+                                  + (f": {e.message}" if e.message else ", the prober's message "
+                                     "above") + "): check it is reachable, or leave it out") \
+                    from None
+        sni = spec.sni or prof.target.sni or spec.host
+        sites.append(Site(i, spec.host, spec.port, sni, trust_store(cas, work, i), spec.proof,
+                          prof, n))
+    return sites
+
+
+def _no_candidate(fitter, opts):
+    errs = "; ".join(sorted({t.error for t in fitter.trials if t.error}))[:400]
+    hints = sorted({m.handshake.hint for t in fitter.trials for m in t.measurements
+                    if m and m.handshake.hint})
+    where = ", ".join(s.hostport for s in fitter.sites)
+    return TlsfitError(FIT, f"{where}: no candidate completed a verified handshake on "
+                            f"{opts.target}" + (" with every server" if fitter.several else "")
+                            + f": {errs}" + (f" (hint: {hints[0]})" if hints else ""))
+
+
+def confirm(fitter, final):
+    """The final header and mbedTLS's default configuration measured against every
+    server in one run; the final Trial's measurements become these."""
+    n = len(fitter.sites)
+    with ThreadPoolExecutor(max_workers=max(1, min(fitter.opts.jobs, n))) as pool:
+        reps = list(pool.map(lambda i: fitter.measure_site(final.config, i, baseline=True),
+                             range(n)))
+    for site, rep in zip(fitter.sites, reps):
+        if not rep.ok:
+            raise TlsfitError(FIT, "the final header failed its confirming handshake: "
+                                   + site.tag(rep.handshake.failure()))
+    final.measurements = reps
+
+
+def alone_headers(fitter, final):
+    """Per server, the header gen makes for it alone, measured against it: with the fit's
+    removals, knobs and sizes where that still verifies, else gen's own.  [Trial]."""
+    out = []
+    for i, site in enumerate(fitter.sites):
+        one = Fitter([replace(site, index=1, count=1)], fitter.opts,
+                     fitter.work / f"alone-{i + 1}", Progress(False))
+        tried = one.make(f"{site.who} alone, with the fit's removals and sizes",
+                         replace(final.gen_opts, candidate=None), "alone")
+        one.run_all([tried], "alone")
+        if not tried.ok:
+            tried = one.make(f"{site.who} alone, gen's header", gen.GenOptions(
+                line=fitter.opts.line, policy=fitter.opts.policy), "alone")
+            one.run_all([tried], "alone")
+        fitter.progress.say(f"[alone] {tried.label}: " + (
+            f"mbedTLS {tried.figures().get('rom_tls_bytes')} B" if tried.ok else tried.error))
+        out.append(tried)
+    return out
+
+
+def fit(target, opts, out_dir):
+    """Fits one header to the server(s): target is "HOST[:PORT]", a list of them, or a
+    fit.device.Device.  Returns report.json's document."""
     progress = Progress(opts.progress)
     phases = {}
     t0 = time.monotonic()
-    if opts.profile:
-        prof = profile_mod.read(opts.profile)
-    else:
-        progress.say(f"[probe] probing {host}:{port}")
-        popts = probe_mod.Options(sni=opts.sni, cas=[opts.ca] if opts.ca else [], timeout=5)
-        prof = Profile.of(probe_mod.run(format_hostport(host, port), popts))
+    dev = as_device(target, opts)
+    sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     phases["probe"] = round(time.monotonic() - t0, 1)
-    gen.generate(prof, gen.GenOptions(line=opts.line, policy=opts.policy))   # refuse early
-    fitter = Fitter(prof, host, port, opts, out_dir, progress)
+    gen.generate_device([s.profile for s in sites], gen.GenOptions(line=opts.line,
+                                                                     policy=opts.policy))
+    fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
     phases["search"] = round(time.monotonic() - t1, 1)
     if best is None:
-        errs = "; ".join(sorted({t.error for t in fitter.trials if t.error}))[:400]
-        hints = sorted({t.measurement.handshake.hint for t in fitter.trials
-                        if t.measurement and t.measurement.handshake.hint})
-        raise TlsfitError(FIT, f"{host}:{port}: no candidate completed a verified handshake on "
-                               f"{opts.target}: {errs}"
-                               + (f" (hint: {hints[0]})" if hints else ""))
+        raise _no_candidate(fitter, opts)
     t2 = time.monotonic()
     best = fitter.content_lengths(best)
     phases["content_lengths"] = round(time.monotonic() - t2, 1)
@@ -370,21 +563,20 @@ def fit(target_text, opts, out_dir):
     final, minimal = fitter.ablate(best)
     phases["ablation"] = round(time.monotonic() - t2, 1)
     t3 = time.monotonic()
-    progress.say("[baseline] measuring the final header and mbedTLS's default configuration")
-    rep = measure_mod.measure(final.config, opts.target, host, port, sni=fitter.sni, ca=opts.ca,
-                              line=opts.line, timeout=opts.timeout, baseline=True, progress=False,
-                              proof=opts.proof)
-    if not rep.ok:
-        raise TlsfitError(FIT, f"the final header failed its confirming handshake: "
-                               f"{rep.handshake.failure()}")
-    final.measurement = rep
+    progress.say("[baseline] measuring the final header and mbedTLS's default configuration"
+                 + (f" against each of the {len(sites)} servers" if fitter.several else ""))
+    confirm(fitter, final)
     phases["baseline"] = round(time.monotonic() - t3, 1)
+    alone = None
+    if fitter.several:
+        t4 = time.monotonic()
+        progress.say("[alone] each server's own header, for what the others cost")
+        alone = alone_headers(fitter, final)
+        phases["alone"] = round(time.monotonic() - t4, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
-    report = build_report(fitter, final, minimal, host, port, phases)
+    report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
     out = Path(out_dir)
     paths.write_atomic(out / "tls_config.h", final.plan.text)
     paths.write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
-    paths.write_atomic(out / "report.md", render_md(report, prof))
+    paths.write_atomic(out / "report.md", render_md(report, [s.profile for s in sites]))
     return report
-
-
