@@ -36,6 +36,12 @@
  * Copes with any consistent configuration: optional parts are behind
  * #if defined(...).  The trust anchors, server name, heap limit and the
  * test-only random seed come from run_params.c (struct tf_run_params).
+ *
+ * Built with TLSFIT_CLIENT_IDENTITY (measure --client-cert/--client-key), it
+ * also parses the device certificate (in place, it stays in flash) and key
+ * from run_params.c and presents them with mbedtls_ssl_conf_own_cert (step
+ * "identity"): a server that asks for a client certificate gets it and the
+ * handshake is signed with the key.  The heap the parsed key holds counts.
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* 3.x: ssl->state, for the failing state */
 
@@ -65,6 +71,9 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 #include "mbedtls/platform.h"
+#if defined(TLSFIT_CLIENT_IDENTITY)
+#include "mbedtls/pk.h"
+#endif
 #if defined(MBEDTLS_ENTROPY_C)
 #include "mbedtls/entropy.h"
 #endif
@@ -112,6 +121,10 @@ static struct {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt anchors;
+#if defined(TLSFIT_CLIENT_IDENTITY)
+    mbedtls_x509_crt own_cert;
+    mbedtls_pk_context own_key;
+#endif
 #if defined(MBEDTLS_ENTROPY_C) && TF_DRBG
     mbedtls_entropy_context entropy;
 #endif
@@ -130,8 +143,9 @@ static struct {
 } cl;
 
 /* How far the client got (the result line's "step"). */
-enum step { STEP_SETUP, STEP_CA, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
-static const char *const step_names[] = {"setup", "ca", "handshake", "proof", "done"};
+enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
+static const char *const step_names[] = {"setup", "ca", "identity", "handshake", "proof",
+                                         "done"};
 
 /* What happened, for the result line. */
 struct outcome {
@@ -264,6 +278,34 @@ static int anchors_load(struct outcome *o)
     return -1;
 }
 
+#if defined(TLSFIT_CLIENT_IDENTITY)
+/* Parses the device certificate (in place) and key; presented in tls_setup(). */
+static int identity_load(struct outcome *o, int (*f_rng)(void *, unsigned char *, size_t),
+                         void *p_rng)
+{
+    mbedtls_x509_crt_init(&cl.own_cert);
+    mbedtls_pk_init(&cl.own_key);
+    o->ret = mbedtls_x509_crt_parse_der_nocopy(&cl.own_cert, tf_run.own_cert,
+                                               tf_run.own_cert_len);
+    if (o->ret != 0)
+        return -1;
+#if !defined(MBEDTLS_PK_PARSE_C)
+    (void)f_rng;
+    (void)p_rng;
+    o->what = "TLSFIT_NO_PK_PARSE";
+    return -1;
+#elif MBEDTLS_VERSION_NUMBER >= 0x03000000
+    o->ret = mbedtls_pk_parse_key(&cl.own_key, tf_run.own_key, tf_run.own_key_len, NULL, 0,
+                                  f_rng, p_rng);
+#else
+    (void)f_rng;
+    (void)p_rng;
+    o->ret = mbedtls_pk_parse_key(&cl.own_key, tf_run.own_key, tf_run.own_key_len, NULL, 0);
+#endif
+    return o->ret == 0 ? 0 : -1;
+}
+#endif
+
 /* The header's group list, when it defines one (the #errors above reject
    the other line's). */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
@@ -293,6 +335,10 @@ static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, si
     mbedtls_ssl_conf_ca_chain(&cl.conf, &cl.anchors, NULL);
     mbedtls_ssl_conf_rng(&cl.conf, f_rng, p_rng);
     set_groups();
+#if defined(TLSFIT_CLIENT_IDENTITY)
+    if ((o->ret = mbedtls_ssl_conf_own_cert(&cl.conf, &cl.own_cert, &cl.own_key)) != 0)
+        return -1;
+#endif
 #if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
     /* The header asks for it (tlsfit gen): the server's records stay within the input
      * buffer.  Refused when the length exceeds MBEDTLS_SSL_OUT_CONTENT_LEN. */
@@ -307,7 +353,8 @@ static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, si
     return 0;
 }
 
-/* Everything before the handshake: PSA, random generator, anchors, TLS. */
+/* Everything before the handshake: PSA, random generator, anchors, the
+ * device's identity (TLSFIT_CLIENT_IDENTITY), TLS. */
 static int setup(struct outcome *o)
 {
     int (*f_rng)(void *, unsigned char *, size_t) = NULL;
@@ -326,6 +373,11 @@ static int setup(struct outcome *o)
     o->step = STEP_CA;
     if (anchors_load(o) != 0)
         return -1;
+#if defined(TLSFIT_CLIENT_IDENTITY)
+    o->step = STEP_IDENTITY;
+    if (identity_load(o, f_rng, p_rng) != 0)
+        return -1;
+#endif
     o->step = STEP_SETUP;
     return tls_setup(o, f_rng, p_rng);
 }

@@ -10,7 +10,8 @@
  *                    source -- TEST ONLY, it makes every key predictable
  *   tls_platform.c   the platform hooks a device supplies (ms clock, ...)
  *   run_params.c     generated per run: trust anchors, server name, heap
- *                    limit, seed (struct tf_run_params below)
+ *                    limit, seed, and with TLSFIT_CLIENT_IDENTITY the device
+ *                    certificate and key (struct tf_run_params below)
  * plus the shared runtime (startup.c, uart.c, stack.c, ticks.c).
  */
 #ifndef TLS_HARNESS_H
@@ -42,6 +43,16 @@ struct tf_run_params {
     size_t proof_expect_len;
     uint32_t proof_wait_ms;               /* post-handshake flight / no-alert window */
     uint32_t proof_reply_ms;              /* how long the reply may take */
+#if defined(TLSFIT_CLIENT_IDENTITY)
+    /* The device's identity (measure --client-cert/--client-key; the macro is set
+     * only for such builds, so other images stay byte for byte as they were).
+     * The key is a TEST key embedded for the measurement only: a device loads
+     * its own from protected storage or keeps it in a secure element. */
+    const unsigned char *own_cert;        /* the device certificate, DER */
+    size_t own_cert_len;
+    const unsigned char *own_key;         /* its private key, DER (PKCS#8, SEC1 or PKCS#1) */
+    size_t own_key_len;
+#endif
 };
 
 extern const struct tf_run_params tf_run;

@@ -2,6 +2,7 @@
 import json
 
 from ..core import proof
+from .verify import client_identity
 from ..core.errors import TARGET, USAGE, TlsfitError
 from ..core.hostport import parse_target
 from ..target import measure
@@ -51,6 +52,13 @@ report says which allocation was refused.  --baseline also measures
 mbedTLS's own default configuration (its scripts/config.py baremetal_size
 preset) against the same server and adds ratios (measured / baseline).
 
+A server that requires a client certificate (mutual TLS) gets the device's:
+--client-cert FILE --client-key FILE (PEM or DER).  Both are embedded as DER
+in that run's firmware only (a test build; run_params.c is deleted once
+linked), the firmware presents the certificate and signs with the key, and
+the heap the parsed key holds counts.  The report names the certificate, never
+the key's bytes.
+
 targets: {targets} (targets/*.toml)
 
 examples:
@@ -66,7 +74,7 @@ exit status: 0 the handshake completed and the server accepted the session;
 41 it failed, faulted or timed out, or the server rejected the session
 (the report says how; with --json it is still printed); 40 cross-building
 failed; 36 mbedTLS rejects the header (check_config.h); 35 unreadable file;
-2 usage.
+44 the device certificate or key is unusable; 2 usage.
 """.replace("{targets}", ", ".join(fw.target_names()))
 
 
@@ -92,6 +100,12 @@ def configure(p):
                    help="mbedTLS line to build against (default: the 3.x tree)")
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="the device's certificate (PEM or DER), presented when the server asks "
+                        "for one (mutual TLS); needs --client-key")
+    p.add_argument("--client-key", metavar="FILE",
+                   help="the device's private key (PEM or DER, unencrypted); embedded in this "
+                        "test build only")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
 
@@ -99,9 +113,11 @@ def configure(p):
 def run(args):
     host, port = parse_target(args.server)
     try:
+        client = client_identity(args)
         report = measure.measure(args.config, args.target, host, port, sni=args.sni, ca=args.ca,
                          heap_limit=args.heap_limit, timeout=args.timeout,
-                         baseline=args.baseline, line=args.mbedtls, proof=args.proof)
+                         baseline=args.baseline, line=args.mbedtls, proof=args.proof,
+                         client=client)
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,
