@@ -546,6 +546,8 @@ def fit(target, opts, out_dir):
     phases = {}
     t0 = time.monotonic()
     dev = as_device(target, opts)
+    client_kwargs(dev.client)                      # an identity measure cannot present: now
+    opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     phases["probe"] = round(time.monotonic() - t0, 1)
     gen.generate_device([s.profile for s in sites], gen.GenOptions(line=opts.line,
