@@ -294,3 +294,14 @@ def test_a_server_the_others_rule_out_is_refused_naming_both(pki, two_servers, r
     assert last.startswith(f"tlsfit: server 2 ({srv.hostport}): "), last
     assert "ed25519" in last and f"server 1 ({ec.hostport}) alone could be served" in last
     assert not (out / "tls_config.h").exists()
+
+
+def test_an_identity_measure_cannot_present_is_refused(monkeypatch):
+    def measure_without_client(config_path, target, host, port, sni=None, ca=None, *,
+                               line=None, proof=None):
+        raise AssertionError("not reached")
+    monkeypatch.setattr(search.measure_mod, "measure", measure_without_client)
+    with pytest.raises(TlsfitError) as info:
+        search.client_kwargs(device.ClientFiles(Path("d.pem"), Path("d.key")))
+    assert info.value.code == 2 and "cannot present one yet" in info.value.message
+    assert search.client_kwargs(None) == {}
