@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
+from ..core.identity import ClientIdentity
 from ..header import gen
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
@@ -38,6 +39,17 @@ comment names the server(s) that need it, and the header lists every trust
 anchor to load and one `tlsfit verify` per server.  A server that cannot be
 served is refused by number and address ("server 2 (ota.example.com:443): ...").
 
+A server that asks for a client certificate (mutual TLS: AWS IoT Core, Azure
+IoT Hub, mosquitto with require_certificate true): --client-cert FILE (the
+device's certificate; no key needed) adds exactly what signing with its key
+needs -- the key's parser (key type, curve), what parsing the certificate
+itself needs, the signature mbedTLS will make (ECDSA for an EC key; RSA
+PKCS#1 v1.5 in TLS 1.2, RSA-PSS in TLS 1.3), which must be one the server's
+CertificateRequest allows (exit 38 naming it otherwise), and
+MBEDTLS_MPI_MAX_SIZE for an RSA key; the preamble says how the application
+loads the certificate and key (mbedtls_pk_parse_key, or an opaque PSA key for
+a key in a secure element).
+
 policies:
   default   forward secrecy and AEAD preferred; static RSA / CBC only when the
             server offers nothing better (with a warning in the header)
@@ -52,6 +64,7 @@ examples:
   ./tlsfit gen broker ota -o tls_config.h   # one header for profiles/broker.json
                                             # and profiles/ota.json
   ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
+  ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
 """
 
 
@@ -75,6 +88,9 @@ def configure(p):
                         "(instead of the header on stdout; beside it with -o)")
     p.add_argument("--json", action="store_true",
                    help="print the decision (chosen candidate, options, values) as JSON")
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="the device's certificate (PEM or DER; no key needed): for a server that "
+                        "asks for a client certificate, add what signing with its key needs")
     p.add_argument("-o", "--output", metavar="FILE", help="write the header here (atomically)")
 
 
@@ -104,6 +120,8 @@ def plan_json(plan):
            "options": plan.options, "values": {k: v[0] for k, v in plan.values.items()},
            "ciphersuites": plan.ciphersuites, "warnings": plan.warnings,
            "duties": plan.duties, "flash_estimate": plan.cost}
+    if plan.facts.get("client"):
+        doc["client"] = plan.facts["client"]
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
@@ -114,8 +132,9 @@ def plan_json(plan):
 def run(args):
     resolved = [resolve_profile(a) for a in (args.profile or [None])]
     docs = [model.read(path, name) for path, name in resolved]
+    client = ClientIdentity.load(args.client_cert) if args.client_cert else None
     opts = gen.GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
-                          time=not args.no_time, pem=args.pem)
+                          time=not args.no_time, pem=args.pem, client=client)
     plan = gen.generate_device(docs, opts, profile_names=[name for _, name in resolved])
     if args.output:
         paths.write_atomic(args.output, plan.text)

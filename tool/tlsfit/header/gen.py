@@ -30,6 +30,13 @@ Several servers (one device, one header):  plan = generate_device([doc1, doc2], 
   honours it, max_fragment_length never beside a TLS 1.3 server that would acknowledge
   it (_mfl_blocked); the group pin and the suites are the union.  With one profile it is
   generate(), byte for byte.
+
+The device's own identity (GenOptions.client, a core.identity.ClientIdentity: the public
+facts of its certificate, no key): for each server that sends CertificateRequest the
+header gets the key's parser, what parsing the device certificate needs and the signature
+mbedTLS will make, which must be one the server's CertificateRequest allows (client.py;
+Refusal naming it otherwise), MBEDTLS_MPI_MAX_SIZE for an RSA key, and a preamble line on
+loading the identity.  Without it the header is what it was, byte for byte.
 """
 import math
 import os
@@ -39,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
 from ..profile.types import Profile
-from . import joint, policy as policy_mod, render, rules as rules_mod
+from . import client as client_mod, joint, policy as policy_mod, render, rules as rules_mod
 from .costs import load_costs, make_cost
 
 LINES = ("3.6", "2.28")
@@ -528,7 +535,7 @@ def _dh_bits(server):
                 for c in server.chosen if c.kx == "DHE_RSA"] or [0])
 
 
-def _sizes(servers, plan_options, rules, line, mfl_dropped=None):
+def _sizes(servers, plan_options, rules, line, mfl_dropped=None, client=None):
     values = {}
     in_len, why = _joint_in_len(servers, line)
     if in_len < MAX_CONTENT_LEN:
@@ -541,6 +548,8 @@ def _sizes(servers, plan_options, rules, line, mfl_dropped=None):
                   if any(o in plan_options for o in rules.facts["curves"][c].options)]
     rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
                                  "RSA-{bits} in the chain or trust anchor")
+    if client is not None and client.key_type == "rsa" and (client.bits or 0) > rsa_bits:
+        rsa_bits, rsa_why = client.bits, f"the device's RSA-{client.bits} key"
     dh_bits, dh_why = _largest(servers, _dh_bits, "DHE with a {bits}-bit prime")
     mpi = max(math.ceil(b / 8) for b in [rsa_bits, dh_bits] + curve_bits)
     why = [w for w in (rsa_why, dh_why) if w]
@@ -572,6 +581,7 @@ class GenOptions:
     extra: dict = field(default_factory=dict)         # fit's added options -> reason
     sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
+    client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
 
 
 @dataclass(frozen=True)
@@ -765,10 +775,11 @@ class Server:
     def who(self):
         return f"server {self.index} ({self.doc.target.hostport})"
 
-    def facts(self, line):
+    def facts(self, line, client=None):
         return {"index": self.index, "target": self.doc.target.hostport, "profile": self.name,
                 "probed_at": self.doc.probed_at, "sni": self.doc.target.sni,
-                "anchor": self.chain.anchor["subject"], "prove": prove_command(self.doc, line),
+                "anchor": self.chain.anchor["subject"],
+                "prove": prove_command(self.doc, line, client),
                 "chosen": [c.label() for c in self.chosen]}
 
 
@@ -807,15 +818,21 @@ def _tagged(servers, wants):
 def _finish(servers, opts, rules, cost, pol, considered, warnings):
     line = opts.line
     in_len, _ = _joint_in_len(servers, line)
+    identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
     wanted = _merge(_base_wants(None, rules, opts),
-                    _tagged(servers, [_server_wants(s, rules, line, in_len) for s in servers]))
+                    _tagged(servers, [_merge(_server_wants(s, rules, line, in_len),
+                                             identity[i][0] if identity else {})
+                                      for i, s in enumerate(servers)]))
+    if identity:
+        warnings = list(warnings) + [w for _, ws in identity for w in ws]
     mfl_dropped = _mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
     enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost)
     for name in opts.exclude:
         enabled.pop(name, None)
-    values = _sizes(servers, enabled, rules, line, mfl_dropped)
+    asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
+    values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
     values.update(_group_pin(servers, rules, line))
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         values["TLSFIT_MAX_FRAG_LEN"] = (
@@ -836,17 +853,32 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
             suites.append(_suite_macro(c.suite))
     first = servers[0]
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
-             "prove": prove_command(first.doc, line),
+             "prove": prove_command(first.doc, line, opts.client),
              "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls}
+    if opts.client is not None:
+        facts["client"] = opts.client.facts()
     plan = Plan(line=line, policy=pol.name,
                 target=", ".join(s.doc.target.hostport for s in servers),
                 chosen=chosen, options=enabled, values=values, ciphersuites=suites,
                 warnings=warnings, duties=_duties(servers, enabled, opts, values),
                 considered=considered, cost=cost(set(enabled)), facts=facts,
-                servers=tuple(s.facts(line) for s in servers))
+                servers=tuple(s.facts(line, opts.client) for s in servers))
     return replace(plan, text=render.header(plan, rules))
+
+
+def _identity_wants(servers, opts, rules):
+    """[(wants, warnings)] per server for the device's identity; a server whose
+    CertificateRequest allows no scheme the key signs with is refused."""
+    out = []
+    for s in servers:
+        try:
+            out.append(client_mod.client_wants(s, opts.client, rules, opts.line))
+        except client_mod.ClientRefusal as e:
+            who = f"{s.who}: " if len(servers) > 1 else f"{s.doc.target.hostport}: "
+            raise Refusal(who + e.message) from None
+    return out
 
 
 def _mfl_blocked(servers):
@@ -1030,9 +1062,10 @@ def _ca_arg(source):
         else os.path.basename(p)
 
 
-def prove_command(doc, line):
+def prove_command(doc, line, client=None):
     """The `tlsfit verify` command that proves the header against its server, with the
-    server name and CA file the probe used."""
+    server name and CA file the probe used (and the device's identity, when given to a
+    server that asks for it)."""
     t = doc.target
     host = f"[{t.host}]" if ":" in t.host else t.host
     cmd = f"tlsfit verify --config tls_config.h {host}:{t.port}"
@@ -1043,6 +1076,9 @@ def prove_command(doc, line):
         cmd += f" --ca {ca}"
     if line == "2.28":
         cmd += " --mbedtls 2.28"
+    if client is not None and doc.client_cert_requested:
+        key = client.key.name if client.key is not None else "DEVICE_KEY.pem"
+        cmd += f" --client-cert {client.cert.name} --client-key {key}"
     return cmd
 
 
@@ -1067,6 +1103,8 @@ def _duties(servers, enabled, opts, values):
     for subject, ss in anchors.items():
         duties.append(f'load the trust anchor "{subject}" with {loader}' +
                       (f" (for {_whose(ss, len(servers))})" if len(servers) > 1 else ""))
+    if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
+        duties.append(client_mod.client_duty(opts.client, opts.pem))
     for s in servers:
         sni = s.doc.target.sni or s.doc.target.host
         duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '

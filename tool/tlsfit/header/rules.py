@@ -31,7 +31,7 @@ _FACT_KEYS = {
     "groups": {"curve", "ecp_id", "iana_id"},
     "sigalgs": {"hash", "key", "curve", "tls12_only"},
     "cert_keys": {"min_bits"},
-    "cert_sigs": {"names"},
+    "cert_sigs": {"names", "parse"},
 }
 _KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
@@ -242,6 +242,9 @@ def _fact(table, key, v, rules):
     else:
         opts = tuple(opts)
         _known(opts, where, rules)
+    if "parse" in v:                  # cert_sigs: what parsing such a certificate needs
+        _known(v["parse"], f"{where}.parse", rules)
+        v["parse"] = tuple(v["parse"])
     attrs = {k: v[k] for k in v if k not in ("options", "unsupported")}
     return Fact(table, key, opts, v.get("unsupported"), attrs)
 
