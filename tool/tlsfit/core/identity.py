@@ -21,7 +21,7 @@ import base64
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import IDENTITY, TlsfitError
@@ -101,6 +101,7 @@ class ClientIdentity:
     subject: str = None
     issuer: str = None
     signature_algorithm: str = None   # the certificate's own, e.g. "sha256WithRSAEncryption"
+    der_len: int = None            # the certificate's DER size (the client's Certificate message)
 
     @classmethod
     def load(cls, cert, key=None):
@@ -126,6 +127,7 @@ class ClientIdentity:
         ident = cls(cert, Path(key) if key is not None else None, key_type, bits, curve,
                     _field(text, "Subject"), _field(text, "Issuer"),
                     _field(text, "Signature Algorithm"))
+        ident = replace(ident, der_len=len(ident.cert_der()))
         if key is not None:
             ident._check_key(cert, Path(key))
         return ident
@@ -161,6 +163,12 @@ class ClientIdentity:
         m = re.search(r"(sha\d+)", (self.signature_algorithm or "").lower())
         return m.group(1) if m else None
 
+    @property
+    def certificate_msg_len(self):
+        """The client's Certificate message with this certificate alone, header included
+        (TLS 1.2: 4 + 3 + 3 + DER)."""
+        return (self.der_len or 0) + 10
+
     def label(self):
         """"P-256 key" / "RSA-2048 key"."""
         if self.key_type == "rsa":
@@ -187,7 +195,7 @@ class ClientIdentity:
         return {"cert": str(self.cert), "key": None if self.key is None else str(self.key),
                 "key_type": self.key_type, "bits": self.bits, "curve": self.curve,
                 "subject": self.subject, "issuer": self.issuer,
-                "signature_algorithm": self.signature_algorithm}
+                "signature_algorithm": self.signature_algorithm, "der_len": self.der_len}
 
 
 MISSING_HINT = "the server requires a client certificate: pass --client-cert and --client-key"

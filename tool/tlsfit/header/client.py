@@ -118,6 +118,30 @@ def client_wants(server, client, rules, line):
     return wanted, []
 
 
+def mfl_blocked(client, mfl_bytes):
+    """Why max_fragment_length must stay out with this identity (None: it may go in):
+    mbedTLS 3.6 sends its TLS 1.2 Certificate message in one record whatever length was
+    negotiated, and a server that holds it to the length answers record_overflow (22)
+    (seen with OpenSSL: a 636-byte RSA-2048 device Certificate message against 512)."""
+    n = client.certificate_msg_len
+    if n <= mfl_bytes:
+        return None
+    return (f"the device's Certificate message is {n} bytes, more than the {mfl_bytes}-byte "
+            "records it would ask for, and mbedTLS does not split the handshake messages it "
+            "sends to fit (the server answers record_overflow)")
+
+
+def out_content_len(client, default):
+    """(value, why) for MBEDTLS_SSL_OUT_CONTENT_LEN when the device's Certificate message
+    does not fit `default`, else None."""
+    n = client.certificate_msg_len
+    if n <= default:
+        return None
+    value = -(-n // 256) * 256
+    return value, (f"the device's Certificate message ({n} bytes) must fit the output buffer "
+                   "whole; mbedtls_ssl_write() splits longer application writes")
+
+
 def client_duty(client, pem):
     """The preamble's line on loading and presenting the identity."""
     loader = "mbedtls_x509_crt_parse()" if pem else "mbedtls_x509_crt_parse_der()"

@@ -544,6 +544,9 @@ def _sizes(servers, plan_options, rules, line, mfl_dropped=None, client=None):
     values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
         OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
                          "splits longer application writes")
+    if client is not None:
+        values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = client_mod.out_content_len(
+            client, OUT_CONTENT_LEN) or values["MBEDTLS_SSL_OUT_CONTENT_LEN"]
     curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
                   if any(o in plan_options for o in rules.facts["curves"][c].options)]
     rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
@@ -826,12 +829,14 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
     if identity:
         warnings = list(warnings) + [w for _, ws in identity for w in ws]
     mfl_dropped = _mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
+    asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
+    if asked is not None and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted and not mfl_dropped:
+        mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
     enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost)
     for name in opts.exclude:
         enabled.pop(name, None)
-    asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
     values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
     values.update(_group_pin(servers, rules, line))
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
