@@ -464,3 +464,21 @@ def test_tls12_groups_against_mbedtls_228_in_lighttpd(pki, run_probe, tmp_path):
     assert res.returncode == 0, res.explain()
     assert res.profile["groups"]["TLSv1.2"] == ["secp521r1", "secp384r1", "brainpoolP384r1",
                                                 "brainpoolP512r1", "secp256r1"]
+
+
+def test_fit_of_a_cross_signed_chain(cross, openssl, run_driver, tmp_path):
+    """The issue's shape end to end: leaf <- intermediate <- new root, plus the new root
+    cross-signed by an old root, --ca naming the new root.  fit (probe, measure on the
+    target, ablate) produces a header that verified, with nothing for the unused
+    certificates -- gen and fit used to refuse with exit 38."""
+    out = tmp_path / "fit"
+    with openssl(cross.chain, *ECDSA_TLS12, chain_file=cross.served("inter", "cross", "old")) as srv:
+        res = run_driver("fit", srv.hostport, "--sni", "localhost", "--ca", cross.chain.root.pem,
+                         "--candidates", "1", "--objective", "rom", "--out", out, "--json",
+                         timeout=900)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["handshake"]["ok"] is True and report["handshake"]["proof"] == "no-alert"
+    text = (out / "tls_config.h").read_text()
+    assert header_value(text, "MBEDTLS_MPI_MAX_SIZE") == 32
+    assert "MBEDTLS_RSA_C" not in defines(text)
