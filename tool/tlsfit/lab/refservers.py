@@ -503,8 +503,11 @@ class MosquittoServer(RefServer):
     def rejections(self):
         """The lines in which the broker refused a TLS client (OpenSSL's reason, e.g.
         "OpenSSL Error[0]: error:0A0000C7:SSL routines::peer did not return a
-        certificate")."""
-        return [ln for ln in self.events() if "OpenSSL Error" in ln]
+        certificate").  A connection closed before any TLS ("unexpected eof while
+        reading": the readiness check of start(), logged whenever the broker gets to
+        it) is not a refusal of a client."""
+        return [ln for ln in self.events() if "OpenSSL Error" in ln and
+                "unexpected eof while reading" not in ln]
 
     def connected_clients(self):
         """The "New client connected from ... as tlsfit ..." lines (MQTT CONNECTs the
