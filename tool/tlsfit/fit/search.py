@@ -43,13 +43,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..core import paths
-from ..core.errors import CONFIG, FILE, FIT, USAGE, TlsfitError
+from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..profile.types import Profile
 from ..target import measure as measure_mod
-from ..target.result import Measurement
 from . import device as device_mod
 from .knobs import knob_variants
 from .objective import best_of, joint_figures, score
@@ -204,6 +203,12 @@ def client_kwargs(client):
     return {"client": identity.ClientIdentity.load(client.cert, client.key)}
 
 
+def gen_options(opts, client_kw):
+    """gen's options for the fit: the line and policy, and the device's identity (its
+    public facts: gen adds the signing it needs)."""
+    return gen.GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"))
+
+
 # ------------------------------------------------------------------ the search
 
 class Fitter:
@@ -281,7 +286,7 @@ class Fitter:
     def search(self):
         if self.several:
             return self._search_joint()
-        base = gen.GenOptions(line=self.opts.line, policy=self.opts.policy)
+        base = gen_options(self.opts, self.client)
         kept = gen.select(gen.enumerate_candidates(self.profile, base, self.rules)).kept
         picked = []
         for c in kept:                       # distinct suites/groups; both versions if offered
@@ -309,7 +314,7 @@ class Fitter:
     def _search_joint(self):
         """gen's joint header for every server, with the knob variants of its first
         server's choice, each measured against every server."""
-        base = gen.GenOptions(line=self.opts.line, policy=self.opts.policy)
+        base = gen_options(self.opts, self.client)
         lean = self._plan(base)
         label = "joint: " + " + ".join(s["chosen"][0] for s in lean.servers)
         trials = [self.make(f"{label}, {knob_label}", replace(base, knob_values=knobs),
@@ -423,12 +428,12 @@ def option_cost(with_it, without_it):
     completed the handshake (a failed one stops early)."""
     a, b = with_it.figures(), without_it.figures()
     out = {}
-    for key, field in zip(COST_KEYS, ("rom_bytes", "ram_static_bytes", "heap_peak_bytes",
-                                      "handshake_instructions")):
-        both = a.get(field) is not None and b.get(field) is not None
-        if field in ("heap_peak_bytes", "handshake_instructions"):
+    for key, figure in zip(COST_KEYS, ("rom_bytes", "ram_static_bytes", "heap_peak_bytes",
+                                       "handshake_instructions")):
+        both = a.get(figure) is not None and b.get(figure) is not None
+        if figure in ("heap_peak_bytes", "handshake_instructions"):
             both = both and with_it.ok and without_it.ok
-        out[key] = a[field] - b[field] if both else None
+        out[key] = a[figure] - b[figure] if both else None
     return out
 
 
@@ -530,8 +535,8 @@ def alone_headers(fitter, final):
                          replace(final.gen_opts, candidate=None), "alone")
         one.run_all([tried], "alone")
         if not tried.ok:
-            tried = one.make(f"{site.who} alone, gen's header", gen.GenOptions(
-                line=fitter.opts.line, policy=fitter.opts.policy), "alone")
+            tried = one.make(f"{site.who} alone, gen's header",
+                             gen_options(fitter.opts, fitter.client), "alone")
             one.run_all([tried], "alone")
         fitter.progress.say(f"[alone] {tried.label}: " + (
             f"mbedTLS {tried.figures().get('rom_tls_bytes')} B" if tried.ok else tried.error))
@@ -546,12 +551,11 @@ def fit(target, opts, out_dir):
     phases = {}
     t0 = time.monotonic()
     dev = as_device(target, opts)
-    client_kwargs(dev.client)                      # an identity measure cannot present: now
+    identity = client_kwargs(dev.client)           # an identity measure cannot present: now
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     phases["probe"] = round(time.monotonic() - t0, 1)
-    gen.generate_device([s.profile for s in sites], gen.GenOptions(line=opts.line,
-                                                                     policy=opts.policy))
+    gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
