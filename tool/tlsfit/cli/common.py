@@ -1,6 +1,8 @@
 """argparse pieces the commands share: value types with one-line errors."""
 import argparse
 
+from ..core import proof
+
 
 def int_range(lo, hi, unit):
     """argparse type: a whole number of `unit` between lo and hi."""
@@ -35,3 +37,15 @@ def positive_bytes(text):
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
     return v
+
+
+def add_session_args(p, key_use):
+    """--proof and the device identity (--client-cert, --client-key), as verify and
+    measure take them; key_use says what is done with the key."""
+    p.add_argument("--proof", type=proof.proof_arg,
+                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="the device's certificate (PEM or DER), presented when the server asks "
+                        "for one (mutual TLS); needs --client-key")
+    p.add_argument("--client-key", metavar="FILE",
+                   help=f"the device's private key (PEM or DER, unencrypted); {key_use}")

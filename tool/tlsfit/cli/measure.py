@@ -1,13 +1,12 @@
 """`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
 import json
 
-from ..core import proof
 from .verify import client_identity
 from ..core.errors import TARGET, USAGE, TlsfitError
 from ..core.hostport import parse_target
 from ..target import measure
 from ..target.firmware import fw
-from .common import positive_bytes, seconds
+from .common import add_session_args, positive_bytes, seconds
 
 HELP = """\
 Cross-builds mbedTLS with the configuration header for a Cortex-M target,
@@ -98,14 +97,7 @@ def configure(p):
                    help="refuse allocations that would take mbedTLS's heap beyond BYTES")
     p.add_argument("--mbedtls", choices=("3.6", "2.28"),
                    help="mbedTLS line to build against (default: the 3.x tree)")
-    p.add_argument("--proof", type=proof.proof_arg,
-                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="the device's certificate (PEM or DER), presented when the server asks "
-                        "for one (mutual TLS); needs --client-key")
-    p.add_argument("--client-key", metavar="FILE",
-                   help="the device's private key (PEM or DER, unencrypted); embedded in this "
-                        "test build only")
+    add_session_args(p, "embedded in this test build only")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
 

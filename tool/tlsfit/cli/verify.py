@@ -1,12 +1,11 @@
 """`tlsfit verify`: prove a tls_config.h on the host against a server."""
 import json
 
-from ..core import proof
 from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 from ..host import verify
-from .common import seconds
+from .common import add_session_args, seconds
 
 HELP = """\
 Builds mbedTLS with the configuration header (--config) on this machine and
@@ -43,7 +42,7 @@ examples:
   tlsfit verify --config config-2.28.h --mbedtls 2.28 192.0.2.7 --json
   tlsfit verify --config tls_config.h 127.0.0.1:1883 --ca root.pem --proof mqtt
   tlsfit verify --config tls_config.h smtp.example.com:465 --proof send:,expect:323230
-  tlsfit verify --config tls_config.h broker.example.com:8883 --ca root.pem \
+  tlsfit verify --config tls_config.h broker.example.com:8883 --ca root.pem \\
                 --client-cert device.pem --client-key device.key
 
 exit status: 0 verified; 37 the handshake or the proof failed; 36 mbedTLS
@@ -70,14 +69,7 @@ def configure(p):
                         f"{verify.DEFAULT_TIMEOUT})")
     p.add_argument("--min-version", choices=("1.2", "1.3"), help="lowest TLS version to offer")
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
-    p.add_argument("--proof", type=proof.proof_arg,
-                   metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="the device's certificate (PEM or DER), presented when the server asks "
-                        "for one (mutual TLS); needs --client-key")
-    p.add_argument("--client-key", metavar="FILE",
-                   help="the device's private key (PEM or DER, unencrypted) that signs the "
-                        "handshake")
+    add_session_args(p, "it signs the handshake")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
