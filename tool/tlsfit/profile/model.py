@@ -17,10 +17,12 @@ import base64
 import binascii
 import json
 import re
+import sys
 from pathlib import Path
 
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
+from ..mbedtls import names as mbedtls_names
 
 SCHEMA_VERSION = 1
 VERSION_NAMES = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -30,6 +32,21 @@ _UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _SUITE_ID = re.compile(r"0x[0-9A-F]{4}\Z")
 _OID = re.compile(r"[0-9]+(\.[0-9]+)+\Z")
 _HEX = re.compile(r"[0-9a-f]+\Z")
+# What any real server can have (docs/profile-schema.md, "Limits"): values outside these
+# are refused, so no absurd number reaches a generated header.
+RSA_BITS = (512, 16384)             # rsa, rsa-pss; also the DH prime (dh_bits)
+DSA_BITS = (512, 16384)             # or 0: parameters inherited from the issuer
+EC_CURVE_BITS = {                   # the prober's named curves (tool/probe/x509.c)
+    "secp192r1": 192, "secp224r1": 224, "secp256r1": 256, "secp384r1": 384,
+    "secp521r1": 521, "secp256k1": 256, "brainpoolP224r1": 224, "brainpoolP256r1": 256,
+    "brainpoolP320r1": 320, "brainpoolP384r1": 384, "brainpoolP512r1": 512, "sm2": 256,
+}
+EC_OTHER_BITS = (0, 1024)           # explicit/implicit parameters or an unknown curve: a guess
+EDWARDS_BITS = {"ed25519": (255, 256), "ed448": (448, 456)}
+UNKNOWN_BITS = (0, 16384)
+MAX_RECORD = 16384 + 2048           # TLSCiphertext.length (RFC 5246 6.2.3)
+MAX_HANDSHAKE = 4 + (1 << 24) - 1   # a handshake header and the largest 24-bit body
+MAX_CHAIN_SENT = 1 << 24            # certificates in one Certificate message, at most
 # Objects keyed by version (one key per entry of "versions").
 BY_VERSION = ("ciphersuites", "server_preference", "groups", "group_preferred",
               "key_exchange", "signature_algorithms")
@@ -61,6 +78,14 @@ def _describe(value):
     return type(value).__name__
 
 
+def _short(n):
+    """An integer as written, or its digit count when it would flood the line."""
+    text = str(abs(n))
+    if len(text) <= 20:
+        return str(n)
+    return f"{'-' if n < 0 else ''}a {len(text)}-digit integer"
+
+
 def _join(path, key):
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -90,9 +115,9 @@ class _Checker:
             kind = "an integer or null" if nullable else "an integer"
             raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
         if minimum is not None and v < minimum:
-            raise _Invalid(where, f"{v} is below the minimum {minimum}")
+            raise _Invalid(where, f"{_short(v)} is below the minimum {minimum}")
         if maximum is not None and v > maximum:
-            raise _Invalid(where, f"{v} is above the maximum {maximum}")
+            raise _Invalid(where, f"{_short(v)} is above the maximum {maximum}")
         return v
 
     @staticmethod
@@ -148,10 +173,24 @@ def _utc(v, where, nullable=False):
 
 def _key(v, where):
     C.obj(v, where)
-    C.str_(C.key(v, "type", where), _join(where, "type"), choices=KEY_TYPES)
-    C.int_(C.key(v, "bits", where), _join(where, "bits"), minimum=0)
-    C.str_(C.key(v, "curve", where), _join(where, "curve"), nullable=True)
+    kind = C.str_(C.key(v, "type", where), _join(where, "type"), choices=KEY_TYPES)
+    bits = C.int_(C.key(v, "bits", where), _join(where, "bits"), minimum=0)
+    curve = C.str_(C.key(v, "curve", where), _join(where, "curve"), nullable=True)
     C.str_(C.key(v, "oid", where), _join(where, "oid"), pattern=_OID, what="a dotted OID")
+    w = _join(where, "bits")
+    if kind == "ec" and curve in EC_CURVE_BITS:
+        if bits != EC_CURVE_BITS[curve]:
+            raise _Invalid(w, f"{_short(bits)} is not the size of {curve} "
+                              f"({EC_CURVE_BITS[curve]} bits)")
+        return
+    if kind == "dsa" and bits == 0:
+        return                      # parameters inherited from the issuer
+    low, high = {"rsa": RSA_BITS, "rsa-pss": RSA_BITS, "dsa": DSA_BITS, "ec": EC_OTHER_BITS,
+                 "unknown": UNKNOWN_BITS}.get(kind) or EDWARDS_BITS[kind]
+    label = {"rsa": "an RSA key", "rsa-pss": "an RSA-PSS key", "dsa": "a DSA key",
+             "ec": "an EC key on this curve", "unknown": "a key"}.get(kind, f"an {kind} key")
+    if not low <= bits <= high:
+        raise _Invalid(w, f"{_short(bits)} is outside {low}..{high}, the sizes {label} can have")
 
 
 def _der_b64(v, where, der_len=None):
@@ -245,10 +284,24 @@ def _chain_path(doc):
 
 
 def _suite(v, where):
+    """id and name must agree (gen goes by the name): a suite of the prober's table
+    (tool/probe/tables.c) has its IANA name; an id the table lacks has the id itself as
+    its name (what the prober writes) or an "unknown..." name.  A known id named by its
+    hex id is a profile from a prober whose table lacked it."""
     C.obj(v, where)
-    C.str_(C.key(v, "id", where), _join(where, "id"), pattern=_SUITE_ID,
-           what='a suite id like "0xC02B"')
-    C.str_(C.key(v, "name", where), _join(where, "name"), nonempty=True)
+    sid = C.str_(C.key(v, "id", where), _join(where, "id"), pattern=_SUITE_ID,
+                 what='a suite id like "0xC02B"')
+    name = C.str_(C.key(v, "name", where), _join(where, "name"), nonempty=True)
+    if name.upper() == sid.upper():
+        return
+    known, _ = mbedtls_names.iana_suite(int(sid, 16))
+    if known is None:
+        if not name.lower().startswith("unknown"):
+            raise _Invalid(_join(where, "name"), f"{json.dumps(name)} names a suite, but {sid} "
+                                                 f"is not a known suite (its name is {sid})")
+    elif name != known:
+        raise _Invalid(_join(where, "name"), f"{json.dumps(name)} is not the name of {sid} "
+                                             f"({known})")
 
 
 def _suites(v, where):
@@ -268,14 +321,15 @@ def _key_exchange(v, where):
     if "group" in v:
         C.str_(v["group"], _join(where, "group"), nonempty=True)
     if "dh_bits" in v:
-        C.int_(v["dh_bits"], _join(where, "dh_bits"), minimum=1)
+        C.int_(v["dh_bits"], _join(where, "dh_bits"), minimum=RSA_BITS[0], maximum=RSA_BITS[1])
 
 
 def _records(v, where):
     C.obj(v, where)
-    for name in ("max_record_len", "max_plaintext_len", "max_handshake_msg_len",
-                 "certificate_msg_len"):
-        C.int_(C.key(v, name, where), _join(where, name), minimum=0)
+    for name in ("max_record_len", "max_plaintext_len"):
+        C.int_(C.key(v, name, where), _join(where, name), minimum=0, maximum=MAX_RECORD)
+    for name in ("max_handshake_msg_len", "certificate_msg_len"):
+        C.int_(C.key(v, name, where), _join(where, name), minimum=0, maximum=MAX_HANDSHAKE)
     C.bool_(C.key(v, "mfl_honoured", where), _join(where, "mfl_honoured"), nullable=True)
     C.int_(C.key(v, "record_size_limit", where), _join(where, "record_size_limit"),
            minimum=64, maximum=16385, nullable=True)
@@ -417,6 +471,13 @@ def loads(text, name="profile"):
                                    f"{reason}") from None
     except RecursionError:
         raise TlsfitError(PROFILE, f"{name}: not JSON: nested too deeply") from None
+    except ValueError:
+        # int() refuses numbers over sys.get_int_max_str_digits() digits: no real value is so long
+        limit = sys.get_int_max_str_digits()
+        m = re.search(r"[0-9]{%d,}" % (limit + 1), text)
+        where = f" (line {_position(text, m.start())[0]})" if m else ""
+        raise TlsfitError(PROFILE, f"{name}: not a profile: an integer of more than {limit} "
+                                   f"digits{where}") from None
     return validate(doc, name)
 
 
