@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "anchor.h"
 #include "errors.h"
@@ -158,21 +159,40 @@ static int check_ca_files(const options *o)
     return TF_OK;
 }
 
-/* Writes to path.tmp then renames, so a failed probe never leaves a partial file. */
-static int write_profile(const tf_profile *p, const char *path)
+/* Writes to path.tmp then renames, so a failed probe never leaves a partial file.
+   An existing profile keeps its mode; a new one follows the umask.  On failure
+   `why` holds "PATH: strerror" (the file that could not be written). */
+static int write_profile(const tf_profile *p, const char *path, char *why, size_t whylen)
 {
     char tmp[4096];
+    const char *failed;
+    struct stat st;
     FILE *f;
-    int rc;
+    int rc, err = 0;
 
-    if (!path) return tf_profile_write(p, stdout);
+    if (!path) {
+        rc = tf_profile_write(p, stdout);
+        if (rc != TF_OK) snprintf(why, whylen, "standard output: %s", strerror(errno ? errno : EIO));
+        return rc;
+    }
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    failed = tmp;
+    errno = 0;
     f = fopen(tmp, "w");
-    if (!f) return TF_ERR_OUTPUT;
-    rc = tf_profile_write(p, f);
-    if (fclose(f) != 0 && rc == TF_OK) rc = TF_ERR_OUTPUT;
-    if (rc == TF_OK && rename(tmp, path) != 0) rc = TF_ERR_OUTPUT;
-    if (rc != TF_OK) remove(tmp);
+    if (!f) {
+        snprintf(why, whylen, "%s: %s", tmp, strerror(errno ? errno : EIO));
+        return TF_ERR_OUTPUT;
+    }
+    if (stat(path, &st) == 0 && fchmod(fileno(f), st.st_mode & 07777) != 0) err = errno;
+    errno = 0;
+    rc = err ? TF_ERR_OUTPUT : tf_profile_write(p, f);
+    if (rc != TF_OK && !err) err = errno ? errno : EIO;
+    if (fclose(f) != 0 && rc == TF_OK) { rc = TF_ERR_OUTPUT; err = errno ? errno : EIO; }
+    if (rc == TF_OK && rename(tmp, path) != 0) { rc = TF_ERR_OUTPUT; err = errno; failed = path; }
+    if (rc != TF_OK) {
+        remove(tmp);
+        snprintf(why, whylen, "%s: %s", failed, strerror(err ? err : EIO));
+    }
     return rc;
 }
 
@@ -216,8 +236,14 @@ int main(int argc, char **argv)
         fail_target(&o, rc, p.fatal_detail);
         goto cleanup;
     }
-    rc = write_profile(&p, o.out);
-    if (rc != TF_OK) fail_target(&o, rc, o.out ? "could not write the profile file" : "could not write the profile");
+    {
+        char why[4200], what[4300];
+        rc = write_profile(&p, o.out, why, sizeof(why));
+        if (rc != TF_OK) {
+            snprintf(what, sizeof(what), "could not write the profile to %s", why);
+            fail_target(&o, rc, what);
+        }
+    }
 cleanup:
     tf_profile_free(&p);
     return rc;

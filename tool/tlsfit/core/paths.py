@@ -7,7 +7,9 @@
     state_dir()       <repo>/.tlsfit (git-ignored; $TLSFIT_STATE_DIR overrides):
                       last profile, demo PKI
 """
+import errno
 import os
+import stat
 from pathlib import Path
 
 from .errors import FILE, TlsfitError
@@ -44,21 +46,48 @@ def build_root():
     return repo_root() / "build"
 
 
+def _umask():
+    """The process's umask, read without changing it where Linux allows (no race with
+    threads); else set and restored."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path, text):
     """Writes text to path atomically: a temp file in the same directory, then a rename,
-    so a reader (or a failed run) never sees half a file.  FILE error (35) on failure."""
+    so a reader (or a failed run) never sees half a file.  The file keeps the mode of
+    the one it replaces; a new file follows the umask (0666 & ~umask), as open() would.
+    FILE error (35) naming the path and the OS error on failure."""
     import tempfile             # here: `tlsfit probe` starts faster without it
     path = Path(path)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
+                os.fchmod(f.fileno(), mode)     # mkstemp makes it 0600
                 f.write(text)
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
             raise
     except OSError as e:
-        raise TlsfitError(FILE, f"cannot write {path}: {e.strerror}") from None
+        what = e.strerror or str(e)
+        code = f" ({errno.errorcode[e.errno]})" if e.errno in errno.errorcode else ""
+        raise TlsfitError(FILE, f"cannot write {path}: {what}{code}") from None
     return path
