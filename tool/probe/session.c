@@ -103,8 +103,34 @@ static int read_12(tf_sess *s, tf_conn *c, tf_until until)
     }
 }
 
+int tf_sess_check_group(const tf_hello *h, const tf_server_hello *sh, char *detail, size_t detail_len)
+{
+    size_t i;
+    if (!sh->hrr) {
+        if (sh->ks_group == h->key_share_group) return 0;
+        if (h->key_share_group)
+            snprintf(detail, detail_len, "the server's key share is for group 0x%04X, not 0x%04X, the group "
+                     "of the client's share", sh->ks_group, h->key_share_group);
+        else
+            snprintf(detail, detail_len, "the server sent a key share (group 0x%04X) for an empty key_share",
+                     sh->ks_group);
+        return TF_ERR_MALFORMED;
+    }
+    if (sh->ks_group == 0) return 0;           /* an HRR for a cookie only */
+    if (sh->ks_group == h->key_share_group && h->key_share_group) {
+        snprintf(detail, detail_len, "the HelloRetryRequest selects group 0x%04X, the group the client "
+                 "already sent a share for", sh->ks_group);
+        return TF_ERR_MALFORMED;
+    }
+    for (i = 0; i < h->ngroups; i++)
+        if (h->groups[i] == sh->ks_group) return 0;
+    snprintf(detail, detail_len, "the HelloRetryRequest selects group 0x%04X, which the client did not "
+             "offer", sh->ks_group);
+    return TF_ERR_MALFORMED;
+}
+
 /* TLS 1.3: installs handshake keys, then decrypts up to CertificateVerify. */
-static int read_13(tf_sess *s, tf_conn *c, tf_kex *kex, const uint8_t *ch, size_t ch_len,
+static int read_13(tf_sess *s, tf_conn *c, tf_kex *kex, const tf_hello *h, const uint8_t *ch, size_t ch_len,
                    const uint8_t *shmsg, size_t sh_len)
 {
     uint8_t secret[160];
@@ -114,7 +140,10 @@ static int read_13(tf_sess *s, tf_conn *c, tf_kex *kex, const uint8_t *ch, size_
     tf_tls13 *t = NULL;
     int rc;
 
-    if (!s->sh.ks_key || s->sh.ks_group != s->group ||
+    /* s->group is a copy of s->sh.ks_group: the check is against the client's share */
+    rc = tf_sess_check_group(h, &s->sh, c->detail, sizeof(c->detail));
+    if (rc) return rc;
+    if (!s->sh.ks_key ||
         tf_kex_compute(kex, s->sh.ks_key, s->sh.ks_len, secret, sizeof(secret), &secret_len) != 0) {
         snprintf(c->detail, sizeof(c->detail), "the server's key share could not be used");
         return TF_ERR_CRYPTO;
@@ -237,9 +266,17 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
         goto cleanup;
     }
     take_server_hello(s, &sh);
+    if (sh.hrr) {
+        tf_hello sent = *h;             /* the key share send_hello really sent */
+        if (!(h->version == 0x0304 && until == TF_UNTIL_FLIGHT)) sent.key_share_group = 0;
+        if (tf_sess_check_group(&sent, &sh, c.detail, sizeof(c.detail))) {
+            fail(s, TF_ERR_MALFORMED, c.detail);
+            goto cleanup;
+        }
+    }
     if (s->outcome == TF_SESS_HRR || until == TF_UNTIL_HELLO) goto cleanup;
     if (s->version == 0x0304)
-        rc = kex ? read_13(s, &c, kex, hello + 5, hello_len - 5, msg, len) : TF_OK;
+        rc = kex ? read_13(s, &c, kex, h, hello + 5, hello_len - 5, msg, len) : TF_OK;
     else
         rc = read_12(s, &c, until);
     if (rc) read_failed(s, &c, rc, 1);

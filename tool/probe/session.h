@@ -58,4 +58,13 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
 
 void tf_sess_free(tf_sess *s);
 
+/*
+ * RFC 8446 4.2.8, the group of a TLS 1.3 answer to hello `h`: a ServerHello's
+ * key share is in the group of the client's share (h->key_share_group; the
+ * prober sends one); a HelloRetryRequest selects a group of supported_groups
+ * (h->groups) other than the one the client shared.  0 when it keeps to that,
+ * else TF_ERR_MALFORMED with `detail` saying which group was wrong.
+ */
+int tf_sess_check_group(const tf_hello *h, const tf_server_hello *sh, char *detail, size_t detail_len);
+
 #endif
