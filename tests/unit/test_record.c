@@ -23,7 +23,10 @@
 #include "errors.h"
 #include "net.h"
 #include "record.h"
+#include "tls13.h"
 #include "unit.h"
+
+#include <mbedtls/gcm.h>
 
 #define TIMEOUT_MS 200
 
@@ -600,6 +603,89 @@ static void test_alert_names(void)
     TF_CHECK_STR(tf_alert_name(255), "unknown");
 }
 
+/*
+ * An empty TLS 1.3 handshake fragment first (a protected record whose inner
+ * plaintext is only the content type): hs_append ran memcpy(NULL, body, 0)
+ * on the still unallocated buffer, undefined behaviour UBSan reports.  The
+ * empty fragment adds nothing; the message of the next record is read.
+ * Keys: RFC 8448 section 3 (its transcript and secret, as test_tls13.c).
+ */
+static const char RFC8448_CH[] =
+    "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef"
+    "6283024dece7000006130113031302010000910000000b000900000673657276"
+    "6572ff01000100000a00140012001d0017001800190100010101020103010400"
+    "230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e"
+    "51c13cae4d5413691e529aaf2c002b0003020304000d0020001e040305030603"
+    "020308040805080604010501060102010402050206020202002d00020101001c"
+    "00024001";
+static const char RFC8448_SH[] =
+    "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155"
+    "772ed3e2692800130100002e00330024001d0020c9828876112095fe66762bdb"
+    "f7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
+static const char RFC8448_SECRET[] =
+    "8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d";
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    while (h[0] && h[1] && n < cap) {
+        unsigned v;
+        if (sscanf(h, "%2x", &v) != 1) return 0;
+        out[n++] = (uint8_t)v;
+        h += 2;
+    }
+    return n;
+}
+
+static void test_empty_protected_fragment(void)
+{
+    /* server_handshake_traffic_secret's key and iv (RFC 8448, TLS_AES_128_GCM_SHA256) */
+    static const uint8_t key[16] = { 0x3f, 0xce, 0x51, 0x60, 0x09, 0xc2, 0x17, 0x27,
+                                     0xd0, 0xf2, 0xe4, 0xe8, 0x6e, 0xe4, 0x03, 0xbc };
+    static const uint8_t iv[12] = { 0x5d, 0x31, 0x3e, 0xb2, 0x67, 0x12, 0x76, 0xee,
+                                    0x13, 0x00, 0x0b, 0x30 };
+    uint8_t hdr[5] = { 23, 3, 3, 0, 17 }, inner = 22, ct[1], tag[16], buf[512];
+    mbedtls_gcm_context gcm;
+    tf_tls13 *t = NULL;
+    const uint8_t *m = NULL;
+    size_t n = 0;
+    bytes data, msg;
+    pipe_conn pc;
+
+    mbedtls_gcm_init(&gcm);
+    TF_CHECK_EQ(mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, 128), 0);
+    TF_CHECK_EQ(mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, 1, iv, sizeof iv, hdr, 5,
+                                          &inner, ct, sizeof tag, tag), 0);
+    mbedtls_gcm_free(&gcm);
+    by_init(&data);
+    by_init(&msg);
+    by_put(&data, hdr, 5);                    /* the empty handshake fragment, sequence 0 */
+    by_put(&data, ct, 1);
+    by_put(&data, tag, sizeof tag);
+    hs_msg(&msg, 14, 0, 0);                   /* then a whole ServerHelloDone, in the clear */
+    record(&data, 22, msg.b, msg.n);
+
+    TF_CHECK_EQ(tf_tls13_new(&t, 0x1301), 0);
+    if (!t) { by_free(&data); by_free(&msg); return; }
+    n = unhex(RFC8448_CH, buf, sizeof buf);
+    tf_tls13_transcript(t, buf, n);
+    n = unhex(RFC8448_SH, buf, sizeof buf);
+    tf_tls13_transcript(t, buf, n);
+    n = unhex(RFC8448_SECRET, buf, sizeof buf);
+    TF_CHECK_EQ(tf_tls13_handshake_keys(t, buf, n), 0);
+
+    pc_open(&pc, &data, END_SHUTDOWN);
+    tf_conn_protect(pc.c, t);                 /* the connection owns it now */
+    n = 0;
+    TF_CHECK_EQ(tf_conn_handshake(pc.c, &m, &n), TF_OK);
+    TF_CHECK_EQ(n, 4);
+    TF_CHECK(m != NULL && m[0] == 14);
+    TF_CHECK_EQ(pc.c->records, 2);
+    pc_close(&pc);
+    by_free(&data);
+    by_free(&msg);
+}
+
 int main(void)
 {
     test_two_messages_one_record();
@@ -613,5 +699,6 @@ int main(void)
     test_ccs_skipped();
     test_big_messages();
     test_alert_names();
+    test_empty_protected_fragment();
     return tf_unit_report("test_record");
 }

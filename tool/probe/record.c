@@ -174,6 +174,7 @@ int tf_conn_record(tf_conn *c)
 static int hs_append(tf_conn *c)
 {
     size_t need = c->hs_len + c->body_len;
+    if (c->body_len == 0) return TF_OK;     /* an empty fragment (hs may still be NULL) */
     if (need > c->hs_cap) {
         size_t cap = c->hs_cap ? c->hs_cap : 32768;
         uint8_t *n;
