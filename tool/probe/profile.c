@@ -31,12 +31,14 @@ typedef struct {
     const uint8_t *der[MAX_CHAIN];
     size_t der_len[MAX_CHAIN];
     size_t n;
+    size_t sent;                /* certificates in the message: n, or more when cut to MAX_CHAIN */
 } chain_t;
 
 static int add_cert(void *ctx, const uint8_t *der, size_t len)
 {
     chain_t *c = ctx;
-    if (c->n >= MAX_CHAIN) return 1;
+    c->sent++;
+    if (c->n >= MAX_CHAIN) return 0;    /* counted, not kept: the profile says chain_truncated */
     if (tf_x509_parse(&c->cert[c->n], der, len) != 0) {
         memset(&c->cert[c->n], 0, sizeof(c->cert[c->n]));
         snprintf(c->cert[c->n].key_type, sizeof(c->cert[c->n].key_type), "unknown");
@@ -280,6 +282,12 @@ static int json_chain(tf_json *j, const tf_profile *p)
     tf_json_str(j, "chain_from", p->chain_slot >= 0 ? vname(p->chain_slot) : NULL);
     json_indices(j, "chain_path", path.idx, path.len);
     json_indices(j, "chain_unused", path.unused, path.nunused);
+    if (c->sent > c->n) {
+        tf_json_obj(j, "chain_truncated");
+        tf_json_int(j, "sent", (long long)c->sent);
+        tf_json_int(j, "kept", (long long)c->n);
+        tf_json_end_obj(j);
+    }
     json_anchor(j, c, &path, ca, store);
 cleanup:
     for (i = 0; c && ca && i < c->n; i++) tf_anchor_free(&ca[i]);

@@ -283,6 +283,21 @@ def _chain_path(doc):
                                        "certificate of chain_path")
 
 
+def _chain_truncated(doc):
+    """chain_truncated (optional, added within schema v1): the Certificate message held more
+    certificates than the prober keeps; chain is the first `kept` of the `sent`."""
+    if "chain_truncated" not in doc:
+        return
+    v = C.obj(doc["chain_truncated"], "chain_truncated")
+    n = len(doc["chain"])
+    kept = C.int_(C.key(v, "kept", "chain_truncated"), "chain_truncated.kept", minimum=1)
+    if kept != n:
+        raise _Invalid("chain_truncated.kept", f"is {kept}, but chain has {n} "
+                                               f"certificate{'' if n == 1 else 's'}")
+    C.int_(C.key(v, "sent", "chain_truncated"), "chain_truncated.sent", minimum=kept + 1,
+           maximum=MAX_CHAIN_SENT)
+
+
 def _suite(v, where):
     """id and name must agree (gen goes by the name): a suite of the prober's table
     (tool/probe/tables.c) has its IANA name; an id the table lacks has the id itself as
@@ -423,6 +438,7 @@ def _check(doc):
     _trust_anchor(C.key(doc, "trust_anchor", ""), "trust_anchor")
     C.bool_(C.key(doc, "chain_complete", ""), "chain_complete")
     _chain_path(doc)
+    _chain_truncated(doc)
     _records(C.key(doc, "records", ""), "records")
     _extensions(C.key(doc, "extensions", ""), "extensions")
     C.bool_(C.key(doc, "client_cert_requested", ""), "client_cert_requested")

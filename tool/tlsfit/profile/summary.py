@@ -67,6 +67,10 @@ def format_summary(doc):
                    f"{c['der_len']} B, until {c['not_after'][:10]}){note}")
     if path is not None and (unused or path != list(range(len(chain)))):
         out.append(f"  path: {' <- '.join(f'[{i}]' for i in path)}")
+    cut = doc.get("chain_truncated")
+    if cut:
+        out.append(f"  truncated: the server sent {cut['sent']} certificates; the profile keeps "
+                   f"the first {cut['kept']} (the path and the anchor are found among those)")
     anchor = doc["trust_anchor"]
     if anchor:
         source = "sent by the server" if anchor["source"] == "sent" else f"from {anchor['source']}"
