@@ -136,8 +136,10 @@ def compiler():
 def _run_tool(argv, what):
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise FirmwareError(f"{what} failed (exit {proc.returncode}):\n$ {' '.join(map(str, argv))}\n"
-                            f"{proc.stderr.strip()}")
+        e = FirmwareError(f"{what} failed (exit {proc.returncode}):\n$ {' '.join(map(str, argv))}\n"
+                          f"{proc.stderr.strip()}")
+        e.returncode = proc.returncode      # < 0: killed by a signal (the driver stops)
+        raise e
     return proc
 
 

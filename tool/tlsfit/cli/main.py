@@ -10,11 +10,12 @@ data (exit 39); anything else is a driver bug (exit 1, with the traceback).
 """
 import argparse
 import importlib
+import signal
 import sys
 
 
 from .. import __version__
-from ..core.errors import INTERNAL, INTERRUPTED, RULES, USAGE, TlsfitError
+from ..core.errors import INTERNAL, RULES, USAGE, TlsfitError
 
 PROG = "tlsfit"
 
@@ -146,6 +147,13 @@ def _template_message(e):
             "(a bug in tlsfit's templates/; please report it)")
 
 
+def _interrupted(interrupt):
+    sig = interrupt.received()
+    how = "interrupted" if sig in (None, signal.SIGINT) else f"stopped by {signal.Signals(sig).name}"
+    print(f"{PROG}: {how}", file=sys.stderr)
+    return interrupt.exit_code()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
@@ -157,17 +165,20 @@ def main(argv=None):
     args, module = parsed
     from ..mbedtls import tree
     tree.set_override(args.mbedtls_dir)
+    from ..core import interrupt
+    interrupt.install()
     try:
         if args.mbedtls_dir:
             tree.user_tree()            # a bad --mbedtls-dir fails every command at once
         return module.run(args) or 0
     except TlsfitError as e:
+        if interrupt.received() is not None:     # a child died of our own signal first
+            return _interrupted(interrupt)
         if not e.quiet:
             print(f"{PROG}: {e.message}", file=sys.stderr)
         return e.code
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return INTERRUPTED
+        return _interrupted(interrupt)
     except BrokenPipeError:
         # stdout closed early (e.g. `tlsfit probe ... | head`): not an error of ours.
         sys.stdout = None

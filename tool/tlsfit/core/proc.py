@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from .errors import SETUP, TlsfitError
+from .interrupt import killed
 
 
 @contextlib.contextmanager
@@ -32,6 +33,7 @@ def run_logged(cmd, log, what, code, env=None, limit=None):
                               stderr=subprocess.STDOUT, env=env, timeout=limit)
     except subprocess.TimeoutExpired:
         raise TlsfitError(code, f"{what} took more than {limit} s; log: {log.name}") from None
+    killed(proc.returncode, f"{what} ({Path(str(cmd[0])).name})")
     return proc.returncode
 
 

@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core import paths
+from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import gen, rules as rules_mod
@@ -261,6 +261,8 @@ class Fitter:
             trial.measurements[i] = m
             mismatch = chosen_mismatch(trial.plan, m, i if self.several else None)
             return mismatch, mismatch or (None if m.ok else m.handshake.failure())
+        except interrupt.ChildKilled:
+            raise                           # no verdict: the whole fit stops
         except TlsfitError as e:
             return None, e.message if e.code != CONFIG else \
                 f"rejected by check_config.h: {e.message}"
@@ -270,10 +272,17 @@ class Fitter:
         began = time.monotonic()
         done, results = 0, []
         with ThreadPoolExecutor(max_workers=max(1, self.opts.jobs)) as pool:
-            for r in pool.map(self._measure, jobs):
-                results.append(r)
-                done += 1
-                self.progress.step(phase, done, len(jobs), began)
+            try:
+                for r in pool.map(self._measure, jobs):
+                    results.append(r)
+                    done += 1
+                    self.progress.step(phase, done, len(jobs), began)
+            except BaseException:
+                # a signal or a killed child: the running jobs stop (QEMU killed in their
+                # finally), the queued ones never start
+                interrupt.STOP.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         for (t, i), (mismatch, error) in zip(jobs, results):
             site = self.sites[i]
             if mismatch and not t.mismatch:

@@ -48,13 +48,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..core import identity as identity_mod, paths, proof as proof_mod
+from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check
 from ..mbedtls.tree import resolve_tree
 from .result import VerifyResult
+
+# A client killed by one of these was stopped, it did not crash (SIGSEGV, SIGABRT, ...).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL)
 
 CLIENT = "tlsfit-verify-client"
 SYSTEM_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -293,6 +296,8 @@ def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
                 **unfinished}
     except OSError as e:
         raise TlsfitError(BUILD, f"cannot run {binary}: {e.strerror}") from None
+    if proc.returncode < 0 and -proc.returncode in STOP_SIGNALS:
+        interrupt.killed(proc.returncode, f"{CLIENT} ({binary})")
     if proc.returncode < 0:
         sig = signal.Signals(-proc.returncode).name
         return {"ok": False, "step": "crash", "error": sig,

@@ -20,6 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import interrupt
 from ..core.errors import CONFIG, SETUP, TlsfitError
 from ..core.text import one_line
 
@@ -112,6 +113,7 @@ def syntax_check(cmd, config_name, work, judge, compiler_name, timeout_code, env
         raise TlsfitError(SETUP, f"cannot run {cmd[0]}: {e.strerror}") from None
     if proc.returncode == 0:
         return
+    interrupt.killed(proc.returncode, f"{compiler_name} ({cmd[0]}) checking {config_name}")
     found = judge(proc.stderr, config_name)
     if found is None:
         last = proc.stderr.strip().splitlines()

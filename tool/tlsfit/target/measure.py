@@ -58,7 +58,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..core import identity as identity_mod, proof as proof_mod
+from ..core import identity as identity_mod, interrupt, proof as proof_mod
 from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
 from ..core.text import one_line, say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
@@ -273,6 +273,7 @@ def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, c
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags())
     except fw.FirmwareError as e:
+        interrupt.killed(getattr(e, "returncode", None), "the firmware's compiler or linker")
         if client is not None:
             _forget_identity(run_dir, params)
         text = str(e)
@@ -345,13 +346,17 @@ def run_session(elf, target, host, port, timeout):
         except OSError as e:
             relay.close()
             raise TlsfitError(TARGET, f"cannot run {argv[0]}: {e.strerror}") from None
+        ours = False
         try:
             out.ended = _wait(proc, relay, start + timeout)
         finally:
             if proc.poll() is None:
+                ours = True
                 proc.kill()
             proc.wait()
             relay.close()
+        if not ours:
+            interrupt.killed(proc.returncode, f"QEMU ({argv[0]})")
         fout.seek(0)
         ferr.seek(0)
         out.stdout = fout.read().decode(errors="replace")
@@ -371,6 +376,7 @@ def _wait(proc, relay, deadline):
             return "exit"
         except subprocess.TimeoutExpired:
             pass
+        interrupt.check()           # a stopping signal (in fit's pool: not our thread's)
         now = time.monotonic()
         if now >= deadline:
             return "timeout"

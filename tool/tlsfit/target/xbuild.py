@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import paths
+from ..core import interrupt, paths
 from ..core.errors import CONFIG, FILE, SETUP, XBUILD, TlsfitError
 from ..core.proc import locked
 from ..core.text import one_line, say as _say
@@ -298,6 +298,7 @@ def _compile_all(xb, sources, includes, log):
     failures = []
 
     def one(src):
+        interrupt.check()
         if failures:
             return None
         obj = obj_root / src.lib / src.obj
@@ -309,6 +310,7 @@ def _compile_all(xb, sources, includes, log):
             failures.append((src, f"{src.path.name}: compiling took more than "
                                   f"{COMPILE_LIMIT} s"))
             return None
+        interrupt.killed(proc.returncode, f"the cross compiler compiling {src.path.name}")
         if proc.returncode != 0:
             failures.append((src, f"$ {' '.join(argv)}\n{proc.stderr}"))
         return proc
@@ -337,6 +339,7 @@ def _archive(xb, sources):
         tmp.unlink(missing_ok=True)
         proc = subprocess.run([ar, "rcsD", str(tmp), *map(str, members)], capture_output=True,
                               text=True, stdin=subprocess.DEVNULL)
+        interrupt.killed(proc.returncode, f"arm-none-eabi-ar archiving {lib}")
         if proc.returncode != 0:
             raise TlsfitError(XBUILD, f"arm-none-eabi-ar failed for {lib}: "
                                       f"{proc.stderr.strip()}")
