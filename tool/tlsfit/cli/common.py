@@ -1,8 +1,6 @@
 """argparse pieces the commands share: value types with one-line errors."""
 import argparse
 
-from ..core import proof
-
 
 def int_range(lo, hi, unit):
     """argparse type: a whole number of `unit` between lo and hi."""
@@ -42,6 +40,7 @@ def positive_bytes(text):
 def add_session_args(p, key_use):
     """--proof and the device identity (--client-cert, --client-key), as verify and
     measure take them; key_use says what is done with the key."""
+    from ..core import proof            # here: `tlsfit probe` does not import dataclasses
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
     p.add_argument("--client-cert", metavar="FILE",
