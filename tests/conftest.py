@@ -7,6 +7,9 @@
     run_probe     run_probe(target, *args, timeout=60) -> ProbeResult
     run_driver    run_driver(*args, timeout=120) -> CompletedProcess of `python3 -m tlsfit`
 
+Helpers: require_tools(*programs) fails a module whose cross toolchain, QEMU or
+servers are missing; profile_error(doc_or_text) is the one-line PROFILE message.
+
 Everything runs on 127.0.0.1 and under a hard timeout.
 """
 import os
@@ -23,9 +26,31 @@ sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model as profile, prober as build  # noqa: E402
-from tlsfit.core.errors import TlsfitError  # noqa: E402
+from tlsfit.core.errors import PROFILE, TlsfitError  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def require_tools(*programs):
+    """pytest.fail naming what is missing: the cross toolchain and QEMU, and programs."""
+    import shutil
+    from tlsfit.target.firmware import fw
+    missing = fw.toolchain_missing() + [p for p in programs if not shutil.which(p)]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
+
+
+def profile_error(doc_or_text, name="p.json"):
+    """The one-line exit-32 message the validator gives for a document or text."""
+    with pytest.raises(TlsfitError) as info:
+        if isinstance(doc_or_text, (str, bytes)):
+            profile.loads(doc_or_text, name)
+        else:
+            profile.validate(doc_or_text, name)
+    e = info.value
+    assert e.code == PROFILE
+    assert "\n" not in e.message
+    return e.message
 
 
 @pytest.fixture(scope="session")

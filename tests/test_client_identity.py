@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_tools
+
 from tlsfit.core.errors import IDENTITY, REFUSED, TARGET, VERIFY, TlsfitError
 from tlsfit.core.identity import MISSING_HINT, ClientIdentity
 from tlsfit.header import gen
 from tlsfit.lab import refservers
 from tlsfit.profile import model
-from tlsfit.target.firmware import fw
 
 REPO = Path(__file__).resolve().parent.parent
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -40,9 +41,7 @@ RSA_OPTIONS = {"1.3": {"MBEDTLS_RSA_C", "MBEDTLS_PKCS1_V21", "MBEDTLS_X509_RSASS
 
 @pytest.fixture(scope="module", autouse=True)
 def toolchain():
-    missing = fw.toolchain_missing()
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
+    require_tools()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_tools
+
 from test_compat import check_shape
 from tlsfit.lab import refservers
 from tlsfit.mbedtls import names as mbedtls_names
@@ -49,9 +51,7 @@ RSA12_ARGS = ("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-groups", "P
 
 @pytest.fixture(scope="module", autouse=True)
 def toolchain():
-    missing = fw.toolchain_missing()
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
+    require_tools()
 
 
 @pytest.fixture(scope="module")

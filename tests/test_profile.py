@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, profile_error
 from tlsfit.profile import model as profile
 from tlsfit.core.errors import PROFILE, TlsfitError
 
@@ -17,16 +17,7 @@ def doc():
     return json.loads(SAMPLE.read_text())
 
 
-def error_of(doc_or_text, name="p.json"):
-    with pytest.raises(TlsfitError) as info:
-        if isinstance(doc_or_text, (str, bytes)):
-            profile.loads(doc_or_text, name)
-        else:
-            profile.validate(doc_or_text, name)
-    e = info.value
-    assert e.code == PROFILE
-    assert "\n" not in e.message
-    return e.message
+error_of = profile_error
 
 
 def test_sample_is_valid():

@@ -12,7 +12,6 @@ s_server (the no-alert default on its random port).
 import argparse
 import json
 import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_tools
+
 from test_compat import check_shape
 from tlsfit.core import proof as proof_mod
 from tlsfit.core.errors import CONFIG, TARGET, USAGE, VERIFY, TlsfitError
@@ -30,7 +31,6 @@ from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
 from tlsfit.target import measure
-from tlsfit.target.firmware import fw
 from tlsfit.target.result import Handshake
 
 REPO = Path(__file__).resolve().parent.parent
@@ -176,12 +176,7 @@ def test_not_trusted_hint_shows_the_command_with_ca():
 
 @pytest.fixture(scope="module", autouse=True)
 def toolchain():
-    missing = fw.toolchain_missing()
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
-    for exe in ("mosquitto", "nginx"):
-        if not shutil.which(exe):
-            pytest.fail(f"{exe} is not installed: run ./tlsfit setup", pytrace=False)
+    require_tools("mosquitto", "nginx")
 
 
 @pytest.fixture(scope="module")
