@@ -3,7 +3,7 @@
 
 Starts one local `openssl s_server` (a throwaway ECDSA PKI, TLS 1.2,
 ECDHE-ECDSA-AES128-GCM-SHA256, P-256) and runs `tlsfit measure` against it
-three times, each as the user would (`python3 -m tlsfit measure ... --json`):
+three times, each as the user would (`python3 -m tlsfit.cli measure ... --json`):
 
   cold         empty tlsfit cache ($TLSFIT_CACHE in a temp dir) and empty ccache
                ($CCACHE_DIR in a temp dir): mbedTLS is cross-built from scratch
@@ -55,7 +55,7 @@ def fresh_cache(work, name):
 
 
 def run_measure(args, srv, root, env):
-    argv = [sys.executable, "-m", "tlsfit", "measure", "--config", str(args.config),
+    argv = [sys.executable, "-m", "tlsfit.cli", "measure", "--config", str(args.config),
             "--target", args.target, "--server", srv.hostport, "--sni", "localhost",
             "--ca", str(root), "--json"]
     if args.baseline:

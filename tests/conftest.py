@@ -5,7 +5,7 @@
     pki           the reference PKI (tlsfit.refservers.standard_pki), made once
     server_logs   directory for the reference servers' logs
     run_probe     run_probe(target, *args, timeout=60) -> ProbeResult
-    run_driver    run_driver(*args, timeout=120) -> CompletedProcess of `python3 -m tlsfit`
+    run_driver    run_driver(*args, timeout=120) -> CompletedProcess of `python3 -m tlsfit.cli`
 
 Helpers: require_tools(*programs) fails a module whose cross toolchain, QEMU or
 servers are missing; profile_error(doc_or_text) is the one-line PROFILE message.
@@ -123,7 +123,7 @@ def run_probe(prober, tmp_path):
 
 @pytest.fixture
 def run_driver(prober, tmp_path):
-    """Runs `/usr/bin/python3 -m tlsfit ARGS` with the session's prober."""
+    """Runs `/usr/bin/python3 -m tlsfit.cli ARGS` with the session's prober."""
 
     def run(*args, timeout=180, env_extra=None):
         env = dict(os.environ)
@@ -132,7 +132,7 @@ def run_driver(prober, tmp_path):
         env["TLSFIT_STATE_DIR"] = str(tmp_path / "state")
         env.update(env_extra or {})
         python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-        return subprocess.run([python, "-m", "tlsfit", *map(str, args)], cwd=REPO, env=env,
+        return subprocess.run([python, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout)
 

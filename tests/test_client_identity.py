@@ -69,12 +69,12 @@ def brokers(pki, server_logs, devices):
 
 
 def driver(work, prober, *args, timeout=300):
-    """`python3 -m tlsfit ARGS` with the state directory under `work`."""
+    """`python3 -m tlsfit.cli ARGS` with the state directory under `work`."""
     import subprocess
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), PYTHONDONTWRITEBYTECODE="1",
                TLSFIT_PROBER=str(prober), TLSFIT_STATE_DIR=str(work / "state"))
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-    return subprocess.run([python, "-m", "tlsfit", *map(str, args)], cwd=REPO, env=env,
+    return subprocess.run([python, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout)
 

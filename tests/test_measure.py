@@ -137,7 +137,7 @@ def explain(r):
 def run_cli(*args, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"))
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-    return subprocess.run([python, "-m", "tlsfit", "measure", *map(str, args)], cwd=REPO,
+    return subprocess.run([python, "-m", "tlsfit.cli", "measure", *map(str, args)], cwd=REPO,
                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout)
 

@@ -2,7 +2,7 @@
 
 Every case checks the exit code (tool/probe/errors.h) and that stderr is exactly
 one line "tlsfit-probe: HOST:PORT: what went wrong [TF_ERR_NAME]"; the same
-peers run through `python3 -m tlsfit probe`, which must pass the code and the
+peers run through `python3 -m tlsfit.cli probe`, which must pass the code and the
 line through unchanged.
 """
 import re

@@ -98,7 +98,7 @@ def test_gen_on_a_huge_integer_exits_32(doc, tmp_path):
     path = tmp_path / "huge.json"
     path.write_text(json.dumps(doc, indent=2).replace('"bits": 2048', '"bits": ' + "7" * 5001))
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), TLSFIT_STATE_DIR=str(tmp_path / "s"))
-    proc = subprocess.run([sys.executable, "-m", "tlsfit", "gen", str(path), "-o",
+    proc = subprocess.run([sys.executable, "-m", "tlsfit.cli", "gen", str(path), "-o",
                            str(tmp_path / "out.h")], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == PROFILE, proc.stderr

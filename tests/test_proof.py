@@ -45,10 +45,10 @@ EC13_ARGS = ("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "P
 
 
 def tlsfit(*args, timeout=300):
-    """`python3 -m tlsfit ARGS` -> CompletedProcess."""
+    """`python3 -m tlsfit.cli ARGS` -> CompletedProcess."""
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), PYTHONDONTWRITEBYTECODE="1")
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-    return subprocess.run([python, "-m", "tlsfit", *map(str, args)], cwd=REPO, env=env,
+    return subprocess.run([python, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout)
 

@@ -51,7 +51,7 @@ def test_signal_stops_measure_and_qemu(signame, code, pki, server_logs, tmp_path
         # the server stopped: the TCP connection is accepted by the kernel, the handshake
         # waits, so QEMU is certainly running when the signal comes
         srv.proc.send_signal(signal.SIGSTOP)
-        proc = subprocess.Popen([python, "-m", "tlsfit", "measure", "--config", TLS12_EC,
+        proc = subprocess.Popen([python, "-m", "tlsfit.cli", "measure", "--config", TLS12_EC,
                                  "--target", "cortex-m4", "--server", srv.hostport,
                                  "--sni", "localhost", "--ca", pki.ec.root.pem,
                                  "--timeout", "300"],

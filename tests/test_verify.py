@@ -114,7 +114,7 @@ def _driver_env():
 def run_module(mbedtls_flag, tree_path, *args, timeout=300):
     """`tlsfit --mbedtls-dir TREE verify ARGS...` through the real CLI."""
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-    argv = [python, "-m", "tlsfit", mbedtls_flag, str(tree_path), "verify", *map(str, args)]
+    argv = [python, "-m", "tlsfit.cli", mbedtls_flag, str(tree_path), "verify", *map(str, args)]
     return subprocess.run(argv, cwd=REPO, env=_driver_env(),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout)

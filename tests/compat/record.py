@@ -66,7 +66,7 @@ def servers(pki, logs):
 
 def run_gen(profile_path, args):
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"))
-    p = subprocess.run([sys.executable, "-m", "tlsfit", "gen", str(profile_path), *args],
+    p = subprocess.run([sys.executable, "-m", "tlsfit.cli", "gen", str(profile_path), *args],
                        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     return f"exit {p.returncode}\n{p.stdout}"
 
@@ -139,13 +139,13 @@ def record_shapes(pki, work):
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"))
     header = REPO / "tests" / "fixtures" / "measure" / "tls12_ecdhe_ecdsa.h"
     with refservers.openssl_server(pki.ec, "-tls1_2", log_dir=work) as srv:
-        m = subprocess.run([sys.executable, "-m", "tlsfit", "measure", "--config", str(header),
+        m = subprocess.run([sys.executable, "-m", "tlsfit.cli", "measure", "--config", str(header),
                             "--target", "cortex-m4", "--server", srv.hostport, "--sni", "localhost",
                             "--ca", str(pki.ec.root.pem), "--baseline", "--json"],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
         if m.returncode != 0:
             sys.exit(f"measure failed: {m.stderr}")
-        f = subprocess.run([sys.executable, "-m", "tlsfit", "fit", srv.hostport, "--sni", "localhost",
+        f = subprocess.run([sys.executable, "-m", "tlsfit.cli", "fit", srv.hostport, "--sni", "localhost",
                             "--ca", str(pki.ec.root.pem), "--target", "cortex-m4", "--objective",
                             "rom", "--out", str(work / "fit"), "--json"],
                            cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)

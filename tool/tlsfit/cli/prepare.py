@@ -2,7 +2,7 @@
 
 The ./tlsfit launcher runs tool/setup.sh itself before `setup`, `demo` and
 `test` and exports TLSFIT_SETUP_DONE=1; run_setup_script() then does nothing,
-so `python3 -m tlsfit demo` (without the launcher) still gets a set-up.
+so `python3 -m tlsfit.cli demo` (without the launcher) still gets a set-up.
 """
 import os
 import subprocess
