@@ -28,6 +28,11 @@ def cache_dir():
     return base / "tlsfit"
 
 
+def xbuild_dir():
+    """<cache>/xbuild: the cross builds per header and target, and the baseline headers."""
+    return cache_dir() / "xbuild"
+
+
 def state_dir():
     """<repo>/.tlsfit, or $TLSFIT_STATE_DIR (the tests point it at a temp dir)."""
     explicit = os.environ.get("TLSFIT_STATE_DIR")

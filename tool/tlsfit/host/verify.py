@@ -53,7 +53,7 @@ from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check
-from ..mbedtls.tree import resolve_tree
+from ..mbedtls.tree import prober_tree, resolve_tree
 from .result import VerifyResult
 
 # A client killed by one of these was stopped, it did not crash (SIGSEGV, SIGABRT, ...).
@@ -385,8 +385,9 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
 
 def ssl_server2_path(mbedtls_dir=None):
     """mbedTLS's own programs/ssl/ssl_server2 from a 3.x tree (default configuration),
-    built once into $TLSFIT_CACHE/ssl_server2-3.6/ (rebuilt when the tree changes)."""
-    tree = resolve_tree(mbedtls_dir)
+    built once into $TLSFIT_CACHE/ssl_server2-3.6/ (rebuilt when the tree changes).
+    Without mbedtls_dir: the prober's 3.x tree (a 2.28 --mbedtls-dir builds headers only)."""
+    tree = resolve_tree(mbedtls_dir) if mbedtls_dir else prober_tree()
     if tree.major != 3:
         raise TlsfitError(SETUP, f"ssl_server2 is built from a 3.x tree; {tree.path} is "
                                  f"{tree.version}")

@@ -11,13 +11,12 @@ intermediate, and stops with the block.  `srv.proof` is the application proof it
 protocol answers ("http" for the web servers; stunnel's depends on its back-end).
 The profiles of issue 15's library and bench/real_servers.py stand on these.
 """
-import contextlib
 import shutil
 import subprocess
 from pathlib import Path
 
 from ..core.errors import SERVERS, TlsfitError
-from .refservers import LOCALHOST, SERVER_LIMIT, RefServer, free_port
+from .refservers import LOCALHOST, SERVER_LIMIT, RefServer, serving
 
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
@@ -52,28 +51,6 @@ def _docroot(d):
     root.mkdir(parents=True, exist_ok=True)
     (root / "index.html").write_text("tlsfit test server\n")
     return root
-
-
-@contextlib.contextmanager
-def _run(make, attempts=3):
-    """A daemon from make(port) started on a free port (retried when another process
-    took the port first), stopped after the block."""
-    last = None
-    for _ in range(attempts):
-        srv = make(free_port())
-        try:
-            srv.start()
-            break
-        except TlsfitError as e:
-            last = e
-            if "in use" not in srv.log().lower():
-                raise
-    else:
-        raise last
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def _need(exe):
@@ -111,7 +88,7 @@ ssl.openssl.ssl-conf-cmd = {conf_cmd}
 ''')
         return Daemon(f"lighttpd ({tls})", ["lighttpd", "-D", "-f", str(conf)], port,
                       d / f"lighttpd-{port}.log", "http")
-    return _run(make)
+    return serving(make)
 
 
 def haproxy(chain, *, log_dir, ciphers=MOZILLA_INTERMEDIATE_CIPHERS):
@@ -136,7 +113,7 @@ frontend tls
 ''')
         return Daemon("haproxy", ["haproxy", "-db", "-f", str(conf)], port,
                       d / f"haproxy-{port}.log", "http")
-    return _run(make)
+    return serving(make)
 
 
 def stunnel(chain, *, log_dir, connect, proof="no-alert", options=()):
@@ -160,7 +137,7 @@ key = {key}
 {extra}''')
         return Daemon("stunnel4", ["stunnel4", str(conf)], port, d / f"stunnel-{port}.log",
                       proof)
-    return _run(make)
+    return serving(make)
 
 
 def apache(chain, *, log_dir, ciphers=MOZILLA_INTERMEDIATE_CIPHERS):
@@ -195,7 +172,7 @@ SSLCertificateKeyFile "{key}"
 ''')
         return Daemon("apache2", ["apache2", "-X", "-f", str(conf)], port,
                       d / f"apache-{port}.log", "http")
-    return _run(make)
+    return serving(make)
 
 
 def versions():

@@ -367,7 +367,7 @@ class RefServer:
 
 
 @contextlib.contextmanager
-def _serving(make):
+def serving(make):
     """A started server from make(port) for the with-block; stopped after it."""
     srv = _start_with_retries(make)
     try:
@@ -385,7 +385,8 @@ def _start_with_retries(make, attempts=3):
             return srv.start()
         except TlsfitError as e:
             last = e
-            if "in use" not in srv.log() and "mbedtls_net_bind" not in srv.log():
+            log = srv.log()
+            if "in use" not in log.lower() and "mbedtls_net_bind" not in log:
                 raise
     raise last
 
@@ -407,7 +408,7 @@ def openssl_server(chain, *args, log_dir, www=True, chain_file=None, limit=SERVE
         argv = openssl_argv(chain, port, *args, www=www, chain_file=chain_file)
         return RefServer("openssl s_server", argv, port,
                          Path(log_dir) / f"openssl-s_server-{port}.log", limit)
-    with _serving(make) as srv:
+    with serving(make) as srv:
         yield srv
 
 
@@ -429,7 +430,7 @@ def gnutls_server(chain, *args, priority=None, log_dir, request_client_cert=Fals
         argv = gnutls_argv(chain, port, priority, *args, request_client_cert=request_client_cert)
         return RefServer("gnutls-serv", argv, port, Path(log_dir) / f"gnutls-serv-{port}.log",
                          limit)
-    with _serving(make) as srv:
+    with serving(make) as srv:
         yield srv
 
 
@@ -443,7 +444,7 @@ def mbedtls_server(binary, chain, *args, log_dir, limit=600):
                 *map(str, args)]
         return RefServer("ssl_server2", argv, port, Path(log_dir) / f"ssl_server2-{port}.log",
                          limit)
-    with _serving(make) as srv:
+    with serving(make) as srv:
         yield srv
 
 
@@ -546,7 +547,7 @@ def mosquitto_server(chain, *, log_dir, require_certificate=False, cafile=None,
                                        allow_anonymous))
         return MosquittoServer("mosquitto", ["mosquitto", "-c", str(conf)], port,
                                d / "mosquitto.log", limit)
-    with _serving(make) as srv:
+    with serving(make) as srv:
         yield srv
 
 
@@ -604,5 +605,5 @@ def nginx_server(chain, *, log_dir, protocols="TLSv1.2 TLSv1.3", limit=SERVER_LI
                                           protocols=protocols))
         argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
         return NginxServer("nginx", argv, port, d / "nginx.log", limit)
-    with _serving(make) as srv:
+    with serving(make) as srv:
         yield srv

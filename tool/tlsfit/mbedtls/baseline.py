@@ -65,7 +65,7 @@ def baseline_config(tree=None, progress=False):
     source = default_config(tree)
     ident = hashlib.sha256(f"{BASELINE_FORMAT}\0{tree.path}\0{tree.version}".encode() +
                            source.read_bytes()).hexdigest()[:16]
-    d = paths.cache_dir() / "xbuild" / f"baseline-{tree.line}-{ident}"
+    d = paths.xbuild_dir() / f"baseline-{tree.line}-{ident}"
     header = d / "mbedtls_default_baremetal.h"
     if header.is_file():
         return header

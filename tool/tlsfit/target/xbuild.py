@@ -52,7 +52,7 @@ LOG_NAME = "build.log"
 
 
 def xbuild_root():
-    return paths.cache_dir() / "xbuild"
+    return paths.xbuild_dir()
 
 
 def overlay_source():
