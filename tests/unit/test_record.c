@@ -469,7 +469,7 @@ static void test_handshake_limits(void)
     by_u24(&msg, 300 * 1024);
     record(&x, 22, msg.b, msg.n);
     TF_CHECK_EQ(handshake_rc(&x, END_OPEN, c), TF_ERR_MALFORMED);
-    TF_CHECK(strstr(c->detail, "over the limit") != NULL);
+    TF_CHECK(strstr(c->detail, "handshake message 11 declares 307200 bytes, over the 262144-byte limit") != NULL);
     /* ... and just over the limit */
     by_free(&x); by_free(&msg);
     by_u8(&msg, 11);
@@ -686,6 +686,54 @@ static void test_empty_protected_fragment(void)
     by_free(&msg);
 }
 
+/* TF_MAX_RECORDS records on one connection are read; the next one is refused. */
+static void test_record_cap(void)
+{
+    bytes x, shd;
+    const uint8_t ccs = 1;
+    tf_conn *c = malloc(sizeof(*c));
+    size_t i;
+    if (!c) abort();
+    by_init(&x); by_init(&shd);
+    hs_msg(&shd, 14, 0, 0);
+    for (i = 0; i + 1 < TF_MAX_RECORDS; i++) record(&x, 20, &ccs, 1);
+    record(&x, 22, shd.b, shd.n);
+    TF_CHECK_EQ(handshake_rc(&x, END_SHUTDOWN, c), TF_OK);
+    TF_CHECK_EQ(c->records, TF_MAX_RECORDS);
+    by_free(&x);
+    for (i = 0; i < TF_MAX_RECORDS; i++) record(&x, 20, &ccs, 1);
+    record(&x, 22, shd.b, shd.n);
+    TF_CHECK_EQ(handshake_rc(&x, END_SHUTDOWN, c), TF_ERR_MALFORMED);
+    TF_CHECK(strstr(c->detail, "more than 4096 records on one connection") != NULL);
+    by_free(&x); by_free(&shd);
+    free(c);
+}
+
+/* A connection past deadline_ms reads nothing more, whatever is waiting. */
+static void test_conn_deadline(void)
+{
+    bytes x, shd;
+    pipe_conn pc;
+    const uint8_t *m = NULL;
+    size_t n = 0;
+    by_init(&x); by_init(&shd);
+    hs_msg(&shd, 14, 0, 0);
+    record(&x, 22, shd.b, shd.n);
+    pc_open(&pc, &x, END_OPEN);
+    pc.c->deadline_ms = tf_now_ms() - 1;
+    TF_CHECK_EQ(tf_conn_handshake(pc.c, &m, &n), TF_ERR_TIMEOUT);
+    TF_CHECK(strstr(pc.c->detail, "the connection passed its deadline (400 ms: 2 x --timeout) after 0 records")
+             != NULL);
+    pc_close(&pc);
+    /* a deadline still ahead leaves the read alone */
+    pc_open(&pc, &x, END_OPEN);
+    pc.c->deadline_ms = tf_now_ms() + 60000;
+    TF_CHECK_EQ(tf_conn_handshake(pc.c, &m, &n), TF_OK);
+    TF_CHECK_EQ(n, 4);
+    pc_close(&pc);
+    by_free(&x); by_free(&shd);
+}
+
 int main(void)
 {
     test_two_messages_one_record();
@@ -700,5 +748,7 @@ int main(void)
     test_big_messages();
     test_alert_names();
     test_empty_protected_fragment();
+    test_record_cap();
+    test_conn_deadline();
     return tf_unit_report("test_record");
 }

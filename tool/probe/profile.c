@@ -16,6 +16,7 @@
 
 #include "anchor.h"
 #include "errors.h"
+#include "inner.h"
 #include "json.h"
 #include "parse.h"
 #include "path.h"
@@ -30,6 +31,7 @@ typedef struct {
     tf_cert cert[MAX_CHAIN];
     const uint8_t *der[MAX_CHAIN];
     size_t der_len[MAX_CHAIN];
+    int undecoded[MAX_CHAIN];   /* tf_x509_parse rejected it: written in the schema's undecoded form */
     size_t n;
     size_t sent;                /* certificates in the message: n, or more when cut to MAX_CHAIN */
 } chain_t;
@@ -39,7 +41,8 @@ static int add_cert(void *ctx, const uint8_t *der, size_t len)
     chain_t *c = ctx;
     c->sent++;
     if (c->n >= MAX_CHAIN) return 0;    /* counted, not kept: the profile says chain_truncated */
-    if (tf_x509_parse(&c->cert[c->n], der, len) != 0) {
+    c->undecoded[c->n] = tf_x509_parse(&c->cert[c->n], der, len) != 0;
+    if (c->undecoded[c->n]) {
         memset(&c->cert[c->n], 0, sizeof(c->cert[c->n]));
         snprintf(c->cert[c->n].key_type, sizeof(c->cert[c->n].key_type), "unknown");
     }
@@ -49,10 +52,25 @@ static int add_cert(void *ctx, const uint8_t *der, size_t len)
     return 0;
 }
 
+/*
+ * The schema's names (docs/profile-schema.md): a key type or signature hash the
+ * decoder names but the schema does not list (x25519, x448, sha3-256, sm3, ...) is
+ * written "unknown"; the OID beside it (key.oid, signature_oid) says which it is.
+ */
+static const char *const schema_key_types[] = { "rsa", "ec", "ed25519", "ed448", "rsa-pss", "dsa" };
+static const char *const schema_hashes[] = { "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "" };
+
+static const char *schema_name(const char *name, const char *const *known, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) if (strcmp(name, known[i]) == 0) return name;
+    return "unknown";
+}
+
 static void json_key(tf_json *j, const tf_cert *c)
 {
     tf_json_obj(j, "key");
-    tf_json_str(j, "type", c->key_type);
+    tf_json_str(j, "type", schema_name(c->key_type, schema_key_types, TF_ARRAY_LEN(schema_key_types)));
     tf_json_int(j, "bits", c->key_bits);
     tf_json_str(j, "curve", c->curve[0] ? c->curve : NULL);
     tf_json_str(j, "oid", c->key_oid);
@@ -66,7 +84,7 @@ static void json_cert_fields(tf_json *j, const tf_cert *c, const uint8_t *der, s
     tf_json_str(j, "issuer", c->issuer);
     json_key(j, c);
     tf_json_str(j, "signature_algorithm", c->sig_alg);
-    tf_json_str(j, "signature_hash", c->sig_hash);
+    tf_json_str(j, "signature_hash", schema_name(c->sig_hash, schema_hashes, TF_ARRAY_LEN(schema_hashes)));
     tf_json_str(j, "signature_oid", c->sig_oid);
     tf_json_str(j, "not_before", c->not_before);
     tf_json_str(j, "not_after", c->not_after);
@@ -76,6 +94,35 @@ static void json_cert_fields(tf_json *j, const tf_cert *c, const uint8_t *der, s
     tf_json_end_arr(j);
     if (c->san_total > c->san_count) tf_json_bool(j, "san_truncated", 1);
     tf_json_bool(j, "is_ca", c->is_ca);
+    tf_json_int(j, "der_len", (long long)len);
+    tf_json_b64(j, "der_b64", der, len);
+}
+
+/*
+ * A certificate the decoder rejects: every key of a certificate, with "" for the
+ * names, "unknown" for the key type and hash, null for what must be well-formed when
+ * given (OIDs, times, serial), and "decoded": false.
+ */
+static void json_undecoded_cert(tf_json *j, const uint8_t *der, size_t len)
+{
+    tf_json_bool(j, "decoded", 0);
+    tf_json_str(j, "subject", "");
+    tf_json_str(j, "issuer", "");
+    tf_json_obj(j, "key");
+    tf_json_str(j, "type", "unknown");
+    tf_json_int(j, "bits", 0);
+    tf_json_null(j, "curve");
+    tf_json_null(j, "oid");
+    tf_json_end_obj(j);
+    tf_json_str(j, "signature_algorithm", "");
+    tf_json_str(j, "signature_hash", "unknown");
+    tf_json_null(j, "signature_oid");
+    tf_json_null(j, "not_before");
+    tf_json_null(j, "not_after");
+    tf_json_null(j, "serial");
+    tf_json_arr(j, "san");
+    tf_json_end_arr(j);
+    tf_json_bool(j, "is_ca", 0);
     tf_json_int(j, "der_len", (long long)len);
     tf_json_b64(j, "der_b64", der, len);
 }
@@ -275,7 +322,8 @@ static int json_chain(tf_json *j, const tf_profile *p)
     tf_json_arr(j, "chain");
     for (i = 0; i < c->n; i++) {
         tf_json_obj(j, NULL);
-        json_cert_fields(j, &c->cert[i], c->der[i], c->der_len[i]);
+        if (c->undecoded[i]) json_undecoded_cert(j, c->der[i], c->der_len[i]);
+        else json_cert_fields(j, &c->cert[i], c->der[i], c->der_len[i]);
         tf_json_end_obj(j);
     }
     tf_json_end_arr(j);

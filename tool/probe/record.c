@@ -64,11 +64,32 @@ static int all_printable(const uint8_t *p, size_t n)
     return 1;
 }
 
+/* The timeout of the next read: timeout_ms, cut to what is left before deadline_ms
+   (*by_deadline set when the deadline is the nearer bound); 0 when it has passed. */
+static int read_timeout(const tf_conn *c, int *by_deadline)
+{
+    long long left;
+    *by_deadline = 0;
+    if (!c->deadline_ms) return c->timeout_ms;
+    left = c->deadline_ms - tf_now_ms();
+    if (left >= c->timeout_ms) return c->timeout_ms;
+    *by_deadline = 1;
+    return left > 0 ? (int)left : 0;
+}
+
 static int recv_exact(tf_conn *c, uint8_t *buf, size_t n, const char *what)
 {
-    size_t got;
-    int rc = tf_net_recv(c->fd, buf, n, c->timeout_ms, &got);
+    size_t got = 0;
+    int by_deadline, rc;
+    int timeout = read_timeout(c, &by_deadline);
+    rc = timeout > 0 ? tf_net_recv(c->fd, buf, n, timeout, &got) : TF_ERR_TIMEOUT;
     if (rc == TF_OK) return TF_OK;
+    if (rc == TF_ERR_TIMEOUT && by_deadline) {
+        snprintf(c->detail, sizeof(c->detail), "the connection passed its deadline (%d ms: %d x --timeout) "
+                 "after %u records (waiting for a %s)", TF_CONN_DEADLINE_FACTOR * c->timeout_ms,
+                 TF_CONN_DEADLINE_FACTOR, c->records, what);
+        return rc;
+    }
     if (rc == TF_ERR_CLOSED && got == 0 && strcmp(what, "record header") == 0)
         snprintf(c->detail, sizeof(c->detail), "the server closed the connection%s",
                  c->records ? " in the middle of the handshake" : " without answering the ClientHello");
@@ -140,6 +161,11 @@ int tf_conn_record(tf_conn *c)
     int rc;
     size_t wire;
 
+    if (c->records >= TF_MAX_RECORDS) {
+        snprintf(c->detail, sizeof(c->detail), "the server sent more than %u records on one connection",
+                 TF_MAX_RECORDS);
+        return TF_ERR_MALFORMED;
+    }
     rc = recv_exact(c, c->hdr, 5, "record header");
     if (rc) return rc;
     rc = check_header(c);
@@ -235,9 +261,13 @@ int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len)
         rc = hs_append(c);
         if (rc) return rc;
     }
-    if (n == 0 || n == (size_t)-1) {
-        snprintf(c->detail, sizeof(c->detail), "handshake message %s",
-                 n == 0 ? "interrupted by another record type" : "declares a length over the limit");
+    if (n == 0) {
+        snprintf(c->detail, sizeof(c->detail), "handshake message interrupted by another record type");
+        return TF_ERR_MALFORMED;
+    }
+    if (n == (size_t)-1) {
+        snprintf(c->detail, sizeof(c->detail), "handshake message %u declares %u bytes, over the %u-byte limit",
+                 c->hs[0], (unsigned)tf_dec24be(c->hs + 1), TF_MAX_HANDSHAKE);
         return TF_ERR_MALFORMED;
     }
     if (n > c->max_hs_len) c->max_hs_len = n;

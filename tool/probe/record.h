@@ -24,6 +24,13 @@
 /* Largest handshake message accepted (a certificate chain over 256 KiB is
    treated as hostile). */
 #define TF_MAX_HANDSHAKE (256u * 1024u)
+/* Most records read on one connection: a server flight within TF_MAX_HANDSHAKE
+   needs 4096 records only when every record carries 64 bytes; more is a peer
+   trickling records (ChangeCipherSpec floods) to hold the probe. */
+#define TF_MAX_RECORDS 4096
+/* A probe connection ends TF_CONN_DEADLINE_FACTOR x the per-read timeout after it
+   started, however the peer paces its records (session.c sets deadline_ms). */
+#define TF_CONN_DEADLINE_FACTOR 2
 
 enum { TF_CT_CCS = 20, TF_CT_ALERT = 21, TF_CT_HANDSHAKE = 22, TF_CT_APPDATA = 23 };
 
@@ -32,7 +39,8 @@ enum { TF_CT_CCS = 20, TF_CT_ALERT = 21, TF_CT_HANDSHAKE = 22, TF_CT_APPDATA = 2
 
 typedef struct {
     int fd;
-    int timeout_ms;
+    int timeout_ms;        /* per read */
+    long long deadline_ms; /* tf_now_ms() value the whole connection ends at; 0: none */
 
     /* current record */
     uint8_t hdr[5];
@@ -59,11 +67,13 @@ typedef struct {
     char detail[160];      /* what went wrong, for the one-line error */
 } tf_conn;
 
+/* deadline_ms starts at 0 (no per-connection deadline); the caller may set it. */
 void tf_conn_init(tf_conn *c, int fd, int timeout_ms);
 void tf_conn_free(tf_conn *c); /* frees buffers and closes fd */
 
 /* Reads one record (decrypting it if protected).  0, TF_CONN_ALERT, or an
-   errors.h code with c->detail set. */
+   errors.h code with c->detail set: TF_ERR_TIMEOUT also when deadline_ms has
+   passed, TF_ERR_MALFORMED after TF_MAX_RECORDS records. */
 int tf_conn_record(tf_conn *c);
 
 /*

@@ -253,6 +253,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
         return s->outcome;
     }
     tf_conn_init(&c, fd, t->timeout_ms);
+    c.deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
     hello = malloc(HELLO_CAP);
     if (!hello) { fail(s, TF_ERR_NOMEM, "out of memory"); goto cleanup; }
     rc = send_hello(&c, h, until, &kex, hello, &hello_len);
