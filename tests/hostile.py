@@ -115,3 +115,86 @@ class HostilePeer:
         for t in self._threads:
             t.join(timeout=self.sock_timeout + 5)
         return False
+
+
+# ------------------------------------------------------- a minimal TLS 1.2 peer
+#
+# Enough of a TLS 1.2 server for the prober to record a version and a suite, so that a
+# hostile flight fails only the steps that read it: every TLS 1.2 hello offering
+# TLS_RSA_WITH_AES_128_GCM_SHA256 (0x009C: static RSA, so no group or signature step
+# reads past the ServerHello) gets a ServerHello for that suite, then `flight(conn)`;
+# every other hello (TLS 1.3, 1.0, 1.1, or without the suite) gets a handshake_failure
+# alert.
+
+RSA_AES128_GCM = 0x009C
+ALERT_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"
+CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
+
+
+def parse_client_hello(body):
+    """(legacy_version, suites, supported_versions) of a ClientHello record body;
+    None when it is not one."""
+    if len(body) < 4 or body[0] != 1:
+        return None
+    pos = 4
+    version = int.from_bytes(body[pos:pos + 2], "big")
+    pos += 2 + 32
+    pos += 1 + body[pos]                                   # session_id
+    n = int.from_bytes(body[pos:pos + 2], "big")
+    suites = [int.from_bytes(body[pos + 2 + i:pos + 4 + i], "big") for i in range(0, n, 2)]
+    pos += 2 + n
+    pos += 1 + body[pos]                                   # compression methods
+    versions = []
+    end = pos + 2 + int.from_bytes(body[pos:pos + 2], "big") if pos + 2 <= len(body) else pos
+    pos += 2
+    while pos + 4 <= end:
+        etype = int.from_bytes(body[pos:pos + 2], "big")
+        elen = int.from_bytes(body[pos + 2:pos + 4], "big")
+        data = body[pos + 4:pos + 4 + elen]
+        if etype == 43 and data:
+            versions = [int.from_bytes(data[1 + i:3 + i], "big") for i in range(0, data[0], 2)]
+        pos += 4 + elen
+    return version, suites, versions
+
+
+def handshake(msg_type, body):
+    return bytes([msg_type]) + len(body).to_bytes(3, "big") + body
+
+
+def records(content, ctype=22, size=16384):
+    """`content` as records of `ctype`, at most `size` bytes each."""
+    return b"".join(bytes([ctype, 3, 3]) + len(content[i:i + size]).to_bytes(2, "big")
+                    + content[i:i + size] for i in range(0, len(content), size))
+
+
+def server_hello(suite=RSA_AES128_GCM):
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + suite.to_bytes(2, "big") + b"\x00" \
+        + b"\x00\x00"
+    return handshake(2, body)
+
+
+def certificate(ders):
+    """A TLS 1.2 Certificate message holding the DER blobs `ders`."""
+    chain = b"".join(len(d).to_bytes(3, "big") + d for d in ders)
+    return handshake(11, len(chain).to_bytes(3, "big") + chain)
+
+
+SERVER_HELLO_DONE = handshake(14, b"")
+
+
+def tls12_peer(flight):
+    """A behaviour for HostilePeer: TLS 1.2 with 0x009C only, then flight(conn)."""
+    def behaviour(conn):
+        _, body = read_client_hello(conn)
+        hello = parse_client_hello(body)
+        if hello is None:
+            return
+        version, suites, versions = hello
+        if version != 0x0303 or 0x0304 in versions or RSA_AES128_GCM not in suites:
+            conn.sendall(ALERT_HANDSHAKE_FAILURE)
+            drain_until_closed(conn, limit=5)
+            return
+        conn.sendall(records(server_hello()))
+        flight(conn)
+    behaviour.__name__ = f"tls12_{getattr(flight, '__name__', 'flight')}"
+    return behaviour

@@ -20,9 +20,17 @@ examples:
   tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker
   tlsfit probe localhost:4433 --ca root.pem --json > profile.json
 
-exit status: 0 when the profile was written; otherwise the prober's code,
-e.g. 10 name did not resolve, 11 refused, 12 timeout, 13 not TLS, 14 closed
-mid-handshake, 15 malformed TLS, 16 no common version (all: tlsfit errors).
+A step that fails (a server that stalls, floods or sends what the prober
+cannot read in one part of the probe) is recorded in the profile's "steps" and
+named on stderr and in the summary; the rest of the profile is kept and the
+exit status is still 0.  Time is bounded: --timeout per read, twice that per
+connection, --deadline for the whole probe.
+
+exit status: 0 when the profile was written (even with failed steps);
+46 when the probe passed --deadline (no profile written); otherwise the
+prober's code, e.g. 10 name did not resolve, 11 refused, 12 timeout, 13 not
+TLS, 14 closed mid-handshake, 15 malformed TLS, 16 no common version (all:
+tlsfit errors).
 """
 
 
@@ -43,6 +51,9 @@ def configure(p):
     p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5)")
+    p.add_argument("--deadline", type=int_range(1, 3600, "seconds"), metavar="SEC",
+                   help="stop the whole probe after SEC seconds (1-3600, default 120): exit 46, "
+                        "no profile written")
     p.add_argument("--ca", action="append", default=[], metavar="FILE",
                    help="PEM bundle to look for the trust anchor in when the server does not "
                         "send its root (repeatable; searched before the system store)")
@@ -72,12 +83,15 @@ def show_profile(doc, written, as_json):
 
 
 def run(args):
-    from ..profile import probe
+    from ..profile import model, probe
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     opts = probe.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
                          no_system_store=args.no_system_store, delay=args.delay,
-                         progress=progress)
+                         progress=progress, deadline=args.deadline)
     doc = probe.run(args.target, opts)
     written = probe.keep(doc, args.save)
+    for name, step in model.failed_steps(doc):
+        print(f"tlsfit: step {name} failed, the rest of the profile is kept: {step['reason']} "
+              f"[{step.get('error') or step['code']}]", file=sys.stderr)
     show_profile(doc, written, args.json)
     return 0

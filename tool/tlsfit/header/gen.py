@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
+from ..profile.model import describe_failures
 from ..profile.types import Profile
 from . import client as client_mod, joint, policy as policy_mod, render, rules as rules_mod
 from .costs import load_costs, make_cost
@@ -146,8 +147,16 @@ class ChainNeeds:
         self.curves = set()
         chain = list(doc.path)
         if not chain:
-            raise Refusal("the profile has no certificate chain (the probe's handshake step "
-                          "failed?): re-probe the server")
+            failed = describe_failures(doc, "handshake")
+            raise Refusal("the profile has no certificate chain"
+                          + (f": the probe's {failed}" if failed else
+                             " (the server sent none)") + "; re-probe the server")
+        for i, cert in zip(doc.document.get("chain_path") or range(len(chain)), chain):
+            if cert.get("decoded") is False:
+                raise Refusal(f"chain[{i}], on the path to the trust anchor, is a certificate "
+                              "the prober could not decode (docs/profile-schema.md): mbedTLS "
+                              "would have to parse and verify it; re-probe once the server "
+                              "sends a well-formed certificate")
         anchor = doc.trust_anchor
         last = chain[-1]
         if anchor is None and last["subject"] != last["issuer"]:
@@ -163,6 +172,9 @@ class ChainNeeds:
     def _key(self, cert, role, rules, line):
         key, where = cert["key"], _label(cert, role)
         fact = rules.fact("cert_keys", key["type"], line)
+        if key["type"] == "unknown":
+            raise Refusal(f"{where} has a key of a type tlsfit does not know (OID "
+                          f"{key.get('oid')}), which mbedTLS cannot verify a chain with")
         if fact.unsupported:
             raise Refusal(f"{where} has a {key['type']} key: {fact.unsupported}")
         if key["type"] == "rsa":
@@ -679,6 +691,9 @@ def _refuse(doc, enum, excluded, opts):
         item = f"{what}: {why}" if isinstance(what, str) else f"{what.label()}: {why}"
         if item not in reasons:
             reasons.append(item)
+    failed = describe_failures(doc, "ciphersuites")
+    if failed and not reasons:
+        reasons.append(f"no suite is known: the probe's {failed}; re-probe the server")
     raise Refusal(f"mbedTLS {opts.line} cannot talk to {where} under policy {opts.policy}: "
                   + ("; ".join(reasons[:6]) if reasons else "no usable candidate")
                   + (f" (and {len(reasons) - 6} more)" if len(reasons) > 6 else ""))

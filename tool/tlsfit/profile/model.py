@@ -4,6 +4,7 @@
     load(path)            -> the validated document as a dict (for scripts and tests)
     loads(text, name)     same for a string
     validate(doc, name)   raises on the first violation
+    failed_steps(doc)     [(name, step)] of the steps the probe records as failed
     Profile.of(doc)       the typed view of a document (profile/types.py)
     dump(doc) / save(doc, path)
 
@@ -205,8 +206,37 @@ def _der_b64(v, where, der_len=None):
         raise _Invalid(where, f"decodes to {len(der)} bytes but der_len says {der_len}")
 
 
+def _undecoded_certificate(v, where):
+    """A certificate the prober's decoder rejected ("decoded": false): only its DER is
+    known; names are "", key type and hash "unknown", bits 0, OIDs, times and serial
+    null (docs/profile-schema.md, "A certificate the decoder rejects")."""
+    for name in ("subject", "issuer", "signature_algorithm"):
+        C.str_(C.key(v, name, where), _join(where, name))
+    key = C.obj(C.key(v, "key", where), _join(where, "key"))
+    kw = _join(where, "key")
+    C.str_(C.key(key, "type", kw), _join(kw, "type"), choices=("unknown",))
+    C.int_(C.key(key, "bits", kw), _join(kw, "bits"), minimum=0, maximum=0)
+    C.str_(C.key(key, "curve", kw), _join(kw, "curve"), nullable=True)
+    C.str_(C.key(key, "oid", kw), _join(kw, "oid"), nullable=True, pattern=_OID,
+           what="a dotted OID")
+    C.str_(C.key(v, "signature_hash", where), _join(where, "signature_hash"),
+           choices=("unknown",))
+    C.str_(C.key(v, "signature_oid", where), _join(where, "signature_oid"), nullable=True,
+           pattern=_OID, what="a dotted OID")
+    for name in ("not_before", "not_after"):
+        _utc(C.key(v, name, where), _join(where, name), nullable=True)
+    C.str_(C.key(v, "serial", where), _join(where, "serial"), nullable=True, pattern=_HEX,
+           what="lower-case hex")
+    _str_list_loose(C.key(v, "san", where), _join(where, "san"))
+    C.bool_(C.key(v, "is_ca", where), _join(where, "is_ca"))
+    der_len = C.int_(C.key(v, "der_len", where), _join(where, "der_len"), minimum=1)
+    _der_b64(C.key(v, "der_b64", where), _join(where, "der_b64"), der_len)
+
+
 def _certificate(v, where):
     C.obj(v, where)
+    if "decoded" in v and not C.bool_(v["decoded"], _join(where, "decoded")):
+        return _undecoded_certificate(v, where)
     for name in ("subject", "issuer", "signature_algorithm"):
         C.str_(C.key(v, name, where), _join(where, name))
     _key(C.key(v, "key", where), _join(where, "key"))
@@ -384,6 +414,8 @@ def _steps(v, where):
         if status == "error":
             C.str_(C.key(step, "reason", w), _join(w, "reason"), nonempty=True)
             C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)
+            if "error" in step:
+                C.str_(step["error"], _join(w, "error"), nonempty=True)
 
 
 def _by_version(doc, name, versions, check):
@@ -431,10 +463,12 @@ def _check(doc):
     _by_version(doc, "key_exchange", versions, _key_exchange)
     _by_version(doc, "signature_algorithms", versions, _str_list)
 
-    C.list_(C.key(doc, "chain", ""), "chain", _certificate)
-    C.str_(C.key(doc, "chain_from", ""), "chain_from", choices=VERSION_NAMES)
-    if doc["chain_from"] not in versions:
-        raise _Invalid("chain_from", f"{doc['chain_from']} is not listed in versions")
+    chain = C.list_(C.key(doc, "chain", ""), "chain", _certificate)
+    # null exactly when no handshake step captured a chain (the step says why)
+    chain_from = C.str_(C.key(doc, "chain_from", ""), "chain_from", choices=VERSION_NAMES,
+                        nullable=not chain)
+    if chain_from is not None and chain_from not in versions:
+        raise _Invalid("chain_from", f"{chain_from} is not listed in versions")
     _trust_anchor(C.key(doc, "trust_anchor", ""), "trust_anchor")
     C.bool_(C.key(doc, "chain_complete", ""), "chain_complete")
     _chain_path(doc)
@@ -515,6 +549,20 @@ def read(path, name=None):
     """The profile at path as a Profile (read, parsed, validated; profile/types.py)."""
     from .types import Profile
     return Profile.of(load(path, name))
+
+
+def failed_steps(doc, prefix=""):
+    """[(name, step)] of the probe steps a profile (a document or a Profile) records as
+    failed, in probe order; with `prefix` only those whose name starts with it
+    ("handshake" -> handshake.TLSv1.2, ...)."""
+    return [(name, step) for name, step in (doc.get("steps") or {}).items()
+            if step.get("status") == "error" and name.startswith(prefix)]
+
+
+def describe_failures(doc, prefix=""):
+    """"step NAME failed (REASON)[; ...]" for the failed steps, or "" when none did."""
+    return "; ".join(f"step {name} failed ({step.get('reason')})"
+                     for name, step in failed_steps(doc, prefix))
 
 
 def dump(doc):

@@ -7,6 +7,11 @@
 The prober prints its one-line error (and --progress lines) on stderr itself;
 its stderr is passed straight through, so `tlsfit probe` fails with exactly
 the prober's line and exit code.
+
+Time is bounded three ways: the prober's --timeout bounds each read, the
+prober ends each connection at 2 x --timeout, and the whole probe is killed at
+`deadline` seconds (Options.deadline, default DEFAULT_DEADLINE), which fails
+with DEADLINE (46) and writes no profile.
 """
 import re
 from collections import namedtuple
@@ -17,19 +22,21 @@ import threading
 from pathlib import Path
 
 from ..core import paths
-from ..core.errors import FILE, TlsfitError
+from ..core.errors import DEADLINE, FILE, TlsfitError
 from . import model, prober
 
-TF_ERR_TIMEOUT = 12
 TF_ERR_INTERNAL = 22
-HARD_LIMIT = 900            # seconds: a guard in case the prober hangs despite --timeout
+DEFAULT_DEADLINE = 120      # seconds for a whole probe: a healthy server takes a few
+MAX_DEADLINE = 3600
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress",
-                          defaults=(None, None, (), False, None, False))):
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline",
+                          defaults=(None, None, (), False, None, False, None))):
     """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
-    --delay, --progress (a namedtuple: the probe path does not import dataclasses)."""
+    --delay, --progress; and `deadline`, the seconds the whole probe may take
+    (None: DEFAULT_DEADLINE), enforced here (a namedtuple: the probe path does not
+    import dataclasses)."""
     __slots__ = ()
 
 
@@ -109,10 +116,13 @@ def run(target, opts=None, binary=None):
         raise TlsfitError(FILE, f"cannot create a work directory in {state}: {e.strerror}") from None
     out = work / "profile.json"
     try:
-        proc, timed_out = _run_bounded(prober_argv(binary, target, opts, out), HARD_LIMIT)
-        if timed_out:
-            raise TlsfitError(TF_ERR_TIMEOUT, f"{target}: tlsfit-probe did not finish within "
-                                              f"{HARD_LIMIT} s and was stopped")
+        deadline = opts.deadline if opts.deadline is not None else DEFAULT_DEADLINE
+        proc, timed_out = _run_bounded(prober_argv(binary, target, opts, out), deadline)
+        if timed_out and proc.returncode == -signal.SIGKILL:
+            raise TlsfitError(DEADLINE, f"{target}: the probe did not finish within its deadline "
+                                        f"of {deadline} s and was stopped; no profile was written "
+                                        "(a slow server: raise --deadline; a server that holds "
+                                        "connections open: lower --timeout)")
         if proc.returncode < 0:
             sig = signal.Signals(-proc.returncode).name
             raise TlsfitError(TF_ERR_INTERNAL, f"{target}: tlsfit-probe was killed by {sig} "

@@ -1,4 +1,5 @@
 """The human-readable summary of a profile (what `tlsfit probe` prints without --json)."""
+from .model import failed_steps
 
 
 def _yesno(v):
@@ -12,6 +13,18 @@ def _key(k):
     if k.get("curve"):
         parts.append(k["curve"])
     return " ".join(parts)
+
+
+def _certificate(c):
+    if c.get("decoded") is False:
+        return f"(not decodable: {c['der_len']} B of DER the prober's decoder rejects)"
+    key = _key(c["key"])
+    if c["key"]["type"] == "unknown":
+        key = f"key of unknown type {c['key']['oid']}"
+    sig = c["signature_algorithm"]
+    if c["signature_hash"] == "unknown" and c.get("signature_oid") and sig != c["signature_oid"]:
+        sig += f" ({c['signature_oid']})"
+    return f"{c['subject']}  ({key}, {sig}, {c['der_len']} B, until {c['not_after'][:10]})"
 
 
 def _kx(kx):
@@ -57,14 +70,18 @@ def format_summary(doc):
         out.append(f"  signature algorithms: {', '.join(sigs) if sigs else '(none)'}")
 
     chain = doc["chain"]
-    out.append(f"chain (from {doc['chain_from']}, {len(chain)} certificate"
-               f"{'' if len(chain) == 1 else 's'}, leaf first):")
+    if doc["chain_from"] is None:
+        failed = [name for name, _ in failed_steps(doc, "handshake")]
+        why = f"step {', '.join(failed)} failed" if failed else "the server sent none"
+        out.append(f"chain: not captured ({why})")
+    else:
+        out.append(f"chain (from {doc['chain_from']}, {len(chain)} certificate"
+                   f"{'' if len(chain) == 1 else 's'}, leaf first):")
     unused = set(doc.get("chain_unused") or ())
     path = doc.get("chain_path")
     for i, c in enumerate(chain):
         note = "  (not on the path to the anchor)" if i in unused else ""
-        out.append(f"  [{i}] {c['subject']}  ({_key(c['key'])}, {c['signature_algorithm']}, "
-                   f"{c['der_len']} B, until {c['not_after'][:10]}){note}")
+        out.append(f"  [{i}] {_certificate(c)}{note}")
     if path is not None and (unused or path != list(range(len(chain)))):
         out.append(f"  path: {' <- '.join(f'[{i}]' for i in path)}")
     cut = doc.get("chain_truncated")
@@ -107,7 +124,8 @@ def format_summary(doc):
     ms = s["elapsed_ms"]
     took = f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
     out.append(f"probe: {s['connections']} connections, {took}")
-    failed = {k: v for k, v in doc["steps"].items() if v.get("status") == "error"}
-    for name, step in failed.items():
-        out.append(f"  step {name} failed: {step.get('reason')} (code {step.get('code')})")
+    for name, step in failed_steps(doc):
+        code = f"{step.get('error')}, code {step['code']}" if step.get("error") else \
+            f"code {step['code']}"
+        out.append(f"  step {name} failed: {step.get('reason')} ({code})")
     return "\n".join(out)
