@@ -422,3 +422,22 @@ def test_no_orphan_helper_sees_itself():
         child.kill()
         child.wait()
     assert child.pid not in _processes_naming(marker)
+
+
+def test_gen_names_a_failed_suites_step():
+    """No suite in any version because the suites step failed: gen's refusal says so."""
+    from tlsfit.header import gen
+    doc = _sample()
+    for version in doc["versions"]:
+        doc["ciphersuites"][version] = []
+    doc["steps"]["ciphersuites.TLSv1.3"] = {
+        "status": "error", "reason": "no answer within 5000 ms (waiting for a record header)",
+        "code": 12, "error": "TF_ERR_TIMEOUT"}
+    model.validate(doc)
+    with pytest.raises(gen.Refusal) as info:
+        gen.generate(doc)
+    assert info.value.code == 38
+    assert info.value.message == (
+        "mbedTLS 3.6 cannot talk to localhost:4433 under policy default: no suite is known: "
+        "the probe's step ciphersuites.TLSv1.3 failed (no answer within 5000 ms (waiting for a "
+        "record header)); re-probe the server")

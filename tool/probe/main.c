@@ -86,7 +86,7 @@ static int add_ca(options *o, const char *v)
 
 static const optdef optdefs[] = {
     { "--sni", ARG_STR, "NAME   server_name to send (default: HOST unless it is an IP address; \"\" sends none)", set_sni },
-    { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5)", set_timeout },
+    { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5); a connection ends at twice that", set_timeout },
     { "--ca", ARG_STR, "FILE    PEM bundle to look the trust anchor up in (repeatable; before the system store)", add_ca },
     { "--no-system-store", ARG_NONE, "  do not look in " TF_SYSTEM_BUNDLE, set_nostore },
     { "--delay", ARG_INT, "MS     pause between connections, for rate-limited servers (default 0)", set_delay },

@@ -50,7 +50,7 @@ def configure(p):
                         "none for an IP address)")
     p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
                    help="per-operation I/O timeout: give up on a silent server after SEC "
-                        "seconds (1-600, default 5)")
+                        "seconds (1-600, default 5); each connection ends at twice SEC")
     p.add_argument("--deadline", type=int_range(1, 3600, "seconds"), metavar="SEC",
                    help="stop the whole probe after SEC seconds (1-3600, default 120): exit 46, "
                         "no profile written")
