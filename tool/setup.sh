@@ -28,6 +28,7 @@ packages=(
   python3                  # the driver
   python3-jinja2           # config templates
   python3-pytest           # the test runner
+  python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   openssl                  # reference server + test PKI
   gnutls-bin               # second reference server (gnutls-serv)
   ca-certificates          # system trust store for trust-anchor look-up
@@ -35,6 +36,8 @@ packages=(
   xz-utils
   bzip2
   ccache                   # cached rebuilds of mbedTLS configurations
+  clang-14                 # libFuzzer + ASan/UBSan for the fuzz targets (tests/fuzz/run.sh)
+  libclang-rt-14-dev       # ... libFuzzer's and the sanitizers' runtime (only recommended by clang-14)
   mosquitto                # MQTT broker: the tests' proof that a server accepted the session
   nginx-light              # HTTP server: the tests' HTTP proof (openssl s_server -www ignores HEAD)
   lighttpd                 # real server software in the tests: lighttpd ...

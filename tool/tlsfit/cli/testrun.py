@@ -1,10 +1,12 @@
-"""`tlsfit test`: the C unit tests under ASan/UBSan, then the pytest suite.
+"""`tlsfit test`: the C unit tests under ASan/UBSan, the fuzz pass, then the pytest suite.
 
     1. cmake configure + build of build/asan (-DTLSFIT_SANITIZE=ON), all targets
     2. ctest --output-on-failure in build/asan
-    3. /usr/bin/python3 -m pytest -q tests [extra args]
+    3. tests/fuzz/run.sh FUZZ_SECONDS: every libFuzzer target for a few seconds
+       (clang, ASan + UBSan, build/fuzz), so a parser that crashes fails the run
+    4. /usr/bin/python3 -m pytest -q tests [extra args]
 
-Both parts always run; the pytest summary is the last line printed.
+Every part always runs; the pytest summary is the last line printed.
 """
 import os
 import shutil
@@ -20,6 +22,8 @@ from ..profile import prober
 DEBIAN_PYTHON = "/usr/bin/python3"
 CTEST_TIMEOUT = 300        # seconds per C unit test
 PYTEST_LIMIT = 80 * 60     # seconds for the whole pytest run (CI allows 90 minutes)
+FUZZ_SECONDS = 4           # per fuzz target: 9 targets + a cold build stay under 2 minutes
+FUZZ_LIMIT = 10 * 60       # the whole fuzz pass, build included (a hung build must not stall CI)
 
 
 def _announce(first_run):
@@ -49,6 +53,22 @@ def run_unit_tests(mbedtls):
     return None if proc.returncode == 0 else f"ctest failed (exit {proc.returncode})"
 
 
+def run_fuzz_pass(mbedtls, seconds=FUZZ_SECONDS):
+    """The short fuzz pass (tests/fuzz/run.sh).  Returns None on success or a one-line reason."""
+    script = paths.repo_root() / "tests" / "fuzz" / "run.sh"
+    env = dict(os.environ, MBEDTLS_DIR=str(mbedtls))
+    _say(f"fuzz pass ({seconds} s per target, tests/fuzz/run.sh)")
+    sys.stdout.flush()
+    try:
+        proc = subprocess.run(["bash", str(script), str(seconds)], cwd=paths.repo_root(), env=env,
+                              stdin=subprocess.DEVNULL, timeout=FUZZ_LIMIT)
+    except subprocess.TimeoutExpired:
+        return f"the fuzz pass did not finish within {FUZZ_LIMIT // 60} minutes"
+    if proc.returncode == 1:
+        return "a fuzz target crashed (reproducer in build/fuzz/artifacts)"
+    return None if proc.returncode == 0 else f"the fuzz targets did not build (exit {proc.returncode})"
+
+
 def run_pytest(extra_args):
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
     env = dict(os.environ)
@@ -66,13 +86,16 @@ def run_pytest(extra_args):
     return None if proc.returncode == 0 else f"pytest failed (exit {proc.returncode})"
 
 
-def run_tests(extra_args, unit=True):
+def run_tests(extra_args, unit=True, fuzz=True):
     mbedtls = prober_tree().path
     unit_failure = run_unit_tests(mbedtls) if unit else None
     if unit_failure:
-        _say(f"C unit tests FAILED: {unit_failure}; running the Python tests anyway")
+        _say(f"C unit tests FAILED: {unit_failure}; running the other tests anyway")
+    fuzz_failure = run_fuzz_pass(mbedtls) if fuzz else None
+    if fuzz_failure:
+        _say(f"fuzz pass FAILED: {fuzz_failure}; running the Python tests anyway")
     py_failure = run_pytest(extra_args)
-    if unit_failure or py_failure:
+    if unit_failure or fuzz_failure or py_failure:
         # Nothing more is printed: pytest's summary stays the last line.
-        raise TlsfitError(TESTS, unit_failure or py_failure, quiet=True)
+        raise TlsfitError(TESTS, unit_failure or fuzz_failure or py_failure, quiet=True)
     return 0

@@ -17,6 +17,7 @@ deliberately strict.
 import base64
 import binascii
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -66,7 +67,7 @@ def _describe(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return f"the integer {value}"
+        return f"the integer {_short(value)}"
     if isinstance(value, float):
         return f"the number {value}"
     if isinstance(value, str):
@@ -80,11 +81,16 @@ def _describe(value):
 
 
 def _short(n):
-    """An integer as written, or its digit count when it would flood the line."""
-    text = str(abs(n))
-    if len(text) <= 20:
+    """An integer as written, or its digit count when it would flood the line.  The
+    count is worked out without str(), which refuses integers of more than
+    sys.get_int_max_str_digits() digits (a profile given as a Python object can hold one)."""
+    a = abs(n)
+    if a < 10**20:
         return str(n)
-    return f"{'-' if n < 0 else ''}a {len(text)}-digit integer"
+    digits = int((a.bit_length() - 1) * math.log10(2)) + 1     # a lower bound, exact or one short
+    if a >= 10**digits:
+        digits += 1
+    return f"{'-' if n < 0 else ''}a {digits}-digit integer"
 
 
 def _join(path, key):

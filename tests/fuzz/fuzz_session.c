@@ -1,0 +1,84 @@
+/*
+ * fuzz_session.c -- one whole probe connection (session.c over record.c and
+ * parse.c) on the in-memory transport of fuzz_net.c.
+ *
+ * Input: one control byte, then the bytes the server sends.  Control bits
+ * 0-1: the version offered (TLS 1.0 .. 1.3); 2-3: how far to read (hello,
+ * ServerKeyExchange, whole flight; 3 reads the flight too); 4: the TLS 1.3
+ * key share group (x25519 or secp256r1; a real share is generated, so a
+ * ServerHello with a valid share gets as far as decrypting); 5-7: ask for
+ * max_fragment_length, record_size_limit, ALPN.  The hello offers every
+ * suite, group and signature scheme of the version, as the versions step
+ * does.  Checks: the outcome is one of the four, an error or a refusal says
+ * why, and the facts stay within the record limits.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "fuzz.h"
+#include "record.h"
+#include "session.h"
+#include "tables.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct {
+    uint16_t suites[256], groups[64], sigalgs[64];
+    size_t nsuites, ngroups, nsigalgs;
+} offer;
+
+static void make_offer(uint16_t version, offer *o)
+{
+    size_t i;
+    memset(o, 0, sizeof(*o));
+    for (i = 0; i < tf_suites_count && o->nsuites < 256; i++)
+        if ((tf_suites[i].kx == TF_KX_TLS13) == (version == 0x0304)) o->suites[o->nsuites++] = tf_suites[i].id;
+    for (i = 0; i < tf_groups_count && o->ngroups < 64; i++)
+        if (version == 0x0304 ? tf_groups[i].tls13 : tf_groups[i].tls12) o->groups[o->ngroups++] = tf_groups[i].id;
+    for (i = 0; i < tf_sigalgs_count && o->nsigalgs < 64; i++)
+        if (version < 0x0304 || tf_sigalgs[i].tls13) o->sigalgs[o->nsigalgs++] = tf_sigalgs[i].id;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const tf_until untils[] = { TF_UNTIL_HELLO, TF_UNTIL_SKE, TF_UNTIL_FLIGHT, TF_UNTIL_FLIGHT };
+    fz_cursor in;
+    tf_target target;
+    tf_hello h;
+    tf_sess s;
+    offer *o = malloc(sizeof(*o));
+    uint8_t ctl;
+
+    if (!o) return 0;
+    fz_init(&in, data, size);
+    ctl = fz_u8(&in);
+    memset(&target, 0, sizeof(target));
+    strcpy(target.host, "fuzz.example");
+    strcpy(target.sni, "fuzz.example");
+    target.port = 443;
+    target.timeout_ms = 5000;
+    memset(&h, 0, sizeof(h));
+    h.version = (uint16_t)(0x0301 + (ctl & 3));
+    make_offer(h.version, o);
+    h.suites = o->suites; h.nsuites = o->nsuites;
+    h.groups = o->groups; h.ngroups = o->ngroups;
+    h.sigalgs = o->sigalgs; h.nsigalgs = o->nsigalgs;
+    h.key_share_group = (ctl & 16) ? 0x0017 : 0x001d;
+    h.sni = target.sni;
+    h.mfl = (ctl & 32) ? 1 : 0;
+    h.record_size_limit = (ctl & 64) ? 512 : 0;
+    h.alpn = (ctl & 128) != 0;
+    tf_fuzz_net_set(in.p, fz_left(&in));
+
+    tf_session_run(&target, &h, untils[(ctl >> 2) & 3], &s);
+    if (s.outcome != TF_SESS_HELLO && s.outcome != TF_SESS_HRR && s.outcome != TF_SESS_REFUSED &&
+        s.outcome != TF_SESS_ERROR) abort();
+    if (s.outcome == TF_SESS_ERROR && (s.err == TF_OK || s.detail[0] == '\0')) abort();
+    if (s.max_record_len > TF_MAX_RECORD || s.max_hs_len > 4 + TF_MAX_HANDSHAKE) abort();
+    if (s.cert_msg && s.cert_msg_len < 4) abort();
+    if (tf_fuzz_net_sent() == 0) abort();              /* the ClientHello went out */
+    tf_sess_free(&s);
+    free(o);
+    return 0;
+}
