@@ -30,6 +30,7 @@ packages=(
   python3-pytest           # the test runner
   python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   openssl                  # reference server + test PKI
+  libssl-dev               # tlsfit-replay (tool/replay): the replica server links OpenSSL
   gnutls-bin               # second reference server (gnutls-serv)
   ca-certificates          # system trust store for trust-anchor look-up
   dpkg-dev                 # apt-get source needs dpkg-source

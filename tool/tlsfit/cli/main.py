@@ -32,6 +32,8 @@ COMMANDS = (
     ("measure", "measure a tls_config.h on an emulated Cortex-M: ROM, RAM, heap, stack, "
                 "instructions", "measure"),
     ("fit", "search for the smallest verified configuration on a Cortex-M target", "fit"),
+    ("replay", "serve a local replica of a profiled server (offline verify, measure, fit)",
+     "replay"),
     ("errors", "list all exit codes", "errors"),
 )
 
