@@ -3,7 +3,7 @@
 - the library never imports the CLI (tlsfit.cli is imported by nothing but itself;
   its entry point is `python3 -m tlsfit.cli`);
 - imports follow the data: a stage imports only itself and earlier stages
-  (core < mbedtls < profile < header < host, target < fit < cli), host and target
+  (core < mbedtls < profile < header < host, target < fit < bench < cli), host and target
   do not import each other, and the reference-server lab (lab) sits on core alone
   and is used by the CLI (the demo) and the tests, never by the library;
 - no module uses another module's private name (`from m import _x`, `m._x`).
@@ -15,7 +15,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "tool" / "tlsfit"
 STAGE = {"core": 0, "lab": 1, "mbedtls": 1, "profile": 2, "header": 3, "host": 4,
-         "target": 4, "fit": 5, "cli": 9}
+         "target": 4, "fit": 5, "bench": 6, "cli": 9}
 SIBLINGS_APART = {("host", "target"), ("target", "host")}
 
 

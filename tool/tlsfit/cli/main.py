@@ -31,6 +31,10 @@ COMMANDS = (
     ("measure", "measure a tls_config.h on an emulated Cortex-M: ROM, RAM, heap, stack, "
                 "instructions", "measure"),
     ("fit", "search for the smallest verified configuration on a Cortex-M target", "fit"),
+    ("bench", "run the benchmark matrix (profiles x targets x fitted/default), results + "
+              "dashboard, size gate", "bench"),
+    ("size", "compare two bench results files (or fit reports): what grew, where, by how "
+             "much", "size"),
     ("errors", "list all exit codes", "errors"),
 )
 
