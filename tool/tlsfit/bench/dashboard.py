@@ -23,7 +23,7 @@ CHARTS = (("rom_bytes", "ROM", "B"), ("heap_peak_bytes", "peak heap", "B"),
           ("ram_static_bytes", "static RAM", "B"),
           ("handshake_instructions", "handshake instructions", ""))
 RATIO = ("rom_bytes", "ROM fitted / default", "")
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 320, 150, 56, 10, 12, 28
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 320, 150, 64, 28, 16, 28
 
 
 @dataclass(frozen=True)
