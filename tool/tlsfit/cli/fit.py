@@ -4,8 +4,8 @@ import os
 import sys
 
 from ..core import proof
-from ..core.errors import USAGE, TlsfitError
-from ..fit import device, search
+from ..core.errors import REGRESSION, USAGE, TlsfitError
+from ..fit import budget, device, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.policy import POLICIES
@@ -105,6 +105,11 @@ def configure(p):
                         "--device, for the servers without a proof key")
     p.add_argument("--out", default="fit", metavar="DIR", help="output directory (default fit/)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
+    p.add_argument("--max-rom", type=budget.size_arg, metavar="BYTES",
+                   help="budget for mbedTLS's flash (rom_tls_bytes; 64K = 65536): over it, "
+                        "the report is still written and fit exits 47")
+    p.add_argument("--max-heap", type=budget.size_arg, metavar="BYTES",
+                   help="budget for the handshake's peak heap (heap_peak_bytes): over it, exit 47")
 
 
 def _client(args):
@@ -194,4 +199,7 @@ def _fit(args, what, device_target, replica_of=None):
         print(summary_lines(report))
         if replica_of:
             print(f"server: a replica of {replica_of['profile']} (tlsfit replay)")
+    over = budget.over_budget(report, args.max_rom, args.max_heap)
+    if over:
+        raise TlsfitError(REGRESSION, "over budget: " + "; ".join(over))
     return 0

@@ -34,6 +34,10 @@ COMMANDS = (
     ("fit", "search for the smallest verified configuration on a Cortex-M target", "fit"),
     ("replay", "serve a local replica of a profiled server (offline verify, measure, fit)",
      "replay"),
+    ("bench", "run the benchmark matrix (profiles x targets x fitted/default), results + "
+              "dashboard, size gate", "bench"),
+    ("size", "compare two bench results files (or fit reports): what grew, where, by how "
+             "much", "size"),
     ("errors", "list all exit codes", "errors"),
 )
 

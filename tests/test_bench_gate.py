@@ -1,0 +1,113 @@
+"""The size gate `./tlsfit test` runs: one profile on one target (fitted and default)
+through the real matrix (CTest, a reference server on 127.0.0.1, QEMU), checked
+against the committed baseline bench/baseline/gate.json; a baseline shrunk by 10 %
+fails with exit 47 naming what grew; a fit over its --max-rom budget exits 47.
+
+Refresh the baseline after an intended change (and say why in the commit):
+    ./tlsfit bench --profiles openssl-ecdsa --targets cortex-m4 --results /tmp/gate
+    cp /tmp/gate/$(git rev-parse --short=7 HEAD).json bench/baseline/gate.json
+"""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import DEBIAN_PYTHON, REPO, require_tools
+from tlsfit.bench import results
+from tlsfit.core.errors import REGRESSION
+from tlsfit.lab import refservers
+from tlsfit.target.result import FIGURES
+
+BASELINE = REPO / "bench" / "baseline" / "gate.json"
+PROFILE, TARGET = "openssl-ecdsa", "cortex-m4"
+TOLERANCE = "2"      # percent: instructions and heap move by parts per thousand
+
+
+def tlsfit(state, prober, *args, timeout=900):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), TLSFIT_PROBER=str(prober),
+               TLSFIT_STATE_DIR=str(state))
+    return subprocess.run([DEBIAN_PYTHON, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO,
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory, prober):
+    require_tools("openssl", "ctest")
+    d = tmp_path_factory.mktemp("gate")
+    p = tlsfit(d / "state", prober, "bench", "--profiles", PROFILE, "--targets", TARGET,
+               "--results", d / "results", "--check", BASELINE, "--tolerance", TOLERANCE)
+    return p, d
+
+
+def test_the_gate_cell_passes_against_the_committed_baseline(gate):
+    p, d = gate
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    assert "size gate: passed: 2 cells within 2 %" in p.stdout
+    for variant in ("fitted", "default"):      # CTest's line per cell, with its time
+        assert re.search(rf"Test +#\d+: {PROFILE}:{TARGET}:{variant} \.+ +Passed +[\d.]+ sec",
+                         p.stderr), p.stderr[-3000:]
+    files = [f for f in (d / "results").glob("*.json")]
+    assert len(files) == 1 and (d / "results" / "index.html").is_file()
+    doc = results.load(files[0])
+    assert doc["compiler"].startswith("arm-none-eabi-gcc") and doc["mbedtls"].startswith("3.")
+    cells = {c["variant"]: c for c in doc["cells"]}
+    assert sorted(cells) == ["default", "fitted"]
+    fitted, default = cells["fitted"], cells["default"]
+    # What the server was configured with: a P-256 chain (ECDSA signatures on P-256).
+    assert fitted["ok"] and default["ok"]
+    # The chain's curve is also the cheapest key-exchange group (its code is in anyway).
+    assert fitted["handshake"]["group"] == "secp256r1"
+    assert fitted["handshake"]["sigalg"] == "ecdsa_secp256r1_sha256"
+    assert fitted["report"]["target"] == TARGET and fitted["report"]["objective"] == "rom"
+    for f in FIGURES:
+        assert isinstance(fitted[f], int) and isinstance(default[f], int), f
+    assert fitted["rom_tls_bytes"] < default["rom_tls_bytes"]
+    assert sum(fitted["modules"].values()) == fitted["rom_tls_bytes"]
+    assert fitted["elapsed_s"] > 0 and default["elapsed_s"] > 0
+
+
+def test_a_baseline_shrunk_by_ten_percent_fails_with_47_naming_what_grew(gate, tmp_path,
+                                                                        prober):
+    base = json.loads(BASELINE.read_text())
+    for c in base["cells"]:
+        for f in FIGURES:
+            c[f] = int(c[f] * 0.9)
+        c["modules"] = {m: int(v * 0.9) for m, v in c["modules"].items()}
+    shrunk = tmp_path / "shrunk.json"
+    shrunk.write_text(json.dumps(base))
+    p = tlsfit(tmp_path / "state", prober, "bench", "--profiles", PROFILE, "--targets",
+               TARGET, "--variants", "default", "--results", tmp_path / "results",
+               "--check", shrunk, "--tolerance", TOLERANCE)
+    assert p.returncode == REGRESSION, p.stdout + p.stderr[-3000:]
+    rows = [line for line in p.stdout.splitlines() if "**REGRESSION**" in line]
+    assert {line.split("|")[4].strip() for line in rows} == set(FIGURES)
+    assert all(line.split("|")[1:4] == [f" {PROFILE} ", f" {TARGET} ", " default "]
+               for line in rows)
+    grew = [line for line in p.stdout.splitlines() if "| module " in line]
+    assert grew and len(grew) <= 8
+    assert "note: openssl-ecdsa / cortex-m4 / fitted is in the baseline but was not run" \
+        in p.stdout
+    last = p.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"tlsfit: size regression against {shrunk}: {PROFILE} / {TARGET} "
+                           "/ default: rom_bytes grew +")
+
+
+def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(tmp_path, prober,
+                                                                        server_logs):
+    require_tools("openssl")
+    chain = refservers.make_chain(tmp_path, "pki", "ec:P-256", "ec:P-256", "ec:P-256")
+    with refservers.openssl_server(chain, "-tls1_3", log_dir=server_logs) as srv:
+        p = tlsfit(tmp_path / "state", prober, "fit", srv.hostport, "--sni", "localhost",
+                   "--ca", chain.root.pem, "--objective", "rom", "--candidates", "1",
+                   "--jobs", "1", "--out", tmp_path / "fit", "--max-rom", "16K",
+                   "--max-heap", "1M", timeout=600)
+    assert p.returncode == REGRESSION, p.stderr[-3000:]
+    report = json.loads((tmp_path / "fit" / "report.json").read_text())
+    rom = report["rom_tls_bytes"]
+    assert rom > 16384
+    assert p.stderr.strip().splitlines()[-1] == (
+        f"tlsfit: over budget: mbedTLS ROM (rom_tls_bytes) {rom:,} B is over --max-rom "
+        f"16,384 B by {rom - 16384:,} B ({100.0 * (rom - 16384) / 16384:+.1f} %)")

@@ -1,0 +1,253 @@
+"""`tlsfit bench`: the benchmark matrix (profiles x targets x {fitted, default}) run by
+CTest, merged into bench/results/<commit>.json, drawn into bench/results/index.html,
+and optionally gated against a baseline (--check, exit 47 on a regression)."""
+import argparse
+import contextlib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import REGRESSION, TARGET, USAGE, TlsfitError
+from ..core.text import display_path, say
+
+HELP = """\
+Runs the benchmark matrix: every profile x target x {fitted, default}.  A fitted
+cell is `tlsfit fit --objective rom` against the profile's server on the target;
+a default cell measures mbedTLS's default configuration (config.py
+baremetal_size) against the same server.  The matrix is a CTest project
+(<state>/bench/run/CTestTestfile.cmake, one test per cell) run with
+`ctest -j N`; every cell writes its own JSON, then they are merged into
+RESULTS/<commit>.json (tlsfit, mbedTLS and compiler versions; per cell the
+six figures, the handshake, the per-module ROM, fit's report.json) and
+RESULTS/index.html is rebuilt from every results file in RESULTS (charts per
+profile and target over commits, fitted/default ratio, per-module ROM, the
+regression table).  Cross builds are cached per header and target, so a
+second run only boots QEMU.  CTest's line per finished cell shows its time;
+the summary table at the end repeats it.
+
+profiles: the bench's reference servers, each stood up on 127.0.0.1 with a
+fresh test PKI for its cells:
+%(profiles)s
+
+Sharding over CI machines (CTest's test-index striding, `ctest -I K,,N`):
+machine K of N runs `tlsfit bench --shard K/N` and writes
+RESULTS/<commit>.shard-K-of-N.json; the dashboard and --check merge the
+shards of one commit (copy them into one RESULTS directory).
+
+The gate: --check BASELINE.json compares this run's cells with the
+baseline's (cells missing from either side are notes) and prints a markdown
+table of what grew -- profile, target, variant, figure or module, baseline,
+current, change -- and exits 47 (REGRESSION) when a figure grew by more than
+--tolerance percent or a cell that verified in the baseline fails now.
+`tlsfit size --diff A.json B.json` compares two results files the same way
+without running anything.
+
+examples:
+  ./tlsfit bench --jobs 2                                 the whole matrix
+  ./tlsfit bench --profiles openssl-ecdsa --targets cortex-m4
+  ./tlsfit bench --profiles openssl-ecdsa --targets cortex-m4 \\
+      --check bench/baseline/gate.json --tolerance 2      the CI size gate
+  ./tlsfit bench --shard 2/3                              CI machine 2 of 3
+"""
+
+# The bench's own reference servers until the profile library and its replicas are in
+# this checkout: name -> (root, intermediate, leaf key specs, extra s_server args,
+# why it is in the matrix).  openssl s_server answers HTTP (-www); the proof is by port.
+FIXTURES = {
+    "openssl-ecdsa": ("ec:P-256", "ec:P-256", "ec:P-256", (),
+                      "openssl s_server, P-256 chain, TLS 1.2 + 1.3 (an IoT broker's shape)"),
+    "openssl-rsa": ("rsa:2048", "rsa:2048", "rsa:2048", ("-tls1_2",),
+                    "openssl s_server, RSA-2048 chain, TLS 1.2 only (a legacy web host)"),
+}
+# openssl s_server -www answers a GET at once: the proof takes no 2 s no-alert wait.
+GET_PROOF = "send:" + b"GET / HTTP/1.0\r\n\r\n".hex() + ",expect:" + b"HTTP/1.".hex()
+
+
+def _profiles_help():
+    return "\n".join(f"  {n:15s} {f[4]}" for n, f in FIXTURES.items())
+
+
+def configure(p):
+    from ..bench.matrix import CELL_TIMEOUT
+    from ..bench.results import VARIANTS
+    from ..target.firmware import fw
+    p.description = HELP % {"profiles": _profiles_help()}
+    p.add_argument("--profiles", nargs="+", metavar="NAME",
+                   help=f"profiles to run (default: all: {', '.join(FIXTURES)})")
+    p.add_argument("--targets", nargs="+", metavar="NAME",
+                   help=f"targets in targets/ (default: all: {', '.join(fw.target_names())})")
+    p.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
+                   help="which of fitted and default to run (default: both)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="cells run at once (ctest -j N; default 2); each fit measures one "
+                        "header at a time")
+    p.add_argument("--shard", metavar="K/N", help="run only this machine's share: ctest's "
+                   "tests K, K+N, K+2N, ... (-I K,,N)")
+    p.add_argument("--results", metavar="DIR", default=None,
+                   help="results directory (default bench/results)")
+    p.add_argument("--check", metavar="BASELINE.json",
+                   help="compare with this results file; exit 47 on a regression")
+    p.add_argument("--tolerance", type=float, default=1.0, metavar="PCT",
+                   help="growth allowed before a figure regresses, in percent (default 1)")
+    p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, metavar="SEC",
+                   help=f"seconds one cell may take (default {CELL_TIMEOUT})")
+    p.add_argument("--json", action="store_true",
+                   help="print the results document on stdout, nothing else")
+    # One cell, as CTest runs it (internal).
+    p.add_argument("--cell", nargs=3, metavar=("PROFILE", "TARGET", "VARIANT"),
+                   help=argparse.SUPPRESS)
+    p.add_argument("--cell-out", metavar="FILE", help=argparse.SUPPRESS)
+
+
+# ---------------------------------------------------------------- one cell's server
+
+@contextlib.contextmanager
+def cell_server(profile, work):
+    """The server a cell measures against, for as long as the cell runs: the ONE
+    place that knows where it comes from.  Today a reference server of the lab
+    (FIXTURES) with a fresh PKI in work/; when the profile library and replay are in
+    the checkout, a replica of the library's profile (lab.replica.serving)."""
+    from ..bench.cell import CellServer
+    from ..lab import refservers
+    if profile not in FIXTURES:
+        raise TlsfitError(USAGE, f"unknown bench profile {profile!r} (known: "
+                                 f"{', '.join(FIXTURES)})")
+    root, inter, leaf, extra, _ = FIXTURES[profile]
+    chain = refservers.make_chain(work, "pki", root, inter, leaf, label=f"bench {profile}")
+    with refservers.openssl_server(chain, *extra, log_dir=work) as srv:
+        yield CellServer(refservers.LOCALHOST, srv.port, sni="localhost",
+                         ca=str(chain.root.pem), proof=GET_PROOF)
+
+
+def _run_one_cell(args):
+    from ..bench.cell import run_cell
+    from ..bench.results import CellKey, failed_cell
+    if not args.cell_out:
+        raise TlsfitError(USAGE, "--cell needs --cell-out FILE")
+    key = CellKey(*args.cell)
+    out = Path(args.cell_out)
+    work = out.parent / key.slug()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    t0 = time.monotonic()
+    try:
+        with cell_server(key.profile, work) as server:
+            cell = run_cell(key, server, work)
+    except TlsfitError as e:
+        cell = failed_cell(key, e.message, round(time.monotonic() - t0, 1))
+        cell["exit_code"] = e.code
+        paths.write_atomic(out, json.dumps(cell, indent=1) + "\n")
+        raise
+    paths.write_atomic(out, json.dumps(cell, indent=1) + "\n")
+    say(f"cell {key.label()}: {'ok' if cell['ok'] else 'FAILED'} in {cell['elapsed_s']} s")
+    return 0
+
+
+# ---------------------------------------------------------------- the matrix
+
+def _selection(args):
+    from ..target.firmware import fw
+    profiles = args.profiles or list(FIXTURES)
+    for p in profiles:
+        if p not in FIXTURES:
+            raise TlsfitError(USAGE, f"--profiles: unknown profile {p!r} (known: "
+                                     f"{', '.join(FIXTURES)})")
+    known = fw.target_names()
+    targets = args.targets or known
+    for t in targets:
+        if t not in known:
+            raise TlsfitError(USAGE, f"--targets: unknown target {t!r} (known: "
+                                     f"{', '.join(known)}; see targets/)")
+    return list(dict.fromkeys(profiles)), list(dict.fromkeys(targets))
+
+
+def _argv_of(args, work):
+    from ..bench.matrix import cell_path
+    launcher = str(paths.repo_root() / "tlsfit")
+    glob = ["--mbedtls-dir", args.mbedtls_dir] if args.mbedtls_dir else []
+    return lambda k: [launcher, *glob, "bench", "--cell", k.profile, k.target, k.variant,
+                      "--cell-out", str(cell_path(work, k))]
+
+
+def _collect(keys, work):
+    from ..bench.matrix import cell_path
+    from ..bench.results import failed_cell
+    cells = []
+    for k in keys:
+        try:
+            cells.append(json.loads(cell_path(work, k).read_text()))
+        except (OSError, ValueError):
+            cells.append(failed_cell(k, "the cell wrote no result (see CTest's output above)"))
+    return cells
+
+
+def _summary(doc):
+    from ..bench.gate import FIGURES
+    lines = ["| profile | target | variant | ok | ROM | mbedTLS ROM | static RAM | peak heap "
+             "| handshake instructions | time (s) |", "|---|---|---|---|" + "---:|" * 6]
+    for c in doc["cells"]:
+        figs = " | ".join(f"{c.get(f):,}" if isinstance(c.get(f), int) else "-"
+                          for f in FIGURES if f != "stack_peak_bytes")
+        lines.append(f"| {c['profile']} | {c['target']} | {c['variant']} | "
+                     f"{'yes' if c.get('ok') else 'no: ' + str(c.get('error'))} | {figs} | "
+                     f"{c.get('elapsed_s') if c.get('elapsed_s') is not None else '-'} |")
+    return "\n".join(lines)
+
+
+def run(args):
+    if args.cell:
+        return _run_one_cell(args)
+    from ..bench import dashboard, gate, matrix, results
+    from ..bench.cell import run_info
+    if args.tolerance < 0:
+        raise TlsfitError(USAGE, f"--tolerance {args.tolerance:g}: must be 0 or more (percent)")
+    baseline = results.load(args.check) if args.check else None   # a bad file fails first
+    shard = matrix.parse_shard(args.shard) if args.shard else None
+    profiles, targets = _selection(args)
+    keys = matrix.cells(profiles, targets, args.variants)
+    work = paths.state_dir() / "bench" / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    matrix.write_ctest(work, keys, _argv_of(args, work), args.timeout)
+    mine = keys[shard[0] - 1::shard[1]] if shard else keys
+    say(f"bench: {len(mine)} cells ({len(profiles)} profiles x {len(targets)} targets x "
+        f"{len(args.variants)}{f', shard {args.shard}' if shard else ''}) with ctest -j "
+        f"{args.jobs} in {display_path(work)}")
+    t0 = time.monotonic()
+    matrix.run_ctest(work, args.jobs, shard, log=sys.stderr)
+    cells = _collect(mine, work)
+    info = run_info()
+    mbedtls = next((c["mbedtls"] for c in cells if c.get("mbedtls")), None)
+    doc = results.document(cells, mbedtls=mbedtls, shard=args.shard, **info)
+    rdir = Path(args.results) if args.results else paths.repo_root() / "bench" / "results"
+    name = info["commit"] + (f".shard-{shard[0]}-of-{shard[1]}" if shard else "")
+    out = rdir / f"{name}.json"
+    stored = doc
+    if out.is_file():        # a rerun of some cells at this commit keeps the others
+        stored = results.merge_by_commit([results.load(out), doc])[0]
+    paths.write_atomic(out, json.dumps(stored, indent=1) + "\n")
+    index = dashboard.rebuild(rdir, args.tolerance)
+    say(f"bench: {len(cells)} cells in {time.monotonic() - t0:.0f} s; results "
+        f"{display_path(out)}, dashboard {display_path(index)}")
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(_summary(doc))
+    failed = [c for c in cells if not c.get("ok")]
+    if baseline is not None:
+        c = gate.compare(baseline, doc, args.tolerance)
+        print(gate.markdown(c), file=sys.stderr if args.json else sys.stdout)
+        if not c.ok:
+            raise TlsfitError(REGRESSION, f"size regression against {args.check}: "
+                                          + "; ".join(gate.summary_of(c)))
+    if failed:
+        first = failed[0]
+        # the first failed cell's own exit code; TARGET when it wrote none (CTest's
+        # timeout or a signal ended it)
+        raise TlsfitError(first.get("exit_code") or TARGET,
+                          f"{len(failed)} of {len(cells)} cells failed; first: "
+                          f"{first['profile']} / {first['target']} / {first['variant']}: "
+                          f"{first.get('error')}")
+    return 0
