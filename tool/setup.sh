@@ -28,6 +28,7 @@ packages=(
   python3                  # the driver
   python3-jinja2           # config templates
   python3-pytest           # the test runner
+  python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
   openssl                  # reference server + test PKI
   gnutls-bin               # second reference server (gnutls-serv)
   ca-certificates          # system trust store for trust-anchor look-up
