@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.core import paths  # noqa: E402
-from tlsfit.core.errors import TlsfitError  # noqa: E402
+from tlsfit.core.errors import SERVERS, TlsfitError  # noqa: E402
 from tlsfit.lab import daemons, refservers  # noqa: E402
 from tlsfit.profile import model, probe  # noqa: E402
 
@@ -121,6 +121,16 @@ REFERENCES = (
               "lighttpd 1.4 with mod_openssl, MinProtocol TLSv1.2 and Mozilla's intermediate "
               "CipherString; ECDSA P-256 leaf under an RSA-2048 intermediate and RSA-4096 root",
               "lighttpd"),
+    Reference("lighttpd-mbedtls", ("lighttpd", "lighttpd-mod-mbedtls"), "lighttpd", "lighttpd",
+              ("ec:P-256", "ec:P-256", "ec:P-256"),
+              "lighttpd 1.4 with mod_mbedtls (Debian's mbedTLS 2.28 as its TLS library), "
+              "MinProtocol TLSv1.2, mbedTLS's own suites and order; ECDSA P-256 chain",
+              "lighttpd_mbedtls"),
+    Reference("apache-intermediate", ("apache2",), "Apache httpd", "apache2",
+              ("rsa:4096", "rsa:2048", "rsa:2048"),
+              "Apache httpd 2.4 mod_ssl: SSLProtocol -all +TLSv1.2 +TLSv1.3, SSLCipherSuite "
+              "Mozilla intermediate; RSA-2048 chain under an RSA-4096 root",
+              "apache"),
     Reference("haproxy", ("haproxy",), "HAProxy", "haproxy",
               ("rsa:4096", "rsa:2048", "rsa:2048"),
               "HAProxy terminating TLS: ssl-default-bind-ciphers Mozilla intermediate, "
@@ -154,7 +164,7 @@ def package_version(package):
     out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
                          text=True, timeout=30)
     if out.returncode != 0 or not out.stdout.strip():
-        raise TlsfitError(refservers.SERVERS, f"{package} is not installed")
+        raise TlsfitError(SERVERS, f"{package} is not installed")
     return out.stdout.strip()
 
 
@@ -226,6 +236,14 @@ def lighttpd(chain, log_dir, pki):
     return daemons.lighttpd(chain, log_dir=log_dir, tls="openssl")
 
 
+def lighttpd_mbedtls(chain, log_dir, pki):
+    return daemons.lighttpd(chain, log_dir=log_dir, tls="mbedtls")
+
+
+def apache(chain, log_dir, pki):
+    return daemons.apache(chain, log_dir=log_dir)
+
+
 def haproxy(chain, log_dir, pki):
     return daemons.haproxy(chain, log_dir=log_dir)
 
@@ -246,8 +264,11 @@ def mbedtls_defaults(chain, log_dir, pki):
 def _server_facts(ref):
     """provenance.server of ref (installs its packages first)."""
     if ref.packages:
-        subprocess.run(["bash", str(REPO / "tool" / "apt-ensure.sh"), *ref.packages],
-                       check=True, timeout=1800)
+        rc = subprocess.run(["bash", str(REPO / "tool" / "apt-ensure.sh"), *ref.packages],
+                            timeout=1800).returncode
+        if rc != 0:
+            raise TlsfitError(SERVERS, f"tool/apt-ensure.sh {' '.join(ref.packages)} "
+                                                  f"failed (exit {rc})")
     if ref.version_of:
         full = package_version(ref.version_of)
         return {"software": ref.software, "version": upstream(full), "package": ref.version_of,
