@@ -441,3 +441,10 @@ def test_gen_names_a_failed_suites_step():
         "mbedTLS 3.6 cannot talk to localhost:4433 under policy default: no suite is known: "
         "the probe's step ciphersuites.TLSv1.3 failed (no answer within 5000 ms (waiting for a "
         "record header)); re-probe the server")
+
+
+def test_default_deadline_counts_the_delay():
+    from tlsfit.profile import probe as probe_mod
+    assert probe_mod.default_deadline(probe_mod.Options()) == 120
+    assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
+    assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120

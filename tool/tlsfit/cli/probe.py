@@ -52,8 +52,8 @@ def configure(p):
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5); each connection ends at twice SEC")
     p.add_argument("--deadline", type=int_range(1, 3600, "seconds"), metavar="SEC",
-                   help="stop the whole probe after SEC seconds (1-3600, default 120): exit 46, "
-                        "no profile written")
+                   help="stop the whole probe after SEC seconds (1-3600; default 120, plus "
+                        "0.2 s per ms of --delay): exit 46, no profile written")
     p.add_argument("--ca", action="append", default=[], metavar="FILE",
                    help="PEM bundle to look for the trust anchor in when the server does not "
                         "send its root (repeatable; searched before the system store)")
