@@ -289,11 +289,15 @@ def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path
     assert [f.name for f in _state(tmp_path).iterdir()] == []
 
 
-@pytest.mark.parametrize("value", ["0", "3601", "soon"])
-def test_driver_deadline_is_checked(run_driver, value):
+@pytest.mark.parametrize("value, why", [
+    ("0", "must be between 1 and 3600 seconds: '0'"),
+    ("3601", "must be between 1 and 3600 seconds: '3601'"),
+    ("soon", "not a whole number of seconds: 'soon'")])
+def test_driver_deadline_is_checked(run_driver, value, why):
     proc = run_driver("probe", "127.0.0.1:1", "--deadline", value)
     assert proc.returncode == 2, proc.stderr
-    assert "--deadline" in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (f"tlsfit probe: error: argument --deadline: {why} "
+                                            "(see: tlsfit probe --help)")
 
 
 def test_errors_table_lists_deadline(run_driver):
