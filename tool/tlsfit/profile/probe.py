@@ -29,7 +29,6 @@ TF_ERR_INTERNAL = 22
 DEFAULT_DEADLINE = 120      # seconds for a whole probe: a healthy server takes a few
 DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline (a probe
                             # makes 30-150 connections, each after the delay)
-MAX_DEADLINE = 3600
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
@@ -37,7 +36,7 @@ class Options(namedtuple("Options", "sni timeout cas no_system_store delay progr
                           defaults=(None, None, (), False, None, False, None))):
     """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
     --delay, --progress; and `deadline`, the seconds the whole probe may take
-    (None: DEFAULT_DEADLINE), enforced here (a namedtuple: the probe path does not
+    (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
     __slots__ = ()
 
