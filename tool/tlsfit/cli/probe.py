@@ -70,6 +70,23 @@ def configure(p):
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
 
 
+def warn_failed_steps(failed):
+    """One stderr line naming the failed steps, those failing alike grouped:
+    "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: a, b: WHY
+    [TF_ERR_X]; c: WHY [TF_ERR_Y]"."""
+    if not failed:
+        return
+    groups = {}
+    for name, step in failed:
+        groups.setdefault((step["reason"], step.get("error") or f"code {step['code']}"),
+                          []).append(name)
+    parts = "; ".join(f"{', '.join(names)}: {reason} [{error}]"
+                      for (reason, error), names in groups.items())
+    n = len(failed)
+    print(f"tlsfit: warning: {n} probe step{'' if n == 1 else 's'} failed, the rest of the "
+          f"profile is kept: {parts}", file=sys.stderr)
+
+
 def show_profile(doc, written, as_json):
     """Prints a profile: its JSON, or the summary and where it was stored."""
     if as_json:
@@ -90,8 +107,6 @@ def run(args):
                          progress=progress, deadline=args.deadline)
     doc = probe.run(args.target, opts)
     written = probe.keep(doc, args.save)
-    for name, step in model.failed_steps(doc):
-        print(f"tlsfit: step {name} failed, the rest of the profile is kept: {step['reason']} "
-              f"[{step.get('error') or step['code']}]", file=sys.stderr)
+    warn_failed_steps(model.failed_steps(doc))
     show_profile(doc, written, args.json)
     return 0
