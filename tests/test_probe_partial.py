@@ -237,8 +237,9 @@ def test_driver_keeps_a_partial_profile_and_names_the_steps(run_driver, tmp_path
     assert proc.returncode == 0, context
     reason = "handshake message 11 declares 300006 bytes, over the 262144-byte limit"
     assert proc.stderr.splitlines() == [
-        f"tlsfit: step {name} failed, the rest of the profile is kept: {reason} "
-        "[TF_ERR_MALFORMED]" for name in FLIGHT_STEPS], context
+        "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: "
+        f"handshake.TLSv1.2, max_fragment_length, record_size_limit: {reason} "
+        "[TF_ERR_MALFORMED]"], context
     lines = proc.stdout.splitlines()
     assert "chain: not captured (step handshake.TLSv1.2 failed)" in lines, context
     assert f"  step handshake.TLSv1.2 failed: {reason} (TF_ERR_MALFORMED, code 15)" in lines
@@ -253,8 +254,10 @@ def test_driver_json_stays_pure_with_failed_steps(run_driver):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert sorted(failed(doc)) == sorted(FLIGHT_STEPS)
-    assert len(proc.stderr.splitlines()) == 3
-    assert all(line.endswith("[TF_ERR_TIMEOUT]") for line in proc.stderr.splitlines())
+    assert proc.stderr.splitlines() == [
+        "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: "
+        "handshake.TLSv1.2, max_fragment_length, record_size_limit: no answer within 1000 ms "
+        "(waiting for a record header) [TF_ERR_TIMEOUT]"]
 
 
 def _processes_naming(text):
@@ -289,11 +292,15 @@ def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path
     assert [f.name for f in _state(tmp_path).iterdir()] == []
 
 
-@pytest.mark.parametrize("value", ["0", "3601", "soon"])
-def test_driver_deadline_is_checked(run_driver, value):
+@pytest.mark.parametrize("value, why", [
+    ("0", "must be between 1 and 3600 seconds: '0'"),
+    ("3601", "must be between 1 and 3600 seconds: '3601'"),
+    ("soon", "not a whole number of seconds: 'soon'")])
+def test_driver_deadline_is_checked(run_driver, value, why):
     proc = run_driver("probe", "127.0.0.1:1", "--deadline", value)
     assert proc.returncode == 2, proc.stderr
-    assert "--deadline" in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (f"tlsfit probe: error: argument --deadline: {why} "
+                                            "(see: tlsfit probe --help)")
 
 
 def test_errors_table_lists_deadline(run_driver):
@@ -441,3 +448,28 @@ def test_gen_names_a_failed_suites_step():
         "mbedTLS 3.6 cannot talk to localhost:4433 under policy default: no suite is known: "
         "the probe's step ciphersuites.TLSv1.3 failed (no answer within 5000 ms (waiting for a "
         "record header)); re-probe the server")
+
+
+def test_failed_steps_warning_groups_alike_failures(capsys):
+    from tlsfit.cli.probe import warn_failed_steps
+    warn_failed_steps([])
+    assert capsys.readouterr().err == ""
+    warn_failed_steps([
+        ("handshake.TLSv1.3", {"status": "error", "reason": "a", "code": 12,
+                               "error": "TF_ERR_TIMEOUT"}),
+        ("alpn", {"status": "error", "reason": "b", "code": 14}),
+        ("handshake.TLSv1.2", {"status": "error", "reason": "a", "code": 12,
+                               "error": "TF_ERR_TIMEOUT"})])
+    assert capsys.readouterr().err == (
+        "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: "
+        "handshake.TLSv1.3, handshake.TLSv1.2: a [TF_ERR_TIMEOUT]; alpn: b [code 14]\n")
+    warn_failed_steps([("alpn", {"status": "error", "reason": "b", "code": 14})])
+    assert capsys.readouterr().err == ("tlsfit: warning: 1 probe step failed, the rest of the "
+                                       "profile is kept: alpn: b [code 14]\n")
+
+
+def test_default_deadline_counts_the_delay():
+    from tlsfit.profile import probe as probe_mod
+    assert probe_mod.default_deadline(probe_mod.Options()) == 120
+    assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
+    assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120

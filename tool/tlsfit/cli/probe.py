@@ -62,8 +62,8 @@ def configure(p):
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5); each connection ends at twice SEC")
     p.add_argument("--deadline", type=int_range(1, 3600, "seconds"), metavar="SEC",
-                   help="stop the whole probe after SEC seconds (1-3600, default 120): exit 46, "
-                        "no profile written")
+                   help="stop the whole probe after SEC seconds (1-3600; default 120, plus "
+                        "0.2 s per ms of --delay): exit 46, no profile written")
     p.add_argument("--ca", action="append", default=[], metavar="FILE",
                    help="PEM bundle to look for the trust anchor in when the server does not "
                         "send its root (repeatable; searched before the system store)")
@@ -81,6 +81,23 @@ def configure(p):
                         "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
+
+
+def warn_failed_steps(failed):
+    """One stderr line naming the failed steps, those failing alike grouped:
+    "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: a, b: WHY
+    [TF_ERR_X]; c: WHY [TF_ERR_Y]"."""
+    if not failed:
+        return
+    groups = {}
+    for name, step in failed:
+        groups.setdefault((step["reason"], step.get("error") or f"code {step['code']}"),
+                          []).append(name)
+    parts = "; ".join(f"{', '.join(names)}: {reason} [{error}]"
+                      for (reason, error), names in groups.items())
+    n = len(failed)
+    print(f"tlsfit: warning: {n} probe step{'' if n == 1 else 's'} failed, the rest of the "
+          f"profile is kept: {parts}", file=sys.stderr)
 
 
 def show_profile(doc, written, as_json):
@@ -106,8 +123,6 @@ def run(args):
     written = probe.keep(doc, args.save, server=server)
     if server:
         doc = probe.with_provenance(doc, server)
-    for name, step in model.failed_steps(doc):
-        print(f"tlsfit: step {name} failed, the rest of the profile is kept: {step['reason']} "
-              f"[{step.get('error') or step['code']}]", file=sys.stderr)
+    warn_failed_steps(model.failed_steps(doc))
     show_profile(doc, written, args.json)
     return 0

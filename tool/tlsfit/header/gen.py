@@ -171,10 +171,10 @@ class ChainNeeds:
 
     def _key(self, cert, role, rules, line):
         key, where = cert["key"], _label(cert, role)
-        fact = rules.fact("cert_keys", key["type"], line)
         if key["type"] == "unknown":
             raise Refusal(f"{where} has a key of a type tlsfit does not know (OID "
                           f"{key.get('oid')}), which mbedTLS cannot verify a chain with")
+        fact = rules.fact("cert_keys", key["type"], line)
         if fact.unsupported:
             raise Refusal(f"{where} has a {key['type']} key: {fact.unsupported}")
         if key["type"] == "rsa":

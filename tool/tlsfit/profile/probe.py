@@ -16,7 +16,7 @@ the prober's line and exit code.
 
 Time is bounded three ways: the prober's --timeout bounds each read, the
 prober ends each connection at 2 x --timeout, and the whole probe is killed at
-`deadline` seconds (Options.deadline, default DEFAULT_DEADLINE), which fails
+`deadline` seconds (Options.deadline, default default_deadline()), which fails
 with DEADLINE (46) and writes no profile.
 """
 import os
@@ -37,7 +37,8 @@ from . import model, prober
 PROBER_SOURCES = ("CMakeLists.txt", "tool/probe", "tool/codec")
 TF_ERR_INTERNAL = 22
 DEFAULT_DEADLINE = 120      # seconds for a whole probe: a healthy server takes a few
-MAX_DEADLINE = 3600
+DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline (a probe
+                            # makes 30-150 connections, each after the delay)
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
@@ -45,7 +46,7 @@ class Options(namedtuple("Options", "sni timeout cas no_system_store delay progr
                           defaults=(None, None, (), False, None, False, None))):
     """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
     --delay, --progress; and `deadline`, the seconds the whole probe may take
-    (None: DEFAULT_DEADLINE), enforced here (a namedtuple: the probe path does not
+    (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
     __slots__ = ()
 
@@ -56,6 +57,12 @@ def check_save_name(name):
         raise ValueError(f"invalid profile name {name!r}: use letters, digits, '.', '_' and '-' "
                          "(not starting with '.')")
     return name
+
+
+def default_deadline(opts):
+    """Seconds the whole probe may take without --deadline: DEFAULT_DEADLINE, plus the
+    pauses --delay asks for."""
+    return DEFAULT_DEADLINE + (opts.delay or 0) * DELAY_CONNECTIONS // 1000
 
 
 def prober_argv(binary, target, opts, out_path):
@@ -211,7 +218,7 @@ def run(target, opts=None, binary=None):
         raise TlsfitError(FILE, f"cannot create a work directory in {state}: {e.strerror}") from None
     out = work / "profile.json"
     try:
-        deadline = opts.deadline if opts.deadline is not None else DEFAULT_DEADLINE
+        deadline = opts.deadline if opts.deadline is not None else default_deadline(opts)
         proc, timed_out = _run_bounded(prober_argv(binary, target, opts, out), deadline)
         if timed_out and proc.returncode == -signal.SIGKILL:
             raise TlsfitError(DEADLINE, f"{target}: the probe did not finish within its deadline "
