@@ -4,7 +4,8 @@
     2. ctest --output-on-failure in build/asan
     3. tests/fuzz/run.sh FUZZ_SECONDS: every libFuzzer target for a few seconds
        (clang, ASan + UBSan, build/fuzz), so a parser that crashes fails the run
-    4. /usr/bin/python3 -m pytest -q tests [extra args]
+    4. /usr/bin/python3 -m pytest -q [extra args]: pytest.ini's testpaths (tests/) unless
+       the arguments name test files (./tlsfit test --no-unit tests/test_gen.py: that file)
 
 Every part always runs; the pytest summary is the last line printed.
 """
@@ -78,7 +79,9 @@ def run_pytest(extra_args):
     _say("Python tests (pytest)")
     sys.stdout.flush()
     try:
-        proc = subprocess.run([python, "-m", "pytest", "-q", "tests", *extra_args],
+        # No "tests" argument: pytest.ini's testpaths is the default, and an explicit
+        # "tests" made `./tlsfit test tests/test_x.py` run the whole suite besides.
+        proc = subprocess.run([python, "-m", "pytest", "-q", *extra_args],
                               cwd=paths.repo_root(), env=env, stdin=subprocess.DEVNULL,
                               timeout=PYTEST_LIMIT)
     except subprocess.TimeoutExpired:
