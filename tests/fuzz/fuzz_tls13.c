@@ -14,7 +14,9 @@
  * flags bits 0-6: the inner content type (0 -> 22, handshake); bit 7: flip
  * one ciphertext bit.  Oracle: an intact record decrypts to exactly its
  * content and type (an alert record surfaces as TF_CONN_ALERT or, under two
- * bytes, TF_ERR_MALFORMED); a flipped one fails with TF_ERR_CRYPTO.
+ * bytes, TF_ERR_MALFORMED); a flipped one fails with TF_ERR_CRYPTO.  The
+ * records are then read again as handshake messages (tf_conn_handshake), so
+ * reassembly sees decrypted fragments, empty ones included.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,17 @@ static void check_records(tf_conn *c, const sent_rec *recs, size_t n)
     }
 }
 
+/* The prober's key schedule for the same secret and transcript. */
+static tf_tls13 *prober_keys(uint16_t suite)
+{
+    tf_tls13 *t = NULL;
+    if (tf_tls13_new(&t, suite)) abort();
+    tf_tls13_transcript(t, client_hello, sizeof(client_hello));
+    tf_tls13_transcript(t, server_hello, sizeof(server_hello));
+    if (tf_tls13_handshake_keys(t, ecdhe, sizeof(ecdhe))) abort();
+    return t;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_cursor in;
@@ -146,8 +159,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sent_rec recs[MAX_RECORDS];
     size_t nrec = 0, slen = 0;
     mbedtls_cipher_context_t aead;
-    tf_tls13 *t = NULL;
     tf_conn *c = NULL;
+    const uint8_t *msg;
+    size_t len;
 
     fz_init(&in, data, size);
     r = &suites[fz_u8(&in) % 5];
@@ -178,14 +192,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nrec++;
         if (s->flipped) break;
     }
-    if (tf_tls13_new(&t, r->id)) abort();
-    tf_tls13_transcript(t, client_hello, sizeof(client_hello));
-    tf_tls13_transcript(t, server_hello, sizeof(server_hello));
-    if (tf_tls13_handshake_keys(t, ecdhe, sizeof(ecdhe))) abort();
     tf_fuzz_net_set(stream, slen);
     tf_conn_init(c, 1000, 5000);
-    tf_conn_protect(c, t);                        /* c owns t now */
+    tf_conn_protect(c, prober_keys(r->id));       /* c owns them now */
     check_records(c, recs, nrec);
+    tf_conn_free(c);
+    /* The same records again, as handshake messages: reassembly of decrypted
+       fragments, an empty one included (record headers never carry those). */
+    tf_fuzz_net_set(stream, slen);
+    tf_conn_init(c, 1000, 5000);
+    tf_conn_protect(c, prober_keys(r->id));
+    while (tf_conn_handshake(c, &msg, &len) == TF_OK)
+        if (len < 4) abort();
     tf_conn_free(c);
 cleanup:
     mbedtls_cipher_free(&aead);

@@ -26,7 +26,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 
-all_targets=(record server_hello certificate x509 kx session tls13 profile pem)
+# The targets: every fuzz_<name>.c but the transport, each with its seeds.
+all_targets=()
+for src in "$here"/fuzz_*.c; do
+  t=$(basename "$src" .c); t=${t#fuzz_}
+  [[ $t == net ]] && continue
+  [[ -d "$here/corpus/$t" ]] || { say "tests/fuzz/corpus/$t is missing (run tests/fuzz/make_seeds.py)"; exit 2; }
+  all_targets+=("$t")
+done
 
 if [[ $# -lt 1 || ! "$1" =~ ^[0-9]+$ || "$1" -lt 1 ]]; then
   say "usage: tests/fuzz/run.sh SECONDS [TARGET...]   (targets: ${all_targets[*]})"

@@ -67,7 +67,9 @@ def run_fuzz_pass(mbedtls, seconds=FUZZ_SECONDS):
         return f"the fuzz pass did not finish within {FUZZ_LIMIT // 60} minutes"
     if proc.returncode == 1:
         return "a fuzz target crashed (reproducer in build/fuzz/artifacts)"
-    return None if proc.returncode == 0 else f"the fuzz targets did not build (exit {proc.returncode})"
+    if proc.returncode == 2:
+        return "the fuzz targets did not build (log: build/fuzz/build.log)"
+    return None if proc.returncode == 0 else f"the fuzz pass failed (tests/fuzz/run.sh exit {proc.returncode})"
 
 
 def run_pytest(extra_args):
