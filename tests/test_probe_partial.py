@@ -83,12 +83,16 @@ def silent_after_hello(conn):
     drain_until_closed(conn, limit=10)
 
 
-def ccs_every_half_second(conn):
-    """One ChangeCipherSpec record every 0.5 s: each read is answered within --timeout 1,
-    only the per-connection deadline (2 x --timeout) ends the connection."""
-    for _ in range(40):
-        conn.sendall(CCS_RECORD)
-        time.sleep(0.5)
+def ccs_every(interval):
+    """One ChangeCipherSpec record every `interval` seconds (for at most 20 s): with
+    interval well under --timeout every read is answered, only the per-connection
+    deadline (2 x --timeout) ends the connection."""
+    def flight(conn):
+        for _ in range(int(20 / interval)):
+            conn.sendall(CCS_RECORD)
+            time.sleep(interval)
+    flight.__name__ = f"ccs_every_{interval}s"
+    return flight
 
 
 def a_million_ccs(conn):
@@ -219,7 +223,7 @@ def test_sha3_signature_hash_is_unknown_with_its_oid(run_probe, certs):
 # ------------------------------------------------------------------- bounds
 
 def test_ccs_trickle_meets_the_connection_deadline(run_probe):
-    doc = probe(run_probe, ccs_every_half_second)
+    doc = probe(run_probe, ccs_every(0.25))
     assert_only_flight_steps_failed(
         doc, 12, "TF_ERR_TIMEOUT",
         re.compile(r"the connection passed its deadline \(2000 ms: 2 x --timeout\) after "
@@ -293,7 +297,7 @@ def _processes_naming(text):
 def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path):
     # --timeout 2: each flight connection lasts 4 s (the connection deadline), three of
     # them run in a healthy probe of this peer, so --deadline 3 ends it first.
-    with peer(ccs_every_half_second) as p:
+    with peer(ccs_every(0.5)) as p:
         proc = run_driver("probe", p.hostport, "--timeout", "2", "--deadline", "3")
         leftovers = _processes_naming(p.hostport)
     assert proc.returncode == 46, proc.stderr
