@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import profile_error, require_tools
+from conftest import DEBIAN_PYTHON, REPO, profile_error, require_tools
 from hostile import (CCS_RECORD, SERVER_HELLO_DONE, HostilePeer, certificate, drain_until_closed,
                      records, tls12_peer)
 from tlsfit.profile import model, summary
@@ -308,6 +309,36 @@ def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path
     assert proc.stdout == ""
     assert leftovers == [], "the prober outlived tlsfit probe"
     # nothing in the state directory: no profile, no work directory, no temporary file
+    assert [f.name for f in _state(tmp_path).iterdir()] == []
+
+
+def test_sigterm_during_a_probe_stops_the_prober(prober, tmp_path):
+    """SIGTERM to `tlsfit probe` while the prober runs: exit 143, the prober gone at
+    once, nothing left in the state directory."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), TLSFIT_PROBER=str(prober),
+               TLSFIT_STATE_DIR=str(_state(tmp_path)))
+    with peer(ccs_every(0.25)) as p:
+        proc = subprocess.Popen([DEBIAN_PYTHON, "-m", "tlsfit.cli", "probe", p.hostport,
+                                 "--timeout", "2"], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # wait until the prober runs (its -o names the state directory); the peer
+            # holds each flight connection 4 s, so the probe is still running then
+            deadline = time.monotonic() + 20
+            while not _processes_naming(f"-o {_state(tmp_path)}") and \
+                    time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert _processes_naming(f"-o {_state(tmp_path)}"), "the prober never started"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        leftovers = _processes_naming(p.hostport)
+    assert proc.returncode == 143, err
+    assert err == "tlsfit: stopped by SIGTERM\n" and out == ""
+    assert leftovers == []
     assert [f.name for f in _state(tmp_path).iterdir()] == []
 
 
