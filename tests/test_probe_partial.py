@@ -472,10 +472,10 @@ def test_step_error_name_is_a_string():
 def test_no_orphan_helper_sees_itself():
     """_processes_naming finds a live process (so the orphan check can fail)."""
     marker = f"tlsfit-partial-marker-{os.getpid()}"
-    child = subprocess.Popen(["/bin/sh", "-c", "echo ready; sleep 30; true", marker],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([DEBIAN_PYTHON, "-c", "import time; print('ready', flush=True); "
+                              "time.sleep(30)", marker], stdout=subprocess.PIPE, text=True)
     try:
-        assert child.stdout.readline() == "ready\n"     # the shell runs: its argv is in place
+        assert child.stdout.readline() == "ready\n"     # it runs: its argv is in place
         assert child.pid in _processes_naming(marker)
     finally:
         child.kill()
@@ -526,3 +526,23 @@ def test_default_deadline_counts_the_delay():
     assert probe_mod.default_deadline(probe_mod.Options()) == 120
     assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
     assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120
+
+
+def test_a_signal_while_the_deadline_timer_starts_still_kills_the_prober(monkeypatch, tmp_path):
+    """The race behind a flaky SIGTERM test: the signal arrived while the deadline timer's
+    thread started, after the prober was spawned, and the prober outlived tlsfit."""
+    import threading
+    from tlsfit.core import paths
+    from tlsfit.profile import probe as probe_mod
+    fake = tmp_path / f"fake-prober-{os.getpid()}"
+    fake.write_text(f"#!{DEBIAN_PYTHON}\nimport time\ntime.sleep(30)\n")   # one process
+    fake.chmod(0o755)
+    monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
+
+    def interrupted(self):
+        raise KeyboardInterrupt("SIGTERM")
+    monkeypatch.setattr(threading.Timer, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        probe_mod.run("127.0.0.1:1", probe_mod.Options(), binary=fake)
+    assert _processes_naming(fake.name) == []
+    assert [f.name for f in (tmp_path / "state").iterdir()] == []
