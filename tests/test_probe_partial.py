@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import profile_error, require_tools
+from conftest import DEBIAN_PYTHON, REPO, profile_error, require_tools
 from hostile import (CCS_RECORD, SERVER_HELLO_DONE, HostilePeer, certificate, drain_until_closed,
                      records, tls12_peer)
 from tlsfit.profile import model, summary
@@ -83,18 +84,30 @@ def silent_after_hello(conn):
     drain_until_closed(conn, limit=10)
 
 
-def ccs_every_half_second(conn):
-    """One ChangeCipherSpec record every 0.5 s: each read is answered within --timeout 1,
-    only the per-connection deadline (2 x --timeout) ends the connection."""
-    for _ in range(40):
-        conn.sendall(CCS_RECORD)
-        time.sleep(0.5)
+def ccs_every(interval):
+    """One ChangeCipherSpec record every `interval` seconds (for at most 20 s): with
+    interval well under --timeout every read is answered, only the per-connection
+    deadline (2 x --timeout) ends the connection."""
+    def flight(conn):
+        for _ in range(int(20 / interval)):
+            conn.sendall(CCS_RECORD)
+            time.sleep(interval)
+    flight.__name__ = f"ccs_every_{interval}s"
+    return flight
 
 
 def a_million_ccs(conn):
     chunk = CCS_RECORD * 10_000
     for _ in range(100):
         conn.sendall(chunk)
+
+
+def endless_status_messages(conn):
+    """CertificateStatus messages (empty, 4 bytes each), 4096 per record, record after
+    record: the prober skips them, so only the cap on messages per connection ends it."""
+    record = records(b"\x16\x00\x00\x00" * 4096)
+    for _ in range(200):
+        conn.sendall(record)
 
 
 def peer(flight):
@@ -211,17 +224,24 @@ def test_sha3_signature_hash_is_unknown_with_its_oid(run_probe, certs):
 # ------------------------------------------------------------------- bounds
 
 def test_ccs_trickle_meets_the_connection_deadline(run_probe):
-    doc = probe(run_probe, ccs_every_half_second)
+    doc = probe(run_probe, ccs_every(0.25))
     assert_only_flight_steps_failed(
         doc, 12, "TF_ERR_TIMEOUT",
         re.compile(r"the connection passed its deadline \(2000 ms: 2 x --timeout\) after "
-                   r"\d+ records \(waiting for a record header\)"))
+                   r"\d+ records \(waiting for a record( header)?\)"))
 
 
 def test_a_million_ccs_records_meet_the_record_cap(run_probe):
     doc = probe(run_probe, a_million_ccs)
     assert_only_flight_steps_failed(doc, 15, "TF_ERR_MALFORMED",
                                     "the server sent more than 4096 records on one connection")
+
+
+def test_endless_handshake_messages_meet_the_message_cap(run_probe):
+    doc = probe(run_probe, endless_status_messages)
+    assert_only_flight_steps_failed(
+        doc, 15, "TF_ERR_MALFORMED",
+        "the server sent more than 64 handshake messages on one connection")
 
 
 # ------------------------------------------------------------- the driver
@@ -278,7 +298,7 @@ def _processes_naming(text):
 def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path):
     # --timeout 2: each flight connection lasts 4 s (the connection deadline), three of
     # them run in a healthy probe of this peer, so --deadline 3 ends it first.
-    with peer(ccs_every_half_second) as p:
+    with peer(ccs_every(0.5)) as p:
         proc = run_driver("probe", p.hostport, "--timeout", "2", "--deadline", "3")
         leftovers = _processes_naming(p.hostport)
     assert proc.returncode == 46, proc.stderr
@@ -289,6 +309,36 @@ def test_driver_deadline_stops_the_probe_and_writes_nothing(run_driver, tmp_path
     assert proc.stdout == ""
     assert leftovers == [], "the prober outlived tlsfit probe"
     # nothing in the state directory: no profile, no work directory, no temporary file
+    assert [f.name for f in _state(tmp_path).iterdir()] == []
+
+
+def test_sigterm_during_a_probe_stops_the_prober(prober, tmp_path):
+    """SIGTERM to `tlsfit probe` while the prober runs: exit 143, the prober gone at
+    once, nothing left in the state directory."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), TLSFIT_PROBER=str(prober),
+               TLSFIT_STATE_DIR=str(_state(tmp_path)))
+    with peer(ccs_every(0.25)) as p:
+        proc = subprocess.Popen([DEBIAN_PYTHON, "-m", "tlsfit.cli", "probe", p.hostport,
+                                 "--timeout", "2"], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # wait until the prober runs (its -o names the state directory); the peer
+            # holds each flight connection 4 s, so the probe is still running then
+            deadline = time.monotonic() + 20
+            while not _processes_naming(f"-o {_state(tmp_path)}") and \
+                    time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert _processes_naming(f"-o {_state(tmp_path)}"), "the prober never started"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        leftovers = _processes_naming(p.hostport)
+    assert proc.returncode == 143, err
+    assert err == "tlsfit: stopped by SIGTERM\n" and out == ""
+    assert leftovers == []
     assert [f.name for f in _state(tmp_path).iterdir()] == []
 
 
@@ -422,12 +472,15 @@ def test_step_error_name_is_a_string():
 def test_no_orphan_helper_sees_itself():
     """_processes_naming finds a live process (so the orphan check can fail)."""
     marker = f"tlsfit-partial-marker-{os.getpid()}"
-    child = subprocess.Popen(["/bin/sh", "-c", f"sleep 30; : {marker}"])
+    child = subprocess.Popen([DEBIAN_PYTHON, "-c", "import time; print('ready', flush=True); "
+                              "time.sleep(30)", marker], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout.readline() == "ready\n"     # it runs: its argv is in place
         assert child.pid in _processes_naming(marker)
     finally:
         child.kill()
         child.wait()
+    child.stdout.close()
     assert child.pid not in _processes_naming(marker)
 
 
@@ -473,3 +526,23 @@ def test_default_deadline_counts_the_delay():
     assert probe_mod.default_deadline(probe_mod.Options()) == 120
     assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
     assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120
+
+
+def test_a_signal_while_the_deadline_timer_starts_still_kills_the_prober(monkeypatch, tmp_path):
+    """The race behind a flaky SIGTERM test: the signal arrived while the deadline timer's
+    thread started, after the prober was spawned, and the prober outlived tlsfit."""
+    import threading
+    from tlsfit.core import paths
+    from tlsfit.profile import probe as probe_mod
+    fake = tmp_path / f"fake-prober-{os.getpid()}"
+    fake.write_text(f"#!{DEBIAN_PYTHON}\nimport time\ntime.sleep(30)\n")   # one process
+    fake.chmod(0o755)
+    monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
+
+    def interrupted(self):
+        raise KeyboardInterrupt("SIGTERM")
+    monkeypatch.setattr(threading.Timer, "start", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        probe_mod.run("127.0.0.1:1", probe_mod.Options(), binary=fake)
+    assert _processes_naming(fake.name) == []
+    assert [f.name for f in (tmp_path / "state").iterdir()] == []

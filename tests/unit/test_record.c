@@ -709,6 +709,24 @@ static void test_record_cap(void)
     free(c);
 }
 
+/* TF_MAX_MESSAGES handshake messages on one connection are returned; the next is refused. */
+static void test_message_cap(void)
+{
+    bytes x, msgs;
+    pipe_conn pc;
+    const uint8_t *m = NULL;
+    size_t n = 0, i;
+    by_init(&x); by_init(&msgs);
+    for (i = 0; i <= TF_MAX_MESSAGES; i++) hs_msg(&msgs, 22, 0, 0);   /* CertificateStatus, empty */
+    record(&x, 22, msgs.b, msgs.n);
+    pc_open(&pc, &x, END_SHUTDOWN);
+    for (i = 0; i < TF_MAX_MESSAGES; i++) TF_CHECK_EQ(tf_conn_handshake(pc.c, &m, &n), TF_OK);
+    TF_CHECK_EQ(tf_conn_handshake(pc.c, &m, &n), TF_ERR_MALFORMED);
+    TF_CHECK(strstr(pc.c->detail, "more than 64 handshake messages on one connection") != NULL);
+    pc_close(&pc);
+    by_free(&x); by_free(&msgs);
+}
+
 /* A connection past deadline_ms reads nothing more, whatever is waiting. */
 static void test_conn_deadline(void)
 {
@@ -750,5 +768,6 @@ int main(void)
     test_empty_protected_fragment();
     test_record_cap();
     test_conn_deadline();
+    test_message_cap();
     return tf_unit_report("test_record");
 }

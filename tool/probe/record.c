@@ -236,6 +236,11 @@ int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len)
     size_t n;
     int rc;
 
+    if (c->messages >= TF_MAX_MESSAGES) {
+        snprintf(c->detail, sizeof(c->detail), "the server sent more than %u handshake messages on one "
+                 "connection", TF_MAX_MESSAGES);
+        return TF_ERR_MALFORMED;
+    }
     if (c->hs_used) {
         memmove(c->hs, c->hs + c->hs_used, c->hs_len - c->hs_used);
         c->hs_len -= c->hs_used;
@@ -274,6 +279,7 @@ int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len)
     *msg = c->hs;
     *len = n;
     c->hs_used = n;
+    c->messages++;
     return TF_OK;
 }
 

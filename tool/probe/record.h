@@ -28,6 +28,9 @@
    needs 4096 records only when every record carries 64 bytes; more is a peer
    trickling records (ChangeCipherSpec floods) to hold the probe. */
 #define TF_MAX_RECORDS 4096
+/* Most handshake messages returned on one connection: a server flight has at
+   most a dozen; more is a peer looping on messages the prober skips. */
+#define TF_MAX_MESSAGES 64
 /* A probe connection ends TF_CONN_DEADLINE_FACTOR x the per-read timeout after it
    started, however the peer paces its records (session.c sets deadline_ms). */
 #define TF_CONN_DEADLINE_FACTOR 2
@@ -58,6 +61,7 @@ typedef struct {
 
     /* facts */
     unsigned records;      /* records read */
+    unsigned messages;     /* handshake messages returned */
     int saw_tls;           /* at least one well-formed record arrived */
     size_t max_record_len; /* largest record body, wire bytes */
     size_t max_plain_len;  /* largest (decrypted) record content */
@@ -79,7 +83,8 @@ int tf_conn_record(tf_conn *c);
 /*
  * Returns the next handshake message: *msg points at its 4-byte header, *len
  * is 4 + body length; valid until the next call.  ChangeCipherSpec records are
- * skipped.  0, TF_CONN_ALERT, or an errors.h code.
+ * skipped.  0, TF_CONN_ALERT, or an errors.h code (TF_ERR_MALFORMED once
+ * TF_MAX_MESSAGES messages were returned).
  */
 int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len);
 

@@ -87,24 +87,30 @@ def _run_bounded(argv, limit):
     """Runs argv to completion, killed after `limit` seconds; (process, timed out?).
     A timer thread kills it, so the wait itself blocks in waitpid: subprocess.run's
     timeout polls with sleeps that add up to tens of milliseconds to a short probe."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     expired = threading.Event()
+    started = []
 
     def kill():
         expired.set()
-        proc.kill()
+        started[0].kill()
     timer = threading.Timer(limit, kill)
     timer.daemon = True
-    timer.start()
     try:
-        proc.wait()
+        # Everything after the start is inside the try: a signal (Interrupted) that
+        # arrives while the timer thread starts must still kill the prober, or it
+        # outlives tlsfit holding its stderr.
+        started.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL))
+        timer.start()
+        started[0].wait()
     except BaseException:
-        proc.kill()
-        proc.wait()
+        if started:
+            started[0].kill()
+            started[0].wait()
         raise
     finally:
         timer.cancel()
-    return proc, expired.is_set()
+    return started[0], expired.is_set()
 
 
 def _remove_work(work):
