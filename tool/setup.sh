@@ -29,6 +29,7 @@ packages=(
   python3-jinja2           # config templates
   python3-pytest           # the test runner
   openssl                  # reference server + test PKI
+  libssl-dev               # tlsfit-replay (tool/replay): the replica server links OpenSSL
   gnutls-bin               # second reference server (gnutls-serv)
   ca-certificates          # system trust store for trust-anchor look-up
   dpkg-dev                 # apt-get source needs dpkg-source
