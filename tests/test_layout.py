@@ -4,8 +4,10 @@
   its entry point is `python3 -m tlsfit.cli`);
 - imports follow the data: a stage imports only itself and earlier stages
   (core < mbedtls < profile < header < host, target < fit < bench < cli), host and target
-  do not import each other, and the reference-server lab (lab) sits on core alone
-  and is used by the CLI (the demo) and the tests, never by the library;
+  do not import each other, and the lab (reference servers, the replica of a
+  profiled server) comes after the library -- it may use any stage (the replica
+  reads profiles and builds its engine like the prober) -- and is used by the CLI
+  (demo, replay, fit --profile without a host) and the tests, never by the library;
 - no module uses another module's private name (`from m import _x`, `m._x`).
 """
 import ast
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "tool" / "tlsfit"
-STAGE = {"core": 0, "lab": 1, "mbedtls": 1, "profile": 2, "header": 3, "host": 4,
+STAGE = {"core": 0, "lab": 6, "mbedtls": 1, "profile": 2, "header": 3, "host": 4,
          "target": 4, "fit": 5, "bench": 6, "cli": 9}
 SIBLINGS_APART = {("host", "target"), ("target", "host")}
 

@@ -40,8 +40,8 @@ static void append(char *out, const char *item)
 
 /*
  * Applies the colon list `list` with `set`, keeping only the items OpenSSL
- * takes one at a time (tested on a scratch context); prints "differs: WHAT
- * ITEM ..." for each refused one.  Returns the number of items kept, or -1
+ * takes one at a time (tested on a scratch context); prints "differs: FIELD:
+ * ITEM ..." for each refused one (FIELD: the profile's key).  Returns the number of items kept, or -1
  * when setting the kept list failed.
  */
 static int apply_list(SSL_CTX *ctx, const char *list, list_setter set, const char *what)
@@ -57,7 +57,7 @@ static int apply_list(SSL_CTX *ctx, const char *list, list_setter set, const cha
             append(kept, item);
             n++;
         } else {
-            printf("differs: %s %s is not available in this OpenSSL; left out\n", what, item);
+            printf("differs: %s: %s is not available in this OpenSSL; left out\n", what, item);
         }
     }
     SSL_CTX_free(scratch);
@@ -94,7 +94,8 @@ static int apply_suites12(SSL_CTX *ctx, const tf_replay_opts *o)
         unsigned long id = strtoul(item, NULL, 16);
         unsigned char wire[2] = { (unsigned char)(id >> 8), (unsigned char)id };
         const SSL_CIPHER *c = SSL_CIPHER_find(probe, wire);
-        if (c == NULL) printf("differs: suite 0x%04lX is not in this OpenSSL; left out\n", id);
+        if (c == NULL)
+            printf("differs: ciphersuites: 0x%04lX is not in this OpenSSL; left out\n", id);
         else if (nfound < sizeof found / sizeof found[0]) {
             append(names, SSL_CIPHER_get_name(c));
             found[nfound++] = (unsigned)id;
@@ -108,7 +109,7 @@ static int apply_suites12(SSL_CTX *ctx, const tf_replay_opts *o)
     if (SSL_CTX_set_cipher_list(ctx, names) != 1) return 0;
     for (i = 0; i < nfound; i++) {
         if (has_cipher(ctx, found[i])) n++;
-        else printf("differs: suite 0x%04X cannot be enabled in this OpenSSL; left out\n",
+        else printf("differs: ciphersuites: 0x%04X cannot be enabled in this OpenSSL; left out\n",
                     found[i]);
     }
     return n;
@@ -154,7 +155,7 @@ static int apply_client_auth(SSL_CTX *ctx, const tf_replay_opts *o)
         SSL_CTX_set_client_CA_list(ctx, names);
     }
     if (o->client_sigalgs && apply_list(ctx, o->client_sigalgs, set_client_sigalgs,
-                                        "client signature scheme") < 0) return -1;
+                                        "client_cert_request.signature_algorithms") < 0) return -1;
     return 0;
 }
 
@@ -162,8 +163,8 @@ static int apply_client_auth(SSL_CTX *ctx, const tf_replay_opts *o)
 static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
 {
     uint64_t opts = 0;
-    if (o->groups && apply_list(ctx, o->groups, set_groups, "group") < 0) return -1;
-    if (o->sigalgs && apply_list(ctx, o->sigalgs, set_sigalgs, "signature scheme") < 0)
+    if (o->groups && apply_list(ctx, o->groups, set_groups, "groups") < 0) return -1;
+    if (o->sigalgs && apply_list(ctx, o->sigalgs, set_sigalgs, "signature_algorithms") < 0)
         return -1;
     if (o->server_pref) opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     if (o->no_ems) opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET;
@@ -186,7 +187,8 @@ static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
         }
         EVP_PKEY_CTX_free(pc);
         if (o->dh_bits != 2048 && o->dh_bits != 3072 && o->dh_bits != 4096 && o->dh_bits != 8192)
-            printf("differs: DHE uses %s, not a %ld-bit prime\n", name, o->dh_bits);
+            printf("differs: key_exchange: DHE uses %s, not a %ld-bit prime\n", name,
+                   o->dh_bits);
     } else {
         SSL_CTX_set_dh_auto(ctx, 1);
     }
@@ -211,7 +213,7 @@ SSL_CTX *tf_replay_context(const tf_replay_opts *o)
         goto fail;
     }
     if (o->max_version == TLS1_3_VERSION) {
-        n = apply_list(ctx, o->suites13 ? o->suites13 : "", set_suites13, "TLS 1.3 suite");
+        n = apply_list(ctx, o->suites13 ? o->suites13 : "", set_suites13, "ciphersuites");
         if (n < 0) goto fail;
         if (n == 0) SSL_CTX_set_ciphersuites(ctx, "");
         suites += n;

@@ -8,7 +8,8 @@
  * (an MQTT CONNACK, an HTTP status line, or nothing).
  *
  * What OpenSSL cannot reproduce is printed on stdout before the server
- * listens, one line each, "differs: ...".  Then "listening 127.0.0.1 PORT".
+ * listens, one line each, "differs: FIELD: ..." (FIELD: the profile key it
+ * concerns).  Then "listening 127.0.0.1 PORT".
  * Nothing else is written to stdout; errors go to stderr, one line each.
  */
 #ifndef TF_REPLAY_H

@@ -1,6 +1,7 @@
 """`tlsfit fit`: search for the smallest verified configuration on a Cortex-M target."""
 import json
 import os
+import sys
 
 from ..core import proof
 from ..core.errors import REGRESSION, USAGE, TlsfitError
@@ -65,6 +66,7 @@ examples:
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
   ./tlsfit fit --device device.toml --objective rom --out fit-device
+  ./tlsfit fit --profile mosquitto-tls --target cortex-m33   # offline, on its replica
   ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
 """
 
@@ -92,8 +94,9 @@ def configure(p):
                         "server)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
-    p.add_argument("--profile", metavar="FILE",
-                   help="use this profile instead of probing (one server)")
+    p.add_argument("--profile", metavar="NAME|FILE",
+                   help="use this profile instead of probing (one server); without a HOST, "
+                        "fit against a local replica of it (tlsfit replay), offline")
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX",
                    help="how every measured session proves the server accepted it (default "
@@ -122,6 +125,8 @@ def _client(args):
 
 def _what(args):
     """(what to fit: HOST list or Device, its target or None)."""
+    if not args.device and not args.server and args.profile:
+        return ["replica"], None                  # run() serves the profile's replica
     if not args.device:
         if not args.server:
             raise TlsfitError(USAGE, "name the server(s) (HOST[:PORT] ...) or a device file "
@@ -140,6 +145,44 @@ def _what(args):
 
 def run(args):
     what, device_target = _what(args)
+    if what == ["replica"]:
+        return _run_on_replica(args, device_target)
+    return _fit(args, what, device_target)
+
+
+def _run_on_replica(args, device_target):
+    """fit --profile P without a HOST: against a replica of P on 127.0.0.1 (its CA, SNI and
+    proof), the report saying so."""
+    from ..lab import replica
+    for flag, given in (("--sni", args.sni), ("--ca", args.ca)):
+        if given:
+            raise TlsfitError(USAGE, f"{flag} is for a HOST: the replica of --profile brings "
+                                     "its own name and trust anchor")
+    path = replica.resolve(args.profile)
+    with replica.serving(path) as r:
+        if not args.json:
+            print(f"tlsfit fit: against a replica of {args.profile} on {r.hostport}"
+                  + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
+        args.profile, args.sni, args.ca = str(path), r.sni, [r.ca_file]
+        args.proof = args.proof or r.proof
+        return _fit(args, [r.hostport], device_target,
+                    {"profile": str(path), "differences": list(r.differences)})
+
+
+def _note_replica(report, out, replica_of):
+    """report.json and report.md say the server was a replica of the profile."""
+    from ..core import paths
+    report["replica_of"] = replica_of
+    paths.write_atomic(os.path.join(out, "report.json"), json.dumps(report, indent=2) + "\n")
+    md = os.path.join(out, "report.md")
+    with open(md, encoding="utf-8") as f:
+        text = f.read()
+    lines = [f"The server was a local replica of `{replica_of['profile']}` (`tlsfit replay`)."]
+    lines += [f"- differs: {d}" for d in replica_of["differences"]]
+    paths.write_atomic(md, text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+
+
+def _fit(args, what, device_target, replica_of=None):
     opts = search.FitOptions(target=args.target or device_target or "cortex-m4",
                              objective=args.objective, policy=args.policy,
                              line=args.mbedtls or default_line(), sni=args.sni,
@@ -148,10 +191,14 @@ def run(args):
                              profile=args.profile, proof=args.proof, client=_client(args))
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
+    if replica_of:
+        _note_replica(report, args.out, replica_of)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(summary_lines(report))
+        if replica_of:
+            print(f"server: a replica of {replica_of['profile']} (tlsfit replay)")
     over = budget.over_budget(report, args.max_rom, args.max_heap)
     if over:
         raise TlsfitError(REGRESSION, "over budget: " + "; ".join(over))
