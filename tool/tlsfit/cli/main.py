@@ -52,6 +52,7 @@ quick start:
   ./tlsfit probe example.com && ./tlsfit gen > tls_config.h
   ./tlsfit fit example.com --target cortex-m4     the whole chain, measured
   ./tlsfit test                                   set-up, then every test
+  ./tlsfit bench --jobs 2                         benchmark matrix, results, dashboard
 
 environment:
   MBEDTLS_DIR     mbedTLS 3.x source tree to build against (--mbedtls-dir wins)
