@@ -277,7 +277,8 @@ def run(args):
         print(gate.markdown(c), file=sys.stderr if args.json else sys.stdout)
         if not c.ok:
             raise TlsfitError(REGRESSION, f"size regression against {args.check}: "
-                                          + "; ".join(gate.summary_of(c)))
+                                          + "; ".join(gate.summary_of(c)[:3])
+                                          + (" ..." if len(c.regressions) > 3 else ""))
     elif failed:
         first = failed[0]
         # the first failed cell's own exit code; TARGET when it has none (a handshake
