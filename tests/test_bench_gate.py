@@ -95,6 +95,28 @@ def test_a_baseline_shrunk_by_ten_percent_fails_with_47_naming_what_grew(gate, t
                            "/ default: rom_bytes grew +")
 
 
+def test_a_profile_cell_runs_against_the_profiles_replica(tmp_path, prober, server_logs):
+    """A profile FILE in the matrix: its cell measures against lab.replica's replica
+    of the profiled server, after the server itself is gone (offline)."""
+    require_tools("openssl")
+    chain = refservers.make_chain(tmp_path, "pki", "ec:P-256", "ec:P-256", "ec:P-256")
+    with refservers.openssl_server(chain, "-tls1_3", log_dir=server_logs) as srv:
+        p = tlsfit(tmp_path / "state", prober, "probe", srv.hostport, "--sni", "localhost",
+                   "--ca", chain.root.pem, timeout=120)
+    assert p.returncode == 0, p.stderr
+    profile = tmp_path / "tls13-p256.json"
+    profile.write_bytes((tmp_path / "state" / "last-profile.json").read_bytes())
+    p = tlsfit(tmp_path / "state", prober, "bench", "--profiles", profile, "--targets", TARGET,
+               "--variants", "default", "--results", tmp_path / "results")
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    doc = results.load(next((tmp_path / "results").glob("*.json")))
+    (cell,) = doc["cells"]
+    assert (cell["profile"], cell["target"], cell["variant"]) == ("tls13-p256", TARGET,
+                                                                  "default")
+    # The server was TLS 1.3 only: so is its replica.
+    assert cell["ok"] and cell["handshake"]["version"] == "TLSv1.3"
+
+
 def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(tmp_path, prober,
                                                                         server_logs):
     require_tools("openssl")

@@ -28,8 +28,11 @@ regression table).  Cross builds are cached per header and target, so a
 second run only boots QEMU.  CTest's line per finished cell shows its time;
 the summary table at the end repeats it.
 
-profiles: the bench's reference servers, each stood up on 127.0.0.1 with a
-fresh test PKI for its cells:
+profiles: the library's (profiles/NAME.json, `tlsfit profiles`), each served by
+its replica on 127.0.0.1 (`tlsfit replay`) while its cells run, the fit using
+the profile instead of probing; by default all of them (the bench's own
+reference servers below when the library is empty).  The bench's own servers,
+each stood up on 127.0.0.1 with a fresh test PKI for its cell:
 %(profiles)s
 
 Sharding over CI machines (CTest's test-index striding, `ctest -I K,,N`):
@@ -41,7 +44,10 @@ The gate: --check BASELINE.json compares this run's cells with the
 baseline's (cells missing from either side are notes) and prints a markdown
 table of what grew -- profile, target, variant, figure or module, baseline,
 current, change -- and exits 47 (REGRESSION) when a figure grew by more than
---tolerance percent or a cell that verified in the baseline fails now.
+--tolerance percent or a cell that verified in the baseline fails now; the gate
+alone decides the exit code then.  Without --check a failed cell (a handshake
+that did not verify, a refused server) fails the run with its own exit code
+(41 when it has none), after the results and the dashboard are written.
 `tlsfit size --diff A.json B.json` compares two results files the same way
 without running anything.
 
@@ -76,7 +82,8 @@ def configure(p):
     from ..target.firmware import fw
     p.description = HELP % {"profiles": _profiles_help()}
     p.add_argument("--profiles", nargs="+", metavar="NAME",
-                   help=f"profiles to run (default: all: {', '.join(FIXTURES)})")
+                   help="profiles to run: library names or the bench's own servers "
+                        f"({', '.join(FIXTURES)}); default: the whole library")
     p.add_argument("--targets", nargs="+", metavar="NAME",
                    help=f"targets in targets/ (default: all: {', '.join(fw.target_names())})")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS),
@@ -107,14 +114,20 @@ def configure(p):
 @contextlib.contextmanager
 def cell_server(profile, work):
     """The server a cell measures against, for as long as the cell runs: the ONE
-    place that knows where it comes from.  Today a reference server of the lab
-    (FIXTURES) with a fresh PKI in work/; when the profile library and replay are in
-    the checkout, a replica of the library's profile (lab.replica.serving)."""
+    place that knows where it comes from.  A profile of the library (profiles/NAME.json)
+    is served by its replica (lab.replica, `tlsfit replay`) and the fit uses the
+    profile instead of probing; a FIXTURES name is a reference server of the lab with a
+    fresh PKI in work/."""
     from ..bench.cell import CellServer
-    from ..lab import refservers
     if profile not in FIXTURES:
-        raise TlsfitError(USAGE, f"unknown bench profile {profile!r} (known: "
-                                 f"{', '.join(FIXTURES)})")
+        from ..lab import replica
+        from ..profile import library
+        path = library.resolve(profile)
+        with replica.serving(path, log=Path(work) / "replay.log") as r:
+            yield CellServer(r.host, r.port, sni=r.sni, ca=r.ca_file, proof=r.proof,
+                             profile=str(path))
+        return
+    from ..lab import refservers
     root, inter, leaf, extra, _ = FIXTURES[profile]
     chain = refservers.make_chain(work, "pki", root, inter, leaf, label=f"bench {profile}")
     with refservers.openssl_server(chain, *extra, log_dir=work) as srv:
@@ -122,19 +135,26 @@ def cell_server(profile, work):
                          ca=str(chain.root.pem), proof=GET_PROOF)
 
 
+def profile_label(arg):
+    """A profile's name in the matrix: a library or FIXTURES name as it is, a profile
+    file by its stem (profiles/x/broker.json -> broker)."""
+    return Path(arg).stem if arg.endswith(".json") else arg
+
+
 def _run_one_cell(args):
     from ..bench.cell import run_cell
     from ..bench.results import CellKey, failed_cell
     if not args.cell_out:
         raise TlsfitError(USAGE, "--cell needs --cell-out FILE")
-    key = CellKey(*args.cell)
+    source, target, variant = args.cell
+    key = CellKey(profile_label(source), target, variant)
     out = Path(args.cell_out)
     work = out.parent / key.slug()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     t0 = time.monotonic()
     try:
-        with cell_server(key.profile, work) as server:
+        with cell_server(source, work) as server:
             cell = run_cell(key, server, work)
     except TlsfitError as e:
         cell = failed_cell(key, e.message, round(time.monotonic() - t0, 1))
@@ -149,27 +169,38 @@ def _run_one_cell(args):
 # ---------------------------------------------------------------- the matrix
 
 def _selection(args):
+    from ..profile import library
     from ..target.firmware import fw
-    profiles = args.profiles or list(FIXTURES)
+    shipped = list(library.names())
+    profiles = args.profiles or shipped or list(FIXTURES)
     for p in profiles:
-        if p not in FIXTURES:
-            raise TlsfitError(USAGE, f"--profiles: unknown profile {p!r} (known: "
-                                     f"{', '.join(FIXTURES)})")
+        if p.endswith(".json"):
+            library.resolve(p)           # a profile file: PROFILE error when it is missing
+        elif p not in FIXTURES and p not in shipped:
+            raise TlsfitError(USAGE, f"--profiles: unknown profile {p!r} (the library's: "
+                                     f"{', '.join(shipped) or 'none'}; the bench's own "
+                                     f"servers: {', '.join(FIXTURES)}; or a profile FILE.json)")
+    labels = [profile_label(p) for p in profiles]
+    if len(set(labels)) != len(labels):
+        raise TlsfitError(USAGE, f"--profiles: two profiles share a name ({', '.join(labels)}); "
+                                 "rename one file")
     known = fw.target_names()
     targets = args.targets or known
     for t in targets:
         if t not in known:
             raise TlsfitError(USAGE, f"--targets: unknown target {t!r} (known: "
                                      f"{', '.join(known)}; see targets/)")
-    return list(dict.fromkeys(profiles)), list(dict.fromkeys(targets))
+    # (CTest runs the cells in its own directory: a profile file is named absolutely)
+    return {profile_label(p): str(Path(p).resolve()) if p.endswith(".json") else p
+            for p in profiles}, list(dict.fromkeys(targets))
 
 
-def _argv_of(args, work):
+def _argv_of(args, work, sources):
     from ..bench.matrix import cell_path
     launcher = str(paths.repo_root() / "tlsfit")
     glob = ["--mbedtls-dir", args.mbedtls_dir] if args.mbedtls_dir else []
-    return lambda k: [launcher, *glob, "bench", "--cell", k.profile, k.target, k.variant,
-                      "--cell-out", str(cell_path(work, k))]
+    return lambda k: [launcher, *glob, "bench", "--cell", sources[k.profile], k.target,
+                      k.variant, "--cell-out", str(cell_path(work, k))]
 
 
 def _collect(keys, work):
@@ -206,11 +237,12 @@ def run(args):
         raise TlsfitError(USAGE, f"--tolerance {args.tolerance:g}: must be 0 or more (percent)")
     baseline = results.load(args.check) if args.check else None   # a bad file fails first
     shard = matrix.parse_shard(args.shard) if args.shard else None
-    profiles, targets = _selection(args)
+    sources, targets = _selection(args)
+    profiles = list(sources)
     keys = matrix.cells(profiles, targets, args.variants)
     work = paths.state_dir() / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
-    matrix.write_ctest(work, keys, _argv_of(args, work), args.timeout)
+    matrix.write_ctest(work, keys, _argv_of(args, work, sources), args.timeout)
     mine = keys[shard[0] - 1::shard[1]] if shard else keys
     say(f"bench: {len(mine)} cells ({len(profiles)} profiles x {len(targets)} targets x "
         f"{len(args.variants)}{f', shard {args.shard}' if shard else ''}) with ctest -j "
@@ -236,16 +268,21 @@ def run(args):
     else:
         print(_summary(doc))
     failed = [c for c in cells if not c.get("ok")]
+    for c in failed:
+        say(f"cell {c['profile']} / {c['target']} / {c['variant']} failed: {c.get('error')}")
     if baseline is not None:
+        # With a baseline the gate decides: a cell that fails now but verified in the
+        # baseline is a regression; one that failed there too is the same fact again.
         c = gate.compare(baseline, doc, args.tolerance)
         print(gate.markdown(c), file=sys.stderr if args.json else sys.stdout)
         if not c.ok:
             raise TlsfitError(REGRESSION, f"size regression against {args.check}: "
-                                          + "; ".join(gate.summary_of(c)))
-    if failed:
+                                          + "; ".join(gate.summary_of(c)[:3])
+                                          + (" ..." if len(c.regressions) > 3 else ""))
+    elif failed:
         first = failed[0]
-        # the first failed cell's own exit code; TARGET when it wrote none (CTest's
-        # timeout or a signal ended it)
+        # the first failed cell's own exit code; TARGET when it has none (a handshake
+        # that failed on the target, CTest's timeout, a signal)
         raise TlsfitError(first.get("exit_code") or TARGET,
                           f"{len(failed)} of {len(cells)} cells failed; first: "
                           f"{first['profile']} / {first['target']} / {first['variant']}: "

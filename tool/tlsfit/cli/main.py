@@ -38,6 +38,8 @@ COMMANDS = (
               "dashboard, size gate", "bench"),
     ("size", "compare two bench results files (or fit reports): what grew, where, by how "
              "much", "size"),
+    ("replay", "serve a local replica of a profiled server (offline verify, measure, fit)",
+     "replay"),
     ("errors", "list all exit codes", "errors"),
 )
 
@@ -53,6 +55,7 @@ quick start:
   ./tlsfit probe example.com && ./tlsfit gen > tls_config.h
   ./tlsfit fit example.com --target cortex-m4     the whole chain, measured
   ./tlsfit test                                   set-up, then every test
+  ./tlsfit bench --jobs 2                         benchmark matrix, results, dashboard
 
 environment:
   MBEDTLS_DIR     mbedTLS 3.x source tree to build against (--mbedtls-dir wins)

@@ -28,6 +28,7 @@ KILLED = 45
 DEADLINE = 46
 REPLAY = 48
 REGRESSION = 47
+REPLAY = 48
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -56,6 +57,7 @@ DRIVER_CODES = (
     (DEADLINE, "TLSFIT_DEADLINE", "`tlsfit probe`: the whole probe did not finish within --deadline SEC (default 120 s, more with --delay); the prober was stopped and no profile was written"),
     (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
     (REGRESSION, "TLSFIT_REGRESSION", "`tlsfit bench --check`/`tlsfit size --diff`: a figure grew beyond --tolerance or a cell that verified in the baseline fails; `tlsfit fit --max-rom/--max-heap`: the fitted header is over budget; the table names profile, target, figure or module and by how much"),
+    (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),
