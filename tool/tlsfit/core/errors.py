@@ -25,6 +25,7 @@ FIT = 42
 DEVICE = 43
 IDENTITY = 44
 KILLED = 45
+PLATFORM = 49
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -50,6 +51,7 @@ DRIVER_CODES = (
     (DEVICE, "TLSFIT_DEVICE", "`tlsfit fit --device`: the device file is not TOML or a field is wrong; the message names the file and the field (server[N] counts from 1)"),
     (IDENTITY, "TLSFIT_IDENTITY", "--client-cert/--client-key: the device certificate or key cannot be read, is not a certificate or an unencrypted private key, is of a type mbedTLS cannot sign with, or the key is not the certificate's; the message names the file"),
     (KILLED, "TLSFIT_KILLED", "a child tlsfit runs (compiler, QEMU, the verify client, ...) was killed by a signal tlsfit did not send; the command stops (no verdict on the configuration); the message names the child and the signal"),
+    (PLATFORM, "TLSFIT_PLATFORM", "`tlsfit gen`/`fit --for`: the platform output cannot be written as asked (two files need -o DIR, --port-lines without --for rt-thread or unreadable); the message says what to give"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),
