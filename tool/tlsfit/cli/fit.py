@@ -4,9 +4,11 @@ import os
 
 from ..core import proof
 from ..core.errors import USAGE, TlsfitError
-from ..fit import device, search
+from ..fit import artifacts, device, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
+from ..header.gen import GenOptions
+from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
 
@@ -15,7 +17,13 @@ Probes the server, builds candidate configurations, measures each with a real
 handshake under QEMU (tlsfit measure), keeps only verified ones, tries smaller
 output buffers (MBEDTLS_SSL_OUT_CONTENT_LEN 256, 512), then removes options one
 at a time while the handshake still verifies (1-minimal).  Writes
-DIR/tls_config.h, DIR/report.md (for a pull request) and DIR/report.json.
+DIR/tls_config.h, DIR/profile.json (the profile it was fitted to; several
+servers: profile-N.json), DIR/report.md (for a pull request) and DIR/report.json
+(paths in it relative to DIR; schema_version, tlsfit_version, mbedtls_tree,
+build {compiler, flags}, date).  The header's Regenerate line renders it again
+from DIR alone: tlsfit gen DIR/profile.json ... --fit-report DIR/report.json.
+--for esp-idf|zephyr|zephyr-cfg-file|rt-thread also writes the platform's files
+into DIR/PLATFORM/ (as tlsfit gen --for).
 
 objectives:
   rom       smallest flash            heap   smallest peak heap
@@ -101,6 +109,9 @@ def configure(p):
                         "within 2 s); a header counts only when the proof passes; with "
                         "--device, for the servers without a proof key")
     p.add_argument("--out", default="fit", metavar="DIR", help="output directory (default fit/)")
+    p.add_argument("--for", dest="platform", choices=outputs.FORMATS, default="mbedtls",
+                   help="also write the platform's form of the header into DIR/PLATFORM/ "
+                        "(esp-idf, zephyr, zephyr-cfg-file, rt-thread; see tlsfit gen --help)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
 
 
@@ -143,8 +154,20 @@ def run(args):
                              profile=args.profile, proof=args.proof, client=_client(args))
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
+    written = _platform_files(args, report, opts)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(summary_lines(report))
+        print(summary_lines(report, args.out))
+        if written:
+            print("  and " + ", ".join(str(w) for w in written))
     return 0
+
+
+def _platform_files(args, report, opts):
+    """--for: the platform's files, rendered again from what the fit wrote."""
+    if args.platform == "mbedtls":
+        return []
+    gen_opts = GenOptions(line=opts.line, policy=opts.policy)
+    return artifacts.write_platform(args.out, report, args.platform, gen_opts,
+                                    len(report["servers"]))

@@ -9,6 +9,8 @@ from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
 from ..header import gen
 from ..header.platforms import outputs
+from ..header.refit import repo_name
+from ..header import refit
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line, resolve_tree
 from ..profile import model
@@ -123,6 +125,9 @@ def configure(p):
     p.add_argument("--port-lines", metavar="FILE",
                    help="--for rt-thread: the port lines (#include <rtthread.h>, tls_malloc "
                         "...) to keep in the header's marked block")
+    p.add_argument("--fit-report", metavar="FILE",
+                   help="a fit's report.json: apply its removals, knob settings and sizes "
+                        "(with the fit's copy of the profile: renders its tls_config.h again)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the header here, atomically (nothing is written when gen "
                         "refuses); a directory for the two-file --for outputs")
@@ -143,16 +148,6 @@ def resolve_profile(arg):
     if named.exists():
         return named, repo_name(named)
     raise TlsfitError(PROFILE, f"{arg}: no such profile file, and no profiles/{arg}.json")
-
-
-def repo_name(path):
-    """How a header names a file: relative to the repository root when it is inside
-    it (the Regenerate line then works from there), else absolute."""
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(paths.repo_root().resolve()))
-    except ValueError:
-        return str(p)
 
 
 def port_lines(args):
@@ -212,9 +207,9 @@ def run(args):
     opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
                           time=not args.no_time, pem=args.pem, client=client)
     names = [name for _, name in resolved]
-    extra = () if args.platform == "mbedtls" else ("--for", args.platform)
-    if args.port_lines:
-        extra += ("--port-lines", repo_name(args.port_lines))
+    if args.fit_report:
+        opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)
+    extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
     plan = gen.generate_device(docs, opts, profile_names=names)
     out = outputs.files(plan, args.platform, resolve_tree(line=line), opts.command, lines)
