@@ -263,7 +263,23 @@ def md_view(r, prof):
                     "instructions": _count(p["handshake_instructions"])} for p in r["pareto"]],
         "modules": [{"name": m["name"], "library": m["library"], "rom": _bytes(m["rom_bytes"])}
                     for m in (r.get("modules") or [])[:6]],
+        **_repro_view(r),
     }
+
+
+def _repro_view(r):
+    """What report.md says about reproducing the files (all text; "-" when a report
+    from before schema 2 lacks it)."""
+    t, b = r.get("mbedtls_tree") or {}, r.get("build") or {}
+    return {"tlsfit_version": _text(r.get("tlsfit_version")),
+            "schema_version": _text(r.get("schema_version")), "date": _text(r.get("date")),
+            "tree": (f"mbedTLS {t['version']} (line {t['line']}), sources sha256 {t['sha256']}"
+                     if t else "-"),
+            "compiler": _text(b.get("compiler")), "flags": " ".join(b.get("flags") or []) or "-",
+            "profiles": ", ".join(r.get("profiles") or []) or "-",
+            "regenerate": " ".join(["tlsfit gen", *(f"DIR/{p}" for p in r.get("profiles") or []),
+                                    "--mbedtls", _text(t.get("line")), "--policy",
+                                    _text(r.get("policy")), "--fit-report DIR/report.json"])}
 
 
 def render_md(r, prof):

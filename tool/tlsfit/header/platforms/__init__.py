@@ -271,7 +271,8 @@ def _origin(platform, name, base):
         return f"{platform.title}'s port header defines it always"
     if platform.base == "mbedtls_config" and name in base:
         return f"on in mbedTLS's default configuration, which {platform.title}'s starts from"
-    return f"{platform.title}'s configuration derives it"
+    return (f"{platform.title}'s configuration defines it with another option (one "
+            "symbol drives both, or it is derived)")
 
 
 def _overlay(platform, plan, want, state, universe, base):
