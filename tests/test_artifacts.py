@@ -109,8 +109,8 @@ def tree_copy(tmp_path_factory):
 
 
 def test_fit_twice_against_a_tree_copy(tree_copy, pki, server_logs, run_driver, tmp_path):
-    """Two fits of one server with --mbedtls-dir DIR: both name that tree, keep the
-    profile, and agree on every report value but the date, timings and instruction
+    """Two fits of one server with --mbedtls-dir DIR (and a measure): all name that
+    tree, the fits keep the profile, and agree on every report value but the date, timings and instruction
     counts; the header renders again from its Regenerate line; --for writes the
     platform's files beside it."""
     mine = identity(tree_copy)
@@ -127,6 +127,13 @@ def test_fit_twice_against_a_tree_copy(tree_copy, pki, server_logs, run_driver, 
             assert proc.returncode == 0, proc.stderr[-3000:]
             reports.append(json.loads(proc.stdout))
             assert json.loads((out / "report.json").read_text()) == reports[-1]
+        # measure names the tree too, with its path (the fit's header: built already)
+        m = run_driver("--mbedtls-dir", tree_copy.path, "measure", "--config",
+                       tmp_path / "fit1" / "tls_config.h", "--target", "cortex-m4", "--server",
+                       f"127.0.0.1:{srv.port}", "--sni", "localhost", "--ca", pki.ec.root.pem,
+                       "--json", timeout=600)
+        assert m.returncode == 0, m.stderr[-2000:]
+        assert json.loads(m.stdout)["mbedtls_tree"] == mine
     r = reports[0]
     assert r["schema_version"] == SCHEMA_VERSION and r["tlsfit_version"]
     assert r["mbedtls_tree"] == {"line": "3.6", "version": tree_copy.version,

@@ -178,15 +178,18 @@ def test_rt_thread_keeps_its_port_lines(run_driver, tmp_path):
     again = out.read_text()
     assert outputs.port_block(again)[:3] == mine
     plain = bare(run_driver, prof, tmp_path)
-    block = again.split(outputs.PORT_BEGIN)[1].split(outputs.PORT_END)[0]
-    stripped = again.replace("\n" + outputs.PORT_BEGIN + block + outputs.PORT_END + "\n", "")
-    assert stripped.replace(" --for rt-thread", "") == plain
+    assert strip_port_block(again).replace(" --for rt-thread", "") == plain
     lines = tmp_path / "port.h"
     lines.write_text("#include <rtthread.h>\n#define tls_calloc rt_calloc\n")
     proc = run_driver("gen", prof, "--for", "rt-thread", "--port-lines", lines, "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert outputs.port_block(out.read_text()) == ["#include <rtthread.h>",
                                                    "#define tls_calloc rt_calloc"]
+
+
+def strip_port_block(text):
+    block = text.split(outputs.PORT_BEGIN)[1].split(outputs.PORT_END)[0]
+    return text.replace("\n" + outputs.PORT_BEGIN + block + outputs.PORT_END + "\n", "")
 
 
 def equivalent_header(state, bare_text, path):
@@ -231,8 +234,19 @@ def test_every_output_for_a_live_server(kind, pki, server_logs, run_probe, run_d
         rt = tmp_path / "rt.h"
         assert run_driver("gen", prof, "--for", "rt-thread", "-o", rt).returncode == 0
         assert outputs.port_block(rt.read_text()) == list(outputs.RTTHREAD_PORT)
+        assert strip_port_block(rt.read_text()).replace(" --for rt-thread", "") == text
         eq = equivalent_header(states[0], text, tmp_path / "equivalent.h")
         proc = run_driver("verify", "--config", eq, f"127.0.0.1:{srv.port}", "--sni",
                           "localhost", "--ca", chain.root.pem, "--json", timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert '"ok": true' in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["esp-idf", "zephyr"])
+def test_228_headers_translate_too(name, run_driver, tmp_path):
+    """mbedTLS 2.28 (ESP-IDF v4.x, Zephyr's older module): the base is 2.28's config.h."""
+    prof = CORPUS[0]
+    text = bare(run_driver, prof, tmp_path, "--mbedtls", "2.28")
+    d = platform_files(run_driver, prof, tmp_path, name, "--mbedtls", "2.28")
+    state = check_equivalent(name, d, text, resolve_tree(line="2.28"))
+    assert "MBEDTLS_SSL_PROTO_TLS1_3" not in state
