@@ -250,3 +250,37 @@ def test_228_headers_translate_too(name, run_driver, tmp_path):
     d = platform_files(run_driver, prof, tmp_path, name, "--mbedtls", "2.28")
     state = check_equivalent(name, d, text, resolve_tree(line="2.28"))
     assert "MBEDTLS_SSL_PROTO_TLS1_3" not in state
+
+
+@pytest.mark.parametrize("name", sorted(platforms.TABLES))
+def test_kconfig_dependencies_name_table_symbols(name):
+    """depends/selects/needed_by name symbols of the same table, and the model applies
+    them as Kconfig does: a symbol whose dependency is off is n, a select forces y."""
+    p = platforms.load(name)
+    symbols = {s.kconfig for s in p.symbols}
+    for s in p.symbols:
+        for term in (*s.depends, *s.selects, *s.needed_by):
+            for part in term.lstrip("!").split("|"):
+                assert part in symbols, f"{s.kconfig}: {part}"
+    chained = next(s for s in p.symbols if s.depends and not s.depends[0].startswith("!"))
+    dep = chained.depends[0].split("|")
+    values = platforms.resolve(p, {chained.kconfig: True, **{d: False for d in dep}})
+    assert values[chained.kconfig] is False
+    selector = next((s for s in p.symbols if s.selects), None)
+    if selector is not None:
+        values = platforms.resolve(p, {selector.kconfig: True, selector.selects[0]: False})
+        assert values[selector.selects[0]] is True
+
+
+def test_esp_idf_tls13_ecdsa_keeps_ecdsa_through_kconfig(run_driver, tmp_path):
+    """ESP-IDF's ECDSA symbol depends on ECDH: a TLS 1.3 header without MBEDTLS_ECDH_C
+    still sets CONFIG_MBEDTLS_ECDH_C=y (the overlay takes the option out again), and
+    TLS 1.3's select of HKDF is undone in the overlay."""
+    prof = next(p for p in CORPUS if p.stem == "openssl-ec-13")
+    d = platform_files(run_driver, prof, tmp_path, "esp-idf")
+    frag = read_fragment((d / "sdkconfig.defaults").read_text())
+    assert frag["CONFIG_MBEDTLS_ECDSA_C"] is True and frag["CONFIG_MBEDTLS_ECDH_C"] is True
+    ops = read_overlay((d / "tlsfit_user_config.h").read_text())
+    if "MBEDTLS_ECDH_C" not in platforms.parse_defines(bare(run_driver, prof, tmp_path)):
+        assert ("undef", "MBEDTLS_ECDH_C", None) in ops
+    assert ("undef", "MBEDTLS_HKDF_C", None) in ops

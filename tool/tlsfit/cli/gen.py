@@ -12,7 +12,7 @@ from ..header.platforms import outputs
 from ..header.refit import repo_name
 from ..header import refit
 from ..header.policy import POLICIES
-from ..mbedtls.tree import LINES, default_line, resolve_tree
+from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
 
 HELP = """\
@@ -150,6 +150,16 @@ def resolve_profile(arg):
     raise TlsfitError(PROFILE, f"{arg}: no such profile file, and no profiles/{arg}.json")
 
 
+def platform_tree(line):
+    """The tree whose default configuration the platform model starts from: the user's
+    tree when it is of the header's line, else the set-up cache's tree of that line
+    (gen's --mbedtls names the header's line; a tree of the other line only builds)."""
+    t = user_tree()
+    if t is not None and t.line == line:
+        return t
+    return open_tree(paths.cache_dir() / f"mbedtls-{line}", "the set-up cache")
+
+
 def port_lines(args):
     """The rt-thread port lines: --port-lines FILE, else the block of the existing
     output file, else None (RT-Thread's usual lines)."""
@@ -212,7 +222,8 @@ def run(args):
     extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
     plan = gen.generate_device(docs, opts, profile_names=names)
-    out = outputs.files(plan, args.platform, resolve_tree(line=line), opts.command, lines)
+    tree = platform_tree(line) if args.platform in outputs.MODELLED else None
+    out = outputs.files(plan, args.platform, tree, opts.command, lines)
     if len(out.files) > 1 and not args.output and not (args.json or args.explain):
         raise TlsfitError(PLATFORM, f"--for {args.platform} writes {len(out.files)} files "
                                     f"({', '.join(out.files)}): give -o DIR")
@@ -222,11 +233,9 @@ def run(args):
               "profiles/NAME.json for a header that can be regenerated", file=sys.stderr)
     if args.output:
         written = write_outputs(out, args.output)
-        if len(written) > 1:
-            print("tlsfit: wrote " + ", ".join(str(w) for w in written), file=sys.stderr)
         chosen = " + ".join(" / ".join(s["chosen"]) for s in plan.servers) \
             if len(plan.servers) > 1 else plan.chosen[0].label()
-        print(f"tlsfit: wrote {args.output}: {chosen} "
+        print(f"tlsfit: wrote {', '.join(str(w) for w in written)}: {chosen} "
               f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
               file=sys.stderr)
     for w in plan.warnings:

@@ -48,6 +48,9 @@ class Symbol:
     set: object = None            # platform symbols: the value tlsfit gives it
     range: tuple = None           # value symbols: (lo, hi) Kconfig accepts
     needed_by: tuple = ()         # kconfig symbols: y when one of these is y
+    depends: tuple = ()           # Kconfig "depends on": each entry must hold ("A|B": one of
+                                  # them; "!A": A off), else the symbol is n
+    selects: tuple = ()           # Kconfig "select": y forces these y
     wants: tuple = ()             # kconfig symbols: y when the decision has one of these
     versions: str = ""
 
@@ -167,6 +170,35 @@ def _true(name, kconfig, state):
     return bool(kconfig.get(name)) if name.startswith("CONFIG_") else name in state
 
 
+def _holds(term, values):
+    if term.startswith("!"):
+        return not values.get(term[1:])
+    return any(values.get(t) for t in term.split("|"))
+
+
+def resolve(platform, kconfig):
+    """Every symbol's value as Kconfig leaves it: the assignments over the defaults,
+    then `select` (forces y, whatever the target's own dependencies) and `depends on`
+    (a bool symbol whose dependency fails is n), until nothing changes."""
+    values = {s.kconfig: kconfig.get(s.kconfig, s.default) for s in platform.symbols}
+    selected = set()
+    for _ in range(len(platform.symbols) + 1):
+        changed = False
+        for s in platform.symbols:
+            if values[s.kconfig] is True:
+                for t in s.selects:
+                    if values.get(t) is not True:
+                        values[t], changed = True, True
+                    selected.add(t)
+        for s in platform.symbols:
+            if values[s.kconfig] is True and s.kconfig not in selected and \
+                    not all(_holds(d, values) for d in s.depends):
+                values[s.kconfig], changed = False, True
+        if not changed:
+            break
+    return values
+
+
 def effective(platform, kconfig, overlay=(), base=None):
     """The options the platform's configuration ends with: base, fixed, each symbol at
     its value in `kconfig` (its default when absent), the derived options in order,
@@ -174,7 +206,7 @@ def effective(platform, kconfig, overlay=(), base=None):
     state = dict(base or {}) if platform.base == "mbedtls_config" else {}
     for name in platform.fixed:
         state[name] = True
-    values = {s.kconfig: kconfig.get(s.kconfig, s.default) for s in platform.symbols}
+    values = resolve(platform, kconfig)
     for s in platform.symbols:
         v = values[s.kconfig]
         for opt in s.options:
@@ -263,7 +295,27 @@ def _choose(platform, plan, want):
             need = [n for n in s.needed_by if chosen.get(n)] + [w for w in s.wants if w in want]
             chosen[s.kconfig] = bool(need)
             why[s.kconfig] = (f"needed for {need[0]}" if need else "not needed")
+    _satisfy(platform, chosen, why)
     return chosen, why
+
+
+def _satisfy(platform, chosen, why):
+    """Turns on what a chosen symbol depends on (the overlay then takes out an option
+    the dependency drives but the decision does not want), so Kconfig keeps it."""
+    for _ in range(len(platform.symbols)):
+        changed = False
+        for s in platform.symbols:
+            if chosen.get(s.kconfig) is not True:
+                continue
+            for d in s.depends:
+                if d.startswith("!"):
+                    continue          # a conflict the tables do not have (TLS 1.3 vs dynamic buffers)
+                if not any(chosen.get(t) for t in d.split("|")):
+                    first = d.split("|")[0]
+                    chosen[first], changed = True, True
+                    why[first] = f"Kconfig: {s.kconfig} depends on it"
+        if not changed:
+            return
 
 
 def _origin(platform, name, base):

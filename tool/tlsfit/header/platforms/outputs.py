@@ -17,6 +17,7 @@ from .. import render
 from . import load, translate
 
 FORMATS = ("mbedtls", "esp-idf", "zephyr", "zephyr-cfg-file", "rt-thread")
+MODELLED = ("esp-idf", "zephyr", "zephyr-cfg-file")     # need the tree's defaults
 PORT_BEGIN = "/* ---- tlsfit: port lines (kept when tlsfit regenerates this file) ---- */"
 PORT_END = "/* ---- tlsfit: end of port lines ---- */"
 # RT-Thread's mbedTLS package: its tls_config.h includes rtthread.h and maps the
