@@ -5,9 +5,11 @@ import sys
 
 from ..core import proof
 from ..core.errors import REGRESSION, USAGE, TlsfitError
-from ..fit import budget, device, search
+from ..fit import artifacts, budget, device, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
+from ..header.gen import GenOptions
+from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
 
@@ -16,7 +18,13 @@ Probes the server, builds candidate configurations, measures each with a real
 handshake under QEMU (tlsfit measure), keeps only verified ones, tries smaller
 output buffers (MBEDTLS_SSL_OUT_CONTENT_LEN 256, 512), then removes options one
 at a time while the handshake still verifies (1-minimal).  Writes
-DIR/tls_config.h, DIR/report.md (for a pull request) and DIR/report.json.
+DIR/tls_config.h, DIR/profile.json (the profile it was fitted to; several
+servers: profile-N.json), DIR/report.md (for a pull request) and DIR/report.json
+(paths in it relative to DIR; schema_version, tlsfit_version, mbedtls_tree,
+build {compiler, flags}, date).  The header's Regenerate line renders it again
+from DIR alone: tlsfit gen DIR/profile.json ... --fit-report DIR/report.json.
+--for esp-idf|zephyr|zephyr-cfg-file|rt-thread also writes the platform's files
+into DIR/PLATFORM/ (as tlsfit gen --for).
 
 objectives:
   rom       smallest flash            heap   smallest peak heap
@@ -104,6 +112,9 @@ def configure(p):
                         "within 2 s); a header counts only when the proof passes; with "
                         "--device, for the servers without a proof key")
     p.add_argument("--out", default="fit", metavar="DIR", help="output directory (default fit/)")
+    p.add_argument("--for", dest="platform", choices=outputs.FORMATS, default="mbedtls",
+                   help="also write the platform's form of the header into DIR/PLATFORM/ "
+                        "(esp-idf, zephyr, zephyr-cfg-file, rt-thread; see tlsfit gen --help)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
     p.add_argument("--max-rom", type=budget.size_arg, metavar="BYTES",
                    help="budget for mbedTLS's flash (rom_tls_bytes; 64K = 65536): over it, "
@@ -193,13 +204,25 @@ def _fit(args, what, device_target, replica_of=None):
                         opts, args.out)
     if replica_of:
         _note_replica(report, args.out, replica_of)
+    written = _platform_files(args, report, opts)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(summary_lines(report))
+        print(summary_lines(report, args.out))
+        if written:
+            print("  and " + ", ".join(str(w) for w in written))
         if replica_of:
             print(f"server: a replica of {replica_of['profile']} (tlsfit replay)")
     over = budget.over_budget(report, args.max_rom, args.max_heap)
     if over:
         raise TlsfitError(REGRESSION, "over budget: " + "; ".join(over))
     return 0
+
+
+def _platform_files(args, report, opts):
+    """--for: the platform's files, rendered again from what the fit wrote."""
+    if args.platform == "mbedtls":
+        return []
+    gen_opts = GenOptions(line=opts.line, policy=opts.policy)
+    return artifacts.write_platform(args.out, report, args.platform, gen_opts,
+                                    len(report["servers"]))

@@ -1,14 +1,18 @@
 """`tlsfit gen`: render the smallest mbedTLS configuration for a probed server."""
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ..core import paths
-from ..core.errors import PROFILE, TlsfitError
+from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
 from ..header import gen
+from ..header.platforms import outputs
+from ..header.refit import repo_name
+from ..header import refit
 from ..header.policy import POLICIES
-from ..mbedtls.tree import LINES, default_line
+from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
 
 HELP = """\
@@ -57,8 +61,31 @@ policies:
   compat    default + a second suite and group, so a server-side change does not
             brick a fleet
 
+Into your platform (--for; README "Using the header in your platform"):
+  mbedtls           tls_config.h, the whole configuration (the default)
+  esp-idf           -o DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
+                    tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
+                    lines Kconfig cannot say), each line with the fact that needs it
+  zephyr            -o DIR: prj.conf and tlsfit_user_config.h
+                    (CONFIG_MBEDTLS_USER_CONFIG_FILE)
+  zephyr-cfg-file   -o DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
+                    and tls_config.h
+  rt-thread         tls_config.h with RT-Thread's port lines (#include <rtthread.h>,
+                    tls_malloc/tls_free) in a marked block that regenerating keeps:
+                    from --port-lines FILE, else from the existing -o FILE, else
+                    RT-Thread's usual lines
+The symbol mappings are data: tool/tlsfit/header/platforms/*.toml.  Exit 49 when
+the output cannot be written as asked (two files and no -o DIR, ...).
+
+Write with -o: the file appears only when gen succeeds.  A shell redirect
+(gen > tls_config.h) truncates the file before gen runs, so a refusal leaves it
+empty.  The header's "Regenerate" line is the command that renders it again,
+byte for byte, run from the repository root.
+
 examples:
-  ./tlsfit probe broker.example.com:8883 && ./tlsfit gen > tls_config.h
+  ./tlsfit probe broker.example.com:8883 --save broker && ./tlsfit gen broker -o tls_config.h
+  ./tlsfit gen broker --for esp-idf -o main/     # sdkconfig.defaults + tlsfit_user_config.h
+  ./tlsfit gen broker --for rt-thread -o tls_config.h    # keeps its port lines
   ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
   ./tlsfit gen --explain            # why each option is on or off
   ./tlsfit gen broker ota -o tls_config.h   # one header for profiles/broker.json
@@ -91,7 +118,19 @@ def configure(p):
     p.add_argument("--client-cert", metavar="FILE",
                    help="the device's certificate (PEM or DER; no key needed): for a server that "
                         "asks for a client certificate, add what signing with its key needs")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the header here (atomically)")
+    p.add_argument("--for", dest="platform", choices=outputs.FORMATS, default="mbedtls",
+                   help="what to write: the whole header (mbedtls, the default), or the "
+                        "platform's own form (esp-idf, zephyr, zephyr-cfg-file: two files, "
+                        "-o DIR; rt-thread: the header with its port lines kept)")
+    p.add_argument("--port-lines", metavar="FILE",
+                   help="--for rt-thread: the port lines (#include <rtthread.h>, tls_malloc "
+                        "...) to keep in the header's marked block")
+    p.add_argument("--fit-report", metavar="FILE",
+                   help="a fit's report.json: apply its removals, knob settings and sizes "
+                        "(with the fit's copy of the profile: renders its tls_config.h again)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the header here, atomically (nothing is written when gen "
+                        "refuses); a directory for the two-file --for outputs")
 
 
 def resolve_profile(arg):
@@ -101,14 +140,54 @@ def resolve_profile(arg):
         if not path.exists():
             raise TlsfitError(PROFILE, "no profile given and no last probe: run "
                                        "`tlsfit probe HOST[:PORT]` first, or name a profile")
-        return path, str(path)
+        return path, repo_name(path)
     p = Path(arg)
     if p.exists() or "/" in arg or arg.endswith(".json"):
-        return p, arg
+        return p, repo_name(p)
     named = paths.profiles_dir() / f"{arg}.json"
     if named.exists():
-        return named, f"profiles/{arg}.json"
+        return named, repo_name(named)
     raise TlsfitError(PROFILE, f"{arg}: no such profile file, and no profiles/{arg}.json")
+
+
+def platform_tree(line):
+    """The tree whose default configuration the platform model starts from: the user's
+    tree when it is of the header's line, else the set-up cache's tree of that line
+    (gen's --mbedtls names the header's line; a tree of the other line only builds)."""
+    t = user_tree()
+    if t is not None and t.line == line:
+        return t
+    return open_tree(paths.cache_dir() / f"mbedtls-{line}", "the set-up cache")
+
+
+def port_lines(args):
+    """The rt-thread port lines: --port-lines FILE, else the block of the existing
+    output file, else None (RT-Thread's usual lines)."""
+    if args.port_lines and args.platform != "rt-thread":
+        raise TlsfitError(PLATFORM, "--port-lines is for --for rt-thread")
+    if args.port_lines:
+        try:
+            return Path(args.port_lines).read_text().rstrip("\n").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise TlsfitError(PLATFORM, f"--port-lines {args.port_lines}: cannot read it "
+                                        f"({getattr(e, 'strerror', None) or e})") from None
+    if args.platform == "rt-thread" and args.output and Path(args.output).is_file():
+        return outputs.port_block(Path(args.output).read_text(errors="replace"))
+    return None
+
+
+def write_outputs(out, target, quiet=False):
+    """Writes an outputs.Output: one file to `target` (a file), several into `target`
+    (a directory, created).  Returns the paths written."""
+    if len(out.files) == 1:
+        text, = out.files.values()
+        return [paths.write_atomic(target, text)]
+    d = Path(target)
+    if d.exists() and not d.is_dir():
+        raise TlsfitError(PLATFORM, f"-o {target}: is a file; this output is "
+                                    f"{len(out.files)} files ({', '.join(out.files)}): "
+                                    "give a directory")
+    return [paths.write_atomic(d / name, text) for name, text in out.files.items()]
 
 
 def plan_json(plan):
@@ -133,14 +212,30 @@ def run(args):
     resolved = [resolve_profile(a) for a in (args.profile or [None])]
     docs = [model.read(path, name) for path, name in resolved]
     client = ClientIdentity.load(args.client_cert) if args.client_cert else None
-    opts = gen.GenOptions(line=args.mbedtls or default_line(), policy=args.policy, tls=args.tls,
+    line = args.mbedtls or default_line()
+    lines = port_lines(args)
+    opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
                           time=not args.no_time, pem=args.pem, client=client)
-    plan = gen.generate_device(docs, opts, profile_names=[name for _, name in resolved])
+    names = [name for _, name in resolved]
+    if args.fit_report:
+        opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)
+    extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
+    opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
+    plan = gen.generate_device(docs, opts, profile_names=names)
+    tree = platform_tree(line) if args.platform in outputs.MODELLED else None
+    out = outputs.files(plan, args.platform, tree, opts.command, lines)
+    if len(out.files) > 1 and not args.output and not (args.json or args.explain):
+        raise TlsfitError(PLATFORM, f"--for {args.platform} writes {len(out.files)} files "
+                                    f"({', '.join(out.files)}): give -o DIR")
+    if resolved[0][0] == paths.last_profile_path() and not args.json:
+        print(f"tlsfit: note: the header names {names[0]}, which the next probe "
+              "overwrites; keep the profile (tlsfit probe ... --save NAME) and gen from "
+              "profiles/NAME.json for a header that can be regenerated", file=sys.stderr)
     if args.output:
-        paths.write_atomic(args.output, plan.text)
+        written = write_outputs(out, args.output)
         chosen = " + ".join(" / ".join(s["chosen"]) for s in plan.servers) \
             if len(plan.servers) > 1 else plan.chosen[0].label()
-        print(f"tlsfit: wrote {args.output}: {chosen} "
+        print(f"tlsfit: wrote {', '.join(str(w) for w in written)}: {chosen} "
               f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
               file=sys.stderr)
     for w in plan.warnings:
@@ -150,5 +245,5 @@ def run(args):
     elif args.explain:
         sys.stdout.write(gen.explain(plan))
     elif not args.output:
-        sys.stdout.write(plan.text)
+        sys.stdout.write(next(iter(out.files.values())))
     return 0

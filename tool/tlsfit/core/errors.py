@@ -26,9 +26,9 @@ DEVICE = 43
 IDENTITY = 44
 KILLED = 45
 DEADLINE = 46
-REPLAY = 48
 REGRESSION = 47
 REPLAY = 48
+PLATFORM = 49
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -55,9 +55,9 @@ DRIVER_CODES = (
     (IDENTITY, "TLSFIT_IDENTITY", "--client-cert/--client-key: the device certificate or key cannot be read, is not a certificate or an unencrypted private key, is of a type mbedTLS cannot sign with, or the key is not the certificate's; the message names the file"),
     (KILLED, "TLSFIT_KILLED", "a child tlsfit runs (compiler, QEMU, the verify client, ...) was killed by a signal tlsfit did not send; the command stops (no verdict on the configuration); the message names the child and the signal"),
     (DEADLINE, "TLSFIT_DEADLINE", "`tlsfit probe`: the whole probe did not finish within --deadline SEC (default 120 s, more with --delay); the prober was stopped and no profile was written"),
-    (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
     (REGRESSION, "TLSFIT_REGRESSION", "`tlsfit bench --check`/`tlsfit size --diff`: a figure grew beyond --tolerance or a cell that verified in the baseline fails; `tlsfit fit --max-rom/--max-heap`: the fitted header is over budget; the table names profile, target, figure or module and by how much"),
     (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
+    (PLATFORM, "TLSFIT_PLATFORM", "`tlsfit gen`/`fit --for`: the platform output cannot be written as asked (two files need -o DIR, --port-lines without --for rt-thread or unreadable); the message says what to give"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

@@ -5,12 +5,23 @@ report.md is rendered from a view in which every field is already text: figures 
 KiB beside the exact bytes, "-" where a figure is unknown, so neither a Python repr
 nor None reaches what a firmware engineer pastes into a pull request.
 """
+import os
+import time
 from pathlib import Path
 
+from .. import __version__
+from ..header import refit
 from ..header.render import environment
+from ..mbedtls.tree import identity, resolve_tree
+from .artifacts import build_facts, profile_files
 from .objective import FIGURES, joint_figures, pareto
 
 REPORT_TEMPLATE = "report.md.j2"
+# report.json's schema: 2 added schema_version, tlsfit_version, mbedtls_tree, build,
+# date, profiles, gen_options, and made every path relative to --out (issue 17).
+SCHEMA_VERSION = 2
+# Keys whose values differ between two fits of the same server by design.
+VOLATILE = ("date", "phases_s", "elapsed_ms", "handshake_instructions", "instructions_cost")
 
 
 BASE_HANDSHAKE = ("ok", "version", "ciphersuite", "group", "error", "proof", "proof_reply", "alert")
@@ -28,8 +39,13 @@ def _handshake(trial):
     return _handshake_of(trial.measurement, trial.plan.chosen)
 
 
-def _row(t):
-    return {"label": t.label, "config": str(t.config), **t.figures()}
+def rel(path, out):
+    """A path as report.json gives it: relative to the fit's --out directory."""
+    return os.path.relpath(Path(path).resolve(), Path(out).resolve())
+
+
+def _row(t, out):
+    return {"label": t.label, "config": rel(t.config, out), **t.figures()}
 
 
 def _ratio(a, b):
@@ -41,7 +57,7 @@ def _baseline(base):
             **base.figures()}
 
 
-def _server_entry(site, measurement, chosen, alone):
+def _server_entry(site, measurement, chosen, alone, out):
     """servers[i]: one server's handshake with the final header, its figures and the
     default's against it, and (several servers) the header gen makes for it alone."""
     base = measurement.baseline
@@ -51,7 +67,7 @@ def _server_entry(site, measurement, chosen, alone):
             "baseline": _baseline(base) if base else None,
             "ratios": dict(measurement.ratios) if measurement.ratios else None,
             "alone": None if alone is None else {
-                "label": alone.label, "config": str(alone.config), "ok": alone.ok,
+                "label": alone.label, "config": rel(alone.config, out), "ok": alone.ok,
                 "error": alone.error, "chosen": [c.label() for c in alone.plan.chosen],
                 "handshake": _handshake(alone) if alone.measurement else None,
                 **alone.figures()}}
@@ -74,16 +90,24 @@ def _joint(final, alone):
 def build_report(fitter, final, minimal, host, port, phases, alone=None):
     """report.json.  The top-level server and handshake are the first server's; the
     figures, baseline and ratios are over every server (one server: its own)."""
-    r = {"server": f"{host}:{port}", "target": fitter.opts.target,
+    tree = resolve_tree(line=fitter.opts.line)
+    r = {"schema_version": SCHEMA_VERSION, "tlsfit_version": __version__,
+         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+         "server": f"{host}:{port}", "target": fitter.opts.target,
          "objective": fitter.opts.objective, "policy": fitter.opts.policy,
-         "mbedtls": final.measurement.mbedtls, "handshake": _handshake(final),
+         "mbedtls": final.measurement.mbedtls,
+         "mbedtls_tree": {k: v for k, v in identity(tree).items() if k != "path"},
+         "build": build_facts(fitter.opts.target),
+         "handshake": _handshake(final),
          **final.figures(), "modules": list(final.measurement.modules),
          "baseline": None, "ratios": None, "minimal": minimal,
          "candidates_tried": len(fitter.trials),
-         "pareto": [_row(t) for t in pareto(
+         "pareto": [_row(t, fitter.out) for t in pareto(
              [t for t in fitter.trials if t.ok and t.figures()["handshake_instructions"]],
              lambda t: t.figures())],
-         "config_path": str(fitter.out / "tls_config.h"),
+         "config_path": "tls_config.h",
+         "profiles": [rel(p, fitter.out) for p in profile_files(fitter.out, len(fitter.sites))],
+         "gen_options": refit.choices(final.gen_opts),
          "chosen": final.plan.chosen[0].label(),
          "options": {k: v for k, v in final.plan.options.items()},
          "values": {k: v[0] for k, v in final.plan.values.items()},
@@ -96,7 +120,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "phases_s": phases}
     several = len(fitter.sites) > 1
     r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
-                                  alone[i] if alone else None)
+                                  alone[i] if alone else None, fitter.out)
                     for i, (s, m) in enumerate(zip(fitter.sites, final.measurements))]
     r["joint"] = _joint(final, alone) if alone else None
     bases = [m.baseline for m in final.measurements]
@@ -118,6 +142,16 @@ def site_chosen(plan, index):
         return list(plan.chosen)
     labels = plan.servers[index]["chosen"]
     return [c for c in plan.chosen if c.label() in labels]
+
+
+def comparable(r):
+    """report.json without what differs between two fits of the same server by design
+    (the date, timings, instruction counts), for comparing re-runs."""
+    if isinstance(r, dict):
+        return {k: comparable(v) for k, v in r.items() if k not in VOLATILE}
+    if isinstance(r, list):
+        return [comparable(v) for v in r]
+    return r
 
 
 def _kib(n):
@@ -229,7 +263,23 @@ def md_view(r, prof):
                     "instructions": _count(p["handshake_instructions"])} for p in r["pareto"]],
         "modules": [{"name": m["name"], "library": m["library"], "rom": _bytes(m["rom_bytes"])}
                     for m in (r.get("modules") or [])[:6]],
+        **_repro_view(r),
     }
+
+
+def _repro_view(r):
+    """What report.md says about reproducing the files (all text; "-" when a report
+    from before schema 2 lacks it)."""
+    t, b = r.get("mbedtls_tree") or {}, r.get("build") or {}
+    return {"tlsfit_version": _text(r.get("tlsfit_version")),
+            "schema_version": _text(r.get("schema_version")), "date": _text(r.get("date")),
+            "tree": (f"mbedTLS {t['version']} (line {t['line']}), sources sha256 {t['sha256']}"
+                     if t else "-"),
+            "compiler": _text(b.get("compiler")), "flags": " ".join(b.get("flags") or []) or "-",
+            "profiles": ", ".join(r.get("profiles") or []) or "-",
+            "regenerate": " ".join(["tlsfit gen", *(f"DIR/{p}" for p in r.get("profiles") or []),
+                                    "--mbedtls", _text(t.get("line")), "--policy",
+                                    _text(r.get("policy")), "--fit-report DIR/report.json"])}
 
 
 def render_md(r, prof):
@@ -256,7 +306,7 @@ def _several_lines(r):
     return out
 
 
-def summary_lines(r):
+def summary_lines(r, out="fit"):
     hs, ratios = r["handshake"], r.get("ratios") or {}
     first = _several_lines(r) if len(r.get("servers") or []) > 1 else [
         f"tlsfit fit: {r['server']} on {r['target']} ({r['objective']}): {hs['version']} "
@@ -272,4 +322,5 @@ def summary_lines(r):
            f" (the default failed: {((r.get('baseline') or {}).get('handshake') or {}).get('error')})"),
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s",
-        f"  wrote {Path(r['config_path']).parent}/tls_config.h, report.md, report.json"])
+        f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
+        + ", report.md, report.json"])

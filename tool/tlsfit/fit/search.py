@@ -49,7 +49,7 @@ from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..profile.types import Profile
 from ..target import measure as measure_mod
-from . import device as device_mod
+from . import artifacts, device as device_mod
 from .knobs import knob_variants
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
@@ -231,11 +231,13 @@ class Fitter:
         return len(self.sites) > 1
 
     def _plan(self, gen_opts):
+        # the header names the fit's copy of the profile(s) and regenerates from it
+        names = artifacts.profile_names(self.out, len(self.sites))
+        gen_opts = replace(gen_opts, command=artifacts.command_for(self.out, len(self.sites),
+                                                                   gen_opts))
         if not self.several:
-            return gen.generate(self.profile, gen_opts, profile_name=f"probe of {self.host}:"
-                                f"{self.port}", rules=self.rules)
-        return gen.generate_device([s.profile for s in self.sites], gen_opts,
-                                   [f"probe of {s.hostport}" for s in self.sites], self.rules)
+            return gen.generate(self.profile, gen_opts, profile_name=names[0], rules=self.rules)
+        return gen.generate_device([s.profile for s in self.sites], gen_opts, names, self.rules)
 
     def make(self, label, gen_opts, phase, removed=(), plan=None):
         plan = plan or self._plan(gen_opts)
@@ -591,6 +593,7 @@ def fit(target, opts, out_dir):
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
     out = Path(out_dir)
+    artifacts.write_profiles(out, sites)
     paths.write_atomic(out / "tls_config.h", final.plan.text)
     paths.write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
     paths.write_atomic(out / "report.md", render_md(report, [s.profile for s in sites]))

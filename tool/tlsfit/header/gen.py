@@ -597,6 +597,7 @@ class GenOptions:
     sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
+    command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
 
 @dataclass(frozen=True)
@@ -875,6 +876,7 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
              "prove": prove_command(first.doc, line, opts.client),
              "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
+             "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls}
     if opts.client is not None:
@@ -1080,6 +1082,22 @@ def _ca_arg(source):
     rel = os.path.relpath(p)
     return rel if not rel.startswith("..") and not p.startswith(tempfile.gettempdir()) \
         else os.path.basename(p)
+
+
+def regenerate_command(profiles, opts, extra=()):
+    """The `tlsfit gen` command that renders this header again, byte for byte: the
+    profile(s) as named (a path relative to the repository root, where the CLI names
+    them so), and every option that changes the text."""
+    cmd = ["tlsfit gen", *profiles, "--mbedtls", opts.line, "--policy", opts.policy]
+    if opts.tls != "auto":
+        cmd += ["--tls", opts.tls]
+    if not opts.time:
+        cmd.append("--no-time")
+    if opts.pem:
+        cmd.append("--pem")
+    if opts.client is not None:
+        cmd += ["--client-cert", str(opts.client.cert)]
+    return " ".join([*cmd, *extra])
 
 
 def prove_command(doc, line, client=None):

@@ -63,6 +63,7 @@ class HeaderView:
     values: list
     ciphersuites: list
     prove: str
+    regenerate: str
     servers: list = None          # several servers: [{who, target, profile, probed_at, chosen,
                                   # prove}], else empty (the one-server preamble)
 
@@ -90,7 +91,7 @@ def view(plan, rules):
     return HeaderView(plan.line, plan.target, f["tlsfit"], f["profile"], f["probed_at"] or "?",
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
-                      values, plan.ciphersuites, f["prove"], _servers(plan))
+                      values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan))
 
 
 def _servers(plan):

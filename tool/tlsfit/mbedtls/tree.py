@@ -10,6 +10,8 @@
 Which tree: --mbedtls-dir DIR > $MBEDTLS_DIR > <cache>/mbedtls-3.6 (fetched by
 tool/setup.sh); `--mbedtls 2.28` on a command means <cache>/mbedtls-2.28.
 """
+import functools
+import hashlib
 import os
 import re
 from collections import namedtuple
@@ -42,6 +44,29 @@ class Tree(namedtuple("Tree", "path version major")):
             return stamp.read_text().strip() or self.version
         except OSError:
             return self.version
+
+
+def identity(tree):
+    """{path, line, version, sha256} of a tree, for reports: sha256 over the tree's
+    sources (every include/**/*.h and library/*.c, *.h: each file's path relative to the
+    tree and its SHA-256, sorted), so a fork (ESP-IDF's or Zephyr's copy) or a patched
+    tree is told apart from the release it claims to be.  Cached per tree."""
+    return dict(_identity(str(tree.path), tree.version))
+
+
+@functools.lru_cache(maxsize=None)
+def _identity(path, version):
+    root = Path(path)
+    files = sorted([*root.glob("include/**/*.h"), *root.glob("library/*.[ch]")])
+    outer = hashlib.sha256()
+    for f in files:
+        try:
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+        except OSError:
+            continue
+        outer.update(f"{f.relative_to(root)} {digest}\n".encode())
+    return (("path", path), ("line", ".".join(version.split(".")[:2])), ("version", version),
+            ("sha256", outer.hexdigest()))
 
 
 def set_override(path):

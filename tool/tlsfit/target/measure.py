@@ -62,7 +62,7 @@ from ..core import identity as identity_mod, interrupt, proof as proof_mod
 from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
 from ..core.text import one_line, say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
-from ..mbedtls.tree import Tree, resolve_tree
+from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
 from . import elf as elf_mod, linkmap, xbuild
 from .firmware import fw
 from .relay import Relay, RelayError, WireObserver
@@ -649,6 +649,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "sni": sni,
         "config": cfg_info,
         "mbedtls": (res or {}).get("mbedtls") or xb.tree.version,
+        "mbedtls_tree": tree_identity(xb.tree),
         "rom_bytes": sizes["rom_bytes"],
         "rom_tls_bytes": rom_tls,
         "ram_static_bytes": sizes["ram_static_bytes"],
@@ -821,6 +822,10 @@ def _one_summary(r, indent=""):
 def format_report(r):
     lines = [f"{Path(r['config']['path']).name} on {r['target']} against {r['server']} "
              f"(sni {r['sni']}), mbedTLS {r['mbedtls']}"]
+    t = r.get("mbedtls_tree")
+    if t:
+        lines.append(f"  mbedTLS tree: {t['path']} ({t['version']}, sources sha256 "
+                     f"{t['sha256'][:16]})")
     lines += _one_summary(r, "  ")
     if "baseline" in r:
         b = r["baseline"]

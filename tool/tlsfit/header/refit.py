@@ -1,0 +1,78 @@
+"""A fit's header, rendered again from what the fit wrote: its copy of the profile(s)
+and the choices in its report.json (`gen_options`).
+
+    repo_name(path)               -> the path as a header names it
+    extra_args(report, platform, port_lines) -> the Regenerate command's tail
+    choices(opts)                 -> the JSON form of a fit's GenOptions choices
+    read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
+    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes
+
+`tlsfit gen DIR/profile.json ... --fit-report DIR/report.json` renders DIR/tls_config.h
+byte for byte (the fit header's Regenerate line is that command), without a server.
+"""
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from ..core import paths
+from ..core.errors import USAGE, TlsfitError
+from .gen import Candidate
+
+FIELDS = ("exclude", "knob_values", "extra", "sizes", "candidate")
+
+
+def repo_name(path):
+    """How a header names a file: relative to the repository root when it is inside
+    it (the Regenerate line then works from there), else absolute."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(paths.repo_root().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def extra_args(report=None, platform="mbedtls", port_lines=None):
+    """The Regenerate command's arguments after gen's own options, in one order."""
+    out = ()
+    if report is not None:
+        out += ("--fit-report", repo_name(report))
+    if platform != "mbedtls":
+        out += ("--for", platform)
+    if port_lines:
+        out += ("--port-lines", repo_name(port_lines))
+    return out
+
+
+def choices(opts):
+    """What a fit chose beyond gen's defaults (GenOptions fields), as JSON."""
+    c = opts.candidate
+    return {"exclude": list(opts.exclude), "knob_values": dict(opts.knob_values),
+            "extra": dict(opts.extra), "sizes": dict(opts.sizes),
+            "candidate": None if c is None else vars(c)}
+
+
+def read_report(path):
+    try:
+        doc = json.loads(open(path, encoding="utf-8").read())
+    except OSError as e:
+        raise TlsfitError(USAGE, f"--fit-report {path}: cannot read it ({e.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TlsfitError(USAGE, f"--fit-report {path}: not JSON ({e})") from None
+    g = doc.get("gen_options") if isinstance(doc, dict) else None
+    if not isinstance(g, dict) or set(FIELDS) - set(g):
+        raise TlsfitError(USAGE, f"--fit-report {path}: not a fit report with gen_options "
+                                 "(written by tlsfit fit since issue 17)")
+    return doc
+
+
+def apply(opts, report, path="report.json"):
+    """opts with the fit's choices from `report` (read_report's document)."""
+    g = report["gen_options"]
+    try:
+        cand = None if g["candidate"] is None else Candidate(**g["candidate"])
+        return replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
+                       extra=dict(g["extra"]),
+                       sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise TlsfitError(USAGE, f"--fit-report {path}: gen_options is malformed ({e})") \
+            from None
