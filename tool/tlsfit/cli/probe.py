@@ -113,7 +113,7 @@ def show_profile(doc, written, as_json):
 
 
 def run(args):
-    from ..profile import model, probe
+    from ..profile import probe
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     opts = probe.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
                          no_system_store=args.no_system_store, delay=args.delay,
@@ -123,6 +123,7 @@ def run(args):
     written = probe.keep(doc, args.save, server=server)
     if server:
         doc = probe.with_provenance(doc, server)
+    from ..profile import model
     warn_failed_steps(model.failed_steps(doc))
     show_profile(doc, written, args.json)
     return 0
