@@ -14,6 +14,8 @@ examples:
   ./tlsfit test -k errors -x          # only the error tests, stop at the first failure
   ./tlsfit test --no-unit -v
   ./tlsfit test --no-unit --no-fuzz -k gen   # Python tests only
+  ./tlsfit test --no-unit --no-fuzz tests/test_properties.py   # one test file
+  tests/fuzz/run.sh 60                # every fuzz target for a minute each
 
 exit status: 0 when everything passed, 34 otherwise.
 """
