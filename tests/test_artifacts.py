@@ -156,3 +156,32 @@ def test_fit_twice_against_a_tree_copy(tree_copy, pki, server_logs, run_driver, 
     assert again.stdout == text
     assert sorted(p.name for p in (out / "zephyr").iterdir()) == ["prj.conf",
                                                                   "tlsfit_user_config.h"]
+
+
+def test_fit_platform_files_come_from_what_the_fit_wrote(run_driver, tmp_path):
+    """fit --for renders the header again from DIR's profile copy and report.json, and
+    refuses (a defect, exit 1) when that is not DIR/tls_config.h byte for byte."""
+    from tlsfit.core.errors import INTERNAL, TlsfitError
+    from tlsfit.fit import artifacts
+    from tlsfit.header.gen import GenOptions
+    out = tmp_path / "fit"
+    out.mkdir()
+    shutil.copy(CORPUS / "openssl-ec-12.json", out / "profile.json")
+    report = {"gen_options": {"exclude": ["MBEDTLS_SSL_SERVER_NAME_INDICATION"],
+                              "knob_values": {}, "extra": {},
+                              "sizes": {"MBEDTLS_SSL_OUT_CONTENT_LEN": 512}, "candidate": None}}
+    (out / "report.json").write_text(json.dumps(report))
+    proc = run_driver("gen", out / "profile.json", "--mbedtls", "3.6", "--policy", "default",
+                      "--fit-report", out / "report.json", "-o", out / "tls_config.h")
+    assert proc.returncode == 0, proc.stderr
+    text = (out / "tls_config.h").read_text()
+    assert "#define MBEDTLS_SSL_OUT_CONTENT_LEN 512" in text
+    assert "#define MBEDTLS_SSL_SERVER_NAME_INDICATION" not in text
+    written = artifacts.write_platform(out, report, "rt-thread", GenOptions(), 1)
+    assert written == [out / "rt-thread" / "tls_config.h"]
+    assert "#include <rtthread.h>" in written[0].read_text()
+    (out / "tls_config.h").write_text(text.replace("512", "1024"))
+    with pytest.raises(TlsfitError) as e:
+        artifacts.write_platform(out, report, "zephyr", GenOptions(), 1)
+    assert e.value.code == INTERNAL and "does not render again" in e.value.message
+    assert not (out / "zephyr").exists()

@@ -284,3 +284,20 @@ def test_esp_idf_tls13_ecdsa_keeps_ecdsa_through_kconfig(run_driver, tmp_path):
     if "MBEDTLS_ECDH_C" not in platforms.parse_defines(bare(run_driver, prof, tmp_path)):
         assert ("undef", "MBEDTLS_ECDH_C", None) in ops
     assert ("undef", "MBEDTLS_HKDF_C", None) in ops
+
+
+def test_hostile_subject_cannot_add_a_kconfig_line(run_driver, tmp_path):
+    """A server-controlled subject reaches the fragment's comments: it stays on its
+    comment line (no newline), so it cannot set a symbol."""
+    import json
+    doc = json.loads((REPO / "tests/fixtures/compat/openssl-ec-12.json").read_text())
+    doc["chain"][0]["subject"] = "CN=evil\nCONFIG_MBEDTLS_SSL_PROTO_DTLS=y\n# x */ #define X /*"
+    p = tmp_path / "hostile.json"
+    p.write_text(json.dumps(doc))
+    for name in ("esp-idf", "zephyr"):
+        d = platform_files(run_driver, p, tmp_path, name)
+        text = (d / platforms.load(name).fragment).read_text()
+        assert "CN=evil CONFIG_MBEDTLS_SSL_PROTO_DTLS=y" in text      # on a comment line
+        frag = read_fragment(text)
+        assert frag.get("CONFIG_MBEDTLS_SSL_PROTO_DTLS") in (None, False)
+        assert "X" not in platforms.parse_defines((d / "tlsfit_user_config.h").read_text())

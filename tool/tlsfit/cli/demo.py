@@ -51,7 +51,7 @@ def run(args):
     results = run_demo(args.target, args.objective, [args.only] if args.only else None)
     for name, report, out in results:
         print(f"== {name} ==")
-        print(summary_lines(report))
+        print(summary_lines(report, display_path(out)))
         print(f"  report for a pull request: {display_path(out / 'report.md')}")
     return 0
 

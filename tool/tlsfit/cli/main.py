@@ -52,7 +52,7 @@ Each command has its own help: tlsfit COMMAND --help.
 
 quick start:
   ./tlsfit demo                                   set-up, then fit two local servers
-  ./tlsfit probe example.com && ./tlsfit gen > tls_config.h
+  ./tlsfit probe example.com && ./tlsfit gen -o tls_config.h
   ./tlsfit fit example.com --target cortex-m4     the whole chain, measured
   ./tlsfit test                                   set-up, then every test
   ./tlsfit bench --jobs 2                         benchmark matrix, results, dashboard

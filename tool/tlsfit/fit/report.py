@@ -40,8 +40,10 @@ def _handshake(trial):
 
 
 def rel(path, out):
-    """A path as report.json gives it: relative to the fit's --out directory."""
-    return os.path.relpath(Path(path).resolve(), Path(out).resolve())
+    """A path as report.json gives it: relative to the fit's --out directory for what
+    the fit wrote there; a file outside it (a --ca the user named) as given."""
+    p, o = Path(path).resolve(), Path(out).resolve()
+    return os.path.relpath(p, o) if p.is_relative_to(o) else str(path)
 
 
 def _row(t, out):
@@ -62,7 +64,8 @@ def _server_entry(site, measurement, chosen, alone, out):
     default's against it, and (several servers) the header gen makes for it alone."""
     base = measurement.baseline
     return {"index": site.index, "server": f"{site.host}:{site.port}", "sni": site.sni,
-            "ca": site.ca, "chosen": [c.label() for c in chosen],
+            "ca": None if site.ca is None else rel(site.ca, out),
+            "chosen": [c.label() for c in chosen],
             "handshake": _handshake_of(measurement, chosen), **measurement.figures(),
             "baseline": _baseline(base) if base else None,
             "ratios": dict(measurement.ratios) if measurement.ratios else None,
