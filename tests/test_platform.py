@@ -301,3 +301,19 @@ def test_hostile_subject_cannot_add_a_kconfig_line(run_driver, tmp_path):
         frag = read_fragment(text)
         assert frag.get("CONFIG_MBEDTLS_SSL_PROTO_DTLS") in (None, False)
         assert "X" not in platforms.parse_defines((d / "tlsfit_user_config.h").read_text())
+
+
+def test_json_carries_the_translation(run_driver, tmp_path):
+    """gen --for zephyr --json -o DIR: pure JSON on stdout with the Kconfig values and
+    the overlay the files hold."""
+    import json
+    d = tmp_path / "z"
+    proc = run_driver("gen", CORPUS[0], "--for", "zephyr", "--json", "-o", d)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)["platform"]
+    assert doc["name"] == "zephyr" and doc["files"] == ["prj.conf", "tlsfit_user_config.h"]
+    frag = read_fragment((d / "prj.conf").read_text())
+    pre = {s[0] for s in platforms.load("zephyr").preamble}
+    assert {k: v for k, v in frag.items() if k not in pre} == doc["kconfig"]
+    ops = read_overlay((d / "tlsfit_user_config.h").read_text())
+    assert [(o["op"], o["name"], o["value"]) for o in doc["overlay"]] == ops

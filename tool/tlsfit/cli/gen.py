@@ -241,7 +241,14 @@ def run(args):
     for w in plan.warnings:
         print(f"tlsfit: warning: {w}", file=sys.stderr)
     if args.json:
-        print(json.dumps(plan_json(plan), indent=2))
+        doc = plan_json(plan)
+        if out.translation is not None:
+            t = out.translation
+            doc["platform"] = {"name": args.platform, "files": list(out.files),
+                               "kconfig": {st.symbol: st.value for st in t.settings},
+                               "overlay": [{"op": op, "name": n, "value": v, "why": w}
+                                           for op, n, v, w in t.overlay]}
+        print(json.dumps(doc, indent=2))
     elif args.explain:
         sys.stdout.write(gen.explain(plan))
     elif not args.output:

@@ -318,7 +318,11 @@ def _satisfy(platform, chosen, why):
             return
 
 
-def _origin(platform, name, base):
+def _origin(platform, name, base, values):
+    for sym in platform.symbols:
+        if name in sym.options and sym.polarity in ("define", "define-undef") and \
+                values.get(sym.kconfig) is True:
+            return f"{sym.kconfig}=y defines it too"
     if name in platform.fixed:
         return f"{platform.title}'s port header defines it always"
     if platform.base == "mbedtls_config" and name in base:
@@ -327,13 +331,13 @@ def _origin(platform, name, base):
             "symbol drives both, or it is derived)")
 
 
-def _overlay(platform, plan, want, state, universe, base):
+def _overlay(platform, plan, want, state, universe, base, values):
     ops = []
     for name in sorted(universe - platform.owned):
         have, need = state.get(name), want.get(name)
         if need is None and have is not None:
             ops.append(("undef", name, None,
-                        f"not needed by this server; {_origin(platform, name, base)}"))
+                        f"not needed by this server; {_origin(platform, name, base, values)}"))
         elif need is not None and have != need:
             if have is not None:
                 ops.append(("undef", name, None, f"{platform.title} sets it otherwise"))
@@ -354,7 +358,7 @@ def translate(plan, platform, tree):
     kconfig = {st.symbol: st.value for st in settings}
     state = effective(platform, kconfig, (), base)
     universe = set(state) | set(want) | tree_options(tree)
-    overlay = _overlay(platform, plan, want, state, universe, base)
+    overlay = _overlay(platform, plan, want, state, universe, base, resolve(platform, kconfig))
     t = Translation(platform, settings, overlay, want)
     got = compared(platform, effective(platform, kconfig, t.overlay_ops(), base))
     if got != compared(platform, want):
