@@ -38,8 +38,6 @@ COMMANDS = (
               "dashboard, size gate", "bench"),
     ("size", "compare two bench results files (or fit reports): what grew, where, by how "
              "much", "size"),
-    ("replay", "serve a local replica of a profiled server (offline verify, measure, fit)",
-     "replay"),
     ("errors", "list all exit codes", "errors"),
 )
 
