@@ -108,3 +108,85 @@ def test_invalid_library_profile_is_named(lib):
         library.entries(lib)
     assert info.value.code == PROFILE
     assert str(lib / "broken.json") in info.value.message
+
+
+# ------------------------------------------------------------------ provenance
+
+def _doc():
+    return json.loads(SAMPLE.read_text())
+
+
+GOOD_PROVENANCE = {"prober": {"version": "0.1.0", "sources_sha256": "ab" * 32},
+                   "script": "profiles/make/refprofiles.py haproxy",
+                   "server": {"software": "HAProxy", "version": "2.6.12", "package": "haproxy",
+                              "package_version": "2.6.12-1+deb12u4",
+                              "configuration": "Mozilla intermediate"}}
+
+
+def test_provenance_accepted():
+    doc = _doc()
+    doc["provenance"] = GOOD_PROVENANCE
+    library.model.validate(doc)
+    doc["provenance"] = {}
+    library.model.validate(doc)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda p: p["prober"].update(sources_sha256="AB" * 32),
+     f"field provenance.prober.sources_sha256: \"{'AB' * 32}\" is not "
+     "64 lower-case hex digits (a SHA-256)"),
+    (lambda p: p["prober"].pop("version"), "field provenance.prober.version: missing"),
+    (lambda p: p["server"].pop("software"), "field provenance.server.software: missing"),
+    (lambda p: p["server"].update(version=""), "field provenance.server.version: must not be empty"),
+    (lambda p: p.update(script=7), "field provenance.script: expected a string, got the integer 7"),
+    (lambda p: p.update(server="nginx"), "field provenance.server: expected an object"),
+])
+def test_provenance_refused(mutate, message):
+    from conftest import profile_error
+    doc = _doc()
+    doc["provenance"] = json.loads(json.dumps(GOOD_PROVENANCE))
+    mutate(doc["provenance"])
+    assert message in profile_error(doc)
+
+
+def test_sources_sha256_follows_the_sources(tmp_path):
+    from tlsfit.profile import probe
+    root = tmp_path / "repo"
+    for rel in ("tool/probe/a.c", "tool/probe/sub/b.c", "tool/codec/c.c", "CMakeLists.txt"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    first = probe.sources_sha256(root)
+    assert len(first) == 64 and first == probe.sources_sha256(root)
+    (root / "tool/probe/sub/b.c").write_text("changed")
+    assert probe.sources_sha256(root) != first
+    (root / "tool/probe/sub/b.c").write_text("tool/probe/sub/b.c")
+    assert probe.sources_sha256(root) == first
+    (root / "tool/codec/new.h").write_text("")
+    assert probe.sources_sha256(root) != first
+
+
+def test_probe_records_provenance(prober, tmp_path, monkeypatch):
+    """A real openssl s_server: run() records the prober build, keep() the server software
+    in profiles/NAME.json, and the library lists it."""
+    from tlsfit.core import paths
+    from tlsfit.lab import refservers
+    from tlsfit.profile import probe
+    monkeypatch.setenv("TLSFIT_PROBER", str(prober))
+    monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
+    monkeypatch.setattr(paths, "profiles_dir", lambda: tmp_path / "profiles")
+    chain = refservers.make_chain(tmp_path / "pki", "ec", "ec:P-256", "ec:P-256", "ec:P-256")
+    with refservers.openssl_server(chain, "-tls1_3", log_dir=tmp_path) as srv:
+        doc = probe.run(srv.hostport, probe.Options(sni="localhost", cas=(str(chain.root.pem),),
+                                                    no_system_store=True))
+    assert doc["provenance"]["prober"] == {"version": doc["tool"]["version"],
+                                           "sources_sha256": probe.sources_sha256()}
+    server = {"software": "OpenSSL s_server", "version": "3.0"}
+    probe.keep(doc, "local", server=server, script="by hand")
+    saved = library.model.load(tmp_path / "profiles" / "local.json")
+    assert saved["provenance"]["server"] == server
+    assert saved["provenance"]["script"] == "by hand"
+    assert saved["provenance"]["prober"] == doc["provenance"]["prober"]
+    (only,) = library.entries(tmp_path / "profiles")
+    assert (only.name, only.versions, only.software) == ("local", ("TLSv1.3",),
+                                                         "OpenSSL s_server 3.0")
+    assert only.chain == "3 certs: ECDSA P-256 <- ECDSA P-256 <- ECDSA P-256 (root sent: no)"

@@ -13,11 +13,15 @@ requests.  The probe makes a few dozen short connections and never sends
 application data.
 
 The profile is always stored as .tlsfit/last-profile.json; --save NAME also
-stores it as profiles/NAME.json.  Prints a summary, or the JSON with --json.
+stores it as profiles/NAME.json, the profile library (tlsfit profiles lists it;
+gen/fit --profile NAME read it).  Every profile records its provenance: the
+prober's version and the SHA-256 of its sources; --server-software adds what
+the server runs.  Prints a summary, or the JSON with --json.
 
 examples:
   tlsfit probe example.com                  # port 443, SNI example.com
-  tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker
+  tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker \
+      --server-software "mosquitto 2.0.11"
   tlsfit probe localhost:4433 --ca root.pem --json > profile.json
 
 exit status: 0 when the profile was written; otherwise the prober's code,
@@ -55,6 +59,9 @@ def configure(p):
     p.add_argument("--save", type=_save_name, metavar="NAME",
                    help="also store the profile as profiles/NAME.json (NAME: letters, digits, "
                         "'.', '_', '-')")
+    p.add_argument("--server-software", metavar="TEXT",
+                   help="record what the server runs (e.g. \"nginx 1.22.1\") as the profile's "
+                        "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
 
@@ -78,6 +85,9 @@ def run(args):
                          no_system_store=args.no_system_store, delay=args.delay,
                          progress=progress)
     doc = probe.run(args.target, opts)
-    written = probe.keep(doc, args.save)
+    server = {"software": args.server_software} if args.server_software else None
+    written = probe.keep(doc, args.save, server=server)
+    if server:
+        doc = probe.with_provenance(doc, server)
     show_profile(doc, written, args.json)
     return 0

@@ -32,6 +32,9 @@ _UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 _SUITE_ID = re.compile(r"0x[0-9A-F]{4}\Z")
 _OID = re.compile(r"[0-9]+(\.[0-9]+)+\Z")
 _HEX = re.compile(r"[0-9a-f]+\Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+# provenance (optional, added within schema v1): who wrote the profile.
+PROVENANCE_SERVER_KEYS = ("software", "version", "package", "package_version", "configuration")
 # What any real server can have (docs/profile-schema.md, "Limits"): values outside these
 # are refused, so no absurd number reaches a generated header.
 RSA_BITS = (512, 16384)             # rsa, rsa-pss; also the DH prime (dh_bits)
@@ -386,6 +389,30 @@ def _steps(v, where):
             C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)
 
 
+def _provenance(doc):
+    """provenance (optional, added within schema v1), each part optional: prober
+    {version, sources_sha256} (tlsfit probe always writes it), server {software,
+    version, package, package_version, configuration} (software required), script."""
+    if "provenance" not in doc:
+        return
+    v = C.obj(doc["provenance"], "provenance")
+    if "prober" in v:
+        w = "provenance.prober"
+        pr = C.obj(v["prober"], w)
+        C.str_(C.key(pr, "version", w), _join(w, "version"), nonempty=True)
+        C.str_(C.key(pr, "sources_sha256", w), _join(w, "sources_sha256"), pattern=_SHA256,
+               what="64 lower-case hex digits (a SHA-256)")
+    if "script" in v:
+        C.str_(v["script"], "provenance.script", nonempty=True)
+    if "server" in v:
+        w = "provenance.server"
+        server = C.obj(v["server"], w)
+        C.key(server, "software", w)
+        for name in PROVENANCE_SERVER_KEYS:
+            if name in server:
+                C.str_(server[name], _join(w, name), nonempty=True)
+
+
 def _by_version(doc, name, versions, check):
     v = C.obj(C.key(doc, name, ""), name)
     for ver in v:
@@ -447,6 +474,7 @@ def _check(doc):
         raise _Invalid("client_cert_request", "is null although client_cert_requested is true")
     _stats(C.key(doc, "stats", ""), "stats")
     _steps(C.key(doc, "steps", ""), "steps")
+    _provenance(doc)
 
 
 def validate(doc, name="profile"):

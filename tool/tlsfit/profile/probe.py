@@ -2,7 +2,13 @@
 
     run(target, options)  -> profile dict (validated), raising TlsfitError with
                              the prober's own exit code when it fails
-    keep(doc, save_as)    -> writes .tlsfit/last-profile.json and profiles/NAME.json
+    keep(doc, save_as, server=None, script=None)
+                          -> writes .tlsfit/last-profile.json and profiles/NAME.json
+    prober_build(version) -> {"version", "sources_sha256"}: the prober's provenance
+
+run() adds `provenance.prober` to the profile; keep() adds `provenance.server` (the
+server software, for profiles of the shipped library and --server-software) and
+`provenance.script` (the script that produced a shipped profile).
 
 The prober prints its one-line error (and --progress lines) on stderr itself;
 its stderr is passed straight through, so `tlsfit probe` fails with exactly
@@ -20,6 +26,9 @@ from ..core import paths
 from ..core.errors import FILE, TlsfitError
 from . import model, prober
 
+# The prober's sources: their SHA-256 names the build that wrote a profile (the same
+# sources probe the same way whatever compiler built them).
+PROBER_SOURCES = ("CMakeLists.txt", "tool/probe", "tool/codec")
 TF_ERR_TIMEOUT = 12
 TF_ERR_INTERNAL = 22
 HARD_LIMIT = 900            # seconds: a guard in case the prober hangs despite --timeout
@@ -97,6 +106,53 @@ def _remove_work(work):
         pass
 
 
+def _sha256():
+    try:
+        from _sha256 import sha256      # no OpenSSL start-up (see prober.py)
+    except ImportError:
+        from hashlib import sha256
+    return sha256()
+
+
+def sources_sha256(root=None):
+    """SHA-256 (hex) over PROBER_SOURCES: each file's path relative to the checkout,
+    its length and its bytes, in path order."""
+    root = Path(root) if root is not None else paths.repo_root()
+    files = []
+    for rel in PROBER_SOURCES:
+        p = root / rel
+        files.extend(sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p])
+    h = _sha256()
+    for f in sorted(files, key=lambda f: f.relative_to(root).as_posix()):
+        data = f.read_bytes()
+        h.update(f"{f.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def prober_build(version):
+    """provenance.prober: the prober's version (tool.version) and sources_sha256."""
+    try:
+        digest = sources_sha256()
+    except OSError as e:
+        raise TlsfitError(FILE, f"cannot read the prober's sources to record the profile's "
+                                f"provenance: {e.strerror}") from None
+    return {"version": version, "sources_sha256": digest}
+
+
+def with_provenance(doc, server=None, script=None):
+    """doc with provenance.server (a dict of model.PROVENANCE_SERVER_KEYS, software
+    required) and provenance.script added; validated again."""
+    doc = dict(doc)
+    prov = dict(doc.get("provenance") or {})
+    if server is not None:
+        prov["server"] = {k: server[k] for k in model.PROVENANCE_SERVER_KEYS if server.get(k)}
+    if script is not None:
+        prov["script"] = script
+    doc["provenance"] = prov
+    return model.validate(doc, "the profile's provenance")
+
+
 def run(target, opts=None, binary=None):
     """Probes target ("host[:port]") and returns the validated profile."""
     opts = opts or Options()
@@ -123,14 +179,19 @@ def run(target, opts=None, binary=None):
         if not out.exists():
             raise TlsfitError(TF_ERR_INTERNAL, f"{target}: tlsfit-probe exited 0 but wrote no "
                                                "profile (a bug in the prober)")
-        return model.load(out, name=f"tlsfit-probe's profile of {target}")
+        doc = model.load(out, name=f"tlsfit-probe's profile of {target}")
+        doc["provenance"] = {"prober": prober_build(doc["tool"]["version"])}
+        return model.validate(doc, f"tlsfit-probe's profile of {target}")
     finally:
         _remove_work(work)
 
 
-def keep(doc, save_as=None):
-    """Stores the profile as the last one and, with save_as, as profiles/NAME.json.
+def keep(doc, save_as=None, server=None, script=None):
+    """Stores the profile as the last one and, with save_as, as profiles/NAME.json,
+    with provenance.server / provenance.script when given (with_provenance).
     Returns the list of paths written."""
+    if server is not None or script is not None:
+        doc = with_provenance(doc, server, script)
     written = [model.save(doc, paths.last_profile_path())]
     if save_as:
         written.append(model.save(doc, paths.profiles_dir() / f"{check_save_name(save_as)}.json"))
