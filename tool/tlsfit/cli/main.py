@@ -23,6 +23,7 @@ PROG = "tlsfit"
 COMMANDS = (
     ("setup", "install packages, fetch mbedTLS, build the prober", "setup"),
     ("probe", "record what a TLS server accepts into a profile", "probe"),
+    ("profiles", "list the profile library (profiles/NAME.json) and its key facts", "profiles"),
     ("demo", "fit two local reference servers end to end (the main job)", "demo"),
     ("test", "run the C unit tests and the pytest suite", "test"),
     ("gen", "render the smallest mbedTLS configuration for a probed server", "gen"),
