@@ -28,6 +28,7 @@ packages=(
   python3                  # the driver
   python3-jinja2           # config templates
   python3-pytest           # the test runner
+  python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
   openssl                  # reference server + test PKI
   libssl-dev               # tlsfit-replay (tool/replay): the replica server links OpenSSL
   gnutls-bin               # second reference server (gnutls-serv)
