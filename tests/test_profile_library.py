@@ -190,3 +190,20 @@ def test_probe_records_provenance(prober, tmp_path, monkeypatch):
     assert (only.name, only.versions, only.software) == ("local", ("TLSv1.3",),
                                                          "OpenSSL s_server 3.0")
     assert only.chain == "3 certs: ECDSA P-256 <- ECDSA P-256 <- ECDSA P-256 (root sent: no)"
+
+
+def test_probe_cli_server_software(run_driver, tmp_path):
+    """`tlsfit probe --server-software TEXT` records it; --json prints the profile as kept."""
+    from tlsfit.lab import refservers
+    chain = refservers.make_chain(tmp_path / "pki", "ec", "ec:P-256", "ec:P-256", "ec:P-256")
+    with refservers.openssl_server(chain, "-tls1_2", log_dir=tmp_path) as srv:
+        proc = run_driver("probe", srv.hostport, "--sni", "localhost", "--ca", chain.root.pem,
+                          "--no-system-store", "--server-software", "OpenSSL s_server 3",
+                          "--json")
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+    kept = library.model.load(tmp_path / "state" / "last-profile.json")
+    assert printed == kept
+    assert kept["provenance"]["server"] == {"software": "OpenSSL s_server 3"}
+    assert kept["versions"] == ["TLSv1.2"]
+    assert len(kept["provenance"]["prober"]["sources_sha256"]) == 64

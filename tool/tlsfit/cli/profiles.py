@@ -9,8 +9,8 @@ suite the server picks by default (the first of its newest version, in its own
 order or, in "client order", the first tlsfit offered), the shape of the
 certification path (leaf first, ending with the anchor; "root sent" says whether
 the server sends the root itself), the largest record, whether it asks for a
-client certificate, and the server software it was probed from.  A NAME works
-wherever a profile is read: tlsfit gen NAME, tlsfit fit --profile NAME.
+client certificate, and the server software it was probed from.  Use one by
+name: tlsfit gen NAME (or its file: tlsfit fit --profile profiles/NAME.json).
 
 The shipped profiles come from real Debian server software on 127.0.0.1 with a
 generated PKI (nginx with Mozilla's intermediate and modern settings, mosquitto
