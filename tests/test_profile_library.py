@@ -207,3 +207,11 @@ def test_probe_cli_server_software(run_driver, tmp_path):
     assert kept["provenance"]["server"] == {"software": "OpenSSL s_server 3"}
     assert kept["versions"] == ["TLSv1.2"]
     assert len(kept["provenance"]["prober"]["sources_sha256"]) == 64
+
+
+def test_probe_cli_empty_server_software(run_driver):
+    proc = run_driver("probe", "127.0.0.1:1", "--server-software", " ")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "tlsfit probe: error: argument --server-software: must not be empty "
+        "(e.g. \"nginx 1.22.1\") (see: tlsfit probe --help)"]

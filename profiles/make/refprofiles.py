@@ -121,6 +121,16 @@ REFERENCES = (
               "lighttpd 1.4 with mod_openssl, MinProtocol TLSv1.2 and Mozilla's intermediate "
               "CipherString; ECDSA P-256 leaf under an RSA-2048 intermediate and RSA-4096 root",
               "lighttpd"),
+    Reference("lighttpd-mbedtls", ("lighttpd", "lighttpd-mod-mbedtls"), "lighttpd", "lighttpd",
+              ("ec:P-256", "ec:P-256", "ec:P-256"),
+              "lighttpd 1.4 with mod_mbedtls (Debian's mbedTLS 2.28 as its TLS library), "
+              "MinProtocol TLSv1.2, mbedTLS's own suites and order; ECDSA P-256 chain",
+              "lighttpd_mbedtls"),
+    Reference("apache-intermediate", ("apache2",), "Apache httpd", "apache2",
+              ("rsa:4096", "rsa:2048", "rsa:2048"),
+              "Apache httpd 2.4 mod_ssl: SSLProtocol -all +TLSv1.2 +TLSv1.3, SSLCipherSuite "
+              "Mozilla intermediate; RSA-2048 chain under an RSA-4096 root",
+              "apache"),
     Reference("haproxy", ("haproxy",), "HAProxy", "haproxy",
               ("rsa:4096", "rsa:2048", "rsa:2048"),
               "HAProxy terminating TLS: ssl-default-bind-ciphers Mozilla intermediate, "
@@ -224,6 +234,14 @@ def mosquitto_mtls(chain, log_dir, pki):
 
 def lighttpd(chain, log_dir, pki):
     return daemons.lighttpd(chain, log_dir=log_dir, tls="openssl")
+
+
+def lighttpd_mbedtls(chain, log_dir, pki):
+    return daemons.lighttpd(chain, log_dir=log_dir, tls="mbedtls")
+
+
+def apache(chain, log_dir, pki):
+    return daemons.apache(chain, log_dir=log_dir)
 
 
 def haproxy(chain, log_dir, pki):

@@ -38,6 +38,12 @@ def _save_name(text):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _software(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty (e.g. \"nginx 1.22.1\")")
+    return text.strip()
+
+
 def configure(p):
     p.add_argument("target", metavar="HOST[:PORT]",
                    help="server to probe; port 443 when omitted; IPv6 as [::1]:4433")
@@ -59,7 +65,7 @@ def configure(p):
     p.add_argument("--save", type=_save_name, metavar="NAME",
                    help="also store the profile as profiles/NAME.json (NAME: letters, digits, "
                         "'.', '_', '-')")
-    p.add_argument("--server-software", metavar="TEXT",
+    p.add_argument("--server-software", type=_software, metavar="TEXT",
                    help="record what the server runs (e.g. \"nginx 1.22.1\") as the profile's "
                         "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -14,8 +14,9 @@ name: tlsfit gen NAME (or its file: tlsfit fit --profile profiles/NAME.json).
 
 The shipped profiles come from real Debian server software on 127.0.0.1 with a
 generated PKI (nginx with Mozilla's intermediate and modern settings, mosquitto
-with and without client certificates, lighttpd, HAProxy, openssl s_server,
-gnutls-serv, mbedTLS's ssl_server2); each records the script, package and
+with and without client certificates, lighttpd with OpenSSL and with mbedTLS,
+Apache httpd, HAProxy, openssl s_server, gnutls-serv, mbedTLS's ssl_server2);
+each records the script, package and
 configuration that produced it (provenance in the JSON).
 
 add one:
