@@ -106,3 +106,14 @@ def test_rebuild_gives_back_the_shipped_facts(name, prober, tmp_path, monkeypatc
     assert _facts(fresh) == _facts(shipped)
     for k in ("max_record_len", "max_handshake_msg_len", "certificate_msg_len"):
         assert abs(fresh["records"][k] - shipped["records"][k]) <= 8, k
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_gen_reads_a_shipped_profile_by_name(name, run_driver, tmp_path):
+    out = tmp_path / "tls_config.h"
+    proc = run_driver("gen", name, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = model.load(library.resolve(name))
+    # the header is for a version the server accepts
+    assert proc.stderr.split("wrote ", 1)[1].split(": ", 1)[1].split()[0] in doc["versions"]
+    assert "MBEDTLS_SSL_PROTO_TLS1_" in out.read_text()
