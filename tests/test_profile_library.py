@@ -215,3 +215,27 @@ def test_probe_cli_empty_server_software(run_driver):
     assert proc.stderr.strip().splitlines() == [
         "tlsfit probe: error: argument --server-software: must not be empty "
         "(e.g. \"nginx 1.22.1\") (see: tlsfit probe --help)"]
+
+
+def test_prober_build_remembers_the_hash(tmp_path, monkeypatch):
+    """prober_build() hashes the sources once per change (a memo in the cache): the memo
+    is used while the files are unchanged and replaced when one changes."""
+    from tlsfit.core import paths
+    from tlsfit.profile import probe
+    root = tmp_path / "repo"
+    (root / "tool" / "probe").mkdir(parents=True)
+    (root / "tool" / "codec").mkdir(parents=True)
+    (root / "tool" / "probe" / "a.c").write_text("int a;\n")
+    (root / "CMakeLists.txt").write_text("project(x)\n")
+    monkeypatch.setattr(paths, "repo_root", lambda: root)
+    monkeypatch.setenv("TLSFIT_CACHE", str(tmp_path / "cache"))
+    first = probe.prober_build("0.1.0")
+    assert first == {"version": "0.1.0", "sources_sha256": probe.sources_sha256(root)}
+    memo = tmp_path / "cache" / "prober-sources.sha256"
+    fingerprint, digest = memo.read_text().split()
+    assert digest == first["sources_sha256"]
+    memo.write_text(f"{fingerprint} {'1' * 64}\n")          # the memo is what is read
+    assert probe.prober_build("0.1.0")["sources_sha256"] == "1" * 64
+    (root / "tool" / "probe" / "a.c").write_text("int a, b;\n")   # a change: hashed again
+    again = probe.prober_build("0.1.0")["sources_sha256"]
+    assert again == probe.sources_sha256(root) != first["sources_sha256"]
