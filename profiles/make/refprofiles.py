@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.core import paths  # noqa: E402
-from tlsfit.core.errors import TlsfitError  # noqa: E402
+from tlsfit.core.errors import SERVERS, TlsfitError  # noqa: E402
 from tlsfit.lab import daemons, refservers  # noqa: E402
 from tlsfit.profile import model, probe  # noqa: E402
 
@@ -164,7 +164,7 @@ def package_version(package):
     out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
                          text=True, timeout=30)
     if out.returncode != 0 or not out.stdout.strip():
-        raise TlsfitError(refservers.SERVERS, f"{package} is not installed")
+        raise TlsfitError(SERVERS, f"{package} is not installed")
     return out.stdout.strip()
 
 
@@ -264,8 +264,11 @@ def mbedtls_defaults(chain, log_dir, pki):
 def _server_facts(ref):
     """provenance.server of ref (installs its packages first)."""
     if ref.packages:
-        subprocess.run(["bash", str(REPO / "tool" / "apt-ensure.sh"), *ref.packages],
-                       check=True, timeout=1800)
+        rc = subprocess.run(["bash", str(REPO / "tool" / "apt-ensure.sh"), *ref.packages],
+                            timeout=1800).returncode
+        if rc != 0:
+            raise TlsfitError(SERVERS, f"tool/apt-ensure.sh {' '.join(ref.packages)} "
+                                                  f"failed (exit {rc})")
     if ref.version_of:
         full = package_version(ref.version_of)
         return {"software": ref.software, "version": upstream(full), "package": ref.version_of,
