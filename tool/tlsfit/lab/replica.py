@@ -45,7 +45,9 @@ BINARY = "tlsfit-replay"
 READY_TIMEOUT = 20          # seconds for the engine to listen
 CMD_TIMEOUT = 300           # seconds for one openssl CLI command (RSA-8192 keygen)
 DAYS = 3650
-PAD_TRIES = 5               # re-signings to hit a certificate's recorded size
+PAD_TRIES = 6               # re-signings to hit a certificate's recorded size
+SERIAL_LEN = 8              # bytes of a serial before fine-tuning a certificate's size
+NSCOMMENT_MIN = 18          # bytes an nsComment extension of one character adds
 VERSIONS = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 # The engine's --versions spelling.
 ENGINE_VERSION = {"TLSv1.0": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
@@ -57,6 +59,17 @@ ALPN_PROOFS = {"mqtt": "mqtt", "x-amzn-mqtt-ca": "mqtt", "http/1.1": "http", "h2
 # The engine's --proof for each core.proof kind (the replica answers these three).
 ENGINE_PROOF = {"mqtt": "mqtt", "http": "http", "no-alert": "none"}
 RSA_PSS_OID = "1.2.840.113549.1.1.10"
+# IANA scheme names OpenSSL 3.0's sigalgs lists do not know by name (its table names
+# them only as SIG+HASH): given so, else the replica would leave them out.
+OPENSSL_SCHEMES = {"ecdsa_sha224": "ECDSA+SHA224", "ecdsa_sha1": "ECDSA+SHA1",
+                   "rsa_pkcs1_sha1": "RSA+SHA1", "rsa_pkcs1_sha224": "RSA+SHA224",
+                   "dsa_sha1": "DSA+SHA1", "dsa_sha224": "DSA+SHA224",
+                   "dsa_sha256": "DSA+SHA256", "dsa_sha384": "DSA+SHA384",
+                   "dsa_sha512": "DSA+SHA512"}
+
+
+def _schemes(names):
+    return ":".join(OPENSSL_SCHEMES.get(n, n) for n in names)
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,7 @@ class Plan:
         """The cache key of the synthesized chain (everything that shapes it)."""
         doc = {"chain": [c.__dict__ for c in self.chain], "anchor": self.anchor.__dict__,
                "anchor_sent": self.anchor_sent, "sni": self.sni,
-               "client_ca_names": self.client_ca_names, "v": 2}
+               "client_ca_names": self.client_ca_names, "v": 3}
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -251,7 +264,7 @@ def _kex_args(prof, vs, diffs):
     slists = [list(prof.signature_algorithms(v)) for v in reversed(order)]
     schemes = _union(slists)
     if schemes:
-        args += ["--sigalgs", ":".join(schemes)]
+        args += ["--sigalgs", _schemes(schemes)]
     for v in vs:
         if (prof.document.get("signs_with_unoffered_scheme") or {}).get(v):
             diffs.append(f"signs_with_unoffered_scheme: the server signs with schemes the client "
@@ -294,7 +307,7 @@ def _client_args(prof):
     req = prof.client_cert_request or {}
     args = ["--client-verify", "require"]
     if req.get("signature_algorithms"):
-        args += ["--client-sigalgs", ":".join(req["signature_algorithms"])]
+        args += ["--client-sigalgs", _schemes(req["signature_algorithms"])]
     return args, len(req.get("ca_names") or ())
 
 
@@ -408,10 +421,9 @@ def _sign_opts(spec):
     return opts
 
 
-def _make_cert(d, stem, cn, spec, issuer, sni, pad):
+def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN):
     """Writes d/stem.pem (signed by issuer (pem, key), or self-signed) with `pad`
-    characters of nsComment; returns its DER size."""
-    leaf = not spec.is_ca
+    characters of nsComment and a serial of serial_len bytes; returns its DER size."""
     usage = "digitalSignature, keyEncipherment" if spec.key.startswith("rsa:") \
         else "digitalSignature"
     cfg = d / f"{stem}.cnf"
@@ -419,9 +431,9 @@ def _make_cert(d, stem, cn, spec, issuer, sni, pad):
         aki="authorityKeyIdentifier = keyid" if issuer else "", usage=usage, sni=sni, ip=HOST,
         pad=f"nsComment = \"{'x' * pad}\"" if pad > 0 else ""))
     key, pem = d / f"{stem}.key", d / f"{stem}.pem"
-    serial = "0x" + os.urandom(8).hex()
-    serial = "0x1" + serial[3:]
-    section = "leaf" if leaf else "ca"
+    # positive, no DER padding: the first byte is 0x1X
+    serial = "0x1" + os.urandom(serial_len).hex()[:2 * serial_len - 1]
+    section = "ca" if spec.is_ca else "leaf"
     if issuer is None:
         _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-subj", f"/CN={cn}",
               "-days", str(DAYS), *_sign_opts(spec), "-set_serial", serial, "-config", str(cfg),
@@ -440,17 +452,25 @@ def _make_cert(d, stem, cn, spec, issuer, sni, pad):
 
 
 def _padded_cert(d, stem, cn, spec, issuer, sni):
-    """The certificate re-signed with nsComment padding until its DER size is the
-    recorded one (or as close as the signature's own variation allows)."""
-    size = _make_cert(d, stem, cn, spec, issuer, sni, 0)
-    if spec.der_len <= 0 or size >= spec.der_len:
+    """The certificate re-made until its DER size is the recorded one: coarse steps by
+    an nsComment extension (at least NSCOMMENT_MIN bytes), fine steps by the serial's
+    length (1 to 20 bytes), re-signed when an ECDSA signature came out a byte off."""
+    size = _make_cert(d, stem, cn, spec, issuer, sni)
+    if spec.der_len <= 0:
         return size
-    pad = max(1, spec.der_len - size - 16)          # the extension's own overhead, about
+    pad, serial = 0, SERIAL_LEN
     for _ in range(PAD_TRIES):
-        size = _make_cert(d, stem, cn, spec, issuer, sni, pad)
-        if size == spec.der_len:
+        short = spec.der_len - size
+        if short == 0:
             break
-        pad = max(1, pad + spec.der_len - size)
+        if 1 - serial <= short <= 20 - serial:
+            serial += short
+        elif short > 0:
+            step = short - NSCOMMENT_MIN + 1 if pad == 0 else short
+            pad = max(1, pad + step)
+        else:
+            break                               # larger than recorded even at its leanest
+        size = _make_cert(d, stem, cn, spec, issuer, sni, pad, serial)
     return size
 
 
