@@ -39,22 +39,23 @@ static void append(char *out, const char *item)
 }
 
 /*
- * Applies the colon list `list` with `set`, keeping only the items OpenSSL
- * takes one at a time (tested on a scratch context); prints "differs: FIELD:
- * ITEM ..." for each refused one (FIELD: the profile's key).  Returns the number of items kept, or -1
- * when setting the kept list failed.
+ * The items of the colon list `list` that OpenSSL takes one at a time (each
+ * tested with `set` on a scratch context), in order, written to out (capacity
+ * TF_REPLAY_MAX_LIST); prints "differs: FIELD: ITEM ..." for each refused one
+ * (FIELD, `what`: the profile's key).  Returns the number kept, -1 on failure.
  */
-static int apply_list(SSL_CTX *ctx, const char *list, list_setter set, const char *what)
+static int kept_list(const char *list, list_setter set, const char *what, char *out)
 {
-    char copy[TF_REPLAY_MAX_LIST], kept[TF_REPLAY_MAX_LIST] = "";
+    SSL_CTX *scratch = SSL_CTX_new(TLS_server_method());
+    char copy[TF_REPLAY_MAX_LIST];
     char *save = NULL, *item;
     int n = 0;
-    SSL_CTX *scratch = SSL_CTX_new(TLS_server_method());
+    out[0] = '\0';
     if (scratch == NULL) return -1;
     snprintf(copy, sizeof copy, "%s", list);
     for (item = strtok_r(copy, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
         if (set(scratch, item) == 1) {
-            append(kept, item);
+            append(out, item);
             n++;
         } else {
             printf("differs: %s: %s is not available in this OpenSSL; left out\n", what, item);
@@ -62,6 +63,14 @@ static int apply_list(SSL_CTX *ctx, const char *list, list_setter set, const cha
     }
     SSL_CTX_free(scratch);
     ERR_clear_error();
+    return n;
+}
+
+/* Sets the kept items of `list` on ctx; the number kept, or -1 when setting failed. */
+static int apply_list(SSL_CTX *ctx, const char *list, list_setter set, const char *what)
+{
+    char kept[TF_REPLAY_MAX_LIST];
+    int n = kept_list(list, set, what, kept);
     if (n > 0 && set(ctx, kept) != 1) return -1;
     return n;
 }
@@ -159,6 +168,100 @@ static int apply_client_auth(SSL_CTX *ctx, const tf_replay_opts *o)
     return 0;
 }
 
+/*
+ * The per-connection facts: which order picks the suite in TLS <= 1.2 and in
+ * TLS 1.3, and TLS 1.3's own groups and schemes (already checked item by item).
+ *
+ * OpenSSL's one switch, SSL_OP_CIPHER_SERVER_PREFERENCE, orders suites, groups
+ * and schemes together; real servers often follow the client's suite order and
+ * still rank groups themselves.  So the switch stays on (groups and schemes in
+ * the recorded order: for a server that follows the client, that is the order
+ * it was offered them, which picks the same), and a server that follows the
+ * client's suite order is replayed by setting, per connection, the suites to
+ * the client's offer in its order, kept to the recorded ones.  Where that
+ * equivalence fails (TLS 1.2 with an ECDSA leaf: the prober offers the leaf's
+ * curve last, so a server that follows the client picks another one first),
+ * client_groups12 turns the switch off for the connection: everything in the
+ * client's order.
+ */
+typedef struct {
+    char groups13[TF_REPLAY_MAX_LIST];
+    char sigalgs13[TF_REPLAY_MAX_LIST];
+    int server_pref12, server_pref13;
+    int client_groups12;            /* TLS <= 1.2: groups and schemes in the client's order */
+    int max_version;
+} conn_facts;
+
+static conn_facts g_conn;
+
+/* Will this ClientHello get TLS 1.3?  (It lists 0x0304 in supported_versions.) */
+static int offers_tls13(SSL *s)
+{
+    const unsigned char *ext;
+    size_t len, i;
+    if (SSL_client_hello_get0_ext(s, TLSEXT_TYPE_supported_versions, &ext, &len) != 1 ||
+        len < 1 || ext[0] + 1u > len) return 0;
+    for (i = 1; i + 1 < (size_t)ext[0] + 1; i += 2)
+        if (ext[i] == 0x03 && ext[i + 1] == 0x04) return 1;
+    return 0;
+}
+
+/* The client's suites in its order, kept to those ctx serves: OpenSSL names (TLS <= 1.2)
+ * or standard names (TLS 1.3) in out. */
+static void client_ordered(SSL *s, int tls13, char *out)
+{
+    const unsigned char *ids;
+    size_t n = SSL_client_hello_get0_ciphers(s, &ids), i;
+    STACK_OF(SSL_CIPHER) *ours = SSL_CTX_get_ciphers(SSL_get_SSL_CTX(s));
+    out[0] = '\0';
+    for (i = 0; i + 1 < n; i += 2) {
+        unsigned id = (unsigned)ids[i] << 8 | ids[i + 1];
+        int k;
+        if ((id >> 8 == 0x13) != tls13) continue;
+        for (k = 0; ours && k < sk_SSL_CIPHER_num(ours); k++) {
+            const SSL_CIPHER *c = sk_SSL_CIPHER_value(ours, k);
+            if ((SSL_CIPHER_get_protocol_id(c) & 0xFFFF) == id) {
+                append(out, tls13 ? SSL_CIPHER_standard_name(c) : SSL_CIPHER_get_name(c));
+                break;
+            }
+        }
+    }
+}
+
+/* SSL_CTX_set_client_hello_cb: the suite order and TLS 1.3's own lists. */
+static int on_client_hello(SSL *s, int *alert, void *arg)
+{
+    const conn_facts *f = arg;
+    char order[TF_REPLAY_MAX_LIST];
+    int tls13 = f->max_version == TLS1_3_VERSION && offers_tls13(s);
+    (void)alert;
+    if (tls13 && f->groups13[0]) SSL_set1_groups_list(s, f->groups13);
+    if (tls13 && f->sigalgs13[0]) SSL_set1_sigalgs_list(s, f->sigalgs13);
+    if (!tls13 && f->client_groups12) {
+        SSL_clear_options(s, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    } else if (!(tls13 ? f->server_pref13 : f->server_pref12)) {
+        client_ordered(s, tls13, order);
+        if (order[0] && tls13) SSL_set_ciphersuites(s, order);
+        else if (order[0]) SSL_set_cipher_list(s, order);
+    }
+    ERR_clear_error();
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* The order switch (always on) and the per-connection facts' callback. */
+static void apply_per_connection(SSL_CTX *ctx, const tf_replay_opts *o)
+{
+    g_conn.max_version = o->max_version;
+    g_conn.server_pref12 = o->server_pref;
+    g_conn.server_pref13 = o->server_pref13 >= 0 ? o->server_pref13 : o->server_pref;
+    g_conn.client_groups12 = o->client_groups12;
+    if (o->groups13) kept_list(o->groups13, set_groups, "groups", g_conn.groups13);
+    if (o->sigalgs13) kept_list(o->sigalgs13, set_sigalgs, "signature_algorithms",
+                                g_conn.sigalgs13);
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_client_hello_cb(ctx, on_client_hello, &g_conn);
+}
+
 /* Key exchange and extensions: groups, schemes, DH, options, fragments, ALPN. */
 static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
 {
@@ -166,7 +269,6 @@ static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
     if (o->groups && apply_list(ctx, o->groups, set_groups, "groups") < 0) return -1;
     if (o->sigalgs && apply_list(ctx, o->sigalgs, set_sigalgs, "signature_algorithms") < 0)
         return -1;
-    if (o->server_pref) opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     if (o->no_ems) opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET;
     if (o->no_etm) opts |= SSL_OP_NO_ENCRYPT_THEN_MAC;
     if (o->no_ticket) opts |= SSL_OP_NO_TICKET;
@@ -194,6 +296,7 @@ static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
     }
     if (o->send_frag > 0) SSL_CTX_set_max_send_fragment(ctx, o->send_frag);
     if (o->alpn) SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)o->alpn);
+    apply_per_connection(ctx, o);
     return apply_client_auth(ctx, o);
 }
 

@@ -8,6 +8,8 @@
  *                  --client-sigalgs NAMES] [--send-frag N] [--dh-bits N]
  *                 [--seclevel N] [--no-ems] [--no-etm] [--no-ticket]
  *                 [--alpn NAME] [--proof mqtt|http|none]
+ *                 [--tls13-groups NAMES] [--tls13-sigalgs NAMES]
+ *                 [--tls13-server-pref 0|1] [--tls12-client-groups]
  *
  * Listens on 127.0.0.1 only.  Each connection is served by a forked child
  * (a slow client under QEMU never holds up the next one); at most MAX_CHILDREN
@@ -96,6 +98,16 @@ static int set_sec(tf_replay_opts *o, const char *v) { return number(v, 0, 5, &o
 static int set_ems(tf_replay_opts *o, const char *v) { (void)v; o->no_ems = 1; return 0; }
 static int set_etm(tf_replay_opts *o, const char *v) { (void)v; o->no_etm = 1; return 0; }
 static int set_tkt(tf_replay_opts *o, const char *v) { (void)v; o->no_ticket = 1; return 0; }
+static int set_g13(tf_replay_opts *o, const char *v) { o->groups13 = v; return 0; }
+static int set_s13a(tf_replay_opts *o, const char *v) { o->sigalgs13 = v; return 0; }
+static int set_p13(tf_replay_opts *o, const char *v)
+{
+    long n;
+    if (number(v, 0, 1, &n) != 0) return -1;
+    o->server_pref13 = (int)n;
+    return 0;
+}
+static int set_cg12(tf_replay_opts *o, const char *v) { (void)v; o->client_groups12 = 1; return 0; }
 static int set_alpn(tf_replay_opts *o, const char *v)
 {
     o->alpn = v;
@@ -128,7 +140,9 @@ static const optdef OPTIONS[] = {
     { "--client-sigalgs", 1, set_csig }, { "--send-frag", 1, set_frag },
     { "--dh-bits", 1, set_dh }, { "--seclevel", 1, set_sec }, { "--no-ems", 0, set_ems },
     { "--no-etm", 0, set_etm }, { "--no-ticket", 0, set_tkt }, { "--alpn", 1, set_alpn },
-    { "--proof", 1, set_proof },
+    { "--proof", 1, set_proof }, { "--tls13-groups", 1, set_g13 },
+    { "--tls13-sigalgs", 1, set_s13a }, { "--tls13-server-pref", 1, set_p13 },
+    { "--tls12-client-groups", 0, set_cg12 },
 };
 
 static int parse(int argc, char **argv, tf_replay_opts *o)
@@ -137,6 +151,7 @@ static int parse(int argc, char **argv, tf_replay_opts *o)
     size_t k;
     memset(o, 0, sizeof *o);
     o->seclevel = -1;
+    o->server_pref13 = -1;
     o->min_version = o->max_version = -1;
     for (i = 1; i < argc; i++) {
         for (k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)

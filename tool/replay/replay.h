@@ -39,7 +39,7 @@ typedef struct {
     int min_version, max_version;   /* TLS1_VERSION .. TLS1_3_VERSION */
     const char *suites12;           /* "C030:C02F": IANA ids, in order */
     const char *suites13;           /* "TLS_AES_256_GCM_SHA384:..." */
-    int server_pref;                /* 1: SSL_OP_CIPHER_SERVER_PREFERENCE */
+    int server_pref;                /* 1: the server's suite order, 0: the client's (TLS <= 1.2) */
     const char *groups;             /* "x25519:secp256r1" */
     const char *sigalgs;            /* "rsa_pss_rsae_sha256:..." */
     const char *client_sigalgs;     /* CertificateRequest's schemes */
@@ -50,6 +50,12 @@ typedef struct {
     long seclevel;                  /* -1: OpenSSL's default */
     int no_ems, no_etm, no_ticket;
     const char *alpn;               /* the protocol chosen when the client offers it */
+    /* TLS 1.3's own facts, where they differ from the lists above (which then hold
+     * TLS <= 1.2's): applied per connection when the client will get TLS 1.3. */
+    const char *groups13;
+    const char *sigalgs13;
+    int server_pref13;              /* TLS 1.3's suite order; -1: as server_pref */
+    int client_groups12;            /* TLS <= 1.2: groups and schemes in the client's order */
     enum tf_replay_proof proof;
 } tf_replay_opts;
 

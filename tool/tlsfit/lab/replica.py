@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import paths, proof as proof_mod
-from ..core.errors import PROFILE, REPLAY, TlsfitError
+from ..core.errors import REPLAY, TlsfitError
 from ..profile import model as profile_mod
 from ..profile.types import Profile
 
@@ -243,28 +243,38 @@ def _suites_args(prof, vs, diffs):
     if "TLSv1.3" in vs:
         args += ["--suites13", ":".join(s["name"] for s in prof.ciphersuites("TLSv1.3"))]
     prefs = {v: (prof.document.get("server_preference") or {}).get(v) for v in vs}
-    decided = {p for p in prefs.values() if p is not None}
-    if True in decided:
+    base = {prefs[v] for v in old if prefs[v] is not None}
+    if True in base:
         args.append("--server-pref")
-    if len(decided) > 1:
-        diffs.append("server_preference: differs between versions; OpenSSL has one setting, "
-                     "the replica imposes its order in every version")
+    elif old and (prof.chain[0]["key"].get("type") if prof.chain else None) == "ec":
+        # the prober offers an ECDSA leaf's curve last in TLS 1.2: a server that follows
+        # the client's order picks the others first (see tool/replay/context.c)
+        args.append("--tls12-client-groups")
+    if len(base) > 1:
+        diffs.append("server_preference: differs between the TLS <= 1.2 versions; the "
+                     "replica imposes its order in each")
+    if "TLSv1.3" in vs:
+        args += ["--tls13-server-pref", "1" if prefs["TLSv1.3"] else "0"]
     return args
 
 
 def _kex_args(prof, vs, diffs):
     args = []
-    order = [v for v in ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0") if v in vs]
-    glists = [list(prof.groups(v)) for v in order if prof.groups(v)]
-    if glists:
-        if any(g != glists[0] for g in glists):
-            diffs.append("groups: differ between versions; the replica accepts their union "
-                         "in every version")
-        args += ["--groups", ":".join(_union(glists))]
-    slists = [list(prof.signature_algorithms(v)) for v in reversed(order)]
-    schemes = _union(slists)
-    if schemes:
-        args += ["--sigalgs", _schemes(schemes)]
+    old = [v for v in ("TLSv1.2", "TLSv1.1", "TLSv1.0") if v in vs]
+    for name, flag, get in (("groups", "--groups", prof.groups),
+                            ("signature_algorithms", "--sigalgs", prof.signature_algorithms)):
+        lists = [list(get(v)) for v in old if get(v)]
+        if any(x != lists[0] for x in lists):
+            diffs.append(f"{name}: differ between the TLS <= 1.2 versions; the replica "
+                         "accepts their union in each")
+        base = _union(lists)
+        tls13 = list(get("TLSv1.3")) if "TLSv1.3" in vs else []
+        if base:
+            args += [flag, _schemes(base)]
+            if tls13 and tls13 != base:
+                args += [f"--tls13-{flag[2:]}", _schemes(tls13)]
+        elif tls13:
+            args += [flag, _schemes(tls13)]
     for v in vs:
         if (prof.document.get("signs_with_unoffered_scheme") or {}).get(v):
             diffs.append(f"signs_with_unoffered_scheme: the server signs with schemes the client "
@@ -602,17 +612,10 @@ def _stop(proc):
 
 
 def resolve(name_or_path):
-    """A profile file, or a name in profiles/ (NAME or NAME.json), as a Path; PROFILE
-    error (32) when neither exists."""
-    p = Path(name_or_path)
-    if p.is_file():
-        return p
-    named = paths.profiles_dir() / (name_or_path if name_or_path.endswith(".json")
-                                    else f"{name_or_path}.json")
-    if "/" not in name_or_path and named.is_file():
-        return named
-    raise TlsfitError(PROFILE, f"{name_or_path}: no such profile file, and no "
-                               f"profiles/{Path(name_or_path).stem}.json")
+    """A name in profiles/ or a profile file, as a Path (profile.library's rule); PROFILE
+    error (32) naming the available names otherwise."""
+    from ..profile import library
+    return library.resolve(name_or_path)
 
 
 def _load(profile):
