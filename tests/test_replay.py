@@ -265,8 +265,8 @@ def test_replay_command_serves_until_stopped(stop, prober, tmp_path):
     fixture = REPO / "tests" / "fixtures" / "compat" / "openssl-ec-13.json"
     proc = subprocess.Popen([_python(), "-m", "tlsfit.cli", "replay", str(fixture), "--json",
                              "--port", str(port)],
-                            cwd=REPO, env=_driver_env(tmp_path, prober), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, env=_driver_env(tmp_path, prober), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         info = json.loads(line)                  # --json: one JSON object, nothing else
@@ -329,20 +329,29 @@ def test_replica_answers_the_mqtt_proof(tmp_path):
 # ------------------------------------------------------------ fit, offline
 
 def test_fit_profile_without_a_host_fits_the_replica(run_driver, tmp_path):
+    # A shipped profile by name (nginx, Mozilla intermediate: ECDSA, TLS 1.2 + 1.3, ALPN
+    # http/1.1, so the replica answers the HTTP proof), one target, one candidate.
     from conftest import require_tools
     require_tools()
-    fixture = REPO / "tests" / "fixtures" / "compat" / "openssl-ec-13.json"
+    name = "nginx-intermediate"
+    if not (REPO / "profiles" / f"{name}.json").is_file():
+        pytest.fail(f"profiles/{name}.json is not shipped", pytrace=False)
     out = tmp_path / "fit"
-    res = run_driver("fit", "--profile", fixture, "--target", "cortex-m4", "--objective", "rom",
+    res = run_driver("fit", "--profile", name, "--target", "cortex-m4", "--objective", "rom",
                      "--candidates", "1", "--out", out, "--json", timeout=1200)
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads(res.stdout)
-    assert report["replica_of"] == {"profile": str(fixture), "differences": []}
+    assert report["replica_of"]["profile"] == str(REPO / "profiles" / f"{name}.json")
+    assert report["replica_of"]["differences"] == []
     hs = report["handshake"]
-    assert hs["ok"] is True and hs["version"] == "TLSv1.3"
-    assert hs["proof"] == "no-alert" and hs["alert"] is None    # the replica's implied proof
-    assert hs["proof_reply"]
+    assert hs["ok"] is True and hs["version"] in ("TLSv1.2", "TLSv1.3")
+    assert hs["ciphersuite"] in [s["name"] for s in
+                                 model.load(REPO / "profiles" / f"{name}.json")
+                                 ["ciphersuites"][hs["version"]]]
+    assert hs["proof"] == "http" and hs["proof_reply"].startswith("HTTP/1.1 200")
+    assert hs["alert"] is None
     assert report["server"].startswith("127.0.0.1:")
-    assert "#define MBEDTLS_SSL_PROTO_TLS1_3" in (out / "tls_config.h").read_text()
+    proto = "MBEDTLS_SSL_PROTO_TLS1_" + hs["version"][-1]
+    assert f"#define {proto}" in (out / "tls_config.h").read_text()
     assert "a local replica of" in (out / "report.md").read_text()
     assert json.loads((out / "report.json").read_text()) == report

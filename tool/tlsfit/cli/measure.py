@@ -3,7 +3,6 @@ import json
 
 from .verify import client_identity
 from ..core.errors import TARGET, USAGE, TlsfitError
-from ..core.hostport import parse_target
 from ..target import measure
 from ..target.firmware import fw
 from .common import add_session_args, positive_bytes, seconds
@@ -82,8 +81,11 @@ def configure(p):
                    help="the mbedTLS configuration header to measure (MBEDTLS_CONFIG_FILE)")
     p.add_argument("--target", required=True, metavar="NAME",
                    help="Cortex-M target: " + ", ".join(fw.target_names()))
-    p.add_argument("--server", required=True, metavar="HOST:PORT",
+    p.add_argument("--server", metavar="HOST:PORT",
                    help="TLS server to handshake with (port 443 when omitted)")
+    p.add_argument("--profile", metavar="NAME|FILE",
+                   help="without --server: handshake with a local replica of this profile "
+                        "(tlsfit replay; its name, trust anchor and proof)")
     p.add_argument("--sni", metavar="NAME",
                    help="server name to send and check the certificate against (default: HOST)")
     p.add_argument("--ca", metavar="FILE",
@@ -103,13 +105,15 @@ def configure(p):
 
 
 def run(args):
-    host, port = parse_target(args.server)
+    from ..lab.replica import server_or_replica
     try:
         client = client_identity(args)
-        report = measure.measure(args.config, args.target, host, port, sni=args.sni, ca=args.ca,
-                         heap_limit=args.heap_limit, timeout=args.timeout,
-                         baseline=args.baseline, line=args.mbedtls, proof=args.proof,
-                         client=client)
+        with server_or_replica(args.server, args.profile, args.sni, args.ca, args.proof,
+                               "--server HOST:PORT") as t:
+            report = measure.measure(args.config, args.target, t.host, t.port, sni=t.sni,
+                                     ca=t.ca, heap_limit=args.heap_limit, timeout=args.timeout,
+                                     baseline=args.baseline, line=args.mbedtls, proof=t.proof,
+                                     client=client)
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,

@@ -3,7 +3,7 @@ import json
 
 from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
-from ..core.hostport import format_hostport, parse_target
+from ..core.hostport import format_hostport
 from ..host import verify
 from .common import add_session_args, seconds
 
@@ -39,6 +39,7 @@ the default is the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
 examples:
   tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem
   tlsfit verify --config tls_config.h broker.example.com:8883     # system CA store
+  tlsfit verify --config tls_config.h --profile mosquitto-tls      # offline, a replica
   tlsfit verify --config config-2.28.h --mbedtls 2.28 192.0.2.7 --json
   tlsfit verify --config tls_config.h 127.0.0.1:1883 --ca root.pem --proof mqtt
   tlsfit verify --config tls_config.h smtp.example.com:465 --proof send:,expect:323230
@@ -52,8 +53,11 @@ otherwise; 44 the device certificate or key is unusable; 2 usage.
 
 
 def configure(p):
-    p.add_argument("target", metavar="HOST[:PORT]",
+    p.add_argument("target", metavar="HOST[:PORT]", nargs="?",
                    help="server to verify against; port 443 when omitted; IPv6 as [::1]:4433")
+    p.add_argument("--profile", metavar="NAME|FILE",
+                   help="without HOST: verify against a local replica of this profile "
+                        "(tlsfit replay; its name, trust anchor and proof)")
     p.add_argument("--config", required=True, metavar="FILE",
                    help="the mbedTLS configuration header to prove (MBEDTLS_CONFIG_FILE)")
     p.add_argument("--sni", metavar="NAME",
@@ -85,13 +89,15 @@ def client_identity(args):
 
 
 def run(args):
-    host, port = parse_target(args.target)
+    from ..lab.replica import server_or_replica
     client = client_identity(args)
-    result = verify.verify(args.config, host, port, sni=args.sni, ca=args.ca, line=args.mbedtls,
-                    timeout=args.timeout, min_version=args.min_version,
-                    max_version=args.max_version, proof=args.proof, client=client)
+    with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof) as t:
+        result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
+                               line=args.mbedtls, timeout=args.timeout,
+                               min_version=args.min_version, max_version=args.max_version,
+                               proof=t.proof, client=client)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:
-        print("\n".join(verify.format_result(result, format_hostport(host, port))))
+        print("\n".join(verify.format_result(result, format_hostport(t.host, t.port))))
     return 0 if result.ok else VERIFY

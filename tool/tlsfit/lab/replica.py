@@ -658,3 +658,41 @@ def serving(profile, port=0, log=None):
         with contextlib.suppress(OSError):
             if not log:
                 log_path.unlink()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where verify/measure connect: a server given on the command line, or a replica."""
+    host: str
+    port: int
+    sni: str
+    ca: str
+    proof: object
+    replica: Replica = None
+
+
+@contextlib.contextmanager
+def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST[:PORT]"):
+    """The Target of `server` ("HOST[:PORT]", with sni, ca and proof as given), or, with no
+    server and a `profile` (a name or a file), of a replica of it for the with-block: its
+    name, trust anchor and implied proof unless --proof is given; a line on stderr says
+    so.  USAGE error for neither, or both."""
+    import sys
+    from ..core.errors import USAGE
+    from ..core.hostport import parse_target
+    if server and profile:
+        raise TlsfitError(USAGE, f"give {flag} or --profile (a replica of it), not both")
+    if server:
+        host, port = parse_target(server)
+        yield Target(host, port, sni, ca, proof)
+        return
+    if not profile:
+        raise TlsfitError(USAGE, f"name the server ({flag}) or a profile to replay "
+                                 "(--profile NAME|FILE)")
+    if sni or ca:
+        raise TlsfitError(USAGE, "--sni and --ca are for a server: the replica of --profile "
+                                 "brings its own name and trust anchor")
+    with serving(resolve(profile)) as r:
+        print(f"tlsfit: against a replica of {profile} on {r.hostport}"
+              + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
+        yield Target(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r)
