@@ -134,12 +134,17 @@ def _live(kind, pki, logs):
                                            cafile=pki.client_ca.pem, log_dir=logs), pki.ec
     if kind == "nginx":
         return refservers.nginx_server(pki.rsa, log_dir=logs), pki.rsa
+    if kind == "openssl-dhe":
+        return refservers.openssl_server(pki.rsa, "-tls1_2", "-cipher",
+                                         "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384",
+                                         log_dir=logs), pki.rsa
     # s_server asking for a certificate, naming its client CA
     return refservers.openssl_server(pki.rsa, "-verify", "1", "-CAfile", pki.client_ca.pem,
                                      log_dir=logs), pki.rsa
 
 
-@pytest.mark.parametrize("kind", ["mosquitto-mtls", "nginx", "openssl-client-ca"])
+@pytest.mark.parametrize("kind", ["mosquitto-mtls", "nginx", "openssl-client-ca",
+                                  "openssl-dhe"])
 def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path):
     server, chain = _live(kind, pki, server_logs)
     with server as srv:
@@ -150,7 +155,11 @@ def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path)
     model.save(doc, path)
     r, found = check_replays(path, run_probe)
     assert found == [], found
-    if kind != "nginx":
+    if kind == "openssl-dhe":
+        # DHE only: the replica's DH group has the recorded size (key_exchange above)
+        assert doc["key_exchange"]["TLSv1.2"] == {"dh_bits": 2048}
+        assert "--dh-bits" in replica.plan(doc).engine_args
+    elif kind != "nginx":
         assert doc["client_cert_requested"] is True
         assert doc["client_cert_request"]["signature_algorithms"]
         assert any(d.startswith("client_cert_request:") for d in r.differences)

@@ -21,8 +21,14 @@
 
 typedef int (*list_setter)(SSL_CTX *ctx, const char *list);
 
-static int set_groups(SSL_CTX *ctx, const char *l) { return (int)SSL_CTX_set1_groups_list(ctx, l); }
-static int set_sigalgs(SSL_CTX *ctx, const char *l) { return (int)SSL_CTX_set1_sigalgs_list(ctx, l); }
+static int set_groups(SSL_CTX *ctx, const char *l)
+{
+    return (int)SSL_CTX_set1_groups_list(ctx, l);
+}
+static int set_sigalgs(SSL_CTX *ctx, const char *l)
+{
+    return (int)SSL_CTX_set1_sigalgs_list(ctx, l);
+}
 static int set_client_sigalgs(SSL_CTX *ctx, const char *l)
 {
     return (int)SSL_CTX_set1_client_sigalgs_list(ctx, l);
@@ -262,17 +268,9 @@ static void apply_per_connection(SSL_CTX *ctx, const tf_replay_opts *o)
     SSL_CTX_set_client_hello_cb(ctx, on_client_hello, &g_conn);
 }
 
-/* Key exchange and extensions: groups, schemes, DH, options, fragments, ALPN. */
-static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
+/* DHE: an RFC 7919 group of the recorded size (the next larger one), or OpenSSL's auto. */
+static int apply_dh(SSL_CTX *ctx, const tf_replay_opts *o)
 {
-    uint64_t opts = 0;
-    if (o->groups && apply_list(ctx, o->groups, set_groups, "groups") < 0) return -1;
-    if (o->sigalgs && apply_list(ctx, o->sigalgs, set_sigalgs, "signature_algorithms") < 0)
-        return -1;
-    if (o->no_ems) opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET;
-    if (o->no_etm) opts |= SSL_OP_NO_ENCRYPT_THEN_MAC;
-    if (o->no_ticket) opts |= SSL_OP_NO_TICKET;
-    SSL_CTX_set_options(ctx, opts);
     if (o->dh_bits > 0) {
         const char *name = o->dh_bits <= 2048 ? "ffdhe2048" : o->dh_bits <= 3072 ? "ffdhe3072"
                          : o->dh_bits <= 4096 ? "ffdhe4096" : "ffdhe8192";
@@ -294,6 +292,21 @@ static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
     } else {
         SSL_CTX_set_dh_auto(ctx, 1);
     }
+    return 0;
+}
+
+/* Key exchange and extensions: groups, schemes, DH, options, fragments, ALPN. */
+static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
+{
+    uint64_t opts = 0;
+    if (o->groups && apply_list(ctx, o->groups, set_groups, "groups") < 0) return -1;
+    if (o->sigalgs && apply_list(ctx, o->sigalgs, set_sigalgs, "signature_algorithms") < 0)
+        return -1;
+    if (o->no_ems) opts |= SSL_OP_NO_EXTENDED_MASTER_SECRET;
+    if (o->no_etm) opts |= SSL_OP_NO_ENCRYPT_THEN_MAC;
+    if (o->no_ticket) opts |= SSL_OP_NO_TICKET;
+    SSL_CTX_set_options(ctx, opts);
+    if (apply_dh(ctx, o) != 0) return -1;
     if (o->send_frag > 0) SSL_CTX_set_max_send_fragment(ctx, o->send_frag);
     if (o->alpn) SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)o->alpn);
     apply_per_connection(ctx, o);

@@ -92,7 +92,10 @@ static int set_groups(tf_replay_opts *o, const char *v) { o->groups = v; return 
 static int set_sigalgs(tf_replay_opts *o, const char *v) { o->sigalgs = v; return 0; }
 static int set_csig(tf_replay_opts *o, const char *v) { o->client_sigalgs = v; return 0; }
 static int set_cca(tf_replay_opts *o, const char *v) { o->client_ca = v; return 0; }
-static int set_frag(tf_replay_opts *o, const char *v) { return number(v, 512, 16384, &o->send_frag); }
+static int set_frag(tf_replay_opts *o, const char *v)
+{
+    return number(v, 512, 16384, &o->send_frag);
+}
 static int set_dh(tf_replay_opts *o, const char *v) { return number(v, 512, 16384, &o->dh_bits); }
 static int set_sec(tf_replay_opts *o, const char *v) { return number(v, 0, 5, &o->seclevel); }
 static int set_ems(tf_replay_opts *o, const char *v) { (void)v; o->no_ems = 1; return 0; }
@@ -107,7 +110,12 @@ static int set_p13(tf_replay_opts *o, const char *v)
     o->server_pref13 = (int)n;
     return 0;
 }
-static int set_cg12(tf_replay_opts *o, const char *v) { (void)v; o->client_groups12 = 1; return 0; }
+static int set_cg12(tf_replay_opts *o, const char *v)
+{
+    (void)v;
+    o->client_groups12 = 1;
+    return 0;
+}
 static int set_alpn(tf_replay_opts *o, const char *v)
 {
     o->alpn = v;
