@@ -312,6 +312,16 @@ def test_replay_command_one_line_errors(run_driver, tmp_path):
     assert res.returncode == REPLAY, res.stderr
     assert res.stderr.startswith("tlsfit: the leaf key (dsa 2048) cannot be replicated")
     assert res.stderr.count("\n") == 1 and res.stdout == ""
+    # every suite outside OpenSSL: the engine refuses to start, one line
+    doc = _doc("gnutls-rsa-12.json")
+    doc["ciphersuites"]["TLSv1.2"] = [{"id": "0xC07D",
+                                       "name": "TLS_DHE_RSA_WITH_CAMELLIA_256_GCM_SHA384"}]
+    bad.write_text(json.dumps(doc))
+    res = run_driver("replay", bad, timeout=120)
+    assert res.returncode == REPLAY, res.stderr
+    assert res.stderr == ("tlsfit: the replica did not start: none of the recorded suites "
+                          "can be served; ciphersuites: 0xC07D is not in this OpenSSL; left "
+                          "out\n")
     res = run_driver("replay", "no-such-profile", timeout=60)
     assert res.returncode == PROFILE and "no-such-profile: no such profile" in res.stderr
 
@@ -364,3 +374,22 @@ def test_fit_profile_without_a_host_fits_the_replica(run_driver, tmp_path):
     assert f"#define {proto}" in (out / "tls_config.h").read_text()
     assert "a local replica of" in (out / "report.md").read_text()
     assert json.loads((out / "report.json").read_text()) == report
+
+
+def test_gen_and_verify_offline_against_a_shipped_broker(run_driver, tmp_path):
+    # mosquitto on 8883: the replica answers the MQTT proof verify makes by the port.
+    header = tmp_path / "tls_config.h"
+    res = run_driver("gen", "mosquitto-tls", "-o", header, timeout=120)
+    assert res.returncode == 0, res.stderr
+    res = run_driver("verify", "--config", header, "--profile", "mosquitto-tls", "--json",
+                     timeout=900)
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["ok"] is True
+    assert result["proof_result"]["outcome"] == "accepted"
+    assert result["proof_result"]["mqtt_return_code"] == 0
+    assert "against a replica of mosquitto-tls on 127.0.0.1:" in res.stderr
+    res = run_driver("verify", "--config", header, "--profile", "mosquitto-tls", "--ca", header)
+    assert res.returncode == 2 and "brings its own name and trust anchor" in res.stderr
+    res = run_driver("fit", "--profile", "mosquitto-tls", "--sni", "x")
+    assert res.returncode == 2 and "brings its own name and trust anchor" in res.stderr

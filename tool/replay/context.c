@@ -337,9 +337,16 @@ SSL_CTX *tf_replay_context(const tf_replay_opts *o)
     if (o->min_version < TLS1_3_VERSION && o->suites12) {
         n = apply_suites12(ctx, o);
         if (n < 0) goto fail;
+        if (n == 0 && suites > 0) {          /* else OpenSSL's default list would serve */
+            ERR_clear_error();
+            SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+            printf("differs: versions: no TLS <= 1.2 suite can be served; the replica "
+                   "serves TLS 1.3 only\n");
+        }
         suites += n;
     }
     if (suites == 0) {
+        ERR_clear_error();
         fprintf(stderr, "tlsfit-replay: none of the recorded suites can be served\n");
         goto fail;
     }

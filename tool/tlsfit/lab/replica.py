@@ -649,7 +649,8 @@ def serving(profile, port=0, log=None):
             raise TlsfitError(REPLAY, "the replica did not start: "
                               + (why[-1].removeprefix("tlsfit-replay: ") if why else
                                  f"no port after {READY_TIMEOUT} s")
-                              + (f" (port {port})" if port else ""))
+                              + (f" (port {port})" if port else "")
+                              + "".join(f"; {d}" for d in diffs))
         yield Replica(HOST, bound, str(d / "ca.pem"), p.sni, p.proof,
                       p.differences + tuple(diffs) + tuple(_size_differences(p, d)))
     finally:
