@@ -127,8 +127,12 @@ def test_probe_of_the_replica_gives_the_profile_back(path, run_probe):
         assert any(d.startswith("records.record_size_limit:") for d in r.differences)
 
 
-def _live(kind, pki, logs):
+def _live(kind, pki, logs, tmp_path):
     """A real server on 127.0.0.1 and the chain it serves."""
+    if kind == "openssl-sends-root":
+        sent = tmp_path / "inter-and-root.pem"
+        sent.write_bytes(pki.ec.inter.pem.read_bytes() + pki.ec.root.pem.read_bytes())
+        return refservers.openssl_server(pki.ec, log_dir=logs, chain_file=sent), pki.ec
     if kind == "mosquitto-mtls":
         return refservers.mosquitto_server(pki.ec, require_certificate=True,
                                            cafile=pki.client_ca.pem, log_dir=logs), pki.ec
@@ -144,9 +148,9 @@ def _live(kind, pki, logs):
 
 
 @pytest.mark.parametrize("kind", ["mosquitto-mtls", "nginx", "openssl-client-ca",
-                                  "openssl-dhe"])
+                                  "openssl-dhe", "openssl-sends-root"])
 def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path):
-    server, chain = _live(kind, pki, server_logs)
+    server, chain = _live(kind, pki, server_logs, tmp_path)
     with server as srv:
         res = run_probe(srv.hostport, "--sni", "localhost", "--ca", chain.root.pem)
     assert res.returncode == 0, res.explain()
@@ -155,11 +159,14 @@ def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path)
     model.save(doc, path)
     r, found = check_replays(path, run_probe)
     assert found == [], found
+    if kind == "openssl-sends-root":
+        # the root is sent: the replica sends its own root, which the probe takes as anchor
+        assert doc["trust_anchor"]["source"] == "sent" and len(doc["chain"]) == 3
     if kind == "openssl-dhe":
         # DHE only: the replica's DH group has the recorded size (key_exchange above)
         assert doc["key_exchange"]["TLSv1.2"] == {"dh_bits": 2048}
         assert "--dh-bits" in replica.plan(doc).engine_args
-    elif kind != "nginx":
+    elif kind in ("mosquitto-mtls", "openssl-client-ca"):
         assert doc["client_cert_requested"] is True
         assert doc["client_cert_request"]["signature_algorithms"]
         assert any(d.startswith("client_cert_request:") for d in r.differences)
