@@ -30,6 +30,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -127,6 +128,11 @@ class Plan:
                "anchor_sent": self.anchor_sent, "sni": self.sni,
                "client_ca_names": self.client_ca_names, "v": 3}
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _say(text):
+    """Progress on stderr (stdout stays the command's, e.g. pure JSON)."""
+    print(f"tlsfit: {text}", file=sys.stderr, flush=True)
 
 
 # -------------------------------------------------------------------- the plan
@@ -523,6 +529,8 @@ def chain_dir(p):
     if (d / "sizes.json").is_file():
         return d
     root.mkdir(parents=True, exist_ok=True)
+    _say(f"making the replica's certificate chain ({len(p.chain)} certificates, "
+         f"{', '.join(c.key for c in p.chain)}; once, cached in {d})...")
     tmp = Path(tempfile.mkdtemp(prefix=".make-", dir=root))
     try:
         os.chmod(tmp, 0o700)
@@ -565,7 +573,9 @@ def ensure_engine():
     newest = max(f.stat().st_mtime for f in [src, *src.iterdir()])
     fresh = prober.up_to_date(build_dir, mbedtls, BINARY) and stamp.stat().st_mtime >= newest
     if not fresh:
-        prober.cmake_build(build_dir, mbedtls, target=BINARY)
+        prober.cmake_build(build_dir, mbedtls, target=BINARY,
+                           announce=lambda first: _say("building the replica server "
+                                                       "(tool/replay)..."))
     if not os.access(binary, os.X_OK):
         raise TlsfitError(REPLAY, f"{binary} was not built: is libssl-dev installed? "
                                   "(./tlsfit setup installs it)")
@@ -678,7 +688,6 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
     server and a `profile` (a name or a file), of a replica of it for the with-block: its
     name, trust anchor and implied proof unless --proof is given; a line on stderr says
     so.  USAGE error for neither, or both."""
-    import sys
     from ..core.errors import USAGE
     from ..core.hostport import parse_target
     if server and profile:
