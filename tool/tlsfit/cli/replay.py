@@ -13,19 +13,19 @@ schemes, client-certificate request (its schemes and as many CA names; any
 certificate is accepted, since the real CA is not at hand), ALPN, session
 tickets, extended_master_secret and encrypt_then_mac as recorded; a
 synthesized chain of the same length, key types and sizes and signature
-algorithms, each certificate padded to its recorded size (a non-critical
-nsComment extension), so the Certificate message and the largest record match
-within a few bytes; and the application proof the profile implies (ALPN,
-else the port: 8883 an MQTT CONNACK, 443/8443 an HTTP status line, else no
-alert).  The replica is tool/replay/tlsfit-replay, built with Debian's
+algorithms, each certificate brought to its recorded size (the serial's
+length, a non-critical nsComment extension), so the Certificate message and
+the largest record match within a few bytes; and the application proof the
+profile implies (ALPN, else the port: 8883 an MQTT CONNACK, 443/8443 an HTTP
+status line, else no alert).  The replica is tool/replay/tlsfit-replay, built with Debian's
 OpenSSL.
 
 Its trust anchor is written beside the synthesized chain in the cache
 (<cache>/replay/<hash>/ca.pem, chains are made once per chain shape: RSA-4096
 keys are slow).  The replica's private keys stay there; they never enter a
 profile or a report.  What OpenSSL cannot reproduce (a server that ignores
-max_fragment_length, record_size_limit, different server-order settings per
-version, ...) is printed, one line each, before "serving".
+max_fragment_length, record_size_limit, suites OpenSSL lacks, ...) is
+printed, one line each, named by the profile field ("differs: ...").
 
 Runs in the foreground until Ctrl-C or SIGTERM, then stops every connection
 and exits 0.  Without --port the kernel picks a free port.
@@ -36,9 +36,10 @@ examples:
   ./tlsfit replay profiles/mosquitto-mtls.json
   ./tlsfit replay nginx-intermediate --port 8443 --json
   ./tlsfit verify --config tls_config.h 127.0.0.1:PORT --sni SNI --ca CA --proof PROOF
+  ./tlsfit verify --config tls_config.h --profile mosquitto-tls   # its own replica
   ./tlsfit fit --profile nginx-intermediate     # starts (and stops) its own replica
 
-exit status: 0 stopped by a signal; 48 the profile cannot be replicated or the
+exit status: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 48 the profile cannot be replicated or the
 replica did not start (the message says why); 32 the profile is not valid;
 2 usage.
 """
