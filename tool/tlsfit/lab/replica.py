@@ -647,7 +647,12 @@ def serving(profile, port=0, log=None):
             "--key", str(d / "leaf.key"), *p.engine_args]
     if p.client_ca_names:
         argv += ["--client-ca", str(d / "client-cas.pem")]
-    log_path = Path(log) if log else d / f"replay-{os.getpid()}.log"
+    if log:
+        log_path = Path(log)
+    else:                               # one per replica: several may serve one chain
+        fd, name = tempfile.mkstemp(prefix="replay-", suffix=".log", dir=d)
+        os.close(fd)
+        log_path = Path(name)
     with open(log_path, "wb") as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=err, start_new_session=True)
