@@ -138,6 +138,10 @@ def _live(kind, pki, logs, tmp_path):
                                            cafile=pki.client_ca.pem, log_dir=logs), pki.ec
     if kind == "nginx":
         return refservers.nginx_server(pki.rsa, log_dir=logs), pki.rsa
+    if kind == "openssl-ed25519":
+        ed = refservers.make_chain(tmp_path, "ed", "ed25519", "ed25519", "ed25519",
+                                   label="Ed25519")
+        return refservers.openssl_server(ed, "-tls1_3", log_dir=logs), ed
     if kind == "openssl-dhe":
         return refservers.openssl_server(pki.rsa, "-tls1_2", "-cipher",
                                          "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384",
@@ -148,7 +152,7 @@ def _live(kind, pki, logs, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["mosquitto-mtls", "nginx", "openssl-client-ca",
-                                  "openssl-dhe", "openssl-sends-root"])
+                                  "openssl-dhe", "openssl-sends-root", "openssl-ed25519"])
 def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path):
     server, chain = _live(kind, pki, server_logs, tmp_path)
     with server as srv:
@@ -159,6 +163,8 @@ def test_replica_of_a_probed_server(kind, pki, server_logs, run_probe, tmp_path)
     model.save(doc, path)
     r, found = check_replays(path, run_probe)
     assert found == [], found
+    if kind == "openssl-ed25519":
+        assert [c["key"]["type"] for c in doc["chain"]] == ["ed25519", "ed25519"]
     if kind == "openssl-sends-root":
         # the root is sent: the replica sends its own root, which the probe takes as anchor
         assert doc["trust_anchor"]["source"] == "sent" and len(doc["chain"]) == 3
