@@ -190,3 +190,17 @@ def test_size_diff_exits_47_with_the_table_and_0_when_nothing_grew(tmp_path):
     p = _size("--diff", a, tmp_path / "missing.json")
     assert p.returncode == FILE and p.stderr.startswith("tlsfit: ") and \
         "cannot read" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_size_file_shows_each_cell_with_its_figures_and_time(tmp_path):
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps(make_doc("a", "1", [make_cell("ecdsa", "cortex-m4", "fitted"),
+                                                make_cell("rsa", "cortex-m7", "default",
+                                                          ok=False)])))
+    p = _size(a)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[2] == ("| ecdsa | cortex-m4 | fitted | yes | 52,000 | 40,000 | 2,900 | 6,100 | "
+                        "1,500 | 700,000,000 | 12.5 |")
+    assert lines[3].startswith("| rsa | cortex-m7 | default | no: MBEDTLS_ERR_X509_CERT_VERIFY"
+                               "_FAILED in MBEDTLS_SSL_SERVER_CERTIFICATE | 260,000 |")

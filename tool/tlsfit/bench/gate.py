@@ -173,3 +173,19 @@ def summary_of(c):
             out.append(f"{r.key.label()}: {r.what} grew {change_text(r)} "
                        f"({_num(r.baseline)} -> {_num(r.current)})")
     return out
+
+
+def cells_table(doc):
+    """A results document's cells as a markdown table: the figures, and the time each
+    cell took (what `tlsfit bench` prints at the end and `tlsfit size FILE` shows)."""
+    lines = ["| profile | target | variant | ok | ROM | mbedTLS ROM | static RAM | peak heap "
+             "| peak stack | handshake instructions | time (s) |",
+             "|---|---|---|---|" + "---:|" * 7]
+    for c in doc["cells"]:
+        figs = " | ".join(_num(c.get(f)) if isinstance(c.get(f), int) else "-"
+                          for f in FIGURES)
+        ok = "yes" if c.get("ok") else f"no: {c.get('error')}"
+        t = c.get("elapsed_s")
+        lines.append(f"| {c['profile']} | {c['target']} | {c['variant']} | {ok} | {figs} | "
+                     f"{t if t is not None else '-'} |")
+    return "\n".join(lines)

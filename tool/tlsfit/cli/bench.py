@@ -215,19 +215,6 @@ def _collect(keys, work):
     return cells
 
 
-def _summary(doc):
-    from ..bench.gate import FIGURES
-    lines = ["| profile | target | variant | ok | ROM | mbedTLS ROM | static RAM | peak heap "
-             "| handshake instructions | time (s) |", "|---|---|---|---|" + "---:|" * 6]
-    for c in doc["cells"]:
-        figs = " | ".join(f"{c.get(f):,}" if isinstance(c.get(f), int) else "-"
-                          for f in FIGURES if f != "stack_peak_bytes")
-        lines.append(f"| {c['profile']} | {c['target']} | {c['variant']} | "
-                     f"{'yes' if c.get('ok') else 'no: ' + str(c.get('error'))} | {figs} | "
-                     f"{c.get('elapsed_s') if c.get('elapsed_s') is not None else '-'} |")
-    return "\n".join(lines)
-
-
 def run(args):
     if args.cell:
         return _run_one_cell(args)
@@ -266,7 +253,7 @@ def run(args):
     if args.json:
         print(json.dumps(doc, indent=1))
     else:
-        print(_summary(doc))
+        print(gate.cells_table(doc))
     failed = [c for c in cells if not c.get("ok")]
     for c in failed:
         say(f"cell {c['profile']} / {c['target']} / {c['variant']} failed: {c.get('error')}")
