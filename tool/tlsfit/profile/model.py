@@ -451,30 +451,6 @@ def _provenance(doc):
                 C.str_(server[name], _join(w, name), nonempty=True)
 
 
-def _provenance(doc):
-    """provenance (optional, added within schema v1), each part optional: prober
-    {version, sources_sha256} (tlsfit probe always writes it), server {software,
-    version, package, package_version, configuration} (software required), script."""
-    if "provenance" not in doc:
-        return
-    v = C.obj(doc["provenance"], "provenance")
-    if "prober" in v:
-        w = "provenance.prober"
-        pr = C.obj(v["prober"], w)
-        C.str_(C.key(pr, "version", w), _join(w, "version"), nonempty=True)
-        C.str_(C.key(pr, "sources_sha256", w), _join(w, "sources_sha256"), pattern=_SHA256,
-               what="64 lower-case hex digits (a SHA-256)")
-    if "script" in v:
-        C.str_(v["script"], "provenance.script", nonempty=True)
-    if "server" in v:
-        w = "provenance.server"
-        server = C.obj(v["server"], w)
-        C.key(server, "software", w)
-        for name in PROVENANCE_SERVER_KEYS:
-            if name in server:
-                C.str_(server[name], _join(w, name), nonempty=True)
-
-
 def _by_version(doc, name, versions, check):
     v = C.obj(C.key(doc, name, ""), name)
     for ver in v:
