@@ -23,7 +23,7 @@ from tlsfit.cli import main as cli_main
 from tlsfit.core.errors import USAGE, TlsfitError
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
-from tlsfit.target import linkmap, measure, xbuild
+from tlsfit.target import linkmap, measure, result, xbuild
 from tlsfit.target.firmware import fw
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,6 +50,62 @@ def test_the_lto_flag_reaches_measure_as_its_mode(argv, mode):
 def test_fit_takes_the_lto_flag_too():
     assert _parse(["fit", "127.0.0.1:1", "--lto"]).lto == "on"
     assert _parse(["fit", "127.0.0.1:1"]).lto == "off"
+
+
+class _Captured(Exception):
+    pass
+
+
+def test_fit_lto_reaches_the_fit_options(monkeypatch):
+    """cli/fit.py hands --lto to search.fit as FitOptions.lto (the fit itself is not run:
+    search.fit is replaced by a function that keeps its options)."""
+    from tlsfit.cli import fit as fit_cli
+    from tlsfit.fit import search
+    seen = []
+
+    def keep(target, opts, out_dir):
+        seen.append(opts)
+        raise _Captured()
+
+    monkeypatch.setattr(search, "fit", keep)
+    for argv, want in ((["--lto"], True), ([], False), (["--lto", "both"], True)):
+        args = _parse(["fit", "127.0.0.1:1", *argv])
+        with pytest.raises(_Captured):
+            fit_cli.run(args)
+        assert seen[-1].lto is want
+
+
+def _doc(rom, tls, heap, ok=True, lto=None):
+    doc = {"target": "cortex-m4", "server": "127.0.0.1:1", "mbedtls": "3.6.6",
+           "handshake": {"ok": ok, "error": None if ok else "timeout"},
+           "rom_bytes": rom, "rom_tls_bytes": tls, "ram_static_bytes": 100,
+           "heap_peak_bytes": heap, "stack_peak_bytes": 900,
+           "handshake_instructions": 1000, "modules": [{"name": "aes.o", "rom_bytes": 5}],
+           "elapsed_ms": {"build": 0, "link": 700, "run": 0}}
+    if lto:
+        doc["lto"] = lto
+    return result.Measurement.from_json(doc)
+
+
+def test_the_fit_report_gives_both_figures_and_the_change():
+    from tlsfit.fit import lto as fit_lto
+
+    class Final:
+        measurement = _doc(98000, 87000, 8000)
+
+        def figures(self):
+            return self.measurement.figures()
+
+    facts = {"flags": {"compile": ["-flto"], "link": ["-flto"]}, "unattributed_rom_bytes": 300,
+             "modules_from": "by name", "build": {"lto_compile_s": 50.0, "lto_link_ms": 17000}}
+    s = fit_lto.section(Final(), [_doc(89000, 77000, 7990, lto=facts)])
+    assert s["ok"] is True and s["rom_tls_bytes"] == 77000
+    assert s["without_lto"]["rom_tls_bytes"] == 87000
+    assert s["change"]["rom_tls_bytes"] == -10000 and s["change"]["heap_peak_bytes"] == -10
+    assert s["build"] == {"lto_compile_s": 50.0, "lto_link_ms": 17000, "plain_link_ms": 700}
+    assert "| mbedTLS's share | 87000 | 77000 | -10000 |" in fit_lto.md_lines(s)
+    failed = fit_lto.section(Final(), [_doc(89000, 77000, None, ok=False, lto=facts)])
+    assert failed["ok"] is False and failed["failures"]
 
 
 def test_an_unknown_lto_mode_is_a_usage_error():
