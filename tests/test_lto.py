@@ -219,8 +219,10 @@ def test_measure_lto_both_verifies_and_is_smaller_than_the_plain_image(ec13, pki
     assert r["rom_bytes"] < plain["rom_bytes"]
     assert r["rom_tls_bytes"] < plain["rom_tls_bytes"]
     assert r["lto_change"]["rom_bytes"] == r["rom_bytes"] - plain["rom_bytes"]
-    # The plain link of the LTO build's fat objects is the plain build's image.
-    assert r["lto"]["rom_bytes_without_lto"] == plain["rom_bytes"]
+    # The plain link of the LTO build's fat objects is the plain build's image, give or
+    # take a few bytes (GCC compiles the fat objects' code a hair differently: 4 B in
+    # ssl_msg.o for this header, absorbed by alignment).
+    assert abs(r["lto"]["rom_bytes_without_lto"] - plain["rom_bytes"]) <= 64
     assert r["lto"]["unattributed_rom_bytes"] < r["rom_bytes"] - r["rom_tls_bytes"]
     assert {m["name"] for m in r["modules"]} <= {m["name"] for m in plain["modules"]}
     # Two cache entries, one of them built with -flto.

@@ -12,8 +12,10 @@ Link-time optimisation (lto=True).  The sources are compiled with
 fw.LTO_CFLAGS (-flto -ffat-lto-objects) and archived with arm-none-eabi-gcc-ar
 (the LTO plugin indexes the GIMPLE symbols).  The objects are "fat": they hold
 the ordinary -Os code beside the GIMPLE, so the same archives link without
--flto too, to the very image the plain build links to -- measure uses that link's
-map to say which mbedTLS object each LTO-placed function came from.  The LTO
+-flto too, to the plain build's image within a few bytes (GCC compiles a fat
+object's code a hair differently: 4 B in ssl_msg.o for the TLS 1.3 test header)
+-- measure uses that link's map to say which mbedTLS object each LTO-placed
+function came from.  The LTO
 build is its own cache key ("lto" is hashed in); ccache still hits per file, for
 LTO compiles as for plain ones, but the two never share objects.
 (What the linker made: target/linkmap.py and target/elf.py; mbedTLS's default
