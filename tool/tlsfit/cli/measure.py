@@ -77,7 +77,7 @@ examples:
                  --baseline --json > m33.json
   tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:1883 \\
                  --ca root.pem --proof mqtt
-  tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:4433 \
+  tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:4433 \\
                  --ca root.pem --lto both       # -Os and -Os -flto side by side
   tlsfit measure --config tls_config.h --target cortex-m0plus ...   # unknown target: exit 2
 
