@@ -94,7 +94,8 @@ def md_lines(s):
             ("peak stack", "stack_peak_bytes"),
             ("handshake instructions", "handshake_instructions")]
     out = ["## With link-time optimisation (`--lto`)", "",
-           f"{SEARCHED_WITH.capitalize()} (`{' '.join(s['flags'].get('compile') or [])}`, "
+           f"{SEARCHED_WITH[0].upper() + SEARCHED_WITH[1:]} "
+           f"(`{' '.join(s['flags'].get('compile') or [])}`, "
            f"linked with `{' '.join(s['flags'].get('link') or [])} -Os`)"
            + ("." if s["ok"] else f"; it FAILED: {'; '.join(s['failures'])}."), "",
            "| figure | -Os | -Os -flto | change |", "|---|---:|---:|---:|"]
@@ -102,9 +103,9 @@ def md_lines(s):
         out.append(f"| {label} | {s['without_lto'].get(k)} | {s.get(k)} | "
                    f"{_signed(s['change'].get(k))} |")
     b = s["build"]
-    out += ["", f"mbedTLS's share under LTO counts each function in the object that defines it "
-                f"({s['modules_from']}); {s['unattributed_rom_bytes']} B had no name left "
-                "(merged constants) and count in neither.",
+    out += ["", f"mbedTLS's share under LTO: {s['modules_from']}; "
+                f"{s['unattributed_rom_bytes']} B had no name left (the vector table, "
+                "anonymous constants) and count in neither.",
             f"Build time: LTO link {(b['lto_link_ms'] or 0) / 1000:.1f} s (the harness compile, the "
             f"-flto link and the attribution link) against {(b['plain_link_ms'] or 0) / 1000:.1f} s "
             "plain"
