@@ -16,6 +16,10 @@ repository's own modules only; run it with Debian's /usr/bin/python3:
 
     bench/fit_bench.py [--quick] [--objective rom] [--out DIR] [--json FILE]
                        [--servers a,b] [--jobs N] [--cold] [--render FILE] [--write-costs]
+                       [--lto]
+
+--lto runs each fit with --lto: the fitted header is measured again with -flto (fit/lto.py)
+and the table gains a "fitted -flto" line and the change against -Os alone.
 
 --cold gives the run an empty tlsfit cache and an empty ccache (the mbedTLS source trees
 are shared), so every cross-build happens in the run: the first fit on a machine that
@@ -147,7 +151,8 @@ def run_server(name, chain, s_args, args, out_root, log_dir):
         log(f"{name}: openssl s_server {' '.join(s_args) or '(defaults)'} on {srv.hostport}; "
             f"tlsfit fit --objective {args.objective}")
         opts = fit.FitOptions(target=TARGET, objective=args.objective, sni="localhost",
-                              ca=str(chain.root.pem), jobs=args.jobs, progress=True)
+                              ca=str(chain.root.pem), jobs=args.jobs, progress=True,
+                              lto=getattr(args, "lto", False))
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         try:
@@ -160,6 +165,15 @@ def run_server(name, chain, s_args, args, out_root, log_dir):
             row["candidates_tried"] = rep["candidates_tried"]
             row["minimal"] = rep["minimal"]
             row["config_path"] = rep["config_path"]
+            if rep.get("lto"):
+                lto = rep["lto"]
+                row["fitted_lto"] = {"ok": lto["ok"], "version": row["fitted"]["version"],
+                                     "ciphersuite": row["fitted"]["ciphersuite"],
+                                     "group": row["fitted"]["group"],
+                                     "error": "; ".join(lto["failures"]) or None,
+                                     "state": None, **{k: lto.get(k) for k in FIGS}}
+                row["lto_change"] = {k: lto["change"].get(k) for k in FIGS}
+                row["lto_build"] = lto["build"]
             # Flash each option costs in this fit's best header (its first ablation pass).
             row["option_costs"] = {a["option"]: a["rom_cost_bytes"] for a in rep["ablation"]
                                    if a.get("pass") == 1 and a.get("rom_cost_bytes") is not None}
@@ -245,6 +259,10 @@ def _b(n):
     return "-" if n is None else f"{n:,}"
 
 
+def _signed(n):
+    return "-" if n is None else f"{n:+d}"
+
+
 def _ins(n):
     return "-" if n is None else f"{n / 1e6:.2f} M"
 
@@ -278,14 +296,24 @@ def print_table(rows, args, cold=False, cpus=None):
     print("-" * len(head))
     for row in rows:
         print(f"{row['server']}  -- {row['what']}")
-        for label in ("fitted", "default", "expert"):
+        for label in ("fitted", "fitted_lto", "default", "expert"):
+            if label == "fitted_lto" and not row.get(label):
+                continue
             c = row[label] or failed_row("not measured")
             hs = _hs(c)
             if len(hs) > 52:
                 hs = hs[:51] + "~"
-            print(f"  {label:<20} {hs:<52} {_b(c['rom_bytes']):>9} {_b(c['rom_tls_bytes']):>11} "
+            shown = "fitted -flto" if label == "fitted_lto" else label
+            print(f"  {shown:<20} {hs:<52} {_b(c['rom_bytes']):>9} {_b(c['rom_tls_bytes']):>11} "
                   f"{_b(c['heap_peak_bytes']):>9} {_b(c['stack_peak_bytes']):>7} "
                   f"{_ins(c['handshake_instructions']):>9}")
+        if row.get("lto_change"):
+            d = row["lto_change"]
+            b = row.get("lto_build") or {}
+            print(f"  {'-flto minus -Os':<20} {'LTO link %.1f s vs %.1f s' % ((b.get('lto_link_ms') or 0) / 1000, (b.get('plain_link_ms') or 0) / 1000):<52} "
+                  f"{_signed(d['rom_bytes']):>9} {_signed(d['rom_tls_bytes']):>11} "
+                  f"{_signed(d['heap_peak_bytes']):>9} {_signed(d['stack_peak_bytes']):>7} "
+                  f"{_signed(d['handshake_instructions']):>9}")
         for other in ("default", "expert"):
             r = row["ratios"][other]
             flag = "*" if r["upper_bound"] and other == "default" else ""
@@ -362,6 +390,8 @@ def main():
     ap.add_argument("--write-costs", action="store_true",
                     help="record the options' measured flash costs (the median over the "
                          "servers' ablations) in tool/tlsfit/header/costs.json, for gen --explain")
+    ap.add_argument("--lto", action="store_true",
+                    help="fit with --lto: the fitted header also measured with -flto")
     ap.add_argument("--render", type=Path, metavar="FILE",
                     help="only print the report of an earlier run's --json FILE")
     args = ap.parse_args()

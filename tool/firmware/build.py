@@ -11,6 +11,11 @@ build() compiles the given sources plus the shared runtime (startup.c,
 semihost.c, out.c, uart.c, stack.c, ticks.c) with -Os -ffunction-sections -fdata-sections, writes
 a board linker script (MEMORY from the target's TOML, then INCLUDE
 sections.ld) and links with --gc-sections and a .map file next to the ELF.
+lto=True compiles with LTO_CFLAGS and links with LTO_LINK_FLAGS (the libraries
+in extra_ldflags should then be LTO builds too); with also_plain=True as well,
+the same fat objects and libraries are linked a second time without -flto into
+<name>-plain.elf and <name>-plain.map (the image the plain build makes, and a
+map that names the object every function comes from).
 Compiles go through ccache when it is on PATH (TLSFIT_NO_CCACHE=1: never).
 
 run() boots the ELF under QEMU with semihosting (the firmware's stdout and its
@@ -44,6 +49,13 @@ CCACHE = "ccache"
 
 # Code generation flags, used for compiling and linking (the multilib choice).
 COMMON_CFLAGS = ("-mthumb", "-Os", "-g", "-ffunction-sections", "-fdata-sections")
+# Link-time optimisation (build(lto=True), the --lto of measure and fit): GIMPLE
+# beside the ordinary code ("fat" objects: the same objects link without -flto
+# too), and the link runs the optimiser over the whole program with the
+# code-generation flags above (-Os, -ffunction-sections).
+LTO_CFLAGS = ("-flto", "-ffat-lto-objects")
+LTO_LINK_FLAGS = ("-flto",)
+PLAIN_LINK_FLAGS = ("-fno-lto",)   # fat objects linked as plain ones (else the plugin runs LTO)
 # Compile only: warnings, and newlib-nano's headers.
 COMPILE_FLAGS = ("-Wall", "-Wextra", "--specs=nano.specs")
 # Link: no crt0 (startup.c replaces it), newlib-nano; no librdimon (semihost.c
@@ -154,7 +166,8 @@ def _board_script(t, stack_size):
 
 
 def build(target_name, sources, out_dir, extra_cflags=(), *, name=None,
-          stack_size=DEFAULT_STACK_SIZE, extra_ldflags=(), jobs=None):
+          stack_size=DEFAULT_STACK_SIZE, extra_ldflags=(), jobs=None, lto=False,
+          also_plain=False):
     """Compiles `sources` + the shared runtime for a target and links them.
 
     Writes out_dir/<name>.elf, <name>.map and <name>.ld (the board script);
@@ -176,7 +189,7 @@ def build(target_name, sources, out_dir, extra_cflags=(), *, name=None,
     obj_dir = out_dir / f"{name}.obj"
     obj_dir.mkdir(parents=True, exist_ok=True)
 
-    cflags = [*COMMON_CFLAGS, *COMPILE_FLAGS, *cpu_flags(t),
+    cflags = [*COMMON_CFLAGS, *(LTO_CFLAGS if lto else ()), *COMPILE_FLAGS, *cpu_flags(t),
               f'-DTF_TARGET_NAME="{t["name"]}"',
               f"-DTF_UART_BASE=0x{t['uart_base']:08X}u",
               f"-DTF_CPU_CLOCK_HZ={t['cpu_clock_hz']}u",
@@ -203,13 +216,15 @@ def build(target_name, sources, out_dir, extra_cflags=(), *, name=None,
 
     script = out_dir / f"{name}.ld"
     script.write_text(_board_script(t, stack_size))
-    elf = out_dir / f"{name}.elf"
-    mapfile = out_dir / f"{name}.map"
-    _run_tool([CC, *COMMON_CFLAGS, *cpu_flags(t), *LINK_FLAGS,
-               f"-L{FIRMWARE_DIR}", "-T", str(script), f"-Wl,-Map={mapfile}",
-               *map(str, objects), *extra_ldflags, "-o", str(elf)],
-              f"linking {elf.name}")
-    return elf
+    links = [(name, lto)] + ([(f"{name}-plain", False)] if lto and also_plain else [])
+    for stem, with_lto in links:
+        elf = out_dir / f"{stem}.elf"
+        mapfile = out_dir / f"{stem}.map"
+        _run_tool([CC, *COMMON_CFLAGS, *(LTO_LINK_FLAGS if with_lto else PLAIN_LINK_FLAGS), *cpu_flags(t),
+                   *LINK_FLAGS, f"-L{FIRMWARE_DIR}", "-T", str(script), f"-Wl,-Map={mapfile}",
+                   *map(str, objects), *extra_ldflags, "-o", str(elf)],
+                  f"linking {elf.name}")
+    return out_dir / f"{name}.elf"
 
 
 def qemu_argv(elf, target, server_port=None, *, icount_shift=None, extra_args=()):

@@ -5,13 +5,14 @@ import sys
 
 from ..core import proof
 from ..core.errors import REGRESSION, USAGE, TlsfitError
-from ..fit import artifacts, budget, device, search
+from ..fit import artifacts, budget, device, lto, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.gen import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
+from ..target.measure import lto_mode
 
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
@@ -64,6 +65,14 @@ own headers); server and handshake stay the first server's.
                       [[server]]
                       host = "ota.example.com"
 
+--lto also measures the fitted header with link-time optimisation (mbedTLS and
+the harness compiled with -flto -ffat-lto-objects, linked with -flto -Os), against
+every server, once the fit is done: report.json gains "lto" (the LTO image's
+figures, the plain ones and the change, the build-time cost) and report.md a
+table.  The search itself measures plain builds (LTO moves candidates together,
+and an LTO link costs ~15 s each); --max-rom and --max-heap judge the plain
+figures.  ("--lto both" is the same here: fit always shows both.)
+
 A server mbedTLS cannot talk to is refused (exit 38) and no tls_config.h is
 written (with several servers the message names each server and what rules it
 out); a server that cannot be probed fails with the prober's code, named;
@@ -74,6 +83,7 @@ examples:
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
   ./tlsfit fit --device device.toml --objective rom --out fit-device
+  ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --lto
   ./tlsfit fit --profile mosquitto-tls --target cortex-m33   # offline, on its replica
   ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
 """
@@ -116,6 +126,9 @@ def configure(p):
                    help="also write the platform's form of the header into DIR/PLATFORM/ "
                         "(esp-idf, zephyr, zephyr-cfg-file, rt-thread; see tlsfit gen --help)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout, nothing else")
+    p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
+                   help="also measure the fitted header with -flto and report both figures "
+                        "(default off)")
     p.add_argument("--max-rom", type=budget.size_arg, metavar="BYTES",
                    help="budget for mbedTLS's flash (rom_tls_bytes; 64K = 65536): over it, "
                         "the report is still written and fit exits 47")
@@ -199,7 +212,8 @@ def _fit(args, what, device_target, replica_of=None):
                              line=args.mbedtls or default_line(), sni=args.sni,
                              ca=args.ca[0] if args.ca and len(args.ca) == 1 else args.ca,
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
-                             profile=args.profile, proof=args.proof, client=_client(args))
+                             profile=args.profile, proof=args.proof, client=_client(args),
+                             lto=bool(lto_mode(args.lto)))
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:
@@ -209,6 +223,8 @@ def _fit(args, what, device_target, replica_of=None):
         print(json.dumps(report, indent=2))
     else:
         print(summary_lines(report, args.out))
+        if report.get("lto"):
+            print("\n".join(lto.summary_lines(report["lto"])))
         if written:
             print("  and " + ", ".join(str(w) for w in written))
         if replica_of:

@@ -50,6 +50,17 @@ report says which allocation was refused.  --baseline also measures
 mbedTLS's own default configuration (its scripts/config.py baremetal_size
 preset) against the same server and adds ratios (measured / baseline).
 
+--lto measures the image a device that links with link-time optimisation
+gets: mbedTLS and the harness compiled with -flto -ffat-lto-objects (a cache
+entry of its own; ccache still hits per file) and linked with -flto -Os.  Every
+figure is then the LTO image's; "lto" adds the same objects' size linked
+without -flto and the change, and the build-time cost (compile and link).
+Under LTO, rom_tls_bytes and the modules count each function in the object that
+defines it (looked up by name in the plain link's map); code inlined into the
+harness counts as the harness's, and the few bytes with no name left are
+lto.unattributed_rom_bytes.  --lto both also runs the plain build's image and
+reports both side by side, with lto_change (LTO minus plain, per figure).
+
 A server that requires a client certificate (mutual TLS) gets the device's:
 --client-cert FILE --client-key FILE (PEM or DER).  Both are embedded as DER
 in that run's firmware only (a test build; run_params.c is deleted once
@@ -66,6 +77,8 @@ examples:
                  --baseline --json > m33.json
   tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:1883 \\
                  --ca root.pem --proof mqtt
+  tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:4433 \\
+                 --ca root.pem --lto both       # -Os and -Os -flto side by side
   tlsfit measure --config tls_config.h --target cortex-m0plus ...   # unknown target: exit 2
 
 exit status: 0 the handshake completed and the server accepted the session;
@@ -97,6 +110,9 @@ def configure(p):
                    help="also measure mbedTLS's default configuration and report ratios")
     p.add_argument("--heap-limit", type=positive_bytes, metavar="BYTES",
                    help="refuse allocations that would take mbedTLS's heap beyond BYTES")
+    p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
+                   help="link-time optimisation: --lto measures the -flto build; --lto both "
+                        "also the plain one, side by side (default off)")
     p.add_argument("--mbedtls", choices=("3.6", "2.28"),
                    help="mbedTLS line to build against (default: the 3.x tree)")
     add_session_args(p, "embedded in this test build only")
@@ -113,7 +129,7 @@ def run(args):
             report = measure.measure(args.config, args.target, t.host, t.port, sni=t.sni,
                                      ca=t.ca, heap_limit=args.heap_limit, timeout=args.timeout,
                                      baseline=args.baseline, line=args.mbedtls, proof=t.proof,
-                                     client=client)
+                                     client=client, lto=measure.lto_mode(args.lto))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,
@@ -124,9 +140,12 @@ def run(args):
         print(json.dumps(report.to_json(), indent=2))
     else:
         print("\n".join(measure.format_report(report)))
-    failed = [m for m in (report, report.baseline) if m is not None and not m.ok]
+    failed = [m for m in (report, report.without_lto, report.baseline)
+              if m is not None and not m.ok]
     if failed:
-        which = "the baseline handshake" if failed[0] is not report else "the handshake"
+        which = ("the handshake" if failed[0] is report else
+                 "the plain (no LTO) handshake" if failed[0] is report.without_lto else
+                 "the baseline handshake")
         raise TlsfitError(TARGET, f"{which} on {report.target} failed: "
                                   f"{failed[0].handshake.message}")
     return 0

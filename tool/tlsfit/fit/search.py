@@ -22,6 +22,8 @@ Phases (each timed in report["phases_s"]):
             not tried; each skip is listed with its reason.  Passes repeat until one
             removes nothing: the result is 1-minimal.
   baseline  the final header and mbedTLS's default configuration, measured in one run.
+  lto       (--lto only) the final header measured again with -flto against every
+            server: report["lto"], both figures and the change (fit/lto.py).
 Writes DIR/tls_config.h, DIR/report.json, DIR/report.md (and DIR/candidates/).
 
 Several servers (a device file, or HOST1 HOST2 ...): every header is gen's joint header
@@ -49,7 +51,7 @@ from ..header import gen, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..profile.types import Profile
 from ..target import measure as measure_mod
-from . import artifacts, device as device_mod
+from . import artifacts, device as device_mod, lto as lto_mod
 from .knobs import knob_variants
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
@@ -96,6 +98,7 @@ class FitOptions:
     progress: bool = True
     proof: object = None         # core.proof.Proof or --proof text; None: by the port
     client: object = None        # fit.device.ClientFiles: the device's identity
+    lto: bool = False            # also measure the final header with -flto (fit/lto.py)
 
 
 @dataclass(frozen=True)
@@ -247,13 +250,13 @@ class Fitter:
         return Trial(label, cfg, gen_opts, plan, [None] * len(self.sites), phase=phase,
                      removed=tuple(removed))
 
-    def measure_site(self, config, i, baseline=False):
-        """config measured against server i (a Measurement)."""
+    def measure_site(self, config, i, baseline=False, lto=False):
+        """config measured against server i (a Measurement); lto: its -flto build."""
         s = self.sites[i]
         return measure_mod.measure(config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca,
                                    line=self.opts.line, timeout=self.opts.timeout,
                                    baseline=baseline, progress=False, proof=s.proof,
-                                   **self.client)
+                                   **self.client, **({"lto": True} if lto else {}))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -590,11 +593,20 @@ def fit(target, opts, out_dir):
         progress.say("[alone] each server's own header, for what the others cost")
         alone = alone_headers(fitter, final)
         phases["alone"] = round(time.monotonic() - t4, 1)
+    lto_ms = None
+    if opts.lto:
+        t5 = time.monotonic()
+        lto_ms = lto_mod.measure_final(fitter, final)
+        phases["lto"] = round(time.monotonic() - t5, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
+    md = render_md(report, [s.profile for s in sites])
+    if lto_ms is not None:
+        report["lto"] = lto_mod.section(final, lto_ms)
+        md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
     out = Path(out_dir)
     artifacts.write_profiles(out, sites)
     paths.write_atomic(out / "tls_config.h", final.plan.text)
     paths.write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
-    paths.write_atomic(out / "report.md", render_md(report, [s.profile for s in sites]))
+    paths.write_atomic(out / "report.md", md)
     return report

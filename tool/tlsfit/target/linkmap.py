@@ -115,3 +115,87 @@ def tls_sizes(sections, libs=LIBS):
     rom = sum(m["rom_bytes"] for m in modules)
     ram = sum(m["data"] + m["bss"] for m in modules)
     return rom, ram, modules
+
+
+# ------------------------------------------------------------- LTO images
+#
+# With -flto the linker places the sections of the link-time compiler's output
+# (/tmp/ccXXXX.ltrans0.ltrans.o), not of mbedTLS's objects, so the map no longer
+# says which library object code came from.  With -ffunction-sections and
+# -fdata-sections every function and variable still has its own section named
+# after it (".text.NAME", ".rodata.NAME", a function's strings in
+# ".rodata.NAME.str1.1").  The same fat objects linked without -flto (the plain
+# link, fw.build(also_plain=True)) say which object defines NAME: its placed
+# sections, and -- for every function with a body, static or inlined ones
+# included -- the GIMPLE sections ".gnu.lto_NAME.N.HASH" it discards.  That is
+# the attribution.  A clone LTO made (.constprop.N, .isra.N, .part.N, .cold) or a
+# static it made unique (.lto_priv.N) goes to the function it came from; a
+# section with no name left to go by is "unattributed".
+
+_LTRANS = re.compile(r"\.ltrans\d*\.ltrans\.o$|\.ltrans\.o$")
+_CLONE = re.compile(r"(\.(constprop|isra|part|lto_priv|cold|localalias)(\.\d+)?)+$")
+_STRINGS = re.compile(r"\.str\d+\.\d+$")
+_KIND_PREFIX = re.compile(r"^\.(text|rodata|data|bss)\.")
+_GIMPLE = re.compile(r"^\.gnu\.lto_(.+)\.\d+\.[0-9a-f]+$")
+
+
+def is_ltrans(section):
+    """True for a section the link-time compiler produced."""
+    return bool(_LTRANS.search(section.file))
+
+
+def symbol_of(section_name):
+    """The function or variable a section is named after, LTO's suffixes and a
+    string section's ".strN.M" removed, or None (".text", "COMMON", ...):
+    ".text.ssl_write_real.constprop.0" -> "ssl_write_real",
+    ".rodata.eckey_debug.lto_priv.0.str1.1" -> "eckey_debug"."""
+    m = _GIMPLE.match(section_name)
+    if m:
+        return m.group(1)
+    if not _KIND_PREFIX.match(section_name):
+        return None
+    name = _CLONE.sub("", _STRINGS.sub("", _KIND_PREFIX.sub("", section_name)))
+    return _CLONE.sub("", name) or None
+
+
+def discarded_sections(text):
+    """The input sections a GNU ld map lists as discarded (before the memory map)."""
+    lines = text.splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("Discarded input sections"))
+        end = next(i for i, ln in enumerate(lines) if ln.startswith("Memory Configuration"))
+    except StopIteration:
+        return []
+    fake = ["Linker script and memory map", "DISCARDED"] + lines[start + 1:end]
+    return parse_map("\n".join(fake))
+
+
+def owners(plain_text):
+    """{symbol name: object file} from the plain link's map: its placed sections
+    first, then the GIMPLE bodies it discarded.  A static name two objects define
+    goes to the first (rare in mbedTLS; as good a guess as any)."""
+    found = {}
+    for s in parse_map(plain_text) + discarded_sections(plain_text):
+        name = symbol_of(s.name)
+        if name and s.size:
+            found.setdefault(name, s.file)
+    return found
+
+
+def attribute_lto(lto_sections, plain_text):
+    """The LTO image's input sections, each ltrans section's file replaced by the
+    object that defines its symbol in the plain link (plain_text: that link's map);
+    those with no owner keep their ltrans file.  Returns (sections,
+    unattributed_rom_bytes)."""
+    own = owners(plain_text)
+    out, unattributed = [], 0
+    for s in lto_sections:
+        if not is_ltrans(s):
+            out.append(s)
+            continue
+        name = symbol_of(s.name)
+        f = own.get(name) if name else None
+        if f is None and s.kind not in (None, "bss") and s.size:
+            unattributed += s.size
+        out.append(InputSection(s.output, s.name, s.address, s.size, f or s.file))
+    return out, unattributed

@@ -45,6 +45,24 @@ run_params.c and its object are deleted once the image is linked, and the report
 server that wants a certificate and got none (alert certificate_required, or a TLS 1.2
 handshake_failure after a CertificateRequest) gets core.identity.MISSING_HINT.
 
+Link-time optimisation (lto=True, `measure --lto`): mbedTLS is cross-built with
+-flto -ffat-lto-objects (xbuild.py: its own cache key), the harness compiled the
+same way and the image linked with -flto -Os; that image is the one measured and
+every figure is its own.  The same fat objects are linked a second time without
+-flto (no run: a link of a second or so), and the report's "lto" says
+what LTO changed: {enabled, rom_bytes_without_lto, rom_tls_bytes_without_lto,
+rom_change_bytes, rom_tls_change_bytes, unattributed_rom_bytes, modules_from,
+build {lto_compile_s, plain_compile_s (first builds, from the cache's records;
+None when not known), lto_link_ms, plain_link_ms}}.  Under LTO the map names the
+link-time compiler's output, not mbedTLS's objects: rom_tls_bytes and
+"modules" count each function and variable in the object that defines it (its
+name looked up in the plain link's map, linkmap.attribute_lto); code LTO inlined
+into the harness counts as the harness's, and the few bytes with no name left
+(merged constants) are unattributed_rom_bytes, in neither.  lto="both" also runs
+the plain image (the ordinary build, as without --lto) under "without_lto" and
+gives "lto_change" (LTO minus plain, per figure).  The baseline, when asked
+for, is built the same way as the header.
+
 A failed handshake is a report with handshake.ok False (error, code, state,
 hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
 rejects, XBUILD 40 otherwise).
@@ -259,8 +277,9 @@ def _forget_identity(run_dir, params):
 def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, client=None):
     """Compiles the harness with the build's configuration and links it; returns
     (elf, map).  proof: a core.proof.Proof (None: no-alert).  client: the device's
-    ClientIdentity (None: none), built in with TLSFIT_CLIENT_IDENTITY.  Raises
-    TlsfitError(XBUILD) on failure."""
+    ClientIdentity (None: none), built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
+    (xb.lto) links with -flto, and also without it into tls_client-plain.elf/.map
+    beside (plain_image()).  Raises TlsfitError(XBUILD) on failure."""
     runs = xb.dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs))
@@ -271,7 +290,7 @@ def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, c
     cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
-                       extra_ldflags=xb.ldflags())
+                       extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)
     except fw.FirmwareError as e:
         interrupt.killed(getattr(e, "returncode", None), "the firmware's compiler or linker")
         if client is not None:
@@ -616,11 +635,55 @@ def _ratio(a, b):
     return round(a / b, 3)
 
 
-def image_sizes(elf, map_path, target):
-    """(elf_sizes dict, rom_tls_bytes, ram_static_tls_bytes, modules) of a linked image."""
+def plain_image(elf):
+    """(elf, map) of the plain link an LTO link_firmware() made beside the LTO image."""
+    plain = elf.with_name(elf.stem + "-plain.elf")
+    return plain, plain.with_suffix(".map")
+
+
+def image_sizes(elf, map_path, target, lto=False):
+    """(elf_sizes dict, rom_tls_bytes, ram_static_tls_bytes, modules) of a linked image;
+    lto: an LTO image, attributed through its plain link (plain_image); the
+    elf_sizes dict then also has "unattributed_rom_bytes"."""
     sizes = elf_mod.elf_sizes(elf, target)
-    rom_tls, ram_tls, modules = linkmap.tls_sizes(linkmap.parse_map(map_path.read_text()))
+    sections = linkmap.parse_map(map_path.read_text())
+    if lto:
+        sections, unattributed = linkmap.attribute_lto(
+            sections, plain_image(elf)[1].read_text())
+        sizes["unattributed_rom_bytes"] = unattributed
+    rom_tls, ram_tls, modules = linkmap.tls_sizes(sections)
     return sizes, rom_tls, ram_tls, modules
+
+
+def _link_seconds(xb, anchors, sni, heap_limit, proof, client):
+    """(elf, map, seconds) of link_firmware."""
+    t = time.monotonic()
+    elf, map_path = link_firmware(xb, anchors, sni, heap_limit, proof=proof, client=client)
+    return elf, map_path, time.monotonic() - t
+
+
+def lto_facts(xb, elf, image, link_s, plain_link_s=None, plain_xb=None):
+    """The report's "lto" section for an LTO image (see the module's docstring)."""
+    sizes, rom_tls = image[0], image[1]
+    plain_elf, plain_map = plain_image(elf)
+    psizes, prom_tls, _, _ = image_sizes(plain_elf, plain_map, xb.target)
+    return {
+        "enabled": True,
+        "flags": {"compile": list(fw.LTO_CFLAGS), "link": list(fw.LTO_LINK_FLAGS)},
+        "rom_bytes_without_lto": psizes["rom_bytes"],
+        "rom_tls_bytes_without_lto": prom_tls,
+        "rom_change_bytes": sizes["rom_bytes"] - psizes["rom_bytes"],
+        "rom_tls_change_bytes": rom_tls - prom_tls,
+        "unattributed_rom_bytes": sizes.get("unattributed_rom_bytes"),
+        "modules_from": "each LTO-placed function or variable counted in the object that "
+                        "defines its name (the plain link of the same fat objects); code "
+                        "inlined into the harness counts as the harness's",
+        "build": {"lto_compile_s": xb.compile_seconds,
+                  "plain_compile_s": plain_xb.compile_seconds if plain_xb else None,
+                  "lto_link_ms": int(round(link_s * 1000)),
+                  "plain_link_ms": None if plain_link_s is None else
+                  int(round(plain_link_s * 1000))},
+    }
 
 
 def _peak_blocks(res):
@@ -686,8 +749,8 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     names = mbedtls_names.for_tree(tree)
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
-    elf, map_path = link_firmware(xb, anchors, sni, heap_limit, proof=proof, client=client)
-    image = image_sizes(elf, map_path, target)
+    elf, map_path, link_s = _link_seconds(xb, anchors, sni, heap_limit, proof, client)
+    image = image_sizes(elf, map_path, target, lto=xb.lto)
     t2 = time.monotonic()
     if progress:
         _say(f"running the {label} handshake on {xb.target} under QEMU against "
@@ -695,8 +758,30 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     out = run_session(elf, target, host, port, timeout)
     t3 = time.monotonic()
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
-    return _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
-                    out, names, elapsed, proof, client)
+    report = _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
+                      out, names, elapsed, proof, client)
+    if xb.lto:
+        report["lto"] = lto_facts(xb, elf, image, link_s)
+    return report
+
+
+LTO_CHOICES = (False, True, "both")
+
+
+def lto_mode(value):
+    """measure()'s lto from a --lto value: None/False/"off" -> False, True/"on" -> True,
+    "both" -> "both"; anything else: TlsfitError(USAGE)."""
+    table = {None: False, False: False, "off": False, True: True, "on": True, "both": "both"}
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise TlsfitError(USAGE, f"--lto {value}: expected on, off or both") from None
+
+
+def lto_change(lto_report, plain_report):
+    """{figure: LTO minus plain} of RATIO_FIELDS (None where either is unknown)."""
+    return {k: None if lto_report.get(k) is None or plain_report.get(k) is None
+            else lto_report[k] - plain_report[k] for k in RATIO_FIELDS}
 
 
 def _config_info(path):
@@ -719,7 +804,7 @@ def _resolve_tree(tree, line):
 
 def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_limit=None,
             timeout=DEFAULT_TIMEOUT, baseline=False, progress=True, *, line=None, proof=None,
-            client=None):
+            client=None, lto=False):
     """Measures config_path on target against host:port; returns the report.
 
     sni: the name sent and checked (default host).  ca: a PEM/DER file of trust
@@ -732,6 +817,8 @@ def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_
     the session, a core.proof.Proof or a --proof text (None: by port), for both.
     client: the device's core.identity.ClientIdentity (key included), presented by both
     images when the server asks for a client certificate (None: no identity).
+    lto: False, True (measure the LTO build) or "both" (and the plain one beside it,
+    under "without_lto", with "lto_change"); see the module's docstring.
     Returns a Measurement (target/result.py), a read-only mapping over the report's
     JSON document."""
     t = _target(target)
@@ -742,11 +829,14 @@ def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_
     tree = _resolve_tree(tree, line)
     sni = sni or host
     cfg_info = _config_info(config_path)
+    lto = lto_mode(lto)
     # Build first: a header mbedTLS rejects fails before anything else happens.
-    xb = xbuild.cross_build(config_path, t, tree, progress=progress)
+    xb = xbuild.cross_build(config_path, t, tree, progress=progress, lto=bool(lto))
+    plain_xb = xbuild.cross_build(config_path, t, tree, progress=progress) \
+        if lto == "both" else None
     if baseline:
         header = baseline_mod.baseline_config(tree, progress=progress)
-        base_xb = xbuild.cross_build(header, t, tree, progress=progress)
+        base_xb = xbuild.cross_build(header, t, tree, progress=progress, lto=bool(lto))
     if ca is not None:
         anchors, ca_files = read_anchors(ca), [str(ca)]
     else:
@@ -754,6 +844,14 @@ def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_
     report = _measure_one(xb, cfg_info, t, host, port, sni, anchors, tree, heap_limit,
                           timeout, progress, "measured", proof, client)
     report["ca"] = ca_files
+    if plain_xb is not None:
+        plain = _measure_one(plain_xb, cfg_info, t, host, port, sni, anchors, tree, heap_limit,
+                             timeout, progress, "plain (no LTO)", proof, client)
+        plain["ca"] = ca_files
+        report["without_lto"] = plain
+        report["lto_change"] = lto_change(report, plain)
+        report["lto"]["build"]["plain_compile_s"] = plain_xb.compile_seconds
+        report["lto"]["build"]["plain_link_ms"] = plain["elapsed_ms"]["link"]
     if baseline:
         binfo = _config_info(header)
         binfo.update(preset=baseline_mod.baseline_preset(tree),
@@ -819,14 +917,43 @@ def _one_summary(r, indent=""):
     return [indent + ln for ln in lines]
 
 
+def _lto_lines(r):
+    lto = r.get("lto")
+    if not lto:
+        return []
+    b = lto["build"]
+    lines = [f"link-time optimisation (-flto): ROM {lto['rom_bytes_without_lto']} -> "
+             f"{r['rom_bytes']} B ({lto['rom_change_bytes']:+d}), mbedTLS "
+             f"{lto['rom_tls_bytes_without_lto']} -> {r['rom_tls_bytes']} B "
+             f"({lto['rom_tls_change_bytes']:+d}); {lto['unattributed_rom_bytes']} B "
+             "unattributed (modules: by function name, see --help)"]
+    cost = [f"LTO link {b['lto_link_ms'] / 1000:.1f} s"]
+    if b.get("plain_link_ms") is not None:
+        cost.append(f"plain link {b['plain_link_ms'] / 1000:.1f} s")
+    if b.get("lto_compile_s") is not None:
+        cost.append(f"LTO compile {b['lto_compile_s']:.1f} s")
+    if b.get("plain_compile_s") is not None:
+        cost.append(f"plain compile {b['plain_compile_s']:.1f} s")
+    lines.append("build time: " + ", ".join(cost) + " (compiles: the first build's, ccache "
+                                                    "as it was)")
+    return lines
+
+
 def format_report(r):
     lines = [f"{Path(r['config']['path']).name} on {r['target']} against {r['server']} "
-             f"(sni {r['sni']}), mbedTLS {r['mbedtls']}"]
+             f"(sni {r['sni']}), mbedTLS {r['mbedtls']}" + (" with -flto" if r.get("lto")
+                                                          else "")]
     t = r.get("mbedtls_tree")
     if t:
         lines.append(f"  mbedTLS tree: {t['path']} ({t['version']}, sources sha256 "
                      f"{t['sha256'][:16]})")
     lines += _one_summary(r, "  ")
+    lines += ["  " + ln for ln in _lto_lines(r)]
+    if r.get("without_lto"):
+        lines.append("without LTO (the plain build):")
+        lines += _one_summary(r["without_lto"], "  ")
+        change = ", ".join(f"{k} {v:+d}" for k, v in r["lto_change"].items() if v is not None)
+        lines.append(f"change with LTO (LTO - plain): {change}")
     if "baseline" in r:
         b = r["baseline"]
         lines.append(f"baseline: mbedTLS's default configuration ({b['config'].get('preset')})")

@@ -79,17 +79,20 @@ class Measurement(DocumentView):
     modules: tuple
     baseline: "Measurement" = None
     ratios: Mapping = None
+    without_lto: "Measurement" = None     # measure(lto="both"): the plain image's run
     document: Mapping = field(default=None, repr=False)
 
     @classmethod
     def from_json(cls, doc):
         base = doc.get("baseline")
+        plain = doc.get("without_lto")
         return cls(doc.get("target"), doc.get("server"), doc.get("mbedtls"),
                    Handshake.from_json(doc.get("handshake")),
                    *(doc.get(k) for k in FIGURES[:5]), doc.get("handshake_instructions"),
                    tuple(doc.get("modules") or ()),
                    cls.from_json(base) if base else None,
                    frozen_copy(doc["ratios"]) if doc.get("ratios") else None,
+                   cls.from_json(plain) if plain else None,
                    frozen_copy(doc))
 
     @property

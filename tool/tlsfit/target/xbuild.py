@@ -1,11 +1,23 @@
 """Cross-building mbedTLS for a Cortex-M target, cached.
 
-    cross_build(config_path, target, tree=None, progress=True) -> XBuild
+    cross_build(config_path, target, tree=None, progress=True, lto=False) -> XBuild
         mbedTLS's library/*.c (and the 3rdparty drivers) compiled with
         arm-none-eabi-gcc for the target with this configuration header, into
         libmbedcrypto.a, libmbedx509.a and libmbedtls.a.  Cached per
-        (header bytes, target, tree, compiler) in $TLSFIT_CACHE/xbuild/<key>/;
-        safe to call from parallel threads and processes (a lock per key).
+        (header bytes, target, tree, compiler, LTO or not) in
+        $TLSFIT_CACHE/xbuild/<key>/; safe to call from parallel threads and
+        processes (a lock per key).
+
+Link-time optimisation (lto=True).  The sources are compiled with
+fw.LTO_CFLAGS (-flto -ffat-lto-objects) and archived with arm-none-eabi-gcc-ar
+(the LTO plugin indexes the GIMPLE symbols).  The objects are "fat": they hold
+the ordinary -Os code beside the GIMPLE, so the same archives link without
+-flto too, to the plain build's image within a few bytes (GCC compiles a fat
+object's code a hair differently: 4 B in ssl_msg.o for the TLS 1.3 test header)
+-- measure uses that link's map to say which mbedTLS object each LTO-placed
+function came from.  The LTO
+build is its own cache key ("lto" is hashed in); ccache still hits per file, for
+LTO compiles as for plain ones, but the two never share objects.
 (What the linker made: target/linkmap.py and target/elf.py; mbedTLS's default
 configuration as the baseline: mbedtls/baseline.py.)
 
@@ -40,6 +52,7 @@ from .firmware import fw
 from .linkmap import LIBS
 
 KEY_FORMAT = b"tlsfit-xbuild-1"
+LTO_KEY = b"lto"               # hashed into the key of an LTO build (nothing for plain)
 CONFIG_NAME = "tls_config.h"
 OVERLAY_NAME = "tlsfit_overlay.h"
 LIB_OF = {"TLS": "libmbedtls.a", "X509": "libmbedx509.a", "CRYPTO": "libmbedcrypto.a"}
@@ -156,13 +169,24 @@ def _semantic(config_bytes):
     return _COMMENT.sub(lambda m: b"\n" * m.group(0).count(b"\n"), config_bytes).rstrip()
 
 
-def build_key(config_bytes, target, tree):
+def lib_cflags(lto=False):
+    """The library's code-generation flags: LIB_CFLAGS, plus fw.LTO_CFLAGS for LTO."""
+    return LIB_CFLAGS + (tuple(fw.LTO_CFLAGS) if lto else ())
+
+
+def build_key(config_bytes, target, tree, lto=False):
+    """The cache key: the header (comments aside), overlay, target, flags, tree,
+    compiler -- and, for an LTO build only, LTO_KEY and the LTO flags (so a plain
+    build keeps the key it always had)."""
     t = fw.load_target(target)
     h = hashlib.sha256()
-    for part in (KEY_FORMAT, _semantic(config_bytes), overlay_source().read_bytes(),
-                 t["name"].encode(), " ".join(fw.cpu_flags(t)).encode(),
-                 " ".join(LIB_CFLAGS).encode(), str(tree.path).encode(),
-                 tree.version.encode(), _compiler_id().encode()):
+    parts = [KEY_FORMAT, _semantic(config_bytes), overlay_source().read_bytes(),
+             t["name"].encode(), " ".join(fw.cpu_flags(t)).encode(),
+             " ".join(LIB_CFLAGS).encode(), str(tree.path).encode(),
+             tree.version.encode(), _compiler_id().encode()]
+    if lto:
+        parts += [LTO_KEY, " ".join(fw.LTO_CFLAGS).encode()]
+    for part in parts:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()
@@ -182,6 +206,8 @@ class XBuild:
     elapsed: float                # seconds spent here
     objects: int = 0
     skipped: tuple = ()           # sources switched off whole by the configuration
+    lto: bool = False             # compiled with fw.LTO_CFLAGS (fat objects)
+    compile_seconds: float = None  # the first build's compile + archive time (done.json)
 
     @property
     def lib_dir(self):
@@ -209,9 +235,9 @@ def _rel(path, start):
     return os.path.relpath(path, start)
 
 
-def lib_compile_argv(tree, target, work, src_path, obj_path, includes):
+def lib_compile_argv(tree, target, work, src_path, obj_path, includes, lto=False):
     """The compile command, every path relative to `work` (the cwd)."""
-    argv = [*LIB_CFLAGS, *fw.cpu_flags(target),
+    argv = [*lib_cflags(lto), *fw.cpu_flags(target),
             f"-I{_rel(work.parent / 'cfg', work)}",
             f"-I{_rel(tree.path / 'include', work)}",
             f"-I{_rel(tree.path / 'library', work)}",
@@ -302,7 +328,8 @@ def _compile_all(xb, sources, includes, log):
         if failures:
             return None
         obj = obj_root / src.lib / src.obj
-        argv = [*cc, *lib_compile_argv(xb.tree, xb.target, work, src.path, obj, includes)]
+        argv = [*cc, *lib_compile_argv(xb.tree, xb.target, work, src.path, obj, includes,
+                                       xb.lto)]
         try:
             proc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, env=env, timeout=COMPILE_LIMIT)
@@ -326,9 +353,10 @@ def _compile_all(xb, sources, includes, log):
 
 
 def _archive(xb, sources):
-    ar = shutil.which("arm-none-eabi-ar")
+    tool = "arm-none-eabi-gcc-ar" if xb.lto else "arm-none-eabi-ar"   # gcc-ar: the LTO plugin
+    ar = shutil.which(tool)
     if not ar:
-        raise TlsfitError(SETUP, "arm-none-eabi-ar is not installed (run ./tlsfit setup)")
+        raise TlsfitError(SETUP, f"{tool} is not installed (run ./tlsfit setup)")
     xb.lib_dir.mkdir(parents=True, exist_ok=True)
     obj_root = xb.dir / "build" / "obj"
     skipped = set(xb.skipped)
@@ -339,9 +367,9 @@ def _archive(xb, sources):
         tmp.unlink(missing_ok=True)
         proc = subprocess.run([ar, "rcsD", str(tmp), *map(str, members)], capture_output=True,
                               text=True, stdin=subprocess.DEVNULL)
-        interrupt.killed(proc.returncode, f"arm-none-eabi-ar archiving {lib}")
+        interrupt.killed(proc.returncode, f"{tool} archiving {lib}")
         if proc.returncode != 0:
-            raise TlsfitError(XBUILD, f"arm-none-eabi-ar failed for {lib}: "
+            raise TlsfitError(XBUILD, f"{tool} failed for {lib}: "
                                       f"{proc.stderr.strip()}")
         os.replace(tmp, xb.lib_dir / lib)
 
@@ -361,26 +389,31 @@ TIMINGS = "timings.json"
 DEFAULT_ESTIMATE = 30
 
 
-def estimate_seconds(tree, target):
+def _timing_key(tree, target, lto=False):
+    return f"{tree.version}/{target}" + ("/lto" if lto else "")
+
+
+def estimate_seconds(tree, target, lto=False):
     """What to announce for a first build: the last first build's time for this
-    mbedTLS version and target (any target if none), else 30 s."""
+    mbedTLS version and target (any target if none; LTO and plain apart), else 30 s."""
     try:
         seen = json.loads((xbuild_root() / TIMINGS).read_text())
     except (OSError, ValueError):
         return DEFAULT_ESTIMATE
-    exact = seen.get(f"{tree.version}/{target}")
-    same_tree = [v for k, v in seen.items() if k.startswith(f"{tree.version}/")]
+    exact = seen.get(_timing_key(tree, target, lto))
+    same_tree = [v for k, v in seen.items() if k.startswith(f"{tree.version}/")
+                 and k.endswith("/lto") == lto]
     best = exact or (max(same_tree) if same_tree else None)
     return max(5, int(round(best / 5.0 + 0.5)) * 5) if best else DEFAULT_ESTIMATE
 
 
-def _remember_time(tree, target, seconds):
+def _remember_time(tree, target, seconds, lto=False):
     path = xbuild_root() / TIMINGS
     try:
         seen = json.loads(path.read_text())
     except (OSError, ValueError):
         seen = {}
-    seen[f"{tree.version}/{target}"] = round(seconds, 1)
+    seen[_timing_key(tree, target, lto)] = round(seconds, 1)
     tmp = path.with_name(f"{TIMINGS}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(seen, indent=1, sort_keys=True) + "\n")
@@ -389,17 +422,18 @@ def _remember_time(tree, target, seconds):
         pass
 
 
-def cross_build(config_path, target, tree=None, progress=True):
+def cross_build(config_path, target, tree=None, progress=True, lto=False):
     """Cross-builds mbedTLS with config_path for target (cached); returns an XBuild.
+    lto: compile for link-time optimisation (fat objects, its own cache key).
     Raises TlsfitError: FILE (unreadable header), CONFIG (check_config rejects
     it, one line), XBUILD (the library does not compile; names the log)."""
     start = time.monotonic()
     tree = resolve_tree(tree)
     t = fw.load_target(target)
     cfg, data = _read_config(config_path)
-    key = build_key(data, t, tree)
+    key = build_key(data, t, tree, lto)
     xb = XBuild(key, xbuild_root() / key[:16], t["name"], tree,
-                hashlib.sha256(data).hexdigest(), True, 0.0)
+                hashlib.sha256(data).hexdigest(), True, 0.0, lto=bool(lto))
     done = xb.dir / DONE
 
     def ready():
@@ -410,6 +444,11 @@ def cross_build(config_path, target, tree=None, progress=True):
             if not ready():
                 xb.cached = False
                 _build_locked(xb, cfg, data, progress)
+    if xb.compile_seconds is None:
+        try:
+            xb.compile_seconds = json.loads(done.read_text()).get("compile_seconds")
+        except (OSError, ValueError):
+            pass
     xb.elapsed = time.monotonic() - start
     return xb
 
@@ -424,14 +463,15 @@ def _build_locked(xb, cfg, data, progress):
     shutil.copyfile(overlay_source(), xb.cfg_dir / OVERLAY_NAME)
     inputs = {"config": str(cfg.resolve()), "config_sha256": xb.config_sha256,
               "target": xb.target, "mbedtls": str(xb.tree.path),
-              "mbedtls_version": xb.tree.version, "key": xb.key}
+              "mbedtls_version": xb.tree.version, "key": xb.key, "lto": xb.lto}
     (xb.dir / "inputs.json").write_text(json.dumps(inputs, indent=2) + "\n")
     precheck(xb, cfg.name)
     sources = tree_sources(xb.tree)
     _, includes = thirdparty(xb.tree)
     if progress:
-        _say(f"cross-building mbedTLS {xb.tree.version} for {xb.target} (first time for "
-             f"this config, ~{estimate_seconds(xb.tree, xb.target)} s)...")
+        _say(f"cross-building mbedTLS {xb.tree.version} for {xb.target}"
+             f"{' with -flto' if xb.lto else ''} (first time for "
+             f"this config, ~{estimate_seconds(xb.tree, xb.target, xb.lto)} s)...")
     started = time.monotonic()
     log_path = xb.dir / LOG_NAME
     with open(log_path, "w") as log:
@@ -450,6 +490,8 @@ def _build_locked(xb, cfg, data, progress):
     _archive(xb, sources)
     shutil.rmtree(xb.dir / "build", ignore_errors=True)     # ccache keeps the objects
     xb.objects = len(sources) - len(xb.skipped)
-    _remember_time(xb.tree, xb.target, time.monotonic() - started)
+    xb.compile_seconds = round(time.monotonic() - started, 1)
+    _remember_time(xb.tree, xb.target, xb.compile_seconds, xb.lto)
     (xb.dir / DONE).write_text(json.dumps({**inputs, "objects": xb.objects,
-                                           "skipped": list(xb.skipped)}) + "\n")
+                                           "skipped": list(xb.skipped),
+                                           "compile_seconds": xb.compile_seconds}) + "\n")
