@@ -207,6 +207,8 @@ def plan_json(plan):
            "duties": plan.duties, "flash_estimate": plan.cost}
     if plan.facts.get("client"):
         doc["client"] = plan.facts["client"]
+    if plan.facts.get("ecc_note"):                  # gen --ecc p256m
+        doc["ecc"] = {"code": plan.facts["ecc"], "why": plan.facts["ecc_note"]}
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])

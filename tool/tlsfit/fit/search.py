@@ -9,8 +9,12 @@ Phases (each timed in report["phases_s"]):
             cheapest first by gen's measured object sizes (costs.json); the top
             --candidates of them, each with gen's lean knobs and, for the speed and
             balanced objectives, with the knob settings the measured knob model
-            (knob_costs.json) says buy instructions -- not the cross product.  Every
-            header is measured under QEMU (measure.py); only verified handshakes count.
+            (knob_costs.json) says buy instructions -- not the cross product -- and,
+            when every key, signature and key exchange is on P-256, gen's driver-only
+            P-256 header (gen --ecc p256m: p256-m through PSA, no legacy ECC or bignum)
+            beside the built-in one; otherwise the header says why the built-in code
+            stays.  Every header is measured under QEMU (measure.py); only verified
+            handshakes count.
   content lengths
             MBEDTLS_SSL_OUT_CONTENT_LEN 256 and 512 instead of gen's 1024 on the best one,
             measured; the smallest that verifies and is no worse by the objective stays
@@ -313,11 +317,20 @@ class Fitter:
         trials = []
         for c in chosen:
             lean_opts = replace(base, candidate=c)
+            driver = self._plan(replace(lean_opts, ecc="p256m"))
+            if driver.facts["ecc"] != "p256m":
+                # the built-in code stays, and the header says why
+                lean_opts = replace(lean_opts, ecc="p256m")
             lean = self._plan(lean_opts)
             for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
                 trials.append(self.make(f"{c.label()}, {knob_label}",
                                          replace(lean_opts, knob_values=knobs), "search",
                                          plan=None if knobs else lean))
+            if driver.facts["ecc"] == "p256m":
+                trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
+                                         replace(lean_opts, ecc="p256m"), "search", plan=driver))
+            else:
+                self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
                           f"(cheapest by the cost model), {len(trials)} headers to measure")
         return self.run_all(trials, "search")
