@@ -12,13 +12,16 @@ runs `tlsfit gen --ecc p256m` through the CLI and checks:
     built-in one's (the ordering, not a figure);
   - a chain with a P-384 root keeps the built-in code, and the header says why.
 """
+import copy
 import json
+from pathlib import Path
 
 import pytest
 
 from conftest import require_tools
 from test_gen import arm_check, define, effective_defines, probe_and_gen
-from tlsfit.core.errors import TlsfitError
+from tlsfit.core.errors import RULES, TlsfitError
+from tlsfit.header import gen, rules as rules_mod
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
@@ -27,6 +30,53 @@ from tlsfit.target import measure
 LEGACY = ("MBEDTLS_ECP_C", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_BIGNUM_C",
           "MBEDTLS_ECP_LIGHT")
 TIMEOUT = 120
+COMPAT = Path(__file__).resolve().parent / "fixtures" / "compat"
+
+
+# ------------------------------------------------------------------ pure functions
+
+def _plan(name, **kw):
+    return gen.generate(json.loads((COMPAT / name).read_text()), gen.GenOptions(**kw))
+
+
+@pytest.mark.parametrize("profile, why", [
+    ("openssl-ec-13.json", 'root" has a secp384r1 key'),
+    ("openssl-rsa-12-13.json", "has an RSA-2048 key"),
+])
+def test_recorded_servers_off_p256_keep_the_builtin_code(profile, why):
+    plan = _plan(profile, ecc="p256m")
+    assert plan.facts["ecc"] == "builtin" and why in plan.facts["ecc_note"], plan.facts
+    assert "MBEDTLS_PSA_P256M_DRIVER_ENABLED" not in plan.options
+    # without --ecc the header is what it always was: no ECC line
+    assert _plan(profile).facts["ecc_note"] == "" and " * ECC:" not in _plan(profile).text
+
+
+def test_the_driver_is_for_36_only():
+    plan = _plan("openssl-ec-12.json", ecc="p256m", line="2.28")
+    assert plan.facts["ecc"] == "builtin"
+    assert "mbedTLS 3.6 only" in plan.facts["ecc_note"]
+
+
+def test_rules_check_rejects_a_malformed_driver():
+    doc = tomllib_doc()
+    doc["drivers"]["p256m"]["provides"]["MBEDTLS_NO_SUCH_C"] = "x"
+    with pytest.raises(rules_mod.RulesError) as e:
+        rules_mod.check(doc)
+    assert e.value.code == RULES
+    assert e.value.message == "rules.toml: drivers.p256m: unknown option MBEDTLS_NO_SUCH_C"
+    doc = tomllib_doc()
+    doc["drivers"]["p256m"]["curves"] = ["secp999r1"]
+    with pytest.raises(rules_mod.RulesError) as e:
+        rules_mod.check(doc)
+    assert e.value.message == "rules.toml: drivers.p256m: unknown curve secp999r1"
+
+
+def tomllib_doc():
+    import tomllib
+    return copy.deepcopy(tomllib.loads(rules_mod.RULES_PATH.read_text()))
+
+
+# ------------------------------------------------------------------ live servers
 
 
 @pytest.fixture(scope="module")

@@ -337,7 +337,8 @@ class Fitter:
 
     def _search_joint(self):
         """gen's joint header for every server, with the knob variants of its first
-        server's choice, each measured against every server."""
+        server's choice and its driver-only P-256 form when every server allows it, each
+        measured against every server."""
         base = gen_options(self.opts, self.client)
         lean = self._plan(base)
         label = "joint: " + " + ".join(s["chosen"][0] for s in lean.servers)
@@ -345,6 +346,10 @@ class Fitter:
                              "search", plan=None if knobs else lean)
                   for knob_label, knobs in knob_variants(self.opts.objective, lean.chosen[0],
                                                          lean, self.rules)]
+        driver = self._plan(replace(base, ecc="p256m"))
+        if driver.facts["ecc"] == "p256m":
+            trials.append(self.make(f"{label}, driver-only P-256 (p256-m)",
+                                    replace(base, ecc="p256m"), "search", plan=driver))
         self.progress.say(f"[search] gen's joint header for {len(self.sites)} servers, "
                           f"{len(trials)} headers to measure against each")
         return self.run_all(trials, "search")

@@ -1249,8 +1249,9 @@ def driver_only_blocker(servers, driver, rules, opts):
             if key["type"] != "ec" or key.get("curve") not in driver.curves:
                 what = f"RSA-{key.get('bits')}" if key["type"] == "rsa" else \
                     f"{key.get('curve') or key['type']}"
-                return (f"{who}{_label(cert, role)} has a {what} key (the driver does only "
-                        f"{', '.join(driver.curves)})")
+                article = "an" if key["type"] == "rsa" else "a"
+                return (f"{who}{_label(cert, role)} has {article} {what} key (the driver "
+                        f"does only {', '.join(driver.curves)})")
         for c in s.chosen:
             curve = rules.facts["groups"][c.group].attrs["curve"] if c.group else None
             sig = rules.facts["sigalgs"][c.sigalg].attrs if c.sigalg else {}
