@@ -394,8 +394,10 @@ class Fitter:
             if name in self.rules.knobs:
                 out.append((name, "a size knob, not a feature"))
                 continue
+            # an any-of requirement holds name back only when name is its one enabled
+            # alternative (none enabled: a driver provides it, gen --ecc p256m)
             needed_by = [o for o in enabled if o != name and o in self.rules.options and any(
-                item == name or (not isinstance(item, str) and
+                item == name or (not isinstance(item, str) and name in item and
                                  all(a == name or a not in enabled for a in item))
                 for item in self.rules.options[o].requires)]
             if needed_by:
