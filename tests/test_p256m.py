@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tools
+from test_artifacts import regenerate_line, run_printed
 from test_gen import arm_check, define, effective_defines, probe_and_gen
 from tlsfit.core.errors import RULES, TlsfitError
 from tlsfit.header import gen, rules as rules_mod
@@ -166,6 +167,10 @@ def test_tls12_driver_only_routes_the_366_defects_and_verifies(
     assert {"PSA_WANT_ALG_TLS12_PRF", "PSA_WANT_ALG_HMAC"} <= set(plan["options"])
     # the PSK code is compiled in but never offered
     assert "PSK" not in define(text, "MBEDTLS_SSL_CIPHERSUITES")
+    # the Regenerate line (with --ecc p256m) renders it again, byte for byte
+    again = run_printed(run_driver, regenerate_line(text))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == text
 
 
 def test_mixed_chain_keeps_builtin_ecc_and_says_why(pki, server_logs, run_probe, run_driver,
