@@ -117,8 +117,9 @@ def _assert_driver_only(cfg, plan, tree):
     assert {"MBEDTLS_PSA_ACCEL_ECC_SECP_R1_256", "MBEDTLS_PSA_ACCEL_ALG_ECDSA",
             "MBEDTLS_PSA_ACCEL_ALG_ECDH", "MBEDTLS_PK_HAVE_ECC_KEYS",
             "MBEDTLS_PK_CAN_ECDSA_VERIFY"} <= eff
-    builtin_ecc = {x for x in eff if x.startswith("MBEDTLS_PSA_BUILTIN_ECC") or
-                   x.startswith(("MBEDTLS_PSA_BUILTIN_ALG_ECD", "MBEDTLS_PSA_BUILTIN_KEY_TYPE_ECC"))}
+    builtin_ecc = {x for x in eff if x.startswith(("MBEDTLS_PSA_BUILTIN_ECC",
+                                                   "MBEDTLS_PSA_BUILTIN_ALG_ECD",
+                                                   "MBEDTLS_PSA_BUILTIN_KEY_TYPE_ECC"))}
     assert not builtin_ecc, sorted(builtin_ecc)
     arm_check(cfg, tree)
     return text

@@ -20,6 +20,14 @@ How a header is chosen
 Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
 is written then.
 
+Driver-only P-256 (GenOptions.ecc "p256m", 3.6): when every key on the path to the
+anchor, every chosen group and signature scheme is on the driver's curves
+(driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
+own options (per version and record cipher) join it, the closure treats requirements on
+the provided options as met, and [[defects]] with a `route` add what works around
+mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
+(the header's "ECC:" line) says why.
+
 Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
   Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
   refused as "server N (host:port): ...").  joint.choose() then picks one candidate per
@@ -52,9 +60,9 @@ from .costs import load_costs, make_cost
 
 LINES = ("3.6", "2.28")
 TLS_CHOICES = ("auto", "1.2", "1.3")
-# GenOptions.ecc: the built-in ECC code, driver-only P-256 through PSA with p256-m
-# (rules.toml [drivers.p256m]; built-in, with the reason in the header, when a key,
-# signature or key exchange is not on P-256), or p256m where it can serve.
+# GenOptions.ecc: mbedTLS's built-in ECC code, or driver-only P-256 through PSA with the
+# p256-m driver (rules.toml [drivers.p256m]) -- which falls back to the built-in code, with
+# the reason in the header, when a key, group or signature scheme is not on P-256.
 ECC_CHOICES = ("builtin", "p256m")
 MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
 IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
@@ -725,6 +733,8 @@ def _checked(opts):
     opts = opts or GenOptions()
     if opts.line not in LINES:
         raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
+    if opts.ecc not in ECC_CHOICES:
+        raise TlsfitError(USAGE, f"--ecc must be one of {', '.join(ECC_CHOICES)}")
     return opts
 
 
@@ -1217,7 +1227,8 @@ def explain(plan, rules=None, costs=None):
 
 # ------------------------------------------------------------------ driver-only ECC
 
-DRIVER_ONLY = "driver-only P-256: ECDH and ECDSA through PSA with the p256-m driver (no legacy ECP, bignum, ECDH or ECDSA code)"
+DRIVER_ONLY = ("driver-only P-256: ECDH and ECDSA through PSA with the p256-m driver (no "
+               "legacy ECP, bignum, ECDH or ECDSA code)")
 
 
 def _ecc(servers, opts, rules):
