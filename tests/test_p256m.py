@@ -135,6 +135,10 @@ def test_tls13_driver_only_verifies_and_is_smaller_on_cortex_m4(
                             mbedtls_dir=tree36.path)
         assert res["ok"] is True, json.dumps(res.to_json(), indent=1)
         assert res["version"] == "TLSv1.3"
+        explained = run_driver("gen", prof, "--mbedtls", "3.6", "--ecc", "p256m", "--explain")
+        assert explained.returncode == 0, explained.stderr
+        assert "off MBEDTLS_ECDSA_C" in explained.stdout
+        assert "driver-only P-256: ECDSA through PSA" in explained.stdout
         builtin = tmp_path / "builtin" / "tls_config.h"
         builtin.parent.mkdir()
         proc = run_driver("gen", prof, "-o", builtin, "--mbedtls", "3.6")

@@ -1206,7 +1206,7 @@ def explain(plan, rules=None, costs=None):
             flash = f"~{sum(modules.get(m, 0) for m in opt.module)} B est."
         else:
             flash = "-"
-        why = "; ".join(plan.options[name]) if on else "no server fact needs it"
+        why = "; ".join(plan.options[name]) if on else _off_why(plan, name, rules)
         rows.append(("on" if on else "off", name, flash, why))
     for name in sorted(set(plan.options) - set(rules.options)):
         rows.append(("on", name, "-", "; ".join(plan.options[name])))
@@ -1226,6 +1226,17 @@ def explain(plan, rules=None, costs=None):
 
 
 # ------------------------------------------------------------------ driver-only ECC
+
+def _off_why(plan, name, rules):
+    """Why --explain lists an option as off."""
+    if plan.facts.get("ecc") == "p256m":
+        driver = rules.drivers["p256m"]
+        if name in driver.provides:
+            return f"driver-only P-256: {driver.provides[name]}"
+        if name in driver.drops:
+            return "driver-only P-256: no RSA or DH, so nothing needs it"
+    return "no server fact needs it"
+
 
 DRIVER_ONLY = ("driver-only P-256: ECDH and ECDSA through PSA with the p256-m driver (no "
                "legacy ECP, bignum, ECDH or ECDSA code)")
