@@ -38,7 +38,8 @@ def run_printed(run_driver, command, *extra):
 
 @pytest.mark.parametrize("args", [
     [], ["--tls", "1.2"], ["--no-time", "--pem"], ["--policy", "compat", "--mbedtls", "2.28"],
-], ids=["default", "tls12", "notime-pem", "compat-228"])
+    ["--ecc", "p256m"],
+], ids=["default", "tls12", "notime-pem", "compat-228", "ecc-p256m-kept-builtin"])
 def test_header_regenerates_from_its_own_line(args, run_driver, tmp_path):
     out = tmp_path / "tls_config.h"
     prof = CORPUS / "openssl-rsa-12-13.json"

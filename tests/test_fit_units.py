@@ -263,6 +263,15 @@ def test_removable_any_of_with_a_second_alternative(rules):
     assert why["MBEDTLS_SHA512_C"] == "required by MBEDTLS_ENTROPY_C (rules.toml)"
 
 
+def test_removable_any_of_met_by_a_driver_holds_nothing_back(rules):
+    # driver-only P-256: PK_C's [RSA_C, ECP_C] has neither (p256-m provides ECP_C), which
+    # must not make every other option "required by MBEDTLS_PK_C"
+    why = dict(removable(rules, ["MBEDTLS_PK_C", "MBEDTLS_MD_C", "MBEDTLS_CHACHA20_C",
+                                 "MBEDTLS_USE_PSA_CRYPTO"]))
+    assert why["MBEDTLS_CHACHA20_C"] is None and why["MBEDTLS_USE_PSA_CRYPTO"] is None
+    assert why["MBEDTLS_MD_C"] == "required by MBEDTLS_PK_C (rules.toml)"
+
+
 def test_removable_names_outside_the_rules_are_tried(rules):
     why = dict(removable(rules, ["TLSFIT_SOMETHING_EXTRA", "MBEDTLS_HAVE_ASM"]))
     assert why == {"TLSFIT_SOMETHING_EXTRA": None, "MBEDTLS_HAVE_ASM": None}

@@ -770,7 +770,12 @@ def test_check_rejects_a_malformed_rules_document(edit, message):
 def test_check_accepts_the_unedited_document():
     r = rules_mod.check(rules_doc())
     assert set(r.options) == set(rules_mod.load().options)
-    assert len(r.defects) == 1 and r.defects[0].version == "TLSv1.2"
+    excluding = [d for d in r.defects if not d.route]
+    assert len(excluding) == 1 and excluding[0].version == "TLSv1.2"
+    routed = [d for d in r.defects if d.route]
+    assert [d.route for d in routed] == [("MBEDTLS_SSL_TLS1_2_SOME_ECC",),
+                                         ("MBEDTLS_KEY_EXCHANGE_PSK_ENABLED",)]
+    assert set(r.drivers) == {"p256m"} and r.drivers["p256m"].curves == ("secp256r1",)
 
 
 # ================================================================== policy

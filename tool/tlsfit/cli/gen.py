@@ -110,6 +110,12 @@ def configure(p):
                         "(the header says so)")
     p.add_argument("--pem", action="store_true",
                    help="keep PEM parsing (default: the trust anchor is embedded as DER)")
+    p.add_argument("--ecc", choices=gen.ECC_CHOICES, default="builtin",
+                   help="p256m: driver-only P-256 -- ECDH and ECDSA through PSA with the p256-m "
+                        "driver, without mbedTLS's ECP, bignum, ECDH and ECDSA code (3.6; when "
+                        "every key, signature and key exchange on the path to the anchor is "
+                        "P-256, else the built-in code stays and the header says why); "
+                        "`tlsfit fit` measures both and keeps the smaller (default: builtin)")
     p.add_argument("--explain", action="store_true",
                    help="print every option considered, on/off, why and its flash cost "
                         "(instead of the header on stdout; beside it with -o)")
@@ -201,6 +207,8 @@ def plan_json(plan):
            "duties": plan.duties, "flash_estimate": plan.cost}
     if plan.facts.get("client"):
         doc["client"] = plan.facts["client"]
+    if plan.facts.get("ecc_note"):                  # gen --ecc p256m
+        doc["ecc"] = {"code": plan.facts["ecc"], "why": plan.facts["ecc_note"]}
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
@@ -215,7 +223,7 @@ def run(args):
     line = args.mbedtls or default_line()
     lines = port_lines(args)
     opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
-                          time=not args.no_time, pem=args.pem, client=client)
+                          time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc)
     names = [name for _, name in resolved]
     if args.fit_report:
         opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)

@@ -9,8 +9,12 @@ Phases (each timed in report["phases_s"]):
             cheapest first by gen's measured object sizes (costs.json); the top
             --candidates of them, each with gen's lean knobs and, for the speed and
             balanced objectives, with the knob settings the measured knob model
-            (knob_costs.json) says buy instructions -- not the cross product.  Every
-            header is measured under QEMU (measure.py); only verified handshakes count.
+            (knob_costs.json) says buy instructions -- not the cross product -- and,
+            when every key, signature and key exchange is on P-256, gen's driver-only
+            P-256 header (gen --ecc p256m: p256-m through PSA, no legacy ECC or bignum)
+            beside the built-in one; otherwise the header says why the built-in code
+            stays.  Every header is measured under QEMU (measure.py); only verified
+            handshakes count.
   content lengths
             MBEDTLS_SSL_OUT_CONTENT_LEN 256 and 512 instead of gen's 1024 on the best one,
             measured; the smallest that verifies and is no worse by the objective stays
@@ -316,18 +320,28 @@ class Fitter:
         trials = []
         for c in chosen:
             lean_opts = replace(base, candidate=c)
+            driver = self._plan(replace(lean_opts, ecc="p256m"))
+            if driver.facts["ecc"] != "p256m":
+                # the built-in code stays, and the header says why
+                lean_opts = replace(lean_opts, ecc="p256m")
             lean = self._plan(lean_opts)
             for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
                 trials.append(self.make(f"{c.label()}, {knob_label}",
                                          replace(lean_opts, knob_values=knobs), "search",
                                          plan=None if knobs else lean))
+            if driver.facts["ecc"] == "p256m":
+                trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
+                                         replace(lean_opts, ecc="p256m"), "search", plan=driver))
+            else:
+                self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
                           f"(cheapest by the cost model), {len(trials)} headers to measure")
         return self.run_all(trials, "search")
 
     def _search_joint(self):
         """gen's joint header for every server, with the knob variants of its first
-        server's choice, each measured against every server."""
+        server's choice and its driver-only P-256 form when every server allows it, each
+        measured against every server."""
         base = gen_options(self.opts, self.client)
         lean = self._plan(base)
         label = "joint: " + " + ".join(s["chosen"][0] for s in lean.servers)
@@ -335,6 +349,10 @@ class Fitter:
                              "search", plan=None if knobs else lean)
                   for knob_label, knobs in knob_variants(self.opts.objective, lean.chosen[0],
                                                          lean, self.rules)]
+        driver = self._plan(replace(base, ecc="p256m"))
+        if driver.facts["ecc"] == "p256m":
+            trials.append(self.make(f"{label}, driver-only P-256 (p256-m)",
+                                    replace(base, ecc="p256m"), "search", plan=driver))
         self.progress.say(f"[search] gen's joint header for {len(self.sites)} servers, "
                           f"{len(trials)} headers to measure against each")
         return self.run_all(trials, "search")
@@ -379,8 +397,10 @@ class Fitter:
             if name in self.rules.knobs:
                 out.append((name, "a size knob, not a feature"))
                 continue
+            # an any-of requirement holds name back only when name is its one enabled
+            # alternative (none enabled: a driver provides it, gen --ecc p256m)
             needed_by = [o for o in enabled if o != name and o in self.rules.options and any(
-                item == name or (not isinstance(item, str) and
+                item == name or (not isinstance(item, str) and name in item and
                                  all(a == name or a not in enabled for a in item))
                 for item in self.rules.options[o].requires)]
             if needed_by:

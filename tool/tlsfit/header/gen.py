@@ -20,6 +20,14 @@ How a header is chosen
 Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
 is written then.
 
+Driver-only P-256 (GenOptions.ecc "p256m", 3.6): when every key on the path to the
+anchor, every chosen group and signature scheme is on the driver's curves
+(driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
+own options (per version and record cipher) join it, the closure treats requirements on
+the provided options as met, and [[defects]] with a `route` add what works around
+mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
+(the header's "ECC:" line) says why.
+
 Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
   Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
   refused as "server N (host:port): ...").  joint.choose() then picks one candidate per
@@ -52,6 +60,10 @@ from .costs import load_costs, make_cost
 
 LINES = ("3.6", "2.28")
 TLS_CHOICES = ("auto", "1.2", "1.3")
+# GenOptions.ecc: mbedTLS's built-in ECC code, or driver-only P-256 through PSA with the
+# p256-m driver (rules.toml [drivers.p256m]) -- which falls back to the built-in code, with
+# the reason in the header, when a key, group or signature scheme is not on P-256.
+ECC_CHOICES = ("builtin", "p256m")
 MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
 IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
 IN_ROUND = 256
@@ -570,7 +582,8 @@ def _sizes(servers, plan_options, rules, line, mfl_dropped=None, client=None):
     why = [w for w in (rsa_why, dh_why) if w]
     if curve_bits:
         why.append(f"{max(curve_bits)}-bit curves")
-    values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
+    if "MBEDTLS_BIGNUM_C" in plan_options:
+        values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
     if line == "2.28" and curve_bits:
         values["MBEDTLS_ECP_MAX_BITS"] = (max(curve_bits), "largest curve enabled")
     return values
@@ -596,6 +609,7 @@ class GenOptions:
     extra: dict = field(default_factory=dict)         # fit's added options -> reason
     sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
+    ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
@@ -719,6 +733,8 @@ def _checked(opts):
     opts = opts or GenOptions()
     if opts.line not in LINES:
         raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
+    if opts.ecc not in ECC_CHOICES:
+        raise TlsfitError(USAGE, f"--ecc must be one of {', '.join(ECC_CHOICES)}")
     return opts
 
 
@@ -850,7 +866,13 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
         mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
-    enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost)
+    driver, ecc_note = _ecc(servers, opts, rules)
+    provided = driver.provides if driver else {}
+    if driver:
+        wanted = _driver_wants(wanted, driver, servers, rules)
+    enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost, provided)
+    if driver:
+        enabled = _routes(enabled, servers, rules, line, cost, provided)
     for name in opts.exclude:
         enabled.pop(name, None)
     values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
@@ -866,6 +888,9 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
     for name, why in opts.extra.items():
         enabled.setdefault(name, []).append(why)
     _apply_knobs(enabled, values, rules, opts)
+    for name, (value, why) in (driver.values.items() if driver else ()):
+        if name in values and name not in opts.knob_values:
+            values[name] = (value, f"driver-only P-256: {why}")
     chosen = [c for i, s in enumerate(servers) for c in s.chosen
               if c not in [d for t in servers[:i] for d in t.chosen]]
     suites = []
@@ -878,7 +903,8 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
              "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
              "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
-             "time": opts.time, "tls": opts.tls}
+             "time": opts.time, "tls": opts.tls,
+             "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note}
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     plan = Plan(line=line, policy=pol.name,
@@ -1095,6 +1121,8 @@ def regenerate_command(profiles, opts, extra=()):
         cmd.append("--no-time")
     if opts.pem:
         cmd.append("--pem")
+    if opts.ecc != "builtin":
+        cmd += ["--ecc", opts.ecc]
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
     return " ".join([*cmd, *extra])
@@ -1178,7 +1206,7 @@ def explain(plan, rules=None, costs=None):
             flash = f"~{sum(modules.get(m, 0) for m in opt.module)} B est."
         else:
             flash = "-"
-        why = "; ".join(plan.options[name]) if on else "no server fact needs it"
+        why = "; ".join(plan.options[name]) if on else _off_why(plan, name, rules)
         rows.append(("on" if on else "off", name, flash, why))
     for name in sorted(set(plan.options) - set(rules.options)):
         rows.append(("on", name, "-", "; ".join(plan.options[name])))
@@ -1195,3 +1223,98 @@ def explain(plan, rules=None, costs=None):
     for state, name, flash, why in sorted(rows, key=lambda r: (r[0] == "off", r[1])):
         out.append(f"  {state:<3} {name:<{width}}  {flash:>16}  {why}")
     return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ driver-only ECC
+
+def _off_why(plan, name, rules):
+    """Why --explain lists an option as off."""
+    if plan.facts.get("ecc") == "p256m":
+        driver = rules.drivers["p256m"]
+        if name in driver.provides:
+            return f"driver-only P-256: {driver.provides[name]}"
+        if name in driver.drops:
+            return "driver-only P-256: no RSA or DH, so nothing needs it"
+    return "no server fact needs it"
+
+
+DRIVER_ONLY = ("driver-only P-256: ECDH and ECDSA through PSA with the p256-m driver (no "
+               "legacy ECP, bignum, ECDH or ECDSA code)")
+
+
+def _ecc(servers, opts, rules):
+    """(Driver or None, the header's ECC note): the p256-m driver when asked for and every
+    key, signature and key exchange of every server is on its curves; else None and why
+    the built-in code stays ("" when the built-in code was not asked to go)."""
+    if opts.ecc == "builtin":
+        return None, ""
+    driver = rules.drivers["p256m"]
+    why = driver_only_blocker(servers, driver, rules, opts)
+    if why:
+        return None, f"built-in ECC code kept (--ecc {opts.ecc} asked for driver-only P-256): {why}"
+    return driver, DRIVER_ONLY
+
+
+def driver_only_blocker(servers, driver, rules, opts):
+    """Why a driver (rules.toml [drivers]) cannot take the place of the built-in ECC code
+    for these servers, or None: every certificate key on the path to the anchor and the
+    anchor's on its curves (no RSA, so no bignum), every chosen group and signature scheme
+    too, records through PSA with a cipher it lists, no device identity."""
+    if opts.line != driver.line:
+        return f"the driver is in mbedTLS {driver.line} only"
+    if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
+        return "the device's own key is not routed through PSA by tlsfit yet"
+    for s in servers:
+        who = f"{s.who}: " if len(servers) > 1 else ""
+        for cert, role, _ in _roles(list(s.doc.path), s.doc.trust_anchor):
+            key = cert["key"]
+            if key["type"] != "ec" or key.get("curve") not in driver.curves:
+                what = f"RSA-{key.get('bits')}" if key["type"] == "rsa" else \
+                    f"{key.get('curve') or key['type']}"
+                article = "an" if key["type"] == "rsa" else "a"
+                return (f"{who}{_label(cert, role)} has {article} {what} key (the driver "
+                        f"does only {', '.join(driver.curves)})")
+        for c in s.chosen:
+            curve = rules.facts["groups"][c.group].attrs["curve"] if c.group else None
+            sig = rules.facts["sigalgs"][c.sigalg].attrs if c.sigalg else {}
+            if c.kx not in ("TLS13", "ECDHE_ECDSA"):
+                return f"{who}suite {c.suite} needs RSA or finite-field DH"
+            if curve not in driver.curves:
+                return f"{who}the key exchange is on {c.group}, not {', '.join(driver.curves)}"
+            if sig and sig.get("curve") not in driver.curves:
+                return f"{who}the server signs with {c.sigalg}"
+            if c.cipher not in driver.ciphers:
+                return f"{who}records with {c.cipher} are not routed through PSA by tlsfit"
+    return None
+
+
+def _driver_wants(wanted, driver, servers, rules):
+    """wanted without what the driver provides or drops, with what it needs."""
+    out = {k: v for k, v in wanted.items() if k not in driver.provides and k not in driver.drops}
+    _need(out, driver.options, DRIVER_ONLY)
+    for s in servers:
+        for c in s.chosen:
+            _need(out, driver.versions.get(c.version, ()),
+                  f"driver-only P-256 with {c.version}: its key derivation through PSA")
+            _need(out, driver.ciphers[c.cipher],
+                  f"driver-only P-256: suite {c.suite}'s records through PSA "
+                  "(MBEDTLS_USE_PSA_CRYPTO)")
+    return out
+
+
+def _routes(enabled, servers, rules, line, cost, provided):
+    """enabled with the options rules.toml [[defects]] route a defect around with, for
+    every chosen version whose option set meets the defect."""
+    versions = {c.version for s in servers for c in s.chosen}
+    changed = True
+    while changed:
+        changed = False
+        for d in rules.defects:
+            if not d.route or d.line != line or d.version not in versions:
+                continue
+            if all(o in enabled for o in d.all) and not any(o in enabled for o in d.none) \
+                    and not all(o in enabled for o in d.route):
+                _need(enabled, d.route, f"mbedTLS defect routed around: {d.reason}")
+                enabled = rules.closure(enabled, line, cost, provided)
+                changed = True
+    return enabled

@@ -66,6 +66,7 @@ class HeaderView:
     regenerate: str
     servers: list = None          # several servers: [{who, target, profile, probed_at, chosen,
                                   # prove}], else empty (the one-server preamble)
+    ecc: str = ""                 # the ECC note (gen --ecc): driver-only, or why built-in stays
 
 
 def _why(reasons):
@@ -91,7 +92,8 @@ def view(plan, rules):
     return HeaderView(plan.line, plan.target, f["tlsfit"], f["profile"], f["probed_at"] or "?",
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
-                      values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan))
+                      values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
+                      f.get("ecc_note", ""))
 
 
 def _servers(plan):

@@ -35,6 +35,9 @@ _FACT_KEYS = {
 }
 _KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
+_ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
+_DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
+                "ciphers"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,22 @@ class Defect:
     all: tuple
     server_signs: tuple
     reason: str
+    none: tuple = ()
+    route: tuple = ()        # options that route around it (then server_signs is empty)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A PSA driver that takes the place of legacy modules (rules.toml [drivers])."""
+    name: str
+    line: str
+    curves: tuple
+    provides: dict           # legacy option -> how the driver takes its place
+    drops: tuple
+    options: tuple
+    values: dict             # name -> (value, reason)
+    versions: dict           # TLS version -> options
+    ciphers: dict            # cipher -> options
 
 
 class RulesError(TlsfitError):
@@ -113,6 +132,7 @@ class Rules:
         self.suites = {}
         self.knobs = {}
         self.defects = []
+        self.drivers = {}
         self.base = {}
         self.preference = {}
 
@@ -150,20 +170,21 @@ class Rules:
     def holds(self, item, enabled):
         return item in enabled if isinstance(item, str) else any(x in enabled for x in item)
 
-    def closure(self, wanted, line, cost):
+    def closure(self, wanted, line, cost, provided=()):
         """Close `wanted` ({option: [reasons]}) under `requires` on `line`.
 
         An any-of requirement already met by an enabled option costs nothing; otherwise
         the alternative whose own closure adds the least flash (cost(options) -> bytes)
-        is taken.  Returns a new {option: [reasons]}; reasons of added options name the
-        option that required them."""
+        is taken.  A requirement on a `provided` option (a driver's Driver.provides) is
+        met without it.  Returns a new {option: [reasons]}; reasons of added options name
+        the option that required them."""
         enabled = {k: list(v) for k, v in wanted.items()}
         changed = True
         while changed:
             changed = False
             for name in sorted(enabled):
                 for item in self.options[name].requires:
-                    if self.holds(item, enabled):
+                    if self.holds(item, enabled) or self.holds(item, provided):
                         continue
                     alts = [item] if isinstance(item, str) else list(item)
                     alts = [a for a in alts if self.available(a, line)]
@@ -328,12 +349,52 @@ def check(doc):
                                  bool(v.get("default", True)))
     for i, v in enumerate(doc.get("defects", [])):
         where = f"defects[{i}]"
+        if set(v) == _ROUTE_KEYS:
+            _known(list(v["all"]) + list(v["none"]) + list(v["route"]), where, rules)
+            rules.defects.append(Defect(v["line"], v["version"], tuple(v["all"]), (),
+                                        v["reason"], tuple(v["none"]), tuple(v["route"])))
+            continue
         if set(v) != _DEFECT_KEYS:
-            raise RulesError(where, f"needs exactly the keys {sorted(_DEFECT_KEYS)}")
+            raise RulesError(where, f"needs exactly the keys {sorted(_DEFECT_KEYS)} (or "
+                                    f"{sorted(_ROUTE_KEYS)} for a defect routed around)")
         _known(v["all"], where, rules)
         rules.defects.append(Defect(v["line"], v["version"], tuple(v["all"]),
                                     tuple(v["server_signs"]), v["reason"]))
+    for name, v in doc.get("drivers", {}).items():
+        rules.drivers[name] = _driver(name, v, rules)
     return rules
+
+
+def _driver(name, v, rules):
+    where = f"drivers.{name}"
+    extra = set(v) - _DRIVER_KEYS
+    if extra:
+        raise RulesError(where, f"unknown key(s) {sorted(extra)}")
+    if v.get("line") not in rules.lines:
+        raise RulesError(where, f"line must be one of {rules.lines}")
+    for c in v.get("curves", []):
+        if c not in rules.facts["curves"]:
+            raise RulesError(where, f"unknown curve {c}")
+    provides = dict(v.get("provides", {}))
+    versions = {k: tuple(o) for k, o in v.get("versions", {}).items()}
+    ciphers = {k: tuple(o) for k, o in v.get("ciphers", {}).items()}
+    for k in versions:
+        if k not in rules.facts["versions"]:
+            raise RulesError(where, f"unknown version {k}")
+    for k in ciphers:
+        if k not in rules.facts["ciphers"]:
+            raise RulesError(where, f"unknown cipher {k}")
+    names = list(provides) + list(v.get("drops", [])) + list(v.get("options", [])) + \
+        [o for opts in list(versions.values()) + list(ciphers.values()) for o in opts]
+    _known(names, where, rules)
+    values = {}
+    for k, pair in v.get("values", {}).items():
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)):
+            raise RulesError(f"{where}.values.{k}", "must be [value, reason]")
+        values[k] = (pair[0], pair[1])
+    return Driver(name, v["line"], tuple(v.get("curves", [])), provides,
+                  tuple(v.get("drops", [])), tuple(v.get("options", [])), values, versions,
+                  ciphers)
 
 
 @lru_cache(maxsize=None)
