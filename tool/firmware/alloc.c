@@ -15,7 +15,14 @@
  * form a stack -- so the bookkeeping adds the same few instructions to every
  * call (measured: +0.8 % on a lean ECDSA P-256 handshake's instruction count,
  * where a table search per call cost +11 %); only a new peak walks the table.  Blocks beyond the table (slot 0) still count in the
- * totals, and in peak_untracked. */
+ * totals, and in peak_untracked.
+ *
+ * Each slot also keeps its block's caller: the return address of tf_calloc,
+ * which is inside the mbedTLS function that called mbedtls_calloc (that
+ * wrapper ends in a tail call, so it does not appear itself).  The host maps
+ * the addresses to function names with the image's symbol table and groups
+ * the peak into buffers, certificates, bignum/ECC temporaries and contexts
+ * (target/heapfloor.py). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +38,13 @@ _Static_assert(sizeof(struct header) == HEADER_BYTES, "the header keeps 8-byte a
 
 static struct tf_alloc_stats stats;
 static size_t held_size[TF_ALLOC_TRACKED];   /* size of the block in each slot */
+static uintptr_t held_caller[TF_ALLOC_TRACKED]; /* return address into its allocator's caller */
 static uint8_t held[TF_ALLOC_TRACKED];       /* 1: the slot holds a block */
 static uint8_t free_slots[TF_ALLOC_TRACKED]; /* stack of given-back slot indexes */
 static size_t free_top;
 static size_t fresh;                         /* slots never used so far */
 static size_t peak_size[TF_ALLOC_TRACKED];   /* sizes held at the peak */
+static uintptr_t peak_caller[TF_ALLOC_TRACKED]; /* and their callers */
 static size_t peak_count;
 
 void tf_alloc_set_limit(size_t limit)
@@ -48,14 +57,16 @@ const struct tf_alloc_stats *tf_alloc_get_stats(void)
     return &stats;
 }
 
-size_t tf_alloc_peak_blocks(const size_t **sizes)
+size_t tf_alloc_peak_blocks(const size_t **sizes, const uintptr_t **callers)
 {
     *sizes = peak_size;
+    *callers = peak_caller;
     return peak_count;
 }
 
-/* A slot for a block of `size` bytes: 1 + its index, or 0 when the table is full. */
-static uint32_t take_slot(size_t size)
+/* A slot for a block of `size` bytes from `caller`: 1 + its index, or 0 when the
+ * table is full. */
+static uint32_t take_slot(size_t size, uintptr_t caller)
 {
     size_t k;
     if (free_top > 0)
@@ -66,6 +77,7 @@ static uint32_t take_slot(size_t size)
         return 0;
     held[k] = 1;
     held_size[k] = size;
+    held_caller[k] = caller;
     return (uint32_t)k + 1u;
 }
 
@@ -84,7 +96,8 @@ static void snapshot(void)
     peak_count = 0;
     for (size_t k = 0; k < fresh; k++) {
         if (held[k]) {
-            peak_size[peak_count++] = held_size[k];
+            peak_size[peak_count] = held_size[k];
+            peak_caller[peak_count++] = held_caller[k];
             tracked += held_size[k];
         }
     }
@@ -100,6 +113,7 @@ static void *refuse(size_t size)
 
 void *tf_calloc(size_t n, size_t size)
 {
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     if (n != 0 && size > (UINT32_MAX - HEADER_BYTES) / n)
         return refuse((size_t)-1);
     size_t total = n * size;
@@ -108,7 +122,7 @@ void *tf_calloc(size_t n, size_t size)
     unsigned char *block = malloc(total + HEADER_BYTES);
     if (block == NULL)
         return refuse(total);
-    struct header h = {(uint32_t)total, take_slot(total)};
+    struct header h = {(uint32_t)total, take_slot(total, caller)};
     memcpy(block, &h, sizeof h);
     memset(block + HEADER_BYTES, 0, total);
     stats.allocs++;

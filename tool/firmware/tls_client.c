@@ -560,11 +560,18 @@ static void put_heap(void)
     tf_out_u64(h->peak_untracked);
     tf_out_str(",\"blocks\":[");
     const size_t *sizes;
-    size_t n = tf_alloc_peak_blocks(&sizes);
+    const uintptr_t *callers;
+    size_t n = tf_alloc_peak_blocks(&sizes, &callers);
     for (size_t k = 0; k < n; k++) {
         if (k)
             tf_out_char(',');
         tf_out_u64(sizes[k]);
+    }
+    tf_out_str("],\"callers\":[");
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            tf_out_char(',');
+        tf_out_u64(callers[k]);
     }
     tf_out_str("]}");
 }
