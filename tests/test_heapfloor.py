@@ -147,3 +147,53 @@ def test_measured_floor_on_cortex_m4(ec13, pki):
     assert not [b for b in named if "certificate" in (b["function"] or "")
                 and b["group"] != "certificates"]
     assert "heap floor: peak" in "\n".join(measure.format_report(r))
+
+
+# ------------------------------------------------------------ the fit's floors
+
+def test_rom_floor_subtracts_what_verified_without_it():
+    from tlsfit.fit import floor as fit_floor
+    ablation = [
+        {"option": "MBEDTLS_A", "result": "kept", "why": "MBEDTLS_ERR_X in STATE",
+         "rom_cost_bytes": 900},
+        {"option": "MBEDTLS_B", "result": "kept",
+         "why": "handshake verified without it, but heap got worse", "rom_cost_bytes": 1200},
+        {"option": "MBEDTLS_C", "result": "removed", "why": "handshake verified without it",
+         "rom_cost_bytes": 300},
+        {"option": "MBEDTLS_D", "result": "not tried", "why": "pinned", "rom_cost_bytes": None},
+        {"option": "MBEDTLS_E", "result": "kept",
+         "why": "handshake verified without it, but rom got worse", "rom_cost_bytes": -40}]
+    f = fit_floor.rom_floor(40_000, ablation, [{"name": "ssl_tls.o", "rom_bytes": 5000,
+                                               "library": "libmbedtls.a"}])
+    assert f["rom_floor_bytes"] == 40_000 - 1200
+    assert f["droppable"] == [{"option": "MBEDTLS_B", "rom_cost_bytes": 1200}]
+    assert f["objects"] == [{"name": "ssl_tls.o", "rom_bytes": 5000}]
+    assert fit_floor.rom_line(f) == ("mbedTLS flash 40,000 B = 1.03x the 1-minimal floor "
+                                     "38,800 B; removable at a cost to the objective: "
+                                     "MBEDTLS_B 1,200 B")
+    assert fit_floor.rom_floor(None, ablation) is None
+
+
+def test_fit_heap_floor_takes_the_profiles_largest_message():
+    """A measurement document (the shape measure writes) and a profile whose Certificate
+    message (3,000 B) was sent in 512 B records: the floor's input part is the message."""
+    from tlsfit.fit import floor as fit_floor
+    from tlsfit.profile.types import Profile
+    from tlsfit.target.result import Measurement
+    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    doc = {"target": "cortex-m4", "server": "127.0.0.1:1", "mbedtls": "3.6.6",
+           "handshake": {"ok": True, "version": "TLSv1.3",
+                         "ciphersuite": "TLS_AES_128_GCM_SHA256"},
+           "rom_bytes": 1, "rom_tls_bytes": 1, "ram_static_bytes": 1,
+           "heap_peak_bytes": sum(BLOCKS), "stack_peak_bytes": 1,
+           "handshake_instructions": 1, "modules": [],
+           "heap_peak_blocks": {"blocks": sorted(BLOCKS, reverse=True), "untracked": 0,
+                                "named": [b.to_json() for b in named]},
+           "wire": dict(WIRE, largest_record=529)}
+    m = Measurement.from_json(doc)
+    prof = Profile.of({"records": {"max_handshake_msg_len": 3000}})
+    f = fit_floor.heap_floor([m], [prof])
+    assert f["floor"][0]["bytes"] == 3000 + 17 + 5
+    assert fit_floor.heap_floor([m], [None])["floor"][0]["bytes"] == 529 + 5
+    assert f["heap_peak_bytes"] == sum(BLOCKS) == sum(f["groups"].values())
+    assert fit_floor.heap_floor([None], [prof]) is None
