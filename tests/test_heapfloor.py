@@ -197,3 +197,14 @@ def test_fit_heap_floor_takes_the_profiles_largest_message():
     assert fit_floor.heap_floor([m], [None])["floor"][0]["bytes"] == 529 + 5
     assert f["heap_peak_bytes"] == sum(BLOCKS) == sum(f["groups"].values())
     assert fit_floor.heap_floor([None], [prof]) is None
+
+
+def test_buffer_reason_splits_content_length_and_fixed_overhead():
+    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    f = heapfloor.heap_floor(named, 0, sum(BLOCKS), WIRE, in_content_len=4096,
+                             out_content_len=2048)
+    why = {p.name: p.why for p in f.above}
+    assert why["input buffer beyond the record"].startswith(
+        "the input buffer is 4,189 B for a 1,505 B record: MBEDTLS_SSL_IN_CONTENT_LEN 4,096 "
+        "plus 93 B of mbedTLS's fixed record overhead")
+    assert "MBEDTLS_SSL_OUT_CONTENT_LEN 2,048 plus 93 B" in why["output buffer beyond the record"]

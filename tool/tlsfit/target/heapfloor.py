@@ -161,12 +161,23 @@ def aead_expansion(version, ciphersuite):
     return 1 + (8 if ciphersuite and ciphersuite.endswith("CCM_8_SHA256") else 16)
 
 
+def _buffer_why(role, held, need, content_len):
+    option = f"MBEDTLS_SSL_{'IN' if role == 'input' else 'OUT'}_CONTENT_LEN"
+    if content_len is None:
+        return (f"the {role} buffer is {held:,} B for a {need:,} B record: {option} above the "
+                "largest record, plus mbedTLS's fixed record overhead")
+    return (f"the {role} buffer is {held:,} B for a {need:,} B record: {option} {content_len:,} "
+            f"plus {held - content_len:,} B of mbedTLS's fixed record overhead (header, "
+            f"counter, IV and MAC room; no option lowers it); {option} is the part to lower")
+
+
 def heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, version=None,
-               ciphersuite=None):
+               ciphersuite=None, in_content_len=None, out_content_len=None):
     """The floor against the peak.  peak_blocks: classify()'s blocks; untracked: bytes
     held beyond the table; wire: {largest_record (server's), largest_record_to_server,
     largest_handshake_message (plaintext ones)}; handshake_message: the profile's largest
-    handshake message (header included), when known."""
+    handshake message (header included), when known; in/out_content_len: the header's
+    MBEDTLS_SSL_IN/OUT_CONTENT_LEN (for the reasons)."""
     groups = {g: 0 for g in GROUPS}
     for b in peak_blocks:
         groups[b.group] += b.bytes
@@ -188,15 +199,12 @@ def heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, versi
                        "the handshake, session and transform, hash and cipher contexts and "
                        "PSA key slots held at the peak, as measured"))
     above = []
-    for role, need, option in (("input", in_need, "MBEDTLS_SSL_IN_CONTENT_LEN"),
-                               ("output", out_need, "MBEDTLS_SSL_OUT_CONTENT_LEN")):
+    for role, need, content_len in (("input", in_need, in_content_len),
+                                    ("output", out_need, out_content_len)):
         held = sum(b.bytes for b in peak_blocks if b.role == role)
         if held:
-            above.append(FloorPart(
-                f"{role} buffer beyond the record", held - need,
-                f"the {role} buffer is {held} B for a {need} B record: {option} above the "
-                "largest record, plus mbedTLS's fixed record overhead (counters, IV and MAC "
-                "room)"))
+            above.append(FloorPart(f"{role} buffer beyond the record", held - need,
+                                   _buffer_why(role, held, need, content_len)))
         else:
             above.append(FloorPart(f"{role} buffer not held at the peak", -need,
                                    f"the {role} record buffer was not held at the peak"))

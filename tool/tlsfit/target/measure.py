@@ -655,7 +655,8 @@ def floor_of(report, handshake_message=None):
                    for b in at.get("named") or ())
     hs = report.get("handshake") or {}
     return heapfloor.heap_floor(blocks, at.get("untracked"), report["heap_peak_bytes"], wire,
-                                handshake_message, hs.get("version"), hs.get("ciphersuite"))
+                                handshake_message, hs.get("version"), hs.get("ciphersuite"),
+                                report.get("in_content_len"), report.get("out_content_len"))
 
 
 def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
