@@ -208,3 +208,21 @@ def test_buffer_reason_splits_content_length_and_fixed_overhead():
         "the input buffer is 4,189 B for a 1,505 B record: MBEDTLS_SSL_IN_CONTENT_LEN 4,096 "
         "plus 93 B of mbedTLS's fixed record overhead")
     assert "MBEDTLS_SSL_OUT_CONTENT_LEN 2,048 plus 93 B" in why["output buffer beyond the record"]
+
+
+def test_fit_floor_quotes_the_smaller_buffers_that_failed():
+    from tlsfit.fit import floor as fit_floor
+    from tlsfit.target.result import Measurement
+    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    doc = {"handshake": {"ok": True, "version": "TLSv1.2"}, "heap_peak_bytes": sum(BLOCKS),
+           "heap_peak_blocks": {"untracked": 0, "named": [b.to_json() for b in named]},
+           "wire": WIRE}
+    sizes = [{"option": "MBEDTLS_SSL_OUT_CONTENT_LEN", "value": 256, "ok": False,
+              "error": "MBEDTLS_ERR_SSL_BAD_INPUT_DATA"},
+             {"option": "MBEDTLS_SSL_OUT_CONTENT_LEN", "value": 512, "ok": True}]
+    f = fit_floor.heap_floor([Measurement.from_json(doc)], [None], sizes)
+    why = {p["name"]: p["why"] for p in f["above"]}
+    assert why["output buffer beyond the record"].endswith(
+        "the fit measured MBEDTLS_SSL_OUT_CONTENT_LEN 256 (MBEDTLS_ERR_SSL_BAD_INPUT_DATA): "
+        "mbedTLS needs more than the record")
+    assert "the fit measured" not in why["input buffer beyond the record"]

@@ -24,9 +24,29 @@ def _largest_message(profile):
         "max_handshake_msg_len")
 
 
-def heap_floor(measurements, profiles):
+def _tried_smaller(floor, sizes):
+    """The floor with, on each buffer's reason, the smaller content lengths the fit
+    measured and how they failed (sizes: report["content_lengths"] rows)."""
+    out = dict(floor)
+    above = []
+    for part in floor["above"]:
+        role = part["name"].split(" ", 1)[0]
+        option = {"input": "MBEDTLS_SSL_IN_CONTENT_LEN",
+                  "output": "MBEDTLS_SSL_OUT_CONTENT_LEN"}.get(role)
+        failed = [c for c in sizes or () if c["option"] == option and not c["ok"]]
+        if option and part["name"].endswith("beyond the record") and failed:
+            tried = ", ".join(f"{c['value']} ({c.get('error') or 'failed'})" for c in failed)
+            part = dict(part, why=part["why"] + f"; the fit measured {option} {tried}: "
+                                                 "mbedTLS needs more than the record")
+        above.append(part)
+    out["above"] = above
+    return out
+
+
+def heap_floor(measurements, profiles, sizes=()):
     """The floor (JSON) of the server with the largest peak among measurements (one per
-    profile); None when no handshake completed with its heap counted."""
+    profile); None when no handshake completed with its heap counted.  sizes: the fit's
+    content-length trials, quoted where a smaller buffer failed."""
     best = None
     for m, prof in zip(measurements, profiles):
         if m is None or not m.ok or m.heap_peak_bytes is None:
@@ -34,7 +54,7 @@ def heap_floor(measurements, profiles):
         f = measure_mod.floor_of(m, _largest_message(prof))
         if f is not None and (best is None or f.peak_bytes > best.peak_bytes):
             best = f
-    return best.to_json() if best else None
+    return _tried_smaller(best.to_json(), sizes) if best else None
 
 
 def rom_floor(rom_tls_bytes, ablation, modules=()):

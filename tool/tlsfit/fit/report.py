@@ -69,12 +69,12 @@ def _baseline(base):
             **base.figures()}
 
 
-def _server_entry(site, measurement, chosen, alone, out):
+def _server_entry(site, measurement, chosen, alone, out, sizes=()):
     """servers[i]: one server's handshake with the final header, its figures and the
     default's against it, its heap floor, and (several servers) the header gen makes for
     it alone."""
     base = measurement.baseline
-    floor = floor_mod.heap_floor([measurement], [site.profile])
+    floor = floor_mod.heap_floor([measurement], [site.profile], sizes)
     return {"index": site.index, "server": f"{site.host}:{site.port}", "sni": site.sni,
             "ca": site.ca, "chosen": [c.label() for c in chosen],
             "handshake": _handshake_of(measurement, chosen), **measurement.figures(),
@@ -107,7 +107,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
     figures, baseline and ratios are over every server (one server: its own)."""
     tree = resolve_tree(line=fitter.opts.line)
     profiles = [s.profile for s in fitter.sites]
-    heap = floor_mod.heap_floor(final.measurements, profiles)
+    heap = floor_mod.heap_floor(final.measurements, profiles, fitter.sizes)
     rom = floor_mod.rom_floor(final.figures().get("rom_tls_bytes"), fitter.ablation,
                               final.measurement.modules)
     r = {"schema_version": SCHEMA_VERSION, "tlsfit_version": __version__,
@@ -143,7 +143,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "phases_s": phases}
     several = len(fitter.sites) > 1
     r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
-                                  alone[i] if alone else None, fitter.out)
+                                  alone[i] if alone else None, fitter.out, fitter.sizes)
                     for i, (s, m) in enumerate(zip(fitter.sites, final.measurements))]
     r["joint"] = _joint(final, alone) if alone else None
     bases = [m.baseline for m in final.measurements]

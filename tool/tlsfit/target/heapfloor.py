@@ -67,8 +67,10 @@ ABOVE_WHY = {
                     "(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE off frees the chain only after the "
                     "handshake)",
     "temporaries": "the working set of the signature check or key exchange in progress at "
-                   "the peak; MBEDTLS_ECP_WINDOW_SIZE and MBEDTLS_ECP_FIXED_POINT_OPTIM are "
-                   "already fit knobs, the rest is what the algorithm needs",
+                   "the peak (bignum limbs, ECP points and tables, an RSA exponentiation "
+                   "window); MBEDTLS_ECP_WINDOW_SIZE and MBEDTLS_ECP_FIXED_POINT_OPTIM are "
+                   "fit knobs and an RSA public exponent takes the smallest window already: "
+                   "no option lowers the rest",
     "other": "blocks whose allocating function tlsfit does not know",
     "untracked": "blocks beyond the firmware's table of held blocks (TF_ALLOC_TRACKED)",
 }
