@@ -29,12 +29,13 @@ FUNCS = [(0x1000, 0x100, "mbedtls_ssl_setup"), (0x1100, 0x80, "ssl_handshake_ini
 BLOCKS = [2141, 4189, 1200, 900, 600, 64, 64, 64, 320, 65, 40]
 CALLERS = [0x1011, 0x1021, 0x1109, 0x1231, 0x1605, 0x1301, 0x1303, 0x1311, 0x1405, 0x1511,
            0x9001]
+SITES = list(zip(CALLERS, BLOCKS))     # one site per block here
 WIRE = {"largest_record": 1500, "largest_record_to_server": 300,
         "largest_handshake_message": 0}
 
 
-def test_classify_groups_blocks_by_their_allocating_function():
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+def test_classify_groups_sites_by_their_allocating_function():
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     assert [b.bytes for b in named] == sorted(BLOCKS, reverse=True)
     by_size = {b.bytes: b for b in named}
     assert (by_size[4189].group, by_size[4189].role) == ("buffers", "input")
@@ -47,7 +48,7 @@ def test_classify_groups_blocks_by_their_allocating_function():
 
 
 def test_floor_parts_and_above_sum_to_the_peak():
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     peak = sum(BLOCKS) + 100
     f = heapfloor.heap_floor(named, 100, peak, WIRE, version="TLSv1.3",
                              ciphersuite="TLS_AES_128_GCM_SHA256")
@@ -60,14 +61,14 @@ def test_floor_parts_and_above_sum_to_the_peak():
     above = {p.name: p.bytes for p in f.above}
     assert above["input buffer beyond the record"] == 4189 - 1505
     assert above["output buffer beyond the record"] == 2141 - 305
-    assert above["certificates"] == 1500 and above["untracked blocks"] == 100
+    assert above["certificates"] == 1500 and above["untracked bytes"] == 100
     line = heapfloor.floor_line(f)
     assert line.startswith(f"peak {peak:,} B = {peak / f.floor_bytes:.2f}x the floor "
                            f"{f.floor_bytes:,} B; above it: input buffer beyond the record")
 
 
 def test_a_larger_handshake_message_raises_the_input_floor():
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     # A 3000 B Certificate message sent in 512 B records: mbedTLS reassembles it whole.
     f = heapfloor.heap_floor(named, 0, sum(BLOCKS), dict(WIRE, largest_record=529),
                              handshake_message=3000, version="TLSv1.3",
@@ -81,16 +82,17 @@ def test_a_larger_handshake_message_raises_the_input_floor():
 
 def test_buffers_told_apart_by_their_common_overhead():
     # The output buffer allocated first: the pairing whose overheads agree wins.
-    named = heapfloor.classify([2141, 4189], [0x1011, 0x1021], FUNCS, 4096, 2048)
+    named = heapfloor.classify([(0x1011, 2141), (0x1021, 4189)], FUNCS, 4096, 2048)
     roles = {b.bytes: b.role for b in named}
     assert roles == {4189: "input", 2141: "output"}
-    named = heapfloor.classify([4189, 2141], [0x1011, 0x1021], FUNCS, 2048, 4096)
+    named = heapfloor.classify([(0x1011, 4189), (0x1021, 2141)], FUNCS, 2048, 4096)
     assert {b.bytes: b.role for b in named} == {2141: "input", 4189: "output"}
 
 
-def test_callers_missing_leave_blocks_unattributed():
-    named = heapfloor.classify([100, 200], [], FUNCS)
-    assert {b.group for b in named} == {"other"}
+def test_unknown_addresses_leave_sites_unattributed():
+    named = heapfloor.classify([(0x9001, 100), (0x0fff, 200)], FUNCS)
+    assert [(b.bytes, b.function, b.group) for b in named] == [(200, None, "other"),
+                                                               (100, None, "other")]
 
 
 def test_record_sizes_follow_headers_across_reads():
@@ -130,7 +132,7 @@ def test_measured_floor_on_cortex_m4(ec13, pki):
     assert sum(f["groups"].values()) == r["heap_peak_bytes"]
     assert f["heap_floor_bytes"] + sum(p["bytes"] for p in f["above"]) == r["heap_peak_bytes"]
     named = r["heap_peak_blocks"]["named"]
-    assert sum(b["bytes"] for b in named) + r["heap_peak_blocks"]["untracked"] == \
+    assert sum(b["bytes"] for b in named) + r["heap_peak_blocks"]["named_untracked"] == \
         r["heap_peak_bytes"]
     roles = {b["role"]: b for b in named if b["role"]}
     assert roles["input"]["function"] == roles["output"]["function"] == "mbedtls_ssl_setup"
@@ -142,7 +144,7 @@ def test_measured_floor_on_cortex_m4(ec13, pki):
     assert floor["output record"] >= r["wire"]["client_hello_record"] + 5
     assert f["groups"]["certificates"] > chain       # the chain parsed, and the anchor
     assert f["groups"]["other"] == 0, [b for b in named if b["group"] == "other"]
-    assert f["groups"]["untracked"] == 0          # the allocator's table holds the whole peak
+    assert f["groups"]["untracked"] == 0          # every byte of the peak charged to a site
     # TLS 1.3 parses the chain in mbedtls_ssl_tls13_process_certificate: a certificate.
     assert not [b for b in named if "certificate" in (b["function"] or "")
                 and b["group"] != "certificates"]
@@ -180,7 +182,7 @@ def test_fit_heap_floor_takes_the_profiles_largest_message():
     from tlsfit.fit import floor as fit_floor
     from tlsfit.profile.types import Profile
     from tlsfit.target.result import Measurement
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     doc = {"target": "cortex-m4", "server": "127.0.0.1:1", "mbedtls": "3.6.6",
            "handshake": {"ok": True, "version": "TLSv1.3",
                          "ciphersuite": "TLS_AES_128_GCM_SHA256"},
@@ -188,7 +190,8 @@ def test_fit_heap_floor_takes_the_profiles_largest_message():
            "heap_peak_bytes": sum(BLOCKS), "stack_peak_bytes": 1,
            "handshake_instructions": 1, "modules": [],
            "heap_peak_blocks": {"blocks": sorted(BLOCKS, reverse=True), "untracked": 0,
-                                "named": [b.to_json() for b in named]},
+                                "named": [b.to_json() for b in named],
+                                "named_untracked": 0},
            "wire": dict(WIRE, largest_record=529)}
     m = Measurement.from_json(doc)
     prof = Profile.of({"records": {"max_handshake_msg_len": 3000}})
@@ -200,7 +203,7 @@ def test_fit_heap_floor_takes_the_profiles_largest_message():
 
 
 def test_buffer_reason_splits_content_length_and_fixed_overhead():
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     f = heapfloor.heap_floor(named, 0, sum(BLOCKS), WIRE, in_content_len=4096,
                              out_content_len=2048)
     why = {p.name: p.why for p in f.above}
@@ -213,9 +216,9 @@ def test_buffer_reason_splits_content_length_and_fixed_overhead():
 def test_fit_floor_quotes_the_smaller_buffers_that_failed():
     from tlsfit.fit import floor as fit_floor
     from tlsfit.target.result import Measurement
-    named = heapfloor.classify(BLOCKS, CALLERS, FUNCS, 4096, 2048)
+    named = heapfloor.classify(SITES, FUNCS, 4096, 2048)
     doc = {"handshake": {"ok": True, "version": "TLSv1.2"}, "heap_peak_bytes": sum(BLOCKS),
-           "heap_peak_blocks": {"untracked": 0, "named": [b.to_json() for b in named]},
+           "heap_peak_blocks": {"named_untracked": 0, "named": [b.to_json() for b in named]},
            "wire": WIRE}
     sizes = [{"option": "MBEDTLS_SSL_OUT_CONTENT_LEN", "value": 256, "ok": False,
               "error": "MBEDTLS_ERR_SSL_BAD_INPUT_DATA"},

@@ -560,18 +560,25 @@ static void put_heap(void)
     tf_out_u64(h->peak_untracked);
     tf_out_str(",\"blocks\":[");
     const size_t *sizes;
-    const uintptr_t *callers;
-    size_t n = tf_alloc_peak_blocks(&sizes, &callers);
+    size_t n = tf_alloc_peak_blocks(&sizes);
     for (size_t k = 0; k < n; k++) {
         if (k)
             tf_out_char(',');
         tf_out_u64(sizes[k]);
     }
-    tf_out_str("],\"callers\":[");
+    /* "sites": [[address, bytes], ...] */
+    const uintptr_t *pcs;
+    const size_t *bytes;
+    n = tf_alloc_peak_sites(&pcs, &bytes);
+    tf_out_str("],\"sites\":[");
     for (size_t k = 0; k < n; k++) {
         if (k)
             tf_out_char(',');
-        tf_out_u64(callers[k]);
+        tf_out_char('[');
+        tf_out_u64(pcs[k]);
+        tf_out_char(',');
+        tf_out_u64(bytes[k]);
+        tf_out_char(']');
     }
     tf_out_str("]}");
 }

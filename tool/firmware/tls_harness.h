@@ -74,9 +74,10 @@ struct tf_alloc_stats {
     size_t peak_untracked; /* bytes of the peak held in blocks beyond the table */
 };
 
-/* How many held blocks the allocator follows one by one (the peak's make-up):
- * 64 left ~2 KB of a TLS 1.3 peak untracked (the bignum temporaries are many). */
-#define TF_ALLOC_TRACKED 128
+/* How many held blocks the allocator follows one by one (the peak's make-up). */
+#define TF_ALLOC_TRACKED 64
+/* How many allocation sites it charges bytes to (a handshake has a few dozen). */
+#define TF_ALLOC_SITES 96
 
 /* Caps the bytes held at once; a request that would go beyond it gets NULL
  * and is counted as a failure.  0 removes the cap. */
@@ -84,10 +85,14 @@ void tf_alloc_set_limit(size_t limit);
 void *tf_calloc(size_t n, size_t size);
 void tf_free(void *p);
 const struct tf_alloc_stats *tf_alloc_get_stats(void);
-/* The blocks held at the peak (in allocation-table order): returns their
- * number, points *sizes at their sizes and *callers at the return address
- * into the function that allocated each (Thumb bit set). */
-size_t tf_alloc_peak_blocks(const size_t **sizes, const uintptr_t **callers);
+/* The sizes of the blocks held at the peak (in allocation-table order);
+ * returns their number and points *sizes at them. */
+size_t tf_alloc_peak_blocks(const size_t **sizes);
+/* The allocation sites holding bytes at the peak: returns their number,
+ * points *pcs at each site's address (a return address into the mbedTLS
+ * function that called mbedtls_calloc, Thumb bit set) and *bytes at what its
+ * blocks held then. */
+size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
 
 /* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ---- */
 void tf_test_rng_seed(const uint32_t seed[4]);

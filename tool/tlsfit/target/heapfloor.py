@@ -1,20 +1,20 @@
 """The heap floor: what a session cannot do without, against what the peak held.
 
-    classify(blocks, callers, functions, in_content_len, out_content_len)
-        -> tuple of PeakBlock (bytes, function, group, role), the peak block by block
+    classify(sites, functions, in_content_len, out_content_len)
+        -> tuple of PeakBlock (bytes, function, group, role), the peak site by site
     heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, version=None,
                ciphersuite=None) -> HeapFloor   (to_json() for the reports)
     floor_line(floor) -> "peak 7,160 B = 1.21x the floor 5,900 B; above it: ..."
 
-The firmware's counting allocator (tool/firmware/alloc.c) reports, for every block
-held at the peak, its size and the return address into the mbedTLS function that
-allocated it; measure.py maps the addresses to names with the image's symbol table
-(elf.function_at).  CALLERS below (knowledge as data, each with its reason) puts each
+The firmware's counting allocator (tool/firmware/alloc.c) charges every block to its
+allocation site (the return address into the mbedTLS function that called
+mbedtls_calloc) and reports the bytes each site held at the peak; measure.py maps the
+addresses to names with the image's symbol table (elf.function_at).  CALLERS below (knowledge as data, each with its reason) puts each
 function into one of the groups: buffers (the record input and output buffers),
 certificates (parsed X.509 certificates: the trust anchors and the server's chain, their
 public keys), temporaries (bignum/ECC working memory, PSA copies of arguments),
 contexts (the SSL handshake, session and transform, hash and cipher contexts, PSA key
-slots); blocks beyond the allocator's table are "untracked".
+slots); bytes charged to no site (the site table was full) are "untracked".
 
 The floor is the sum of three parts:
   input record   the largest record the server sent, 5-byte header included, or the
@@ -37,7 +37,7 @@ RECORD_HEADER = 5
 GROUPS = ("buffers", "certificates", "temporaries", "contexts", "other", "untracked")
 GROUP_LABELS = {"buffers": "record buffers", "certificates": "certificates",
                 "temporaries": "bignum/ECC temporaries", "contexts": "contexts",
-                "other": "unattributed blocks", "untracked": "untracked blocks"}
+                "other": "unattributed blocks", "untracked": "untracked bytes"}
 
 # (function name pattern, group, why the block is there).  First match wins.
 CALLERS = (
@@ -72,7 +72,8 @@ ABOVE_WHY = {
                    "fit knobs and an RSA public exponent takes the smallest window already: "
                    "no option lowers the rest",
     "other": "blocks whose allocating function tlsfit does not know",
-    "untracked": "blocks beyond the firmware's table of held blocks (TF_ALLOC_TRACKED)",
+    "untracked": "bytes charged to no allocation site: the firmware's site table "
+                 "(TF_ALLOC_SITES) was full",
 }
 
 
@@ -142,13 +143,12 @@ def _buffer_roles(pairs, in_len, out_len):
     return roles
 
 
-def classify(blocks, callers, functions, in_content_len=None, out_content_len=None):
-    """The peak's blocks (sizes, in allocation-table order) with their callers' return
-    addresses mapped through functions (elf.elf_functions) -> tuple of PeakBlock, largest
-    first.  callers may be shorter (an older firmware): those blocks are "other"."""
-    names = [elf_mod.function_at(functions, callers[k]) if k < len(callers) else None
-             for k in range(len(blocks))]
-    pairs = [(int(b), group_of(n)[0]) for b, n in zip(blocks, names)]
+def classify(sites, functions, in_content_len=None, out_content_len=None):
+    """The peak by allocation site: sites [(address, bytes held at the peak)] from the
+    firmware, the addresses mapped through functions (elf.elf_functions) -> tuple of
+    PeakBlock (one per site: its bytes, function, group, role), largest first."""
+    names = [elf_mod.function_at(functions, int(pc)) for pc, _ in sites]
+    pairs = [(int(b), group_of(n)[0]) for (_, b), n in zip(sites, names)]
     roles = _buffer_roles(pairs, in_content_len, out_content_len)
     out = [PeakBlock(size, names[k], g, roles.get(k)) for k, (size, g) in enumerate(pairs)]
     return tuple(sorted(out, key=lambda b: -b.bytes))
@@ -175,8 +175,8 @@ def _buffer_why(role, held, need, content_len):
 
 def heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, version=None,
                ciphersuite=None, in_content_len=None, out_content_len=None):
-    """The floor against the peak.  peak_blocks: classify()'s blocks; untracked: bytes
-    held beyond the table; wire: {largest_record (server's), largest_record_to_server,
+    """The floor against the peak.  peak_blocks: classify()'s sites; untracked: bytes
+    charged to no site; wire: {largest_record (server's), largest_record_to_server,
     largest_handshake_message (plaintext ones)}; handshake_message: the profile's largest
     handshake message (header included), when known; in/out_content_len: the header's
     MBEDTLS_SSL_IN/OUT_CONTENT_LEN (for the reasons)."""

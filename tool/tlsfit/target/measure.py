@@ -32,8 +32,8 @@ The report's stable names: rom_bytes, rom_tls_bytes, ram_static_bytes,
 heap_peak_bytes, stack_peak_bytes, handshake {ok, version, ciphersuite,
 group, error, proof, proof_result}, handshake_instructions, modules, target, server, config {path,
 sha256}, mbedtls, heap_allocs, heap_largest_block, heap_alloc_failed,
-heap_peak_blocks (the block sizes held at the peak, largest first, and "named":
-each with the function that allocated it and its group), heap_floor_bytes and
+heap_peak_blocks (the block sizes held at the peak, largest first; "named": the
+peak by allocation site, each with the function that allocated it and its group), heap_floor_bytes and
 heap_floor (target/heapfloor.py: what the session cannot do without, the peak's
 groups, and what is above the floor and why; None for a failed handshake),
 elapsed_ms {build, link, run}; with baseline=True also baseline (the same
@@ -626,21 +626,23 @@ def image_sizes(elf, map_path, target):
     return sizes, rom_tls, ram_tls, modules
 
 
-def _peak_blocks(res, elf):
+def _peak_blocks(res, elf, peak):
     """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
     untracked: bytes held in blocks beyond the firmware's table, named: [{bytes,
-    function, group, role}...] (heapfloor.classify: who allocated each)}."""
+    function, group, role}...] (the peak by allocation site, heapfloor.classify),
+    named_untracked: bytes charged to no site}."""
     at = (res or {}).get("heap_at_peak") or {}
-    blocks = [int(b) for b in at.get("blocks") or ()]
+    sites = [(int(pc), int(n)) for pc, n in at.get("sites") or ()]
     try:
         functions = elf_mod.elf_functions(elf)
     except (OSError, ValueError):
         functions = []
-    named = heapfloor.classify(blocks, [int(c) for c in at.get("callers") or ()], functions,
-                               res.get("in_content_len"), res.get("out_content_len"))
-    return {"blocks": sorted(blocks, reverse=True),
+    named = heapfloor.classify(sites, functions, res.get("in_content_len"),
+                               res.get("out_content_len"))
+    return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
             "untracked": int(at.get("untracked") or 0),
-            "named": [b.to_json() for b in named]}
+            "named": [b.to_json() for b in named],
+            "named_untracked": int(peak or 0) - sum(b.bytes for b in named)}
 
 
 def floor_of(report, handshake_message=None):
@@ -654,8 +656,8 @@ def floor_of(report, handshake_message=None):
     blocks = tuple(heapfloor.PeakBlock(b["bytes"], b["function"], b["group"], b["role"])
                    for b in at.get("named") or ())
     hs = report.get("handshake") or {}
-    return heapfloor.heap_floor(blocks, at.get("untracked"), report["heap_peak_bytes"], wire,
-                                handshake_message, hs.get("version"), hs.get("ciphersuite"),
+    return heapfloor.heap_floor(blocks, at.get("named_untracked"), report["heap_peak_bytes"],
+                                wire, handshake_message, hs.get("version"), hs.get("ciphersuite"),
                                 report.get("in_content_len"), report.get("out_content_len"))
 
 
@@ -689,7 +691,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
         "heap_limit": heap_limit,
         "heap_brk_peak_bytes": heap.get("brk_peak"),
-        "heap_peak_blocks": _peak_blocks(res, elf) if counted else None,
+        "heap_peak_blocks": _peak_blocks(res, elf, heap.get("peak")) if counted else None,
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
