@@ -170,7 +170,9 @@ def _buffer_why(role, held, need, content_len):
                 "largest record, plus mbedTLS's fixed record overhead")
     return (f"the {role} buffer is {held:,} B for a {need:,} B record: {option} {content_len:,} "
             f"plus {held - content_len:,} B of mbedTLS's fixed record overhead (header, "
-            f"counter, IV and MAC room; no option lowers it); {option} is the part to lower")
+            f"counter, IV and MAC room; no option lowers it); {option} is the part that can "
+            "go lower" + (" (gen keeps headroom over the largest record for the server's "
+                          "next, larger certificate)" if role == "input" else ""))
 
 
 def heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, version=None,
