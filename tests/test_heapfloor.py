@@ -74,7 +74,7 @@ def test_a_larger_handshake_message_raises_the_input_floor():
                              handshake_message=3000, version="TLSv1.3",
                              ciphersuite="TLS_AES_128_CCM_8_SHA256")
     assert f.floor[0].bytes == 3000 + 1 + 8 + 5
-    assert "3000 B" in f.floor[0].why
+    assert "message (3,000 B)" in f.floor[0].why
     tls12 = heapfloor.heap_floor(named, 0, sum(BLOCKS), dict(WIRE, largest_record=529),
                                  handshake_message=3000, version="TLSv1.2")
     assert tls12.floor[0].bytes == 3005

@@ -366,7 +366,8 @@ def summary_lines(r, out="fit"):
         f"instructions x{ratios.get('handshake_instructions')}"
         + ("" if ((r.get("baseline") or {}).get("handshake") or {}).get("ok") else
            f" (the default failed: {((r.get('baseline') or {}).get('handshake') or {}).get('error')})"),
-        f"  heap {heapfloor.floor_line(r.get('heap_floor')) if r.get('heap_floor') else 'floor: unknown'}",
+        "  heap " + (heapfloor.floor_line(r["heap_floor"]) if r.get("heap_floor")
+                     else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s",

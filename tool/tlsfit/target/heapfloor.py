@@ -3,16 +3,17 @@
     classify(sites, functions, in_content_len, out_content_len)
         -> tuple of PeakBlock (bytes, function, group, role), the peak site by site
     heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, version=None,
-               ciphersuite=None) -> HeapFloor   (to_json() for the reports)
+               ciphersuite=None, in_content_len=None, out_content_len=None)
+        -> HeapFloor   (to_json() for the reports)
     floor_line(floor) -> "peak 7,160 B = 1.21x the floor 5,900 B; above it: ..."
 
 The firmware's counting allocator (tool/firmware/alloc.c) charges every block to its
 allocation site (the return address into the mbedTLS function that called
 mbedtls_calloc) and reports the bytes each site held at the peak; measure.py maps the
-addresses to names with the image's symbol table (elf.function_at).  CALLERS below (knowledge as data, each with its reason) puts each
-function into one of the groups: buffers (the record input and output buffers),
-certificates (parsed X.509 certificates: the trust anchors and the server's chain, their
-public keys), temporaries (bignum/ECC working memory, PSA copies of arguments),
+addresses to names with the image's symbol table (elf.function_at).  CALLERS below
+(knowledge as data, each with its reason) puts each function into one of the groups:
+buffers (the record input and output buffers), certificates (parsed X.509
+certificates: the trust anchors and the server's chain, their public keys), temporaries (bignum/ECC working memory, PSA copies of arguments),
 contexts (the SSL handshake, session and transform, hash and cipher contexts, PSA key
 slots); bytes charged to no site (the site table was full) are "untracked".
 
@@ -37,7 +38,7 @@ RECORD_HEADER = 5
 GROUPS = ("buffers", "certificates", "temporaries", "contexts", "other", "untracked")
 GROUP_LABELS = {"buffers": "record buffers", "certificates": "certificates",
                 "temporaries": "bignum/ECC temporaries", "contexts": "contexts",
-                "other": "unattributed blocks", "untracked": "untracked bytes"}
+                "other": "unattributed bytes", "untracked": "untracked bytes"}
 
 # (function name pattern, group, why the block is there).  First match wins.
 CALLERS = (
@@ -71,7 +72,7 @@ ABOVE_WHY = {
                    "window); MBEDTLS_ECP_WINDOW_SIZE and MBEDTLS_ECP_FIXED_POINT_OPTIM are "
                    "fit knobs and an RSA public exponent takes the smallest window already: "
                    "no option lowers the rest",
-    "other": "blocks whose allocating function tlsfit does not know",
+    "other": "bytes whose allocating function tlsfit does not know (CALLERS)",
     "untracked": "bytes charged to no allocation site: the firmware's site table "
                  "(TF_ALLOC_SITES) was full",
 }
@@ -79,6 +80,7 @@ ABOVE_WHY = {
 
 @dataclass(frozen=True)
 class PeakBlock:
+    """What one allocation site held at the peak."""
     bytes: int
     function: str        # the allocating function, or None when unknown
     group: str           # one of GROUPS
@@ -190,14 +192,14 @@ def heap_floor(peak_blocks, untracked, peak, wire, handshake_message=None, versi
     msg = max(int(handshake_message or 0), int(wire.get("largest_handshake_message") or 0))
     msg_record = msg + aead_expansion(version, ciphersuite) + RECORD_HEADER if msg else 0
     in_need = max(largest_in, msg_record)
-    in_why = (f"the largest handshake message ({msg} B) in one record with its header"
+    in_why = (f"the largest handshake message ({msg:,} B) in one record with its header"
               if msg_record > largest_in else
-              f"the largest record the server sent ({largest_in - RECORD_HEADER} B) with its "
+              f"the largest record the server sent ({largest_in - RECORD_HEADER:,} B) with its "
               "header")
     out_need = int(wire.get("largest_record_to_server") or 0) + RECORD_HEADER
     floor = (FloorPart("input record", in_need, in_why),
              FloorPart("output record", out_need,
-                       f"the largest record the client sent ({out_need - RECORD_HEADER} B: "
+                       f"the largest record the client sent ({out_need - RECORD_HEADER:,} B: "
                        "ClientHello, Finished or its certificate) with its header"),
              FloorPart("contexts", groups["contexts"],
                        "the handshake, session and transform, hash and cipher contexts and "

@@ -33,8 +33,8 @@ heap_peak_bytes, stack_peak_bytes, handshake {ok, version, ciphersuite,
 group, error, proof, proof_result}, handshake_instructions, modules, target, server, config {path,
 sha256}, mbedtls, heap_allocs, heap_largest_block, heap_alloc_failed,
 heap_peak_blocks (the block sizes held at the peak, largest first; "named": the
-peak by allocation site, each with the function that allocated it and its group), heap_floor_bytes and
-heap_floor (target/heapfloor.py: what the session cannot do without, the peak's
+peak by allocation site, each with the function that allocated it and its group),
+heap_floor_bytes and heap_floor (target/heapfloor.py: what the session cannot do without, the peak's
 groups, and what is above the floor and why; None for a failed handshake),
 elapsed_ms {build, link, run}; with baseline=True also baseline (the same
 fields, for mbedTLS's default configuration) and ratios (measured/baseline).
