@@ -55,6 +55,7 @@ HEAP_RATIO_MAX = 0.20           # fitted peak heap <= 20 % of the default config
 P256_TLS_ROM_MAX = 50 * KIB     # TLS 1.2 ECDSA P-256: mbedTLS's ROM share <= ~50 KB
 P256_HEAP_MAX = 9 * KIB         # ... and peak heap < 9 KB
 FIT_TIME_MAX = 60.0             # one fit under a minute
+FLOOR_RATIO_MAX = 1.5           # issue 18: peak heap within 1.5x of the floor, or named
 P256_SERVER = "ecdsa-p256-tls12"
 
 # name -> (chain name, s_server arguments, what it is).  Chains: see make_chains().
@@ -165,6 +166,7 @@ def run_server(name, chain, s_args, args, out_root, log_dir):
             row["candidates_tried"] = rep["candidates_tried"]
             row["minimal"] = rep["minimal"]
             row["config_path"] = rep["config_path"]
+            row["floor"] = {"heap": rep.get("heap_floor"), "rom": rep.get("rom_floor")}
             if rep.get("lto"):
                 lto = rep["lto"]
                 row["fitted_lto"] = {"ok": lto["ok"], "version": row["fitted"]["version"],
@@ -349,9 +351,29 @@ def print_table(rows, args, cold=False, cpus=None):
         print(f"  {row['server']:<20} {row['fit_wall_s']:>6.1f}  ({ph or 'no phases'}){extra}; "
               f"{row['new_builds']} new cross-builds; load {row['load_avg_1min'][0]}"
               f"/{row['load_avg_1min'][1]}")
+    print_floors(rows)
     passed = sum(t["pass"] for row in rows for t in row["targets"])
     total = sum(len(row["targets"]) for row in rows)
     print(f"\n{passed}/{total} targets met")
+
+
+def print_floors(rows):
+    """Peak heap vs floor (issue 18): the fitted header's peak against what the session
+    cannot do without, and the measured parts above the floor, largest first."""
+    print(f"\npeak heap vs floor (fitted header; floor: the largest record each way, whole, "
+          f"and the contexts at the peak; within {FLOOR_RATIO_MAX}x or the parts above it named)")
+    print(f"  {'server':<20} {'peak B':>7} {'floor B':>7} {'ratio':>6}  {'mbedTLS ROM':>11} "
+          f"{'ROM floor':>9}  above the floor (bytes)")
+    for row in rows:
+        fl = row.get("floor") or {}
+        h, r = fl.get("heap") or {}, fl.get("rom") or {}
+        if not h:
+            print(f"  {row['server']:<20} {'-':>7} {'-':>7} {'-':>6}")
+            continue
+        above = ", ".join(f"{p['name']} {p['bytes']:,}" for p in h["above"] if p["bytes"] > 0)
+        print(f"  {row['server']:<20} {h['heap_peak_bytes']:>7,} {h['heap_floor_bytes']:>7,} "
+              f"{h['ratio']:>5.2f}x  {_b(r.get('rom_tls_bytes')):>11} "
+              f"{_b(r.get('rom_floor_bytes')):>9}  {above}")
 
 
 # ------------------------------------------------------------------ main

@@ -173,6 +173,8 @@ def assert_sane(r, target):
     at_peak = r["heap_peak_blocks"]
     assert sum(at_peak["blocks"]) + at_peak["untracked"] == r["heap_peak_bytes"], at_peak
     assert max(at_peak["blocks"]) <= r["heap_largest_block"]
+    floor = r["heap_floor"]                  # target/heapfloor.py; tests/test_heapfloor.py
+    assert 0 < floor["heap_floor_bytes"] <= r["heap_peak_bytes"] == sum(floor["groups"].values())
     assert 256 < r["stack_peak_bytes"] < fw.DEFAULT_STACK_SIZE
     assert r["handshake_instructions"] > 1_000_000
     assert set(r["elapsed_ms"]) >= {"build", "link", "run"}

@@ -566,6 +566,20 @@ static void put_heap(void)
             tf_out_char(',');
         tf_out_u64(sizes[k]);
     }
+    /* "sites": [[address, bytes], ...] */
+    const uintptr_t *pcs;
+    const size_t *bytes;
+    n = tf_alloc_peak_sites(&pcs, &bytes);
+    tf_out_str("],\"sites\":[");
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            tf_out_char(',');
+        tf_out_char('[');
+        tf_out_u64(pcs[k]);
+        tf_out_char(',');
+        tf_out_u64(bytes[k]);
+        tf_out_char(']');
+    }
     tf_out_str("]}");
 }
 

@@ -76,6 +76,8 @@ struct tf_alloc_stats {
 
 /* How many held blocks the allocator follows one by one (the peak's make-up). */
 #define TF_ALLOC_TRACKED 64
+/* How many allocation sites it charges bytes to (a handshake has a few dozen). */
+#define TF_ALLOC_SITES 96
 
 /* Caps the bytes held at once; a request that would go beyond it gets NULL
  * and is counted as a failure.  0 removes the cap. */
@@ -86,6 +88,11 @@ const struct tf_alloc_stats *tf_alloc_get_stats(void);
 /* The sizes of the blocks held at the peak (in allocation-table order);
  * returns their number and points *sizes at them. */
 size_t tf_alloc_peak_blocks(const size_t **sizes);
+/* The allocation sites holding bytes at the peak: returns their number,
+ * points *pcs at each site's address (a return address into the mbedTLS
+ * function that called mbedtls_calloc, Thumb bit set) and *bytes at what its
+ * blocks held then. */
+size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
 
 /* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ---- */
 void tf_test_rng_seed(const uint32_t seed[4]);

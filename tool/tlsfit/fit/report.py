@@ -13,6 +13,8 @@ from .. import __version__
 from ..header import refit
 from ..header.render import environment
 from ..mbedtls.tree import identity, resolve_tree
+from ..target import heapfloor
+from . import floor as floor_mod
 from .artifacts import build_facts, profile_files
 from .objective import FIGURES, joint_figures, pareto
 
@@ -46,8 +48,18 @@ def rel(path, out):
     return os.path.relpath(p, o) if p.is_relative_to(o) else str(path)
 
 
-def _row(t, out):
-    return {"label": t.label, "config": rel(t.config, out), **t.figures()}
+def _trial_floor(t, profiles):
+    """The heap floor (JSON) of one trial's measurements, or None."""
+    return floor_mod.heap_floor(t.measurements, profiles) if t.ok else None
+
+
+def _floor_bytes(f):
+    return f["heap_floor_bytes"] if f else None
+
+
+def _row(t, out, profiles=()):
+    return {"label": t.label, "config": rel(t.config, out), **t.figures(),
+            "heap_floor_bytes": _floor_bytes(_trial_floor(t, profiles))}
 
 
 def _ratio(a, b):
@@ -59,14 +71,17 @@ def _baseline(base):
             **base.figures()}
 
 
-def _server_entry(site, measurement, chosen, alone, out):
+def _server_entry(site, measurement, chosen, alone, out, sizes=()):
     """servers[i]: one server's handshake with the final header, its figures and the
-    default's against it, and (several servers) the header gen makes for it alone."""
+    default's against it, its heap floor, and (several servers) the header gen makes for
+    it alone."""
     base = measurement.baseline
+    floor = floor_mod.heap_floor([measurement], [site.profile], sizes)
     return {"index": site.index, "server": f"{site.host}:{site.port}", "sni": site.sni,
             "ca": None if site.ca is None else rel(site.ca, out),
             "chosen": [c.label() for c in chosen],
             "handshake": _handshake_of(measurement, chosen), **measurement.figures(),
+            "heap_floor_bytes": _floor_bytes(floor), "heap_floor": floor,
             "baseline": _baseline(base) if base else None,
             "ratios": dict(measurement.ratios) if measurement.ratios else None,
             "alone": None if alone is None else {
@@ -94,6 +109,10 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
     """report.json.  The top-level server and handshake are the first server's; the
     figures, baseline and ratios are over every server (one server: its own)."""
     tree = resolve_tree(line=fitter.opts.line)
+    profiles = [s.profile for s in fitter.sites]
+    heap = floor_mod.heap_floor(final.measurements, profiles, fitter.sizes)
+    rom = floor_mod.rom_floor(final.figures().get("rom_tls_bytes"), fitter.ablation,
+                              final.measurement.modules)
     r = {"schema_version": SCHEMA_VERSION, "tlsfit_version": __version__,
          "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
          "server": f"{host}:{port}", "target": fitter.opts.target,
@@ -103,9 +122,11 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "build": build_facts(fitter.opts.target),
          "handshake": _handshake(final),
          **final.figures(), "modules": list(final.measurement.modules),
+         "heap_floor_bytes": _floor_bytes(heap), "heap_floor": heap,
+         "rom_floor_bytes": rom["rom_floor_bytes"] if rom else None, "rom_floor": rom,
          "baseline": None, "ratios": None, "minimal": minimal,
          "candidates_tried": len(fitter.trials),
-         "pareto": [_row(t, fitter.out) for t in pareto(
+         "pareto": [_row(t, fitter.out, profiles) for t in pareto(
              [t for t in fitter.trials if t.ok and t.figures()["handshake_instructions"]],
              lambda t: t.figures())],
          "config_path": "tls_config.h",
@@ -119,11 +140,13 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "content_lengths": fitter.sizes,
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
                      "group": t.measurement.handshake.group if t.measurement else None,
-                     **t.figures()} for t in fitter.trials],
+                     **t.figures(),
+                     "heap_floor_bytes": _floor_bytes(_trial_floor(t, profiles))}
+                    for t in fitter.trials],
          "phases_s": phases}
     several = len(fitter.sites) > 1
     r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
-                                  alone[i] if alone else None, fitter.out)
+                                  alone[i] if alone else None, fitter.out, fitter.sizes)
                     for i, (s, m) in enumerate(zip(fitter.sites, final.measurements))]
     r["joint"] = _joint(final, alone) if alone else None
     bases = [m.baseline for m in final.measurements]
@@ -263,11 +286,34 @@ def md_view(r, prof):
                             for c in r.get("content_lengths") or []],
         "pareto": [{"label": p["label"], "rom": _bytes(p["rom_bytes"]),
                     "heap": _bytes(p["heap_peak_bytes"]),
+                    "floor": _times(p.get("heap_peak_bytes"), p.get("heap_floor_bytes")),
                     "instructions": _count(p["handshake_instructions"])} for p in r["pareto"]],
         "modules": [{"name": m["name"], "library": m["library"], "rom": _bytes(m["rom_bytes"])}
                     for m in (r.get("modules") or [])[:6]],
+        **_floor_view(r),
         **_repro_view(r),
     }
+
+
+def _times(peak, floor):
+    """"1.21x" the peak over its floor; "-" when either is unknown."""
+    return "-" if not peak or not floor else f"{peak / floor:.2f}x"
+
+
+def _floor_view(r):
+    """The heap and flash floors as text: one line each, the floor's parts and what is
+    above it (part, bytes, why) of the server with the largest peak."""
+    f = r.get("heap_floor")
+
+    def parts(key):
+        return [{"name": p["name"], "bytes": f"{p['bytes']:,} B", "why": p["why"]}
+                for p in (f or {}).get(key) or () if p["bytes"]]
+    groups = (f or {}).get("groups") or {}
+    return {"heap_floor": heapfloor.floor_line(f) if f else "",
+            "floor_parts": parts("floor"), "above_floor": parts("above"),
+            "heap_groups": ", ".join(f"{heapfloor.GROUP_LABELS[g]} {n:,} B"
+                                     for g, n in groups.items() if n),
+            "rom_floor": floor_mod.rom_line(r.get("rom_floor")) if r.get("rom_floor") else ""}
 
 
 def _repro_view(r):
@@ -323,6 +369,9 @@ def summary_lines(r, out="fit"):
         f"instructions x{ratios.get('handshake_instructions')}"
         + ("" if ((r.get("baseline") or {}).get("handshake") or {}).get("ok") else
            f" (the default failed: {((r.get('baseline') or {}).get('handshake') or {}).get('error')})"),
+        "  heap " + (heapfloor.floor_line(r["heap_floor"]) if r.get("heap_floor")
+                     else "floor: unknown"),
+        f"  {floor_mod.rom_line(r.get('rom_floor'))}",
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s",
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])

@@ -45,3 +45,41 @@ def elf_sizes(path, target):
         if lo <= addr < hi:
             ram += size
     return {"rom_bytes": rom, "ram_static_bytes": ram, "sections": table}
+
+
+SHT_SYMTAB, STT_FUNC = 2, 2
+
+
+def elf_functions(path):
+    """[(address, size, name)] of the function symbols of a 32-bit little-endian ELF
+    image, by address (the Thumb bit cleared), from its .symtab."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] != 1 or data[5] != 1:
+        raise ValueError(f"{path}: not a 32-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<I", data, 0x20)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x2E)
+    heads = [struct.unpack_from("<IIIIIIIIII", data, shoff + i * shentsize)
+             for i in range(shnum)]
+    out = []
+    for h in heads:
+        if h[1] != SHT_SYMTAB:
+            continue
+        strtab = heads[h[6]]
+        strs = data[strtab[4]:strtab[4] + strtab[5]]
+        for off in range(h[4], h[4] + h[5], 16):
+            name_off, value, size, info = struct.unpack_from("<IIIB", data, off)
+            if info & 0xF != STT_FUNC or size == 0:
+                continue
+            name = strs[name_off:strs.index(b"\0", name_off)].decode(errors="replace")
+            out.append((value & ~1, size, name))
+    return sorted(out)
+
+
+def function_at(functions, address):
+    """The name of the function (from elf_functions) that holds address, or None."""
+    import bisect
+    address &= ~1
+    k = bisect.bisect_right(functions, (address, float("inf"), "")) - 1
+    if k >= 0 and functions[k][0] <= address < functions[k][0] + functions[k][1]:
+        return functions[k][2]
+    return None

@@ -32,7 +32,10 @@ The report's stable names: rom_bytes, rom_tls_bytes, ram_static_bytes,
 heap_peak_bytes, stack_peak_bytes, handshake {ok, version, ciphersuite,
 group, error, proof, proof_result}, handshake_instructions, modules, target, server, config {path,
 sha256}, mbedtls, heap_allocs, heap_largest_block, heap_alloc_failed,
-heap_peak_blocks (the block sizes held at the peak, largest first),
+heap_peak_blocks (the block sizes held at the peak, largest first; "named": the
+peak by allocation site, each with the function that allocated it and its group),
+heap_floor_bytes and heap_floor (target/heapfloor.py: what the session cannot do without, the peak's
+groups, and what is above the floor and why; None for a failed handshake),
 elapsed_ms {build, link, run}; with baseline=True also baseline (the same
 fields, for mbedTLS's default configuration) and ratios (measured/baseline).
 
@@ -81,7 +84,7 @@ from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
 from ..core.text import one_line, say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
-from . import elf as elf_mod, linkmap, xbuild
+from . import elf as elf_mod, heapfloor, linkmap, xbuild
 from .firmware import fw
 from .relay import Relay, RelayError, WireObserver
 from .result import Measurement
@@ -686,12 +689,39 @@ def lto_facts(xb, elf, image, link_s, plain_link_s=None, plain_xb=None):
     }
 
 
-def _peak_blocks(res):
+def _peak_blocks(res, elf, peak):
     """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
-    untracked: bytes held in blocks beyond the firmware's table}."""
+    untracked: bytes held in blocks beyond the firmware's table, named: [{bytes,
+    function, group, role}...] (the peak by allocation site, heapfloor.classify),
+    named_untracked: bytes charged to no site}."""
     at = (res or {}).get("heap_at_peak") or {}
+    sites = [(int(pc), int(n)) for pc, n in at.get("sites") or ()]
+    try:
+        functions = elf_mod.elf_functions(elf)
+    except (OSError, ValueError):
+        functions = []
+    named = heapfloor.classify(sites, functions, res.get("in_content_len"),
+                               res.get("out_content_len"))
     return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
-            "untracked": int(at.get("untracked") or 0)}
+            "untracked": int(at.get("untracked") or 0),
+            "named": [b.to_json() for b in named],
+            "named_untracked": int(peak or 0) - sum(b.bytes for b in named)}
+
+
+def floor_of(report, handshake_message=None):
+    """The heap floor (heapfloor.HeapFloor) of a measure report (its heap_peak_blocks,
+    wire and handshake), or None when the heap was not counted or nothing went over
+    the wire.  handshake_message: the profile's largest handshake message, header
+    included (fit knows it; the wire shows only plaintext ones)."""
+    at, wire = report.get("heap_peak_blocks"), report.get("wire")
+    if not at or not wire or report.get("heap_peak_bytes") is None:
+        return None
+    blocks = tuple(heapfloor.PeakBlock(b["bytes"], b["function"], b["group"], b["role"])
+                   for b in at.get("named") or ())
+    hs = report.get("handshake") or {}
+    return heapfloor.heap_floor(blocks, at.get("named_untracked"), report["heap_peak_bytes"],
+                                wire, handshake_message, hs.get("version"), hs.get("ciphersuite"),
+                                report.get("in_content_len"), report.get("out_content_len"))
 
 
 def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
@@ -724,7 +754,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
         "heap_limit": heap_limit,
         "heap_brk_peak_bytes": heap.get("brk_peak"),
-        "heap_peak_blocks": _peak_blocks(res) if counted else None,
+        "heap_peak_blocks": _peak_blocks(res, elf, heap.get("peak")) if counted else None,
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
@@ -736,7 +766,10 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "overlay": (res or {}).get("overlay"),
         "wire": None if obs is None else {
             "bytes_from_server": obs.bytes, "bytes_to_server": out.relay.bytes_to_server,
-            "records_from_server": obs.records, "largest_record": obs.largest_record},
+            "records_from_server": obs.records, "largest_record": obs.largest_record,
+            "largest_handshake_message": obs.largest_handshake_message,
+            "client_hello_record": out.relay.client_records.first_record,
+            "largest_record_to_server": out.relay.client_records.largest_record},
         "modules": modules,
         "elapsed_ms": {k: int(round(v * 1000)) for k, v in elapsed.items()},
         "artifacts": {"elf": str(elf), "map": str(map_path), "mbedtls_build": str(xb.dir)},
@@ -760,6 +793,9 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
     report = _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
                       out, names, elapsed, proof, client)
+    floor = floor_of(report) if report["handshake"]["ok"] else None
+    report["heap_floor_bytes"] = floor.floor_bytes if floor else None
+    report["heap_floor"] = floor.to_json() if floor else None
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
     return report
@@ -907,6 +943,8 @@ def _one_summary(r, indent=""):
         heap += f"; an allocation FAILED (limit {r['heap_limit']})" if r["heap_limit"] \
             else "; an allocation FAILED"
     lines.append(heap)
+    if r.get("heap_floor"):
+        lines.append("heap floor: " + heapfloor.floor_line(r["heap_floor"]))
     lines.append(f"stack peak: {_kib(r['stack_peak_bytes'])}")
     top = ", ".join(f"{m['name']} {m['rom_bytes']}" for m in r["modules"][:6])
     if top:

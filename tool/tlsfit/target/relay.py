@@ -47,6 +47,7 @@ class WireObserver:
         self.ske_curve = None         # TLS 1.2 ECDHE ServerKeyExchange named_curve
         self.ske_raw = None
         self.alert = None             # (level, description) of a plaintext alert
+        self.largest_handshake_message = 0   # of the plaintext ones, 4-byte header included
         self._buf = bytearray()
         self._hs = bytearray()
 
@@ -96,6 +97,7 @@ class WireObserver:
                 return
             msg = bytes(self._hs[4:4 + length])
             del self._hs[:4 + length]
+            self.largest_handshake_message = max(self.largest_handshake_message, 4 + length)
             if htype == 2:
                 self._server_hello(msg)
             elif htype == 12:
@@ -135,6 +137,41 @@ class WireObserver:
             self.ske_curve = int.from_bytes(m[1:3], "big")
 
 
+class RecordSizes:
+    """Follows the record headers of the client's direction: the first record (the
+    ClientHello) and the largest, body lengths as on the wire.  Every one of them was
+    built whole in the client's output buffer."""
+
+    def __init__(self):
+        self.first_record = None
+        self.largest_record = 0
+        self._pending = bytearray()   # an incomplete header, or the body left to skip
+        self._skip = 0
+
+    def feed(self, data):
+        view = memoryview(data)
+        while view:
+            if self._skip:
+                n = min(self._skip, len(view))
+                self._skip -= n
+                view = view[n:]
+                continue
+            need = 5 - len(self._pending)
+            self._pending += view[:need]
+            view = view[need:]
+            if len(self._pending) < 5:
+                return
+            if not 20 <= self._pending[0] <= 24:
+                self._skip = float("inf")    # not TLS (any more): stop following
+                return
+            length = int.from_bytes(self._pending[3:5], "big")
+            self._pending.clear()
+            if self.first_record is None:
+                self.first_record = length
+            self.largest_record = max(self.largest_record, length)
+            self._skip = length
+
+
 class Relay:
     """One relayed connection: QEMU (accepted on 127.0.0.1:self.port) <-> server."""
 
@@ -143,6 +180,7 @@ class Relay:
         self.server_port = port
         self.connect_timeout = connect_timeout
         self.observer = WireObserver()
+        self.client_records = RecordSizes()
         self.bytes_to_server = 0
         self.server_closed_at = None     # time.monotonic() when the server closed
         self.bytes_to_server_at_close = None   # bytes_to_server when it closed
@@ -242,6 +280,7 @@ class Relay:
                                     pass
                             continue
                         self.bytes_to_server += len(data)
+                        self.client_records.feed(data)
                         self._send(up, data)
         finally:
             sel.close()
