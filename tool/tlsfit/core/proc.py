@@ -1,5 +1,6 @@
-"""Build directories and logged commands: the lock that serialises builds in one
-directory, a command run with its output into a log, and the log's last lines."""
+"""Build directories and commands: the lock that serialises builds in one directory,
+a command run with its output into a log, the log's last lines, and a tool found on
+PATH and run with its output captured (tool_path, run_tool)."""
 import contextlib
 import fcntl
 import shutil
@@ -35,6 +36,32 @@ def run_logged(cmd, log, what, code, env=None, limit=None):
         raise TlsfitError(code, f"{what} took more than {limit} s; log: {log.name}") from None
     killed(proc.returncode, f"{what} ({Path(str(cmd[0])).name})")
     return proc.returncode
+
+
+def tool_path(name, code):
+    """The path of command `name` on PATH, else TlsfitError(code) saying to run set-up."""
+    exe = shutil.which(name)
+    if not exe:
+        raise TlsfitError(code, f"the {name} command is not installed (run ./tlsfit setup)")
+    return exe
+
+
+def run_tool(cmd, what, code, timeout):
+    """Runs cmd with stdin closed and its output captured; returns its stdout (bytes).
+    TlsfitError(code) beginning with `what` when it cannot run, runs past `timeout`
+    seconds, or fails (then with the last line it printed on stderr)."""
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TlsfitError(code, f"{what}: timed out after {timeout} s") from None
+    except OSError as e:
+        raise TlsfitError(code, f"{what}: cannot run {cmd[0]}: {e.strerror}") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        last = err[-1] if err else f"exit {proc.returncode}"
+        raise TlsfitError(code, f"{what} failed: {last}")
+    return proc.stdout
 
 
 def tail(path, n=12):

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core import proc as proc_mod
 from ..core.errors import SERVERS, TlsfitError
 
 LOCALHOST = "127.0.0.1"
@@ -44,25 +45,11 @@ DAYS = 3650
 # --------------------------------------------------------------------------- PKI
 
 def _openssl():
-    exe = shutil.which("openssl")
-    if not exe:
-        raise TlsfitError(SERVERS, "openssl is not installed (run ./tlsfit setup)")
-    return exe
+    return proc_mod.tool_path("openssl", SERVERS)
 
 
 def _run(cmd, what):
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=CMD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise TlsfitError(SERVERS, f"{what}: timed out after {CMD_TIMEOUT} s") from None
-    except OSError as e:
-        raise TlsfitError(SERVERS, f"{what}: cannot run {cmd[0]}: {e.strerror}") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        last = err[-1] if err else f"exit {proc.returncode}"
-        raise TlsfitError(SERVERS, f"{what} failed: {last}")
-    return proc.stdout
+    return proc_mod.run_tool(cmd, what, SERVERS, CMD_TIMEOUT)
 
 
 def generate_key(spec, path):

@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import paths, proof as proof_mod
+from ..core import paths, proc as proc_mod, proof as proof_mod
 from ..core.errors import REPLAY, TlsfitError
 from ..profile import model as profile_mod
 from ..profile.types import Profile
@@ -375,22 +375,11 @@ def plan(prof):
 # ----------------------------------------------------------- the chain, cached
 
 def _openssl():
-    exe = shutil.which("openssl")
-    if not exe:
-        raise TlsfitError(REPLAY, "the openssl command is not installed (run ./tlsfit setup)")
-    return exe
+    return proc_mod.tool_path("openssl", REPLAY)
 
 
 def _run(cmd, what):
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=CMD_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise TlsfitError(REPLAY, f"{what}: timed out after {CMD_TIMEOUT} s") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise TlsfitError(REPLAY, f"{what} failed: {err[-1] if err else proc.returncode}")
-    return proc.stdout
+    return proc_mod.run_tool(cmd, what, REPLAY, CMD_TIMEOUT)
 
 
 def _genkey(spec, path):
