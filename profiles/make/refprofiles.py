@@ -59,27 +59,6 @@ NGINX_MOZILLA = {
         ssl_session_tickets off;""",
 }
 
-NGINX_CONF = """\
-daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-    server {{
-        listen {host}:{port} ssl;
-        ssl_certificate {fullchain};
-        ssl_certificate_key {key};
-        {tls}
-        location / {{ return 200 "tlsfit\\n"; }}
-    }}
-}}
-"""
-
-
 @dataclass(frozen=True)
 class Reference:
     """One shipped profile: the Debian package(s), the PKI key specs (root, inter, leaf)
@@ -176,19 +155,8 @@ def upstream(version):
 
 # ------------------------------------------------------------------ serving
 
-@contextlib.contextmanager
 def _nginx(chain, log_dir, tls):
-    def make(port):
-        d = Path(log_dir) / f"nginx-{port}"
-        (d / "tmp").mkdir(parents=True, exist_ok=True)
-        conf = d / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(d=d, host=refservers.LOCALHOST, port=port,
-                                          fullchain=chain.fullchain, key=chain.leaf.key,
-                                          tls=tls))
-        argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
-        return refservers.NginxServer("nginx", argv, port, d / "nginx.log")
-    with refservers.serving(make) as srv:
-        yield srv
+    return refservers.nginx_server(chain, log_dir=log_dir, tls=tls)
 
 
 def nginx_intermediate(chain, log_dir, pki):

@@ -554,7 +554,7 @@ http {{
         listen {host}:{port} ssl;
         ssl_certificate {fullchain};
         ssl_certificate_key {key};
-        ssl_protocols {protocols};
+        {tls}
         location / {{ return 200 "tlsfit\n"; }}
     }}
 }}
@@ -580,16 +580,18 @@ class NginxServer(RefServer):
 
 
 @contextlib.contextmanager
-def nginx_server(chain, *, log_dir, protocols="TLSv1.2 TLSv1.3", limit=SERVER_LIMIT):
+def nginx_server(chain, *, log_dir, protocols="TLSv1.2 TLSv1.3", tls=None,
+                 limit=SERVER_LIMIT):
     """nginx (one process, no daemon) on 127.0.0.1 serving chain; every request gets
-    "200 OK" (HEAD included), logged in access.log next to the server's log."""
+    "200 OK" (HEAD included), logged in access.log next to the server's log.  tls: the
+    server block's TLS directives (default: ssl_protocols PROTOCOLS;)."""
     def make(port):
         d = Path(log_dir) / f"nginx-{port}"
         (d / "tmp").mkdir(parents=True, exist_ok=True)
         conf = d / "nginx.conf"
         conf.write_text(NGINX_CONF.format(d=d, host=LOCALHOST, port=port,
                                           fullchain=chain.fullchain, key=chain.leaf.key,
-                                          protocols=protocols))
+                                          tls=tls or f"ssl_protocols {protocols};"))
         argv = ["nginx", "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")]
         return NginxServer("nginx", argv, port, d / "nginx.log", limit)
     with serving(make) as srv:
