@@ -52,18 +52,24 @@ def _run(cmd, what):
     return proc_mod.run_tool(cmd, what, SERVERS, CMD_TIMEOUT)
 
 
-def generate_key(spec, path):
-    """Writes a private key (PEM, PKCS#8) for spec "rsa:2048", "ec:P-256" or "ed25519"."""
+def genpkey_options(spec):
+    """`openssl genpkey` options for a key spec: "rsa:2048", "rsa-pss:2048", "ec:P-256",
+    "ed25519", "ed448" (ValueError for anything else)."""
     kind, _, param = spec.partition(":")
     if kind in ("ed25519", "ed448"):
-        opts = ["-algorithm", kind.upper()]
-    elif kind == "rsa":
-        opts = ["-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{int(param)}"]
-    elif kind == "ec":
-        opts = ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{param}",
+        return ["-algorithm", kind.upper()]
+    if kind in ("rsa", "rsa-pss"):
+        return ["-algorithm", "RSA" if kind == "rsa" else "RSA-PSS",
+                "-pkeyopt", f"rsa_keygen_bits:{int(param)}"]
+    if kind == "ec":
+        return ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{param}",
                 "-pkeyopt", "ec_param_enc:named_curve"]
-    else:
-        raise ValueError(f"unknown key spec {spec!r}")
+    raise ValueError(f"unknown key spec {spec!r}")
+
+
+def generate_key(spec, path):
+    """Writes a private key (PEM, PKCS#8) for spec "rsa:2048", "ec:P-256" or "ed25519"."""
+    opts = genpkey_options(spec)
     _run([_openssl(), "genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
     os.chmod(path, 0o600)
     return Path(path)

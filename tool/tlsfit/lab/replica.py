@@ -40,6 +40,7 @@ from ..core import paths, proc as proc_mod, proof as proof_mod
 from ..core.errors import REPLAY, TlsfitError
 from ..profile import model as profile_mod
 from ..profile.types import Profile
+from . import refservers
 
 HOST = "127.0.0.1"
 BINARY = "tlsfit-replay"
@@ -383,15 +384,7 @@ def _run(cmd, what):
 
 
 def _genkey(spec, path):
-    kind, _, param = spec.partition(":")
-    if kind in ("ed25519", "ed448"):
-        opts = ["-algorithm", kind.upper()]
-    elif kind in ("rsa", "rsa-pss"):
-        opts = ["-algorithm", "RSA" if kind == "rsa" else "RSA-PSS",
-                "-pkeyopt", f"rsa_keygen_bits:{param}"]
-    else:
-        opts = ["-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{param}",
-                "-pkeyopt", "ec_param_enc:named_curve"]
+    opts = refservers.genpkey_options(spec)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
     _run([_openssl(), "genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
