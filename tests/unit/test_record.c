@@ -24,6 +24,7 @@
 #include "net.h"
 #include "record.h"
 #include "tls13.h"
+#include "rfc8448.h"
 #include "unit.h"
 
 #include <mbedtls/gcm.h>
@@ -610,32 +611,6 @@ static void test_alert_names(void)
  * empty fragment adds nothing; the message of the next record is read.
  * Keys: RFC 8448 section 3 (its transcript and secret, as test_tls13.c).
  */
-static const char RFC8448_CH[] =
-    "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef"
-    "6283024dece7000006130113031302010000910000000b000900000673657276"
-    "6572ff01000100000a00140012001d0017001800190100010101020103010400"
-    "230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e"
-    "51c13cae4d5413691e529aaf2c002b0003020304000d0020001e040305030603"
-    "020308040805080604010501060102010402050206020202002d00020101001c"
-    "00024001";
-static const char RFC8448_SH[] =
-    "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155"
-    "772ed3e2692800130100002e00330024001d0020c9828876112095fe66762bdb"
-    "f7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
-static const char RFC8448_SECRET[] =
-    "8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d";
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    while (h[0] && h[1] && n < cap) {
-        unsigned v;
-        if (sscanf(h, "%2x", &v) != 1) return 0;
-        out[n++] = (uint8_t)v;
-        h += 2;
-    }
-    return n;
-}
 
 static void test_empty_protected_fragment(void)
 {
@@ -667,11 +642,11 @@ static void test_empty_protected_fragment(void)
 
     TF_CHECK_EQ(tf_tls13_new(&t, 0x1301), 0);
     if (!t) { by_free(&data); by_free(&msg); return; }
-    n = unhex(RFC8448_CH, buf, sizeof buf);
+    n = tf_unit_unhex(RFC8448_CLIENT_HELLO, buf, sizeof buf);
     tf_tls13_transcript(t, buf, n);
-    n = unhex(RFC8448_SH, buf, sizeof buf);
+    n = tf_unit_unhex(RFC8448_SERVER_HELLO, buf, sizeof buf);
     tf_tls13_transcript(t, buf, n);
-    n = unhex(RFC8448_SECRET, buf, sizeof buf);
+    n = tf_unit_unhex(RFC8448_ECDHE, buf, sizeof buf);
     TF_CHECK_EQ(tf_tls13_handshake_keys(t, buf, n), 0);
 
     pc_open(&pc, &data, END_SHUTDOWN);

@@ -28,22 +28,9 @@
 #include "errors.h"
 #include "inner.h"
 #include "tls13.h"
+#include "rfc8448.h"
 #include "unit.h"
 
-static const char RFC8448_CLIENT_HELLO[] =
-    "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef"
-    "6283024dece7000006130113031302010000910000000b000900000673657276"
-    "6572ff01000100000a00140012001d0017001800190100010101020103010400"
-    "230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e"
-    "51c13cae4d5413691e529aaf2c002b0003020304000d0020001e040305030603"
-    "020308040805080604010501060102010402050206020202002d00020101001c"
-    "00024001";
-static const char RFC8448_SERVER_HELLO[] =
-    "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155"
-    "772ed3e2692800130100002e00330024001d0020c9828876112095fe66762bdb"
-    "f7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
-static const char RFC8448_ECDHE[] =
-    "8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d";
 static const char RFC8448_SERVER_FLIGHT[] =
     "17030302a2d1ff334a56f5bff6594a07cc87b580233f500f45e489e7f33af35e"
     "df7869fcf40aa40aa2b8ea73f848a7ca07612ef9f945cb960b4068905123ea78"
@@ -94,20 +81,6 @@ static const struct {
 static const char RECORD_ALL_ZERO[] =
     "1703030018d9ff336e56d7bffcd2014edc00f7b4e5d557f7812d7a6e0a";
 
-/* Decodes hex `s` into out; returns the byte count (0 on bad input). */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    while (s[0] && s[1] && n < cap) {
-        char b[3] = { s[0], s[1], 0 };
-        char *end;
-        out[n++] = (uint8_t)strtoul(b, &end, 16);
-        if (*end) return 0;
-        s += 2;
-    }
-    return *s ? 0 : n;
-}
-
 /* A key schedule for `suite` keyed with the RFC 8448 transcript and secret. */
 static tf_tls13 *rfc8448_schedule(uint16_t suite)
 {
@@ -116,13 +89,13 @@ static tf_tls13 *rfc8448_schedule(uint16_t suite)
     tf_tls13 *t = NULL;
 
     if (tf_tls13_new(&t, suite) != 0) return NULL;
-    n = unhex(RFC8448_CLIENT_HELLO, msg, sizeof msg);
+    n = tf_unit_unhex(RFC8448_CLIENT_HELLO, msg, sizeof msg);
     TF_CHECK_EQ(n, 4 + 0xc0);
     tf_tls13_transcript(t, msg, n);
-    n = unhex(RFC8448_SERVER_HELLO, msg, sizeof msg);
+    n = tf_unit_unhex(RFC8448_SERVER_HELLO, msg, sizeof msg);
     TF_CHECK_EQ(n, 4 + 0x56);
     tf_tls13_transcript(t, msg, n);
-    n = unhex(RFC8448_ECDHE, ecdhe, sizeof ecdhe);
+    n = tf_unit_unhex(RFC8448_ECDHE, ecdhe, sizeof ecdhe);
     TF_CHECK_EQ(n, 32);
     if (tf_tls13_handshake_keys(t, ecdhe, n) != 0) {
         tf_tls13_free(t);
@@ -249,7 +222,7 @@ static void test_kex(void)
 static void test_rfc8448(void)
 {
     static uint8_t rec[1024], plain[1024];
-    size_t rec_len = unhex(RFC8448_SERVER_FLIGHT, rec, sizeof rec), plen = 0;
+    size_t rec_len = tf_unit_unhex(RFC8448_SERVER_FLIGHT, rec, sizeof rec), plen = 0;
     uint8_t type = 0;
     tf_tls13 *t = rfc8448_schedule(0x1301);
 
@@ -275,7 +248,7 @@ static void test_rfc8448(void)
 static void test_tamper(void)
 {
     static uint8_t rec[1024], bad[1024], plain[1024];
-    size_t rec_len = unhex(RFC8448_SERVER_FLIGHT, rec, sizeof rec), plen = 0;
+    size_t rec_len = tf_unit_unhex(RFC8448_SERVER_FLIGHT, rec, sizeof rec), plen = 0;
     uint8_t type = 0, hdr[5];
     tf_tls13 *t = NULL;
 
@@ -319,7 +292,7 @@ static void test_tamper(void)
     /* authentic record whose plaintext is all padding: no content type */
     t = rfc8448_schedule(0x1301);
     if (!t) { TF_CHECK(t != NULL); return; }
-    rec_len = unhex(RECORD_ALL_ZERO, rec, sizeof rec);
+    rec_len = tf_unit_unhex(RECORD_ALL_ZERO, rec, sizeof rec);
     TF_CHECK_EQ(open_copy(t, rec, rec_len, plain, &type, &plen), TF_ERR_CRYPTO);
     tf_tls13_free(t);
 }
@@ -329,8 +302,8 @@ static void test_tamper(void)
 static void test_suite_records(size_t si)
 {
     uint8_t r0[64], r1[64], plain[64], type = 0;
-    size_t l0 = unhex(SUITE_VECTORS[si].r0, r0, sizeof r0);
-    size_t l1 = unhex(SUITE_VECTORS[si].r1, r1, sizeof r1), plen = 0;
+    size_t l0 = tf_unit_unhex(SUITE_VECTORS[si].r0, r0, sizeof r0);
+    size_t l1 = tf_unit_unhex(SUITE_VECTORS[si].r1, r1, sizeof r1), plen = 0;
     tf_tls13 *t = rfc8448_schedule(SUITE_VECTORS[si].suite);
 
     TF_CHECK(t != NULL);

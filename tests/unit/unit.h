@@ -10,6 +10,7 @@
 #define TF_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tf_unit_pass, tf_unit_fail;
@@ -23,6 +24,21 @@ static int tf_unit_pass, tf_unit_fail;
     if (sa_ && sb_ && strcmp(sa_, sb_) == 0) tf_unit_pass++; else { tf_unit_fail++; \
     fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b, \
             sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)"); } } while (0)
+
+/* Decodes hex `s` into out; returns the byte count (0 on bad input or when it
+   does not fit in `cap`). */
+static inline size_t tf_unit_unhex(const char *s, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    while (s[0] && s[1] && n < cap) {
+        char b[3] = { s[0], s[1], 0 };
+        char *end;
+        out[n++] = (unsigned char)strtoul(b, &end, 16);
+        if (*end) return 0;
+        s += 2;
+    }
+    return *s ? 0 : n;
+}
 
 /* Reads tests/unit/data/<name> (tests run from tests/unit) into buf; returns
    its length, 0 when it cannot be read. */

@@ -1,0 +1,25 @@
+/*
+ * rfc8448.h -- RFC 8448 section 3 ("Simple 1-RTT Handshake") vectors shared by
+ * the unit tests: the ClientHello and ServerHello handshake messages (hex) and
+ * the client's (EC)DHE shared secret; with them a TLS 1.3 key schedule derives
+ * the RFC's handshake traffic keys.
+ */
+#ifndef TF_RFC8448_H
+#define TF_RFC8448_H
+
+static const char RFC8448_CLIENT_HELLO[] =
+    "010000c00303cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef"
+    "6283024dece7000006130113031302010000910000000b000900000673657276"
+    "6572ff01000100000a00140012001d0017001800190100010101020103010400"
+    "230000003300260024001d002099381de560e4bd43d23d8e435a7dbafeb3c06e"
+    "51c13cae4d5413691e529aaf2c002b0003020304000d0020001e040305030603"
+    "020308040805080604010501060102010402050206020202002d00020101001c"
+    "00024001";
+static const char RFC8448_SERVER_HELLO[] =
+    "020000560303a6af06a4121860dc5e6e60249cd34c95930c8ac5cb1434dac155"
+    "772ed3e2692800130100002e00330024001d0020c9828876112095fe66762bdb"
+    "f7c672e156d6cc253b833df1dd69b1b04e751f0f002b00020304";
+static const char RFC8448_ECDHE[] =
+    "8bd4054fb55b9d63fdfbacf9f04b9f0d35e6d63f537563efd46272900f89492d";
+
+#endif
