@@ -54,7 +54,7 @@ def timed(argv, env):
 
 
 def import_profile(env):
-    proc = subprocess.run([PYTHON, "-X", "importtime", "-m", "tlsfit.cli", "probe", "--help"],
+    proc = subprocess.run([PYTHON, "-S", "-X", "importtime", "tool/tlsfit_entry.py", "probe", "--help"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     rows = []
     for line in proc.stderr.splitlines():

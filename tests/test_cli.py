@@ -1,6 +1,7 @@
 """The driver's command line: help, usage errors, exit codes, errors table, probe, demo."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -179,3 +180,38 @@ def test_a_228_tree_yields_228_headers(capsys):
     assert cli.main(["--mbedtls-dir", str(tree), "gen", profile, "--mbedtls", "3.6"]) == 0
     # gen's --mbedtls names the header's line; the tree only matters to the builds.
     assert "mbedTLS 3.6 configuration" in capsys.readouterr().out
+
+
+def test_launcher_finds_its_checkout_by_any_path(tmp_path):
+    """The launcher locates the checkout without readlink/dirname on the common path:
+    by a relative path, through a symlink (resolved), and by an absolute path."""
+    link = tmp_path / "tlsfit"
+    link.symlink_to(LAUNCHER)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    for argv, cwd in (([str(link), "errors"], "/"), (["./tlsfit", "errors"], str(REPO)),
+                      (["sh", "-c", "../tlsfit errors"], str(REPO / "tool"))):
+        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=60, env=env, cwd=cwd)
+        assert res.returncode == 0, (argv, res.stderr)
+        assert re.search(r"^\s*46\s+TLSFIT_DEADLINE", res.stdout, re.M), argv
+
+
+def test_launcher_adds_site_packages_for_commands_that_need_them(tmp_path):
+    """Python starts with -S; a command beyond the standard library (gen renders with
+    Jinja2 from site-packages) still finds its packages."""
+    out = tmp_path / "tls_config.h"
+    res = launcher("gen", str(REPO / "profiles" / "openssl-s_server.json"), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "#define MBEDTLS_SSL_CLI_C" in out.read_text()
+
+
+def test_entry_command_word():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("entry", REPO / "tool" / "tlsfit_entry.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    assert entry._command(["probe", "x"]) == "probe"
+    assert entry._command(["--mbedtls-dir", "probe", "gen"]) == "gen"
+    assert entry._command(["--version"]) is None
+    assert "probe" in entry.STDLIB_ONLY and "gen" not in entry.STDLIB_ONLY

@@ -10,9 +10,9 @@ data (exit 39); anything else is a driver bug (exit 1, with the traceback).
 """
 import argparse
 import importlib
+import os
 import signal
 import sys
-
 
 from .. import __version__
 from ..core.errors import INTERNAL, RULES, USAGE, TlsfitError
@@ -64,6 +64,31 @@ exit codes: tlsfit errors
 """
 
 
+def _columns():
+    """The terminal's width as argparse's formatter finds it ($COLUMNS, else the
+    terminal of stdout, else 80), without shutil: HelpFormatter imports shutil for
+    get_terminal_size() on every add_argument, ~2.4 ms of each `tlsfit probe`."""
+    try:
+        n = int(os.environ.get("COLUMNS", ""))
+        if n > 0:
+            return n
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """RawDescriptionHelpFormatter with the width from _columns() (less the 2 columns
+    HelpFormatter leaves when it measures the width itself)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line plus a pointer to --help (exit 2)."""
 
@@ -90,8 +115,7 @@ def build_parser(only=None):
     """The parser.  only=None: every command configured (every module imported);
     only=NAME: that command alone; only="": every command listed by name and summary
     (for the top-level help and an unknown command)."""
-    parser = _Parser(prog=PROG, description=MAIN_HELP,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog=PROG, description=MAIN_HELP, formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--mbedtls-dir", metavar="DIR",
                         help="mbedTLS 3.x source tree (default: $MBEDTLS_DIR, else the one "
@@ -107,8 +131,7 @@ def build_parser(only=None):
         if "%(cache)s" in desc:
             from ..core.paths import cache_dir
             desc = desc % {"cache": cache_dir()}
-        p = sub.add_parser(name, help=summary, description=desc,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(name, help=summary, description=desc, formatter_class=_Formatter)
         p.prog = f"{PROG} {name}"
         if module:
             module.configure(p)
@@ -171,12 +194,12 @@ def main(argv=None):
     if isinstance(parsed, int):
         return parsed
     args, module = parsed
-    from ..mbedtls import tree
-    tree.set_override(args.mbedtls_dir)
     from ..core import interrupt
     interrupt.install()
     try:
         if args.mbedtls_dir:
+            from ..mbedtls import tree
+            tree.set_override(args.mbedtls_dir)
             tree.user_tree()            # a bad --mbedtls-dir fails every command at once
         return module.run(args) or 0
     except TlsfitError as e:
@@ -201,5 +224,7 @@ def main(argv=None):
               file=sys.stderr)
         return INTERNAL
     finally:
-        tree.set_override(None)
+        tree = sys.modules.get(__package__.rpartition(".")[0] + ".mbedtls.tree")
+        if tree is not None:        # imported by this run or an earlier one in-process
+            tree.set_override(None)
 

@@ -65,12 +65,35 @@ def _umask():
     return mask
 
 
+def _unique(directory, prefix, create):
+    """create(name) on the first name `directory/prefix<12 random hex>` that does not
+    exist yet; (its result, name).  tempfile's mkstemp/mkdtemp, without importing
+    tempfile and shutil (~4 ms of every `tlsfit probe`)."""
+    for _ in range(100):
+        name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}")
+        try:
+            return create(name), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary name", str(directory))
+
+
+def unique_file(directory, prefix):
+    """(fd, path) of a new file in directory, mode 0600, opened for writing."""
+    return _unique(directory, prefix, lambda name: os.open(
+        name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
+def unique_dir(directory, prefix):
+    """Path of a new directory in directory, mode 0700."""
+    return Path(_unique(directory, prefix, lambda name: os.mkdir(name, 0o700))[1])
+
+
 def write_atomic(path, text):
     """Writes text to path atomically: a temp file in the same directory, then a rename,
     so a reader (or a failed run) never sees half a file.  The file keeps the mode of
     the one it replaces; a new file follows the umask (0666 & ~umask), as open() would.
     FILE error (35) naming the path and the OS error on failure."""
-    import tempfile             # here: `tlsfit probe` starts faster without it
     path = Path(path)
     tmp = None
     try:
@@ -79,10 +102,10 @@ def write_atomic(path, text):
             mode = stat.S_IMODE(os.stat(path).st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        fd, tmp = unique_file(path.parent, f".{path.name}.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                os.fchmod(f.fileno(), mode)     # mkstemp makes it 0600
+                os.fchmod(f.fileno(), mode)     # unique_file makes it 0600
                 f.write(text)
             os.replace(tmp, path)
         except BaseException:

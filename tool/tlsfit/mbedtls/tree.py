@@ -11,7 +11,6 @@ Which tree: --mbedtls-dir DIR > $MBEDTLS_DIR > <cache>/mbedtls-3.6 (fetched by
 tool/setup.sh); `--mbedtls 2.28` on a command means <cache>/mbedtls-2.28.
 """
 import functools
-import hashlib
 import os
 import re
 from collections import namedtuple
@@ -56,6 +55,7 @@ def identity(tree):
 
 @functools.lru_cache(maxsize=None)
 def _identity(path, version):
+    import hashlib              # here: OpenSSL's start-up is ~3 ms of every `tlsfit probe`
     root = Path(path)
     files = sorted([*root.glob("include/**/*.h"), *root.glob("library/*.[ch]")])
     outer = hashlib.sha256()

@@ -40,14 +40,19 @@ def asan_build_dir():
 
 
 def _newest_source_mtime():
+    """The newest mtime among the watched files and directories (a directory's own
+    mtime moves when a file in it is deleted).  os.walk, not Path.rglob: ~1 ms less
+    of every `tlsfit probe`."""
     newest = 0.0
-    root = paths.repo_root()
+    root = str(paths.repo_root())
     for rel in _WATCHED:
-        p = root / rel
-        files = [p, *p.rglob("*")] if p.is_dir() else [p]   # a directory: deletions too
-        for f in files:
+        top = os.path.join(root, rel)
+        entries = [top]
+        for d, dirs, names in os.walk(top):
+            entries.extend(os.path.join(d, n) for n in dirs + names)
+        for f in entries:
             try:
-                newest = max(newest, f.stat().st_mtime)
+                newest = max(newest, os.stat(f).st_mtime)
             except OSError:
                 pass
     return newest
