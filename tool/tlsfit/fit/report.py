@@ -132,6 +132,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "config_path": "tls_config.h",
          "profiles": [rel(p, fitter.out) for p in profile_files(fitter.out, len(fitter.sites))],
          "gen_options": refit.choices(final.gen_opts),
+         "anchor": anchor_facts(final.plan),
          "chosen": final.plan.chosen[0].label(),
          "options": {k: v for k, v in final.plan.options.items()},
          "values": {k: v[0] for k, v in final.plan.values.items()},
@@ -159,6 +160,15 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
     r["baseline"] = {"handshake": _baseline(bases[0])["handshake"], **joint_figures(bases)}
     r["ratios"] = {k: _ratio(r.get(k), r["baseline"].get(k)) for k in FIGURES}
     return r
+
+
+def anchor_facts(plan):
+    """report.json "anchor" (fit --anchor CERT): CERT, what the device no longer
+    verifies and the trade-off in security terms; None without an anchor below a root."""
+    a = plan.facts.get("anchoring")
+    if not a and not plan.facts.get("anchor_note"):
+        return None
+    return dict(a or {}, trade_off=list(plan.facts.get("anchor_note") or ()))
 
 
 def site_chosen(plan, index):
@@ -292,6 +302,7 @@ def md_view(r, prof):
                     for m in (r.get("modules") or [])[:6]],
         **_floor_view(r),
         **_repro_view(r),
+        "anchor_note": list((r.get("anchor") or {}).get("trade_off") or ()),
     }
 
 
@@ -328,7 +339,13 @@ def _repro_view(r):
             "profiles": ", ".join(r.get("profiles") or []) or "-",
             "regenerate": " ".join(["tlsfit gen", *(f"DIR/{p}" for p in r.get("profiles") or []),
                                     "--mbedtls", _text(t.get("line")), "--policy",
-                                    _text(r.get("policy")), "--fit-report DIR/report.json"])}
+                                    _text(r.get("policy")), *_anchor_arg(r),
+                                    "--fit-report DIR/report.json"])}
+
+
+def _anchor_arg(r):
+    a = (r.get("gen_options") or {}).get("anchor")
+    return [f"--anchor DIR/{a['file']}"] if a else []
 
 
 def render_md(r, prof):
