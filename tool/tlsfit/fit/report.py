@@ -168,7 +168,10 @@ def anchor_facts(plan):
     a = plan.facts.get("anchoring")
     if not a and not plan.facts.get("anchor_note"):
         return None
-    return dict(a or {}, trade_off=list(plan.facts.get("anchor_note") or ()))
+    out = dict(a or {}, trade_off=list(plan.facts.get("anchor_note") or ()))
+    if a:
+        out["file"] = refit.ANCHOR_FILE          # the fit's copy; paths are relative to DIR
+    return out
 
 
 def site_chosen(plan, index):
@@ -372,6 +375,15 @@ def _several_lines(r):
     return out
 
 
+def _anchor_lines(r):
+    a = r.get("anchor") or {}
+    if not a.get("subject"):
+        return []
+    above = ", ".join(f'"{x}"' for x in a.get("not_verified") or ()) or "nothing"
+    return [f'  trust anchor: "{a["subject"]}" (--anchor {a.get("file")}); not verified on '
+            f"the device: {above} (the trade-off: report.md)"]
+
+
 def summary_lines(r, out="fit"):
     hs, ratios = r["handshake"], r.get("ratios") or {}
     first = _several_lines(r) if len(r.get("servers") or []) > 1 else [
@@ -390,6 +402,6 @@ def summary_lines(r, out="fit"):
                      else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
-        f"{r['phases_s']['total']} s",
+        f"{r['phases_s']['total']} s", *_anchor_lines(r),
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
         + ", report.md, report.json"])

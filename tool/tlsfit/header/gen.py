@@ -28,6 +28,13 @@ the provided options as met, and [[defects]] with a `route` add what works aroun
 mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
 (the header's "ECC:" line) says why.
 
+A trust anchor below the root (GenOptions.anchor, an anchor.AnchorCert: gen --anchor CERT):
+anchored() ends each profile's recorded path at CERT (anchor.place_any: the profile the
+prober would have written with --ca CERT; exit 50 when CERT is on no path), so step 1
+sees leaf -> CERT only; an anchor that is not self-signed needs what parsing it needs
+(ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
+(anchor.trade_off).  CERT already the anchor: the header without it, byte for byte.
+
 Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
   Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
   refused as "server N (host:port): ...").  joint.choose() then picks one candidate per
