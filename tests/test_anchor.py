@@ -277,6 +277,14 @@ def test_gen_anchor_intermediate_verifies_with_it_as_the_only_ca(
         assert proc.returncode == 0, proc.stderr
         plan = json.loads(proc.stdout)
         got = verify.verify(cfg, "127.0.0.1", srv.port, sni="localhost", ca=chain.inter.pem)
+        # the same server probed with the intermediate as its CA file gives the same header
+        inter = run_probe(f"127.0.0.1:{srv.port}", "--sni", "localhost", "--ca",
+                          chain.inter.pem, "--no-system-store")
+        assert inter.returncode == 0, inter.explain()
+    probed = gen.generate(inter.profile, gen.GenOptions())
+    assert probed.facts["anchor"] == chain.inter.subject
+    assert set(probed.options) == set(plan["options"])
+    assert {k: v[0] for k, v in probed.values.items()} == plan["values"]
     text, before = cfg.read_text(), full.read_text()
     assert got["ok"] is True, json.dumps(got.to_json(), indent=1) + "\n" + text
     assert plan["anchor"]["subject"] == chain.inter.subject
