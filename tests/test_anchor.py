@@ -77,6 +77,13 @@ def test_anchor_at_the_intermediate_drops_what_only_the_root_needed():
     assert "Trust anchor:" not in full.text
 
 
+def test_without_a_clock_the_trade_off_says_no_date_is_checked():
+    doc = _doc(MIXED)
+    plan = _gen(doc, anchor=_cert(doc["chain"][1]), time=False)
+    assert "for as long as the device keeps it (--no-time: no date is checked)" in plan.text
+    assert "until that certificate expires" not in plan.text
+
+
 def test_anchor_below_a_p384_root_allows_driver_only_p256():
     doc = _doc(MIXED)
     assert _gen(doc, ecc="p256m").facts["ecc"] == "builtin"

@@ -773,6 +773,7 @@ def anchored(docs, opts):
     placements = anchor_mod.place_any(docs, opts.anchor)
     if all(p is None or p.same for p in placements):
         return list(docs), [None] * len(docs), replace(opts, anchor=None)
+    placements = [None if p is None or p.same else p for p in placements]
     return ([p.doc if p else d for p, d in zip(placements, docs)], placements, opts)
 
 
