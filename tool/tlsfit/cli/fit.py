@@ -73,6 +73,18 @@ table.  The search itself measures plain builds (LTO moves candidates together,
 and an LTO link costs ~15 s each); --max-rom and --max-heap judge the plain
 figures.  ("--lto both" is the same here: fit always shows both.)
 
+--anchor CERT (a CA certificate of the server's chain, typically the
+intermediate; PEM or DER) fits the header with CERT as the device's only trust
+anchor, as tlsfit gen --anchor: nothing above CERT is configured, and every
+handshake is measured with CERT as the only CA (verification required, the name
+checked), so a header counts only when the server accepts the session so.
+--ca still names where the probe finds the root (it may be left out: the path to
+CERT is built from what the server sends).  DIR/anchor.pem keeps a copy of CERT
+for the Regenerate line; report.json "anchor" and report.md state the trade-off
+(the device trusts anything CERT signs for the name until CERT expires; nothing
+above it is checked; revoking or rotating CERT takes a device update).  CERT not
+on the server's path: exit 50, naming what it is to the chain.
+
 A server mbedTLS cannot talk to is refused (exit 38) and no tls_config.h is
 written (with several servers the message names each server and what rules it
 out); a server that cannot be probed fails with the prober's code, named;
@@ -85,6 +97,7 @@ examples:
   ./tlsfit fit --device device.toml --objective rom --out fit-device
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --lto
   ./tlsfit fit --profile mosquitto-tls --target cortex-m33   # offline, on its replica
+  ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --anchor inter.pem
   ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
 """
 
@@ -101,6 +114,11 @@ def configure(p):
     p.add_argument("--ca", action="append", metavar="FILE",
                    help="trust anchor file, repeatable: one trust store for every server "
                         "(default: the system store)")
+    p.add_argument("--anchor", metavar="CERT",
+                   help="a CA certificate of the server's chain (typically the intermediate) "
+                        "as the device's only trust anchor: gen configures nothing above it "
+                        "and every handshake has it as the only CA (default: the chain's "
+                        "root)")
     p.add_argument("--client-cert", metavar="FILE",
                    help="the device's certificate (with --client-key), for every server")
     p.add_argument("--client-key", metavar="FILE", help="the device's private key")
@@ -213,7 +231,7 @@ def _fit(args, what, device_target, replica_of=None):
                              ca=args.ca[0] if args.ca and len(args.ca) == 1 else args.ca,
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
                              profile=args.profile, proof=args.proof, client=_client(args),
-                             lto=bool(lto_mode(args.lto)))
+                             lto=bool(lto_mode(args.lto)), anchor=args.anchor)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:
@@ -239,6 +257,6 @@ def _platform_files(args, report, opts):
     """--for: the platform's files, rendered again from what the fit wrote."""
     if args.platform == "mbedtls":
         return []
-    gen_opts = GenOptions(line=opts.line, policy=opts.policy)
+    gen_opts = GenOptions(line=opts.line, policy=opts.policy)     # (the anchor: report.json)
     return artifacts.write_platform(args.out, report, args.platform, gen_opts,
                                     len(report["servers"]))

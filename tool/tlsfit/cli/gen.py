@@ -7,7 +7,7 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
-from ..header import gen
+from ..header import anchor as anchor_mod, gen
 from ..header.platforms import outputs
 from ..header.refit import repo_name
 from ..header import refit
@@ -54,6 +54,19 @@ MBEDTLS_MPI_MAX_SIZE for an RSA key; the preamble says how the application
 loads the certificate and key (mbedtls_pk_parse_key, or an opaque PSA key for
 a key in a secure element).
 
+A CA certificate of the server's chain as the device's trust anchor (typically
+an intermediate): --anchor CERT (PEM or DER).  The chain above CERT is then never
+verified on the device, so the header needs only the keys, signatures and hashes
+of the path leaf -> CERT: a P-384 or RSA-4096 root above a P-256 intermediate no
+longer brings P-384 or a 4096-bit MPI (parsing CERT still needs its own signature
+algorithm), and an all-P-256 path below it allows --ecc p256m.  CERT must be one
+of the certificates the profile recorded on the path (matched by SHA-256), else
+exit 50 naming what it is to the chain.  The header states the trade-off: the
+device trusts anything CERT signs for the server's name until CERT expires; the
+root's constraints and expiry are never checked; revoking CERT does not reach
+the device, and a server that moves to another intermediate needs a device
+update.  Its verify line names --ca CERT (CERT the only CA).
+
 policies:
   default   forward secrecy and AEAD preferred; static RSA / CBC only when the
             server offers nothing better (with a warning in the header)
@@ -92,6 +105,7 @@ examples:
                                             # and profiles/ota.json
   ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
+  ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
 """
 
 
@@ -124,6 +138,11 @@ def configure(p):
     p.add_argument("--client-cert", metavar="FILE",
                    help="the device's certificate (PEM or DER; no key needed): for a server that "
                         "asks for a client certificate, add what signing with its key needs")
+    p.add_argument("--anchor", metavar="CERT",
+                   help="a CA certificate of the server's chain (PEM or DER; typically the "
+                        "intermediate) as the device's only trust anchor: nothing above it is "
+                        "configured or verified on the device (the header states the "
+                        "trade-off); exit 50 when it is not on the recorded path")
     p.add_argument("--for", dest="platform", choices=outputs.FORMATS, default="mbedtls",
                    help="what to write: the whole header (mbedtls, the default), or the "
                         "platform's own form (esp-idf, zephyr, zephyr-cfg-file: two files, "
@@ -209,6 +228,8 @@ def plan_json(plan):
         doc["client"] = plan.facts["client"]
     if plan.facts.get("ecc_note"):                  # gen --ecc p256m
         doc["ecc"] = {"code": plan.facts["ecc"], "why": plan.facts["ecc_note"]}
+    if plan.facts.get("anchoring"):                 # gen --anchor CERT
+        doc["anchor"] = dict(plan.facts["anchoring"], trade_off=plan.facts["anchor_note"])
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
@@ -222,11 +243,18 @@ def run(args):
     client = ClientIdentity.load(args.client_cert) if args.client_cert else None
     line = args.mbedtls or default_line()
     lines = port_lines(args)
+    anchor = anchor_mod.AnchorCert.load(args.anchor, repo_name(args.anchor)) \
+        if args.anchor else None
     opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
-                          time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc)
+                          time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
+                          anchor=anchor)
     names = [name for _, name in resolved]
     if args.fit_report:
         opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)
+    _, _, opts = gen.anchored(docs, opts)          # exit 50 here when CERT is on no path
+    if args.anchor and opts.anchor is None:
+        print(f"tlsfit: note: --anchor {args.anchor} is already the trust anchor of the "
+              "profile: the header is the one without --anchor", file=sys.stderr)
     extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
     plan = gen.generate_device(docs, opts, profile_names=names)

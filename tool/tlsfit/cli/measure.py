@@ -102,8 +102,9 @@ def configure(p):
     p.add_argument("--sni", metavar="NAME",
                    help="server name to send and check the certificate against (default: HOST)")
     p.add_argument("--ca", metavar="FILE",
-                   help="trust anchor(s), PEM or DER, built into the firmware (default: the "
-                        "system-store root of the server's chain)")
+                   help="the device's trust anchor(s), PEM or DER, built into the firmware "
+                        "(default: the system-store root of the server's chain); for a header "
+                        "made with gen/fit --anchor CERT, CERT")
     p.add_argument("--json", action="store_true",
                    help="print the report as JSON on stdout (also when the handshake fails)")
     p.add_argument("--baseline", action="store_true",

@@ -64,8 +64,9 @@ def configure(p):
                    help="server name to send and to check the certificate against "
                         "(default: HOST)")
     p.add_argument("--ca", metavar="FILE",
-                   help="trust anchor(s), PEM or DER (default: the system store "
-                        f"{verify.SYSTEM_STORE})")
+                   help="the device's trust anchor(s), PEM or DER (default: the system store "
+                        f"{verify.SYSTEM_STORE}); for a header made with gen/fit --anchor "
+                        "CERT, CERT (the header's Prove line names it)")
     p.add_argument("--mbedtls", choices=("3.6", "2.28"),
                    help="mbedTLS line to build against (default: the 3.x tree)")
     p.add_argument("--timeout", type=seconds, default=verify.DEFAULT_TIMEOUT, metavar="SEC",

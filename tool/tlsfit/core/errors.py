@@ -29,6 +29,7 @@ DEADLINE = 46
 REGRESSION = 47
 REPLAY = 48
 PLATFORM = 49
+ANCHOR = 50
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -58,6 +59,7 @@ DRIVER_CODES = (
     (REGRESSION, "TLSFIT_REGRESSION", "`tlsfit bench --check`/`tlsfit size --diff`: a figure grew beyond --tolerance or a cell that verified in the baseline fails; `tlsfit fit --max-rom/--max-heap`: the fitted header is over budget; the table names profile, target, figure or module and by how much"),
     (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
     (PLATFORM, "TLSFIT_PLATFORM", "`tlsfit gen`/`fit --for`: the platform output cannot be written as asked (two files need -o DIR, --port-lines without --for rt-thread or unreadable); the message says what to give"),
+    (ANCHOR, "TLSFIT_ANCHOR", "`tlsfit gen`/`fit --anchor CERT`: CERT cannot be read, is not one certificate, or is not a CA certificate on the path from the server's leaf to its anchor (off the path, the leaf itself, another certificate with that subject); the message names what was found and what to give"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

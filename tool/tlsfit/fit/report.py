@@ -132,6 +132,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "config_path": "tls_config.h",
          "profiles": [rel(p, fitter.out) for p in profile_files(fitter.out, len(fitter.sites))],
          "gen_options": refit.choices(final.gen_opts),
+         "anchor": anchor_facts(final.plan),
          "chosen": final.plan.chosen[0].label(),
          "options": {k: v for k, v in final.plan.options.items()},
          "values": {k: v[0] for k, v in final.plan.values.items()},
@@ -159,6 +160,18 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
     r["baseline"] = {"handshake": _baseline(bases[0])["handshake"], **joint_figures(bases)}
     r["ratios"] = {k: _ratio(r.get(k), r["baseline"].get(k)) for k in FIGURES}
     return r
+
+
+def anchor_facts(plan):
+    """report.json "anchor" (fit --anchor CERT): CERT, what the device no longer
+    verifies and the trade-off in security terms; None without an anchor below a root."""
+    a = plan.facts.get("anchoring")
+    if not a and not plan.facts.get("anchor_note"):
+        return None
+    out = dict(a or {}, trade_off=list(plan.facts.get("anchor_note") or ()))
+    if a:
+        out["file"] = refit.ANCHOR_FILE          # the fit's copy; paths are relative to DIR
+    return out
 
 
 def site_chosen(plan, index):
@@ -292,6 +305,7 @@ def md_view(r, prof):
                     for m in (r.get("modules") or [])[:6]],
         **_floor_view(r),
         **_repro_view(r),
+        "anchor_note": list((r.get("anchor") or {}).get("trade_off") or ()),
     }
 
 
@@ -328,7 +342,13 @@ def _repro_view(r):
             "profiles": ", ".join(r.get("profiles") or []) or "-",
             "regenerate": " ".join(["tlsfit gen", *(f"DIR/{p}" for p in r.get("profiles") or []),
                                     "--mbedtls", _text(t.get("line")), "--policy",
-                                    _text(r.get("policy")), "--fit-report DIR/report.json"])}
+                                    _text(r.get("policy")), *_anchor_arg(r),
+                                    "--fit-report DIR/report.json"])}
+
+
+def _anchor_arg(r):
+    a = (r.get("gen_options") or {}).get("anchor")
+    return [f"--anchor DIR/{a['file']}"] if a else []
 
 
 def render_md(r, prof):
@@ -355,6 +375,15 @@ def _several_lines(r):
     return out
 
 
+def _anchor_lines(r):
+    a = r.get("anchor") or {}
+    if not a.get("subject"):
+        return []
+    above = ", ".join(f'"{x}"' for x in a.get("not_verified") or ()) or "nothing"
+    return [f'  trust anchor: "{a["subject"]}" (--anchor {a.get("file")}); not verified on '
+            f"the device: {above} (the trade-off: report.md)"]
+
+
 def summary_lines(r, out="fit"):
     hs, ratios = r["handshake"], r.get("ratios") or {}
     first = _several_lines(r) if len(r.get("servers") or []) > 1 else [
@@ -373,6 +402,7 @@ def summary_lines(r, out="fit"):
                      else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
-        f"{r['phases_s']['total']} s",
+        f"{r['phases_s']['total']} s", *_anchor_lines(r),
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
-        + ", report.md, report.json"])
+        + ", report.md, report.json"
+        + (f", {r['anchor']['file']}" if (r.get("anchor") or {}).get("file") else "")])

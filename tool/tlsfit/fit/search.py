@@ -28,6 +28,11 @@ Phases (each timed in report["phases_s"]):
   baseline  the final header and mbedTLS's default configuration, measured in one run.
   lto       (--lto only) the final header measured again with -flto against every
             server: report["lto"], both figures and the change (fit/lto.py).
+With --anchor CERT every header is gen's with CERT as the trust anchor (gen --anchor:
+nothing above CERT is configured) and every measurement of a server whose path holds
+CERT has CERT as its only CA (the firmware loads it; verification stays required, the
+name checked), so a header counts only when that server accepts the session so.
+DIR/anchor.pem keeps a copy (a certificate, no key) for the Regenerate line.
 Writes DIR/tls_config.h, DIR/report.json, DIR/report.md (and DIR/candidates/).
 
 Several servers (a device file, or HOST1 HOST2 ...): every header is gen's joint header
@@ -51,7 +56,7 @@ from pathlib import Path
 from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
-from ..header import gen, rules as rules_mod
+from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
 from ..profile import model as profile_mod, probe as probe_mod
 from ..profile.types import Profile
 from ..target import measure as measure_mod
@@ -103,6 +108,7 @@ class FitOptions:
     proof: object = None         # core.proof.Proof or --proof text; None: by the port
     client: object = None        # fit.device.ClientFiles: the device's identity
     lto: bool = False            # also measure the final header with -flto (fit/lto.py)
+    anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
 
 
 @dataclass(frozen=True)
@@ -213,7 +219,8 @@ def client_kwargs(client):
 def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
-    return gen.GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"))
+    return gen.GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
+                          anchor=opts.anchor)
 
 
 # ------------------------------------------------------------------ the search
@@ -565,17 +572,44 @@ def alone_headers(fitter, final):
     for i, site in enumerate(fitter.sites):
         one = Fitter([replace(site, index=1, count=1)], fitter.opts,
                      fitter.work / f"alone-{i + 1}", Progress(False))
+        mine = fitter.opts.anchor if fitter.opts.anchor is not None and \
+            anchor_mod.locate(site.profile, fitter.opts.anchor)[0] is not None else None
         tried = one.make(f"{site.who} alone, with the fit's removals and sizes",
-                         replace(final.gen_opts, candidate=None), "alone")
+                         replace(final.gen_opts, candidate=None, anchor=mine), "alone")
         one.run_all([tried], "alone")
         if not tried.ok:
             tried = one.make(f"{site.who} alone, gen's header",
-                             gen_options(fitter.opts, fitter.client), "alone")
+                             replace(gen_options(fitter.opts, fitter.client), anchor=mine),
+                             "alone")
             one.run_all([tried], "alone")
         fitter.progress.say(f"[alone] {tried.label}: " + (
             f"mbedTLS {tried.figures().get('rom_tls_bytes')} B" if tried.ok else tried.error))
         out.append(tried)
     return out
+
+
+def load_anchor(opts, out_dir):
+    """--anchor CERT: opts with CERT loaded (exit 50 when it is not one certificate),
+    before anything is probed; named as the fit's copy, DIR/anchor.pem, as the header's
+    Regenerate line names it."""
+    if opts.anchor is None or isinstance(opts.anchor, anchor_mod.AnchorCert):
+        return opts
+    name = refit.repo_name(Path(out_dir) / refit.ANCHOR_FILE)
+    return replace(opts, anchor=anchor_mod.AnchorCert.load(opts.anchor, name))
+
+
+def anchor_sites(sites, opts, out_dir):
+    """(sites, opts) for --anchor: CERT copied to DIR/anchor.pem (a certificate, no key)
+    and that copy the only CA of every server whose path holds CERT (exit 50 when none
+    does); opts without the anchor when CERT already is every such server's anchor."""
+    if opts.anchor is None:
+        return sites, opts
+    _, placements, gopts = gen.anchored([s.profile for s in sites],
+                                        gen.GenOptions(anchor=opts.anchor))
+    copy = paths.write_atomic(Path(out_dir) / refit.ANCHOR_FILE, opts.anchor.pem())
+    sites = [replace(s, ca=str(copy)) if p is not None else s
+             for s, p in zip(sites, placements)]
+    return sites, replace(opts, anchor=gopts.anchor)
 
 
 def fit(target, opts, out_dir):
@@ -584,10 +618,12 @@ def fit(target, opts, out_dir):
     progress = Progress(opts.progress)
     phases = {}
     t0 = time.monotonic()
+    opts = load_anchor(opts, out_dir)
     dev = as_device(target, opts)
     identity = client_kwargs(dev.client)           # an identity measure cannot present: now
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
+    sites, opts = anchor_sites(sites, opts, out_dir)
     phases["probe"] = round(time.monotonic() - t0, 1)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)

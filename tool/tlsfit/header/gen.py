@@ -28,6 +28,13 @@ the provided options as met, and [[defects]] with a `route` add what works aroun
 mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
 (the header's "ECC:" line) says why.
 
+A trust anchor below the root (GenOptions.anchor, an anchor.AnchorCert: gen --anchor CERT):
+anchored() ends each profile's recorded path at CERT (anchor.place_any: the profile the
+prober would have written with --ca CERT; exit 50 when CERT is on no path), so step 1
+sees leaf -> CERT only; an anchor that is not self-signed needs what parsing it needs
+(ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
+(anchor.trade_off).  CERT already the anchor: the header without it, byte for byte.
+
 Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
   Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
   refused as "server N (host:port): ...").  joint.choose() then picks one candidate per
@@ -55,7 +62,8 @@ from .. import __version__
 from ..core.errors import REFUSED, USAGE, TlsfitError
 from ..profile.model import describe_failures
 from ..profile.types import Profile
-from . import client as client_mod, joint, policy as policy_mod, render, rules as rules_mod
+from . import anchor as anchor_mod, client as client_mod, joint, policy as policy_mod
+from . import render, rules as rules_mod
 from .costs import load_costs, make_cost
 
 LINES = ("3.6", "2.28")
@@ -180,6 +188,8 @@ class ChainNeeds:
             self._key(cert, role, rules, line)
             if sig_checked:
                 self._signature(cert, role, rules, line, pol)
+        if anchor_mod.is_intermediate(anchor):
+            self._parsed(anchor, rules, line)
 
     def _key(self, cert, role, rules, line):
         key, where = cert["key"], _label(cert, role)
@@ -228,6 +238,24 @@ class ChainNeeds:
                           f"profile rejects {hash_name.upper()} signatures (BADCERT_BAD_MD); "
                           "the server's chain must be reissued with SHA-256 or better")
         _need(self.options, fact.options + h.options, f"{where} is signed with {name}")
+
+    def _parsed(self, cert, rules, line):
+        """An anchor that is not a root (gen --anchor, a probe --ca naming an intermediate):
+        its signature is never verified, but mbedTLS parses a certificate only when it
+        knows the signature algorithm (oid.c: the algorithm's module and hash), so loading
+        it needs them (cert_sigs `parse`)."""
+        name, where = cert["signature_algorithm"], _label(cert, "trust anchor")
+        family = rules.cert_sig_family(name)
+        parse = rules.facts["cert_sigs"][family].attrs.get("parse") if family else None
+        if parse is None:
+            raise Refusal(f"{where} is signed with {name}, which mbedTLS cannot parse, so the "
+                          "device cannot load it as its anchor; anchor at its issuer instead")
+        h = rules.fact("hashes", cert.get("signature_hash") or "unknown", line)
+        if h.unsupported:
+            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
+        _need(self.options, list(parse) + list(h.options),
+              f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
+              "(the signature itself is not verified: it is the anchor)")
 
 
 # ------------------------------------------------------------------ candidates
@@ -610,6 +638,7 @@ class GenOptions:
     sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
     ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
+    anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
@@ -663,6 +692,9 @@ def enumerate_candidates(doc, opts, rules=None, costs=None):
     """Candidates: every (version, suite, group, signature scheme) the server accepts,
     each with the options it needs, before the policy."""
     doc = Profile.of(doc)
+    if opts.anchor is not None:
+        placed, _ = anchor_mod.locate(doc, opts.anchor)
+        doc = placed.doc if placed is not None else doc
     rules = rules or rules_mod.load()
     costs = costs if costs is not None else load_costs()
     cost = make_cost(rules, costs)
@@ -719,14 +751,30 @@ def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
     document), or a Refusal."""
     doc = Profile.of(doc)
     opts = _checked(opts)
+    (doc,), (placed,), opts = anchored([doc], opts)
     cands = enumerate_candidates(doc, opts, rules, costs)
     sel = select(cands, opts.candidate)
     if not sel.kept:
         _refuse_server(doc, cands, sel, opts)
     chosen, second_suite = _choose(cands, sel)
     considered, warnings = _verdicts(cands, sel, chosen, second_suite)
-    server = Server(doc, profile_name, cands.chain, tuple(chosen))
+    server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
     return _finish([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
+
+
+def anchored(docs, opts):
+    """(docs, placements, opts) with --anchor applied: each profile whose path holds CERT
+    seen with CERT as its anchor (anchor.place_any: AnchorError, exit 50, when none
+    does), its Placement (else None); opts without the anchor when CERT already is the
+    anchor of every server it is on (the header is then the one without --anchor, byte
+    for byte).  Idempotent."""
+    if opts.anchor is None:
+        return list(docs), [None] * len(docs), opts
+    placements = anchor_mod.place_any(docs, opts.anchor)
+    if all(p is None or p.same for p in placements):
+        return list(docs), [None] * len(docs), replace(opts, anchor=None)
+    placements = [None if p is None or p.same else p for p in placements]
+    return ([p.doc if p else d for p, d in zip(placements, docs)], placements, opts)
 
 
 def _checked(opts):
@@ -805,6 +853,7 @@ class Server:
     chosen: tuple
     index: int = 1
     count: int = 1
+    placement: object = None         # anchor.Placement: --anchor CERT ended its path
 
     @property
     def who(self):
@@ -904,9 +953,14 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
              "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls,
-             "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note}
+             "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note,
+             "anchor_note": _anchor_notes(servers, opts)}
     if opts.client is not None:
         facts["client"] = opts.client.facts()
+    placed = [s.placement.facts() for s in servers if s.placement is not None]
+    if placed:
+        facts["anchoring"] = dict(placed[0], servers=[s.index for s in servers
+                                                      if s.placement is not None])
     plan = Plan(line=line, policy=pol.name,
                 target=", ".join(s.doc.target.hostport for s in servers),
                 chosen=chosen, options=enabled, values=values, ciphersuites=suites,
@@ -914,6 +968,25 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
                 considered=considered, cost=cost(set(enabled)), facts=facts,
                 servers=tuple(s.facts(line, opts.client) for s in servers))
     return replace(plan, text=render.header(plan, rules))
+
+
+def _anchor_notes(servers, opts):
+    """The header's lines on every anchor that is not a root (anchor.trade_off): what
+    the device then trusts and what it never checks."""
+    out, seen = [], set()
+    for s in servers:
+        a = s.chain.anchor
+        if not anchor_mod.is_intermediate(a) or a["subject"] in seen:
+            continue
+        seen.add(a["subject"])
+        same = [t for t in servers if t.chain.anchor["subject"] == a["subject"]]
+        names = [t.doc.target.sni or t.doc.target.host for t in same]
+        p = s.placement
+        source = f"--anchor {p.cert.name}" if p is not None else \
+            (f"from {_ca_arg(a.get('source'))}" if _ca_arg(a.get("source")) else None)
+        out += anchor_mod.trade_off(a, list(dict.fromkeys(names)), opts.time,
+                                    p.above if p is not None else (), source)
+    return out
 
 
 def _identity_wants(servers, opts, rules):
@@ -975,6 +1048,7 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None)
     if len(docs) == 1:
         return generate(docs[0], opts, names[0], rules, costs)
     opts = _checked(opts)
+    docs, placements, opts = anchored(docs, opts)
     rules = rules or rules_mod.load()
     costs = costs if costs is not None else load_costs()
     per = _per_server(docs, opts, rules, costs)
@@ -1000,7 +1074,8 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None)
                          cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
-        servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs)))
+        servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
+                              placements[i]))
     return _finish(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
 
 
@@ -1125,6 +1200,8 @@ def regenerate_command(profiles, opts, extra=()):
         cmd += ["--ecc", opts.ecc]
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
+    if opts.anchor is not None:
+        cmd += ["--anchor", opts.anchor.name]
     return " ".join([*cmd, *extra])
 
 

@@ -6,6 +6,7 @@ and the choices in its report.json (`gen_options`).
     choices(opts)                 -> the JSON form of a fit's GenOptions choices
     read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
     apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC
+                                     and trust anchor (DIR/anchor.pem, fit --anchor)
 
 `tlsfit gen DIR/profile.json ... --fit-report DIR/report.json` renders DIR/tls_config.h
 byte for byte (the fit header's Regenerate line is that command), without a server.
@@ -16,9 +17,12 @@ from pathlib import Path
 
 from ..core import paths
 from ..core.errors import USAGE, TlsfitError
+from .anchor import AnchorCert, AnchorError
 from .gen import Candidate
 
 FIELDS = ("exclude", "knob_values", "extra", "sizes", "candidate")
+# fit --anchor CERT: the fit's copy of CERT, beside report.json (a certificate, no key)
+ANCHOR_FILE = "anchor.pem"
 
 
 def repo_name(path):
@@ -48,7 +52,9 @@ def choices(opts):
     c = opts.candidate
     return {"exclude": list(opts.exclude), "knob_values": dict(opts.knob_values),
             "extra": dict(opts.extra), "sizes": dict(opts.sizes),
-            "candidate": None if c is None else vars(c), "ecc": opts.ecc}
+            "candidate": None if c is None else vars(c), "ecc": opts.ecc,
+            "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
+                                                        "sha256": opts.anchor.sha256}}
 
 
 def read_report(path):
@@ -70,10 +76,30 @@ def apply(opts, report, path="report.json"):
     g = report["gen_options"]
     try:
         cand = None if g["candidate"] is None else Candidate(**g["candidate"])
-        return replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
+        opts = replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
                        extra=dict(g["extra"]),
                        sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand,
                        ecc=g.get("ecc", opts.ecc))
     except (TypeError, ValueError, AttributeError) as e:
         raise TlsfitError(USAGE, f"--fit-report {path}: gen_options is malformed ({e})") \
             from None
+    return apply_anchor(opts, report, path)
+
+
+def apply_anchor(opts, report, path):
+    """opts with the fit's trust anchor (gen_options.anchor: its copy beside the report),
+    when it had one; AnchorError when --anchor names another certificate."""
+    a = report["gen_options"].get("anchor")
+    if not a:
+        return opts
+    if not isinstance(a, dict) or not all(isinstance(a.get(k), str) for k in ("file", "sha256")):
+        raise TlsfitError(USAGE, f"--fit-report {path}: gen_options.anchor is malformed")
+    f = Path(path).parent / a["file"]
+    mine = AnchorCert.load(f, repo_name(f))
+    if mine.sha256 != a["sha256"]:
+        raise AnchorError(f"{f}: is not the anchor {path} was fitted with (SHA-256 "
+                          f"{a['sha256'][:16]}...): restore the fit's copy")
+    if opts.anchor is not None and opts.anchor.sha256 != mine.sha256:
+        raise AnchorError(f"--anchor {opts.anchor.name} is not the anchor {path} was fitted "
+                          f"with ({f}): leave --anchor out, or name that file")
+    return replace(opts, anchor=mine)

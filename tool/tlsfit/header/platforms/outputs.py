@@ -75,7 +75,8 @@ def _overlay(plan, t, regenerate):
                     "pad": max(1, render.COLUMN - 8 - len(text))})
     view = {"overlay": p.overlay, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "fragment": p.fragment,
-            "duties": _duties(plan, p), "prove": plan.facts["prove"], "ops": ops}
+            "duties": _duties(plan, p), "prove": plan.facts["prove"], "ops": ops,
+            "anchor": list(plan.facts.get("anchor_note") or ())}
     return _env().get_template("platform-overlay.h.j2").render(o=view)
 
 
