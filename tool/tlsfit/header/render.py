@@ -67,6 +67,7 @@ class HeaderView:
     servers: list = None          # several servers: [{who, target, profile, probed_at, chosen,
                                   # prove}], else empty (the one-server preamble)
     ecc: str = ""                 # the ECC note (gen --ecc): driver-only, or why built-in stays
+    rng: list = None              # gen --external-rng: what the application owes, line by line
 
 
 def _why(reasons):
@@ -93,7 +94,7 @@ def view(plan, rules):
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
                       values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
-                      f.get("ecc_note", ""))
+                      f.get("ecc_note", ""), (f.get("rng") or {}).get("owes") or [])
 
 
 def _servers(plan):

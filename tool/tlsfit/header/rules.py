@@ -36,6 +36,7 @@ _FACT_KEYS = {
 _KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 _ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
+_EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker"}
 _DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
                 "ciphers"}
 
@@ -82,6 +83,18 @@ class Defect:
     reason: str
     none: tuple = ()
     route: tuple = ()        # options that route around it (then server_signs is empty)
+
+
+@dataclass(frozen=True)
+class ExternalRng:
+    """The device's TRNG in place of the entropy module and DRBG (rules.toml
+    [external_rng], gen --external-rng)."""
+    drops: dict              # option -> why it can go (a requirement on it is then met)
+    psa: tuple               # options added when the PSA core is in the header
+    psa_owes: tuple          # what the application then owes (the header's lines)
+    plain: str               # why a header without the PSA core gets none for it
+    plain_owes: tuple
+    marker: tuple            # (name, value, reason): the define the harnesses read
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,7 @@ class Rules:
         self.knobs = {}
         self.defects = []
         self.drivers = {}
+        self.external_rng = None
         self.base = {}
         self.preference = {}
 
@@ -362,7 +376,29 @@ def check(doc):
                                     tuple(v["server_signs"]), v["reason"]))
     for name, v in doc.get("drivers", {}).items():
         rules.drivers[name] = _driver(name, v, rules)
+    if "external_rng" in doc:
+        rules.external_rng = _external_rng(doc["external_rng"], rules)
     return rules
+
+
+def _external_rng(v, rules):
+    where = "external_rng"
+    if set(v) != _EXTERNAL_RNG_KEYS:
+        raise RulesError(where, f"needs exactly the keys {sorted(_EXTERNAL_RNG_KEYS)}")
+    drops = dict(v["drops"])
+    _known(list(drops) + list(v["psa"]), where, rules)
+    for name, why in drops.items():
+        if not isinstance(why, str) or not why:
+            raise RulesError(f"{where}.drops.{name}", "needs the reason it can go")
+    for key in ("psa_owes", "plain_owes"):
+        if not v[key] or not all(isinstance(x, str) for x in v[key]):
+            raise RulesError(f"{where}.{key}", "must be a list of lines")
+    marker = v["marker"]
+    if not (isinstance(marker, list) and len(marker) == 3 and isinstance(marker[0], str)
+            and marker[0].startswith("TLSFIT_") and isinstance(marker[2], str)):
+        raise RulesError(f"{where}.marker", "must be [TLSFIT_NAME, value, reason]")
+    return ExternalRng(drops, tuple(v["psa"]), tuple(v["psa_owes"]), v["plain"],
+                       tuple(v["plain_owes"]), tuple(marker))
 
 
 def _driver(name, v, rules):
