@@ -220,3 +220,31 @@ def test_cortex_m4_measures_an_external_rng_header(pki, server_logs, run_probe, 
     assert not objects & {"entropy.o", "entropy_poll.o", "ctr_drbg.o", "hmac_drbg.o",
                           "psa_crypto.o"}, sorted(objects)
     assert m["overlay"] == []
+
+
+# ------------------------------------------------------------------ fit's side
+
+def test_fit_passes_the_opt_in_to_every_header_and_its_report_renders_it_again(run_driver,
+                                                                               tmp_path):
+    import shutil
+    from tlsfit.fit import report, search
+    assert search.gen_options(search.FitOptions(external_rng=True), {}).external_rng is True
+    assert search.gen_options(search.FitOptions(), {}).external_rng is False
+    out = tmp_path / "fit"
+    out.mkdir()
+    shutil.copy(COMPAT / "openssl-ec-13.json", out / "profile.json")
+    doc = {"gen_options": {"exclude": [], "knob_values": {}, "extra": {}, "sizes": {},
+                           "candidate": None, "ecc": "builtin", "external_rng": True}}
+    (out / "report.json").write_text(json.dumps(doc))
+    proc = run_driver("gen", out / "profile.json", "--mbedtls", "3.6", "--fit-report",
+                      out / "report.json")
+    assert proc.returncode == 0, proc.stderr
+    assert define(proc.stdout, "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG") is True
+    assert define(proc.stdout, "MBEDTLS_ENTROPY_C") is None
+    assert "--external-rng --fit-report" in regenerate_line(proc.stdout)
+    # the report's sentence, and none without the opt-in
+    plan = _plan("openssl-ec-13.json", external_rng=True)
+    text = report.rng_text(plan.facts["rng"])
+    assert text.startswith("--external-rng is on: no entropy module and no DRBG")
+    assert "mbedtls_psa_external_get_random()" in text and "test-only generator" in text
+    assert report.rng_text(None) == ""

@@ -5,7 +5,7 @@ and the choices in its report.json (`gen_options`).
     extra_args(report, platform, port_lines) -> the Regenerate command's tail
     choices(opts)                 -> the JSON form of a fit's GenOptions choices
     read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
-    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC
+    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC, RNG
 
 `tlsfit gen DIR/profile.json ... --fit-report DIR/report.json` renders DIR/tls_config.h
 byte for byte (the fit header's Regenerate line is that command), without a server.
@@ -48,7 +48,8 @@ def choices(opts):
     c = opts.candidate
     return {"exclude": list(opts.exclude), "knob_values": dict(opts.knob_values),
             "extra": dict(opts.extra), "sizes": dict(opts.sizes),
-            "candidate": None if c is None else vars(c), "ecc": opts.ecc}
+            "candidate": None if c is None else vars(c), "ecc": opts.ecc,
+            "external_rng": opts.external_rng}
 
 
 def read_report(path):
@@ -73,7 +74,8 @@ def apply(opts, report, path="report.json"):
         return replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
                        extra=dict(g["extra"]),
                        sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand,
-                       ecc=g.get("ecc", opts.ecc))
+                       ecc=g.get("ecc", opts.ecc),
+                       external_rng=bool(g.get("external_rng", opts.external_rng)))
     except (TypeError, ValueError, AttributeError) as e:
         raise TlsfitError(USAGE, f"--fit-report {path}: gen_options is malformed ({e})") \
             from None
