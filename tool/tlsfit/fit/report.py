@@ -389,7 +389,10 @@ def summary_lines(r, out="fit"):
         "  heap " + (heapfloor.floor_line(r["heap_floor"]) if r.get("heap_floor")
                      else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",
-        *([f"  {rng_text(r['rng']).replace('`', '')}"] if r.get("rng") else []),
+        *([f"  --external-rng: on, no entropy module or DRBG; the application's "
+            f"{'mbedtls_psa_external_get_random()' if r['rng']['via'] == 'psa' else 'f_rng'} "
+            "reads the TRNG (tls_config.h says how); measured with the test-only generator"]
+          if r.get("rng") else []),
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s",
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
