@@ -104,6 +104,13 @@ def test_228_takes_the_applications_f_rng():
     assert plan.facts["rng"]["via"] == "ssl_conf_rng"
     assert not set(GONE) & set(plan.options)
     assert "TLSFIT_EXTERNAL_RNG" in plan.values
+    # 2.28's check_config.h wants a DRBG for ECP's internal RNG; only public-data
+    # verification goes without it (rules.toml [external_rng] needs)
+    assert "only the verification of signatures, on public data" in \
+        plan.options["MBEDTLS_ECP_NO_INTERNAL_RNG"][0]
+    assert "MBEDTLS_ECP_NO_INTERNAL_RNG" not in _plan("openssl-ec-12.json", line="2.28").options
+    assert "MBEDTLS_ECP_NO_INTERNAL_RNG" not in _plan("openssl-ec-12.json",
+                                                      external_rng=True).options   # 3.6
 
 
 def test_driver_only_p256_with_external_rng_routes_psa_to_the_trng():
@@ -183,12 +190,15 @@ def test_the_header_passes_check_config_and_nothing_turns_the_drbg_back_on(
 
 # ------------------------------------------------------------------ live servers
 
-@pytest.mark.parametrize("version, via", [("-tls1_3", "psa"), ("-tls1_2", "ssl_conf_rng")])
-def test_host_verify_takes_the_host_trng(version, via, pki, tree36, server_logs, run_probe,
+@pytest.mark.parametrize("version, via, line", [("-tls1_3", "psa", "3.6"),
+                                               ("-tls1_2", "ssl_conf_rng", "3.6"),
+                                               ("-tls1_2", "ssl_conf_rng", "2.28")])
+def test_host_verify_takes_the_host_trng(version, via, line, pki, server_logs, run_probe,
                                          run_driver, tmp_path):
+    tree = resolve_tree(line=line)
     with refservers.openssl_server(pki.ec, version, log_dir=server_logs) as srv:
         _, _, cfg, proc = probe_and_gen(run_probe, run_driver, tmp_path, srv, pki.ec,
-                                        "--mbedtls", "3.6", "--external-rng")
+                                        "--mbedtls", line, "--external-rng")
         assert proc.returncode == 0, proc.stderr
         plan = json.loads(proc.stdout)
         assert plan["rng"]["via"] == via
@@ -196,7 +206,7 @@ def test_host_verify_takes_the_host_trng(version, via, pki, tree36, server_logs,
         for name in GONE:
             assert define(text, name) is None, name
         res = verify.verify(cfg, "127.0.0.1", srv.port, sni="localhost", ca=pki.ec.root.pem,
-                            mbedtls_dir=tree36.path)
+                            mbedtls_dir=tree.path, line=line)
     assert res["ok"] is True, json.dumps(res.to_json(), indent=1)
     assert res["version"] == ("TLSv1.3" if via == "psa" else "TLSv1.2")
     assert res["rng"] == ("psa-external (getrandom)" if via == "psa"
@@ -248,3 +258,28 @@ def test_fit_passes_the_opt_in_to_every_header_and_its_report_renders_it_again(r
     assert text.startswith("--external-rng is on: no entropy module and no DRBG")
     assert "mbedtls_psa_external_get_random()" in text and "test-only generator" in text
     assert report.rng_text(None) == ""
+
+
+def test_fit_with_external_rng_verifies_a_header_without_entropy(pki, server_logs, run_driver,
+                                                                 tmp_path):
+    # an RSA TLS 1.2 server: cheap handshakes, and the header without a PSA core (the
+    # firmware's own f_rng path); the search, the ablation and the final measurement all
+    # verify with the server
+    out = tmp_path / "fit"
+    with refservers.openssl_server(pki.rsa, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
+                                   log_dir=server_logs) as srv:
+        res = run_driver("fit", srv.hostport, "--sni", "localhost", "--ca", pki.rsa.root.pem,
+                         "--objective", "rom", "--candidates", "1", "--external-rng",
+                         "--out", out, "--json", timeout=900)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["handshake"]["ok"] is True and report["handshake"]["version"] == "TLSv1.2"
+    assert report["gen_options"]["external_rng"] is True
+    assert report["rng"]["via"] == "ssl_conf_rng"
+    assert not set(GONE) & set(report["options"]), sorted(report["options"])
+    assert all(not set(GONE) & {a["option"]} for a in report["ablation"])
+    assert not {"entropy.o", "entropy_poll.o", "ctr_drbg.o", "hmac_drbg.o"} & \
+        {m["name"] for m in report["modules"]}
+    text = (out / "tls_config.h").read_text()
+    assert F_RNG_SIGNATURE in text and define(text, "TLSFIT_EXTERNAL_RNG") == "1"
+    assert "--external-rng is on" in (out / "report.md").read_text()

@@ -1371,6 +1371,9 @@ def _external_rng(enabled, rules, line):
     wants it once the entropy module and DRBG are gone); without, nothing -- the TLS layer
     takes the application's f_rng through mbedtls_ssl_conf_rng()."""
     ext = rules.external_rng
+    for need_line, when, add, why in ext.needs:
+        if need_line == line and all(o in enabled for o in when):
+            _need(enabled, list(add), why)
     if "MBEDTLS_PSA_CRYPTO_C" in enabled:
         _need(enabled, [o for o in ext.psa if rules.available(o, line)],
               "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "

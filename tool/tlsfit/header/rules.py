@@ -36,7 +36,8 @@ _FACT_KEYS = {
 _KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 _ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
-_EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker"}
+_EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker", "needs"}
+_RNG_NEED_KEYS = {"line", "when", "add", "reason"}
 _DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
                 "ciphers"}
 
@@ -95,6 +96,7 @@ class ExternalRng:
     plain: str               # why a header without the PSA core gets none for it
     plain_owes: tuple
     marker: tuple            # (name, value, reason): the define the harnesses read
+    needs: tuple = ()        # ((line, when, add, reason), ...): what a line then wants
 
 
 @dataclass(frozen=True)
@@ -397,8 +399,15 @@ def _external_rng(v, rules):
     if not (isinstance(marker, list) and len(marker) == 3 and isinstance(marker[0], str)
             and marker[0].startswith("TLSFIT_") and isinstance(marker[2], str)):
         raise RulesError(f"{where}.marker", "must be [TLSFIT_NAME, value, reason]")
+    needs = []
+    for i, n in enumerate(v["needs"]):
+        if not isinstance(n, dict) or set(n) != _RNG_NEED_KEYS or n["line"] not in rules.lines:
+            raise RulesError(f"{where}.needs[{i}]", f"needs exactly the keys "
+                                                    f"{sorted(_RNG_NEED_KEYS)} and a known line")
+        _known(list(n["when"]) + list(n["add"]), f"{where}.needs[{i}]", rules)
+        needs.append((n["line"], tuple(n["when"]), tuple(n["add"]), n["reason"]))
     return ExternalRng(drops, tuple(v["psa"]), tuple(v["psa_owes"]), v["plain"],
-                       tuple(v["plain_owes"]), tuple(marker))
+                       tuple(v["plain_owes"]), tuple(marker), tuple(needs))
 
 
 def _driver(name, v, rules):
