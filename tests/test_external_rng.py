@@ -283,3 +283,18 @@ def test_fit_with_external_rng_verifies_a_header_without_entropy(pki, server_log
     text = (out / "tls_config.h").read_text()
     assert F_RNG_SIGNATURE in text and define(text, "TLSFIT_EXTERNAL_RNG") == "1"
     assert "--external-rng is on" in (out / "report.md").read_text()
+
+
+def test_external_rng_on_a_fit_report_without_it_is_refused(run_driver, tmp_path):
+    out = tmp_path / "fit"
+    out.mkdir()
+    (out / "profile.json").write_text((COMPAT / "openssl-ec-13.json").read_text())
+    doc = {"gen_options": {"exclude": [], "knob_values": {}, "extra": {}, "sizes": {},
+                           "candidate": None, "ecc": "builtin"}}
+    (out / "report.json").write_text(json.dumps(doc))
+    proc = run_driver("gen", out / "profile.json", "--fit-report", out / "report.json",
+                      "--external-rng", "-o", out / "tls_config.h")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("tlsfit: --external-rng: ") and "fit without it" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (out / "tls_config.h").exists()

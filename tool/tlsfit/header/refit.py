@@ -69,6 +69,10 @@ def read_report(path):
 def apply(opts, report, path="report.json"):
     """opts with the fit's choices from `report` (read_report's document)."""
     g = report["gen_options"]
+    if opts.external_rng and not g.get("external_rng"):
+        raise TlsfitError(USAGE, f"--external-rng: {path} is a fit without it (its header has "
+                                 "the entropy module and DRBG); fit again with "
+                                 "tlsfit fit --external-rng, or drop the flag")
     try:
         cand = None if g["candidate"] is None else Candidate(**g["candidate"])
         return replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
