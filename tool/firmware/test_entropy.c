@@ -10,7 +10,9 @@
  * Provides, as the configuration under test requires:
  *   mbedtls_hardware_poll()            (MBEDTLS_ENTROPY_HARDWARE_ALT)
  *   mbedtls_psa_external_get_random()  (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
- * and tf_test_entropy / tf_test_random for tls_client.c to register itself. */
+ * and tf_test_entropy / tf_test_random for tls_client.c to register itself
+ * (tf_test_random is TLS's f_rng for a `gen --external-rng` header without PSA,
+ * TLSFIT_EXTERNAL_RNG).  A device answers those hooks from its TRNG instead. */
 #include <string.h>
 
 #include "mbedtls/version.h"     /* 3.x: build_info.h; 2.x: the configuration */

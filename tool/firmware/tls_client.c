@@ -115,6 +115,18 @@
 #define TF_DRBG 0
 #endif
 
+/* Where TLS's random bytes come from, for the result line ("rng").  Every source
+ * bottoms out in test_entropy.c's seeded generator: TEST ONLY, never a product's. */
+#if TF_DRBG
+#define TF_RNG_SOURCE "drbg seeded from the test-only generator"
+#elif defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
+#define TF_RNG_SOURCE "psa-external: the test-only generator (no TRNG in QEMU)"
+#elif defined(TLSFIT_EXTERNAL_RNG)
+#define TF_RNG_SOURCE "external f_rng: the test-only generator (no TRNG in QEMU)"
+#else
+#define TF_RNG_SOURCE "none"
+#endif
+
 /* The client's state: static, so its size shows in ram_static_bytes the way
  * a device's global TLS context would. */
 static struct {
@@ -241,10 +253,20 @@ __attribute__((noipa)) static int rng_setup(struct outcome *o, int (**f_rng)(voi
     *p_rng = &cl.drbg;
     return o->ret == 0 ? 0 : -1;
 #elif defined(MBEDTLS_PSA_CRYPTO_C) && MBEDTLS_VERSION_NUMBER >= 0x03000000
+    /* With MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG (gen --external-rng) PSA draws from
+     * test_entropy.c's mbedtls_psa_external_get_random(). */
     (void)o;
     (void)pers;
     *f_rng = mbedtls_psa_get_random;
     *p_rng = MBEDTLS_PSA_RANDOM_STATE;
+    return 0;
+#elif defined(TLSFIT_EXTERNAL_RNG)
+    /* gen --external-rng without PSA: the application's TRNG is TLS's f_rng.  QEMU's
+     * MPS2/MPS3 boards have no TRNG, so it is the TEST-ONLY generator (TF_RNG_SOURCE). */
+    (void)o;
+    (void)pers;
+    *f_rng = tf_test_random;
+    *p_rng = NULL;
     return 0;
 #else
     (void)pers;
@@ -644,6 +666,7 @@ static void report(const struct outcome *o, size_t setup_peak, size_t handshake_
     put_int("in_content_len", MBEDTLS_SSL_IN_CONTENT_LEN);
     put_int("out_content_len", MBEDTLS_SSL_OUT_CONTENT_LEN);
     put_str("mbedtls", MBEDTLS_VERSION_STRING);
+    put_str("rng", TF_RNG_SOURCE);
     put_overlay();
     tf_out_str("}\n");
     tf_out_flush();

@@ -7,7 +7,9 @@
  *                    session (../proof/proof.c), and the TLSFIT-RESULT line
  *   alloc.c          the counting allocator behind mbedtls_calloc/free
  *   test_entropy.c   a seeded pseudo-random generator posing as the entropy
- *                    source -- TEST ONLY, it makes every key predictable
+ *                    source, and as the device's TRNG for a `gen --external-rng`
+ *                    header (QEMU's boards have none) -- TEST ONLY, it makes
+ *                    every key predictable
  *   tls_platform.c   the platform hooks a device supplies (ms clock, ...)
  *   run_params.c     generated per run: trust anchors, server name, heap
  *                    limit, seed, and with TLSFIT_CLIENT_IDENTITY the device
@@ -98,7 +100,8 @@ size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
 void tf_test_rng_seed(const uint32_t seed[4]);
 /* An mbedTLS entropy source (mbedtls_entropy_add_source signature). */
 int tf_test_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen);
-/* A seeding callback (mbedtls_ctr_drbg_seed's f_entropy signature). */
+/* A seeding callback (mbedtls_ctr_drbg_seed's f_entropy signature), and the
+ * f_rng TLS takes for a header with TLSFIT_EXTERNAL_RNG and no PSA Crypto. */
 int tf_test_random(void *ctx, unsigned char *out, size_t len);
 
 #endif

@@ -5,11 +5,11 @@
 #include "names.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,18 +34,12 @@
 #define TF_MAYBE_UNUSED
 #endif
 
-/* Used by whichever of the hooks below the configuration needs. */
+/* Used by whichever of the hooks below the configuration needs: the kernel's
+ * CSPRNG through getrandom(2), which blocks until it is seeded; 0 or -1. */
 static TF_MAYBE_UNUSED int os_random(unsigned char *out, size_t len)
 {
-    static int fd = -1;
-    if (fd < 0) {
-        fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            return -1;
-        }
-    }
     while (len > 0) {
-        ssize_t n = read(fd, out, len);
+        ssize_t n = getrandom(out, len, 0);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -72,11 +66,12 @@ static int os_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen)
 }
 #endif
 
-#if !defined(MBEDTLS_ENTROPY_C) && defined(TF_RNG_DRBG)
+#if (!defined(MBEDTLS_ENTROPY_C) && defined(TF_RNG_DRBG)) || defined(TLSFIT_EXTERNAL_RNG)
+/* The signature of a DRBG's seed source and of mbedtls_ssl_conf_rng()'s f_rng. */
 static int os_seed(void *ctx, unsigned char *out, size_t len)
 {
     (void) ctx;
-    return os_random(out, len) == 0 ? 0 : -1;
+    return os_random(out, len) == 0 ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
 }
 #endif
 
@@ -261,6 +256,17 @@ int tf_rng_seed(struct tf_rng *rng, int *code, struct tf_fail *f)
     *code = 0;
     rng->f_rng = mbedtls_psa_get_random;
     rng->p_rng = MBEDTLS_PSA_RANDOM_STATE;
+    return 0;
+}
+#elif defined(TLSFIT_EXTERNAL_RNG)
+/* gen --external-rng without PSA Crypto: the application's TRNG goes to TLS as its
+   f_rng; on the host that is the kernel's (getrandom), failing rather than falling back. */
+int tf_rng_seed(struct tf_rng *rng, int *code, struct tf_fail *f)
+{
+    (void) f;
+    *code = 0;
+    rng->f_rng = os_seed;
+    rng->p_rng = NULL;
     return 0;
 }
 #else

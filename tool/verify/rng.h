@@ -2,7 +2,8 @@
  * rng.h -- the random generator the TLS layer gets, and PSA Crypto's start.
  *
  * Which generator: CTR_DRBG when configured, else HMAC_DRBG, else (3.x) PSA's
- * own; seeded from mbedTLS's entropy module, or straight from the OS when
+ * own, else the host's getrandom() as the application's f_rng (a header from
+ * `tlsfit gen --external-rng` without PSA Crypto, TLSFIT_EXTERNAL_RNG); seeded from mbedTLS's entropy module, or straight from the OS when
  * the configuration has no entropy module.  A device configuration may
  * leave entropy, time or zeroization to the platform (ENTROPY_HARDWARE_ALT,
  * PSA_CRYPTO_EXTERNAL_RNG, PLATFORM_MS_TIME_ALT, ...): rng.c answers those
@@ -19,13 +20,21 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/hmac_drbg.h"
 
-/* The generator's name in the result line ("rng"), or NULL for none. */
+/* The generator's name in the result line ("rng"), or NULL for none.  A header
+ * from `tlsfit gen --external-rng` (TLSFIT_EXTERNAL_RNG) has no DRBG: PSA takes
+ * the host's getrandom() through mbedtls_psa_external_get_random(), or, without
+ * PSA, TLS takes it as the application's f_rng. */
 #if defined(MBEDTLS_CTR_DRBG_C)
 #define TF_RNG "ctr_drbg"
 #elif defined(MBEDTLS_HMAC_DRBG_C)
 #define TF_RNG "hmac_drbg"
+#elif defined(MBEDTLS_PSA_CRYPTO_C) && MBEDTLS_VERSION_NUMBER >= 0x03000000 && \
+    defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
+#define TF_RNG "psa-external (getrandom)"
 #elif defined(MBEDTLS_PSA_CRYPTO_C) && MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define TF_RNG "psa"
+#elif defined(TLSFIT_EXTERNAL_RNG)
+#define TF_RNG "external f_rng (getrandom)"
 #else
 #define TF_RNG NULL
 #endif

@@ -96,6 +96,7 @@ examples:
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
   ./tlsfit fit --device device.toml --objective rom --out fit-device
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --lto
+  ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --external-rng   # the TRNG, no DRBG
   ./tlsfit fit --profile mosquitto-tls --target cortex-m33   # offline, on its replica
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --anchor inter.pem
   ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
@@ -147,6 +148,10 @@ def configure(p):
     p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
                    help="also measure the fitted header with -flto and report both figures "
                         "(default off)")
+    p.add_argument("--external-rng", action="store_true",
+                   help="as gen --external-rng: the device's TRNG feeds mbedTLS directly, so "
+                        "every header the search measures is without the entropy module and "
+                        "DRBG; the header says what the application owes (default off)")
     p.add_argument("--max-rom", type=budget.size_arg, metavar="BYTES",
                    help="budget for mbedTLS's flash (rom_tls_bytes; 64K = 65536): over it, "
                         "the report is still written and fit exits 47")
@@ -231,7 +236,8 @@ def _fit(args, what, device_target, replica_of=None):
                              ca=args.ca[0] if args.ca and len(args.ca) == 1 else args.ca,
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
                              profile=args.profile, proof=args.proof, client=_client(args),
-                             lto=bool(lto_mode(args.lto)), anchor=args.anchor)
+                             lto=bool(lto_mode(args.lto)), anchor=args.anchor,
+                             external_rng=args.external_rng)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:

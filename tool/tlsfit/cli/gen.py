@@ -106,6 +106,7 @@ examples:
   ./tlsfit verify --config tls_config.h broker.example.com:8883   # prove it
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
+  ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
 """
 
 
@@ -130,6 +131,13 @@ def configure(p):
                         "every key, signature and key exchange on the path to the anchor is "
                         "P-256, else the built-in code stays and the header says why); "
                         "`tlsfit fit` measures both and keeps the smaller (default: builtin)")
+    p.add_argument("--external-rng", action="store_true",
+                   help="the device's TRNG feeds mbedTLS directly: no entropy module and no "
+                        "DRBG (with PSA Crypto, MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG and the "
+                        "application's mbedtls_psa_external_get_random(); without it, the "
+                        "application's f_rng through mbedtls_ssl_conf_rng()); the header says "
+                        "exactly what the application owes (default: off, the entropy module "
+                        "polls mbedtls_hardware_poll())")
     p.add_argument("--explain", action="store_true",
                    help="print every option considered, on/off, why and its flash cost "
                         "(instead of the header on stdout; beside it with -o)")
@@ -230,11 +238,18 @@ def plan_json(plan):
         doc["ecc"] = {"code": plan.facts["ecc"], "why": plan.facts["ecc_note"]}
     if plan.facts.get("anchoring"):                 # gen --anchor CERT
         doc["anchor"] = dict(plan.facts["anchoring"], trade_off=plan.facts["anchor_note"])
+    if plan.facts.get("rng"):                       # gen --external-rng
+        doc["rng"] = plan.facts["rng"]
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
                           for s in plan.servers]
     return doc
+
+
+def _rng_how(plan):
+    return ("mbedtls_psa_external_get_random()" if plan.facts["rng"]["via"] == "psa"
+            else "an f_rng for mbedtls_ssl_conf_rng()")
 
 
 def run(args):
@@ -247,7 +262,7 @@ def run(args):
         if args.anchor else None
     opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
                           time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
-                          anchor=anchor)
+                          anchor=anchor, external_rng=args.external_rng)
     names = [name for _, name in resolved]
     if args.fit_report:
         opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)
@@ -274,6 +289,9 @@ def run(args):
         print(f"tlsfit: wrote {', '.join(str(w) for w in written)}: {chosen} "
               f"(~{plan.cost // 1024} KiB of mbedTLS objects before link-time pruning)",
               file=sys.stderr)
+        if plan.facts.get("rng"):
+            print(f"tlsfit: --external-rng is on: no entropy module or DRBG; the application "
+                  f"owes the TRNG function its header names ({_rng_how(plan)})", file=sys.stderr)
     for w in plan.warnings:
         print(f"tlsfit: warning: {w}", file=sys.stderr)
     if args.json:

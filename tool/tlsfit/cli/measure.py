@@ -40,7 +40,9 @@ covers the handshake and the proof.
 The mbedTLS build is cached per header, target and mbedTLS tree in
 $TLSFIT_CACHE/xbuild/ (first time ~5-60 s depending on the header; ccache is
 used when installed); a cached measurement takes a few seconds.  The firmware
-gets its randomness from a seeded generator that is for testing only.
+gets its randomness from a seeded generator that is for testing only -- for a
+`gen --external-rng` header it also answers the device's TRNG hook (QEMU's
+boards have no TRNG); "rng" in the report names the source.
 
 --server is reached from this machine (QEMU's UART is relayed to it).  The
 trust anchor(s) come from --ca; without it tlsfit looks up the root of the

@@ -133,6 +133,7 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "profiles": [rel(p, fitter.out) for p in profile_files(fitter.out, len(fitter.sites))],
          "gen_options": refit.choices(final.gen_opts),
          "anchor": anchor_facts(final.plan),
+         "rng": final.plan.facts.get("rng"),
          "chosen": final.plan.chosen[0].label(),
          "options": {k: v for k, v in final.plan.options.items()},
          "values": {k: v[0] for k, v in final.plan.values.items()},
@@ -306,7 +307,23 @@ def md_view(r, prof):
         **_floor_view(r),
         **_repro_view(r),
         "anchor_note": list((r.get("anchor") or {}).get("trade_off") or ()),
+        "rng": rng_text(r.get("rng")),
     }
+
+
+def rng_text(rng):
+    """The report's sentence on gen --external-rng ("" when it is off)."""
+    if not rng:
+        return ""
+    how = ("PSA Crypto takes every random byte from the application's "
+           "`mbedtls_psa_external_get_random()` (`MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG`)"
+           if rng["via"] == "psa" else
+           "the application gives TLS its own `f_rng` through `mbedtls_ssl_conf_rng()` "
+           "(no PSA Crypto)")
+    return (f"--external-rng is on: no entropy module and no DRBG; {how}, which must read a "
+            "cryptographically secure TRNG and fail rather than fall back (tls_config.h's "
+            "preamble has the signature). Measured with tlsfit's test-only generator: QEMU's "
+            "boards have no TRNG.")
 
 
 def _times(peak, floor):
@@ -401,6 +418,10 @@ def summary_lines(r, out="fit"):
         "  heap " + (heapfloor.floor_line(r["heap_floor"]) if r.get("heap_floor")
                      else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",
+        *([f"  --external-rng: on, no entropy module or DRBG; the application's "
+            f"{'mbedtls_psa_external_get_random()' if r['rng']['via'] == 'psa' else 'f_rng'} "
+            "reads the TRNG (tls_config.h says how); measured with the test-only generator"]
+          if r.get("rng") else []),
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
         f"{r['phases_s']['total']} s", *_anchor_lines(r),
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])

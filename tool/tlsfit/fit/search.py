@@ -79,6 +79,7 @@ PINNED = {
     "MBEDTLS_ENTROPY_C": "the device's entropy source",
     "MBEDTLS_ENTROPY_HARDWARE_ALT": "the device's entropy source",
     "MBEDTLS_NO_PLATFORM_ENTROPY": "bare metal has no OS entropy",
+    "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG": "the device's TRNG (--external-rng): PSA has no other source",
     "MBEDTLS_SSL_SERVER_NAME_INDICATION": "servers pick their certificate by name",
     "MBEDTLS_SSL_EXTENDED_MASTER_SECRET": "TLS 1.2 session security",
     "MBEDTLS_SSL_ENCRYPT_THEN_MAC": "CBC session security",
@@ -109,6 +110,7 @@ class FitOptions:
     client: object = None        # fit.device.ClientFiles: the device's identity
     lto: bool = False            # also measure the final header with -flto (fit/lto.py)
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
+    external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return gen.GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                          anchor=opts.anchor)
+                          anchor=opts.anchor, external_rng=opts.external_rng)
 
 
 # ------------------------------------------------------------------ the search

@@ -34,6 +34,14 @@ prober would have written with --ca CERT; exit 50 when CERT is on no path), so s
 sees leaf -> CERT only; an anchor that is not self-signed needs what parsing it needs
 (ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
 (anchor.trade_off).  CERT already the anchor: the header without it, byte for byte.
+The device's TRNG (GenOptions.external_rng, off by default; rules.toml [external_rng]):
+the entropy module and the DRBG leave the header (requirements on them count as met),
+and with the PSA core present MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG takes their place in
+PSA; without it (TLS 1.2 on the built-in code, 2.28) nothing does, since the TLS layer
+only needs the f_rng the application gives mbedtls_ssl_conf_rng().  Either way the
+header defines the marker the harnesses read (TLSFIT_EXTERNAL_RNG), and its preamble
+carries a block saying exactly what the application owes.  Without the option the
+header is what it was, byte for byte.
 
 Several servers (one device, one header):  plan = generate_device([doc1, doc2], opts, names)
   Steps 1-3 run per server (the policy applies to each; a server that cannot be served is
@@ -373,8 +381,10 @@ def candidate_wants(c, rules, line):
 
 def _base_wants(doc, rules, opts):
     wanted = {}
+    gone = _rng_provided(opts, rules)
     for name in rules.base["options"]:
-        _need(wanted, [name], f"base: {rules.options[name].doc}")
+        if name not in gone:
+            _need(wanted, [name], f"base: {rules.options[name].doc}")
     if opts.time:
         _need(wanted, rules.base["time"], "certificate validity dates are checked")
     if opts.pem:
@@ -447,10 +457,11 @@ def _merge(*dicts):
     return out
 
 
-def _any_of(wanted, rules, line, cost):
-    """Satisfy base any-of groups (the DRBG) with the cheapest alternative."""
+def _any_of(wanted, rules, line, cost, provided=()):
+    """Satisfy base any-of groups (the DRBG) with the cheapest alternative; a group
+    met by a `provided` option (the device's TRNG, gen --external-rng) needs none."""
     for group in rules.base["any_of"]:
-        if any(o in wanted for o in group):
+        if any(o in wanted or o in provided for o in group):
             continue
         alts = [o for o in group if rules.available(o, line)]
         pick = min(alts, key=lambda o: (cost(set(wanted) | {o} | set(
@@ -639,6 +650,7 @@ class GenOptions:
     candidate: Candidate = None  # fit pins one candidate
     ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
     anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
+    external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
@@ -702,11 +714,13 @@ def enumerate_candidates(doc, opts, rules=None, costs=None):
     chain = ChainNeeds(doc, rules, opts.line, pol)
     enum = Enumeration(doc, rules, opts.line, opts.tls, chain)
     base = _merge(_base_wants(doc, rules, opts), chain.options)
+    rng = _rng_provided(opts, rules)
     rows = []
     for c in enum.candidates:
         wanted = _merge(base, candidate_wants(c, rules, opts.line),
                         _extension_wants(doc, [c], rules, opts.line))
-        enabled = rules.closure(_any_of(wanted, rules, opts.line, cost), opts.line, cost)
+        enabled = rules.closure(_any_of(wanted, rules, opts.line, cost, rng), opts.line, cost,
+                                rng)
         rows.append(Row(c, enabled, cost(set(enabled)),
                         _defect(c, enabled, doc, rules, opts.line)))
     return Candidates(chain, enum, tuple(rows), cost, pol, rules)
@@ -916,15 +930,20 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
     driver, ecc_note = _ecc(servers, opts, rules)
-    provided = driver.provides if driver else {}
+    rng = _rng_provided(opts, rules)
+    provided = {**(driver.provides if driver else {}), **rng}
     if driver:
         wanted = _driver_wants(wanted, driver, servers, rules)
-    enabled = rules.closure(_any_of(wanted, rules, line, cost), line, cost, provided)
+    enabled = rules.closure(_any_of(wanted, rules, line, cost, rng), line, cost, provided)
     if driver:
         enabled = _routes(enabled, servers, rules, line, cost, provided)
+    rng_facts = _external_rng(enabled, rules, line) if rng else None
     for name in opts.exclude:
         enabled.pop(name, None)
     values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
+    if rng_facts:
+        name, value, why = rules.external_rng.marker
+        values[name] = (value, why)
     values.update(_group_pin(servers, rules, line))
     if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
         values["TLSFIT_MAX_FRAG_LEN"] = (
@@ -955,6 +974,8 @@ def _finish(servers, opts, rules, cost, pol, considered, warnings):
              "time": opts.time, "tls": opts.tls,
              "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note,
              "anchor_note": _anchor_notes(servers, opts)}
+    if rng_facts:
+        facts["rng"] = rng_facts
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     placed = [s.placement.facts() for s in servers if s.placement is not None]
@@ -1198,6 +1219,8 @@ def regenerate_command(profiles, opts, extra=()):
         cmd.append("--pem")
     if opts.ecc != "builtin":
         cmd += ["--ecc", opts.ecc]
+    if opts.external_rng:
+        cmd.append("--external-rng")
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
     if opts.anchor is not None:
@@ -1226,7 +1249,14 @@ def prove_command(doc, line, client=None):
 
 
 def _duties(servers, enabled, opts, values):
-    duties = ["supply mbedtls_hardware_poll() from the device's TRNG (MBEDTLS_ENTROPY_HARDWARE_ALT)"]
+    if opts.external_rng and "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG" in enabled:
+        duties = ["supply mbedtls_psa_external_get_random() from the device's TRNG, and give TLS "
+                  "mbedtls_psa_get_random (the block above)"]
+    elif opts.external_rng:
+        duties = ["give mbedtls_ssl_conf_rng() the device's TRNG as f_rng (the block above)"]
+    else:
+        duties = ["supply mbedtls_hardware_poll() from the device's TRNG "
+                  "(MBEDTLS_ENTROPY_HARDWARE_ALT)"]
     if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
         duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
     elif "MBEDTLS_HAVE_TIME" in enabled:
@@ -1306,6 +1336,10 @@ def explain(plan, rules=None, costs=None):
 
 def _off_why(plan, name, rules):
     """Why --explain lists an option as off."""
+    if plan.facts.get("rng") and name in rules.external_rng.drops:
+        return rules.external_rng.drops[name]
+    if rules.external_rng and name in rules.external_rng.psa:
+        return "only with gen --external-rng and PSA Crypto: the device's TRNG feeds PSA"
     if plan.facts.get("ecc") == "p256m":
         driver = rules.drivers["p256m"]
         if name in driver.provides:
@@ -1395,3 +1429,31 @@ def _routes(enabled, servers, rules, line, cost, provided):
                 enabled = rules.closure(enabled, line, cost, provided)
                 changed = True
     return enabled
+
+
+# ------------------------------------------------------------------ the device's TRNG
+
+def _rng_provided(opts, rules):
+    """{option: why it can go} for gen --external-rng (rules.toml [external_rng].drops),
+    else {}: the entropy module and the DRBG, which the device's TRNG replaces."""
+    if not opts.external_rng:
+        return {}
+    return dict(rules.external_rng.drops)
+
+
+def _external_rng(enabled, rules, line):
+    """Adds what the device's TRNG needs to `enabled` (in place) and returns the header's
+    facts about it: with the PSA core, MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG (check_config.h
+    wants it once the entropy module and DRBG are gone); without, nothing -- the TLS layer
+    takes the application's f_rng through mbedtls_ssl_conf_rng()."""
+    ext = rules.external_rng
+    for need_line, when, add, why in ext.needs:
+        if need_line == line and all(o in enabled for o in when):
+            _need(enabled, list(add), why)
+    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
+        _need(enabled, [o for o in ext.psa if rules.available(o, line)],
+              "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "
+              "(no entropy module, no DRBG)")
+        return {"external": True, "via": "psa", "owes": list(ext.psa_owes)}
+    return {"external": True, "via": "ssl_conf_rng", "owes": list(ext.plain_owes),
+            "why": ext.plain}

@@ -5,8 +5,8 @@ and the choices in its report.json (`gen_options`).
     extra_args(report, platform, port_lines) -> the Regenerate command's tail
     choices(opts)                 -> the JSON form of a fit's GenOptions choices
     read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
-    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC
-                                     and trust anchor (DIR/anchor.pem, fit --anchor)
+    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC,
+                                     RNG and trust anchor (DIR/anchor.pem, fit --anchor)
 
 `tlsfit gen DIR/profile.json ... --fit-report DIR/report.json` renders DIR/tls_config.h
 byte for byte (the fit header's Regenerate line is that command), without a server.
@@ -54,7 +54,8 @@ def choices(opts):
             "extra": dict(opts.extra), "sizes": dict(opts.sizes),
             "candidate": None if c is None else vars(c), "ecc": opts.ecc,
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
-                                                        "sha256": opts.anchor.sha256}}
+                                                        "sha256": opts.anchor.sha256},
+            "external_rng": opts.external_rng}
 
 
 def read_report(path):
@@ -74,12 +75,17 @@ def read_report(path):
 def apply(opts, report, path="report.json"):
     """opts with the fit's choices from `report` (read_report's document)."""
     g = report["gen_options"]
+    if opts.external_rng and not g.get("external_rng"):
+        raise TlsfitError(USAGE, f"--external-rng: {path} is a fit without it (its header has "
+                                 "the entropy module and DRBG); fit again with "
+                                 "tlsfit fit --external-rng, or drop the flag")
     try:
         cand = None if g["candidate"] is None else Candidate(**g["candidate"])
         opts = replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
                        extra=dict(g["extra"]),
                        sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand,
-                       ecc=g.get("ecc", opts.ecc))
+                       ecc=g.get("ecc", opts.ecc),
+                       external_rng=bool(g.get("external_rng", opts.external_rng)))
     except (TypeError, ValueError, AttributeError) as e:
         raise TlsfitError(USAGE, f"--fit-report {path}: gen_options is malformed ({e})") \
             from None

@@ -68,6 +68,7 @@ class HeaderView:
                                   # prove}], else empty (the one-server preamble)
     ecc: str = ""                 # the ECC note (gen --ecc): driver-only, or why built-in stays
     anchor: list = None           # lines on an anchor that is not a root (gen --anchor)
+    rng: list = None              # gen --external-rng: what the application owes, line by line
 
 
 def _why(reasons):
@@ -94,7 +95,8 @@ def view(plan, rules):
                       plan.policy, f["policy_summary"], f["tls"], f["time"],
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
                       values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
-                      f.get("ecc_note", ""), list(f.get("anchor_note") or ()))
+                      f.get("ecc_note", ""), list(f.get("anchor_note") or ()),
+                      (f.get("rng") or {}).get("owes") or [])
 
 
 def _servers(plan):

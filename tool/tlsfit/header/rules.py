@@ -36,6 +36,8 @@ _FACT_KEYS = {
 _KNOB_KEYS = {"section", "value", "default", "when", "unless", "lines", "why"}
 _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 _ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
+_EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker", "needs"}
+_RNG_NEED_KEYS = {"line", "when", "add", "reason"}
 _DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
                 "ciphers"}
 
@@ -82,6 +84,19 @@ class Defect:
     reason: str
     none: tuple = ()
     route: tuple = ()        # options that route around it (then server_signs is empty)
+
+
+@dataclass(frozen=True)
+class ExternalRng:
+    """The device's TRNG in place of the entropy module and DRBG (rules.toml
+    [external_rng], gen --external-rng)."""
+    drops: dict              # option -> why it can go (a requirement on it is then met)
+    psa: tuple               # options added when the PSA core is in the header
+    psa_owes: tuple          # what the application then owes (the header's lines)
+    plain: str               # why a header without the PSA core gets none for it
+    plain_owes: tuple
+    marker: tuple            # (name, value, reason): the define the harnesses read
+    needs: tuple = ()        # ((line, when, add, reason), ...): what a line then wants
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,7 @@ class Rules:
         self.knobs = {}
         self.defects = []
         self.drivers = {}
+        self.external_rng = None
         self.base = {}
         self.preference = {}
 
@@ -362,7 +378,36 @@ def check(doc):
                                     tuple(v["server_signs"]), v["reason"]))
     for name, v in doc.get("drivers", {}).items():
         rules.drivers[name] = _driver(name, v, rules)
+    if "external_rng" in doc:
+        rules.external_rng = _external_rng(doc["external_rng"], rules)
     return rules
+
+
+def _external_rng(v, rules):
+    where = "external_rng"
+    if set(v) != _EXTERNAL_RNG_KEYS:
+        raise RulesError(where, f"needs exactly the keys {sorted(_EXTERNAL_RNG_KEYS)}")
+    drops = dict(v["drops"])
+    _known(list(drops) + list(v["psa"]), where, rules)
+    for name, why in drops.items():
+        if not isinstance(why, str) or not why:
+            raise RulesError(f"{where}.drops.{name}", "needs the reason it can go")
+    for key in ("psa_owes", "plain_owes"):
+        if not v[key] or not all(isinstance(x, str) for x in v[key]):
+            raise RulesError(f"{where}.{key}", "must be a list of lines")
+    marker = v["marker"]
+    if not (isinstance(marker, list) and len(marker) == 3 and isinstance(marker[0], str)
+            and marker[0].startswith("TLSFIT_") and isinstance(marker[2], str)):
+        raise RulesError(f"{where}.marker", "must be [TLSFIT_NAME, value, reason]")
+    needs = []
+    for i, n in enumerate(v["needs"]):
+        if not isinstance(n, dict) or set(n) != _RNG_NEED_KEYS or n["line"] not in rules.lines:
+            raise RulesError(f"{where}.needs[{i}]", f"needs exactly the keys "
+                                                    f"{sorted(_RNG_NEED_KEYS)} and a known line")
+        _known(list(n["when"]) + list(n["add"]), f"{where}.needs[{i}]", rules)
+        needs.append((n["line"], tuple(n["when"]), tuple(n["add"]), n["reason"]))
+    return ExternalRng(drops, tuple(v["psa"]), tuple(v["psa_owes"]), v["plain"],
+                       tuple(v["plain_owes"]), tuple(marker), tuple(needs))
 
 
 def _driver(name, v, rules):

@@ -764,6 +764,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "in_content_len": (res or {}).get("in_content_len"),
         "out_content_len": (res or {}).get("out_content_len"),
         "overlay": (res or {}).get("overlay"),
+        "rng": (res or {}).get("rng"),
         "wire": None if obs is None else {
             "bytes_from_server": obs.bytes, "bytes_to_server": out.relay.bytes_to_server,
             "records_from_server": obs.records, "largest_record": obs.largest_record,
@@ -946,6 +947,9 @@ def _one_summary(r, indent=""):
     if r.get("heap_floor"):
         lines.append("heap floor: " + heapfloor.floor_line(r["heap_floor"]))
     lines.append(f"stack peak: {_kib(r['stack_peak_bytes'])}")
+    if "external" in (r.get("rng") or ""):
+        lines.append(f"random: {r['rng']} -- the header's --external-rng hook, answered by "
+                     "tool/firmware/test_entropy.c (deterministic, for measuring only)")
     top = ", ".join(f"{m['name']} {m['rom_bytes']}" for m in r["modules"][:6])
     if top:
         lines.append(f"largest mbedTLS modules (ROM bytes): {top}")
