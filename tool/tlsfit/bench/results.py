@@ -63,9 +63,11 @@ def figures_of(doc):
 def cell_from_report(profile, report, elapsed_s=None):
     """The fitted cell of a fit's report.json."""
     slim = {k: v for k, v in report.items() if k != "search"}
+    cached = report.get("fit_cached")
     return {"profile": profile, "target": report.get("target"), "variant": "fitted",
             "ok": bool((report.get("handshake") or {}).get("ok")), "error": None,
-            "elapsed_s": elapsed_s, "mbedtls": report.get("mbedtls"),
+            "elapsed_s": elapsed_s, "fit_cached": bool(cached),
+            "fit_target": cached["fit_target"] if cached else report.get("target"), "mbedtls": report.get("mbedtls"),
             "handshake": report.get("handshake"), **figures_of(report),
             "modules": modules_map(report.get("modules")),
             "ratios": report.get("ratios"), "report": slim}

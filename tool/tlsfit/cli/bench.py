@@ -101,6 +101,12 @@ def configure(p):
                    help="growth allowed before a figure regresses, in percent (default 1)")
     p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, metavar="SEC",
                    help=f"seconds one cell may take (default {CELL_TIMEOUT})")
+    p.add_argument("--no-fit-cache", dest="fit_cache", action="store_false",
+                   help="fit every fitted cell afresh instead of re-measuring a cached fit "
+                        "(see 'The fit cache' above)")
+    p.add_argument("--fit-target", metavar="NAME",
+                   help="fit each profile once, on this target, and measure that header on "
+                        "every target (default: a fit per target)")
     p.add_argument("--json", action="store_true",
                    help="print the results document on stdout, nothing else")
     # One cell, as CTest runs it (internal).
@@ -155,7 +161,8 @@ def _run_one_cell(args):
     t0 = time.monotonic()
     try:
         with cell_server(source, work) as server:
-            cell = run_cell(key, server, work)
+            cell = run_cell(key, server, work, use_cache=args.fit_cache,
+                            fit_target=args.fit_target)
     except TlsfitError as e:
         cell = failed_cell(key, e.message, round(time.monotonic() - t0, 1))
         cell["exit_code"] = e.code
@@ -181,6 +188,9 @@ def _selection(args):
                                      f"{', '.join(shipped) or 'none'}; the bench's own "
                                      f"servers: {', '.join(FIXTURES)}; or a profile FILE.json)")
     labels = [profile_label(p) for p in profiles]
+    if args.fit_target and args.fit_target not in fw.target_names():
+        raise TlsfitError(USAGE, f"--fit-target: unknown target {args.fit_target!r} (known: "
+                                 f"{', '.join(fw.target_names())}; see targets/)")
     if len(set(labels)) != len(labels):
         raise TlsfitError(USAGE, f"--profiles: two profiles share a name ({', '.join(labels)}); "
                                  "rename one file")
@@ -199,8 +209,10 @@ def _argv_of(args, work, sources):
     from ..bench.matrix import cell_path
     launcher = str(paths.repo_root() / "tlsfit")
     glob = ["--mbedtls-dir", args.mbedtls_dir] if args.mbedtls_dir else []
+    fit = ([] if args.fit_cache else ["--no-fit-cache"]) + \
+        (["--fit-target", args.fit_target] if args.fit_target else [])
     return lambda k: [launcher, *glob, "bench", "--cell", sources[k.profile], k.target,
-                      k.variant, "--cell-out", str(cell_path(work, k))]
+                      k.variant, "--cell-out", str(cell_path(work, k)), *fit]
 
 
 def _collect(keys, work):
@@ -229,7 +241,8 @@ def run(args):
     keys = matrix.cells(profiles, targets, args.variants)
     work = paths.state_dir() / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
-    matrix.write_ctest(work, keys, _argv_of(args, work, sources), args.timeout)
+    matrix.write_ctest(work, keys, _argv_of(args, work, sources), args.timeout,
+                       matrix.fit_target_depends(keys, args.fit_target))
     mine = keys[shard[0] - 1::shard[1]] if shard else keys
     say(f"bench: {len(mine)} cells ({len(profiles)} profiles x {len(targets)} targets x "
         f"{len(args.variants)}{f', shard {args.shard}' if shard else ''}) with ctest -j "
