@@ -40,10 +40,11 @@ class CellServer:
 
 
 def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cache=True,
-             fit_target=None):
+             fit_target=None, cache_dir=None):
     """The cell's results entry (results.py); TlsfitError as fit and measure raise.
     A fitted cell goes through the fit cache (bench/fitcache.py) unless use_cache is
-    False; fit_target: fit on that target and measure the header on the cell's."""
+    False (cache_dir: the cache's directory, default <cache>/fits); fit_target: fit
+    on that target and measure the header on the cell's."""
     t0 = time.monotonic()
     line = line or tree_mod.default_line()
     if key.variant == "fitted":
@@ -52,7 +53,7 @@ def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cach
                                  profile=server.profile, proof=server.proof)
         report = fitcache.fit_or_remeasure(f"{server.host}:{server.port}", opts,
                                            Path(work) / "fit", fit_target=fit_target,
-                                           use_cache=use_cache)
+                                           use_cache=use_cache, cache_dir=cache_dir)
         return cell_from_report(key.profile, report, round(time.monotonic() - t0, 1))
     tree = tree_mod.resolve_tree(None, line)
     header = baseline.baseline_config(tree, progress=True)

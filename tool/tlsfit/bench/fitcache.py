@@ -159,27 +159,28 @@ def sources_digest(root=None, table=SEARCH_SOURCES):
 
 # ------------------------------------------------------------------ the entries
 
-def cache_root():
-    """<cache>/fits: one directory per key."""
-    return paths.cache_dir() / "fits"
+def cache_root(root=None):
+    """The cache's directory (`tlsfit bench --fit-cache-dir`; default <cache>/fits):
+    one directory per key."""
+    return Path(root) if root else paths.cache_dir() / "fits"
 
 
-def _entry(key):
-    return cache_root() / key[:32]
+def _entry(key, root=None):
+    return cache_root(root) / key[:32]
 
 
-def lookup(key):
+def lookup(key, root=None):
     """The cached fit's report.json (a dict), or None."""
     try:
-        doc = json.loads((_entry(key) / ENTRY_REPORT).read_text())
+        doc = json.loads((_entry(key, root) / ENTRY_REPORT).read_text())
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) and doc.get("gen_options") else None
 
 
-def store(key, inputs, report):
+def store(key, inputs, report, root=None):
     """Keeps a fit's report.json (and what keyed it) under its key, atomically."""
-    d = _entry(key)
+    d = _entry(key, root)
     paths.write_atomic(d / ENTRY_INPUTS, json.dumps(inputs, indent=1, sort_keys=True) + "\n")
     paths.write_atomic(d / ENTRY_REPORT, json.dumps(report, indent=1) + "\n")
 
@@ -249,7 +250,8 @@ def _site(hostport, opts, work):
     return site, opts
 
 
-def fit_or_remeasure(hostport, opts, out_dir, fit_target=None, use_cache=True):
+def fit_or_remeasure(hostport, opts, out_dir, fit_target=None, use_cache=True,
+                     cache_dir=None):
     """The cell's fit: a cache hit re-measured on opts.target (see the module's
     docstring), or search.fit (on fit_target when it is another target, then
     re-measured on opts.target) and the result kept.  Returns report.json's document;
@@ -264,8 +266,8 @@ def fit_or_remeasure(hostport, opts, out_dir, fit_target=None, use_cache=True):
     inputs = _inputs_for(site, opts, fit_target)
     key = fit_key(inputs)
     # one fit per key at a time: a second cell waits for the first and then hits
-    with locked(_entry(key)):
-        cached = lookup(key)
+    with locked(_entry(key, cache_dir)):
+        cached = lookup(key, cache_dir)
         if cached is not None:
             report = _remeasure(site, opts, out, cached, key, fit_target, t0)
             if report is not None:
@@ -273,7 +275,7 @@ def fit_or_remeasure(hostport, opts, out_dir, fit_target=None, use_cache=True):
         fit_dir = out if fit_target == opts.target else out / f"fit-on-{fit_target}"
         say(f"bench: fit cache miss {key[:12]}: fitting {site.hostport} on {fit_target}")
         report = search.fit(hostport, replace(opts, target=fit_target), fit_dir)
-        store(key, inputs, report)
+        store(key, inputs, report, cache_dir)
     if fit_target == opts.target:
         return dict(report, fit_cached=None)
     shutil.rmtree(out / "candidates", ignore_errors=True)

@@ -104,6 +104,8 @@ def configure(p):
     p.add_argument("--no-fit-cache", dest="fit_cache", action="store_false",
                    help="fit every fitted cell afresh instead of re-measuring a cached fit "
                         "(see 'The fit cache' above)")
+    p.add_argument("--fit-cache-dir", metavar="DIR",
+                   help="the fit cache's directory (default $TLSFIT_CACHE/fits)")
     p.add_argument("--fit-target", metavar="NAME",
                    help="fit each profile once, on this target, and measure that header on "
                         "every target (default: a fit per target)")
@@ -162,7 +164,7 @@ def _run_one_cell(args):
     try:
         with cell_server(source, work) as server:
             cell = run_cell(key, server, work, use_cache=args.fit_cache,
-                            fit_target=args.fit_target)
+                            fit_target=args.fit_target, cache_dir=args.fit_cache_dir)
     except TlsfitError as e:
         cell = failed_cell(key, e.message, round(time.monotonic() - t0, 1))
         cell["exit_code"] = e.code
@@ -210,7 +212,9 @@ def _argv_of(args, work, sources):
     launcher = str(paths.repo_root() / "tlsfit")
     glob = ["--mbedtls-dir", args.mbedtls_dir] if args.mbedtls_dir else []
     fit = ([] if args.fit_cache else ["--no-fit-cache"]) + \
-        (["--fit-target", args.fit_target] if args.fit_target else [])
+        (["--fit-target", args.fit_target] if args.fit_target else []) + \
+        (["--fit-cache-dir", str(Path(args.fit_cache_dir).resolve())]
+         if args.fit_cache_dir else [])
     return lambda k: [launcher, *glob, "bench", "--cell", sources[k.profile], k.target,
                       k.variant, "--cell-out", str(cell_path(work, k)), *fit]
 
