@@ -35,6 +35,25 @@ reference servers below when the library is empty).  The bench's own servers,
 each stood up on 127.0.0.1 with a fresh test PKI for its cell:
 %(profiles)s
 
+The fit cache: a fitted cell fits the first time and keeps the fit's choices
+(its report.json) in ~/.cache/tlsfit/fits ($TLSFIT_CACHE/fits; --fit-cache-dir
+DIR) under a key of everything that decides the fit: the profile's facts (not
+the port, dates,
+serials or certificate bytes), the sizes gen derives from them, the target the
+fit measured on and its targets/ file, objective, policy, mbedTLS line, the
+mbedTLS tree's SHA-256, the compiler's version and flags, and the SHA-256 of
+tlsfit's own sources that decide the search (rules, templates, gen, the
+search, measure, the firmware, the replica).  On a hit the cell renders those
+choices for this run's profile and measures that header and mbedTLS's default
+on its target against this run's server: every figure is this run's, and only a
+handshake the server accepted counts (a header that no longer verifies is a
+miss: the cell fits again).  The cell says "fit_cached": true; its report keeps
+the cached fit's search history (trials, ablation) and names it under
+fit_cached.from_fit.  --no-fit-cache fits every cell afresh.
+--fit-target T fits each profile once, on T, and measures that header on every
+other target (CTest runs those cells after T's); a per-target fit may choose
+another header, so the default is a fit per target.
+
 Sharding over CI machines (CTest's test-index striding, `ctest -I K,,N`):
 machine K of N runs `tlsfit bench --shard K/N` and writes
 RESULTS/<commit>.shard-K-of-N.json; the dashboard and --check merge the
@@ -57,6 +76,7 @@ examples:
   ./tlsfit bench --profiles openssl-ecdsa --targets cortex-m4 \\
       --check bench/baseline/gate.json --tolerance 2      the CI size gate
   ./tlsfit bench --shard 2/3                              CI machine 2 of 3
+  ./tlsfit bench --jobs 2 --fit-target cortex-m4          a fit per profile, not per cell
 """
 
 # The bench's own reference servers until the profile library and its replicas are in
