@@ -12,6 +12,9 @@ baremetal_size):
     {"profile", "target", "variant", "ok", "error", "elapsed_s", "mbedtls",
      "handshake": {...}, the six FIGURES, "modules": {"aes.o": ROM bytes, ...},
      "ratios": {figure: fitted / default} (fitted only),
+     "fit_cached": the fit's choices came from the fit cache and were re-measured in
+                   this run (bench/fitcache.py), "fit_target": the target the fit was
+                   made on (fitted only),
      "report": report.json of the fit without its per-trial "search" list (fitted only)}
 
 load() also reads a fit's report.json (`tlsfit fit --out DIR`) as a document of two
