@@ -175,3 +175,29 @@ def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(tmp_path
     assert p.stderr.strip().splitlines()[-1] == (
         f"tlsfit: over budget: mbedTLS ROM (rom_tls_bytes) {rom:,} B is over --max-rom "
         f"16,384 B by {rom - 16384:,} B ({100.0 * (rom - 16384) / 16384:+.1f} %)")
+
+
+def test_a_cached_fit_that_renders_to_other_options_is_a_miss_and_is_fitted_again(
+        gate, prober, tmp_path):
+    """An entry whose recorded options differ from what its choices render to now (as
+    after a change the key did not see) is not re-measured: the cell fits again, and the
+    entry is replaced by the new fit."""
+    import shutil
+    first_run, d = gate
+    assert first_run.returncode == 0, first_run.stderr[-3000:]
+    cache = tmp_path / "fits"
+    shutil.copytree(d / "fits", cache)
+    (entry,) = cache.iterdir()
+    report = json.loads((entry / "report.json").read_text())
+    report["options"]["MBEDTLS_NOT_AN_OPTION"] = "planted by the test"
+    (entry / "report.json").write_text(json.dumps(report))
+    p = tlsfit(tmp_path / "state", prober, "bench", "--profiles", PROFILE, "--targets",
+               TARGET, "--variants", "fitted", "--results", tmp_path / "results",
+               "--fit-cache-dir", cache)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    (cell,) = results.load(next((tmp_path / "results").glob("*.json")))["cells"]
+    assert cell["ok"] and cell["fit_cached"] is False
+    assert {"search", "ablation"} <= set(cell["report"]["phases_s"])
+    kept = json.loads((entry / "report.json").read_text())
+    assert "MBEDTLS_NOT_AN_OPTION" not in kept["options"]
+    assert kept["date"] == cell["report"]["date"]
