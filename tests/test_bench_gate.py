@@ -37,8 +37,11 @@ def tlsfit(state, prober, *args, timeout=900):
 def gate(tmp_path_factory, prober):
     require_tools("openssl", "ctest")
     d = tmp_path_factory.mktemp("gate")
+    # its own fit cache: the gate fits (a shared cache would let it re-measure a fit
+    # made by another checkout's run)
     p = tlsfit(d / "state", prober, "bench", "--profiles", PROFILE, "--targets", TARGET,
-               "--results", d / "results", "--check", BASELINE, "--tolerance", TOLERANCE)
+               "--results", d / "results", "--check", BASELINE, "--tolerance", TOLERANCE,
+               "--fit-cache-dir", d / "fits")
     return p, d
 
 
@@ -67,6 +70,45 @@ def test_the_gate_cell_passes_against_the_committed_baseline(gate):
     assert fitted["rom_tls_bytes"] < default["rom_tls_bytes"]
     assert sum(fitted["modules"].values()) == fitted["rom_tls_bytes"]
     assert fitted["elapsed_s"] > 0 and default["elapsed_s"] > 0
+    assert fitted["fit_cached"] is False and fitted["report"]["fit_cached"] is None
+    assert set(fitted["report"]["phases_s"]) >= {"search", "ablation", "baseline"}
+
+
+def test_a_second_run_of_the_cell_hits_the_fit_cache_and_verifies_against_its_server(
+        gate, prober):
+    """The gate's fitted cell again with the gate's fit cache: a new server (a fresh
+    PKI on another port) -- the cached choices are rendered for it and measured with
+    the default on the target; the handshake it reports is this run's."""
+    first_run, d = gate
+    assert first_run.returncode == 0, first_run.stderr[-3000:]
+    (first,) = [c for c in results.load(next((d / "results").glob("*.json")))["cells"]
+                if c["variant"] == "fitted"]
+    p = tlsfit(d / "state2", prober, "bench", "--profiles", PROFILE, "--targets", TARGET,
+               "--variants", "fitted", "--results", d / "results2", "--fit-cache-dir",
+               d / "fits")
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    (cell,) = results.load(next((d / "results2").glob("*.json")))["cells"]
+    rep = cell["report"]
+    assert cell["ok"] and cell["fit_cached"] is True and cell["fit_target"] == TARGET
+    assert rep["fit_cached"]["fitted_at"] == first["report"]["date"]
+    assert rep["fit_cached"]["fit_phases_s"] == first["report"]["phases_s"]
+    # measured now, against the new server: its port, the session it accepted, the default
+    assert rep["server"] != first["report"]["server"]
+    assert rep["handshake"]["ok"] and rep["handshake"]["proof"] == "send-expect"
+    assert rep["handshake"]["proof_reply"].startswith("a reply starting " +
+                                                      b"HTTP/1.".hex())
+    assert rep["handshake"]["sigalg"] == "ecdsa_secp256r1_sha256"
+    assert rep["baseline"]["handshake"]["ok"] and cell["ratios"]["rom_tls_bytes"] < 1
+    assert set(rep["phases_s"]) == {"probe", "baseline", "total"}
+    # the same choices give the same header and link: the same flash
+    assert rep["options"] == first["report"]["options"] and rep["removed"] == \
+        first["report"]["removed"]
+    assert cell["rom_tls_bytes"] == first["rom_tls_bytes"]
+    # the cached fit's history, named as such
+    assert rep["ablation"] == first["report"]["ablation"] and rep["candidates_tried"] == \
+        first["report"]["candidates_tried"] > 1
+    assert {"search", "ablation"} <= set(rep["fit_cached"]["from_fit"])
+    assert len(list((d / "fits").iterdir())) == 1
 
 
 def test_a_baseline_shrunk_by_ten_percent_fails_with_47_naming_what_grew(gate, tmp_path,
@@ -133,3 +175,29 @@ def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(tmp_path
     assert p.stderr.strip().splitlines()[-1] == (
         f"tlsfit: over budget: mbedTLS ROM (rom_tls_bytes) {rom:,} B is over --max-rom "
         f"16,384 B by {rom - 16384:,} B ({100.0 * (rom - 16384) / 16384:+.1f} %)")
+
+
+def test_a_cached_fit_that_renders_to_other_options_is_a_miss_and_is_fitted_again(
+        gate, prober, tmp_path):
+    """An entry whose recorded options differ from what its choices render to now (as
+    after a change the key did not see) is not re-measured: the cell fits again, and the
+    entry is replaced by the new fit."""
+    import shutil
+    first_run, d = gate
+    assert first_run.returncode == 0, first_run.stderr[-3000:]
+    cache = tmp_path / "fits"
+    shutil.copytree(d / "fits", cache)
+    (entry,) = cache.iterdir()
+    report = json.loads((entry / "report.json").read_text())
+    report["options"]["MBEDTLS_NOT_AN_OPTION"] = "planted by the test"
+    (entry / "report.json").write_text(json.dumps(report))
+    p = tlsfit(tmp_path / "state", prober, "bench", "--profiles", PROFILE, "--targets",
+               TARGET, "--variants", "fitted", "--results", tmp_path / "results",
+               "--fit-cache-dir", cache)
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    (cell,) = results.load(next((tmp_path / "results").glob("*.json")))["cells"]
+    assert cell["ok"] and cell["fit_cached"] is False
+    assert {"search", "ablation"} <= set(cell["report"]["phases_s"])
+    kept = json.loads((entry / "report.json").read_text())
+    assert "MBEDTLS_NOT_AN_OPTION" not in kept["options"]
+    assert kept["date"] == cell["report"]["date"]

@@ -21,6 +21,7 @@ from ..fit import search
 from ..mbedtls import baseline, tree as tree_mod
 from ..target import measure
 from ..target.firmware import fw
+from . import fitcache
 from .results import cell_from_measurement, cell_from_report
 
 OBJECTIVE = "rom"   # the bench's fit objective: ROM is what the gate guards, and the
@@ -38,15 +39,21 @@ class CellServer:
     profile: str = None
 
 
-def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None):
-    """The cell's results entry (results.py); TlsfitError as fit and measure raise."""
+def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cache=True,
+             fit_target=None, cache_dir=None):
+    """The cell's results entry (results.py); TlsfitError as fit and measure raise.
+    A fitted cell goes through the fit cache (bench/fitcache.py) unless use_cache is
+    False (cache_dir: the cache's directory, default <cache>/fits); fit_target: fit
+    on that target and measure the header on the cell's."""
     t0 = time.monotonic()
     line = line or tree_mod.default_line()
     if key.variant == "fitted":
         opts = search.FitOptions(target=key.target, objective=objective, line=line,
                                  sni=server.sni, ca=server.ca, jobs=jobs,
                                  profile=server.profile, proof=server.proof)
-        report = search.fit(f"{server.host}:{server.port}", opts, Path(work) / "fit")
+        report = fitcache.fit_or_remeasure(f"{server.host}:{server.port}", opts,
+                                           Path(work) / "fit", fit_target=fit_target,
+                                           use_cache=use_cache, cache_dir=cache_dir)
         return cell_from_report(key.profile, report, round(time.monotonic() - t0, 1))
     tree = tree_mod.resolve_tree(None, line)
     header = baseline.baseline_config(tree, progress=True)

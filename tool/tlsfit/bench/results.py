@@ -12,6 +12,9 @@ baremetal_size):
     {"profile", "target", "variant", "ok", "error", "elapsed_s", "mbedtls",
      "handshake": {...}, the six FIGURES, "modules": {"aes.o": ROM bytes, ...},
      "ratios": {figure: fitted / default} (fitted only),
+     "fit_cached": the fit's choices came from the fit cache and were re-measured in
+                   this run (bench/fitcache.py), "fit_target": the target the fit was
+                   made on (fitted only),
      "report": report.json of the fit without its per-trial "search" list (fitted only)}
 
 load() also reads a fit's report.json (`tlsfit fit --out DIR`) as a document of two
@@ -63,9 +66,11 @@ def figures_of(doc):
 def cell_from_report(profile, report, elapsed_s=None):
     """The fitted cell of a fit's report.json."""
     slim = {k: v for k, v in report.items() if k != "search"}
+    cached = report.get("fit_cached")
     return {"profile": profile, "target": report.get("target"), "variant": "fitted",
             "ok": bool((report.get("handshake") or {}).get("ok")), "error": None,
-            "elapsed_s": elapsed_s, "mbedtls": report.get("mbedtls"),
+            "elapsed_s": elapsed_s, "fit_cached": bool(cached),
+            "fit_target": cached["fit_target"] if cached else report.get("target"), "mbedtls": report.get("mbedtls"),
             "handshake": report.get("handshake"), **figures_of(report),
             "modules": modules_map(report.get("modules")),
             "ratios": report.get("ratios"), "report": slim}

@@ -35,6 +35,25 @@ reference servers below when the library is empty).  The bench's own servers,
 each stood up on 127.0.0.1 with a fresh test PKI for its cell:
 %(profiles)s
 
+The fit cache: a fitted cell fits the first time and keeps the fit's choices
+(its report.json) in ~/.cache/tlsfit/fits ($TLSFIT_CACHE/fits; --fit-cache-dir
+DIR) under a key of everything that decides the fit: the profile's facts (not
+the port, dates,
+serials or certificate bytes), the sizes gen derives from them, the target the
+fit measured on and its targets/ file, objective, policy, mbedTLS line, the
+mbedTLS tree's SHA-256, the compiler's version and flags, and the SHA-256 of
+tlsfit's own sources that decide the search (rules, templates, gen, the
+search, measure, the firmware, the replica).  On a hit the cell renders those
+choices for this run's profile and measures that header and mbedTLS's default
+on its target against this run's server: every figure is this run's, and only a
+handshake the server accepted counts (a header that no longer verifies is a
+miss: the cell fits again).  The cell says "fit_cached": true; its report keeps
+the cached fit's search history (trials, ablation) and names it under
+fit_cached.from_fit.  --no-fit-cache fits every cell afresh.
+--fit-target T fits each profile once, on T, and measures that header on every
+other target (CTest runs those cells after T's); a per-target fit may choose
+another header, so the default is a fit per target.
+
 Sharding over CI machines (CTest's test-index striding, `ctest -I K,,N`):
 machine K of N runs `tlsfit bench --shard K/N` and writes
 RESULTS/<commit>.shard-K-of-N.json; the dashboard and --check merge the
@@ -57,6 +76,7 @@ examples:
   ./tlsfit bench --profiles openssl-ecdsa --targets cortex-m4 \\
       --check bench/baseline/gate.json --tolerance 2      the CI size gate
   ./tlsfit bench --shard 2/3                              CI machine 2 of 3
+  ./tlsfit bench --jobs 2 --fit-target cortex-m4          a fit per profile, not per cell
 """
 
 # The bench's own reference servers until the profile library and its replicas are in
@@ -101,6 +121,14 @@ def configure(p):
                    help="growth allowed before a figure regresses, in percent (default 1)")
     p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, metavar="SEC",
                    help=f"seconds one cell may take (default {CELL_TIMEOUT})")
+    p.add_argument("--no-fit-cache", dest="fit_cache", action="store_false",
+                   help="fit every fitted cell afresh instead of re-measuring a cached fit "
+                        "(see 'The fit cache' above)")
+    p.add_argument("--fit-cache-dir", metavar="DIR",
+                   help="the fit cache's directory (default $TLSFIT_CACHE/fits)")
+    p.add_argument("--fit-target", metavar="NAME",
+                   help="fit each profile once, on this target, and measure that header on "
+                        "every target (default: a fit per target)")
     p.add_argument("--json", action="store_true",
                    help="print the results document on stdout, nothing else")
     # One cell, as CTest runs it (internal).
@@ -155,7 +183,8 @@ def _run_one_cell(args):
     t0 = time.monotonic()
     try:
         with cell_server(source, work) as server:
-            cell = run_cell(key, server, work)
+            cell = run_cell(key, server, work, use_cache=args.fit_cache,
+                            fit_target=args.fit_target, cache_dir=args.fit_cache_dir)
     except TlsfitError as e:
         cell = failed_cell(key, e.message, round(time.monotonic() - t0, 1))
         cell["exit_code"] = e.code
@@ -181,6 +210,9 @@ def _selection(args):
                                      f"{', '.join(shipped) or 'none'}; the bench's own "
                                      f"servers: {', '.join(FIXTURES)}; or a profile FILE.json)")
     labels = [profile_label(p) for p in profiles]
+    if args.fit_target and args.fit_target not in fw.target_names():
+        raise TlsfitError(USAGE, f"--fit-target: unknown target {args.fit_target!r} (known: "
+                                 f"{', '.join(fw.target_names())}; see targets/)")
     if len(set(labels)) != len(labels):
         raise TlsfitError(USAGE, f"--profiles: two profiles share a name ({', '.join(labels)}); "
                                  "rename one file")
@@ -199,8 +231,12 @@ def _argv_of(args, work, sources):
     from ..bench.matrix import cell_path
     launcher = str(paths.repo_root() / "tlsfit")
     glob = ["--mbedtls-dir", args.mbedtls_dir] if args.mbedtls_dir else []
+    fit = ([] if args.fit_cache else ["--no-fit-cache"]) + \
+        (["--fit-target", args.fit_target] if args.fit_target else []) + \
+        (["--fit-cache-dir", str(Path(args.fit_cache_dir).resolve())]
+         if args.fit_cache_dir else [])
     return lambda k: [launcher, *glob, "bench", "--cell", sources[k.profile], k.target,
-                      k.variant, "--cell-out", str(cell_path(work, k))]
+                      k.variant, "--cell-out", str(cell_path(work, k)), *fit]
 
 
 def _collect(keys, work):
@@ -229,7 +265,8 @@ def run(args):
     keys = matrix.cells(profiles, targets, args.variants)
     work = paths.state_dir() / "bench" / "run"
     shutil.rmtree(work, ignore_errors=True)
-    matrix.write_ctest(work, keys, _argv_of(args, work, sources), args.timeout)
+    matrix.write_ctest(work, keys, _argv_of(args, work, sources), args.timeout,
+                       matrix.fit_target_depends(keys, args.fit_target))
     mine = keys[shard[0] - 1::shard[1]] if shard else keys
     say(f"bench: {len(mine)} cells ({len(profiles)} profiles x {len(targets)} targets x "
         f"{len(args.variants)}{f', shard {args.shard}' if shard else ''}) with ctest -j "
