@@ -292,7 +292,9 @@ def test_replay_command_serves_until_stopped(stop, prober, tmp_path):
     try:
         line = proc.stdout.readline()
         info = json.loads(line)                  # --json: one JSON object, nothing else
-        assert set(info) == {"host", "port", "ca_file", "sni", "proof", "differences"}
+        assert set(info) == {"host", "port", "ca_file", "sni", "proof", "differences",
+                             "requires_client_cert"}
+        assert info["requires_client_cert"] is False
         assert info["host"] == "127.0.0.1" and info["sni"] == "localhost"
         assert info["proof"] == "no-alert" and info["differences"] == []
         assert info["port"] == port and Path(info["ca_file"]).is_file()
@@ -408,3 +410,27 @@ def test_gen_and_verify_offline_against_a_shipped_broker(run_driver, tmp_path):
     assert res.returncode == 2 and "brings its own name and trust anchor" in res.stderr
     res = run_driver("fit", "--profile", "mosquitto-tls", "--sni", "x")
     assert res.returncode == 2 and "brings its own name and trust anchor" in res.stderr
+
+
+def test_verify_offline_against_a_broker_that_requires_a_client_certificate(run_driver,
+                                                                             tmp_path):
+    """mosquitto-mtls requires a client certificate: offline, the device's own identity
+    is presented as it is (the replica accepts any certificate), or, with none given,
+    the replica's own (a line says so); both sessions are accepted (MQTT CONNACK 0)."""
+    ca = refservers.make_ca(tmp_path, "devca", "tlsfit test device CA")
+    dev = refservers.make_client_cert(ca, tmp_path, "device", spec="ec:P-256")
+    header = tmp_path / "tls_config.h"
+    res = run_driver("gen", "mosquitto-mtls", "--client-cert", dev.pem, "-o", header,
+                     timeout=120)
+    assert res.returncode == 0, res.stderr
+    own = "the replica requests a client certificate and none was given"
+    for extra, says_own in ((["--client-cert", dev.pem, "--client-key", dev.key], False),
+                            ([], True)):
+        res = run_driver("verify", "--config", header, "--profile", "mosquitto-mtls", "--json",
+                         *extra, timeout=900)
+        assert res.returncode == 0, res.stderr
+        result = json.loads(res.stdout)
+        assert result["ok"] is True
+        assert result["proof_result"]["outcome"] == "accepted"
+        assert result["proof_result"]["mqtt_return_code"] == 0
+        assert (own in res.stderr) is says_own, res.stderr

@@ -37,6 +37,7 @@ class CellServer:
     ca: str = None
     proof: object = None
     profile: str = None
+    client: object = None       # fit.device.ClientFiles: the device identity it accepts
 
 
 def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cache=True,
@@ -50,7 +51,8 @@ def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cach
     if key.variant == "fitted":
         opts = search.FitOptions(target=key.target, objective=objective, line=line,
                                  sni=server.sni, ca=server.ca, jobs=jobs,
-                                 profile=server.profile, proof=server.proof)
+                                 profile=server.profile, proof=server.proof,
+                                 client=server.client)
         report = fitcache.fit_or_remeasure(f"{server.host}:{server.port}", opts,
                                            Path(work) / "fit", fit_target=fit_target,
                                            use_cache=use_cache, cache_dir=cache_dir)
@@ -58,7 +60,8 @@ def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cach
     tree = tree_mod.resolve_tree(None, line)
     header = baseline.baseline_config(tree, progress=True)
     m = measure.measure(header, key.target, server.host, server.port, sni=server.sni,
-                        ca=server.ca, tree=tree, proof=server.proof)
+                        ca=server.ca, tree=tree, proof=server.proof,
+                        **search.client_kwargs(server.client))
     return cell_from_measurement(key.profile, key.target, key.variant, m,
                                  round(time.monotonic() - t0, 1))
 

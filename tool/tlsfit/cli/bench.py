@@ -148,12 +148,15 @@ def cell_server(profile, work):
     fresh PKI in work/."""
     from ..bench.cell import CellServer
     if profile not in FIXTURES:
+        from ..fit import device
         from ..lab import replica
         from ..profile import library
         path = library.resolve(profile)
         with replica.serving(path, log=Path(work) / "replay.log") as r:
+            identity = replica.device_identity(r)   # a server that asks for a certificate
             yield CellServer(r.host, r.port, sni=r.sni, ca=r.ca_file, proof=r.proof,
-                             profile=str(path))
+                             profile=str(path),
+                             client=device.ClientFiles(*identity) if identity else None)
         return
     from ..lab import refservers
     root, inter, leaf, extra, _ = FIXTURES[profile]

@@ -206,10 +206,15 @@ def _run_on_replica(args, device_target):
             raise TlsfitError(USAGE, f"{flag} is for a HOST: the replica of --profile brings "
                                      "its own name and trust anchor")
     path = replica.resolve(args.profile)
+    _client(args)                               # both or neither, before the replica starts
     with replica.serving(path) as r:
+        ident = replica.replica_identity(r, bool(args.client_cert))
         if not args.json:
             print(f"tlsfit fit: against a replica of {args.profile} on {r.hostport}"
-                  + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
+                  + "".join(f"\n  differs: {d}" for d in r.differences)
+                  + (f"\n  {ident[2]}" if ident else ""), file=sys.stderr)
+        if ident:
+            args.client_cert, args.client_key = str(ident[0]), str(ident[1])
         args.profile, args.sni, args.ca = str(path), r.sni, [r.ca_file]
         args.proof = args.proof or r.proof
         return _fit(args, [r.hostport], device_target,

@@ -92,11 +92,12 @@ def client_identity(args):
 def run(args):
     from ..lab.replica import server_or_replica
     client = client_identity(args)
-    with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof) as t:
+    with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
+                           client=client) as t:
         result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
                                line=args.mbedtls, timeout=args.timeout,
                                min_version=args.min_version, max_version=args.max_version,
-                               proof=t.proof, client=client)
+                               proof=t.proof, client=t.client)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:

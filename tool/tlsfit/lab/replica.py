@@ -85,6 +85,8 @@ class Replica:
     sni: str
     proof: proof_mod.Proof
     differences: tuple
+    chain_dir: str = None       # the synthesized chain (device_identity issues from it)
+    requires_client: bool = False   # the profiled server requested a client certificate
 
     @property
     def hostport(self):
@@ -93,7 +95,8 @@ class Replica:
     def as_json(self):
         return {"host": self.host, "port": self.port, "ca_file": self.ca_file,
                 "sni": self.sni, "proof": self.proof.spec,
-                "differences": list(self.differences)}
+                "differences": list(self.differences),
+                "requires_client_cert": self.requires_client}
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Plan:
     proof: proof_mod.Proof
     client_ca_names: int
     differences: tuple
+    requires_client: bool = False   # the server requested a client certificate
 
     def chain_key(self):
         """The cache key of the synthesized chain (everything that shapes it)."""
@@ -370,7 +374,8 @@ def plan(prof):
     pf = implied_proof(prof)
     args += ["--proof", ENGINE_PROOF[pf.kind]]
     sni = prof.target.sni or "localhost"
-    return Plan(chain, anchor, sent, sni, tuple(args), pf, n_ca, tuple(diffs))
+    return Plan(chain, anchor, sent, sni, tuple(args), pf, n_ca, tuple(diffs),
+                prof.client_cert_requested)
 
 
 # ----------------------------------------------------------- the chain, cached
@@ -419,16 +424,17 @@ def _sign_opts(spec):
     return opts
 
 
-def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN):
+def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN, key=None):
     """Writes d/stem.pem (signed by issuer (pem, key), or self-signed) with `pad`
-    characters of nsComment and a serial of serial_len bytes; returns its DER size."""
+    characters of nsComment and a serial of serial_len bytes, for the key d/stem.key
+    (or the file `key`); returns its DER size."""
     usage = "digitalSignature, keyEncipherment" if spec.key.startswith("rsa:") \
         else "digitalSignature"
     cfg = d / f"{stem}.cnf"
     cfg.write_text(_CONFIG.format(
         aki="authorityKeyIdentifier = keyid" if issuer else "", usage=usage, sni=sni, ip=HOST,
         pad=f"nsComment = \"{'x' * pad}\"" if pad > 0 else ""))
-    key, pem = d / f"{stem}.key", d / f"{stem}.pem"
+    key, pem = Path(key) if key else d / f"{stem}.key", d / f"{stem}.pem"
     # positive, no DER padding: the first byte is 0x1X
     serial = "0x1" + os.urandom(serial_len).hex()[:2 * serial_len - 1]
     section = "ca" if spec.is_ca else "leaf"
@@ -502,6 +508,30 @@ def _synthesize(p, d):
     (d / "sizes.json").write_text(json.dumps(sizes) + "\n")
     for f in d.glob("*.cnf"):
         f.unlink()
+
+
+DEVICE_CN = "tlsfit replica device"
+DEVICE_KEY = "ec:P-256"     # the replica's own device key: the commonest device key
+
+
+def device_identity(r):
+    """(certificate, key) files of a device identity for replica `r` (which accepts any
+    client certificate, see the differences): a self-signed DEVICE_KEY certificate made
+    once beside its chain (key mode 0600), for runs that have no identity of their own
+    (the bench).  None when the replica requests no client certificate."""
+    if not r.requires_client:
+        return None
+    d = Path(r.chain_dir)
+    cert = d / "device.pem"
+    with proc_mod.locked(d):
+        if not cert.is_file():
+            _genkey(DEVICE_KEY, d / "device.key")
+            _make_cert(d, "device-new", DEVICE_CN, CertSpec(DEVICE_KEY, "sha256", False, 0,
+                                                             False),
+                       None, r.sni, key=d / "device.key")
+            (d / "device-new.cnf").unlink()
+            os.replace(d / "device-new.pem", cert)
+    return cert, d / "device.key"
 
 
 def chain_dir(p):
@@ -649,7 +679,8 @@ def serving(profile, port=0, log=None):
                               + (f" (port {port})" if port else "")
                               + "".join(f"; {d}" for d in diffs))
         yield Replica(HOST, bound, str(d / "ca.pem"), p.sni, p.proof,
-                      p.differences + tuple(diffs) + tuple(_size_differences(p, d)))
+                      p.differences + tuple(diffs) + tuple(_size_differences(p, d)),
+                      str(d), p.requires_client)
     finally:
         _stop(proc)
         proc.stdout.close()
@@ -658,22 +689,38 @@ def serving(profile, port=0, log=None):
                 log_path.unlink()
 
 
+def replica_identity(r, client_given):
+    """(certificate, key, one line saying so) of the replica's own device identity when
+    `r` requests a client certificate and the run brings none (client_given false);
+    else None: a given identity is presented as it is (the replica accepts any)."""
+    ident = None if client_given else device_identity(r)
+    if ident is None:
+        return None
+    return (*ident, f"the replica requests a client certificate and none was given: "
+                    f"presenting the replica's own device identity ({DEVICE_KEY}, {ident[0]}); "
+                    "give --client-cert/--client-key to fit the device's own key type")
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where verify/measure connect: a server given on the command line, or a replica."""
+    """Where verify/measure connect: a server given on the command line, or a replica;
+    and the device identity to present there (core.identity.ClientIdentity or None)."""
     host: str
     port: int
     sni: str
     ca: str
     proof: object
     replica: Replica = None
+    client: object = None
 
 
 @contextlib.contextmanager
-def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST[:PORT]"):
-    """The Target of `server` ("HOST[:PORT]", with sni, ca and proof as given), or, with no
-    server and a `profile` (a name or a file), of a replica of it for the with-block: its
-    name, trust anchor and implied proof unless --proof is given; a line on stderr says
+def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST[:PORT]",
+                      client=None):
+    """The Target of `server` ("HOST[:PORT]", with sni, ca, proof and client as given),
+    or, with no server and a `profile` (a name or a file), of a replica of it for the
+    with-block: its name, trust anchor and implied proof unless --proof is given, and,
+    when it requests a client certificate, replica_identity()'s; a line on stderr says
     so.  USAGE error for neither, or both."""
     from ..core.errors import USAGE
     from ..core.hostport import parse_target
@@ -681,7 +728,7 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
         raise TlsfitError(USAGE, f"give {flag} or --profile (a replica of it), not both")
     if server:
         host, port = parse_target(server)
-        yield Target(host, port, sni, ca, proof)
+        yield Target(host, port, sni, ca, proof, client=client)
         return
     if not profile:
         raise TlsfitError(USAGE, f"name the server ({flag}) or a profile to replay "
@@ -689,7 +736,12 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
     if sni or ca:
         raise TlsfitError(USAGE, "--sni and --ca are for a server: the replica of --profile "
                                  "brings its own name and trust anchor")
+    from ..core.identity import ClientIdentity
     with serving(resolve(profile)) as r:
         print(f"tlsfit: against a replica of {profile} on {r.hostport}"
               + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
-        yield Target(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r)
+        ident = replica_identity(r, client is not None)
+        if ident:
+            print(f"tlsfit: {ident[2]}", file=sys.stderr)
+            client = ClientIdentity.load(ident[0], ident[1])
+        yield Target(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r, client)
