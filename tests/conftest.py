@@ -54,6 +54,17 @@ def profile_error(doc_or_text, name="p.json"):
 
 
 @pytest.fixture(scope="session")
+def tree36():
+    """The mbedTLS 3.6 tree `./tlsfit setup` fetched (or $MBEDTLS_DIR); without it the
+    test fails naming why."""
+    from tlsfit.mbedtls.tree import resolve_tree
+    try:
+        return resolve_tree(line="3.6")
+    except TlsfitError as e:
+        pytest.fail(f"no mbedTLS 3.6 tree: {e.message}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def prober():
     try:
         return build.ensure_prober()

@@ -22,7 +22,7 @@ import pytest
 from conftest import require_tools
 from test_artifacts import regenerate_line, run_printed
 from test_gen import arm_check, define, effective_defines, probe_and_gen
-from tlsfit.core.errors import RULES, TlsfitError
+from tlsfit.core.errors import RULES
 from tlsfit.header import gen, rules as rules_mod
 from tlsfit.host import verify
 from tlsfit.lab import refservers
@@ -44,14 +44,6 @@ def _doc(name):
 
 def _plan(name, **kw):
     return gen.generate(_doc(name), gen.GenOptions(**kw), profile_name=f"tests/fixtures/compat/{name}")
-
-
-@pytest.fixture(scope="module")
-def tree36():
-    try:
-        return resolve_tree(line="3.6")
-    except TlsfitError as e:
-        pytest.fail(f"no mbedTLS 3.6 tree: {e.message}", pytrace=False)
 
 
 # ------------------------------------------------------------------ pure functions

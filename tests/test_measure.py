@@ -55,11 +55,6 @@ def toolchain():
 
 
 @pytest.fixture(scope="module")
-def tree36():
-    return resolve_tree(line="3.6")
-
-
-@pytest.fixture(scope="module")
 def ec12(pki, server_logs):
     with refservers.openssl_server(pki.ec, *EC12_ARGS, log_dir=server_logs) as srv:
         yield srv

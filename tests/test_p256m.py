@@ -21,11 +21,10 @@ import pytest
 from conftest import require_tools
 from test_artifacts import regenerate_line, run_printed
 from test_gen import arm_check, define, effective_defines, probe_and_gen
-from tlsfit.core.errors import RULES, TlsfitError
+from tlsfit.core.errors import RULES
 from tlsfit.header import gen, rules as rules_mod
 from tlsfit.host import verify
 from tlsfit.lab import refservers
-from tlsfit.mbedtls.tree import resolve_tree
 from tlsfit.target import measure
 
 LEGACY = ("MBEDTLS_ECP_C", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_BIGNUM_C",
@@ -84,14 +83,6 @@ def tomllib_doc():
 def p256_chain(tmp_path_factory):
     d = tmp_path_factory.mktemp("p256-pki")
     return refservers.make_chain(d, "p256", "ec:P-256", "ec:P-256", "ec:P-256", label="P-256")
-
-
-@pytest.fixture(scope="module")
-def tree36():
-    try:
-        return resolve_tree(line="3.6")
-    except TlsfitError as e:
-        pytest.fail(f"no mbedTLS 3.6 tree: {e.message}", pytrace=False)
 
 
 def _gen(run_probe, run_driver, tmp_path, srv, chain, *args):

@@ -29,7 +29,6 @@ from tlsfit.core import proof as proof_mod
 from tlsfit.core.errors import CONFIG, TARGET, USAGE, VERIFY, TlsfitError
 from tlsfit.host import verify
 from tlsfit.lab import refservers
-from tlsfit.mbedtls.tree import resolve_tree
 from tlsfit.target import measure
 from tlsfit.target.result import Handshake
 
@@ -177,11 +176,6 @@ def test_not_trusted_hint_shows_the_command_with_ca():
 @pytest.fixture(scope="module", autouse=True)
 def toolchain():
     require_tools("mosquitto", "nginx")
-
-
-@pytest.fixture(scope="module")
-def tree36():
-    return resolve_tree(line="3.6")
 
 
 @pytest.fixture(scope="module")
