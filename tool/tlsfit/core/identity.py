@@ -86,8 +86,10 @@ def _field(text, label):
 
 
 def _public_key(args, what):
+    """openssl's output (bytes, as it is: a DER public key may end in a byte that
+    strip() would take for whitespace), or None when openssl failed."""
     proc = _openssl(args, what)
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    return proc.stdout if proc.returncode == 0 else None
 
 
 @dataclass(frozen=True)
