@@ -10,6 +10,11 @@
 Helpers: require_tools(*programs) fails a module whose cross toolchain, QEMU or
 servers are missing; profile_error(doc_or_text) is the one-line PROFILE message.
 
+Markers (pytest.ini; docs/testing.md): server, qemu, fit, fast.  Besides the marks the
+test files write, collection adds the kinds a test's source and fixtures start
+(tests/markers.py), and the summary names a test that started a server, QEMU or a fit
+its marks do not say.
+
 Everything runs on 127.0.0.1 and under a hard timeout.
 """
 import os
@@ -24,11 +29,46 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
+import markers  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model as profile, prober as build  # noqa: E402
 from tlsfit.core.errors import PROFILE, TlsfitError  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Adds server/qemu/fit to each test whose source or fixtures start them
+    (tests/markers.py); a test marked fit is a qemu test too."""
+    for item in items:
+        have = {m.name for m in item.iter_markers() if m.name in markers.KINDS}
+        if "fit" in have:
+            have.add("qemu")
+        for kind in sorted(markers.auto_marks(item) | have):
+            if kind not in {m.name for m in item.iter_markers()}:
+                item.add_marker(kind)
+
+
+_UNMARKED = []      # (nodeid, kinds it started without the mark)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    with markers.Spawns() as spawned:
+        yield
+    have = {m.name for m in item.iter_markers()}
+    missing = spawned.kinds - have
+    if missing:
+        _UNMARKED.append((item.nodeid, sorted(missing)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _UNMARKED:
+        return
+    tr = terminalreporter
+    tr.section("tests that started what their marks do not say (tests/markers.py)")
+    for nodeid, kinds in _UNMARKED:
+        tr.write_line(f"{nodeid}: started {', '.join(kinds)}; add @pytest.mark.{kinds[0]}")
 
 
 def require_tools(*programs):

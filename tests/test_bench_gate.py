@@ -20,6 +20,9 @@ from tlsfit.core.errors import REGRESSION
 from tlsfit.lab import refservers
 from tlsfit.target.result import FIGURES
 
+# Every test runs `tlsfit bench` or `fit`, which serve and measure (docs/testing.md).
+pytestmark = [pytest.mark.fit, pytest.mark.server]
+
 BASELINE = REPO / "bench" / "baseline" / "gate.json"
 PROFILE, TARGET = "openssl-ecdsa", "cortex-m4"
 TOLERANCE = "2"      # percent: instructions and heap move by parts per thousand

@@ -8,6 +8,9 @@ import pytest
 from test_compat import check_shape
 from tlsfit.lab import refservers
 
+# Every test runs `tlsfit fit` against a reference server (docs/testing.md).
+pytestmark = [pytest.mark.fit, pytest.mark.server]
+
 REPORT_NAMES = ("server", "target", "objective", "handshake", "rom_bytes", "rom_tls_bytes",
                 "ram_static_bytes", "heap_peak_bytes", "stack_peak_bytes",
                 "handshake_instructions", "baseline", "minimal", "candidates_tried", "pareto",

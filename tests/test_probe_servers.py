@@ -10,6 +10,9 @@ import pytest
 from tlsfit.lab import refservers
 from tlsfit.lab.refservers import iana_suites
 
+# Every test probes a real server (tests/markers.py; docs/testing.md).
+pytestmark = pytest.mark.server
+
 TIMEOUT = ["--timeout", "5"]
 
 # (a)/(b): three ECDHE-RSA suites in an order no client would pick by itself.

@@ -364,6 +364,7 @@ def test_replica_answers_the_mqtt_proof(tmp_path):
 
 # ------------------------------------------------------------ fit, offline
 
+@pytest.mark.server          # the replica, started by the driver
 def test_fit_profile_without_a_host_fits_the_replica(run_driver, tmp_path):
     # A shipped profile by name (nginx, Mozilla intermediate: ECDSA, TLS 1.2 + 1.3, ALPN
     # http/1.1, so the replica answers the HTTP proof), one target, one candidate.
@@ -393,6 +394,7 @@ def test_fit_profile_without_a_host_fits_the_replica(run_driver, tmp_path):
     assert json.loads((out / "report.json").read_text()) == report
 
 
+@pytest.mark.server          # the replica, started by the driver
 def test_gen_and_verify_offline_against_a_shipped_broker(run_driver, tmp_path):
     # mosquitto on 8883: the replica answers the MQTT proof verify makes by the port.
     header = tmp_path / "tls_config.h"
@@ -412,6 +414,7 @@ def test_gen_and_verify_offline_against_a_shipped_broker(run_driver, tmp_path):
     assert res.returncode == 2 and "brings its own name and trust anchor" in res.stderr
 
 
+@pytest.mark.server          # the replica, started by the driver
 def test_verify_offline_against_a_broker_that_requires_a_client_certificate(run_driver,
                                                                              tmp_path):
     """mosquitto-mtls requires a client certificate: offline, the device's own identity

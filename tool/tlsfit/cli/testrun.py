@@ -7,15 +7,21 @@
     4. /usr/bin/python3 -m pytest -q [extra args]: pytest.ini's testpaths (tests/) unless
        the arguments name test files (./tlsfit test --no-unit tests/test_gen.py: that file)
 
-Every part always runs; the pytest summary is the last line printed.
+The tier (docs/testing.md): "full" runs every test; "fast" gives pytest FAST_SELECTION
+(every pure test and the ones marked fast) and runs the fuzz pass for FAST_FUZZ_SECONDS
+per target.  Every part always runs; the last line printed is the tier, pytest's counts
+and the wall time of the whole run (a figure to read, not a limit).
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 from ..core import paths
-from ..core.errors import TESTS, TlsfitError
+from ..core.errors import TESTS, USAGE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls.tree import prober_tree
 from ..profile import prober
@@ -25,6 +31,13 @@ CTEST_TIMEOUT = 300        # seconds per C unit test
 PYTEST_LIMIT = 80 * 60     # seconds for the whole pytest run (CI allows 90 minutes)
 FUZZ_SECONDS = 4           # per fuzz target: 9 targets + a cold build stay under 2 minutes
 FUZZ_LIMIT = 10 * 60       # the whole fuzz pass, build included (a hung build must not stall CI)
+FAST_FUZZ_SECONDS = 1      # per fuzz target in the fast tier
+# The fast tier: every test that starts no server, QEMU or fit, and the live ones marked
+# fast (one per stage).  The markers: pytest.ini and tests/markers.py.
+FAST_SELECTION = "fast or not (server or qemu or fit)"
+# pytest -q's last line, e.g. "1139 passed, 2 skipped in 1181.20s (0:19:41)"
+_PYTEST_COUNTS = re.compile(r"^=*\s*(\d+ (?:passed|failed|error|errors|skipped|deselected|"
+                            r"xfailed|xpassed|warnings?|no tests ran)\b.*?) in [\d.]+s")
 
 
 def _announce(first_run):
@@ -73,34 +86,80 @@ def run_fuzz_pass(mbedtls, seconds=FUZZ_SECONDS):
 
 
 def run_pytest(extra_args):
+    """Runs pytest, its output passed through.  Returns (None or a one-line reason, the
+    counts from pytest's last line or None)."""
     python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
     env = dict(os.environ)
     tool = str(paths.repo_root() / "tool")
     env["PYTHONPATH"] = tool + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    env["PYTHONUNBUFFERED"] = "1"           # its lines reach us as they are written
+    color = ["--color=yes"] if sys.stdout.isatty() else []
     _say("Python tests (pytest)")
     sys.stdout.flush()
-    try:
-        # No "tests" argument: pytest.ini's testpaths is the default, and an explicit
-        # "tests" made `./tlsfit test tests/test_x.py` run the whole suite besides.
-        proc = subprocess.run([python, "-m", "pytest", "-q", *extra_args],
-                              cwd=paths.repo_root(), env=env, stdin=subprocess.DEVNULL,
-                              timeout=PYTEST_LIMIT)
-    except subprocess.TimeoutExpired:
-        return f"pytest did not finish within {PYTEST_LIMIT // 60} minutes"
-    return None if proc.returncode == 0 else f"pytest failed (exit {proc.returncode})"
+    counts = None
+    # No "tests" argument: pytest.ini's testpaths is the default, and an explicit
+    # "tests" made `./tlsfit test tests/test_x.py` run the whole suite besides.
+    with subprocess.Popen([python, "-m", "pytest", "-q", *color, *extra_args],
+                          cwd=paths.repo_root(), env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, text=True, errors="replace") as proc:
+        expired = threading.Event()
+
+        def expire():                       # a hung test must not stall CI
+            expired.set()
+            proc.kill()
+        watchdog = threading.Timer(PYTEST_LIMIT, expire)
+        watchdog.start()
+        try:
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+                m = _PYTEST_COUNTS.match(re.sub(r"\x1b\[[0-9;]*m", "", line.strip()))
+                if m:
+                    counts = m.group(1)
+            code = proc.wait()
+        finally:
+            watchdog.cancel()
+    if expired.is_set():
+        return f"pytest did not finish within {PYTEST_LIMIT // 60} minutes", counts
+    return (None if code == 0 else f"pytest failed (exit {code})"), counts
 
 
-def run_tests(extra_args, unit=True, fuzz=True):
+def wall_time(seconds):
+    """"19 min 41 s", "48 s"."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def tier_args(fast, extra_args):
+    """pytest's arguments for the tier: the fast tier's selection before the user's."""
+    if not fast:
+        return list(extra_args)
+    if any(a == "-m" or a.startswith("-m") and not a.startswith("--") for a in extra_args):
+        raise TlsfitError(USAGE, "--fast selects tests by marker itself: leave out -m, "
+                                 "or run without --fast")
+    return ["-m", FAST_SELECTION, *extra_args]
+
+
+def run_tests(extra_args, unit=True, fuzz=True, fast=False):
+    tier = "fast" if fast else "full"
+    pytest_args = tier_args(fast, extra_args)
+    _say(f"{tier} tier" + (f" (pytest {' '.join(extra_args)})" if extra_args else ""))
+    start = time.monotonic()
     mbedtls = prober_tree().path
     unit_failure = run_unit_tests(mbedtls) if unit else None
     if unit_failure:
         _say(f"C unit tests FAILED: {unit_failure}; running the other tests anyway")
-    fuzz_failure = run_fuzz_pass(mbedtls) if fuzz else None
+    fuzz_seconds = FAST_FUZZ_SECONDS if fast else FUZZ_SECONDS
+    fuzz_failure = run_fuzz_pass(mbedtls, fuzz_seconds) if fuzz else None
     if fuzz_failure:
         _say(f"fuzz pass FAILED: {fuzz_failure}; running the Python tests anyway")
-    py_failure = run_pytest(extra_args)
-    if unit_failure or fuzz_failure or py_failure:
-        # Nothing more is printed: pytest's summary stays the last line.
-        raise TlsfitError(TESTS, unit_failure or fuzz_failure or py_failure, quiet=True)
+    py_failure, counts = run_pytest(pytest_args)
+    failed = [f for f in (unit_failure, fuzz_failure, py_failure) if f]
+    print(f"tlsfit test: {tier} tier, {counts or 'no pytest summary'}"
+          + ("" if not failed else f" ({'; '.join(failed)})")
+          + f" in {wall_time(time.monotonic() - start)}", flush=True)
+    if failed:
+        # Nothing more is printed: the tier line stays the last line.
+        raise TlsfitError(TESTS, failed[0], quiet=True)
     return 0

@@ -1,0 +1,172 @@
+"""What a test starts, for the tiers of `./tlsfit test` (pytest.ini registers the markers).
+
+    server   starts a TLS (or other) server or fake peer on 127.0.0.1: openssl s_server,
+             gnutls-serv, an mbedTLS server, mosquitto, nginx, a tests/hostile.py peer
+    qemu     runs firmware under QEMU or cross-builds it (measure, the targets)
+    fit      runs a whole `tlsfit fit`, `demo` or `bench` (which measure under QEMU: a fit
+             test is a qemu test too)
+    fast     a live test the fast tier keeps (one per stage: probe, gen+verify, measure, fit)
+
+A test with none of server/qemu/fit is pure.  Marks are written in the test files
+(`pytestmark` or `@pytest.mark.server`) and also added here at collection
+(`auto_marks`): the source of the test, of every fixture it uses and of every helper
+function of the tests/ directory they call is read for the calls that start servers,
+QEMU or fits.  The reading is by name, so it can miss a server started some other
+way; `Spawns` records, while the tests run, what a test really started, and the
+session's summary names every test that started something its marks do not say.
+"""
+import inspect
+import os
+import re
+import socket
+import subprocess
+import types
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+KINDS = ("server", "qemu", "fit")
+
+# Calls and texts that start each kind, read in the source (see the module docstring).
+_DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
+_SOURCE_SIGNS = {
+    "server": re.compile(r"\b(openssl_server|gnutls_server|mbedtls_server|mosquitto_server|"
+                         r"nginx_server|serving|HostilePeer|LineServer|RefServer)\b|"
+                         r"\bdaemons\.(lighttpd|haproxy|stunnel|apache)\(|\.listen\(|"
+                         r"[\"']s_server[\"']|gnutls-serv"),
+    "qemu": re.compile(r"\b(measure\.measure|run_firmware|fw\.build|xbuild\.cross_build)\("),
+}
+_DRIVER_COMMANDS = {       # demo and bench start the reference servers themselves
+    "server": re.compile(r"[\"'](demo|bench|replay)[\"']\s*,"),
+    "qemu": re.compile(r"[\"']measure[\"']\s*,"),
+    "fit": re.compile(r"[\"'](fit|demo|bench)[\"']\s*,"),
+}
+
+
+def _source(func):
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        return ""
+
+
+def _code_names(code):
+    """Global and attribute names a code object and its nested code objects use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _is_test_helper(obj):
+    if not isinstance(obj, types.FunctionType):
+        return False
+    path = getattr(obj.__code__, "co_filename", "")
+    return Path(path).resolve().parent == TESTS_DIR if path else False
+
+
+def collected_source(func, seen=None):
+    """The source of func and of every tests/ function it reaches through global names."""
+    seen = set() if seen is None else seen
+    func = inspect.unwrap(func)
+    if not isinstance(func, types.FunctionType) or func in seen:
+        return ""
+    seen.add(func)
+    parts = [_source(func)]
+    for name in _code_names(func.__code__):
+        obj = func.__globals__.get(name)
+        if isinstance(obj, type) and obj.__module__ in ("hostile",):
+            parts.append(name)
+        elif _is_test_helper(obj):
+            parts.append(collected_source(obj, seen))
+    return "\n".join(parts)
+
+
+def kinds_in(text):
+    """The kinds (server, qemu, fit) a body of test source starts."""
+    found = {kind for kind, sign in _SOURCE_SIGNS.items() if sign.search(text)}
+    if _DRIVER.search(text):
+        found |= {kind for kind, sign in _DRIVER_COMMANDS.items() if sign.search(text)}
+    if "fit" in found:
+        found.add("qemu")
+    return found
+
+
+_sources = {}
+
+
+def auto_marks(item):
+    """The kinds an item's test function and fixtures start, read in their source."""
+    funcs = [getattr(item, "obj", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is not None:
+        for defs in info.name2fixturedefs.values():
+            funcs.extend(d.func for d in defs)
+    texts = []
+    for func in funcs:
+        if func is not None and func not in _sources:
+            _sources[func] = collected_source(func)
+        texts.append(_sources.get(func, ""))
+    return kinds_in("\n".join(texts))
+
+
+# -- what a test really starts, recorded while it runs ---------------------------------
+
+_SERVER_PROGRAMS = ("gnutls-serv", "mosquitto", "nginx", "ssl_server2", "tlsfit-server")
+
+
+def kinds_of_argv(argv):
+    """The kinds a command line starts (argv as given to subprocess)."""
+    if isinstance(argv, (str, bytes, os.PathLike)):
+        argv = [argv]
+    words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv]
+    if not words:
+        return set()
+    prog = os.path.basename(words[0])
+    found = set()
+    if prog in _SERVER_PROGRAMS or (prog == "openssl" and "s_server" in words[1:2]):
+        found.add("server")
+    if prog.startswith("qemu-system") or prog.startswith("arm-none-eabi-gcc"):
+        found.add("qemu")
+    if "tlsfit.cli" in words:
+        rest = words[words.index("tlsfit.cli") + 1:]
+        if {"fit", "demo", "bench"} & set(rest):
+            found |= {"fit", "qemu"}
+        if {"demo", "bench", "replay"} & set(rest):
+            found.add("server")
+        elif "measure" in rest:
+            found.add("qemu")
+    return found
+
+
+class Spawns:
+    """While active, records the kinds of the processes started and of the sockets that
+    listen (a hostile peer, an in-process server) in self.kinds."""
+
+    def __init__(self):
+        self.kinds = set()
+        self._popen_init = None
+        self._listen = None
+
+    def __enter__(self):
+        popen_init, listen, kinds = subprocess.Popen.__init__, socket.socket.listen, self.kinds
+        self._popen_init, self._listen = popen_init, listen
+
+        def recording_init(popen, args, *rest, **kw):
+            try:
+                kinds.update(kinds_of_argv(args))
+            except Exception:       # the record must never break the test
+                pass
+            return popen_init(popen, args, *rest, **kw)
+
+        def recording_listen(sock, *args):
+            kinds.add("server")
+            return listen(sock, *args)
+
+        subprocess.Popen.__init__ = recording_init
+        socket.socket.listen = recording_listen
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.Popen.__init__ = self._popen_init
+        socket.socket.listen = self._listen
