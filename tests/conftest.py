@@ -6,6 +6,7 @@
     server_logs   directory for the reference servers' logs
     run_probe     run_probe(target, *args, timeout=60) -> ProbeResult
     run_driver    run_driver(*args, timeout=120) -> CompletedProcess of `python3 -m tlsfit.cli`
+    budget_fit    one small fit (SharedFit) shared by the tests that read its outputs
 
 Helpers: require_tools(*programs) fails a module whose cross toolchain, QEMU or
 servers are missing; profile_error(doc_or_text) is the one-line PROFILE message.
@@ -39,8 +40,10 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 
 def pytest_collection_modifyitems(config, items):
     """Adds server/qemu/fit to each test whose source or fixtures start them
-    (tests/markers.py); a test marked fit is a qemu test too."""
+    (tests/markers.py), a test marked fit is a qemu test too; fast to FAST_TESTS."""
     for item in items:
+        if item.nodeid in markers.FAST_TESTS:
+            item.add_marker("fast")
         have = {m.name for m in item.iter_markers() if m.name in markers.KINDS}
         if "fit" in have:
             have.add("qemu")
@@ -58,7 +61,7 @@ def pytest_runtest_protocol(item, nextitem):
         yield
     have = {m.name for m in item.iter_markers()}
     missing = spawned.kinds - have
-    if missing:
+    if missing and not markers.reads_itself(item):
         _UNMARKED.append((item.nodeid, sorted(missing)))
 
 
@@ -172,19 +175,50 @@ def run_probe(prober, tmp_path):
     return run
 
 
+def run_tlsfit(prober, state_dir, *args, timeout=180, env_extra=None):
+    """`/usr/bin/python3 -m tlsfit.cli ARGS` with the session's prober and a state dir."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO / "tool")
+    env["TLSFIT_PROBER"] = str(prober)
+    env["TLSFIT_STATE_DIR"] = str(state_dir)
+    env.update(env_extra or {})
+    python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+    return subprocess.run([python, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout)
+
+
 @pytest.fixture
 def run_driver(prober, tmp_path):
     """Runs `/usr/bin/python3 -m tlsfit.cli ARGS` with the session's prober."""
 
     def run(*args, timeout=180, env_extra=None):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO / "tool")
-        env["TLSFIT_PROBER"] = str(prober)
-        env["TLSFIT_STATE_DIR"] = str(tmp_path / "state")
-        env.update(env_extra or {})
-        python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
-        return subprocess.run([python, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout)
+        return run_tlsfit(prober, tmp_path / "state", *args, timeout=timeout,
+                          env_extra=env_extra)
 
     return run
+
+
+@dataclass
+class SharedFit:
+    proc: subprocess.CompletedProcess   # the fit's exit, stdout and stderr
+    out: Path                           # its --out directory
+    chain: object                       # the server's refservers chain
+    hostport: str                       # the server it fitted (stopped now)
+
+
+@pytest.fixture(scope="session")
+def budget_fit(prober, server_logs, tmp_path_factory):
+    """One small fit, run once per session and read by every test that inspects a fit of
+    its kind (and the fast tier's fit): a P-256 chain served TLS 1.3 only by openssl
+    s_server, `tlsfit fit --objective rom --candidates 1 --jobs 1 --max-rom 16K
+    --max-heap 1M`, which is over its ROM budget (exit 47, report written)."""
+    require_tools("openssl")
+    d = tmp_path_factory.mktemp("budget-fit")
+    chain = refservers.make_chain(d, "pki", "ec:P-256", "ec:P-256", "ec:P-256")
+    with refservers.openssl_server(chain, "-tls1_3", log_dir=server_logs) as srv:
+        proc = run_tlsfit(prober, d / "state", "fit", srv.hostport, "--sni", "localhost",
+                          "--ca", chain.root.pem, "--objective", "rom", "--candidates", "1",
+                          "--jobs", "1", "--out", d / "fit", "--max-rom", "16K",
+                          "--max-heap", "1M", timeout=600)
+    return SharedFit(proc, d / "fit", chain, srv.hostport)

@@ -5,7 +5,8 @@
     qemu     runs firmware under QEMU or cross-builds it (measure, the targets)
     fit      runs a whole `tlsfit fit`, `demo` or `bench` (which measure under QEMU: a fit
              test is a qemu test too)
-    fast     a live test the fast tier keeps (one per stage: probe, gen+verify, measure, fit)
+    fast     a live test the fast tier keeps (FAST_TESTS: one per stage, probe, gen+verify,
+             measure, fit)
 
 A test with none of server/qemu/fit is pure.  Marks are written in the test files
 (`pytestmark` or `@pytest.mark.server`) and also added here at collection
@@ -28,6 +29,21 @@ KINDS = ("server", "qemu", "fit")
 
 # Calls and texts that start each kind, read in the source (see the module docstring).
 _DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
+# The fast tier's live tests (`./tlsfit test --fast`): one per stage.  A pure test
+# (tests/test_markers.py) checks that each is still collected.
+FAST_TESTS = (
+    # probe: one real server probed
+    "tests/test_probe_servers.py::test_openssl_tls12_server_order",
+    # gen + verify: a header generated from a probe, checked for the target and
+    # verified on the host against its server
+    "tests/test_gen.py::test_gen_header_is_proven[openssl-ec-tls13-only]",
+    # measure: one QEMU run against a server
+    "tests/test_measure.py::test_tls13_handshake",
+    # fit: the session's shared fit (conftest.budget_fit) and what it wrote
+    "tests/test_fit.py::test_the_shared_fit_verified_and_wrote_its_files",
+    "tests/test_bench_gate.py::test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report",
+)
+
 _SOURCE_SIGNS = {
     "server": re.compile(r"\b(openssl_server|gnutls_server|mbedtls_server|mosquitto_server|"
                          r"nginx_server|serving|HostilePeer|LineServer|RefServer)\b|"
@@ -95,8 +111,15 @@ def kinds_in(text):
 _sources = {}
 
 
+def reads_itself(item):
+    """tests/test_markers.py holds the signs as data: its tests are not read, nor recorded."""
+    return Path(str(getattr(item, "fspath", ""))).name == "test_markers.py"
+
+
 def auto_marks(item):
     """The kinds an item's test function and fixtures start, read in their source."""
+    if reads_itself(item):
+        return set()
     funcs = [getattr(item, "obj", None)]
     info = getattr(item, "_fixtureinfo", None)
     if info is not None:
@@ -126,7 +149,8 @@ def kinds_of_argv(argv):
     found = set()
     if prog in _SERVER_PROGRAMS or (prog == "openssl" and "s_server" in words[1:2]):
         found.add("server")
-    if prog.startswith("qemu-system") or prog.startswith("arm-none-eabi-gcc"):
+    if prog.startswith("qemu-system") or (prog.startswith("arm-none-eabi-gcc") and
+                                          "-fsyntax-only" not in words):
         found.add("qemu")
     if "tlsfit.cli" in words:
         rest = words[words.index("tlsfit.cli") + 1:]

@@ -162,17 +162,12 @@ def test_a_profile_cell_runs_against_the_profiles_replica(tmp_path, prober, serv
     assert cell["ok"] and cell["handshake"]["version"] == "TLSv1.3"
 
 
-def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(tmp_path, prober,
-                                                                        server_logs):
-    require_tools("openssl")
-    chain = refservers.make_chain(tmp_path, "pki", "ec:P-256", "ec:P-256", "ec:P-256")
-    with refservers.openssl_server(chain, "-tls1_3", log_dir=server_logs) as srv:
-        p = tlsfit(tmp_path / "state", prober, "fit", srv.hostport, "--sni", "localhost",
-                   "--ca", chain.root.pem, "--objective", "rom", "--candidates", "1",
-                   "--jobs", "1", "--out", tmp_path / "fit", "--max-rom", "16K",
-                   "--max-heap", "1M", timeout=600)
+def test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report(budget_fit):
+    """The session's shared fit (conftest.budget_fit: a P-256 TLS 1.3 server, --max-rom
+    16K --max-heap 1M)."""
+    p = budget_fit.proc
     assert p.returncode == REGRESSION, p.stderr[-3000:]
-    report = json.loads((tmp_path / "fit" / "report.json").read_text())
+    report = json.loads((budget_fit.out / "report.json").read_text())
     rom = report["rom_tls_bytes"]
     assert rom > 16384
     assert p.stderr.strip().splitlines()[-1] == (

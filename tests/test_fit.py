@@ -84,6 +84,28 @@ def test_fit_rsa_tls12_json(pki, server_logs, run_driver, tmp_path):
     assert json.loads(res.stdout) == report and "[search]" in res.stderr
 
 
+def test_the_shared_fit_verified_and_wrote_its_files(budget_fit):
+    """The session's shared fit (conftest.budget_fit; the fast tier's fit): its handshake
+    verified with TLS 1.3 and the P-256 key, the header it wrote holds its choices, and
+    only the budget made it exit 47 (tests/test_bench_gate.py reads that line)."""
+    assert budget_fit.proc.returncode == 47, budget_fit.proc.stderr[-3000:]
+    report = json.loads((budget_fit.out / "report.json").read_text())
+    check_shape(report, "report.shape.json")
+    hs = report["handshake"]
+    assert hs["ok"] is True and hs["version"] == "TLSv1.3", hs
+    assert report["server"] == budget_fit.hostport and report["minimal"] is True
+    assert report["candidates_tried"] >= 1 and report["pareto"]
+    text = (budget_fit.out / "tls_config.h").read_text()
+    for removed in report["removed"]:
+        assert not re.search(rf"^#define {removed}\b", text, re.M)
+    assert "#define MBEDTLS_SSL_PROTO_TLS1_3" in text
+    assert "1-minimal: **yes**" in (budget_fit.out / "report.md").read_text()
+    # stdout is the summary (the budget line is on stderr, the last)
+    first = budget_fit.proc.stdout.splitlines()[0]
+    assert first.startswith(f"tlsfit fit: {budget_fit.hostport} on cortex-m4 (rom): TLSv1.3 "), first
+    assert ", verified (proof " in first and "over budget" not in budget_fit.proc.stdout
+
+
 def test_fit_refuses_ed25519_server(ed25519_chain, server_logs, run_driver, tmp_path):
     out = tmp_path / "fit"
     with refservers.openssl_server(ed25519_chain, log_dir=server_logs) as srv:

@@ -156,7 +156,7 @@ def run_tests(extra_args, unit=True, fuzz=True, fast=False):
         _say(f"fuzz pass FAILED: {fuzz_failure}; running the Python tests anyway")
     py_failure, counts = run_pytest(pytest_args)
     failed = [f for f in (unit_failure, fuzz_failure, py_failure) if f]
-    print(f"tlsfit test: {tier} tier, {counts or 'no pytest summary'}"
+    print(f"tlsfit test: {tier} tier, {counts or 'no counts (pytest printed no summary line)'}"
           + ("" if not failed else f" ({'; '.join(failed)})")
           + f" in {wall_time(time.monotonic() - start)}", flush=True)
     if failed:
