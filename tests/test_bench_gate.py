@@ -8,13 +8,11 @@ Refresh the baseline after an intended change (and say why in the commit):
     cp /tmp/gate/$(git rev-parse --short=7 HEAD).json bench/baseline/gate.json
 """
 import json
-import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import DEBIAN_PYTHON, REPO, require_tools
+from conftest import REPO, require_tools, run_tlsfit
 from tlsfit.bench import results
 from tlsfit.core.errors import REGRESSION
 from tlsfit.lab import refservers
@@ -29,11 +27,7 @@ TOLERANCE = "2"      # percent: instructions and heap move by parts per thousand
 
 
 def tlsfit(state, prober, *args, timeout=900):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), TLSFIT_PROBER=str(prober),
-               TLSFIT_STATE_DIR=str(state))
-    return subprocess.run([DEBIAN_PYTHON, "-m", "tlsfit.cli", *map(str, args)], cwd=REPO,
-                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout)
+    return run_tlsfit(prober, state, *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
