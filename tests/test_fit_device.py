@@ -224,21 +224,34 @@ def check_two(report, out, ec, rsa):
     assert "### server 1" in md and "### server 2" in md and "over the largest" in md
 
 
-def test_fit_device_file_two_servers(pki, two_servers, run_driver, tmp_path):
+@pytest.fixture(scope="module")
+def two_server_fit(pki, two_servers, prober, tmp_path_factory):
+    """The one live fit of the two servers (it used to be two: the device file and the
+    HOST1 HOST2 shorthand fitted the same servers the same way), through the device file:
+    server 1's CA relative to the file, server 2 with two CA files, so its handshakes read
+    the one trust store fit bundles them into (the shorthand's --ca --ca).  Without
+    --json: stdout is the summary.  (CompletedProcess, out dir)."""
+    from conftest import run_tlsfit
     ec, rsa = two_servers
-    (tmp_path / "ec-root.pem").write_bytes(Path(pki.ec.root.pem).read_bytes())
-    dev = tmp_path / "device.toml"
+    d = tmp_path_factory.mktemp("two-server-fit")
+    (d / "ec-root.pem").write_bytes(Path(pki.ec.root.pem).read_bytes())
+    dev = d / "device.toml"
     dev.write_text(f'target = "cortex-m4"\n'
                    f'[[server]]\nhost = "127.0.0.1"\nport = {ec.port}\nsni = "localhost"\n'
                    f'ca = "ec-root.pem"\nproof = "{PROOF}"\n'
                    f'[[server]]\nhost = "127.0.0.1:{rsa.port}"\nsni = "localhost"\n'
-                   f'ca = "{pki.rsa.root.pem}"\nproof = "{PROOF}"\n')
-    out = tmp_path / "fit"
-    res = run_driver("fit", "--device", dev, "--objective", "rom", "--candidates", "1",
-                     "--out", out, "--json", timeout=900)
+                   f'ca = ["ec-root.pem", "{pki.rsa.root.pem}"]\nproof = "{PROOF}"\n')
+    out = d / "fit"
+    proc = run_tlsfit(prober, d / "state", "fit", "--device", dev, "--objective", "rom",
+                      "--candidates", "1", "--out", out, timeout=900)
+    return proc, out
+
+
+def test_fit_device_file_two_servers(two_servers, two_server_fit):
+    ec, rsa = two_servers
+    res, out = two_server_fit
     assert res.returncode == 0, res.stderr[-3000:]
-    report = json.loads(res.stdout)
-    assert report == json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())
     check_two(report, out, ec, rsa)
     assert report["minimal"] is True
     # the ablation judged every removal on both servers: a failure names the server
@@ -247,18 +260,33 @@ def test_fit_device_file_two_servers(pki, two_servers, run_driver, tmp_path):
             assert re.match(r"server [12] \(127\.0\.0\.1:\d+\): ", a["why"]), a
 
 
-def test_fit_shorthand_two_servers(pki, two_servers, run_driver, tmp_path):
+def test_fit_two_servers_summary_and_trust_stores(two_servers, two_server_fit):
+    """What the shorthand's own fit asserted, on the shared fit: the summary, and every
+    server's CA a .pem file (server 2's: the one trust store of its two files)."""
     ec, rsa = two_servers
-    out = tmp_path / "fit"
-    res = run_driver("fit", ec.hostport, rsa.hostport, "--sni", "localhost",
-                     "--ca", pki.ec.root.pem, "--ca", pki.rsa.root.pem, "--proof", PROOF,
-                     "--objective", "rom", "--candidates", "1", "--out", out, timeout=900)
+    res, out = two_server_fit
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.startswith("tlsfit fit: one header for 2 servers on cortex-m4 (rom)")
     assert f"server 2 ({rsa.hostport}): TLSv1." in res.stdout
     report = json.loads((out / "report.json").read_text())
-    check_two(report, out, ec, rsa)
     assert all(s["ca"].endswith(".pem") for s in report["servers"])   # the one trust store
+
+
+def test_the_shorthand_is_the_device_of_its_flags(pki):
+    """`tlsfit fit EC RSA --sni --ca --ca --proof` fits the device two_server_fit's file
+    describes, with both CA files for each server (the one trust store); the live
+    shorthand runs are test_an_unreachable_second_server_fails_naming_it and
+    test_a_server_the_others_rule_out_is_refused_naming_both."""
+    from tlsfit.core.proof import parse_proof
+    args = cli.build_parser(only="fit").parse_args(
+        ["fit", "127.0.0.1:4433", "127.0.0.1:4434", "--sni", "localhost", "--ca",
+         str(pki.ec.root.pem), "--ca", str(pki.rsa.root.pem), "--proof", PROOF])
+    opts = search.FitOptions(sni=args.sni, ca=args.ca, proof=args.proof)
+    dev = search.as_device(args.server, opts)
+    assert [(s.host, s.port, s.sni) for s in dev.servers] == \
+        [("127.0.0.1", 4433, "localhost"), ("127.0.0.1", 4434, "localhost")]
+    assert all(s.ca == (Path(pki.ec.root.pem), Path(pki.rsa.root.pem)) for s in dev.servers)
+    assert all(s.proof == parse_proof(PROOF) for s in dev.servers)
 
 
 def free_port():

@@ -69,7 +69,6 @@ def test_a_listening_socket_is_recorded_and_the_record_ends():
 
 def test_the_fast_tiers_live_tests_are_collected():
     proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "fast",
-                           "-p", "no:cacheprovider",
                            *sorted({t.split("::")[0] for t in markers.FAST_TESTS})],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     collected = {line for line in proc.stdout.splitlines() if "::" in line}

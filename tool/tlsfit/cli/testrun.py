@@ -4,7 +4,7 @@
     2. ctest --output-on-failure in build/asan
     3. tests/fuzz/run.sh FUZZ_SECONDS: every libFuzzer target for a few seconds
        (clang, ASan + UBSan, build/fuzz), so a parser that crashes fails the run
-    4. /usr/bin/python3 -m pytest -q [extra args]: pytest.ini's testpaths (tests/) unless
+    4. /usr/bin/python3 -m pytest -q [extra args] (one -q, the user's or ours): pytest.ini's testpaths (tests/) unless
        the arguments name test files (./tlsfit test --no-unit tests/test_gen.py: that file)
 
 The tier (docs/testing.md): "full" runs every test; "fast" gives pytest FAST_SELECTION
@@ -100,7 +100,9 @@ def run_pytest(extra_args):
     counts = None
     # No "tests" argument: pytest.ini's testpaths is the default, and an explicit
     # "tests" made `./tlsfit test tests/test_x.py` run the whole suite besides.
-    with subprocess.Popen([python, "-m", "pytest", "-q", *color, *extra_args],
+    # -q once: pytest's last line is then its counts (-qq, also given by the user, drops it)
+    quiet = [] if {"-q", "--quiet"} & set(extra_args) else ["-q"]
+    with subprocess.Popen([python, "-m", "pytest", *quiet, *color, *extra_args],
                           cwd=paths.repo_root(), env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, text=True, errors="replace") as proc:
         expired = threading.Event()
