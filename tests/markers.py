@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -89,8 +90,10 @@ def collected_source(func, seen=None):
         return ""
     seen.add(func)
     parts = [_source(func)]
+    conftest = sys.modules.get("conftest")
     for name in _code_names(func.__code__):
-        obj = func.__globals__.get(name)
+        # a global, or a helper imported inside the function (from conftest import ...)
+        obj = func.__globals__.get(name, getattr(conftest, name, None))
         if isinstance(obj, type) and obj.__module__ in ("hostile",):
             parts.append(name)
         elif _is_test_helper(obj):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_tlsfit
 from test_compat import check_shape
 from tlsfit.cli import main as cli
 from tlsfit.core.errors import DEVICE, DRIVER_CODES, TlsfitError
@@ -231,7 +232,6 @@ def two_server_fit(pki, two_servers, prober, tmp_path_factory):
     server 1's CA relative to the file, server 2 with two CA files, so its handshakes read
     the one trust store fit bundles them into (the shorthand's --ca --ca).  Without
     --json: stdout is the summary.  (CompletedProcess, out dir)."""
-    from conftest import run_tlsfit
     ec, rsa = two_servers
     d = tmp_path_factory.mktemp("two-server-fit")
     (d / "ec-root.pem").write_bytes(Path(pki.ec.root.pem).read_bytes())

@@ -73,3 +73,13 @@ def test_the_fast_tiers_live_tests_are_collected():
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     collected = {line for line in proc.stdout.splitlines() if "::" in line}
     assert collected == set(markers.FAST_TESTS), proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def _fits_through_a_local_import():            # read, never called
+    from conftest import run_tlsfit
+    return run_tlsfit(None, None, "fit", "127.0.0.1:1")
+
+
+def test_helpers_are_read_where_they_are_imported():
+    assert markers.kinds_in(markers.collected_source(_fits_through_a_local_import)) == \
+        {"fit", "qemu"}
