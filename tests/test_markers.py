@@ -83,3 +83,31 @@ def _fits_through_a_local_import():            # read, never called
 def test_helpers_are_read_where_they_are_imported():
     assert markers.kinds_in(markers.collected_source(_fits_through_a_local_import)) == \
         {"fit", "qemu"}
+
+
+# -- ./tlsfit test's tiers (tool/tlsfit/cli/testrun.py) ---------------------------------
+
+def test_the_fast_tier_selects_by_marker_and_refuses_another_selection():
+    from tlsfit.cli import testrun
+    from tlsfit.core.errors import USAGE, TlsfitError
+    assert testrun.tier_args(False, ["-x", "tests/test_gen.py"]) == ["-x", "tests/test_gen.py"]
+    assert testrun.tier_args(True, ["-x"]) == ["-m", "fast or not (server or qemu or fit)", "-x"]
+    for given in (["-m", "server"], ["-mqemu"]):
+        try:
+            testrun.tier_args(True, given)
+        except TlsfitError as e:
+            assert e.code == USAGE and "--fast" in e.message
+        else:
+            raise AssertionError(f"--fast took {given}")
+    assert testrun.tier_args(True, ["--maxfail", "2"])[-2:] == ["--maxfail", "2"]
+
+
+def test_the_last_line_reads_pytests_counts_and_says_the_wall_time():
+    from tlsfit.cli import testrun
+    counts = testrun._PYTEST_COUNTS.match
+    assert counts("1139 passed, 2 skipped in 1181.20s (0:19:41)").group(1) == \
+        "1139 passed, 2 skipped"
+    assert counts("==== 3 failed, 871 passed, 266 deselected in 290.1s ====").group(1) == \
+        "3 failed, 871 passed, 266 deselected"
+    assert counts("tests/test_gen.py ....   [ 40%]") is None
+    assert (testrun.wall_time(1181.2), testrun.wall_time(48.4)) == ("19 min 41 s", "48 s")

@@ -143,24 +143,34 @@ def tier_args(fast, extra_args):
     return ["-m", FAST_SELECTION, *extra_args]
 
 
+def _timed(parts, name, run, *args):
+    """run(*args), its wall time appended to parts as (name, seconds)."""
+    start = time.monotonic()
+    try:
+        return run(*args)
+    finally:
+        parts.append((name, time.monotonic() - start))
+
+
 def run_tests(extra_args, unit=True, fuzz=True, fast=False):
     tier = "fast" if fast else "full"
     pytest_args = tier_args(fast, extra_args)
     _say(f"{tier} tier" + (f" (pytest {' '.join(extra_args)})" if extra_args else ""))
-    start = time.monotonic()
+    start, parts = time.monotonic(), []
     mbedtls = prober_tree().path
-    unit_failure = run_unit_tests(mbedtls) if unit else None
+    unit_failure = _timed(parts, "C unit tests", run_unit_tests, mbedtls) if unit else None
     if unit_failure:
         _say(f"C unit tests FAILED: {unit_failure}; running the other tests anyway")
     fuzz_seconds = FAST_FUZZ_SECONDS if fast else FUZZ_SECONDS
-    fuzz_failure = run_fuzz_pass(mbedtls, fuzz_seconds) if fuzz else None
+    fuzz_failure = _timed(parts, "fuzz", run_fuzz_pass, mbedtls, fuzz_seconds) if fuzz else None
     if fuzz_failure:
         _say(f"fuzz pass FAILED: {fuzz_failure}; running the Python tests anyway")
-    py_failure, counts = run_pytest(pytest_args)
+    py_failure, counts = _timed(parts, "pytest", run_pytest, pytest_args)
     failed = [f for f in (unit_failure, fuzz_failure, py_failure) if f]
+    each = ", ".join(f"{name} {wall_time(secs)}" for name, secs in parts)
     print(f"tlsfit test: {tier} tier, {counts or 'no counts (pytest printed no summary line)'}"
           + ("" if not failed else f" ({'; '.join(failed)})")
-          + f" in {wall_time(time.monotonic() - start)}", flush=True)
+          + f" in {wall_time(time.monotonic() - start)} ({each})", flush=True)
     if failed:
         # Nothing more is printed: the tier line stays the last line.
         raise TlsfitError(TESTS, failed[0], quiet=True)
