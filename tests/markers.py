@@ -1,7 +1,8 @@
 """What a test starts, for the tiers of `./tlsfit test` (pytest.ini registers the markers).
 
     server   starts a TLS (or other) server or fake peer on 127.0.0.1: openssl s_server,
-             gnutls-serv, an mbedTLS server, mosquitto, nginx, a tests/hostile.py peer
+             gnutls-serv, an mbedTLS server, mosquitto, nginx, lighttpd, a tests/hostile.py
+             peer, a listening socket, or `tlsfit demo/bench/replay` (which start them)
     qemu     runs firmware under QEMU or cross-builds it (measure, the targets)
     fit      runs a whole `tlsfit fit`, `demo` or `bench` (which measure under QEMU: a fit
              test is a qemu test too)
@@ -11,8 +12,8 @@
 A test with none of server/qemu/fit is pure.  Marks are written in the test files
 (`pytestmark` or `@pytest.mark.server`) and also added here at collection
 (`auto_marks`): the source of the test, of every fixture it uses and of every helper
-function of the tests/ directory they call is read for the calls that start servers,
-QEMU or fits.  The reading is by name, so it can miss a server started some other
+function of the tests/ directory they call (also one imported inside a function) is
+read for the calls that start servers, QEMU or fits.  The reading is by name, so it can miss a server started some other
 way; `Spawns` records, while the tests run, what a test really started, and the
 session's summary names every test that started something its marks do not say.
 """
@@ -28,8 +29,6 @@ from pathlib import Path
 TESTS_DIR = Path(__file__).resolve().parent
 KINDS = ("server", "qemu", "fit")
 
-# Calls and texts that start each kind, read in the source (see the module docstring).
-_DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
 # The fast tier's live tests (`./tlsfit test --fast`): one per stage.  A pure test
 # (tests/test_markers.py) checks that each is still collected.
 FAST_TESTS = (
@@ -45,6 +44,9 @@ FAST_TESTS = (
     "tests/test_bench_gate.py::test_a_fit_over_its_rom_budget_exits_47_and_still_writes_its_report",
 )
 
+# Calls and texts that start each kind, read in the source (see the module docstring);
+# _DRIVER_COMMANDS count only where the source runs the driver (_DRIVER).
+_DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
 _SOURCE_SIGNS = {
     "server": re.compile(r"\b(openssl_server|gnutls_server|mbedtls_server|mosquitto_server|"
                          r"nginx_server|serving|HostilePeer|LineServer|RefServer)\(|"
@@ -52,7 +54,7 @@ _SOURCE_SIGNS = {
                          r"[\"']s_server[\"']|gnutls-serv"),
     "qemu": re.compile(r"\b(measure\.measure|run_firmware|fw\.build|xbuild\.cross_build)\("),
 }
-_DRIVER_COMMANDS = {       # demo and bench start the reference servers themselves
+_DRIVER_COMMANDS = {       # demo, bench and replay start their servers themselves
     "server": re.compile(r"[\"'](demo|bench|replay)[\"']\s*,"),
     "qemu": re.compile(r"[\"']measure[\"']\s*,"),
     "fit": re.compile(r"[\"'](fit|demo|bench)[\"']\s*,"),
