@@ -74,7 +74,7 @@ policies:
   compat    default + a second suite and group, so a server-side change does not
             brick a fleet
 
-Into your platform (--for; README "Using the header in your platform"):
+Into your platform (--for; docs/platforms.md):
   mbedtls           tls_config.h, the whole configuration (the default)
   esp-idf           -o DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
