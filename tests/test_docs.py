@@ -25,6 +25,9 @@ ISSUE = re.compile(r"\bissues? *#?\d+", re.IGNORECASE)
 # one letter (so neither a plain number nor a word like "defaced" matches), not part
 # of a longer word, a 0x constant or a path.
 COMMIT = re.compile(r"(?<![\w./-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}(?![\w/-])")
+# Test files are the developers' business; only the architecture page, written for
+# them, may name one.
+TEST_FILE = re.compile(r"(?<![\w/])test_\w+\.py\b|\btests/(?:\w+/)*test_\w+\.(?:py|c)\b")
 # Words of the trade that happen to be hex.
 HEX_WORDS = {"ed25519"}
 
@@ -125,6 +128,14 @@ def test_no_issue_numbers_or_commit_hashes(page):
     assert not found, "development history in user docs:\n" + "\n".join(found)
 
 
+@pytest.mark.parametrize("page", [p for p in user_docs() if p.name != "architecture.md"],
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_no_test_file_names(page):
+    found = [f"{page.name}:{n}: {m.group(0)}" for n, line in enumerate(page.read_text().splitlines(), 1)
+             for m in TEST_FILE.finditer(line)]
+    assert not found, "test file names in user docs:\n" + "\n".join(found)
+
+
 @pytest.mark.parametrize("text, leaks", [
     ("fixed in issue 12's goal", True), ("see Issue #18", True), ("issues 3", True),
     ("at commit 9477ea8, all cells", True), ("(commit 840b726)", True),
@@ -137,3 +148,12 @@ def test_the_history_patterns(text, leaks):
     hits = [m.group(0) for rx in (ISSUE, COMMIT) for m in rx.finditer(text)
             if m.group(0).lower() not in HEX_WORDS]
     assert bool(hits) is leaks
+
+
+@pytest.mark.parametrize("text, names_one", [
+    ("tests/test_gen.py proves it", True), ("run test_replay.py", True),
+    ("tests/unit/test_x509.c", True), ("tool/firmware/test_entropy.c", False),
+    ("tests/FILE.py", False),
+])
+def test_the_test_file_pattern(text, names_one):
+    assert bool(TEST_FILE.search(text)) is names_one
