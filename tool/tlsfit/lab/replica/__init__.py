@@ -1,0 +1,25 @@
+"""A local replica of a profiled server: `tlsfit replay`, and fit/verify/measure
+offline (issue 15, item 2).
+
+    with serving("profiles/nginx-intermediate.json") as r:     # or a Profile, port=N
+        r.host, r.port, r.ca_file, r.sni, r.proof, r.differences
+    plan(profile) -> Plan            what the replica will be (pure: no files, no process)
+
+One concern per module:
+
+    planning.py   what the replica of a profile must serve: the Plan (pure)
+    pki.py        its certificate chain (synthesized with the openssl CLI, cached under
+                  <cache>/replay/<hash>/) and the device identity it offers
+    engine.py     the server tool/replay/ (tlsfit-replay): built, started, stopped
+
+What the replica cannot reproduce is one line each in `differences`; a profile it
+cannot serve at all is a REPLAY error (48) naming why.  This package is the public
+API callers use (`from tlsfit.lab import replica`).
+"""
+from .engine import BINARY, Replica, ensure_engine, resolve, serving
+from .pki import DEVICE_CN, DEVICE_KEY, chain_dir, device_identity, replica_identity
+from .planning import HOST, CertSpec, Plan, implied_proof, plan
+
+__all__ = ["BINARY", "DEVICE_CN", "DEVICE_KEY", "HOST", "CertSpec", "Plan", "Replica",
+           "chain_dir", "device_identity", "ensure_engine", "implied_proof", "plan",
+           "replica_identity", "resolve", "serving"]
