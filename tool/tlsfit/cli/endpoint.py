@@ -52,6 +52,6 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
               + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
         ident = replica_identity(r, client is not None)
         if ident:
-            print(f"tlsfit: {ident[2]}", file=sys.stderr)
-            client = ClientIdentity.load(ident[0], ident[1])
+            print(f"tlsfit: {ident.note}", file=sys.stderr)
+            client = ClientIdentity.load(ident.cert, ident.key)
         yield Target(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r, client)

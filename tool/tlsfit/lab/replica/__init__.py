@@ -17,9 +17,10 @@ cannot serve at all is a REPLAY error (48) naming why.  This package is the publ
 API callers use (`from tlsfit.lab import replica`).
 """
 from .engine import BINARY, Replica, ensure_engine, resolve, serving
-from .pki import DEVICE_CN, DEVICE_KEY, chain_dir, device_identity, replica_identity
+from .pki import (DEVICE_CN, DEVICE_KEY, ReplicaIdentity, chain_dir, device_identity,
+                  replica_identity)
 from .planning import HOST, CertSpec, Plan, implied_proof, plan
 
 __all__ = ["BINARY", "DEVICE_CN", "DEVICE_KEY", "HOST", "CertSpec", "Plan", "Replica",
-           "chain_dir", "device_identity", "ensure_engine", "implied_proof", "plan",
-           "replica_identity", "resolve", "serving"]
+           "ReplicaIdentity", "chain_dir", "device_identity", "ensure_engine",
+           "implied_proof", "plan", "replica_identity", "resolve", "serving"]

@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core import paths, proof as proof_mod
+from ...core import paths
 from ...core.errors import REPLAY, TlsfitError
 from ...core.text import say
 from ...profile import model as profile_mod
 from ...profile.types import Profile
 from .pki import chain_dir, size_differences
-from .planning import HOST, plan
+from .planning import HOST, Plan, plan
 
 BINARY = "tlsfit-replay"
 READY_TIMEOUT = 20          # seconds for the engine to listen
@@ -29,17 +29,29 @@ READY_TIMEOUT = 20          # seconds for the engine to listen
 
 @dataclass(frozen=True)
 class Replica:
-    """A running replica: where it listens, the trust anchor to verify it with, the
-    name its leaf is issued to, the proof it answers, and what differs from the
-    profiled server (one line each)."""
+    """A running replica: where it listens, the trust anchor to verify it with, what
+    differs from the profiled server (one line each: the plan's, the engine's, the
+    chain's sizes), the synthesized chain, and the plan it serves (the name its leaf is
+    issued to, the proof it answers, whether it requests a client certificate)."""
     host: str
     port: int
     ca_file: str
-    sni: str
-    proof: proof_mod.Proof
     differences: tuple
-    chain_dir: str = None       # the synthesized chain (device_identity issues from it)
-    requires_client: bool = False   # the profiled server requested a client certificate
+    chain_dir: str              # the synthesized chain (device_identity issues from it)
+    plan: Plan
+
+    @property
+    def sni(self):
+        return self.plan.sni
+
+    @property
+    def proof(self):
+        return self.plan.proof
+
+    @property
+    def requires_client(self):
+        """The profiled server requested a client certificate."""
+        return self.plan.requires_client
 
     @property
     def hostport(self):
@@ -157,9 +169,8 @@ def serving(profile, port=0, log=None):
                                  f"no port after {READY_TIMEOUT} s")
                               + (f" (port {port})" if port else "")
                               + "".join(f"; {d}" for d in diffs))
-        yield Replica(HOST, bound, str(d / "ca.pem"), p.sni, p.proof,
-                      p.differences + tuple(diffs) + tuple(size_differences(p, d)),
-                      str(d), p.requires_client)
+        yield Replica(HOST, bound, str(d / "ca.pem"),
+                      p.differences + tuple(diffs) + tuple(size_differences(p, d)), str(d), p)
     finally:
         _stop(proc)
         proc.stdout.close()

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from ...core import paths, proc as proc_mod
 from ...core.errors import REPLAY
@@ -78,17 +79,17 @@ def _sign_opts(spec):
     return opts
 
 
-def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN, key=None):
+def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN):
     """Writes d/stem.pem (signed by issuer (pem, key), or self-signed) with `pad`
-    characters of nsComment and a serial of serial_len bytes, for the key d/stem.key
-    (or the file `key`); returns its DER size."""
+    characters of nsComment and a serial of serial_len bytes, for the key d/stem.key;
+    returns its DER size."""
     usage = "digitalSignature, keyEncipherment" if spec.key.startswith("rsa:") \
         else "digitalSignature"
     cfg = d / f"{stem}.cnf"
     cfg.write_text(_CONFIG.format(
         aki="authorityKeyIdentifier = keyid" if issuer else "", usage=usage, sni=sni, ip=HOST,
         pad=f"nsComment = \"{'x' * pad}\"" if pad > 0 else ""))
-    key, pem = Path(key) if key else d / f"{stem}.key", d / f"{stem}.pem"
+    key, pem = d / f"{stem}.key", d / f"{stem}.pem"
     # positive, no DER padding: the first byte is 0x1X
     serial = "0x1" + os.urandom(serial_len).hex()[:2 * serial_len - 1]
     section = "ca" if spec.is_ca else "leaf"
@@ -168,6 +169,14 @@ DEVICE_CN = "tlsfit replica device"
 DEVICE_KEY = "ec:P-256"     # the replica's own device key: the commonest device key
 
 
+class ReplicaIdentity(NamedTuple):
+    """The replica's own device identity as a run presents it: the certificate and key
+    files, and the one line that says so (stderr, or fit's note)."""
+    cert: Path
+    key: Path
+    note: str
+
+
 def device_identity(r):
     """(certificate, key) files of a device identity for replica `r` (which accepts any
     client certificate, see the differences): a self-signed DEVICE_KEY certificate made
@@ -178,12 +187,12 @@ def device_identity(r):
     d = Path(r.chain_dir)
     cert = d / "device.pem"
     with proc_mod.locked(d):
-        if not cert.is_file():
-            _genkey(DEVICE_KEY, d / "device.key")
-            _make_cert(d, "device-new", DEVICE_CN, CertSpec(DEVICE_KEY, "sha256", False, 0,
-                                                             False),
-                       None, r.sni, key=d / "device.key")
+        if not cert.is_file():          # made under a temporary name, then moved in place
+            _genkey(DEVICE_KEY, d / "device-new.key")
+            _make_cert(d, "device-new", DEVICE_CN,
+                       CertSpec(DEVICE_KEY, "sha256", False, 0, False), None, r.sni)
             (d / "device-new.cnf").unlink()
+            os.replace(d / "device-new.key", d / "device.key")
             os.replace(d / "device-new.pem", cert)
     return cert, d / "device.key"
 
@@ -226,12 +235,14 @@ def size_differences(p, d):
 
 
 def replica_identity(r, client_given):
-    """(certificate, key, one line saying so) of the replica's own device identity when
-    `r` requests a client certificate and the run brings none (client_given false);
-    else None: a given identity is presented as it is (the replica accepts any)."""
+    """The ReplicaIdentity of replica `r` when it requests a client certificate and the
+    run brings none (client_given false); else None: a given identity is presented as
+    it is (the replica accepts any)."""
     ident = None if client_given else device_identity(r)
     if ident is None:
         return None
-    return (*ident, f"the replica requests a client certificate and none was given: "
-                    f"presenting the replica's own device identity ({DEVICE_KEY}, {ident[0]}); "
-                    "give --client-cert/--client-key to fit the device's own key type")
+    cert, key = ident
+    return ReplicaIdentity(cert, key, "the replica requests a client certificate and none "
+                           f"was given: presenting the replica's own device identity "
+                           f"({DEVICE_KEY}, {cert}); give --client-cert/--client-key to fit "
+                           "the device's own key type")
