@@ -15,8 +15,9 @@ from ..lab.replica import Replica, replica_identity, resolve, serving
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where verify/measure connect: a server given on the command line, or a replica;
+class Endpoint:
+    """Where verify/measure connect (host, port, the name to send and check, the trust
+    anchor, the proof): a server given on the command line, or a replica (`replica`);
     and the device identity to present there (core.identity.ClientIdentity or None)."""
     host: str
     port: int
@@ -30,7 +31,7 @@ class Target:
 @contextlib.contextmanager
 def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST[:PORT]",
                       client=None):
-    """The Target of `server` ("HOST[:PORT]", with sni, ca, proof and client as given),
+    """The Endpoint of `server` ("HOST[:PORT]", with sni, ca, proof and client as given),
     or, with no server and a `profile` (a name or a file), of a replica of it for the
     with-block: its name, trust anchor and implied proof unless --proof is given, and,
     when it requests a client certificate, replica_identity()'s; a line on stderr says
@@ -39,7 +40,7 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
         raise TlsfitError(USAGE, f"give {flag} or --profile (a replica of it), not both")
     if server:
         host, port = parse_target(server)
-        yield Target(host, port, sni, ca, proof, client=client)
+        yield Endpoint(host, port, sni, ca, proof, client=client)
         return
     if not profile:
         raise TlsfitError(USAGE, f"name the server ({flag}) or a profile to replay "
@@ -54,4 +55,4 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
         if ident:
             print(f"tlsfit: {ident.note}", file=sys.stderr)
             client = ClientIdentity.load(ident.cert, ident.key)
-        yield Target(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r, client)
+        yield Endpoint(r.host, r.port, r.sni, r.ca_file, proof or r.proof, r, client)

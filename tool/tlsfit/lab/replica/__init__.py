@@ -3,11 +3,11 @@ offline (issue 15, item 2).
 
     with serving("profiles/nginx-intermediate.json") as r:     # or a Profile, port=N
         r.host, r.port, r.ca_file, r.sni, r.proof, r.differences
-    plan(profile) -> Plan            what the replica will be (pure: no files, no process)
+    plan(profile) -> ReplicaPlan     what the replica will be (pure: no files, no process)
 
 One concern per module:
 
-    planning.py   what the replica of a profile must serve: the Plan (pure)
+    planning.py   what the replica of a profile must serve: the ReplicaPlan (pure)
     pki.py        its certificate chain (synthesized with the openssl CLI, cached under
                   <cache>/replay/<hash>/) and the device identity it offers
     engine.py     the server tool/replay/ (tlsfit-replay): built, started, stopped
@@ -19,8 +19,8 @@ API callers use (`from tlsfit.lab import replica`).
 from .engine import BINARY, Replica, ensure_engine, resolve, serving
 from .pki import (DEVICE_CN, DEVICE_KEY, ReplicaIdentity, chain_dir, device_identity,
                   replica_identity)
-from .planning import HOST, CertSpec, Plan, implied_proof, plan
+from .planning import HOST, CertSpec, ReplicaPlan, implied_proof, plan
 
-__all__ = ["BINARY", "DEVICE_CN", "DEVICE_KEY", "HOST", "CertSpec", "Plan", "Replica",
-           "ReplicaIdentity", "chain_dir", "device_identity", "ensure_engine",
+__all__ = ["BINARY", "DEVICE_CN", "DEVICE_KEY", "HOST", "CertSpec", "Replica",
+           "ReplicaIdentity", "ReplicaPlan", "chain_dir", "device_identity", "ensure_engine",
            "implied_proof", "plan", "replica_identity", "resolve", "serving"]

@@ -21,7 +21,7 @@ from ...core.text import say
 from ...profile import model as profile_mod
 from ...profile.types import Profile
 from .pki import chain_dir, size_differences
-from .planning import HOST, Plan, plan
+from .planning import HOST, ReplicaPlan, plan
 
 BINARY = "tlsfit-replay"
 READY_TIMEOUT = 20          # seconds for the engine to listen
@@ -38,7 +38,7 @@ class Replica:
     ca_file: str
     differences: tuple
     chain_dir: str              # the synthesized chain (device_identity issues from it)
-    plan: Plan
+    plan: ReplicaPlan
 
     @property
     def sni(self):

@@ -1,7 +1,7 @@
 """What the replica of one profile must serve (pure: no files, no process).
 
-    plan(profile) -> Plan       the chain to synthesize, the engine's options, the
-                                proof, the client CA names, the known differences
+    plan(profile) -> ReplicaPlan   the chain to synthesize, the engine's options, the
+                                   proof, the client CA names, the known differences
 
 The engine (tool/replay/, OpenSSL) serves the same versions, suites in the recorded
 order (server order when the profile says so), groups, signature schemes,
@@ -58,7 +58,7 @@ class CertSpec:
 
 
 @dataclass(frozen=True)
-class Plan:
+class ReplicaPlan:
     """What the replica of one profile is: the chain as sent (leaf first) and its
     anchor (the last of `chain` when the server sent its root), the name on the leaf,
     the engine's options (certificate files aside), the proof, the client CA names to
@@ -296,7 +296,7 @@ def _weak(prof, vs):
 
 
 def plan(prof):
-    """The Plan of the replica of `prof` (a Profile or a validated document)."""
+    """The ReplicaPlan of the replica of `prof` (a Profile or a validated document)."""
     prof = Profile.of(prof)
     diffs = []
     vs = _versions(prof, diffs)
@@ -315,5 +315,5 @@ def plan(prof):
     pf = implied_proof(prof)
     args += ["--proof", ENGINE_PROOF[pf.kind]]
     sni = prof.target.sni or "localhost"
-    return Plan(chain, anchor, sent, sni, tuple(args), pf, n_ca, tuple(diffs),
+    return ReplicaPlan(chain, anchor, sent, sni, tuple(args), pf, n_ca, tuple(diffs),
                 prof.client_cert_requested)
