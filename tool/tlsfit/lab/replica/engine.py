@@ -67,18 +67,18 @@ class Replica:
 def ensure_engine():
     """Builds tlsfit-replay (with the prober's cmake tree) if needed; its path."""
     from ...mbedtls.tree import prober_tree
-    from ...profile import prober
+    from ...profile import build
     mbedtls = prober_tree().path
-    build_dir = prober.host_build_dir(mbedtls)
+    build_dir = build.host_build_dir(mbedtls)
     binary = build_dir / BINARY
-    stamp = build_dir / prober.STAMP.format(BINARY)
+    stamp = build_dir / build.STAMP.format(BINARY)
     src = paths.repo_root() / "tool" / "replay"
     newest = max(f.stat().st_mtime for f in [src, *src.iterdir()])
-    fresh = prober.up_to_date(build_dir, mbedtls, BINARY) and stamp.stat().st_mtime >= newest
+    fresh = build.up_to_date(build_dir, mbedtls, BINARY) and stamp.stat().st_mtime >= newest
     if not fresh:
-        prober.cmake_build(build_dir, mbedtls, target=BINARY,
-                           announce=lambda first: say("building the replica server "
-                                                      "(tool/replay)..."))
+        build.cmake_build(build_dir, mbedtls, target=BINARY,
+                          announce=lambda first: say("building the replica server "
+                                                     "(tool/replay)..."))
     if not os.access(binary, os.X_OK):
         raise TlsfitError(REPLAY, f"{binary} was not built: is libssl-dev installed? "
                                   "(./tlsfit setup installs it)")
