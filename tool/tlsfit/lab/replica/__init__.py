@@ -12,6 +12,9 @@ One concern per module:
                   <cache>/replay/<hash>/) and the device identity it offers
     engine.py     the server tool/replay/ (tlsfit-replay): built, started, stopped
 
+(planning.py, not plan.py: `replica.plan` is the function.)  verify's and measure's
+choice between a server and a replica of --profile is the CLI's: cli/endpoint.py.
+
 What the replica cannot reproduce is one line each in `differences`; a profile it
 cannot serve at all is a REPLAY error (48) naming why.  This package is the public
 API callers use (`from tlsfit.lab import replica`).
