@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core import paths  # noqa: E402
 from tlsfit.header import gen, rules as rules_mod  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import model as profile, prober as build  # noqa: E402
+from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
 
 OUT_PATH = REPO / "tool" / "tlsfit" / "fit" / "knob_costs.json"

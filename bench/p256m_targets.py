@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core.errors import TlsfitError  # noqa: E402
 from tlsfit.header import gen  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import probe  # noqa: E402
+from tlsfit.profile import probing as probe  # noqa: E402
 from tlsfit.target.firmware import fw  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
 

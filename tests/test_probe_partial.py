@@ -522,7 +522,7 @@ def test_failed_steps_warning_groups_alike_failures(capsys):
 
 
 def test_default_deadline_counts_the_delay():
-    from tlsfit.profile import probe as probe_mod
+    from tlsfit.profile import probing as probe_mod
     assert probe_mod.default_deadline(probe_mod.Options()) == 120
     assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
     assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120
@@ -533,7 +533,7 @@ def test_a_signal_while_the_deadline_timer_starts_still_kills_the_prober(monkeyp
     thread started, after the prober was spawned, and the prober outlived tlsfit."""
     import threading
     from tlsfit.core import paths
-    from tlsfit.profile import probe as probe_mod
+    from tlsfit.profile import probing as probe_mod
     fake = tmp_path / f"fake-prober-{os.getpid()}"
     fake.write_text(f"#!{DEBIAN_PYTHON}\nimport time\ntime.sleep(30)\n")   # one process
     fake.chmod(0o755)

@@ -93,7 +93,8 @@ def main():
     args = ap.parse_args()
     if args.gen_only:
         return render_recorded()
-    from tlsfit import build, probe, refservers, summary
+    from tlsfit.lab import refservers
+    from tlsfit.profile import build, probing as probe, summary
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tlsfit-compat-"))
     pki = refservers.standard_pki(work / "pki")
@@ -110,7 +111,7 @@ def main():
             anchor["source"] = Path(anchor["source"]).name
         path = OUT / f"{name}.json"
         path.write_text(json.dumps(doc, indent=2) + "\n")
-        from tlsfit import profile as profile_mod
+        from tlsfit.profile import model as profile_mod
         doc = profile_mod.load(path)
         (OUT / f"{name}.summary.txt").write_text(summary.format_summary(doc) + "\n")
         for variant, gen_args in VARIANTS.items():

@@ -18,7 +18,7 @@ def configure(p):
 
 
 def _prober_table():
-    from ..profile.prober import ensure_prober
+    from ..profile.build import ensure_prober
     try:
         binary = ensure_prober()
     except TlsfitError as e:

@@ -124,7 +124,7 @@ def configure(p):
 
 
 def run(args):
-    from ..lab.replica import server_or_replica
+    from .endpoint import server_or_replica
     try:
         client = client_identity(args)
         with server_or_replica(args.server, args.profile, args.sni, args.ca, args.proof,

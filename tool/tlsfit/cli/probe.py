@@ -39,7 +39,7 @@ tlsfit errors).
 
 
 def _save_name(text):
-    from ..profile.probe import check_save_name
+    from ..profile.probing import check_save_name
     try:
         return check_save_name(text)
     except ValueError as e:
@@ -113,16 +113,16 @@ def show_profile(doc, written, as_json):
 
 
 def run(args):
-    from ..profile import probe
+    from ..profile import probing
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    opts = probe.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
-                         no_system_store=args.no_system_store, delay=args.delay,
-                         progress=progress, deadline=args.deadline)
-    doc = probe.run(args.target, opts)
+    opts = probing.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
+                           no_system_store=args.no_system_store, delay=args.delay,
+                           progress=progress, deadline=args.deadline)
+    doc = probing.run(args.target, opts)
     server = {"software": args.server_software} if args.server_software else None
-    written = probe.keep(doc, args.save, server=server)
+    written = probing.keep(doc, args.save, server=server)
     if server:
-        doc = probe.with_provenance(doc, server)
+        doc = probing.with_provenance(doc, server)
     from ..profile import model
     warn_failed_steps(model.failed_steps(doc))
     show_profile(doc, written, args.json)

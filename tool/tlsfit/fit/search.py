@@ -57,7 +57,7 @@ from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
-from ..profile import model as profile_mod, probe as probe_mod
+from ..profile import model as profile_mod, probing
 from ..profile.types import Profile
 from ..target import measure as measure_mod
 from . import artifacts, device as device_mod, lto as lto_mod
@@ -527,9 +527,9 @@ def probe_sites(dev, opts, work, progress):
             prof = profile_mod.read(opts.profile)
         else:
             progress.say(f"[probe] probing {spec.hostport}")
-            popts = probe_mod.Options(sni=spec.sni, cas=cas, timeout=5)
+            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5)
             try:
-                prof = Profile.of(probe_mod.run(spec.hostport, popts))
+                prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:
                 if n == 1:
                     raise

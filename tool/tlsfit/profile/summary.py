@@ -43,13 +43,9 @@ def _bytes(n):
     return f"{n} B"
 
 
-def format_summary(doc):
-    """Returns the summary as a string (several lines, no trailing newline)."""
+def _version_lines(doc):
+    """Per version: the suites in their order, the groups, key exchange, signatures."""
     out = []
-    t = doc["target"]
-    sni = f", SNI {t['sni']}" if t.get("sni") else ", no SNI"
-    out.append(f"{t['host']}:{t['port']} (address {t['address']}{sni}), probed {doc['probed_at']}")
-    out.append(f"versions: {', '.join(doc['versions'])}")
     for ver in doc["versions"]:
         suites = doc["ciphersuites"][ver]
         pref = doc["server_preference"][ver]
@@ -68,7 +64,12 @@ def format_summary(doc):
         out.append(f"  key exchange: {_kx(doc['key_exchange'][ver])}")
         sigs = doc["signature_algorithms"][ver]
         out.append(f"  signature algorithms: {', '.join(sigs) if sigs else '(none)'}")
+    return out
 
+
+def _chain_lines(doc):
+    """The chain (leaf first), its path and truncation, the anchor, completeness."""
+    out = []
     chain = doc["chain"]
     if doc["chain_from"] is None:
         failed = [name for name, _ in failed_steps(doc, "handshake")]
@@ -96,7 +97,12 @@ def format_summary(doc):
     else:
         out.append("  anchor: not found (not sent, not in the --ca files or the system store)")
     out.append(f"  chain complete: {_yesno(doc['chain_complete'])}")
+    return out
 
+
+def _session_lines(doc):
+    """Record sizes, fragment limits, extensions, the client-certificate request."""
+    out = []
     r = doc["records"]
     out.append(f"records: largest record {_bytes(r['max_record_len'])}, largest plaintext "
                f"{_bytes(r['max_plaintext_len'])}, largest handshake message "
@@ -120,6 +126,12 @@ def format_summary(doc):
             out.append(f"  signature algorithms: {', '.join(req['signature_algorithms'])}")
     else:
         out.append("client certificate: not requested")
+    return out
+
+
+def _probe_lines(doc):
+    """The probe's cost and its failed steps."""
+    out = []
     s = doc["stats"]
     ms = s["elapsed_ms"]
     took = f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
@@ -128,4 +140,18 @@ def format_summary(doc):
         code = f"{step.get('error')}, code {step['code']}" if step.get("error") else \
             f"code {step['code']}"
         out.append(f"  step {name} failed: {step.get('reason')} ({code})")
+    return out
+
+
+def format_summary(doc):
+    """Returns the summary as a string (several lines, no trailing newline)."""
+    out = []
+    t = doc["target"]
+    sni = f", SNI {t['sni']}" if t.get("sni") else ", no SNI"
+    out.append(f"{t['host']}:{t['port']} (address {t['address']}{sni}), probed {doc['probed_at']}")
+    out.append(f"versions: {', '.join(doc['versions'])}")
+    out += _version_lines(doc)
+    out += _chain_lines(doc)
+    out += _session_lines(doc)
+    out += _probe_lines(doc)
     return "\n".join(out)

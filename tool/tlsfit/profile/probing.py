@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..core import paths
 from ..core.errors import DEADLINE, FILE, TlsfitError
-from . import prober
+from . import build
 
 # The prober's sources: their SHA-256 names the build that wrote a profile (the same
 # sources probe the same way whatever compiler built them).
@@ -151,7 +151,7 @@ def _remove_work(work):
 
 def _sha256():
     try:
-        from _sha256 import sha256      # no OpenSSL start-up (see prober.py)
+        from _sha256 import sha256      # no OpenSSL start-up (see build.py)
     except ImportError:
         from hashlib import sha256
     return sha256()
@@ -245,7 +245,7 @@ def with_provenance(doc, server=None, script=None):
 def run(target, opts=None, binary=None):
     """Probes target ("host[:port]") and returns the validated profile."""
     opts = opts or Options()
-    binary = binary or prober.ensure_prober()
+    binary = binary or build.ensure_prober()
     state = paths.state_dir()
     try:
         state.mkdir(parents=True, exist_ok=True)
