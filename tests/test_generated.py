@@ -1,0 +1,128 @@
+"""Generated files are what their generators make now (issue 23, parts 5 and 1).
+
+Rendered files (errnames.h, docs/profile-schema.json) are compared byte for byte
+with their generator's output; the measured tables (costs.json, knob_costs.json:
+cross builds and QEMU, not re-made here) are checked to cover exactly what their
+bench script measures today.  A failure names the command that regenerates the
+file: `./tlsfit regenerate NAME`.  No server, no build: set-up's mbedTLS trees only.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tlsfit import regen
+from tlsfit.cli import main as cli
+from tlsfit.core.errors import STALE, USAGE
+from tlsfit.header import rules as rules_mod
+from tlsfit.regen import tables
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Rendered entries another test already compares byte for byte are left to it.
+RENDERED = [e for e in regen.ENTRIES if not e.measured and not e.checked_by]
+MEASURED = [e for e in regen.ENTRIES if e.measured]
+
+
+@pytest.mark.parametrize("entry", RENDERED, ids=lambda e: e.name)
+def test_rendered_file_is_current(entry):
+    stale = regen.problems(entry)
+    assert stale == [], "\n".join(stale)
+
+
+@pytest.mark.parametrize("entry", MEASURED, ids=lambda e: e.name)
+def test_measured_table_covers_its_inputs(entry):
+    problems = regen.problems(entry)
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_entry_is_checked_somewhere():
+    for entry in regen.ENTRIES:
+        if entry.checked_by:
+            assert (REPO / entry.checked_by).is_file(), entry
+    assert {e.name for e in regen.ENTRIES} == {
+        "errnames", "profile-schema", "compat", "costs", "knob-costs"}
+
+
+def test_a_stale_file_is_named_with_its_command():
+    entry = regen.Generated("profile-schema", ("docs/profile-schema.json",), "x", "y",
+                            render=lambda: {"docs/profile-schema.json": "{}\n"})
+    assert regen.problems(entry) == [
+        "docs/profile-schema.json is stale -- run ./tlsfit regenerate profile-schema"]
+
+
+def test_check_writes_nothing_and_exits_stale(monkeypatch, capsys):
+    fake = regen.Generated("profile-schema", ("docs/profile-schema.json",), "x", "y",
+                           render=lambda: {"docs/profile-schema.json": "{}\n"})
+    monkeypatch.setattr(regen, "ENTRIES", (fake,))
+    before = (REPO / "docs" / "profile-schema.json").read_text()
+    assert cli.main(["regenerate", "--check"]) == STALE
+    assert (REPO / "docs" / "profile-schema.json").read_text() == before
+    out, err = capsys.readouterr()
+    assert "profile-schema: stale" in out and "run ./tlsfit regenerate profile-schema" in out
+    assert err.startswith("tlsfit: 1 generated file(s) stale")
+
+
+def test_unknown_name_is_a_usage_error(capsys):
+    assert cli.main(["regenerate", "--check", "errname"]) == USAGE
+    assert "no generated file is called 'errname'; choose from errnames," in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("entry", [e for e in regen.ENTRIES if e.name != "compat" and not e.measured],
+                         ids=lambda e: e.name)
+def test_rendering_does_not_depend_on_hash_order(entry):
+    """Two interpreters with different string hashing render the same bytes (a set
+    iterated unsorted would differ)."""
+    code = (f"from tlsfit import regen; e = regen.by_name([{entry.name!r}])[0]; "
+            "import sys, json; sys.stdout.write(json.dumps(e.render(), sort_keys=True))")
+    outs = set()
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO / "tool"))
+        outs.add(subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                capture_output=True, text=True).stdout)
+    assert len(outs) == 1
+
+
+# --- the measured tables' consistency checks ---
+
+@pytest.fixture(scope="module")
+def cache36():
+    """The set-up cache's 3.6 tree (the measured tables name it, whatever $MBEDTLS_DIR is)."""
+    return regen.set_up_tree()
+
+
+def _load(entry_name):
+    return json.loads((REPO / regen.by_name([entry_name])[0].files[0]).read_text())
+
+
+def test_costs_check_finds_a_missing_curve_and_a_foreign_module(cache36):
+    costs = _load("costs")
+    costs["curves"].pop("x25519")
+    costs["modules"]["nonesuch.c"] = 1
+    costs["options"]["MBEDTLS_NONESUCH"] = 1
+    costs["mbedtls"] = "3.6.0"
+    assert tables.costs_problems(costs, rules_mod.load(), cache36) == [
+        f"costs.json: measured on mbedTLS '3.6.0', the set-up tree is {cache36.label!r}",
+        "costs.json curves: x25519 is missing (new since the table was measured)",
+        f"costs.json modules: nonesuch.c is not a source file of {cache36.path}",
+        "costs.json options: MBEDTLS_NONESUCH is not an option of rules.toml"]
+
+
+def test_knob_costs_check_finds_a_knob_the_table_lacks(cache36):
+    table = _load("knob-costs")
+    bench = tables.load_bench_script("knob_costs")
+    rules = rules_mod.load()
+    name = "tls12-ecdsa-p256"
+    table["scenarios"] = {name: table["scenarios"][name]}
+    measured = table["scenarios"][name]["knobs"]
+    key = next(iter(measured))
+    measured.pop(key)
+    measured["MBEDTLS_GONE=on"] = {}
+    problems = tables.knob_costs_problems(table, rules, bench, cache36)
+    assert f"knob_costs.json {name} knobs: {key} is missing (new since the table was measured)" \
+        in problems
+    assert f"knob_costs.json {name} knobs: MBEDTLS_GONE=on is no longer measured (not in the " \
+           "current inputs)" in problems
