@@ -1,6 +1,6 @@
 """Generated files are what their generators make now (issue 23, parts 5 and 1).
 
-Rendered files (errnames.h, docs/profile-schema.json) are compared byte for byte
+Rendered files (errnames.h, docs/exit-codes.md, ...) are compared byte for byte
 with their generator's output; the measured tables (costs.json, knob_costs.json:
 cross builds and QEMU, not re-made here) are checked to cover exactly what their
 bench script measures today.  A failure names the command that regenerates the
@@ -16,9 +16,9 @@ import pytest
 
 from tlsfit import regen
 from tlsfit.cli import main as cli
-from tlsfit.core.errors import STALE, USAGE
+from tlsfit.core.errors import DRIVER_CODES, STALE, USAGE
 from tlsfit.header import rules as rules_mod
-from tlsfit.regen import tables
+from tlsfit.regen import exit_codes, tables
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,25 +44,25 @@ def test_every_entry_is_checked_somewhere():
         if entry.checked_by:
             assert (REPO / entry.checked_by).is_file(), entry
     assert {e.name for e in regen.ENTRIES} == {
-        "errnames", "profile-schema", "compat", "costs", "knob-costs"}
+        "errnames", "profile-schema", "exit-codes", "compat", "costs", "knob-costs"}
 
 
 def test_a_stale_file_is_named_with_its_command():
-    entry = regen.Generated("profile-schema", ("docs/profile-schema.json",), "x", "y",
-                            render=lambda: {"docs/profile-schema.json": "{}\n"})
+    entry = regen.Generated("exit-codes", ("docs/exit-codes.md",), "x", "y",
+                            render=lambda: {"docs/exit-codes.md": "# not the page\n"})
     assert regen.problems(entry) == [
-        "docs/profile-schema.json is stale -- run ./tlsfit regenerate profile-schema"]
+        "docs/exit-codes.md is stale -- run ./tlsfit regenerate exit-codes"]
 
 
 def test_check_writes_nothing_and_exits_stale(monkeypatch, capsys):
-    fake = regen.Generated("profile-schema", ("docs/profile-schema.json",), "x", "y",
-                           render=lambda: {"docs/profile-schema.json": "{}\n"})
+    fake = regen.Generated("exit-codes", ("docs/exit-codes.md",), "x", "y",
+                           render=lambda: {"docs/exit-codes.md": "# not the page\n"})
     monkeypatch.setattr(regen, "ENTRIES", (fake,))
-    before = (REPO / "docs" / "profile-schema.json").read_text()
+    before = (REPO / "docs" / "exit-codes.md").read_text()
     assert cli.main(["regenerate", "--check"]) == STALE
-    assert (REPO / "docs" / "profile-schema.json").read_text() == before
+    assert (REPO / "docs" / "exit-codes.md").read_text() == before
     out, err = capsys.readouterr()
-    assert "profile-schema: stale" in out and "run ./tlsfit regenerate profile-schema" in out
+    assert "exit-codes: stale" in out and "run ./tlsfit regenerate exit-codes" in out
     assert err.startswith("tlsfit: 1 generated file(s) stale")
 
 
@@ -84,6 +84,43 @@ def test_rendering_does_not_depend_on_hash_order(entry):
         outs.add(subprocess.run([sys.executable, "-c", code], env=env, check=True,
                                 capture_output=True, text=True).stdout)
     assert len(outs) == 1
+
+
+# --- the exit-code page ---
+
+def test_prober_codes_come_from_the_c_table():
+    rows = exit_codes.prober_codes()
+    assert rows[0] == (0, "TF_OK", "probe completed; the profile was written")
+    assert (2, "TF_ERR_USAGE", "bad command line") in rows
+    assert (23, "TF_ERR_SNI", "the server refused the hello for its server name "
+            "(unrecognized_name): pass --sni NAME") in rows
+    assert [c for c, _, _ in rows] == [0, 2, *range(10, 24)]
+
+
+def test_prober_table_parser_reads_values_from_the_enum():
+    header = "enum {\n    TF_OK = 0,\n    TF_ERR_X = 12,  /* x */\n};"
+    table = '{ TF_OK, "TF_OK", "fine" },\n    { TF_ERR_X, "TF_ERR_X", "a \\"quoted\\" word" },'
+    assert exit_codes.prober_codes(header, table) == [(0, "TF_OK", "fine"),
+                                                      (12, "TF_ERR_X", 'a "quoted" word')]
+    with pytest.raises(ValueError, match="TF_ERR_Y, which errors.h does not define"):
+        exit_codes.prober_codes(header, '{ TF_ERR_Y, "TF_ERR_Y", "y" },')
+
+
+def test_codes_outside_their_range_are_reported():
+    assert exit_codes.range_problems() == []
+    bad = exit_codes.range_problems(prober=[(0, "TF_OK", ""), (31, "TF_ERR_LATE", "")],
+                                    driver=[(30, "A", ""), (30, "B", ""), (200, "C", "")])
+    assert bad == ["prober code 31 (TF_ERR_LATE) is outside 0, 2, 10-29",
+                   "driver code 200 (C) is outside 0-2, 30-128, 129, 130, 143",
+                   "driver code 30 is both A and B"]
+
+
+def test_the_page_lists_every_code_once():
+    page = exit_codes.page()
+    for code, name, _ in [*DRIVER_CODES, *exit_codes.prober_codes()]:
+        assert page.count(f"| {code} | `{name}` |") == 1, name
+    assert "| 129, 130, 143 |" in page and "| 10-29 | the prober |" in page
+    assert "a \\| b" in exit_codes.page(prober=[], driver=[(30, "X", "a | b")])
 
 
 # --- the measured tables' consistency checks ---

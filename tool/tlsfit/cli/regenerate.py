@@ -9,6 +9,7 @@ Re-makes the files of this repository that programs write (docs/regenerating.md)
 
   errnames        tool/verify/errnames.h      mbedTLS error names (set-up trees)
   profile-schema  docs/profile-schema.json    the profile's JSON Schema
+  exit-codes      docs/exit-codes.md          every exit code of tlsfit
   compat          tests/fixtures/compat/      gen outputs and summaries of the
                                               recorded profiles (on purpose only)
   costs           tool/tlsfit/header/costs.json     measured: cross builds
@@ -21,7 +22,7 @@ option, curve and knob set and names the set-up mbedTLS tree; it lists each stal
 file with the command that regenerates it and exits 51 when any is.
 
 examples:
-  ./tlsfit regenerate errnames          after set-up fetched a new mbedTLS
+  ./tlsfit regenerate exit-codes        after adding a code to core/errors.py
   ./tlsfit regenerate --check
   ./tlsfit regenerate knob-costs        re-measure the knob table (QEMU)
 """

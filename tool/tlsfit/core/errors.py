@@ -5,6 +5,10 @@ passes the prober's code through unchanged.  The driver's own codes live in
 DRIVER_CODES below -- the one table that `tlsfit errors` prints and every
 module raises from.  Codes are stable: never renumber, only append.
 
+New codes here, then `./tlsfit regenerate exit-codes`: docs/exit-codes.md is
+rendered from DRIVER_CODES and the prober's table, and tests/test_generated.py
+fails while the page is stale.  The driver's own codes are 30-128 (129, 130 and
+143 are signals: 128 + SIGHUP, SIGINT, SIGTERM).
 """
 
 OK = 0

@@ -73,6 +73,15 @@ def _schema():
     return {"docs/profile-schema.json": schema.text()}
 
 
+def _exit_codes():
+    from . import exit_codes
+    problems = exit_codes.range_problems()
+    if problems:
+        raise TlsfitError(GENERATOR, f"docs/exit-codes.md: {problems[0]} (see the ranges in "
+                                     "tool/tlsfit/regen/exit_codes.py)")
+    return {"docs/exit-codes.md": exit_codes.page()}
+
+
 def _compat():
     from . import compat
     return compat.render_outputs()
@@ -114,6 +123,9 @@ ENTRIES = (
               "after a table of tool/tlsfit/profile/model.py (enums, bounds, curves) or the "
               "prober's suite names changed (docs/profile-schema.md is written by hand)",
               render=_schema, checked_by="tests/test_profile_schema.py"),
+    Generated("exit-codes", ("docs/exit-codes.md",), "tool/tlsfit/regen/exit_codes.py",
+              "after a code was added to tool/tlsfit/core/errors.py (DRIVER_CODES) or "
+              "tool/probe/errors.c", render=_exit_codes),
     Generated("compat", ("tests/fixtures/compat/*.summary.txt", "tests/fixtures/compat/*.out"),
               "tool/tlsfit/regen/compat.py (recorded profiles: tests/compat/record.py)",
               "only on purpose, when gen's output or the probe summary is meant to change; "
