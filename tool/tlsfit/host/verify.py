@@ -22,7 +22,7 @@ Before cmake runs, client.c is compiled with -fsyntax-only against the header
 in 3.x, included explicitly by the client for 2.x) rejects an inconsistent
 header there, and the #error text becomes one line:
 "tls_config.h: rejected by mbedTLS check_config.h: <text>" (exit 36).  Such a
-verdict is kept in <key>/rejected.txt.
+verdict is kept in <key>/rejected-2.txt (check.REJECTED).
 
 A handshake counts as verified only after the proof that the server accepted
 the session (core/proof.py, tool/proof/proof.c): `proof` names it (None: by
@@ -194,7 +194,7 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     with locked(work):
         if os.access(binary, os.X_OK):
             return binary
-        rejected = work / "rejected.txt"
+        rejected = work / check.REJECTED
         if rejected.is_file():
             # Re-labelled with this file's name (the key is the content, not the name).
             text = rejected.read_text().strip()
