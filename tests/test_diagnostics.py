@@ -6,7 +6,7 @@ literals over continued lines, must read as one sentence without quotes, and a
 fit's report must say "rejected by ... check_config.h" once.
 """
 from tlsfit.mbedtls import check
-from tlsfit.host.verify import HARNESS
+from tlsfit.host.verify import HARNESS, verify_info_text
 
 # check_config.h (mbedTLS 3.6.6) line 856-857:
 #   #error "One or more versions of the TLS protocol are enabled " \
@@ -63,3 +63,15 @@ def test_reason_keeps_messages_without_a_header_name():
     assert check.reason("mbedTLS does not compile") == "mbedTLS does not compile"
     assert check.reason("dev/tls_config.h: does not compile: line 3: x") == \
         "does not compile: line 3: x"
+
+
+def test_verify_info_lines_read_as_a_list():
+    # mbedtls_x509_crt_verify_info(buf, size, "", flags) for NOT_TRUSTED | EXPIRED on
+X
+    folded = ("The certificate validity has expired;The certificate is not correctly "
+              "signed by the trusted CA")
+    assert verify_info_text(folded) == ("The certificate validity has expired; The "
+                                        "certificate is not correctly signed by the trusted CA")
+    # the flag-name fallback (a build without info strings) is already joined with "; "
+    assert verify_info_text("MBEDTLS_X509_BADCERT_EXPIRED; MBEDTLS_X509_BADCERT_NOT_TRUSTED") \
+        == "MBEDTLS_X509_BADCERT_EXPIRED; MBEDTLS_X509_BADCERT_NOT_TRUSTED"

@@ -313,7 +313,15 @@ def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
     except (IndexError, ValueError):
         raise TlsfitError(BUILD, f"{CLIENT} printed no result (exit {proc.returncode}); "
                                  f"stderr: {one_line(proc.stderr) or 'empty'}") from None
+    if result.get("verify_info"):
+        result["verify_info"] = verify_info_text(result["verify_info"])
     return result
+
+
+def verify_info_text(info):
+    """mbedtls_x509_crt_verify_info()'s lines, which the client folds into one with ";"
+    (tool/verify/report.c), as a list a reader can take in: "a; b"."""
+    return "; ".join(part.strip() for part in info.split(";") if part.strip())
 
 
 def retry_command(config_path, host, port, sni=None, line=None, proof=None,
