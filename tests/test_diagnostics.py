@@ -66,8 +66,9 @@ def test_reason_keeps_messages_without_a_header_name():
 
 
 def test_verify_info_lines_read_as_a_list():
-    # mbedtls_x509_crt_verify_info(buf, size, "", flags) for NOT_TRUSTED | EXPIRED on
-X
+    # mbedtls_x509_crt_verify_info(buf, size, "", EXPIRED | NOT_TRUSTED) on 3.6 (texts:
+    # include/mbedtls/x509_crt.h, MBEDTLS_X509_CRT_ERROR_INFO_LIST), folded by
+    # tool/verify/report.c:
     folded = ("The certificate validity has expired;The certificate is not correctly "
               "signed by the trusted CA")
     assert verify_info_text(folded) == ("The certificate validity has expired; The "
