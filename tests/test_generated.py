@@ -163,3 +163,12 @@ def test_knob_costs_check_finds_a_knob_the_table_lacks(cache36):
         in problems
     assert f"knob_costs.json {name} knobs: MBEDTLS_GONE=on is no longer measured (not in the " \
            "current inputs)" in problems
+
+
+def test_errors_falls_back_to_the_source_table(monkeypatch, capsys):
+    monkeypatch.setenv("TLSFIT_PROBER", "/nonexistent/tlsfit-probe")
+    assert cli.main(["errors"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("  (from the source: the prober is unavailable: TLSFIT_PROBER=")
+    assert out[2:2 + len(exit_codes.prober_codes())] == [
+        f"  {c:3d}  {n:<20} {m}" for c, n, m in exit_codes.prober_codes()]
