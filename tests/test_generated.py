@@ -172,3 +172,25 @@ def test_errors_falls_back_to_the_source_table(monkeypatch, capsys):
     assert out[1].startswith("  (from the source: the prober is unavailable: TLSFIT_PROBER=")
     assert out[2:2 + len(exit_codes.prober_codes())] == [
         f"  {c:3d}  {n:<20} {m}" for c, n, m in exit_codes.prober_codes()]
+
+
+def test_knob_costs_merge_replaces_only_the_knobs_measured():
+    bench = tables.load_bench_script("knob_costs")
+    figures = dict.fromkeys(bench.FIELDS, 0)
+    stored = {"about": "table.", "mbedtls": "3.6.5", "scenarios": {"s": {
+        "lean_knobs": {"A": "on"}, "skipped": ["C=off"], "combos": {},
+        "knobs": {"A=off": {**figures, "rom_bytes": 10}, "B=on": {**figures, "rom_bytes": 20}}}}}
+    new = {"mbedtls": "3.6.6", "scenarios": {"s": {
+        "lean_knobs": {"A": "on", "C": "on"}, "skipped": [], "combos": {},
+        "lean": {**figures, "rom_bytes": 500, "reps": 1},
+        "knobs": {"A=off": {**figures, "rom_bytes": 11}, "C=off": {**figures, "rom_bytes": 7}}}}}
+    out = bench.merge(stored, new, {"A", "C"})
+    sc = out["scenarios"]["s"]
+    assert sc["knobs"] == {"A=off": {**figures, "rom_bytes": 11},
+                           "B=on": {**figures, "rom_bytes": 20},
+                           "C=off": {**figures, "rom_bytes": 7}}
+    assert sc["skipped"] == [] and sc["lean_knobs"] == {"A": "on", "C": "on"}
+    assert sc["merged"] == [{"keys": ["A=off", "C=off"],
+                             "lean": {**figures, "rom_bytes": 500, "reps": 1}}]
+    assert out["mbedtls"] == "3.6.6" and out["about"].startswith("table. merged: ")
+    assert stored["scenarios"]["s"]["knobs"]["A=off"]["rom_bytes"] == 10     # not modified
