@@ -15,11 +15,12 @@ Re-makes the files of this repository that programs write (docs/regenerating.md)
   costs           tool/tlsfit/header/costs.json     measured: cross builds
   knob-costs      tool/tlsfit/fit/knob_costs.json   measured: QEMU, minutes
 
-With no NAME, every rendered file is written again (the measured tables only when
-named).  --check writes nothing: it compares every rendered file with what its
-generator makes now and checks that each measured table still covers the current
-option, curve and knob set and names the set-up mbedTLS tree; it lists each stale
-file with the command that regenerates it and exits 51 when any is.
+With no NAME, every rendered file is rewritten where it differs (the measured
+tables only when named).  --check writes nothing: it compares every rendered file
+with what its generator makes now and checks that each measured table still
+covers the current option, curve and knob set and names the set-up mbedTLS tree;
+it lists each stale file with the command that regenerates it and exits 51 when
+any is.
 
 examples:
   ./tlsfit regenerate exit-codes        after adding a code to core/errors.py
