@@ -57,6 +57,7 @@ from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
+from ..mbedtls import check
 from ..profile import model as profile_mod, probing
 from ..profile.types import Profile
 from ..target import measure as measure_mod
@@ -282,8 +283,8 @@ class Fitter:
         except interrupt.ChildKilled:
             raise                           # no verdict: the whole fit stops
         except TlsfitError as e:
-            return None, e.message if e.code != CONFIG else \
-                f"rejected by check_config.h: {e.message}"
+            # CONFIG names the trial's header file first; the report names the trial
+            return None, check.reason(e.message) if e.code == CONFIG else e.message
 
     def run_all(self, trials, phase):
         jobs = [(t, i) for t in trials for i in range(len(self.sites))]

@@ -2,7 +2,7 @@
 
     json_schema() -> dict       the schema; docs/profile-schema.json is its text
     text()        -> str        json_schema() as written to docs/profile-schema.json
-    python3 -m tlsfit.profile.schema > docs/profile-schema.json     (regenerates it)
+    ./tlsfit regenerate profile-schema      (regenerates it; or python3 -m tlsfit.profile.schema)
 
 Every enum, bound and per-curve size comes from model.py (VERSION_NAMES, KEY_TYPES,
 SIG_HASHES, RSA_BITS, DSA_BITS, EC_CURVE_BITS, EC_OTHER_BITS, EDWARDS_BITS,
