@@ -28,12 +28,15 @@
 #include "inner.h"
 #include "parse.h"
 #include "probe.h"
+#include "record.h"
 #include "session.h"
 #include "tables.h"
 #include "tls13.h"
 #include "x509.h"
 
 #define CHUNK 48
+#define ALERT_PROTOCOL_VERSION 70
+#define ALERT_UNRECOGNIZED_NAME 112
 #define BOGUS_SIGALG 0xFEFE   /* unassigned: a server that picks it signs with anything */
 
 typedef struct {
@@ -173,7 +176,11 @@ static int try_version(tf_profile *p, int slot, const idlist *suites, tf_sess *s
     return s->version == tf_slot_version(slot);
 }
 
-/* Retries a slot with small hellos (servers intolerant of large ones). */
+/*
+ * Retries a slot with small hellos (servers intolerant of large ones): the
+ * suites in chunks of CHUNK, in offer order, until one is accepted.  A
+ * protocol_version alert ends the retry: that answer is about the version.
+ */
 static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_sess *s)
 {
     size_t off;
@@ -185,11 +192,55 @@ static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_se
         tf_sess_free(s);
         r = try_version(p, slot, &part, s);
         if (r != 0) return r;
+        if (s->alert == ALERT_PROTOCOL_VERSION) return 0;
     }
     return 0;
 }
 
-#define ALERT_UNRECOGNIZED_NAME 112
+/*
+ * Whether a refusal of the whole offer for `slot` may be the hello's fault
+ * rather than the version's: a close, or any alert but protocol_version
+ * (about the version) and unrecognized_name (about the name).  wolfSSL, for
+ * one, answers decode_error to a hello with more than 150 suites.
+ */
+static int refusal_may_be_the_hello(int slot, const idlist *suites, const tf_sess *s)
+{
+    if (slot == 3 || suites->n <= CHUNK) return 0;
+    if (s->err == TF_ERR_CLOSED) return 1;
+    return s->alert >= 0 && s->alert != ALERT_PROTOCOL_VERSION && s->alert != ALERT_UNRECOGNIZED_NAME;
+}
+
+/* "the server closed the connection" or "alert decode_error (50)": how the full offer was refused. */
+static void refusal_text(const tf_sess *s, char *out, size_t len)
+{
+    if (s->alert >= 0) snprintf(out, len, "alert %s (%d)", tf_alert_name((uint8_t)s->alert), s->alert);
+    else snprintf(out, len, "a close without an answer");
+}
+
+/*
+ * One version slot: the whole offer, then, when the refusal may be the
+ * hello's fault, smaller hellos.  What the retry found goes into `note`
+ * (appended, "; "-separated) so the profile says why the version was kept
+ * or dropped.  Returns as try_version; `s` holds the last attempt.
+ */
+static int try_version_slot(tf_profile *p, int slot, tf_sess *s, char *note, size_t note_len)
+{
+    idlist suites;
+    char why[96];
+    size_t used = strlen(note);
+    int r;
+
+    offer_suites(slot, &suites);
+    r = try_version(p, slot, &suites, s);
+    if (r != 0 || !refusal_may_be_the_hello(slot, &suites, s)) return r;
+    refusal_text(s, why, sizeof(why));
+    r = try_version_chunked(p, slot, &suites, s);
+    if (used >= note_len - 1) return r;
+    snprintf(note + used, note_len - used, "%s%s: the hello offering %zu suites was refused (%s); hellos of "
+             "at most %d suites were %s", used ? "; " : "", tf_version_name(tf_slot_version(slot)), suites.n,
+             why, CHUNK, r == 1 ? "accepted" : "refused too");
+    return r;
+}
 
 /* The message for a server that refused every version with unrecognized_name. */
 static void needs_sni(tf_profile *p)
@@ -217,12 +268,8 @@ static int step_versions(tf_profile *p)
     char detail[160] = "";
 
     for (slot = 3; slot >= 0 && !(hard && fatal_kind(hard)); slot--) {
-        idlist suites;
         tf_sess s;
-        int r;
-        offer_suites(slot, &suites);
-        r = try_version(p, slot, &suites, &s);
-        if (r == 0 && slot < 3 && s.err == TF_ERR_CLOSED) r = try_version_chunked(p, slot, &suites, &s);
+        int r = try_version_slot(p, slot, &s, st->note, sizeof(st->note));
         saw_tls |= s.saw_tls;
         sni |= r == 0 && s.alert == ALERT_UNRECOGNIZED_NAME;
         if (r == 1) any = p->accepted[slot] = 1;

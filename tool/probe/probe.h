@@ -31,6 +31,7 @@ typedef struct {
     int ok;
     int code;              /* errors.h code when !ok */
     char reason[256];
+    char note[256];        /* what the step learned about the server beyond its offer ("" when nothing) */
 } tf_step;
 
 typedef struct {

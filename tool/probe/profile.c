@@ -413,6 +413,7 @@ static void json_steps(tf_json *j, const tf_profile *p)
         const tf_step *st = &p->steps[i];
         tf_json_obj(j, st->name);
         tf_json_str(j, "status", st->ok ? "ok" : "error");
+        if (st->note[0]) tf_json_str(j, "note", st->note);
         if (!st->ok) {
             tf_json_str(j, "reason", st->reason);
             tf_json_int(j, "code", st->code);

@@ -420,6 +420,8 @@ def _steps(v, where):
         w = _join(where, name)
         C.obj(step, w)
         status = C.str_(C.key(step, "status", w), _join(w, "status"), choices=("ok", "error"))
+        if "note" in step:
+            C.str_(step["note"], _join(w, "note"), nonempty=True)
         if status == "error":
             C.str_(C.key(step, "reason", w), _join(w, "reason"), nonempty=True)
             C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)

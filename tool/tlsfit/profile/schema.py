@@ -174,7 +174,7 @@ def json_schema():
                        "ca_names": {"type": "array", "items": _str()},
                        "cert_types": _nullable({"type": "array", "items": _int(0, 255)})},
                       required=("signature_algorithms", "ca_names"))
-    step = _object({"status": {"enum": ["ok", "error"]}}, required=("status",))
+    step = _object({"status": {"enum": ["ok", "error"]}, "note": _str(1)}, required=("status",))
     step["if"] = {"properties": {"status": {"const": "error"}}}
     step["then"] = _object({"reason": _str(1), "code": _int(1, 255)})
     server = _object({k: _str(1) for k in model.PROVENANCE_SERVER_KEYS}, required=("software",))
