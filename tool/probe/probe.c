@@ -35,7 +35,11 @@
 #include "x509.h"
 
 #define CHUNK 48
+#define ALERT_RECORD_OVERFLOW 22
+#define ALERT_ILLEGAL_PARAMETER 47
+#define ALERT_DECODE_ERROR 50
 #define ALERT_PROTOCOL_VERSION 70
+#define ALERT_INTERNAL_ERROR 80
 #define ALERT_UNRECOGNIZED_NAME 112
 #define BOGUS_SIGALG 0xFEFE   /* unassigned: a server that picks it signs with anything */
 
@@ -133,11 +137,34 @@ static void note_facts(tf_profile *p, const tf_sess *s)
     if (s->max_hs_len > p->max_hs_len) p->max_hs_len = s->max_hs_len;
 }
 
+/*
+ * A server that answers and then stalls (trickling records until each
+ * connection's deadline) costs 2 x --timeout per connection.  After
+ * STALL_LIMIT connections in a row ended at a timeout, the probe opens no
+ * more: every later connection fails at once as skipped, so such a probe ends
+ * with its partial profile instead of one deadline per remaining step.
+ */
+#define STALL_LIMIT 2
+
+static tf_sess_outcome skipped(tf_sess *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->alert = -1;
+    s->outcome = TF_SESS_ERROR;
+    s->err = TF_ERR_TIMEOUT;
+    snprintf(s->detail, sizeof(s->detail), "skipped: the %d connections before it ended at a timeout, so the "
+             "probe opened no more", STALL_LIMIT);
+    return s->outcome;
+}
+
 /* One connection with the profile's target; facts noted. */
 static tf_sess_outcome run(tf_profile *p, const tf_hello *h, tf_until until, tf_sess *s)
 {
-    tf_sess_outcome o = tf_session_run(p->target, h, until, s);
+    tf_sess_outcome o;
+    if (p->timeouts_in_a_row >= STALL_LIMIT) return skipped(s);
+    o = tf_session_run(p->target, h, until, s);
     note_facts(p, s);
+    p->timeouts_in_a_row = o == TF_SESS_ERROR && s->err == TF_ERR_TIMEOUT ? p->timeouts_in_a_row + 1 : 0;
     return o;
 }
 
@@ -199,15 +226,20 @@ static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_se
 
 /*
  * Whether a refusal of the whole offer for `slot` may be the hello's fault
- * rather than the version's: a close, or any alert but protocol_version
- * (about the version) and unrecognized_name (about the name).  wolfSSL, for
- * one, answers decode_error to a hello with more than 150 suites.
+ * rather than the version's: a close without an answer, or an alert that
+ * says the hello was malformed or too large (decode_error, illegal_parameter,
+ * record_overflow, internal_error).  wolfSSL, for one, answers decode_error
+ * to a hello with more than 150 suites.  protocol_version is about the
+ * version, unrecognized_name about the name, and handshake_failure (no
+ * common parameters, what most servers say to a version they disabled) is
+ * not retried: each retry costs up to five connections per version.
  */
 static int refusal_may_be_the_hello(int slot, const idlist *suites, const tf_sess *s)
 {
     if (slot == 3 || suites->n <= CHUNK) return 0;
     if (s->err == TF_ERR_CLOSED) return 1;
-    return s->alert >= 0 && s->alert != ALERT_PROTOCOL_VERSION && s->alert != ALERT_UNRECOGNIZED_NAME;
+    return s->alert == ALERT_DECODE_ERROR || s->alert == ALERT_ILLEGAL_PARAMETER ||
+           s->alert == ALERT_RECORD_OVERFLOW || s->alert == ALERT_INTERNAL_ERROR;
 }
 
 /* "the server closed the connection" or "alert decode_error (50)": how the full offer was refused. */

@@ -31,7 +31,7 @@ typedef struct {
     int ok;
     int code;              /* errors.h code when !ok */
     char reason[256];
-    char note[256];        /* what the step learned about the server beyond its offer ("" when nothing) */
+    char note[384];        /* what the step learned about the server beyond its offer ("" when nothing) */
 } tf_step;
 
 typedef struct {
@@ -81,6 +81,7 @@ typedef struct {
     char probed_at[32];
     int fatal;                     /* errors.h code when the probe as a whole failed */
     char fatal_detail[256];
+    int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 
 /* Initialises p (target and options filled by the caller afterwards). */
