@@ -173,6 +173,10 @@ static void base_hello(tf_profile *p, int slot, tf_hello *h)
     memset(h, 0, sizeof(*h));
     h->version = tf_slot_version(slot);
     h->sni = p->target->sni;
+    if (p->alpn_list_len) {
+        h->alpn = p->alpn_list;
+        h->alpn_len = p->alpn_list_len;
+    }
 }
 
 /* ---- step: versions ------------------------------------------------------ */
@@ -285,6 +289,22 @@ static void needs_sni(tf_profile *p)
 }
 
 /*
+ * The message for a server that only ever hung up: what the hellos carried
+ * (SNI, ALPN) and the options that change it -- servers that route by name
+ * or by protocol (AWS IoT Core on 443 wants ALPN x-amzn-mqtt-ca) drop a
+ * hello without the one they expect.
+ */
+static void closed_unanswered(tf_profile *p, const char *detail)
+{
+    char alpn[300] = "";
+    if (p->alpn_list_len) tf_alpn_list_text(p->alpn_list, p->alpn_list_len, alpn, sizeof(alpn));
+    snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s (the hellos offered %s%.120s and %s%.60s): a server "
+             "that routes by name or by protocol drops a hello without the one it expects; try --sni NAME "
+             "and --alpn PROTO", detail, p->target->sni[0] ? "SNI " : "no SNI", p->target->sni,
+             alpn[0] ? "ALPN " : "no ALPN", alpn);
+}
+
+/*
  * Tries every version, newest first.  The verdict when none is accepted:
  * TF_ERR_SNI when a refusal was the alert unrecognized_name (the name sent,
  * or its absence, is the cause: a server with `ssl_reject_handshake` in its
@@ -318,6 +338,8 @@ static int step_versions(tf_profile *p)
     else if (p->fatal == TF_ERR_NO_VERSION)
         snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server accepted none of TLS 1.0-1.3 with any "
                  "suite offered (%s)", detail);
+    else if (p->fatal == TF_ERR_CLOSED)
+        closed_unanswered(p, detail[0] ? detail : tf_err_comment(p->fatal));
     else
         snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail[0] ? detail : tf_err_comment(p->fatal));
     step_fail_msg(st, p->fatal, p->fatal_detail);
@@ -759,7 +781,16 @@ static int ext_session(tf_profile *p, tf_step *st, void (*tweak)(tf_hello *h, in
 static void tweak_mfl(tf_hello *h, int slot) { (void)slot; h->mfl = 1; /* 2^9 = 512 */ }
 /* TLS 1.3 counts the inner content type in the limit. */
 static void tweak_rsl(tf_hello *h, int slot) { h->record_size_limit = slot == 3 ? 513 : 512; }
-static void tweak_alpn(tf_hello *h, int slot) { (void)slot; h->alpn = 1; }
+/* The alpn step's hello: the user's --alpn (already in every hello) or the default list. */
+static void tweak_alpn(tf_hello *h, int slot)
+{
+    (void)slot;
+    if (!h->alpn) {
+        h->alpn = tf_alpn_default;
+        h->alpn_len = tf_alpn_default_len;
+    }
+}
+static void tweak_no_alpn(tf_hello *h, int slot) { (void)slot; h->alpn = NULL; h->alpn_len = 0; }
 
 static void step_mfl(tf_profile *p)
 {
@@ -821,13 +852,34 @@ static void step_etm(tf_profile *p)
     tf_sess_free(&s);
 }
 
+/*
+ * The protocol the server selects from the offered list (the user's --alpn,
+ * else h2, http/1.1, mqtt, x-amzn-mqtt-ca), and whether it requires ALPN.
+ * Without --alpn every earlier hello went without it, so it does not.  With
+ * --alpn one more hello goes without it: refused (an alert or a close) where
+ * the same hello with it was answered, the server requires it.
+ */
 static void step_alpn(tf_profile *p)
 {
     tf_step *st = step_begin(p, "alpn", -1);
-    tf_sess s;
     /* TLS 1.3 acknowledges ALPN in EncryptedExtensions: read the flight. */
-    if (ext_session(p, st, tweak_alpn, highest_slot(p) == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO, &s) == 1)
-        snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
+    tf_until until = highest_slot(p) == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO;
+    tf_sess s;
+    int with, without;
+
+    tf_alpn_list_text(p->alpn_list_len ? p->alpn_list : tf_alpn_default,
+                      p->alpn_list_len ? p->alpn_list_len : tf_alpn_default_len, p->alpn_offered,
+                      sizeof(p->alpn_offered));
+    with = ext_session(p, st, tweak_alpn, until, &s);
+    if (with == 1) snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
+    tf_sess_free(&s);
+    if (!p->alpn_list_len) {
+        p->alpn_required = 0;
+        return;
+    }
+    if (with != 1) return;
+    without = ext_session(p, st, tweak_no_alpn, until, &s);
+    if (without >= 0) p->alpn_required = without == 0;
     tf_sess_free(&s);
 }
 
@@ -840,6 +892,7 @@ void tf_profile_init(tf_profile *p)
     p->chain_slot = -1;
     p->certreq_slot = -1;
     p->mfl_honoured = -1;
+    p->alpn_required = -1;
     p->system_store = 1;
     for (slot = 0; slot < TF_NV; slot++) p->server_pref[slot] = -1;
 }

@@ -395,6 +395,11 @@ def _extensions(v, where):
                  "renegotiation_info"):
         C.bool_(C.key(v, name, where), _join(where, name), nullable=True)
     C.str_(C.key(v, "alpn", where), _join(where, "alpn"), nullable=True)
+    if "alpn_offered" in v:     # added within schema v1: the list the alpn step offered
+        C.list_(v["alpn_offered"], _join(where, "alpn_offered"),
+                lambda x, w: C.str_(x, w, nonempty=True))
+    if "alpn_required" in v:    # added within schema v1: a hello without ALPN was refused
+        C.bool_(v["alpn_required"], _join(where, "alpn_required"), nullable=True)
 
 
 def _client_cert_request(v, where):
