@@ -44,6 +44,8 @@ packages=(
   nginx-light              # HTTP server: the tests' HTTP proof (openssl s_server -www ignores HEAD)
   lighttpd                 # real server software in the tests: lighttpd ...
   lighttpd-mod-mbedtls     # ... with mbedTLS 2.28 as its TLS library (an mbedTLS server)
+  lighttpd-mod-wolfssl     # ... with wolfSSL: refuses hellos of over 150 suites (the version step retries smaller ones)
+  haproxy                  # an AWS-IoT-shaped endpoint in the tests: drops a hello without ALPN x-amzn-mqtt-ca
   chromium                 # headless browser: tests/test_dashboard.py loads the bench dashboard from disk
 )
 

@@ -373,6 +373,21 @@ static void json_extensions(tf_json *j, const tf_profile *p)
     json_ext_flag(j, p, "session_ticket", p->ticket);
     json_ext_flag(j, p, "renegotiation_info", p->renego);
     tf_json_str(j, "alpn", p->alpn[0] ? p->alpn : NULL);
+    if (p->alpn_offered[0]) {       /* "P1,P2": names hold no comma (tf_alpn_list_parse) */
+        const char *name = p->alpn_offered;
+        char one[256];
+        tf_json_arr(j, "alpn_offered");
+        for (;;) {
+            const char *end = strchr(name, ',');
+            size_t n = end ? (size_t)(end - name) : strlen(name);
+            snprintf(one, sizeof(one), "%.*s", (int)n, name);
+            tf_json_str(j, NULL, one);
+            if (!end) break;
+            name = end + 1;
+        }
+        tf_json_end_arr(j);
+    }
+    if (p->alpn_required < 0) tf_json_null(j, "alpn_required"); else tf_json_bool(j, "alpn_required", p->alpn_required);
     tf_json_end_obj(j);
 }
 
@@ -413,6 +428,7 @@ static void json_steps(tf_json *j, const tf_profile *p)
         const tf_step *st = &p->steps[i];
         tf_json_obj(j, st->name);
         tf_json_str(j, "status", st->ok ? "ok" : "error");
+        if (st->note[0]) tf_json_str(j, "note", st->note);
         if (!st->ok) {
             tf_json_str(j, "reason", st->reason);
             tf_json_int(j, "code", st->code);

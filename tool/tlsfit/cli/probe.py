@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from .common import int_range
+from .common import alpn_list, int_range
 
 HELP = """\
 Records what a TLS server accepts into a JSON profile (docs/profile-schema.md):
@@ -58,6 +58,10 @@ def configure(p):
     p.add_argument("--sni", metavar="NAME",
                    help="server name sent in the handshake (default: HOST when it is a name, "
                         "none for an IP address)")
+    p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]",
+                   help="ALPN protocols to offer in every hello, e.g. x-amzn-mqtt-ca for AWS IoT "
+                        "Core's MQTT on port 443 (which drops a hello without it); the profile "
+                        "records the one the server selects and whether it requires ALPN")
     p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5); each connection ends at twice SEC")
@@ -115,7 +119,7 @@ def show_profile(doc, written, as_json):
 def run(args):
     from ..profile import probing
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    opts = probing.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
+    opts = probing.Options(sni=args.sni, alpn=args.alpn, timeout=args.timeout, cas=args.ca,
                            no_system_store=args.no_system_store, delay=args.delay,
                            progress=progress, deadline=args.deadline)
     doc = probing.run(args.target, opts)

@@ -395,6 +395,11 @@ def _extensions(v, where):
                  "renegotiation_info"):
         C.bool_(C.key(v, name, where), _join(where, name), nullable=True)
     C.str_(C.key(v, "alpn", where), _join(where, "alpn"), nullable=True)
+    if "alpn_offered" in v:     # added within schema v1: the list the alpn step offered
+        C.list_(v["alpn_offered"], _join(where, "alpn_offered"),
+                lambda x, w: C.str_(x, w, nonempty=True))
+    if "alpn_required" in v:    # added within schema v1: a hello without ALPN was refused
+        C.bool_(v["alpn_required"], _join(where, "alpn_required"), nullable=True)
 
 
 def _client_cert_request(v, where):
@@ -420,6 +425,8 @@ def _steps(v, where):
         w = _join(where, name)
         C.obj(step, w)
         status = C.str_(C.key(step, "status", w), _join(w, "status"), choices=("ok", "error"))
+        if "note" in step:
+            C.str_(step["note"], _join(w, "note"), nonempty=True)
         if status == "error":
             C.str_(C.key(step, "reason", w), _join(w, "reason"), nonempty=True)
             C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)

@@ -41,9 +41,9 @@ DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline",
-                          defaults=(None, None, (), False, None, False, None))):
-    """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn",
+                          defaults=(None, None, (), False, None, False, None, ()))):
+    """What to pass the prober: --sni, --alpn (a tuple of names), --timeout, --ca (each), --no-system-store,
     --delay, --progress; and `deadline`, the seconds the whole probe may take
     (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
@@ -68,6 +68,8 @@ def prober_argv(binary, target, opts, out_path):
     argv = [str(binary)]
     if opts.sni is not None:
         argv += ["--sni", opts.sni]
+    if opts.alpn:
+        argv += ["--alpn", ",".join(opts.alpn)]
     if opts.timeout is not None:
         argv += ["--timeout", str(int(opts.timeout))]
     for ca in opts.cas:

@@ -169,12 +169,15 @@ def json_schema():
                        "record_size_limit": _nullable(_int(64, 16385))})
     flags = ("extended_master_secret", "encrypt_then_mac", "session_ticket", "renegotiation_info")
     extensions = _object({**{f: {"$ref": "#/$defs/bool_or_null"} for f in flags},
-                          "alpn": _nullable(_str())})
+                          "alpn": _nullable(_str()),
+                          "alpn_offered": {"type": "array", "items": _str(1)},
+                          "alpn_required": {"$ref": "#/$defs/bool_or_null"}},
+                         required=(*flags, "alpn"))
     request = _object({"signature_algorithms": {"type": "array", "items": _str()},
                        "ca_names": {"type": "array", "items": _str()},
                        "cert_types": _nullable({"type": "array", "items": _int(0, 255)})},
                       required=("signature_algorithms", "ca_names"))
-    step = _object({"status": {"enum": ["ok", "error"]}}, required=("status",))
+    step = _object({"status": {"enum": ["ok", "error"]}, "note": _str(1)}, required=("status",))
     step["if"] = {"properties": {"status": {"const": "error"}}}
     step["then"] = _object({"reason": _str(1), "code": _int(1, 255)})
     server = _object({k: _str(1) for k in model.PROVENANCE_SERVER_KEYS}, required=("software",))

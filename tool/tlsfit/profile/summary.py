@@ -2,6 +2,14 @@
 from .model import failed_steps
 
 
+def _alpn_text(ext):
+    """"x-amzn-mqtt-ca (required)" / "none": what the alpn step learned."""
+    chosen = ext["alpn"] or "none"
+    if ext.get("alpn_required"):
+        return f"{chosen} (required: a hello without ALPN is refused)"
+    return chosen
+
+
 def _yesno(v):
     return "unknown" if v is None else ("yes" if v else "no")
 
@@ -117,7 +125,7 @@ def _session_lines(doc):
                f"encrypt_then_mac {_yesno(e['encrypt_then_mac'])}, "
                f"session_ticket {_yesno(e['session_ticket'])}, "
                f"renegotiation_info {_yesno(e['renegotiation_info'])}, "
-               f"ALPN {e['alpn'] or 'none'}")
+               f"ALPN {_alpn_text(e)}")
     if doc["client_cert_requested"]:
         req = doc["client_cert_request"] or {}
         cas = "; ".join(req.get("ca_names") or []) or "any"
