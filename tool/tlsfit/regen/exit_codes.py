@@ -107,8 +107,8 @@ def page(prober=None, driver=DRIVER_CODES):
         "Codes are stable: a code is never renumbered or reused, new ones are appended. A new "
         f"driver code goes into `DRIVER_CODES` in `{DRIVER_TABLE}`, a new prober code into "
         "`tool/probe/errors.h` and the table in `tool/probe/errors.c`; then "
-        "`./tlsfit regenerate exit-codes` rewrites this page (`tests/test_generated.py` fails "
-        "while it is stale).",
+        "`./tlsfit regenerate exit-codes` rewrites this page (the test suite fails while it "
+        "is stale).",
         "",
         "## tlsfit-probe and `tlsfit probe`",
         "",
