@@ -706,6 +706,31 @@ static void step_alpn(tf_profile *p)
     tf_sess_free(&s);
 }
 
+/* ---- step: resumption ------------------------------------------------------ */
+
+/*
+ * Whether the server resumes, per accepted version among TLS 1.2 and 1.3,
+ * proven by resuming with mbedTLS's own client (resume.h).  Skipped, as every
+ * connecting step, once the server has stalled.
+ */
+static void step_resumption(tf_profile *p, int slot)
+{
+    tf_step *st = tf_step_begin(p, "resumption", slot);
+    tf_resume_facts *f = &p->resume[slot - 2];
+    int rc;
+    if (p->timeouts_in_a_row >= STALL_LIMIT) {
+        tf_sess s;
+        skipped(&s);
+        step_fail(st, &s);
+        return;
+    }
+    rc = tf_resume_probe(p->target, tf_slot_version(slot), p->alpn_list_len ? p->alpn_list : NULL,
+                         p->alpn_list_len, f);
+    p->resume_ran[slot - 2] = rc == TF_OK;
+    if (rc != TF_OK) tf_step_fail_msg(st, rc, f->why);
+    else if (f->why[0]) snprintf(st->note, sizeof(st->note), "%s", f->why);
+}
+
 /* ---- driver ---------------------------------------------------------------- */
 
 void tf_profile_init(tf_profile *p)
@@ -752,6 +777,7 @@ int tf_probe_run(tf_profile *p)
         step_rsl(p);
         step_etm(p);
         step_alpn(p);
+        for (slot = 3; slot >= 2; slot--) if (p->accepted[slot]) step_resumption(p, slot);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "resume.h"
 
 /* Version slots: 0 = TLS 1.0 ... 3 = TLS 1.3. */
 #define TF_NV 4
@@ -85,6 +86,8 @@ typedef struct {
     char probed_at[32];
     int fatal;                     /* errors.h code when the probe as a whole failed */
     char fatal_detail[512];
+    tf_resume_facts resume[2];     /* the resumption step: [0] TLS 1.2, [1] TLS 1.3 */
+    int resume_ran[2];
     int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 

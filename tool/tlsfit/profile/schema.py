@@ -33,6 +33,7 @@ VALIDATOR_ONLY = (
     "a suite id the prober's table lacks, named by a hex id, is named by its own id",
     "no integer has more digits than Python reads (4300)",
     "an integer is written without a fraction (1, not 1.0)",
+    "a version under resumption is one the profile lists",
 )
 # Shapes (the validator's regular expressions, in a form ECMA-262 and Python agree on).
 UTC = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$(?!\n)"
@@ -212,8 +213,12 @@ def json_schema():
         "stats": _object({"connections": _int(0), "elapsed_ms": _int(0)}),
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
+        "resumption": _object({version: _object({
+            field: ({"$ref": "#/$defs/bool_or_null"} if kind == "bool" else _nullable(_int(0)))
+            for field, kind in fields.items()}) for version, fields in model.RESUMPTION_FIELDS.items()},
+            required=()),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},

@@ -137,6 +137,29 @@ def _session_lines(doc):
     return out
 
 
+def _ticket_text(f):
+    if f["ticket_len"] is None:
+        return ""
+    life = f"{f['ticket_lifetime_s']} s" if f["ticket_lifetime_s"] is not None else "unknown"
+    return f" (ticket {f['ticket_len']} B, lifetime {life})"
+
+
+def _resumption_lines(doc):
+    """What the resumption step proved, per version (nothing when it did not run)."""
+    res = doc.get("resumption") or {}
+    out = []
+    if "TLSv1.3" in res:
+        f = res["TLSv1.3"]
+        tickets = "unknown" if f["tickets"] is None else str(f["tickets"])
+        out.append(f"resumption TLSv1.3: {tickets} tickets per handshake{_ticket_text(f)}; resumed with "
+                   f"psk_dhe_ke {_yesno(f['psk_dhe_ke'])}, psk_ke {_yesno(f['psk_ke'])}")
+    if "TLSv1.2" in res:
+        f = res["TLSv1.2"]
+        out.append(f"resumption TLSv1.2: by session ID {_yesno(f['session_id'])}, by ticket "
+                   f"{_yesno(f['ticket'])}{_ticket_text(f)}")
+    return out
+
+
 def _probe_lines(doc):
     """The probe's cost and its failed steps."""
     out = []
@@ -161,5 +184,6 @@ def format_summary(doc):
     out += _version_lines(doc)
     out += _chain_lines(doc)
     out += _session_lines(doc)
+    out += _resumption_lines(doc)
     out += _probe_lines(doc)
     return "\n".join(out)
