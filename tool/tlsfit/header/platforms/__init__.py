@@ -72,7 +72,7 @@ class Platform:
     base: str                     # "mbedtls_config": starts from the tree's defaults; "none"
     fragment: str
     overlay: str
-    overlay_hook: str
+    cmake: tuple                  # lines for the project's CMakeLists.txt (the overlay is found)
     owned: frozenset
     fixed: tuple
     symbols: tuple
@@ -112,8 +112,9 @@ def load(name):
     derived = tuple(Derived(tuple(d["options"]), tuple(d.get("when_any", ())),
                             tuple(d.get("when_all", ()))) for d in doc.get("derived", []))
     return Platform(doc["name"], doc["title"], doc["source"], doc["versions"], doc["base"],
-                    doc["fragment"], doc["overlay"], doc["overlay_hook"],
-                    frozenset(doc.get("owned", ())), tuple(doc.get("fixed", ())), symbols,
+                    doc["fragment"], doc["overlay"], tuple(doc.get("cmake", ())),
+                    frozenset(o if isinstance(o, str) else o[0] for o in doc.get("owned", ())),
+                    tuple(doc.get("fixed", ())), symbols,
                     derived, tuple(tuple(p) for p in doc.get("preamble", ())))
 
 
@@ -204,8 +205,9 @@ def effective(platform, kconfig, overlay=(), base=None):
     its value in `kconfig` (its default when absent), the derived options in order,
     then the overlay [("define", name, value) | ("undef", name, None)]."""
     state = dict(base or {}) if platform.base == "mbedtls_config" else {}
-    for name in platform.fixed:
-        state[name] = True
+    for entry in platform.fixed:
+        name, _, value = entry.partition(" ")
+        state[name] = value.strip() or True
     values = resolve(platform, kconfig)
     for s in platform.symbols:
         v = values[s.kconfig]
@@ -323,7 +325,7 @@ def _origin(platform, name, base, values):
         if name in sym.options and sym.polarity in ("define", "define-undef") and \
                 values.get(sym.kconfig) is True:
             return f"{sym.kconfig}=y defines it too"
-    if name in platform.fixed:
+    if name in (f.split(" ")[0] for f in platform.fixed):
         return f"{platform.title}'s port header defines it always"
     if platform.base == "mbedtls_config" and name in base:
         return f"on in mbedTLS's default configuration, which {platform.title}'s starts from"
@@ -345,16 +347,29 @@ def _overlay(platform, plan, want, state, universe, base, values):
     return tuple(ops)
 
 
+def _settings(platform, chosen, why):
+    """The fragment's lines: a symbol whose value differs from its default, the
+    platform symbols, and every y; never an n whose `depends on` already fails (its
+    prompt is hidden, so Kconfig ignores the line: it is n anyway)."""
+    values = resolve(platform, {k: v for k, v in chosen.items() if v is not None})
+    out = []
+    for s in platform.symbols:
+        v = chosen[s.kconfig]
+        if not (v != s.default or s.polarity == "platform" or (v and s.polarity != "undef")):
+            continue
+        if v is False and not all(_holds(d, values) for d in s.depends):
+            continue
+        out.append(Setting(s.kconfig, v, why[s.kconfig]))
+    return tuple(out)
+
+
 def translate(plan, platform, tree):
     """The decision said as Kconfig values and an overlay.  Raises TlsfitError(RULES)
     when the model of the result differs from the decision (a gap in the table)."""
     want = decision(plan)
     base = tree_defaults(tree)
     chosen, why = _choose(platform, plan, want)
-    settings = tuple(Setting(s.kconfig, chosen[s.kconfig], why[s.kconfig])
-                     for s in platform.symbols
-                     if chosen[s.kconfig] != s.default or s.polarity == "platform" or
-                     (chosen[s.kconfig] and s.polarity != "undef"))
+    settings = _settings(platform, chosen, why)
     kconfig = {st.symbol: st.value for st in settings}
     state = effective(platform, kconfig, (), base)
     universe = set(state) | set(want) | tree_options(tree)

@@ -51,7 +51,7 @@ def _kconfig(plan, t, regenerate, preamble, whole=False):
     view = {"whole": whole, "fragment": p.fragment, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "overlay": p.overlay,
             "table": f"{p.name.replace('-', '_')}.toml", "source": p.source,
-            "versions": p.versions, "hook": p.overlay_hook if p.name == "esp-idf" else "",
+            "versions": p.versions, "cmake": list(p.cmake),
             "preamble": [{"symbol": s, "value": v, "why": w} for s, v, w in preamble],
             "settings": [{"symbol": s.symbol, "value": _kvalue(s.value), "why": s.why}
                          for s in t.settings]}
@@ -119,9 +119,12 @@ def files(plan, fmt, tree, regenerate, port_lines=None):
         p = load("zephyr")
         t = translate(plan, p, tree)
         pre = [s for s in p.preamble if s[0] in ("CONFIG_MBEDTLS", "CONFIG_MBEDTLS_BUILTIN")]
+        pre.append(("CONFIG_CUSTOM_MBEDTLS_CFG_FILE", "y",
+                    "CONFIG_MBEDTLS_CFG_FILE has a prompt only with this "
+                    "(modules/mbedtls/Kconfig:43-53): without it the next line is ignored"))
         pre.append(("CONFIG_MBEDTLS_CFG_FILE", '"tls_config.h"',
                     "tlsfit's whole configuration instead of config-tls-generic.h "
-                    "(put tls_config.h on the include path)"))
+                    "(the CMakeLists.txt line above puts tls_config.h on the include path)"))
         empty = type(t)(p, (), (), t.want)
         return Output({"prj.conf": _kconfig(plan, empty, regenerate, pre, whole=True),
                        "tls_config.h": plan.text}, t)

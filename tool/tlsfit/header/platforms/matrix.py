@@ -1,0 +1,195 @@
+"""The checked matrix: every shipped profile and the variants, each --for output,
+each reference tree (evaluate.py), and gen's own model beside the evaluation.
+
+    CASES                       (name, profile, extra gen arguments)
+    FORMATS                     {--for format: platform}
+    run_case(case, work, up)    -> [Result] for every format and every tree
+    markdown(results)           -> docs/platform-matrix.md's table
+
+gen runs as the user runs it (`python3 -m tlsfit.cli gen ...`), into a scratch
+directory; the bare-metal header of the same arguments is the reference.
+"""
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import evaluate, load, resolve, effective, compared, parse_defines
+
+REPO = evaluate.REPO
+FORMATS = {"esp-idf": "esp-idf", "zephyr": "zephyr", "zephyr-cfg-file": "zephyr"}
+PROFILES = ("apache-intermediate", "gnutls-serv", "haproxy", "lighttpd-mbedtls", "lighttpd",
+            "mbedtls-ssl_server2", "mosquitto-mtls", "mosquitto-tls", "nginx-intermediate",
+            "nginx-modern", "openssl-s_server")
+CASES = tuple((p, p, ()) for p in PROFILES) + (
+    ("mosquitto-tls --tls 1.2", "mosquitto-tls", ("--tls", "1.2")),
+    ("mosquitto-tls --tls 1.3", "mosquitto-tls", ("--tls", "1.3")),
+    ("nginx-intermediate --policy compat", "nginx-intermediate", ("--policy", "compat")),
+    ("mosquitto-tls --pem --no-time", "mosquitto-tls", ("--pem", "--no-time")),
+    ("mosquitto-mtls --client-cert EC", "mosquitto-mtls", ("--client-cert", "@ec")),
+    ("mosquitto-mtls --client-cert RSA", "mosquitto-mtls", ("--client-cert", "@rsa")),
+)
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+@dataclass
+class Result:
+    case: str
+    fmt: str
+    tree: str
+    failures: list = field(default_factory=list)     # assignments that did not take
+    differences: list = field(default_factory=list)  # (option, platform, bare)
+    model: list = field(default_factory=list)        # where gen's model disagrees
+    note: str = ""
+
+    @property
+    def ok(self):
+        return not (self.failures or self.differences or self.model)
+
+
+def device_certs(work):
+    """{"@ec": path, "@rsa": path}: self-signed device certificates for --client-cert."""
+    out = {}
+    for tag, alg in (("@ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+                     ("@rsa", ["-newkey", "rsa:2048"])):
+        cert = work / f"device{tag[1:]}.pem"
+        if not cert.exists():
+            subprocess.run(["openssl", "req", "-x509", *alg, "-nodes", "-days", "30",
+                            "-subj", "/CN=tlsfit-device", "-keyout", str(work / f"{tag[1:]}.key"),
+                            "-out", str(cert)], check=True, capture_output=True, timeout=60)
+        out[tag] = cert
+    return out
+
+
+def gen(args, out, env_extra=None):
+    """Runs `tlsfit gen ARGS -o OUT`; returns stderr; raises on a non-zero exit."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), **(env_extra or {}))
+    proc = subprocess.run([PYTHON, "-m", "tlsfit.cli", "gen", *map(str, args), "-o", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    if proc.returncode:
+        raise RuntimeError(f"gen {' '.join(map(str, args))}: exit {proc.returncode}: "
+                           f"{proc.stderr.strip()}")
+    return proc.stderr
+
+
+def mbedtls_include(line="3.6"):
+    from ...mbedtls.tree import resolve_tree
+    return resolve_tree(line=line).path / "include"
+
+
+def _model_kconfig(platform, applied, fragment_text):
+    """Where gen's model of Kconfig (resolve()) and kconfiglib disagree on a symbol
+    of the table, for this fragment."""
+    assigned = {}
+    for _n, name, value in evaluate.read_fragment(fragment_text):
+        v = evaluate._want(value)
+        assigned["CONFIG_" + name] = True if v == "y" else False if v == "n" else \
+            int(v) if v.lstrip("-").isdigit() else v
+    model = resolve(platform, assigned)
+    out = []
+    for sym, value in model.items():
+        real = applied.values.get(sym[len("CONFIG_"):])
+        if real is None:
+            continue
+        real_v = True if real == "y" else False if real in ("n", "") else \
+            int(real) if real.lstrip("-").isdigit() else real
+        if real_v != value:
+            out.append(f"{sym}: model {value}, Kconfig {real_v}")
+    return out
+
+
+def _model_options(platform, fragment_text, overlay_text, tree_defaults):
+    """gen's model of the option set, from the files as written."""
+    from .evaluate import read_fragment
+    kconf = {}
+    for _n, name, value in read_fragment(fragment_text):
+        v = evaluate._want(value)
+        kconf["CONFIG_" + name] = True if v == "y" else False if v == "n" else \
+            int(v) if v.lstrip("-").isdigit() else v
+    ops = []
+    import re
+    for line in re.sub(r"/\*.*?\*/", "", overlay_text, flags=re.S).splitlines():
+        m = re.match(r"^#undef (\w+)", line)
+        if m:
+            ops.append(("undef", m.group(1), None))
+            continue
+        m = re.match(r"^#define (\w+)(?:[ \t]+(.*?))?\s*$", line)
+        if m and m.group(1) != "TLSFIT_USER_CONFIG_H":
+            ops.append(("define", m.group(1), m.group(2).strip() if m.group(2) else True))
+    return compared(platform, effective(platform, kconf, ops, tree_defaults))
+
+
+def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
+    """One Result: the files gen wrote into d for `fmt`, on reference tree `tree`."""
+    platform = load(FORMATS[fmt])
+    fragment = (d / platform.fragment).read_text()
+    r = Result(case, fmt, tree.name)
+    applied = evaluate.kconfig_apply(tree, fragment, up)
+    r.failures = list(applied.failures)
+    if fmt != "zephyr-cfg-file":
+        r.model = _model_kconfig(platform, applied, fragment)
+    if tree.header_stand_in and fmt != "zephyr-cfg-file":
+        r.note = "Kconfig only (the tree's config header is a stand-in)"
+        return r
+    if not tree.config_header:
+        r.note = "Kconfig only (tlsfit does not generate for this mbedTLS line)"
+        return r
+    try:
+        got = evaluate.option_set(tree, applied, d, fragment, inc, up)
+    except (RuntimeError, ValueError) as e:
+        r.failures.append(str(e))
+        return r
+    owned = platform.owned if fmt != "zephyr-cfg-file" else ()
+    r.differences = evaluate.compare(got, bare_set, owned)
+    if fmt != "zephyr-cfg-file":
+        from . import tree_defaults
+        from ...mbedtls.tree import resolve_tree
+        model = _model_options(platform, fragment, (d / platform.overlay).read_text(),
+                               tree_defaults(resolve_tree(line="3.6")))
+        evaluated = compared(platform, got)
+        diff = sorted(set(model.items()) ^ set(evaluated.items()))
+        r.model += [f"model and evaluation differ on {n}" for n, _v in diff][:8]
+    return r
+
+
+def run_case(case, work, up=None, formats=tuple(FORMATS), claimed_only=True):
+    """Every Result of one case (name, profile, args)."""
+    name, profile, args = case
+    up = up or evaluate.upstream_dir()
+    certs = device_certs(work) if any(a.startswith("@") for a in args) else {}
+    args = [certs.get(a, a) for a in args]
+    slug = name.replace(" ", "_").replace("-", "").replace("/", "_")
+    base = work / slug
+    base.mkdir(parents=True, exist_ok=True)
+    gen([profile, *args], base / "bare" / "tls_config.h")
+    inc = mbedtls_include()
+    bare_set = evaluate.header_options(base / "bare", inc)
+    results = []
+    for fmt in formats:
+        d = base / fmt
+        try:
+            gen([profile, *args, "--for", fmt], d)
+        except RuntimeError as e:
+            results.append(Result(name, fmt, "-", failures=[str(e)]))
+            continue
+        for tree in evaluate.trees(FORMATS[fmt]):
+            if claimed_only and not tree.claimed:
+                continue
+            results.append(evaluate_output(name, fmt, tree, d, bare_set, inc, up))
+    return results
+
+
+def markdown(results):
+    """The matrix as a Markdown table, one row per case and format."""
+    rows = ["| case | --for | tree | result |", "|---|---|---|---|"]
+    for r in results:
+        if r.ok:
+            verdict = "equal" + (f" ({r.note})" if r.note else "")
+        else:
+            parts = r.failures[:3] + [f"{o}: platform {p}, header {b}"
+                                      for o, p, b in r.differences[:3]] + r.model[:3]
+            verdict = "DIFFERS: " + "; ".join(parts).replace("|", "/")
+        rows.append(f"| {r.case} | {r.fmt} | {r.tree} | {verdict} |")
+    return "\n".join(rows) + "\n"
