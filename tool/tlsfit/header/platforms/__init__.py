@@ -197,6 +197,9 @@ def resolve(platform, kconfig):
                 values[s.kconfig], changed = False, True
         if not changed:
             break
+    for s in platform.symbols:            # an int symbol whose depends on fails does not exist
+        if s.polarity == "value" and not all(_holds(d, values) for d in s.depends):
+            values[s.kconfig] = None
     return values
 
 
@@ -213,7 +216,10 @@ def effective(platform, kconfig, overlay=(), base=None):
         v = values[s.kconfig]
         for opt in s.options:
             if s.polarity == "value":
-                state[opt] = str(v)
+                if all(_holds(d, values) for d in s.depends):
+                    state[opt] = str(v)
+                else:                     # the symbol does not exist: nor the option
+                    state.pop(opt, None)
             elif s.polarity in ("define-undef", "define") and v:
                 state[opt] = True
             elif (s.polarity == "define-undef" and not v) or (s.polarity == "undef" and v):
@@ -350,15 +356,17 @@ def _overlay(platform, plan, want, state, universe, base, values):
 def _settings(platform, chosen, why):
     """The fragment's lines: a symbol whose value differs from its default, the
     platform symbols, and every y; never an n whose `depends on` already fails (its
-    prompt is hidden, so Kconfig ignores the line: it is n anyway)."""
+    prompt is hidden, so Kconfig ignores the line: it is n anyway), nor an n that a
+    `select` of another y symbol overrides (Kconfig keeps it y)."""
     values = resolve(platform, {k: v for k, v in chosen.items() if v is not None})
     out = []
     for s in platform.symbols:
         v = chosen[s.kconfig]
         if not (v != s.default or s.polarity == "platform" or (v and s.polarity != "undef")):
             continue
-        if v is False and not all(_holds(d, values) for d in s.depends):
-            continue
+        if (v is False or s.polarity == "value") and (values[s.kconfig] is True or
+                                                      not all(_holds(d, values) for d in s.depends)):
+            continue              # a select keeps it y (the overlay takes the option out)
         out.append(Setting(s.kconfig, v, why[s.kconfig]))
     return tuple(out)
 

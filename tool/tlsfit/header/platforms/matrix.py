@@ -91,7 +91,7 @@ def _model_kconfig(platform, applied, fragment_text):
     out = []
     for sym, value in model.items():
         real = applied.values.get(sym[len("CONFIG_"):])
-        if real is None:
+        if real is None or (value is None and real == ""):
             continue
         real_v = True if real == "y" else False if real in ("n", "") else \
             int(real) if real.lstrip("-").isdigit() else real
@@ -118,7 +118,8 @@ def _model_options(platform, fragment_text, overlay_text, tree_defaults):
         m = re.match(r"^#define (\w+)(?:[ \t]+(.*?))?\s*$", line)
         if m and m.group(1) != "TLSFIT_USER_CONFIG_H":
             ops.append(("define", m.group(1), m.group(2).strip() if m.group(2) else True))
-    return compared(platform, effective(platform, kconf, ops, tree_defaults))
+    state = compared(platform, effective(platform, kconf, ops, tree_defaults))
+    return {k: v for k, v in state.items() if k.startswith(("MBEDTLS_", "PSA_"))}
 
 
 def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
