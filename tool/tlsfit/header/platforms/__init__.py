@@ -78,6 +78,8 @@ class Platform:
     symbols: tuple
     derived: tuple = ()
     preamble: tuple = ()          # ((symbol, value, why), ...) always in the fragment
+    lines: tuple = ()             # the mbedTLS lines a checked release ships ("3.6", ...)
+    lines_note: str = ""          # which release ships which line (the refusal says it)
 
     def symbol(self, name):
         return next(s for s in self.symbols if s.kconfig == name)
@@ -115,7 +117,8 @@ def load(name):
                     doc["fragment"], doc["overlay"], tuple(doc.get("cmake", ())),
                     frozenset(o if isinstance(o, str) else o[0] for o in doc.get("owned", ())),
                     tuple(doc.get("fixed", ())), symbols,
-                    derived, tuple(tuple(p) for p in doc.get("preamble", ())))
+                    derived, tuple(tuple(p) for p in doc.get("preamble", ())),
+                    tuple(doc.get("lines", ())), doc.get("lines_note", ""))
 
 
 def tree_defaults(tree):

@@ -64,9 +64,10 @@ def device_certs(work):
 
 def gen(args, out, env_extra=None):
     """Runs `tlsfit gen ARGS -o OUT`; returns stderr; raises on a non-zero exit."""
-    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"), **(env_extra or {}))
+    checkout = Path(os.environ.get("TLSFIT_EVAL_CHECKOUT") or REPO)  # another checkout's gen
+    env = dict(os.environ, PYTHONPATH=str(checkout / "tool"), **(env_extra or {}))
     proc = subprocess.run([PYTHON, "-m", "tlsfit.cli", "gen", *map(str, args), "-o", str(out)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          cwd=checkout, env=env, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     if proc.returncode:
         raise RuntimeError(f"gen {' '.join(map(str, args))}: exit {proc.returncode}: "

@@ -12,7 +12,7 @@ rt-thread        tls_config.h with the port lines in a marked block that regener
 import re
 from dataclasses import dataclass
 
-from ...core.errors import PLATFORM, TlsfitError
+from ...core.errors import PLATFORM, PLATFORM_LINE, TlsfitError
 from .. import render
 from . import load, translate
 
@@ -89,6 +89,15 @@ def _duties(plan, platform):
             and not any(s in d for s in skip)]
 
 
+def refuse_line(platform, line):
+    """TlsfitError(PLATFORM_LINE) when no platform release in the table's `lines`
+    ships mbedTLS `line` (the table's own words say which release ships which)."""
+    if platform.lines and line not in platform.lines:
+        raise TlsfitError(PLATFORM_LINE, f"--mbedtls {line} --for {platform.name}: "
+                                         f"{platform.lines_note}; use --mbedtls "
+                                         f"{platform.lines[0]}")
+
+
 def port_block(text):
     """The port lines between the markers of an existing header, or None."""
     if PORT_BEGIN not in text or PORT_END not in text:
@@ -129,6 +138,7 @@ def files(plan, fmt, tree, regenerate, port_lines=None):
         return Output({"prj.conf": _kconfig(plan, empty, regenerate, pre, whole=True),
                        "tls_config.h": plan.text}, t)
     p = load(fmt)
+    refuse_line(p, plan.line)
     t = translate(plan, p, tree)
     return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble),
                    p.overlay: _overlay(plan, t, regenerate)}, t)
