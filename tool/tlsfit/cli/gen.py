@@ -8,9 +8,11 @@ from ..core import paths
 from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
 from ..header import anchor as anchor_mod, gen
+from ..header import platforms
 from ..header.platforms import outputs
 from ..header.refit import repo_name
 from ..header import refit
+from ..header.costs import load_costs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
@@ -155,6 +157,10 @@ def configure(p):
                    help="what to write: the whole header (mbedtls, the default), or the "
                         "platform's own form (esp-idf, zephyr, zephyr-cfg-file: two files, "
                         "-o DIR; rt-thread: the header with its port lines kept)")
+    p.add_argument("--rank-for", choices=platforms.RANKED,
+                   help="rank candidates by that platform's own costs (esp-idf: AES, GCM "
+                        "and SHA run in the ESP32's hardware and count as no flash); "
+                        "implied by --for esp-idf, so this gives its bare-metal header")
     p.add_argument("--port-lines", metavar="FILE",
                    help="--for rt-thread: the port lines (#include <rtthread.h>, tls_malloc "
                         "...) to keep in the header's marked block")
@@ -271,8 +277,12 @@ def run(args):
         print(f"tlsfit: note: --anchor {args.anchor} is already the trust anchor of the "
               "profile: the header is the one without --anchor", file=sys.stderr)
     extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
+    rank = args.rank_for or (args.platform if args.platform in platforms.RANKED else None)
+    if args.rank_for and args.platform != args.rank_for:
+        extra += ("--rank-for", args.rank_for)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
-    plan = gen.generate_device(docs, opts, profile_names=names)
+    costs = platforms.ranked_costs(rank, load_costs()) if rank else None
+    plan = gen.generate_device(docs, opts, profile_names=names, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None
     out = outputs.files(plan, args.platform, tree, opts.command, lines)
     if len(out.files) > 1 and not args.output and not (args.json or args.explain):

@@ -80,6 +80,7 @@ class Platform:
     preamble: tuple = ()          # ((symbol, value, why), ...) always in the fragment
     lines: tuple = ()             # the mbedTLS lines a checked release ships ("3.6", ...)
     lines_note: str = ""          # which release ships which line (the refusal says it)
+    accelerated: tuple = ()       # ((module, _ALT option, where), ...) in hardware: no flash
 
     def symbol(self, name):
         return next(s for s in self.symbols if s.kconfig == name)
@@ -118,7 +119,30 @@ def load(name):
                     frozenset(o if isinstance(o, str) else o[0] for o in doc.get("owned", ())),
                     tuple(doc.get("fixed", ())), symbols,
                     derived, tuple(tuple(p) for p in doc.get("preamble", ())),
-                    tuple(doc.get("lines", ())), doc.get("lines_note", ""))
+                    tuple(doc.get("lines", ())), doc.get("lines_note", ""),
+                    tuple(tuple(a) for a in doc.get("accelerated", ())))
+
+
+RANKED = ("esp-idf",)             # platforms whose own costs gen can rank by (--rank-for)
+
+
+def ranked_costs(name, costs):
+    """gen's cost table (costs.json) as on platform `name`: the objects it runs in
+    hardware (the table's `accelerated`) cost no flash."""
+    zero = {module for module, _opt, _where in load(name).accelerated}
+    return dict(costs, modules={m: 0 if m in zero else v
+                                for m, v in costs.get("modules", {}).items()})
+
+
+def ranking_note(name):
+    """One sentence: why the choice is the hardware's (for the outputs' comments)."""
+    p = load(name)
+    mods = ", ".join(m for m, _o, _w in p.accelerated)
+    return (f"candidates ranked as on {p.title}'s hardware: {mods} count as no flash "
+            f"({', '.join(o for _m, o, _w in p.accelerated)} in esp_config.h), so the "
+            "choice is the one the accelerators favour (e.g. AES-GCM over "
+            "ChaCha20-Poly1305); the equivalent bare-metal header is gen's with "
+            f"--rank-for {name}")
 
 
 def tree_defaults(tree):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ...core.errors import PLATFORM, PLATFORM_LINE, TlsfitError
 from .. import render
-from . import load, translate
+from . import load, ranking_note, translate
 
 FORMATS = ("mbedtls", "esp-idf", "zephyr", "zephyr-cfg-file", "rt-thread")
 MODELLED = ("esp-idf", "zephyr", "zephyr-cfg-file")     # need the tree's defaults
@@ -51,11 +51,15 @@ def _kconfig(plan, t, regenerate, preamble, whole=False):
     view = {"whole": whole, "fragment": p.fragment, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "overlay": p.overlay,
             "table": f"{p.name.replace('-', '_')}.toml", "source": p.source,
-            "versions": p.versions, "cmake": list(p.cmake),
+            "versions": p.versions, "cmake": list(p.cmake), "ranking": _ranking(p),
             "preamble": [{"symbol": s, "value": v, "why": w} for s, v, w in preamble],
             "settings": [{"symbol": s.symbol, "value": _kvalue(s.value), "why": s.why}
                          for s in t.settings]}
     return _env().get_template("platform-kconfig.j2").render(k=view)
+
+
+def _ranking(platform):
+    return ranking_note(platform.name) if platform.accelerated else ""
 
 
 def _kvalue(v):
@@ -76,7 +80,7 @@ def _overlay(plan, t, regenerate):
     view = {"overlay": p.overlay, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "fragment": p.fragment,
             "duties": _duties(plan, p), "prove": plan.facts["prove"], "ops": ops,
-            "anchor": list(plan.facts.get("anchor_note") or ())}
+            "anchor": list(plan.facts.get("anchor_note") or ()), "ranking": _ranking(p)}
     return _env().get_template("platform-overlay.h.j2").render(o=view)
 
 
