@@ -15,7 +15,7 @@ import pytest
 
 from tlsfit.core.errors import PLATFORM
 from tlsfit.header import platforms
-from tlsfit.header.platforms import outputs
+from tlsfit.header.platforms import evaluate, outputs
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
 
@@ -46,18 +46,7 @@ def read_fragment(text):
     return out
 
 
-def read_overlay(text):
-    """[(op, name, value)] of the #undef / #define lines, in order."""
-    ops = []
-    for line in re.sub(r"/\*.*?\*/", "", text, flags=re.S).splitlines():
-        m = re.match(r"^#undef (\w+)\s*$", line)
-        if m:
-            ops.append(("undef", m.group(1), None))
-            continue
-        m = re.match(r"^#define (\w+)(?:[ \t]+(.*?))?\s*$", line)
-        if m and m.group(1) != "TLSFIT_USER_CONFIG_H":
-            ops.append(("define", m.group(1), m.group(2) if m.group(2) else True))
-    return ops
+read_overlay = evaluate.read_overlay     # [(op, name, value)] of the #undef / #define lines
 
 
 def bare(run_driver, profile, tmp_path, *args):

@@ -78,19 +78,25 @@ policies:
 
 Into your platform (--for; README "Using the header in your platform"):
   mbedtls           tls_config.h, the whole configuration (the default)
-  esp-idf           -o DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
+  esp-idf           -o PROJECT_DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
-                    lines Kconfig cannot say), each line with the fact that needs it
-  zephyr            -o DIR: prj.conf and tlsfit_user_config.h
+                    lines Kconfig cannot say), each line with the fact that needs it;
+                    ranked as on the ESP32's hardware (--rank-for esp-idf); ESP-IDF
+                    v5.x with --mbedtls 3.6 only (exit 51 otherwise)
+  zephyr            -o APP_DIR: prj.conf and tlsfit_user_config.h
                     (CONFIG_MBEDTLS_USER_CONFIG_FILE)
-  zephyr-cfg-file   -o DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
+  zephyr-cfg-file   -o APP_DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
                     and tls_config.h
+  Each fragment names the platform versions it was checked on and the line to add
+  to the project's CMakeLists.txt so that the build finds the second file
+  (docs/platform-matrix.md: the checked matrix).
   rt-thread         tls_config.h with RT-Thread's port lines (#include <rtthread.h>,
                     tls_malloc/tls_free) in a marked block that regenerating keeps:
                     from --port-lines FILE, else from the existing -o FILE, else
                     RT-Thread's usual lines
 The symbol mappings are data: tool/tlsfit/header/platforms/*.toml.  Exit 49 when
-the output cannot be written as asked (two files and no -o DIR, ...).
+the output cannot be written as asked (two files and no -o DIR, ...); exit 51 when
+the platform ships no release with the header's mbedTLS line.
 
 Write with -o: the file appears only when gen succeeds.  A shell redirect
 (gen > tls_config.h) truncates the file before gen runs, so a refusal leaves it

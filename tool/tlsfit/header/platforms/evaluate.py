@@ -101,6 +101,21 @@ def read_fragment(text):
     return out
 
 
+def read_overlay(text):
+    """[(op, name, value)] of an overlay's #undef / #define lines, in order (its own
+    include guard left out)."""
+    ops = []
+    for line in re.sub(r"/\*.*?\*/", "", text, flags=re.S).splitlines():
+        m = re.match(r"^#undef (\w+)\s*$", line)
+        if m:
+            ops.append(("undef", m.group(1), None))
+            continue
+        m = re.match(r"^#define (\w+)(?:[ \t]+(.*?))?\s*$", line)
+        if m and m.group(1) != "TLSFIT_USER_CONFIG_H":
+            ops.append(("define", m.group(1), m.group(2) if m.group(2) else True))
+    return ops
+
+
 @dataclass(frozen=True)
 class Applied:
     values: dict                 # {SYMBOL: str_value} of every defined symbol
@@ -108,7 +123,8 @@ class Applied:
     autoconf: str                # the header kconfiglib writes (sdkconfig.h / autoconf.h)
 
 
-def _want(value):
+def assigned_value(value):
+    """The value text of an assignment as kconfiglib's str_value reads it."""
     v = value.strip()
     return v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v
 
@@ -121,7 +137,7 @@ def kconfig_apply(tree, fragment_text, up=None):
     up = up or upstream_dir()
     with tempfile.TemporaryDirectory(prefix="tlsfit-eval-") as tmp:
         work = Path(tmp)
-        old = {k: os.environ.get(k) for k in ("srctree", "KCONFIG_WARN_UNDEF")}
+        old = {"srctree": os.environ.get("srctree")}
         if tree.srctree_stub:
             path, text = tree.srctree_stub
             (work / path).parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +174,7 @@ def _check(k, n, name, value):
     if sym.visibility == 0:
         return [f"{where}: its prompt is hidden here (a dependency is off), so the "
                 f"assignment is ignored; Kconfig gives {sym.str_value or 'n'}"]
-    want, got = _want(value), sym.str_value
+    want, got = assigned_value(value), sym.str_value
     if got != want and not (want == "n" and got == ""):
         return [f"{where}: Kconfig gives {got or 'n'} (a select or depends on overrides it)"]
     return []

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import evaluate, load, resolve, effective, compared, parse_defines
+from . import compared, effective, evaluate, load, resolve, tree_defaults
 
 REPO = evaluate.REPO
 FORMATS = {"esp-idf": "esp-idf", "zephyr": "zephyr", "zephyr-cfg-file": "zephyr"}
@@ -76,51 +76,45 @@ def gen(args, out, env_extra=None):
     return proc.stderr
 
 
-def mbedtls_include(line="3.6"):
+def _tree36():
     from ...mbedtls.tree import resolve_tree
-    return resolve_tree(line=line).path / "include"
+    return resolve_tree(line="3.6")
+
+
+def mbedtls_include():
+    """include/ of the mbedTLS 3.6 tree (the set-up cache's or the user's)."""
+    return _tree36().path / "include"
+
+
+def _typed(text):
+    """y/n/int/string text as the model holds it (True, False, int, str)."""
+    return True if text == "y" else False if text in ("n", "") else \
+        int(text) if text.lstrip("-").isdigit() else text
+
+
+def _fragment_values(fragment_text):
+    """{CONFIG_X: value} of a fragment, typed as gen's model holds them."""
+    return {"CONFIG_" + name: _typed(evaluate.assigned_value(value))
+            for _n, name, value in evaluate.read_fragment(fragment_text)}
 
 
 def _model_kconfig(platform, applied, fragment_text):
     """Where gen's model of Kconfig (resolve()) and kconfiglib disagree on a symbol
     of the table, for this fragment."""
-    assigned = {}
-    for _n, name, value in evaluate.read_fragment(fragment_text):
-        v = evaluate._want(value)
-        assigned["CONFIG_" + name] = True if v == "y" else False if v == "n" else \
-            int(v) if v.lstrip("-").isdigit() else v
-    model = resolve(platform, assigned)
     out = []
-    for sym, value in model.items():
+    for sym, value in resolve(platform, _fragment_values(fragment_text)).items():
         real = applied.values.get(sym[len("CONFIG_"):])
         if real is None or (value is None and real == ""):
             continue
-        real_v = True if real == "y" else False if real in ("n", "") else \
-            int(real) if real.lstrip("-").isdigit() else real
-        if real_v != value:
-            out.append(f"{sym}: model {value}, Kconfig {real_v}")
+        if _typed(real) != value:
+            out.append(f"{sym}: model {value}, Kconfig {_typed(real)}")
     return out
 
 
-def _model_options(platform, fragment_text, overlay_text, tree_defaults):
+def _model_options(platform, fragment_text, overlay_text, base):
     """gen's model of the option set, from the files as written."""
-    from .evaluate import read_fragment
-    kconf = {}
-    for _n, name, value in read_fragment(fragment_text):
-        v = evaluate._want(value)
-        kconf["CONFIG_" + name] = True if v == "y" else False if v == "n" else \
-            int(v) if v.lstrip("-").isdigit() else v
-    ops = []
-    import re
-    for line in re.sub(r"/\*.*?\*/", "", overlay_text, flags=re.S).splitlines():
-        m = re.match(r"^#undef (\w+)", line)
-        if m:
-            ops.append(("undef", m.group(1), None))
-            continue
-        m = re.match(r"^#define (\w+)(?:[ \t]+(.*?))?\s*$", line)
-        if m and m.group(1) != "TLSFIT_USER_CONFIG_H":
-            ops.append(("define", m.group(1), m.group(2).strip() if m.group(2) else True))
-    state = compared(platform, effective(platform, kconf, ops, tree_defaults))
+    state = compared(platform, effective(platform, _fragment_values(fragment_text),
+                                         evaluate.read_overlay(overlay_text), base))
     return {k: v for k, v in state.items() if k.startswith(("MBEDTLS_", "PSA_"))}
 
 
@@ -147,10 +141,8 @@ def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
     owned = platform.owned if fmt != "zephyr-cfg-file" else ()
     r.differences = evaluate.compare(got, bare_set, owned)
     if fmt != "zephyr-cfg-file":
-        from . import tree_defaults
-        from ...mbedtls.tree import resolve_tree
         model = _model_options(platform, fragment, (d / platform.overlay).read_text(),
-                               tree_defaults(resolve_tree(line="3.6")))
+                               tree_defaults(_tree36()))
         evaluated = compared(platform, got)
         diff = sorted(set(model.items()) ^ set(evaluated.items()))
         r.model += [f"model and evaluation differ on {n}" for n, _v in diff][:8]
@@ -195,9 +187,12 @@ def markdown(results):
         if r.ok:
             verdict = "equal" + (f" ({r.note})" if r.note else "")
         else:
+            claimed = next(t.claimed for t in evaluate.trees() if t.name == r.tree) \
+                if r.tree != "-" else True
             parts = r.failures[:3] + [f"{o}: platform {p}, header {b}"
                                       for o, p, b in r.differences[:3]] + r.model[:3]
-            verdict = "DIFFERS: " + "; ".join(parts).replace("|", "/")
+            verdict = ("DIFFERS: " if claimed else "not for this tree: ") + \
+                "; ".join(parts).replace("|", "/")
         rows.append(f"| {r.case} | {r.fmt} | {r.tree} | {verdict} |")
     return "\n".join(rows) + "\n"
 
@@ -225,7 +220,13 @@ def page(results):
             "half is evaluated there; `--for zephyr-cfg-file` reads tlsfit's own header and "
             "is compared in full.  `--for esp-idf` with an mbedTLS line no checked ESP-IDF "
             "ships is refused (exit 51, TLSFIT_PLATFORM_LINE).", "",
-            "## Matrix", "", markdown(results).rstrip("\n"), ""]
+            "## Integration (what each output asks the project to add)", ""]
+    for name in ("esp-idf", "zephyr"):
+        p = load(name)
+        out += [f"- **{p.title}** ({p.fragment} + {p.overlay}; `gen -o` the project "
+                "directory): " + "; ".join(f"`{line}`" for line in p.cmake),
+                f"  - versions: {p.versions}"]
+    out += ["", "## Matrix", "", markdown(results).rstrip("\n"), ""]
     ok = sum(r.ok for r in results)
     out.append(f"{ok} of {len(results)} rows equal.")
     return "\n".join(out) + "\n"
