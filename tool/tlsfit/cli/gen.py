@@ -283,14 +283,17 @@ def run(args):
         print(f"tlsfit: note: --anchor {args.anchor} is already the trust anchor of the "
               "profile: the header is the one without --anchor", file=sys.stderr)
     extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
-    rank = args.rank_for or (args.platform if args.platform in platforms.RANKED else None)
+    # --for esp-idf ranks as on the hardware, unless a fit's measured choice applies
+    rank = args.rank_for or (args.platform if args.platform in platforms.RANKED and
+                             not args.fit_report else None)
     if args.rank_for and args.platform != args.rank_for:
         extra += ("--rank-for", args.rank_for)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
     plan = gen.generate_device(docs, opts, profile_names=names, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None
-    out = outputs.files(plan, args.platform, tree, opts.command, lines)
+    out = outputs.files(plan, args.platform, tree, opts.command, lines,
+                        ranked=rank == args.platform)
     if len(out.files) > 1 and not args.output and not (args.json or args.explain):
         raise TlsfitError(PLATFORM, f"--for {args.platform} writes {len(out.files)} files "
                                     f"({', '.join(out.files)}): give -o DIR")

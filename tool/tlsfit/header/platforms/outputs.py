@@ -46,12 +46,12 @@ def _env():
     return env
 
 
-def _kconfig(plan, t, regenerate, preamble, whole=False):
+def _kconfig(plan, t, regenerate, preamble, whole=False, ranked=False):
     p = t.platform
     view = {"whole": whole, "fragment": p.fragment, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "overlay": p.overlay,
             "table": f"{p.name.replace('-', '_')}.toml", "source": p.source,
-            "versions": p.versions, "cmake": list(p.cmake), "ranking": _ranking(p),
+            "versions": p.versions, "cmake": list(p.cmake), "ranking": _ranking(p) if ranked else "",
             "preamble": [{"symbol": s, "value": v, "why": w} for s, v, w in preamble],
             "settings": [{"symbol": s.symbol, "value": _kvalue(s.value), "why": s.why}
                          for s in t.settings]}
@@ -70,7 +70,7 @@ def _kvalue(v):
     return str(v)
 
 
-def _overlay(plan, t, regenerate):
+def _overlay(plan, t, regenerate, ranked=False):
     p = t.platform
     ops = []
     for op, name, value, why in t.overlay:
@@ -80,7 +80,8 @@ def _overlay(plan, t, regenerate):
     view = {"overlay": p.overlay, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "fragment": p.fragment,
             "duties": _duties(plan, p), "prove": plan.facts["prove"], "ops": ops,
-            "anchor": list(plan.facts.get("anchor_note") or ()), "ranking": _ranking(p)}
+            "anchor": list(plan.facts.get("anchor_note") or ()),
+            "ranking": _ranking(p) if ranked else ""}
     return _env().get_template("platform-overlay.h.j2").render(o=view)
 
 
@@ -116,9 +117,10 @@ def with_port_lines(header, lines):
     return header.replace(GUARD, GUARD + "\n" + block, 1)
 
 
-def files(plan, fmt, tree, regenerate, port_lines=None):
+def files(plan, fmt, tree, regenerate, port_lines=None, ranked=False):
     """Output for --for `fmt`.  regenerate: the command the files name; port_lines (a
-    list of lines) for rt-thread, else RT-Thread's usual ones."""
+    list of lines) for rt-thread, else RT-Thread's usual ones; ranked: the plan was
+    ranked by the platform's own costs (platforms.ranked_costs), which the files say."""
     if fmt == "mbedtls":
         return Output({"tls_config.h": plan.text})
     if fmt == "rt-thread":
@@ -144,5 +146,5 @@ def files(plan, fmt, tree, regenerate, port_lines=None):
     p = load(fmt)
     refuse_line(p, plan.line)
     t = translate(plan, p, tree)
-    return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble),
-                   p.overlay: _overlay(plan, t, regenerate)}, t)
+    return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble, ranked=ranked),
+                   p.overlay: _overlay(plan, t, regenerate, ranked)}, t)
