@@ -71,6 +71,25 @@ def test_zephyr_cfg_file_really_selects_tlsfits_header(work):
 
 
 @needs_upstream
+def test_the_overlay_is_found_only_through_the_documented_cmake_line(work):
+    """Zephyr's config header includes CONFIG_MBEDTLS_USER_CONFIG_FILE by name: with the
+    fragment's zephyr_include_directories line the build finds tlsfit's overlay, without
+    it (the platform's own include order only) it does not.  ESP-IDF: the definition
+    names the file by its absolute path."""
+    inc = matrix.mbedtls_include()
+    for fmt, name in (("zephyr", "zephyr-tls-generic"), ("esp-idf", "esp-idf-v5.5.5")):
+        out = work / f"found-{fmt}"
+        matrix.gen(["mosquitto-tls", "--for", fmt], out)
+        p = platforms.load(fmt)
+        fragment = (out / p.fragment).read_text()
+        assert evaluate.CMAKE_LINE.findall(fragment) == list(p.cmake)
+        applied = evaluate.kconfig_apply(tree(name), fragment, UPSTREAM)
+        assert evaluate.overlay_found(tree(name), applied, out, fragment, inc, UPSTREAM)
+        bare = "\n".join(x for x in fragment.splitlines() if "CMakeLists.txt:" not in x)
+        assert not evaluate.overlay_found(tree(name), applied, out, bare, inc, UPSTREAM)
+
+
+@needs_upstream
 def test_the_evaluation_catches_assignments_that_do_not_take():
     """The three kinds of defect the issue found, fed by hand: the checker names each."""
     z = tree("zephyr-tls-generic")

@@ -220,7 +220,10 @@ def mbedtls_options(text, skip=()):
     return out
 
 
-def _cpp(includes, defines, imacros=(), cwd=None):
+def _cpp(includes, defines, imacros=(), cwd=None, tolerate=False):
+    """gcc -E -dM of DRIVER.  tolerate: an #error does not fail (the stand-in header's
+    own checks); a missing #include still stops the preprocessor, and what it read
+    up to there is returned."""
     cmd = ["gcc", "-E", "-dM", "-x", "c", "-"]
     for d in includes:
         cmd += ["-I", str(d)]
@@ -230,7 +233,7 @@ def _cpp(includes, defines, imacros=(), cwd=None):
         cmd += ["-imacros", str(f)]
     proc = subprocess.run(cmd, input=DRIVER, capture_output=True, text=True, cwd=cwd,
                           timeout=60)
-    if proc.returncode:
+    if proc.returncode and not tolerate:
         err = next((x for x in proc.stderr.splitlines() if "error" in x), proc.stderr.strip())
         raise RuntimeError(f"the preprocessor failed: {err}")
     return proc.stdout
@@ -268,6 +271,22 @@ def option_set(tree, applied, out_dir, fragment_text, mbedtls_include, up=None):
     """The mbedTLS options the platform's build sees: its config header (or the one
     CONFIG_<cfg_file_symbol> names) with the autoconf, the platform's include
     directories, then what the documented CMake lines add."""
+    return mbedtls_options(_preprocess(tree, applied, out_dir, fragment_text,
+                                       mbedtls_include, up))
+
+
+def overlay_found(tree, applied, out_dir, fragment_text, mbedtls_include, up=None):
+    """Whether the platform's config header, with the include directories in the
+    platform's order plus the documented CMake lines, reads tlsfit's overlay (its
+    guard TLSFIT_USER_CONFIG_H is defined).  For a stand-in header: its own #errors
+    are tolerated, a missing file is not."""
+    text = _preprocess(tree, applied, out_dir, fragment_text, mbedtls_include, up,
+                       tolerate=True)
+    return "TLSFIT_USER_CONFIG_H" in _defines(text)
+
+
+def _preprocess(tree, applied, out_dir, fragment_text, mbedtls_include, up=None,
+                tolerate=False):
     up = up or upstream_dir()
     incs, defs = cmake_effects(fragment_text, out_dir)
     with tempfile.TemporaryDirectory(prefix="tlsfit-cpp-") as tmp:
@@ -285,9 +304,9 @@ def option_set(tree, applied, out_dir, fragment_text, mbedtls_include, up=None):
         imacros = [work / tree.autoconf_name] if tree.autoconf == "imacros" else []
         if tree.autoconf == "include":
             dirs.append(work)
-        text = _cpp(dirs + [Path(d) for d in incs],
-                    [("MBEDTLS_CONFIG_FILE", f'"{header}"')] + defs, imacros)
-    return mbedtls_options(text)
+        return _cpp(dirs + [Path(d) for d in incs],
+                    [("MBEDTLS_CONFIG_FILE", f'"{header}"')] + defs, imacros,
+                    tolerate=tolerate)
 
 
 def compare(platform_set, bare_set, owned):

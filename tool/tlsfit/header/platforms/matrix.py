@@ -128,7 +128,11 @@ def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
     if fmt != "zephyr-cfg-file":
         r.model = _model_kconfig(platform, applied, fragment)
     if tree.header_stand_in and fmt != "zephyr-cfg-file":
-        r.note = "Kconfig only (the tree's config header is a stand-in)"
+        r.note = "Kconfig, and the overlay is found (the config header is a stand-in)"
+        if not evaluate.overlay_found(tree, applied, d, fragment, inc, up):
+            r.failures.append(f"{platform.overlay} is not read: the config header with "
+                              "the platform's include order and the documented "
+                              "CMakeLists.txt line does not find it")
         return r
     if not tree.config_header:
         r.note = "Kconfig only (tlsfit does not generate for this mbedTLS line)"
