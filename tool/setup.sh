@@ -30,6 +30,7 @@ packages=(
   python3-pytest           # the test runner
   python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
+  python3-kconfiglib       # tests/test_platform_eval.py: applies --for esp-idf/zephyr fragments over the platforms' real Kconfig
   openssl                  # reference server + test PKI
   libssl-dev               # tlsfit-replay (tool/replay): the replica server links OpenSSL
   gnutls-bin               # second reference server (gnutls-serv)
