@@ -1,6 +1,7 @@
 """Certificates and keys as bytes: PEM blocks, DER elements, and the openssl CLI.
 
     pem_certificates(data) -> [DER, ...]        every CERTIFICATE block, in order
+    pem_certificate(data) -> DER or None        the first one alone (only it decoded)
     pem_certificate_blocks(data) -> [PEM, ...]  the same blocks, armour included
     pem_private_key(data) -> DER or None        the first (RSA |EC )PRIVATE KEY block
     pem_block(data, label) -> DER or None       the first block with that label
@@ -46,6 +47,13 @@ def pem_certificates(data, validate=False):
     """The DER of every CERTIFICATE block in data (bytes), in file order; [] when data
     holds none (it may then be DER).  validate: see _body_der."""
     return [_body_der(body, validate) for body in PEM_CERT.findall(data)]
+
+
+def pem_certificate(data, validate=False):
+    """The DER of the first CERTIFICATE block in data (bytes), or None (only that block
+    is decoded).  validate: see _body_der."""
+    m = PEM_CERT.search(data)
+    return _body_der(m.group(1), validate) if m else None
 
 
 def pem_certificate_blocks(data):

@@ -53,7 +53,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core import interrupt, paths
+from ..core import interrupt, paths, pki
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
@@ -489,17 +489,13 @@ def _cas(ca):
 def trust_store(cas, work, index):
     """The one CA file measure reads for these files (PEM or DER): the file itself, or a
     PEM bundle of every certificate in them written under work (None: the system store)."""
-    import base64
-    import textwrap
     if not cas:
         return None
     if len(cas) == 1:
         return cas[0]
     pems = []
     for c in cas:
-        for der in measure_mod.read_anchors(c):
-            body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
-            pems.append(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+        pems.extend(pki.pem_text(der) for der in measure_mod.read_anchors(c))
     return str(paths.write_atomic(Path(work) / f"trust-store-{index}.pem", "".join(pems)))
 
 
