@@ -81,10 +81,13 @@ from pathlib import Path
 
 from ..core import identity as identity_mod, interrupt, proof as proof_mod
 from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
+from ..core.hostport import format_hostport
 from ..core.text import one_line, say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
 from . import elf as elf_mod, heapfloor, linkmap, xbuild
+from .anchors import read_anchors, system_anchors
+from .params import DEFAULT_SEED, PROOF_REPLY_MS, run_params_c
 from .firmware import fw
 from .relay import Relay, RelayError, WireObserver
 from .result import Measurement
@@ -92,14 +95,11 @@ from .result import Measurement
 DEFAULT_TIMEOUT = 60
 HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
-SYSTEM_STORE_DIR = Path("/etc/ssl/certs")
-PROOF_REPLY_MS = 4000         # how long the firmware waits for the proof's reply
 # s QEMU may keep running after the server closed: the firmware cannot see the close
 # and may sit out the proof's flight window and reply wait first.
 SERVER_CLOSED_GRACE = 5.0 + (proof_mod.WAIT_MS + PROOF_REPLY_MS) / 1000
 RUNS_KEPT = 3                 # firmware run directories kept per build...
 RUNS_MIN_AGE = 600            # ...and any younger than this (s)
-DEFAULT_SEED = (0x746C7366, 0x69742D6D, 0x65617375, 0x72652121)   # "tlsfit-measure!!"
 RATIO_FIELDS = ("rom_bytes", "rom_tls_bytes", "heap_peak_bytes", "ram_static_bytes",
                 "stack_peak_bytes", "handshake_instructions")
 _STATE_LINE = re.compile(r"^tlsfit-fw: state (\d+)$", re.M)
@@ -114,148 +114,7 @@ def cross_build(config_path, target, tree=None, progress=True):
     return xbuild.cross_build(config_path, target, tree, progress=progress).lib_dir
 
 
-# ----------------------------------------------------------- trust anchors
-
-_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
-
-
-def _der_elements(data):
-    """Splits concatenated DER certificates."""
-    out, off = [], 0
-    while off < len(data):
-        if data[off] != 0x30 or off + 2 > len(data):
-            raise ValueError("not DER")
-        n, hdr = data[off + 1], 2
-        if n & 0x80:
-            k = n & 0x7F
-            if not 1 <= k <= 4 or off + 2 + k > len(data):
-                raise ValueError("bad DER length")
-            n, hdr = int.from_bytes(data[off + 2:off + 2 + k], "big"), 2 + k
-        if off + hdr + n > len(data):
-            raise ValueError("truncated DER")
-        out.append(data[off:off + hdr + n])
-        off += hdr + n
-    return out
-
-
-def read_anchors(path):
-    """The certificates of a PEM bundle or DER file, as DER."""
-    import base64
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise TlsfitError(FILE, f"{p}: cannot read the CA file: {e.strerror}") from None
-    pems = _PEM.findall(data)
-    if pems:
-        return [base64.b64decode(b"".join(body.split())) for body in pems]
-    try:
-        certs = _der_elements(data)
-    except ValueError:
-        certs = []
-    if not certs:
-        raise TlsfitError(FILE, f"{p}: holds no certificate (PEM or DER)")
-    return certs
-
-
-def _openssl(args, what, stdin=b"", timeout=30):
-    exe = shutil.which("openssl")
-    if not exe:
-        raise TlsfitError(USAGE, f"{what}: openssl is not installed; name the root with --ca")
-    try:
-        return subprocess.run([exe, *args], input=stdin, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise TlsfitError(TARGET, f"{what}: openssl took more than {timeout} s") from None
-
-
-def system_anchors(host, port, sni):
-    """The system-store root(s) that issued the server's last certificate:
-    one `openssl s_client -showcerts` connection, then the hashed names in
-    /etc/ssl/certs.  Only those go into the firmware."""
-    what = "finding the server's root in the system store (no --ca given)"
-    proc = _openssl(["s_client", "-connect", _hostport(host, port), "-servername", sni,
-                     "-showcerts"], what)
-    chain = re.findall(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
-                       proc.stdout, re.S)
-    if not chain:
-        raise TlsfitError(TARGET, f"{what}: the server at {_hostport(host, port)} sent no "
-                                  "certificate; name the root with --ca FILE")
-    h = _openssl(["x509", "-noout", "-issuer_hash"], what, stdin=chain[-1]).stdout.strip()
-    found = sorted(SYSTEM_STORE_DIR.glob(f"{h.decode()}.[0-9]*")) if h else []
-    if not found:
-        raise TlsfitError(USAGE, f"no --ca given and the root that issued the server's "
-                                 f"certificates is not in {SYSTEM_STORE_DIR}; name it "
-                                 "with --ca FILE")
-    certs = []
-    for f in found:
-        certs.extend(read_anchors(f))
-    return certs, [str(f) for f in found]
-
-
-def _c_bytes(data, indent="    "):
-    rows = [", ".join(f"0x{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
-    return ",\n".join(indent + r for r in rows)
-
-
-def _c_string(s):
-    return '"' + "".join(c if c.isalnum() or c in "-._:[]" else f"\\x{ord(c):02x}"
-                         for c in s) + '"'
-
-
-def _c_array(name, data):
-    """A static const byte array (at least one element: C has no empty arrays)."""
-    body = _c_bytes(data) if data else "    0x00"
-    return f"static const unsigned char {name}[{max(1, len(data))}] = {{\n{body}\n}};"
-
-
-def run_params_c(anchors, sni, heap_limit, seed, uart_timeout_polls=0, proof=None,
-                 client=None):
-    """The generated run_params.c (struct tf_run_params, tls_harness.h).  proof: a
-    core.proof.Proof (None: no-alert).  client: a ClientIdentity whose certificate and
-    key go in as DER (the file is then compiled with -DTLSFIT_CLIENT_IDENTITY)."""
-    proof = proof or proof_mod.Proof("no-alert")
-    parts = ["/* Generated by tlsfit measure for one run; see tls_harness.h. */",
-             '#include "tls_harness.h"', ""]
-    identity = ""
-    if client is not None:
-        parts.append("/* The device identity: a TEST certificate and key, for this measurement "
-                     "only. */")
-        parts.append(_c_array("own_cert", client.cert_der()))
-        parts.append(_c_array("own_key", client.key_der()))
-        identity = ("    .own_cert = own_cert,\n    .own_cert_len = sizeof own_cert,\n"
-                    "    .own_key = own_key,\n    .own_key_len = sizeof own_key,\n")
-    for i, der in enumerate(anchors):
-        parts.append(f"static const unsigned char anchor{i}[{len(der)}] = {{\n"
-                     f"{_c_bytes(der)}\n}};")
-    parts.append("static const struct tf_cert_der anchors[] = {")
-    parts.extend(f"    {{anchor{i}, sizeof anchor{i}}}," for i in range(len(anchors)))
-    parts.append("};")
-    parts.append(_c_array("proof_send", proof.send))
-    parts.append(_c_array("proof_expect", proof.expect))
-    parts.append("const struct tf_run_params tf_run = {\n"
-                 f"    .sni = {_c_string(sni)},\n"
-                 f"    .anchors = anchors,\n"
-                 f"    .anchor_count = {len(anchors)},\n"
-                 f"    .heap_limit = {int(heap_limit or 0)}u,\n"
-                 f"    .seed = {{{', '.join(f'0x{s:08x}u' for s in seed)}}},\n"
-                 f"    .uart_timeout_polls = {int(uart_timeout_polls)}u,\n"
-                 f"    .proof_kind = {proof.code}u,    /* {proof.label} */\n"
-                 f"    .proof_send = proof_send,\n"
-                 f"    .proof_send_len = {len(proof.send)}u,\n"
-                 f"    .proof_expect = proof_expect,\n"
-                 f"    .proof_expect_len = {len(proof.expect)}u,\n"
-                 f"    .proof_wait_ms = {proof_mod.WAIT_MS}u,\n"
-                 f"    .proof_reply_ms = {PROOF_REPLY_MS}u,\n"
-                 f"{identity}"
-                 "};")
-    return "\n".join(parts) + "\n"
-
-
 # ------------------------------------------------------------- phases
-
-def _hostport(host, port):
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
 
 def _prune_runs(runs_dir):
     """Keeps the newest RUNS_KEPT run directories, and anything younger than
@@ -738,7 +597,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         else None
     return {
         "target": t["name"],
-        "server": _hostport(host, port),
+        "server": format_hostport(host, port),
         "sni": sni,
         "config": cfg_info,
         "mbedtls": (res or {}).get("mbedtls") or xb.tree.version,
@@ -788,7 +647,7 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     t2 = time.monotonic()
     if progress:
         _say(f"running the {label} handshake on {xb.target} under QEMU against "
-             f"{_hostport(host, port)}...")
+             f"{format_hostport(host, port)}...")
     out = run_session(elf, target, host, port, timeout)
     t3 = time.monotonic()
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
