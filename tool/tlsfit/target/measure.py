@@ -70,36 +70,32 @@ A failed handshake is a report with handshake.ok False (error, code, state,
 hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
 rejects, XBUILD 40 otherwise).
 """
-import contextlib
 import hashlib
 import re
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from ..core import identity as identity_mod, interrupt, proof as proof_mod
-from ..core.errors import FILE, TARGET, USAGE, XBUILD, TlsfitError
+from ..core import identity as identity_mod, proof as proof_mod
+from ..core.errors import FILE, USAGE, TlsfitError
 from ..core.hostport import format_hostport
-from ..core.text import one_line, say as _say
+from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
-from . import elf as elf_mod, heapfloor, linkmap, xbuild
+from . import elf as elf_mod, heapfloor, xbuild
 from .anchors import read_anchors, system_anchors
-from .params import DEFAULT_SEED, PROOF_REPLY_MS, run_params_c
+from .params import run_params_c
 from .firmware import fw
-from .relay import Relay, RelayError, WireObserver
+from .image import image_sizes, link_firmware, link_seconds, plain_image
+from .session import run_session
 from .result import Measurement
 
+# measure() and what tests and tools have long read from this module (re-exported
+# from the modules that own them: anchors.py, params.py, image.py, session.py).
+__all__ = ["measure", "cross_build", "format_report", "lto_mode", "lto_change", "floor_of",
+           "read_anchors", "system_anchors", "run_params_c", "link_firmware", "image_sizes",
+           "plain_image", "run_session", "DEFAULT_TIMEOUT"]
+
 DEFAULT_TIMEOUT = 60
-HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
-PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
-# s QEMU may keep running after the server closed: the firmware cannot see the close
-# and may sit out the proof's flight window and reply wait first.
-SERVER_CLOSED_GRACE = 5.0 + (proof_mod.WAIT_MS + PROOF_REPLY_MS) / 1000
-RUNS_KEPT = 3                 # firmware run directories kept per build...
-RUNS_MIN_AGE = 600            # ...and any younger than this (s)
 RATIO_FIELDS = ("rom_bytes", "rom_tls_bytes", "heap_peak_bytes", "ram_static_bytes",
                 "stack_peak_bytes", "handshake_instructions")
 _STATE_LINE = re.compile(r"^tlsfit-fw: state (\d+)$", re.M)
@@ -112,158 +108,6 @@ def cross_build(config_path, target, tree=None, progress=True):
     libmbedx509.a and libmbedcrypto.a.  xbuild.cross_build gives the details
     (XBuild: cflags, ldflags, whether it was cached)."""
     return xbuild.cross_build(config_path, target, tree, progress=progress).lib_dir
-
-
-# ------------------------------------------------------------- phases
-
-def _prune_runs(runs_dir):
-    """Keeps the newest RUNS_KEPT run directories, and anything younger than
-    RUNS_MIN_AGE (a parallel measurement may still be using it)."""
-    now = time.time()
-    dirs = sorted((d for d in runs_dir.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime)
-    for d in dirs[:-RUNS_KEPT]:
-        if now - d.stat().st_mtime > RUNS_MIN_AGE:
-            shutil.rmtree(d, ignore_errors=True)
-
-
-_UNDEF = re.compile(r"undefined reference to [`'](?P<sym>[^'`]+)'")
-
-
-def _forget_identity(run_dir, params):
-    """Deletes the run parameters that held the device key, and their object."""
-    for f in (params, run_dir / "tls_client.obj" / "run_params.o"):
-        with contextlib.suppress(OSError):
-            f.unlink()
-
-
-def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, client=None):
-    """Compiles the harness with the build's configuration and links it; returns
-    (elf, map).  proof: a core.proof.Proof (None: no-alert).  client: the device's
-    ClientIdentity (None: none), built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
-    (xb.lto) links with -flto, and also without it into tls_client-plain.elf/.map
-    beside (plain_image()).  Raises TlsfitError(XBUILD) on failure."""
-    runs = xb.dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs))
-    params = run_dir / "run_params.c"
-    params.touch(mode=0o600)
-    params.write_text(run_params_c(anchors, sni, heap_limit, seed, proof=proof, client=client))
-    sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
-    cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
-    try:
-        elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
-                       extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)
-    except fw.FirmwareError as e:
-        interrupt.killed(getattr(e, "returncode", None), "the firmware's compiler or linker")
-        if client is not None:
-            _forget_identity(run_dir, params)
-        text = str(e)
-        m = _UNDEF.search(text)
-        why = (f"undefined reference to {m.group('sym')} (a platform hook or _ALT function "
-               "the configuration expects the device to supply)") if m else \
-            one_line(text.splitlines()[0] if text else "failed", 300)
-        (run_dir / "link.log").write_text(text + "\n")
-        raise TlsfitError(XBUILD, f"linking the TLS client firmware for {xb.target} failed: "
-                                  f"{why}; log: {run_dir / 'link.log'}") from None
-    if client is not None:
-        _forget_identity(run_dir, params)
-    with contextlib.suppress(OSError):
-        _prune_runs(runs)
-    return elf, elf.with_suffix(".map")
-
-
-class _Observer(WireObserver):
-    """The relay's observer, also noting a TLS 1.2 CertificateRequest (plaintext
-    handshake type 13): a handshake_failure after one means the server wanted a
-    client certificate."""
-
-    certificate_requested = False
-
-    def _handshake_messages(self):
-        off, hs = 0, self._hs
-        while off + 4 <= len(hs):
-            length = int.from_bytes(hs[off + 1:off + 4], "big")
-            if off + 4 + length > len(hs):
-                break
-            if hs[off] == 13:
-                self.certificate_requested = True
-            off += 4 + length
-        super()._handshake_messages()
-
-
-class RunOutcome:
-    """What one QEMU run produced."""
-
-    def __init__(self):
-        self.exit_code = None
-        self.stdout = ""
-        self.stderr = ""
-        self.result = None          # the TLSFIT-RESULT dict
-        self.ended = None           # "exit", "timeout", "server_closed"
-        self.elapsed = 0.0
-        self.relay = None
-        self.connect_error = None
-
-
-def run_session(elf, target, host, port, timeout):
-    """Boots the image under QEMU (-icount shift=0) with UART0 relayed to the
-    server; QEMU never outlives this call."""
-    out = RunOutcome()
-    start = time.monotonic()
-    try:
-        relay = Relay(host, port, connect_timeout=min(timeout, 15))
-        relay.observer = _Observer()
-        relay.open()
-    except RelayError as e:
-        out.connect_error = str(e)
-        out.elapsed = time.monotonic() - start
-        return out
-    out.relay = relay
-    argv = fw.qemu_argv(elf, target, relay.port, icount_shift=0)
-    # Output to files, not pipes: nobody reads while waiting, and a pipe could fill.
-    with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr)
-        except OSError as e:
-            relay.close()
-            raise TlsfitError(TARGET, f"cannot run {argv[0]}: {e.strerror}") from None
-        ours = False
-        try:
-            out.ended = _wait(proc, relay, start + timeout)
-        finally:
-            if proc.poll() is None:
-                ours = True
-                proc.kill()
-            proc.wait()
-            relay.close()
-        if not ours:
-            interrupt.killed(proc.returncode, f"QEMU ({argv[0]})")
-        fout.seek(0)
-        ferr.seek(0)
-        out.stdout = fout.read().decode(errors="replace")
-        out.stderr = ferr.read().decode(errors="replace")
-    out.exit_code = proc.returncode
-    out.result = fw.parse_result(out.stdout)
-    out.elapsed = time.monotonic() - start
-    return out
-
-
-def _wait(proc, relay, deadline):
-    """Waits for QEMU; "exit", "timeout", or "server_closed" (the server hung up
-    and the firmware, which cannot see that on a UART, kept waiting)."""
-    while True:
-        try:
-            proc.wait(timeout=0.1)
-            return "exit"
-        except subprocess.TimeoutExpired:
-            pass
-        interrupt.check()           # a stopping signal (in fit's pool: not our thread's)
-        now = time.monotonic()
-        if now >= deadline:
-            return "timeout"
-        closed = relay.server_closed_at
-        if closed is not None and now - closed > SERVER_CLOSED_GRACE:
-            return "server_closed"
 
 
 # ------------------------------------------------------------- the report
@@ -497,33 +341,6 @@ def _ratio(a, b):
     return round(a / b, 3)
 
 
-def plain_image(elf):
-    """(elf, map) of the plain link an LTO link_firmware() made beside the LTO image."""
-    plain = elf.with_name(elf.stem + "-plain.elf")
-    return plain, plain.with_suffix(".map")
-
-
-def image_sizes(elf, map_path, target, lto=False):
-    """(elf_sizes dict, rom_tls_bytes, ram_static_tls_bytes, modules) of a linked image;
-    lto: an LTO image, attributed through its plain link (plain_image); the
-    elf_sizes dict then also has "unattributed_rom_bytes"."""
-    sizes = elf_mod.elf_sizes(elf, target)
-    sections = linkmap.parse_map(map_path.read_text())
-    if lto:
-        sections, unattributed = linkmap.attribute_lto(
-            sections, plain_image(elf)[1].read_text())
-        sizes["unattributed_rom_bytes"] = unattributed
-    rom_tls, ram_tls, modules = linkmap.tls_sizes(sections)
-    return sizes, rom_tls, ram_tls, modules
-
-
-def _link_seconds(xb, anchors, sni, heap_limit, proof, client):
-    """(elf, map, seconds) of link_firmware."""
-    t = time.monotonic()
-    elf, map_path = link_firmware(xb, anchors, sni, heap_limit, proof=proof, client=client)
-    return elf, map_path, time.monotonic() - t
-
-
 def lto_facts(xb, elf, image, link_s, plain_link_s=None, plain_xb=None):
     """The report's "lto" section for an LTO image (see the module's docstring)."""
     sizes, rom_tls = image[0], image[1]
@@ -642,7 +459,7 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     names = mbedtls_names.for_tree(tree)
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
-    elf, map_path, link_s = _link_seconds(xb, anchors, sni, heap_limit, proof, client)
+    elf, map_path, link_s = link_seconds(xb, anchors, sni, heap_limit, proof, client)
     image = image_sizes(elf, map_path, target, lto=xb.lto)
     t2 = time.monotonic()
     if progress:
