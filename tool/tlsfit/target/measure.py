@@ -48,23 +48,7 @@ run_params.c and its object are deleted once the image is linked, and the report
 server that wants a certificate and got none (alert certificate_required, or a TLS 1.2
 handshake_failure after a CertificateRequest) gets core.identity.MISSING_HINT.
 
-Link-time optimisation (lto=True, `measure --lto`): mbedTLS is cross-built with
--flto -ffat-lto-objects (xbuild.py: its own cache key), the harness compiled the
-same way and the image linked with -flto -Os; that image is the one measured and
-every figure is its own.  The same fat objects are linked a second time without
--flto (no run: a link of a second or so), and the report's "lto" says
-what LTO changed: {enabled, rom_bytes_without_lto, rom_tls_bytes_without_lto,
-rom_change_bytes, rom_tls_change_bytes, unattributed_rom_bytes, modules_from,
-build {lto_compile_s, plain_compile_s (first builds, from the cache's records;
-None when not known), lto_link_ms, plain_link_ms}}.  Under LTO the map names the
-link-time compiler's output, not mbedTLS's objects: rom_tls_bytes and
-"modules" count each function and variable in the object that defines it (its
-name looked up in the plain link's map, linkmap.attribute_lto); code LTO inlined
-into the harness counts as the harness's, and the few bytes with no name left
-(merged constants) are unattributed_rom_bytes, in neither.  lto="both" also runs
-the plain image (the ordinary build, as without --lto) under "without_lto" and
-gives "lto_change" (LTO minus plain, per figure).  The baseline, when asked
-for, is built the same way as the header.
+Link-time optimisation (lto=True, `measure --lto`, lto="both"): target/lto.py.
 
 A failed handshake is a report with handshake.ok False (error, code, state,
 hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
@@ -80,13 +64,16 @@ from ..core.hostport import format_hostport
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
-from . import elf as elf_mod, heapfloor, outcome, xbuild
+from . import heapfloor, outcome, xbuild
+from .heapfloor import floor_of
 from .anchors import read_anchors, system_anchors
 from .params import run_params_c
 from .firmware import fw
 from .image import image_sizes, link_firmware, link_seconds, plain_image
 from .session import run_session
-from .result import Measurement
+from .lto import lto_change, lto_facts, lto_mode
+from .result import RATIO_FIELDS, Measurement
+from .text import format_report
 
 # measure() and what tests and tools have long read from this module (re-exported
 # from the modules that own them: anchors.py, params.py, image.py, session.py).
@@ -95,10 +82,6 @@ __all__ = ["measure", "cross_build", "format_report", "lto_mode", "lto_change", 
            "plain_image", "run_session", "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 60
-RATIO_FIELDS = ("rom_bytes", "rom_tls_bytes", "heap_peak_bytes", "ram_static_bytes",
-                "stack_peak_bytes", "handshake_instructions")
-
-
 def cross_build(config_path, target, tree=None, progress=True):
     """Cross-builds mbedTLS for target with config_path (cached; safe from parallel
     threads and processes) and returns the directory holding libmbedtls.a,
@@ -111,65 +94,6 @@ def _ratio(a, b):
     if a is None or not b:
         return None
     return round(a / b, 3)
-
-
-def lto_facts(xb, elf, image, link_s, plain_link_s=None, plain_xb=None):
-    """The report's "lto" section for an LTO image (see the module's docstring)."""
-    sizes, rom_tls = image[0], image[1]
-    plain_elf, plain_map = plain_image(elf)
-    psizes, prom_tls, _, _ = image_sizes(plain_elf, plain_map, xb.target)
-    return {
-        "enabled": True,
-        "flags": {"compile": list(fw.LTO_CFLAGS), "link": list(fw.LTO_LINK_FLAGS)},
-        "rom_bytes_without_lto": psizes["rom_bytes"],
-        "rom_tls_bytes_without_lto": prom_tls,
-        "rom_change_bytes": sizes["rom_bytes"] - psizes["rom_bytes"],
-        "rom_tls_change_bytes": rom_tls - prom_tls,
-        "unattributed_rom_bytes": sizes.get("unattributed_rom_bytes"),
-        "modules_from": "each LTO-placed function or variable counted in the object that "
-                        "defines its name (the plain link of the same fat objects); code "
-                        "inlined into the harness counts as the harness's",
-        "build": {"lto_compile_s": xb.compile_seconds,
-                  "plain_compile_s": plain_xb.compile_seconds if plain_xb else None,
-                  "lto_link_ms": int(round(link_s * 1000)),
-                  "plain_link_ms": None if plain_link_s is None else
-                  int(round(plain_link_s * 1000))},
-    }
-
-
-def _peak_blocks(res, elf, peak):
-    """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
-    untracked: bytes held in blocks beyond the firmware's table, named: [{bytes,
-    function, group, role}...] (the peak by allocation site, heapfloor.classify),
-    named_untracked: bytes charged to no site}."""
-    at = (res or {}).get("heap_at_peak") or {}
-    sites = [(int(pc), int(n)) for pc, n in at.get("sites") or ()]
-    try:
-        functions = elf_mod.elf_functions(elf)
-    except (OSError, ValueError):
-        functions = []
-    named = heapfloor.classify(sites, functions, res.get("in_content_len"),
-                               res.get("out_content_len"))
-    return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
-            "untracked": int(at.get("untracked") or 0),
-            "named": [b.to_json() for b in named],
-            "named_untracked": int(peak or 0) - sum(b.bytes for b in named)}
-
-
-def floor_of(report, handshake_message=None):
-    """The heap floor (heapfloor.HeapFloor) of a measure report (its heap_peak_blocks,
-    wire and handshake), or None when the heap was not counted or nothing went over
-    the wire.  handshake_message: the profile's largest handshake message, header
-    included (fit knows it; the wire shows only plaintext ones)."""
-    at, wire = report.get("heap_peak_blocks"), report.get("wire")
-    if not at or not wire or report.get("heap_peak_bytes") is None:
-        return None
-    blocks = tuple(heapfloor.PeakBlock(b["bytes"], b["function"], b["group"], b["role"])
-                   for b in at.get("named") or ())
-    hs = report.get("handshake") or {}
-    return heapfloor.heap_floor(blocks, at.get("named_untracked"), report["heap_peak_bytes"],
-                                wire, handshake_message, hs.get("version"), hs.get("ciphersuite"),
-                                report.get("in_content_len"), report.get("out_content_len"))
 
 
 def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
@@ -202,7 +126,7 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
         "heap_limit": heap_limit,
         "heap_brk_peak_bytes": heap.get("brk_peak"),
-        "heap_peak_blocks": _peak_blocks(res, elf, heap.get("peak")) if counted else None,
+        "heap_peak_blocks": heapfloor.peak_blocks(res, elf, heap.get("peak")) if counted else None,
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
@@ -242,31 +166,12 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
     report = _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
                       out, names, elapsed, proof, client)
-    floor = floor_of(report) if report["handshake"]["ok"] else None
+    floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
     return report
-
-
-LTO_CHOICES = (False, True, "both")
-
-
-def lto_mode(value):
-    """measure()'s lto from a --lto value: None/False/"off" -> False, True/"on" -> True,
-    "both" -> "both"; anything else: TlsfitError(USAGE)."""
-    table = {None: False, False: False, "off": False, True: True, "on": True, "both": "both"}
-    try:
-        return table[value]
-    except (KeyError, TypeError):
-        raise TlsfitError(USAGE, f"--lto {value}: expected on, off or both") from None
-
-
-def lto_change(lto_report, plain_report):
-    """{figure: LTO minus plain} of RATIO_FIELDS (None where either is unknown)."""
-    return {k: None if lto_report.get(k) is None or plain_report.get(k) is None
-            else lto_report[k] - plain_report[k] for k in RATIO_FIELDS}
 
 
 def _config_info(path):
@@ -353,106 +258,3 @@ def _target(name):
         return fw.load_target(name)["name"]
     except fw.FirmwareError as e:
         raise TlsfitError(USAGE, str(e)) from None
-
-
-# ------------------------------------------------------------- human output
-
-def _kib(n):
-    return "?" if n is None else f"{n} B ({n / 1024:.1f} KiB)"
-
-
-def _one_summary(r, indent=""):
-    hs = r["handshake"]
-    lines = []
-    if hs["ok"]:
-        parts = [hs["version"], hs["ciphersuite"], hs["group"]]
-        lines.append(f"handshake: ok, {' '.join(p for p in parts if p)}")
-        if hs.get("proof_result"):
-            lines.append(f"session accepted (proof {hs['proof']}): "
-                         f"{hs['proof_result']['reply']}")
-    else:
-        lines.append(f"handshake: FAILED: {hs['message'] or hs['error']}")
-        if hs.get("hint"):
-            lines.append(f"  hint: {hs['hint']}")
-        if hs.get("verify_flags"):
-            lines.append(f"  certificate: {', '.join(hs['verify_flags'])}")
-    c = r.get("client")
-    if c:
-        lines.append(f"client certificate: {c['subject']} ({c['key_type']} "
-                     f"{c['curve'] or c['bits']}), from {c['cert']}")
-    ins = r["handshake_instructions"]
-    if ins is not None:
-        lines.append(f"handshake instructions: {ins:,} (about {ins / 1e6:.1f} M)")
-    lines.append(f"ROM: {_kib(r['rom_bytes'])}, of which mbedTLS {_kib(r['rom_tls_bytes'])}")
-    lines.append(f"static RAM: {_kib(r['ram_static_bytes'])}")
-    heap = f"heap peak: {_kib(r['heap_peak_bytes'])}"
-    if r["heap_allocs"] is not None:
-        heap += f" in {r['heap_allocs']} allocations, largest {r['heap_largest_block']} B"
-    if r["heap_alloc_failed"]:
-        heap += f"; an allocation FAILED (limit {r['heap_limit']})" if r["heap_limit"] \
-            else "; an allocation FAILED"
-    lines.append(heap)
-    if r.get("heap_floor"):
-        lines.append("heap floor: " + heapfloor.floor_line(r["heap_floor"]))
-    lines.append(f"stack peak: {_kib(r['stack_peak_bytes'])}")
-    if "external" in (r.get("rng") or ""):
-        lines.append(f"random: {r['rng']} -- the header's --external-rng hook, answered by "
-                     "tool/firmware/test_entropy.c (deterministic, for measuring only)")
-    top = ", ".join(f"{m['name']} {m['rom_bytes']}" for m in r["modules"][:6])
-    if top:
-        lines.append(f"largest mbedTLS modules (ROM bytes): {top}")
-    e = r["elapsed_ms"]
-    lines.append(f"time: build {e['build'] / 1000:.1f} s, link {e['link'] / 1000:.1f} s, "
-                 f"run {e['run'] / 1000:.1f} s")
-    return [indent + ln for ln in lines]
-
-
-def _lto_lines(r):
-    lto = r.get("lto")
-    if not lto:
-        return []
-    b = lto["build"]
-    lines = [f"link-time optimisation (-flto): ROM {lto['rom_bytes_without_lto']} -> "
-             f"{r['rom_bytes']} B ({lto['rom_change_bytes']:+d}), mbedTLS "
-             f"{lto['rom_tls_bytes_without_lto']} -> {r['rom_tls_bytes']} B "
-             f"({lto['rom_tls_change_bytes']:+d}); {lto['unattributed_rom_bytes']} B "
-             "unattributed (modules: by function name, see --help)"]
-    cost = [f"LTO link {b['lto_link_ms'] / 1000:.1f} s"]
-    if b.get("plain_link_ms") is not None:
-        cost.append(f"plain link {b['plain_link_ms'] / 1000:.1f} s")
-    if b.get("lto_compile_s") is not None:
-        cost.append(f"LTO compile {b['lto_compile_s']:.1f} s")
-    if b.get("plain_compile_s") is not None:
-        cost.append(f"plain compile {b['plain_compile_s']:.1f} s")
-    lines.append("build time: " + ", ".join(cost) + " (compiles: the first build's, ccache "
-                                                    "as it was)")
-    return lines
-
-
-def format_report(r):
-    lines = [f"{Path(r['config']['path']).name} on {r['target']} against {r['server']} "
-             f"(sni {r['sni']}), mbedTLS {r['mbedtls']}" + (" with -flto" if r.get("lto")
-                                                          else "")]
-    t = r.get("mbedtls_tree")
-    if t:
-        lines.append(f"  mbedTLS tree: {t['path']} ({t['version']}, sources sha256 "
-                     f"{t['sha256'][:16]})")
-    lines += _one_summary(r, "  ")
-    lines += ["  " + ln for ln in _lto_lines(r)]
-    if r.get("without_lto"):
-        lines.append("without LTO (the plain build):")
-        lines += _one_summary(r["without_lto"], "  ")
-        change = ", ".join(f"{k} {v:+d}" for k, v in r["lto_change"].items() if v is not None)
-        lines.append(f"change with LTO (LTO - plain): {change}")
-    if "baseline" in r:
-        b = r["baseline"]
-        lines.append(f"baseline: mbedTLS's default configuration ({b['config'].get('preset')})")
-        lines += _one_summary(b, "  ")
-        ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items() if v is not None)
-        lines.append(f"ratios (measured / baseline): {ratios}")
-    return lines
-
-
-# ------------------------------------------------------------- subcommand
-
-
