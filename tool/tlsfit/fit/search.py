@@ -207,11 +207,13 @@ class Progress:
 
 
 def client_kwargs(client):
-    """measure()'s client= for the device's identity, when this tree's measure takes one
-    (core.identity.ClientIdentity); a TlsfitError naming the gap when it does not."""
+    """MeasureRequest's client= for the device's identity, when this tree's measure takes
+    one (core.identity.ClientIdentity; measure(**fields) does); a TlsfitError naming the
+    gap when it does not."""
     if client is None:
         return {}
-    if "client" not in inspect.signature(measure_mod.measure).parameters:
+    params = inspect.signature(measure_mod.measure).parameters
+    if "client" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         raise TlsfitError(USAGE, "a client identity was given, but this tlsfit's measure cannot "
                                  "present one yet (no client= parameter): fit without it")
     from ..core import identity       # added with measure's client= (issue 14)
@@ -266,10 +268,10 @@ class Fitter:
     def measure_site(self, config, i, baseline=False, lto=False):
         """config measured against server i (a Measurement); lto: its -flto build."""
         s = self.sites[i]
-        return measure_mod.measure(config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca,
-                                   line=self.opts.line, timeout=self.opts.timeout,
-                                   baseline=baseline, progress=False, proof=s.proof,
-                                   **self.client, **({"lto": True} if lto else {}))
+        return measure_mod.measure(measure_mod.MeasureRequest(
+            config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
+            timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
+            lto=bool(lto), **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""

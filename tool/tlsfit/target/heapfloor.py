@@ -13,9 +13,10 @@ mbedtls_calloc) and reports the bytes each site held at the peak; peak_blocks() 
 the addresses to names with the image's symbol table (elf.function_at).  CALLERS below
 (knowledge as data, each with its reason) puts each function into one of the groups:
 buffers (the record input and output buffers), certificates (parsed X.509
-certificates: the trust anchors and the server's chain, their public keys), temporaries (bignum/ECC working memory, PSA copies of arguments),
-contexts (the SSL handshake, session and transform, hash and cipher contexts, PSA key
-slots); bytes charged to no site (the site table was full) are "untracked".
+certificates: the trust anchors and the server's chain, their public keys),
+temporaries (bignum/ECC working memory, PSA copies of arguments), contexts (the SSL
+handshake, session and transform, hash and cipher contexts, PSA key slots); bytes
+charged to no site (the site table was full) are "untracked".
 
 The floor is the sum of three parts:
   input record   the largest record the server sent, 5-byte header included, or the

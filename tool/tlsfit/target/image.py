@@ -1,6 +1,6 @@
 """The measured firmware image: the TLS client linked with the cross-built mbedTLS.
 
-    link_firmware(xb, anchors, sni, heap_limit, seed, proof, client) -> (elf, map)
+    link_firmware(xb, request) -> (elf, map)     request: a request.MeasureRequest
     image_sizes(elf, map, target, lto=False) -> (sizes, rom_tls, ram_tls, modules)
     plain_image(elf) -> (elf, map) of an LTO link's plain twin
 
@@ -21,7 +21,7 @@ from ..core.errors import XBUILD, TlsfitError
 from ..core.text import one_line
 from . import elf as elf_mod, linkmap
 from .firmware import fw
-from .params import DEFAULT_SEED, run_params_c
+from .params import run_params_c
 
 HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
@@ -49,10 +49,11 @@ def _forget_identity(run_dir, params):
             f.unlink()
 
 
-def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, client=None):
+def link_firmware(xb, request):
     """Compiles the harness with the build's configuration and links it; returns
-    (elf, map).  proof: a core.proof.Proof (None: no-alert).  client: the device's
-    ClientIdentity (None: none), built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
+    (elf, map).  request: a resolved request.MeasureRequest with its anchors; its
+    sni, heap_limit, seed and proof go into run_params.c, and its client (the device's
+    ClientIdentity, or None) is built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
     (xb.lto) links with -flto, and also without it into tls_client-plain.elf/.map
     beside (plain_image()).  Raises TlsfitError(XBUILD) on failure."""
     runs = xb.dir / "runs"
@@ -60,7 +61,9 @@ def link_firmware(xb, anchors, sni, heap_limit, seed=DEFAULT_SEED, proof=None, c
     run_dir = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=runs))
     params = run_dir / "run_params.c"
     params.touch(mode=0o600)
-    params.write_text(run_params_c(anchors, sni, heap_limit, seed, proof=proof, client=client))
+    client = request.client
+    params.write_text(run_params_c(request.anchors, request.sni, request.heap_limit, request.seed,
+                                   proof=request.proof, client=client))
     sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
     cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
     try:
@@ -105,9 +108,9 @@ def image_sizes(elf, map_path, target, lto=False):
     return sizes, rom_tls, ram_tls, modules
 
 
-def link_seconds(xb, anchors, sni, heap_limit, proof, client):
+def link_seconds(xb, request):
     """(elf, map, seconds) of link_firmware."""
     t = time.monotonic()
-    elf, map_path = link_firmware(xb, anchors, sni, heap_limit, proof=proof, client=client)
+    elf, map_path = link_firmware(xb, request)
     return elf, map_path, time.monotonic() - t
 

@@ -1,11 +1,24 @@
 """`tlsfit measure`: what a configuration costs on a Cortex-M target, handshake included.
 
-    measure(config_path, target, host, port, sni=None, ca=None, tree=None,
-            heap_limit=None, timeout=60, baseline=False, progress=True, *, line=None,
-            proof=None, client=None) -> Measurement
+    measure(MeasureRequest(config_path, target, host, port, sni=None, ca=None,
+                           tree=None, heap_limit=None, timeout=60, baseline=False,
+                           progress=True, *, line=None, proof=None, client=None,
+                           lto=False)) -> Measurement
+    measure(config_path, target, host, port, **fields)   the same, the request built here
     cross_build(config_path, target, tree=None) -> Path of the libraries (cached)
-    format_report(report) -> the human-readable lines
+    format_report(report) -> the human-readable lines (text.py)
 (the `tlsfit measure` command: cli/measure.py)
+
+The phases, one module each:
+  request.py   MeasureRequest: the one value every phase reads
+  anchors.py   the trust anchors (--ca, or the system-store root of the server's chain)
+  params.py    the generated run_params.c
+  image.py     the link, and the image's sizes from its map (linkmap.py, elf.py)
+  session.py   the QEMU run through the relay
+  outcome.py   the report's "handshake": what the firmware printed and the wire showed
+  heapfloor.py the peak's blocks and the heap floor
+  lto.py       the -flto image beside the plain one
+  text.py      the human-readable report
 
 One measurement:
   build  mbedTLS cross-built for the target with the header (xbuild.py;
@@ -13,7 +26,7 @@ One measurement:
   link   the TLS client firmware (tool/firmware/tls_client.c and friends)
          compiled with the header and linked with the libraries; the trust
          anchors, server name, heap limit and test-only seed go into a
-         generated run_params.c
+         generated run_params.c (params.py)
   run    QEMU boots it with -icount shift=0; UART0 reaches the server through
          relay.Relay; the firmware's TLSFIT-RESULT line and the relay's view of
          the wire make the report.  QEMU is killed at the timeout.
@@ -54,34 +67,36 @@ A failed handshake is a report with handshake.ok False (error, code, state,
 hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
 rejects, XBUILD 40 otherwise).
 """
+
 import hashlib
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..core import proof as proof_mod
-from ..core.errors import FILE, USAGE, TlsfitError
-from ..core.hostport import format_hostport
+from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
-from ..mbedtls.tree import Tree, identity as tree_identity, resolve_tree
+from ..mbedtls.tree import identity as tree_identity
 from . import heapfloor, outcome, xbuild
-from .heapfloor import floor_of
 from .anchors import read_anchors, system_anchors
-from .params import run_params_c
 from .firmware import fw
+from .heapfloor import floor_of
 from .image import image_sizes, link_firmware, link_seconds, plain_image
-from .session import run_session
 from .lto import lto_change, lto_facts, lto_mode
+from .params import run_params_c
+from .request import DEFAULT_TIMEOUT, MeasureRequest
 from .result import RATIO_FIELDS, Measurement
+from .session import run_session
 from .text import format_report
 
-# measure() and what tests and tools have long read from this module (re-exported
-# from the modules that own them: anchors.py, params.py, image.py, session.py).
-__all__ = ["measure", "cross_build", "format_report", "lto_mode", "lto_change", "floor_of",
+# measure() and what tests and tools read from this module (re-exported from the
+# modules that own them).
+__all__ = ["measure", "MeasureRequest", "measure_one", "compose", "cross_build",
+           "config_info", "format_report", "lto_mode", "lto_change", "floor_of",
            "read_anchors", "system_anchors", "run_params_c", "link_firmware", "image_sizes",
            "plain_image", "run_session", "DEFAULT_TIMEOUT"]
 
-DEFAULT_TIMEOUT = 60
+
 def cross_build(config_path, target, tree=None, progress=True):
     """Cross-builds mbedTLS for target with config_path (cached; safe from parallel
     threads and processes) and returns the directory holding libmbedtls.a,
@@ -96,22 +111,36 @@ def _ratio(a, b):
     return round(a / b, 3)
 
 
-def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image, out,
-             names, elapsed, proof, client=None):
-    t = fw.load_target(target)
+@dataclass(frozen=True)
+class MeasuredRun:
+    """One image linked and run: its files, image_sizes() of it, the
+    session.RunOutcome and the seconds of each phase (build, link, run, total)."""
+    elf: Path
+    map_path: Path
+    image: tuple
+    out: object
+    elapsed: dict
+
+
+def compose(req, xb, cfg_info, run):
+    """The report of one MeasuredRun of XBuild xb for the resolved request req;
+    cfg_info: the report's "config" (config_info())."""
+    t = fw.load_target(req.target)
+    out, elf, client = run.out, run.elf, req.client
     res = out.result
-    sizes, rom_tls, ram_tls, modules = image
+    sizes, rom_tls, ram_tls, modules = run.image
     heap = (res or {}).get("heap") or {}
     counted = bool(res and res.get("heap_counted"))
-    hs = outcome.handshake(out, names, res, proof, t["cpu_clock_hz"], client)
+    hs = outcome.handshake(out, mbedtls_names.for_tree(req.tree), res, req.proof,
+                           t["cpu_clock_hz"], client)
     obs = out.relay.observer if out.relay else None
     # Instructions only for a handshake that started (the handshake's alone).
     ticks = res.get("ticks") if res and res.get("step") in ("handshake", "proof", "done") \
         else None
     return {
         "target": t["name"],
-        "server": format_hostport(host, port),
-        "sni": sni,
+        "server": req.server,
+        "sni": req.sni,
         "config": cfg_info,
         "mbedtls": (res or {}).get("mbedtls") or xb.tree.version,
         "mbedtls_tree": tree_identity(xb.tree),
@@ -124,9 +153,10 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
         "heap_largest_block": heap.get("largest") if counted else None,
         "heap_alloc_failed": bool(heap.get("failures")) if counted else None,
         "heap_failed_request_bytes": heap.get("failed_size") or None if counted else None,
-        "heap_limit": heap_limit,
+        "heap_limit": req.heap_limit,
         "heap_brk_peak_bytes": heap.get("brk_peak"),
-        "heap_peak_blocks": heapfloor.peak_blocks(res, elf, heap.get("peak")) if counted else None,
+        "heap_peak_blocks": heapfloor.peak_blocks(res, elf, heap.get("peak")) if counted
+        else None,
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
@@ -144,28 +174,27 @@ def _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, i
             "client_hello_record": out.relay.client_records.first_record,
             "largest_record_to_server": out.relay.client_records.largest_record},
         "modules": modules,
-        "elapsed_ms": {k: int(round(v * 1000)) for k, v in elapsed.items()},
-        "artifacts": {"elf": str(elf), "map": str(map_path), "mbedtls_build": str(xb.dir)},
+        "elapsed_ms": {k: int(round(v * 1000)) for k, v in run.elapsed.items()},
+        "artifacts": {"elf": str(elf), "map": str(run.map_path), "mbedtls_build": str(xb.dir)},
     }
 
 
-def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limit,
-                 timeout, progress, label, proof, client=None):
-    """Links and runs one image for an XBuild; xb.elapsed counts as the build phase."""
-    names = mbedtls_names.for_tree(tree)
+def measure_one(req, xb, cfg_info, label):
+    """Links and runs one image of XBuild xb for the resolved request req (anchors
+    included) and returns its report; xb.elapsed counts as the build phase.  label
+    names the image in progress lines ("measured", "baseline", ...)."""
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
-    elf, map_path, link_s = link_seconds(xb, anchors, sni, heap_limit, proof, client)
-    image = image_sizes(elf, map_path, target, lto=xb.lto)
+    elf, map_path, link_s = link_seconds(xb, req)
+    image = image_sizes(elf, map_path, req.target, lto=xb.lto)
     t2 = time.monotonic()
-    if progress:
+    if req.progress:
         _say(f"running the {label} handshake on {xb.target} under QEMU against "
-             f"{format_hostport(host, port)}...")
-    out = run_session(elf, target, host, port, timeout)
+             f"{req.server}...")
+    out = run_session(elf, req)
     t3 = time.monotonic()
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
-    report = _compose(cfg_info, target, host, port, sni, heap_limit, xb, elf, map_path, image,
-                      out, names, elapsed, proof, client)
+    report = compose(req, xb, cfg_info, MeasuredRun(elf, map_path, image, out, elapsed))
     floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
@@ -174,7 +203,9 @@ def _measure_one(xb, cfg_info, target, host, port, sni, anchors, tree, heap_limi
     return report
 
 
-def _config_info(path):
+def config_info(path):
+    """The report's "config": {path, sha256} of the header; TlsfitError(FILE) when it
+    cannot be read."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -184,77 +215,67 @@ def _config_info(path):
     return {"path": str(p), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def _resolve_tree(tree, line):
-    if isinstance(tree, Tree):
-        if line and tree.line != line:
-            raise TlsfitError(USAGE, f"{tree.path} is mbedTLS {tree.version}, not {line}")
-        return tree
-    return resolve_tree(tree, line)
-
-
-def measure(config_path, target, host, port, sni=None, ca=None, tree=None, heap_limit=None,
-            timeout=DEFAULT_TIMEOUT, baseline=False, progress=True, *, line=None, proof=None,
-            client=None, lto=False):
-    """Measures config_path on target against host:port; returns the report.
-
-    sni: the name sent and checked (default host).  ca: a PEM/DER file of trust
-    anchors (default: the system-store root of the server's chain).  tree: an
-    mbedTLS tree (mbedtls.tree.Tree or path; default the 3.x one, or `line`).
-    heap_limit: cap in bytes on what mbedTLS may hold at once.  timeout: seconds
-    before QEMU is killed.  baseline: also measure mbedTLS's default
-    configuration (config.py baremetal_size) the same way, under "baseline",
-    with "ratios" (measured / baseline).  proof: the proof that the server accepted
-    the session, a core.proof.Proof or a --proof text (None: by port), for both.
-    client: the device's core.identity.ClientIdentity (key included), presented by both
-    images when the server asks for a client certificate (None: no identity).
-    lto: False, True (measure the LTO build) or "both" (and the plain one beside it,
-    under "without_lto", with "lto_change"); see the module's docstring.
-    Returns a Measurement (target/result.py), a read-only mapping over the report's
-    JSON document."""
-    t = _target(target)
-    proof = proof_mod.resolve(proof, port)
-    if client is not None and client.key is None:
-        raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the device "
-                                 "signs the handshake with its key")
-    tree = _resolve_tree(tree, line)
-    sni = sni or host
-    cfg_info = _config_info(config_path)
-    lto = lto_mode(lto)
-    # Build first: a header mbedTLS rejects fails before anything else happens.
-    xb = xbuild.cross_build(config_path, t, tree, progress=progress, lto=bool(lto))
-    plain_xb = xbuild.cross_build(config_path, t, tree, progress=progress) \
-        if lto == "both" else None
-    if baseline:
-        header = baseline_mod.baseline_config(tree, progress=progress)
-        base_xb = xbuild.cross_build(header, t, tree, progress=progress, lto=bool(lto))
-    if ca is not None:
-        anchors, ca_files = read_anchors(ca), [str(ca)]
+def measure(request, *args, **fields):
+    """Measures request.config_path on request.target against request.host:port and
+    returns the report: a Measurement (target/result.py), a read-only mapping over
+    the report's JSON document.  request: a MeasureRequest (request.py says what
+    each field means); measure(config_path, target, host, port, **fields) builds one
+    from the same arguments."""
+    if isinstance(request, MeasureRequest):
+        if args or fields:
+            raise TypeError("measure(MeasureRequest) takes nothing else: "
+                            "use dataclasses.replace() on the request")
     else:
-        anchors, ca_files = system_anchors(host, port, sni)
-    report = _measure_one(xb, cfg_info, t, host, port, sni, anchors, tree, heap_limit,
-                          timeout, progress, "measured", proof, client)
+        request = MeasureRequest(request, *args, **fields)
+    req = request.resolved()
+    cfg_info = config_info(req.config_path)
+    req = replace(req, lto=lto_mode(req.lto))
+    # Build first: a header mbedTLS rejects fails before anything else happens.
+    xb = xbuild.cross_build(req.config_path, req.target, req.tree, progress=req.progress,
+                            lto=bool(req.lto))
+    plain_xb = xbuild.cross_build(req.config_path, req.target, req.tree,
+                                  progress=req.progress) if req.lto == "both" else None
+    if req.baseline:
+        header = baseline_mod.baseline_config(req.tree, progress=req.progress)
+        base_xb = xbuild.cross_build(header, req.target, req.tree, progress=req.progress,
+                                     lto=bool(req.lto))
+    req, ca_files = _with_anchors(req)
+    report = measure_one(req, xb, cfg_info, "measured")
     report["ca"] = ca_files
     if plain_xb is not None:
-        plain = _measure_one(plain_xb, cfg_info, t, host, port, sni, anchors, tree, heap_limit,
-                             timeout, progress, "plain (no LTO)", proof, client)
-        plain["ca"] = ca_files
-        report["without_lto"] = plain
-        report["lto_change"] = lto_change(report, plain)
-        report["lto"]["build"]["plain_compile_s"] = plain_xb.compile_seconds
-        report["lto"]["build"]["plain_link_ms"] = plain["elapsed_ms"]["link"]
-    if baseline:
-        binfo = _config_info(header)
-        binfo.update(preset=baseline_mod.baseline_preset(tree),
-                     source=str(baseline_mod.default_config(tree)))
-        base = _measure_one(base_xb, binfo, t, host, port, sni, anchors, tree, None, timeout,
-                            progress, "baseline", proof, client)
-        report["baseline"] = base
-        report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}
+        _add_plain(report, req, plain_xb, cfg_info, ca_files)
+    if req.baseline:
+        _add_baseline(report, replace(req, heap_limit=None), base_xb, header)
     return Measurement.from_json(report)
 
 
-def _target(name):
-    try:
-        return fw.load_target(name)["name"]
-    except fw.FirmwareError as e:
-        raise TlsfitError(USAGE, str(e)) from None
+def _with_anchors(req):
+    """(req with its anchors, the report's "ca": the files they came from)."""
+    if req.anchors is not None:
+        return req, [] if req.ca is None else [str(req.ca)]
+    if req.ca is not None:
+        anchors, ca_files = read_anchors(req.ca), [str(req.ca)]
+    else:
+        anchors, ca_files = system_anchors(req.host, req.port, req.sni)
+    return replace(req, anchors=tuple(anchors)), ca_files
+
+
+def _add_plain(report, req, plain_xb, cfg_info, ca_files):
+    """lto="both": the plain image under "without_lto", and "lto_change"."""
+    plain = measure_one(req, plain_xb, cfg_info, "plain (no LTO)")
+    plain["ca"] = ca_files
+    report["without_lto"] = plain
+    report["lto_change"] = lto_change(report, plain)
+    report["lto"]["build"]["plain_compile_s"] = plain_xb.compile_seconds
+    report["lto"]["build"]["plain_link_ms"] = plain["elapsed_ms"]["link"]
+
+
+def _add_baseline(report, req, base_xb, header):
+    """baseline=True: mbedTLS's default configuration (header) under "baseline", and
+    "ratios" (measured / baseline)."""
+    binfo = config_info(header)
+    binfo.update(preset=baseline_mod.baseline_preset(req.tree),
+                 source=str(baseline_mod.default_config(req.tree)))
+    base = measure_one(req, base_xb, binfo, "baseline")
+    report["baseline"] = base
+    report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}

@@ -1,6 +1,6 @@
 """One QEMU run of the firmware against the server, through the relay.
 
-    run_session(elf, target, host, port, timeout) -> RunOutcome
+    run_session(elf, request) -> RunOutcome       request: a request.MeasureRequest
 
 QEMU boots the image with -icount shift=0; UART0 reaches the server through
 relay.Relay, whose observer notes the server's records (and a TLS 1.2
@@ -56,9 +56,11 @@ class RunOutcome:
         self.connect_error = None
 
 
-def run_session(elf, target, host, port, timeout):
-    """Boots the image under QEMU (-icount shift=0) with UART0 relayed to the
-    server; QEMU never outlives this call."""
+def run_session(elf, request):
+    """Boots the image under QEMU (-icount shift=0) on request.target with UART0
+    relayed to request.host:port, for request.timeout seconds at most; QEMU never
+    outlives this call."""
+    host, port, timeout = request.host, request.port, request.timeout
     out = RunOutcome()
     start = time.monotonic()
     try:
@@ -70,7 +72,7 @@ def run_session(elf, target, host, port, timeout):
         out.elapsed = time.monotonic() - start
         return out
     out.relay = relay
-    argv = fw.qemu_argv(elf, target, relay.port, icount_shift=0)
+    argv = fw.qemu_argv(elf, request.target, relay.port, icount_shift=0)
     # Output to files, not pipes: nobody reads while waiting, and a pipe could fill.
     with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
         try:
