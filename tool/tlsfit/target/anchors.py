@@ -1,7 +1,8 @@
 """The trust anchors built into the measured firmware, as DER.
 
     read_anchors(path) -> [DER, ...]       the certificates of --ca (PEM bundle or DER)
-    system_anchors(host, port, sni) -> ([DER, ...], [store file, ...])
+    system_anchors(host, port, sni, store=SYSTEM_STORE_DIR)
+                                        -> ([DER, ...], [store file, ...])
                                            no --ca: the system-store root of the
                                            server's chain
 
@@ -42,10 +43,11 @@ def _openssl(args, what, stdin=b""):
                        hint="name the root with --ca")
 
 
-def system_anchors(host, port, sni):
+def system_anchors(host, port, sni, store=SYSTEM_STORE_DIR):
     """The system-store root(s) that issued the server's last certificate:
     one `openssl s_client -showcerts` connection, then the hashed names in
-    /etc/ssl/certs.  Only those go into the firmware."""
+    `store` (OpenSSL's hashed directory, /etc/ssl/certs).  Only those go into the
+    firmware."""
     what = "finding the server's root in the system store (no --ca given)"
     proc = _openssl(["s_client", "-connect", format_hostport(host, port), "-servername", sni,
                      "-showcerts"], what)
@@ -54,10 +56,10 @@ def system_anchors(host, port, sni):
         raise TlsfitError(TARGET, f"{what}: the server at {format_hostport(host, port)} sent no "
                                   "certificate; name the root with --ca FILE")
     h = _openssl(["x509", "-noout", "-issuer_hash"], what, stdin=chain[-1]).stdout.strip()
-    found = sorted(SYSTEM_STORE_DIR.glob(f"{h.decode()}.[0-9]*")) if h else []
+    found = sorted(Path(store).glob(f"{h.decode()}.[0-9]*")) if h else []
     if not found:
         raise TlsfitError(USAGE, f"no --ca given and the root that issued the server's "
-                                 f"certificates is not in {SYSTEM_STORE_DIR}; name it "
+                                 f"certificates is not in {store}; name it "
                                  "with --ca FILE")
     certs = []
     for f in found:

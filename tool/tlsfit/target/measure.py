@@ -78,7 +78,7 @@ from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
 from . import heapfloor, outcome, xbuild
-from .anchors import read_anchors, system_anchors
+from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
 from .image import image_sizes, link_firmware, link_seconds, plain_image
@@ -94,7 +94,9 @@ from .text import format_report
 __all__ = ["measure", "MeasureRequest", "measure_one", "compose", "cross_build",
            "config_info", "format_report", "lto_mode", "lto_change", "floor_of",
            "read_anchors", "system_anchors", "run_params_c", "link_firmware", "image_sizes",
-           "plain_image", "run_session", "DEFAULT_TIMEOUT"]
+           "plain_image", "run_session", "DEFAULT_TIMEOUT", "SYSTEM_STORE_DIR"]
+# measure() looks up the server's root in SYSTEM_STORE_DIR as this module holds it when
+# called (a test points it at a store of its own with monkeypatch).
 
 
 def cross_build(config_path, target, tree=None, progress=True):
@@ -256,7 +258,7 @@ def _with_anchors(req):
     if req.ca is not None:
         anchors, ca_files = read_anchors(req.ca), [str(req.ca)]
     else:
-        anchors, ca_files = system_anchors(req.host, req.port, req.sni)
+        anchors, ca_files = system_anchors(req.host, req.port, req.sni, SYSTEM_STORE_DIR)
     return replace(req, anchors=tuple(anchors)), ca_files
 
 
