@@ -67,7 +67,6 @@ A failed handshake is a report with handshake.ok False (error, code, state,
 hint); build problems raise TlsfitError (CONFIG 36 for a header mbedTLS
 rejects, XBUILD 40 otherwise).
 """
-
 import hashlib
 import time
 from dataclasses import dataclass, replace
