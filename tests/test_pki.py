@@ -123,3 +123,7 @@ def test_openssl_missing_names_the_next_step(monkeypatch, tmp_path):
         pki.openssl(["version"], "asking", SERVERS, hint="name the root with --ca")
     assert e.value.code == SERVERS
     assert str(e.value) == "the openssl command is not installed (name the root with --ca)"
+    with pytest.raises(TlsfitError) as e:
+        pki.openssl(["version"], "asking", SERVERS, missing_code=IDENTITY)
+    assert e.value.code == IDENTITY
+    assert str(e.value) == "the openssl command is not installed (run ./tlsfit setup)"

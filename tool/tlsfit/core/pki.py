@@ -129,14 +129,16 @@ def der_sequences(data):
 
 
 def openssl(args, what, code, timeout=OPENSSL_TIMEOUT, stdin=None, check=True,
-            hint="run ./tlsfit setup"):
+            hint="run ./tlsfit setup", missing_code=None):
     """Runs `openssl ARGS` (found on PATH) with its output captured.  stdin: bytes fed
     to it (None: closed).  check: returns its stdout (bytes) and raises TlsfitError(code)
     "WHAT failed: <its last stderr line>" when it exits non-zero; check=False returns
     the subprocess.CompletedProcess whatever the exit status.  Raises TlsfitError(code)
-    when openssl is not installed (the message ends in `hint`), cannot run, or runs
-    past `timeout` seconds ("WHAT: timed out after N s")."""
-    cmd = [proc.tool_path("openssl", code, hint), *args]
+    when openssl is not installed (TlsfitError(missing_code) when given; the message
+    ends in `hint`), cannot run, or runs past `timeout` seconds ("WHAT: timed out after
+    N s")."""
+    cmd = [proc.tool_path("openssl", code if missing_code is None else missing_code, hint),
+           *args]
     if check:
         return proc.run_tool(cmd, what, code, timeout, stdin=stdin)
     return proc.run_captured(cmd, what, code, timeout, stdin=stdin)

@@ -40,7 +40,7 @@ def read_anchors(path):
 def _openssl(args, what, stdin=b""):
     """`openssl ARGS` run to the end whatever its exit status (core.pki.openssl)."""
     return pki.openssl(args, what, TARGET, stdin=stdin, check=False,
-                       hint="name the root with --ca")
+                       hint="name the root with --ca", missing_code=USAGE)
 
 
 def system_anchors(host, port, sni, store=SYSTEM_STORE_DIR):
