@@ -234,9 +234,9 @@ def run_job(job, target, srv, chain, timeout):
     tag = f"{job.scenario} {job.key or 'lean'}" + (f" #{job.rep_no + 1}" if job.rep_no else "")
     start = time.monotonic()
     try:
-        job.report = measure.measure(str(job.header), target, "127.0.0.1", srv.port,
-                                     sni="localhost", ca=str(chain.root.pem), progress=False,
-                                     timeout=timeout)
+        job.report = measure.measure(measure.MeasureRequest(
+            str(job.header), target, "127.0.0.1", srv.port, sni="localhost",
+            ca=str(chain.root.pem), progress=False, timeout=timeout))
     except Exception as e:      # noqa: BLE001  (a build problem is a result too)
         job.error = f"{type(e).__name__}: {e}"
         log(f"{tag}: ERROR {job.error}")

@@ -42,8 +42,9 @@ def log(msg):
 
 def measure_one(header, target, srv, chain):
     try:
-        m = measure.measure(header, target, refservers.LOCALHOST, srv.port, sni="localhost",
-                            ca=str(chain.root.pem), progress=False)
+        m = measure.measure(measure.MeasureRequest(
+            header, target, refservers.LOCALHOST, srv.port, sni="localhost",
+            ca=str(chain.root.pem), progress=False))
     except TlsfitError as e:
         return {"ok": False, "error": f"exit {e.code}: {e.message}"}
     hs = m.get("handshake") or {}

@@ -12,7 +12,7 @@ from ..header.gen import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
-from ..target.measure import lto_mode
+from ..target.lto import lto_mode
 
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
