@@ -10,8 +10,6 @@ model of the platform must agree with the evaluation.  No servers: kconfiglib an
 """
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
