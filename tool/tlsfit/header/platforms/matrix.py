@@ -213,7 +213,7 @@ def page(results):
            "CMakeLists.txt line puts it, and the option set is compared with the "
            "bare-metal header's, option by option, up to the options the platform owns "
            "(the `owned` lists of `tool/tlsfit/header/platforms/*.toml`, each with its "
-           "reason).  `tests/test_platform_eval.py` runs the same in `./tlsfit test`.", "",
+           "reason).  The test suite (`./tlsfit test`) runs the same evaluation.", "",
            "## Reference trees", "", "| tree | platform version | mbedTLS | tlsfit claims it |",
            "|---|---|---|---|"]
     for t in evaluate.trees():
