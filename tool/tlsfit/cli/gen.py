@@ -105,7 +105,7 @@ byte for byte, run from the repository root.
 
 examples:
   ./tlsfit probe broker.example.com:8883 --save broker && ./tlsfit gen broker -o tls_config.h
-  ./tlsfit gen broker --for esp-idf -o main/     # sdkconfig.defaults + tlsfit_user_config.h
+  ./tlsfit gen broker --for esp-idf -o .         # sdkconfig.defaults + tlsfit_user_config.h (project dir)
   ./tlsfit gen broker --for rt-thread -o tls_config.h    # keeps its port lines
   ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
   ./tlsfit gen --explain            # why each option is on or off
