@@ -189,9 +189,9 @@ def run_server(name, chain, s_args, args, out_root, log_dir):
         log(f"{name}: fit took {row['fit_wall_s']} s; measuring the expert configuration"
             + ("" if row["default"] else " and mbedTLS's default one"))
         try:
-            exp = measure.measure(EXPERT, TARGET, refservers.LOCALHOST, srv.port,
-                                  sni="localhost", ca=str(chain.root.pem),
-                                  baseline=row["default"] is None, progress=False)
+            exp = measure.measure(measure.MeasureRequest(
+                EXPERT, TARGET, refservers.LOCALHOST, srv.port, sni="localhost",
+                ca=str(chain.root.pem), baseline=row["default"] is None, progress=False))
             row["expert"] = figures(exp)
             row["expert"]["overlay"] = exp.get("overlay")
             if row["default"] is None:

@@ -2,7 +2,9 @@
 """Measure the knob cost table `tlsfit fit` prunes with: tool/tlsfit/fit/knob_costs.json.
 
     bench/knob_costs.py [--target cortex-m4] [--jobs 2] [--reps 3] [--scenarios a,b,...|all]
-                        [--no-combos] [--write] [--json FILE] [--keep]
+                        [--no-combos] [--only KNOB,...] [--timeout SEC] [--write]
+                        [--json FILE] [--keep]
+    ./tlsfit regenerate knob-costs          (the same as --write)
 
 For each reference scenario (SCENARIOS: a local `openssl s_server` on a throwaway
 PKI made like refservers.standard_pki's RSA-2048 and P-384 -> P-256 -> P-256
@@ -29,6 +31,13 @@ from handshakes that completed; a failed one is stored as {"failed": error}
 and reported (exit status 1).  Keys are "NAME=value" with value on/off/an
 integer; combos join them with "+".  handshake_instructions covers the
 handshake only: the AES/SHA knobs' effect on bulk data is not in it.
+
+--only KNOB,... measures the lean header and those knobs' settings alone (no
+combos) and merges them into the stored table: their entries (and each scenario's
+lean_knobs) are replaced, every other entry is kept, and the scenario's "merged"
+records which keys were measured so and the lean figures they are deltas against.
+That is how a knob added to rules.toml joins the table without re-measuring the
+rest (tests/test_generated.py fails until every current knob is in it).
 
 Not a test: it prints figures and is not run by CI.  Cross builds are cached
 per header in $TLSFIT_CACHE (and by ccache); each measurement then emulates
@@ -59,7 +68,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core import paths  # noqa: E402
 from tlsfit.header import gen, rules as rules_mod  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import model as profile, prober as build  # noqa: E402
+from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
 
 OUT_PATH = REPO / "tool" / "tlsfit" / "fit" / "knob_costs.json"
@@ -196,12 +205,38 @@ class Job:
         self.report, self.error = None, None
 
 
-def run_job(job, target, srv, chain):
+def merge(stored, new, only):
+    """The stored table with the knobs in `only` taken from `new` (a --only run)."""
+    out = json.loads(json.dumps(stored))
+
+    def other(key):
+        return key.split("=", 1)[0] not in only
+    for name, sc in new["scenarios"].items():
+        old = out["scenarios"].get(name)
+        if old is None or "failed" in sc["lean"]:
+            continue
+        old["knobs"] = {**{k: v for k, v in old["knobs"].items() if other(k)}, **sc["knobs"]}
+        old["skipped"] = [k for k in old["skipped"] if other(k)] + sc["skipped"]
+        old["lean_knobs"] = sc["lean_knobs"]
+        merged = old.setdefault("merged", [])
+        merged[:] = [m for m in merged if all(other(k) for k in m["keys"])]
+        merged.append({"keys": sorted(sc["knobs"]),
+                       "lean": {f: sc["lean"][f] for f in (*FIELDS, "reps")}})
+    out["mbedtls"] = new["mbedtls"] or out["mbedtls"]
+    note = (" merged: keys measured later by --only, against that run's lean figures "
+            "(lean, the median of reps).")
+    if note not in out["about"]:
+        out["about"] += note
+    return out
+
+
+def run_job(job, target, srv, chain, timeout):
     tag = f"{job.scenario} {job.key or 'lean'}" + (f" #{job.rep_no + 1}" if job.rep_no else "")
     start = time.monotonic()
     try:
-        job.report = measure.measure(str(job.header), target, "127.0.0.1", srv.port,
-                                     sni="localhost", ca=str(chain.root.pem), progress=False)
+        job.report = measure.measure(measure.MeasureRequest(
+            str(job.header), target, "127.0.0.1", srv.port, sni="localhost",
+            ca=str(chain.root.pem), progress=False, timeout=timeout))
     except Exception as e:      # noqa: BLE001  (a build problem is a result too)
         job.error = f"{type(e).__name__}: {e}"
         log(f"{tag}: ERROR {job.error}")
@@ -226,6 +261,11 @@ def main():
                     help=f"comma-separated, of {', '.join(SCENARIOS)} (or a-e); 'all'; "
                          f"default: {','.join(DEFAULT_SCENARIOS)}")
     ap.add_argument("--no-combos", action="store_true", help="single knob changes only")
+    ap.add_argument("--only", help="comma-separated knobs: measure them alone and merge "
+                                   "them into the stored table")
+    ap.add_argument("--timeout", type=int, default=120,
+                    help="seconds of QEMU per measurement (default 120; a loaded machine "
+                         "needs more)")
     ap.add_argument("--write", action="store_true", help=f"store {OUT_PATH.relative_to(REPO)}")
     ap.add_argument("--json", type=Path, help="also write the table to this file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
@@ -238,7 +278,12 @@ def main():
             ap.error(f"unknown scenario {n!r}")
 
     rules = rules_mod.load()
-    settings = settings_for(rules)
+    only_knobs = set(args.only.split(",")) if args.only else set()
+    if only_knobs - set(rules.knobs):
+        ap.error("--only: not knobs of rules.toml: "
+                 f"{', '.join(sorted(only_knobs - set(rules.knobs)))}")
+    settings = [s for s in settings_for(rules) if not only_knobs or s[0] in only_knobs]
+    args.no_combos = args.no_combos or bool(only_knobs)
     work = Path(tempfile.mkdtemp(prefix="tlsfit-knob-costs-"))
     started = time.monotonic()
     try:
@@ -301,8 +346,8 @@ def main():
             order = sorted(jobs, key=lambda j: (j.key != "", j.rep_no))
             log(f"{len(order)} measurements, {args.jobs} at a time")
             with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-                done = list(pool.map(lambda j: run_job(j, args.target, *servers[j.scenario]),
-                                     order))
+                done = list(pool.map(lambda j: run_job(j, args.target, *servers[j.scenario],
+                                                       args.timeout), order))
     finally:
         if args.keep:
             log(f"kept {work}")
@@ -387,6 +432,8 @@ def main():
         for name, key, err in failures:
             print(f"  {name} {key}: {err}")
 
+    if only_knobs:
+        table = merge(json.loads(OUT_PATH.read_text()), table, only_knobs)
     text = json.dumps(table, indent=1) + "\n"
     if args.json:
         args.json.write_text(text)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core.errors import TlsfitError  # noqa: E402
 from tlsfit.header import gen  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import probe  # noqa: E402
+from tlsfit.profile import probing as probe  # noqa: E402
 from tlsfit.target.firmware import fw  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
 
@@ -42,8 +42,9 @@ def log(msg):
 
 def measure_one(header, target, srv, chain):
     try:
-        m = measure.measure(header, target, refservers.LOCALHOST, srv.port, sni="localhost",
-                            ca=str(chain.root.pem), progress=False)
+        m = measure.measure(measure.MeasureRequest(
+            header, target, refservers.LOCALHOST, srv.port, sni="localhost",
+            ca=str(chain.root.pem), progress=False))
     except TlsfitError as e:
         return {"ok": False, "error": f"exit {e.code}: {e.message}"}
     hs = m.get("handshake") or {}

@@ -123,8 +123,9 @@ def measure_gen(srv, chain, prof, ecc, rng, work, extra=""):
         text = text.replace("#endif /* TLSFIT_TLS_CONFIG_H */", extra + "\n#endif /* TLSFIT_TLS_CONFIG_H */")
     cfg.write_text(text)
     try:
-        m = measure.measure(cfg, TARGET, refservers.LOCALHOST, srv.port, sni="localhost",
-                            ca=str(chain.root.pem), progress=False)
+        m = measure.measure(measure.MeasureRequest(
+            cfg, TARGET, refservers.LOCALHOST, srv.port, sni="localhost",
+            ca=str(chain.root.pem), progress=False))
     except TlsfitError as e:
         return {"ok": False, "error": f"measure failed (exit {e.code}): {e.message}"}
     return {**figures(m), "ecc": plan.facts["ecc"], "rng": m.get("rng"),

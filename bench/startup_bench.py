@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import prober  # noqa: E402
+from tlsfit.profile import build as prober  # noqa: E402
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "tool"))
 
 import markers  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
-from tlsfit.profile import model as profile, prober as build  # noqa: E402
+from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.core.errors import PROFILE, TlsfitError  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"

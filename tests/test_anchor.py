@@ -207,8 +207,10 @@ def test_anchor_file_errors(tmp_path):
 
 def test_exit_50_is_in_the_table():
     assert (ANCHOR, "TLSFIT_ANCHOR") in [(c, n) for c, n, _ in DRIVER_CODES]
-    readme = " ".join((REPO / "README.md").read_text().split())
-    assert "50 (`gen`/`fit --anchor CERT`: CERT cannot be read" in readme
+    comment = {n: c for _, n, c in DRIVER_CODES}["TLSFIT_ANCHOR"]
+    assert "--anchor CERT" in comment and "not a CA certificate on the path" in comment
+    gen_page = " ".join((REPO / "docs" / "gen.md").read_text().split())
+    assert "is **exit 50**, one line naming what CERT is to the chain" in gen_page
 
 
 def test_a_fit_report_carries_its_anchor(tmp_path):

@@ -120,7 +120,7 @@ def test_demo(run_driver, tmp_path):
 
 def test_keep_writes_last_and_saved(monkeypatch, tmp_path):
     from tlsfit.core import paths
-    from tlsfit.profile import model as profile, probe
+    from tlsfit.profile import model as profile, probing as probe
     monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
     monkeypatch.setattr(paths, "profiles_dir", lambda: tmp_path / "profiles")
     doc = profile.load(REPO / "tests" / "fixtures" / "profile-v1.json")

@@ -24,6 +24,8 @@ from tlsfit.cli import main as cli  # noqa: E402
 from tlsfit.profile import model, summary  # noqa: E402
 
 CORPUS = REPO / "tests" / "fixtures" / "compat"
+# Only when the output is meant to change (say so in the commit):
+REGENERATE = "stale compat output: ./tlsfit regenerate compat re-renders tests/fixtures/compat/"
 PROFILES = sorted(p for p in CORPUS.glob("*.json") if not p.name.endswith(".shape.json"))
 
 
@@ -35,7 +37,7 @@ def test_corpus_present():
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
 def test_summary_identical(profile):
     expected = (CORPUS / f"{profile.stem}.summary.txt").read_text()
-    assert summary.format_summary(model.load(profile)) + "\n" == expected
+    assert summary.format_summary(model.load(profile)) + "\n" == expected, REGENERATE
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
@@ -45,7 +47,7 @@ def test_gen_identical(profile, variant, capsys, monkeypatch):
     rel = profile.relative_to(REPO)
     code = cli.main(["gen", str(rel), *VARIANTS[variant]])
     got = f"exit {code}\n{capsys.readouterr().out}"
-    assert got == (CORPUS / f"{profile.stem}.{variant}.out").read_text()
+    assert got == (CORPUS / f"{profile.stem}.{variant}.out").read_text(), REGENERATE
 
 
 DATA_KEY_PREFIXES = ("MBEDTLS_", "PSA_WANT_", "TLSFIT_")   # option names: data, not schema

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import require_tools
 
+from tlsfit.core import pki
 from tlsfit.lab import refservers
 from tlsfit.target import heapfloor, measure
 from tlsfit.target.relay import RecordSizes
@@ -117,10 +118,7 @@ def ec13(pki, server_logs):
 
 
 def _der_len(pem):
-    import base64
-    import re
-    body = re.search(rb"-----BEGIN CERTIFICATE-----(.*?)-----END", pem.read_bytes(), re.S)
-    return len(base64.b64decode(b"".join(body.group(1).split())))
+    return len(pki.pem_certificate(pem.read_bytes()))
 
 
 def test_measured_floor_on_cortex_m4(ec13, pki):

@@ -3,7 +3,7 @@
 - the library never imports the CLI (tlsfit.cli is imported by nothing but itself;
   its entry point is `python3 -m tlsfit.cli`);
 - imports follow the data: a stage imports only itself and earlier stages
-  (core < mbedtls < profile < header < host, target < fit < lab < bench < cli), host
+  (core < mbedtls < profile < header < host, target < fit < lab < bench < regen < cli), host
   and target do not import each other, and the lab (reference servers, the replica of
   a profiled server) comes after the library -- it may use any stage (the replica
   reads profiles and builds its engine like the prober) -- and is used by the bench,
@@ -18,7 +18,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "tool" / "tlsfit"
 STAGE = {"core": 0, "mbedtls": 1, "profile": 2, "header": 3, "host": 4,
-         "target": 4, "fit": 5, "lab": 6, "bench": 7, "cli": 9}
+         "target": 4, "fit": 5, "lab": 6, "bench": 7, "regen": 8, "cli": 9}
 SIBLINGS_APART = {("host", "target"), ("target", "host")}
 
 

@@ -37,12 +37,12 @@ def cross_sign(directory, root, by):
     d = Path(directory)
     ext, csr, pem = d / "cross.cnf", d / "cross.csr", d / f"{root.cn.replace(' ', '_')}-cross.pem"
     ext.write_text(_CROSS_EXT)
-    refservers._run(["openssl", "req", "-new", "-key", str(root.key), "-subj", f"/CN={root.cn}",
-                     "-config", str(ext), "-out", str(csr)], "cross-signing: the request")
-    refservers._run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(by.pem),
-                     "-CAkey", str(by.key), "-set_serial", "4242", "-days", "3650", "-sha256",
-                     "-extfile", str(ext), "-extensions", "cross", "-out", str(pem)],
-                    "cross-signing: the certificate")
+    refservers.openssl(["req", "-new", "-key", str(root.key), "-subj", f"/CN={root.cn}",
+                        "-config", str(ext), "-out", str(csr)], "cross-signing: the request")
+    refservers.openssl(["x509", "-req", "-in", str(csr), "-CA", str(by.pem),
+                        "-CAkey", str(by.key), "-set_serial", "4242", "-days", "3650",
+                        "-sha256", "-extfile", str(ext), "-extensions", "cross", "-out", str(pem)],
+                       "cross-signing: the certificate")
     return pem
 
 
@@ -239,9 +239,9 @@ def impostor_ca(directory, cn):
     key = refservers.generate_key("ec:P-256", d / "impostor.key")
     ext, pem = d / "impostor.cnf", d / "impostor.pem"
     ext.write_text(_NO_KEY_ID_EXT)
-    refservers._run(["openssl", "req", "-new", "-x509", "-key", str(key), "-subj", f"/CN={cn}",
-                     "-days", "3650", "-sha256", "-config", str(ext), "-extensions", "ca",
-                     "-out", str(pem)], "creating the impostor CA")
+    refservers.openssl(["req", "-new", "-x509", "-key", str(key), "-subj", f"/CN={cn}",
+                        "-days", "3650", "-sha256", "-config", str(ext), "-extensions", "ca",
+                        "-out", str(pem)], "creating the impostor CA")
     return pem
 
 
@@ -249,8 +249,8 @@ def test_name_match_without_signature_is_not_the_issuer(cross, openssl, run_prob
     """A CA with the new root's name but another key and no SKI, in --ca before the real
     one, and alone: it does not verify the intermediate, so it anchors nothing."""
     impostor = impostor_ca(tmp_path, "tlsfit new root")
-    assert "Subject Key Identifier" not in refservers._run(
-        ["openssl", "x509", "-in", str(impostor), "-noout", "-text"], "reading").decode()
+    assert "Subject Key Identifier" not in refservers.openssl(
+        ["x509", "-in", str(impostor), "-noout", "-text"], "reading").decode()
     bundle = tmp_path / "impostor-first.pem"
     bundle.write_bytes(impostor.read_bytes() + cross.chain.root.pem.read_bytes())
     with openssl(cross.chain, *ECDSA_TLS12) as srv:

@@ -127,12 +127,26 @@ def failed(doc):
     return {name: step for name, step in doc["steps"].items() if step["status"] != "ok"}
 
 
+# After two connections in a row end at a timeout the probe opens no more: the steps
+# after them that would connect are recorded as skipped.
+SKIPPED_REASON = ("skipped: the 2 connections before it ended at a timeout, so the probe opened "
+                  "no more")
+SKIPPED_AFTER_TIMEOUTS = ("record_size_limit", "alpn", "resumption.TLSv1.2")
+
+
 def assert_only_flight_steps_failed(doc, code, error, reason):
     """The flight steps failed with (code, error, reason: a string or a compiled pattern),
-    every other step succeeded, and what they learnt is kept."""
+    every other step succeeded, and what they learnt is kept.  When they failed at a
+    timeout, the first two did and the connecting steps after them were skipped."""
     bad = failed(doc)
-    assert sorted(bad) == sorted(FLIGHT_STEPS), doc["steps"]
-    for name in FLIGHT_STEPS:
+    flight = FLIGHT_STEPS
+    if error == "TF_ERR_TIMEOUT":
+        flight = FLIGHT_STEPS[:2]
+        for name in SKIPPED_AFTER_TIMEOUTS:
+            assert bad.pop(name, None) == {"status": "error", "code": 12, "error": "TF_ERR_TIMEOUT",
+                                           "reason": SKIPPED_REASON}, doc["steps"]
+    assert sorted(bad) == sorted(flight), doc["steps"]
+    for name in flight:
         step = bad[name]
         assert (step["code"], step["error"]) == (code, error), (name, step)
         if isinstance(reason, str):
@@ -223,12 +237,20 @@ def test_sha3_signature_hash_is_unknown_with_its_oid(run_probe, certs):
 
 # ------------------------------------------------------------------- bounds
 
-def test_ccs_trickle_meets_the_connection_deadline(run_probe):
-    doc = probe(run_probe, ccs_every(0.25))
+def test_ccs_trickle_meets_the_connection_deadline_then_stops_connecting(run_probe):
+    """A peer that trickles one record at a time after its ServerHello: the first two
+    flight connections end at their deadline (2 x --timeout); the probe then opens no
+    more, so the later steps that would connect are skipped rather than each costing
+    another deadline, and the peer sees no connection after those two."""
+    with peer(ccs_every(0.25)) as p:
+        res = run_probe(p.hostport, "--timeout", "1", timeout=90)
+        connections = p.connections
+    assert res.returncode == 0, res.explain()
     assert_only_flight_steps_failed(
-        doc, 12, "TF_ERR_TIMEOUT",
+        res.profile, 12, "TF_ERR_TIMEOUT",
         re.compile(r"the connection passed its deadline \(2000 ms: 2 x --timeout\) after "
                    r"\d+ records \(waiting for a record( header)?\)"))
+    assert res.profile["stats"]["connections"] == connections
 
 
 def test_a_million_ccs_records_meet_the_record_cap(run_probe):
@@ -273,11 +295,13 @@ def test_driver_json_stays_pure_with_failed_steps(run_driver):
         proc = run_driver("probe", p.hostport, "--timeout", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert sorted(failed(doc)) == sorted(FLIGHT_STEPS)
+    assert_only_flight_steps_failed(doc, 12, "TF_ERR_TIMEOUT",
+                                    "no answer within 1000 ms (waiting for a record header)")
     assert proc.stderr.splitlines() == [
-        "tlsfit: warning: 3 probe steps failed, the rest of the profile is kept: "
-        "handshake.TLSv1.2, max_fragment_length, record_size_limit: no answer within 1000 ms "
-        "(waiting for a record header) [TF_ERR_TIMEOUT]"]
+        "tlsfit: warning: 5 probe steps failed, the rest of the profile is kept: "
+        "handshake.TLSv1.2, max_fragment_length: no answer within 1000 ms "
+        "(waiting for a record header) [TF_ERR_TIMEOUT]; record_size_limit, alpn, resumption.TLSv1.2: "
+        f"{SKIPPED_REASON} [TF_ERR_TIMEOUT]"]
 
 
 def _processes_naming(text):
@@ -522,7 +546,7 @@ def test_failed_steps_warning_groups_alike_failures(capsys):
 
 
 def test_default_deadline_counts_the_delay():
-    from tlsfit.profile import probe as probe_mod
+    from tlsfit.profile import probing as probe_mod
     assert probe_mod.default_deadline(probe_mod.Options()) == 120
     assert probe_mod.default_deadline(probe_mod.Options(delay=500)) == 220
     assert probe_mod.default_deadline(probe_mod.Options(delay=60000)) == 12120
@@ -533,7 +557,7 @@ def test_a_signal_while_the_deadline_timer_starts_still_kills_the_prober(monkeyp
     thread started, after the prober was spawned, and the prober outlived tlsfit."""
     import threading
     from tlsfit.core import paths
-    from tlsfit.profile import probe as probe_mod
+    from tlsfit.profile import probing as probe_mod
     fake = tmp_path / f"fake-prober-{os.getpid()}"
     fake.write_text(f"#!{DEBIAN_PYTHON}\nimport time\ntime.sleep(30)\n")   # one process
     fake.chmod(0o755)

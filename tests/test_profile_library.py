@@ -150,7 +150,7 @@ def test_provenance_refused(mutate, message):
 
 
 def test_sources_sha256_follows_the_sources(tmp_path):
-    from tlsfit.profile import probe
+    from tlsfit.profile import probing as probe
     root = tmp_path / "repo"
     for rel in ("tool/probe/a.c", "tool/probe/sub/b.c", "tool/codec/c.c", "CMakeLists.txt"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +170,7 @@ def test_probe_records_provenance(prober, tmp_path, monkeypatch):
     in profiles/NAME.json, and the library lists it."""
     from tlsfit.core import paths
     from tlsfit.lab import refservers
-    from tlsfit.profile import probe
+    from tlsfit.profile import probing as probe
     monkeypatch.setenv("TLSFIT_PROBER", str(prober))
     monkeypatch.setattr(paths, "state_dir", lambda: tmp_path / "state")
     monkeypatch.setattr(paths, "profiles_dir", lambda: tmp_path / "profiles")
@@ -221,7 +221,7 @@ def test_prober_build_remembers_the_hash(tmp_path, monkeypatch):
     """prober_build() hashes the sources once per change (a memo in the cache): the memo
     is used while the files are unchanged and replaced when one changes."""
     from tlsfit.core import paths
-    from tlsfit.profile import probe
+    from tlsfit.profile import probing as probe
     root = tmp_path / "repo"
     (root / "tool" / "probe").mkdir(parents=True)
     (root / "tool" / "codec").mkdir(parents=True)

@@ -34,7 +34,7 @@ def checker():
 
 def test_committed_schema_is_generated():
     assert SCHEMA_FILE.read_text() == schema.text(), \
-        "docs/profile-schema.json is stale: python3 -m tlsfit.profile.schema > docs/profile-schema.json"
+        "docs/profile-schema.json is stale: ./tlsfit regenerate profile-schema"
 
 
 def test_schema_states_what_it_leaves_to_the_validator():

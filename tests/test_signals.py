@@ -96,7 +96,7 @@ def test_compiler_killed_by_a_signal_is_no_rejection(tmp_path):
     assert isinstance(info.value, interrupt.ChildKilled)
     assert info.value.message == ("the compiler (sh) checking tls_config.h was killed by SIGINT; "
                                   "stopping (not a verdict on the configuration)")
-    assert not (tmp_path / "rejected.txt").exists()
+    assert not (tmp_path / check.REJECTED).exists()
 
 
 def test_compiler_rejection_is_still_a_rejection(tmp_path):

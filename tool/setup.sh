@@ -30,6 +30,7 @@ packages=(
   python3-pytest           # the test runner
   python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
+  python3-kconfiglib       # tests/test_platform_eval.py: applies --for esp-idf/zephyr fragments over the platforms' real Kconfig
   openssl                  # reference server + test PKI
   libssl-dev               # tlsfit-replay (tool/replay): the replica server links OpenSSL
   gnutls-bin               # second reference server (gnutls-serv)
@@ -44,6 +45,8 @@ packages=(
   nginx-light              # HTTP server: the tests' HTTP proof (openssl s_server -www ignores HEAD)
   lighttpd                 # real server software in the tests: lighttpd ...
   lighttpd-mod-mbedtls     # ... with mbedTLS 2.28 as its TLS library (an mbedTLS server)
+  lighttpd-mod-wolfssl     # ... with wolfSSL: refuses hellos of over 150 suites (the version step retries smaller ones)
+  haproxy                  # an AWS-IoT-shaped endpoint in the tests: drops a hello without ALPN x-amzn-mqtt-ca
   chromium                 # headless browser: tests/test_dashboard.py loads the bench dashboard from disk
 )
 

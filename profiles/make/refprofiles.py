@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core import paths  # noqa: E402
 from tlsfit.core.errors import SERVERS, TlsfitError  # noqa: E402
 from tlsfit.lab import daemons, refservers  # noqa: E402
-from tlsfit.profile import model, probe  # noqa: E402
+from tlsfit.profile import model, probing as probe  # noqa: E402
 
 SCRIPT = "profiles/make/refprofiles.py"
 MOSQUITTO_PORT = 8883       # the MQTT-over-TLS port; a free port when it is taken

@@ -2,8 +2,9 @@
 """Records the compatibility corpus that tests/test_compat.py holds the driver to.
 
     tests/compat/record.py [--shapes]      (run from the repository root)
-    tests/compat/record.py --gen-only      re-render the gen outputs and summaries of
-                                           the recorded profiles (no servers)
+    ./tlsfit regenerate compat             re-render the gen outputs and summaries of
+                                           the recorded profiles (no servers; also
+                                           tests/compat/record.py --gen-only)
 
 Stands up reference servers on 127.0.0.1 (tlsfit's own refservers), probes each,
 and writes into tests/fixtures/compat/:
@@ -17,7 +18,9 @@ so a later driver may add keys but never rename one or change its type.
 The corpus was recorded with the driver as it stood before the stage restructure
 (issue 12); re-run it only on purpose, when an output is meant to change, and say so
 in the commit (issue 13 re-rendered the gen outputs with --gen-only: headers pin the
-chosen groups and prove themselves with the --sni/--ca the probe used).
+chosen groups and prove themselves with the --sni/--ca the probe used).  The rendering
+(VARIANTS, run_gen) lives in tool/tlsfit/regen/compat.py, shared with
+`tlsfit regenerate compat`.
 """
 import argparse
 import json
@@ -31,23 +34,13 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tool"))
 OUT = REPO / "tests" / "fixtures" / "compat"
 
-# variant name -> extra `tlsfit gen` arguments
-VARIANTS = {
-    "default": [],
-    "228": ["--mbedtls", "2.28"],
-    "strict": ["--policy", "strict"],
-    "compat": ["--policy", "compat"],
-    "tls12": ["--tls", "1.2"],
-    "tls13": ["--tls", "1.3"],
-    "notime-pem": ["--no-time", "--pem"],
-    "json": ["--json"],
-    "explain": ["--explain"],
-}
+from tlsfit.core.paths import write_atomic  # noqa: E402
+from tlsfit.regen.compat import VARIANTS, render_outputs, run_gen  # noqa: E402,F401
 
 
 def servers(pki, logs):
     """(name, context manager) of the servers the corpus records."""
-    from tlsfit import refservers as rs
+    from tlsfit.lab import refservers as rs
     return [
         ("openssl-rsa-12-13", rs.openssl_server(
             pki.rsa, "-serverpref", "-cipher",
@@ -62,13 +55,6 @@ def servers(pki, logs):
         ("gnutls-rsa-12", rs.gnutls_server(
             pki.rsa, priority="NORMAL:-VERS-ALL:+VERS-TLS1.2", log_dir=logs)),
     ]
-
-
-def run_gen(profile_path, args):
-    env = dict(os.environ, PYTHONPATH=str(REPO / "tool"))
-    p = subprocess.run([sys.executable, "-m", "tlsfit.cli", "gen", str(profile_path), *args],
-                       cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    return f"exit {p.returncode}\n{p.stdout}"
 
 
 def shape(value, prefix="", out=None):
@@ -93,7 +79,8 @@ def main():
     args = ap.parse_args()
     if args.gen_only:
         return render_recorded()
-    from tlsfit import build, probe, refservers, summary
+    from tlsfit.lab import refservers
+    from tlsfit.profile import build, probing as probe, summary
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="tlsfit-compat-"))
     pki = refservers.standard_pki(work / "pki")
@@ -110,7 +97,7 @@ def main():
             anchor["source"] = Path(anchor["source"]).name
         path = OUT / f"{name}.json"
         path.write_text(json.dumps(doc, indent=2) + "\n")
-        from tlsfit import profile as profile_mod
+        from tlsfit.profile import model as profile_mod
         doc = profile_mod.load(path)
         (OUT / f"{name}.summary.txt").write_text(summary.format_summary(doc) + "\n")
         for variant, gen_args in VARIANTS.items():
@@ -123,19 +110,13 @@ def main():
 
 def render_recorded():
     """The gen outputs and summaries of every recorded profile, with today's driver."""
-    from tlsfit.profile import model, summary
-    for path in sorted(OUT.glob("*.json")):
-        if path.name.endswith(".shape.json"):
-            continue
-        name = path.stem
-        (OUT / f"{name}.summary.txt").write_text(summary.format_summary(model.load(path)) + "\n")
-        for variant, gen_args in VARIANTS.items():
-            (OUT / f"{name}.{variant}.out").write_text(run_gen(path.relative_to(REPO), gen_args))
-        print(f"rendered {name}", file=sys.stderr)
+    for rel, text in sorted(render_outputs().items()):
+        write_atomic(REPO / rel, text)
+    print(f"rendered {OUT.relative_to(REPO)}", file=sys.stderr)
 
 
 def record_shapes(pki, work):
-    from tlsfit import refservers
+    from tlsfit.lab import refservers
     env = dict(os.environ, PYTHONPATH=str(REPO / "tool"))
     header = REPO / "tests" / "fixtures" / "measure" / "tls12_ecdhe_ecdsa.h"
     with refservers.openssl_server(pki.ec, "-tls1_2", log_dir=work) as srv:

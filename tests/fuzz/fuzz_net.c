@@ -1,7 +1,7 @@
 /*
  * fuzz_net.c -- the in-memory transport that replaces tool/probe/net.c in the
  * fuzz builds (see fuzz.h).  Same API as net.h, so record.c, session.c and
- * probe.c link against it unchanged.
+ * probe.c link against it unchanged; tf_resume_probe (resume.c) is replaced too.
  *
  * State: [data, data + len) are the server's bytes, `pos` the next one to
  * hand out (pos <= len).  tf_net_recv copies min(n, len - pos) bytes and
@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "fuzz.h"
 #include "net.h"
+#include "resume.h"
 
 #define FAKE_FD 1000
 
@@ -76,3 +77,18 @@ int tf_net_recv(int fd, uint8_t *buf, size_t n, int timeout_ms, size_t *got)
 }
 
 void tf_net_close(int fd) { (void)fd; }
+
+/*
+ * The resumption step drives mbedTLS's own client (tool/probe/resume.c, not
+ * in the fuzz builds: none of the prober's parsers run there).  In a fuzz
+ * build the step runs and learns nothing.
+ */
+int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
+                    tf_resume_facts *out)
+{
+    (void)t; (void)version; (void)alpn; (void)alpn_len;
+    memset(out, 0, sizeof(*out));
+    out->session_id = out->ticket = out->tickets = out->psk_dhe_ke = out->psk_ke = -1;
+    out->ticket_lifetime = out->ticket_len = -1;
+    return TF_OK;
+}

@@ -200,7 +200,7 @@ static void test_tls12_everything(void)
     cfg.sni = "example.com";
     cfg.mfl = 2;
     cfg.record_size_limit = 0x2001;
-    cfg.alpn = 1;
+    cfg.alpn = tf_alpn_default; cfg.alpn_len = tf_alpn_default_len;
     out = build(&cfg, &len);
     parse_hello(out, len, &h);
     TF_CHECK(h.ok);
@@ -352,7 +352,7 @@ static void test_tls13(void)
         cfg.sigalgs = SIGALGS; cfg.nsigalgs = TF_ARRAY_LEN(SIGALGS);
         cfg.sni = "example.com";
         cfg.record_size_limit = 0x4001;
-        cfg.alpn = 1;
+        cfg.alpn = tf_alpn_default; cfg.alpn_len = tf_alpn_default_len;
         if (with_key) {
             cfg.key_share_group = 0x001d;
             cfg.key_share = key;
@@ -474,8 +474,40 @@ static void test_sizes(void)
     free(out);
 }
 
+/* --alpn's list: parsed into a protocol_name_list, written back as text; bad lists refused. */
+static void test_alpn_list(void)
+{
+    static const uint8_t two[] = { 2, 'h', '2', 14, 'x', '-', 'a', 'm', 'z', 'n', '-', 'm', 'q', 't', 't', '-', 'c', 'a' };
+    uint8_t list[256], small[17];
+    char text[64], name300[301];
+    size_t len = 0;
+
+    TF_CHECK_EQ(tf_alpn_list_parse("h2,x-amzn-mqtt-ca", list, sizeof(list), &len), 0);
+    TF_CHECK_EQ(len, sizeof(two));
+    TF_CHECK(memcmp(list, two, sizeof(two)) == 0);
+    tf_alpn_list_text(list, len, text, sizeof(text));
+    TF_CHECK_STR(text, "h2,x-amzn-mqtt-ca");
+    tf_alpn_list_text(tf_alpn_default, tf_alpn_default_len, text, sizeof(text));
+    TF_CHECK_STR(text, "h2,http/1.1,mqtt,x-amzn-mqtt-ca");
+
+    TF_CHECK_EQ(tf_alpn_list_parse("", list, sizeof(list), &len), -1);
+    TF_CHECK_EQ(tf_alpn_list_parse("a,,b", list, sizeof(list), &len), -1);
+    TF_CHECK_EQ(tf_alpn_list_parse("a,", list, sizeof(list), &len), -1);
+    TF_CHECK_EQ(tf_alpn_list_parse("has space", list, sizeof(list), &len), -1);
+    TF_CHECK_EQ(tf_alpn_list_parse("h2,x-amzn-mqtt-ca", small, sizeof(small), &len), -1);   /* 18 > 17 */
+    memset(name300, 'a', 300);
+    name300[300] = '\0';
+    TF_CHECK_EQ(tf_alpn_list_parse(name300, list, sizeof(list), &len), -1);                /* a name over 255 */
+
+    tf_alpn_list_text(list, 0, text, sizeof(text));
+    TF_CHECK_STR(text, "");
+    tf_alpn_list_text(two, sizeof(two) - 1, text, sizeof(text));                          /* cut: the whole names only */
+    TF_CHECK_STR(text, "h2");
+}
+
 int main(void)
 {
+    test_alpn_list();
     test_tls12_everything();
     test_tls12_minimal();
     test_tls10_11();

@@ -1,5 +1,6 @@
 /* hello.c -- ClientHello builder (see hello.h for which extensions go where). */
 #define _DEFAULT_SOURCE
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -13,7 +14,46 @@ enum {
     EXT_PSK_MODES = 45, EXT_KEY_SHARE = 51, EXT_RENEGO = 0xff01
 };
 
-static const char *const alpn_offer[] = { "h2", "http/1.1", "mqtt", "x-amzn-mqtt-ca" };
+const uint8_t tf_alpn_default[] = {
+    2, 'h', '2',
+    8, 'h', 't', 't', 'p', '/', '1', '.', '1',
+    4, 'm', 'q', 't', 't',
+    14, 'x', '-', 'a', 'm', 'z', 'n', '-', 'm', 'q', 't', 't', '-', 'c', 'a'
+};
+const size_t tf_alpn_default_len = sizeof(tf_alpn_default);
+
+int tf_alpn_list_parse(const char *csv, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    const char *name = csv;
+    for (;;) {
+        const char *end = strchr(name, ',');
+        size_t nlen = end ? (size_t)(end - name) : strlen(name), i;
+        if (nlen == 0 || nlen > 255 || n + 1 + nlen > cap) return -1;
+        for (i = 0; i < nlen; i++)
+            if (name[i] < 0x21 || name[i] > 0x7e) return -1;   /* printable, no space; ',' separates */
+        out[n++] = (uint8_t)nlen;
+        memcpy(out + n, name, nlen);
+        n += nlen;
+        if (!end) break;
+        name = end + 1;
+    }
+    *len = n;
+    return 0;
+}
+
+void tf_alpn_list_text(const uint8_t *list, size_t len, char *out, size_t cap)
+{
+    size_t at = 0, used = 0;
+    if (cap == 0) return;
+    out[0] = '\0';
+    while (at < len && at + 1 + list[at] <= len) {
+        int w = snprintf(out + used, cap - used, "%s%.*s", used ? "," : "", (int)list[at], (const char *)list + at + 1);
+        if (w < 0 || (size_t)w >= cap - used) return;
+        used += (size_t)w;
+        at += 1 + (size_t)list[at];
+    }
+}
 
 static void fill_random(uint8_t *p, size_t n)
 {
@@ -64,13 +104,10 @@ static void ext_empty(tf_wr *w, uint16_t type)
     tf_wr_u16(w, 0);
 }
 
-static void ext_alpn(tf_wr *w)
+static void ext_alpn(tf_wr *w, const tf_hello *h)
 {
-    size_t at = ext_open(w, EXT_ALPN), list = tf_wr_open(w, 2), i;
-    for (i = 0; i < TF_ARRAY_LEN(alpn_offer); i++) {
-        tf_wr_u8(w, (uint32_t)strlen(alpn_offer[i]));
-        tf_wr_bytes(w, alpn_offer[i], strlen(alpn_offer[i]));
-    }
+    size_t at = ext_open(w, EXT_ALPN), list = tf_wr_open(w, 2);
+    tf_wr_bytes(w, h->alpn, h->alpn_len);
     tf_wr_close(w, list, 2);
     tf_wr_close(w, at, 2);
 }
@@ -135,7 +172,7 @@ static void extensions(tf_wr *w, const tf_hello *h)
         tf_wr_u16(w, h->record_size_limit);
         tf_wr_close(w, r, 2);
     }
-    if (h->alpn) ext_alpn(w);
+    if (h->alpn) ext_alpn(w, h);
     if (h->version == 0x0304) ext_tls13(w, h);
     tf_wr_close(w, at, 2);
 }

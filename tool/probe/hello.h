@@ -7,7 +7,7 @@
  * version offered:
  *   all:      server_name (when sni != ""), supported_groups (when groups),
  *             ec_point_formats, renegotiation_info, max_fragment_length and
- *             record_size_limit (when asked), ALPN (when asked)
+ *             record_size_limit (when asked), ALPN (when `alpn` is set)
  *   <= 1.2:   extended_master_secret, encrypt_then_mac, session_ticket
  *   >= 1.2:   signature_algorithms (when sigalgs)
  *   1.3:      supported_versions [1.3], key_share (possibly empty),
@@ -33,8 +33,26 @@ typedef struct {
     const char *sni;                /* NULL or "" = no server_name */
     uint8_t mfl;                    /* max_fragment_length code 1..4, 0 = not offered */
     uint16_t record_size_limit;     /* 0 = not offered */
-    int alpn;                       /* offer h2, http/1.1, mqtt, x-amzn-mqtt-ca */
+    const uint8_t *alpn;            /* ALPN's protocol_name_list (length-prefixed names); NULL = no ALPN */
+    size_t alpn_len;
 } tf_hello;
+
+/* The list the alpn step offers when the user gave none: h2, http/1.1, mqtt, x-amzn-mqtt-ca. */
+extern const uint8_t tf_alpn_default[];
+extern const size_t tf_alpn_default_len;
+
+/*
+ * Parses "P1,P2,..." (--alpn) into ALPN's protocol_name_list: each name
+ * 1..255 bytes of printable ASCII, at most `cap` bytes in all.  Returns 0, or
+ * -1 for an empty name, a non-printable byte or a list over `cap`.
+ */
+int tf_alpn_list_parse(const char *csv, uint8_t *out, size_t cap, size_t *len);
+
+/*
+ * Writes the names of a protocol_name_list as "P1,P2" into out (always
+ * terminated; cut at cap).
+ */
+void tf_alpn_list_text(const uint8_t *list, size_t len, char *out, size_t cap);
 
 /*
  * Writes a complete handshake record holding the ClientHello into out.  The

@@ -16,6 +16,7 @@
 
 #include "anchor.h"
 #include "errors.h"
+#include "hello.h"
 #include "net.h"
 #include "probe.h"
 
@@ -25,6 +26,7 @@ typedef struct {
     tf_target target;
     const char *spec;
     const char *sni;
+    const char *alpn;
     const char *out;
     const char *ca[MAX_CA];
     size_t nca;
@@ -77,6 +79,15 @@ static int set_delay(options *o, const char *v)
     return 0;
 }
 
+static int set_alpn(options *o, const char *v)
+{
+    uint8_t list[256];
+    size_t len;
+    if (tf_alpn_list_parse(v, list, sizeof(list), &len)) return -1;
+    o->alpn = v;
+    return 0;
+}
+
 static int add_ca(options *o, const char *v)
 {
     if (o->nca >= MAX_CA) return -1;
@@ -86,6 +97,8 @@ static int add_ca(options *o, const char *v)
 
 static const optdef optdefs[] = {
     { "--sni", ARG_STR, "NAME   server_name to send (default: HOST unless it is an IP address; \"\" sends none)", set_sni },
+    { "--alpn", ARG_STR, "LIST  ALPN protocols to offer in every hello, comma-separated (e.g. x-amzn-mqtt-ca); the\n"
+                         "              alpn step then also tries a hello without them (does the server require ALPN?)", set_alpn },
     { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5); a connection ends at twice that", set_timeout },
     { "--ca", ARG_STR, "FILE    PEM bundle to look the trust anchor up in (repeatable; before the system store)", add_ca },
     { "--no-system-store", ARG_NONE, "  do not look in " TF_SYSTEM_BUNDLE, set_nostore },
@@ -231,6 +244,7 @@ int main(int argc, char **argv)
     p.nca = o.nca;
     p.system_store = !o.no_system_store;
     p.progress = o.progress;
+    if (o.alpn) tf_alpn_list_parse(o.alpn, p.alpn_list, sizeof(p.alpn_list), &p.alpn_list_len);
     rc = tf_probe_run(&p);
     if (rc != TF_OK) {
         fail_target(&o, rc, p.fatal_detail);

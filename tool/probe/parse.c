@@ -81,6 +81,7 @@ static int sh_extensions(tf_rd *body, tf_server_hello *sh)
         tf_rd_vec(&exts, 2, &e);
         if (type == 43) sh->version = (uint16_t)tf_rd_u16(&e);
         else if (type == 51) sh_key_share(&e, sh);
+        else if (type == 41) { sh->psk = 1; sh->psk_identity = (uint16_t)tf_rd_u16(&e); }
         else common_ext(type, &e, &sh->ext);
         if (e.bad || !tf_rd_done(&e)) return -1;
     }

@@ -38,6 +38,8 @@ typedef struct {
     uint16_t ks_group;             /* key_share group (TLS 1.3), 0 if none */
     const uint8_t *ks_key;         /* server share (not in HRR) */
     size_t ks_len;
+    int psk;                       /* TLS 1.3: pre_shared_key present (a PSK/ticket was accepted) */
+    uint16_t psk_identity;         /* ... the index of the identity it selected */
     tf_server_exts ext;
 } tf_server_hello;
 

@@ -28,18 +28,15 @@
 #include "inner.h"
 #include "parse.h"
 #include "probe.h"
+#include "record.h"
 #include "session.h"
+#include "steps.h"
 #include "tables.h"
 #include "tls13.h"
 #include "x509.h"
 
-#define CHUNK 48
 #define BOGUS_SIGALG 0xFEFE   /* unassigned: a server that picks it signs with anything */
 
-typedef struct {
-    uint16_t v[TF_MAX_LIST * 3];
-    size_t n;
-} idlist;
 
 static void list_add(idlist *l, uint16_t id)
 {
@@ -63,7 +60,7 @@ static void list_remove(idlist *l, uint16_t id)
 static int is_chacha(const char *name) { return strstr(name, "CHACHA20") != NULL; }
 
 /* Suites offered for a version slot, in offer order. */
-static void offer_suites(int slot, idlist *out)
+void tf_offer_suites(int slot, idlist *out)
 {
     size_t i;
     int pass;
@@ -77,7 +74,7 @@ static void offer_suites(int slot, idlist *out)
         }
 }
 
-static void offer_groups(int slot, idlist *out)
+void tf_offer_groups(int slot, idlist *out)
 {
     size_t i;
     out->n = 0;
@@ -85,7 +82,7 @@ static void offer_groups(int slot, idlist *out)
         if (slot == 3 ? tf_groups[i].tls13 : tf_groups[i].tls12) list_add(out, tf_groups[i].id);
 }
 
-static void offer_sigalgs(int slot, idlist *out)
+void tf_offer_sigalgs(int slot, idlist *out)
 {
     size_t i;
     out->n = 0;
@@ -95,7 +92,7 @@ static void offer_sigalgs(int slot, idlist *out)
 
 /* ---- steps bookkeeping ---------------------------------------------------- */
 
-static tf_step *step_begin(tf_profile *p, const char *name, int slot)
+tf_step *tf_step_begin(tf_profile *p, const char *name, int slot)
 {
     tf_step *st;
     if (p->nsteps >= TF_MAX_STEPS) return &p->steps[TF_MAX_STEPS - 1];
@@ -116,7 +113,7 @@ static void step_fail(tf_step *st, const tf_sess *s)
     snprintf(st->reason, sizeof(st->reason), "%s", s->detail);
 }
 
-static void step_fail_msg(tf_step *st, int code, const char *msg)
+void tf_step_fail_msg(tf_step *st, int code, const char *msg)
 {
     st->ok = 0;
     st->code = code;
@@ -130,119 +127,46 @@ static void note_facts(tf_profile *p, const tf_sess *s)
     if (s->max_hs_len > p->max_hs_len) p->max_hs_len = s->max_hs_len;
 }
 
-/* One connection with the profile's target; facts noted. */
-static tf_sess_outcome run(tf_profile *p, const tf_hello *h, tf_until until, tf_sess *s)
+/*
+ * A server that answers and then stalls (trickling records until each
+ * connection's deadline) costs 2 x --timeout per connection.  After
+ * STALL_LIMIT connections in a row ended at a timeout, the probe opens no
+ * more: every later connection fails at once as skipped, so such a probe ends
+ * with its partial profile instead of one deadline per remaining step.
+ */
+#define STALL_LIMIT 2
+
+static tf_sess_outcome skipped(tf_sess *s)
 {
-    tf_sess_outcome o = tf_session_run(p->target, h, until, s);
+    memset(s, 0, sizeof(*s));
+    s->alert = -1;
+    s->outcome = TF_SESS_ERROR;
+    s->err = TF_ERR_TIMEOUT;
+    snprintf(s->detail, sizeof(s->detail), "skipped: the %d connections before it ended at a timeout, so the "
+             "probe opened no more", STALL_LIMIT);
+    return s->outcome;
+}
+
+/* One connection with the profile's target; facts noted. */
+tf_sess_outcome tf_probe_connect(tf_profile *p, const tf_hello *h, tf_until until, tf_sess *s)
+{
+    tf_sess_outcome o;
+    if (p->timeouts_in_a_row >= STALL_LIMIT) return skipped(s);
+    o = tf_session_run(p->target, h, until, s);
     note_facts(p, s);
+    p->timeouts_in_a_row = o == TF_SESS_ERROR && s->err == TF_ERR_TIMEOUT ? p->timeouts_in_a_row + 1 : 0;
     return o;
 }
 
-static void base_hello(tf_profile *p, int slot, tf_hello *h)
+void tf_base_hello(tf_profile *p, int slot, tf_hello *h)
 {
     memset(h, 0, sizeof(*h));
     h->version = tf_slot_version(slot);
     h->sni = p->target->sni;
-}
-
-/* ---- step: versions ------------------------------------------------------ */
-
-/* Errors after which no other connection can do better. */
-static int fatal_kind(int err)
-{
-    return err == TF_ERR_TIMEOUT || err == TF_ERR_NOT_TLS || err == TF_ERR_MALFORMED || err == TF_ERR_REFUSED ||
-           err == TF_ERR_CONNECT || err == TF_ERR_NOMEM;
-}
-
-/* One attempt at `slot` offering `suites`: 1 accepted, 0 refused, -1 error. */
-static int try_version(tf_profile *p, int slot, const idlist *suites, tf_sess *s)
-{
-    idlist groups, sigs;
-    tf_hello h;
-    tf_sess_outcome o;
-
-    offer_groups(slot, &groups);
-    offer_sigalgs(slot, &sigs);
-    base_hello(p, slot, &h);
-    h.suites = suites->v; h.nsuites = suites->n;
-    h.groups = groups.v; h.ngroups = groups.n;
-    h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
-    o = run(p, &h, TF_UNTIL_HELLO, s);
-    if (o == TF_SESS_ERROR) return -1;
-    if (o == TF_SESS_REFUSED) return 0;
-    return s->version == tf_slot_version(slot);
-}
-
-/* Retries a slot with small hellos (servers intolerant of large ones). */
-static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_sess *s)
-{
-    size_t off;
-    for (off = 0; off < all->n; off += CHUNK) {
-        idlist part;
-        int r;
-        part.n = all->n - off < CHUNK ? all->n - off : CHUNK;
-        memcpy(part.v, all->v + off, part.n * sizeof(part.v[0]));
-        tf_sess_free(s);
-        r = try_version(p, slot, &part, s);
-        if (r != 0) return r;
+    if (p->alpn_list_len) {
+        h->alpn = p->alpn_list;
+        h->alpn_len = p->alpn_list_len;
     }
-    return 0;
-}
-
-#define ALERT_UNRECOGNIZED_NAME 112
-
-/* The message for a server that refused every version with unrecognized_name. */
-static void needs_sni(tf_profile *p)
-{
-    if (p->target->sni[0])
-        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server does not serve the name %.120s (alert "
-                 "unrecognized_name): pass --sni with a name it serves", p->target->sni);
-    else
-        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server wants a server name: pass --sni NAME");
-}
-
-/*
- * Tries every version, newest first.  The verdict when none is accepted:
- * TF_ERR_SNI when a refusal was the alert unrecognized_name (the name sent,
- * or its absence, is the cause: a server with `ssl_reject_handshake` in its
- * default server); else the first hard error (timeout, garbage, a close in
- * the middle of a message, ...) if there was one; else TF_ERR_NO_VERSION
- * when the server answered in TLS (alerts); else TF_ERR_CLOSED (it only ever
- * hung up).
- */
-static int step_versions(tf_profile *p)
-{
-    tf_step *st = step_begin(p, "versions", -1);
-    int slot, any = 0, saw_tls = 0, hard = 0, sni = 0;
-    char detail[160] = "";
-
-    for (slot = 3; slot >= 0 && !(hard && fatal_kind(hard)); slot--) {
-        idlist suites;
-        tf_sess s;
-        int r;
-        offer_suites(slot, &suites);
-        r = try_version(p, slot, &suites, &s);
-        if (r == 0 && slot < 3 && s.err == TF_ERR_CLOSED) r = try_version_chunked(p, slot, &suites, &s);
-        saw_tls |= s.saw_tls;
-        sni |= r == 0 && s.alert == ALERT_UNRECOGNIZED_NAME;
-        if (r == 1) any = p->accepted[slot] = 1;
-        if (r == -1 && !hard) hard = s.err;
-        if ((r == -1 && hard == s.err) || (!hard && !detail[0] && s.detail[0]))
-            snprintf(detail, sizeof(detail), "%s", s.detail);
-        tf_sess_free(&s);
-        if (any) hard = 0;
-    }
-    if (any) return TF_OK;
-    p->fatal = sni ? TF_ERR_SNI : hard ? hard : saw_tls ? TF_ERR_NO_VERSION : TF_ERR_CLOSED;
-    if (p->fatal == TF_ERR_SNI)
-        needs_sni(p);
-    else if (p->fatal == TF_ERR_NO_VERSION)
-        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "the server accepted none of TLS 1.0-1.3 with any "
-                 "suite offered (%s)", detail);
-    else
-        snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail[0] ? detail : tf_err_comment(p->fatal));
-    step_fail_msg(st, p->fatal, p->fatal_detail);
-    return p->fatal;
 }
 
 /* ---- step: cipher suites --------------------------------------------------- */
@@ -257,15 +181,15 @@ static int pick_suites(tf_profile *p, int slot, idlist offer, idlist *found, tf_
     idlist groups, sigs;
     tf_hello h;
 
-    offer_groups(slot, &groups);
-    offer_sigalgs(slot, &sigs);
+    tf_offer_groups(slot, &groups);
+    tf_offer_sigalgs(slot, &sigs);
     while (offer.n > 0) {
         tf_sess_outcome o;
-        base_hello(p, slot, &h);
+        tf_base_hello(p, slot, &h);
         h.suites = offer.v; h.nsuites = offer.n;
         h.groups = groups.v; h.ngroups = groups.n;
         h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
-        o = run(p, &h, TF_UNTIL_HELLO, s);
+        o = tf_probe_connect(p, &h, TF_UNTIL_HELLO, s);
         if (o == TF_SESS_ERROR) return s->err;
         if (o == TF_SESS_REFUSED || s->version != tf_slot_version(slot) || !list_has(offer.v, offer.n, s->suite)) {
             tf_sess_free(s);
@@ -285,13 +209,13 @@ static uint16_t first_pick(tf_profile *p, int slot, const idlist *offer, tf_sess
     idlist one = *offer;
     tf_hello h;
     idlist groups, sigs;
-    offer_groups(slot, &groups);
-    offer_sigalgs(slot, &sigs);
-    base_hello(p, slot, &h);
+    tf_offer_groups(slot, &groups);
+    tf_offer_sigalgs(slot, &sigs);
+    tf_base_hello(p, slot, &h);
     h.suites = one.v; h.nsuites = one.n;
     h.groups = groups.v; h.ngroups = groups.n;
     h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
-    if (run(p, &h, TF_UNTIL_HELLO, s) == TF_SESS_HELLO || s->outcome == TF_SESS_HRR) list_add(&found, s->suite);
+    if (tf_probe_connect(p, &h, TF_UNTIL_HELLO, s) == TF_SESS_HELLO || s->outcome == TF_SESS_HRR) list_add(&found, s->suite);
     tf_sess_free(s);
     return found.n ? found.v[0] : 0;
 }
@@ -325,14 +249,14 @@ static int rank_suites(tf_profile *p, int slot, idlist *found, int chunked, tf_s
 
 static void step_suites(tf_profile *p, int slot)
 {
-    tf_step *st = step_begin(p, "ciphersuites", slot);
+    tf_step *st = tf_step_begin(p, "ciphersuites", slot);
     idlist all, found = { { 0 }, 0 };
     tf_sess s;
     size_t off;
     int rc = TF_OK, chunks = 0;
 
     memset(&s, 0, sizeof(s));
-    offer_suites(slot, &all);
+    tf_offer_suites(slot, &all);
     for (off = 0; off < all.n && rc == TF_OK; off += CHUNK) {
         idlist part;
         size_t before = found.n;
@@ -422,7 +346,7 @@ static void group_accepted(tf_profile *p, int slot, uint16_t g)
  */
 static void step_groups(tf_profile *p, int slot)
 {
-    tf_step *st = step_begin(p, "groups", slot);
+    tf_step *st = tf_step_begin(p, "groups", slot);
     idlist suites, offer, sigs, sent;
     uint16_t pinned = 0;     /* the leaf's curve, offered last (TLS 1.2) */
     int learnt = slot == 3;  /* pinned was looked for */
@@ -431,19 +355,19 @@ static void step_groups(tf_profile *p, int slot)
     memset(&s, 0, sizeof(s));
     accepted_suites(p, slot, slot == 3 ? NULL : tf_kx_is_ecdhe, &suites);
     if (suites.n == 0) return;  /* no (EC)DHE suite: nothing to negotiate */
-    offer_groups(slot, &offer);
-    offer_sigalgs(slot, &sigs);
+    tf_offer_groups(slot, &offer);
+    tf_offer_sigalgs(slot, &sigs);
     while (offer.n > 0) {
         tf_hello h;
         tf_sess_outcome o;
         int windowed = learnt && slot < 3 && pinned;   /* pinned is last in `sent` */
         if (windowed) group_window(&offer, pinned, &sent);
         else sent = offer;
-        base_hello(p, slot, &h);
+        tf_base_hello(p, slot, &h);
         h.suites = suites.v; h.nsuites = suites.n;
         h.groups = sent.v; h.ngroups = sent.n;
         h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
-        o = run(p, &h, slot == 3 ? TF_UNTIL_HELLO : TF_UNTIL_SKE, &s);
+        o = tf_probe_connect(p, &h, slot == 3 ? TF_UNTIL_HELLO : TF_UNTIL_SKE, &s);
         if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
         if (o == TF_SESS_REFUSED || !s.group || !list_has(sent.v, sent.n, s.group)) break;
         group_accepted(p, slot, s.group);
@@ -490,7 +414,7 @@ static int hello13(tf_profile *p, tf_hello *h, idlist *suites, idlist *groups)
     groups->n = 0;
     list_add(groups, kex_group(p));
     if (!suites->n || !groups->v[0]) return -1;
-    base_hello(p, 3, h);
+    tf_base_hello(p, 3, h);
     h->suites = suites->v; h->nsuites = suites->n;
     h->groups = groups->v; h->ngroups = 1;
     h->key_share_group = groups->v[0];
@@ -499,7 +423,7 @@ static int hello13(tf_profile *p, tf_hello *h, idlist *suites, idlist *groups)
 
 static void step_sigalgs(tf_profile *p, int slot)
 {
-    tf_step *st = step_begin(p, "signature_algorithms", slot);
+    tf_step *st = tf_step_begin(p, "signature_algorithms", slot);
     idlist suites, groups, offer;
     tf_hello h;
     tf_sess s;
@@ -507,14 +431,14 @@ static void step_sigalgs(tf_profile *p, int slot)
     memset(&s, 0, sizeof(s));
     if (slot == 3) {
         if (hello13(p, &h, &suites, &groups) != 0) {
-            step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
+            tf_step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
             return;
         }
     } else {
         accepted_suites(p, slot, tf_kx_is_signed, &suites);
         if (suites.n == 0 || slot < 2) return;   /* no signed key exchange, or no sigalgs before 1.2 */
-        offer_groups(slot, &groups);
-        base_hello(p, slot, &h);
+        tf_offer_groups(slot, &groups);
+        tf_base_hello(p, slot, &h);
         h.suites = suites.v; h.nsuites = suites.n;
         h.groups = groups.v; h.ngroups = groups.n;
     }
@@ -523,13 +447,13 @@ static void step_sigalgs(tf_profile *p, int slot)
     {
         idlist all;
         size_t i;
-        offer_sigalgs(slot, &all);
+        tf_offer_sigalgs(slot, &all);
         for (i = 0; i < all.n; i++) list_add(&offer, all.v[i]);
     }
     while (offer.n > 0) {
         tf_sess_outcome o;
         h.sigalgs = offer.v; h.nsigalgs = offer.n;
-        o = run(p, &h, slot == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_SKE, &s);
+        o = tf_probe_connect(p, &h, slot == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_SKE, &s);
         if (o == TF_SESS_ERROR) { step_fail(st, &s); break; }
         if (o != TF_SESS_HELLO || !s.sigalg) break;
         if (!list_has(offer.v, offer.n, s.sigalg)) {
@@ -576,15 +500,15 @@ static void modern_order(idlist *l)
 /* A full-flight hello for `slot` with everything the server accepts. */
 static int flight_hello(tf_profile *p, int slot, tf_hello *h, idlist *suites, idlist *groups, idlist *sigs)
 {
-    offer_sigalgs(slot, sigs);
+    tf_offer_sigalgs(slot, sigs);
     if (slot == 3) {
         if (hello13(p, h, suites, groups) != 0) return -1;
     } else {
-        offer_suites(slot, suites);
+        tf_offer_suites(slot, suites);
         if (p->nsuites[slot]) accepted_suites(p, slot, NULL, suites);
         modern_order(suites);
-        offer_groups(slot, groups);
-        base_hello(p, slot, h);
+        tf_offer_groups(slot, groups);
+        tf_base_hello(p, slot, h);
         h->suites = suites->v; h->nsuites = suites->n;
         h->groups = groups->v; h->ngroups = groups->n;
     }
@@ -620,17 +544,17 @@ static void take_flight(tf_profile *p, int slot, tf_sess *s)
 
 static void step_flight(tf_profile *p, int slot)
 {
-    tf_step *st = step_begin(p, "handshake", slot);
+    tf_step *st = tf_step_begin(p, "handshake", slot);
     idlist suites, groups, sigs;
     tf_hello h;
     tf_sess s;
 
     memset(&s, 0, sizeof(s));
     if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) {
-        step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
+        tf_step_fail_msg(st, TF_ERR_CRYPTO, "no TLS 1.3 suite and group the prober can decrypt");
         return;
     }
-    if (run(p, &h, TF_UNTIL_FLIGHT, &s) != TF_SESS_HELLO || !s.flight_complete) {
+    if (tf_probe_connect(p, &h, TF_UNTIL_FLIGHT, &s) != TF_SESS_HELLO || !s.flight_complete) {
         step_fail(st, &s);
         if (!s.err && s.outcome == TF_SESS_REFUSED) st->code = TF_ERR_CLOSED;
     } else {
@@ -664,11 +588,11 @@ static int ext_session(tf_profile *p, tf_step *st, void (*tweak)(tf_hello *h, in
 
     memset(s, 0, sizeof(*s));
     if (flight_hello(p, slot, &h, &suites, &groups, &sigs) != 0) {
-        step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello");
+        tf_step_fail_msg(st, TF_ERR_CRYPTO, "no usable hello");
         return -1;
     }
     tweak(&h, slot);
-    o = run(p, &h, until, s);
+    o = tf_probe_connect(p, &h, until, s);
     if (o == TF_SESS_HELLO && (until != TF_UNTIL_FLIGHT || s->flight_complete)) return 1;
     if (o == TF_SESS_ERROR && s->err != TF_ERR_CLOSED) {
         step_fail(st, s);
@@ -680,11 +604,20 @@ static int ext_session(tf_profile *p, tf_step *st, void (*tweak)(tf_hello *h, in
 static void tweak_mfl(tf_hello *h, int slot) { (void)slot; h->mfl = 1; /* 2^9 = 512 */ }
 /* TLS 1.3 counts the inner content type in the limit. */
 static void tweak_rsl(tf_hello *h, int slot) { h->record_size_limit = slot == 3 ? 513 : 512; }
-static void tweak_alpn(tf_hello *h, int slot) { (void)slot; h->alpn = 1; }
+/* The alpn step's hello: the user's --alpn (already in every hello) or the default list. */
+static void tweak_alpn(tf_hello *h, int slot)
+{
+    (void)slot;
+    if (!h->alpn) {
+        h->alpn = tf_alpn_default;
+        h->alpn_len = tf_alpn_default_len;
+    }
+}
+static void tweak_no_alpn(tf_hello *h, int slot) { (void)slot; h->alpn = NULL; h->alpn_len = 0; }
 
 static void step_mfl(tf_profile *p)
 {
-    tf_step *st = step_begin(p, "max_fragment_length", -1);
+    tf_step *st = tf_step_begin(p, "max_fragment_length", -1);
     tf_sess s;
     int r = ext_session(p, st, tweak_mfl, TF_UNTIL_FLIGHT, &s);
     if (r >= 0) p->mfl_honoured = r == 1 && s.ext.mfl == 1 && s.max_plain_len <= 512;
@@ -693,7 +626,7 @@ static void step_mfl(tf_profile *p)
 
 static void step_rsl(tf_profile *p)
 {
-    tf_step *st = step_begin(p, "record_size_limit", -1);
+    tf_step *st = tf_step_begin(p, "record_size_limit", -1);
     tf_sess s;
     if (ext_session(p, st, tweak_rsl, TF_UNTIL_FLIGHT, &s) == 1) {
         p->rsl_acked = s.ext.has_rsl;
@@ -725,15 +658,15 @@ static void step_etm(tf_profile *p)
     cbc.n = 0;
     for (i = 0; i < p->nsuites[2]; i++) if (is_cbc(p->suites[2][i])) list_add(&cbc, p->suites[2][i]);
     if (!p->accepted[2] || cbc.n == 0) return;
-    st = step_begin(p, "encrypt_then_mac", -1);
+    st = tf_step_begin(p, "encrypt_then_mac", -1);
     memset(&s, 0, sizeof(s));
-    offer_groups(2, &groups);
-    offer_sigalgs(2, &sigs);
-    base_hello(p, 2, &h);
+    tf_offer_groups(2, &groups);
+    tf_offer_sigalgs(2, &sigs);
+    tf_base_hello(p, 2, &h);
     h.suites = cbc.v; h.nsuites = cbc.n;
     h.groups = groups.v; h.ngroups = groups.n;
     h.sigalgs = sigs.v; h.nsigalgs = sigs.n;
-    if (run(p, &h, TF_UNTIL_HELLO, &s) == TF_SESS_HELLO) {
+    if (tf_probe_connect(p, &h, TF_UNTIL_HELLO, &s) == TF_SESS_HELLO) {
         p->etm_known = 1;
         p->etm = s.ext.etm;
     } else {
@@ -742,14 +675,60 @@ static void step_etm(tf_profile *p)
     tf_sess_free(&s);
 }
 
+/*
+ * The protocol the server selects from the offered list (the user's --alpn,
+ * else h2, http/1.1, mqtt, x-amzn-mqtt-ca), and whether it requires ALPN.
+ * Without --alpn every earlier hello went without it, so it does not.  With
+ * --alpn one more hello goes without it: refused (an alert or a close) where
+ * the same hello with it was answered, the server requires it.
+ */
 static void step_alpn(tf_profile *p)
 {
-    tf_step *st = step_begin(p, "alpn", -1);
-    tf_sess s;
+    tf_step *st = tf_step_begin(p, "alpn", -1);
     /* TLS 1.3 acknowledges ALPN in EncryptedExtensions: read the flight. */
-    if (ext_session(p, st, tweak_alpn, highest_slot(p) == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO, &s) == 1)
-        snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
+    tf_until until = highest_slot(p) == 3 ? TF_UNTIL_FLIGHT : TF_UNTIL_HELLO;
+    tf_sess s;
+    int with, without;
+
+    tf_alpn_list_text(p->alpn_list_len ? p->alpn_list : tf_alpn_default,
+                      p->alpn_list_len ? p->alpn_list_len : tf_alpn_default_len, p->alpn_offered,
+                      sizeof(p->alpn_offered));
+    with = ext_session(p, st, tweak_alpn, until, &s);
+    if (with == 1) snprintf(p->alpn, sizeof(p->alpn), "%s", s.ext.alpn);
     tf_sess_free(&s);
+    if (!p->alpn_list_len) {
+        p->alpn_required = 0;
+        return;
+    }
+    if (with != 1) return;
+    without = ext_session(p, st, tweak_no_alpn, until, &s);
+    if (without >= 0) p->alpn_required = without == 0;
+    tf_sess_free(&s);
+}
+
+/* ---- step: resumption ------------------------------------------------------ */
+
+/*
+ * Whether the server resumes, per accepted version among TLS 1.2 and 1.3,
+ * proven by resuming with mbedTLS's own client (resume.h).  Skipped, as every
+ * connecting step, once the server has stalled.
+ */
+static void step_resumption(tf_profile *p, int slot)
+{
+    tf_step *st = tf_step_begin(p, "resumption", slot);
+    tf_resume_facts *f = &p->resume[slot - 2];
+    int rc;
+    if (p->timeouts_in_a_row >= STALL_LIMIT) {
+        tf_sess s;
+        skipped(&s);
+        step_fail(st, &s);
+        return;
+    }
+    rc = tf_resume_probe(p->target, tf_slot_version(slot), p->alpn_list_len ? p->alpn_list : NULL,
+                         p->alpn_list_len, f);
+    p->resume_ran[slot - 2] = rc == TF_OK;
+    if (rc != TF_OK) tf_step_fail_msg(st, rc, f->why);
+    else if (f->why[0]) snprintf(st->note, sizeof(st->note), "%s", f->why);
 }
 
 /* ---- driver ---------------------------------------------------------------- */
@@ -761,6 +740,7 @@ void tf_profile_init(tf_profile *p)
     p->chain_slot = -1;
     p->certreq_slot = -1;
     p->mfl_honoured = -1;
+    p->alpn_required = -1;
     p->system_store = 1;
     for (slot = 0; slot < TF_NV; slot++) p->server_pref[slot] = -1;
 }
@@ -786,7 +766,7 @@ int tf_probe_run(tf_profile *p)
     int slot, rc;
 
     stamp(p);
-    rc = step_versions(p);
+    rc = tf_step_versions(p);
     if (rc == TF_OK) {
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_suites(p, slot);
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_groups(p, slot);
@@ -797,6 +777,7 @@ int tf_probe_run(tf_profile *p)
         step_rsl(p);
         step_etm(p);
         step_alpn(p);
+        for (slot = 3; slot >= 2; slot--) if (p->accepted[slot]) step_resumption(p, slot);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

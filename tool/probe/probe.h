@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "resume.h"
 
 /* Version slots: 0 = TLS 1.0 ... 3 = TLS 1.3. */
 #define TF_NV 4
@@ -30,7 +31,8 @@ typedef struct {
     int ran;
     int ok;
     int code;              /* errors.h code when !ok */
-    char reason[256];
+    char reason[512];
+    char note[384];        /* what the step learned about the server beyond its offer ("" when nothing) */
 } tf_step;
 
 typedef struct {
@@ -72,14 +74,21 @@ typedef struct {
     int ems, ticket, renego;
     int etm_known;                 /* a TLS 1.2 CBC suite was accepted, so encrypt_then_mac was tested */
     int etm;
-    char alpn[64];
+    char alpn[64];                 /* the protocol the server selected in the alpn step, "" none */
+    uint8_t alpn_list[256];        /* --alpn as a protocol_name_list, sent in every hello; empty = none */
+    size_t alpn_list_len;
+    char alpn_offered[300];        /* the list the alpn step offered, "P1,P2" */
+    int alpn_required;             /* -1 unknown; 1 a hello without ALPN was refused where one with it was not */
 
     tf_step steps[TF_MAX_STEPS];
     size_t nsteps;
     long long elapsed_ms;
     char probed_at[32];
     int fatal;                     /* errors.h code when the probe as a whole failed */
-    char fatal_detail[256];
+    char fatal_detail[512];
+    tf_resume_facts resume[2];     /* the resumption step: [0] TLS 1.2, [1] TLS 1.3 */
+    int resume_ran[2];
+    int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 
 /* Initialises p (target and options filled by the caller afterwards). */

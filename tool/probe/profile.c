@@ -365,6 +365,41 @@ static void json_ext_flag(tf_json *j, const tf_profile *p, const char *key, int 
     if (p->ext_known) tf_json_bool(j, key, v); else tf_json_null(j, key);
 }
 
+static void json_tristate(tf_json *j, const char *key, int v)
+{
+    if (v < 0) tf_json_null(j, key); else tf_json_bool(j, key, v);
+}
+
+static void json_count(tf_json *j, const char *key, long v)
+{
+    if (v < 0) tf_json_null(j, key); else tf_json_int(j, key, v);
+}
+
+/* "resumption": one object per version the resumption step ran for (resume.h). */
+static void json_resumption(tf_json *j, const tf_profile *p)
+{
+    int i;
+    if (!p->resume_ran[0] && !p->resume_ran[1]) return;
+    tf_json_obj(j, "resumption");
+    for (i = 1; i >= 0; i--) {
+        const tf_resume_facts *f = &p->resume[i];
+        if (!p->resume_ran[i]) continue;
+        tf_json_obj(j, vname(i + 2));
+        if (i == 0) {
+            json_tristate(j, "session_id", f->session_id);
+            json_tristate(j, "ticket", f->ticket);
+        } else {
+            json_count(j, "tickets", f->tickets);
+            json_tristate(j, "psk_dhe_ke", f->psk_dhe_ke);
+            json_tristate(j, "psk_ke", f->psk_ke);
+        }
+        json_count(j, "ticket_len", f->ticket_len);
+        json_count(j, "ticket_lifetime_s", f->ticket_lifetime);
+        tf_json_end_obj(j);
+    }
+    tf_json_end_obj(j);
+}
+
 static void json_extensions(tf_json *j, const tf_profile *p)
 {
     tf_json_obj(j, "extensions");
@@ -373,6 +408,21 @@ static void json_extensions(tf_json *j, const tf_profile *p)
     json_ext_flag(j, p, "session_ticket", p->ticket);
     json_ext_flag(j, p, "renegotiation_info", p->renego);
     tf_json_str(j, "alpn", p->alpn[0] ? p->alpn : NULL);
+    if (p->alpn_offered[0]) {       /* "P1,P2": names hold no comma (tf_alpn_list_parse) */
+        const char *name = p->alpn_offered;
+        char one[256];
+        tf_json_arr(j, "alpn_offered");
+        for (;;) {
+            const char *end = strchr(name, ',');
+            size_t n = end ? (size_t)(end - name) : strlen(name);
+            snprintf(one, sizeof(one), "%.*s", (int)n, name);
+            tf_json_str(j, NULL, one);
+            if (!end) break;
+            name = end + 1;
+        }
+        tf_json_end_arr(j);
+    }
+    if (p->alpn_required < 0) tf_json_null(j, "alpn_required"); else tf_json_bool(j, "alpn_required", p->alpn_required);
     tf_json_end_obj(j);
 }
 
@@ -413,6 +463,7 @@ static void json_steps(tf_json *j, const tf_profile *p)
         const tf_step *st = &p->steps[i];
         tf_json_obj(j, st->name);
         tf_json_str(j, "status", st->ok ? "ok" : "error");
+        if (st->note[0]) tf_json_str(j, "note", st->note);
         if (!st->ok) {
             tf_json_str(j, "reason", st->reason);
             tf_json_int(j, "code", st->code);
@@ -458,6 +509,7 @@ int tf_profile_write(const tf_profile *p, FILE *f)
     if (rc) return rc;
     json_records(&j, p);
     json_extensions(&j, p);
+    json_resumption(&j, p);
     json_certreq(&j, p);
     tf_json_obj(&j, "stats");
     tf_json_int(&j, "connections", p->target->connections);

@@ -1,7 +1,7 @@
 /*
  * replay.h -- tlsfit-replay: a local replica of a profiled TLS server.
  *
- * The driver (tool/tlsfit/lab/replica.py) turns a profile into the options
+ * The driver (tool/tlsfit/lab/replica/planning.py) turns a profile into the options
  * below and a synthesized certificate chain; this server applies them to an
  * OpenSSL SSL_CTX, listens on 127.0.0.1 and answers each connection in its own
  * child process: the handshake, then the application proof the profile implies

@@ -2,6 +2,7 @@
 """Regenerates errnames.h: the NAMES of the mbedTLS error codes, X.509 verify
 flags and PSA status codes that tlsfit-verify-client can report.
 
+    ./tlsfit regenerate errnames          (the set-up cache's 3.6 and 2.28 trees)
     /usr/bin/python3 tool/verify/gen_errnames.py TREE [TREE...] > tool/verify/errnames.h
 
 Only the names are taken from the headers of the given trees (the union of
@@ -33,7 +34,8 @@ def module_of(name):
     return None
 
 
-def main(trees):
+def render(trees):
+    """errnames.h's text for the union of the given mbedTLS source trees."""
     errs, flags, psa = set(), set(), set()
     for tree in map(Path, trees):
         for h in sorted((tree / "include" / "mbedtls").glob("*.h")):
@@ -55,7 +57,11 @@ def main(trees):
     table("TF_FLAG", sorted(flags))
     out += ["", "/* TF_PSA(name): PSA status codes. */"]
     table("TF_PSA", sorted(psa))
-    sys.stdout.write("\n".join(out) + "\n")
+    return "\n".join(out) + "\n"
+
+
+def main(trees):
+    sys.stdout.write(render(trees))
 
 
 if __name__ == "__main__":

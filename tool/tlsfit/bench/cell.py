@@ -59,9 +59,9 @@ def run_cell(key, server, work, objective=OBJECTIVE, jobs=1, line=None, use_cach
         return cell_from_report(key.profile, report, round(time.monotonic() - t0, 1))
     tree = tree_mod.resolve_tree(None, line)
     header = baseline.baseline_config(tree, progress=True)
-    m = measure.measure(header, key.target, server.host, server.port, sni=server.sni,
-                        ca=server.ca, tree=tree, proof=server.proof,
-                        **search.client_kwargs(server.client))
+    m = measure.measure(measure.MeasureRequest(
+        header, key.target, server.host, server.port, sni=server.sni, ca=server.ca, tree=tree,
+        proof=server.proof, **search.client_kwargs(server.client)))
     return cell_from_measurement(key.profile, key.target, key.variant, m,
                                  round(time.monotonic() - t0, 1))
 

@@ -85,7 +85,7 @@ SEARCH_SOURCES = {
     "tool/firmware": "the firmware that runs the handshake",
     "tool/proof": "the proof's C side",
     "targets": "the targets' CPUs, flags and memory maps",
-    "tool/tlsfit/lab/replica.py": "the replica a library profile is fitted against",
+    "tool/tlsfit/lab/replica": "the replica a library profile is fitted against",
     "tool/replay": "the replica's engine",
 }
 # What a hit's report keeps from the cached fit (the search that was not run again).

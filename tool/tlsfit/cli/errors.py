@@ -5,7 +5,8 @@ from ..core.errors import DRIVER_CODES, TlsfitError
 
 HELP = """\
 Prints every exit code: the prober's (`tlsfit-probe --list-errors`, which
-`tlsfit probe` passes through unchanged) and the driver's own.
+`tlsfit probe` passes through unchanged; its source table when the prober cannot
+be built) and the driver's own.  docs/exit-codes.md is the same two tables.
 
 example:
   tlsfit errors
@@ -18,7 +19,7 @@ def configure(p):
 
 
 def _prober_table():
-    from ..profile.prober import ensure_prober
+    from ..profile.build import ensure_prober
     try:
         binary = ensure_prober()
     except TlsfitError as e:
@@ -43,10 +44,11 @@ def run(args):
     if not args.driver_only:
         rows, problem = _prober_table()
         out.append("Exit codes of tlsfit-probe and `tlsfit probe` (tool/probe/errors.c):")
-        if rows:
-            out.extend(f"  {c:3d}  {n:<20} {m}" for c, n, m in rows)
-        else:
-            out.append(f"  (unavailable: {problem})")
+        if not rows:
+            from ..regen.exit_codes import prober_codes
+            rows = prober_codes()
+            out.append(f"  (from the source: the prober is unavailable: {problem})")
+        out.extend(f"  {c:3d}  {n:<20} {m}" for c, n, m in rows)
         out.append("")
     out.append("Exit codes of the tlsfit driver (tool/tlsfit/core/errors.py):")
     out.extend(f"  {c:3d}  {n:<20} {m}" for c, n, m in DRIVER_CODES)

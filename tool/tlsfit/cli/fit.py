@@ -12,7 +12,7 @@ from ..header.gen import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
-from ..target.measure import lto_mode
+from ..target.lto import lto_mode
 
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
@@ -212,9 +212,9 @@ def _run_on_replica(args, device_target):
         if not args.json:
             print(f"tlsfit fit: against a replica of {args.profile} on {r.hostport}"
                   + "".join(f"\n  differs: {d}" for d in r.differences)
-                  + (f"\n  {ident[2]}" if ident else ""), file=sys.stderr)
+                  + (f"\n  {ident.note}" if ident else ""), file=sys.stderr)
         if ident:
-            args.client_cert, args.client_key = str(ident[0]), str(ident[1])
+            args.client_cert, args.client_key = str(ident.cert), str(ident.key)
         args.profile, args.sni, args.ca = str(path), r.sni, [r.ca_file]
         args.proof = args.proof or r.proof
         return _fit(args, [r.hostport], device_target,

@@ -8,9 +8,11 @@ from ..core import paths
 from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
 from ..header import anchor as anchor_mod, gen
+from ..header import platforms
 from ..header.platforms import outputs
 from ..header.refit import repo_name
 from ..header import refit
+from ..header.costs import load_costs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
@@ -74,21 +76,27 @@ policies:
   compat    default + a second suite and group, so a server-side change does not
             brick a fleet
 
-Into your platform (--for; README "Using the header in your platform"):
+Into your platform (--for; docs/platforms.md):
   mbedtls           tls_config.h, the whole configuration (the default)
-  esp-idf           -o DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
+  esp-idf           -o PROJECT_DIR: sdkconfig.defaults (CONFIG_MBEDTLS_* symbols) and
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
-                    lines Kconfig cannot say), each line with the fact that needs it
-  zephyr            -o DIR: prj.conf and tlsfit_user_config.h
+                    lines Kconfig cannot say), each line with the fact that needs it;
+                    ranked as on the ESP32's hardware (--rank-for esp-idf); ESP-IDF
+                    v5.x with --mbedtls 3.6 only (exit 53 otherwise)
+  zephyr            -o APP_DIR: prj.conf and tlsfit_user_config.h
                     (CONFIG_MBEDTLS_USER_CONFIG_FILE)
-  zephyr-cfg-file   -o DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
+  zephyr-cfg-file   -o APP_DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
                     and tls_config.h
+  Each fragment names the platform versions it was checked on and the line to add
+  to the project's CMakeLists.txt so that the build finds the second file
+  (docs/platform-matrix.md: the checked matrix).
   rt-thread         tls_config.h with RT-Thread's port lines (#include <rtthread.h>,
                     tls_malloc/tls_free) in a marked block that regenerating keeps:
                     from --port-lines FILE, else from the existing -o FILE, else
                     RT-Thread's usual lines
 The symbol mappings are data: tool/tlsfit/header/platforms/*.toml.  Exit 49 when
-the output cannot be written as asked (two files and no -o DIR, ...).
+the output cannot be written as asked (two files and no -o DIR, ...); exit 53 when
+the platform ships no release with the header's mbedTLS line.
 
 Write with -o: the file appears only when gen succeeds.  A shell redirect
 (gen > tls_config.h) truncates the file before gen runs, so a refusal leaves it
@@ -97,7 +105,7 @@ byte for byte, run from the repository root.
 
 examples:
   ./tlsfit probe broker.example.com:8883 --save broker && ./tlsfit gen broker -o tls_config.h
-  ./tlsfit gen broker --for esp-idf -o main/     # sdkconfig.defaults + tlsfit_user_config.h
+  ./tlsfit gen broker --for esp-idf -o .         # sdkconfig.defaults + tlsfit_user_config.h (project dir)
   ./tlsfit gen broker --for rt-thread -o tls_config.h    # keeps its port lines
   ./tlsfit gen profiles/broker.json --mbedtls 2.28 -o tls_config.h
   ./tlsfit gen --explain            # why each option is on or off
@@ -155,6 +163,10 @@ def configure(p):
                    help="what to write: the whole header (mbedtls, the default), or the "
                         "platform's own form (esp-idf, zephyr, zephyr-cfg-file: two files, "
                         "-o DIR; rt-thread: the header with its port lines kept)")
+    p.add_argument("--rank-for", choices=platforms.RANKED,
+                   help="rank candidates by that platform's own costs (esp-idf: AES, GCM "
+                        "and SHA run in the ESP32's hardware and count as no flash); "
+                        "implied by --for esp-idf, so this gives its bare-metal header")
     p.add_argument("--port-lines", metavar="FILE",
                    help="--for rt-thread: the port lines (#include <rtthread.h>, tls_malloc "
                         "...) to keep in the header's marked block")
@@ -271,10 +283,17 @@ def run(args):
         print(f"tlsfit: note: --anchor {args.anchor} is already the trust anchor of the "
               "profile: the header is the one without --anchor", file=sys.stderr)
     extra = refit.extra_args(args.fit_report, args.platform, args.port_lines)
+    # --for esp-idf ranks as on the hardware, unless a fit's measured choice applies
+    rank = args.rank_for or (args.platform if args.platform in platforms.RANKED and
+                             not args.fit_report else None)
+    if args.rank_for and args.platform != args.rank_for:
+        extra += ("--rank-for", args.rank_for)
     opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
-    plan = gen.generate_device(docs, opts, profile_names=names)
+    costs = platforms.ranked_costs(rank, load_costs()) if rank else None
+    plan = gen.generate_device(docs, opts, profile_names=names, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None
-    out = outputs.files(plan, args.platform, tree, opts.command, lines)
+    out = outputs.files(plan, args.platform, tree, opts.command, lines,
+                        ranked=rank == args.platform)
     if len(out.files) > 1 and not args.output and not (args.json or args.explain):
         raise TlsfitError(PLATFORM, f"--for {args.platform} writes {len(out.files)} files "
                                     f"({', '.join(out.files)}): give -o DIR")

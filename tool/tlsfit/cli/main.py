@@ -39,6 +39,8 @@ COMMANDS = (
     ("size", "compare two bench results files (or fit reports): what grew, where, by how "
              "much", "size"),
     ("errors", "list all exit codes", "errors"),
+    ("regenerate", "re-make the generated files (errnames.h, schema, exit-code page, ...); "
+                   "--check lists stale ones", "regenerate"),
 )
 
 MAIN_HELP = """\

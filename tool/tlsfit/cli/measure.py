@@ -124,15 +124,16 @@ def configure(p):
 
 
 def run(args):
-    from ..lab.replica import server_or_replica
+    from .endpoint import server_or_replica
     try:
         client = client_identity(args)
         with server_or_replica(args.server, args.profile, args.sni, args.ca, args.proof,
                                "--server HOST:PORT", client=client) as t:
-            report = measure.measure(args.config, args.target, t.host, t.port, sni=t.sni,
-                                     ca=t.ca, heap_limit=args.heap_limit, timeout=args.timeout,
-                                     baseline=args.baseline, line=args.mbedtls, proof=t.proof,
-                                     client=t.client, lto=measure.lto_mode(args.lto))
+            report = measure.measure(measure.MeasureRequest(
+                args.config, args.target, t.host, t.port, sni=t.sni, ca=t.ca,
+                heap_limit=args.heap_limit, timeout=args.timeout, baseline=args.baseline,
+                line=args.mbedtls, proof=t.proof, client=t.client,
+                lto=measure.lto_mode(args.lto)))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,

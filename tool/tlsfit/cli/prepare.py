@@ -10,7 +10,7 @@ import subprocess
 from ..core import paths
 from ..core.errors import SETUP, TlsfitError
 from ..mbedtls.tree import prober_tree, tree_source
-from ..profile.prober import ensure_prober
+from ..profile.build import ensure_prober
 
 SETUP_LIMIT = 3600     # seconds: apt-get on a slow mirror
 

@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from .common import int_range
+from .common import alpn_list, int_range
 
 HELP = """\
 Records what a TLS server accepts into a JSON profile (docs/profile-schema.md):
@@ -39,7 +39,7 @@ tlsfit errors).
 
 
 def _save_name(text):
-    from ..profile.probe import check_save_name
+    from ..profile.probing import check_save_name
     try:
         return check_save_name(text)
     except ValueError as e:
@@ -58,6 +58,10 @@ def configure(p):
     p.add_argument("--sni", metavar="NAME",
                    help="server name sent in the handshake (default: HOST when it is a name, "
                         "none for an IP address)")
+    p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]",
+                   help="ALPN protocols to offer in every hello, e.g. x-amzn-mqtt-ca for AWS IoT "
+                        "Core's MQTT on port 443 (which drops a hello without it); the profile "
+                        "records the one the server selects and whether it requires ALPN")
     p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5); each connection ends at twice SEC")
@@ -113,16 +117,16 @@ def show_profile(doc, written, as_json):
 
 
 def run(args):
-    from ..profile import probe
+    from ..profile import probing
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    opts = probe.Options(sni=args.sni, timeout=args.timeout, cas=args.ca,
-                         no_system_store=args.no_system_store, delay=args.delay,
-                         progress=progress, deadline=args.deadline)
-    doc = probe.run(args.target, opts)
+    opts = probing.Options(sni=args.sni, alpn=args.alpn, timeout=args.timeout, cas=args.ca,
+                           no_system_store=args.no_system_store, delay=args.delay,
+                           progress=progress, deadline=args.deadline)
+    doc = probing.run(args.target, opts)
     server = {"software": args.server_software} if args.server_software else None
-    written = probe.keep(doc, args.save, server=server)
+    written = probing.keep(doc, args.save, server=server)
     if server:
-        doc = probe.with_provenance(doc, server)
+        doc = probing.with_provenance(doc, server)
     from ..profile import model
     warn_failed_steps(model.failed_steps(doc))
     show_profile(doc, written, args.json)

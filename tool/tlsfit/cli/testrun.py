@@ -24,7 +24,7 @@ from ..core import paths
 from ..core.errors import TESTS, USAGE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls.tree import prober_tree
-from ..profile import prober
+from ..profile import build
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 CTEST_TIMEOUT = 300        # seconds per C unit test
@@ -48,7 +48,7 @@ def _announce(first_run):
 def run_unit_tests(mbedtls):
     """Returns None on success or a one-line reason."""
     try:
-        bdir = prober.cmake_build(prober.asan_build_dir(), mbedtls, target=None,
+        bdir = build.cmake_build(build.asan_build_dir(), mbedtls, target=None,
                                  extra_defs={"TLSFIT_SANITIZE": "ON"}, announce=_announce)
     except TlsfitError as e:
         _say(f"C unit tests: {e.message}")

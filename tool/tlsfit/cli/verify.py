@@ -90,7 +90,7 @@ def client_identity(args):
 
 
 def run(args):
-    from ..lab.replica import server_or_replica
+    from .endpoint import server_or_replica
     client = client_identity(args)
     with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
                            client=client) as t:

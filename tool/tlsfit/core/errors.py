@@ -4,6 +4,11 @@ Codes 2 and 10-29 belong to the C prober (tool/probe/errors.c); `tlsfit probe`
 passes the prober's code through unchanged.  The driver's own codes live in
 DRIVER_CODES below -- the one table that `tlsfit errors` prints and every
 module raises from.  Codes are stable: never renumber, only append.
+
+New codes here, then `./tlsfit regenerate exit-codes`: docs/exit-codes.md is
+rendered from DRIVER_CODES and the prober's table, and tests/test_generated.py
+fails while the page is stale.  The driver's own codes are 30-128 (129, 130 and
+143 are signals: 128 + SIGHUP, SIGINT, SIGTERM).
 """
 
 OK = 0
@@ -30,6 +35,9 @@ REGRESSION = 47
 REPLAY = 48
 PLATFORM = 49
 ANCHOR = 50
+STALE = 51
+GENERATOR = 52
+PLATFORM_LINE = 53
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -60,6 +68,9 @@ DRIVER_CODES = (
     (REPLAY, "TLSFIT_REPLAY", "`tlsfit replay` (and fit/verify/measure --profile without a server): the profile cannot be replicated at all (no version, no chain, a leaf key or every suite the replica cannot serve) or the replica did not start; the message says why"),
     (PLATFORM, "TLSFIT_PLATFORM", "`tlsfit gen`/`fit --for`: the platform output cannot be written as asked (two files need -o DIR, --port-lines without --for rt-thread or unreadable); the message says what to give"),
     (ANCHOR, "TLSFIT_ANCHOR", "`tlsfit gen`/`fit --anchor CERT`: CERT cannot be read, is not one certificate, or is not a CA certificate on the path from the server's leaf to its anchor (off the path, the leaf itself, another certificate with that subject); the message names what was found and what to give"),
+    (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
+    (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
+    (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

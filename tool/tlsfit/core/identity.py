@@ -17,24 +17,19 @@ is the certificate's.  key_der() reads them when the firmware's run parameters a
 written (measure, test builds only) and returns them to that caller alone.
 Every error is one line naming the file and the next step.
 """
-import base64
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import pki
 from .errors import IDENTITY, TlsfitError
 
-OPENSSL_TIMEOUT = 30
 # openssl's curve names -> the names profiles and rules use
 CURVES = {"prime256v1": "secp256r1", "secp256r1": "secp256r1", "secp384r1": "secp384r1",
           "secp521r1": "secp521r1", "brainpoolP256r1": "brainpoolP256r1",
           "brainpoolP384r1": "brainpoolP384r1", "brainpoolP512r1": "brainpoolP512r1"}
 KEY_TYPES = {"rsaEncryption": "rsa", "id-ecPublicKey": "ec", "ED25519": "ed25519",
              "ED448": "ed448", "rsassaPss": "rsa-pss", "dsaEncryption": "dsa"}
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
-_PEM_KEY = re.compile(rb"-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----(.*?)-----END \1-----", re.S)
 
 
 def _fail(message):
@@ -42,14 +37,8 @@ def _fail(message):
 
 
 def _openssl(args, what):
-    exe = shutil.which("openssl")
-    if not exe:
-        _fail(f"{what}: openssl is not installed (run ./tlsfit setup)")
-    try:
-        return subprocess.run([exe, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=OPENSSL_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _fail(f"{what}: openssl took more than {OPENSSL_TIMEOUT} s")
+    """`openssl ARGS` run to the end (core.pki.openssl), whatever its exit status."""
+    return pki.openssl(args, what, IDENTITY, check=False)
 
 
 def _read(path, what):
@@ -65,9 +54,9 @@ def _read(path, what):
 def _cert_text(path):
     """(openssl x509 -text output, the certificate's DER) of the first certificate."""
     data = _read(path, "certificate (--client-cert)")
-    pems = _PEM_CERT.findall(data)
-    form = "PEM" if pems else "DER"
-    if not pems and b"-----BEGIN" in data:
+    pem = pki.PEM_CERT.search(data) is not None
+    form = "PEM" if pem else "DER"
+    if not pem and b"-----BEGIN" in data:
         _fail(f"{path}: holds no CERTIFICATE block; --client-cert takes the device's "
               "certificate (PEM or DER), the key goes to --client-key")
     proc = _openssl(["x509", "-in", str(path), "-inform", form, "-noout", "-text",
@@ -76,8 +65,7 @@ def _cert_text(path):
     if proc.returncode != 0:
         _fail(f"{path}: not a certificate (openssl cannot parse it as {form} X.509); "
               "--client-cert takes the device's certificate")
-    der = base64.b64decode(b"".join(pems[0].split())) if pems else None
-    return proc.stdout.decode(errors="replace"), der
+    return proc.stdout.decode(errors="replace"), pki.pem_certificate(data) if pem else None
 
 
 def _field(text, label):
@@ -140,7 +128,7 @@ class ClientIdentity:
             _fail(f"{key}: the key is encrypted; the test needs it in the clear: "
                   f"openssl pkey -in {key} -out plain.key")
         form = "PEM" if b"-----BEGIN" in data else "DER"
-        if form == "PEM" and not _PEM_KEY.search(data):
+        if form == "PEM" and pki.pem_private_key(data) is None:
             _fail(f"{key}: holds no PRIVATE KEY block; --client-key takes the device's "
                   "private key (PEM or DER)")
         mine = _public_key(["pkey", "-in", str(key), "-inform", form, "-passin", "pass:",
@@ -148,13 +136,10 @@ class ClientIdentity:
         if not mine:
             _fail(f"{key}: not a private key (openssl cannot parse it as {form}); "
                   "--client-key takes the device's private key")
-        cform = "PEM" if _PEM_CERT.search(_read(cert, "certificate")) else "DER"
+        cform = "PEM" if pki.PEM_CERT.search(_read(cert, "certificate")) else "DER"
         theirs = _public_key(["x509", "-in", str(cert), "-inform", cform, "-noout", "-pubkey"],
                              f"reading {cert}")
-        theirs_der = None
-        if theirs:
-            theirs_der = base64.b64decode(b"".join(
-                ln for ln in theirs.splitlines() if not ln.startswith(b"-----")))
+        theirs_der = pki.pem_block(theirs, "PUBLIC KEY") if theirs else None
         if theirs_der != mine:
             _fail(f"{key}: this key does not belong to the certificate {cert} "
                   f"({self.subject}); pass the key the certificate was issued for")
@@ -180,8 +165,8 @@ class ClientIdentity:
     def cert_der(self):
         """The certificate as DER (the first one of a PEM file)."""
         data = _read(self.cert, "certificate (--client-cert)")
-        pems = _PEM_CERT.findall(data)
-        return base64.b64decode(b"".join(pems[0].split())) if pems else data
+        der = pki.pem_certificate(data)
+        return data if der is None else der
 
     def key_der(self):
         """The private key as DER (PKCS#8, SEC1 or PKCS#1, as the file holds it), read
@@ -189,8 +174,8 @@ class ClientIdentity:
         if self.key is None:
             _fail(f"{self.cert}: no --client-key was given for this certificate")
         data = _read(self.key, "key (--client-key)")
-        m = _PEM_KEY.search(data)
-        return base64.b64decode(b"".join(m.group(2).split())) if m else data
+        der = pki.pem_private_key(data)
+        return data if der is None else der
 
     def facts(self):
         """The public facts, for reports and --json (paths, never key material)."""

@@ -1,6 +1,6 @@
 """Build directories and commands: the lock that serialises builds in one directory,
 a command run with its output into a log, the log's last lines, and a tool found on
-PATH and run with its output captured (tool_path, run_tool)."""
+PATH and run with its output captured (tool_path, run_captured, run_tool)."""
 import contextlib
 import fcntl
 import shutil
@@ -38,25 +38,32 @@ def run_logged(cmd, log, what, code, env=None, limit=None):
     return proc.returncode
 
 
-def tool_path(name, code):
-    """The path of command `name` on PATH, else TlsfitError(code) saying to run set-up."""
+def tool_path(name, code, hint="run ./tlsfit setup"):
+    """The path of command `name` on PATH, else TlsfitError(code) ending in `hint`."""
     exe = shutil.which(name)
     if not exe:
-        raise TlsfitError(code, f"the {name} command is not installed (run ./tlsfit setup)")
+        raise TlsfitError(code, f"the {name} command is not installed ({hint})")
     return exe
 
 
-def run_tool(cmd, what, code, timeout):
-    """Runs cmd with stdin closed and its output captured; returns its stdout (bytes).
-    TlsfitError(code) beginning with `what` when it cannot run, runs past `timeout`
-    seconds, or fails (then with the last line it printed on stderr)."""
+def run_captured(cmd, what, code, timeout, stdin=None):
+    """Runs cmd with its output captured and returns the subprocess.CompletedProcess,
+    whatever its exit status.  stdin: bytes fed to it (None: closed).
+    TlsfitError(code) beginning with `what` when it cannot run or runs past `timeout`
+    seconds."""
+    feed = {"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}
     try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=timeout)
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, **feed)
     except subprocess.TimeoutExpired:
         raise TlsfitError(code, f"{what}: timed out after {timeout} s") from None
     except OSError as e:
         raise TlsfitError(code, f"{what}: cannot run {cmd[0]}: {e.strerror}") from None
+
+
+def run_tool(cmd, what, code, timeout, stdin=None):
+    """Runs cmd as run_captured and returns its stdout (bytes); also TlsfitError(code)
+    "WHAT failed: <the last line it printed on stderr>" when it exits non-zero."""
+    proc = run_captured(cmd, what, code, timeout, stdin)
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         last = err[-1] if err else f"exit {proc.returncode}"

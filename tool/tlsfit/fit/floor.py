@@ -6,8 +6,8 @@
     rom_floor(final_figures, ablation, modules) -> the flash lower bound of the 1-minimal
         header, or None
 
-The heap floor is measured per header (measure.floor_of); the profile adds what the wire
-cannot show: a handshake message larger than any record the server sent.
+The heap floor is measured per header (target/heapfloor.py floor_of); the profile adds
+what the wire cannot show: a handshake message larger than any record the server sent.
 
 The flash floor is the 1-minimal header's mbedTLS share less what its ablation measured
 could still go: every option it kept whose removal still verified (kept because the
@@ -16,7 +16,7 @@ a measured flash cost, and those costs are subtracted.  What is left is code no 
 option of mbedTLS's can drop with the handshake still verified -- a bound in mbedTLS's
 option granularity, not a physical one; the objects making it up are the image's modules.
 """
-from ..target import measure as measure_mod
+from ..target import heapfloor
 
 
 def _largest_message(profile):
@@ -51,7 +51,7 @@ def heap_floor(measurements, profiles, sizes=()):
     for m, prof in zip(measurements, profiles):
         if m is None or not m.ok or m.heap_peak_bytes is None:
             continue
-        f = measure_mod.floor_of(m, _largest_message(prof))
+        f = heapfloor.floor_of(m, _largest_message(prof))
         if f is not None and (best is None or f.peak_bytes > best.peak_bytes):
             best = f
     return _tried_smaller(best.to_json(), sizes) if best else None

@@ -9,7 +9,7 @@ without --lto: an LTO link costs ~15 s of CPU on top of every candidate's link,
 and what it removes (cross-object inlining, unused code the compiler could not
 see) changes the sizes of candidates together far more than their order.  So the
 choice is the plain fit's; the final header is then cross-built with -flto
--ffat-lto-objects and linked with -flto -Os (target/measure.py, lto=True) and
+-ffat-lto-objects and linked with -flto -Os (target/lto.py, lto=True) and
 measured against every server like the confirming run, and the report gives both
 figures side by side with the change.  A final header whose LTO image does not
 verify is reported as such (the plain figures stand; fit does not fail on it).

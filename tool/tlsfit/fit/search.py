@@ -53,11 +53,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core import interrupt, paths
+from ..core import interrupt, paths, pki
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
-from ..profile import model as profile_mod, probe as probe_mod
+from ..mbedtls import check
+from ..profile import model as profile_mod, probing
 from ..profile.types import Profile
 from ..target import measure as measure_mod
 from . import artifacts, device as device_mod, lto as lto_mod
@@ -207,11 +208,13 @@ class Progress:
 
 
 def client_kwargs(client):
-    """measure()'s client= for the device's identity, when this tree's measure takes one
-    (core.identity.ClientIdentity); a TlsfitError naming the gap when it does not."""
+    """MeasureRequest's client= for the device's identity, when this tree's measure takes
+    one (core.identity.ClientIdentity; measure(**fields) does); a TlsfitError naming the
+    gap when it does not."""
     if client is None:
         return {}
-    if "client" not in inspect.signature(measure_mod.measure).parameters:
+    params = inspect.signature(measure_mod.measure).parameters
+    if "client" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         raise TlsfitError(USAGE, "a client identity was given, but this tlsfit's measure cannot "
                                  "present one yet (no client= parameter): fit without it")
     from ..core import identity       # added with measure's client= (issue 14)
@@ -266,10 +269,10 @@ class Fitter:
     def measure_site(self, config, i, baseline=False, lto=False):
         """config measured against server i (a Measurement); lto: its -flto build."""
         s = self.sites[i]
-        return measure_mod.measure(config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca,
-                                   line=self.opts.line, timeout=self.opts.timeout,
-                                   baseline=baseline, progress=False, proof=s.proof,
-                                   **self.client, **({"lto": True} if lto else {}))
+        return measure_mod.measure(measure_mod.MeasureRequest(
+            config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
+            timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
+            lto=bool(lto), **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -282,8 +285,8 @@ class Fitter:
         except interrupt.ChildKilled:
             raise                           # no verdict: the whole fit stops
         except TlsfitError as e:
-            return None, e.message if e.code != CONFIG else \
-                f"rejected by check_config.h: {e.message}"
+            # CONFIG names the trial's header file first; the report names the trial
+            return None, check.reason(e.message) if e.code == CONFIG else e.message
 
     def run_all(self, trials, phase):
         jobs = [(t, i) for t in trials for i in range(len(self.sites))]
@@ -489,17 +492,13 @@ def _cas(ca):
 def trust_store(cas, work, index):
     """The one CA file measure reads for these files (PEM or DER): the file itself, or a
     PEM bundle of every certificate in them written under work (None: the system store)."""
-    import base64
-    import textwrap
     if not cas:
         return None
     if len(cas) == 1:
         return cas[0]
     pems = []
     for c in cas:
-        for der in measure_mod.read_anchors(c):
-            body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
-            pems.append(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+        pems.extend(pki.pem_text(der) for der in measure_mod.read_anchors(c))
     return str(paths.write_atomic(Path(work) / f"trust-store-{index}.pem", "".join(pems)))
 
 
@@ -527,9 +526,9 @@ def probe_sites(dev, opts, work, progress):
             prof = profile_mod.read(opts.profile)
         else:
             progress.say(f"[probe] probing {spec.hostport}")
-            popts = probe_mod.Options(sni=spec.sni, cas=cas, timeout=5)
+            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5)
             try:
-                prof = Profile.of(probe_mod.run(spec.hostport, popts))
+                prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:
                 if n == 1:
                     raise

@@ -26,14 +26,12 @@ and the path it could have named.
 """
 import base64
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import pki
 from ..core.errors import ANCHOR, TlsfitError
 from ..profile.types import Profile
-
-_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
 class AnchorError(TlsfitError):
@@ -43,47 +41,19 @@ class AnchorError(TlsfitError):
         super().__init__(ANCHOR, message)
 
 
-# ------------------------------------------------------------------ DER, just enough
-
-def _element(data, off):
-    """(tag, start of the body, end of the element) of the DER element at off.
-    Invariant: off < len(data); raises ValueError for a length past the data."""
-    if off + 2 > len(data):
-        raise ValueError("truncated")
-    tag, n = data[off], data[off + 1]
-    body = off + 2
-    if n & 0x80:
-        count = n & 0x7F
-        if count == 0 or count > 4 or body + count > len(data):
-            raise ValueError("bad length")
-        n = int.from_bytes(data[body:body + count], "big")
-        body += count
-    if body + n > len(data):
-        raise ValueError("past the end")
-    return tag, body, body + n
-
-
-def _fields(data, start, end):
-    """[(tag, element bytes)] of the elements between start and end."""
-    out = []
-    while start < end:
-        tag, _, stop = _element(data, start)
-        out.append((tag, data[start:stop]))
-        start = stop
-    return out
-
+# ------------------------------------------------------------------ subject and key
 
 def subject_and_key(der):
     """(subject Name, SubjectPublicKeyInfo) of a certificate, as DER; ValueError when it
     is not an X.509 certificate.  Certificate ::= SEQUENCE { tbsCertificate SEQUENCE {
     [0] version OPTIONAL, serial, signature, issuer, validity, subject, spki, ... }, ...}"""
-    tag, body, end = _element(der, 0)
+    tag, body, end = pki.der_element(der, 0)
     if tag != 0x30 or end != len(der):
         raise ValueError("not one SEQUENCE")
-    tag, tbs, tbs_end = _element(der, body)
+    tag, tbs, tbs_end = pki.der_element(der, body)
     if tag != 0x30:
         raise ValueError("no tbsCertificate")
-    fields = _fields(der, tbs, tbs_end)
+    fields = pki.der_children(der, tbs, tbs_end)
     if fields and fields[0][0] == 0xA0:
         fields = fields[1:]
     if len(fields) < 6 or fields[4][0] != 0x30 or fields[5][0] != 0x30:
@@ -104,10 +74,7 @@ class AnchorCert:
         return hashlib.sha256(self.der).hexdigest()
 
     def pem(self):
-        body = base64.b64encode(self.der).decode()
-        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
-        return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + \
-            "\n-----END CERTIFICATE-----\n"
+        return pki.pem_text(self.der)
 
     @classmethod
     def load(cls, path, name=None):
@@ -120,12 +87,12 @@ class AnchorCert:
             raise AnchorError(f"--anchor {path}: is a directory, not a certificate") from None
         except OSError as e:
             raise AnchorError(f"--anchor {path}: cannot read it ({e.strerror})") from None
-        pems = _PEM_CERT.findall(data)
+        pems = pki.PEM_CERT.findall(data)
         if len(pems) > 1:
             raise AnchorError(f"--anchor {path}: holds {len(pems)} certificates; give the one "
                               "CA certificate the device is to trust, alone in its file")
         try:
-            der = base64.b64decode(b"".join(pems[0].split()), validate=True) if pems else data
+            der = pki.pem_certificate(data, validate=True) if pems else data
             subject_and_key(der)
         except ValueError:
             raise AnchorError(f"--anchor {path}: not a certificate (PEM or DER X.509); give "

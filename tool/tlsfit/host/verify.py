@@ -22,7 +22,7 @@ Before cmake runs, client.c is compiled with -fsyntax-only against the header
 in 3.x, included explicitly by the client for 2.x) rejects an inconsistent
 header there, and the #error text becomes one line:
 "tls_config.h: rejected by mbedTLS check_config.h: <text>" (exit 36).  Such a
-verdict is kept in <key>/rejected.txt.
+verdict is kept in <key>/rejected-2.txt (check.REJECTED).
 
 A handshake counts as verified only after the proof that the server accepted
 the session (core/proof.py, tool/proof/proof.c): `proof` names it (None: by
@@ -194,7 +194,7 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     with locked(work):
         if os.access(binary, os.X_OK):
             return binary
-        rejected = work / "rejected.txt"
+        rejected = work / check.REJECTED
         if rejected.is_file():
             # Re-labelled with this file's name (the key is the content, not the name).
             text = rejected.read_text().strip()
@@ -313,7 +313,15 @@ def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
     except (IndexError, ValueError):
         raise TlsfitError(BUILD, f"{CLIENT} printed no result (exit {proc.returncode}); "
                                  f"stderr: {one_line(proc.stderr) or 'empty'}") from None
+    if result.get("verify_info"):
+        result["verify_info"] = verify_info_text(result["verify_info"])
     return result
+
+
+def verify_info_text(info):
+    """mbedtls_x509_crt_verify_info()'s lines, which the client folds into one with ";"
+    (tool/verify/report.c), as a list a reader can take in: "a; b"."""
+    return "; ".join(part.strip() for part in info.split(";") if part.strip())
 
 
 def retry_command(config_path, host, port, sni=None, line=None, proof=None,

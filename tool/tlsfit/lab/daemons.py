@@ -3,6 +3,7 @@
     with lighttpd(chain, log_dir=d) as srv:      # srv.hostport, srv.log(), srv.proof
         ...
     haproxy(chain, ...), stunnel(chain, connect=PORT, ...), apache(chain, ...)
+    aws_iot_shaped(chain, client_ca=PEM, ...)   # drops a hello without ALPN x-amzn-mqtt-ca
 
 Each writes its own configuration into log_dir (the packages' system configuration
 and services are never used: tool/apt-ensure.sh installs them with services kept
@@ -11,6 +12,8 @@ intermediate, and stops with the block.  `srv.proof` is the application proof it
 protocol answers ("http" for the web servers; stunnel's depends on its back-end).
 The profiles of issue 15's library and bench/real_servers.py stand on these.
 """
+import contextlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -188,3 +191,76 @@ def versions():
             except (OSError, subprocess.TimeoutExpired):
                 out[exe] = "?"
     return out
+
+
+PLAIN_MQTT_CONF = """\
+# tlsfit daemons: a plain MQTT listener on 127.0.0.1 behind a TLS front
+per_listener_settings false
+listener {port} {host}
+allow_anonymous true
+persistence false
+log_dest stderr
+log_type error
+log_type warning
+{user_line}
+"""
+
+# AWS IoT Core's MQTT on port 443: the endpoint routes by ALPN and drops a ClientHello
+# that does not offer x-amzn-mqtt-ca (its developer guide, "Protocols, port mappings,
+# and authentication"); a device authenticates with its X.509 certificate.
+AWS_MQTT_ALPN = "x-amzn-mqtt-ca"
+
+
+def _plain_mosquitto(log_dir):
+    """mosquitto with one plain listener on 127.0.0.1 (the broker behind a TLS front)."""
+    _need("mosquitto")
+    d = Path(log_dir) / "mosquitto-plain"
+
+    def make(port):
+        d.mkdir(parents=True, exist_ok=True)
+        conf = d / f"mosquitto-{port}.conf"
+        conf.write_text(PLAIN_MQTT_CONF.format(
+            port=port, host=LOCALHOST, user_line="user root" if os.geteuid() == 0 else ""))
+        return RefServer("mosquitto (plain)", ["mosquitto", "-c", str(conf)], port,
+                         d / f"mosquitto-{port}.log")
+    return serving(make)
+
+
+@contextlib.contextmanager
+def aws_iot_shaped(chain, *, client_ca, log_dir, alpn=AWS_MQTT_ALPN):
+    """An endpoint shaped like AWS IoT Core's MQTT on 443, on 127.0.0.1: HAProxy drops
+    any connection whose ClientHello does not offer ALPN `alpn` (before answering it),
+    terminates TLS with that protocol selected and a client certificate issued by
+    `client_ca` required, and forwards MQTT to a plain mosquitto.  srv.proof is "mqtt"."""
+    _need("haproxy")
+    d = Path(log_dir) / "aws-iot-shaped"
+    _, _, combined = _files(chain, d)
+    with _plain_mosquitto(log_dir) as broker:
+        def make(port):
+            conf = d / f"haproxy-{port}.cfg"
+            inner = f"abns@tlsfit-aws-{os.getpid()}-{port}"
+            conf.write_text(f'''global
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 10s
+  timeout server 10s
+frontend alpn_gate
+  bind {LOCALHOST}:{port}
+  tcp-request inspect-delay 5s
+  tcp-request content accept if {{ req.ssl_hello_type 1 }} {{ req.ssl_alpn -m str {alpn} }}
+  tcp-request content reject
+  default_backend tls_front
+backend tls_front
+  server tls {inner}
+frontend tls
+  bind {inner} ssl crt {combined} alpn {alpn} ca-file {client_ca} verify required
+  default_backend broker
+backend broker
+  server broker {broker.hostport}
+''')
+            return Daemon("haproxy (AWS-IoT-shaped)", ["haproxy", "-db", "-f", str(conf)], port,
+                          d / f"haproxy-{port}.log", "mqtt")
+        with serving(make) as srv:
+            yield srv

@@ -8,6 +8,7 @@ PKI (openssl CLI):
     make_ca(dir, "clientca")   a lone self-signed CA (for client-auth requests)
     make_client_cert(ca, dir, "p256", "ec:P-256")   a device certificate issued by ca
     standard_pki(dir)          the set the tests and the demo use (Pki)
+    openssl(["x509", ...], "what")   one checked openssl command (core/pki.py's runner)
 
 Servers (each its own process group, on 127.0.0.1, stopped on exit of the
 `with` block, and killed by `timeout` after `limit` seconds whatever happens):
@@ -32,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import proc as proc_mod
+from ..core import pki
 from ..core.errors import SERVERS, TlsfitError
 
 LOCALHOST = "127.0.0.1"
@@ -44,12 +45,10 @@ DAYS = 3650
 
 # --------------------------------------------------------------------------- PKI
 
-def _openssl():
-    return proc_mod.tool_path("openssl", SERVERS)
-
-
-def _run(cmd, what):
-    return proc_mod.run_tool(cmd, what, SERVERS, CMD_TIMEOUT)
+def openssl(args, what):
+    """`openssl ARGS` for the test PKI (core.pki.openssl, checked): its stdout (bytes);
+    TlsfitError(SERVERS) beginning with `what` when it fails or runs past CMD_TIMEOUT."""
+    return pki.openssl(args, what, SERVERS, CMD_TIMEOUT)
 
 
 def genpkey_options(spec):
@@ -70,7 +69,7 @@ def genpkey_options(spec):
 def generate_key(spec, path):
     """Writes a private key (PEM, PKCS#8) for spec "rsa:2048", "ec:P-256" or "ed25519"."""
     opts = genpkey_options(spec)
-    _run([_openssl(), "genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
+    openssl(["genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
     os.chmod(path, 0o600)
     return Path(path)
 
@@ -144,7 +143,7 @@ class Cert:
 
     @property
     def serial(self):
-        out = _run([_openssl(), "x509", "-in", str(self.pem), "-noout", "-serial"],
+        out = openssl(["x509", "-in", str(self.pem), "-noout", "-serial"],
                    "reading a serial").decode()
         return out.strip().split("=", 1)[1].lower()
 
@@ -171,13 +170,13 @@ class Chain:
 
 
 def pem_to_der(pem):
-    return _run([_openssl(), "x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
+    return openssl(["x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
 
 
 def _self_signed(d, stem, cn, spec, ext, section, digest=None):
     key = generate_key(spec, d / f"{stem}.key")
     pem = d / f"{stem}.pem"
-    _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-out", str(pem),
+    openssl(["req", "-new", "-x509", "-key", str(key), "-out", str(pem),
           "-subj", f"/CN={cn}", "-days", str(DAYS), *_digest_opts(spec, digest),
           "-set_serial", str(_serial()), "-config", str(ext), "-extensions", section],
          f"creating the certificate {cn}")
@@ -187,9 +186,9 @@ def _self_signed(d, stem, cn, spec, ext, section, digest=None):
 def _issued(d, stem, cn, spec, issuer, ext, section, digest=None):
     key = generate_key(spec, d / f"{stem}.key")
     csr, pem = d / f"{stem}.csr", d / f"{stem}.pem"
-    _run([_openssl(), "req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
+    openssl(["req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
           "-config", str(ext), "-out", str(csr)], f"creating the request for {cn}")
-    _run([_openssl(), "x509", "-req", "-in", str(csr), "-CA", str(issuer.pem),
+    openssl(["x509", "-req", "-in", str(csr), "-CA", str(issuer.pem),
           "-CAkey", str(issuer.key), "-set_serial", str(_serial()), "-days", str(DAYS),
           *_digest_opts(issuer.key_spec, digest), "-extfile", str(ext), "-extensions", section,
           "-out", str(pem)], f"signing the certificate {cn}")
@@ -446,12 +445,10 @@ def iana_suites(cipher_list=None, ciphersuites=""):
     string (as given to s_server -cipher / -ciphersuites) to [(id, IANA name)]
     in the server's order, e.g. [("0xC030", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")]."""
     if cipher_list:
-        cmd = [_openssl(), "ciphers", "-ciphersuites", ciphersuites, "-stdname", "-V",
-               cipher_list]
+        args = ["ciphers", "-ciphersuites", ciphersuites, "-stdname", "-V", cipher_list]
     else:   # TLS 1.3 only: -s -tls1_3 leaves out every TLS <= 1.2 suite
-        cmd = [_openssl(), "ciphers", "-s", "-tls1_3", "-ciphersuites", ciphersuites,
-               "-stdname", "-V"]
-    out = _run(cmd, f"expanding the cipher list {cipher_list!r}/{ciphersuites!r}").decode()
+        args = ["ciphers", "-s", "-tls1_3", "-ciphersuites", ciphersuites, "-stdname", "-V"]
+    out = openssl(args, f"expanding the cipher list {cipher_list!r}/{ciphersuites!r}").decode()
     suites = []
     for line in out.splitlines():
         # "0xC0,0x30 - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 - ECDHE-RSA-AES256-GCM-SHA384 ..."

@@ -3,6 +3,8 @@ turned into one line a firmware engineer can act on.
 
     Harness(files, label, purpose, built_for)   who compiled the header, and for what
     diagnose(output, config_name, harness)      -> (message, deterministic) or None
+    error_text(msg)                             an #error's text as plain prose
+    reason(message)                             a CONFIG message without its file name
     compiler()                                  the host C compiler as an argv prefix
     syntax_check(cmd, config_name, work, judge, compiler_name, timeout_code, env)
 
@@ -25,10 +27,50 @@ from ..core.errors import CONFIG, SETUP, TlsfitError
 from ..core.text import one_line
 
 PRECHECK_LIMIT = 120        # seconds for a -fsyntax-only check
+# The file a deterministic verdict is kept in, beside the header's build.  "-2": the
+# verdicts since #error texts are joined (error_text); the older rejected.txt held
+# the compiler's `" "` joins and is not read again.
+REJECTED = "rejected-2.txt"
 
 _DIAG = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<msg>.*)$",
                    re.M)
 _UNDEF = re.compile(r"undefined reference to [`'](?P<sym>[^'`]+)'")
+_C_STRING = re.compile(r'\s*"((?:[^"\\]|\\.)*)"')
+_C_ESCAPE = re.compile(r"\\(.)")
+_SUBJECT = re.compile(r"^[^\s:]+\.h: ")
+
+
+def error_text(msg):
+    """The text of an #error as the compiler quotes it, as plain prose: gcc prints
+    `#error "part one " "part two"` (mbedTLS splits long messages into adjacent C
+    string literals over continued lines), clang the literals alone.  The literals
+    are joined and unescaped; anything else is returned without the directive."""
+    body = msg.strip()
+    if body.startswith("#error"):
+        body = body[len("#error"):].strip()
+    parts, pos = [], 0
+    while pos < len(body):
+        m = _C_STRING.match(body, pos)
+        if not m:
+            return body.strip('"').strip()      # not only literals: as the compiler put it
+        parts.append(_C_ESCAPE.sub(r"\1", m.group(1)))
+        pos = m.end()
+        if body[pos:].strip() == "":
+            break
+    return " ".join("".join(parts).split())
+
+
+def _is_error_directive(msg):
+    """gcc: `#error ...`; clang: the message is the string literals alone."""
+    body = msg.strip()
+    return body.startswith("#error") or (body.startswith('"') and body.endswith('"'))
+
+
+def reason(message):
+    """A CONFIG message without the header's file name it starts with
+    ("tls_config.h: rejected by ..." -> "rejected by ..."), for a report that names
+    the candidate itself."""
+    return _SUBJECT.sub("", message, count=1)
 
 
 @dataclass(frozen=True)
@@ -50,9 +92,8 @@ class Harness:
 
 def _harness_error(m, config_name, harness):
     msg = m.group("msg").strip()
-    if msg.startswith("#error"):
-        text = msg[len("#error"):].strip().strip('"').strip()
-        text = re.sub(rf"^{re.escape(harness.prefix)}:\s*", "", text)
+    if _is_error_directive(msg):
+        text = re.sub(rf"^{re.escape(harness.prefix)}:\s*", "", error_text(msg))
         return one_line(f"{config_name}: cannot be {harness.purpose}: {text}"), True
     if harness.label:
         label = harness.label.format(file=Path(m.group("file")).name)
@@ -70,9 +111,9 @@ def diagnose(output, config_name, harness):
             found = _harness_error(m, config_name, harness)
             if found:
                 return found
-        elif msg.startswith("#error"):
-            text = msg[len("#error"):].strip().strip('"').strip()
-            return one_line(f"{config_name}: rejected by mbedTLS {where}: {text}"), True
+        elif _is_error_directive(msg):
+            return one_line(f"{config_name}: rejected by mbedTLS {where}: "
+                            f"{error_text(msg)}"), True
         if where == "tls_config.h":
             return one_line(f"{config_name}: does not compile: line {m.group('line')}: "
                             f"{msg}"), False
@@ -101,7 +142,7 @@ def compiler():
 def syntax_check(cmd, config_name, work, judge, compiler_name, timeout_code, env=None):
     """Runs a -fsyntax-only compile of a header under test.  judge(stderr, name) turns
     the compiler's complaint into (one-line message, deterministic) or None; a
-    deterministic verdict is kept in work/rejected.txt.  TlsfitError(CONFIG) when the
+    deterministic verdict is kept in work/REJECTED.  TlsfitError(CONFIG) when the
     header is rejected; timeout_code when the compiler hangs."""
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -122,5 +163,5 @@ def syntax_check(cmd, config_name, work, judge, compiler_name, timeout_code, env
     message, deterministic = found
     if deterministic:
         with contextlib.suppress(OSError):
-            (Path(work) / "rejected.txt").write_text(message + "\n")
+            (Path(work) / REJECTED).write_text(message + "\n")
     raise TlsfitError(CONFIG, one_line(message))

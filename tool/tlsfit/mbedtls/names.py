@@ -20,13 +20,15 @@ import re
 
 from ..core import paths
 
-_ERRNAMES = ("tool", "verify", "errnames.h")
+# errnames.h's path in the repository: the one place that names it (`tlsfit regenerate
+# errnames` writes it here, its generator gen_errnames.py sits beside it).
+ERRNAMES = ("tool", "verify", "errnames.h")
 _TABLES = ("tool", "probe", "tables.c")
 
 
 @functools.lru_cache(maxsize=None)
 def _listed():
-    text = paths.repo_root().joinpath(*_ERRNAMES).read_text()
+    text = paths.repo_root().joinpath(*ERRNAMES).read_text()
     out = {"TF_ERR": [], "TF_FLAG": [], "TF_PSA": []}
     for macro, name in re.findall(r"^(TF_ERR|TF_FLAG|TF_PSA)\((\w+)\)", text, re.M):
         out[macro].append(name)

@@ -17,7 +17,6 @@ deliberately strict.
 import base64
 import binascii
 import json
-import math
 import re
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
 from ..mbedtls import names as mbedtls_names
+from .checks import C, Invalid as _Invalid, join as _join, short as _short
 
 SCHEMA_VERSION = 1
 VERSION_NAMES = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -57,115 +57,6 @@ BY_VERSION = ("ciphersuites", "server_preference", "groups", "group_preferred",
               "key_exchange", "signature_algorithms")
 
 
-class _Invalid(Exception):
-    def __init__(self, where, what):
-        super().__init__(what)
-        self.where = where
-        self.what = what
-
-
-def _describe(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"the integer {_short(value)}"
-    if isinstance(value, float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {json.dumps(shown)}"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _short(n):
-    """An integer as written, or its digit count when it would flood the line.  The
-    count is worked out without str(), which refuses integers of more than
-    sys.get_int_max_str_digits() digits (a profile given as a Python object can hold one)."""
-    a = abs(n)
-    if a < 10**20:
-        return str(n)
-    digits = int((a.bit_length() - 1) * math.log10(2)) + 1     # a lower bound, exact or one short
-    if a >= 10**digits:
-        digits += 1
-    return f"{'-' if n < 0 else ''}a {digits}-digit integer"
-
-
-def _join(path, key):
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-class _Checker:
-    """Type checks that raise _Invalid with the field path."""
-
-    @staticmethod
-    def obj(v, where):
-        if not isinstance(v, dict):
-            raise _Invalid(where, f"expected an object, got {_describe(v)}")
-        return v
-
-    @staticmethod
-    def key(obj, name, where):
-        if name not in obj:
-            raise _Invalid(_join(where, name), "missing")
-        return obj[name]
-
-    @staticmethod
-    def int_(v, where, minimum=None, maximum=None, nullable=False):
-        if v is None and nullable:
-            return v
-        if not isinstance(v, int) or isinstance(v, bool):
-            kind = "an integer or null" if nullable else "an integer"
-            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
-        if minimum is not None and v < minimum:
-            raise _Invalid(where, f"{_short(v)} is below the minimum {minimum}")
-        if maximum is not None and v > maximum:
-            raise _Invalid(where, f"{_short(v)} is above the maximum {maximum}")
-        return v
-
-    @staticmethod
-    def bool_(v, where, nullable=False):
-        if v is None and nullable:
-            return v
-        if not isinstance(v, bool):
-            kind = "true, false or null" if nullable else "true or false"
-            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
-        return v
-
-    @staticmethod
-    def str_(v, where, nullable=False, choices=None, pattern=None, what=None, nonempty=False):
-        if v is None and nullable:
-            return v
-        if not isinstance(v, str):
-            kind = "a string or null" if nullable else "a string"
-            raise _Invalid(where, f"expected {kind}, got {_describe(v)}")
-        if choices is not None and v not in choices:
-            listed = ", ".join(json.dumps(c) for c in choices)
-            raise _Invalid(where, f"{json.dumps(v)} is not one of {listed}")
-        if pattern is not None and not pattern.match(v):
-            raise _Invalid(where, f"{json.dumps(v)} is not {what}")
-        if nonempty and not v:
-            raise _Invalid(where, "must not be empty")
-        return v
-
-    @staticmethod
-    def list_(v, where, item=None):
-        if not isinstance(v, list):
-            raise _Invalid(where, f"expected a list, got {_describe(v)}")
-        if item is not None:
-            for i, x in enumerate(v):
-                item(x, _join(where, i))
-        return v
-
-
-C = _Checker
 
 
 def _str_list(v, where):
@@ -395,6 +286,11 @@ def _extensions(v, where):
                  "renegotiation_info"):
         C.bool_(C.key(v, name, where), _join(where, name), nullable=True)
     C.str_(C.key(v, "alpn", where), _join(where, "alpn"), nullable=True)
+    if "alpn_offered" in v:     # added within schema v1: the list the alpn step offered
+        C.list_(v["alpn_offered"], _join(where, "alpn_offered"),
+                lambda x, w: C.str_(x, w, nonempty=True))
+    if "alpn_required" in v:    # added within schema v1: a hello without ALPN was refused
+        C.bool_(v["alpn_required"], _join(where, "alpn_required"), nullable=True)
 
 
 def _client_cert_request(v, where):
@@ -420,11 +316,42 @@ def _steps(v, where):
         w = _join(where, name)
         C.obj(step, w)
         status = C.str_(C.key(step, "status", w), _join(w, "status"), choices=("ok", "error"))
+        if "note" in step:
+            C.str_(step["note"], _join(w, "note"), nonempty=True)
         if status == "error":
             C.str_(C.key(step, "reason", w), _join(w, "reason"), nonempty=True)
             C.int_(C.key(step, "code", w), _join(w, "code"), minimum=1, maximum=255)
             if "error" in step:
                 C.str_(step["error"], _join(w, "error"), nonempty=True)
+
+
+# The resumption step's facts per version (added within schema v1, optional):
+# field -> "bool" (true, false or null) or "count" (an integer >= 0 or null).
+RESUMPTION_FIELDS = {
+    "TLSv1.2": {"session_id": "bool", "ticket": "bool", "ticket_len": "count",
+                "ticket_lifetime_s": "count"},
+    "TLSv1.3": {"tickets": "count", "psk_dhe_ke": "bool", "psk_ke": "bool", "ticket_len": "count",
+                "ticket_lifetime_s": "count"},
+}
+
+
+def _resumption(doc, versions):
+    """resumption (optional): per TLS 1.2/1.3 version the profile lists, the
+    RESUMPTION_FIELDS, each required, null when not known."""
+    if "resumption" not in doc:
+        return
+    res = C.obj(doc["resumption"], "resumption")
+    for version, facts in res.items():
+        where = _join("resumption", version)
+        if version not in RESUMPTION_FIELDS or version not in versions:
+            raise _Invalid(where, f"{version} is not a version the profile lists among TLSv1.2, TLSv1.3")
+        C.obj(facts, where)
+        for field, kind in RESUMPTION_FIELDS[version].items():
+            v = C.key(facts, field, where)
+            if kind == "bool":
+                C.bool_(v, _join(where, field), nullable=True)
+            else:
+                C.int_(v, _join(where, field), minimum=0, nullable=True)
 
 
 def _provenance(doc):
@@ -514,6 +441,7 @@ def _check(doc):
         raise _Invalid("client_cert_request", "is null although client_cert_requested is true")
     _stats(C.key(doc, "stats", ""), "stats")
     _steps(C.key(doc, "steps", ""), "steps")
+    _resumption(doc, versions)
     _provenance(doc)
 
 

@@ -2,7 +2,7 @@
 
     json_schema() -> dict       the schema; docs/profile-schema.json is its text
     text()        -> str        json_schema() as written to docs/profile-schema.json
-    python3 -m tlsfit.profile.schema > docs/profile-schema.json     (regenerates it)
+    ./tlsfit regenerate profile-schema      (regenerates it; or python3 -m tlsfit.profile.schema)
 
 Every enum, bound and per-curve size comes from model.py (VERSION_NAMES, KEY_TYPES,
 SIG_HASHES, RSA_BITS, DSA_BITS, EC_CURVE_BITS, EC_OTHER_BITS, EDWARDS_BITS,
@@ -33,6 +33,7 @@ VALIDATOR_ONLY = (
     "a suite id the prober's table lacks, named by a hex id, is named by its own id",
     "no integer has more digits than Python reads (4300)",
     "an integer is written without a fraction (1, not 1.0)",
+    "a version under resumption is one the profile lists",
 )
 # Shapes (the validator's regular expressions, in a form ECMA-262 and Python agree on).
 UTC = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$(?!\n)"
@@ -169,12 +170,15 @@ def json_schema():
                        "record_size_limit": _nullable(_int(64, 16385))})
     flags = ("extended_master_secret", "encrypt_then_mac", "session_ticket", "renegotiation_info")
     extensions = _object({**{f: {"$ref": "#/$defs/bool_or_null"} for f in flags},
-                          "alpn": _nullable(_str())})
+                          "alpn": _nullable(_str()),
+                          "alpn_offered": {"type": "array", "items": _str(1)},
+                          "alpn_required": {"$ref": "#/$defs/bool_or_null"}},
+                         required=(*flags, "alpn"))
     request = _object({"signature_algorithms": {"type": "array", "items": _str()},
                        "ca_names": {"type": "array", "items": _str()},
                        "cert_types": _nullable({"type": "array", "items": _int(0, 255)})},
                       required=("signature_algorithms", "ca_names"))
-    step = _object({"status": {"enum": ["ok", "error"]}}, required=("status",))
+    step = _object({"status": {"enum": ["ok", "error"]}, "note": _str(1)}, required=("status",))
     step["if"] = {"properties": {"status": {"const": "error"}}}
     step["then"] = _object({"reason": _str(1), "code": _int(1, 255)})
     server = _object({k: _str(1) for k in model.PROVENANCE_SERVER_KEYS}, required=("software",))
@@ -209,8 +213,12 @@ def json_schema():
         "stats": _object({"connections": _int(0), "elapsed_ms": _int(0)}),
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
+        "resumption": _object({version: _object({
+            field: ({"$ref": "#/$defs/bool_or_null"} if kind == "bool" else _nullable(_int(0)))
+            for field, kind in fields.items()}) for version, fields in model.RESUMPTION_FIELDS.items()},
+            required=()),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},

@@ -2,6 +2,14 @@
 from .model import failed_steps
 
 
+def _alpn_text(ext):
+    """"x-amzn-mqtt-ca (required)" / "none": what the alpn step learned."""
+    chosen = ext["alpn"] or "none"
+    if ext.get("alpn_required"):
+        return f"{chosen} (required: a hello without ALPN is refused)"
+    return chosen
+
+
 def _yesno(v):
     return "unknown" if v is None else ("yes" if v else "no")
 
@@ -43,13 +51,9 @@ def _bytes(n):
     return f"{n} B"
 
 
-def format_summary(doc):
-    """Returns the summary as a string (several lines, no trailing newline)."""
+def _version_lines(doc):
+    """Per version: the suites in their order, the groups, key exchange, signatures."""
     out = []
-    t = doc["target"]
-    sni = f", SNI {t['sni']}" if t.get("sni") else ", no SNI"
-    out.append(f"{t['host']}:{t['port']} (address {t['address']}{sni}), probed {doc['probed_at']}")
-    out.append(f"versions: {', '.join(doc['versions'])}")
     for ver in doc["versions"]:
         suites = doc["ciphersuites"][ver]
         pref = doc["server_preference"][ver]
@@ -68,7 +72,12 @@ def format_summary(doc):
         out.append(f"  key exchange: {_kx(doc['key_exchange'][ver])}")
         sigs = doc["signature_algorithms"][ver]
         out.append(f"  signature algorithms: {', '.join(sigs) if sigs else '(none)'}")
+    return out
 
+
+def _chain_lines(doc):
+    """The chain (leaf first), its path and truncation, the anchor, completeness."""
+    out = []
     chain = doc["chain"]
     if doc["chain_from"] is None:
         failed = [name for name, _ in failed_steps(doc, "handshake")]
@@ -96,7 +105,12 @@ def format_summary(doc):
     else:
         out.append("  anchor: not found (not sent, not in the --ca files or the system store)")
     out.append(f"  chain complete: {_yesno(doc['chain_complete'])}")
+    return out
 
+
+def _session_lines(doc):
+    """Record sizes, fragment limits, extensions, the client-certificate request."""
+    out = []
     r = doc["records"]
     out.append(f"records: largest record {_bytes(r['max_record_len'])}, largest plaintext "
                f"{_bytes(r['max_plaintext_len'])}, largest handshake message "
@@ -111,7 +125,7 @@ def format_summary(doc):
                f"encrypt_then_mac {_yesno(e['encrypt_then_mac'])}, "
                f"session_ticket {_yesno(e['session_ticket'])}, "
                f"renegotiation_info {_yesno(e['renegotiation_info'])}, "
-               f"ALPN {e['alpn'] or 'none'}")
+               f"ALPN {_alpn_text(e)}")
     if doc["client_cert_requested"]:
         req = doc["client_cert_request"] or {}
         cas = "; ".join(req.get("ca_names") or []) or "any"
@@ -120,6 +134,35 @@ def format_summary(doc):
             out.append(f"  signature algorithms: {', '.join(req['signature_algorithms'])}")
     else:
         out.append("client certificate: not requested")
+    return out
+
+
+def _ticket_text(f):
+    if f["ticket_len"] is None:
+        return ""
+    life = f"{f['ticket_lifetime_s']} s" if f["ticket_lifetime_s"] is not None else "unknown"
+    return f" (ticket {f['ticket_len']} B, lifetime {life})"
+
+
+def _resumption_lines(doc):
+    """What the resumption step proved, per version (nothing when it did not run)."""
+    res = doc.get("resumption") or {}
+    out = []
+    if "TLSv1.3" in res:
+        f = res["TLSv1.3"]
+        tickets = "unknown" if f["tickets"] is None else str(f["tickets"])
+        out.append(f"resumption TLSv1.3: {tickets} tickets per handshake{_ticket_text(f)}; resumed with "
+                   f"psk_dhe_ke {_yesno(f['psk_dhe_ke'])}, psk_ke {_yesno(f['psk_ke'])}")
+    if "TLSv1.2" in res:
+        f = res["TLSv1.2"]
+        out.append(f"resumption TLSv1.2: by session ID {_yesno(f['session_id'])}, by ticket "
+                   f"{_yesno(f['ticket'])}{_ticket_text(f)}")
+    return out
+
+
+def _probe_lines(doc):
+    """The probe's cost and its failed steps."""
+    out = []
     s = doc["stats"]
     ms = s["elapsed_ms"]
     took = f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
@@ -128,4 +171,19 @@ def format_summary(doc):
         code = f"{step.get('error')}, code {step['code']}" if step.get("error") else \
             f"code {step['code']}"
         out.append(f"  step {name} failed: {step.get('reason')} ({code})")
+    return out
+
+
+def format_summary(doc):
+    """Returns the summary as a string (several lines, no trailing newline)."""
+    out = []
+    t = doc["target"]
+    sni = f", SNI {t['sni']}" if t.get("sni") else ", no SNI"
+    out.append(f"{t['host']}:{t['port']} (address {t['address']}{sni}), probed {doc['probed_at']}")
+    out.append(f"versions: {', '.join(doc['versions'])}")
+    out += _version_lines(doc)
+    out += _chain_lines(doc)
+    out += _session_lines(doc)
+    out += _resumption_lines(doc)
+    out += _probe_lines(doc)
     return "\n".join(out)

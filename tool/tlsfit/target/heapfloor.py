@@ -9,13 +9,14 @@
 
 The firmware's counting allocator (tool/firmware/alloc.c) charges every block to its
 allocation site (the return address into the mbedTLS function that called
-mbedtls_calloc) and reports the bytes each site held at the peak; measure.py maps the
-addresses to names with the image's symbol table (elf.function_at).  CALLERS below
+mbedtls_calloc) and reports the bytes each site held at the peak; peak_blocks() maps
+the addresses to names with the image's symbol table (elf.function_at).  CALLERS below
 (knowledge as data, each with its reason) puts each function into one of the groups:
 buffers (the record input and output buffers), certificates (parsed X.509
-certificates: the trust anchors and the server's chain, their public keys), temporaries (bignum/ECC working memory, PSA copies of arguments),
-contexts (the SSL handshake, session and transform, hash and cipher contexts, PSA key
-slots); bytes charged to no site (the site table was full) are "untracked".
+certificates: the trust anchors and the server's chain, their public keys),
+temporaries (bignum/ECC working memory, PSA copies of arguments), contexts (the SSL
+handshake, session and transform, hash and cipher contexts, PSA key slots); bytes
+charged to no site (the site table was full) are "untracked".
 
 The floor is the sum of three parts:
   input record   the largest record the server sent, 5-byte header included, or the
@@ -234,3 +235,40 @@ def floor_line(floor):
     above = ", ".join(f"{p['name']} {p['bytes']:,} B" for p in f["above"] if p["bytes"] > 0)
     return (f"peak {f['heap_peak_bytes']:,} B = {f['ratio']:.2f}x the floor "
             f"{f['heap_floor_bytes']:,} B" + (f"; above it: {above}" if above else ""))
+
+
+# ----------------------------------------------------------- from a measure report
+
+def peak_blocks(res, elf, peak):
+    """The blocks that made up the peak heap, largest first: {blocks: [bytes...],
+    untracked: bytes held in blocks beyond the firmware's table, named: [{bytes,
+    function, group, role}...] (the peak by allocation site, classify),
+    named_untracked: bytes charged to no site}."""
+    at = (res or {}).get("heap_at_peak") or {}
+    sites = [(int(pc), int(n)) for pc, n in at.get("sites") or ()]
+    try:
+        functions = elf_mod.elf_functions(elf)
+    except (OSError, ValueError):
+        functions = []
+    named = classify(sites, functions, res.get("in_content_len"),
+                               res.get("out_content_len"))
+    return {"blocks": sorted((int(b) for b in at.get("blocks") or ()), reverse=True),
+            "untracked": int(at.get("untracked") or 0),
+            "named": [b.to_json() for b in named],
+            "named_untracked": int(peak or 0) - sum(b.bytes for b in named)}
+
+
+def floor_of(report, handshake_message=None):
+    """The heap floor (HeapFloor) of a measure report (its heap_peak_blocks,
+    wire and handshake), or None when the heap was not counted or nothing went over
+    the wire.  handshake_message: the profile's largest handshake message, header
+    included (fit knows it; the wire shows only plaintext ones)."""
+    at, wire = report.get("heap_peak_blocks"), report.get("wire")
+    if not at or not wire or report.get("heap_peak_bytes") is None:
+        return None
+    blocks = tuple(PeakBlock(b["bytes"], b["function"], b["group"], b["role"])
+                   for b in at.get("named") or ())
+    hs = report.get("handshake") or {}
+    return heap_floor(blocks, at.get("named_untracked"), report["heap_peak_bytes"],
+                                wire, handshake_message, hs.get("version"), hs.get("ciphersuite"),
+                                report.get("in_content_len"), report.get("out_content_len"))

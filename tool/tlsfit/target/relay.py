@@ -1,7 +1,7 @@
 """The TCP relay between QEMU's UART0 and the TLS server, and what it sees.
 
 QEMU's `-serial tcp:127.0.0.1:PORT` makes the firmware's UART a TCP client
-of PORT.  measure.py points it at a Relay instead of the server: the relay
+of PORT.  session.py points it at a Relay instead of the server: the relay
 has already connected to the real server (so a server that cannot be reached
 is reported before QEMU starts, and the server may be any host), copies bytes
 both ways, and follows the record layer of what the server sends
@@ -16,7 +16,7 @@ for the negotiated group, and the firmware need not carry a parser for it.
 
 A UART cannot carry the server's TCP close to the firmware: the relay keeps
 when it happened and how many of the firmware's bytes it had passed on by then
-(bytes_to_server_at_close), so measure.py can tell a server that hung up
+(bytes_to_server_at_close), so session.py and outcome.py can tell a server that hung up
 during the session proof from one that answered the firmware's close_notify.
 """
 import selectors

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 from ..core.document import DocumentView, frozen_copy
 
+# The figures compared between two reports (measure's "ratios", "lto_change"), in the
+# order the reports list them.
+RATIO_FIELDS = ("rom_bytes", "rom_tls_bytes", "heap_peak_bytes", "ram_static_bytes",
+                "stack_peak_bytes", "handshake_instructions")
 FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
            "stack_peak_bytes", "handshake_instructions")
 

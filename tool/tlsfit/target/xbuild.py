@@ -454,7 +454,7 @@ def cross_build(config_path, target, tree=None, progress=True, lto=False):
 
 
 def _build_locked(xb, cfg, data, progress):
-    rejected = xb.dir / "rejected.txt"
+    rejected = xb.dir / check.REJECTED
     if rejected.is_file():
         text = rejected.read_text().strip()
         raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{cfg.name}:", text, count=1))

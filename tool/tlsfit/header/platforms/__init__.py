@@ -72,12 +72,15 @@ class Platform:
     base: str                     # "mbedtls_config": starts from the tree's defaults; "none"
     fragment: str
     overlay: str
-    overlay_hook: str
+    cmake: tuple                  # lines for the project's CMakeLists.txt (the overlay is found)
     owned: frozenset
     fixed: tuple
     symbols: tuple
     derived: tuple = ()
     preamble: tuple = ()          # ((symbol, value, why), ...) always in the fragment
+    lines: tuple = ()             # the mbedTLS lines a checked release ships ("3.6", ...)
+    lines_note: str = ""          # which release ships which line (the refusal says it)
+    accelerated: tuple = ()       # ((module, _ALT option, where), ...) in hardware: no flash
 
     def symbol(self, name):
         return next(s for s in self.symbols if s.kconfig == name)
@@ -112,9 +115,34 @@ def load(name):
     derived = tuple(Derived(tuple(d["options"]), tuple(d.get("when_any", ())),
                             tuple(d.get("when_all", ()))) for d in doc.get("derived", []))
     return Platform(doc["name"], doc["title"], doc["source"], doc["versions"], doc["base"],
-                    doc["fragment"], doc["overlay"], doc["overlay_hook"],
-                    frozenset(doc.get("owned", ())), tuple(doc.get("fixed", ())), symbols,
-                    derived, tuple(tuple(p) for p in doc.get("preamble", ())))
+                    doc["fragment"], doc["overlay"], tuple(doc.get("cmake", ())),
+                    frozenset(o if isinstance(o, str) else o[0] for o in doc.get("owned", ())),
+                    tuple(doc.get("fixed", ())), symbols,
+                    derived, tuple(tuple(p) for p in doc.get("preamble", ())),
+                    tuple(doc.get("lines", ())), doc.get("lines_note", ""),
+                    tuple(tuple(a) for a in doc.get("accelerated", ())))
+
+
+RANKED = ("esp-idf",)             # platforms whose own costs gen can rank by (--rank-for)
+
+
+def ranked_costs(name, costs):
+    """gen's cost table (costs.json) as on platform `name`: the objects it runs in
+    hardware (the table's `accelerated`) cost no flash."""
+    zero = {module for module, _opt, _where in load(name).accelerated}
+    return dict(costs, modules={m: 0 if m in zero else v
+                                for m, v in costs.get("modules", {}).items()})
+
+
+def ranking_note(name):
+    """One sentence: why the choice is the hardware's (for the outputs' comments)."""
+    p = load(name)
+    mods = ", ".join(m for m, _o, _w in p.accelerated)
+    return (f"candidates ranked as on {p.title}'s hardware: {mods} count as no flash "
+            f"({', '.join(o for _m, o, _w in p.accelerated)} in esp_config.h), so the "
+            "choice is the one the accelerators favour (e.g. AES-GCM over "
+            "ChaCha20-Poly1305); the equivalent bare-metal header is gen's with "
+            f"--rank-for {name}")
 
 
 def tree_defaults(tree):
@@ -196,6 +224,9 @@ def resolve(platform, kconfig):
                 values[s.kconfig], changed = False, True
         if not changed:
             break
+    for s in platform.symbols:            # an int symbol whose depends on fails does not exist
+        if s.polarity == "value" and not all(_holds(d, values) for d in s.depends):
+            values[s.kconfig] = None
     return values
 
 
@@ -204,14 +235,18 @@ def effective(platform, kconfig, overlay=(), base=None):
     its value in `kconfig` (its default when absent), the derived options in order,
     then the overlay [("define", name, value) | ("undef", name, None)]."""
     state = dict(base or {}) if platform.base == "mbedtls_config" else {}
-    for name in platform.fixed:
-        state[name] = True
+    for entry in platform.fixed:
+        name, _, value = entry.partition(" ")
+        state[name] = value.strip() or True
     values = resolve(platform, kconfig)
     for s in platform.symbols:
         v = values[s.kconfig]
         for opt in s.options:
             if s.polarity == "value":
-                state[opt] = str(v)
+                if all(_holds(d, values) for d in s.depends):
+                    state[opt] = str(v)
+                else:                     # the symbol does not exist: nor the option
+                    state.pop(opt, None)
             elif s.polarity in ("define-undef", "define") and v:
                 state[opt] = True
             elif (s.polarity == "define-undef" and not v) or (s.polarity == "undef" and v):
@@ -323,7 +358,7 @@ def _origin(platform, name, base, values):
         if name in sym.options and sym.polarity in ("define", "define-undef") and \
                 values.get(sym.kconfig) is True:
             return f"{sym.kconfig}=y defines it too"
-    if name in platform.fixed:
+    if name in (f.split(" ")[0] for f in platform.fixed):
         return f"{platform.title}'s port header defines it always"
     if platform.base == "mbedtls_config" and name in base:
         return f"on in mbedTLS's default configuration, which {platform.title}'s starts from"
@@ -345,16 +380,31 @@ def _overlay(platform, plan, want, state, universe, base, values):
     return tuple(ops)
 
 
+def _settings(platform, chosen, why):
+    """The fragment's lines: a symbol whose value differs from its default, the
+    platform symbols, and every y; never an n whose `depends on` already fails (its
+    prompt is hidden, so Kconfig ignores the line: it is n anyway), nor an n that a
+    `select` of another y symbol overrides (Kconfig keeps it y)."""
+    values = resolve(platform, {k: v for k, v in chosen.items() if v is not None})
+    out = []
+    for s in platform.symbols:
+        v = chosen[s.kconfig]
+        if not (v != s.default or s.polarity == "platform" or (v and s.polarity != "undef")):
+            continue
+        if (v is False or s.polarity == "value") and (values[s.kconfig] is True or
+                                                      not all(_holds(d, values) for d in s.depends)):
+            continue              # a select keeps it y (the overlay takes the option out)
+        out.append(Setting(s.kconfig, v, why[s.kconfig]))
+    return tuple(out)
+
+
 def translate(plan, platform, tree):
     """The decision said as Kconfig values and an overlay.  Raises TlsfitError(RULES)
     when the model of the result differs from the decision (a gap in the table)."""
     want = decision(plan)
     base = tree_defaults(tree)
     chosen, why = _choose(platform, plan, want)
-    settings = tuple(Setting(s.kconfig, chosen[s.kconfig], why[s.kconfig])
-                     for s in platform.symbols
-                     if chosen[s.kconfig] != s.default or s.polarity == "platform" or
-                     (chosen[s.kconfig] and s.polarity != "undef"))
+    settings = _settings(platform, chosen, why)
     kconfig = {st.symbol: st.value for st in settings}
     state = effective(platform, kconfig, (), base)
     universe = set(state) | set(want) | tree_options(tree)

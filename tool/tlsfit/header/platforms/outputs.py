@@ -12,9 +12,9 @@ rt-thread        tls_config.h with the port lines in a marked block that regener
 import re
 from dataclasses import dataclass
 
-from ...core.errors import PLATFORM, TlsfitError
+from ...core.errors import PLATFORM, PLATFORM_LINE, TlsfitError
 from .. import render
-from . import load, translate
+from . import load, ranking_note, translate
 
 FORMATS = ("mbedtls", "esp-idf", "zephyr", "zephyr-cfg-file", "rt-thread")
 MODELLED = ("esp-idf", "zephyr", "zephyr-cfg-file")     # need the tree's defaults
@@ -46,16 +46,20 @@ def _env():
     return env
 
 
-def _kconfig(plan, t, regenerate, preamble, whole=False):
+def _kconfig(plan, t, regenerate, preamble, whole=False, ranked=False):
     p = t.platform
     view = {"whole": whole, "fragment": p.fragment, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "overlay": p.overlay,
             "table": f"{p.name.replace('-', '_')}.toml", "source": p.source,
-            "versions": p.versions, "hook": p.overlay_hook if p.name == "esp-idf" else "",
+            "versions": p.versions, "cmake": list(p.cmake), "ranking": _ranking(p) if ranked else "",
             "preamble": [{"symbol": s, "value": v, "why": w} for s, v, w in preamble],
             "settings": [{"symbol": s.symbol, "value": _kvalue(s.value), "why": s.why}
                          for s in t.settings]}
     return _env().get_template("platform-kconfig.j2").render(k=view)
+
+
+def _ranking(platform):
+    return ranking_note(platform.name) if platform.accelerated else ""
 
 
 def _kvalue(v):
@@ -66,7 +70,7 @@ def _kvalue(v):
     return str(v)
 
 
-def _overlay(plan, t, regenerate):
+def _overlay(plan, t, regenerate, ranked=False):
     p = t.platform
     ops = []
     for op, name, value, why in t.overlay:
@@ -76,7 +80,8 @@ def _overlay(plan, t, regenerate):
     view = {"overlay": p.overlay, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "fragment": p.fragment,
             "duties": _duties(plan, p), "prove": plan.facts["prove"], "ops": ops,
-            "anchor": list(plan.facts.get("anchor_note") or ())}
+            "anchor": list(plan.facts.get("anchor_note") or ()),
+            "ranking": _ranking(p) if ranked else ""}
     return _env().get_template("platform-overlay.h.j2").render(o=view)
 
 
@@ -87,6 +92,15 @@ def _duties(plan, platform):
     skip = ("mbedtls_ms_time",) if "MBEDTLS_PLATFORM_MS_TIME_ALT" in platform.owned else ()
     return [d for d in plan.duties if not any(o in d for o in owned)
             and not any(s in d for s in skip)]
+
+
+def refuse_line(platform, line):
+    """TlsfitError(PLATFORM_LINE) when no platform release in the table's `lines`
+    ships mbedTLS `line` (the table's own words say which release ships which)."""
+    if platform.lines and line not in platform.lines:
+        raise TlsfitError(PLATFORM_LINE, f"--mbedtls {line} --for {platform.name}: "
+                                         f"{platform.lines_note}; use --mbedtls "
+                                         f"{platform.lines[0]}")
 
 
 def port_block(text):
@@ -103,9 +117,10 @@ def with_port_lines(header, lines):
     return header.replace(GUARD, GUARD + "\n" + block, 1)
 
 
-def files(plan, fmt, tree, regenerate, port_lines=None):
+def files(plan, fmt, tree, regenerate, port_lines=None, ranked=False):
     """Output for --for `fmt`.  regenerate: the command the files name; port_lines (a
-    list of lines) for rt-thread, else RT-Thread's usual ones."""
+    list of lines) for rt-thread, else RT-Thread's usual ones; ranked: the plan was
+    ranked by the platform's own costs (platforms.ranked_costs), which the files say."""
     if fmt == "mbedtls":
         return Output({"tls_config.h": plan.text})
     if fmt == "rt-thread":
@@ -119,13 +134,17 @@ def files(plan, fmt, tree, regenerate, port_lines=None):
         p = load("zephyr")
         t = translate(plan, p, tree)
         pre = [s for s in p.preamble if s[0] in ("CONFIG_MBEDTLS", "CONFIG_MBEDTLS_BUILTIN")]
+        pre.append(("CONFIG_CUSTOM_MBEDTLS_CFG_FILE", "y",
+                    "CONFIG_MBEDTLS_CFG_FILE has a prompt only with this "
+                    "(modules/mbedtls/Kconfig:43-53): without it the next line is ignored"))
         pre.append(("CONFIG_MBEDTLS_CFG_FILE", '"tls_config.h"',
                     "tlsfit's whole configuration instead of config-tls-generic.h "
-                    "(put tls_config.h on the include path)"))
+                    "(the CMakeLists.txt line above puts tls_config.h on the include path)"))
         empty = type(t)(p, (), (), t.want)
         return Output({"prj.conf": _kconfig(plan, empty, regenerate, pre, whole=True),
                        "tls_config.h": plan.text}, t)
     p = load(fmt)
+    refuse_line(p, plan.line)
     t = translate(plan, p, tree)
-    return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble),
-                   p.overlay: _overlay(plan, t, regenerate)}, t)
+    return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble, ranked=ranked),
+                   p.overlay: _overlay(plan, t, regenerate, ranked)}, t)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..core import paths
 from ..core.errors import DEADLINE, FILE, TlsfitError
-from . import prober
+from . import build
 
 # The prober's sources: their SHA-256 names the build that wrote a profile (the same
 # sources probe the same way whatever compiler built them).
@@ -41,9 +41,9 @@ DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline",
-                          defaults=(None, None, (), False, None, False, None))):
-    """What to pass the prober: --sni, --timeout, --ca (each), --no-system-store,
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn",
+                          defaults=(None, None, (), False, None, False, None, ()))):
+    """What to pass the prober: --sni, --alpn (a tuple of names), --timeout, --ca (each), --no-system-store,
     --delay, --progress; and `deadline`, the seconds the whole probe may take
     (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
@@ -68,6 +68,8 @@ def prober_argv(binary, target, opts, out_path):
     argv = [str(binary)]
     if opts.sni is not None:
         argv += ["--sni", opts.sni]
+    if opts.alpn:
+        argv += ["--alpn", ",".join(opts.alpn)]
     if opts.timeout is not None:
         argv += ["--timeout", str(int(opts.timeout))]
     for ca in opts.cas:
@@ -151,7 +153,7 @@ def _remove_work(work):
 
 def _sha256():
     try:
-        from _sha256 import sha256      # no OpenSSL start-up (see prober.py)
+        from _sha256 import sha256      # no OpenSSL start-up (see build.py)
     except ImportError:
         from hashlib import sha256
     return sha256()
@@ -245,7 +247,7 @@ def with_provenance(doc, server=None, script=None):
 def run(target, opts=None, binary=None):
     """Probes target ("host[:port]") and returns the validated profile."""
     opts = opts or Options()
-    binary = binary or prober.ensure_prober()
+    binary = binary or build.ensure_prober()
     state = paths.state_dir()
     try:
         state.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Configuring and building the C prober with cmake.
+"""Configuring and building the C prober with cmake (and, with the same tree, the
+replica's engine tool/replay and the sanitizer build of `tlsfit test`).
 
 The host prober is built into build/host-<8 hex of sha256(mbedTLS path)>, so
 switching MBEDTLS_DIR never reuses a build tree configured for another tree.
