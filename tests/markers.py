@@ -140,28 +140,44 @@ def auto_marks(item):
 
 # -- what a test really starts, recorded while it runs ---------------------------------
 
-_SERVER_PROGRAMS = ("gnutls-serv", "mosquitto", "nginx", "ssl_server2", "tlsfit-server")
+_SERVER_PROGRAMS = ("gnutls-serv", "mosquitto", "nginx", "ssl_server2", "lighttpd",
+                    "haproxy", "stunnel4", "stunnel", "apache2")
+
+
+def _command(words):
+    """The command a wrapper runs: `timeout -k 5 600 nginx ...` -> `nginx ...`
+    (refservers starts every server under timeout)."""
+    while words and os.path.basename(words[0]) == "timeout":
+        i = 1
+        while i < len(words) and words[i].startswith("-"):
+            i += 2 if words[i] in ("-k", "-s") else 1
+        words = words[i + 1:]                   # past the duration
+    return words
 
 
 def kinds_of_argv(argv):
     """The kinds a command line starts (argv as given to subprocess)."""
     if isinstance(argv, (str, bytes, os.PathLike)):
         argv = [argv]
-    words = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv]
+    words = _command([os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a)
+                      for a in argv])
     if not words:
         return set()
     prog = os.path.basename(words[0])
     found = set()
     if prog in _SERVER_PROGRAMS or (prog == "openssl" and "s_server" in words[1:2]):
         found.add("server")
+    # a cross build compiles (-c) or links (-o); --version or -fsyntax-only builds nothing
     if prog.startswith("qemu-system") or (prog.startswith("arm-none-eabi-gcc") and
-                                          "-fsyntax-only" not in words):
+                                          {"-c", "-o"} & set(words)):
         found.add("qemu")
     if "tlsfit.cli" in words:
-        rest = words[words.index("tlsfit.cli") + 1:]
-        if {"fit", "demo", "bench"} & set(rest):
+        rest = set(words[words.index("tlsfit.cli") + 1:])
+        if {"-h", "--help"} & rest:
+            return found
+        if {"fit", "demo", "bench"} & rest:
             found |= {"fit", "qemu"}
-        if {"demo", "bench", "replay"} & set(rest):
+        if {"demo", "bench", "replay"} & rest:
             found.add("server")
         elif "measure" in rest:
             found.add("qemu")

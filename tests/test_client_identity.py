@@ -301,6 +301,8 @@ def test_fit_with_the_device_identity(work, prober, pki, brokers, devices):
 
 # ------------------------------------------------------------------ no key material
 
+@pytest.mark.fit             # reads what the module's measures and fit wrote: it runs with them
+@pytest.mark.server
 def test_no_file_written_holds_key_material(work, devices):
     """Runs last: every file under the module's output and state directories."""
     secrets = []

@@ -53,6 +53,15 @@ def test_command_lines_that_start_servers_qemu_and_fits():
         {"fit", "qemu", "server"}
     assert markers.kinds_of_argv(["python3", "-m", "tlsfit.cli", "gen", "p.json"]) == set()
     assert markers.kinds_of_argv("ls") == set()
+    # refservers starts every server under timeout(1)
+    assert markers.kinds_of_argv(["timeout", "-k", "5", "600", "/usr/sbin/nginx", "-p", "d"]) == \
+        {"server"}
+    assert markers.kinds_of_argv(["timeout", "30", "openssl", "s_server"]) == {"server"}
+    # asking is not building or running
+    assert markers.kinds_of_argv(["arm-none-eabi-gcc", "--version"]) == set()
+    assert markers.kinds_of_argv(["arm-none-eabi-gcc", "-fsyntax-only", "x.c"]) == set()
+    assert markers.kinds_of_argv(["arm-none-eabi-gcc", "-c", "x.c", "-o", "x.o"]) == {"qemu"}
+    assert markers.kinds_of_argv(["python3", "-m", "tlsfit.cli", "measure", "--help"]) == set()
 
 
 def test_a_listening_socket_is_recorded_and_the_record_ends():

@@ -172,6 +172,7 @@ def assert_one_line(stderr, hostport, code, context):
 
 # -------------------------------------------------------------------- tests
 
+@pytest.mark.server          # the peer: request.getfixturevalue(PEER_CASES' fixture)
 @pytest.mark.parametrize("case", list(PEER_CASES))
 def test_prober_fails_cleanly(case, request, run_probe):
     fixture, code, args = PEER_CASES[case]
@@ -232,6 +233,7 @@ def test_usage_error(prober, run_probe):
 
 # ------------------------------------------------- the same through the driver
 
+@pytest.mark.server          # the peer: request.getfixturevalue(PEER_CASES' fixture)
 @pytest.mark.parametrize("case", list(PEER_CASES))
 def test_driver_passes_code_through(case, request, run_driver):
     fixture, code, args = PEER_CASES[case]

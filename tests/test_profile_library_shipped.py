@@ -98,6 +98,7 @@ def _facts(doc):
             doc["provenance"]["script"])
 
 
+@pytest.mark.server          # profiles/make/refprofiles.py serves and probes it
 @pytest.mark.parametrize("name", ["nginx-intermediate", "mosquitto-mtls"])
 def test_rebuild_gives_back_the_shipped_facts(name, prober, tmp_path, monkeypatch):
     monkeypatch.setenv("TLSFIT_PROBER", str(prober))
