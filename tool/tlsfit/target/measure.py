@@ -90,7 +90,8 @@ from .relay import Relay, RelayError, WireObserver
 from .result import Measurement
 
 DEFAULT_TIMEOUT = 60
-HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c")
+HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c",
+           "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 SYSTEM_STORE_DIR = Path("/etc/ssl/certs")
 PROOF_REPLY_MS = 4000         # how long the firmware waits for the proof's reply
