@@ -22,7 +22,9 @@
  *            prints the prober's rows.
  *   comment  one sentence: what went wrong.
  *
- * Numbers 30-59 are left free: they are the driver's own exit codes.
+ * Numbers 24-29 are kept for the prober, 30-59 for the driver's own exit
+ * codes (tool/tlsfit/core/errors.py); the numbers from 60 on are never exit
+ * statuses themselves (TF_ERROR_EXIT maps them), so the driver never sees them.
  *
  * Result lines (the verify client's JSON, the firmware's TLSFIT-RESULT) also
  * carry names that are not tlsfit's own: mbedTLS and PSA error names (from

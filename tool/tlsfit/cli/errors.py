@@ -42,7 +42,7 @@ def run(args):
     out = []
     if not args.driver_only:
         rows, problem = _prober_table()
-        out.append("Exit codes of tlsfit-probe and `tlsfit probe` (tool/probe/errors.c):")
+        out.append("Exit codes of tlsfit-probe and `tlsfit probe` (tool/errors/errors.h):")
         if rows:
             out.extend(f"  {c:3d}  {n:<20} {m}" for c, n, m in rows)
         else:
