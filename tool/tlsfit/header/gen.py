@@ -64,206 +64,24 @@ loading the identity.  Without it the header is what it was, byte for byte.
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .. import __version__
-from ..core.errors import REFUSED, USAGE, TlsfitError
+from ..core.errors import USAGE, TlsfitError
 from ..profile.model import describe_failures
 from ..profile.types import Profile
 from . import anchor as anchor_mod, client as client_mod, joint, policy as policy_mod
 from . import render, rules as rules_mod
 from .costs import load_costs, make_cost
+from .types import (ECC_CHOICES, LINES, TLS_CHOICES, Candidate, GenOptions,  # noqa: F401
+                    Plan, Refusal)
+from .chain import ChainNeeds, label as _label, roles as _roles
+from .wants import merge as _merge, need as _need
 
-LINES = ("3.6", "2.28")
-TLS_CHOICES = ("auto", "1.2", "1.3")
-# GenOptions.ecc: mbedTLS's built-in ECC code, or driver-only P-256 through PSA with the
-# p256-m driver (rules.toml [drivers.p256m]) -- which falls back to the built-in code, with
-# the reason in the header, when a key, group or signature scheme is not on P-256.
-ECC_CHOICES = ("builtin", "p256m")
 MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
 IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
 IN_ROUND = 256
 OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
-
-
-class Refusal(TlsfitError):
-    """The server needs something no configuration from tlsfit can give (exit 38)."""
-
-    def __init__(self, message):
-        super().__init__(REFUSED, message)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    version: str
-    suite: str
-    kx: str
-    cipher: str
-    mac: str
-    prf: str
-    group: str = None
-    sigalg: str = None
-    forward_secret: bool = True
-    aead: bool = True
-
-    def label(self):
-        parts = [self.version, self.suite]
-        if self.group:
-            parts.append(self.group)
-        if self.sigalg:
-            parts.append(self.sigalg)
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class Plan:
-    line: str
-    policy: str
-    target: str
-    chosen: list
-    options: dict                    # option -> [reasons], every option the header defines
-    values: dict                     # option -> (value, reason)
-    ciphersuites: list               # mbedTLS macro names, in offer order
-    warnings: list
-    duties: list                     # what the application must supply or call
-    considered: list                 # (candidate label, flash estimate or None, verdict)
-    cost: int                        # flash estimate of the option set (bytes)
-    text: str = ""
-    facts: dict = field(default_factory=dict)
-    servers: tuple = ()              # per server: target, profile, chosen, prove, ... (Server.facts)
-
-
-
-
-# ------------------------------------------------------------------ the chain
-
-def _label(cert, role):
-    return f'{role} "{cert["subject"]}"'
-
-
-def _roles(path, anchor):
-    """(certificate, role, signature checked?) for every certificate mbedTLS parses and
-    verifies on the way to the anchor: the path (Profile.path: leaf first, the whole
-    chain for profiles without chain_path) and the anchor.  Certificates the server sent
-    off the path (chain_unused) are only carried in the input buffer: they need nothing."""
-    out = []
-    for i, c in enumerate(path):
-        self_signed = c["subject"] == c["issuer"]
-        role = "leaf" if i == 0 else ("root" if self_signed else "intermediate")
-        out.append((c, role, not self_signed))
-    if anchor is not None and not any(c["subject"] == anchor["subject"] and
-                                      c["subject"] == c["issuer"] for c in path):
-        out.append((anchor, "trust anchor", False))
-    return out
-
-
-def _need(wanted, options, reason):
-    for o in options:
-        wanted.setdefault(o, [])
-        if reason not in wanted[o]:
-            wanted[o].append(reason)
-
-
-class ChainNeeds:
-    """Options, key sizes and curves the path to the trust anchor and the anchor need,
-    whatever the suite (certificates the server sends off the path need none)."""
-
-    def __init__(self, doc, rules, line, pol):
-        self.options = {}
-        self.rsa_bits = 0
-        self.ec_bits = 0
-        self.curves = set()
-        chain = list(doc.path)
-        if not chain:
-            failed = describe_failures(doc, "handshake")
-            raise Refusal("the profile has no certificate chain"
-                          + (f": the probe's {failed}" if failed else
-                             " (the server sent none)") + "; re-probe the server")
-        for i, cert in zip(doc.document.get("chain_path") or range(len(chain)), chain):
-            if cert.get("decoded") is False:
-                raise Refusal(f"chain[{i}], on the path to the trust anchor, is a certificate "
-                              "the prober could not decode (docs/profile-schema.md): mbedTLS "
-                              "would have to parse and verify it; re-probe once the server "
-                              "sends a well-formed certificate")
-        anchor = doc.trust_anchor
-        last = chain[-1]
-        if anchor is None and last["subject"] != last["issuer"]:
-            raise Refusal(f'the trust anchor of this chain is unknown (issuer "{last["issuer"]}" '
-                          "was not found): re-probe with --ca FILE so its key can be configured")
-        self.anchor = anchor or last
-        self.leaf = chain[0]
-        for cert, role, sig_checked in _roles(chain, anchor):
-            self._key(cert, role, rules, line)
-            if sig_checked:
-                self._signature(cert, role, rules, line, pol)
-        if anchor_mod.is_intermediate(anchor):
-            self._parsed(anchor, rules, line)
-
-    def _key(self, cert, role, rules, line):
-        key, where = cert["key"], _label(cert, role)
-        if key["type"] == "unknown":
-            raise Refusal(f"{where} has a key of a type tlsfit does not know (OID "
-                          f"{key.get('oid')}), which mbedTLS cannot verify a chain with")
-        fact = rules.fact("cert_keys", key["type"], line)
-        if fact.unsupported:
-            raise Refusal(f"{where} has a {key['type']} key: {fact.unsupported}")
-        if key["type"] == "rsa":
-            bits = key["bits"] or 0
-            if bits < fact.attrs.get("min_bits", 0):
-                raise Refusal(f"{where} has a {bits}-bit RSA key; mbedTLS's default "
-                              f"certificate profile needs {fact.attrs['min_bits']} bits or more")
-            self.rsa_bits = max(self.rsa_bits, bits)
-            _need(self.options, fact.options, f"{where} has an RSA-{bits} key")
-            return
-        curve = rules.fact("curves", key.get("curve") or "unknown", line)
-        if curve.unsupported:
-            raise Refusal(f"{where} has a key on curve {key.get('curve')}: {curve.unsupported}")
-        if not curve.attrs.get("x509_default"):
-            raise Refusal(f"{where} has a key on {key['curve']}, which mbedTLS's default "
-                          "certificate profile rejects (BADCERT_BAD_KEY)")
-        self.curves.add(key["curve"])
-        self.ec_bits = max(self.ec_bits, curve.attrs["bits"])
-        _need(self.options, fact.options + curve.options,
-              f"{where} has a {key['curve']} key")
-
-    def _signature(self, cert, role, rules, line, pol):
-        name, where = cert["signature_algorithm"], _label(cert, role)
-        family = rules.cert_sig_family(name)
-        if family is None:
-            raise Refusal(f"{where} is signed with {name}, which tlsfit's rules do not know")
-        fact = rules.fact("cert_sigs", family, line)
-        if fact.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {fact.unsupported}")
-        hash_name = cert.get("signature_hash") or ""
-        h = rules.fact("hashes", hash_name, line)
-        if h.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
-        if not h.attrs.get("x509_default"):
-            if pol.refuse_sha1_certs:
-                raise Refusal(f"{where} is signed with {name}: policy {pol.name} refuses "
-                              f"{hash_name.upper()} certificate signatures")
-            raise Refusal(f"{where} is signed with {name}: mbedTLS's default certificate "
-                          f"profile rejects {hash_name.upper()} signatures (BADCERT_BAD_MD); "
-                          "the server's chain must be reissued with SHA-256 or better")
-        _need(self.options, fact.options + h.options, f"{where} is signed with {name}")
-
-    def _parsed(self, cert, rules, line):
-        """An anchor that is not a root (gen --anchor, a probe --ca naming an intermediate):
-        its signature is never verified, but mbedTLS parses a certificate only when it
-        knows the signature algorithm (oid.c: the algorithm's module and hash), so loading
-        it needs them (cert_sigs `parse`)."""
-        name, where = cert["signature_algorithm"], _label(cert, "trust anchor")
-        family = rules.cert_sig_family(name)
-        parse = rules.facts["cert_sigs"][family].attrs.get("parse") if family else None
-        if parse is None:
-            raise Refusal(f"{where} is signed with {name}, which mbedTLS cannot parse, so the "
-                          "device cannot load it as its anchor; anchor at its issuer instead")
-        h = rules.fact("hashes", cert.get("signature_hash") or "unknown", line)
-        if h.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
-        _need(self.options, list(parse) + list(h.options),
-              f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
-              "(the signature itself is not verified: it is the anchor)")
 
 
 # ------------------------------------------------------------------ candidates
@@ -447,16 +265,6 @@ def _fragment_wants(doc, chosen, line, in_len=None):
     return wanted
 
 
-def _merge(*dicts):
-    """Union of {option: [reasons]} dicts, reasons in first-seen order."""
-    out = {}
-    for d in dicts:
-        for k, reasons in d.items():
-            merged = out.setdefault(k, [])
-            merged += [r for r in reasons if r not in merged]
-    return out
-
-
 def _any_of(wanted, rules, line, cost, provided=()):
     """Satisfy base any-of groups (the DRBG) with the cheapest alternative; a group
     met by a `provided` option (the device's TRNG, gen --external-rng) needs none."""
@@ -635,24 +443,6 @@ def _suite_macro(name):
 
 
 # ------------------------------------------------------------------ the plan
-
-@dataclass
-class GenOptions:
-    line: str = "3.6"
-    policy: str = "default"
-    tls: str = "auto"
-    time: bool = True
-    pem: bool = False
-    exclude: tuple = ()          # options fit's ablation removes (must not be required)
-    knob_values: dict = field(default_factory=dict)   # fit's knob overrides (None: off)
-    extra: dict = field(default_factory=dict)         # fit's added options -> reason
-    sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
-    candidate: Candidate = None  # fit pins one candidate
-    ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
-    anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
-    external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
-    client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
-    command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
 
 @dataclass(frozen=True)
