@@ -73,6 +73,7 @@ from . import render, rules as rules_mod
 from .commands import ca_arg as _ca_arg, prove_command, regenerate_command
 from .costs import load_costs, make_cost
 from .servers import Server, listing as _listing, mfl_blocked as _mfl_blocked, tagged as _tagged, whose as _whose
+from .trng import add_external_rng as _external_rng, rng_provided as _rng_provided
 from .types import (ECC_CHOICES, LINES, TLS_CHOICES, Candidate, GenOptions,  # noqa: F401
                     Plan, Refusal)
 from .candidates import Enumeration
@@ -1008,31 +1009,3 @@ def _routes(enabled, servers, rules, line, cost, provided):
                 enabled = rules.closure(enabled, line, cost, provided)
                 changed = True
     return enabled
-
-
-# ------------------------------------------------------------------ the device's TRNG
-
-def _rng_provided(opts, rules):
-    """{option: why it can go} for gen --external-rng (rules.toml [external_rng].drops),
-    else {}: the entropy module and the DRBG, which the device's TRNG replaces."""
-    if not opts.external_rng:
-        return {}
-    return dict(rules.external_rng.drops)
-
-
-def _external_rng(enabled, rules, line):
-    """Adds what the device's TRNG needs to `enabled` (in place) and returns the header's
-    facts about it: with the PSA core, MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG (check_config.h
-    wants it once the entropy module and DRBG are gone); without, nothing -- the TLS layer
-    takes the application's f_rng through mbedtls_ssl_conf_rng()."""
-    ext = rules.external_rng
-    for need_line, when, add, why in ext.needs:
-        if need_line == line and all(o in enabled for o in when):
-            _need(enabled, list(add), why)
-    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
-        _need(enabled, [o for o in ext.psa if rules.available(o, line)],
-              "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "
-              "(no entropy module, no DRBG)")
-        return {"external": True, "via": "psa", "owes": list(ext.psa_owes)}
-    return {"external": True, "via": "ssl_conf_rng", "owes": list(ext.plain_owes),
-            "why": ext.plain}
