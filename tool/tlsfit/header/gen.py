@@ -71,6 +71,9 @@ from . import anchor as anchor_mod, client as client_mod, joint, policy as polic
 from . import render, rules as rules_mod
 from .commands import ca_arg as _ca_arg, prove_command, regenerate_command
 from .costs import load_costs, make_cost
+from .optionsets import (MFL_BYTES, MFL_CODE, any_of as _any_of, base_wants as _base_wants,
+                         candidate_wants, defect as _defect, extension_wants as _extension_wants,
+                         rank, rank as _rank, sni_wants as _sni_wants)
 from .servers import Server, listing as _listing, mfl_blocked as _mfl_blocked, tagged as _tagged, whose as _whose
 from .sizes import (MAX_CONTENT_LEN, in_content_len as _in_content_len, joint_in_len as _joint_in_len,
                     limit_of as _limit_of, size_values as _sizes)
@@ -80,133 +83,6 @@ from .types import (ECC_CHOICES, LINES, TLS_CHOICES, Candidate, GenOptions,  # n
 from .candidates import Enumeration
 from .chain import ChainNeeds, label as _label, roles as _roles
 from .wants import merge as _merge, need as _need
-
-
-# ------------------------------------------------------------------ option sets
-
-def candidate_wants(c, rules, line):
-    """{option: [reasons]} one candidate adds to the chain's needs."""
-    wanted = {}
-    _need(wanted, rules.fact("versions", c.version, line).options,
-          f"the server accepts {c.version}")
-    _need(wanted, rules.fact("kx", c.kx, line).options, f"suite {c.suite}")
-    _need(wanted, rules.fact("ciphers", c.cipher, line).options, f"suite {c.suite}")
-    _need(wanted, rules.fact("hashes", c.prf, line).options,
-          f"suite {c.suite} (handshake hash {c.prf.upper()})")
-    if c.mac != "aead":
-        _need(wanted, rules.fact("hashes", c.mac, line).options,
-              f"suite {c.suite} (HMAC-{c.mac.upper()})")
-    if c.group:
-        g = rules.fact("groups", c.group, line)
-        _need(wanted, g.options + rules.fact("curves", g.attrs["curve"], line).options,
-              f"key exchange on {c.group}, which the server accepts")
-    if c.sigalg:
-        s = rules.fact("sigalgs", c.sigalg, line)
-        _need(wanted, s.options + rules.fact("hashes", s.attrs["hash"], line).options,
-              f"the server signs its key exchange with {c.sigalg}")
-    return wanted
-
-
-def _base_wants(doc, rules, opts):
-    wanted = {}
-    gone = _rng_provided(opts, rules)
-    for name in rules.base["options"]:
-        if name not in gone:
-            _need(wanted, [name], f"base: {rules.options[name].doc}")
-    if opts.time:
-        _need(wanted, rules.base["time"], "certificate validity dates are checked")
-    if opts.pem:
-        _need(wanted, rules.base["pem"], "--pem: trust anchors in PEM")
-    if doc is not None:
-        wanted = _merge(wanted, _sni_wants(doc, rules))
-    return {k: v for k, v in wanted.items() if rules.available(k, opts.line)}
-
-
-def _sni_wants(doc, rules):
-    wanted = {}
-    sni = doc.target.sni
-    if sni:
-        _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
-    return wanted
-
-
-def _extension_wants(doc, chosen, rules, line, in_len=None):
-    """Extensions the server supports that the chosen candidates use.  in_len: the
-    header's MBEDTLS_SSL_IN_CONTENT_LEN (default: what this server alone needs)."""
-    wanted = {}
-    ext = doc.extensions
-    if any(c.version == "TLSv1.2" for c in chosen):
-        if ext.get("extended_master_secret"):
-            _need(wanted, ["MBEDTLS_SSL_EXTENDED_MASTER_SECRET"],
-                  "the server supports extended master secret (TLS 1.2)")
-        if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
-            _need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
-                  "the server supports encrypt-then-MAC and a CBC suite is used")
-    return _merge(wanted, _fragment_wants(doc, chosen, line, in_len))
-
-
-# The max_fragment_length the client asks for (RFC 6066 code 1).  512 because the limit
-# binds both directions: mbedtls_ssl_conf_max_frag_len() refuses a length above
-# MBEDTLS_SSL_OUT_CONTENT_LEN, and the client's output buffer should stay small.
-MFL_BYTES = 512
-MFL_CODE = "MBEDTLS_SSL_MAX_FRAG_LEN_512"
-
-
-def _fragment_wants(doc, chosen, line, in_len=None):
-    """Keep the server's application records within MBEDTLS_SSL_IN_CONTENT_LEN when it is
-    below a full record and the server was seen to honour a limit: max_fragment_length
-    for TLS 1.2 (3.6 only: 2.28 cannot reassemble the handshake messages it splits),
-    record_size_limit for TLS 1.3."""
-    wanted = {}
-    if in_len is None:
-        in_len, _ = _in_content_len(doc, line)
-    rec = doc.records
-    if in_len >= MAX_CONTENT_LEN:
-        return wanted
-    if line == "3.6" and rec.get("mfl_honoured") and any(c.version == "TLSv1.2" for c in chosen):
-        _need(wanted, ["MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"],
-              f"the server honours max_fragment_length: asking for {MFL_BYTES}-byte records "
-              f"keeps its application data within MBEDTLS_SSL_IN_CONTENT_LEN {in_len}")
-    if rec.get("record_size_limit") and rec.get("record_size_limit_honoured") and \
-            any(c.version == "TLSv1.3" for c in chosen):
-        _need(wanted, ["MBEDTLS_SSL_RECORD_SIZE_LIMIT"],
-              f"the server honours record_size_limit: announcing {in_len} keeps its "
-              f"application data within MBEDTLS_SSL_IN_CONTENT_LEN")
-    return wanted
-
-
-def _any_of(wanted, rules, line, cost, provided=()):
-    """Satisfy base any-of groups (the DRBG) with the cheapest alternative; a group
-    met by a `provided` option (the device's TRNG, gen --external-rng) needs none."""
-    for group in rules.base["any_of"]:
-        if any(o in wanted or o in provided for o in group):
-            continue
-        alts = [o for o in group if rules.available(o, line)]
-        pick = min(alts, key=lambda o: (cost(set(wanted) | {o} | set(
-            rules.closure({o: []}, line, cost))), alts.index(o)))
-        _need(wanted, [pick], "the random generator, cheapest beside the rest")
-    return wanted
-
-
-def _defect(c, enabled, doc, rules, line):
-    for d in rules.defects:
-        if d.line != line or d.version != c.version:
-            continue
-        signs = set(doc.signature_algorithms(c.version))
-        if all(o in enabled for o in d.all) and signs & set(d.server_signs) \
-                and c.kx in ("ECDHE_RSA", "DHE_RSA"):
-            return d.reason
-    return None
-
-
-def _rank(c, rules):
-    pref = rules.preference
-
-    def idx(table, key):
-        lst = pref.get(table, ())
-        return lst.index(key) if key in lst else len(lst)
-    return (idx("kx", c.kx), idx("ciphers", c.cipher), idx("groups", c.group),
-            idx("hashes", c.prf), c.suite, c.group or "", c.sigalg or "")
 
 
 def _suite_macro(name):
@@ -256,11 +132,6 @@ class Selection:
     excluded: list
     warnings: list
     considered: list
-
-
-def rank(c, rules):
-    """The tie-break between candidates of equal flash estimate: rules.toml [preference]."""
-    return _rank(c, rules)
 
 
 def enumerate_candidates(doc, opts, rules=None, costs=None):
