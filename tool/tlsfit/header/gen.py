@@ -74,6 +74,7 @@ from .costs import load_costs, make_cost
 from .optionsets import (MFL_BYTES, MFL_CODE, any_of as _any_of, base_wants as _base_wants,
                          candidate_wants, defect as _defect, extension_wants as _extension_wants,
                          rank, rank as _rank, sni_wants as _sni_wants)
+from .assembly import assemble_plan, suite_macro as _suite_macro
 from .drivers import choose_ecc as _ecc, driver_only_blocker, driver_wants as _driver_wants, routes as _routes
 from .explain import explain
 from .groups import GROUP_PIN, pinned_groups, group_pin as _group_pin
@@ -89,12 +90,6 @@ from .chain import ChainNeeds, label as _label, roles as _roles
 from .wants import merge as _merge, need as _need
 
 
-def _suite_macro(name):
-    if name.startswith("TLS_") and "_WITH_" not in name:
-        return "MBEDTLS_TLS1_3_" + name[len("TLS_"):]
-    return "MBEDTLS_" + name
-
-
 def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
     """The Plan (with .text, the header) for a profile (a Profile or a validated
     document), or a Refusal."""
@@ -108,7 +103,7 @@ def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
     chosen, second_suite = _choose(cands, sel)
     considered, warnings = _verdicts(cands, sel, chosen, second_suite)
     server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
-    return _finish([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
+    return assemble_plan([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
 
 
 def anchored(docs, opts):
@@ -133,146 +128,6 @@ def _checked(opts):
     if opts.ecc not in ECC_CHOICES:
         raise TlsfitError(USAGE, f"--ecc must be one of {', '.join(ECC_CHOICES)}")
     return opts
-
-
-# ------------------------------------------------------------------ several servers
-
-
-def _server_wants(server, rules, line, in_len):
-    """{option: [reasons]} one server needs: its name, its chain, its chosen candidates
-    and the extensions they use."""
-    doc = server.doc
-    sni = {k: v for k, v in _sni_wants(doc, rules).items() if rules.available(k, line)}
-    return _merge(sni, server.chain.options,
-                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                  _extension_wants(doc, list(server.chosen), rules, line, in_len))
-
-
-def _finish(servers, opts, rules, cost, pol, considered, warnings):
-    line = opts.line
-    in_len, _ = _joint_in_len(servers, line)
-    identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
-    wanted = _merge(_base_wants(None, rules, opts),
-                    _tagged(servers, [_merge(_server_wants(s, rules, line, in_len),
-                                             identity[i][0] if identity else {})
-                                      for i, s in enumerate(servers)]))
-    if identity:
-        warnings = list(warnings) + [w for _, ws in identity for w in ws]
-    mfl_dropped = _mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
-    asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
-    if asked is not None and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted and not mfl_dropped:
-        mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
-    if mfl_dropped:
-        wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
-    driver, ecc_note = _ecc(servers, opts, rules)
-    rng = _rng_provided(opts, rules)
-    provided = {**(driver.provides if driver else {}), **rng}
-    if driver:
-        wanted = _driver_wants(wanted, driver, servers, rules)
-    enabled = rules.closure(_any_of(wanted, rules, line, cost, rng), line, cost, provided)
-    if driver:
-        enabled = _routes(enabled, servers, rules, line, cost, provided)
-    rng_facts = _external_rng(enabled, rules, line) if rng else None
-    for name in opts.exclude:
-        enabled.pop(name, None)
-    values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
-    if rng_facts:
-        name, value, why = rules.external_rng.marker
-        values[name] = (value, why)
-    values.update(_group_pin(servers, rules, line))
-    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
-        values["TLSFIT_MAX_FRAG_LEN"] = (
-            MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
-                      f"server then sends records of at most {MFL_BYTES} bytes")
-    for name, value in opts.sizes.items():
-        values[name] = (value, f"chosen by tlsfit fit: the smallest value whose handshake verified "
-                               f"on the target (gen's setting: {values[name][0]}; "
-                               f"{values[name][1]})")
-    for name, why in opts.extra.items():
-        enabled.setdefault(name, []).append(why)
-    _apply_knobs(enabled, values, rules, opts)
-    for name, (value, why) in (driver.values.items() if driver else ()):
-        if name in values and name not in opts.knob_values:
-            values[name] = (value, f"driver-only P-256: {why}")
-    chosen = [c for i, s in enumerate(servers) for c in s.chosen
-              if c not in [d for t in servers[:i] for d in t.chosen]]
-    suites = []
-    for c in chosen:
-        if _suite_macro(c.suite) not in suites:
-            suites.append(_suite_macro(c.suite))
-    first = servers[0]
-    facts = {"profile": first.name, "probed_at": first.doc.probed_at,
-             "prove": prove_command(first.doc, line, opts.client),
-             "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
-             "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
-             "tlsfit": __version__, "policy_summary": pol.summary,
-             "time": opts.time, "tls": opts.tls,
-             "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note,
-             "anchor_note": _anchor_notes(servers, opts)}
-    if rng_facts:
-        facts["rng"] = rng_facts
-    if opts.client is not None:
-        facts["client"] = opts.client.facts()
-    placed = [s.placement.facts() for s in servers if s.placement is not None]
-    if placed:
-        facts["anchoring"] = dict(placed[0], servers=[s.index for s in servers
-                                                      if s.placement is not None])
-    plan = Plan(line=line, policy=pol.name,
-                target=", ".join(s.doc.target.hostport for s in servers),
-                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                warnings=warnings, duties=_duties(servers, enabled, opts, values),
-                considered=considered, cost=cost(set(enabled)), facts=facts,
-                servers=tuple(s.facts(line, opts.client) for s in servers))
-    return replace(plan, text=render.header(plan, rules))
-
-
-def _anchor_notes(servers, opts):
-    """The header's lines on every anchor that is not a root (anchor.trade_off): what
-    the device then trusts and what it never checks."""
-    out, seen = [], set()
-    for s in servers:
-        a = s.chain.anchor
-        if not anchor_mod.is_intermediate(a) or a["subject"] in seen:
-            continue
-        seen.add(a["subject"])
-        same = [t for t in servers if t.chain.anchor["subject"] == a["subject"]]
-        names = [t.doc.target.sni or t.doc.target.host for t in same]
-        p = s.placement
-        source = f"--anchor {p.cert.name}" if p is not None else \
-            (f"from {_ca_arg(a.get('source'))}" if _ca_arg(a.get("source")) else None)
-        out += anchor_mod.trade_off(a, list(dict.fromkeys(names)), opts.time,
-                                    p.above if p is not None else (), source)
-    return out
-
-
-def _identity_wants(servers, opts, rules):
-    """[(wants, warnings)] per server for the device's identity; a server whose
-    CertificateRequest allows no scheme the key signs with is refused."""
-    out = []
-    for s in servers:
-        try:
-            out.append(client_mod.client_wants(s, opts.client, rules, opts.line))
-        except client_mod.ClientRefusal as e:
-            who = f"{s.who}: " if len(servers) > 1 else f"{s.doc.target.hostport}: "
-            raise Refusal(who + e.message) from None
-    return out
-
-
-def _apply_knobs(enabled, values, rules, opts):
-    """rules.toml [knobs] at their lean setting, or as fit chose them (opts.knob_values)."""
-    for k in rules.knobs_for(enabled, opts.line):
-        default = (k.value if k.value is not None else True) if k.default else None
-        value = opts.knob_values.get(k.name, default)
-        if value is None or value is False:
-            continue                      # fit turned this knob off
-        why = k.why
-        if value != default:
-            lean = "off" if default is None else ("on" if default is True else default)
-            why = f"chosen by tlsfit fit from measurements (gen's lean setting: {lean}; {k.why})"
-        if k.value is None:
-            enabled[k.name] = [why]
-        else:
-            values[k.name] = (value, why)
 
 
 def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None):
@@ -316,7 +171,7 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None)
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
         servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
                               placements[i]))
-    return _finish(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
+    return assemble_plan(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
 
 
 def _per_server(docs, opts, rules, costs):
@@ -342,47 +197,3 @@ def _per_server(docs, opts, rules, costs):
             "server allows)" if fine else ""))
     return per
 
-
-def _duties(servers, enabled, opts, values):
-    if opts.external_rng and "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG" in enabled:
-        duties = ["supply mbedtls_psa_external_get_random() from the device's TRNG, and give TLS "
-                  "mbedtls_psa_get_random (the block above)"]
-    elif opts.external_rng:
-        duties = ["give mbedtls_ssl_conf_rng() the device's TRNG as f_rng (the block above)"]
-    else:
-        duties = ["supply mbedtls_hardware_poll() from the device's TRNG "
-                  "(MBEDTLS_ENTROPY_HARDWARE_ALT)"]
-    if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
-        duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
-    elif "MBEDTLS_HAVE_TIME" in enabled:
-        duties.append("supply a time() that returns the wall-clock time")
-    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
-        duties.append("call psa_crypto_init() before the handshake")
-    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
-        duties.append("call mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN) before "
-                      "mbedtls_ssl_setup()" + _mfl_whose(servers, enabled))
-    for name, _, _, call in GROUP_PIN.values():
-        if name in values:
-            duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
-    loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
-    anchors = {}
-    for s in servers:
-        anchors.setdefault(s.chain.anchor["subject"], []).append(s)
-    for subject, ss in anchors.items():
-        duties.append(f'load the trust anchor "{subject}" with {loader}' +
-                      (f" (for {_whose(ss, len(servers))})" if len(servers) > 1 else ""))
-    if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
-        duties.append(client_mod.client_duty(opts.client, opts.pem))
-    for s in servers:
-        sni = s.doc.target.sni or s.doc.target.host
-        duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '
-                      f'"{sni}")' + (f" on the connection to {s.who}" if len(servers) > 1 else ""))
-    return duties
-
-
-def _mfl_whose(servers, enabled):
-    if len(servers) == 1:
-        return ""
-    them = [s for s in servers if _limit_of(s, enabled) == "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"]
-    return (f" (for {_whose(them, len(servers))}; a server that does not honour "
-            "max_fragment_length ignores the request)")
