@@ -15,30 +15,31 @@ from .optionsets import (MFL_BYTES, MFL_CODE, any_of, base_wants, candidate_want
 from .servers import mfl_blocked, tagged
 from .sizes import joint_in_len, size_values
 from .trng import add_external_rng, rng_provided
-from .types import Plan, Refusal
+from .types import HeaderPlan, Refusal
 from .wants import merge
 
 
-def assemble_plan(servers, opts, rules, cost, pol, considered, warnings):
+def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considered, warnings):
     """The HeaderPlan, rendered, of a header that serves `servers` (their candidates
-    chosen; considered and warnings: the selection's).  The options are the union of
-    what the base and every server need, with the opt-in features applied in order:
+    chosen; considered and warnings: the selection's; command: the header's Regenerate
+    line, None for regenerate_command()'s).  The options are the union of what the base
+    and every server need, with the opt-in features applied in order:
     the device's identity (opts.client), the record limit (left out where a server or
     the identity blocks it), driver-only ECC (opts.ecc), the device's TRNG
-    (opts.external_rng); then fit's overrides (removed options, measured sizes, added
+    (opts.external_rng); then fit's `overrides` (removed options, measured sizes, added
     options, knob settings), the values, the header's facts and the duties."""
     line = opts.line
     wanted, more_warnings, asked, mfl_dropped = _wanted(servers, opts, rules)
     warnings = list(warnings) + more_warnings
     driver, ecc_note = choose_ecc(servers, opts, rules)
     enabled, rng_facts = _enabled(wanted, driver, servers, opts, rules, cost)
-    for name in opts.exclude:
+    for name in overrides.exclude:
         enabled.pop(name, None)
     values = _values(servers, enabled, rules, line, mfl_dropped, asked, rng_facts)
-    _apply_fit(enabled, values, opts)
-    apply_knobs(enabled, values, rules, opts)
+    _apply_fit(enabled, values, overrides)
+    apply_knobs(enabled, values, rules, line, overrides.knob_values)
     for name, (value, why) in (driver.values.items() if driver else ()):
-        if name in values and name not in opts.knob_values:
+        if name in values and name not in overrides.knob_values:
             values[name] = (value, f"driver-only P-256: {why}")
     chosen = [c for i, s in enumerate(servers) for c in s.chosen
               if c not in [d for t in servers[:i] for d in t.chosen]]
@@ -46,13 +47,13 @@ def assemble_plan(servers, opts, rules, cost, pol, considered, warnings):
     for c in chosen:
         if suite_macro(c.suite) not in suites:
             suites.append(suite_macro(c.suite))
-    plan = Plan(line=line, policy=pol.name,
-                target=", ".join(s.doc.target.hostport for s in servers),
-                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                warnings=warnings, duties=duties(servers, enabled, opts, values),
-                considered=considered, cost=cost(set(enabled)),
-                facts=_facts(servers, opts, pol, driver, ecc_note, rng_facts),
-                servers=tuple(s.facts(line, opts.client) for s in servers))
+    plan = HeaderPlan(line=line, policy=pol.name,
+                      target=", ".join(s.doc.target.hostport for s in servers),
+                      chosen=chosen, options=enabled, values=values, ciphersuites=suites,
+                      warnings=warnings, duties=duties(servers, enabled, opts, values),
+                      considered=considered, cost=cost(set(enabled)),
+                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts),
+                      servers=tuple(s.facts(line, opts.client) for s in servers))
     return replace(plan, text=render.header(plan, rules))
 
 
@@ -108,24 +109,24 @@ def _values(servers, enabled, rules, line, mfl_dropped, asked, rng_facts):
     return values
 
 
-def _apply_fit(enabled, values, opts):
+def _apply_fit(enabled, values, overrides):
     """fit's measured sizes and added options, in place."""
-    for name, value in opts.sizes.items():
+    for name, value in overrides.sizes.items():
         values[name] = (value, f"chosen by tlsfit fit: the smallest value whose handshake verified "
                                f"on the target (gen's setting: {values[name][0]}; "
                                f"{values[name][1]})")
-    for name, why in opts.extra.items():
+    for name, why in overrides.extra.items():
         enabled.setdefault(name, []).append(why)
 
 
-def _facts(servers, opts, pol, driver, ecc_note, rng_facts):
+def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
     """The header's facts: its first server's profile and commands, the options that
     change the text, the ECC, anchor, TRNG and identity notes."""
     first, line = servers[0], opts.line
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
              "prove": prove_command(first.doc, line, opts.client),
              "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
-             "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
+             "regenerate": command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls,
              "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note,
@@ -183,11 +184,11 @@ def _identity_wants(servers, opts, rules):
     return out
 
 
-def apply_knobs(enabled, values, rules, opts):
-    """rules.toml [knobs] at their lean setting, or as fit chose them (opts.knob_values)."""
-    for k in rules.knobs_for(enabled, opts.line):
+def apply_knobs(enabled, values, rules, line, knob_values):
+    """rules.toml [knobs] at their lean setting, or as fit chose them (knob_values)."""
+    for k in rules.knobs_for(enabled, line):
         default = (k.value if k.value is not None else True) if k.default else None
-        value = opts.knob_values.get(k.name, default)
+        value = knob_values.get(k.name, default)
         if value is None or value is False:
             continue                      # fit turned this knob off
         why = k.why

@@ -1,7 +1,7 @@
 """`tlsfit gen`: the smallest mbedTLS configuration that can talk to a probed server.
 
-    plan = generate(profile_doc, line="3.6", policy="default")   # Plan, or Refusal
-    plan.text                                                     # the header
+    plan = generate(profile_doc, GenOptions(line="3.6"))   # HeaderPlan, or Refusal
+    plan.text                                               # the header
     plan.chosen, plan.options, plan.values, plan.warnings, plan.considered
 
 How a header is chosen
@@ -18,21 +18,27 @@ How a header is chosen
      Jinja2 template for the line (templates/mbedtls-<line>.h.j2) renders the header,
      every option with the server fact that needs it.
 Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
-is written then.
+is written then.  Where each step lives: chain.py (1), candidates.py (2), optionsets.py and
+selection.py (3), sizes.py, groups.py, duties.py and assembly.py (4, the plan put
+together); the opt-ins in drivers.py, trng.py, client.py and anchor.py.
+
+What tlsfit fit forces beyond the user's GenOptions (options removed, knob settings,
+added options, measured sizes, one pinned candidate) comes apart, as FitOverrides:
+generate(..., overrides=...); without it the header is gen's own.
 
 Driver-only P-256 (GenOptions.ecc "p256m", 3.6): when every key on the path to the
 anchor, every chosen group and signature scheme is on the driver's curves
-(driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
+(drivers.driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
 own options (per version and record cipher) join it, the closure treats requirements on
 the provided options as met, and [[defects]] with a `route` add what works around
-mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
+mbedTLS's own gaps (drivers.routes).  Otherwise the built-in code stays and facts["ecc_note"]
 (the header's "ECC:" line) says why.
 
 A trust anchor below the root (GenOptions.anchor, an anchor.AnchorCert: gen --anchor CERT):
 anchored() ends each profile's recorded path at CERT (anchor.place_any: the profile the
 prober would have written with --ca CERT; exit 50 when CERT is on no path), so step 1
 sees leaf -> CERT only; an anchor that is not self-signed needs what parsing it needs
-(ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
+(chain.ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
 (anchor.trade_off).  CERT already the anchor: the header without it, byte for byte.
 The device's TRNG (GenOptions.external_rng, off by default; rules.toml [external_rng]):
 the entropy module and the DRBG leave the header (requirements on them count as met),
@@ -51,7 +57,7 @@ Several servers (one device, one header):  plan = generate_device([doc1, doc2], 
   union, each reason prefixed by the server(s) it holds for; MBEDTLS_SSL_IN_CONTENT_LEN
   and MBEDTLS_MPI_MAX_SIZE are the maxima; a record limit is asked for where a server
   honours it, max_fragment_length never beside a TLS 1.3 server that would acknowledge
-  it (_mfl_blocked); the group pin and the suites are the union.  With one profile it is
+  it (servers.mfl_blocked); the group pin and the suites are the union.  With one profile it is
   generate(), byte for byte.
 
 The device's own identity (GenOptions.client, a core.identity.ClientIdentity: the public
@@ -61,49 +67,37 @@ mbedTLS will make, which must be one the server's CertificateRequest allows (cli
 Refusal naming it otherwise), MBEDTLS_MPI_MAX_SIZE for an RSA key, and a preamble line on
 loading the identity.  Without it the header is what it was, byte for byte.
 """
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from .. import __version__
 from ..core.errors import USAGE, TlsfitError
-from ..profile.model import describe_failures
 from ..profile.types import Profile
-from . import anchor as anchor_mod, client as client_mod, joint, policy as policy_mod
-from . import render, rules as rules_mod
-from .commands import ca_arg as _ca_arg, prove_command, regenerate_command
-from .costs import load_costs, make_cost
-from .optionsets import (MFL_BYTES, MFL_CODE, any_of as _any_of, base_wants as _base_wants,
-                         candidate_wants, defect as _defect, extension_wants as _extension_wants,
-                         rank, rank as _rank, sni_wants as _sni_wants)
-from .assembly import assemble_plan, suite_macro as _suite_macro
-from .drivers import choose_ecc as _ecc, driver_only_blocker, driver_wants as _driver_wants, routes as _routes
-from .explain import explain
-from .groups import GROUP_PIN, pinned_groups, group_pin as _group_pin
-from .selection import choose as _choose, enumerate_candidates, refuse_server as _refuse_server, select, verdicts as _verdicts, Row, Candidates, Selection
-from .servers import Server, listing as _listing, mfl_blocked as _mfl_blocked, tagged as _tagged, whose as _whose
-from .sizes import (MAX_CONTENT_LEN, in_content_len as _in_content_len, joint_in_len as _joint_in_len,
-                    limit_of as _limit_of, size_values as _sizes)
-from .trng import add_external_rng as _external_rng, rng_provided as _rng_provided
-from .types import (ECC_CHOICES, LINES, TLS_CHOICES, Candidate, GenOptions,  # noqa: F401
-                    Plan, Refusal)
-from .candidates import Enumeration
-from .chain import ChainNeeds, label as _label, roles as _roles
-from .wants import merge as _merge, need as _need
+from . import anchor as anchor_mod, joint, rules as rules_mod
+from .assembly import assemble_plan
+from .costs import load_costs
+from .optionsets import defect, rank
+from .selection import choose, enumerate_candidates, refuse_server, select, verdicts
+from .servers import Server, listing
+from .sizes import in_content_len
+from .types import ECC_CHOICES, LINES, NO_OVERRIDES, GenOptions, Refusal
 
 
-def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
-    """The Plan (with .text, the header) for a profile (a Profile or a validated
-    document), or a Refusal."""
+def generate(doc, opts=None, profile_name="profile", rules=None, costs=None, *,
+             overrides=NO_OVERRIDES, command=None):
+    """The HeaderPlan (with .text, the header) for a profile (a Profile or a validated
+    document), or a Refusal.  overrides: what tlsfit fit forces (FitOverrides); command:
+    the header's Regenerate line (None: regenerate_command()'s for these options)."""
     doc = Profile.of(doc)
     opts = _checked(opts)
     (doc,), (placed,), opts = anchored([doc], opts)
     cands = enumerate_candidates(doc, opts, rules, costs)
-    sel = select(cands, opts.candidate)
+    sel = select(cands, overrides.candidate)
     if not sel.kept:
-        _refuse_server(doc, cands, sel, opts)
-    chosen, second_suite = _choose(cands, sel)
-    considered, warnings = _verdicts(cands, sel, chosen, second_suite)
+        refuse_server(doc, cands, sel, opts)
+    chosen, second_suite = choose(cands, sel)
+    considered, warnings = verdicts(cands, sel, chosen, second_suite)
     server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
-    return assemble_plan([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
+    return assemble_plan([server], opts, overrides, command, cands.rules, cands.cost,
+                         cands.policy, considered, warnings)
 
 
 def anchored(docs, opts):
@@ -122,6 +116,7 @@ def anchored(docs, opts):
 
 
 def _checked(opts):
+    """opts (GenOptions() for None), or a usage error naming the flag out of its choices."""
     opts = opts or GenOptions()
     if opts.line not in LINES:
         raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
@@ -130,18 +125,21 @@ def _checked(opts):
     return opts
 
 
-def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None):
-    """One Plan for a device that talks to several servers (a Profile or validated
+def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None, *,
+                    overrides=NO_OVERRIDES, command=None):
+    """One HeaderPlan for a device that talks to several servers (a Profile or validated
     document each), or a Refusal naming the server(s) it cannot serve.  With one
     profile it is generate(), byte for byte.  Per server the candidates and the policy
     are as for one; joint.choose() then picks one candidate per server so that the
-    union of their option sets costs least; sizes are the maximum over the servers."""
+    union of their option sets costs least; sizes are the maximum over the servers.
+    overrides and command as for generate() (the pinned candidate is one server's only)."""
     docs = [Profile.of(d) for d in docs]
     names = list(profile_names or [f"profile {i + 1}" for i in range(len(docs))])
     if not docs:
         raise TlsfitError(USAGE, "generate_device needs at least one profile")
     if len(docs) == 1:
-        return generate(docs[0], opts, names[0], rules, costs)
+        return generate(docs[0], opts, names[0], rules, costs, overrides=overrides,
+                        command=command)
     opts = _checked(opts)
     docs, placements, opts = anchored(docs, opts)
     rules = rules or rules_mod.load()
@@ -149,29 +147,30 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None)
     per = _per_server(docs, opts, rules, costs)
     cands0 = per[0][1]
     choices = [joint.ServerChoices(who, doc.versions, tuple(
-        joint.Choice(c, frozenset(cands.row(c).options), cands.flash(c), _rank(c, rules))
+        joint.Choice(c, frozenset(cands.row(c).options), cands.flash(c), rank(c, rules))
         for c in sel.kept)) for doc, cands, sel, who in per]
 
-    def defect(i, c, union):
-        return _defect(c, union, per[i][0], rules, opts.line)
+    def blocked(i, c, union):
+        return defect(c, union, per[i][0], rules, opts.line)
     try:
-        picks, _ = joint.choose(choices, cands0.cost, defect)
+        picks, _ = joint.choose(choices, cands0.cost, blocked)
     except joint.NoJointChoice as e:
         raise Refusal(f"one header for mbedTLS {opts.line} cannot serve "
-                      f"{_listing([who for *_, who in per])} under policy {opts.policy}: "
+                      f"{listing([who for *_, who in per])} under policy {opts.policy}: "
                       + "; ".join(e.reasons))
     servers, considered, warnings = [], [], []
     for i, ((doc, cands, sel, who), pick) in enumerate(zip(per, picks)):
-        chosen, second = _choose(cands, sel, first=pick)
+        chosen, second = choose(cands, sel, first=pick)
         others = frozenset().union(*[set(p[1].row(q).options) for j, (p, q)
                                      in enumerate(zip(per, picks)) if j != i])
-        c, w = _verdicts(cands, sel, chosen, second, joint=lambda x, o=others, cs=cands:
-                         cs.cost(o | set(cs.row(x).options)))
+        c, w = verdicts(cands, sel, chosen, second, joint=lambda x, o=others, cs=cands:
+                        cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
         servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
                               placements[i]))
-    return assemble_plan(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
+    return assemble_plan(servers, opts, overrides, command, rules, cands0.cost, cands0.policy,
+                         considered, warnings)
 
 
 def _per_server(docs, opts, rules, costs):
@@ -184,8 +183,8 @@ def _per_server(docs, opts, rules, costs):
             cands = enumerate_candidates(doc, opts, rules, costs)
             sel = select(cands)
             if not sel.kept:
-                _refuse_server(doc, cands, sel, opts)
-            _in_content_len(doc, opts.line)
+                refuse_server(doc, cands, sel, opts)
+            in_content_len(doc, opts.line)
         except Refusal as e:
             refused.append(f"{who}: {e.message}")
             continue
@@ -193,7 +192,7 @@ def _per_server(docs, opts, rules, costs):
     if refused:
         fine = [who for *_, who in per]
         raise Refusal("; ".join(refused) + (
-            f" ({_listing(fine)} alone could be served; one header serves only what every "
+            f" ({listing(fine)} alone could be served; one header serves only what every "
             "server allows)" if fine else ""))
     return per
 

@@ -1,6 +1,7 @@
-"""The values gen works with: the user's options (GenOptions), one candidate
-(version, suite, group, signature scheme) a server accepts, the plan of a header, and
-the Refusal raised when a server cannot be served."""
+"""The values gen works with: the user's choices (GenOptions) apart from what tlsfit fit
+forces (FitOverrides), one candidate (version, suite, group, signature scheme) a server
+accepts, the plan of a header (HeaderPlan), and the Refusal raised when a server cannot
+be served."""
 from dataclasses import dataclass, field
 
 from ..core.errors import REFUSED, TlsfitError
@@ -43,7 +44,10 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Plan:
+class HeaderPlan:
+    """One header: the candidates chosen, every option it defines and every value, each
+    with the server facts that need it, the application's duties, the verdict on every
+    candidate considered, the flash estimate, and the rendered text."""
     line: str
     policy: str
     target: str
@@ -62,19 +66,28 @@ class Plan:
 
 @dataclass
 class GenOptions:
+    """The user's choices (tlsfit gen's flags, and the ones fit passes on from its own)."""
     line: str = "3.6"
     policy: str = "default"
     tls: str = "auto"
     time: bool = True
     pem: bool = False
+    ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
+    anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
+    external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
+    client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
+
+
+@dataclass(frozen=True)
+class FitOverrides:
+    """What tlsfit fit forces on a header beyond the user's choices, from its measurements
+    (report.json gen_options; gen --fit-report renders a fit's header again with them).
+    Nothing by default: gen's own header."""
     exclude: tuple = ()          # options fit's ablation removes (must not be required)
     knob_values: dict = field(default_factory=dict)   # fit's knob overrides (None: off)
     extra: dict = field(default_factory=dict)         # fit's added options -> reason
     sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
     candidate: Candidate = None  # fit pins one candidate
-    ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
-    anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
-    external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
-    client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
-    command: str = None          # the header's "Regenerate" command (None: regenerate_command())
 
+
+NO_OVERRIDES = FitOverrides()
