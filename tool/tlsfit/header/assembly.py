@@ -148,8 +148,8 @@ def _server_wants(server, rules, line, in_len):
     doc = server.doc
     sni = {k: v for k, v in sni_wants(doc, rules).items() if rules.available(k, line)}
     return merge(sni, server.chain.options,
-                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                  extension_wants(doc, list(server.chosen), rules, line, in_len))
+                 *[candidate_wants(c, rules, line) for c in server.chosen],
+                 extension_wants(doc, list(server.chosen), rules, line, in_len))
 
 
 def _anchor_notes(servers, opts):

@@ -87,4 +87,3 @@ class Enumeration:
                 continue
             out.append(s)
         return out
-

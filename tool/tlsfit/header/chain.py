@@ -90,7 +90,7 @@ class ChainNeeds:
         self.curves.add(key["curve"])
         self.ec_bits = max(self.ec_bits, curve.attrs["bits"])
         need(self.options, fact.options + curve.options,
-              f"{where} has a {key['curve']} key")
+             f"{where} has a {key['curve']} key")
 
     def _signature(self, cert, role, rules, line, pol):
         name, where = cert["signature_algorithm"], label(cert, role)
@@ -128,6 +128,5 @@ class ChainNeeds:
         if h.unsupported:
             raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
         need(self.options, list(parse) + list(h.options),
-              f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
-              "(the signature itself is not verified: it is the anchor)")
-
+             f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
+             "(the signature itself is not verified: it is the anchor)")

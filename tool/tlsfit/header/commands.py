@@ -61,4 +61,3 @@ def prove_command(doc, line, client=None):
         key = client.key.name if client.key is not None else "DEVICE_KEY.pem"
         cmd += f" --client-cert {client.cert.name} --client-key {key}"
     return cmd
-

@@ -65,10 +65,10 @@ def driver_wants(wanted, driver, servers, rules):
     for s in servers:
         for c in s.chosen:
             need(out, driver.versions.get(c.version, ()),
-                  f"driver-only P-256 with {c.version}: its key derivation through PSA")
+                 f"driver-only P-256 with {c.version}: its key derivation through PSA")
             need(out, driver.ciphers[c.cipher],
-                  f"driver-only P-256: suite {c.suite}'s records through PSA "
-                  "(MBEDTLS_USE_PSA_CRYPTO)")
+                 f"driver-only P-256: suite {c.suite}'s records through PSA "
+                 "(MBEDTLS_USE_PSA_CRYPTO)")
     return out
 
 
@@ -88,4 +88,3 @@ def routes(enabled, servers, rules, line, cost, provided):
                 enabled = rules.closure(enabled, line, cost, provided)
                 changed = True
     return enabled
-

@@ -54,4 +54,3 @@ def off_why(plan, name, rules):
         if name in driver.drops:
             return "driver-only P-256: no RSA or DH, so nothing needs it"
     return "no server fact needs it"
-

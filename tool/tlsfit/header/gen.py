@@ -195,4 +195,3 @@ def _per_server(docs, opts, rules, costs):
             f" ({listing(fine)} alone could be served; one header serves only what every "
             "server allows)" if fine else ""))
     return per
-

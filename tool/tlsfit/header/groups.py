@@ -63,4 +63,3 @@ def group_pin(servers, rules, line):
     return {name: (", ".join(ids), f"the groups to offer, in order ({why}); without the "
                                    "list mbedTLS offers every curve enabled here, in its own "
                                    "order, and the server may choose another")}
-

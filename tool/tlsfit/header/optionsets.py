@@ -10,22 +10,22 @@ def candidate_wants(c, rules, line):
     """{option: [reasons]} one candidate adds to the chain's needs."""
     wanted = {}
     need(wanted, rules.fact("versions", c.version, line).options,
-          f"the server accepts {c.version}")
+         f"the server accepts {c.version}")
     need(wanted, rules.fact("kx", c.kx, line).options, f"suite {c.suite}")
     need(wanted, rules.fact("ciphers", c.cipher, line).options, f"suite {c.suite}")
     need(wanted, rules.fact("hashes", c.prf, line).options,
-          f"suite {c.suite} (handshake hash {c.prf.upper()})")
+         f"suite {c.suite} (handshake hash {c.prf.upper()})")
     if c.mac != "aead":
         need(wanted, rules.fact("hashes", c.mac, line).options,
-              f"suite {c.suite} (HMAC-{c.mac.upper()})")
+             f"suite {c.suite} (HMAC-{c.mac.upper()})")
     if c.group:
         g = rules.fact("groups", c.group, line)
         need(wanted, g.options + rules.fact("curves", g.attrs["curve"], line).options,
-              f"key exchange on {c.group}, which the server accepts")
+             f"key exchange on {c.group}, which the server accepts")
     if c.sigalg:
         s = rules.fact("sigalgs", c.sigalg, line)
         need(wanted, s.options + rules.fact("hashes", s.attrs["hash"], line).options,
-              f"the server signs its key exchange with {c.sigalg}")
+             f"the server signs its key exchange with {c.sigalg}")
     return wanted
 
 
@@ -63,10 +63,10 @@ def extension_wants(doc, chosen, rules, line, in_len=None):
     if any(c.version == "TLSv1.2" for c in chosen):
         if ext.get("extended_master_secret"):
             need(wanted, ["MBEDTLS_SSL_EXTENDED_MASTER_SECRET"],
-                  "the server supports extended master secret (TLS 1.2)")
+                 "the server supports extended master secret (TLS 1.2)")
         if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
             need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
-                  "the server supports encrypt-then-MAC and a CBC suite is used")
+                 "the server supports encrypt-then-MAC and a CBC suite is used")
     return merge(wanted, _fragment_wants(doc, chosen, line, in_len))
 
 
@@ -90,13 +90,13 @@ def _fragment_wants(doc, chosen, line, in_len=None):
         return wanted
     if line == "3.6" and rec.get("mfl_honoured") and any(c.version == "TLSv1.2" for c in chosen):
         need(wanted, ["MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"],
-              f"the server honours max_fragment_length: asking for {MFL_BYTES}-byte records "
-              f"keeps its application data within MBEDTLS_SSL_IN_CONTENT_LEN {in_len}")
+             f"the server honours max_fragment_length: asking for {MFL_BYTES}-byte records "
+             f"keeps its application data within MBEDTLS_SSL_IN_CONTENT_LEN {in_len}")
     if rec.get("record_size_limit") and rec.get("record_size_limit_honoured") and \
             any(c.version == "TLSv1.3" for c in chosen):
         need(wanted, ["MBEDTLS_SSL_RECORD_SIZE_LIMIT"],
-              f"the server honours record_size_limit: announcing {in_len} keeps its "
-              f"application data within MBEDTLS_SSL_IN_CONTENT_LEN")
+             f"the server honours record_size_limit: announcing {in_len} keeps its "
+             f"application data within MBEDTLS_SSL_IN_CONTENT_LEN")
     return wanted
 
 
@@ -135,4 +135,3 @@ def rank(c, rules):
         return lst.index(key) if key in lst else len(lst)
     return (idx("kx", c.kx), idx("ciphers", c.cipher), idx("groups", c.group),
             idx("hashes", c.prf), c.suite, c.group or "", c.sigalg or "")
-

@@ -74,7 +74,7 @@ def enumerate_candidates(doc, opts, rules=None, costs=None):
     rows = []
     for c in enum.candidates:
         wanted = merge(base, candidate_wants(c, rules, opts.line),
-                        extension_wants(doc, [c], rules, opts.line))
+                       extension_wants(doc, [c], rules, opts.line))
         enabled = rules.closure(any_of(wanted, rules, opts.line, cost, rng), opts.line, cost,
                                 rng)
         rows.append(Row(c, enabled, cost(set(enabled)),
@@ -170,4 +170,3 @@ def verdicts(cands, sel, chosen, second_suite, joint=None):
         considered.insert(i, (c.label(), cands.flash(c), verdict))
         warnings += policy_mod.soft_failures(cands.policy, c)
     return considered, warnings
-

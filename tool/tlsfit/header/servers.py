@@ -74,4 +74,3 @@ def mfl_blocked(servers):
     return (f"the ClientHello also offers TLS 1.3 (for {whose(acks, len(servers))}), and "
             "mbedTLS 3.6 fails a TLS 1.3 handshake whose server acknowledges "
             "max_fragment_length (UNSUPPORTED_EXTENSION)")
-

@@ -13,7 +13,6 @@ IN_ROUND = 256
 OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
 
 
-
 def in_content_len(doc, line, who="the server"):
     """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records; who names
     the server in the reason."""
@@ -150,4 +149,3 @@ def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=Non
     if line == "2.28" and curve_bits:
         values["MBEDTLS_ECP_MAX_BITS"] = (max(curve_bits), "largest curve enabled")
     return values
-

@@ -25,9 +25,8 @@ def add_external_rng(enabled, rules, line):
             need(enabled, list(add), why)
     if "MBEDTLS_PSA_CRYPTO_C" in enabled:
         need(enabled, [o for o in ext.psa if rules.available(o, line)],
-              "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "
-              "(no entropy module, no DRBG)")
+             "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "
+             "(no entropy module, no DRBG)")
         return {"external": True, "via": "psa", "owes": list(ext.psa_owes)}
     return {"external": True, "via": "ssl_conf_rng", "owes": list(ext.plain_owes),
             "why": ext.plain}
-
