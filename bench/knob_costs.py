@@ -67,6 +67,7 @@ sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.core import paths  # noqa: E402
 from tlsfit.header import gen, rules as rules_mod  # noqa: E402
+from tlsfit.header.types import FitOverrides, GenOptions  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
@@ -150,7 +151,7 @@ def key_of(values):
 
 
 def lean_value(knob):
-    """gen's lean setting, as GenOptions.knob_values spells it."""
+    """gen's lean setting, as FitOverrides.knob_values spells it."""
     if not knob.default:
         return None
     return knob.value if knob.value is not None else True
@@ -307,7 +308,7 @@ def main():
                 doc = probe(prober, srv, chain, work / f"{name}.json")
                 hdir = work / "headers" / name
                 hdir.mkdir(parents=True)
-                lean = gen.generate(doc, gen.GenOptions(line=LINE))
+                lean = gen.generate(doc, GenOptions(line=LINE))
                 lean_h = hdir / "lean.h"
                 lean_h.write_text(lean.text)
                 info[name] = {"server": f"openssl s_server {chain_attr} chain {' '.join(sargs)}",
@@ -320,15 +321,16 @@ def main():
                     variants += [dict(c) for kind, c in COMBOS if kind in combo_kinds]
                 for values in variants:
                     applicable = {k: v for k, v in values.items()
-                                  if gen.generate(doc, gen.GenOptions(line=LINE, knob_values={k: v})).text
+                                  if gen.generate(doc, GenOptions(line=LINE),
+                                                  overrides=FitOverrides(knob_values={k: v})).text
                                   != lean.text}
                     key = key_of(values)
                     if not applicable or (len(values) > 1 and len(applicable) < 2):
                         info[name]["skipped"].append(key)
                         continue
                     key = key_of(applicable)
-                    text = gen.generate(doc, gen.GenOptions(line=LINE,
-                                                            knob_values=applicable)).text
+                    text = gen.generate(doc, GenOptions(line=LINE),
+                                        overrides=FitOverrides(knob_values=applicable)).text
                     if text in seen:
                         if seen[text] != key:
                             info[name]["skipped"].append(f"{key} (same header as {seen[text]})")

@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO / "tool"))
 
 from tlsfit.core.errors import TlsfitError  # noqa: E402
 from tlsfit.header import gen  # noqa: E402
+from tlsfit.header.types import GenOptions  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import probing as probe  # noqa: E402
 from tlsfit.target.firmware import fw  # noqa: E402
@@ -56,7 +57,7 @@ def measure_one(header, target, srv, chain):
 def headers(prof, work, rng):
     out = {}
     for ecc in ("builtin", "p256m"):
-        plan = gen.generate(prof, gen.GenOptions(ecc=ecc, external_rng=rng))
+        plan = gen.generate(prof, GenOptions(ecc=ecc, external_rng=rng))
         path = work / ecc / "tls_config.h"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(plan.text)

@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "tool"))
 from tlsfit.core.errors import TlsfitError  # noqa: E402
 from tlsfit.fit import search as fit  # noqa: E402
 from tlsfit.header import gen  # noqa: E402
+from tlsfit.header.types import GenOptions  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model  # noqa: E402
 from tlsfit.target import measure  # noqa: E402
@@ -115,7 +116,7 @@ def run_fit(srv, chain, objective, rng, args, out):
 
 
 def measure_gen(srv, chain, prof, ecc, rng, work, extra=""):
-    plan = gen.generate(prof, gen.GenOptions(ecc=ecc, external_rng=rng))
+    plan = gen.generate(prof, GenOptions(ecc=ecc, external_rng=rng))
     cfg = work / f"gen-{ecc}-{'rng' if rng else 'drbg'}{'-psa' if extra else ''}" / "tls_config.h"
     cfg.parent.mkdir(parents=True, exist_ok=True)
     text = plan.text

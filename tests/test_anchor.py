@@ -21,6 +21,7 @@ from test_artifacts import regenerate_line, run_printed
 from test_gen import define
 from tlsfit.core.errors import ANCHOR, DRIVER_CODES, TlsfitError
 from tlsfit.header import anchor, gen, refit
+from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 
@@ -39,7 +40,7 @@ def _cert(record, name="inter.pem"):
 
 
 def _gen(doc, **kw):
-    return gen.generate(doc, gen.GenOptions(**kw))
+    return gen.generate(doc, GenOptions(**kw))
 
 
 # ------------------------------------------------------------------ the path
@@ -176,12 +177,12 @@ def test_a_look_alike_of_the_intermediate_is_named():
 def test_several_servers_anchor_where_the_path_holds_cert():
     mixed, other = _doc(MIXED), _doc("lighttpd.json")
     cert = _cert(mixed["chain"][1])
-    plan = gen.generate_device([mixed, other], gen.GenOptions(anchor=cert), ["a", "b"])
+    plan = gen.generate_device([mixed, other], GenOptions(anchor=cert), ["a", "b"])
     assert [s["anchor"] for s in plan.servers] == [mixed["chain"][1]["subject"],
                                                    other["trust_anchor"]["subject"]]
     assert plan.facts["anchoring"]["servers"] == [1]
     with pytest.raises(TlsfitError) as e:
-        gen.generate_device([other, _doc("nginx-modern.json")], gen.GenOptions(anchor=cert))
+        gen.generate_device([other, _doc("nginx-modern.json")], GenOptions(anchor=cert))
     assert e.value.code == ANCHOR and "is on no server's path: server 1 (" in e.value.message
 
 
@@ -217,14 +218,14 @@ def test_a_fit_report_carries_its_anchor(tmp_path):
     doc = _doc(MIXED)
     cert = _cert(doc["chain"][1])
     (tmp_path / refit.ANCHOR_FILE).write_text(cert.pem())
-    opts = gen.GenOptions(anchor=replace(cert, name="DIR/anchor.pem"))
+    opts = GenOptions(anchor=replace(cert, name="DIR/anchor.pem"))
     report = {"gen_options": refit.choices(opts)}
     assert report["gen_options"]["anchor"] == {"file": "anchor.pem", "sha256": cert.sha256}
-    back = refit.apply(gen.GenOptions(), report, tmp_path / "report.json")
+    back = refit.apply(GenOptions(), report, tmp_path / "report.json")
     assert back.anchor.sha256 == cert.sha256
     other = _cert(_doc("lighttpd.json")["chain"][1], "other.pem")
     with pytest.raises(TlsfitError) as e:
-        refit.apply(gen.GenOptions(anchor=other), report, tmp_path / "report.json")
+        refit.apply(GenOptions(anchor=other), report, tmp_path / "report.json")
     assert e.value.code == ANCHOR and "is not the anchor" in e.value.message
 
 
@@ -290,7 +291,7 @@ def test_gen_anchor_intermediate_verifies_with_it_as_the_only_ca(
         inter = run_probe(f"127.0.0.1:{srv.port}", "--sni", "localhost", "--ca",
                           chain.inter.pem, "--no-system-store")
         assert inter.returncode == 0, inter.explain()
-    probed = gen.generate(inter.profile, gen.GenOptions())
+    probed = gen.generate(inter.profile, GenOptions())
     assert probed.facts["anchor"] == chain.inter.subject
     assert set(probed.options) == set(plan["options"])
     assert {k: v[0] for k, v in probed.values.items()} == plan["values"]

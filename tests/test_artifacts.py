@@ -167,7 +167,7 @@ def test_fit_platform_files_come_from_what_the_fit_wrote(run_driver, tmp_path):
     refuses (a defect, exit 1) when that is not DIR/tls_config.h byte for byte."""
     from tlsfit.core.errors import INTERNAL, TlsfitError
     from tlsfit.fit import artifacts
-    from tlsfit.header.gen import GenOptions
+    from tlsfit.header.types import GenOptions
     out = tmp_path / "fit"
     out.mkdir()
     shutil.copy(CORPUS / "openssl-ec-12.json", out / "profile.json")

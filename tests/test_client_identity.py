@@ -21,6 +21,7 @@ from conftest import require_tools
 from tlsfit.core.errors import IDENTITY, REFUSED, TARGET, VERIFY, TlsfitError
 from tlsfit.core.identity import MISSING_HINT, ClientIdentity
 from tlsfit.header import gen
+from tlsfit.header.types import GenOptions, Refusal
 from tlsfit.lab import refservers
 from tlsfit.profile import model
 
@@ -155,9 +156,9 @@ def test_identity_facts_and_refusals(devices, tmp_path):
 def test_gen_adds_what_signing_needs(profiles, devices, v):
     doc = model.read(profiles[v], "broker")
     assert doc["client_cert_requested"] is True
-    bare = gen.generate(doc, gen.GenOptions())
-    p256 = gen.generate(doc, gen.GenOptions(client=ClientIdentity.load(devices["p256"].pem)))
-    rsa = gen.generate(doc, gen.GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
+    bare = gen.generate(doc, GenOptions())
+    p256 = gen.generate(doc, GenOptions(client=ClientIdentity.load(devices["p256"].pem)))
+    rsa = gen.generate(doc, GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
     assert device_options(p256) == P256_OPTIONS
     assert set(p256.options) == set(bare.options)        # an ECDSA header signs already
     assert device_options(rsa) == RSA_OPTIONS[v]
@@ -177,30 +178,30 @@ def test_gen_adds_what_signing_needs(profiles, devices, v):
         assert mfl in bare.options and mfl in p256.options and mfl not in rsa.options
         assert "mbedTLS does not split the handshake messages it sends" in \
             rsa.values["MBEDTLS_SSL_IN_CONTENT_LEN"][1]
-    assert bare.text == gen.generate(doc, gen.GenOptions()).text
+    assert bare.text == gen.generate(doc, GenOptions()).text
     assert "client-cert" not in bare.text and "own_cert" not in bare.text
 
 
 def test_gen_refuses_a_scheme_the_server_does_not_allow(profiles, devices):
     doc = json.loads(profiles["1.3"].read_text())
     doc["client_cert_request"]["signature_algorithms"] = ["rsa_pss_rsae_sha256"]
-    with pytest.raises(gen.Refusal) as info:
+    with pytest.raises(Refusal) as info:
         gen.generate(model.validate(doc),
-                     gen.GenOptions(client=ClientIdentity.load(devices["p256"].pem)))
+                     GenOptions(client=ClientIdentity.load(devices["p256"].pem)))
     msg = info.value.message
     assert info.value.code == REFUSED and "ecdsa_secp256r1_sha256" in msg
     assert "it allows: rsa_pss_rsae_sha256" in msg and "\n" not in msg
     doc12 = json.loads(profiles["1.2"].read_text())
     doc12["client_cert_request"]["signature_algorithms"] = ["ecdsa_secp256r1_sha256"]
-    with pytest.raises(gen.Refusal) as info:
-        gen.generate(model.validate(doc12), gen.GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
+    with pytest.raises(Refusal) as info:
+        gen.generate(model.validate(doc12), GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
     assert "rsa_pkcs1_sha256" in info.value.message and "PKCS#1 v1.5" in info.value.message
 
 
 def test_gen_without_a_request_adds_nothing(devices):
     doc = model.read(REPO / "tests" / "fixtures" / "compat" / "openssl-ec-13.json", "p")
-    bare = gen.generate(doc, gen.GenOptions())
-    plan = gen.generate(doc, gen.GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
+    bare = gen.generate(doc, GenOptions())
+    plan = gen.generate(doc, GenOptions(client=ClientIdentity.load(devices["rsa"].pem)))
     assert plan.options == bare.options and plan.values == bare.values
     assert any("did not ask for a client certificate" in w for w in plan.warnings)
 

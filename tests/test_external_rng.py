@@ -24,6 +24,7 @@ from test_artifacts import regenerate_line, run_printed
 from test_gen import arm_check, define, effective_defines, probe_and_gen
 from tlsfit.core.errors import RULES
 from tlsfit.header import gen, rules as rules_mod
+from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
@@ -43,7 +44,7 @@ def _doc(name):
 
 
 def _plan(name, **kw):
-    return gen.generate(_doc(name), gen.GenOptions(**kw), profile_name=f"tests/fixtures/compat/{name}")
+    return gen.generate(_doc(name), GenOptions(**kw), profile_name=f"tests/fixtures/compat/{name}")
 
 
 # ------------------------------------------------------------------ pure functions
@@ -116,7 +117,7 @@ def test_driver_only_p256_with_external_rng_routes_psa_to_the_trng():
         if cert["signature_algorithm"] == "ecdsa-with-SHA384":
             cert.update(signature_algorithm="ecdsa-with-SHA256", signature_hash="sha256",
                         signature_oid="1.2.840.10045.4.3.2")
-    plan = gen.generate(doc, gen.GenOptions(ecc="p256m", external_rng=True))
+    plan = gen.generate(doc, GenOptions(ecc="p256m", external_rng=True))
     assert plan.facts["ecc"] == "p256m", plan.facts["ecc_note"]
     assert plan.chosen[0].version == "TLSv1.2"
     assert plan.facts["rng"]["via"] == "psa"

@@ -19,7 +19,7 @@ from tlsfit.core.text import one_line
 from tlsfit.fit import knobs as knobs_mod, objective as obj
 from tlsfit.fit.search import COST_KEYS, PINNED, Fitter, option_cost
 from tlsfit.header import gen, rules as rules_mod
-from tlsfit.header.gen import Candidate
+from tlsfit.header.types import Candidate
 from tlsfit.profile import model
 
 COMPAT = Path(__file__).resolve().parent / "fixtures" / "compat"

@@ -16,10 +16,12 @@ import pytest
 
 from tlsfit.cli import main as cli
 from tlsfit.core.errors import REFUSED
-from tlsfit.header import gen, joint
-from tlsfit.header.gen import GenOptions, Refusal
+from tlsfit.header import gen, joint, optionsets, policy as policy_mod
+from tlsfit.header.chain import ChainNeeds
+from tlsfit.header.types import Candidate, GenOptions, Refusal
 from tlsfit.lab import refservers
 from tlsfit.profile import model
+from tlsfit.profile.types import Profile
 
 REPO = Path(__file__).resolve().parent.parent
 COMPAT = REPO / "tests" / "fixtures" / "compat"
@@ -119,10 +121,10 @@ def test_ecdsa_and_rsa_servers_get_what_each_needs_and_the_largest_sizes(rsa):
     for i, doc in enumerate((ec, other)):
         s = plan.servers[i]
         mine = [c for c in plan.chosen if c.label() in s["chosen"]]
-        needs = set(gen.ChainNeeds(gen.Profile.of(doc), _rules(), "3.6",
-                                   gen.policy_mod.POLICIES["default"]).options)
+        needs = set(ChainNeeds(Profile.of(doc), _rules(), "3.6",
+                               policy_mod.POLICIES["default"]).options)
         for c in mine:
-            needs |= set(gen.candidate_wants(c, _rules(), "3.6"))
+            needs |= set(optionsets.candidate_wants(c, _rules(), "3.6"))
         assert needs <= set(plan.options), sorted(needs - set(plan.options))
     assert {"MBEDTLS_ECDSA_C", "MBEDTLS_RSA_C", "MBEDTLS_PKCS1_V15",
             "MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED",
@@ -349,7 +351,7 @@ def test_three_servers_are_fast():
 
 def test_pool_explores_shared_keys_first():
     mk = lambda cipher, group, flash, n: joint.Choice(  # noqa: E731
-        gen.Candidate("TLSv1.2", f"S{n}", "ECDHE_ECDSA", cipher, "aead", "sha256", group),
+        Candidate("TLSv1.2", f"S{n}", "ECDHE_ECDSA", cipher, "aead", "sha256", group),
         frozenset({f"opt{n}"}), flash, (n,))
     mine = [mk("C", "g", 10 + n, n) for n in range(20)] + [mk("SHARED", "g", 100, 99)]
     other = [[mk("SHARED", "g", 5, 98)]]

@@ -90,20 +90,23 @@ def test_rendering_does_not_depend_on_hash_order(entry):
 
 def test_prober_codes_come_from_the_c_table():
     rows = exit_codes.prober_codes()
-    assert rows[0] == (0, "TF_OK", "probe completed; the profile was written")
+    assert rows[0] == (0, "TF_OK", "success: the profile was written, the session verified or "
+                                   "measured, the replica stopped by a signal")
     assert (2, "TF_ERR_USAGE", "bad command line") in rows
     assert (23, "TF_ERR_SNI", "the server refused the hello for its server name "
             "(unrecognized_name): pass --sni NAME") in rows
     assert [c for c, _, _ in rows] == [0, 2, *range(10, 24)]
 
 
-def test_prober_table_parser_reads_values_from_the_enum():
-    header = "enum {\n    TF_OK = 0,\n    TF_ERR_X = 12,  /* x */\n};"
-    table = '{ TF_OK, "TF_OK", "fine" },\n    { TF_ERR_X, "TF_ERR_X", "a \\"quoted\\" word" },'
-    assert exit_codes.prober_codes(header, table) == [(0, "TF_OK", "fine"),
-                                                      (12, "TF_ERR_X", 'a "quoted" word')]
-    with pytest.raises(ValueError, match="TF_ERR_Y, which errors.h does not define"):
-        exit_codes.prober_codes(header, '{ TF_ERR_Y, "TF_ERR_Y", "y" },')
+def test_prober_table_parser_reads_the_prober_rows():
+    table = """#define TF_ERRORS(X) \\
+    X(TF_OK, 0, 0, TF_TOOL_ALL, "fine") \\
+    X(TF_ERR_FAILED, 1, 1, TF_TOOL_CLIENTS, "a client's") \\
+    X(TF_ERR_X, 12, 12, TF_TOOL_PROBE | TF_TOOL_VERIFY, "a \\"quoted\\" word")"""
+    assert exit_codes.prober_codes(table) == [(0, "TF_OK", "fine"),
+                                              (12, "TF_ERR_X", 'a "quoted" word')]
+    with pytest.raises(ValueError, match="TF_ERR_Y is reported by the prober with exit status 3"):
+        exit_codes.prober_codes('    X(TF_ERR_Y, 61, 3, TF_TOOL_PROBE, "y")')
 
 
 def test_codes_outside_their_range_are_reported():

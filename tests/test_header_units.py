@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from tlsfit.core.errors import REFUSED, RULES, USAGE, TlsfitError
-from tlsfit.header import gen, policy as policy_mod, rules as rules_mod
+from tlsfit.header import assembly, commands, gen, optionsets, policy as policy_mod
+from tlsfit.header import rules as rules_mod, selection
+from tlsfit.header.chain import ChainNeeds
 from tlsfit.header.costs import load_costs, make_cost
-from tlsfit.header.gen import Candidate, GenOptions, Refusal
+from tlsfit.header.types import Candidate, GenOptions, Refusal
 from tlsfit.profile import model
 from tlsfit.profile.types import Profile
 
@@ -52,7 +54,7 @@ def labels(cands):
 
 def enum(name_or_doc, **opts):
     doc = profile(name_or_doc) if isinstance(name_or_doc, str) else name_or_doc
-    return gen.enumerate_candidates(doc, GenOptions(**opts))
+    return selection.enumerate_candidates(doc, GenOptions(**opts))
 
 
 def refusal(doc, **opts):
@@ -95,7 +97,7 @@ def test_rows_carry_candidate_options_and_flash(cost):
     assert isinstance(cands.policy, policy_mod.Policy) and cands.policy.name == "default"
     assert isinstance(cands.rules, rules_mod.Rules)
     for r in cands.rows:
-        assert isinstance(r, gen.Row)
+        assert isinstance(r, selection.Row)
         assert r.flash == cost(set(r.options)) == cands.cost(set(r.options))
         assert cands.flash(r.candidate) == r.flash
         proto = "MBEDTLS_SSL_PROTO_TLS1_3" if r.candidate.version == "TLSv1.3" else \
@@ -215,7 +217,7 @@ def test_natural_sigalgs_when_the_probe_listed_none():
 
 def chain_needs(doc, rules, policy="default", line="3.6"):
     # ChainNeeds reads the typed profile gen itself converts documents to
-    return gen.ChainNeeds(Profile.of(doc), rules, line, policy_mod.POLICIES[policy])
+    return ChainNeeds(Profile.of(doc), rules, line, policy_mod.POLICIES[policy])
 
 
 @pytest.mark.parametrize("name, rsa, ec, curves, anchor", [
@@ -353,7 +355,7 @@ def test_unknown_curve_and_unknown_signature_are_refused(rules):
 def test_candidate_wants_names_each_fact(rules):
     c = Candidate("TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE_RSA", "AES_128_CBC",
                   "sha1", "sha256", "x25519", "rsa_pkcs1_sha256", aead=False)
-    w = gen.candidate_wants(c, rules, "3.6")
+    w = optionsets.candidate_wants(c, rules, "3.6")
     assert w["MBEDTLS_SSL_PROTO_TLS1_2"] == ["the server accepts TLSv1.2"]
     assert w["MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED"] == \
         ["suite TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]
@@ -371,7 +373,7 @@ def test_candidate_wants_names_each_fact(rules):
 def test_candidate_wants_aead_tls13_has_no_hmac_and_no_tls12(rules):
     c = Candidate("TLSv1.3", "TLS_AES_128_GCM_SHA256", "TLS13", "AES_128_GCM", "aead",
                   "sha256", "secp256r1", "ecdsa_secp256r1_sha256")
-    w = gen.candidate_wants(c, rules, "3.6")
+    w = optionsets.candidate_wants(c, rules, "3.6")
     assert w["MBEDTLS_SSL_PROTO_TLS1_3"] == ["the server accepts TLSv1.3"]
     assert w["MBEDTLS_GCM_C"] == ["suite TLS_AES_128_GCM_SHA256"]
     assert w["MBEDTLS_ECDSA_C"] == ["the server signs its key exchange with ecdsa_secp256r1_sha256"]
@@ -382,7 +384,7 @@ def test_candidate_wants_aead_tls13_has_no_hmac_and_no_tls12(rules):
 def test_candidate_wants_without_group_or_sigalg(rules):
     c = Candidate("TLSv1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256", "RSA", "AES_128_GCM", "aead",
                   "sha256", forward_secret=False)
-    w = gen.candidate_wants(c, rules, "3.6")
+    w = optionsets.candidate_wants(c, rules, "3.6")
     assert not [r for reasons in w.values() for r in reasons
                 if "key exchange on" in r or "signs its key exchange" in r]
     assert "MBEDTLS_KEY_EXCHANGE_RSA_ENABLED" in w
@@ -392,11 +394,11 @@ def test_candidate_wants_without_group_or_sigalg(rules):
 
 def test_select_keeps_cheapest_first_then_preference():
     cands = enum("openssl-ec-13")
-    sel = gen.select(cands)
-    assert isinstance(sel, gen.Selection)
+    sel = selection.select(cands)
+    assert isinstance(sel, selection.Selection)
     flashes = [cands.flash(c) for c in sel.kept]
     assert flashes == sorted(flashes)
-    ranks = [(cands.flash(c), gen.rank(c, cands.rules)) for c in sel.kept]
+    ranks = [(cands.flash(c), optionsets.rank(c, cands.rules)) for c in sel.kept]
     assert ranks == sorted(ranks)
     # secp256r1 and secp384r1 cost the same (the chain needs both curves anyway):
     # [preference] groups puts secp256r1 first
@@ -410,7 +412,7 @@ def test_select_keeps_cheapest_first_then_preference():
 
 def test_select_drops_defective_rows_into_considered():
     cands = enum("openssl-rsa-12-13")
-    sel = gen.select(cands)
+    sel = selection.select(cands)
     defective = [r for r in cands.rows if r.defect]
     assert len(sel.kept) == len(cands.rows) - len(defective)
     assert not set(sel.kept) & {r.candidate for r in defective}
@@ -422,7 +424,7 @@ def test_select_drops_defective_rows_into_considered():
 def test_select_only_one_candidate():
     cands = enum("openssl-ec-12")
     want = cands.rows[4].candidate
-    sel = gen.select(cands, only=want)
+    sel = selection.select(cands, only=want)
     assert sel.kept == [want]
     others = [v for label, _, v in sel.considered if label != want.label()]
     assert others == ["not the candidate asked for"] * (len(cands.rows) - 1)
@@ -430,7 +432,7 @@ def test_select_only_one_candidate():
 
 def test_select_policy_exclusions_have_no_flash():
     cands = enum("gnutls-rsa-12")
-    sel = gen.select(cands)
+    sel = selection.select(cands)
     assert sel.excluded
     assert all(c.forward_secret and c.aead and c.kx != "DHE_RSA" for c in sel.kept)
     excluded_labels = {c.label() for c, _ in sel.excluded}
@@ -466,14 +468,14 @@ COMPAT_ALSO = {
 @pytest.mark.parametrize("policy", ["default", "strict"])
 def test_generate_chooses_the_cheapest_kept_candidate(name, policy):
     doc = profile(name)
-    cands = gen.enumerate_candidates(doc, GenOptions(policy=policy))
-    sel = gen.select(cands)
+    cands = selection.enumerate_candidates(doc, GenOptions(policy=policy))
+    sel = selection.select(cands)
     plan = gen.generate(doc, GenOptions(policy=policy))
     assert labels(plan.chosen) == [CHOSEN[name]]
     assert plan.chosen[0] == sel.kept[0]
     assert plan.policy == policy and plan.warnings == []
     assert plan.considered[0] == (CHOSEN[name], cands.flash(plan.chosen[0]), "chosen")
-    assert plan.ciphersuites == [gen._suite_macro(plan.chosen[0].suite)]
+    assert plan.ciphersuites == [assembly.suite_macro(plan.chosen[0].suite)]
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -890,8 +892,8 @@ def test_prove_command_names_sni_and_ca(source, expected):
     doc["target"] = {"host": "127.0.0.1", "port": 4433, "sni": "localhost",
                      "address": "127.0.0.1"}
     doc["trust_anchor"]["source"] = source
-    assert gen.prove_command(Profile.of(doc), "3.6") == expected
-    assert gen.prove_command(Profile.of(doc), "2.28") == expected + " --mbedtls 2.28"
+    assert commands.prove_command(Profile.of(doc), "3.6") == expected
+    assert commands.prove_command(Profile.of(doc), "2.28") == expected + " --mbedtls 2.28"
     header = gen.generate(doc).text
     assert f" * Prove it before flashing:  {expected}\n" in header
 

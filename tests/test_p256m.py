@@ -23,6 +23,7 @@ from test_artifacts import regenerate_line, run_printed
 from test_gen import arm_check, define, effective_defines, probe_and_gen
 from tlsfit.core.errors import RULES
 from tlsfit.header import gen, rules as rules_mod
+from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.target import measure
@@ -36,7 +37,7 @@ COMPAT = Path(__file__).resolve().parent / "fixtures" / "compat"
 # ------------------------------------------------------------------ pure functions
 
 def _plan(name, **kw):
-    return gen.generate(json.loads((COMPAT / name).read_text()), gen.GenOptions(**kw))
+    return gen.generate(json.loads((COMPAT / name).read_text()), GenOptions(**kw))
 
 
 @pytest.mark.parametrize("profile, why", [

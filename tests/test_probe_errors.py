@@ -1,6 +1,6 @@
 """The prober's failure paths, each against its own hostile peer on 127.0.0.1.
 
-Every case checks the exit code (tool/probe/errors.h) and that stderr is exactly
+Every case checks the exit code (tool/errors/errors.h) and that stderr is exactly
 one line "tlsfit-probe: HOST:PORT: what went wrong [TF_ERR_NAME]"; the same
 peers run through `python3 -m tlsfit.cli probe`, which must pass the code and the
 line through unchanged.

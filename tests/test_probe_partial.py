@@ -511,6 +511,7 @@ def test_no_orphan_helper_sees_itself():
 def test_gen_names_a_failed_suites_step():
     """No suite in any version because the suites step failed: gen's refusal says so."""
     from tlsfit.header import gen
+    from tlsfit.header.types import Refusal
     doc = _sample()
     for version in doc["versions"]:
         doc["ciphersuites"][version] = []
@@ -518,7 +519,7 @@ def test_gen_names_a_failed_suites_step():
         "status": "error", "reason": "no answer within 5000 ms (waiting for a record header)",
         "code": 12, "error": "TF_ERR_TIMEOUT"}
     model.validate(doc)
-    with pytest.raises(gen.Refusal) as info:
+    with pytest.raises(Refusal) as info:
         gen.generate(doc)
     assert info.value.code == 38
     assert info.value.message == (

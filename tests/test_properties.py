@@ -36,6 +36,7 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 
 from tlsfit.core.errors import DRIVER_CODES, INTERNAL, TlsfitError  # noqa: E402
 from tlsfit.header import gen, rules as rules_mod  # noqa: E402
+from tlsfit.header.types import LINES, GenOptions  # noqa: E402
 from tlsfit.header.costs import load_costs  # noqa: E402
 from tlsfit.profile import model  # noqa: E402
 
@@ -260,14 +261,14 @@ def _check_header(text):
 def test_real_headers_pass_the_check():
     """The checker itself accepts what gen writes for the fixtures as they are."""
     for doc in DOCS:
-        _check_header(gen.generate(doc, gen.GenOptions(), rules=_RULES, costs=_COSTS).text)
+        _check_header(gen.generate(doc, GenOptions(), rules=_RULES, costs=_COSTS).text)
 
 
 @settings(max_examples=12, **BOUNDED)
-@given(valid_mutated_doc(), st.sampled_from(gen.LINES), st.sampled_from(["default", "strict", "compat"]))
+@given(valid_mutated_doc(), st.sampled_from(LINES), st.sampled_from(["default", "strict", "compat"]))
 def test_gen_gives_a_plan_or_a_clean_refusal(doc, line, policy):
     try:
-        plan = gen.generate(doc, gen.GenOptions(line=line, policy=policy), rules=_RULES, costs=_COSTS)
+        plan = gen.generate(doc, GenOptions(line=line, policy=policy), rules=_RULES, costs=_COSTS)
     except TlsfitError as e:
         _expected_error(e)
         return
@@ -291,7 +292,7 @@ def test_validator_names_an_integer_too_long_for_str():
 def test_gen_for_two_servers_gives_a_plan_or_a_clean_refusal(doc, other):
     """One header for a mutated profile and a real one (gen's device path, joint.py)."""
     try:
-        plan = gen.generate_device([doc, other], gen.GenOptions(), ["mutated", "real"],
+        plan = gen.generate_device([doc, other], GenOptions(), ["mutated", "real"],
                                    rules=_RULES, costs=_COSTS)
     except TlsfitError as e:
         _expected_error(e)

@@ -7,20 +7,16 @@
  * for measuring sizes and instruction counts against a test server, and
  * useless for anything else.
  *
- * Provides, as the configuration under test requires:
- *   mbedtls_hardware_poll()            (MBEDTLS_ENTROPY_HARDWARE_ALT)
- *   mbedtls_psa_external_get_random()  (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
- * and tf_test_entropy / tf_test_random for tls_client.c to register itself
- * (tf_test_random is TLS's f_rng for a `gen --external-rng` header without PSA,
- * TLSFIT_EXTERNAL_RNG).  A device answers those hooks from its TRNG instead. */
+ * This file is the firmware's tf_random_source() (../harness/harness.h),
+ * behind everything random the harness hands mbedTLS: the DRBG's seed,
+ * mbedtls_hardware_poll() (MBEDTLS_ENTROPY_HARDWARE_ALT),
+ * mbedtls_psa_external_get_random() (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG) and
+ * TLS's f_rng for a `gen --external-rng` header without PSA
+ * (TLSFIT_EXTERNAL_RNG).  A device answers them from its TRNG instead. */
 #include <string.h>
 
-#include "mbedtls/version.h"     /* 3.x: build_info.h; 2.x: the configuration */
-#if defined(MBEDTLS_PSA_CRYPTO_C) && defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
-#include "psa/crypto.h"
-#endif
-
 #include "tls_harness.h"
+#include "../harness/harness.h"
 
 static uint32_t s[4];
 
@@ -49,7 +45,7 @@ void tf_test_rng_seed(const uint32_t seed[4])
         s[0] = 1; /* the all-zero state is a fixed point */
 }
 
-int tf_test_random(void *ctx, unsigned char *out, size_t len)
+int tf_random_source(void *ctx, unsigned char *out, size_t len)
 {
     (void)ctx;
     while (len > 0) {
@@ -61,30 +57,3 @@ int tf_test_random(void *ctx, unsigned char *out, size_t len)
     }
     return 0;
 }
-
-int tf_test_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen)
-{
-    tf_test_random(ctx, out, len);
-    *olen = len;
-    return 0;
-}
-
-#if defined(MBEDTLS_ENTROPY_HARDWARE_ALT)
-int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
-int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen)
-{
-    return tf_test_entropy(data, output, len, olen);
-}
-#endif
-
-#if defined(MBEDTLS_PSA_CRYPTO_C) && defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
-psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *context,
-                                             uint8_t *output, size_t output_size,
-                                             size_t *output_length)
-{
-    (void)context;
-    tf_test_random(NULL, output, output_size);
-    *output_length = output_size;
-    return PSA_SUCCESS;
-}
-#endif

@@ -24,7 +24,9 @@
  * The header may name the groups to offer: TLSFIT_GROUPS (3.x, a list of
  * MBEDTLS_SSL_IANA_TLS_GROUP_* ending with MBEDTLS_SSL_IANA_TLS_GROUP_NONE)
  * or TLSFIT_CURVES (2.28, MBEDTLS_ECP_DP_* ending with MBEDTLS_ECP_DP_NONE);
- * tls_setup() applies it like TLSFIT_MAX_FRAG_LEN.
+ * the harness applies it like TLSFIT_MAX_FRAG_LEN (../harness/harness.h: the
+ * random generator, platform hooks and client configuration shared with the
+ * verify client).
  *
  * The proof's waits sleep (tf_uart_wait_rx), so they do not count as
  * instructions; its reads are non-blocking (uart_recv answers WANT_READ
@@ -70,27 +72,12 @@
 
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
-#include "mbedtls/platform.h"
 #if defined(TLSFIT_CLIENT_IDENTITY)
 #include "mbedtls/pk.h"
 #endif
-#if defined(MBEDTLS_ENTROPY_C)
-#include "mbedtls/entropy.h"
-#endif
-#if defined(MBEDTLS_CTR_DRBG_C)
-#include "mbedtls/ctr_drbg.h"
-#elif defined(MBEDTLS_HMAC_DRBG_C)
-#include "mbedtls/hmac_drbg.h"
-#include "mbedtls/md.h"
-#endif
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-#include "psa/crypto.h"
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#include "mbedtls/psa_util.h"
-#endif
-#endif
 
 #include "tls_harness.h"
+#include "../harness/harness.h"
 #include "tlsfit_fw.h"
 #include "../proof/proof.h"
 
@@ -102,22 +89,12 @@
 #define TF_HANDSHAKE_OVER(ssl) ((ssl)->state == MBEDTLS_SSL_HANDSHAKE_OVER)
 #endif
 
-#if defined(MBEDTLS_PLATFORM_MEMORY) && !defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && \
-    !defined(MBEDTLS_PLATFORM_FREE_MACRO)
-#define TF_HEAP_COUNTED 1
-#else
-#define TF_HEAP_COUNTED 0
-#endif
-
-#if defined(MBEDTLS_CTR_DRBG_C) || defined(MBEDTLS_HMAC_DRBG_C)
-#define TF_DRBG 1
-#else
-#define TF_DRBG 0
-#endif
+/* The counting allocator is mbedTLS's (tlsfit_overlay.h makes sure it can be). */
+#define TF_HEAP_COUNTED TF_HEAP_HOOKED
 
 /* Where TLS's random bytes come from, for the result line ("rng").  Every source
  * bottoms out in test_entropy.c's seeded generator: TEST ONLY, never a product's. */
-#if TF_DRBG
+#if defined(TF_RNG_DRBG)
 #define TF_RNG_SOURCE "drbg seeded from the test-only generator"
 #elif defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
 #define TF_RNG_SOURCE "psa-external: the test-only generator (no TRNG in QEMU)"
@@ -137,14 +114,7 @@ static struct {
     mbedtls_x509_crt own_cert;
     mbedtls_pk_context own_key;
 #endif
-#if defined(MBEDTLS_ENTROPY_C) && TF_DRBG
-    mbedtls_entropy_context entropy;
-#endif
-#if defined(MBEDTLS_CTR_DRBG_C)
-    mbedtls_ctr_drbg_context drbg;
-#elif defined(MBEDTLS_HMAC_DRBG_C)
-    mbedtls_hmac_drbg_context drbg;
-#endif
+    struct tf_rng rng;
     int uart_timed_out;
     int nonblock;               /* the proof: uart_recv answers WANT_READ when idle */
     unsigned long received;     /* bytes read from the UART */
@@ -204,77 +174,21 @@ static void install_allocator(void)
 {
 #if TF_HEAP_COUNTED
     tf_alloc_set_limit(tf_run.heap_limit);
-    mbedtls_platform_set_calloc_free(tf_calloc, tf_free);
 #endif
+    tf_harness_allocator(tf_calloc, tf_free);
 }
 
-/* Seeds the random generator TLS uses; sets *f_rng / *p_rng.
- * noipa: in a configuration without a random generator this always fails, and
- * the compiler, seeing that, would drop the whole handshake from the image --
- * whose flash figure must stay comparable with the configuration's neighbours
- * (fit's ablation prices an option as the image with it minus without it). */
-__attribute__((noipa)) static int rng_setup(struct outcome *o, int (**f_rng)(void *, unsigned char *, size_t),
-                     void **p_rng)
+/* Seeds the random generator TLS uses (the harness's, from the test-only source). */
+static int rng_setup(struct outcome *o)
 {
     static const unsigned char pers[] = "tlsfit measure (test-only entropy)";
-#if TF_DRBG
-    int (*f_seed)(void *, unsigned char *, size_t) = tf_test_random;
-    void *p_seed = NULL;
-#if defined(MBEDTLS_ENTROPY_C)
-    mbedtls_entropy_init(&cl.entropy);
-#if !defined(MBEDTLS_ENTROPY_HARDWARE_ALT)
-    /* No hardware source in the configuration: register the test source. */
-    o->ret = mbedtls_entropy_add_source(&cl.entropy, tf_test_entropy, NULL, 32,
-                                        MBEDTLS_ENTROPY_SOURCE_STRONG);
-    if (o->ret != 0)
-        return -1;
+    tf_rng_init(&cl.rng);
+    int err = tf_rng_seed(&cl.rng, pers, sizeof pers - 1, &o->ret);
+#if TF_RNG_MAY_BE_MISSING
+    if (err == TLSFIT_NO_RNG)
+        o->what = TF_ERROR_NAME(TLSFIT_NO_RNG);
 #endif
-    f_seed = mbedtls_entropy_func;
-    p_seed = &cl.entropy;
-#endif
-#if defined(MBEDTLS_CTR_DRBG_C)
-    mbedtls_ctr_drbg_init(&cl.drbg);
-    o->ret = mbedtls_ctr_drbg_seed(&cl.drbg, f_seed, p_seed, pers, sizeof pers - 1);
-    *f_rng = mbedtls_ctr_drbg_random;
-#else
-    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-    if (md == NULL)
-        md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA512);
-    if (md == NULL)
-        md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
-    mbedtls_hmac_drbg_init(&cl.drbg);
-    if (md == NULL) {
-        o->what = "TLSFIT_NO_RNG";
-        return -1;
-    }
-    o->ret = mbedtls_hmac_drbg_seed(&cl.drbg, md, f_seed, p_seed, pers, sizeof pers - 1);
-    *f_rng = mbedtls_hmac_drbg_random;
-#endif
-    *p_rng = &cl.drbg;
-    return o->ret == 0 ? 0 : -1;
-#elif defined(MBEDTLS_PSA_CRYPTO_C) && MBEDTLS_VERSION_NUMBER >= 0x03000000
-    /* With MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG (gen --external-rng) PSA draws from
-     * test_entropy.c's mbedtls_psa_external_get_random(). */
-    (void)o;
-    (void)pers;
-    *f_rng = mbedtls_psa_get_random;
-    *p_rng = MBEDTLS_PSA_RANDOM_STATE;
-    return 0;
-#elif defined(TLSFIT_EXTERNAL_RNG)
-    /* gen --external-rng without PSA: the application's TRNG is TLS's f_rng.  QEMU's
-     * MPS2/MPS3 boards have no TRNG, so it is the TEST-ONLY generator (TF_RNG_SOURCE). */
-    (void)o;
-    (void)pers;
-    *f_rng = tf_test_random;
-    *p_rng = NULL;
-    return 0;
-#else
-    (void)pers;
-    (void)f_rng;
-    (void)p_rng;
-    o->what = "TLSFIT_NO_RNG";
-    return -1;
-#endif
+    return err == TF_OK ? 0 : -1;
 }
 
 /* Parses the trust anchors in place (they stay in flash). */
@@ -296,14 +210,13 @@ static int anchors_load(struct outcome *o)
         return 0;
     }
     if (o->ret == 0)
-        o->what = "TLSFIT_NO_ANCHOR";
+        o->what = TF_ERROR_NAME(TLSFIT_NO_ANCHOR);
     return -1;
 }
 
 #if defined(TLSFIT_CLIENT_IDENTITY)
 /* Parses the device certificate (in place) and key; presented in tls_setup(). */
-static int identity_load(struct outcome *o, int (*f_rng)(void *, unsigned char *, size_t),
-                         void *p_rng)
+static int identity_load(struct outcome *o)
 {
     mbedtls_x509_crt_init(&cl.own_cert);
     mbedtls_pk_init(&cl.own_key);
@@ -312,64 +225,26 @@ static int identity_load(struct outcome *o, int (*f_rng)(void *, unsigned char *
     if (o->ret != 0)
         return -1;
 #if !defined(MBEDTLS_PK_PARSE_C)
-    (void)f_rng;
-    (void)p_rng;
-    o->what = "TLSFIT_NO_PK_PARSE";
+    o->what = TF_ERROR_NAME(TLSFIT_NO_PK_PARSE);
     return -1;
-#elif MBEDTLS_VERSION_NUMBER >= 0x03000000
-    o->ret = mbedtls_pk_parse_key(&cl.own_key, tf_run.own_key, tf_run.own_key_len, NULL, 0,
-                                  f_rng, p_rng);
 #else
-    (void)f_rng;
-    (void)p_rng;
-    o->ret = mbedtls_pk_parse_key(&cl.own_key, tf_run.own_key, tf_run.own_key_len, NULL, 0);
-#endif
+    o->ret = tf_harness_parse_key(&cl.own_key, tf_run.own_key, tf_run.own_key_len, &cl.rng);
     return o->ret == 0 ? 0 : -1;
-}
-#endif
-
-/* The header's group list, when it defines one (the #errors above reject
-   the other line's). */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
-static const uint16_t header_groups[] = {TLSFIT_GROUPS};
-#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
-static const mbedtls_ecp_group_id header_curves[] = {TLSFIT_CURVES};
-#endif
-
-static void set_groups(void)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
-    mbedtls_ssl_conf_groups(&cl.conf, header_groups);
-#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
-    mbedtls_ssl_conf_curves(&cl.conf, header_curves);
 #endif
 }
+#endif
 
-static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+static int tls_setup(struct outcome *o)
 {
     mbedtls_ssl_init(&cl.ssl);
     mbedtls_ssl_config_init(&cl.conf);
-    o->ret = mbedtls_ssl_config_defaults(&cl.conf, MBEDTLS_SSL_IS_CLIENT,
-                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-    if (o->ret != 0)
+    if ((o->ret = tf_harness_conf(&cl.conf, &cl.anchors, &cl.rng)) != 0)
         return -1;
-    mbedtls_ssl_conf_authmode(&cl.conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&cl.conf, &cl.anchors, NULL);
-    mbedtls_ssl_conf_rng(&cl.conf, f_rng, p_rng);
-    set_groups();
 #if defined(TLSFIT_CLIENT_IDENTITY)
     if ((o->ret = mbedtls_ssl_conf_own_cert(&cl.conf, &cl.own_cert, &cl.own_key)) != 0)
         return -1;
 #endif
-#if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
-    /* The header asks for it (tlsfit gen): the server's records stay within the input
-     * buffer.  Refused when the length exceeds MBEDTLS_SSL_OUT_CONTENT_LEN. */
-    if ((o->ret = mbedtls_ssl_conf_max_frag_len(&cl.conf, TLSFIT_MAX_FRAG_LEN)) != 0)
-        return -1;
-#endif
-    if ((o->ret = mbedtls_ssl_setup(&cl.ssl, &cl.conf)) != 0)
-        return -1;
-    if ((o->ret = mbedtls_ssl_set_hostname(&cl.ssl, tf_run.sni)) != 0)
+    if ((o->ret = tf_harness_ssl(&cl.ssl, &cl.conf, tf_run.sni)) != 0)
         return -1;
     mbedtls_ssl_set_bio(&cl.ssl, NULL, uart_send, uart_recv, NULL);
     return 0;
@@ -379,29 +254,25 @@ static int tls_setup(struct outcome *o, int (*f_rng)(void *, unsigned char *, si
  * device's identity (TLSFIT_CLIENT_IDENTITY), TLS. */
 static int setup(struct outcome *o)
 {
-    int (*f_rng)(void *, unsigned char *, size_t) = NULL;
-    void *p_rng = NULL;
     o->step = STEP_SETUP;
-#if defined(MBEDTLS_PSA_CRYPTO_C)
-    psa_status_t st = psa_crypto_init();
-    if (st != PSA_SUCCESS) {
-        o->ret = (int)st;
+    int st = tf_crypto_start();
+    if (st != 0) {
+        o->ret = st;
         o->psa_status = 1;
         return -1;
     }
-#endif
-    if (rng_setup(o, &f_rng, &p_rng) != 0)
+    if (rng_setup(o) != 0)
         return -1;
     o->step = STEP_CA;
     if (anchors_load(o) != 0)
         return -1;
 #if defined(TLSFIT_CLIENT_IDENTITY)
     o->step = STEP_IDENTITY;
-    if (identity_load(o, f_rng, p_rng) != 0)
+    if (identity_load(o) != 0)
         return -1;
 #endif
     o->step = STEP_SETUP;
-    return tls_setup(o, f_rng, p_rng);
+    return tls_setup(o);
 }
 
 /* -------------------------------------------------------------- handshake */

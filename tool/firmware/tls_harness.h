@@ -6,11 +6,13 @@
  *                    state by state, the proof that the server accepted the
  *                    session (../proof/proof.c), and the TLSFIT-RESULT line
  *   alloc.c          the counting allocator behind mbedtls_calloc/free
- *   test_entropy.c   a seeded pseudo-random generator posing as the entropy
- *                    source, and as the device's TRNG for a `gen --external-rng`
- *                    header (QEMU's boards have none) -- TEST ONLY, it makes
- *                    every key predictable
- *   tls_platform.c   the platform hooks a device supplies (ms clock, ...)
+ *   test_entropy.c   the firmware's tf_random_source (../harness/harness.h): a
+ *                    seeded pseudo-random generator posing as the entropy source
+ *                    and as the device's TRNG (QEMU's boards have none) -- TEST
+ *                    ONLY, it makes every key predictable
+ *   tls_platform.c   the ms clock a device supplies (MBEDTLS_PLATFORM_MS_TIME_ALT)
+ *   ../harness/      the TLS client set-up shared with the verify client: the
+ *                    random generator, the platform hooks, the configuration
  *   run_params.c     generated per run: trust anchors, server name, heap
  *                    limit, seed, and with TLSFIT_CLIENT_IDENTITY the device
  *                    certificate and key (struct tf_run_params below)
@@ -96,12 +98,8 @@ size_t tf_alloc_peak_blocks(const size_t **sizes);
  * blocks held then. */
 size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
 
-/* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ---- */
+/* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ----
+ * Seeds the generator behind tf_random_source (../harness/harness.h). */
 void tf_test_rng_seed(const uint32_t seed[4]);
-/* An mbedTLS entropy source (mbedtls_entropy_add_source signature). */
-int tf_test_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen);
-/* A seeding callback (mbedtls_ctr_drbg_seed's f_entropy signature), and the
- * f_rng TLS takes for a header with TLSFIT_EXTERNAL_RNG and no PSA Crypto. */
-int tf_test_random(void *ctx, unsigned char *out, size_t len);
 
 #endif

@@ -17,11 +17,13 @@
 #define TF_TARGET_NAME "unknown"
 #endif
 
-/* Exit codes a firmware image reports through semihosting (exit()). */
-#define TF_EXIT_OK 0
-#define TF_EXIT_FAIL 1          /* the firmware's own check failed */
-#define TF_EXIT_UART_TIMEOUT 2  /* nothing arrived on the UART in time */
-#define TF_EXIT_FAULT 3         /* a CPU fault or an unexpected exception */
+/* Exit codes a firmware image reports through semihosting (exit()): the
+ * exit statuses of the errors of ../errors/errors.h (constants, no table). */
+#include "../errors/errors.h"
+#define TF_EXIT_OK TF_ERROR_EXIT(TF_OK)
+#define TF_EXIT_FAIL TF_ERROR_EXIT(TF_ERR_FAILED)               /* the firmware's own check failed */
+#define TF_EXIT_UART_TIMEOUT TF_ERROR_EXIT(TF_ERR_UART_TIMEOUT) /* nothing on the UART in time */
+#define TF_EXIT_FAULT TF_ERROR_EXIT(TF_ERR_FAULT)               /* a CPU fault or an unexpected exception */
 
 /* ---- semihosting (semihost.c; raw calls, usable before the C library is
  * set up and from fault handlers; also answers newlib's system calls) ---- */

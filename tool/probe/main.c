@@ -52,21 +52,10 @@ static int set_list(options *o, const char *v) { (void)v; o->list_errors = 1; re
 static int set_help(options *o, const char *v) { (void)v; o->help = 1; return 0; }
 static int set_nostore(options *o, const char *v) { (void)v; o->no_system_store = 1; return 0; }
 
-static int parse_int(const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long n;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
-
 static int set_timeout(options *o, const char *v)
 {
     long n;
-    if (parse_int(v, 1, 600, &n)) return -1;
+    if (tf_parse_long(v, 1, 600, &n)) return -1;
     o->target.timeout_ms = (int)n * 1000;
     return 0;
 }
@@ -74,7 +63,7 @@ static int set_timeout(options *o, const char *v)
 static int set_delay(options *o, const char *v)
 {
     long n;
-    if (parse_int(v, 0, 60000, &n)) return -1;
+    if (tf_parse_long(v, 0, 60000, &n)) return -1;
     o->target.delay_ms = (int)n;
     return 0;
 }
@@ -151,7 +140,8 @@ static int parse_args(options *o, int argc, char **argv)
 static void list_errors(void)
 {
     const tf_errinfo *e;
-    for (e = tf_err_table(); e->name; e++) printf("%3d  %-18s %s\n", e->code, e->name, e->comment);
+    for (e = tf_err_table(); e->name; e++)
+        if (e->tools & TF_TOOL_PROBE) printf("%3d  %-18s %s\n", e->code, e->name, e->comment);
 }
 
 static int count_cert(void *ctx, const uint8_t *der, size_t len)

@@ -16,7 +16,8 @@
  * run at once.  SIGINT or SIGTERM ends the loop: every child is sent SIGTERM
  * and waited for, then the server exits 0.  The server and its children die
  * with their parent (PR_SET_PDEATHSIG), so a killed driver leaves no orphan.
- * Exit codes: 0 stopped by a signal, 2 usage, 3 cannot listen, 4 bad TLS set-up.
+ * Exit codes (../errors/errors.h): 0 stopped by a signal (TF_OK), 2 usage
+ * (TF_ERR_USAGE), 3 cannot listen (TF_ERR_LISTEN), 4 bad TLS set-up (TF_ERR_TLS_SETUP).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "replay.h"
+#include "../errors/errors.h"
 
 #define MAX_CHILDREN 64
 
@@ -47,17 +49,6 @@ typedef struct {
     int takes_value;
     int (*apply)(tf_replay_opts *o, const char *v);
 } optdef;
-
-static int number(const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    long n;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) return -1;
-    *out = n;
-    return 0;
-}
 
 static int version_of(const char *v)
 {
@@ -82,7 +73,7 @@ static int set_versions(tf_replay_opts *o, const char *v)
     return o->min_version < 0 || o->max_version < o->min_version ? -1 : 0;
 }
 
-static int set_port(tf_replay_opts *o, const char *v) { return number(v, 0, 65535, &o->port); }
+static int set_port(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 0, 65535, &o->port); }
 static int set_cert(tf_replay_opts *o, const char *v) { o->cert = v; return 0; }
 static int set_key(tf_replay_opts *o, const char *v) { o->key = v; return 0; }
 static int set_s12(tf_replay_opts *o, const char *v) { o->suites12 = v; return 0; }
@@ -94,10 +85,10 @@ static int set_csig(tf_replay_opts *o, const char *v) { o->client_sigalgs = v; r
 static int set_cca(tf_replay_opts *o, const char *v) { o->client_ca = v; return 0; }
 static int set_frag(tf_replay_opts *o, const char *v)
 {
-    return number(v, 512, 16384, &o->send_frag);
+    return tf_parse_long(v, 512, 16384, &o->send_frag);
 }
-static int set_dh(tf_replay_opts *o, const char *v) { return number(v, 512, 16384, &o->dh_bits); }
-static int set_sec(tf_replay_opts *o, const char *v) { return number(v, 0, 5, &o->seclevel); }
+static int set_dh(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 512, 16384, &o->dh_bits); }
+static int set_sec(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 0, 5, &o->seclevel); }
 static int set_ems(tf_replay_opts *o, const char *v) { (void)v; o->no_ems = 1; return 0; }
 static int set_etm(tf_replay_opts *o, const char *v) { (void)v; o->no_etm = 1; return 0; }
 static int set_tkt(tf_replay_opts *o, const char *v) { (void)v; o->no_ticket = 1; return 0; }
@@ -106,7 +97,7 @@ static int set_s13a(tf_replay_opts *o, const char *v) { o->sigalgs13 = v; return
 static int set_p13(tf_replay_opts *o, const char *v)
 {
     long n;
-    if (number(v, 0, 1, &n) != 0) return -1;
+    if (tf_parse_long(v, 0, 1, &n) != 0) return -1;
     o->server_pref13 = (int)n;
     return 0;
 }
@@ -266,7 +257,7 @@ int main(int argc, char **argv)
     int lfd;
     SSL_CTX *ctx;
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (parse(argc, argv, &o) != 0) return 2;
+    if (parse(argc, argv, &o) != 0) return TF_ERROR_EXIT(TF_ERR_USAGE);
     signal(SIGPIPE, SIG_IGN);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;                    /* no SA_RESTART: accept() returns */
@@ -275,11 +266,11 @@ int main(int argc, char **argv)
     sa.sa_handler = on_child;
     sigaction(SIGCHLD, &sa, NULL);
     ctx = tf_replay_context(&o);
-    if (ctx == NULL) return 4;
+    if (ctx == NULL) return TF_ERROR_EXIT(TF_ERR_TLS_SETUP);
     lfd = listen_on(o.port, &port);
     if (lfd < 0) {
         SSL_CTX_free(ctx);
-        return 3;
+        return TF_ERROR_EXIT(TF_ERR_LISTEN);
     }
     printf("listening 127.0.0.1 %u\n", port);
     fflush(stdout);
@@ -287,5 +278,5 @@ int main(int argc, char **argv)
     close(lfd);
     stop_children();
     SSL_CTX_free(ctx);
-    return 0;
+    return TF_OK;
 }

@@ -16,9 +16,10 @@
 #ifndef TF_VERIFY_ARGS_H
 #define TF_VERIFY_ARGS_H
 
+#include "../errors/errors.h"
 #include "../proof/proof.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE TF_ERROR_EXIT(TF_ERR_USAGE)
 
 struct tf_opts {
     const char *host;

@@ -70,7 +70,7 @@ static int judge(const char *path, const struct tf_ca_count *c, struct tf_fail *
         return 0;
     }
     if (c->rejected == 0) {
-        tf_fail_set(f, "NO_CERTIFICATE", "%s holds no certificate (PEM or DER)", path);
+        tf_fail_set(f, TF_ERROR_NAME(NO_CERTIFICATE), "%s holds no certificate (PEM or DER)", path);
         return -1;
     }
     /* f->error NULL: named from the mbedTLS code by the caller */

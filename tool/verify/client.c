@@ -16,7 +16,8 @@
  *    "verify_flags": N, "verify_info": "...", ...}
  *   {"ok": false, "step": "proof", "error": "MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE",
  *    "alert": "certificate_required (116)", "proof": "mqtt-connack", ...}
- * Exit status: 0 verified, 1 failed (any step), 2 usage.
+ * Exit status (../errors/errors.h): 0 verified (TF_OK), 1 failed, any step
+ * (TF_ERR_FAILED), 2 usage (TF_ERR_USAGE).
  *
  * It only uses what a trimmed configuration is likely to keep: no FS_IO (the CA
  * file is read with stdio and decoded from PEM here, so PEM_PARSE_C may be
@@ -32,18 +33,22 @@
  * The header may name the groups to offer: TLSFIT_GROUPS (3.x, a list of
  * MBEDTLS_SSL_IANA_TLS_GROUP_* ending with MBEDTLS_SSL_IANA_TLS_GROUP_NONE)
  * or TLSFIT_CURVES (2.28, MBEDTLS_ECP_DP_* ending with MBEDTLS_ECP_DP_NONE);
- * session.c applies it, as it applies TLSFIT_MAX_FRAG_LEN.
+ * the harness applies it, as it applies TLSFIT_MAX_FRAG_LEN.
  *
  * This file: the configuration requirements (the #error checks below, which
  * tool/tlsfit reports from a syntax-only compile of this file) and the
  * top-level flow.  The parts, one concern each:
  *   args.c     the command line             fail.c     failure descriptions
- *   rng.c      random generator, PSA start, platform hooks
+ *   rng.c      the host's random source and clock, the generator's failures
  *   ca.c       the trust anchors            net.c      TCP and socket callbacks
  *   identity.c the device's cert and key    file.c     reading a whole file
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
+ *   ../harness/     the TLS client set-up shared with the measure firmware:
+ *              PSA start, the random generator, the platform hooks, the group
+ *              list, the client configuration (../harness/harness.h)
  *   ../proof/proof.c  the post-handshake proof (shared with the firmware)
+ * Errors are named and exit statuses numbered by ../errors/errors.h.
  * PEM/base64, DER and JSON come from the shared codecs in tool/codec.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -89,10 +94,10 @@ static int step_crypto(struct tf_session *s, struct tf_fail *f, int *code)
 {
     f->step = "setup";
     *code = 0;
-    if (tf_crypto_start(f) != 0) {
+    if (tf_host_crypto_start(f) != 0) {
         return -1;
     }
-    return tf_rng_seed(&s->rng, code, f);
+    return tf_host_rng_seed(&s->rng, code, f);
 }
 
 /* ca: the trust anchors. */

@@ -45,7 +45,7 @@ void tf_fail_proof(struct tf_fail *f, const struct tf_proof_spec *spec,
             break;
         case TF_PROOF_REJECTED_CLOSE:
             if (r->ret == 0) {
-                tf_fail_set(f, "TLSFIT_PROOF_CLOSED", "the server closed the connection after "
+                tf_fail_set(f, TF_ERROR_NAME(TLSFIT_PROOF_CLOSED), "the server closed the connection after "
                             "the handshake without an alert (proof %s)", label);
             } else {
                 tf_fail_set(f, NULL, "the server ended the session after the handshake "
@@ -53,12 +53,12 @@ void tf_fail_proof(struct tf_fail *f, const struct tf_proof_spec *spec,
             }
             break;
         case TF_PROOF_FAILED_TIMEOUT:
-            tf_fail_set(f, "TLSFIT_PROOF_TIMEOUT", "no reply to the %s proof within %u ms; "
+            tf_fail_set(f, TF_ERROR_NAME(TLSFIT_PROOF_TIMEOUT), "no reply to the %s proof within %u ms; "
                         "name the server's protocol with --proof", label,
                         (unsigned) spec->reply_ms);
             break;
         case TF_PROOF_FAILED_MISMATCH:
-            tf_fail_set(f, "TLSFIT_PROOF_MISMATCH", "the server's reply is not what the %s "
+            tf_fail_set(f, TF_ERROR_NAME(TLSFIT_PROOF_MISMATCH), "the server's reply is not what the %s "
                         "proof expects; name the server's protocol with --proof", label);
             break;
         default:

@@ -2,9 +2,10 @@
  * fail.h -- what went wrong, as the failure line reports it (report.h).
  *
  * A step that fails fills a tf_fail and returns non-zero; the caller prints
- * it.  `error` names the failure ("ECONNREFUSED", "TLSFIT_NO_RNG", ...) when
- * it is not an mbedTLS error code (those are named by report.c from the
- * code); `code` and `message` are empty strings when there is nothing to say.
+ * it.  `error` names the failure when it is not an mbedTLS error code (those
+ * are named by report.c from the code): a tlsfit error of ../errors/errors.h
+ * (TF_ERROR_NAME(TLSFIT_NO_RNG), ...) or an errno name ("ECONNREFUSED");
+ * `code` and `message` are empty strings when there is nothing to say.
  */
 #ifndef TF_VERIFY_FAIL_H
 #define TF_VERIFY_FAIL_H
@@ -16,6 +17,7 @@ struct tf_fail {
     char message[512];
 };
 
+#include "../errors/errors.h"
 #include "../proof/proof.h"
 
 #if defined(__GNUC__)

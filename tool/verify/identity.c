@@ -55,7 +55,7 @@ static int load_cert(const char *path, mbedtls_x509_crt *crt, int *code, struct 
     }
     long n = der_of(data, len, "CERTIFICATE-----", &der);
     if (n < 0) {
-        tf_fail_set(f, "NO_CERTIFICATE", "%s holds no certificate (PEM or DER)", path);
+        tf_fail_set(f, TF_ERROR_NAME(NO_CERTIFICATE), "%s holds no certificate (PEM or DER)", path);
     } else {
         *code = mbedtls_x509_crt_parse_der(crt, der, (size_t) n);
     }
@@ -75,14 +75,9 @@ static int load_key(const char *path, mbedtls_pk_context *key, struct tf_rng *rn
     }
     long n = der_of(data, len, KEY_LABEL_END, &der);
     if (n < 0) {
-        tf_fail_set(f, "NO_PRIVATE_KEY", "%s holds no private key (PEM or DER)", path);
+        tf_fail_set(f, TF_ERROR_NAME(NO_PRIVATE_KEY), "%s holds no private key (PEM or DER)", path);
     } else {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-        *code = mbedtls_pk_parse_key(key, der, (size_t) n, NULL, 0, rng->f_rng, rng->p_rng);
-#else
-        (void) rng;
-        *code = mbedtls_pk_parse_key(key, der, (size_t) n, NULL, 0);
-#endif
+        *code = tf_harness_parse_key(key, der, (size_t) n, rng);
     }
     tf_file_free(data, len);
     return n >= 0 && *code == 0 ? 0 : -1;
@@ -91,7 +86,7 @@ static int load_key(const char *path, mbedtls_pk_context *key, struct tf_rng *rn
     (void) key;
     (void) rng;
     (void) code;
-    tf_fail_set(f, "TLSFIT_NO_PK_PARSE", "the configuration cannot parse the device key "
+    tf_fail_set(f, TF_ERROR_NAME(TLSFIT_NO_PK_PARSE), "the configuration cannot parse the device key "
                 "(MBEDTLS_PK_PARSE_C is not defined)");
     return -1;
 #endif

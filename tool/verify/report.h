@@ -37,8 +37,8 @@
 #include "fail.h"
 #include "session.h"
 
-#define EXIT_VERIFIED 0
-#define EXIT_FAILED 1
+#define EXIT_VERIFIED TF_ERROR_EXIT(TF_OK)
+#define EXIT_FAILED TF_ERROR_EXIT(TF_ERR_FAILED)
 
 /* Prints the success line of a verified handshake; returns EXIT_VERIFIED. */
 int tf_report_ok(const struct tf_opts *o, const struct tf_session *s);

@@ -5,15 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mbedtls/platform.h"
-
 void tf_session_init(struct tf_session *s, const struct tf_opts *o)
 {
     memset(s, 0, sizeof(*s));
-#if defined(MBEDTLS_PLATFORM_C) && defined(MBEDTLS_PLATFORM_MEMORY) && \
-    !defined(MBEDTLS_PLATFORM_CALLOC_MACRO) && !defined(MBEDTLS_PLATFORM_FREE_MACRO)
-    mbedtls_platform_set_calloc_free(calloc, free);
-#endif
+    tf_harness_allocator(calloc, free);
     mbedtls_ssl_init(&s->ssl);
     mbedtls_ssl_config_init(&s->conf);
     mbedtls_x509_crt_init(&s->cacert);
@@ -42,14 +37,14 @@ static int version_enabled(int want, struct tf_fail *f)
     (void) f;
 #if !defined(MBEDTLS_SSL_PROTO_TLS1_3)
     if (want == 13) {
-        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.3 is not enabled "
+        tf_fail_set(f, TF_ERROR_NAME(TLSFIT_VERSION_NOT_ENABLED), "TLS 1.3 is not enabled "
                     "(MBEDTLS_SSL_PROTO_TLS1_3 is not defined)");
         return 0;
     }
 #endif
 #if !defined(MBEDTLS_SSL_PROTO_TLS1_2)
     if (want == 12) {
-        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.2 is not enabled "
+        tf_fail_set(f, TF_ERROR_NAME(TLSFIT_VERSION_NOT_ENABLED), "TLS 1.2 is not enabled "
                     "(MBEDTLS_SSL_PROTO_TLS1_2 is not defined)");
         return 0;
     }
@@ -83,7 +78,7 @@ static int set_version(mbedtls_ssl_config *conf, int i, int want, struct tf_fail
 #if defined(MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL) && defined(MBEDTLS_SSL_MINOR_VERSION_4)
         minor = MBEDTLS_SSL_MINOR_VERSION_4;
 #else
-        tf_fail_set(f, "TLSFIT_VERSION_NOT_ENABLED", "TLS 1.3 is not available in mbedTLS %s "
+        tf_fail_set(f, TF_ERROR_NAME(TLSFIT_VERSION_NOT_ENABLED), "TLS 1.3 is not available in mbedTLS %s "
                     "with this configuration", MBEDTLS_VERSION_STRING);
         return -1;
 #endif
@@ -96,25 +91,6 @@ static int set_version(mbedtls_ssl_config *conf, int i, int want, struct tf_fail
     return 0;
 }
 #endif
-
-/* The header's group list, when it defines one (TLSFIT_GROUPS for 3.x,
-   TLSFIT_CURVES for 2.28; client.c rejects the other one). */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
-static const uint16_t header_groups[] = { TLSFIT_GROUPS };
-#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
-static const mbedtls_ecp_group_id header_curves[] = { TLSFIT_CURVES };
-#endif
-
-static void set_groups(mbedtls_ssl_config *conf)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
-    mbedtls_ssl_conf_groups(conf, header_groups);
-#elif MBEDTLS_VERSION_NUMBER < 0x03000000 && defined(TLSFIT_CURVES) && defined(MBEDTLS_ECP_C)
-    mbedtls_ssl_conf_curves(conf, header_curves);
-#else
-    (void) conf;
-#endif
-}
 
 /* --min-version / --max-version, when given. */
 static int set_versions(mbedtls_ssl_config *conf, const struct tf_opts *o, struct tf_fail *f)
@@ -131,31 +107,17 @@ static int set_versions(mbedtls_ssl_config *conf, const struct tf_opts *o, struc
 int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
                      struct tf_fail *f)
 {
-    *code = mbedtls_ssl_config_defaults(&s->conf, MBEDTLS_SSL_IS_CLIENT,
-                                        MBEDTLS_SSL_TRANSPORT_STREAM,
-                                        MBEDTLS_SSL_PRESET_DEFAULT);
-    if (*code != 0) {
+    if ((*code = tf_harness_conf(&s->conf, &s->cacert, &s->rng)) != 0) {
         return -1;
     }
-    mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&s->conf, &s->cacert, NULL);
-    mbedtls_ssl_conf_rng(&s->conf, s->rng.f_rng, s->rng.p_rng);
     if (set_versions(&s->conf, o, f) != 0) {
         return -1;
     }
-    set_groups(&s->conf);
     if (o->client_cert != NULL &&
         (*code = mbedtls_ssl_conf_own_cert(&s->conf, &s->own_cert, &s->own_key)) != 0) {
         return -1;
     }
-#if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
-    /* the header asks for a max_fragment_length (tlsfit gen) */
-    if ((*code = mbedtls_ssl_conf_max_frag_len(&s->conf, TLSFIT_MAX_FRAG_LEN)) != 0) {
-        return -1;
-    }
-#endif
-    if ((*code = mbedtls_ssl_setup(&s->ssl, &s->conf)) != 0 ||
-        (*code = mbedtls_ssl_set_hostname(&s->ssl, o->sni)) != 0) {
+    if ((*code = tf_harness_ssl(&s->ssl, &s->conf, o->sni)) != 0) {
         return -1;
     }
     return 0;

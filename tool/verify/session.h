@@ -3,7 +3,9 @@
  * handshake holds, the configuration set-up (authmode REQUIRED, the CA
  * chain, the random generator, the versions asked for, the header's group
  * list, the device's own certificate and key when given), the handshake and
- * the proof that the server accepted the session.
+ * the proof that the server accepted the session.  The set-up shared with the
+ * measure firmware (generator, authmode, anchors, groups, fragment length,
+ * the context) is the harness's (../harness/harness.h).
  */
 #ifndef TF_VERIFY_SESSION_H
 #define TF_VERIFY_SESSION_H

@@ -205,7 +205,8 @@ def _remeasure(site, opts, out, cached, key, fit_target, t0):
     progress = search.Progress(opts.progress)
     fitter = search.Fitter([site], opts, out, progress)
     gen_opts = refit.apply(search.gen_options(opts, fitter.client), cached)
-    final = fitter.make(f"cached fit ({cached.get('chosen')})", gen_opts, "cached")
+    final = fitter.make(f"cached fit ({cached.get('chosen')})", gen_opts,
+                        refit.overrides(cached), "cached")
     if dict(final.plan.options) != cached.get("options") or \
             {k: v[0] for k, v in final.plan.values.items()} != cached.get("values"):
         progress.say("[cache] the cached choices render to other options now: fitting")

@@ -43,7 +43,7 @@ def run(args):
     out = []
     if not args.driver_only:
         rows, problem = _prober_table()
-        out.append("Exit codes of tlsfit-probe and `tlsfit probe` (tool/probe/errors.c):")
+        out.append("Exit codes of tlsfit-probe and `tlsfit probe` (tool/errors/errors.c):")
         if not rows:
             from ..regen.exit_codes import prober_codes
             rows = prober_codes()

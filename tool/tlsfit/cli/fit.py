@@ -8,7 +8,7 @@ from ..core.errors import REGRESSION, USAGE, TlsfitError
 from ..fit import artifacts, budget, device, lto, search
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
-from ..header.gen import GenOptions
+from ..header.types import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line

@@ -1,7 +1,6 @@
 """`tlsfit gen`: render the smallest mbedTLS configuration for a probed server."""
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from ..core import paths
@@ -9,11 +8,14 @@ from ..core.errors import PLATFORM, PROFILE, TlsfitError
 from ..core.identity import ClientIdentity
 from ..header import anchor as anchor_mod, gen
 from ..header import platforms
+from ..header.commands import regenerate_command
+from ..header.explain import explain
 from ..header.platforms import outputs
 from ..header.refit import repo_name
 from ..header import refit
 from ..header.costs import load_costs
 from ..header.policy import POLICIES
+from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
 
@@ -126,14 +128,14 @@ def configure(p):
                    "mbedTLS tree in use, else 3.6)")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default",
                    help="which of the server's choices may be used (default: default)")
-    p.add_argument("--tls", choices=gen.TLS_CHOICES, default="auto",
+    p.add_argument("--tls", choices=TLS_CHOICES, default="auto",
                    help="TLS version: auto picks the cheaper one the server accepts")
     p.add_argument("--no-time", action="store_true",
                    help="no clock on the device: certificate validity dates are NOT checked "
                         "(the header says so)")
     p.add_argument("--pem", action="store_true",
                    help="keep PEM parsing (default: the trust anchor is embedded as DER)")
-    p.add_argument("--ecc", choices=gen.ECC_CHOICES, default="builtin",
+    p.add_argument("--ecc", choices=ECC_CHOICES, default="builtin",
                    help="p256m: driver-only P-256 -- ECDH and ECDSA through PSA with the p256-m "
                         "driver, without mbedTLS's ECP, bignum, ECDH and ECDSA code (3.6; when "
                         "every key, signature and key exchange on the path to the anchor is "
@@ -272,12 +274,15 @@ def run(args):
     lines = port_lines(args)
     anchor = anchor_mod.AnchorCert.load(args.anchor, repo_name(args.anchor)) \
         if args.anchor else None
-    opts = gen.GenOptions(line=line, policy=args.policy, tls=args.tls,
-                          time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
-                          anchor=anchor, external_rng=args.external_rng)
+    opts = GenOptions(line=line, policy=args.policy, tls=args.tls,
+                      time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
+                      anchor=anchor, external_rng=args.external_rng)
     names = [name for _, name in resolved]
+    overrides = NO_OVERRIDES
     if args.fit_report:
-        opts = refit.apply(opts, refit.read_report(args.fit_report), args.fit_report)
+        report = refit.read_report(args.fit_report)
+        opts = refit.apply(opts, report, args.fit_report)
+        overrides = refit.overrides(report, args.fit_report)
     _, _, opts = gen.anchored(docs, opts)          # exit 50 here when CERT is on no path
     if args.anchor and opts.anchor is None:
         print(f"tlsfit: note: --anchor {args.anchor} is already the trust anchor of the "
@@ -288,12 +293,12 @@ def run(args):
                              not args.fit_report else None)
     if args.rank_for and args.platform != args.rank_for:
         extra += ("--rank-for", args.rank_for)
-    opts = replace(opts, command=gen.regenerate_command(names, opts, extra))
+    command = regenerate_command(names, opts, extra)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
-    plan = gen.generate_device(docs, opts, profile_names=names, costs=costs)
+    plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
+                               command=command, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None
-    out = outputs.files(plan, args.platform, tree, opts.command, lines,
-                        ranked=rank == args.platform)
+    out = outputs.files(plan, args.platform, tree, command, lines, ranked=rank == args.platform)
     if len(out.files) > 1 and not args.output and not (args.json or args.explain):
         raise TlsfitError(PLATFORM, f"--for {args.platform} writes {len(out.files)} files "
                                     f"({', '.join(out.files)}): give -o DIR")
@@ -323,7 +328,7 @@ def run(args):
                                            for op, n, v, w in t.overlay]}
         print(json.dumps(doc, indent=2))
     elif args.explain:
-        sys.stdout.write(gen.explain(plan))
+        sys.stdout.write(explain(plan))
     elif not args.output:
         sys.stdout.write(next(iter(out.files.values())))
     return 0

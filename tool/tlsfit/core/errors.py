@@ -1,6 +1,6 @@
 """The driver's exit codes and the exception that carries them.
 
-Codes 2 and 10-29 belong to the C prober (tool/probe/errors.c); `tlsfit probe`
+Codes 2 and 10-29 belong to the C prober (tool/errors/errors.h); `tlsfit probe`
 passes the prober's code through unchanged.  The driver's own codes live in
 DRIVER_CODES below -- the one table that `tlsfit errors` prints and every
 module raises from.  Codes are stable: never renumber, only append.

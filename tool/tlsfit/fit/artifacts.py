@@ -2,7 +2,7 @@
 
     profile_names(out, n)         the names the fit's header gives its profile copies
     write_profiles(out, sites)    DIR/profile.json (several servers: profile-N.json)
-    regenerated(out, report, line, policy, client) -> Plan: the header again, from
+    regenerated(out, report, opts, n) -> HeaderPlan: the header again, from
                                   the copies and report.json, as `tlsfit gen` renders it
     write_platform(out, report, fmt, ...) DIR/FMT/...: the --for files beside tls_config.h
     build_facts(target)           {compiler, flags}: how the target's mbedTLS was compiled
@@ -14,12 +14,12 @@ write_platform() goes that way too and refuses to write when the result differs.
 """
 import functools
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 from ..core import paths
 from ..core.errors import INTERNAL, TlsfitError
 from ..header import gen, refit
+from ..header.commands import regenerate_command
 from ..header.platforms import outputs
 from ..mbedtls.tree import resolve_tree
 from ..profile import model
@@ -50,7 +50,7 @@ def write_profiles(out, sites):
 
 def command_for(out, n, opts):
     """The fit header's Regenerate command (opts: the GenOptions it is rendered with)."""
-    return gen.regenerate_command(profile_names(out, n), opts,
+    return regenerate_command(profile_names(out, n), opts,
                                   refit.extra_args(Path(out) / REPORT))
 
 
@@ -58,8 +58,9 @@ def regenerated(out, report, opts, n):
     """The fit's header rendered again from DIR's profile copies and report.json."""
     docs = [model.read(p) for p in profile_files(out, n)]
     opts = refit.apply(opts, report, Path(out) / REPORT)
-    opts = replace(opts, command=command_for(out, n, opts))
-    return gen.generate_device(docs, opts, profile_names=profile_names(out, n))
+    return gen.generate_device(docs, opts, profile_names=profile_names(out, n),
+                               overrides=refit.overrides(report, Path(out) / REPORT),
+                               command=command_for(out, n, opts))
 
 
 def write_platform(out, report, fmt, opts, n):
@@ -70,8 +71,8 @@ def write_platform(out, report, fmt, opts, n):
     if plan.text != (out / "tls_config.h").read_text():
         raise TlsfitError(INTERNAL, f"{out}/tls_config.h does not render again from "
                                     f"{out}/{REPORT}: a defect in tlsfit, please report it")
-    cmd = gen.regenerate_command(profile_names(out, n), opts,
-                                 refit.extra_args(out / REPORT, fmt))
+    cmd = regenerate_command(profile_names(out, n), opts,
+                             refit.extra_args(out / REPORT, fmt))
     made = outputs.files(plan, fmt, resolve_tree(line=opts.line), cmd)
     return [paths.write_atomic(out / fmt / name, text) for name, text in made.files.items()]
 

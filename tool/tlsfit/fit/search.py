@@ -57,6 +57,8 @@ from ..core import interrupt, paths, pki
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
+from ..header.selection import enumerate_candidates, select
+from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
 from ..profile import model as profile_mod, probing
 from ..profile.types import Profile
@@ -145,13 +147,14 @@ class Trial:
     """One header measured on the target, against every server."""
     label: str
     config: Path
-    gen_opts: gen.GenOptions
-    plan: gen.Plan
+    gen_opts: GenOptions
+    plan: HeaderPlan
     measurements: list = field(default_factory=lambda: [None])   # one per server
     error: str = None
     phase: str = "search"
     removed: tuple = ()
     mismatch: str = None         # the handshake completed, but not with what was chosen
+    overrides: FitOverrides = NO_OVERRIDES   # what the fit forced on gen (removals, knobs, ...)
 
     @property
     def measurement(self):
@@ -224,8 +227,8 @@ def client_kwargs(client):
 def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
-    return gen.GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                          anchor=opts.anchor, external_rng=opts.external_rng)
+    return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
+                      anchor=opts.anchor, external_rng=opts.external_rng)
 
 
 # ------------------------------------------------------------------ the search
@@ -249,22 +252,23 @@ class Fitter:
     def several(self):
         return len(self.sites) > 1
 
-    def _plan(self, gen_opts):
+    def _plan(self, gen_opts, overrides=NO_OVERRIDES):
         # the header names the fit's copy of the profile(s) and regenerates from it
         names = artifacts.profile_names(self.out, len(self.sites))
-        gen_opts = replace(gen_opts, command=artifacts.command_for(self.out, len(self.sites),
-                                                                   gen_opts))
+        command = artifacts.command_for(self.out, len(self.sites), gen_opts)
         if not self.several:
-            return gen.generate(self.profile, gen_opts, profile_name=names[0], rules=self.rules)
-        return gen.generate_device([s.profile for s in self.sites], gen_opts, names, self.rules)
+            return gen.generate(self.profile, gen_opts, profile_name=names[0], rules=self.rules,
+                                overrides=overrides, command=command)
+        return gen.generate_device([s.profile for s in self.sites], gen_opts, names, self.rules,
+                                   overrides=overrides, command=command)
 
-    def make(self, label, gen_opts, phase, removed=(), plan=None):
-        plan = plan or self._plan(gen_opts)
+    def make(self, label, gen_opts, overrides, phase, removed=(), plan=None):
+        plan = plan or self._plan(gen_opts, overrides)
         self.counter += 1
         d = self.work / f"{self.counter:02d}"
         cfg = paths.write_atomic(d / "tls_config.h", plan.text)
         return Trial(label, cfg, gen_opts, plan, [None] * len(self.sites), phase=phase,
-                     removed=tuple(removed))
+                     removed=tuple(removed), overrides=overrides)
 
     def measure_site(self, config, i, baseline=False, lto=False):
         """config measured against server i (a Measurement); lto: its -flto build."""
@@ -317,7 +321,7 @@ class Fitter:
         if self.several:
             return self._search_joint()
         base = gen_options(self.opts, self.client)
-        kept = gen.select(gen.enumerate_candidates(self.profile, base, self.rules)).kept
+        kept = select(enumerate_candidates(self.profile, base, self.rules)).kept
         picked = []
         for c in kept:                       # distinct suites/groups; both versions if offered
             if any(p.suite == c.suite and p.version == c.version for p in picked):
@@ -331,19 +335,20 @@ class Fitter:
             gen.generate(self.profile, base, rules=self.rules)   # raises the Refusal with reasons
         trials = []
         for c in chosen:
-            lean_opts = replace(base, candidate=c)
-            driver = self._plan(replace(lean_opts, ecc="p256m"))
+            pinned, lean_opts = FitOverrides(candidate=c), base
+            driver = self._plan(replace(lean_opts, ecc="p256m"), pinned)
             if driver.facts["ecc"] != "p256m":
                 # the built-in code stays, and the header says why
                 lean_opts = replace(lean_opts, ecc="p256m")
-            lean = self._plan(lean_opts)
+            lean = self._plan(lean_opts, pinned)
             for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
-                trials.append(self.make(f"{c.label()}, {knob_label}",
-                                         replace(lean_opts, knob_values=knobs), "search",
-                                         plan=None if knobs else lean))
+                trials.append(self.make(f"{c.label()}, {knob_label}", lean_opts,
+                                        replace(pinned, knob_values=knobs), "search",
+                                        plan=None if knobs else lean))
             if driver.facts["ecc"] == "p256m":
                 trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
-                                         replace(lean_opts, ecc="p256m"), "search", plan=driver))
+                                        replace(lean_opts, ecc="p256m"), pinned, "search",
+                                        plan=driver))
             else:
                 self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
@@ -357,14 +362,15 @@ class Fitter:
         base = gen_options(self.opts, self.client)
         lean = self._plan(base)
         label = "joint: " + " + ".join(s["chosen"][0] for s in lean.servers)
-        trials = [self.make(f"{label}, {knob_label}", replace(base, knob_values=knobs),
-                             "search", plan=None if knobs else lean)
+        trials = [self.make(f"{label}, {knob_label}", base, FitOverrides(knob_values=knobs),
+                            "search", plan=None if knobs else lean)
                   for knob_label, knobs in knob_variants(self.opts.objective, lean.chosen[0],
                                                          lean, self.rules)]
         driver = self._plan(replace(base, ecc="p256m"))
         if driver.facts["ecc"] == "p256m":
             trials.append(self.make(f"{label}, driver-only P-256 (p256-m)",
-                                    replace(base, ecc="p256m"), "search", plan=driver))
+                                    replace(base, ecc="p256m"), NO_OVERRIDES, "search",
+                                    plan=driver))
         self.progress.say(f"[search] gen's joint header for {len(self.sites)} servers, "
                           f"{len(trials)} headers to measure against each")
         return self.run_all(trials, "search")
@@ -385,18 +391,18 @@ class Fitter:
         tries = [n for n in OUT_CONTENT_TRIES if n < current]
         if not tries:
             return best
-        trials = [self.make(f"{best.label}, {name} {n}", replace(
-            best.gen_opts, sizes={**best.gen_opts.sizes, name: n}), "content lengths")
+        trials = [self.make(f"{best.label}, {name} {n}", best.gen_opts, replace(
+            best.overrides, sizes={**best.overrides.sizes, name: n}), "content lengths")
             for n in tries]
         self.progress.say(f"[content lengths] trying {name} " + ", ".join(map(str, tries)))
         self.run_all(trials, "content lengths")
         ref = best_of([best.figures()] + [t.figures() for t in trials if t.ok])
         mine = score(self.opts.objective, best.figures(), ref)
         for t in trials:
-            self.sizes.append({"option": name, "value": t.gen_opts.sizes[name], "ok": t.ok,
+            self.sizes.append({"option": name, "value": t.overrides.sizes[name], "ok": t.ok,
                                "error": t.error, **t.figures()})
         good = [t for t in trials if t.ok and score(self.opts.objective, t.figures(), ref) <= mine]
-        return min(good, key=lambda t: t.gen_opts.sizes[name]) if good else best
+        return min(good, key=lambda t: t.overrides.sizes[name]) if good else best
 
     def _removable(self, trial):
         """(option, None) to try, or (option, reason) not tried."""
@@ -429,8 +435,9 @@ class Fitter:
             if n == 1:
                 self.ablation += [{"option": o, "result": "not tried", "why": why,
                                    **dict.fromkeys(COST_KEYS)} for o, why in verdicts if why]
-            trials = [self.make(f"without {o}", replace(current.gen_opts, exclude=tuple(
-                current.gen_opts.exclude) + (o,)), "ablation", (o,)) for o, _ in tries]
+            trials = [self.make(f"without {o}", current.gen_opts, replace(
+                current.overrides, exclude=tuple(current.overrides.exclude) + (o,)),
+                "ablation", (o,)) for o, _ in tries]
             self.progress.say(f"[ablation pass {n}] trying to remove {len(trials)} options "
                               f"one at a time")
             self.run_all(trials, f"ablation {n}")
@@ -449,10 +456,10 @@ class Fitter:
                     removed.append(t.removed[0])
             if not removed:
                 return current, True
-            combined = replace(current.gen_opts, exclude=tuple(current.gen_opts.exclude) +
+            combined = replace(current.overrides, exclude=tuple(current.overrides.exclude) +
                                tuple(removed))
-            merged = self.make(f"{best.label} without {', '.join(removed)}", combined,
-                                "ablation", removed)
+            merged = self.make(f"{best.label} without {', '.join(removed)}", current.gen_opts,
+                               combined, "ablation", removed)
             self.run_all([merged], f"ablation {n} combined")
             if not merged.ok:          # removals that only work one at a time: keep the best one
                 single = self.best([t for t in trials if t.ok])
@@ -576,12 +583,13 @@ def alone_headers(fitter, final):
         mine = fitter.opts.anchor if fitter.opts.anchor is not None and \
             anchor_mod.locate(site.profile, fitter.opts.anchor)[0] is not None else None
         tried = one.make(f"{site.who} alone, with the fit's removals and sizes",
-                         replace(final.gen_opts, candidate=None, anchor=mine), "alone")
+                         replace(final.gen_opts, anchor=mine),
+                         replace(final.overrides, candidate=None), "alone")
         one.run_all([tried], "alone")
         if not tried.ok:
             tried = one.make(f"{site.who} alone, gen's header",
                              replace(gen_options(fitter.opts, fitter.client), anchor=mine),
-                             "alone")
+                             NO_OVERRIDES, "alone")
             one.run_all([tried], "alone")
         fitter.progress.say(f"[alone] {tried.label}: " + (
             f"mbedTLS {tried.figures().get('rom_tls_bytes')} B" if tried.ok else tried.error))
@@ -606,7 +614,7 @@ def anchor_sites(sites, opts, out_dir):
     if opts.anchor is None:
         return sites, opts
     _, placements, gopts = gen.anchored([s.profile for s in sites],
-                                        gen.GenOptions(anchor=opts.anchor))
+                                        GenOptions(anchor=opts.anchor))
     copy = paths.write_atomic(Path(out_dir) / refit.ANCHOR_FILE, opts.anchor.pem())
     sites = [replace(s, ca=str(copy)) if p is not None else s
              for s, p in zip(sites, placements)]

@@ -20,7 +20,7 @@ facts alone (core.identity.ClientIdentity; no key needed) the header gets:
         server's list that fits the key: ecdsa_<curve>_<hash> for secp256r1/384r1/521r1,
         rsa_pss_rsae_sha256/384/512 for RSA (RSA-PSS: PKCS1_V21 and, for mbedTLS to
         offer it, X509_RSASSA_PSS_SUPPORT);
-  - MBEDTLS_MPI_MAX_SIZE for an RSA key (gen.py _sizes reads client.bits).
+  - MBEDTLS_MPI_MAX_SIZE for an RSA key (sizes.size_values reads client.bits).
 No scheme allowed: Refusal (exit 38) naming it.  A server that did not ask for a
 certificate gets nothing, and a warning says so.
 """
@@ -94,7 +94,7 @@ def _cert_parse(client, rules, line, wanted):
 
 def client_wants(server, client, rules, line):
     """({option: [reasons]}, warnings) that presenting `client` to this server needs
-    (server: gen.Server with its chosen candidates and profile)."""
+    (server: servers.Server with its chosen candidates and profile)."""
     doc = server.doc
     if not doc.client_cert_requested:
         return {}, [f"the server did not ask for a client certificate when probed: nothing "

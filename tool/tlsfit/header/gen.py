@@ -1,7 +1,7 @@
 """`tlsfit gen`: the smallest mbedTLS configuration that can talk to a probed server.
 
-    plan = generate(profile_doc, line="3.6", policy="default")   # Plan, or Refusal
-    plan.text                                                     # the header
+    plan = generate(profile_doc, GenOptions(line="3.6"))   # HeaderPlan, or Refusal
+    plan.text                                               # the header
     plan.chosen, plan.options, plan.values, plan.warnings, plan.considered
 
 How a header is chosen
@@ -18,21 +18,27 @@ How a header is chosen
      Jinja2 template for the line (templates/mbedtls-<line>.h.j2) renders the header,
      every option with the server fact that needs it.
 Anything that cannot be served is a Refusal (exit 38) naming what is missing; no header
-is written then.
+is written then.  Where each step lives: chain.py (1), candidates.py (2), optionsets.py and
+selection.py (3), sizes.py, groups.py, duties.py and assembly.py (4, the plan put
+together); the opt-ins in drivers.py, trng.py, client.py and anchor.py.
+
+What tlsfit fit forces beyond the user's GenOptions (options removed, knob settings,
+added options, measured sizes, one pinned candidate) comes apart, as FitOverrides:
+generate(..., overrides=...); without it the header is gen's own.
 
 Driver-only P-256 (GenOptions.ecc "p256m", 3.6): when every key on the path to the
 anchor, every chosen group and signature scheme is on the driver's curves
-(driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
+(drivers.driver_only_blocker), the legacy options the driver `provides` leave the wanted set, its
 own options (per version and record cipher) join it, the closure treats requirements on
 the provided options as met, and [[defects]] with a `route` add what works around
-mbedTLS's own gaps (_routes).  Otherwise the built-in code stays and facts["ecc_note"]
+mbedTLS's own gaps (drivers.routes).  Otherwise the built-in code stays and facts["ecc_note"]
 (the header's "ECC:" line) says why.
 
 A trust anchor below the root (GenOptions.anchor, an anchor.AnchorCert: gen --anchor CERT):
 anchored() ends each profile's recorded path at CERT (anchor.place_any: the profile the
 prober would have written with --ca CERT; exit 50 when CERT is on no path), so step 1
 sees leaf -> CERT only; an anchor that is not self-signed needs what parsing it needs
-(ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
+(chain.ChainNeeds._parsed), and the header and facts["anchor_note"] state the trade-off
 (anchor.trade_off).  CERT already the anchor: the header without it, byte for byte.
 The device's TRNG (GenOptions.external_rng, off by default; rules.toml [external_rng]):
 the entropy module and the DRBG leave the header (requirements on them count as met),
@@ -51,7 +57,7 @@ Several servers (one device, one header):  plan = generate_device([doc1, doc2], 
   union, each reason prefixed by the server(s) it holds for; MBEDTLS_SSL_IN_CONTENT_LEN
   and MBEDTLS_MPI_MAX_SIZE are the maxima; a record limit is asked for where a server
   honours it, max_fragment_length never beside a TLS 1.3 server that would acknowledge
-  it (_mfl_blocked); the group pin and the suites are the union.  With one profile it is
+  it (servers.mfl_blocked); the group pin and the suites are the union.  With one profile it is
   generate(), byte for byte.
 
 The device's own identity (GenOptions.client, a core.identity.ClientIdentity: the public
@@ -61,719 +67,37 @@ mbedTLS will make, which must be one the server's CertificateRequest allows (cli
 Refusal naming it otherwise), MBEDTLS_MPI_MAX_SIZE for an RSA key, and a preamble line on
 loading the identity.  Without it the header is what it was, byte for byte.
 """
-import math
-import os
-import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from .. import __version__
-from ..core.errors import REFUSED, USAGE, TlsfitError
-from ..profile.model import describe_failures
+from ..core.errors import USAGE, TlsfitError
 from ..profile.types import Profile
-from . import anchor as anchor_mod, client as client_mod, joint, policy as policy_mod
-from . import render, rules as rules_mod
-from .costs import load_costs, make_cost
-
-LINES = ("3.6", "2.28")
-TLS_CHOICES = ("auto", "1.2", "1.3")
-# GenOptions.ecc: mbedTLS's built-in ECC code, or driver-only P-256 through PSA with the
-# p256-m driver (rules.toml [drivers.p256m]) -- which falls back to the built-in code, with
-# the reason in the header, when a key, group or signature scheme is not on P-256.
-ECC_CHOICES = ("builtin", "p256m")
-MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
-IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
-IN_ROUND = 256
-OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
-
-
-class Refusal(TlsfitError):
-    """The server needs something no configuration from tlsfit can give (exit 38)."""
-
-    def __init__(self, message):
-        super().__init__(REFUSED, message)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    version: str
-    suite: str
-    kx: str
-    cipher: str
-    mac: str
-    prf: str
-    group: str = None
-    sigalg: str = None
-    forward_secret: bool = True
-    aead: bool = True
-
-    def label(self):
-        parts = [self.version, self.suite]
-        if self.group:
-            parts.append(self.group)
-        if self.sigalg:
-            parts.append(self.sigalg)
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class Plan:
-    line: str
-    policy: str
-    target: str
-    chosen: list
-    options: dict                    # option -> [reasons], every option the header defines
-    values: dict                     # option -> (value, reason)
-    ciphersuites: list               # mbedTLS macro names, in offer order
-    warnings: list
-    duties: list                     # what the application must supply or call
-    considered: list                 # (candidate label, flash estimate or None, verdict)
-    cost: int                        # flash estimate of the option set (bytes)
-    text: str = ""
-    facts: dict = field(default_factory=dict)
-    servers: tuple = ()              # per server: target, profile, chosen, prove, ... (Server.facts)
-
-
-
-
-# ------------------------------------------------------------------ the chain
-
-def _label(cert, role):
-    return f'{role} "{cert["subject"]}"'
-
-
-def _roles(path, anchor):
-    """(certificate, role, signature checked?) for every certificate mbedTLS parses and
-    verifies on the way to the anchor: the path (Profile.path: leaf first, the whole
-    chain for profiles without chain_path) and the anchor.  Certificates the server sent
-    off the path (chain_unused) are only carried in the input buffer: they need nothing."""
-    out = []
-    for i, c in enumerate(path):
-        self_signed = c["subject"] == c["issuer"]
-        role = "leaf" if i == 0 else ("root" if self_signed else "intermediate")
-        out.append((c, role, not self_signed))
-    if anchor is not None and not any(c["subject"] == anchor["subject"] and
-                                      c["subject"] == c["issuer"] for c in path):
-        out.append((anchor, "trust anchor", False))
-    return out
-
-
-def _need(wanted, options, reason):
-    for o in options:
-        wanted.setdefault(o, [])
-        if reason not in wanted[o]:
-            wanted[o].append(reason)
-
-
-class ChainNeeds:
-    """Options, key sizes and curves the path to the trust anchor and the anchor need,
-    whatever the suite (certificates the server sends off the path need none)."""
-
-    def __init__(self, doc, rules, line, pol):
-        self.options = {}
-        self.rsa_bits = 0
-        self.ec_bits = 0
-        self.curves = set()
-        chain = list(doc.path)
-        if not chain:
-            failed = describe_failures(doc, "handshake")
-            raise Refusal("the profile has no certificate chain"
-                          + (f": the probe's {failed}" if failed else
-                             " (the server sent none)") + "; re-probe the server")
-        for i, cert in zip(doc.document.get("chain_path") or range(len(chain)), chain):
-            if cert.get("decoded") is False:
-                raise Refusal(f"chain[{i}], on the path to the trust anchor, is a certificate "
-                              "the prober could not decode (docs/profile-schema.md): mbedTLS "
-                              "would have to parse and verify it; re-probe once the server "
-                              "sends a well-formed certificate")
-        anchor = doc.trust_anchor
-        last = chain[-1]
-        if anchor is None and last["subject"] != last["issuer"]:
-            raise Refusal(f'the trust anchor of this chain is unknown (issuer "{last["issuer"]}" '
-                          "was not found): re-probe with --ca FILE so its key can be configured")
-        self.anchor = anchor or last
-        self.leaf = chain[0]
-        for cert, role, sig_checked in _roles(chain, anchor):
-            self._key(cert, role, rules, line)
-            if sig_checked:
-                self._signature(cert, role, rules, line, pol)
-        if anchor_mod.is_intermediate(anchor):
-            self._parsed(anchor, rules, line)
-
-    def _key(self, cert, role, rules, line):
-        key, where = cert["key"], _label(cert, role)
-        if key["type"] == "unknown":
-            raise Refusal(f"{where} has a key of a type tlsfit does not know (OID "
-                          f"{key.get('oid')}), which mbedTLS cannot verify a chain with")
-        fact = rules.fact("cert_keys", key["type"], line)
-        if fact.unsupported:
-            raise Refusal(f"{where} has a {key['type']} key: {fact.unsupported}")
-        if key["type"] == "rsa":
-            bits = key["bits"] or 0
-            if bits < fact.attrs.get("min_bits", 0):
-                raise Refusal(f"{where} has a {bits}-bit RSA key; mbedTLS's default "
-                              f"certificate profile needs {fact.attrs['min_bits']} bits or more")
-            self.rsa_bits = max(self.rsa_bits, bits)
-            _need(self.options, fact.options, f"{where} has an RSA-{bits} key")
-            return
-        curve = rules.fact("curves", key.get("curve") or "unknown", line)
-        if curve.unsupported:
-            raise Refusal(f"{where} has a key on curve {key.get('curve')}: {curve.unsupported}")
-        if not curve.attrs.get("x509_default"):
-            raise Refusal(f"{where} has a key on {key['curve']}, which mbedTLS's default "
-                          "certificate profile rejects (BADCERT_BAD_KEY)")
-        self.curves.add(key["curve"])
-        self.ec_bits = max(self.ec_bits, curve.attrs["bits"])
-        _need(self.options, fact.options + curve.options,
-              f"{where} has a {key['curve']} key")
-
-    def _signature(self, cert, role, rules, line, pol):
-        name, where = cert["signature_algorithm"], _label(cert, role)
-        family = rules.cert_sig_family(name)
-        if family is None:
-            raise Refusal(f"{where} is signed with {name}, which tlsfit's rules do not know")
-        fact = rules.fact("cert_sigs", family, line)
-        if fact.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {fact.unsupported}")
-        hash_name = cert.get("signature_hash") or ""
-        h = rules.fact("hashes", hash_name, line)
-        if h.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
-        if not h.attrs.get("x509_default"):
-            if pol.refuse_sha1_certs:
-                raise Refusal(f"{where} is signed with {name}: policy {pol.name} refuses "
-                              f"{hash_name.upper()} certificate signatures")
-            raise Refusal(f"{where} is signed with {name}: mbedTLS's default certificate "
-                          f"profile rejects {hash_name.upper()} signatures (BADCERT_BAD_MD); "
-                          "the server's chain must be reissued with SHA-256 or better")
-        _need(self.options, fact.options + h.options, f"{where} is signed with {name}")
-
-    def _parsed(self, cert, rules, line):
-        """An anchor that is not a root (gen --anchor, a probe --ca naming an intermediate):
-        its signature is never verified, but mbedTLS parses a certificate only when it
-        knows the signature algorithm (oid.c: the algorithm's module and hash), so loading
-        it needs them (cert_sigs `parse`)."""
-        name, where = cert["signature_algorithm"], _label(cert, "trust anchor")
-        family = rules.cert_sig_family(name)
-        parse = rules.facts["cert_sigs"][family].attrs.get("parse") if family else None
-        if parse is None:
-            raise Refusal(f"{where} is signed with {name}, which mbedTLS cannot parse, so the "
-                          "device cannot load it as its anchor; anchor at its issuer instead")
-        h = rules.fact("hashes", cert.get("signature_hash") or "unknown", line)
-        if h.unsupported:
-            raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
-        _need(self.options, list(parse) + list(h.options),
-              f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
-              "(the signature itself is not verified: it is the anchor)")
-
-
-# ------------------------------------------------------------------ candidates
-
-def _natural_sigalgs(leaf, version):
-    """Signature schemes a server with this leaf key would use, when the probe could not
-    list them (the server signed with anything)."""
-    key = leaf["key"]
-    if key["type"] == "ec":
-        return {"secp256r1": ["ecdsa_secp256r1_sha256"], "secp384r1": ["ecdsa_secp384r1_sha384"],
-                "secp521r1": ["ecdsa_secp521r1_sha512"]}.get(key.get("curve"), [])
-    if key["type"] == "rsa":
-        return ["rsa_pkcs1_sha256"] if version == "TLSv1.2" else ["rsa_pss_rsae_sha256"]
-    return []
-
-
-class Enumeration:
-    """Every candidate the server accepts, with the reason for each one left out."""
-
-    def __init__(self, doc, rules, line, tls, chain_needs):
-        self.candidates = []
-        self.rejected = []            # (what, reason)
-        leaf = chain_needs.leaf
-        for version in doc.versions:
-            if tls != "auto" and version != f"TLSv{tls}":
-                self.rejected.append((version, f"--tls {tls}"))
-                continue
-            vf = rules.fact("versions", version, line)
-            if vf.unsupported:
-                self.rejected.append((version, vf.unsupported))
-                continue
-            for suite in doc.ciphersuites(version):
-                self._suite(doc, rules, line, version, suite["name"], leaf)
-
-    def _suite(self, doc, rules, line, version, name, leaf):
-        row = rules.suites.get(name)
-        if row is None:
-            self.rejected.append((name, "not a suite mbedTLS implements (or not in tlsfit's rules)"))
-            return
-        kx_name, cipher, mac, prf = row
-        if (kx_name == "TLS13") != (version == "TLSv1.3"):
-            return
-        parts = [rules.fact("kx", kx_name, line), rules.fact("ciphers", cipher, line),
-                 rules.fact("hashes", prf, line)]
-        if mac != "aead":
-            parts.append(rules.fact("hashes", mac, line))
-        bad = [p for p in parts if p.unsupported]
-        if bad:
-            self.rejected.append((name, bad[0].unsupported))
-            return
-        kx = parts[0].attrs
-        groups = [None]
-        if kx.get("uses_group"):
-            groups = []
-            for g in doc.groups(version):
-                gf = rules.fact("groups", g, line)
-                if gf.unsupported:
-                    self.rejected.append((f"group {g}", gf.unsupported))
-                else:
-                    groups.append(g)
-        sigalgs = [None]
-        if kx.get("signed", True):
-            sigalgs = self._sigalgs(doc, rules, line, version, kx, leaf)
-        for g in groups:
-            for s in sigalgs:
-                self.candidates.append(Candidate(
-                    version, name, kx_name, cipher, mac, prf, g, s,
-                    forward_secret=kx.get("forward_secret", True),
-                    aead=rules.facts["ciphers"][cipher].attrs["aead"]))
-
-    def _sigalgs(self, doc, rules, line, version, kx, leaf):
-        listed = doc.signature_algorithms(version) or _natural_sigalgs(leaf, version)
-        out = []
-        for s in listed:
-            sf = rules.fact("sigalgs", s, line)
-            if sf.unsupported:
-                self.rejected.append((f"signature {s}", sf.unsupported))
-                continue
-            a = sf.attrs
-            if a["key"] != leaf["key"]["type"]:
-                continue
-            if kx["auth"] not in ("any", "ecdsa" if a["key"] == "ec" else "rsa"):
-                continue
-            if version == "TLSv1.3" and (a.get("tls12_only") or
-                                         (a.get("curve") and a["curve"] != leaf["key"].get("curve"))):
-                continue
-            out.append(s)
-        return out
-
-
-# ------------------------------------------------------------------ option sets
-
-def candidate_wants(c, rules, line):
-    """{option: [reasons]} one candidate adds to the chain's needs."""
-    wanted = {}
-    _need(wanted, rules.fact("versions", c.version, line).options,
-          f"the server accepts {c.version}")
-    _need(wanted, rules.fact("kx", c.kx, line).options, f"suite {c.suite}")
-    _need(wanted, rules.fact("ciphers", c.cipher, line).options, f"suite {c.suite}")
-    _need(wanted, rules.fact("hashes", c.prf, line).options,
-          f"suite {c.suite} (handshake hash {c.prf.upper()})")
-    if c.mac != "aead":
-        _need(wanted, rules.fact("hashes", c.mac, line).options,
-              f"suite {c.suite} (HMAC-{c.mac.upper()})")
-    if c.group:
-        g = rules.fact("groups", c.group, line)
-        _need(wanted, g.options + rules.fact("curves", g.attrs["curve"], line).options,
-              f"key exchange on {c.group}, which the server accepts")
-    if c.sigalg:
-        s = rules.fact("sigalgs", c.sigalg, line)
-        _need(wanted, s.options + rules.fact("hashes", s.attrs["hash"], line).options,
-              f"the server signs its key exchange with {c.sigalg}")
-    return wanted
-
-
-def _base_wants(doc, rules, opts):
-    wanted = {}
-    gone = _rng_provided(opts, rules)
-    for name in rules.base["options"]:
-        if name not in gone:
-            _need(wanted, [name], f"base: {rules.options[name].doc}")
-    if opts.time:
-        _need(wanted, rules.base["time"], "certificate validity dates are checked")
-    if opts.pem:
-        _need(wanted, rules.base["pem"], "--pem: trust anchors in PEM")
-    if doc is not None:
-        wanted = _merge(wanted, _sni_wants(doc, rules))
-    return {k: v for k, v in wanted.items() if rules.available(k, opts.line)}
-
-
-def _sni_wants(doc, rules):
-    wanted = {}
-    sni = doc.target.sni
-    if sni:
-        _need(wanted, rules.base["sni"], f'the server is reached by name "{sni}"')
-    return wanted
-
-
-def _extension_wants(doc, chosen, rules, line, in_len=None):
-    """Extensions the server supports that the chosen candidates use.  in_len: the
-    header's MBEDTLS_SSL_IN_CONTENT_LEN (default: what this server alone needs)."""
-    wanted = {}
-    ext = doc.extensions
-    if any(c.version == "TLSv1.2" for c in chosen):
-        if ext.get("extended_master_secret"):
-            _need(wanted, ["MBEDTLS_SSL_EXTENDED_MASTER_SECRET"],
-                  "the server supports extended master secret (TLS 1.2)")
-        if ext.get("encrypt_then_mac") and any(not c.aead for c in chosen):
-            _need(wanted, ["MBEDTLS_SSL_ENCRYPT_THEN_MAC"],
-                  "the server supports encrypt-then-MAC and a CBC suite is used")
-    return _merge(wanted, _fragment_wants(doc, chosen, line, in_len))
-
-
-# The max_fragment_length the client asks for (RFC 6066 code 1).  512 because the limit
-# binds both directions: mbedtls_ssl_conf_max_frag_len() refuses a length above
-# MBEDTLS_SSL_OUT_CONTENT_LEN, and the client's output buffer should stay small.
-MFL_BYTES = 512
-MFL_CODE = "MBEDTLS_SSL_MAX_FRAG_LEN_512"
-
-
-def _fragment_wants(doc, chosen, line, in_len=None):
-    """Keep the server's application records within MBEDTLS_SSL_IN_CONTENT_LEN when it is
-    below a full record and the server was seen to honour a limit: max_fragment_length
-    for TLS 1.2 (3.6 only: 2.28 cannot reassemble the handshake messages it splits),
-    record_size_limit for TLS 1.3."""
-    wanted = {}
-    if in_len is None:
-        in_len, _ = _in_content_len(doc, line)
-    rec = doc.records
-    if in_len >= MAX_CONTENT_LEN:
-        return wanted
-    if line == "3.6" and rec.get("mfl_honoured") and any(c.version == "TLSv1.2" for c in chosen):
-        _need(wanted, ["MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"],
-              f"the server honours max_fragment_length: asking for {MFL_BYTES}-byte records "
-              f"keeps its application data within MBEDTLS_SSL_IN_CONTENT_LEN {in_len}")
-    if rec.get("record_size_limit") and rec.get("record_size_limit_honoured") and \
-            any(c.version == "TLSv1.3" for c in chosen):
-        _need(wanted, ["MBEDTLS_SSL_RECORD_SIZE_LIMIT"],
-              f"the server honours record_size_limit: announcing {in_len} keeps its "
-              f"application data within MBEDTLS_SSL_IN_CONTENT_LEN")
-    return wanted
-
-
-def _merge(*dicts):
-    """Union of {option: [reasons]} dicts, reasons in first-seen order."""
-    out = {}
-    for d in dicts:
-        for k, reasons in d.items():
-            merged = out.setdefault(k, [])
-            merged += [r for r in reasons if r not in merged]
-    return out
-
-
-def _any_of(wanted, rules, line, cost, provided=()):
-    """Satisfy base any-of groups (the DRBG) with the cheapest alternative; a group
-    met by a `provided` option (the device's TRNG, gen --external-rng) needs none."""
-    for group in rules.base["any_of"]:
-        if any(o in wanted or o in provided for o in group):
-            continue
-        alts = [o for o in group if rules.available(o, line)]
-        pick = min(alts, key=lambda o: (cost(set(wanted) | {o} | set(
-            rules.closure({o: []}, line, cost))), alts.index(o)))
-        _need(wanted, [pick], "the random generator, cheapest beside the rest")
-    return wanted
-
-
-def _defect(c, enabled, doc, rules, line):
-    for d in rules.defects:
-        if d.line != line or d.version != c.version:
-            continue
-        signs = set(doc.signature_algorithms(c.version))
-        if all(o in enabled for o in d.all) and signs & set(d.server_signs) \
-                and c.kx in ("ECDHE_RSA", "DHE_RSA"):
-            return d.reason
-    return None
-
-
-def _rank(c, rules):
-    pref = rules.preference
-
-    def idx(table, key):
-        lst = pref.get(table, ())
-        return lst.index(key) if key in lst else len(lst)
-    return (idx("kx", c.kx), idx("ciphers", c.cipher), idx("groups", c.group),
-            idx("hashes", c.prf), c.suite, c.group or "", c.sigalg or "")
-
-
-# ------------------------------------------------------------------ sizes
-
-def _in_content_len(doc, line, who="the server"):
-    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records; who names
-    the server in the reason."""
-    rec = doc.records
-    plain = rec.get("max_plaintext_len") or 0
-    hs = rec.get("max_handshake_msg_len") or 0
-    cert = rec.get("certificate_msg_len")
-    need = max(plain, hs)
-    if need == 0:
-        return MAX_CONTENT_LEN, ("" if who == "the server" else f"the probe of {who}: ") + (
-            f"the probe recorded no record sizes: mbedTLS's full {MAX_CONTENT_LEN}")
-    if need > MAX_CONTENT_LEN:
-        raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
-                      f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
-    if line == "2.28" and hs > plain:
-        raise Refusal(f"the server splits a {hs}-byte handshake message over records of at "
-                      f"most {plain} bytes; mbedTLS 2.28 cannot reassemble that")
-    value = min(MAX_CONTENT_LEN, math.ceil((need + IN_HEADROOM) / IN_ROUND) * IN_ROUND)
-    what = f"its largest handshake message {hs} bytes"
-    if cert:
-        what += f" (Certificate message {cert} bytes)"
-    return value, (f"largest record from {who}: {plain} bytes, {what}; "
-                   f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
-
-
-def _no_limit(doc, chosen, line, dropped=None):
-    """Why no record limit keeps the server's application records small, true for the
-    line and the version chosen (dropped: why the header leaves max_fragment_length out)."""
-    rec = doc.records
-    if any(c.version == "TLSv1.3" for c in chosen):
-        if not rec.get("record_size_limit"):
-            return "the server did not acknowledge record_size_limit"
-        return "the server acknowledged record_size_limit but sent larger records"
-    if rec.get("mfl_honoured") and line == "2.28":
-        return ("the server honours max_fragment_length, but mbedTLS 2.28 cannot reassemble "
-                "the handshake messages it would split, so it is not asked for")
-    if rec.get("mfl_honoured") and dropped:
-        return f"the server honours max_fragment_length, but it is not asked for: {dropped}"
-    return "the server does not honour max_fragment_length"
-
-
-LIMITS = {"MBEDTLS_SSL_MAX_FRAGMENT_LENGTH": ("TLSv1.2", "mfl_honoured"),
-          "MBEDTLS_SSL_RECORD_SIZE_LIMIT": ("TLSv1.3", "record_size_limit_honoured")}
-
-
-def _limit_of(server, options):
-    """The record limit (option name) that keeps this server's application records within
-    the input buffer, or None."""
-    for name, (version, honoured) in LIMITS.items():
-        if name in options and server.doc.records.get(honoured) and \
-                any(c.version == version for c in server.chosen):
-            return name
-    return None
-
-
-def _app_records(servers, options, line, dropped=None):
-    """What keeps the servers' application data records within a small input buffer."""
-    if len(servers) == 1:
-        s = servers[0]
-        limit = [o for o in LIMITS if o in options]
-        return (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
-                if limit else f". Application data records must fit too, and "
-                f"{_no_limit(s.doc, s.chosen, line, dropped)}: raise it if your protocol receives "
-                "more at once")
-    kept, loose = [], []
-    for s in servers:
-        lim = _limit_of(s, options)
-        if lim:
-            kept.append(f"for {s.who} by {lim[len('MBEDTLS_SSL_'):].lower()}")
-        else:
-            loose.append(f"for {s.who} {_no_limit(s.doc, s.chosen, line, dropped)}")
-    out = ". Application data records must fit too"
-    if kept:
-        out += ": they are kept within it " + " and ".join(kept)
-    if loose:
-        out += ("; but " if kept else ", and ") + "; ".join(loose) + \
-            ": raise it if your protocol receives more at once from " + \
-            ("it" if len(loose) == 1 else "them")
-    return out
-
-
-def _joint_in_len(servers, line):
-    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs."""
-    per = [_in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who)
-           for s in servers]
-    value = max(v for v, _ in per)
-    return value, "; ".join(why for v, why in per if v == value)
-
-
-def _largest(servers, bits_of, what):
-    """The largest of bits_of(server) and the reason naming the server(s) it comes from."""
-    bits = max(bits_of(s) for s in servers)
-    if not bits:
-        return 0, None
-    if len(servers) == 1:
-        return bits, what.format(bits=bits)
-    whose = _whose([s for s in servers if bits_of(s) == bits], len(servers))
-    return bits, f"{what.format(bits=bits)} of {whose}"
-
-
-def _dh_bits(server):
-    return max([(server.doc.key_exchange(c.version) or {}).get("dh_bits") or 2048
-                for c in server.chosen if c.kx == "DHE_RSA"] or [0])
-
-
-def _sizes(servers, plan_options, rules, line, mfl_dropped=None, client=None):
-    values = {}
-    in_len, why = _joint_in_len(servers, line)
-    if in_len < MAX_CONTENT_LEN:
-        why += _app_records(servers, plan_options, line, mfl_dropped)
-    values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
-    values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
-        OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
-                         "splits longer application writes")
-    if client is not None:
-        values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = client_mod.out_content_len(
-            client, OUT_CONTENT_LEN) or values["MBEDTLS_SSL_OUT_CONTENT_LEN"]
-    curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
-                  if any(o in plan_options for o in rules.facts["curves"][c].options)]
-    rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
-                                 "RSA-{bits} in the chain or trust anchor")
-    if client is not None and client.key_type == "rsa" and (client.bits or 0) > rsa_bits:
-        rsa_bits, rsa_why = client.bits, f"the device's RSA-{client.bits} key"
-    dh_bits, dh_why = _largest(servers, _dh_bits, "DHE with a {bits}-bit prime")
-    mpi = max(math.ceil(b / 8) for b in [rsa_bits, dh_bits] + curve_bits)
-    why = [w for w in (rsa_why, dh_why) if w]
-    if curve_bits:
-        why.append(f"{max(curve_bits)}-bit curves")
-    if "MBEDTLS_BIGNUM_C" in plan_options:
-        values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
-    if line == "2.28" and curve_bits:
-        values["MBEDTLS_ECP_MAX_BITS"] = (max(curve_bits), "largest curve enabled")
-    return values
-
-
-def _suite_macro(name):
-    if name.startswith("TLS_") and "_WITH_" not in name:
-        return "MBEDTLS_TLS1_3_" + name[len("TLS_"):]
-    return "MBEDTLS_" + name
-
-
-# ------------------------------------------------------------------ the plan
-
-@dataclass
-class GenOptions:
-    line: str = "3.6"
-    policy: str = "default"
-    tls: str = "auto"
-    time: bool = True
-    pem: bool = False
-    exclude: tuple = ()          # options fit's ablation removes (must not be required)
-    knob_values: dict = field(default_factory=dict)   # fit's knob overrides (None: off)
-    extra: dict = field(default_factory=dict)         # fit's added options -> reason
-    sizes: dict = field(default_factory=dict)         # fit's measured size values (name -> int)
-    candidate: Candidate = None  # fit pins one candidate
-    ecc: str = "builtin"         # ECC_CHOICES: "p256m" asks for driver-only P-256
-    anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
-    external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
-    client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
-    command: str = None          # the header's "Regenerate" command (None: regenerate_command())
-
-
-@dataclass(frozen=True)
-class Row:
-    """One candidate with what it costs: the options it enables (option -> reasons),
-    their flash estimate, and the library defect that rules it out (or None)."""
-    candidate: Candidate
-    options: dict
-    flash: int
-    defect: str = None
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Every candidate the server accepts, before the policy, with the facts the
-    selection and the header need: the chain's needs, what enumeration left out and
-    why, the cost function, the policy and the rules."""
-    chain: ChainNeeds
-    enumeration: Enumeration
-    rows: tuple
-    cost: object                 # cost(option names) -> flash estimate (bytes)
-    policy: policy_mod.Policy
-    rules: rules_mod.Rules
-
-    def flash(self, candidate):
-        return self.row(candidate).flash
-
-    def row(self, candidate):
-        return next(r for r in self.rows if r.candidate == candidate)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The policy's verdict over the candidates: `kept` cheapest first (flash estimate,
-    then rules.toml [preference]), `excluded` [(candidate or label, reason)], the
-    policy's warnings, and `considered` [(label, flash or None, verdict)]."""
-    kept: list
-    excluded: list
-    warnings: list
-    considered: list
-
-
-def rank(c, rules):
-    """The tie-break between candidates of equal flash estimate: rules.toml [preference]."""
-    return _rank(c, rules)
-
-
-def enumerate_candidates(doc, opts, rules=None, costs=None):
-    """Candidates: every (version, suite, group, signature scheme) the server accepts,
-    each with the options it needs, before the policy."""
-    doc = Profile.of(doc)
-    if opts.anchor is not None:
-        placed, _ = anchor_mod.locate(doc, opts.anchor)
-        doc = placed.doc if placed is not None else doc
-    rules = rules or rules_mod.load()
-    costs = costs if costs is not None else load_costs()
-    cost = make_cost(rules, costs)
-    pol = policy_mod.POLICIES[opts.policy]
-    chain = ChainNeeds(doc, rules, opts.line, pol)
-    enum = Enumeration(doc, rules, opts.line, opts.tls, chain)
-    base = _merge(_base_wants(doc, rules, opts), chain.options)
-    rng = _rng_provided(opts, rules)
-    rows = []
-    for c in enum.candidates:
-        wanted = _merge(base, candidate_wants(c, rules, opts.line),
-                        _extension_wants(doc, [c], rules, opts.line))
-        enabled = rules.closure(_any_of(wanted, rules, opts.line, cost, rng), opts.line, cost,
-                                rng)
-        rows.append(Row(c, enabled, cost(set(enabled)),
-                        _defect(c, enabled, doc, rules, opts.line)))
-    return Candidates(chain, enum, tuple(rows), cost, pol, rules)
-
-
-def select(cands, only=None):
-    """The policy applied to the candidates without a defect (only: just this one)."""
-    considered, usable = [], []
-    for r in cands.rows:
-        if r.defect:
-            considered.append((r.candidate.label(), r.flash, f"excluded: {r.defect}"))
-        elif only is not None and r.candidate != only:
-            considered.append((r.candidate.label(), r.flash, "not the candidate asked for"))
-        else:
-            usable.append(r.candidate)
-    kept, excluded, warnings = policy_mod.apply(cands.policy, usable)
-    for c, why in excluded:
-        considered.append((c.label(), None, f"excluded: {why}"))
-    kept.sort(key=lambda c: (cands.flash(c), _rank(c, cands.rules)))
-    return Selection(kept, excluded, warnings, considered)
-
-
-def _refuse(doc, enum, excluded, opts):
-    where = doc.target.hostport
-    if not doc.versions:
-        raise Refusal(f"{where}: the profile lists no TLS version the server accepts")
-    reasons = []
-    for what, why in enum.rejected + excluded:
-        item = f"{what}: {why}" if isinstance(what, str) else f"{what.label()}: {why}"
-        if item not in reasons:
-            reasons.append(item)
-    failed = describe_failures(doc, "ciphersuites")
-    if failed and not reasons:
-        reasons.append(f"no suite is known: the probe's {failed}; re-probe the server")
-    raise Refusal(f"mbedTLS {opts.line} cannot talk to {where} under policy {opts.policy}: "
-                  + ("; ".join(reasons[:6]) if reasons else "no usable candidate")
-                  + (f" (and {len(reasons) - 6} more)" if len(reasons) > 6 else ""))
-
-
-def generate(doc, opts=None, profile_name="profile", rules=None, costs=None):
-    """The Plan (with .text, the header) for a profile (a Profile or a validated
-    document), or a Refusal."""
+from . import anchor as anchor_mod, joint, rules as rules_mod
+from .assembly import assemble_plan
+from .costs import load_costs
+from .optionsets import defect, rank
+from .selection import choose, enumerate_candidates, refuse_server, select, verdicts
+from .servers import Server, listing
+from .sizes import in_content_len
+from .types import ECC_CHOICES, LINES, NO_OVERRIDES, GenOptions, Refusal
+
+
+def generate(doc, opts=None, profile_name="profile", rules=None, costs=None, *,
+             overrides=NO_OVERRIDES, command=None):
+    """The HeaderPlan (with .text, the header) for a profile (a Profile or a validated
+    document), or a Refusal.  overrides: what tlsfit fit forces (FitOverrides); command:
+    the header's Regenerate line (None: regenerate_command()'s for these options)."""
     doc = Profile.of(doc)
     opts = _checked(opts)
     (doc,), (placed,), opts = anchored([doc], opts)
     cands = enumerate_candidates(doc, opts, rules, costs)
-    sel = select(cands, opts.candidate)
+    sel = select(cands, overrides.candidate)
     if not sel.kept:
-        _refuse_server(doc, cands, sel, opts)
-    chosen, second_suite = _choose(cands, sel)
-    considered, warnings = _verdicts(cands, sel, chosen, second_suite)
+        refuse_server(doc, cands, sel, opts)
+    chosen, second_suite = choose(cands, sel)
+    considered, warnings = verdicts(cands, sel, chosen, second_suite)
     server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
-    return _finish([server], opts, cands.rules, cands.cost, cands.policy, considered, warnings)
+    return assemble_plan([server], opts, overrides, command, cands.rules, cands.cost,
+                         cands.policy, considered, warnings)
 
 
 def anchored(docs, opts):
@@ -792,6 +116,7 @@ def anchored(docs, opts):
 
 
 def _checked(opts):
+    """opts (GenOptions() for None), or a usage error naming the flag out of its choices."""
     opts = opts or GenOptions()
     if opts.line not in LINES:
         raise TlsfitError(USAGE, f"--mbedtls must be one of {', '.join(LINES)}")
@@ -800,274 +125,21 @@ def _checked(opts):
     return opts
 
 
-def _refuse_server(doc, cands, sel, opts):
-    _refuse(doc, cands.enumeration, sel.excluded +
-            [(r.candidate, f"excluded: {r.defect}") for r in cands.rows if r.defect], opts)
-
-
-def _verdicts(cands, sel, chosen, second_suite, joint=None):
-    """(considered, warnings) of one server once its candidates are chosen.  joint
-    (several servers): candidate -> the flash estimate of the union of its options with
-    the other servers' choices."""
-    considered, warnings = list(sel.considered), list(sel.warnings)
-    if cands.policy.keep_second and not second_suite:
-        warnings.append("policy compat: the server offers no second suite for "
-                        f"{chosen[0].version}; only one is configured")
-    for c in sel.kept:
-        if c in chosen:
-            continue
-        if joint:
-            mine, best = joint(c), joint(chosen[0])
-            verdict = (f"with the other servers' choices the header would be ~{mine} B "
-                       f"(chosen: ~{best} B)" + ("" if mine > best else
-                                                 ", ties, later in preference"))
-        else:
-            verdict = "costs more" if cands.flash(c) > cands.flash(chosen[0]) else \
-                "ties, later in preference"
-        considered.append((c.label(), cands.flash(c), verdict))
-    for i, c in enumerate(chosen):
-        verdict = ("chosen" if joint is None else
-                   f"chosen (with the other servers' choices: ~{joint(c)} B)") \
-            if i == 0 else "kept (compat)"
-        considered.insert(i, (c.label(), cands.flash(c), verdict))
-        warnings += policy_mod.soft_failures(cands.policy, c)
-    return considered, warnings
-
-
-def _choose(cands, sel, first=None):
-    """(chosen, whether a second suite was found): the cheapest kept candidate (or
-    `first`, the joint choice); under compat also a second suite of the same version
-    and, when all chosen share one group, a second group."""
-    kept, rules = sel.kept, cands.rules
-    chosen = [first or kept[0]]
-    if not cands.policy.keep_second:
-        return chosen, False
-    others = kept[1:] if first is None else [c for c in kept if c != first]
-    second = [c for c in others if c.version == chosen[0].version and c.suite != chosen[0].suite]
-    second.sort(key=lambda c: (c.group == chosen[0].group, cands.flash(c), _rank(c, rules)))
-    if second:
-        chosen.append(second[0])
-    other_groups = [c for c in kept if c.version == chosen[0].version and c.group and
-                    c.group != chosen[0].group]
-    if other_groups and all(c.group == chosen[0].group for c in chosen):
-        other_groups.sort(key=lambda c: (cands.flash(c), _rank(c, rules)))
-        chosen.append(other_groups[0])
-    return chosen, bool(second)
-
-
-# ------------------------------------------------------------------ several servers
-
-@dataclass(frozen=True)
-class Server:
-    """One server the header serves: its profile, the name the profile was given by,
-    what its chain needs, the candidates chosen for it, its place among `count`."""
-    doc: Profile
-    name: str
-    chain: ChainNeeds
-    chosen: tuple
-    index: int = 1
-    count: int = 1
-    placement: object = None         # anchor.Placement: --anchor CERT ended its path
-
-    @property
-    def who(self):
-        return f"server {self.index} ({self.doc.target.hostport})"
-
-    def facts(self, line, client=None):
-        return {"index": self.index, "target": self.doc.target.hostport, "profile": self.name,
-                "probed_at": self.doc.probed_at, "sni": self.doc.target.sni,
-                "anchor": self.chain.anchor["subject"],
-                "prove": prove_command(self.doc, line, client),
-                "chosen": [c.label() for c in self.chosen]}
-
-
-def _whose(servers, count):
-    """"every server", "server 2 (host:port)" or "servers 1 and 3"."""
-    if len(servers) == count and count > 1:
-        return "every server"
-    if len(servers) == 1:
-        return servers[0].who
-    nums = [str(s.index) for s in servers]
-    return f"servers {', '.join(nums[:-1])} and {nums[-1]}"
-
-
-def _server_wants(server, rules, line, in_len):
-    """{option: [reasons]} one server needs: its name, its chain, its chosen candidates
-    and the extensions they use."""
-    doc = server.doc
-    sni = {k: v for k, v in _sni_wants(doc, rules).items() if rules.available(k, line)}
-    return _merge(sni, server.chain.options,
-                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                  _extension_wants(doc, list(server.chosen), rules, line, in_len))
-
-
-def _tagged(servers, wants):
-    """The union of the servers' wants; with several servers each reason names the
-    servers it holds for ("every server: suite X", "server 2 (host:port): ...")."""
-    if len(servers) == 1:
-        return wants[0]
-    holders = {}                               # option -> reason -> [Server]
-    for s, w in zip(servers, wants):
-        for name, reasons in w.items():
-            for r in reasons:
-                holders.setdefault(name, {}).setdefault(r, []).append(s)
-    return {name: [f"{_whose(ss, len(servers))}: {r}" for r, ss in by_reason.items()]
-            for name, by_reason in holders.items()}
-def _finish(servers, opts, rules, cost, pol, considered, warnings):
-    line = opts.line
-    in_len, _ = _joint_in_len(servers, line)
-    identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
-    wanted = _merge(_base_wants(None, rules, opts),
-                    _tagged(servers, [_merge(_server_wants(s, rules, line, in_len),
-                                             identity[i][0] if identity else {})
-                                      for i, s in enumerate(servers)]))
-    if identity:
-        warnings = list(warnings) + [w for _, ws in identity for w in ws]
-    mfl_dropped = _mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
-    asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
-    if asked is not None and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted and not mfl_dropped:
-        mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
-    if mfl_dropped:
-        wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
-    driver, ecc_note = _ecc(servers, opts, rules)
-    rng = _rng_provided(opts, rules)
-    provided = {**(driver.provides if driver else {}), **rng}
-    if driver:
-        wanted = _driver_wants(wanted, driver, servers, rules)
-    enabled = rules.closure(_any_of(wanted, rules, line, cost, rng), line, cost, provided)
-    if driver:
-        enabled = _routes(enabled, servers, rules, line, cost, provided)
-    rng_facts = _external_rng(enabled, rules, line) if rng else None
-    for name in opts.exclude:
-        enabled.pop(name, None)
-    values = _sizes(servers, enabled, rules, line, mfl_dropped, asked)
-    if rng_facts:
-        name, value, why = rules.external_rng.marker
-        values[name] = (value, why)
-    values.update(_group_pin(servers, rules, line))
-    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
-        values["TLSFIT_MAX_FRAG_LEN"] = (
-            MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
-                      f"server then sends records of at most {MFL_BYTES} bytes")
-    for name, value in opts.sizes.items():
-        values[name] = (value, f"chosen by tlsfit fit: the smallest value whose handshake verified "
-                               f"on the target (gen's setting: {values[name][0]}; "
-                               f"{values[name][1]})")
-    for name, why in opts.extra.items():
-        enabled.setdefault(name, []).append(why)
-    _apply_knobs(enabled, values, rules, opts)
-    for name, (value, why) in (driver.values.items() if driver else ()):
-        if name in values and name not in opts.knob_values:
-            values[name] = (value, f"driver-only P-256: {why}")
-    chosen = [c for i, s in enumerate(servers) for c in s.chosen
-              if c not in [d for t in servers[:i] for d in t.chosen]]
-    suites = []
-    for c in chosen:
-        if _suite_macro(c.suite) not in suites:
-            suites.append(_suite_macro(c.suite))
-    first = servers[0]
-    facts = {"profile": first.name, "probed_at": first.doc.probed_at,
-             "prove": prove_command(first.doc, line, opts.client),
-             "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
-             "regenerate": opts.command or regenerate_command([s.name for s in servers], opts),
-             "tlsfit": __version__, "policy_summary": pol.summary,
-             "time": opts.time, "tls": opts.tls,
-             "ecc": "p256m" if driver else "builtin", "ecc_note": ecc_note,
-             "anchor_note": _anchor_notes(servers, opts)}
-    if rng_facts:
-        facts["rng"] = rng_facts
-    if opts.client is not None:
-        facts["client"] = opts.client.facts()
-    placed = [s.placement.facts() for s in servers if s.placement is not None]
-    if placed:
-        facts["anchoring"] = dict(placed[0], servers=[s.index for s in servers
-                                                      if s.placement is not None])
-    plan = Plan(line=line, policy=pol.name,
-                target=", ".join(s.doc.target.hostport for s in servers),
-                chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                warnings=warnings, duties=_duties(servers, enabled, opts, values),
-                considered=considered, cost=cost(set(enabled)), facts=facts,
-                servers=tuple(s.facts(line, opts.client) for s in servers))
-    return replace(plan, text=render.header(plan, rules))
-
-
-def _anchor_notes(servers, opts):
-    """The header's lines on every anchor that is not a root (anchor.trade_off): what
-    the device then trusts and what it never checks."""
-    out, seen = [], set()
-    for s in servers:
-        a = s.chain.anchor
-        if not anchor_mod.is_intermediate(a) or a["subject"] in seen:
-            continue
-        seen.add(a["subject"])
-        same = [t for t in servers if t.chain.anchor["subject"] == a["subject"]]
-        names = [t.doc.target.sni or t.doc.target.host for t in same]
-        p = s.placement
-        source = f"--anchor {p.cert.name}" if p is not None else \
-            (f"from {_ca_arg(a.get('source'))}" if _ca_arg(a.get("source")) else None)
-        out += anchor_mod.trade_off(a, list(dict.fromkeys(names)), opts.time,
-                                    p.above if p is not None else (), source)
-    return out
-
-
-def _identity_wants(servers, opts, rules):
-    """[(wants, warnings)] per server for the device's identity; a server whose
-    CertificateRequest allows no scheme the key signs with is refused."""
-    out = []
-    for s in servers:
-        try:
-            out.append(client_mod.client_wants(s, opts.client, rules, opts.line))
-        except client_mod.ClientRefusal as e:
-            who = f"{s.who}: " if len(servers) > 1 else f"{s.doc.target.hostport}: "
-            raise Refusal(who + e.message) from None
-    return out
-
-
-def _mfl_blocked(servers):
-    """Why max_fragment_length must stay out of a header that also serves TLS 1.3 (None
-    when it may go in).  Only with several servers can one header hold both versions:
-    mbedTLS 3.6 then sends one ClientHello with the TLS 1.2 extensions, max_fragment_length
-    among them, to every server, and fails a TLS 1.3 handshake in which the server
-    acknowledges it in EncryptedExtensions (MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION; OpenSSL
-    does), so it is left out unless every TLS 1.3 server was seen to ignore it."""
-    acks = [s for s in servers if any(c.version == "TLSv1.3" for c in s.chosen) and
-            s.doc.records.get("mfl_honoured") is not False]
-    if not acks:
-        return None
-    return (f"the ClientHello also offers TLS 1.3 (for {_whose(acks, len(servers))}), and "
-            "mbedTLS 3.6 fails a TLS 1.3 handshake whose server acknowledges "
-            "max_fragment_length (UNSUPPORTED_EXTENSION)")
-
-
-def _apply_knobs(enabled, values, rules, opts):
-    """rules.toml [knobs] at their lean setting, or as fit chose them (opts.knob_values)."""
-    for k in rules.knobs_for(enabled, opts.line):
-        default = (k.value if k.value is not None else True) if k.default else None
-        value = opts.knob_values.get(k.name, default)
-        if value is None or value is False:
-            continue                      # fit turned this knob off
-        why = k.why
-        if value != default:
-            lean = "off" if default is None else ("on" if default is True else default)
-            why = f"chosen by tlsfit fit from measurements (gen's lean setting: {lean}; {k.why})"
-        if k.value is None:
-            enabled[k.name] = [why]
-        else:
-            values[k.name] = (value, why)
-
-
-def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None):
-    """One Plan for a device that talks to several servers (a Profile or validated
+def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None, *,
+                    overrides=NO_OVERRIDES, command=None):
+    """One HeaderPlan for a device that talks to several servers (a Profile or validated
     document each), or a Refusal naming the server(s) it cannot serve.  With one
     profile it is generate(), byte for byte.  Per server the candidates and the policy
     are as for one; joint.choose() then picks one candidate per server so that the
-    union of their option sets costs least; sizes are the maximum over the servers."""
+    union of their option sets costs least; sizes are the maximum over the servers.
+    overrides and command as for generate() (the pinned candidate is one server's only)."""
     docs = [Profile.of(d) for d in docs]
     names = list(profile_names or [f"profile {i + 1}" for i in range(len(docs))])
     if not docs:
         raise TlsfitError(USAGE, "generate_device needs at least one profile")
     if len(docs) == 1:
-        return generate(docs[0], opts, names[0], rules, costs)
+        return generate(docs[0], opts, names[0], rules, costs, overrides=overrides,
+                        command=command)
     opts = _checked(opts)
     docs, placements, opts = anchored(docs, opts)
     rules = rules or rules_mod.load()
@@ -1075,33 +147,30 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None)
     per = _per_server(docs, opts, rules, costs)
     cands0 = per[0][1]
     choices = [joint.ServerChoices(who, doc.versions, tuple(
-        joint.Choice(c, frozenset(cands.row(c).options), cands.flash(c), _rank(c, rules))
+        joint.Choice(c, frozenset(cands.row(c).options), cands.flash(c), rank(c, rules))
         for c in sel.kept)) for doc, cands, sel, who in per]
 
-    def defect(i, c, union):
-        return _defect(c, union, per[i][0], rules, opts.line)
+    def blocked(i, c, union):
+        return defect(c, union, per[i][0], rules, opts.line)
     try:
-        picks, _ = joint.choose(choices, cands0.cost, defect)
+        picks, _ = joint.choose(choices, cands0.cost, blocked)
     except joint.NoJointChoice as e:
         raise Refusal(f"one header for mbedTLS {opts.line} cannot serve "
-                      f"{_listing([who for *_, who in per])} under policy {opts.policy}: "
+                      f"{listing([who for *_, who in per])} under policy {opts.policy}: "
                       + "; ".join(e.reasons))
     servers, considered, warnings = [], [], []
     for i, ((doc, cands, sel, who), pick) in enumerate(zip(per, picks)):
-        chosen, second = _choose(cands, sel, first=pick)
+        chosen, second = choose(cands, sel, first=pick)
         others = frozenset().union(*[set(p[1].row(q).options) for j, (p, q)
                                      in enumerate(zip(per, picks)) if j != i])
-        c, w = _verdicts(cands, sel, chosen, second, joint=lambda x, o=others, cs=cands:
-                         cs.cost(o | set(cs.row(x).options)))
+        c, w = verdicts(cands, sel, chosen, second, joint=lambda x, o=others, cs=cands:
+                        cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
         servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
                               placements[i]))
-    return _finish(servers, opts, rules, cands0.cost, cands0.policy, considered, warnings)
-
-
-def _listing(items):
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return assemble_plan(servers, opts, overrides, command, rules, cands0.cost, cands0.policy,
+                         considered, warnings)
 
 
 def _per_server(docs, opts, rules, costs):
@@ -1114,8 +183,8 @@ def _per_server(docs, opts, rules, costs):
             cands = enumerate_candidates(doc, opts, rules, costs)
             sel = select(cands)
             if not sel.kept:
-                _refuse_server(doc, cands, sel, opts)
-            _in_content_len(doc, opts.line)
+                refuse_server(doc, cands, sel, opts)
+            in_content_len(doc, opts.line)
         except Refusal as e:
             refused.append(f"{who}: {e.message}")
             continue
@@ -1123,337 +192,6 @@ def _per_server(docs, opts, rules, costs):
     if refused:
         fine = [who for *_, who in per]
         raise Refusal("; ".join(refused) + (
-            f" ({_listing(fine)} alone could be served; one header serves only what every "
+            f" ({listing(fine)} alone could be served; one header serves only what every "
             "server allows)" if fine else ""))
     return per
-
-
-GROUP_PIN = {"2.28": ("TLSFIT_CURVES", "ecp_id", "MBEDTLS_ECP_DP_NONE",
-                      "static const mbedtls_ecp_group_id tlsfit_curves[] = { TLSFIT_CURVES }; "
-                      "mbedtls_ssl_conf_curves(&conf, tlsfit_curves)"),
-             "3.6": ("TLSFIT_GROUPS", "iana_id", "MBEDTLS_SSL_IANA_TLS_GROUP_NONE",
-                     "static const uint16_t tlsfit_groups[] = { TLSFIT_GROUPS }; "
-                     "mbedtls_ssl_conf_groups(&conf, tlsfit_groups)")}
-
-
-def pinned_groups(chosen, chain):
-    """[(group, why)] the handshake must offer, in order: the chosen key exchange groups,
-    then, for TLS 1.2 with an EC leaf key, the leaf's curve (TLS 1.2 checks the server's
-    certificate key against the same list).  Without the pin mbedTLS offers every
-    curve the header enables, in its own order, and the server may pick another."""
-    out = []
-    for c in chosen:
-        if c.group and c.group not in [g for g, _ in out]:
-            out.append((c.group, "the chosen key exchange"))
-    leaf_curve = chain.leaf["key"].get("curve") if chain.leaf["key"]["type"] == "ec" else None
-    if out and leaf_curve and any(c.version == "TLSv1.2" for c in chosen) and \
-            leaf_curve not in [g for g, _ in out]:
-        out.append((leaf_curve, "the server's certificate key (TLS 1.2 checks it against "
-                                "this list)"))
-    return out
-
-
-def _joint_pinned(servers):
-    """pinned_groups over several servers: the groups chosen for more servers first (a
-    TLS 1.3 client sends its key share for the first), then each TLS 1.2 server's EC
-    certificate curve."""
-    if len(servers) == 1:
-        return pinned_groups(servers[0].chosen, servers[0].chain)
-    users = {}                                    # group -> [Server], first-seen order
-    for s in servers:
-        for c in s.chosen:
-            if c.group and s not in users.setdefault(c.group, []):
-                users[c.group].append(s)
-    order = sorted(users, key=lambda g: -len(users[g]))
-    out = [(g, f"the chosen key exchange of {_whose(users[g], len(servers))}") for g in order]
-    for s in servers:
-        key = s.chain.leaf["key"]
-        curve = key.get("curve") if key["type"] == "ec" else None
-        if out and curve and any(c.version == "TLSv1.2" for c in s.chosen) and \
-                curve not in [g for g, _ in out]:
-            out.append((curve, f"the certificate key of {s.who} (TLS 1.2 checks it against "
-                               "this list)"))
-    return out
-
-
-def _group_pin(servers, rules, line):
-    """{TLSFIT_CURVES or TLSFIT_GROUPS: (list, reason)} pinning what the handshake offers."""
-    groups = _joint_pinned(servers)
-    if not groups:
-        return {}
-    name, attr, end, _ = GROUP_PIN[line]
-    ids = [rules.facts["groups"][g].attrs[attr] for g, _ in groups] + [end]
-    why = "; ".join(f"{g}: {w}" for g, w in groups)
-    return {name: (", ".join(ids), f"the groups to offer, in order ({why}); without the "
-                                   "list mbedTLS offers every curve enabled here, in its own "
-                                   "order, and the server may choose another")}
-
-
-SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def _ca_arg(source):
-    """How the header names the CA file the probe found the anchor in: as given when
-    relative, relative to here when below the current directory, else its file name
-    (never a path from the probing machine's temporary directories)."""
-    if not source or source in ("sent", SYSTEM_STORE):
-        return None
-    p = os.path.normpath(source)
-    if not os.path.isabs(p):
-        return p
-    rel = os.path.relpath(p)
-    return rel if not rel.startswith("..") and not p.startswith(tempfile.gettempdir()) \
-        else os.path.basename(p)
-
-
-def regenerate_command(profiles, opts, extra=()):
-    """The `tlsfit gen` command that renders this header again, byte for byte: the
-    profile(s) as named (a path relative to the repository root, where the CLI names
-    them so), and every option that changes the text."""
-    cmd = ["tlsfit gen", *profiles, "--mbedtls", opts.line, "--policy", opts.policy]
-    if opts.tls != "auto":
-        cmd += ["--tls", opts.tls]
-    if not opts.time:
-        cmd.append("--no-time")
-    if opts.pem:
-        cmd.append("--pem")
-    if opts.ecc != "builtin":
-        cmd += ["--ecc", opts.ecc]
-    if opts.external_rng:
-        cmd.append("--external-rng")
-    if opts.client is not None:
-        cmd += ["--client-cert", str(opts.client.cert)]
-    if opts.anchor is not None:
-        cmd += ["--anchor", opts.anchor.name]
-    return " ".join([*cmd, *extra])
-
-
-def prove_command(doc, line, client=None):
-    """The `tlsfit verify` command that proves the header against its server, with the
-    server name and CA file the probe used (and the device's identity, when given to a
-    server that asks for it)."""
-    t = doc.target
-    host = f"[{t.host}]" if ":" in t.host else t.host
-    cmd = f"tlsfit verify --config tls_config.h {host}:{t.port}"
-    if t.sni and t.sni != t.host:
-        cmd += f" --sni {t.sni}"
-    ca = _ca_arg((doc.trust_anchor or {}).get("source"))
-    if ca:
-        cmd += f" --ca {ca}"
-    if line == "2.28":
-        cmd += " --mbedtls 2.28"
-    if client is not None and doc.client_cert_requested:
-        key = client.key.name if client.key is not None else "DEVICE_KEY.pem"
-        cmd += f" --client-cert {client.cert.name} --client-key {key}"
-    return cmd
-
-
-def _duties(servers, enabled, opts, values):
-    if opts.external_rng and "MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG" in enabled:
-        duties = ["supply mbedtls_psa_external_get_random() from the device's TRNG, and give TLS "
-                  "mbedtls_psa_get_random (the block above)"]
-    elif opts.external_rng:
-        duties = ["give mbedtls_ssl_conf_rng() the device's TRNG as f_rng (the block above)"]
-    else:
-        duties = ["supply mbedtls_hardware_poll() from the device's TRNG "
-                  "(MBEDTLS_ENTROPY_HARDWARE_ALT)"]
-    if "MBEDTLS_PLATFORM_MS_TIME_ALT" in enabled:
-        duties.append("supply mbedtls_ms_time() and a time() that returns the wall-clock time")
-    elif "MBEDTLS_HAVE_TIME" in enabled:
-        duties.append("supply a time() that returns the wall-clock time")
-    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
-        duties.append("call psa_crypto_init() before the handshake")
-    if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in enabled:
-        duties.append("call mbedtls_ssl_conf_max_frag_len(&conf, TLSFIT_MAX_FRAG_LEN) before "
-                      "mbedtls_ssl_setup()" + _mfl_whose(servers, enabled))
-    for name, _, _, call in GROUP_PIN.values():
-        if name in values:
-            duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
-    loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
-    anchors = {}
-    for s in servers:
-        anchors.setdefault(s.chain.anchor["subject"], []).append(s)
-    for subject, ss in anchors.items():
-        duties.append(f'load the trust anchor "{subject}" with {loader}' +
-                      (f" (for {_whose(ss, len(servers))})" if len(servers) > 1 else ""))
-    if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
-        duties.append(client_mod.client_duty(opts.client, opts.pem))
-    for s in servers:
-        sni = s.doc.target.sni or s.doc.target.host
-        duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '
-                      f'"{sni}")' + (f" on the connection to {s.who}" if len(servers) > 1 else ""))
-    return duties
-
-
-def _mfl_whose(servers, enabled):
-    if len(servers) == 1:
-        return ""
-    them = [s for s in servers if _limit_of(s, enabled) == "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH"]
-    return (f" (for {_whose(them, len(servers))}; a server that does not honour "
-            "max_fragment_length ignores the request)")
-
-
-# ------------------------------------------------------------------ explain
-
-def explain(plan, rules=None, costs=None):
-    """Every option of the line: on/off, why, and its flash cost (measured by `measure`
-    when recorded in costs.json, else the module estimate)."""
-    rules = rules or rules_mod.load()
-    costs = costs if costs is not None else load_costs()
-    measured = costs.get("options", {})
-    modules = costs.get("modules", {})
-    rows = []
-    for name, opt in rules.options.items():
-        if plan.line not in opt.lines:
-            continue
-        on = name in plan.options
-        if name in measured:
-            flash = f"{measured[name]} B measured"
-        elif opt.module:
-            flash = f"~{sum(modules.get(m, 0) for m in opt.module)} B est."
-        else:
-            flash = "-"
-        why = "; ".join(plan.options[name]) if on else _off_why(plan, name, rules)
-        rows.append(("on" if on else "off", name, flash, why))
-    for name in sorted(set(plan.options) - set(rules.options)):
-        rows.append(("on", name, "-", "; ".join(plan.options[name])))
-    for name, (value, why) in plan.values.items():
-        rows.append(("=", f"{name} {value}", "-", why))
-    out = [f"tlsfit gen --explain: {plan.target}, mbedTLS {plan.line}, policy {plan.policy}",
-           "", "candidates (flash estimate of the whole option set):" if len(plan.servers) < 2
-           else f"candidates of each server (flash estimate of its option set alone; the "
-                f"header's: ~{plan.cost} B):"]
-    for label, flash, verdict in plan.considered:
-        out.append(f"  {'~' + str(flash) + ' B' if flash is not None else '-':>10}  {label}: {verdict}")
-    out += ["", "options:"]
-    width = max(len(r[1]) for r in rows if len(r[1]) <= 60)     # a group list overflows
-    for state, name, flash, why in sorted(rows, key=lambda r: (r[0] == "off", r[1])):
-        out.append(f"  {state:<3} {name:<{width}}  {flash:>16}  {why}")
-    return "\n".join(out) + "\n"
-
-
-# ------------------------------------------------------------------ driver-only ECC
-
-def _off_why(plan, name, rules):
-    """Why --explain lists an option as off."""
-    if plan.facts.get("rng") and name in rules.external_rng.drops:
-        return rules.external_rng.drops[name]
-    if rules.external_rng and name in rules.external_rng.psa:
-        return "only with gen --external-rng and PSA Crypto: the device's TRNG feeds PSA"
-    if plan.facts.get("ecc") == "p256m":
-        driver = rules.drivers["p256m"]
-        if name in driver.provides:
-            return f"driver-only P-256: {driver.provides[name]}"
-        if name in driver.drops:
-            return "driver-only P-256: no RSA or DH, so nothing needs it"
-    return "no server fact needs it"
-
-
-DRIVER_ONLY = ("driver-only P-256: ECDH and ECDSA through PSA with the p256-m driver (no "
-               "legacy ECP, bignum, ECDH or ECDSA code)")
-
-
-def _ecc(servers, opts, rules):
-    """(Driver or None, the header's ECC note): the p256-m driver when asked for and every
-    key, signature and key exchange of every server is on its curves; else None and why
-    the built-in code stays ("" when the built-in code was not asked to go)."""
-    if opts.ecc == "builtin":
-        return None, ""
-    driver = rules.drivers["p256m"]
-    why = driver_only_blocker(servers, driver, rules, opts)
-    if why:
-        return None, f"built-in ECC code kept (--ecc {opts.ecc} asked for driver-only P-256): {why}"
-    return driver, DRIVER_ONLY
-
-
-def driver_only_blocker(servers, driver, rules, opts):
-    """Why a driver (rules.toml [drivers]) cannot take the place of the built-in ECC code
-    for these servers, or None: every certificate key on the path to the anchor and the
-    anchor's on its curves (no RSA, so no bignum), every chosen group and signature scheme
-    too, records through PSA with a cipher it lists, no device identity."""
-    if opts.line != driver.line:
-        return f"the driver is in mbedTLS {driver.line} only"
-    if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
-        return "the device's own key is not routed through PSA by tlsfit yet"
-    for s in servers:
-        who = f"{s.who}: " if len(servers) > 1 else ""
-        for cert, role, _ in _roles(list(s.doc.path), s.doc.trust_anchor):
-            key = cert["key"]
-            if key["type"] != "ec" or key.get("curve") not in driver.curves:
-                what = f"RSA-{key.get('bits')}" if key["type"] == "rsa" else \
-                    f"{key.get('curve') or key['type']}"
-                article = "an" if key["type"] == "rsa" else "a"
-                return (f"{who}{_label(cert, role)} has {article} {what} key (the driver "
-                        f"does only {', '.join(driver.curves)})")
-        for c in s.chosen:
-            curve = rules.facts["groups"][c.group].attrs["curve"] if c.group else None
-            sig = rules.facts["sigalgs"][c.sigalg].attrs if c.sigalg else {}
-            if c.kx not in ("TLS13", "ECDHE_ECDSA"):
-                return f"{who}suite {c.suite} needs RSA or finite-field DH"
-            if curve not in driver.curves:
-                return f"{who}the key exchange is on {c.group}, not {', '.join(driver.curves)}"
-            if sig and sig.get("curve") not in driver.curves:
-                return f"{who}the server signs with {c.sigalg}"
-            if c.cipher not in driver.ciphers:
-                return f"{who}records with {c.cipher} are not routed through PSA by tlsfit"
-    return None
-
-
-def _driver_wants(wanted, driver, servers, rules):
-    """wanted without what the driver provides or drops, with what it needs."""
-    out = {k: v for k, v in wanted.items() if k not in driver.provides and k not in driver.drops}
-    _need(out, driver.options, DRIVER_ONLY)
-    for s in servers:
-        for c in s.chosen:
-            _need(out, driver.versions.get(c.version, ()),
-                  f"driver-only P-256 with {c.version}: its key derivation through PSA")
-            _need(out, driver.ciphers[c.cipher],
-                  f"driver-only P-256: suite {c.suite}'s records through PSA "
-                  "(MBEDTLS_USE_PSA_CRYPTO)")
-    return out
-
-
-def _routes(enabled, servers, rules, line, cost, provided):
-    """enabled with the options rules.toml [[defects]] route a defect around with, for
-    every chosen version whose option set meets the defect."""
-    versions = {c.version for s in servers for c in s.chosen}
-    changed = True
-    while changed:
-        changed = False
-        for d in rules.defects:
-            if not d.route or d.line != line or d.version not in versions:
-                continue
-            if all(o in enabled for o in d.all) and not any(o in enabled for o in d.none) \
-                    and not all(o in enabled for o in d.route):
-                _need(enabled, d.route, f"mbedTLS defect routed around: {d.reason}")
-                enabled = rules.closure(enabled, line, cost, provided)
-                changed = True
-    return enabled
-
-
-# ------------------------------------------------------------------ the device's TRNG
-
-def _rng_provided(opts, rules):
-    """{option: why it can go} for gen --external-rng (rules.toml [external_rng].drops),
-    else {}: the entropy module and the DRBG, which the device's TRNG replaces."""
-    if not opts.external_rng:
-        return {}
-    return dict(rules.external_rng.drops)
-
-
-def _external_rng(enabled, rules, line):
-    """Adds what the device's TRNG needs to `enabled` (in place) and returns the header's
-    facts about it: with the PSA core, MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG (check_config.h
-    wants it once the entropy module and DRBG are gone); without, nothing -- the TLS layer
-    takes the application's f_rng through mbedtls_ssl_conf_rng()."""
-    ext = rules.external_rng
-    for need_line, when, add, why in ext.needs:
-        if need_line == line and all(o in enabled for o in when):
-            _need(enabled, list(add), why)
-    if "MBEDTLS_PSA_CRYPTO_C" in enabled:
-        _need(enabled, [o for o in ext.psa if rules.available(o, line)],
-              "gen --external-rng: PSA Crypto takes its random bytes from the device's TRNG "
-              "(no entropy module, no DRBG)")
-        return {"external": True, "via": "psa", "owes": list(ext.psa_owes)}
-    return {"external": True, "via": "ssl_conf_rng", "owes": list(ext.plain_owes),
-            "why": ext.plain}

@@ -19,7 +19,7 @@ paid once, which is why it wins.  The search:
      known library defect hits one server's candidate (the union turns on what the
      defect needs) is skipped.
 
-This module only sees Choices and callables: gen.py builds them from its Rows.
+This module only sees Choices and callables: gen.py builds them from selection.py's Rows.
 """
 import itertools
 from dataclasses import dataclass

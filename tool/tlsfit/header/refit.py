@@ -3,10 +3,12 @@ and the choices in its report.json (`gen_options`).
 
     repo_name(path)               -> the path as a header names it
     extra_args(report, platform, port_lines) -> the Regenerate command's tail
-    choices(opts)                 -> the JSON form of a fit's GenOptions choices
+    choices(opts, overrides)      -> the JSON form of a fit's choices (GenOptions, FitOverrides)
     read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
-    apply(opts, report, path)     -> GenOptions with the fit's removals, knobs, sizes, ECC,
-                                     RNG and trust anchor (DIR/anchor.pem, fit --anchor)
+    apply(opts, report, path)     -> GenOptions with the fit's ECC, RNG and trust anchor
+                                     (DIR/anchor.pem, fit --anchor)
+    overrides(report, path)       -> FitOverrides: the fit's removals, knobs, added options,
+                                     sizes and candidate
 
 `tlsfit gen DIR/profile.json ... --fit-report DIR/report.json` renders DIR/tls_config.h
 byte for byte (the fit header's Regenerate line is that command), without a server.
@@ -18,7 +20,7 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import USAGE, TlsfitError
 from .anchor import AnchorCert, AnchorError
-from .gen import Candidate
+from .types import NO_OVERRIDES, Candidate, FitOverrides
 
 FIELDS = ("exclude", "knob_values", "extra", "sizes", "candidate")
 # fit --anchor CERT: the fit's copy of CERT, beside report.json (a certificate, no key)
@@ -47,11 +49,12 @@ def extra_args(report=None, platform="mbedtls", port_lines=None):
     return out
 
 
-def choices(opts):
-    """What a fit chose beyond gen's defaults (GenOptions fields), as JSON."""
-    c = opts.candidate
-    return {"exclude": list(opts.exclude), "knob_values": dict(opts.knob_values),
-            "extra": dict(opts.extra), "sizes": dict(opts.sizes),
+def choices(opts, overrides=NO_OVERRIDES):
+    """What a fit chose beyond gen's defaults (FitOverrides, and the GenOptions a fit
+    sets), as JSON."""
+    c = overrides.candidate
+    return {"exclude": list(overrides.exclude), "knob_values": dict(overrides.knob_values),
+            "extra": dict(overrides.extra), "sizes": dict(overrides.sizes),
             "candidate": None if c is None else vars(c), "ecc": opts.ecc,
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
                                                         "sha256": opts.anchor.sha256},
@@ -73,23 +76,32 @@ def read_report(path):
 
 
 def apply(opts, report, path="report.json"):
-    """opts with the fit's choices from `report` (read_report's document)."""
+    """opts with the fit's choices of gen's options from `report` (read_report's
+    document): its ECC, the device's TRNG and its trust anchor.  A report whose
+    overrides are malformed is refused here too (see overrides())."""
     g = report["gen_options"]
     if opts.external_rng and not g.get("external_rng"):
         raise TlsfitError(USAGE, f"--external-rng: {path} is a fit without it (its header has "
                                  "the entropy module and DRBG); fit again with "
                                  "tlsfit fit --external-rng, or drop the flag")
+    overrides(report, path)
+    opts = replace(opts, ecc=g.get("ecc", opts.ecc),
+                   external_rng=bool(g.get("external_rng", opts.external_rng)))
+    return apply_anchor(opts, report, path)
+
+
+def overrides(report, path="report.json"):
+    """The FitOverrides in `report` (read_report's document): the options the fit removed,
+    its knob settings, added options, measured sizes and pinned candidate."""
+    g = report["gen_options"]
     try:
         cand = None if g["candidate"] is None else Candidate(**g["candidate"])
-        opts = replace(opts, exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
-                       extra=dict(g["extra"]),
-                       sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand,
-                       ecc=g.get("ecc", opts.ecc),
-                       external_rng=bool(g.get("external_rng", opts.external_rng)))
+        return FitOverrides(exclude=tuple(g["exclude"]), knob_values=dict(g["knob_values"]),
+                            extra=dict(g["extra"]),
+                            sizes={k: int(v) for k, v in g["sizes"].items()}, candidate=cand)
     except (TypeError, ValueError, AttributeError) as e:
         raise TlsfitError(USAGE, f"--fit-report {path}: gen_options is malformed ({e})") \
             from None
-    return apply_anchor(opts, report, path)
 
 
 def apply_anchor(opts, report, path):

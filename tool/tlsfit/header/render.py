@@ -1,4 +1,4 @@
-"""Rendering a gen Plan into a header with the Jinja2 templates in templates/.
+"""Rendering a gen HeaderPlan into a header with the Jinja2 templates in templates/.
 
 The environment is strict (StrictUndefined: a missing variable is an error, never an
 empty string) and keeps the template's trailing newline.  Template errors are not

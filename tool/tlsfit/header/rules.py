@@ -297,6 +297,23 @@ def check(doc):
     if doc.get("schema") != 1:
         raise RulesError("schema", "expected schema = 1")
     rules = Rules(doc)
+    _check_options(doc, rules)
+    _check_base(doc, rules)
+    for table in FACT_TABLES:
+        rules.facts[table] = {k: _fact(table, k, v, rules) for k, v in doc.get(table, {}).items()}
+    _check_suites(doc, rules)
+    _check_preference(doc, rules)
+    _check_knobs(doc, rules)
+    _check_defects(doc, rules)
+    for name, v in doc.get("drivers", {}).items():
+        rules.drivers[name] = _driver(name, v, rules)
+    if "external_rng" in doc:
+        rules.external_rng = _external_rng(doc["external_rng"], rules)
+    return rules
+
+
+def _check_options(doc, rules):
+    """[options.*]: each option's section, modules, requirements and lines."""
     for name, v in doc.get("options", {}).items():
         _check_option(name, v)
         lines = tuple(v.get("lines", rules.lines))
@@ -315,14 +332,20 @@ def check(doc):
                 if not any(line in rules.options[a].lines for a in alts):
                     raise RulesError(f"options.{name}.requires",
                                      f"{item} is not available on mbedTLS {line}")
+
+
+def _check_base(doc, rules):
+    """[base]: the options every header has, and its any-of groups."""
     base = doc.get("base", {})
     for key in ("options", "time", "pem", "sni"):
         _known(base.get(key, []), f"base.{key}", rules)
         rules.base[key] = tuple(base.get(key, []))
     rules.base["any_of"] = _as_items(base.get("any_of", []), "base.any_of")
     _known(_names(rules.base["any_of"]), "base.any_of", rules)
-    for table in FACT_TABLES:
-        rules.facts[table] = {k: _fact(table, k, v, rules) for k, v in doc.get(table, {}).items()}
+
+
+def _check_suites(doc, rules):
+    """[suites]: each suite's key exchange, cipher, MAC and PRF hash."""
     for name, row in doc.get("suites", {}).items():
         where = f"suites.{name}"
         if not (isinstance(row, list) and len(row) == 4):
@@ -339,6 +362,10 @@ def check(doc):
         if (mac == "aead") != rules.facts["ciphers"][cipher].attrs["aead"]:
             raise RulesError(where, "MAC must be 'aead' exactly when the cipher is AEAD")
         rules.suites[name] = tuple(row)
+
+
+def _check_preference(doc, rules):
+    """[preference]: the tie-break lists."""
     for table, names in doc.get("preference", {}).items():
         known = {"kx": rules.facts["kx"], "ciphers": rules.facts["ciphers"],
                  "groups": rules.facts["groups"], "hashes": rules.facts["hashes"]}.get(table)
@@ -348,6 +375,10 @@ def check(doc):
             if n not in known:
                 raise RulesError(f"preference.{table}", f"unknown entry {n}")
         rules.preference[table] = tuple(names)
+
+
+def _check_knobs(doc, rules):
+    """[knobs]: each knob's conditions, section, value and reason."""
     for name, v in doc.get("knobs", {}).items():
         where = f"knobs.{name}"
         extra = set(v) - _KNOB_KEYS
@@ -363,6 +394,10 @@ def check(doc):
         rules.knobs[name] = Knob(name, v["section"], v.get("value"), when, unless,
                                  tuple(v.get("lines", rules.lines)), v["why"],
                                  bool(v.get("default", True)))
+
+
+def _check_defects(doc, rules):
+    """[[defects]]: known library defects, and the ones routed around."""
     for i, v in enumerate(doc.get("defects", [])):
         where = f"defects[{i}]"
         if set(v) == _ROUTE_KEYS:
@@ -376,11 +411,6 @@ def check(doc):
         _known(v["all"], where, rules)
         rules.defects.append(Defect(v["line"], v["version"], tuple(v["all"]),
                                     tuple(v["server_signs"]), v["reason"]))
-    for name, v in doc.get("drivers", {}).items():
-        rules.drivers[name] = _driver(name, v, rules)
-    if "external_rng" in doc:
-        rules.external_rng = _external_rng(doc["external_rng"], rules)
-    return rules
 
 
 def _external_rng(v, rules):

@@ -69,10 +69,12 @@ LOG_NAME = "build.log"
 BUILD_LIMIT = 1800          # seconds for configure + build of one configuration
 CODEC_DIR = ("tool", "codec")   # the prober's codecs the client links too
 PROOF_DIR = ("tool", "proof")   # the post-handshake proof, shared with the firmware
+HARNESS_DIR = ("tool", "harness")   # the TLS client core, shared with the firmware
+ERRORS_DIR = ("tool", "errors")     # the C tools' one error table
 
 
 HARNESS = check.Harness(
-    files=frozenset(f.name for d in (("tool", "verify"), PROOF_DIR)
+    files=frozenset(f.name for d in (("tool", "verify"), PROOF_DIR, HARNESS_DIR, ERRORS_DIR)
                     for f in paths.repo_root().joinpath(*d).glob("*.c")),
     label="tool/verify/{file}", purpose="verified", built_for="on the host",
     prefix="tlsfit verify")
@@ -105,10 +107,13 @@ def _sha256_file(path):
 
 
 def client_sources():
-    """Every file the client is built from: tool/verify/ and the shared tool/codec/
-    and tool/proof/."""
+    """Every file the client is built from: tool/verify/ and the shared tool/codec/,
+    tool/proof/, tool/harness/ and tool/errors/ (the build cache's key: a change to any
+    of them builds the client again)."""
     files = []
-    for d in (source_dir(), codec_dir(), proof_dir()):
+    shared = (codec_dir(), proof_dir(),
+              *(paths.repo_root().joinpath(*d) for d in (HARNESS_DIR, ERRORS_DIR)))
+    for d in (source_dir(), *shared):
         if not d.is_dir():
             continue
         files += sorted(f for f in d.iterdir() if f.is_file() and

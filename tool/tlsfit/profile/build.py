@@ -18,7 +18,7 @@ BUILD_TYPE = "RelWithDebInfo"
 LOG_NAME = "tlsfit-build.log"
 # Sources whose change makes the prober stale (cmake tracks the details; this
 # only decides whether to announce a rebuild).
-_WATCHED = ("CMakeLists.txt", "tool/probe", "tool/codec", "tests/unit")
+_WATCHED = ("CMakeLists.txt", "tool/probe", "tool/codec", "tool/errors", "tests/unit")
 STAMP = ".tlsfit-built-{}"
 
 

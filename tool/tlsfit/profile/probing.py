@@ -33,7 +33,7 @@ from . import build
 
 # The prober's sources: their SHA-256 names the build that wrote a profile (the same
 # sources probe the same way whatever compiler built them).
-PROBER_SOURCES = ("CMakeLists.txt", "tool/probe", "tool/codec")
+PROBER_SOURCES = ("CMakeLists.txt", "tool/probe", "tool/codec", "tool/errors")
 TF_ERR_INTERNAL = 22
 DEFAULT_DEADLINE = 120      # seconds for a whole probe: a healthy server takes a few
 DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline (a probe

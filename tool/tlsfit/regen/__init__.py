@@ -125,7 +125,7 @@ ENTRIES = (
               render=_schema, checked_by="tests/test_profile_schema.py"),
     Generated("exit-codes", ("docs/exit-codes.md",), "tool/tlsfit/regen/exit_codes.py",
               "after a code was added to tool/tlsfit/core/errors.py (DRIVER_CODES) or "
-              "tool/probe/errors.c", render=_exit_codes),
+              "tool/errors/errors.h (TF_ERRORS)", render=_exit_codes),
     Generated("compat", ("tests/fixtures/compat/*.summary.txt", "tests/fixtures/compat/*.out"),
               "tool/tlsfit/regen/compat.py (recorded profiles: tests/compat/record.py)",
               "only on purpose, when gen's output or the probe summary is meant to change; "

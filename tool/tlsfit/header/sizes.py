@@ -1,0 +1,151 @@
+"""Sizes: the input and output buffers (MBEDTLS_SSL_IN/OUT_CONTENT_LEN) from the records
+the probe saw, what keeps a server's application records within the input buffer, and
+the largest number the header must hold (MBEDTLS_MPI_MAX_SIZE, MBEDTLS_ECP_MAX_BITS)."""
+import math
+
+from . import client as client_mod
+from .servers import whose
+from .types import Refusal
+
+MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full record
+IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
+IN_ROUND = 256
+OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
+
+
+def in_content_len(doc, line, who="the server"):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records; who names
+    the server in the reason."""
+    rec = doc.records
+    plain = rec.get("max_plaintext_len") or 0
+    hs = rec.get("max_handshake_msg_len") or 0
+    cert = rec.get("certificate_msg_len")
+    need = max(plain, hs)
+    if need == 0:
+        return MAX_CONTENT_LEN, ("" if who == "the server" else f"the probe of {who}: ") + (
+            f"the probe recorded no record sizes: mbedTLS's full {MAX_CONTENT_LEN}")
+    if need > MAX_CONTENT_LEN:
+        raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
+                      f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
+    if line == "2.28" and hs > plain:
+        raise Refusal(f"the server splits a {hs}-byte handshake message over records of at "
+                      f"most {plain} bytes; mbedTLS 2.28 cannot reassemble that")
+    value = min(MAX_CONTENT_LEN, math.ceil((need + IN_HEADROOM) / IN_ROUND) * IN_ROUND)
+    what = f"its largest handshake message {hs} bytes"
+    if cert:
+        what += f" (Certificate message {cert} bytes)"
+    return value, (f"largest record from {who}: {plain} bytes, {what}; "
+                   f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
+
+
+def _no_limit(doc, chosen, line, dropped=None):
+    """Why no record limit keeps the server's application records small, true for the
+    line and the version chosen (dropped: why the header leaves max_fragment_length out)."""
+    rec = doc.records
+    if any(c.version == "TLSv1.3" for c in chosen):
+        if not rec.get("record_size_limit"):
+            return "the server did not acknowledge record_size_limit"
+        return "the server acknowledged record_size_limit but sent larger records"
+    if rec.get("mfl_honoured") and line == "2.28":
+        return ("the server honours max_fragment_length, but mbedTLS 2.28 cannot reassemble "
+                "the handshake messages it would split, so it is not asked for")
+    if rec.get("mfl_honoured") and dropped:
+        return f"the server honours max_fragment_length, but it is not asked for: {dropped}"
+    return "the server does not honour max_fragment_length"
+
+
+LIMITS = {"MBEDTLS_SSL_MAX_FRAGMENT_LENGTH": ("TLSv1.2", "mfl_honoured"),
+          "MBEDTLS_SSL_RECORD_SIZE_LIMIT": ("TLSv1.3", "record_size_limit_honoured")}
+
+
+def limit_of(server, options):
+    """The record limit (option name) that keeps this server's application records within
+    the input buffer, or None."""
+    for name, (version, honoured) in LIMITS.items():
+        if name in options and server.doc.records.get(honoured) and \
+                any(c.version == version for c in server.chosen):
+            return name
+    return None
+
+
+def _app_records(servers, options, line, dropped=None):
+    """What keeps the servers' application data records within a small input buffer."""
+    if len(servers) == 1:
+        s = servers[0]
+        limit = [o for o in LIMITS if o in options]
+        return (f". Application data records are kept within it by {limit[0][len('MBEDTLS_SSL_'):].lower()}"
+                if limit else f". Application data records must fit too, and "
+                f"{_no_limit(s.doc, s.chosen, line, dropped)}: raise it if your protocol receives "
+                "more at once")
+    kept, loose = [], []
+    for s in servers:
+        lim = limit_of(s, options)
+        if lim:
+            kept.append(f"for {s.who} by {lim[len('MBEDTLS_SSL_'):].lower()}")
+        else:
+            loose.append(f"for {s.who} {_no_limit(s.doc, s.chosen, line, dropped)}")
+    out = ". Application data records must fit too"
+    if kept:
+        out += ": they are kept within it " + " and ".join(kept)
+    if loose:
+        out += ("; but " if kept else ", and ") + "; ".join(loose) + \
+            ": raise it if your protocol receives more at once from " + \
+            ("it" if len(loose) == 1 else "them")
+    return out
+
+
+def joint_in_len(servers, line):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs."""
+    per = [in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who)
+           for s in servers]
+    value = max(v for v, _ in per)
+    return value, "; ".join(why for v, why in per if v == value)
+
+
+def _largest(servers, bits_of, what):
+    """The largest of bits_of(server) and the reason naming the server(s) it comes from."""
+    bits = max(bits_of(s) for s in servers)
+    if not bits:
+        return 0, None
+    if len(servers) == 1:
+        return bits, what.format(bits=bits)
+    holders = whose([s for s in servers if bits_of(s) == bits], len(servers))
+    return bits, f"{what.format(bits=bits)} of {holders}"
+
+
+def _dh_bits(server):
+    return max([(server.doc.key_exchange(c.version) or {}).get("dh_bits") or 2048
+                for c in server.chosen if c.kx == "DHE_RSA"] or [0])
+
+
+def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=None):
+    """{option: (value, reason)} for the buffer and number sizes: the input buffer for the
+    largest record any server needs, the output buffer, MBEDTLS_MPI_MAX_SIZE for the
+    largest RSA key, DH prime or curve, and (2.28) MBEDTLS_ECP_MAX_BITS."""
+    values = {}
+    in_len, why = joint_in_len(servers, line)
+    if in_len < MAX_CONTENT_LEN:
+        why += _app_records(servers, plan_options, line, mfl_dropped)
+    values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
+    values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = (
+        OUT_CONTENT_LEN, "the client's own handshake messages fit; mbedtls_ssl_write() "
+                         "splits longer application writes")
+    if client is not None:
+        values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = client_mod.out_content_len(
+            client, OUT_CONTENT_LEN) or values["MBEDTLS_SSL_OUT_CONTENT_LEN"]
+    curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
+                  if any(o in plan_options for o in rules.facts["curves"][c].options)]
+    rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
+                                 "RSA-{bits} in the chain or trust anchor")
+    if client is not None and client.key_type == "rsa" and (client.bits or 0) > rsa_bits:
+        rsa_bits, rsa_why = client.bits, f"the device's RSA-{client.bits} key"
+    dh_bits, dh_why = _largest(servers, _dh_bits, "DHE with a {bits}-bit prime")
+    mpi = max(math.ceil(b / 8) for b in [rsa_bits, dh_bits] + curve_bits)
+    why = [w for w in (rsa_why, dh_why) if w]
+    if curve_bits:
+        why.append(f"{max(curve_bits)}-bit curves")
+    if "MBEDTLS_BIGNUM_C" in plan_options:
+        values["MBEDTLS_MPI_MAX_SIZE"] = (max(mpi, 32), "largest number: " + ", ".join(why))
+    if line == "2.28" and curve_bits:
+        values["MBEDTLS_ECP_MAX_BITS"] = (max(curve_bits), "largest curve enabled")
+    return values
