@@ -86,7 +86,7 @@ def test_profiles_bad_dir(run_driver, tmp_path):
 
 def _facts(doc):
     """What a rebuild must give back: everything the server decides (not ports, dates,
-    serials, keys, signatures, timings)."""
+    serials, keys, signatures, timings), its resumption facts included."""
     by_version = {k: doc[k] for k in model.BY_VERSION}
     chain = [(c["key"]["type"], c["key"]["bits"], c["key"]["curve"], c["signature_algorithm"],
               c["is_ca"], c["subject"]) for c in doc["chain"]]
@@ -95,7 +95,7 @@ def _facts(doc):
             {k: v for k, v in doc["records"].items() if not k.endswith("_len")},
             {k: v for k, v in doc["provenance"]["server"].items()
              if k not in ("version", "package_version")},    # a Debian update moves these
-            doc["provenance"]["script"])
+            doc["provenance"]["script"], doc.get("resumption"))
 
 
 @pytest.mark.server          # profiles/make/refprofiles.py serves and probes it

@@ -87,8 +87,6 @@ int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t 
                     tf_resume_facts *out)
 {
     (void)t; (void)version; (void)alpn; (void)alpn_len;
-    memset(out, 0, sizeof(*out));
-    out->session_id = out->ticket = out->tickets = out->psk_dhe_ke = out->psk_ke = -1;
-    out->ticket_lifetime = out->ticket_len = -1;
+    tf_resume_unknown(out);
     return TF_OK;
 }

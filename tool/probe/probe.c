@@ -724,6 +724,13 @@ static void step_resumption(tf_profile *p, int slot)
         step_fail(st, &s);
         return;
     }
+    if (p->client_cert_requested) {     /* the prober has no certificate to give */
+        tf_resume_unknown(f);
+        p->resume_ran[slot - 2] = 1;
+        snprintf(st->note, sizeof(st->note), "not tried: the server asks for a client certificate, "
+                 "which the prober has none of");
+        return;
+    }
     rc = tf_resume_probe(p->target, tf_slot_version(slot), p->alpn_list_len ? p->alpn_list : NULL,
                          p->alpn_list_len, f);
     p->resume_ran[slot - 2] = rc == TF_OK;

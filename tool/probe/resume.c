@@ -179,14 +179,25 @@ static void alpn_array(const uint8_t *list, size_t len, char *store, const char 
  * the last in `session`.  mbedTLS first answers WANT_READ to a ticket (it
  * switched state), then RECEIVED_NEW_SESSION_TICKET once it parsed it.
  */
-static int read_tickets(mbedtls_ssl_context *ssl, mbedtls_ssl_session *session)
+static int read_tickets(mbedtls_ssl_context *ssl, mbedtls_ssl_session *session, outcome *o)
 {
     unsigned char buf[256];
     int i, n = 0;
     for (i = 0; i < 2 * TICKET_READS && n < TICKET_READS; i++) {
         int rc = mbedtls_ssl_read(ssl, buf, sizeof(buf));
         if (rc == MBEDTLS_ERR_SSL_WANT_READ) continue;
-        if (rc != MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) break;
+        if (rc != MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            /* a TLS 1.3 server may refuse the session after our Finished (an alert): then
+               no ticket says nothing about its tickets */
+            if (n == 0 && rc != MBEDTLS_ERR_SSL_TIMEOUT && rc < 0) {
+                char text[100];
+                mbedtls_strerror(rc, text, sizeof(text));
+                snprintf(o->detail, sizeof(o->detail), "the server ended the session after the "
+                         "handshake: -0x%04X %s", (unsigned)-rc, text);
+                return -1;
+            }
+            break;
+        }
         n++;
         mbedtls_ssl_session_free(session);
         mbedtls_ssl_session_init(session);
@@ -255,7 +266,7 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
     o->resumed = judge(&l, version, in != NULL, o);
     if (version == 0x0304 && out) {
         mbedtls_ssl_conf_read_timeout(&conf, (uint32_t)(t->timeout_ms < TICKET_WAIT_MS ? t->timeout_ms : TICKET_WAIT_MS));
-        o->tickets = read_tickets(&ssl, out);
+        o->tickets = read_tickets(&ssl, out, o);
     }
     else if (out) mbedtls_ssl_get_session(&ssl, out);
     mbedtls_ssl_close_notify(&ssl);
@@ -314,6 +325,7 @@ static void probe_13(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resu
         connect_once(t, 0x0304, alpn, alpn_len, NULL, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_ALL, 1, &s, &o,
                      &f->connections);
         if (!o.ok) { why(f, "the full handshake", &o); mbedtls_ssl_session_free(&s); return; }
+        if (o.tickets < 0) { why(f, "after the full handshake", &o); mbedtls_ssl_session_free(&s); return; }
         if (pass == 0) f->tickets = o.tickets;
         note_ticket(f, &s);
         if (o.tickets == 0) { f->psk_dhe_ke = f->psk_ke = 0; mbedtls_ssl_session_free(&s); return; }
@@ -327,9 +339,7 @@ static void probe_13(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resu
 int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
                     tf_resume_facts *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->session_id = out->ticket = out->tickets = out->psk_dhe_ke = out->psk_ke = -1;
-    out->ticket_lifetime = out->ticket_len = -1;
+    tf_resume_unknown(out);
     if (rng_init() != 0) {
         snprintf(out->why, sizeof(out->why), "mbedTLS's random generator could not be seeded");
         return TF_ERR_INTERNAL;

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "net.h"
 
@@ -39,6 +40,14 @@ typedef struct {
  * returns 0, or the errors.h code of a failure that left everything unknown
  * (out->why says what happened).
  */
+/* Sets every fact of `out` to unknown. */
+static inline void tf_resume_unknown(tf_resume_facts *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->session_id = out->ticket = out->tickets = out->psk_dhe_ke = out->psk_ke = -1;
+    out->ticket_lifetime = out->ticket_len = -1;
+}
+
 int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
                     tf_resume_facts *out);
 

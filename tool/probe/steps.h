@@ -25,7 +25,6 @@
 #define ALERT_ILLEGAL_PARAMETER 47
 #define ALERT_DECODE_ERROR 50
 #define ALERT_PROTOCOL_VERSION 70
-#define ALERT_INTERNAL_ERROR 80
 #define ALERT_UNRECOGNIZED_NAME 112
 
 /* A list of 16-bit identifiers (suites, groups, schemes); n <= the capacity. */

@@ -70,18 +70,19 @@ static int try_version_chunked(tf_profile *p, int slot, const idlist *all, tf_se
  * Whether a refusal of the whole offer for `slot` may be the hello's fault
  * rather than the version's: a close without an answer, or an alert that
  * says the hello was malformed or too large (decode_error, illegal_parameter,
- * record_overflow, internal_error).  wolfSSL, for one, answers decode_error
- * to a hello with more than 150 suites.  protocol_version is about the
- * version, unrecognized_name about the name, and handshake_failure (no
- * common parameters, what most servers say to a version they disabled) is
- * not retried: each retry costs up to five connections per version.
+ * record_overflow).  wolfSSL, for one, answers decode_error to a hello with
+ * more than 150 suites.  protocol_version is about the version,
+ * unrecognized_name about the name; handshake_failure (no common parameters)
+ * and internal_error (what OpenSSL says to a version it disabled) are what
+ * servers say to a version they do not speak, and are not retried: each
+ * retry costs up to five connections per version.
  */
 static int refusal_may_be_the_hello(int slot, const idlist *suites, const tf_sess *s)
 {
     if (slot == 3 || suites->n <= CHUNK) return 0;
     if (s->err == TF_ERR_CLOSED) return 1;
     return s->alert == ALERT_DECODE_ERROR || s->alert == ALERT_ILLEGAL_PARAMETER ||
-           s->alert == ALERT_RECORD_OVERFLOW || s->alert == ALERT_INTERNAL_ERROR;
+           s->alert == ALERT_RECORD_OVERFLOW;
 }
 
 /* "the server closed the connection" or "alert decode_error (50)": how the full offer was refused. */
