@@ -131,9 +131,13 @@ def client_sources_digest():
 
 
 def cache_key(config_bytes, tree):
+    """The build directory's key: the header, the tree, the client's sources and the
+    checkout they are in (CMake's cache names its source directory: a build made from
+    another clone of tlsfit cannot be reused, and used to fail with "does not match
+    the source ... used to generate cache")."""
     h = hashlib.sha256()
     for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
-                 client_sources_digest().encode()):
+                 client_sources_digest().encode(), str(source_dir()).encode()):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()
