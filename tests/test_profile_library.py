@@ -152,7 +152,8 @@ def test_provenance_refused(mutate, message):
 def test_sources_sha256_follows_the_sources(tmp_path):
     from tlsfit.profile import probing as probe
     root = tmp_path / "repo"
-    for rel in ("tool/probe/a.c", "tool/probe/sub/b.c", "tool/codec/c.c", "CMakeLists.txt"):
+    for rel in ("tool/probe/a.c", "tool/probe/sub/b.c", "tool/codec/c.c", "tool/errors/e.h",
+                "CMakeLists.txt"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(rel)
     first = probe.sources_sha256(root)
@@ -162,6 +163,9 @@ def test_sources_sha256_follows_the_sources(tmp_path):
     (root / "tool/probe/sub/b.c").write_text("tool/probe/sub/b.c")
     assert probe.sources_sha256(root) == first
     (root / "tool/codec/new.h").write_text("")
+    assert probe.sources_sha256(root) != first
+    (root / "tool/codec/new.h").unlink()
+    (root / "tool/errors/e.h").write_text("a code added")
     assert probe.sources_sha256(root) != first
 
 
@@ -225,6 +229,7 @@ def test_prober_build_remembers_the_hash(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     (root / "tool" / "probe").mkdir(parents=True)
     (root / "tool" / "codec").mkdir(parents=True)
+    (root / "tool" / "errors").mkdir(parents=True)
     (root / "tool" / "probe" / "a.c").write_text("int a;\n")
     (root / "CMakeLists.txt").write_text("project(x)\n")
     monkeypatch.setattr(paths, "repo_root", lambda: root)
