@@ -470,6 +470,7 @@ def test_wrong_trust_anchor(ec12, pki, other_root):
     assert "trust anchor" in hs["hint"]
 
 
+@pytest.mark.server     # a silent TCP listener of its own
 def test_silent_server_times_out_and_qemu_is_killed(pki):
     with SilentServer() as srv:
         start = time.monotonic()

@@ -387,6 +387,7 @@ class CloseAfterHandshake:
         self.sock.close()
 
 
+@pytest.mark.server     # a TLS server of its own that closes after the handshake
 def test_close_after_handshake_fails_the_no_alert_proof(pki):
     """The client sees the close in verify; the firmware cannot (a UART), so measure
     learns it from the relay: the server hung up before the firmware's close_notify."""
