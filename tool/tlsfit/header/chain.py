@@ -1,8 +1,10 @@
 """The chain: what the path from the server's leaf to the trust anchor needs, whatever
 the suite -- each certificate's key must parse (key type, curve, RSA size) and each
-signature checked on the way to the anchor needs its algorithm and hash; an anchor that
-is not a root needs what parsing it needs.  Certificates the server sends off the path
-need nothing."""
+signature checked on the way to the anchor needs its algorithm and hash; the trust
+anchor the device loads, root or not, needs what parsing it needs (its own signature's
+algorithm and hash, even when self-signed: mbedTLS refuses to load a certificate whose
+signature algorithm it does not know).  Certificates the server sends off the path need
+nothing (mbedTLS skips a sent certificate of an unknown signature algorithm)."""
 from ..profile.model import describe_failures
 from . import anchor as anchor_mod
 from .types import Refusal
@@ -62,8 +64,7 @@ class ChainNeeds:
             self._key(cert, role, rules, line)
             if sig_checked:
                 self._signature(cert, role, rules, line, pol)
-        if anchor_mod.is_intermediate(anchor):
-            self._parsed(anchor, rules, line)
+        self._parsed(self.anchor, rules, line)
 
     def _key(self, cert, role, rules, line):
         key, where = cert["key"], label(cert, role)
@@ -114,19 +115,23 @@ class ChainNeeds:
         need(self.options, fact.options + h.options, f"{where} is signed with {name}")
 
     def _parsed(self, cert, rules, line):
-        """An anchor that is not a root (gen --anchor, a probe --ca naming an intermediate):
-        its signature is never verified, but mbedTLS parses a certificate only when it
-        knows the signature algorithm (oid.c: the algorithm's module and hash), so loading
-        it needs them (cert_sigs `parse`)."""
+        """The trust anchor the device loads, a root (self-signed) or not (gen --anchor, a
+        probe --ca naming an intermediate): its own signature is never verified, but
+        mbedTLS parses a certificate only when it knows the signature algorithm (oid.c: the
+        algorithm's module and hash), so loading it needs them (cert_sigs `parse`).  A root
+        self-signed with SHA-256 above a chain signed with SHA-384 (DigiCert Global Root G2
+        and Azure IoT Hub) needs SHA-256 for that alone."""
         name, where = cert["signature_algorithm"], label(cert, "trust anchor")
         family = rules.cert_sig_family(name)
         parse = rules.facts["cert_sigs"][family].attrs.get("parse") if family else None
         if parse is None:
+            instead = ("anchor at its issuer instead" if cert["subject"] != cert["issuer"]
+                       else "the server's chain must end at another root")
             raise Refusal(f"{where} is signed with {name}, which mbedTLS cannot parse, so the "
-                          "device cannot load it as its anchor; anchor at its issuer instead")
+                          f"device cannot load it as its anchor; {instead}")
         h = rules.fact("hashes", cert.get("signature_hash") or "unknown", line)
         if h.unsupported:
             raise Refusal(f"{where} is signed with {name}: {h.unsupported}")
         need(self.options, list(parse) + list(h.options),
              f"{where} is signed with {name}: mbedTLS must know that algorithm to load it "
-             "(the signature itself is not verified: it is the anchor)")
+             "(the anchor's own signature is not verified)")

@@ -197,15 +197,16 @@ def _issued(d, stem, cn, spec, issuer, ext, section, digest=None):
 
 
 def make_chain(directory, name, root="rsa:2048", inter="rsa:2048", leaf="rsa:2048",
-               extra_sans=(), label=None, digest=None):
+               extra_sans=(), label=None, digest=None, root_digest=None):
     """Creates directory/<name>/{root,inter,leaf}.{pem,key}, fullchain.pem; returns a Chain.
     digest: the hash every signature of the chain uses ("sha256", ...); by default it
-    follows the signing key (_digest_opts)."""
+    follows the signing key (_digest_opts).  root_digest: the root's own (self-)signature's
+    hash, when it differs (DigiCert Global Root G2: SHA-256 above a SHA-384 chain)."""
     d = Path(directory) / name
     d.mkdir(parents=True, exist_ok=True)
     label = label or name
     ext = _ext_file(d / "extensions.cnf", extra_sans, leaf)
-    r = _self_signed(d, "root", f"tlsfit {label} root", root, ext, "root", digest)
+    r = _self_signed(d, "root", f"tlsfit {label} root", root, ext, "root", root_digest or digest)
     i = _issued(d, "inter", f"tlsfit {label} intermediate", inter, r, ext, "inter", digest)
     lf = _issued(d, "leaf", "localhost", leaf, i, ext, "leaf", digest)
     (d / "fullchain.pem").write_bytes(lf.pem.read_bytes() + i.pem.read_bytes())
