@@ -112,6 +112,7 @@ class FitOptions:
     lto: bool = False            # also measure the final header with -flto (fit/lto.py)
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
+    alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
 
 
 @dataclass
@@ -200,7 +201,7 @@ def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                      anchor=opts.anchor, external_rng=opts.external_rng)
+                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn))
 
 
 # ------------------------------------------------------------------ the search
