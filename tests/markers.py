@@ -50,7 +50,7 @@ _DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
 _SOURCE_SIGNS = {
     "server": re.compile(r"\b(openssl_server|gnutls_server|mbedtls_server|mosquitto_server|"
                          r"nginx_server|serving|HostilePeer|LineServer|RefServer)\(|"
-                         r"\bdaemons\.(lighttpd|haproxy|stunnel|apache)\(|\.listen\(|"
+                         r"\bdaemons\.(lighttpd|haproxy|stunnel|apache|aws_iot_shaped)\(|\.listen\(|"
                          r"[\"']s_server[\"']|gnutls-serv"),
     "qemu": re.compile(r"\b(measure\.measure|run_firmware|fw\.build|xbuild\.cross_build)\("),
 }

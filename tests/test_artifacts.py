@@ -92,7 +92,7 @@ def test_fit_report_must_be_a_fit_report(run_driver, tmp_path):
     proc = run_driver("gen", CORPUS / "openssl-ec-12.json", "--fit-report", bad)
     assert proc.returncode == USAGE
     assert proc.stderr.strip() == (f"tlsfit: --fit-report {bad}: not a fit report with "
-                                   "gen_options (written by tlsfit fit since issue 17)")
+                                   "gen_options (as tlsfit fit writes it)")
 
 
 @pytest.fixture(scope="module")

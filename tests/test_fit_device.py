@@ -14,7 +14,7 @@ from test_compat import check_shape
 from tlsfit.cli import main as cli
 from tlsfit.core.errors import DEVICE, DRIVER_CODES, TlsfitError
 from tlsfit.core.proof import Proof
-from tlsfit.fit import device, objective, search
+from tlsfit.fit import device, objective, search, sites
 from tlsfit.lab import refservers
 
 # openssl s_server -www answers "GET /" with "HTTP/1.0 200 ok": a proof without the
@@ -282,7 +282,7 @@ def test_the_shorthand_is_the_device_of_its_flags(pki):
         ["fit", "127.0.0.1:4433", "127.0.0.1:4434", "--sni", "localhost", "--ca",
          str(pki.ec.root.pem), "--ca", str(pki.rsa.root.pem), "--proof", PROOF])
     opts = search.FitOptions(sni=args.sni, ca=args.ca, proof=args.proof)
-    dev = search.as_device(args.server, opts)
+    dev = sites.as_device(args.server, opts)
     assert [(s.host, s.port, s.sni) for s in dev.servers] == \
         [("127.0.0.1", 4433, "localhost"), ("127.0.0.1", 4434, "localhost")]
     assert all(s.ca == (Path(pki.ec.root.pem), Path(pki.rsa.root.pem)) for s in dev.servers)

@@ -127,3 +127,17 @@ def test_openssl_missing_names_the_next_step(monkeypatch, tmp_path):
         pki.openssl(["version"], "asking", SERVERS, missing_code=IDENTITY)
     assert e.value.code == IDENTITY
     assert str(e.value) == "the openssl command is not installed (run ./tlsfit setup)"
+
+
+def test_openssl_config_sections_in_order_empty_lines_left_out():
+    text = pki.openssl_config({"ca": [*pki.ca_lines(pathlen=0), ""],
+                               "leaf": pki.leaf_lines("ec:P-256")})
+    assert text == ("[req]\ndistinguished_name = dn\n[dn]\n[ca]\n"
+                    "basicConstraints = critical, CA:true, pathlen:0\n"
+                    "keyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n"
+                    "[leaf]\nbasicConstraints = critical, CA:false\n"
+                    "keyUsage = critical, digitalSignature\n"
+                    "extendedKeyUsage = serverAuth, clientAuth\nsubjectKeyIdentifier = hash\n"
+                    "authorityKeyIdentifier = keyid\n")
+    assert pki.leaf_lines("rsa:2048")[1] == "keyUsage = critical, digitalSignature, keyEncipherment"
+    assert pki.ca_lines(key_ids=False)[2] == "subjectKeyIdentifier = none"

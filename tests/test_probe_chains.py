@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tlsfit.core import pki
 from tlsfit.lab import refservers
 
 TIMEOUT = ["--timeout", "5"]
@@ -19,16 +20,7 @@ TIMEOUT = ["--timeout", "5"]
 # header can only come from a certificate.
 ECDSA_TLS12 = ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
 
-_CROSS_EXT = """\
-[req]
-distinguished_name = dn
-[dn]
-[cross]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-"""
+_CROSS_EXT = pki.openssl_config({"cross": [*pki.ca_lines(), "authorityKeyIdentifier = keyid"]})
 
 
 def cross_sign(directory, root, by):
@@ -220,16 +212,8 @@ def test_cross_signed_other_anchors(cross, openssl, run_probe):
     assert p["chain_complete"] is False
 
 
-_NO_KEY_ID_EXT = """\
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = none
-authorityKeyIdentifier = none
-"""
+_NO_KEY_ID_EXT = pki.openssl_config({"ca": [*pki.ca_lines(key_ids=False),
+                                              "authorityKeyIdentifier = none"]})
 
 
 def impostor_ca(directory, cn):

@@ -208,8 +208,9 @@ static inline void tf_harness_allocator(void *(*calloc_fn)(size_t, size_t),
  * authmode REQUIRED, the trust anchors, rng's generator, the header's group
  * list (TLSFIT_GROUPS for 3.x, MBEDTLS_SSL_IANA_TLS_GROUP_* ending with
  * _NONE; TLSFIT_CURVES for 2.28, MBEDTLS_ECP_DP_* ending with _NONE -- each
- * side #errors on the other line's) and its max_fragment_length
- * (TLSFIT_MAX_FRAG_LEN, refused beyond MBEDTLS_SSL_OUT_CONTENT_LEN).  The
+ * side #errors on the other line's), its max_fragment_length
+ * (TLSFIT_MAX_FRAG_LEN, refused beyond MBEDTLS_SSL_OUT_CONTENT_LEN) and the
+ * application protocols it offers (TLSFIT_ALPN, string literals).  The
  * caller adds versions and its own certificate.  Returns 0 or the mbedTLS
  * error.  (Inline: the firmware's image stays as small as with its own copy.)
  */
@@ -234,6 +235,13 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
 #if defined(TLSFIT_MAX_FRAG_LEN) && defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
     /* the server's records stay within the input buffer (tlsfit gen) */
     ret = mbedtls_ssl_conf_max_frag_len(conf, TLSFIT_MAX_FRAG_LEN);
+#endif
+#if defined(TLSFIT_ALPN) && defined(MBEDTLS_SSL_ALPN)
+    /* a server that routes by protocol (AWS IoT Core's MQTT on 443) drops a hello
+       without it (tlsfit gen --alpn, or probe --alpn found it required) */
+    static const char *alpn[] = { TLSFIT_ALPN, NULL };
+    if (ret == 0)
+        ret = mbedtls_ssl_conf_alpn_protocols(conf, alpn);
 #endif
     return ret;
 }

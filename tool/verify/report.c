@@ -252,6 +252,10 @@ int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
         tf_json_null(&j, "ciphersuite_id");
     }
     add_negotiated_group(&j, &s->io.wire);
+#if defined(MBEDTLS_SSL_ALPN)
+    /* the application protocol the server selected from TLSFIT_ALPN (null: none) */
+    tf_json_str(&j, "alpn", mbedtls_ssl_get_alpn_protocol(&s->ssl));
+#endif
     add_flags(&j, mbedtls_ssl_get_verify_result(&s->ssl), 1);
     tf_json_int(&j, "largest_record", (long long) s->io.wire.largest_record);
     add_proof(&j, o, s);

@@ -39,7 +39,7 @@ from ..core import paths
 from ..core.errors import FIT, TlsfitError
 from ..core.proc import locked
 from ..core.text import say
-from ..fit import artifacts, search
+from ..fit import artifacts, search, sites
 from ..fit.report import build_report, render_md
 from ..header import gen, refit
 from ..mbedtls import tree as tree_mod
@@ -75,6 +75,7 @@ SEARCH_SOURCES = {
     "tool/tlsfit/header": "candidates, rules, policy, costs, the header gen renders",
     "templates": "the header templates (report and dashboard templates ride along)",
     "tool/tlsfit/fit/search.py": "the search, content lengths and ablation",
+    "tool/tlsfit/fit/sites.py": "the servers as the search sees them (trust store, --anchor)",
     "tool/tlsfit/fit/knobs.py": "the knob variants tried",
     "tool/tlsfit/fit/knob_costs.json": "the knob model",
     "tool/tlsfit/fit/objective.py": "how trials are compared",
@@ -83,6 +84,8 @@ SEARCH_SOURCES = {
     "tool/tlsfit/target": "how a header is built, run and judged on the target",
     "tool/tlsfit/core/proof.py": "the proof that the server accepted the session",
     "tool/firmware": "the firmware that runs the handshake",
+    "tool/harness": "the TLS client core the firmware shares with the verify client",
+    "tool/errors": "the C tools' error table the firmware names its failures from",
     "tool/proof": "the proof's C side",
     "targets": "the targets' CPUs, flags and memory maps",
     "tool/tlsfit/lab/replica": "the replica a library profile is fitted against",
@@ -242,8 +245,8 @@ def _remeasure(site, opts, out, cached, key, fit_target, t0):
 def _site(hostport, opts, work):
     """The one server, probed (or opts.profile), and opts naming a profile file."""
     progress = search.Progress(opts.progress)
-    dev = search.as_device(hostport, opts)
-    (site,) = search.probe_sites(dev, opts, Path(work), progress)
+    dev = sites.as_device(hostport, opts)
+    (site,) = sites.probe_sites(dev, opts, Path(work), progress)
     if opts.profile is None:           # the fit reads the same facts instead of probing again
         f = paths.write_atomic(Path(work) / "probed-profile.json",
                                profile_mod.dump(dict(site.profile.to_json())))

@@ -18,6 +18,7 @@ from ..header.policy import POLICIES
 from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
+from .common import alpn_list
 
 HELP = """\
 Renders tls_config.h: the smallest mbedTLS configuration that can talk to the
@@ -141,6 +142,12 @@ def configure(p):
                         "every key, signature and key exchange on the path to the anchor is "
                         "P-256, else the built-in code stays and the header says why); "
                         "`tlsfit fit` measures both and keeps the smaller (default: builtin)")
+    p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]", default=(),
+                   help="the application protocols (ALPN) the device offers every server, "
+                        "e.g. x-amzn-mqtt-ca for AWS IoT Core's MQTT on port 443: "
+                        "MBEDTLS_SSL_ALPN and TLSFIT_ALPN, the list to pass to "
+                        "mbedtls_ssl_conf_alpn_protocols() (default: only when the profile "
+                        "says the server requires ALPN, `probe --alpn`)")
     p.add_argument("--external-rng", action="store_true",
                    help="the device's TRNG feeds mbedTLS directly: no entropy module and no "
                         "DRBG (with PSA Crypto, MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG and the "
@@ -276,7 +283,7 @@ def run(args):
         if args.anchor else None
     opts = GenOptions(line=line, policy=args.policy, tls=args.tls,
                       time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
-                      anchor=anchor, external_rng=args.external_rng)
+                      anchor=anchor, external_rng=args.external_rng, alpn=args.alpn)
     names = [name for _, name in resolved]
     overrides = NO_OVERRIDES
     if args.fit_report:

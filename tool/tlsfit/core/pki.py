@@ -142,3 +142,37 @@ def openssl(args, what, code, timeout=OPENSSL_TIMEOUT, stdin=None, check=True,
     if check:
         return proc.run_tool(cmd, what, code, timeout, stdin=stdin)
     return proc.run_captured(cmd, what, code, timeout, stdin=stdin)
+
+
+# ------------------------------------------------------------ openssl configuration
+
+def ca_lines(pathlen=None, key_ids=True):
+    """The extension lines of a CA certificate in tlsfit's test PKIs and replicas:
+    basicConstraints (with pathlen when given), keyUsage, and a subject key identifier
+    (none with key_ids=False)."""
+    basic = "basicConstraints = critical, CA:true" + (f", pathlen:{pathlen}"
+                                                      if pathlen is not None else "")
+    return (basic, "keyUsage = critical, keyCertSign, cRLSign",
+            "subjectKeyIdentifier = " + ("hash" if key_ids else "none"))
+
+
+def leaf_lines(key_spec):
+    """The extension lines of a server (and client) leaf for a key of key_spec
+    ("rsa:2048", "ec:P-256", ...): keyEncipherment only for RSA keys, both extended
+    key usages, key identifiers."""
+    usage = "digitalSignature, keyEncipherment" if key_spec.startswith("rsa") \
+        else "digitalSignature"
+    return ("basicConstraints = critical, CA:false", f"keyUsage = critical, {usage}",
+            "extendedKeyUsage = serverAuth, clientAuth", "subjectKeyIdentifier = hash",
+            "authorityKeyIdentifier = keyid")
+
+
+def openssl_config(sections):
+    """The text of an openssl configuration for `req` and `x509 -req`: the empty
+    distinguished-name section they need, then {name: lines} as [name] sections (empty
+    lines are left out)."""
+    out = ["[req]", "distinguished_name = dn", "[dn]"]
+    for name, lines in sections.items():
+        out.append(f"[{name}]")
+        out.extend(line for line in lines if line)
+    return "\n".join(out) + "\n"

@@ -53,17 +53,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..core import interrupt, paths, pki
+from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
-from ..core.hostport import format_hostport
-from ..header import anchor as anchor_mod, gen, refit, rules as rules_mod
+from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
-from ..profile import model as profile_mod, probing
-from ..profile.types import Profile
 from ..target import measure as measure_mod
-from . import artifacts, device as device_mod, lto as lto_mod
+from . import artifacts, lto as lto_mod
+from .sites import anchor_sites, as_device, load_anchor, probe_sites
 from .knobs import knob_variants
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
@@ -114,32 +112,7 @@ class FitOptions:
     lto: bool = False            # also measure the final header with -flto (fit/lto.py)
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
-
-
-@dataclass(frozen=True)
-class Site:
-    """One server the fit serves, probed: where, the name sent and checked, the CA file
-    measure builds in (None: the system store's root), the proof, and its profile."""
-    index: int
-    host: str
-    port: int
-    sni: str
-    ca: str
-    proof: object
-    profile: Profile
-    count: int = 1
-
-    @property
-    def hostport(self):
-        return format_hostport(self.host, self.port)
-
-    @property
-    def who(self):
-        return f"server {self.index} ({self.hostport})"
-
-    def tag(self, text):
-        """text, prefixed with the server it is about when there are several."""
-        return text if self.count == 1 or text is None else f"{self.who}: {text}"
+    alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
 
 
 @dataclass
@@ -228,7 +201,7 @@ def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                      anchor=opts.anchor, external_rng=opts.external_rng)
+                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn))
 
 
 # ------------------------------------------------------------------ the search
@@ -492,63 +465,6 @@ def option_cost(with_it, without_it):
 
 # ------------------------------------------------------------------ entry point
 
-def _cas(ca):
-    return [str(ca)] if isinstance(ca, (str, Path)) else [str(c) for c in ca or ()]
-
-
-def trust_store(cas, work, index):
-    """The one CA file measure reads for these files (PEM or DER): the file itself, or a
-    PEM bundle of every certificate in them written under work (None: the system store)."""
-    if not cas:
-        return None
-    if len(cas) == 1:
-        return cas[0]
-    pems = []
-    for c in cas:
-        pems.extend(pki.pem_text(der) for der in measure_mod.read_anchors(c))
-    return str(paths.write_atomic(Path(work) / f"trust-store-{index}.pem", "".join(pems)))
-
-
-def as_device(target, opts):
-    """A device_mod.Device from fit's target: "HOST[:PORT]" (opts' --sni, --ca, --proof
-    and identity), a list of them, or a Device (opts' --proof where a server has none)."""
-    if isinstance(target, device_mod.Device):
-        servers = tuple(replace(s, proof=s.proof if s.proof is not None else opts.proof)
-                        for s in target.servers)
-        return replace(target, servers=servers, client=target.client or opts.client)
-    hosts = [target] if isinstance(target, str) else list(target)
-    return device_mod.from_hosts(hosts, opts.sni, _cas(opts.ca), opts.proof, opts.client)
-
-
-def probe_sites(dev, opts, work, progress):
-    """[Site] for every server of the device, probed (or, for one server, --profile)."""
-    if opts.profile and len(dev.servers) > 1:
-        raise TlsfitError(USAGE, "--profile reuses one server's profile: fit several servers "
-                                 "without it (each is probed)")
-    sites, n = [], len(dev.servers)
-    for i, spec in enumerate(dev.servers, 1):
-        cas = [str(c) for c in spec.ca]
-        who = f"server {i} ({spec.hostport})"
-        if opts.profile:
-            prof = profile_mod.read(opts.profile)
-        else:
-            progress.say(f"[probe] probing {spec.hostport}")
-            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5)
-            try:
-                prof = Profile.of(probing.run(spec.hostport, popts))
-            except TlsfitError as e:
-                if n == 1:
-                    raise
-                raise TlsfitError(e.code, f"{who} could not be probed (exit {e.code}"
-                                  + (f": {e.message}" if e.message else ", the prober's message "
-                                     "above") + "): check it is reachable, or leave it out") \
-                    from None
-        sni = spec.sni or prof.target.sni or spec.host
-        sites.append(Site(i, spec.host, spec.port, sni, trust_store(cas, work, i), spec.proof,
-                          prof, n))
-    return sites
-
-
 def _no_candidate(fitter, opts):
     errs = "; ".join(sorted({t.error for t in fitter.trials if t.error}))[:400]
     hints = sorted({m.handshake.hint for t in fitter.trials for m in t.measurements
@@ -595,30 +511,6 @@ def alone_headers(fitter, final):
             f"mbedTLS {tried.figures().get('rom_tls_bytes')} B" if tried.ok else tried.error))
         out.append(tried)
     return out
-
-
-def load_anchor(opts, out_dir):
-    """--anchor CERT: opts with CERT loaded (exit 50 when it is not one certificate),
-    before anything is probed; named as the fit's copy, DIR/anchor.pem, as the header's
-    Regenerate line names it."""
-    if opts.anchor is None or isinstance(opts.anchor, anchor_mod.AnchorCert):
-        return opts
-    name = refit.repo_name(Path(out_dir) / refit.ANCHOR_FILE)
-    return replace(opts, anchor=anchor_mod.AnchorCert.load(opts.anchor, name))
-
-
-def anchor_sites(sites, opts, out_dir):
-    """(sites, opts) for --anchor: CERT copied to DIR/anchor.pem (a certificate, no key)
-    and that copy the only CA of every server whose path holds CERT (exit 50 when none
-    does); opts without the anchor when CERT already is every such server's anchor."""
-    if opts.anchor is None:
-        return sites, opts
-    _, placements, gopts = gen.anchored([s.profile for s in sites],
-                                        GenOptions(anchor=opts.anchor))
-    copy = paths.write_atomic(Path(out_dir) / refit.ANCHOR_FILE, opts.anchor.pem())
-    sites = [replace(s, ca=str(copy)) if p is not None else s
-             for s, p in zip(sites, placements)]
-    return sites, replace(opts, anchor=gopts.anchor)
 
 
 def fit(target, opts, out_dir):

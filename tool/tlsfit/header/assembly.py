@@ -10,8 +10,8 @@ from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
 from .duties import duties
 from .groups import group_pin
-from .optionsets import (MFL_BYTES, MFL_CODE, any_of, base_wants, candidate_wants,
-                         extension_wants, sni_wants)
+from .optionsets import (MFL_BYTES, MFL_CODE, alpn_list, alpn_wants, any_of, base_wants,
+                         candidate_wants, extension_wants, sni_wants)
 from .servers import mfl_blocked, tagged
 from .sizes import joint_in_len, size_values
 from .trng import add_external_rng, rng_provided
@@ -35,7 +35,7 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     enabled, rng_facts = _enabled(wanted, driver, servers, opts, rules, cost)
     for name in overrides.exclude:
         enabled.pop(name, None)
-    values = _values(servers, enabled, rules, line, mfl_dropped, asked, rng_facts)
+    values = _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts)
     _apply_fit(enabled, values, overrides)
     apply_knobs(enabled, values, rules, line, overrides.knob_values)
     for name, (value, why) in (driver.values.items() if driver else ()):
@@ -65,7 +65,7 @@ def _wanted(servers, opts, rules):
     in_len, _ = joint_in_len(servers, line)
     identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
     wanted = merge(base_wants(None, rules, opts),
-                   tagged(servers, [merge(_server_wants(s, rules, line, in_len),
+                   tagged(servers, [merge(_server_wants(s, rules, opts, in_len),
                                           identity[i][0] if identity else {})
                                     for i, s in enumerate(servers)]))
     more = [w for _, ws in identity for w in ws] if identity else []
@@ -94,9 +94,10 @@ def _enabled(wanted, driver, servers, opts, rules, cost):
     return enabled, rng_facts
 
 
-def _values(servers, enabled, rules, line, mfl_dropped, asked, rng_facts):
-    """{name: (value, reason)}: the sizes, the TRNG's marker, the group list and the
-    record limit to ask for."""
+def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
+    """{name: (value, reason)}: the sizes, the TRNG's marker, the group list, the record
+    limit to ask for and the application protocols to offer."""
+    line = opts.line
     values = size_values(servers, enabled, rules, line, mfl_dropped, asked)
     if rng_facts:
         name, value, why = rules.external_rng.marker
@@ -106,7 +107,22 @@ def _values(servers, enabled, rules, line, mfl_dropped, asked, rng_facts):
         values["TLSFIT_MAX_FRAG_LEN"] = (
             MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
                       f"server then sends records of at most {MFL_BYTES} bytes")
+    if "MBEDTLS_SSL_ALPN" in enabled:
+        values["TLSFIT_ALPN"] = _alpn_value(servers, opts)
     return values
+
+
+def _alpn_value(servers, opts):
+    """TLSFIT_ALPN: (the protocols every server is offered, as C string literals, why)."""
+    protocols, reasons = [], []
+    for s in servers:
+        mine, why = alpn_list(s.doc, opts)
+        protocols += [p for p in mine if p not in protocols]
+        if why and why not in reasons:
+            reasons.append(why if len(servers) == 1 else f"{s.doc.target.hostport}: {why}")
+    value = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in protocols)
+    return value, ("pass { TLSFIT_ALPN, NULL } to mbedtls_ssl_conf_alpn_protocols() before "
+                   "mbedtls_ssl_setup(); " + "; ".join(reasons))
 
 
 def _apply_fit(enabled, values, overrides):
@@ -142,11 +158,12 @@ def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
     return facts
 
 
-def _server_wants(server, rules, line, in_len):
-    """{option: [reasons]} one server needs: its name, its chain, its chosen candidates
-    and the extensions they use."""
-    doc = server.doc
-    sni = {k: v for k, v in sni_wants(doc, rules).items() if rules.available(k, line)}
+def _server_wants(server, rules, opts, in_len):
+    """{option: [reasons]} one server needs: its name, the application protocols it is
+    offered, its chain, its chosen candidates and the extensions they use."""
+    doc, line = server.doc, opts.line
+    sni = {k: v for k, v in merge(sni_wants(doc, rules), alpn_wants(doc, rules, opts)).items()
+           if rules.available(k, line)}
     return merge(sni, server.chain.options,
                  *[candidate_wants(c, rules, line) for c in server.chosen],
                  extension_wants(doc, list(server.chosen), rules, line, in_len))

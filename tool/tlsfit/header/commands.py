@@ -36,6 +36,8 @@ def regenerate_command(profiles, opts, extra=()):
         cmd += ["--ecc", opts.ecc]
     if opts.external_rng:
         cmd.append("--external-rng")
+    if opts.alpn:
+        cmd += ["--alpn", ",".join(opts.alpn)]
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
     if opts.anchor is not None:

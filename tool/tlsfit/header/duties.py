@@ -29,6 +29,10 @@ def duties(servers, enabled, opts, values):
     for name, _, _, call in GROUP_PIN.values():
         if name in values:
             duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
+    if "TLSFIT_ALPN" in values:
+        duties.append("before mbedtls_ssl_setup(): static const char *alpn[] = { TLSFIT_ALPN, "
+                      "NULL }; mbedtls_ssl_conf_alpn_protocols(&conf, alpn); (offers "
+                      f"{values['TLSFIT_ALPN'][0]})")
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     anchors = {}
     for s in servers:

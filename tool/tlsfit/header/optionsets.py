@@ -55,6 +55,31 @@ def sni_wants(doc, rules):
     return wanted
 
 
+def alpn_list(doc, opts):
+    """(the protocols the device offers this server, why) or ((), None): the user's
+    --alpn, else the protocol the server selected when the probe found it requires ALPN
+    (extensions.alpn_required; the probe's --alpn list when the server selected none)."""
+    if opts.alpn:
+        return tuple(opts.alpn), f"--alpn {','.join(opts.alpn)}: the application offers it"
+    ext = doc.extensions
+    if not ext.get("alpn_required"):
+        return (), None
+    protocols = (ext["alpn"],) if ext.get("alpn") else tuple(ext.get("alpn_offered") or ())
+    return protocols, ("the server requires ALPN: a hello without it was refused, the same "
+                       f"hello offering {','.join(ext.get('alpn_offered') or protocols)} was "
+                       "answered" + (f" (the server selected {ext['alpn']})" if ext.get("alpn")
+                                     else ""))
+
+
+def alpn_wants(doc, rules, opts):
+    """What offering the application protocols needs (alpn_list)."""
+    wanted = {}
+    protocols, why = alpn_list(doc, opts)
+    if protocols:
+        need(wanted, rules.base["alpn"], why)
+    return wanted
+
+
 def extension_wants(doc, chosen, rules, line, in_len=None):
     """Extensions the server supports that the chosen candidates use.  in_len: the
     header's MBEDTLS_SSL_IN_CONTENT_LEN (default: what this server alone needs)."""

@@ -58,7 +58,7 @@ def choices(opts, overrides=NO_OVERRIDES):
             "candidate": None if c is None else vars(c), "ecc": opts.ecc,
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
                                                         "sha256": opts.anchor.sha256},
-            "external_rng": opts.external_rng}
+            "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {})}
 
 
 def read_report(path):
@@ -71,7 +71,7 @@ def read_report(path):
     g = doc.get("gen_options") if isinstance(doc, dict) else None
     if not isinstance(g, dict) or set(FIELDS) - set(g):
         raise TlsfitError(USAGE, f"--fit-report {path}: not a fit report with gen_options "
-                                 "(written by tlsfit fit since issue 17)")
+                                 "(as tlsfit fit writes it)")
     return doc
 
 
@@ -84,9 +84,15 @@ def apply(opts, report, path="report.json"):
         raise TlsfitError(USAGE, f"--external-rng: {path} is a fit without it (its header has "
                                  "the entropy module and DRBG); fit again with "
                                  "tlsfit fit --external-rng, or drop the flag")
+    fitted_alpn = tuple(g.get("alpn") or ())
+    if opts.alpn and tuple(opts.alpn) != fitted_alpn:
+        fitted = f"--alpn {','.join(fitted_alpn)}" if fitted_alpn else "no --alpn"
+        raise TlsfitError(USAGE, f"--alpn {','.join(opts.alpn)}: {path} is a fit with {fitted}; "
+                                 "fit again with that --alpn, or drop the flag")
     overrides(report, path)
     opts = replace(opts, ecc=g.get("ecc", opts.ecc),
-                   external_rng=bool(g.get("external_rng", opts.external_rng)))
+                   external_rng=bool(g.get("external_rng", opts.external_rng)),
+                   alpn=fitted_alpn or tuple(opts.alpn))
     return apply_anchor(opts, report, path)
 
 

@@ -337,7 +337,7 @@ def _check_options(doc, rules):
 def _check_base(doc, rules):
     """[base]: the options every header has, and its any-of groups."""
     base = doc.get("base", {})
-    for key in ("options", "time", "pem", "sni"):
+    for key in ("options", "time", "pem", "sni", "alpn"):
         _known(base.get(key, []), f"base.{key}", rules)
         rules.base[key] = tuple(base.get(key, []))
     rules.base["any_of"] = _as_items(base.get("any_of", []), "base.any_of")

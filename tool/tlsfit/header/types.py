@@ -76,6 +76,7 @@ class GenOptions:
     anchor: object = None        # anchor.AnchorCert: --anchor CERT ends the path (anchor.py)
     external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
+    alpn: tuple = ()             # --alpn: the application protocols every server is offered
 
 
 @dataclass(frozen=True)

@@ -90,38 +90,16 @@ def _serial():
     return (1 << 60) | secrets.randbits(60)
 
 
-_EXTENSIONS = """\
-[req]
-distinguished_name = dn
-[dn]
-[root]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[inter]
-basicConstraints = critical, CA:true, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[leaf]
-basicConstraints = critical, CA:false
-keyUsage = critical, {leaf_usage}
-extendedKeyUsage = serverAuth, clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = @san
-[san]
-{san}
-"""
-
-
 def _ext_file(path, sans, leaf_spec):
-    usage = "digitalSignature, keyEncipherment" if leaf_spec.startswith("rsa") \
-        else "digitalSignature"
+    """The extensions of the test PKI's root, intermediate and leaf (the leaf named
+    localhost, `sans` and 127.0.0.1)."""
     dns = ["localhost"] + list(sans)
-    lines = [f"DNS.{i} = {name}" for i, name in enumerate(dns, 1)]
-    lines.append(f"IP.1 = {LOCALHOST}")
-    path.write_text(_EXTENSIONS.format(leaf_usage=usage, san="\n".join(lines)))
+    san = [f"DNS.{i} = {name}" for i, name in enumerate(dns, 1)] + [f"IP.1 = {LOCALHOST}"]
+    path.write_text(pki.openssl_config({
+        "root": pki.ca_lines(),
+        "inter": [*pki.ca_lines(pathlen=0), "authorityKeyIdentifier = keyid"],
+        "leaf": [*pki.leaf_lines(leaf_spec), "subjectAltName = @san"],
+        "san": san}))
     return path
 
 

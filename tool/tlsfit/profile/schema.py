@@ -160,6 +160,14 @@ def _by_version(item):
     return {"type": "object", "additionalProperties": item}
 
 
+def _resumption_schema():
+    """resumption: per version, model.RESUMPTION_FIELDS, every field required."""
+    return _object({version: _object({
+        field: ({"$ref": "#/$defs/bool_or_null"} if kind == "bool" else _nullable(_int(0)))
+        for field, kind in fields.items()}) for version, fields in model.RESUMPTION_FIELDS.items()},
+        required=())
+
+
 def json_schema():
     subsets, by_version_rules = _by_version_rules()
     records = _object({"max_record_len": _int(0, model.MAX_RECORD),
@@ -213,10 +221,7 @@ def json_schema():
         "stats": _object({"connections": _int(0), "elapsed_ms": _int(0)}),
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
-        "resumption": _object({version: _object({
-            field: ({"$ref": "#/$defs/bool_or_null"} if kind == "bool" else _nullable(_int(0)))
-            for field, kind in fields.items()}) for version, fields in model.RESUMPTION_FIELDS.items()},
-            required=()),
+        "resumption": _resumption_schema(),
     }
     optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption")
     rules = by_version_rules + [

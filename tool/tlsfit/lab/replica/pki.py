@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from ...core import paths, proc as proc_mod
+from ...core import paths, pki, proc as proc_mod
 from ...core.errors import REPLAY
 from ...core.text import say
 from .. import refservers
@@ -35,41 +35,19 @@ NSCOMMENT_MIN = 18          # bytes an nsComment extension of one character adds
 
 # ----------------------------------------------------------- the chain, cached
 
-def _openssl():
-    return proc_mod.tool_path("openssl", REPLAY)
-
-
-def _run(cmd, what):
-    return proc_mod.run_tool(cmd, what, REPLAY, CMD_TIMEOUT)
+def _run(args, what):
+    """`openssl ARGS` (core.pki.openssl): its stdout, or exit 48 naming WHAT."""
+    return pki.openssl(args, what, REPLAY, CMD_TIMEOUT)
 
 
 def _genkey(spec, path):
-    opts = refservers.genpkey_options(spec)
+    """A private key for spec ("ec:P-256", ...) in a file created 0600 before the key is
+    written into it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
-    _run([_openssl(), "genpkey", *opts, "-out", str(path)], f"generating a {spec} key")
+    _run(["genpkey", *refservers.genpkey_options(spec), "-out", str(path)],
+         f"generating a {spec} key")
     return path
-
-
-_CONFIG = """\
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:true
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-{aki}
-{pad}
-[leaf]
-basicConstraints = critical, CA:false
-keyUsage = critical, {usage}
-extendedKeyUsage = serverAuth, clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:{sni}, IP:{ip}
-{pad}
-"""
 
 
 def _sign_opts(spec):
@@ -83,30 +61,29 @@ def _make_cert(d, stem, cn, spec, issuer, sni, pad=0, serial_len=SERIAL_LEN):
     """Writes d/stem.pem (signed by issuer (pem, key), or self-signed) with `pad`
     characters of nsComment and a serial of serial_len bytes, for the key d/stem.key;
     returns its DER size."""
-    usage = "digitalSignature, keyEncipherment" if spec.key.startswith("rsa:") \
-        else "digitalSignature"
+    padding = f"nsComment = \"{'x' * pad}\"" if pad > 0 else ""
     cfg = d / f"{stem}.cnf"
-    cfg.write_text(_CONFIG.format(
-        aki="authorityKeyIdentifier = keyid" if issuer else "", usage=usage, sni=sni, ip=HOST,
-        pad=f"nsComment = \"{'x' * pad}\"" if pad > 0 else ""))
+    cfg.write_text(pki.openssl_config({
+        "ca": [*pki.ca_lines(), "authorityKeyIdentifier = keyid" if issuer else "", padding],
+        "leaf": [*pki.leaf_lines(spec.key), f"subjectAltName = DNS:{sni}, IP:{HOST}", padding]}))
     key, pem = d / f"{stem}.key", d / f"{stem}.pem"
     # positive, no DER padding: the first byte is 0x1X
     serial = "0x1" + os.urandom(serial_len).hex()[:2 * serial_len - 1]
     section = "ca" if spec.is_ca else "leaf"
     if issuer is None:
-        _run([_openssl(), "req", "-new", "-x509", "-key", str(key), "-subj", f"/CN={cn}",
+        _run(["req", "-new", "-x509", "-key", str(key), "-subj", f"/CN={cn}",
               "-days", str(DAYS), *_sign_opts(spec), "-set_serial", serial, "-config", str(cfg),
               "-extensions", section, "-out", str(pem)], f"making the certificate {cn}")
     else:
         csr = d / f"{stem}.csr"
-        _run([_openssl(), "req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
+        _run(["req", "-new", "-key", str(key), "-subj", f"/CN={cn}",
               "-config", str(cfg), "-out", str(csr)], f"making the request for {cn}")
-        _run([_openssl(), "x509", "-req", "-in", str(csr), "-CA", str(issuer[0]),
+        _run(["x509", "-req", "-in", str(csr), "-CA", str(issuer[0]),
               "-CAkey", str(issuer[1]), "-set_serial", serial, "-days", str(DAYS),
               *_sign_opts(spec), "-extfile", str(cfg), "-extensions", section,
               "-out", str(pem)], f"signing the certificate {cn}")
         csr.unlink()
-    der = _run([_openssl(), "x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
+    der = _run(["x509", "-in", str(pem), "-outform", "DER"], f"reading {pem}")
     return len(der)
 
 
