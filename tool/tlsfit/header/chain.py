@@ -6,7 +6,6 @@ algorithm and hash, even when self-signed: mbedTLS refuses to load a certificate
 signature algorithm it does not know).  Certificates the server sends off the path need
 nothing (mbedTLS skips a sent certificate of an unknown signature algorithm)."""
 from ..profile.model import describe_failures
-from . import anchor as anchor_mod
 from .types import Refusal
 from .wants import need
 
