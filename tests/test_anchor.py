@@ -230,17 +230,17 @@ def test_a_fit_report_carries_its_anchor(tmp_path):
 
 
 def test_fit_anchors_the_servers_whose_path_holds_cert(tmp_path):
-    from tlsfit.fit import report, search, sites
+    from tlsfit.fit import report, search, sites as fit_sites
     from tlsfit.profile.types import Profile
     mixed, other = Profile.of(_doc(MIXED)), Profile.of(_doc("lighttpd.json"))
     given = tmp_path / "inter.pem"
     given.write_text(_cert(mixed["chain"][1]).pem())
     out = tmp_path / "fit"
-    opts = sites.load_anchor(search.FitOptions(anchor=str(given)), out)
+    opts = fit_sites.load_anchor(search.FitOptions(anchor=str(given)), out)
     assert opts.anchor.name == str((out / "anchor.pem").resolve())
-    sites = [sites.Site(1, "127.0.0.1", 1, "localhost", "root.pem", None, mixed, 2),
-             sites.Site(2, "127.0.0.1", 2, "localhost", "other.pem", None, other, 2)]
-    anchored, opts = sites.anchor_sites(sites, opts, out)
+    sites = [fit_sites.Site(1, "127.0.0.1", 1, "localhost", "root.pem", None, mixed, 2),
+             fit_sites.Site(2, "127.0.0.1", 2, "localhost", "other.pem", None, other, 2)]
+    anchored, opts = fit_sites.anchor_sites(sites, opts, out)
     # the first server's handshakes have CERT as their only CA, the other keeps its own
     assert [s.ca for s in anchored] == [str(out / "anchor.pem"), "other.pem"]
     assert (out / "anchor.pem").read_bytes() == given.read_bytes()
@@ -251,11 +251,11 @@ def test_fit_anchors_the_servers_whose_path_holds_cert(tmp_path):
     # CERT == the root: the fit goes on without an anchor
     root = tmp_path / "root.pem"
     root.write_text(_cert(mixed["trust_anchor"]).pem())
-    _, same = sites.anchor_sites(sites[:1], sites.load_anchor(
+    _, same = fit_sites.anchor_sites(sites[:1], fit_sites.load_anchor(
         search.FitOptions(anchor=str(root)), out), out)
     assert same.anchor is None
     with pytest.raises(TlsfitError) as e:
-        sites.load_anchor(search.FitOptions(anchor=str(tmp_path / "none.pem")), out)
+        fit_sites.load_anchor(search.FitOptions(anchor=str(tmp_path / "none.pem")), out)
     assert e.value.code == ANCHOR
 
 
