@@ -10,7 +10,7 @@ from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
 from .duties import duties
 from .groups import group_pin
-from .optionsets import (MFL_BYTES, MFL_CODE, alpn_list, alpn_wants, any_of, base_wants,
+from .optionsets import (MFL_BYTES, MFL_CODE, offered_protocols, alpn_wants, any_of, base_wants,
                          candidate_wants, extension_wants, sni_wants)
 from .servers import mfl_blocked, tagged
 from .sizes import joint_in_len, size_values
@@ -116,7 +116,7 @@ def _alpn_value(servers, opts):
     """TLSFIT_ALPN: (the protocols every server is offered, as C string literals, why)."""
     protocols, reasons = [], []
     for s in servers:
-        mine, why = alpn_list(s.doc, opts)
+        mine, why = offered_protocols(s.doc, opts)
         protocols += [p for p in mine if p not in protocols]
         if why and why not in reasons:
             reasons.append(why if len(servers) == 1 else f"{s.doc.target.hostport}: {why}")

@@ -55,7 +55,7 @@ def sni_wants(doc, rules):
     return wanted
 
 
-def alpn_list(doc, opts):
+def offered_protocols(doc, opts):
     """(the protocols the device offers this server, why) or ((), None): the user's
     --alpn, else the protocol the server selected when the probe found it requires ALPN
     (extensions.alpn_required; the probe's --alpn list when the server selected none)."""
@@ -72,9 +72,9 @@ def alpn_list(doc, opts):
 
 
 def alpn_wants(doc, rules, opts):
-    """What offering the application protocols needs (alpn_list)."""
+    """What offering the application protocols needs (offered_protocols)."""
     wanted = {}
-    protocols, why = alpn_list(doc, opts)
+    protocols, why = offered_protocols(doc, opts)
     if protocols:
         need(wanted, rules.base["alpn"], why)
     return wanted
