@@ -78,9 +78,16 @@ def _numbers(mode, f):
     return f"{count}{life_text}, {size}", keep
 
 
-def _step_note(doc, version):
+def _unknown(doc, version):
+    """Why the profile cannot tell how the server resumes `version` sessions, and the
+    next step: a step that did not try (its note) will not try on a second probe either."""
     step = (doc.get("steps") or {}).get(f"resumption.{version}") or {}
-    return step.get("note") or step.get("reason") or f"no resumption.{version} step recorded"
+    what = f"the probe could not tell how it resumes {version} sessions"
+    if step.get("status") == "ok" and step.get("note"):
+        return f"{what} ({step['note']}): drop --resume"
+    if step.get("status") == "error":
+        return f"{what} (the step failed: {step.get('reason')}): re-probe the server, or drop --resume"
+    return f"{what} (no resumption.{version} step recorded): re-probe the server, or drop --resume"
 
 
 def _not_resumed(version, f):
@@ -125,9 +132,7 @@ def choose(server, servers, opts, rules, cost):
         numbers, lifetime = _numbers(best, f)
         return ResumeChoice(server, version, best, numbers, lifetime)
     if not f or any(f.get(m.fact) is None for m in modes):
-        return ResumeChoice(server, version, unknown=True, why_not=(
-            f"the probe could not tell how it resumes {version} sessions "
-            f"({_step_note(doc, version)}): re-probe the server, or drop --resume"))
+        return ResumeChoice(server, version, unknown=True, why_not=_unknown(doc, version))
     return ResumeChoice(server, version,
                         why_not=_not_resumed(version, f) + _elsewhere(version, res, opts))
 
