@@ -118,6 +118,7 @@ examples:
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
   ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
+  ./tlsfit gen broker --resume -o tls_config.h   # resume sessions as the server was seen to
 """
 
 
