@@ -12,14 +12,14 @@ import copy
 import functools
 import json
 import re
-from dataclasses import replace
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from tlsfit.cli import main as cli
 from tlsfit.core.errors import REFUSED, RESUME, USAGE, TlsfitError
-from tlsfit.header import gen, refit
+from tlsfit.header import gen, refit, rules as rules_mod
 from tlsfit.header.commands import regenerate_command
 from tlsfit.header.explain import explain
 from tlsfit.header.types import GenOptions, Refusal
@@ -304,3 +304,19 @@ def test_cli_resume_flag(capsys):
                      "--resume"]) == RESUME
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "predates the probe's resumption step" in err[0]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda r: r["modes"][0].update(options=["MBEDTLS_NO_SUCH_C"]),
+     "rules.toml: resumption.modes[0]: unknown option MBEDTLS_NO_SUCH_C"),
+    (lambda r: r["modes"][2].update(owes="tls14"),
+     "rules.toml: resumption.modes[2]: unknown version or `owes` key"),
+    (lambda r: r["modes"][1].pop("reason"),
+     "rules.toml: resumption.modes[1]: needs exactly the keys"),
+])
+def test_rules_check_the_resumption_table(edit, message):
+    doc = tomllib.loads(rules_mod.RULES_PATH.read_text(encoding="utf-8"))
+    edit(doc["resumption"])
+    with pytest.raises(rules_mod.RulesError) as e:
+        rules_mod.check(doc)
+    assert e.value.message.startswith(message), e.value.message
