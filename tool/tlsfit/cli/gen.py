@@ -118,6 +118,7 @@ examples:
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
   ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
+  ./tlsfit gen broker --resume -o tls_config.h   # resume sessions as the server was seen to
 """
 
 
@@ -155,6 +156,13 @@ def configure(p):
                         "application's f_rng through mbedtls_ssl_conf_rng()); the header says "
                         "exactly what the application owes (default: off, the entropy module "
                         "polls mbedtls_hardware_poll())")
+    p.add_argument("--resume", action="store_true",
+                   help="session resumption: for the version the header negotiates, the "
+                        "cheapest way the probe saw the server resume (TLS 1.2 session ID, "
+                        "TLS 1.2 ticket, TLS 1.3 ticket), its options, TLSFIT_RESUME and "
+                        "TLSFIT_RESUME_MODE, and what the application owes; exit 38 when the "
+                        "server resumes in no way the header can use, 54 when the profile "
+                        "cannot tell (re-probe) (default: off)")
     p.add_argument("--explain", action="store_true",
                    help="print every option considered, on/off, why and its flash cost "
                         "(instead of the header on stdout; beside it with -o)")
@@ -261,6 +269,8 @@ def plan_json(plan):
         doc["anchor"] = dict(plan.facts["anchoring"], trade_off=plan.facts["anchor_note"])
     if plan.facts.get("rng"):                       # gen --external-rng
         doc["rng"] = plan.facts["rng"]
+    if plan.facts.get("resume"):                    # gen --resume
+        doc["resumption"] = plan.facts["resume"]
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
@@ -283,7 +293,8 @@ def run(args):
         if args.anchor else None
     opts = GenOptions(line=line, policy=args.policy, tls=args.tls,
                       time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
-                      anchor=anchor, external_rng=args.external_rng, alpn=args.alpn)
+                      anchor=anchor, external_rng=args.external_rng, alpn=args.alpn,
+                      resume=args.resume)
     names = [name for _, name in resolved]
     overrides = NO_OVERRIDES
     if args.fit_report:

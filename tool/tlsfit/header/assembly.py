@@ -5,7 +5,7 @@ application's duties, and the rendered text."""
 from dataclasses import replace
 
 from .. import __version__
-from . import anchor as anchor_mod, client as client_mod, render
+from . import anchor as anchor_mod, client as client_mod, render, resume as resume_mod
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
 from .duties import duties
@@ -29,13 +29,16 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     (opts.external_rng); then fit's `overrides` (removed options, measured sizes, added
     options, knob settings), the values, the header's facts and the duties."""
     line = opts.line
-    wanted, more_warnings, asked, mfl_dropped = _wanted(servers, opts, rules)
+    resumed = resume_mod.choose_all(servers, opts, rules, cost) if opts.resume else None
+    wanted, more_warnings, asked, mfl_dropped = _wanted(servers, opts, rules, resumed)
     warnings = list(warnings) + more_warnings
     driver, ecc_note = choose_ecc(servers, opts, rules)
     enabled, rng_facts = _enabled(wanted, driver, servers, opts, rules, cost)
     for name in overrides.exclude:
         enabled.pop(name, None)
     values = _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts)
+    if resumed:
+        values.update(resume_mod.values(resumed))
     _apply_fit(enabled, values, overrides)
     apply_knobs(enabled, values, rules, line, overrides.knob_values)
     for name, (value, why) in (driver.values.items() if driver else ()):
@@ -50,25 +53,30 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     plan = HeaderPlan(line=line, policy=pol.name,
                       target=", ".join(s.doc.target.hostport for s in servers),
                       chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                      warnings=warnings, duties=duties(servers, enabled, opts, values),
+                      warnings=warnings, duties=duties(servers, enabled, opts, values) +
+                      (resume_mod.duties(resumed) if resumed else []),
                       considered=considered, cost=cost(set(enabled)),
-                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts),
+                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts,
+                                   resumed),
                       servers=tuple(s.facts(line, opts.client) for s in servers))
     return replace(plan, text=render.header(plan, rules))
 
 
-def _wanted(servers, opts, rules):
-    """(wanted, the identity's warnings, the identity when a server asks for it,
-    why max_fragment_length is left out or None): the union of the base's and every
-    server's wants, with the device's identity, the record limit left out when blocked."""
+def _wanted(servers, opts, rules, resumed=None):
+    """(wanted, the identity's and resumption's warnings, the identity when a server asks
+    for it, why max_fragment_length is left out or None): the union of the base's and
+    every server's wants, with the device's identity and resumption (resumed: the
+    resume.ResumeChoice per server, gen --resume), the record limit left out when blocked."""
     line = opts.line
-    in_len, _ = joint_in_len(servers, line)
+    in_len, _ = joint_in_len(servers, line, opts.resume)
     identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
+    resuming = resume_mod.wants(resumed) if resumed else [{}] * len(servers)
     wanted = merge(base_wants(None, rules, opts),
                    tagged(servers, [merge(_server_wants(s, rules, opts, in_len),
-                                          identity[i][0] if identity else {})
+                                          identity[i][0] if identity else {}, resuming[i])
                                     for i, s in enumerate(servers)]))
     more = [w for _, ws in identity for w in ws] if identity else []
+    more += resume_mod.warnings(resumed) if resumed else []
     mfl_dropped = mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
     asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
     if asked is not None and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted and not mfl_dropped:
@@ -98,7 +106,7 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
     """{name: (value, reason)}: the sizes, the TRNG's marker, the group list, the record
     limit to ask for and the application protocols to offer."""
     line = opts.line
-    values = size_values(servers, enabled, rules, line, mfl_dropped, asked)
+    values = size_values(servers, enabled, rules, line, mfl_dropped, asked, opts.resume)
     if rng_facts:
         name, value, why = rules.external_rng.marker
         values[name] = (value, why)
@@ -135,9 +143,9 @@ def _apply_fit(enabled, values, overrides):
         enabled.setdefault(name, []).append(why)
 
 
-def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
+def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, resumed=None):
     """The header's facts: its first server's profile and commands, the options that
-    change the text, the ECC, anchor, TRNG and identity notes."""
+    change the text, the ECC, anchor, TRNG, identity and resumption notes."""
     first, line = servers[0], opts.line
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
              "prove": prove_command(first.doc, line, opts.client),
@@ -149,6 +157,9 @@ def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
              "anchor_note": _anchor_notes(servers, opts)}
     if rng_facts:
         facts["rng"] = rng_facts
+    if resumed:
+        facts["resume"] = resume_mod.facts(resumed)
+        facts["resume_lines"] = resume_mod.comment_lines(resumed)
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     placed = [s.placement.facts() for s in servers if s.placement is not None]
