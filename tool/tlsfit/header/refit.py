@@ -58,7 +58,8 @@ def choices(opts, overrides=NO_OVERRIDES):
             "candidate": None if c is None else vars(c), "ecc": opts.ecc,
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
                                                         "sha256": opts.anchor.sha256},
-            "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {})}
+            "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {}),
+            **({"server_alpn": [list(a) for a in opts.server_alpn]} if opts.server_alpn else {})}
 
 
 def read_report(path):
@@ -89,10 +90,16 @@ def apply(opts, report, path="report.json"):
         fitted = f"--alpn {','.join(fitted_alpn)}" if fitted_alpn else "no --alpn"
         raise TlsfitError(USAGE, f"--alpn {','.join(opts.alpn)}: {path} is a fit with {fitted}; "
                                  "fit again with that --alpn, or drop the flag")
+    own = g.get("server_alpn") or []
+    if not isinstance(own, list) or not all(isinstance(a, list) and all(
+            isinstance(p, str) for p in a) for a in own):
+        raise TlsfitError(USAGE, f"--fit-report {path}: gen_options.server_alpn is not a list of "
+                                 "protocol lists (as tlsfit fit writes it)")
     overrides(report, path)
     opts = replace(opts, ecc=g.get("ecc", opts.ecc),
                    external_rng=bool(g.get("external_rng", opts.external_rng)),
-                   alpn=fitted_alpn or tuple(opts.alpn))
+                   alpn=fitted_alpn or tuple(opts.alpn),
+                   server_alpn=tuple(tuple(a) for a in own))
     return apply_anchor(opts, report, path)
 
 

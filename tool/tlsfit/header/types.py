@@ -77,6 +77,7 @@ class GenOptions:
     external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     alpn: tuple = ()             # --alpn: the application protocols every server is offered
+    server_alpn: tuple = ()      # per server, in order: its own protocols (() for one: alpn)
 
 
 @dataclass(frozen=True)
