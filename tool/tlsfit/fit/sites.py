@@ -72,7 +72,7 @@ def as_device(target, opts):
         return replace(target, servers=servers, client=target.client or opts.client)
     hosts = [target] if isinstance(target, str) else list(target)
     dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
-    return replace(dev, servers=tuple(replace(s, alpn=spec.alpn) for s in dev.servers))
+    return replace(dev, servers=tuple(replace(s, alpn=tuple(opts.alpn)) for s in dev.servers))
 
 
 def probe_sites(dev, opts, work, progress):
