@@ -113,7 +113,7 @@ class FitOptions:
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
-    server_alpn: tuple = ()      # per site: a device file's own `alpn` (fit() sets it; () : alpn)
+    server_alpn: tuple = ()      # per site: its protocols, when a device file gave one its own
 
 
 @dataclass
