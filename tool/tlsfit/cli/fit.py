@@ -63,8 +63,11 @@ own headers); server and handshake stay the first server's.
                       port = 8883
                       ca   = "broker-root.pem"    # a file or a list of files
                       proof = "mqtt"              # as --proof (default by port)
+                      alpn = ["x-amzn-mqtt-ca"]   # as --alpn (or "h2,http/1.1")
                       [[server]]
                       host = "ota.example.com"
+                    --proof and --alpn apply to the servers without their own;
+                    servers offered different protocols get TLSFIT_ALPN_<n> each
 
 --lto also measures the fitted header with link-time optimisation (mbedTLS and
 the harness compiled with -flto -ffat-lto-objects, linked with -flto -Os), against
@@ -95,6 +98,8 @@ examples:
   ./tlsfit fit broker.example.com:8883 --target cortex-m4 --out fit-broker
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
+  ./tlsfit fit abc123-ats.iot.eu-west-1.amazonaws.com --alpn x-amzn-mqtt-ca --proof mqtt \\
+      --client-cert device.pem --client-key device.key   # AWS IoT Core's MQTT on 443
   ./tlsfit fit --device device.toml --objective rom --out fit-device
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --lto
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --external-rng   # the TRNG, no DRBG

@@ -113,6 +113,7 @@ class FitOptions:
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
+    server_alpn: tuple = ()      # per site: its protocols, when a device file gave one its own
 
 
 @dataclass
@@ -197,11 +198,19 @@ def client_kwargs(client):
     return {"client": identity.ClientIdentity.load(client.cert, client.key)}
 
 
+def server_alpn(sites, opts):
+    """Each site's protocols when a device file gave a server its own `alpn` (else (): every
+    server is offered --alpn, and the header is what it was)."""
+    own = tuple(tuple(s.alpn) for s in sites)
+    return own if any(a != tuple(opts.alpn) for a in own) else ()
+
+
 def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn))
+                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn),
+                      server_alpn=tuple(opts.server_alpn))
 
 
 # ------------------------------------------------------------------ the search
@@ -498,13 +507,15 @@ def alone_headers(fitter, final):
                      fitter.work / f"alone-{i + 1}", Progress(False))
         mine = fitter.opts.anchor if fitter.opts.anchor is not None and \
             anchor_mod.locate(site.profile, fitter.opts.anchor)[0] is not None else None
+        own = (final.gen_opts.server_alpn[i],) if final.gen_opts.server_alpn else ()
         tried = one.make(f"{site.who} alone, with the fit's removals and sizes",
-                         replace(final.gen_opts, anchor=mine),
+                         replace(final.gen_opts, anchor=mine, server_alpn=own),
                          replace(final.overrides, candidate=None), "alone")
         one.run_all([tried], "alone")
         if not tried.ok:
             tried = one.make(f"{site.who} alone, gen's header",
-                             replace(gen_options(fitter.opts, fitter.client), anchor=mine),
+                             replace(gen_options(fitter.opts, fitter.client), anchor=mine,
+                                     server_alpn=own),
                              NO_OVERRIDES, "alone")
             one.run_all([tried], "alone")
         fitter.progress.say(f"[alone] {tried.label}: " + (
@@ -525,6 +536,7 @@ def fit(target, opts, out_dir):
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     sites, opts = anchor_sites(sites, opts, out_dir)
+    opts = replace(opts, server_alpn=server_alpn(sites, opts))
     phases["probe"] = round(time.monotonic() - t0, 1)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)

@@ -6,12 +6,13 @@ from dataclasses import replace
 
 from .. import __version__
 from . import anchor as anchor_mod, client as client_mod, render, resume as resume_mod
+from .alpn import alpn_values
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
 from .duties import duties
 from .groups import group_pin
-from .optionsets import (MFL_BYTES, MFL_CODE, offered_protocols, alpn_wants, any_of, base_wants,
-                         candidate_wants, extension_wants, sni_wants)
+from .optionsets import (MFL_BYTES, MFL_CODE, alpn_wants, any_of, base_wants, candidate_wants,
+                         extension_wants, sni_wants)
 from .servers import mfl_blocked, tagged
 from .sizes import joint_in_len, size_values
 from .trng import add_external_rng, rng_provided
@@ -116,21 +117,8 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
             MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
                       f"server then sends records of at most {MFL_BYTES} bytes")
     if "MBEDTLS_SSL_ALPN" in enabled:
-        values["TLSFIT_ALPN"] = _alpn_value(servers, opts)
+        values.update(alpn_values(servers, opts))
     return values
-
-
-def _alpn_value(servers, opts):
-    """TLSFIT_ALPN: (the protocols every server is offered, as C string literals, why)."""
-    protocols, reasons = [], []
-    for s in servers:
-        mine, why = offered_protocols(s.doc, opts)
-        protocols += [p for p in mine if p not in protocols]
-        if why and why not in reasons:
-            reasons.append(why if len(servers) == 1 else f"{s.doc.target.hostport}: {why}")
-    value = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in protocols)
-    return value, ("pass { TLSFIT_ALPN, NULL } to mbedtls_ssl_conf_alpn_protocols() before "
-                   "mbedtls_ssl_setup(); " + "; ".join(reasons))
 
 
 def _apply_fit(enabled, values, overrides):
@@ -173,8 +161,8 @@ def _server_wants(server, rules, opts, in_len):
     """{option: [reasons]} one server needs: its name, the application protocols it is
     offered, its chain, its chosen candidates and the extensions they use."""
     doc, line = server.doc, opts.line
-    sni = {k: v for k, v in merge(sni_wants(doc, rules), alpn_wants(doc, rules, opts)).items()
-           if rules.available(k, line)}
+    named = merge(sni_wants(doc, rules), alpn_wants(doc, rules, opts, server.index))
+    sni = {k: v for k, v in named.items() if rules.available(k, line)}
     return merge(sni, server.chain.options,
                  *[candidate_wants(c, rules, line) for c in server.chosen],
                  extension_wants(doc, list(server.chosen), rules, line, in_len))

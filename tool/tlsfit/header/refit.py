@@ -59,7 +59,8 @@ def choices(opts, overrides=NO_OVERRIDES):
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
                                                         "sha256": opts.anchor.sha256},
             "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {}),
-            **({"resume": True} if opts.resume else {})}
+            **({"resume": True} if opts.resume else {}),
+            **({"server_alpn": [list(a) for a in opts.server_alpn]} if opts.server_alpn else {})}
 
 
 def read_report(path):
@@ -94,10 +95,16 @@ def apply(opts, report, path="report.json"):
         raise TlsfitError(USAGE, f"--resume: {path} is a fit without it (its header does not "
                                  "resume sessions); fit again with tlsfit fit --resume, or "
                                  "drop the flag")
+    own = g.get("server_alpn") or []
+    if not isinstance(own, list) or not all(isinstance(a, list) and all(
+            isinstance(p, str) for p in a) for a in own):
+        raise TlsfitError(USAGE, f"--fit-report {path}: gen_options.server_alpn is not a list of "
+                                 "protocol lists (as tlsfit fit writes it)")
     overrides(report, path)
     opts = replace(opts, ecc=g.get("ecc", opts.ecc),
                    external_rng=bool(g.get("external_rng", opts.external_rng)),
-                   alpn=fitted_alpn or tuple(opts.alpn), resume=bool(g.get("resume", opts.resume)))
+                   alpn=fitted_alpn or tuple(opts.alpn), resume=bool(g.get("resume", opts.resume)),
+                   server_alpn=tuple(tuple(a) for a in own))
     return apply_anchor(opts, report, path)
 
 

@@ -78,6 +78,7 @@ class GenOptions:
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     alpn: tuple = ()             # --alpn: the application protocols every server is offered
     resume: bool = False         # --resume: session resumption as the server proved it (resume.py)
+    server_alpn: tuple = ()      # per server, in order: its own protocols (() for one: alpn)
 
 
 @dataclass(frozen=True)
