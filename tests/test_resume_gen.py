@@ -22,7 +22,7 @@ from tlsfit.core.errors import REFUSED, RESUME, USAGE, TlsfitError
 from tlsfit.header import gen, refit, rules as rules_mod
 from tlsfit.header.commands import regenerate_command
 from tlsfit.header.explain import explain
-from tlsfit.header.types import GenOptions, Refusal
+from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.tree import resolve_tree
