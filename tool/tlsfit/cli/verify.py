@@ -5,6 +5,7 @@ from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core.hostport import format_hostport
 from ..host import verify
+from ..mbedtls.tree import LINES
 from .common import add_session_args, seconds
 
 HELP = """\
@@ -67,7 +68,7 @@ def configure(p):
                    help="the device's trust anchor(s), PEM or DER (default: the system store "
                         f"{verify.SYSTEM_STORE}); for a header made with gen/fit --anchor "
                         "CERT, CERT (the header's Prove line names it)")
-    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+    p.add_argument("--mbedtls", choices=LINES,
                    help="mbedTLS line to build against (default: the 3.x tree)")
     p.add_argument("--timeout", type=seconds, default=verify.DEFAULT_TIMEOUT, metavar="SEC",
                    help=f"give up on a silent server after SEC seconds (default "
