@@ -62,11 +62,13 @@ class Tree(namedtuple("Tree", "path version major")):
     @property
     def include_dirs(self):
         """The public include directories a client of the tree compiles with: include/,
-        and from 4.0 also tf-psa-crypto/include and tf-psa-crypto/drivers/builtin/include
-        (where build_info.h's crypto half and the builtin drivers' headers live)."""
+        and from 4.0 also TF-PSA-Crypto's include/ and its drivers' (builtin, Everest,
+        p256-m): where build_info.h's crypto half and the drivers' headers live."""
         dirs = [self.path / "include"]
-        if self.crypto is not None:
-            dirs += [self.crypto / "include", self.crypto / "drivers" / "builtin" / "include"]
+        if self.crypto is not None:       # tf-psa-crypto/core/CMakeLists.txt's PUBLIC dirs
+            drivers = self.crypto / "drivers"
+            dirs += [self.crypto / "include", drivers / "builtin" / "include",
+                     drivers / "everest" / "include", drivers / "p256-m"]
         return dirs
 
 
