@@ -256,7 +256,8 @@ class XBuild:
                 f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"']
 
     def ldflags(self):
-        return ["-Wl,--start-group", *map(str, self.libs), "-Wl,--end-group"]
+        return ["-Wl,--start-group", *map(str, self.libs), "-Wl,--end-group",
+                *(xbuild4.LINK_FLAGS if self.tree.major >= 4 else ())]
 
 
 def _rel(path, start):

@@ -41,6 +41,12 @@ OVERLAY4 = "tlsfit_overlay4.h"              # MBEDTLS_USER_CONFIG_FILE of a 4.x 
 CRYPTO_OVERLAY = "tlsfit_overlay_crypto.h"  # TF_PSA_CRYPTO_USER_CONFIG_FILE
 PYTHON = "/usr/bin/python3"                 # Debian's: python3-jinja2, python3-jsonschema
 GEN_LIMIT = 300
+# An LTO link resolves the program's symbols before newlib's calloc (which TF-PSA-Crypto's
+# platform.c names as mbedtls_calloc's default, MBEDTLS_PLATFORM_STD_CALLOC) pulls in
+# malloc and its _sbrk; nothing else in a 4.x image references newlib's heap early, so
+# LTO dropped the firmware's _sbrk (startup.c) and the link failed ("undefined reference
+# to _sbrk").  Declaring it referenced keeps it; a plain link keeps it anyway.
+LINK_FLAGS = ("-Wl,--undefined=_sbrk",)
 
 # (directory under the gen dir, program, arguments) -- {tree}, {crypto}, {out} filled
 # in; cwd is the tree.  Taken from library/CMakeLists.txt (error.c, version_features.c,
