@@ -75,8 +75,7 @@ def overlay_source():
 
 def overlay_sources(tree):
     """The overlays a build of `tree` gets: tlsfit_overlay.h (3.x, 2.x); from 4.0 the
-    TLS and crypto overlays of xbuild4 (copied into cfg/ under their own names, and
-    the TLS one also as OVERLAY_NAME, the MBEDTLS_USER_CONFIG_FILE every build names)."""
+    TLS and crypto overlays of xbuild4 (copied into cfg/ under their own names)."""
     return xbuild4.overlay_files() if tree.major >= 4 else (overlay_source(),)
 
 
@@ -196,6 +195,8 @@ def build_key(config_bytes, target, tree, lto=False, crypto_bytes=None):
     t = fw.load_target(target)
     h = hashlib.sha256()
     overlays = [o.read_bytes() for o in overlay_sources(tree)]
+    if tree.major >= 4:
+        overlays.insert(0, xbuild4.KEY_FORMAT)
     if crypto_bytes is not None:
         overlays.append(_semantic(crypto_bytes))
     parts = [KEY_FORMAT, _semantic(config_bytes), *overlays,
@@ -248,9 +249,7 @@ class XBuild:
         """What code using mbedTLS with this configuration is compiled with."""
         if self.tree.major >= 4:
             return [f"-I{self.cfg_dir}", *(f"-I{d}" for d in self.tree.include_dirs),
-                    f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
-                    f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"',
-                    *xbuild4.config_defines()]
+                    f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"', *xbuild4.config_defines()]
         return [f"-I{self.cfg_dir}", f"-I{self.tree.path / 'include'}",
                 f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
                 f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"']
@@ -270,8 +269,7 @@ def lib_compile_argv(tree, target, work, src_path, obj_path, includes, lto=False
         return [*lib_cflags(lto), *fw.cpu_flags(target),
                 f"-I{_rel(work.parent / 'cfg', work)}",
                 *[f"-I{_rel(d, work)}" for d in includes],
-                f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
-                f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"', *xbuild4.config_defines(),
+                f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"', *xbuild4.config_defines(),
                 "-c", _rel(src_path, work), "-o", _rel(obj_path, work)]
     argv = [*lib_cflags(lto), *fw.cpu_flags(target),
             f"-I{_rel(work.parent / 'cfg', work)}",
@@ -498,10 +496,11 @@ def _build_locked(xb, cfg, data, progress):
         raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{cfg.name}:", text, count=1))
     xb.cfg_dir.mkdir(parents=True, exist_ok=True)
     (xb.cfg_dir / CONFIG_NAME).write_bytes(data)
-    overlays = overlay_sources(xb.tree)
-    shutil.copyfile(overlays[0], xb.cfg_dir / OVERLAY_NAME)
-    for extra in overlays[1:]:
-        shutil.copyfile(extra, xb.cfg_dir / extra.name)
+    if xb.tree.major >= 4:
+        for overlay in overlay_sources(xb.tree):
+            shutil.copyfile(overlay, xb.cfg_dir / overlay.name)
+    else:
+        shutil.copyfile(overlay_source(), xb.cfg_dir / OVERLAY_NAME)
     crypto = pair.crypto_half(cfg, xb.tree)
     if crypto is not None:
         (xb.cfg_dir / pair.CRYPTO_COPY).write_bytes(crypto)

@@ -36,6 +36,7 @@ from ..mbedtls import pair
 from ..mbedtls.tree import identity
 from .firmware import fw
 
+KEY_FORMAT = b"tlsfit-xbuild4-1"   # hashed into a 4.x build's key (xbuild.build_key)
 LIBS4 = ("libmbedtls.a", "libmbedx509.a", "libtfpsacrypto.a")   # link order
 OVERLAY4 = "tlsfit_overlay4.h"              # MBEDTLS_USER_CONFIG_FILE of a 4.x build
 CRYPTO_OVERLAY = "tlsfit_overlay_crypto.h"  # TF_PSA_CRYPTO_USER_CONFIG_FILE
@@ -155,8 +156,12 @@ def include_dirs(tree, gen):
 
 
 def config_defines():
-    """What names the configuration's crypto half and the crypto overlay to the compiler."""
-    return [f'-DTF_PSA_CRYPTO_CONFIG_FILE="{pair.CRYPTO_COPY}"',
+    """What names the configuration's crypto half and the two overlays to the compiler
+    (after -DMBEDTLS_CONFIG_FILE).  The overlays keep their own names (the firmware
+    compiles with tool/firmware/ on its include path, where tlsfit_overlay.h is the
+    3.x one: one name for two files would let it win)."""
+    return [f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY4}"',
+            f'-DTF_PSA_CRYPTO_CONFIG_FILE="{pair.CRYPTO_COPY}"',
             f'-DTF_PSA_CRYPTO_USER_CONFIG_FILE="{CRYPTO_OVERLAY}"']
 
 
