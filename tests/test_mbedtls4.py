@@ -7,7 +7,8 @@ $TLSFIT_UPSTREAM overrides): unpacked once into the set-up cache by
 test here (one host build, one cross build).  Without shared/upstream the live tests
 skip, saying why.  The configuration is the hand-written pair
 tests/fixtures/mbedtls4/ecdsa_p256.h + ecdsa_p256_crypto.h (TLS 1.3 + 1.2, ECDHE-ECDSA
-on P-256 by p256-m), against openssl s_server with a chain that is P-256 throughout.
+on P-256 by p256-m), against openssl s_server (TLS 1.3, and TLS 1.2) with a chain that is
+P-256 throughout.
 """
 import os
 import subprocess
@@ -216,6 +217,19 @@ def test_verify_with_the_pair_against_openssl_tls13(tree4, p256_chain, tls13_ser
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("verified: TLSv1.3 TLS_AES_256_GCM_SHA384 secp256r1"), \
         proc.stdout
+
+
+@pytest.mark.server
+def test_verify_with_the_pair_against_openssl_tls12(tree4, p256_chain, server_logs):
+    """TLS 1.2 ECDHE with p256-m: the fixture routes around 4.0's 1-byte premaster
+    buffer (its MBEDTLS_KEY_EXCHANGE_PSK_ENABLED comment); same build as above."""
+    with refservers.openssl_server(p256_chain, "-tls1_2", log_dir=server_logs) as srv:
+        res = verify.verify(ECDSA, "127.0.0.1", srv.port, sni="localhost",
+                            ca=p256_chain.root.pem, mbedtls_dir=tree4)
+    assert res["ok"] is True, dict(res)
+    assert (res["version"], res["ciphersuite"], res["group"], res["group_from"]) == \
+        ("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "secp256r1",
+         "server_key_exchange")
 
 
 @pytest.mark.qemu
