@@ -3,7 +3,8 @@
  *
  * Shared by the host verify client (tool/verify/) and the measure firmware
  * (tool/firmware/tls_client.c), each compiled with the configuration under
- * test (MBEDTLS_CONFIG_FILE) against mbedTLS 3.6 or 2.28, on the host (gcc,
+ * test (MBEDTLS_CONFIG_FILE; from 4.0 with TF_PSA_CRYPTO_CONFIG_FILE) against
+ * mbedTLS 4.0, 3.6 or 2.28, on the host (gcc,
  * glibc) or for a Cortex-M (arm-none-eabi-gcc, newlib).  A change to how
  * tlsfit sets mbedTLS up is made here, once.  One concern per file:
  *

@@ -35,7 +35,9 @@ on the machine; later runs take well under a second).  A header that
 mbedTLS's check_config.h rejects fails at once with its #error text.
 
 --mbedtls 2.28 builds against the 2.28 LTS tree fetched by ./tlsfit setup;
-the default is the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
+--mbedtls 4.0 against the 4.x tree `./tlsfit setup --mbedtls-archive FILE`
+unpacked, with X_crypto.h beside --config X.h as the crypto half; the default is
+the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
 
 examples:
   tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem

@@ -11,9 +11,11 @@
 
 How a configuration is built.  mbedTLS's library (from the chosen 3.6 or 2.28
 tree) and tool/verify/client.c are compiled with
-MBEDTLS_CONFIG_FILE="tls_config.h" by the small CMake project in tool/verify,
-into $TLSFIT_CACHE/verify/<key>/, where <key> is the SHA-256 of the header's
-bytes, the tree's path and version, and the client's sources.  A finished
+MBEDTLS_CONFIG_FILE="tls_config.h" (and, for a 4.x tree, the crypto half as
+TF_PSA_CRYPTO_CONFIG_FILE="tls_config_crypto.h": mbedtls/pair.py) by the small
+CMake project in tool/verify, into $TLSFIT_CACHE/verify/<key>/, where <key>
+is the SHA-256 of the header's bytes, the tree's path and version, and the
+client's sources.  A finished
 build leaves <key>/tlsfit-verify-client (the objects are dropped; ccache keeps
 them); later runs with the same inputs use it at once and print nothing.
 

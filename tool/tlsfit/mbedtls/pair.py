@@ -27,9 +27,10 @@ def crypto_half(config_path, tree):
     try:
         return Path(crypto).read_bytes()
     except OSError as e:
-        raise TlsfitError(FILE, f"{crypto}: cannot read the crypto half of {Path(config_path).name} "
+        name = Path(config_path).name
+        raise TlsfitError(FILE, f"{crypto}: cannot read the crypto half of {name} "
                                 f"({e.strerror}); mbedTLS {tree.version} takes two files, "
-                                f"{Path(config_path).name} and {crypto.name} beside it") from None
+                                f"{name} and {crypto.name} beside it") from None
 
 
 def crypto_defines(tree):
