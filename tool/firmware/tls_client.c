@@ -94,7 +94,11 @@
 
 /* Where TLS's random bytes come from, for the result line ("rng").  Every source
  * bottoms out in test_entropy.c's seeded generator: TEST ONLY, never a product's. */
-#if defined(TF_RNG_DRBG)
+#if MBEDTLS_VERSION_MAJOR >= 4 && defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
+#define TF_RNG_SOURCE "psa-external: the test-only generator (no TRNG in QEMU)"
+#elif MBEDTLS_VERSION_MAJOR >= 4
+#define TF_RNG_SOURCE "psa seeded by mbedtls_platform_get_entropy from the test-only generator"
+#elif defined(TF_RNG_DRBG)
 #define TF_RNG_SOURCE "drbg seeded from the test-only generator"
 #elif defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
 #define TF_RNG_SOURCE "psa-external: the test-only generator (no TRNG in QEMU)"
@@ -419,6 +423,28 @@ static const char *const overlay_added[] = {
 #endif
 #if defined(TLSFIT_OVERLAY_PLATFORM_MS_TIME_ALT)
     "MBEDTLS_PLATFORM_MS_TIME_ALT",
+#endif
+    /* 4.x: tlsfit_overlay_crypto.h and tlsfit_overlay4.h ("-" for an option taken out) */
+#if defined(TLSFIT_OVERLAY_NO_BUILTIN_GET_ENTROPY)
+    "-MBEDTLS_PSA_BUILTIN_GET_ENTROPY",
+#endif
+#if defined(TLSFIT_OVERLAY_PSA_DRIVER_GET_ENTROPY)
+    "MBEDTLS_PSA_DRIVER_GET_ENTROPY",
+#endif
+#if defined(TLSFIT_OVERLAY_NO_FS_IO)
+    "-MBEDTLS_FS_IO",
+#endif
+#if defined(TLSFIT_OVERLAY_NO_PSA_ITS_FILE_C)
+    "-MBEDTLS_PSA_ITS_FILE_C",
+#endif
+#if defined(TLSFIT_OVERLAY_NO_PSA_CRYPTO_STORAGE_C)
+    "-MBEDTLS_PSA_CRYPTO_STORAGE_C",
+#endif
+#if defined(TLSFIT_OVERLAY_NO_NET_C)
+    "-MBEDTLS_NET_C",
+#endif
+#if defined(TLSFIT_OVERLAY_NO_TIMING_C)
+    "-MBEDTLS_TIMING_C",
 #endif
     NULL
 };

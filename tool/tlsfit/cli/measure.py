@@ -3,6 +3,7 @@ import json
 
 from .verify import client_identity
 from ..core.errors import TARGET, USAGE, TlsfitError
+from ..mbedtls.tree import LINES
 from ..target import measure
 from ..target.firmware import fw
 from .common import add_session_args, positive_bytes, seconds
@@ -116,7 +117,7 @@ def configure(p):
     p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
                    help="link-time optimisation: --lto measures the -flto build; --lto both "
                         "also the plain one, side by side (default off)")
-    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+    p.add_argument("--mbedtls", choices=LINES,
                    help="mbedTLS line to build against (default: the 3.x tree)")
     add_session_args(p, "embedded in this test build only")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,

@@ -5,6 +5,7 @@ from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core.hostport import format_hostport
 from ..host import verify
+from ..mbedtls.tree import LINES
 from .common import add_session_args, seconds
 
 HELP = """\
@@ -34,7 +35,9 @@ on the machine; later runs take well under a second).  A header that
 mbedTLS's check_config.h rejects fails at once with its #error text.
 
 --mbedtls 2.28 builds against the 2.28 LTS tree fetched by ./tlsfit setup;
-the default is the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
+--mbedtls 4.0 against the 4.x tree `./tlsfit setup --mbedtls-archive FILE`
+unpacked, with X_crypto.h beside --config X.h as the crypto half; the default is
+the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
 
 examples:
   tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem
@@ -67,7 +70,7 @@ def configure(p):
                    help="the device's trust anchor(s), PEM or DER (default: the system store "
                         f"{verify.SYSTEM_STORE}); for a header made with gen/fit --anchor "
                         "CERT, CERT (the header's Prove line names it)")
-    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+    p.add_argument("--mbedtls", choices=LINES,
                    help="mbedTLS line to build against (default: the 3.x tree)")
     p.add_argument("--timeout", type=seconds, default=verify.DEFAULT_TIMEOUT, metavar="SEC",
                    help=f"give up on a silent server after SEC seconds (default "

@@ -39,6 +39,8 @@ STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
 RESUME = 54
+MBEDTLS4_MISSING = 57
+MBEDTLS_ARCHIVE = 58
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -73,6 +75,8 @@ DRIVER_CODES = (
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
     (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
     (RESUME, "TLSFIT_RESUME", "`tlsfit gen --resume`: the profile cannot tell how the server resumes sessions (it predates the probe's resumption step, or the step could not find out for the version the header negotiates); the message names what is missing: re-probe the server, or drop --resume"),
+    (MBEDTLS4_MISSING, "TLSFIT_MBEDTLS4_MISSING", "--mbedtls 4.0: the set-up cache holds no mbedTLS 4.x tree; the message names the command that unpacks one (./tlsfit setup --mbedtls-archive FILE)"),
+    (MBEDTLS_ARCHIVE, "TLSFIT_MBEDTLS_ARCHIVE", "`tlsfit setup --mbedtls-archive FILE`: FILE cannot be read or unpacked, or is not an mbedTLS 4.x release (no include/mbedtls/build_info.h with a 4.x version, or no tf-psa-crypto/); the message names the file and what is missing"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

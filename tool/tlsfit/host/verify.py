@@ -11,9 +11,11 @@
 
 How a configuration is built.  mbedTLS's library (from the chosen 3.6 or 2.28
 tree) and tool/verify/client.c are compiled with
-MBEDTLS_CONFIG_FILE="tls_config.h" by the small CMake project in tool/verify,
-into $TLSFIT_CACHE/verify/<key>/, where <key> is the SHA-256 of the header's
-bytes, the tree's path and version, and the client's sources.  A finished
+MBEDTLS_CONFIG_FILE="tls_config.h" (and, for a 4.x tree, the crypto half as
+TF_PSA_CRYPTO_CONFIG_FILE="tls_config_crypto.h": mbedtls/pair.py) by the small
+CMake project in tool/verify, into $TLSFIT_CACHE/verify/<key>/, where <key>
+is the SHA-256 of the header's bytes, the tree's path and version, and the
+client's sources.  A finished
 build leaves <key>/tlsfit-verify-client (the objects are dropped; ccache keeps
 them); later runs with the same inputs use it at once and print nothing.
 
@@ -52,7 +54,7 @@ from ..core import identity as identity_mod, interrupt, paths, proof as proof_mo
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
-from ..mbedtls import check
+from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
 from .result import VerifyResult
 
@@ -130,14 +132,15 @@ def client_sources_digest():
     return h.hexdigest()
 
 
-def cache_key(config_bytes, tree):
+def cache_key(config_bytes, tree, crypto_bytes=None):
     """The build directory's key: the header, the tree, the client's sources and the
     checkout they are in (CMake's cache names its source directory: a build made from
     another clone of tlsfit cannot be reused, and used to fail with "does not match
-    the source ... used to generate cache")."""
+    the source ... used to generate cache").  A 4.x tree's key also has the crypto file."""
     h = hashlib.sha256()
+    crypto = () if crypto_bytes is None else (crypto_bytes,)
     for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
-                 client_sources_digest().encode(), str(source_dir()).encode()):
+                 client_sources_digest().encode(), str(source_dir()).encode(), *crypto):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()
@@ -162,7 +165,8 @@ def _read_config(config_path):
 
 
 def _include_args(work, tree, origin_dir):
-    args = ["-I", str(work), "-I", str(tree.path / "include"), "-I", str(codec_dir())]
+    args = ["-I", str(work), *(a for d in tree.include_dirs for a in ("-I", str(d))),
+            "-I", str(codec_dir())]
     if origin_dir:
         args += ["-idirafter", str(origin_dir)]
     return args
@@ -172,7 +176,7 @@ def precheck(work, tree, config_name, origin_dir):
     """Compiles client.c with -fsyntax-only: check_config.h and the client's own
     requirements judge the header.  Raises TlsfitError(CONFIG) when rejected."""
     cmd = [*check.compiler(), "-std=c11", "-fsyntax-only", "-DMBEDTLS_CONFIG_FILE=\"tls_config.h\"",
-           *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
+           *pair.crypto_defines(tree), *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
     check.syntax_check(cmd, config_name, work, diagnose, "the compiler", BUILD)
 
 
@@ -194,7 +198,8 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     TlsfitError(BUILD) when the build fails otherwise."""
     cfg, data = _read_config(config_path)
     tree = resolve_tree(mbedtls_dir, line)
-    key = cache_key(data, tree)
+    crypto = pair.crypto_half(cfg, tree)
+    key = cache_key(data, tree, crypto)
     work = verify_cache_dir() / key[:16]
     binary = work / CLIENT
     if os.access(binary, os.X_OK):
@@ -209,6 +214,8 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
             text = rejected.read_text().strip()
             raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{config_name}:", text, count=1))
         (work / "tls_config.h").write_bytes(data)
+        if crypto is not None:
+            (work / pair.CRYPTO_COPY).write_bytes(crypto)
         origin_dir = cfg.resolve().parent
         (work / "inputs.txt").write_text(
             f"config: {cfg.resolve()}\nmbedtls: {tree.path} ({tree.version})\n"

@@ -25,6 +25,7 @@ from .params import run_params_c
 
 HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c",
            "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
+HARNESS4 = ("../harness/rng4.c", "../harness/hooks4.c")   # also linked for a 4.x tree
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 RUNS_KEPT = 3                 # firmware run directories kept per build...
 RUNS_MIN_AGE = 600            # ...and any younger than this (s)
@@ -65,7 +66,8 @@ def link_firmware(xb, request):
     client = request.client
     params.write_text(run_params_c(request.anchors, request.sni, request.heap_limit, request.seed,
                                    proof=request.proof, client=client))
-    sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
+    harness = HARNESS + (HARNESS4 if xb.tree.major >= 4 else ())
+    sources = [fw.FIRMWARE_DIR / s for s in harness] + [PROOF_SOURCE, params]
     cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",

@@ -74,7 +74,7 @@ from pathlib import Path
 
 from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
-from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
+from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
 from . import heapfloor, outcome, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
@@ -275,8 +275,10 @@ def _add_baseline(report, req, base_xb, header):
     """baseline=True: mbedTLS's default configuration (header) under "baseline", and
     "ratios" (measured / baseline)."""
     binfo = config_info(header)
-    binfo.update(preset=baseline_mod.baseline_preset(req.tree),
-                 source=str(baseline_mod.default_config(req.tree)))
+    binfo.update(preset=baseline_mod.baseline_preset(base_xb.tree),
+                 source=str(baseline_mod.default_config(base_xb.tree)))
+    if base_xb.tree.major >= 4:
+        binfo["platform_change"] = baseline4.platform_change()
     base = measure_one(req, base_xb, binfo, "baseline")
     report["baseline"] = base
     report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}

@@ -102,6 +102,11 @@ def format_report(r):
     if "baseline" in r:
         b = r["baseline"]
         lines.append(f"baseline: mbedTLS's default configuration ({b['config'].get('preset')})")
+        change = b["config"].get("platform_change")
+        if change:          # 4.x: the default does not cross-compile as it is
+            lines.append("  it does not build for a Cortex-M as it is; built with the smallest "
+                         "platform change: " + ", ".join(f"{c['option']} {c['change']}"
+                                                         for c in change))
         lines += _one_summary(b, "  ")
         ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items() if v is not None)
         lines.append(f"ratios (measured / baseline): {ratios}")
