@@ -18,6 +18,7 @@ from ..header.policy import POLICIES
 from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
+from . import gen4
 from .common import alpn_list
 
 HELP = """\
@@ -125,8 +126,9 @@ def configure(p):
     p.add_argument("profile", nargs="*", metavar="PROFILE",
                    help="profile file or name in profiles/ (default: the last probe); "
                         "several: one header for all of those servers")
-    p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
-                   "mbedTLS tree in use, else 3.6)")
+    p.add_argument("--mbedtls", choices=tuple(dict.fromkeys((*LINES, gen4.LINE))),
+                   help="mbedTLS line (default: the line of the mbedTLS tree in use, else "
+                   "3.6); 4.0: two files, X.h and X_crypto.h (docs/gen.md)")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default",
                    help="which of the server's choices may be used (default: default)")
     p.add_argument("--tls", choices=TLS_CHOICES, default="auto",
@@ -301,6 +303,8 @@ def run(args):
     if args.rank_for and args.platform != args.rank_for:
         extra += ("--rank-for", args.rank_for)
     command = regenerate_command(names, opts, extra)
+    if line == gen4.LINE:
+        return gen4.run4(args, docs, names, opts, command)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
     plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
                                command=command, costs=costs)

@@ -38,6 +38,7 @@ ANCHOR = 50
 STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
+MBED4_OUTPUT = 59
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -70,7 +71,8 @@ DRIVER_CODES = (
     (ANCHOR, "TLSFIT_ANCHOR", "`tlsfit gen`/`fit --anchor CERT`: CERT cannot be read, is not one certificate, or is not a CA certificate on the path from the server's leaf to its anchor (off the path, the leaf itself, another certificate with that subject); the message names what was found and what to give"),
     (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
-    (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
+    (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, for which `gen --mbedtls 4.0` makes the bare-metal pair but no sdkconfig yet, exit 59); the message names the mismatch and the --mbedtls to give"),
+    (MBED4_OUTPUT, "TLSFIT_MBED4_OUTPUT", "`tlsfit gen --mbedtls 4.0`: an output tlsfit does not make for the Mbed TLS 4.x line (--for esp-idf: ESP-IDF v6's sdkconfig output is not made yet; --for zephyr/zephyr-cfg-file: no coherent Zephyr 4.x reference tree; --for rt-thread: no checked 4.x port; --fit-report: fit reports are of 3.x headers); the message names it and what to give instead"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),
