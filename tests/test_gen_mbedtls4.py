@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 
 from tlsfit.core.errors import MBED4_OUTPUT, REFUSED
+from tlsfit.core.identity import ClientIdentity
 from tlsfit.header import rules as rules_mod
 from tlsfit.header.mbed4 import check, table as table_mod
 from tlsfit.header.mbed4.pair import generate_pair
 from tlsfit.header.mbed4.render import write_pair
 from tlsfit.header.types import GenOptions, Refusal
+from tlsfit.lab import refservers
 from tlsfit.mbedtls.configfiles import crypto_config_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +90,9 @@ def test_table_against_the_4_0_tree(tree):
         if move.also:
             p, ln = move.also_cite.rsplit(":", 1)
             assert "#if" in (tree / p).read_text().splitlines()[int(ln) - 1], move.also_cite
+    for cite, what in table.cited():
+        p, ln = cite.rsplit(":", 1)
+        assert 1 <= int(ln) <= len((tree / p).read_text().splitlines()), (cite, what)
     for kx, (cite, why) in table.removed_kx.items():
         p, ln = cite.rsplit(":", 1)
         text = (tree / p).read_text().splitlines()[int(ln) - 1]
@@ -122,6 +127,21 @@ def test_external_rng_and_two_servers_pass_4x_checks(tree, generated, tmp_path):
     assert "MBEDTLS_PSA_DRIVER_GET_ENTROPY" not in plan.files.crypto
     write_pair(plan, tmp_path / "dev.h")
     assert [rc for _, rc, _ in check.check_pair(tree, tmp_path / "dev.h", generated)] == [0, 0]
+
+
+@needs_tree
+def test_client_cert_pair_imports_the_device_key_and_passes_4x_checks(tree, generated, tmp_path):
+    ca = refservers.make_ca(tmp_path, "devca", "tlsfit device CA", "ec:P-256")
+    for kind, spec in (("ec", "ec:P-256"), ("rsa", "rsa:2048")):
+        dev = refservers.make_client_cert(ca, tmp_path, kind, spec)
+        opts = GenOptions(line="4.0", client=ClientIdentity.load(dev.pem, dev.key))
+        plan = generate_pair([_doc("mosquitto-mtls")], opts, ["m"])
+        pair = f"PSA_WANT_KEY_TYPE_{kind.upper() if kind == 'rsa' else 'ECC'}_KEY_PAIR_IMPORT"
+        assert pair in plan.files.crypto
+        assert "mbedtls_pk_wrap_psa()" in plan.tls_text and "setup_opaque" not in plan.tls_text
+        write_pair(plan, tmp_path / kind / "c.h")
+        assert [rc for _, rc, _ in check.check_pair(tree, tmp_path / kind / "c.h", generated)] \
+            == [0, 0]
 
 
 @needs_tree

@@ -13,6 +13,9 @@ from ...mbedtls.configfiles import crypto_config_path
 _INCLUDES = ("include", "tf-psa-crypto/include", "tf-psa-crypto/drivers/builtin/include",
              "tf-psa-crypto/drivers/everest/include", "tf-psa-crypto/drivers/p256-m",
              "library", "tf-psa-crypto/core", "tf-psa-crypto/drivers/builtin/src")
+# the library's own GCC warnings, fatal as in its build (4.0 CMakeLists.txt:73
+# MBEDTLS_FATAL_WARNINGS on by default, :208 the flags, :258-259 -Werror)
+WARNINGS = ("-Wall", "-Wextra", "-Wwrite-strings", "-Wmissing-prototypes", "-Werror")
 UNITS = ("library/mbedtls_config.c", "tf-psa-crypto/core/tf_psa_crypto_config.c")
 
 
@@ -37,7 +40,7 @@ def check_pair(tree, tls_config, generated, cc="gcc"):
               f"-DTF_PSA_CRYPTO_CONFIG_FILE=\"{crypto_config_path(tls_config)}\""]
     out = []
     for unit in UNITS:
-        r = subprocess.run([cc, "-fsyntax-only", "-std=c99", *flags, str(tree / unit)],
+        r = subprocess.run([cc, "-fsyntax-only", "-std=c99", *WARNINGS, *flags, str(tree / unit)],
                            capture_output=True, text=True)
         out.append((unit, r.returncode, r.stderr))
     return out

@@ -93,7 +93,9 @@ def generate_pair(docs, opts, names=None, *, costs=None, command=None):
             plan36 = gen.generate_device(docs, opts36, names, rules, costs, command=command)
     except Refusal as e:
         raise _refusal(e, docs, opts36, names, costs, table) from None
-    files = translate(plan36, table, opts.external_rng)
+    asked = opts.client is not None and any(d.client_cert_requested for d in docs)
+    files = translate(plan36, table, opts.external_rng,
+                      opts.client.key_type if asked else None)
     plan = PairPlan(plan36, files, notes(opts), opts)
     tls_text, crypto_text = pair_texts(plan, table)
     return replace(plan, tls_text=tls_text, crypto_text=crypto_text)

@@ -14,6 +14,11 @@ TICKET_DUTY = ("on TLS 1.3, mbedtls_ssl_read() may return "
                "MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET: not an error -- call it again "
                "(the ticket is dropped unless the build keeps session tickets)")
 
+# 4.x renamed mbedtls_pk_setup_opaque() to mbedtls_pk_wrap_psa() and always uses PSA
+# (tf-psa-crypto/docs/1.0-migration-guide.md:891, :238)
+OPAQUE_36 = "MBEDTLS_USE_PSA_CRYPTO and mbedtls_pk_setup_opaque()"
+OPAQUE_4 = "mbedtls_pk_wrap_psa()"
+
 
 def _section(name):
     if name in _ENTROPY:
@@ -29,13 +34,14 @@ def _section(name):
     return "keys, ASN.1, PEM and the PSA core"
 
 
-def _rows(options, values):
+def _rows(options, values, table):
     """[{title, options}] sorted by section then name, and the value rows."""
     sections = {}
     for name in sorted(options):
-        why = render36._why(options[name])
+        why, value = render36._why(options[name]), table.value_of(name)
+        text = name if value is None else f"{name} {value}"
         sections.setdefault(_section(name), []).append(
-            {"name": name, "value": None, "why": why, "pad": max(1, COLUMN - 8 - len(name))})
+            {"name": name, "value": value, "why": why, "pad": max(1, COLUMN - 8 - len(text))})
     rows = [{"name": n, "value": v, "why": why,
              "pad": max(1, COLUMN - 9 - len(n) - len(str(v)))}
             for n, (v, why) in sorted(values.items())]
@@ -55,15 +61,16 @@ def duties(plan):
                  "from the device's TRNG (MBEDTLS_PSA_DRIVER_GET_ENTROPY; full entropy, "
                  "PSA_ERROR_INSUFFICIENT_ENTROPY on failure), or a PSA entropy driver"]
     first.append("call psa_crypto_init() before any TLS or X.509 call")
-    rest = [d for d in plan.plan36.duties[1:] if "psa_crypto_init" not in d]
+    rest = [d.replace(OPAQUE_36, OPAQUE_4) for d in plan.plan36.duties[1:]
+            if "psa_crypto_init" not in d]
     return first + rest + [TICKET_DUTY]
 
 
-def view(plan, tls_name):
+def view(plan, tls_name, table):
     p36, f = plan.plan36, plan.plan36.facts
     crypto_name = crypto_config_path(tls_name).name
-    tls_sections, tls_values = _rows(plan.files.tls, plan.files.tls_values)
-    crypto_sections, crypto_values = _rows(plan.files.crypto, plan.files.crypto_values)
+    tls_sections, tls_values = _rows(plan.files.tls, plan.files.tls_values, table)
+    crypto_sections, crypto_values = _rows(plan.files.crypto, plan.files.crypto_values, table)
     servers = [dict(s, prove=s["prove"] + f" --mbedtls {LINE}") for s in p36.servers]
     return {"line": LINE, "target": p36.target, "tlsfit": f["tlsfit"], "profile": f["profile"],
             "probed_at": f["probed_at"] or "?", "regenerate": f["regenerate"],
@@ -82,7 +89,7 @@ def view(plan, tls_name):
 def pair_texts(plan, table, tls_name="tls_config.h"):
     """(TLS file text, crypto file text) with the files named as `tls_name` and its pair."""
     env = render36.environment()
-    v = view(plan, Path(tls_name).name)
+    v = view(plan, Path(tls_name).name, table)
     return (env.get_template("mbedtls-4.0.h.j2").render(h=v),
             env.get_template("mbedtls-4.0-crypto.h.j2").render(h=v))
 

@@ -34,17 +34,26 @@ class Table:
     crypto_base: dict             # 4.x name -> (cite, why)
     entropy: dict                 # "hardware" / "external" -> (name, cite, why)
     files: dict                   # "tls" / "crypto" -> the 4.0 tree's default config file
+    define_as: dict = None        # name prefix -> (value, cite, why)
+    client_key: dict = None       # "ec" / "rsa" -> (names, cite, why)
+
+    def value_of(self, name):
+        """What `name` is defined to (None: a plain #define)."""
+        return next((v[0] for p, v in (self.define_as or {}).items() if name.startswith(p)),
+                    None)
 
     def cited(self):
         """Every (cite, what it must state) pair, for the check against the 4.0 tree."""
         out = [(m.cite, m) for m in self.moves.values()]
         out += [(m.also_cite, m) for m in self.moves.values() if m.also]
-        return out
+        out += [(v[1], k) for k, v in (self.client_key or {}).items()]
+        return out + [(v[1], p) for p, v in (self.define_as or {}).items()]
 
     def emitted_names(self):
         """Every 4.x name this table can put into a file."""
         names = {n for m in self.moves.values() for n in (*m.names, *m.also)}
         names |= set(self.crypto_base) | {v[0] for v in self.entropy.values()}
+        names |= {n for v in (self.client_key or {}).values() for n in v[0]}
         return names
 
 
@@ -102,7 +111,18 @@ def check(doc):
     files = doc.get("files", {})
     if set(files) != {"tls", "crypto"}:
         _fail("[files]", "needs tls and crypto")
-    return Table(moves, removed, base, entropy, dict(files))
+    define_as = {}
+    for prefix, v in doc.get("define_as", {}).items():
+        if not (isinstance(v, list) and len(v) == 3):
+            _fail(f"[define_as] {prefix}", "must be [value, cite, why]")
+        define_as[prefix] = (v[0], _cite(f"[define_as] {prefix}", v[1]), v[2])
+    client_key = {}
+    for key in ("ec", "rsa"):
+        v = doc.get("client_key", {}).get(key)
+        if not (isinstance(v, list) and len(v) == 3 and isinstance(v[0], list)):
+            _fail(f"[client_key] {key}", "must be [[names], cite, why]")
+        client_key[key] = (tuple(v[0]), _cite(f"[client_key] {key}", v[1]), v[2])
+    return Table(moves, removed, base, entropy, dict(files), define_as, client_key)
 
 
 @lru_cache(maxsize=None)

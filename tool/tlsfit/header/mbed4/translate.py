@@ -29,8 +29,9 @@ def _add(into, name, reasons):
     into[name] += [r for r in reasons if r not in into[name]]
 
 
-def translate(plan, table, external_rng=False):
-    """Files for a 3.6 HeaderPlan.  A name the table marks `refuse` here is a bug (the
+def translate(plan, table, external_rng=False, client_key=None):
+    """Files for a 3.6 HeaderPlan (client_key: the device key's type, "ec" or "rsa", when
+    a server asks for the device's certificate).  A name the table marks `refuse` here is a bug (the
     choice ran with 4.x's removed key exchanges taken out): TlsfitError(RULES)."""
     tls, crypto, tls_values, crypto_values = {}, {}, {}, {}
     for name, reasons in plan.options.items():
@@ -55,6 +56,10 @@ def translate(plan, table, external_rng=False):
                 _add(crypto, new, [f"{move.also_why} ({move.also_cite})"])
     for name, (cite, why) in table.crypto_base.items():
         _add(crypto, name, [why])
+    if client_key in table.client_key:
+        names, cite, why = table.client_key[client_key]
+        for name in names:
+            _add(crypto, name, [why])
     entropy, cite, why = table.entropy["external" if external_rng else "hardware"]
     crypto[entropy] = [why]
     return Files(tls, crypto, tls_values, crypto_values)
