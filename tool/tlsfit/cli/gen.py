@@ -303,9 +303,9 @@ def run(args):
     if args.rank_for and args.platform != args.rank_for:
         extra += ("--rank-for", args.rank_for)
     command = regenerate_command(names, opts, extra)
-    if line == gen4.LINE:
-        return gen4.run4(args, docs, names, opts, command)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
+    if line == gen4.LINE:
+        return gen4.run4(args, docs, names, opts, command, costs, ranked=rank == args.platform)
     plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
                                command=command, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None
