@@ -19,10 +19,11 @@ import pytest
 
 from tlsfit.core.errors import MBED4_OUTPUT, REFUSED
 from tlsfit.core.identity import ClientIdentity
-from tlsfit.header import rules as rules_mod
+from tlsfit.header import platforms, rules as rules_mod
 from tlsfit.header.mbed4 import check, table as table_mod
 from tlsfit.header.mbed4.pair import generate_pair
 from tlsfit.header.mbed4.render import write_pair
+from tlsfit.header.platforms import evaluate, matrix
 from tlsfit.header.types import GenOptions, Refusal
 from tlsfit.lab import refservers
 from tlsfit.mbedtls.configfiles import crypto_config_path
@@ -217,3 +218,66 @@ def test_cli_refusals_are_one_line_with_their_codes(tmp_path):
     assert "Regenerate rather than edit:  tlsfit gen profiles/mosquitto-tls.json --mbedtls 4.0" \
         in (tmp_path / "ok.h").read_text()
     assert "#define PSA_WANT_ALG_SHA_256" in (tmp_path / "ok_crypto.h").read_text()
+
+
+# ------------------------------------------------------------------ ESP-IDF v6
+PLATFORMS = UPSTREAM / "platforms"
+ESP6 = PLATFORMS / "esp-idf" / "v6.0.2" / "components" / "mbedtls"
+try:
+    import kconfiglib  # noqa: F401
+    KCONFIGLIB = None
+except ImportError:
+    KCONFIGLIB = "python3-kconfiglib is not installed (./tlsfit setup installs it)"
+needs_esp6 = pytest.mark.skipif(
+    not (ESP6 / "Kconfig").is_file() or not ARCHIVE.is_file() or KCONFIGLIB is not None,
+    reason=KCONFIGLIB or f"no {ESP6} or {ARCHIVE}: ESP-IDF v6.0.2's mbedtls component or "
+                         "the Mbed TLS 4.0.0 tree is not here")
+
+
+@pytest.mark.skipif(not (ESP6 / "Kconfig").is_file(), reason=f"no {ESP6}")
+def test_esp_idf_v6_table_cites_its_kconfig_and_esp_config_lines():
+    p = platforms.load("esp-idf-v6")
+    kconfig = (ESP6 / "Kconfig").read_text().splitlines()
+    header = (ESP6 / "port/include/mbedtls/esp_config.h").read_text().splitlines()
+    cited = 0
+    for s in p.symbols:
+        for kind, line in re.findall(r"(Kconfig|esp_config\.h):(\d+)", s.note):
+            if kind == "Kconfig":
+                assert kconfig[int(line) - 1].strip() == f"config {s.kconfig[7:]}", s.kconfig
+            else:
+                assert s.kconfig in header[int(line) - 1], (s.kconfig, line)
+            cited += 1
+    assert cited > 100
+    names = set(re.findall(r"\b(?:MBEDTLS|PSA_WANT)_\w+", "\n".join(header)))
+    assert {o for s in p.symbols for o in s.options} <= names
+    assert {f.lstrip("-").split(" ")[0] for f in p.fixed} <= names
+
+
+@needs_esp6
+@pytest.mark.parametrize("case", [c for c in matrix.CASES4 if c[0] in (
+    "mosquitto-tls --mbedtls 4.0", "nginx-modern --mbedtls 4.0 --ecc p256m")], ids=lambda c: c[0])
+def test_esp_idf_v6_output_equals_the_pair_on_esp_idf_v6(case, tmp_path_factory):
+    """gen --for esp-idf --mbedtls 4.0 applied with kconfiglib over v6.0.2's Kconfig (every
+    assignment takes), esp_config.h run through the preprocessor in 4.x's order with the
+    overlay: the option set is the bare-metal pair's (ranked for ESP-IDF's hardware), up
+    to what ESP-IDF owns, and gen's model agrees with both."""
+    results = matrix.run_case(case, tmp_path_factory.mktemp("esp6"), UPSTREAM)
+    assert [r.tree for r in results] == ["esp-idf-v6.0.2"]
+    r, = results
+    assert r.ok, (r.failures, r.differences, r.model)
+
+
+@needs_esp6
+def test_esp_idf_v6_model_reads_unmodelled_dependencies_as_kconfig_does(tmp_path):
+    """A `depends on` the v6 table names but does not model (target capabilities, menus
+    tlsfit leaves alone) is read as n by the model: Kconfig must agree for an empty
+    fragment, or the model would keep a symbol Kconfig drops."""
+    p = platforms.load("esp-idf-v6")
+    v6 = next(t for t in evaluate.trees("esp-idf") if t.name == "esp-idf-v6.0.2")
+    applied = evaluate.kconfig_apply(v6, "", UPSTREAM)
+    modelled = {s.kconfig for s in p.symbols}
+    for s in p.symbols:
+        for term in s.depends:
+            for part in term.lstrip("!").split("|"):
+                if part not in modelled:
+                    assert applied.values.get(part[7:], "n") in ("n", ""), (s.kconfig, part)
