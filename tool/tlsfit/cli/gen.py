@@ -86,7 +86,7 @@ Into your platform (--for; docs/platforms.md):
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
                     lines Kconfig cannot say), each line with the fact that needs it;
                     ranked as on the ESP32's hardware (--rank-for esp-idf); ESP-IDF
-                    v5.x with --mbedtls 3.6 only (exit 53 otherwise)
+                    v5.x with --mbedtls 3.6, v6.x with --mbedtls 4.0 (exit 53 otherwise)
   zephyr            -o APP_DIR: prj.conf and tlsfit_user_config.h
                     (CONFIG_MBEDTLS_USER_CONFIG_FILE)
   zephyr-cfg-file   -o APP_DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
@@ -119,6 +119,8 @@ examples:
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
   ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
+  ./tlsfit gen broker --mbedtls 4.0 -o tls_config.h   # Mbed TLS 4.x: tls_config.h and
+                                                      # tls_config_crypto.h (docs/gen.md)
 """
 
 
