@@ -38,7 +38,7 @@ def _rows(options, values, table):
     """[{title, options}] sorted by section then name, and the value rows."""
     sections = {}
     for name in sorted(options):
-        why, value = render36._why(options[name]), table.value_of(name)
+        why, value = render36.first_reason(options[name]), table.value_of(name)
         text = name if value is None else f"{name} {value}"
         sections.setdefault(_section(name), []).append(
             {"name": name, "value": value, "why": why, "pad": max(1, COLUMN - 8 - len(text))})

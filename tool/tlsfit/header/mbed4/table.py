@@ -1,12 +1,12 @@
 """rules_4.toml, loaded and checked: what becomes of each option and value gen emits for
 mbedTLS 3.6 on the 4.x line, the key exchanges 4.x removed, and what every 4.x crypto
 file defines.  A broken entry is a one-line error (exit 39, TLSFIT_RULES)."""
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ...core.errors import RULES, TlsfitError
+from ..rules import read_toml
 
 TABLE_PATH = Path(__file__).resolve().parents[1] / "rules_4.toml"
 DESTINATIONS = ("tls", "crypto", "gone", "refuse")
@@ -127,10 +127,4 @@ def check(doc):
 
 @lru_cache(maxsize=None)
 def load(path=TABLE_PATH):
-    try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise TlsfitError(RULES, f"cannot read {path}: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise TlsfitError(RULES, f"rules_4.toml: not valid TOML: {e}") from None
-    return check(doc)
+    return check(read_toml(path))
