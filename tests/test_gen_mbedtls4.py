@@ -189,6 +189,14 @@ def _only(doc, version, suites):
     return doc
 
 
+def test_two_servers_one_with_only_static_rsa_are_refused_naming_3_6():
+    rsa = _only(_doc("apache-intermediate"), "TLSv1.2", {"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"})
+    with pytest.raises(Refusal) as e:
+        generate_pair([_doc("mosquitto-tls"), rsa], GenOptions(line="4.0"), ["a", "b"])
+    assert e.value.message.startswith("server 2 (") and "mbedTLS 4.0" in e.value.message
+    assert e.value.message.endswith("`--mbedtls 3.6` can serve them")
+
+
 def test_a_server_with_only_dhe_rsa_is_refused_naming_3_6():
     doc = _only(_doc("apache-intermediate"), "TLSv1.2",
                 {"TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"})
@@ -217,6 +225,12 @@ def test_cli_refusals_are_one_line_with_their_codes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Regenerate rather than edit:  tlsfit gen profiles/mosquitto-tls.json --mbedtls 4.0" \
         in (tmp_path / "ok.h").read_text()
+    r = run("profiles/mosquitto-tls.json", "--mbedtls", "4.0")
+    assert r.returncode == 0 and r.stdout.startswith("/* ==== tlsfit: tls_config.h ==== */\n")
+    tls, crypto = r.stdout.split("/* ==== tlsfit: tls_config_crypto.h ==== */\n")
+    assert (tmp_path / "ok.h").read_text().replace("ok.h", "tls_config.h") \
+        .replace("ok_crypto.h", "tls_config_crypto.h") in tls
+    assert "#define PSA_WANT_ALG_SHA_256 1" in crypto
     assert "#define PSA_WANT_ALG_SHA_256" in (tmp_path / "ok_crypto.h").read_text()
 
 

@@ -48,8 +48,8 @@ def _removed_reason(message, table):
 
 
 def _refusal(e, docs, opts36, names, costs, table):
-    """The 4.x Refusal for a 3.6-rules Refusal `e`: named for 4.0, and when the cause is a
-    removed key exchange and 3.6 can serve the server(s), one line saying so."""
+    """The 4.x Refusal for a 3.6-rules Refusal `e`: named for 4.0, and when a removed key
+    exchange is among the causes and 3.6 can serve the server(s), saying so."""
     message = e.message.replace("mbedTLS 3.6", f"mbedTLS {LINE}")
     removed = _removed_reason(e.message, table)
     if removed is None:
@@ -58,9 +58,11 @@ def _refusal(e, docs, opts36, names, costs, table):
         gen.generate_device(docs, opts36, names, costs=costs)
     except Refusal:
         return Refusal(message)
-    who = ", ".join(d.target.hostport if hasattr(d, "target") else str(d) for d in docs)
-    return Refusal(f"mbedTLS {LINE} cannot talk to {who}: every suite it accepts uses a key "
-                   f"exchange 4.x removed -- {removed}; `--mbedtls 3.6` can serve it")
+    if len(docs) > 1:
+        return Refusal(f"{message}; `--mbedtls 3.6` can serve them")
+    return Refusal(f"mbedTLS {LINE} cannot talk to {docs[0].target.hostport} under policy "
+                   f"{opts36.policy}: the suites mbedTLS 3.6 would use need a key exchange "
+                   f"4.x removed -- {removed}; `--mbedtls 3.6` can serve it")
 
 
 def notes(opts):
