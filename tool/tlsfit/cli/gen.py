@@ -18,6 +18,7 @@ from ..header.policy import POLICIES
 from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
+from . import gen4
 from .common import alpn_list
 
 HELP = """\
@@ -85,7 +86,7 @@ Into your platform (--for; docs/platforms.md):
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
                     lines Kconfig cannot say), each line with the fact that needs it;
                     ranked as on the ESP32's hardware (--rank-for esp-idf); ESP-IDF
-                    v5.x with --mbedtls 3.6 only (exit 53 otherwise)
+                    v5.x with --mbedtls 3.6, v6.x with --mbedtls 4.0 (exit 53 otherwise)
   zephyr            -o APP_DIR: prj.conf and tlsfit_user_config.h
                     (CONFIG_MBEDTLS_USER_CONFIG_FILE)
   zephyr-cfg-file   -o APP_DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
@@ -119,6 +120,8 @@ examples:
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
   ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
   ./tlsfit gen broker --resume -o tls_config.h   # resume sessions as the server was seen to
+  ./tlsfit gen broker --mbedtls 4.0 -o tls_config.h   # Mbed TLS 4.x: tls_config.h and
+                                                      # tls_config_crypto.h (docs/gen.md)
 """
 
 
@@ -126,8 +129,9 @@ def configure(p):
     p.add_argument("profile", nargs="*", metavar="PROFILE",
                    help="profile file or name in profiles/ (default: the last probe); "
                         "several: one header for all of those servers")
-    p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
-                   "mbedTLS tree in use, else 3.6)")
+    p.add_argument("--mbedtls", choices=tuple(dict.fromkeys((*LINES, gen4.LINE))),
+                   help="mbedTLS line (default: the line of the mbedTLS tree in use, else "
+                   "3.6); 4.0: two files, X.h and X_crypto.h (docs/gen.md)")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default",
                    help="which of the server's choices may be used (default: default)")
     p.add_argument("--tls", choices=TLS_CHOICES, default="auto",
@@ -313,6 +317,8 @@ def run(args):
         extra += ("--rank-for", args.rank_for)
     command = regenerate_command(names, opts, extra)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
+    if line == gen4.LINE:
+        return gen4.run4(args, docs, names, opts, command, costs, ranked=rank == args.platform)
     plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
                                command=command, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None

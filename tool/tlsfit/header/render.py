@@ -72,7 +72,7 @@ class HeaderView:
     resume: list = None           # gen --resume: the mode per server and the fact proving it
 
 
-def _why(reasons):
+def first_reason(reasons):
     """The first reason, plus how many more facts need the option."""
     if not reasons:
         return "tlsfit"
@@ -85,7 +85,7 @@ def view(plan, rules):
     for name in sorted(plan.options):
         value = rules.options[name].value if name in rules.options else None
         text = name if value is None else f"{name} {value}"
-        by_section[rules.section(name)].append(_Row(name, _why(plan.options[name]),
+        by_section[rules.section(name)].append(_Row(name, first_reason(plan.options[name]),
                                                     max(1, COLUMN - 8 - len(text)), value))
     sections = [{"title": SECTION_TITLES[s], "options": rows}
                 for s, rows in by_section.items() if rows]

@@ -506,12 +506,16 @@ def _driver(name, v, rules):
                   ciphers)
 
 
-@lru_cache(maxsize=None)
-def load(path=RULES_PATH):
+def read_toml(path):
+    """The TOML document of a rules file, or TlsfitError(RULES) naming the file."""
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise TlsfitError(RULES, f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise TlsfitError(RULES, f"{Path(path).name}: not valid TOML: {e}") from None
-    return check(doc)
+
+
+@lru_cache(maxsize=None)
+def load(path=RULES_PATH):
+    return check(read_toml(path))
