@@ -85,6 +85,8 @@ def test_table_against_the_4_0_tree(tree):
             assert path == table.files[move.to], (name, move.to)
         if move.to in ("gone", "refuse"):
             assert name not in options, f"{name} is still an option of 4.0"
+        if move.to == "default":
+            assert name in options, f"{name} is not an option of 4.0"
         if move.to == "crypto" and move.names != (name,):
             assert name not in options, f"{name} is still an option of 4.0"
         if move.also:                   # a check (#if) or the code that uses the mechanism

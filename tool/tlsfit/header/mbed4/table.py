@@ -9,7 +9,7 @@ from ...core.errors import RULES, TlsfitError
 from ..rules import read_toml
 
 TABLE_PATH = Path(__file__).resolve().parents[1] / "rules_4.toml"
-DESTINATIONS = ("tls", "crypto", "gone", "refuse")
+DESTINATIONS = ("tls", "crypto", "gone", "refuse", "default")
 _MAP_KEYS = {"to", "as", "cite", "why", "also", "also_cite", "also_why", "unless_all"}
 
 
@@ -78,7 +78,7 @@ def _move(name, v):
     if not v.get("why"):
         _fail(where, "no `why`: every entry gives its reason")
     names = tuple(v.get("as", [name] if v["to"] in ("tls", "crypto") else []))
-    if v["to"] in ("gone", "refuse") and names:
+    if v["to"] in ("gone", "refuse", "default") and names:
         _fail(where, f"`as` on an entry that is {v['to']}")
     also = tuple(v.get("also", ()))
     if also and not (v.get("also_cite") and v.get("also_why")):
