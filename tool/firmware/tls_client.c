@@ -81,13 +81,7 @@
 #include "tlsfit_fw.h"
 #include "../proof/proof.h"
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define TF_SSL_STATE(ssl) ((ssl)->MBEDTLS_PRIVATE(state))
-#define TF_HANDSHAKE_OVER(ssl) mbedtls_ssl_is_handshake_over(ssl)
-#else
-#define TF_SSL_STATE(ssl) ((ssl)->state)
-#define TF_HANDSHAKE_OVER(ssl) ((ssl)->state == MBEDTLS_SSL_HANDSHAKE_OVER)
-#endif
+#include "../harness/resume.h"     /* also TF_SSL_STATE, TF_HANDSHAKE_OVER */
 
 /* The counting allocator is mbedTLS's (tlsfit_overlay.h makes sure it can be). */
 #define TF_HEAP_COUNTED TF_HEAP_HOOKED
@@ -122,12 +116,16 @@ static struct {
     int proof_ran;
     struct tf_proof_result proof;
     unsigned long proof_tx;     /* bytes written when the proof ended */
+#if defined(TLSFIT_RESUME)
+    struct tf_resume resume;    /* the saved session, both connections' figures */
+#endif
 } cl;
 
 /* How far the client got (the result line's "step"). */
-enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
+enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE,
+            STEP_RESUME };
 static const char *const step_names[] = {"setup", "ca", "identity", "handshake", "proof",
-                                         "done"};
+                                         "done", "resume"};
 
 /* What happened, for the result line. */
 struct outcome {
@@ -244,6 +242,9 @@ static int tls_setup(struct outcome *o)
     if ((o->ret = mbedtls_ssl_conf_own_cert(&cl.conf, &cl.own_cert, &cl.own_key)) != 0)
         return -1;
 #endif
+#if defined(TLSFIT_RESUME)
+    tf_resume_conf(&cl.conf);
+#endif
     if ((o->ret = tf_harness_ssl(&cl.ssl, &cl.conf, tf_run.sni)) != 0)
         return -1;
     mbedtls_ssl_set_bio(&cl.ssl, NULL, uart_send, uart_recv, NULL);
@@ -300,6 +301,9 @@ static int handshake(struct outcome *o)
             t0 += tf_ticks() - t;
             o->last_state = state;
         }
+#if defined(TLSFIT_RESUME)
+        tf_resume_note_state(&cl.resume, state);
+#endif
         int ret = mbedtls_ssl_handshake_step(&cl.ssl);
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
             continue;
@@ -335,6 +339,19 @@ static unsigned long proof_received(void *ctx)
     return cl.received;
 }
 
+/* The proof's clock and waits: SysTick ticks, the UART. */
+static struct tf_proof_io proof_io(void)
+{
+    const struct tf_proof_io io = {
+        .ctx = NULL,
+        .per_ms = tf_ticks_per_ms(),
+        .now = proof_now,
+        .wait_input = proof_wait_input,
+        .received = proof_received,
+    };
+    return io;
+}
+
 /* The proof that the server accepted the session (tf_run.proof_*). */
 static int proof(struct outcome *o)
 {
@@ -348,16 +365,10 @@ static int proof(struct outcome *o)
         .wait_ms = tf_run.proof_wait_ms,
         .reply_ms = tf_run.proof_reply_ms,
     };
-    const struct tf_proof_io io = {
-        .ctx = NULL,
-        .per_ms = tf_ticks_per_ms(),
-        .now = proof_now,
-        .wait_input = proof_wait_input,
-        .received = proof_received,
-    };
     o->step = STEP_PROOF;
     cl.nonblock = 1;
     cl.proof_ran = 1;
+    const struct tf_proof_io io = proof_io();
     int rc = tf_proof_run(&cl.ssl, &spec, &io, &cl.proof);
     cl.nonblock = 0;
     cl.proof_tx = cl.sent;
@@ -368,6 +379,79 @@ static int proof(struct outcome *o)
     o->step = STEP_DONE;
     return 0;
 }
+
+/* ------------------------------------------------------------ resumption */
+
+#if defined(TLSFIT_RESUME)
+/* One connection's figures (the handshake's ticks, the heap's peak, the bytes). */
+static void note_figures(struct tf_conn_figures *c, const struct outcome *o, size_t heap_peak)
+{
+    c->handshake_ticks = o->ticks;
+    c->heap_peak = heap_peak;
+    c->bytes_sent = cl.sent;
+    c->bytes_received = cl.received;
+}
+
+/* Asks the relay for a new server connection (TF_RECONNECT_ASK) and drops what
+ * arrives until its answer (TF_RECONNECT_DONE): the old server's last words. */
+static int reconnect(void)
+{
+    static const char ask[] = TF_RECONNECT_ASK, done[] = TF_RECONNECT_DONE;
+    if (tf_uart_write(ask, sizeof ask - 1, tf_run.uart_timeout_polls) != sizeof ask - 1)
+        return -1;
+    size_t matched = 0;
+    while (done[matched] != '\0') {
+        char c;
+        if (tf_uart_read(&c, 1, tf_run.uart_timeout_polls) != 1)
+            return -1;
+        matched = c == done[matched] ? matched + 1 : (size_t)(c == done[0]);
+    }
+    cl.sent = cl.received = 0;
+    cl.uart_timed_out = 0;
+    return 0;
+}
+
+/* Saves the proven session, closes, and resumes it on a second connection: the
+ * resuming handshake measured like the first, then the proof again
+ * (../harness/resume.h).  The first handshake's ticks stay the report's. */
+static int resume_session(struct outcome *o)
+{
+    const struct tf_proof_io io = proof_io();
+    struct outcome first = *o;
+    o->step = STEP_RESUME;
+    cl.nonblock = 1;
+    (void)tf_resume_await_ticket(&cl.ssl, &io, tf_run.proof_wait_ms);
+    cl.nonblock = 0;
+    int rc = tf_resume_save(&cl.ssl, &cl.resume, &o->ret);
+    if (rc == TLSFIT_RESUME_NO_SESSION)
+        o->what = TF_ERROR_NAME(TLSFIT_RESUME_NO_SESSION);
+    if (rc != TF_OK)
+        return -1;
+    note_figures(&cl.resume.full, o, tf_alloc_get_stats()->peak);
+    (void)mbedtls_ssl_close_notify(&cl.ssl);
+    if (reconnect() != 0) {
+        o->ret = MBEDTLS_ERR_SSL_TIMEOUT;
+        return -1;
+    }
+    tf_alloc_window_start();
+    cl.resume.cert_state_seen = 0;
+    if ((o->ret = mbedtls_ssl_session_reset(&cl.ssl)) != 0 ||
+        (o->ret = mbedtls_ssl_set_hostname(&cl.ssl, tf_run.sni)) != 0 ||
+        (o->ret = mbedtls_ssl_set_session(&cl.ssl, &cl.resume.saved)) != 0)
+        return -1;
+    int ok = handshake(o) == 0;
+    cl.resume.tried = ok;
+    ok = ok && proof(o) == 0;
+    note_figures(&cl.resume.resumed, o, tf_alloc_get_stats()->window_peak);
+    o->ticks = first.ticks;
+    o->wait_ticks = first.wait_ticks;
+    if (ok && !tf_resume_accepted(&cl.resume)) {
+        o->step = STEP_RESUME;
+        o->what = TF_ERROR_NAME(TLSFIT_RESUME_REFUSED);
+    }
+    return ok && o->what == NULL ? 0 : -1;
+}
+#endif
 
 /* ----------------------------------------------------------------- report */
 
@@ -505,11 +589,45 @@ static void put_proof(void)
     tf_out_str("\"}");
 }
 
+#if defined(TLSFIT_RESUME)
+static void put_figures(const char *key, const struct tf_conn_figures *c)
+{
+    put_key(key);
+    tf_out_str("{\"ticks\":");
+    tf_out_u64(c->handshake_ticks);
+    put_uint("heap_peak", c->heap_peak);
+    put_uint("sent", c->bytes_sent);
+    put_uint("received", c->bytes_received);
+    tf_out_char('}');
+}
+
+/* "resumption": the mode, whether the server resumed, both connections' figures
+ * ("full" / "resumed" null until that connection was measured). */
+static void put_resumption(void)
+{
+    const struct tf_resume *r = &cl.resume;
+    put_key("resumption");
+    tf_out_str("{\"mode\":");
+    tf_out_json_str(r->mode);
+    put_bool("accepted", tf_resume_accepted(r));
+    put_bool("tried", r->tried);
+    if (r->mode != NULL)
+        put_figures("full", &r->full);
+    else
+        put_str("full", NULL);
+    if (r->tried)
+        put_figures("resumed", &r->resumed);
+    else
+        put_str("resumed", NULL);
+    tf_out_char('}');
+}
+#endif
+
 /* The TLSFIT-RESULT line.  The stack peaks are read before it is written. */
 static void report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
 {
     int ok = o->ret == 0 && o->what == NULL && o->step == STEP_DONE;
-    int shook = ok || o->step == STEP_PROOF;    /* the handshake completed */
+    int shook = ok || o->step == STEP_PROOF || o->step == STEP_RESUME;  /* it completed */
     tf_out_str("TLSFIT-RESULT {\"ok\":");
     tf_out_str(ok ? "true" : "false");
     put_str("step", step_names[o->step]);
@@ -528,6 +646,9 @@ static void report(const struct outcome *o, size_t setup_peak, size_t handshake_
     put_uint("wait_ticks", o->wait_ticks);
     put_bool("uart_timeout", cl.uart_timed_out);
     put_proof();
+#if defined(TLSFIT_RESUME)
+    put_resumption();
+#endif
     put_heap();
     put_uint("stack_peak", setup_peak > handshake_peak ? setup_peak : handshake_peak);
     put_uint("stack_peak_handshake", handshake_peak);
@@ -561,7 +682,11 @@ int main(void)
     if (setup(&o) == 0) {
         setup_peak = tf_stack_peak();
         tf_stack_paint();
-        if (handshake(&o) == 0 && proof(&o) == 0)
+        if (handshake(&o) == 0 && proof(&o) == 0
+#if defined(TLSFIT_RESUME)
+            && resume_session(&o) == 0
+#endif
+            )
             (void)mbedtls_ssl_close_notify(&cl.ssl);
         handshake_peak = tf_stack_peak();
     } else {

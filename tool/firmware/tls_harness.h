@@ -76,6 +76,9 @@ struct tf_alloc_stats {
     uint32_t frees;
     uint32_t failures;    /* refused requests: over the limit or out of memory */
     size_t peak_untracked; /* bytes of the peak held in blocks beyond the table */
+#if defined(TLSFIT_RESUME)
+    size_t window_peak;   /* most bytes held since tf_alloc_window_start() */
+#endif
 };
 
 /* How many held blocks the allocator follows one by one (the peak's make-up). */
@@ -97,6 +100,18 @@ size_t tf_alloc_peak_blocks(const size_t **sizes);
  * function that called mbedtls_calloc, Thumb bit set) and *bytes at what its
  * blocks held then. */
 size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
+
+#if defined(TLSFIT_RESUME)
+/* Starts a new window for stats.window_peak (the resuming connection's peak). */
+void tf_alloc_window_start(void);
+
+/* The firmware's second connection over the one UART (measure --resume): it asks
+ * the relay with ASK between two records, the relay answers DONE once the new
+ * server connection is open (tool/tlsfit/target/reconnect.py holds the same
+ * two lines). */
+#define TF_RECONNECT_ASK "~tlsfit-reconnect\n"
+#define TF_RECONNECT_DONE "~tlsfit-upstream\n"
+#endif
 
 /* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ----
  * Seeds the generator behind tf_random_source (../harness/harness.h). */

@@ -13,7 +13,12 @@ session.  Every report carries the same `resumption` object:
 A figure the side cannot measure is None (host verify: instructions and heap);
 "full"/"resumed" are None when that connection did not get that far.
 """
+import re
+from pathlib import Path
+
 from ..core.errors import RESUME
+
+_RESUME_DEFINE = re.compile(r"^\s*#\s*define\s+TLSFIT_RESUME\b", re.M)
 
 FIGURES = ("handshake_instructions", "heap_peak_bytes", "bytes_sent", "bytes_received")
 FIGURE_LABELS = {"handshake_instructions": "handshake instructions",
@@ -39,6 +44,43 @@ def normalized(doc):
         return None
     return {"mode": doc.get("mode"), "accepted": bool(doc.get("accepted")),
             "full": figures(doc.get("full")), "resumed": figures(doc.get("resumed"))}
+
+
+def header_resumes(config_path):
+    """True when the header defines TLSFIT_RESUME (made with `gen --resume`)."""
+    try:
+        text = Path(config_path).read_text(errors="replace")
+    except OSError:
+        return False        # the caller's own read reports the file
+    return _RESUME_DEFINE.search(text) is not None
+
+
+def from_firmware(doc, clock_hz):
+    """The `resumption` object of a measure report from the firmware's result line's
+    (ticks -> instructions as for the handshake: with -icount shift=0 a tick is
+    1e9 / clock_hz instructions); None when the firmware wrote none."""
+    if doc is None:
+        return None
+
+    def conn(c):
+        if c is None:
+            return None
+        return {"handshake_instructions": int(round(c["ticks"] * 1e9 / clock_hz)),
+                "heap_peak_bytes": c.get("heap_peak"), "bytes_sent": c.get("sent"),
+                "bytes_received": c.get("received")}
+    return {"mode": doc.get("mode"), "accepted": bool(doc.get("accepted")),
+            "full": conn(doc.get("full")), "resumed": conn(doc.get("resumed"))}
+
+
+def failure_message(error, mode):
+    """The one-line message of a resumption that failed (error: the C tools' name)."""
+    if error == "TLSFIT_RESUME_REFUSED":
+        return (f"the server did not resume the {mode} session: the second connection ran "
+                "a full handshake (the server sent its certificate again)")
+    if error == "TLSFIT_RESUME_NO_SESSION":
+        return ("the server gave nothing to resume with: no session ticket within the "
+                "proof's wait and no session ID")
+    return f"the resuming connection failed with {error}"
 
 
 def failed(result):

@@ -54,7 +54,8 @@ def link_firmware(xb, request):
     """Compiles the harness with the build's configuration and links it; returns
     (elf, map).  request: a resolved request.MeasureRequest with its anchors; its
     sni, heap_limit, seed and proof go into run_params.c, and its client (the device's
-    ClientIdentity, or None) is built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
+    ClientIdentity, or None) is built in with TLSFIT_CLIENT_IDENTITY, its resume with
+    TLSFIT_RESUME (the second, resuming connection).  An LTO build
     (xb.lto) links with -flto, and also without it into tls_client-plain.elf/.map
     beside (plain_image()).  Raises TlsfitError(XBUILD) on failure."""
     runs = xb.dir / "runs"
@@ -66,7 +67,8 @@ def link_firmware(xb, request):
     params.write_text(run_params_c(request.anchors, request.sni, request.heap_limit, request.seed,
                                    proof=request.proof, client=client))
     sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
-    cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
+    cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else []) \
+        + (["-DTLSFIT_RESUME=1"] if request.resume else [])
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)
