@@ -122,10 +122,18 @@ static struct {
 } cl;
 
 /* How far the client got (the result line's "step"). */
+#if defined(TLSFIT_RESUME)
 enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE,
             STEP_RESUME };
 static const char *const step_names[] = {"setup", "ca", "identity", "handshake", "proof",
                                          "done", "resume"};
+#define TF_SHOOK_STEP(step) ((step) == STEP_PROOF || (step) == STEP_RESUME)
+#else
+enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
+static const char *const step_names[] = {"setup", "ca", "identity", "handshake", "proof",
+                                         "done"};
+#define TF_SHOOK_STEP(step) ((step) == STEP_PROOF)
+#endif
 
 /* What happened, for the result line. */
 struct outcome {
@@ -627,7 +635,7 @@ static void put_resumption(void)
 static void report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
 {
     int ok = o->ret == 0 && o->what == NULL && o->step == STEP_DONE;
-    int shook = ok || o->step == STEP_PROOF || o->step == STEP_RESUME;  /* it completed */
+    int shook = ok || TF_SHOOK_STEP(o->step);    /* the handshake completed */
     tf_out_str("TLSFIT-RESULT {\"ok\":");
     tf_out_str(ok ? "true" : "false");
     put_str("step", step_names[o->step]);
