@@ -8,6 +8,8 @@ value seen among the headers compared, so flash, heap and instructions count ali
 from dataclasses import dataclass
 
 from ..target.result import FIGURES
+# Figures made from a measurement's own, not measured as such: fit/resume.py's.
+DERIVED_FIGURES = ("reconnect_instructions",)
 # The dimensions of the Pareto front (and of the balanced objective).
 PARETO_KEYS = ("rom_bytes", "heap_peak_bytes", "handshake_instructions")
 
