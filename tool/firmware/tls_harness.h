@@ -4,7 +4,9 @@
  *
  *   tls_client.c     main(): one verified TLS handshake over UART0, stepped
  *                    state by state, the proof that the server accepted the
- *                    session (../proof/proof.c), and the TLSFIT-RESULT line
+ *                    session (../proof/proof.c), with TLSFIT_RESUME a second
+ *                    connection resuming the session (../harness/resume.h)
+ *   tls_report.c     the TLSFIT-RESULT line (tls_client.h: what the two share)
  *   alloc.c          the counting allocator behind mbedtls_calloc/free
  *   test_entropy.c   the firmware's tf_random_source (../harness/harness.h): a
  *                    seeded pseudo-random generator posing as the entropy source
