@@ -17,7 +17,7 @@ import pytest
 
 from conftest import require_tools, run_tlsfit
 from tlsfit.core import resumption
-from tlsfit.core.errors import RESUME, USAGE
+from tlsfit.core.errors import NOT_RESUMED, USAGE
 from tlsfit.fit import resume as fit_resume
 from tlsfit.header import gen
 from tlsfit.header.types import GenOptions
@@ -110,7 +110,7 @@ def _assert_resumed(rc, doc, proc, mode):
 
 
 def _assert_refused(rc, doc, proc):
-    assert rc == RESUME, proc.stdout + proc.stderr
+    assert rc == NOT_RESUMED, proc.stdout + proc.stderr
     assert doc["step"] == "resume" and doc["error"] == "TLSFIT_RESUME_REFUSED"
     assert doc["message"].startswith("the server did not resume the tls13-ticket session")
     assert doc["resumption"]["accepted"] is False

@@ -38,7 +38,7 @@ ANCHOR = 50
 STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
-RESUME = 55
+NOT_RESUMED = 55
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -72,7 +72,7 @@ DRIVER_CODES = (
     (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
     (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
-    (RESUME, "TLSFIT_RESUME", "`tlsfit verify`/`measure`/`fit --resume`: the server did not resume the saved session (the second connection ran a full handshake) or gave nothing to resume with (no session ticket, no session ID); the message says which"),
+    (NOT_RESUMED, "TLSFIT_NOT_RESUMED", "`tlsfit verify`/`measure`/`fit --resume`: the server did not resume the saved session (the second connection ran a full handshake) or gave nothing to resume with (no session ticket, no session ID); the message says which"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

@@ -16,7 +16,7 @@ A figure the side cannot measure is None (host verify: instructions and heap);
 import re
 from pathlib import Path
 
-from ..core.errors import RESUME
+from ..core.errors import NOT_RESUMED
 
 _RESUME_DEFINE = re.compile(r"^\s*#\s*define\s+TLSFIT_RESUME\b", re.M)
 
@@ -84,13 +84,13 @@ def failure_message(error, mode):
 
 
 def failed(result):
-    """True when a failed result failed at resumption (the command exits RESUME)."""
+    """True when a failed result failed at resumption (the command exits NOT_RESUMED)."""
     return not result.get("ok") and result.get("error") in RESUME_ERRORS
 
 
 def exit_code(result, otherwise):
-    """RESUME for a failed resumption, else `otherwise`."""
-    return RESUME if failed(result) else otherwise
+    """NOT_RESUMED for a failed resumption, else `otherwise`."""
+    return NOT_RESUMED if failed(result) else otherwise
 
 
 def _cell(v):
