@@ -37,25 +37,27 @@ GET_PROOF = "send:" + b"GET / HTTP/1.0\r\n\r\n".hex() + ",expect:" + b"HTTP".hex
 
 # ------------------------------------------------------------------ fixtures
 
+def _serving(pki, server_logs, *args):
+    with refservers.openssl_server(pki.ec, *args, log_dir=server_logs) as srv:
+        yield srv
+
+
 @pytest.fixture(scope="module")
 def tls13(pki, server_logs):
     """TLS 1.3, OpenSSL's defaults: two tickets after each handshake."""
-    with refservers.openssl_server(pki.ec, *EC13_ARGS, log_dir=server_logs) as srv:
-        yield srv
+    yield from _serving(pki, server_logs, *EC13_ARGS)
 
 
 @pytest.fixture(scope="module")
 def tls12(pki, server_logs):
     """TLS 1.2 resuming by session ID only (no ticket)."""
-    with refservers.openssl_server(pki.ec, *TLS12_SESSION_ID, log_dir=server_logs) as srv:
-        yield srv
+    yield from _serving(pki, server_logs, *TLS12_SESSION_ID)
 
 
 @pytest.fixture(scope="module")
 def refusing(pki, server_logs):
     """TLS 1.3 with no session cache and no tickets: a resumption cannot be accepted."""
-    with refservers.openssl_server(pki.ec, *EC13_ARGS, *REFUSING, log_dir=server_logs) as srv:
-        yield srv
+    yield from _serving(pki, server_logs, *EC13_ARGS, *REFUSING)
 
 
 @pytest.fixture(scope="module")
