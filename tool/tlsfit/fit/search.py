@@ -63,6 +63,7 @@ from ..target import measure as measure_mod
 from . import artifacts, lto as lto_mod
 from .sites import anchor_sites, as_device, load_anchor, probe_sites
 from .knobs import knob_variants
+from . import resume as resume_mod
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
 
@@ -114,6 +115,8 @@ class FitOptions:
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
     server_alpn: tuple = ()      # per site: its protocols, when a device file gave one its own
+    resume: bool = False         # --resume: gen's resume, a resuming connection measured (fit/resume.py)
+    reconnects: int = 0          # --objective reconnect: 1 full + N resumed handshakes
 
 
 @dataclass
@@ -129,6 +132,7 @@ class Trial:
     removed: tuple = ()
     mismatch: str = None         # the handshake completed, but not with what was chosen
     overrides: FitOverrides = NO_OVERRIDES   # what the fit forced on gen (removals, knobs, ...)
+    reconnects: int = 0          # figures() adds reconnect_instructions (fit/resume.py)
 
     @property
     def measurement(self):
@@ -143,8 +147,10 @@ class Trial:
 
     def figures(self):
         if len(self.measurements) == 1:
-            return self.measurement.figures() if self.measurement else {}
-        return joint_figures(self.measurements)
+            fig = self.measurement.figures() if self.measurement else {}
+        else:
+            fig = joint_figures(self.measurements)
+        return resume_mod.with_reconnect(fig, self.measurements, self.reconnects)
 
 
 def chosen_mismatch(plan, measurement, index=None):
@@ -210,7 +216,7 @@ def gen_options(opts, client_kw):
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
                       anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn),
-                      server_alpn=tuple(opts.server_alpn))
+                      server_alpn=tuple(opts.server_alpn), **resume_mod.gen_kw(opts))
 
 
 # ------------------------------------------------------------------ the search
@@ -250,7 +256,8 @@ class Fitter:
         d = self.work / f"{self.counter:02d}"
         cfg = paths.write_atomic(d / "tls_config.h", plan.text)
         return Trial(label, cfg, gen_opts, plan, [None] * len(self.sites), phase=phase,
-                     removed=tuple(removed), overrides=overrides)
+                     removed=tuple(removed), overrides=overrides,
+                     reconnects=self.opts.reconnects if self.opts.objective == "reconnect" else 0)
 
     def measure_site(self, config, i, baseline=False, lto=False):
         """config measured against server i (a Measurement); lto: its -flto build."""
@@ -258,7 +265,7 @@ class Fitter:
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), **self.client))
+            lto=bool(lto), resume=self.opts.resume, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""

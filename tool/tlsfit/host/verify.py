@@ -50,7 +50,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod
+from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod, resumption
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
@@ -265,9 +265,11 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
 
 
 def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None,
-                proof=None, client=None):
+                proof=None, client=None, resume=False):
     argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
             "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
+    if resume:
+        argv.append("--resume")
     if client is not None:
         if client.key is None:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
@@ -295,12 +297,13 @@ def _ca_file(ca):
 
 
 def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
-               min_version=None, max_version=None, proof=None, client=None):
+               min_version=None, max_version=None, proof=None, client=None, resume=False):
     """Runs the client once and returns its JSON result as a dict."""
     chosen = proof_mod.resolve(proof, port)
     argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
-                       max_version, chosen, client)
-    limit = 4 * float(timeout) + 30         # handshake (3 x + 1 s), proof (1 x + 2 s)
+                       max_version, chosen, client, resume)
+    # handshake (3 x + 1 s), proof (1 x + 2 s); twice with --resume
+    limit = (2 if resume else 1) * (4 * float(timeout) + 30)
     unfinished = {"code": None, "verify_flags": None, "proof": chosen.label,
                   "proof_result": None}
     try:
@@ -369,12 +372,14 @@ def _alert_number(text):
 
 def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
-           announce=True, proof=None, client=None):
+           announce=True, proof=None, client=None, resume=False):
     """Builds mbedTLS with config_path (cached), makes one verified handshake with
     host:port and the proof that the server accepted the session.  ca=None means the
     system store.  proof: a core.proof.Proof or a --proof text (None: by port).
     client: a core.identity.ClientIdentity with its key, presented when the server
-    asks for a client certificate (None: no identity).
+    asks for a client certificate (None: no identity).  resume: a second connection
+    resumes the session (core/resumption.py; a header defining TLSFIT_RESUME does it
+    anyway), result["resumption"].
     Returns a VerifyResult (host/result.py; a read-only mapping over the client's
     JSON): ok, version, ciphersuite, group, verify_flags, proof, proof_result ... or
     ok False, step (handshake, proof, ...), error, code, message, alert,
@@ -384,7 +389,8 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
                         min_version=min_version, max_version=max_version, proof=chosen,
-                        client=client)
+                        client=client, resume=resume)
+    result["resumption"] = resumption.normalized(result.get("resumption"))
     result["config"] = str(config_path)
     result["client"] = None if client is None else client.facts()
     result["build"] = str(binary.parent)
@@ -477,6 +483,7 @@ def format_result(res, target=None):
         if res.get("proof_result"):
             accepted = f" [proof {res.get('proof')}: {res['proof_result'].get('reply')}]"
         lines = [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
+        lines += resumption.text_lines(res.get("resumption"))
         c = res.get("client")
         if c:
             lines.append(f"  client certificate: {c['subject']} ({c['key_type']} "
@@ -503,7 +510,8 @@ def format_result(res, target=None):
     if res.get("step") == "proof":
         reply = (res.get("proof_result") or {}).get("reply")
         lines.append(f"  proof {res.get('proof')}: {reply}")
-    if res.get("step") in ("handshake", "connect", "proof"):
+    lines += resumption.text_lines(res.get("resumption"))
+    if res.get("step") in ("handshake", "connect", "proof", "resume"):
         lines.append(f"  with {where} (sni {sni})")
     return lines
 

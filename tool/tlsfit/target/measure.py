@@ -72,6 +72,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..core import resumption
 from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
@@ -161,6 +162,8 @@ def compose(req, xb, cfg_info, run):
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
+        "resumption": resumption.from_firmware((res or {}).get("resumption"),
+                                               t["cpu_clock_hz"]) if req.resume else None,
         "client": None if client is None else client.facts(),
         "handshake_instructions": None if ticks is None else
         int(round(ticks * 1e9 / t["cpu_clock_hz"])),

@@ -9,6 +9,7 @@ time each phase took; then LTO's change and the ratios to the baseline.
 """
 from pathlib import Path
 
+from ..core import resumption
 from . import heapfloor
 
 
@@ -93,6 +94,7 @@ def format_report(r):
         lines.append(f"  mbedTLS tree: {t['path']} ({t['version']}, sources sha256 "
                      f"{t['sha256'][:16]})")
     lines += _one_summary(r, "  ")
+    lines += resumption.text_lines(r.get("resumption"))
     lines += ["  " + ln for ln in _lto_lines(r)]
     if r.get("without_lto"):
         lines.append("without LTO (the plain build):")
