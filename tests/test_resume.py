@@ -9,7 +9,6 @@ Until gen --resume exists the one QEMU measurement uses a hand-written header (t
 measure fixture's TLS 1.3 header plus what resumption needs); with it, the gen-based
 measurement replaces it, so only one QEMU run is ever made.
 """
-import dataclasses
 import json
 import subprocess
 
@@ -24,10 +23,8 @@ from tlsfit.header.types import GenOptions
 from tlsfit.lab import refservers
 from tlsfit.profile.model import load as load_profile
 from tlsfit.target.reconnect import ASK, AskSplitter
-from test_measure import EC13_ARGS, TLS13_EC
+from test_measure import EC13_ARGS
 
-GEN_RESUMES = "resume" in {f.name for f in dataclasses.fields(GenOptions)}
-needs_gen = pytest.mark.skipif(not GEN_RESUMES, reason="needs gen --resume")
 
 TLS12_SESSION_ID = ("-tls1_2", "-no_ticket")
 REFUSING = ("-no_cache", "-no_ticket")        # nothing kept, nothing issued
@@ -143,49 +140,25 @@ def test_verify_resume_flag_refused_exits_55(prober, tmp_path, default36_config,
 
 # ------------------------------------------------------- gen --resume's headers
 
-@needs_gen
 def test_gen_header_resumes_tls13(prober, tmp_path, gen13, tls13, pki):
     _assert_resumed(*_verify(prober, tmp_path, gen13, tls13, pki), "tls13-ticket")
 
 
-@needs_gen
 def test_gen_header_resumes_tls12_session_id(prober, tmp_path, gen12, tls12, pki):
     _assert_resumed(*_verify(prober, tmp_path, gen12, tls12, pki, "--proof", GET_PROOF),
                     "tls12-session-id")
 
 
-@needs_gen
 def test_gen_header_refused_exits_55(prober, tmp_path, gen13, refusing, pki):
     _assert_refused(*_verify(prober, tmp_path, gen13, refusing, pki))
 
 
 # ------------------------------------------------------------ QEMU: one run
 
-def _hand_written_header(d):
-    """The measure fixture's TLS 1.3 header plus what resumption needs (interim: until
-    gen --resume exists)."""
-    text = TLS13_EC.read_text().rstrip()
-    assert text.endswith("#endif")
-    extra = ("#define MBEDTLS_SSL_SESSION_TICKETS\n"
-             "#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED\n"
-             "#define TLSFIT_RESUME 1\n"
-             "#define TLSFIT_RESUME_MODE \"tls13-ticket\"\n")
-    header = d / "resume13.h"
-    header.write_text(text[:-len("#endif")] + extra + "#endif\n")
-    return header
-
-
-@pytest.fixture(scope="module")
-def measure_header(request, tmp_path_factory):
-    if GEN_RESUMES:
-        return request.getfixturevalue("gen13")
-    return _hand_written_header(tmp_path_factory.mktemp("resume-header"))
-
-
-def test_measure_resume_tls13_ticket_on_cortex_m4(prober, tmp_path, measure_header, tls13,
+def test_measure_resume_tls13_ticket_on_cortex_m4(prober, tmp_path, gen13, tls13,
                                                   pki):
     require_tools()
-    proc = run_tlsfit(prober, tmp_path / "state", "measure", "--config", measure_header,
+    proc = run_tlsfit(prober, tmp_path / "state", "measure", "--config", gen13,
                       "--target", "cortex-m4", "--server", tls13.hostport, "--sni",
                       "localhost", "--ca", pki.ec.root.pem, "--json", timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr

@@ -14,10 +14,8 @@ reconnects pays: the instructions of 1 full handshake plus N resumed ones,
 resumed handshakes).  It needs --resume: without the resumed figures there is
 nothing to weigh.
 """
-from dataclasses import fields
 
 from ..core.errors import USAGE, TlsfitError
-from ..header.types import GenOptions
 
 RECONNECT = "reconnect"
 FIGURE = "reconnect_instructions"
@@ -35,14 +33,8 @@ def check(objective, resume, reconnects):
 
 
 def gen_kw(opts):
-    """GenOptions' keyword for resumption ({} without --resume); a usage error when this
-    tlsfit's gen has no resume option yet."""
-    if not opts.resume:
-        return {}
-    if "resume" not in {f.name for f in fields(GenOptions)}:
-        raise TlsfitError(USAGE, "fit --resume needs gen --resume (GenOptions.resume), which "
-                                 "this tlsfit does not have yet: fit without --resume")
-    return {"resume": True}
+    """GenOptions' keyword for resumption ({} without --resume)."""
+    return {"resume": True} if opts.resume else {}
 
 
 def resumed_instructions(measurement):
