@@ -38,6 +38,8 @@ ANCHOR = 50
 STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
+PSK_KEY = 62
+PSK_PROFILE = 63
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -71,6 +73,8 @@ DRIVER_CODES = (
     (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
     (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
+    (PSK_KEY, "TLSFIT_PSK_KEY", "--psk-key-file FILE cannot be read, is empty or holds more than 64 bytes of key, or --psk-identity and --psk-key-file were not given together (or the identity is empty or over 128 bytes); the message names the file"),
+    (PSK_PROFILE, "TLSFIT_PSK_PROFILE", "`tlsfit gen`/`fit` with --psk-identity: the profile holds no PSK facts for that identity (probe with --psk-identity and --psk-key-file) or names another identity"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),
