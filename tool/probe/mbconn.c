@@ -76,3 +76,27 @@ int tf_mbconn_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_m
     if (rc == TF_ERR_CLOSED) return 0;
     return MBEDTLS_ERR_NET_RECV_FAILED;
 }
+
+int tf_mbconn_server_hello(const tf_mbconn *c, tf_server_hello *sh, const uint8_t **sid, size_t *sid_len)
+{
+    size_t at = 0;
+    int found = -1;
+    while (at + 5 <= c->ngot) {
+        uint8_t type = c->got[at];
+        size_t len = (size_t)c->got[at + 3] << 8 | c->got[at + 4];
+        const uint8_t *body = c->got + at + 5;
+        if (at + 5 + len > c->ngot || (type != 22 && type != 20)) break;
+        if (type == 22 && len >= 4 && body[0] == TF_HS_SERVER_HELLO) {
+            size_t mlen = 4 + ((size_t)body[1] << 16 | (size_t)body[2] << 8 | body[3]);
+            tf_server_hello one;
+            if (mlen <= len && tf_parse_server_hello(body, mlen, &one) == TF_OK && !one.hrr) {
+                *sh = one;
+                *sid = body + 4 + 2 + 32 + 1;     /* type+len, version, random, sid length */
+                *sid_len = body[4 + 2 + 32];
+                found = 0;
+            }
+        }
+        at += 5 + len;
+    }
+    return found;
+}

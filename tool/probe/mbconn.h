@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "net.h"
+#include "parse.h"
 
 #define TF_MBCONN_CAPTURE 16384    /* bytes of each direction kept */
 
@@ -35,6 +36,15 @@ void tf_mbconn_close(tf_mbconn *c);
 /* mbedTLS BIO callbacks; ctx is a tf_mbconn. */
 int tf_mbconn_send(void *ctx, const unsigned char *buf, size_t len);
 int tf_mbconn_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_ms);
+
+/*
+ * The server's last ServerHello that is not a HelloRetryRequest, from the
+ * plaintext handshake records at the start of `c->got` (the walk stops at the
+ * first record of another type but ChangeCipherSpec), with its session ID.
+ * -1 when none was seen whole (spanning records, cut by TF_MBCONN_CAPTURE,
+ * malformed).
+ */
+int tf_mbconn_server_hello(const tf_mbconn *c, tf_server_hello *sh, const uint8_t **sid, size_t *sid_len);
 
 /* mbedTLS's random generator for the prober's clients (mbedtls_ctr_drbg_random's
    context), seeded once with PSA started; NULL when that failed. */

@@ -420,6 +420,7 @@ static void json_psk(tf_json *j, const tf_profile *p)
     if (f->psk_dhe_ke == 1) tf_json_str(j, NULL, "psk_dhe_ke");
     tf_json_end_arr(j);
     if (f->tls13_suite) json_suite(j, "tls13_suite", f->tls13_suite); else tf_json_null(j, "tls13_suite");
+    if (f->tls13_group) json_id(j, "tls13_group", f->tls13_group, tf_group_name); else tf_json_null(j, "tls13_group");
     tf_json_end_obj(j);
 }
 

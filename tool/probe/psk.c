@@ -47,7 +47,7 @@ static int is_psk_kx(tf_kx kx)
  * negotiated suite in *got), 0 when not (the first failure noted in f->why).
  */
 static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uint16_t suite, int modes,
-                     uint16_t *got, tf_psk_facts *f)
+                     uint16_t *got, uint16_t *group, tf_psk_facts *f)
 {
     static tf_mbconn c;
     mbedtls_ssl_config conf;
@@ -93,6 +93,12 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
     }
     ok = 1;
     *got = (uint16_t)mbedtls_ssl_get_ciphersuite_id_from_ssl(&ssl);
+    {
+        tf_server_hello sh;
+        const uint8_t *sid;
+        size_t sid_len;
+        *group = tf_mbconn_server_hello(&c, &sh, &sid, &sid_len) == 0 ? sh.ks_group : 0;
+    }
     mbedtls_ssl_close_notify(&ssl);
 done:
     mbedtls_ssl_free(&ssl);
@@ -105,7 +111,7 @@ int tf_psk_probe(tf_target *t, const tf_psk_secret *s, const uint16_t *suites12,
                  tf_psk_facts *out)
 {
     size_t i;
-    uint16_t got = 0;
+    uint16_t got = 0, group = 0;
     memset(out, 0, sizeof(*out));
     out->psk_ke = out->psk_dhe_ke = -1;
     if (!tf_mbconn_rng()) {
@@ -116,12 +122,16 @@ int tf_psk_probe(tf_target *t, const tf_psk_secret *s, const uint16_t *suites12,
         const tf_suite *su = tf_suite_find(suites12[i]);
         if (!su || !is_psk_kx(su->kx) || !mbedtls_ssl_ciphersuite_from_id(suites12[i])) continue;
         out->tls12_tried++;
-        if (handshake(t, s, 0x0303, suites12[i], 0, &got, out)) out->tls12[out->ntls12++] = suites12[i];
+        if (handshake(t, s, 0x0303, suites12[i], 0, &got, &group, out)) out->tls12[out->ntls12++] = suites12[i];
     }
-    out->psk_ke = handshake(t, s, 0x0304, 0, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK, &got, out);
+    out->psk_ke = handshake(t, s, 0x0304, 0, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK, &got, &group, out);
     if (out->psk_ke) out->tls13_suite = got;
-    out->psk_dhe_ke = handshake(t, s, 0x0304, 0, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL, &got, out);
-    if (out->psk_dhe_ke) out->tls13_suite = got;
+    out->psk_dhe_ke = handshake(t, s, 0x0304, 0, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL, &got,
+                                &group, out);
+    if (out->psk_dhe_ke) {
+        out->tls13_suite = got;
+        out->tls13_group = group;
+    }
     if (out->ntls12 == 0 && !out->psk_ke && !out->psk_dhe_ke) return TF_ERR_PSK_REFUSED;
     return TF_OK;
 }

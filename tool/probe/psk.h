@@ -42,6 +42,7 @@ typedef struct {
     int psk_ke;                         /* TLS 1.3 handshake with psk_ke alone completed (0/1) */
     int psk_dhe_ke;                     /* ... with psk_dhe_ke alone (0/1) */
     uint16_t tls13_suite;               /* the suite of the last TLS 1.3 PSK handshake, 0 none */
+    uint16_t tls13_group;               /* the key share group of the psk_dhe_ke handshake, 0 none */
     int connections;
     char why[200];                      /* the first failure, for the step's note */
 } tf_psk_facts;

@@ -54,36 +54,6 @@ static int hello_session_id(const link *l, uint8_t sid[32], size_t *sid_len)
     return 0;
 }
 
-/*
- * The server's last ServerHello that is not a HelloRetryRequest, from the
- * plaintext handshake records at the start of `l->got`; the walk stops at
- * the first record of another type but ChangeCipherSpec.  -1 when none was
- * seen whole (spanning records, cut by TF_MBCONN_CAPTURE, malformed).
- */
-static int server_hello(const link *l, tf_server_hello *sh, const uint8_t **sid, size_t *sid_len)
-{
-    size_t at = 0;
-    int found = -1;
-    while (at + 5 <= l->ngot) {
-        uint8_t type = l->got[at];
-        size_t len = (size_t)l->got[at + 3] << 8 | l->got[at + 4];
-        const uint8_t *body = l->got + at + 5;
-        if (at + 5 + len > l->ngot || (type != 22 && type != 20)) break;
-        if (type == 22 && len >= 4 && body[0] == TF_HS_SERVER_HELLO) {
-            size_t mlen = 4 + ((size_t)body[1] << 16 | (size_t)body[2] << 8 | body[3]);
-            tf_server_hello one;
-            if (mlen <= len && tf_parse_server_hello(body, mlen, &one) == TF_OK && !one.hrr) {
-                *sh = one;
-                *sid = body + 4 + 2 + 32 + 1;     /* type+len, version, random, sid length */
-                *sid_len = body[4 + 2 + 32];
-                found = 0;
-            }
-        }
-        at += 5 + len;
-    }
-    return found;
-}
-
 /* What the ServerHello says of the resumption offered (-1 unknown). */
 static int judge(const link *l, uint16_t version, int offered, outcome *o)
 {
@@ -92,7 +62,7 @@ static int judge(const link *l, uint16_t version, int offered, outcome *o)
     uint8_t csid[32];
     size_t ssid_len = 0, csid_len;
     if (!offered) return 0;
-    if (server_hello(l, &sh, &ssid, &ssid_len) != 0) return -1;
+    if (tf_mbconn_server_hello(l, &sh, &ssid, &ssid_len) != 0) return -1;
     if (version == 0x0304) {
         o->key_share = sh.ks_group != 0;
         return sh.psk;

@@ -362,7 +362,8 @@ PSK_MAX_IDENTITY = 128
 
 def _psk(doc):
     """psk (optional): {identity, tls12_suites, tls13_modes, tls13_suite (null: no TLS 1.3
-    PSK handshake completed)}, all required."""
+    PSK handshake completed), tls13_group (the psk_dhe_ke handshake's key share group, null
+    without one)}, all required."""
     if "psk" not in doc:
         return
     v = C.obj(doc["psk"], "psk")
@@ -379,6 +380,7 @@ def _psk(doc):
         _suite(suite, "psk.tls13_suite")
     elif modes:
         raise _Invalid("psk.tls13_suite", "is null although tls13_modes lists a mode")
+    C.str_(C.key(v, "tls13_group", "psk"), "psk.tls13_group", nonempty=True, nullable=True)
 
 
 def _provenance(doc):

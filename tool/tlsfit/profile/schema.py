@@ -226,7 +226,8 @@ def json_schema():
         "psk": _object({"identity": _str(1), "tls12_suites": {"$ref": "#/$defs/suites"},
                         "tls13_modes": {"type": "array", "items": {"enum": list(model.PSK_MODES)},
                                         "uniqueItems": True},
-                        "tls13_suite": _nullable({"$ref": "#/$defs/suite"})}),
+                        "tls13_suite": _nullable({"$ref": "#/$defs/suite"}),
+                        "tls13_group": _nullable(_str(1))}),
     }
     optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk")
     rules = by_version_rules + [
