@@ -16,3 +16,12 @@ def load(args):
     """The Psk the options name (core.pskkey.load), or None."""
     from ..core import pskkey
     return pskkey.load(getattr(args, "psk_identity", None), getattr(args, "psk_key_file", None))
+
+
+def spec(args):
+    """gen's view of the key (header.psk.PskSpec: identity, length, file name), or None."""
+    psk = load(args)
+    if psk is None:
+        return None
+    from ..header.psk import PskSpec
+    return PskSpec.of(psk, args.psk_key_file)

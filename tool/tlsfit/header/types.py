@@ -77,6 +77,7 @@ class GenOptions:
     external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     alpn: tuple = ()             # --alpn: the application protocols every server is offered
+    psk: object = None           # psk.PskSpec: --psk-identity, the key's length (never the key)
 
 
 @dataclass(frozen=True)
