@@ -5,6 +5,7 @@ from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core.hostport import format_hostport
 from ..host import verify
+from . import pskargs
 from .common import add_session_args, seconds
 
 HELP = """\
@@ -76,6 +77,7 @@ def configure(p):
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
     add_session_args(p, "it signs the handshake")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    pskargs.add(p)
 
 
 
@@ -92,12 +94,13 @@ def client_identity(args):
 def run(args):
     from .endpoint import server_or_replica
     client = client_identity(args)
+    psk = pskargs.load(args)
     with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
                            client=client) as t:
         result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
                                line=args.mbedtls, timeout=args.timeout,
                                min_version=args.min_version, max_version=args.max_version,
-                               proof=t.proof, client=t.client)
+                               proof=t.proof, client=t.client, psk=psk)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:
