@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_tlsfit
+from conftest import require_tools, run_tlsfit
 from tlsfit.core import pskkey
 from tlsfit.core.errors import PSK_KEY, PSK_PROFILE, REFUSED, VERIFY, TlsfitError
 from tlsfit.lab.pskservers import gnutls_psk_server, openssl_psk_server
@@ -75,9 +75,11 @@ def test_the_key_stays_out_of_repr(tmp_path):
 @pytest.fixture(scope="module")
 def lab(prober, server_logs, tmp_path_factory):
     """openssl s_server -psk and gnutls-serv --pskpasswd, probed; gen's TLS 1.2 and TLS 1.3
-    headers from the openssl profile; the TLS 1.3 one (one verify build: the module's
-    cost) verified on the host against both servers, and with a wrong key.  Every file
-    the commands wrote is under `dir` or the verify build."""
+    headers from the openssl profile; the TLS 1.2 one measured under QEMU (cortex-m4),
+    the TLS 1.3 one (one verify build) verified on the host against both servers, and
+    with a wrong key.  Every file the commands wrote is under `dir`, the verify build or
+    the measure's build."""
+    require_tools("openssl", "gnutls-serv")
     d = tmp_path_factory.mktemp("psk")
     key_file = d / "device.key"
     key_file.write_text(" ".join(re.findall("....", KEY.hex())) + "\n")    # hex, spaced
@@ -100,6 +102,8 @@ def lab(prober, server_logs, tmp_path_factory):
         for name, extra in (("h12", ()), ("h13", ("--tls", "1.3"))):
             out[f"gen_{name}"] = tlsfit("gen", d / "openssl.json", *psk_args, *extra,
                                         "-o", d / f"{name}.h")
+        out["measure"] = tlsfit("measure", "--config", d / "h12.h", "--target", "cortex-m4",
+                                "--server", srv.hostport, *psk_args, "--json")
         for name, target, key in (("openssl", srv, key_file), ("gnutls", gsrv, key_file),
                                   ("bad", srv, bad)):
             out[f"verify_{name}"] = tlsfit("verify", "--config", d / "h13.h", target.hostport,
@@ -169,10 +173,27 @@ def test_host_verify_proves_the_tls13_header_against_both_servers(lab):
 
 
 @pytest.mark.server
+@pytest.mark.qemu
+def test_qemu_measure_of_the_tls12_header_has_no_x509_code(lab):
+    """The firmware gets the key over the UART from the relay (never in the image) and
+    completes the handshake; its link map holds no X.509 or public-key object."""
+    proc = lab["measure"]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    rep = json.loads(proc.stdout)
+    hs = rep["handshake"]
+    assert (hs["ok"], hs["version"], hs["ciphersuite"]) == \
+        (True, "TLSv1.2", "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256")
+    objects = [m["name"] for m in rep["modules"]]
+    assert "ssl_tls12_client.o" in objects
+    assert not [o for o in objects if o.startswith(("x509", "pk", "oid", "asn1"))], objects
+
+
+@pytest.mark.server
 def test_no_file_the_commands_wrote_holds_the_key(lab):
     """The profile, the headers, the state directory and the verify builds (the
     header's copy, the build log, the client) never hold the key, as hex or raw."""
     builds = {json.loads(lab[f"verify_{n}"].stdout)["build"] for n in ("openssl", "gnutls")}
+    builds.add(str(Path(json.loads(lab["measure"].stdout)["artifacts"]["elf"]).parent))
     files = [p for p in lab["dir"].rglob("*") if p.is_file() and p != lab["key_file"]]
     for b in builds:
         files += [p for p in Path(b).rglob("*") if p.is_file()]

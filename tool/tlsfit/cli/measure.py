@@ -1,6 +1,7 @@
 """`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
 import json
 
+from . import pskargs
 from .verify import client_identity
 from ..core.errors import TARGET, USAGE, TlsfitError
 from ..target import measure
@@ -121,6 +122,7 @@ def configure(p):
     add_session_args(p, "embedded in this test build only")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
+    pskargs.add(p)
 
 
 def run(args):
@@ -133,7 +135,7 @@ def run(args):
                 args.config, args.target, t.host, t.port, sni=t.sni, ca=t.ca,
                 heap_limit=args.heap_limit, timeout=args.timeout, baseline=args.baseline,
                 line=args.mbedtls, proof=t.proof, client=t.client,
-                lto=measure.lto_mode(args.lto)))
+                lto=measure.lto_mode(args.lto), psk=pskargs.load(args)))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,

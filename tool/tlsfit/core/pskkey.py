@@ -9,7 +9,8 @@ tools on an inherited pipe.
 
 The key never goes on a command line (`ps` shows argv), into a profile, report,
 header, cache or log: only the identity and the key's length leave this module.
-A Psk's repr shows neither key bytes nor their hex.
+A Psk's repr shows neither key bytes nor their hex.  uart_frame(psk) is what the
+measure relay sends the firmware over its UART (never built into an image).
 """
 import contextlib
 import os
@@ -108,6 +109,12 @@ def key_pipe(psk):
         if w >= 0:
             os.close(w)
         os.close(r)
+
+
+def uart_frame(psk):
+    """What the relay sends the measure firmware before any TLS byte (tool/firmware/
+    psk_key.c): the key's length (one byte) and the key; b"" without a key."""
+    return b"" if psk is None else bytes([len(psk.key)]) + psk.key
 
 
 def prober_args(psk, fd):

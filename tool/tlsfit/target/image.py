@@ -23,7 +23,7 @@ from . import elf as elf_mod, linkmap
 from .firmware import fw
 from .params import run_params_c
 
-HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c",
+HARNESS = ("tls_client.c", "psk_key.c", "alloc.c", "test_entropy.c", "tls_platform.c",
            "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 RUNS_KEPT = 3                 # firmware run directories kept per build...

@@ -256,6 +256,8 @@ def _with_anchors(req):
         return req, [] if req.ca is None else [str(req.ca)]
     if req.ca is not None:
         anchors, ca_files = read_anchors(req.ca), [str(req.ca)]
+    elif req.psk is not None:
+        anchors, ca_files = (), []        # the pre-shared key authenticates the server
     else:
         anchors, ca_files = system_anchors(req.host, req.port, req.sni, SYSTEM_STORE_DIR)
     return replace(req, anchors=tuple(anchors)), ca_files

@@ -175,8 +175,9 @@ class RecordSizes:
 class Relay:
     """One relayed connection: QEMU (accepted on 127.0.0.1:self.port) <-> server."""
 
-    def __init__(self, host, port, connect_timeout=10):
+    def __init__(self, host, port, connect_timeout=10, preamble=b""):
         self.host = host
+        self.preamble = preamble         # sent to QEMU first (core/pskkey.uart_frame), not relayed
         self.server_port = port
         self.connect_timeout = connect_timeout
         self.observer = WireObserver()
@@ -248,6 +249,8 @@ class Relay:
         down = self._accept()
         if down is None:
             return
+        if self.preamble:
+            self._send(down, self.preamble)
         up = self._upstream
         up.settimeout(None)
         sel = selectors.DefaultSelector()

@@ -39,7 +39,9 @@ class MeasureRequest:
     (measure the LTO build) or "both" (and the plain one beside it, under
     "without_lto", with "lto_change"); see target/lto.py.  seed: the test-only RNG
     seed built into run_params.c (four 32-bit words).  anchors: the trust anchors as
-    DER (None: measure() reads them from ca or the system store)."""
+    DER (None: measure() reads them from ca or the system store).  psk: a
+    core.pskkey.Psk for a PSK header; the relay sends its key over the UART before
+    the handshake (target/relay.py, tool/firmware/psk_key.c), never into the image."""
     config_path: object
     target: str
     host: str
@@ -58,6 +60,7 @@ class MeasureRequest:
     lto: object = False
     seed: tuple = DEFAULT_SEED
     anchors: tuple = None
+    psk: object = None          # core.pskkey.Psk: its key reaches the firmware over the UART
 
     @property
     def server(self):
