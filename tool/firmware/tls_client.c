@@ -205,6 +205,10 @@ static int anchors_load(struct outcome *o)
     return 0;
 #else
     mbedtls_x509_crt_init(&cl.anchors);
+#if defined(TLSFIT_PSK_IDENTITY)
+    if (tf_run.anchor_count == 0)
+        return 0;               /* the pre-shared key alone authenticates the server */
+#endif
     for (size_t i = 0; i < tf_run.anchor_count; i++) {
         int ret = mbedtls_x509_crt_parse_der_nocopy(&cl.anchors, tf_run.anchors[i].der,
                                                     tf_run.anchors[i].len);

@@ -57,6 +57,7 @@ from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
+from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
 from ..target import measure as measure_mod
@@ -113,6 +114,8 @@ class FitOptions:
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
+    psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
+    psk_key_file: str = None     # the file it was read from (named in the header, never the key)
 
 
 @dataclass
@@ -201,7 +204,8 @@ def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn))
+                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn),
+                      psk=PskSpec.of(opts.psk, opts.psk_key_file) if opts.psk else None)
 
 
 # ------------------------------------------------------------------ the search
@@ -249,7 +253,7 @@ class Fitter:
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), **self.client))
+            lto=bool(lto), psk=self.opts.psk, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""

@@ -83,7 +83,8 @@ def probe_sites(dev, opts, work, progress):
             prof = profile_mod.read(opts.profile)
         else:
             progress.say(f"[probe] probing {spec.hostport}")
-            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=tuple(opts.alpn))
+            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=tuple(opts.alpn),
+                                    psk=opts.psk)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:

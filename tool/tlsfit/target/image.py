@@ -50,6 +50,13 @@ def _forget_identity(run_dir, params):
             f.unlink()
 
 
+def psk_identity_define(identity):
+    """-DTLSFIT_PSK_IDENTITY as the header from gen defines it (the same C string, so a
+    PSK header's own definition is an identical one), for an image whose header has none
+    (measure --baseline)."""
+    return '-DTLSFIT_PSK_IDENTITY="' + identity.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def link_firmware(xb, request):
     """Compiles the harness with the build's configuration and links it; returns
     (elf, map).  request: a resolved request.MeasureRequest with its anchors; its
@@ -67,6 +74,8 @@ def link_firmware(xb, request):
                                    proof=request.proof, client=client))
     sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
     cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
+    if request.psk is not None:      # the key comes over the UART; the identity may be built in
+        cflags.append(psk_identity_define(request.psk.identity))
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)
