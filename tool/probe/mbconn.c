@@ -2,10 +2,12 @@
  * mbconn.c -- the socket and random generator of the mbedTLS client steps
  * (see mbconn.h).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
+#include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/ssl.h"
 #include "psa/crypto.h"
@@ -99,4 +101,17 @@ int tf_mbconn_server_hello(const tf_mbconn *c, tf_server_hello *sh, const uint8_
         at += 5 + len;
     }
     return found;
+}
+
+int tf_mbconn_handshake(tf_mbconn *c, void *ssl, char *why, size_t why_len)
+{
+    int rc;
+    mbedtls_ssl_set_bio(ssl, c, tf_mbconn_send, NULL, tf_mbconn_recv);
+    rc = mbedtls_ssl_handshake(ssl);
+    if (rc != 0) {
+        char text[100];
+        mbedtls_strerror(rc, text, sizeof(text));
+        snprintf(why, why_len, "mbedTLS's handshake failed: -0x%04X %.90s", (unsigned)-rc, text);
+    }
+    return rc;
 }

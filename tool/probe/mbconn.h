@@ -46,6 +46,12 @@ int tf_mbconn_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_m
  */
 int tf_mbconn_server_hello(const tf_mbconn *c, tf_server_hello *sh, const uint8_t **sid, size_t *sid_len);
 
+/*
+ * Runs ssl's handshake over c (the BIO set here).  0, or mbedTLS's error with
+ * `why` holding "mbedTLS's handshake failed: -0xNNNN text".
+ */
+int tf_mbconn_handshake(tf_mbconn *c, void *ssl, char *why, size_t why_len);
+
 /* mbedTLS's random generator for the prober's clients (mbedtls_ctr_drbg_random's
    context), seeded once with PSA started; NULL when that failed. */
 void *tf_mbconn_rng(void);

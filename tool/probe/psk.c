@@ -53,6 +53,7 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
     mbedtls_ssl_config conf;
     mbedtls_ssl_context ssl;
     int one[2] = { suite, 0 };
+    char detail[140];
     int rc, ok = 0;
 
     mbedtls_ssl_config_init(&conf);
@@ -79,16 +80,12 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
         if (!f->why[0]) snprintf(f->why, sizeof(f->why), "mbedTLS could not set up a PSK client");
         goto done;
     }
-    mbedtls_ssl_set_bio(&ssl, &c, tf_mbconn_send, NULL, tf_mbconn_recv);
-    rc = mbedtls_ssl_handshake(&ssl);
-    if (rc != 0) {
-        char text[100];
-        mbedtls_strerror(rc, text, sizeof(text));
-        if (!f->why[0]) snprintf(f->why, sizeof(f->why), "%s %s: mbedTLS's handshake failed: -0x%04X %s",
+    if (tf_mbconn_handshake(&c, &ssl, detail, sizeof(detail)) != 0) {
+        if (!f->why[0]) snprintf(f->why, sizeof(f->why), "%s %s: %s",
                                  version == 0x0303 ? "TLSv1.2" : "TLSv1.3",
                                  version == 0x0303 ? tf_suite_name(suite)
                                  : modes == MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK ? "psk_ke" : "psk_dhe_ke",
-                                 (unsigned)-rc, text);
+                                 detail);
         goto done;
     }
     ok = 1;

@@ -162,14 +162,7 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
         snprintf(o->detail, sizeof(o->detail), "mbedTLS could not set up the client");
         goto done;
     }
-    mbedtls_ssl_set_bio(&ssl, &l, tf_mbconn_send, NULL, tf_mbconn_recv);
-    rc = mbedtls_ssl_handshake(&ssl);
-    if (rc != 0) {
-        char text[100];
-        mbedtls_strerror(rc, text, sizeof(text));
-        snprintf(o->detail, sizeof(o->detail), "mbedTLS's handshake failed: -0x%04X %s", (unsigned)-rc, text);
-        goto done;
-    }
+    if (tf_mbconn_handshake(&l, &ssl, o->detail, sizeof(o->detail)) != 0) goto done;
     o->ok = 1;
     o->resumed = judge(&l, version, in != NULL, o);
     if (version == 0x0304 && out) {
