@@ -62,7 +62,7 @@ from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
 from ..target import measure as measure_mod
 from . import artifacts, lto as lto_mod
-from .sites import anchor_sites, as_device, load_anchor, probe_sites
+from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
@@ -525,6 +525,7 @@ def fit(target, opts, out_dir):
     t0 = time.monotonic()
     opts = load_anchor(opts, out_dir)
     dev = as_device(target, opts)
+    opts = with_device_psk(dev, opts)
     identity = client_kwargs(dev.client)           # an identity measure cannot present: now
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)

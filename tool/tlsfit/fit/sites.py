@@ -67,7 +67,23 @@ def as_device(target, opts):
                         for s in target.servers)
         return replace(target, servers=servers, client=target.client or opts.client)
     hosts = [target] if isinstance(target, str) else list(target)
-    return device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
+    dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
+    if opts.psk is not None:
+        dev = replace(dev, servers=tuple(replace(s, psk_identity=opts.psk.identity,
+                                                 psk_key_file=Path(opts.psk_key_file))
+                                         for s in dev.servers))
+    return dev
+
+
+def with_device_psk(dev, opts):
+    """opts with the device file's pre-shared key (read here: core.pskkey.load) when a
+    server names one and --psk-identity was not given."""
+    named = [s for s in dev.servers if s.psk_identity]
+    if not named or opts.psk is not None:
+        return opts
+    from ..core import pskkey
+    return replace(opts, psk=pskkey.load(named[0].psk_identity, named[0].psk_key_file),
+                   psk_key_file=str(named[0].psk_key_file))
 
 
 def probe_sites(dev, opts, work, progress):
@@ -84,7 +100,7 @@ def probe_sites(dev, opts, work, progress):
         else:
             progress.say(f"[probe] probing {spec.hostport}")
             popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=tuple(opts.alpn),
-                                    psk=opts.psk)
+                                    psk=opts.psk if spec.psk_identity else None)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:

@@ -188,7 +188,8 @@ def _per_server(docs, opts, rules, costs):
     for i, doc in enumerate(docs):
         who = f"server {i + 1} ({doc.target.hostport})"
         try:
-            cands = enumerate_candidates(doc, opts, rules, costs)
+            mine = opts if doc.document.get("psk") else replace(opts, psk=None)   # a certificate server
+            cands = enumerate_candidates(doc, mine, rules, costs)
             sel = select(cands)
             if not sel.kept:
                 refuse_server(doc, cands, sel, opts)
