@@ -84,7 +84,8 @@ BAD = [
     ('[[server]]\nport = 443\n', "server[1].host: missing: every [[server]] names its host"),
     ('[[server]]\nhost = ""\n', "server[1].host: expected a non-empty string, got ''"),
     ('[[server]]\nhost = "a"\nhots = "b"\n',
-     "server[1].hots: unknown key (expected one of host, port, sni, ca, proof)"),
+     "server[1].hots: unknown key (expected one of host, port, sni, ca, proof, psk_identity, "
+     "psk_key_file)"),
     ('[[server]]\nhost = "a"\nca = "missing.pem"\n',
      "server[1].ca: no such file missing.pem (paths are relative to the device file)"),
     ('[[server]]\nhost = "a"\nca = 3\n',
