@@ -186,6 +186,7 @@ def test_qemu_measure_of_the_tls12_header_has_no_x509_code(lab):
     objects = [m["name"] for m in rep["modules"]]
     assert "ssl_tls12_client.o" in objects
     assert not [o for o in objects if o.startswith(("x509", "pk", "oid", "asn1"))], objects
+    assert rep["psk"] == {"identity": IDENTITY, "certificate_objects": []}
 
 
 @pytest.mark.server
