@@ -181,8 +181,8 @@ def test_qemu_measure_of_the_tls12_header_has_no_x509_code(lab):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     rep = json.loads(proc.stdout)
     hs = rep["handshake"]
-    assert (hs["ok"], hs["version"], hs["ciphersuite"]) == \
-        (True, "TLSv1.2", "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256")
+    assert (hs["ok"], hs["version"], hs["ciphersuite"], hs["group"]) == \
+        (True, "TLSv1.2", "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256", "x25519")
     objects = [m["name"] for m in rep["modules"]]
     assert "ssl_tls12_client.o" in objects
     assert not [o for o in objects if o.startswith(("x509", "pk", "oid", "asn1"))], objects

@@ -135,6 +135,11 @@ class WireObserver:
         # confirms the suite is ECDHE before trusting this (ske_curve_for).
         if len(m) >= 4 and m[0] == 3:
             self.ske_curve = int.from_bytes(m[1:3], "big")
+        elif len(m) >= 5:
+            # ECDHE-PSK (RFC 5489 2): psk_identity_hint<0..2^16-1>, then the same
+            hint = int.from_bytes(m[0:2], "big")
+            if len(m) >= 2 + hint + 3 and m[2 + hint] == 3:
+                self.ske_curve = int.from_bytes(m[3 + hint:5 + hint], "big")
 
 
 class RecordSizes:
