@@ -70,6 +70,15 @@ def test_the_key_stays_out_of_repr(tmp_path):
     assert repr(psk) == str(psk) == "Psk(identity='dev-7', key=<16 bytes>)"
 
 
+def test_uart_frame_and_certificate_objects():
+    from tlsfit.target import linkmap
+    psk = pskkey.Psk(IDENTITY, KEY)
+    assert pskkey.uart_frame(psk) == b"\x10" + KEY
+    assert pskkey.uart_frame(None) == b""
+    mods = [{"name": n} for n in ("x509_crt.o", "pkparse.o", "ssl_tls.o", "pk_wrap.o", "oid.o")]
+    assert linkmap.certificate_objects(mods) == ["pk_wrap.o", "pkparse.o", "x509_crt.o"]
+
+
 # ------------------------------------------------------------------ live: openssl s_server
 
 @pytest.fixture(scope="module")
