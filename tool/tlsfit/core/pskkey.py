@@ -117,6 +117,6 @@ def uart_frame(psk):
     return b"" if psk is None else bytes([len(psk.key)]) + psk.key
 
 
-def prober_args(psk, fd):
+def fd_args(psk, fd):
     """The C tools' options for psk whose key is on fd."""
     return ["--psk-identity", psk.identity, "--psk-key-fd", str(fd)]

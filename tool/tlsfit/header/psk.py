@@ -3,8 +3,9 @@ a profile's `psk` facts prove, what a header that authenticates the server by th
 alone leaves out, and what the header says about the key.
 
     PskSpec(identity, key_len, key_file)  the public facts of the key (never the key)
-    candidates(doc, rules, line, tls, spec) -> (candidates, rejected)
+    candidates(doc, rules, line, tls, spec, suite_parts) -> (candidates, rejected)
     is_psk(c, rules)                      a candidate authenticated by the key
+    NO_CHAIN                              a PSK-only server's chain needs: none
     psk_only(servers, rules)              every chosen candidate is
     without_certificates(wanted, rules)   wanted with [psk] certificate_only, the clock and
                                           PEM of [base] and the server name left out

@@ -266,7 +266,7 @@ def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_vers
             *(["--ca", str(ca)] if ca is not None else []),
             "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
     if psk is not None:
-        argv += pskkey.prober_args(psk, psk_fd)
+        argv += pskkey.fd_args(psk, psk_fd)
     if client is not None:
         if client.key is None:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "

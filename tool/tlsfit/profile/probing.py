@@ -70,7 +70,7 @@ def prober_argv(binary, target, opts, out_path, psk_fd=None):
     argv = [str(binary)]
     if opts.psk is not None:
         from ..core import pskkey
-        argv += pskkey.prober_args(opts.psk, psk_fd)
+        argv += pskkey.fd_args(opts.psk, psk_fd)
     if opts.sni is not None:
         argv += ["--sni", opts.sni]
     if opts.alpn:
