@@ -79,6 +79,27 @@ def test_uart_frame_and_certificate_objects():
     assert linkmap.certificate_objects(mods) == ["pk_wrap.o", "pkparse.o", "x509_crt.o"]
 
 
+def test_a_device_file_names_one_key_per_device(tmp_path):
+    from tlsfit.core.errors import DEVICE
+    from tlsfit.fit import device
+    (tmp_path / "k.hex").write_text(KEY.hex())
+    (tmp_path / "other.hex").write_text(KEY.hex())
+    dev = device.parse({"server": [{"host": "a", "psk_identity": IDENTITY, "psk_key_file": "k.hex"},
+                                   {"host": "b"}]}, "d.toml", tmp_path)
+    first = dev.servers[0]
+    assert (first.psk_identity, first.psk_key_file) == (IDENTITY, tmp_path / "k.hex")
+    assert dev.servers[1].psk_identity is None
+    for servers, field, what in (
+            ([{"host": "a", "psk_identity": IDENTITY}], "server[1].psk_identity", "go together"),
+            ([{"host": "a", "psk_identity": IDENTITY, "psk_key_file": "k.hex"},
+              {"host": "b", "psk_identity": IDENTITY, "psk_key_file": "other.hex"}],
+             "server[2].psk_identity", "a device has one pre-shared key")):
+        with pytest.raises(TlsfitError) as e:
+            device.parse({"server": servers}, "d.toml", tmp_path)
+        assert e.value.code == DEVICE and e.value.message.startswith(f"d.toml: {field}: ")
+        assert what in e.value.message
+
+
 # ------------------------------------------------------------------ live: openssl s_server
 
 @pytest.fixture(scope="module")

@@ -175,8 +175,8 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None,
                         cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
-        servers.append(Server(doc, names[i], chain_of(cands, chosen), tuple(chosen), i + 1, len(docs),
-                              placements[i]))
+        servers.append(Server(doc, names[i], chain_of(cands, chosen), tuple(chosen), i + 1,
+                              len(docs), placements[i]))
     return assemble_plan(servers, opts, overrides, command, rules, cands0.cost, cands0.policy,
                          considered, warnings)
 
@@ -188,7 +188,8 @@ def _per_server(docs, opts, rules, costs):
     for i, doc in enumerate(docs):
         who = f"server {i + 1} ({doc.target.hostport})"
         try:
-            mine = opts if doc.document.get("psk") else replace(opts, psk=None)   # a certificate server
+            # a server without PSK facts among several: its certificate candidates only
+            mine = opts if doc.document.get("psk") else replace(opts, psk=None)
             cands = enumerate_candidates(doc, mine, rules, costs)
             sel = select(cands)
             if not sel.kept:
