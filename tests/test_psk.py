@@ -132,6 +132,11 @@ def lab(prober, server_logs, tmp_path_factory):
         for name, extra in (("h12", ()), ("h13", ("--tls", "1.3"))):
             out[f"gen_{name}"] = tlsfit("gen", d / "openssl.json", *psk_args, *extra,
                                         "-o", d / f"{name}.h")
+        with openssl_psk_server(IDENTITY, KEY, "-tls1_3", log_dir=server_logs) as only13:
+            out["probe13"] = tlsfit("probe", only13.hostport, *psk_args, "--json")
+            out["probe13_nokey"] = tlsfit("probe", only13.hostport)
+        (d / "only13.json").write_text(out["probe13"].stdout)
+        out["gen_only13"] = tlsfit("gen", d / "only13.json", *psk_args)
         out["measure"] = tlsfit("measure", "--config", d / "h12.h", "--target", "cortex-m4",
                                 "--server", srv.hostport, *psk_args, "--json")
         for name, target, key in (("openssl", srv, key_file), ("gnutls", gsrv, key_file),
@@ -155,6 +160,26 @@ def test_probe_proves_the_openssl_psk_suites_and_modes(lab):
     assert psk["tls13_modes"] == ["psk_dhe_ke"]
     assert psk["tls13_group"] == "x25519"
     assert json.loads(lab["probe"].stdout)["chain"] == []
+
+
+@pytest.mark.server
+def test_a_server_that_answers_only_with_the_key(lab):
+    """openssl s_server -tls1_3 -psk -nocert refuses every hello without the key: the
+    versions step finds nothing (exit 16 without a key), the psk step TLS 1.3."""
+    assert lab["probe13_nokey"].returncode == 16
+    assert lab["probe13"].returncode == 0, lab["probe13"].stderr
+    doc = json.loads(lab["probe13"].stdout)
+    assert doc["versions"] == ["TLSv1.3"]
+    assert doc["ciphersuites"]["TLSv1.3"] == [doc["psk"]["tls13_suite"]]
+    assert doc["groups"]["TLSv1.3"] == ["x25519"]
+    assert doc["steps"]["versions"]["status"] == "ok"
+    assert doc["steps"]["versions"]["note"].startswith("no version without the pre-shared key")
+    assert doc["psk"]["tls13_modes"] == ["psk_dhe_ke"] and doc["psk"]["tls12_suites"] == []
+    assert 0 < doc["records"]["max_record_len"] < 1024
+    gen = lab["gen_only13"]
+    assert gen.returncode == 0, gen.stderr
+    assert "#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED " in gen.stdout
+    assert "#define MBEDTLS_SSL_PROTO_TLS1_2 " not in gen.stdout
 
 
 @pytest.mark.server

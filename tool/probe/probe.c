@@ -738,30 +738,6 @@ static void step_resumption(tf_profile *p, int slot)
     else if (f->why[0]) snprintf(st->note, sizeof(st->note), "%s", f->why);
 }
 
-/* ---- step: pre-shared keys ------------------------------------------------- */
-
-/*
- * Which PSK suites (TLS 1.2) and modes (TLS 1.3) complete a handshake with
- * the identity and key given (psk.h).  Fatal when none does: the user gave a
- * key to prove, and a wrong one must not pass as a server without PSK facts.
- */
-static int step_psk(tf_profile *p)
-{
-    tf_step *st = tf_step_begin(p, "psk", -1);
-    int rc = tf_psk_probe(p->target, p->psk, p->suites[2], p->accepted[2] ? p->nsuites[2] : 0, &p->psk_facts);
-    p->psk_ran = rc == TF_OK;
-    if (rc == TF_OK) {
-        if (p->psk_facts.why[0]) snprintf(st->note, sizeof(st->note), "%s", p->psk_facts.why);
-        return TF_OK;
-    }
-    tf_step_fail_msg(st, rc, p->psk_facts.why);
-    p->fatal = rc;
-    snprintf(p->fatal_detail, sizeof(p->fatal_detail), "no pre-shared-key handshake completed for identity "
-             "\"%s\" (%s); check the key file and the identity", p->psk->identity,
-             p->psk_facts.why[0] ? p->psk_facts.why : "nothing to try");
-    return rc;
-}
-
 /* ---- driver ---------------------------------------------------------------- */
 
 void tf_profile_init(tf_profile *p)
@@ -798,6 +774,18 @@ int tf_probe_run(tf_profile *p)
 
     stamp(p);
     rc = tf_step_versions(p);
+    if (rc == TF_ERR_NO_VERSION && p->psk) {
+        int fatal = p->fatal;
+        char detail[sizeof(p->fatal_detail)];
+        snprintf(detail, sizeof(detail), "%s", p->fatal_detail);
+        rc = tf_step_psk_alone(p);
+        if (rc == TF_ERR_NO_VERSION) {          /* nothing in TLS 1.3 either: the versions verdict */
+            p->fatal = fatal;
+            snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail);
+        }
+        p->elapsed_ms = tf_now_ms() - t0;
+        return rc;
+    }
     if (rc == TF_OK) {
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_suites(p, slot);
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_groups(p, slot);
@@ -809,7 +797,7 @@ int tf_probe_run(tf_profile *p)
         step_etm(p);
         step_alpn(p);
         for (slot = 3; slot >= 2; slot--) if (p->accepted[slot]) step_resumption(p, slot);
-        if (p->psk) rc = step_psk(p);
+        if (p->psk) rc = tf_step_psk(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

@@ -36,6 +36,22 @@ int tf_psk_read_key(int fd, tf_psk_secret *s)
     return TF_OK;
 }
 
+#define TLS13_RECORD_OVERHEAD 17      /* AEAD tag (16) and the inner content type (1) */
+
+/* The record sizes of the server's bytes `c` captured, into the facts. */
+static void note_records(const tf_mbconn *c, tf_psk_facts *f)
+{
+    size_t at = 0;
+    while (at + 5 <= c->ngot) {
+        size_t len = (size_t)c->got[at + 3] << 8 | c->got[at + 4];
+        size_t plain = c->got[at] == 23 && len > TLS13_RECORD_OVERHEAD ? len - TLS13_RECORD_OVERHEAD : len;
+        if (at + 5 + len > c->ngot) break;
+        if (len > f->max_record_len) f->max_record_len = len;
+        if (plain > f->max_plain_len) f->max_plain_len = plain;
+        at += 5 + len;
+    }
+}
+
 static int is_psk_kx(tf_kx kx)
 {
     return kx == TF_KX_PSK || kx == TF_KX_ECDHE_PSK || kx == TF_KX_DHE_PSK || kx == TF_KX_RSA_PSK;
@@ -96,6 +112,7 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
         size_t sid_len;
         *group = tf_mbconn_server_hello(&c, &sh, &sid, &sid_len) == 0 ? sh.ks_group : 0;
     }
+    note_records(&c, f);
     mbedtls_ssl_close_notify(&ssl);
 done:
     mbedtls_ssl_free(&ssl);

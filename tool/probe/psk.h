@@ -43,6 +43,9 @@ typedef struct {
     int psk_dhe_ke;                     /* ... with psk_dhe_ke alone (0/1) */
     uint16_t tls13_suite;               /* the suite of the last TLS 1.3 PSK handshake, 0 none */
     uint16_t tls13_group;               /* the key share group of the psk_dhe_ke handshake, 0 none */
+    size_t max_record_len;              /* the largest record body the server sent in them */
+    size_t max_plain_len;               /* ... its plaintext, at most (a TLS 1.3 protected
+                                           record: the body less the tag and the type byte) */
     int connections;
     char why[200];                      /* the first failure, for the step's note */
 } tf_psk_facts;
