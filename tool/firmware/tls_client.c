@@ -44,6 +44,10 @@
  * from run_params.c and presents them with mbedtls_ssl_conf_own_cert (step
  * "identity"): a server that asks for a client certificate gets it and the
  * handshake is signed with the key.  The heap the parsed key holds counts.
+ *
+ * Built with a PSK header (TLSFIT_PSK_IDENTITY), it reads the pre-shared key
+ * from the UART before the handshake (psk_key.c: the relay sends it; it is
+ * never in the image), and a header without X.509 loads no anchors.
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* 3.x: ssl->state, for the failing state */
 
@@ -60,8 +64,8 @@
 #if !defined(MBEDTLS_SSL_TLS_C) || !defined(MBEDTLS_SSL_CLI_C)
 #error "tlsfit measure: the configuration has no TLS client (MBEDTLS_SSL_TLS_C and MBEDTLS_SSL_CLI_C)"
 #endif
-#if !defined(MBEDTLS_X509_CRT_PARSE_C)
-#error "tlsfit measure: MBEDTLS_X509_CRT_PARSE_C is not defined, the server cannot be verified"
+#if !defined(MBEDTLS_X509_CRT_PARSE_C) && !defined(TLSFIT_PSK_IDENTITY)
+#error "tlsfit measure: MBEDTLS_X509_CRT_PARSE_C is not defined, the server cannot be verified (and the header is no PSK header: no TLSFIT_PSK_IDENTITY)"
 #endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
 #error "tlsfit measure: TLSFIT_CURVES is the mbedTLS 2.28 group list; mbedTLS 3.x takes TLSFIT_GROUPS (MBEDTLS_SSL_IANA_TLS_GROUP_*)"
@@ -71,6 +75,8 @@
 #endif
 
 #include "tls_client.h"
+
+#include "psk_key.h"
 
 /* The client's state (tls_client.h). */
 struct tf_client cl;
@@ -124,10 +130,19 @@ static int rng_setup(struct outcome *o)
     return err == TF_OK ? 0 : -1;
 }
 
-/* Parses the trust anchors in place (they stay in flash). */
+/* Parses the trust anchors in place (they stay in flash); none for a header
+ * without X.509 (PSK only: the key authenticates the server). */
 static int anchors_load(struct outcome *o)
 {
+#if !defined(MBEDTLS_X509_CRT_PARSE_C)
+    (void)o;
+    return 0;
+#else
     mbedtls_x509_crt_init(&cl.anchors);
+#if defined(TLSFIT_PSK_IDENTITY)
+    if (tf_run.anchor_count == 0)
+        return 0;               /* the pre-shared key alone authenticates the server */
+#endif
     for (size_t i = 0; i < tf_run.anchor_count; i++) {
         int ret = mbedtls_x509_crt_parse_der_nocopy(&cl.anchors, tf_run.anchors[i].der,
                                                     tf_run.anchors[i].len);
@@ -145,6 +160,7 @@ static int anchors_load(struct outcome *o)
     if (o->ret == 0)
         o->what = TF_ERROR_NAME(TLSFIT_NO_ANCHOR);
     return -1;
+#endif
 }
 
 #if defined(TLSFIT_CLIENT_IDENTITY)
@@ -179,6 +195,10 @@ static int tls_setup(struct outcome *o)
 #endif
 #if defined(TLSFIT_RESUME)
     tf_resume_conf(&cl.conf);
+#endif
+#if defined(TLSFIT_PSK_IDENTITY)
+    if ((o->ret = tf_fw_psk(&cl.conf, &o->what)) != 0)
+        return -1;
 #endif
     if ((o->ret = tf_harness_ssl(&cl.ssl, &cl.conf, tf_run.sni)) != 0)
         return -1;

@@ -774,6 +774,18 @@ int tf_probe_run(tf_profile *p)
 
     stamp(p);
     rc = tf_step_versions(p);
+    if (rc == TF_ERR_NO_VERSION && p->psk) {
+        int fatal = p->fatal;
+        char detail[sizeof(p->fatal_detail)];
+        snprintf(detail, sizeof(detail), "%s", p->fatal_detail);
+        rc = tf_step_psk_alone(p);
+        if (rc == TF_ERR_NO_VERSION) {          /* nothing in TLS 1.3 either: the versions verdict */
+            p->fatal = fatal;
+            snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail);
+        }
+        p->elapsed_ms = tf_now_ms() - t0;
+        return rc;
+    }
     if (rc == TF_OK) {
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_suites(p, slot);
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_groups(p, slot);
@@ -785,6 +797,7 @@ int tf_probe_run(tf_profile *p)
         step_etm(p);
         step_alpn(p);
         for (slot = 3; slot >= 2; slot--) if (p->accepted[slot]) step_resumption(p, slot);
+        if (p->psk) rc = tf_step_psk(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

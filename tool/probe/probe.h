@@ -17,12 +17,13 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "psk.h"
 #include "resume.h"
 
 /* Version slots: 0 = TLS 1.0 ... 3 = TLS 1.3. */
 #define TF_NV 4
 #define TF_MAX_LIST 96
-#define TF_MAX_STEPS 24
+#define TF_MAX_STEPS 26
 
 static inline uint16_t tf_slot_version(int slot) { return (uint16_t)(0x0301 + slot); }
 
@@ -88,6 +89,9 @@ typedef struct {
     char fatal_detail[512];
     tf_resume_facts resume[2];     /* the resumption step: [0] TLS 1.2, [1] TLS 1.3 */
     int resume_ran[2];
+    const tf_psk_secret *psk;      /* --psk-identity/--psk-key-fd, NULL without: the psk step runs with it */
+    tf_psk_facts psk_facts;
+    int psk_ran;
     int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 

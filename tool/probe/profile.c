@@ -137,23 +137,27 @@ static void json_versions(tf_json *j, const tf_profile *p)
     tf_json_end_arr(j);
 }
 
+/* One suite as {"id": "0x00A8", "name": IANA name, or the id when unknown}. */
+static void json_suite(tf_json *j, const char *key, uint16_t suite)
+{
+    char id[8];
+    const char *name = tf_suite_name(suite);
+    snprintf(id, sizeof(id), "0x%04X", suite);
+    tf_json_obj(j, key);
+    tf_json_str(j, "id", id);
+    tf_json_str(j, "name", name ? name : id);
+    tf_json_end_obj(j);
+}
+
 static void json_suites(tf_json *j, const tf_profile *p)
 {
     int slot;
     size_t i;
-    char id[8];
     tf_json_obj(j, "ciphersuites");
     for (slot = 0; slot < TF_NV; slot++) {
         if (!p->accepted[slot]) continue;
         tf_json_arr(j, vname(slot));
-        for (i = 0; i < p->nsuites[slot]; i++) {
-            const char *name = tf_suite_name(p->suites[slot][i]);
-            snprintf(id, sizeof(id), "0x%04X", p->suites[slot][i]);
-            tf_json_obj(j, NULL);
-            tf_json_str(j, "id", id);
-            tf_json_str(j, "name", name ? name : id);
-            tf_json_end_obj(j);
-        }
+        for (i = 0; i < p->nsuites[slot]; i++) json_suite(j, NULL, p->suites[slot][i]);
         tf_json_end_arr(j);
     }
     tf_json_end_obj(j);
@@ -400,6 +404,26 @@ static void json_resumption(tf_json *j, const tf_profile *p)
     tf_json_end_obj(j);
 }
 
+/* "psk": what the psk step proved for the identity (psk.h); never the key. */
+static void json_psk(tf_json *j, const tf_profile *p)
+{
+    const tf_psk_facts *f = &p->psk_facts;
+    size_t i;
+    if (!p->psk_ran) return;
+    tf_json_obj(j, "psk");
+    tf_json_str(j, "identity", p->psk->identity);
+    tf_json_arr(j, "tls12_suites");
+    for (i = 0; i < f->ntls12; i++) json_suite(j, NULL, f->tls12[i]);
+    tf_json_end_arr(j);
+    tf_json_arr(j, "tls13_modes");
+    if (f->psk_ke == 1) tf_json_str(j, NULL, "psk_ke");
+    if (f->psk_dhe_ke == 1) tf_json_str(j, NULL, "psk_dhe_ke");
+    tf_json_end_arr(j);
+    if (f->tls13_suite) json_suite(j, "tls13_suite", f->tls13_suite); else tf_json_null(j, "tls13_suite");
+    if (f->tls13_group) json_id(j, "tls13_group", f->tls13_group, tf_group_name); else tf_json_null(j, "tls13_group");
+    tf_json_end_obj(j);
+}
+
 static void json_extensions(tf_json *j, const tf_profile *p)
 {
     tf_json_obj(j, "extensions");
@@ -510,6 +534,7 @@ int tf_profile_write(const tf_profile *p, FILE *f)
     json_records(&j, p);
     json_extensions(&j, p);
     json_resumption(&j, p);
+    json_psk(&j, p);
     json_certreq(&j, p);
     tf_json_obj(&j, "stats");
     tf_json_int(&j, "connections", p->target->connections);

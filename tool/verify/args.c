@@ -12,7 +12,8 @@ static void usage(const char *why)
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
             "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
             "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n"
-            "       [--client-cert FILE --client-key FILE] [--resume]\n",
+            "       [--client-cert FILE --client-key FILE] [--resume]\n"
+            "       [--psk-identity ID --psk-key-fd N]\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -124,6 +125,17 @@ static enum tf_proof_kind proof_for_port(const char *port)
     return p == 443 || p == 8443 ? TF_PROOF_HTTP : TF_PROOF_NO_ALERT;
 }
 
+/* A file descriptor number for --psk-key-fd. */
+static int parse_fd(const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < 0 || n > 1023) {
+        usage("--psk-key-fd takes a file descriptor number (0-1023)");
+    }
+    return (int) n;
+}
+
 /* Takes one option and its value `v`. */
 static void parse_option(const char *a, const char *v, struct tf_opts *o)
 {
@@ -139,6 +151,10 @@ static void parse_option(const char *a, const char *v, struct tf_opts *o)
         o->client_cert = v;
     } else if (strcmp(a, "--client-key") == 0) {
         o->client_key = v;
+    } else if (strcmp(a, "--psk-identity") == 0) {
+        o->psk_identity = v;
+    } else if (strcmp(a, "--psk-key-fd") == 0) {
+        o->psk_key_fd = parse_fd(v);
     } else if (strcmp(a, "--timeout") == 0) {
         o->timeout_ms = parse_timeout_ms(v);
     } else if (strcmp(a, "--min-version") == 0) {
@@ -159,6 +175,7 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->timeout_ms = 10000;
+    o->psk_key_fd = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -175,8 +192,11 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
         }
         parse_option(a, argv[++i], o);
     }
-    if (o->host == NULL || o->port == NULL || o->ca == NULL) {
-        usage("--host, --port and --ca are required");
+    if (o->host == NULL || o->port == NULL || (o->ca == NULL && o->psk_identity == NULL)) {
+        usage("--host, --port and --ca (or --psk-identity) are required");
+    }
+    if ((o->psk_identity == NULL) != (o->psk_key_fd < 0)) {
+        usage("--psk-identity and --psk-key-fd go together");
     }
     if ((o->client_cert == NULL) != (o->client_key == NULL)) {
         usage("--client-cert and --client-key go together");

@@ -5,7 +5,11 @@
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
  *                        [--client-cert FILE --client-key FILE] [--resume]
+ *                        [--psk-identity ID --psk-key-fd N]
  *
+ * --psk-identity / --psk-key-fd: a pre-shared key (psk.h), its raw bytes read
+ * from inherited file descriptor N (never on the command line); --ca is then
+ * optional, and a header without X.509 (a PSK-only header) takes no --ca.
  * --client-cert / --client-key: the device's certificate and private key (PEM
  * or DER; both or neither), presented when the server asks for a client
  * certificate (identity.h).
@@ -30,6 +34,8 @@ struct tf_opts {
     const char *ca;
     const char *client_cert;    /* --client-cert, or NULL: no identity */
     const char *client_key;     /* --client-key (given with --client-cert) */
+    const char *psk_identity;   /* --psk-identity, or NULL: no pre-shared key */
+    int psk_key_fd;             /* --psk-key-fd: the key's raw bytes are read from it (-1 none) */
     int timeout_ms;     /* per wait; the whole handshake gets tf_handshake_limit_s() */
     int min_version;    /* 0: the configuration's default; else 12 or 13 */
     int max_version;

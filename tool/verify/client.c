@@ -42,6 +42,7 @@
  *   rng.c      the host's random source and clock, the generator's failures
  *   ca.c       the trust anchors            net.c      TCP and socket callbacks
  *   identity.c the device's cert and key    file.c     reading a whole file
+ *   psk.c      the pre-shared key (--psk-identity, --psk-key-fd)
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
  *   resume.c   --resume: the second, resuming connection
@@ -71,8 +72,8 @@
 #if !defined(MBEDTLS_SSL_CLI_C)
 #error "tlsfit verify: MBEDTLS_SSL_CLI_C is not defined, the configuration has no TLS client"
 #endif
-#if !defined(MBEDTLS_X509_CRT_PARSE_C)
-#error "tlsfit verify: MBEDTLS_X509_CRT_PARSE_C is not defined, certificates cannot be verified"
+#if !defined(MBEDTLS_X509_CRT_PARSE_C) && !defined(TLSFIT_PSK_IDENTITY)
+#error "tlsfit verify: MBEDTLS_X509_CRT_PARSE_C is not defined, certificates cannot be verified (and the header is no PSK header: no TLSFIT_PSK_IDENTITY)"
 #endif
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
@@ -102,15 +103,31 @@ static int step_crypto(struct tf_session *s, struct tf_fail *f, int *code)
     return tf_host_rng_seed(&s->rng, code, f);
 }
 
-/* ca: the trust anchors. */
+/* ca: the trust anchors (none for a pre-shared key without --ca, or a header
+   without X.509). */
 static int step_ca(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f, int *code)
 {
     f->step = "ca";
-    if (tf_ca_load(o->ca, &s->cacert, &s->ca, f) != 0) {
+    *code = 0;
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+    if (o->ca != NULL && tf_ca_load(o->ca, &s->cacert, &s->ca, f) != 0) {
         *code = f->error == NULL ? s->ca.last_error : 0;
         return -1;
     }
+#else
+    (void) o;
+    (void) s;
+    (void) f;
+#endif
     return 0;
+}
+
+/* psk: the pre-shared key from its file descriptor, when given. */
+static int step_psk(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f, int *code)
+{
+    f->step = "psk";
+    *code = 0;
+    return o->psk_identity == NULL ? 0 : tf_psk_read(o->psk_identity, o->psk_key_fd, &s->psk, f);
 }
 
 /* identity: the device's certificate and key, when given. */
@@ -122,8 +139,15 @@ static int step_identity(const struct tf_opts *o, struct tf_session *s, struct t
     if (o->client_cert == NULL) {
         return 0;
     }
+#if !defined(MBEDTLS_X509_CRT_PARSE_C)
+    (void) s;
+    tf_fail_set(f, TF_ERROR_NAME(TLSFIT_NO_PK_PARSE), "a device certificate was given but the "
+                "configuration has no X.509 (MBEDTLS_X509_CRT_PARSE_C)");
+    return -1;
+#else
     return tf_identity_load(o->client_cert, o->client_key, &s->own_cert, &s->own_key,
                             &s->rng, code, f);
+#endif
 }
 
 /* setup: the TLS configuration and context. */
@@ -174,6 +198,7 @@ static int run(const struct tf_opts *o, struct tf_session *s)
     memset(&f, 0, sizeof(f));
     if (step_crypto(s, &f, &code) != 0 ||
         step_ca(o, s, &f, &code) != 0 ||
+        step_psk(o, s, &f, &code) != 0 ||
         step_identity(o, s, &f, &code) != 0 ||
         step_tls(o, s, &f, &code) != 0 ||
         step_connect(o, s, &f, &code) != 0 ||

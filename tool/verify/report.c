@@ -31,7 +31,7 @@ static void end(tf_json *j)
 static void verify_info(uint32_t flags, char *info, size_t size)
 {
     info[0] = '\0';
-#if !defined(MBEDTLS_X509_REMOVE_INFO)
+#if !defined(MBEDTLS_X509_REMOVE_INFO) && defined(MBEDTLS_X509_CRT_PARSE_C)
     if (mbedtls_x509_crt_verify_info(info, size, "", flags) < 0) {
         info[0] = '\0';
     }

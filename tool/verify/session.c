@@ -11,9 +11,11 @@ void tf_session_init(struct tf_session *s, const struct tf_opts *o)
     tf_harness_allocator(calloc, free);
     mbedtls_ssl_init(&s->ssl);
     mbedtls_ssl_config_init(&s->conf);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     mbedtls_x509_crt_init(&s->cacert);
     mbedtls_x509_crt_init(&s->own_cert);
     mbedtls_pk_init(&s->own_key);
+#endif
     tf_rng_init(&s->rng);
     tf_io_init(&s->io, o->timeout_ms);
     tf_resume_init(&s->resume);
@@ -24,9 +26,12 @@ void tf_session_free(struct tf_session *s)
     tf_io_close(&s->io);
     mbedtls_ssl_free(&s->ssl);
     mbedtls_ssl_config_free(&s->conf);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     mbedtls_x509_crt_free(&s->cacert);
     mbedtls_x509_crt_free(&s->own_cert);
     mbedtls_pk_free(&s->own_key);
+#endif
+    tf_psk_wipe(&s->psk);
     tf_rng_free(&s->rng);
     tf_resume_free(&s->resume);
 }
@@ -118,8 +123,13 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
     if (o->resume) {
         tf_resume_conf(&s->conf);
     }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     if (o->client_cert != NULL &&
         (*code = mbedtls_ssl_conf_own_cert(&s->conf, &s->own_cert, &s->own_key)) != 0) {
+        return -1;
+    }
+#endif
+    if (o->psk_identity != NULL && tf_psk_conf(&s->conf, &s->psk, code, f) != 0) {
         return -1;
     }
     if ((*code = tf_harness_ssl(&s->ssl, &s->conf, o->sni)) != 0) {

@@ -15,6 +15,7 @@
 #include "fail.h"
 #include "identity.h"
 #include "net.h"
+#include "psk.h"
 #include "rng.h"
 #include "../proof/proof.h"
 #include "../harness/resume.h"
@@ -28,6 +29,7 @@ struct tf_session {
     struct tf_ca_count ca;
     mbedtls_x509_crt own_cert;  /* --client-cert (empty without it) */
     mbedtls_pk_context own_key; /* --client-key */
+    struct tf_psk psk;          /* --psk-identity / --psk-key-fd (empty without) */
     struct tf_rng rng;
     struct tf_io io;
     int handshaking;    /* the handshake started: ssl and io describe it */

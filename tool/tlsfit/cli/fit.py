@@ -13,6 +13,7 @@ from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
 from ..target.lto import lto_mode
+from . import pskargs
 from .common import alpn_list, int_range
 
 HELP = """\
@@ -170,6 +171,7 @@ def configure(p):
     p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
                    help="also measure the fitted header with -flto and report both figures "
                         "(default off)")
+    pskargs.add(p)
     p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]", default=(),
                    help="the application protocols (ALPN) the device offers, e.g. "
                         "x-amzn-mqtt-ca for AWS IoT Core's MQTT on port 443: the probe offers "
@@ -280,7 +282,8 @@ def _fit(args, what, device_target, replica_of=None):
                              profile=args.profile, proof=args.proof, client=_client(args),
                              lto=bool(lto_mode(args.lto)), anchor=args.anchor,
                              external_rng=args.external_rng, alpn=args.alpn,
-                             resume=args.resume, reconnects=_reconnects(args))
+                             resume=args.resume, reconnects=_reconnects(args),
+                             psk=pskargs.load(args), psk_key_file=args.psk_key_file)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:

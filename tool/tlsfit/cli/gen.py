@@ -18,7 +18,7 @@ from ..header.policy import POLICIES
 from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
-from . import gen4
+from . import gen4, pskargs
 from .common import alpn_list
 
 HELP = """\
@@ -170,6 +170,7 @@ def configure(p):
     p.add_argument("--explain", action="store_true",
                    help="print every option considered, on/off, why and its flash cost "
                         "(instead of the header on stdout; beside it with -o)")
+    pskargs.add(p)
     p.add_argument("--json", action="store_true",
                    help="print the decision (chosen candidate, options, values) as JSON")
     p.add_argument("--client-cert", metavar="FILE",
@@ -298,7 +299,7 @@ def run(args):
     opts = GenOptions(line=line, policy=args.policy, tls=args.tls,
                       time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
                       anchor=anchor, external_rng=args.external_rng, alpn=args.alpn,
-                      resume=args.resume)
+                      resume=args.resume, psk=pskargs.spec(args))
     names = [name for _, name in resolved]
     overrides = NO_OVERRIDES
     if args.fit_report:

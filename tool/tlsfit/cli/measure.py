@@ -1,6 +1,7 @@
 """`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
 import json
 
+from . import pskargs
 from .verify import client_identity
 from ..core import resumption
 from ..core.errors import TARGET, USAGE, TlsfitError
@@ -135,6 +136,7 @@ def configure(p):
                         "must accept it (always done for a header from gen --resume)")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
+    pskargs.add(p)
 
 
 def run(args):
@@ -147,7 +149,8 @@ def run(args):
                 args.config, args.target, t.host, t.port, sni=t.sni, ca=t.ca,
                 heap_limit=args.heap_limit, timeout=args.timeout, baseline=args.baseline,
                 line=args.mbedtls, proof=t.proof, client=t.client,
-                lto=measure.lto_mode(args.lto), resume=args.resume))
+                lto=measure.lto_mode(args.lto), resume=args.resume,
+                psk=pskargs.load(args)))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,

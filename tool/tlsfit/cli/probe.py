@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from . import pskargs
 from .common import alpn_list, int_range
 
 HELP = """\
@@ -88,6 +89,7 @@ def configure(p):
                         "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
+    pskargs.add(p)
 
 
 def warn_failed_steps(failed):
@@ -124,7 +126,7 @@ def run(args):
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     opts = probing.Options(sni=args.sni, alpn=args.alpn, timeout=args.timeout, cas=args.ca,
                            no_system_store=args.no_system_store, delay=args.delay,
-                           progress=progress, deadline=args.deadline)
+                           progress=progress, deadline=args.deadline, psk=pskargs.load(args))
     doc = probing.run(args.target, opts)
     server = {"software": args.server_software} if args.server_software else None
     written = probing.keep(doc, args.save, server=server)

@@ -6,6 +6,7 @@ from ..core.errors import USAGE, VERIFY, TlsfitError
 from ..core import resumption
 from ..core.hostport import format_hostport
 from ..host import verify
+from . import pskargs
 from ..mbedtls.tree import LINES
 from .common import add_session_args, seconds
 
@@ -93,6 +94,7 @@ def configure(p):
                         "(session ID or ticket); it must be accepted by the server and proven "
                         "again (always done for a header from gen --resume)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    pskargs.add(p)
 
 
 
@@ -109,12 +111,13 @@ def client_identity(args):
 def run(args):
     from .endpoint import server_or_replica
     client = client_identity(args)
+    psk = pskargs.load(args)
     with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
                            client=client) as t:
         result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
                                line=args.mbedtls, timeout=args.timeout,
                                min_version=args.min_version, max_version=args.max_version,
-                               proof=t.proof, client=t.client, resume=args.resume)
+                               proof=t.proof, client=t.client, resume=args.resume, psk=psk)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:

@@ -43,6 +43,8 @@ NOT_RESUMED = 55
 MBEDTLS4_MISSING = 57
 MBEDTLS_ARCHIVE = 58
 MBED4_OUTPUT = 59
+PSK_KEY = 62
+PSK_PROFILE = 63
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -81,6 +83,8 @@ DRIVER_CODES = (
     (MBEDTLS4_MISSING, "TLSFIT_MBEDTLS4_MISSING", "--mbedtls 4.0: the set-up cache holds no mbedTLS 4.x tree; the message names the command that unpacks one (./tlsfit setup --mbedtls-archive FILE)"),
     (MBEDTLS_ARCHIVE, "TLSFIT_MBEDTLS_ARCHIVE", "`tlsfit setup --mbedtls-archive FILE`: FILE cannot be read or unpacked, or is not an mbedTLS 4.x release (no include/mbedtls/build_info.h with a 4.x version, or no tf-psa-crypto/); the message names the file and what is missing"),
     (MBED4_OUTPUT, "TLSFIT_MBED4_OUTPUT", "`tlsfit gen --mbedtls 4.0`: an output tlsfit does not make for the Mbed TLS 4.x line (--for zephyr/zephyr-cfg-file: no coherent Zephyr 4.x reference tree; --for rt-thread: no checked 4.x port; --fit-report: fit reports are of 3.x headers); the message names it and what to give instead"),
+    (PSK_KEY, "TLSFIT_PSK_KEY", "--psk-key-file FILE cannot be read, is empty or holds more than 64 bytes of key, or --psk-identity and --psk-key-file were not given together (or the identity is empty or over 128 bytes); the message names the file"),
+    (PSK_PROFILE, "TLSFIT_PSK_PROFILE", "`tlsfit gen`/`fit` with --psk-identity: the profile holds no PSK facts for that identity (probe with --psk-identity and --psk-key-file) or names another identity"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

@@ -57,11 +57,12 @@ from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
+from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
 from ..target import measure as measure_mod
 from . import artifacts, lto as lto_mod
-from .sites import anchor_sites, as_device, load_anchor, probe_sites
+from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants
 from . import resume as resume_mod
 from .objective import best_of, joint_figures, score
@@ -117,6 +118,8 @@ class FitOptions:
     server_alpn: tuple = ()      # per site: its protocols, when a device file gave one its own
     resume: bool = False         # --resume: gen's resume, a resuming connection measured (fit/resume.py)
     reconnects: int = 0          # --objective reconnect: 1 full + N resumed handshakes
+    psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
+    psk_key_file: str = None     # the file it was read from (named in the header, never the key)
 
 
 @dataclass
@@ -216,7 +219,8 @@ def gen_options(opts, client_kw):
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
                       anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn),
-                      server_alpn=tuple(opts.server_alpn), **resume_mod.gen_kw(opts))
+                      server_alpn=tuple(opts.server_alpn), **resume_mod.gen_kw(opts),
+                      psk=PskSpec.of(opts.psk, opts.psk_key_file) if opts.psk else None)
 
 
 # ------------------------------------------------------------------ the search
@@ -265,7 +269,7 @@ class Fitter:
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), resume=self.opts.resume, **self.client))
+            lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -539,6 +543,7 @@ def fit(target, opts, out_dir):
     t0 = time.monotonic()
     opts = load_anchor(opts, out_dir)
     dev = as_device(target, opts)
+    opts = with_device_psk(dev, opts)
     identity = client_kwargs(dev.client)           # an identity measure cannot present: now
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)

@@ -72,7 +72,23 @@ def as_device(target, opts):
         return replace(target, servers=servers, client=target.client or opts.client)
     hosts = [target] if isinstance(target, str) else list(target)
     dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
-    return replace(dev, servers=tuple(replace(s, alpn=tuple(opts.alpn)) for s in dev.servers))
+    dev = replace(dev, servers=tuple(replace(s, alpn=tuple(opts.alpn)) for s in dev.servers))
+    if opts.psk is not None:
+        dev = replace(dev, servers=tuple(replace(s, psk_identity=opts.psk.identity,
+                                                 psk_key_file=Path(opts.psk_key_file))
+                                         for s in dev.servers))
+    return dev
+
+
+def with_device_psk(dev, opts):
+    """opts with the device file's pre-shared key (read here: core.pskkey.load) when a
+    server names one and --psk-identity was not given."""
+    named = [s for s in dev.servers if s.psk_identity]
+    if not named or opts.psk is not None:
+        return opts
+    from ..core import pskkey
+    return replace(opts, psk=pskkey.load(named[0].psk_identity, named[0].psk_key_file),
+                   psk_key_file=str(named[0].psk_key_file))
 
 
 def probe_sites(dev, opts, work, progress):
@@ -88,7 +104,8 @@ def probe_sites(dev, opts, work, progress):
             prof = profile_mod.read(opts.profile)
         else:
             progress.say(f"[probe] probing {spec.hostport}")
-            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=spec.alpn)
+            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=spec.alpn,
+                                    psk=opts.psk if spec.psk_identity else None)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:

@@ -5,7 +5,7 @@ application's duties, and the rendered text."""
 from dataclasses import replace
 
 from .. import __version__
-from . import anchor as anchor_mod, client as client_mod, render, resume as resume_mod
+from . import anchor as anchor_mod, client as client_mod, psk as psk_mod, render, resume as resume_mod
 from .alpn import alpn_values
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
@@ -58,8 +58,9 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
                       (resume_mod.duties(resumed) if resumed else []),
                       considered=considered, cost=cost(set(enabled)),
                       facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts,
-                                   resumed),
-                      servers=tuple(s.facts(line, opts.client) for s in servers))
+                                   rules, resumed),
+                      servers=tuple(s.facts(line, opts.client, psk_arg(s, opts, rules))
+                                    for s in servers))
     return replace(plan, text=render.header(plan, rules))
 
 
@@ -84,6 +85,9 @@ def _wanted(servers, opts, rules, resumed=None):
         mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
+    if psk_mod.psk_only(servers, rules):
+        wanted = psk_mod.without_certificates(wanted, rules)
+        more += [w for w in {psk_mod.no_sni_warning(rules, s.doc) for s in servers} if w]
     return wanted, more, asked, mfl_dropped
 
 
@@ -118,6 +122,8 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
                       f"server then sends records of at most {MFL_BYTES} bytes")
     if "MBEDTLS_SSL_ALPN" in enabled:
         values.update(alpn_values(servers, opts))
+    if opts.psk is not None and any(psk_mod.is_psk(c, rules) for s in servers for c in s.chosen):
+        values.update(psk_mod.values(opts.psk))
     return values
 
 
@@ -131,13 +137,19 @@ def _apply_fit(enabled, values, overrides):
         enabled.setdefault(name, []).append(why)
 
 
-def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, resumed=None):
+def psk_arg(server, opts, rules):
+    """opts.psk when a candidate chosen for server authenticates it by the key, else None."""
+    return opts.psk if any(psk_mod.is_psk(c, rules) for c in server.chosen) else None
+
+
+def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, rules, resumed=None):
     """The header's facts: its first server's profile and commands, the options that
     change the text, the ECC, anchor, TRNG, identity and resumption notes."""
     first, line = servers[0], opts.line
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
-             "prove": prove_command(first.doc, line, opts.client),
-             "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
+             "prove": prove_command(first.doc, line, opts.client, psk_arg(first, opts, rules)),
+             "sni": first.doc.target.sni,
+             "anchor": first.chain.anchor["subject"] if first.chain.anchor else None,
              "regenerate": command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls,
@@ -174,10 +186,10 @@ def _anchor_notes(servers, opts):
     out, seen = [], set()
     for s in servers:
         a = s.chain.anchor
-        if not anchor_mod.is_intermediate(a) or a["subject"] in seen:
+        if a is None or not anchor_mod.is_intermediate(a) or a["subject"] in seen:
             continue
         seen.add(a["subject"])
-        same = [t for t in servers if t.chain.anchor["subject"] == a["subject"]]
+        same = [t for t in servers if t.chain.anchor and t.chain.anchor["subject"] == a["subject"]]
         names = [t.doc.target.sni or t.doc.target.host for t in same]
         p = s.placement
         source = f"--anchor {p.cert.name}" if p is not None else \

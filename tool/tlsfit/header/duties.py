@@ -4,6 +4,7 @@ the header to work."""
 from . import client as client_mod
 from .alpn import alpn_duties
 from .groups import GROUP_PIN
+from .psk import duty as psk_duty
 from .servers import whose
 from .sizes import limit_of
 
@@ -34,13 +35,18 @@ def duties(servers, enabled, opts, values):
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     anchors = {}
     for s in servers:
-        anchors.setdefault(s.chain.anchor["subject"], []).append(s)
+        if s.chain.anchor is not None:
+            anchors.setdefault(s.chain.anchor["subject"], []).append(s)
     for subject, ss in anchors.items():
         duties.append(f'load the trust anchor "{subject}" with {loader}' +
                       (f" (for {whose(ss, len(servers))})" if len(servers) > 1 else ""))
     if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
         duties.append(client_mod.client_duty(opts.client, opts.pem))
+    if opts.psk is not None and "TLSFIT_PSK_IDENTITY" in values:
+        duties.append(psk_duty(opts.psk))
     for s in servers:
+        if s.chain.anchor is None:
+            continue                  # authenticated by the pre-shared key
         sni = s.doc.target.sni or s.doc.target.host
         duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '
                       f'"{sni}")' + (f" on the connection to {s.who}" if len(servers) > 1 else ""))

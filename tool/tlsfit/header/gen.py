@@ -78,7 +78,7 @@ from dataclasses import replace
 
 from ..core.errors import USAGE, TlsfitError
 from ..profile.types import Profile
-from . import anchor as anchor_mod, joint, rules as rules_mod
+from . import anchor as anchor_mod, joint, psk as psk_mod, rules as rules_mod
 from .assembly import assemble_plan
 from .costs import load_costs
 from .optionsets import defect, rank
@@ -102,9 +102,17 @@ def generate(doc, opts=None, profile_name="profile", rules=None, costs=None, *,
         refuse_server(doc, cands, sel, opts)
     chosen, second_suite = choose(cands, sel)
     considered, warnings = verdicts(cands, sel, chosen, second_suite)
-    server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
+    server = Server(doc, profile_name, chain_of(cands, chosen), tuple(chosen), placement=placed)
     return assemble_plan([server], opts, overrides, command, cands.rules, cands.cost,
                          cands.policy, considered, warnings)
+
+
+def chain_of(cands, chosen):
+    """What the server's chain needs of the header: nothing when every chosen candidate
+    authenticates the server by a pre-shared key (psk.NO_CHAIN)."""
+    if all(psk_mod.is_psk(c, cands.rules) for c in chosen):
+        return psk_mod.NO_CHAIN
+    return cands.chain
 
 
 def anchored(docs, opts):
@@ -174,8 +182,8 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None,
                         cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
-        servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
-                              placements[i]))
+        servers.append(Server(doc, names[i], chain_of(cands, chosen), tuple(chosen), i + 1,
+                              len(docs), placements[i]))
     return assemble_plan(servers, opts, overrides, command, rules, cands0.cost, cands0.policy,
                          considered, warnings)
 
@@ -187,7 +195,9 @@ def _per_server(docs, opts, rules, costs):
     for i, doc in enumerate(docs):
         who = f"server {i + 1} ({doc.target.hostport})"
         try:
-            cands = enumerate_candidates(doc, opts, rules, costs)
+            # a server without PSK facts among several: its certificate candidates only
+            mine = opts if doc.document.get("psk") else replace(opts, psk=None)
+            cands = enumerate_candidates(doc, mine, rules, costs)
             sel = select(cands)
             if not sel.kept:
                 refuse_server(doc, cands, sel, opts)

@@ -164,6 +164,7 @@ class Rules:
         self.resume_modes = ()               # ResumeMode, cheapest first ([resumption])
         self.base = {}
         self.preference = {}
+        self.psk = {}            # [psk]: certificate_only, why, no_sni, max_len
 
     # -------------------------------------------------------------- queries
 
@@ -312,6 +313,7 @@ def check(doc):
     rules = Rules(doc)
     _check_options(doc, rules)
     _check_base(doc, rules)
+    _check_psk(doc, rules)
     for table in FACT_TABLES:
         rules.facts[table] = {k: _fact(table, k, v, rules) for k, v in doc.get(table, {}).items()}
     _check_suites(doc, rules)
@@ -357,6 +359,21 @@ def _check_base(doc, rules):
         rules.base[key] = tuple(base.get(key, []))
     rules.base["any_of"] = _as_items(base.get("any_of", []), "base.any_of")
     _known(_names(rules.base["any_of"]), "base.any_of", rules)
+
+
+def _check_psk(doc, rules):
+    """[psk]: the [base] options a PSK-only header leaves out, and the header's words."""
+    if "psk" not in doc:
+        return                       # a rules document without PSK knowledge (unit tests)
+    v = doc["psk"]
+    extra = set(v) - {"certificate_only", "why", "no_sni", "max_len"}
+    if extra:
+        raise RulesError("psk", f"unknown key(s) {sorted(extra)}")
+    _known(v.get("certificate_only", []), "psk.certificate_only", rules)
+    for key in ("why", "no_sni", "max_len"):
+        if not isinstance(v.get(key), str) or not v[key]:
+            raise RulesError(f"psk.{key}", "needs a string")
+    rules.psk = {**v, "certificate_only": tuple(v.get("certificate_only", []))}
 
 
 def _check_suites(doc, rules):

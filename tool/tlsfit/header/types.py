@@ -79,6 +79,7 @@ class GenOptions:
     alpn: tuple = ()             # --alpn: the application protocols every server is offered
     resume: bool = False         # --resume: session resumption as the server proved it (resume.py)
     server_alpn: tuple = ()      # per server, in order: its own protocols (() for one: alpn)
+    psk: object = None           # psk.PskSpec: --psk-identity, the key's length (never the key)
 
 
 @dataclass(frozen=True)

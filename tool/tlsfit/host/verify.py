@@ -39,6 +39,7 @@ public facts (paths, key type, subject), never the key.  A server that wants a
 certificate and got none (alert certificate_required, or a TLS 1.2 handshake_failure
 after a CertificateRequest) gets the hint core.identity.MISSING_HINT.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -50,7 +51,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod, resumption
+from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod, pskkey, \
+    resumption
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
@@ -265,11 +267,16 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
 
 
 def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None,
-                proof=None, client=None, resume=False):
-    argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
+                proof=None, client=None, resume=False, psk=None, psk_fd=None):
+    """The client's command line; ca None (a pre-shared key alone): no --ca.  psk: a
+    core.pskkey.Psk whose key the client reads from inherited fd psk_fd."""
+    argv = [str(binary), "--host", host, "--port", str(port),
+            *(["--ca", str(ca)] if ca is not None else []),
             "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
     if resume:
         argv.append("--resume")
+    if psk is not None:
+        argv += pskkey.fd_args(psk, psk_fd)
     if client is not None:
         if client.key is None:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
@@ -297,18 +304,24 @@ def _ca_file(ca):
 
 
 def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
-               min_version=None, max_version=None, proof=None, client=None, resume=False):
-    """Runs the client once and returns its JSON result as a dict."""
+               min_version=None, max_version=None, proof=None, client=None, resume=False,
+               psk=None):
+    """Runs the client once and returns its JSON result as a dict.  psk (a
+    core.pskkey.Psk): its key goes to the client on a pipe; without ca, no trust
+    anchors are loaded (the key authenticates the server)."""
     chosen = proof_mod.resolve(proof, port)
-    argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
-                       max_version, chosen, client, resume)
     # handshake (3 x + 1 s), proof (1 x + 2 s); twice with --resume
     limit = (2 if resume else 1) * (4 * float(timeout) + 30)
     unfinished = {"code": None, "verify_flags": None, "proof": chosen.label,
                   "proof_result": None}
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=limit)
+        with contextlib.ExitStack() as stack:
+            fd = stack.enter_context(pskkey.key_pipe(psk)) if psk is not None else None
+            argv = client_argv(binary, host, port, sni,
+                               None if psk is not None and ca is None else _ca_file(ca),
+                               timeout, min_version, max_version, chosen, client, resume, psk, fd)
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=limit, pass_fds=(fd,) if fd else ())
     except subprocess.TimeoutExpired:
         return {"ok": False, "step": "handshake", "error": "TLSFIT_HARD_TIMEOUT",
                 "message": f"the client did not finish within {limit:.0f} s and was stopped",
@@ -372,14 +385,15 @@ def _alert_number(text):
 
 def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
-           announce=True, proof=None, client=None, resume=False):
+           announce=True, proof=None, client=None, resume=False, psk=None):
     """Builds mbedTLS with config_path (cached), makes one verified handshake with
     host:port and the proof that the server accepted the session.  ca=None means the
     system store.  proof: a core.proof.Proof or a --proof text (None: by port).
     client: a core.identity.ClientIdentity with its key, presented when the server
     asks for a client certificate (None: no identity).  resume: a second connection
     resumes the session (core/resumption.py; a header defining TLSFIT_RESUME does it
-    anyway), result["resumption"].
+    anyway), result["resumption"].  psk: a core.pskkey.Psk (the result's
+    "psk_identity" names it; the key is never in the result).
     Returns a VerifyResult (host/result.py; a read-only mapping over the client's
     JSON): ok, version, ciphersuite, group, verify_flags, proof, proof_result ... or
     ok False, step (handshake, proof, ...), error, code, message, alert,
@@ -389,9 +403,10 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
                         min_version=min_version, max_version=max_version, proof=chosen,
-                        client=client, resume=resume)
+                        client=client, resume=resume, psk=psk)
     result["resumption"] = resumption.normalized(result.get("resumption"))
     result["config"] = str(config_path)
+    result["psk_identity"] = None if psk is None else psk.identity
     result["client"] = None if client is None else client.facts()
     result["build"] = str(binary.parent)
     if result.get("proof_result"):

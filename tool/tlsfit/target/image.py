@@ -23,8 +23,8 @@ from . import elf as elf_mod, linkmap
 from .firmware import fw
 from .params import run_params_c
 
-HARNESS = ("tls_client.c", "tls_report.c", "alloc.c", "test_entropy.c", "tls_platform.c",
-           "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
+HARNESS = ("tls_client.c", "tls_report.c", "psk_key.c", "alloc.c", "test_entropy.c",
+           "tls_platform.c", "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
 HARNESS4 = ("../harness/rng4.c", "../harness/hooks4.c")   # also linked for a 4.x tree
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 RUNS_KEPT = 3                 # firmware run directories kept per build...
@@ -51,6 +51,13 @@ def _forget_identity(run_dir, params):
             f.unlink()
 
 
+def psk_identity_define(identity):
+    """-DTLSFIT_PSK_IDENTITY as the header from gen defines it (the same C string, so a
+    PSK header's own definition is an identical one), for an image whose header has none
+    (measure --baseline)."""
+    return '-DTLSFIT_PSK_IDENTITY="' + identity.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def link_firmware(xb, request):
     """Compiles the harness with the build's configuration and links it; returns
     (elf, map).  request: a resolved request.MeasureRequest with its anchors; its
@@ -71,6 +78,8 @@ def link_firmware(xb, request):
     sources = [fw.FIRMWARE_DIR / s for s in harness] + [PROOF_SOURCE, params]
     cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else []) \
         + (["-DTLSFIT_RESUME=1"] if request.resume else [])
+    if request.psk is not None:      # the key comes over the UART; the identity may be built in
+        cflags.append(psk_identity_define(request.psk.identity))
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)

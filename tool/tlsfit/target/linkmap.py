@@ -119,6 +119,16 @@ def tls_sizes(sections, libs=ARCHIVES):
     return rom, ram, modules
 
 
+# The objects only certificate authentication needs (mbedTLS 3.6/2.28 library file
+# names: x509*.c, pk*.c); a PSK-only header's image holds none of them.
+CERTIFICATE_OBJECTS = re.compile(r"^(x509\w*|pk\w*)\.o(bj)?$")
+
+
+def certificate_objects(modules):
+    """The names of tls_sizes()'s modules that are X.509 or public-key code."""
+    return sorted(m["name"] for m in modules if CERTIFICATE_OBJECTS.match(m["name"]))
+
+
 # ------------------------------------------------------------- LTO images
 #
 # With -flto the linker places the sections of the link-time compiler's output

@@ -77,7 +77,7 @@ from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
-from . import heapfloor, outcome, xbuild
+from . import heapfloor, linkmap, outcome, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
@@ -202,6 +202,9 @@ def measure_one(req, xb, cfg_info, label):
     floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
+    if req.psk is not None:           # the identity (the key never): and no X.509 code with it?
+        report["psk"] = {"identity": req.psk.identity,
+                         "certificate_objects": linkmap.certificate_objects(report["modules"])}
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
     return report
@@ -259,6 +262,8 @@ def _with_anchors(req):
         return req, [] if req.ca is None else [str(req.ca)]
     if req.ca is not None:
         anchors, ca_files = read_anchors(req.ca), [str(req.ca)]
+    elif req.psk is not None:
+        anchors, ca_files = (), []        # the pre-shared key authenticates the server
     else:
         anchors, ca_files = system_anchors(req.host, req.port, req.sni, SYSTEM_STORE_DIR)
     return replace(req, anchors=tuple(anchors)), ca_files

@@ -137,6 +137,11 @@ class WireObserver:
         # confirms the suite is ECDHE before trusting this (ske_curve_for).
         if len(m) >= 4 and m[0] == 3:
             self.ske_curve = int.from_bytes(m[1:3], "big")
+        elif len(m) >= 5:
+            # ECDHE-PSK (RFC 5489 2): psk_identity_hint<0..2^16-1>, then the same
+            hint = int.from_bytes(m[0:2], "big")
+            if len(m) >= 2 + hint + 3 and m[2 + hint] == 3:
+                self.ske_curve = int.from_bytes(m[3 + hint:5 + hint], "big")
 
 
 class RecordSizes:
@@ -177,8 +182,9 @@ class RecordSizes:
 class Relay:
     """One relayed connection: QEMU (accepted on 127.0.0.1:self.port) <-> server."""
 
-    def __init__(self, host, port, connect_timeout=10, reconnect=False):
+    def __init__(self, host, port, connect_timeout=10, reconnect=False, preamble=b""):
         self.host = host
+        self.preamble = preamble         # sent to QEMU first (core/pskkey.uart_frame), not relayed
         self.server_port = port
         self.connect_timeout = connect_timeout
         self.observer = WireObserver()
@@ -257,6 +263,8 @@ class Relay:
         down = self._accept()
         if down is None:
             return
+        if self.preamble:
+            self._send(down, self.preamble)
         up = self._upstream
         up.settimeout(None)
         sel = selectors.DefaultSelector()

@@ -42,7 +42,9 @@ class MeasureRequest:
     DER (None: measure() reads them from ca or the system store).  resume: after the
     proof the firmware closes and resumes the session on a second connection
     (core/resumption.py; always on for a header defining TLSFIT_RESUME), the report's
-    "resumption"."""
+    "resumption".  psk: a core.pskkey.Psk for a PSK header; the relay sends its key
+    over the UART before the handshake (target/relay.py, tool/firmware/psk_key.c),
+    never into the image."""
     config_path: object
     target: str
     host: str
@@ -62,6 +64,7 @@ class MeasureRequest:
     seed: tuple = DEFAULT_SEED
     anchors: tuple = None
     resume: bool = False
+    psk: object = None          # core.pskkey.Psk: its key reaches the firmware over the UART
 
     @property
     def server(self):
