@@ -391,7 +391,7 @@ static int resume_session(struct outcome *o)
     tf_alloc_window_start();
     cl.resume.cert_state_seen = 0;
     if ((o->ret = mbedtls_ssl_session_reset(&cl.ssl)) != 0 ||
-        (o->ret = mbedtls_ssl_set_hostname(&cl.ssl, tf_run.sni)) != 0 ||
+        (o->ret = tf_harness_hostname(&cl.ssl, tf_run.sni)) != 0 ||
         (o->ret = mbedtls_ssl_set_session(&cl.ssl, &cl.resume.saved)) != 0)
         return -1;
     int ok = handshake(o) == 0;

@@ -265,18 +265,25 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
     return ret;
 }
 
-/* Sets ssl up with conf for server name sni (SNI and the certificate's name
-   check); 0 or the mbedTLS error. */
+/* Sets the server name sni on ssl (SNI and the certificate's name check), again
+   for every connection (a session reset clears it); 0 or the mbedTLS error. */
+static inline int tf_harness_hostname(mbedtls_ssl_context *ssl, const char *sni)
+{
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+    return mbedtls_ssl_set_hostname(ssl, sni);
+#else
+    (void) ssl;         /* a PSK-only header: mbedTLS has no host name without X.509 */
+    (void) sni;
+    return 0;
+#endif
+}
+
+/* Sets ssl up with conf for server name sni; 0 or the mbedTLS error. */
 static inline int tf_harness_ssl(mbedtls_ssl_context *ssl, const mbedtls_ssl_config *conf,
                                  const char *sni)
 {
     int ret = mbedtls_ssl_setup(ssl, conf);
-#if defined(MBEDTLS_X509_CRT_PARSE_C)
-    return ret != 0 ? ret : mbedtls_ssl_set_hostname(ssl, sni);
-#else
-    (void) sni;         /* a PSK-only header: mbedTLS has no host name without X.509 */
-    return ret;
-#endif
+    return ret != 0 ? ret : tf_harness_hostname(ssl, sni);
 }
 
 #if defined(MBEDTLS_PK_PARSE_C)
