@@ -66,6 +66,9 @@
     X(TF_ERR_CRYPTO, 21, 21, TF_TOOL_PROBE, "the TLS 1.3 key exchange or record decryption failed") \
     X(TF_ERR_INTERNAL, 22, 22, TF_TOOL_PROBE, "internal error in the prober (please report it)") \
     X(TF_ERR_SNI, 23, 23, TF_TOOL_PROBE, "the server refused the hello for its server name (unrecognized_name): pass --sni NAME") \
+    X(TF_ERR_UDP_UNREACHABLE, 26, 26, TF_TOOL_PROBE, "the UDP port is unreachable (ICMP port unreachable: nothing listens there for DTLS)") \
+    X(TF_ERR_DTLS_COOKIE, 27, 27, TF_TOOL_PROBE, "the DTLS server sent a HelloVerifyRequest, then stayed silent past --timeout when the hello came back with its cookie") \
+    X(TF_ERR_DTLS_SILENT, 28, 28, TF_TOOL_PROBE, "no datagram answered the DTLS ClientHello or its retransmissions within --timeout (no DTLS server on that UDP port, or it drops the probe)") \
     X(TF_ERR_UART_TIMEOUT, 60, 2, TF_TOOL_FIRMWARE, "nothing arrived on the UART in time") \
     X(TF_ERR_FAULT, 61, 3, TF_TOOL_FIRMWARE, "a CPU fault or an unexpected exception") \
     X(TF_ERR_LISTEN, 62, 3, TF_TOOL_REPLAY, "the replica cannot listen on 127.0.0.1 (the port is taken?)") \

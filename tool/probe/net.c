@@ -47,7 +47,7 @@ int tf_target_parse(tf_target *t, const char *spec)
     const char *host = spec, *port = NULL, *colon;
     size_t hlen;
 
-    t->port = 443;
+    t->port = t->dtls ? TF_DTLS_DEFAULT_PORT : 443;
     if (spec[0] == '[') {                       /* [v6]:port */
         const char *close = strchr(spec, ']');
         if (!close) return TF_ERR_USAGE;
@@ -104,16 +104,21 @@ static int map_errno(int e)
     return TF_ERR_CONNECT;
 }
 
-int tf_net_connect(tf_target *t, int *fd_out)
+void tf_net_pace(tf_target *t)
 {
-    int fd, rc, err = 0, one = 1;
-    socklen_t elen = sizeof(err);
-
     if (t->connections > 0 && t->delay_ms > 0) {
         struct timespec ts = { t->delay_ms / 1000, (long)(t->delay_ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
     t->connections++;
+}
+
+int tf_net_connect(tf_target *t, int *fd_out)
+{
+    int fd, rc, err = 0, one = 1;
+    socklen_t elen = sizeof(err);
+
+    tf_net_pace(t);
     fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return TF_ERR_CONNECT;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* coaps, CoAP over DTLS (RFC 7252 section 6.2): the usual DTLS port. */
+#define TF_DTLS_DEFAULT_PORT 5684
+
 typedef struct {
     char host[256];          /* as given (brackets of IPv6 literals removed) */
     uint16_t port;
@@ -20,11 +23,12 @@ typedef struct {
     socklen_t addrlen;
     char addr_str[64];       /* numeric address connected to */
     unsigned connections;    /* connections attempted so far */
+    int dtls;                /* DTLS 1.2 over UDP (dtls.h) instead of TLS over TCP */
 } tf_target;
 
 /*
  * Parses "HOST", "HOST:PORT", "[V6]:PORT" into t->host / t->port (default
- * 443).  Returns 0 or TF_ERR_USAGE.
+ * 443, or TF_DTLS_DEFAULT_PORT when t->dtls is set).  Returns 0 or TF_ERR_USAGE.
  */
 int tf_target_parse(tf_target *t, const char *spec);
 
@@ -33,6 +37,9 @@ int tf_host_is_ip(const char *host);
 
 /* Resolves t->host once (first address returned).  0 or TF_ERR_RESOLVE. */
 int tf_target_resolve(tf_target *t);
+
+/* Before a connection: waits delay_ms (but before the first) and counts it. */
+void tf_net_pace(tf_target *t);
 
 /* Opens a TCP connection within the timeout.  0 (and *fd set) or
    TF_ERR_REFUSED / TF_ERR_TIMEOUT / TF_ERR_CONNECT. */

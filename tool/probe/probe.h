@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 
+#include "dtls.h"
 #include "net.h"
 #include "resume.h"
 
@@ -23,6 +24,10 @@
 #define TF_NV 4
 #define TF_MAX_LIST 96
 #define TF_MAX_STEPS 24
+
+/* The slot a DTLS 1.2 target's version is recorded in: DTLS 1.2 is TLS 1.2's handshake on datagrams
+   (DTLS 1.3 and 1.0 are not probed). */
+#define TF_DTLS_SLOT 2
 
 static inline uint16_t tf_slot_version(int slot) { return (uint16_t)(0x0301 + slot); }
 
@@ -88,6 +93,9 @@ typedef struct {
     char fatal_detail[512];
     tf_resume_facts resume[2];     /* the resumption step: [0] TLS 1.2, [1] TLS 1.3 */
     int resume_ran[2];
+    tf_dtls_facts dtls;            /* DTLS targets: the transport's facts, merged over connections */
+    int cid;                       /* DTLS: a ServerHello echoed connection_id */
+    uint8_t cid_len;               /* ... the length of the CID the server chose */
     int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 
