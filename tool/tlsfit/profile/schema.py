@@ -21,7 +21,7 @@ import itertools
 import json
 
 from ..mbedtls import names as mbedtls_names
-from . import model
+from . import dtlsfacts, model
 
 SCHEMA_ID = "https://tlsfit.invalid/docs/profile-schema.json"
 VALIDATOR_ONLY = (
@@ -222,8 +222,9 @@ def json_schema():
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
         "resumption": _resumption_schema(),
+        "dtls": dtlsfacts.json_schema(_object, _nullable, _int, _str),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "dtls")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},
