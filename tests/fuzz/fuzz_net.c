@@ -51,6 +51,8 @@ int tf_target_resolve(tf_target *t)
     return TF_OK;
 }
 
+void tf_net_pace(tf_target *t) { t->connections++; }
+
 int tf_net_connect(tf_target *t, int *fd)
 {
     t->connections++;

@@ -328,15 +328,30 @@ static int next_fragment(tf_conn *c, tf_dtls *d)
     return take_fragment(c, d, &f);
 }
 
+/* A first datagram that is no DTLS: its start in the detail when it is text (an HTTP or CoAP-over-UDP answer). */
+static void not_dtls_text(tf_conn *c, const uint8_t *p, size_t n)
+{
+    char text[17];
+    size_t i;
+    if (n > 16) n = 16;
+    for (i = 0; i < n; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e) return;     /* keep tf_drec_next's detail */
+        text[i] = (char)p[i];
+    }
+    text[n] = '\0';
+    snprintf(c->detail, sizeof(c->detail), "the peer does not speak DTLS (it answered \"%s...\")", text);
+}
+
 /* The datagram's next record: 0 (taken or skipped) or an error / TF_CONN_ALERT. */
 static int next_record(tf_conn *c, tf_dtls *d)
 {
     tf_drec *r = &d->rec;
     int rc = tf_drec_next(d->dg, d->dg_len, &d->dg_at, r, c->detail, sizeof(c->detail));
-    if (rc < 0) {
-        d->dg_at = d->dg_len;
-        return c->saw_tls ? TF_ERR_MALFORMED : TF_ERR_NOT_TLS;
+    if (rc == -2 && !c->saw_tls) {
+        not_dtls_text(c, d->dg + d->dg_at, d->dg_len - d->dg_at);
+        return TF_ERR_NOT_TLS;
     }
+    if (rc < 0) return TF_ERR_MALFORMED;
     if (c->records >= TF_MAX_RECORDS) {
         snprintf(c->detail, sizeof(c->detail), "the server sent more than %u records on one connection",
                  TF_MAX_RECORDS);

@@ -28,7 +28,7 @@ int tf_drec_next(const uint8_t *dg, size_t dg_len, size_t *at, tf_drec *r, char 
     len = tf_dec16be(h + 11);
     if (h[0] < TF_CT_CCS || h[0] > TF_DTLS_CT_CID || h[1] != 0xFE) {
         snprintf(why, why_len, "not a DTLS record header (%02x %02x %02x)", h[0], h[1], h[2]);
-        return -1;
+        return -2;
     }
     if (len == 0 || len > dg_len - *at - TF_DTLS_RECORD_HDR) {
         snprintf(why, why_len, "a DTLS record declares %zu bytes, the datagram holds %zu", len,

@@ -33,9 +33,9 @@ typedef struct {
 
 /*
  * The record at dg[*at..]: fills r and advances *at past it.  Returns 0, 1
- * when *at == dg_len (no more records), or -1 for a record that does not fit
- * the datagram or has an impossible header (version major not 0xFE, content
- * type outside 20..25, empty body); `why` then says which.
+ * when *at == dg_len (no more records), -2 for bytes that are no DTLS record
+ * header (version major not 0xFE, content type outside 20..25), or -1 for a
+ * record that does not fit the datagram or is empty; `why` then says which.
  */
 int tf_drec_next(const uint8_t *dg, size_t dg_len, size_t *at, tf_drec *r, char *why, size_t why_len);
 

@@ -304,13 +304,18 @@ class RefServer:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + READY_TIMEOUT
-        if not wait_listening(self.port, deadline, lambda: self.proc.poll() is None):
+        if not self.wait_ready(deadline):
             self.stop()
             tail = self.log().strip().splitlines()
             why = tail[-1] if len(tail) > 1 else "no output"
             raise TlsfitError(SERVERS, f"{self.name} did not start listening on "
                                        f"{self.hostport} (log {self.log_path}: {why})")
         return self
+
+    def wait_ready(self, deadline):
+        """True once the server listens (a TCP connect succeeds); False at the deadline or
+        when the process is gone.  UDP servers (lab/udpservers.py) override it."""
+        return wait_listening(self.port, deadline, lambda: self.proc.poll() is None)
 
     def stop(self):
         if self.proc is None:

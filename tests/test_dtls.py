@@ -1,0 +1,156 @@
+"""DTLS 1.2 over UDP: the prober against real DTLS servers on 127.0.0.1 (OpenSSL's
+s_server -dtls1_2, mbedTLS's ssl_server2 with a Connection ID, libcoap's coap-server) and
+its failure paths against tiny UDP peers (tests/hostile_udp.py).
+
+Servers are module-scoped and each is probed once; the tests read that one profile.
+"""
+import re
+import socket
+import subprocess
+
+import pytest
+
+from conftest import require_tools
+from hostile_udp import UdpPeer, dtls_record, hello_verify_request
+from tlsfit.host.verify import ssl_server2_path
+from tlsfit.lab import refservers, udpservers
+from tlsfit.profile import model as profile
+
+SUITE = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+CCM8 = "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"
+CID = "beefcafe"                  # ssl_server2's cid_val: the CID it asks the client to use
+PROBE_TIMEOUT = "1"
+ERRORS = {26: "TF_ERR_UDP_UNREACHABLE", 27: "TF_ERR_DTLS_COOKIE", 28: "TF_ERR_DTLS_SILENT",
+          13: "TF_ERR_NOT_TLS", 15: "TF_ERR_MALFORMED"}
+
+
+@pytest.fixture(scope="module")
+def ec_chain(tmp_path_factory):
+    return refservers.make_chain(tmp_path_factory.mktemp("dtls-pki"), "ec", "ec:P-256",
+                                 "ec:P-256", "ec:P-256", label="DTLS")
+
+
+@pytest.fixture(scope="module")
+def openssl_dtls(ec_chain, server_logs):
+    with udpservers.openssl_dtls_server(ec_chain, "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                        "-groups", "P-256", log_dir=server_logs) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def mbedtls_cid(ec_chain, server_logs):
+    with udpservers.mbedtls_dtls_server(ssl_server2_path(), ec_chain, "cid=1", f"cid_val={CID}",
+                                        "force_ciphersuite=TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8",
+                                        "groups=secp256r1", log_dir=server_logs) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def coap_dtls(ec_chain, server_logs):
+    require_tools(udpservers.COAP_SERVER)
+    with udpservers.coap_dtls_server(ec_chain, log_dir=server_logs) as srv:
+        yield srv
+
+
+def _probe(prober, srv, out):
+    """One probe of srv; its profile, validated."""
+    argv = [str(prober), "--dtls", "--timeout", "2", "-o", str(out), srv.hostport]
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"$ {' '.join(argv)}\nexit {proc.returncode}\n{proc.stderr}"
+    return profile.load(out)
+
+
+@pytest.fixture(scope="module")
+def openssl_profile(openssl_dtls, prober, tmp_path_factory):
+    return _probe(prober, openssl_dtls, tmp_path_factory.mktemp("dtls") / "openssl.json")
+
+
+@pytest.fixture(scope="module")
+def cid_profile(mbedtls_cid, prober, tmp_path_factory):
+    return _probe(prober, mbedtls_cid, tmp_path_factory.mktemp("dtls") / "cid.json")
+
+
+def assert_one_line(stderr, hostport, code, context):
+    lines = stderr.splitlines()
+    assert len(lines) == 1, f"stderr must be exactly one line\n{context}"
+    assert re.fullmatch(rf"tlsfit-probe: {re.escape(hostport)}: \S.* \[{ERRORS[code]}\]", lines[0]), \
+        f"unexpected error line\n{context}"
+
+
+# ------------------------------------------------------------------ real servers
+
+@pytest.mark.server
+def test_openssl_cookie_exchange_and_exact_offer(openssl_profile):
+    p = openssl_profile
+    assert p["versions"] == ["TLSv1.2"]
+    assert [s["name"] for s in p["ciphersuites"]["TLSv1.2"]] == [SUITE]
+    assert p["groups"]["TLSv1.2"] == ["secp256r1"]
+    d = p["dtls"]
+    assert d["version"] == "DTLSv1.2" and d["transport"] == "udp"
+    # s_server -listen always asks for a cookie: an HMAC-SHA1, 20 bytes
+    assert (d["hello_verify"], d["cookie_len"], d["round_trips"]) == (True, 20, 2)
+    assert d["connection_id"] is False and d["connection_id_len"] is None
+    assert len(p["chain"]) == 2 and p["chain_from"] == "TLSv1.2"      # leaf + intermediate
+    assert p["records"]["certificate_msg_len"] == p["records"]["max_handshake_msg_len"]
+    assert "resumption" not in p         # the resumption step speaks TCP only
+
+
+@pytest.mark.server
+def test_ssl_server2_connection_id(cid_profile):
+    d = cid_profile["dtls"]
+    assert d["connection_id"] is True
+    assert d["connection_id_len"] == len(bytes.fromhex(CID))
+    assert (d["hello_verify"], d["cookie_len"]) == (True, 32)     # mbedTLS's cookie: 32 bytes
+    assert [s["name"] for s in cid_profile["ciphersuites"]["TLSv1.2"]] == [CCM8]
+
+
+# ------------------------------------------------------------------ failure paths
+
+def test_unreachable_udp_port(run_probe):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    hostport = f"127.0.0.1:{port}"          # closed again: the kernel answers ICMP unreachable
+    res = run_probe(hostport, "--dtls", "--timeout", PROBE_TIMEOUT, timeout=30)
+    assert res.returncode == 26, res.explain()
+    assert_one_line(res.stderr, hostport, 26, res.explain())
+
+
+@pytest.mark.server
+def test_silent_udp_server(run_probe):
+    with UdpPeer(lambda data, i: []) as peer:
+        res = run_probe(peer.hostport, "--dtls", "--timeout", PROBE_TIMEOUT, timeout=30)
+        retransmitted = peer.datagrams
+    assert res.returncode == 28, res.explain()
+    assert_one_line(res.stderr, peer.hostport, 28, res.explain())
+    assert retransmitted > 1, "the hello is sent again while the server is silent"
+
+
+@pytest.mark.server
+def test_server_that_never_answers_the_cookie(run_probe):
+    def cookie_then_silence(data, i):
+        return [hello_verify_request(b"\x42" * 16)] if i == 0 else []
+    with UdpPeer(cookie_then_silence) as peer:
+        res = run_probe(peer.hostport, "--dtls", "--timeout", PROBE_TIMEOUT, timeout=30)
+    assert res.returncode == 27, res.explain()
+    assert_one_line(res.stderr, peer.hostport, 27, res.explain())
+    assert "16-byte cookie" in res.stderr
+
+
+def _overlong_record():
+    """A DTLS record header whose length (0xFFFF) runs past its datagram."""
+    rec = dtls_record(22, b"\x02\x00\x00\x10" + b"\x00" * 4)
+    return rec[:11] + b"\xff\xff" + rec[13:]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("answer, code", [
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n", 13),
+    (_overlong_record(), 15),
+], ids=["text", "overlong-record"])
+def test_hostile_datagrams(run_probe, answer, code):
+    with UdpPeer(lambda data, i: [answer]) as peer:
+        res = run_probe(peer.hostport, "--dtls", "--timeout", PROBE_TIMEOUT, timeout=30)
+    assert res.returncode == code, res.explain()
+    assert_one_line(res.stderr, peer.hostport, code, res.explain())
