@@ -8,6 +8,7 @@ from .. import __version__
 from . import anchor as anchor_mod, client as client_mod, render
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
+from .dtls import dtls_duties, dtls_notes, dtls_values, dtls_wants
 from .duties import duties
 from .groups import group_pin
 from .optionsets import (MFL_BYTES, MFL_CODE, offered_protocols, alpn_wants, any_of, base_wants,
@@ -50,9 +51,11 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     plan = HeaderPlan(line=line, policy=pol.name,
                       target=", ".join(s.doc.target.hostport for s in servers),
                       chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                      warnings=warnings, duties=duties(servers, enabled, opts, values),
+                      warnings=warnings,
+                      duties=duties(servers, enabled, opts, values) + dtls_duties(values),
                       considered=considered, cost=cost(set(enabled)),
-                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts),
+                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts,
+                                   rules),
                       servers=tuple(s.facts(line, opts.client) for s in servers))
     return replace(plan, text=render.header(plan, rules))
 
@@ -109,6 +112,7 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
                       f"server then sends records of at most {MFL_BYTES} bytes")
     if "MBEDTLS_SSL_ALPN" in enabled:
         values["TLSFIT_ALPN"] = _alpn_value(servers, opts)
+    dtls_values(servers, enabled, values)
     return values
 
 
@@ -135,7 +139,7 @@ def _apply_fit(enabled, values, overrides):
         enabled.setdefault(name, []).append(why)
 
 
-def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
+def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, rules):
     """The header's facts: its first server's profile and commands, the options that
     change the text, the ECC, anchor, TRNG and identity notes."""
     first, line = servers[0], opts.line
@@ -149,6 +153,7 @@ def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
              "anchor_note": _anchor_notes(servers, opts)}
     if rng_facts:
         facts["rng"] = rng_facts
+    facts["dtls"] = dtls_notes(servers, rules, opts.line)
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     placed = [s.placement.facts() for s in servers if s.placement is not None]
@@ -166,7 +171,8 @@ def _server_wants(server, rules, opts, in_len):
            if rules.available(k, line)}
     return merge(sni, server.chain.options,
                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                 extension_wants(doc, list(server.chosen), rules, line, in_len))
+                 extension_wants(doc, list(server.chosen), rules, line, in_len),
+                 dtls_wants(doc, rules, line))
 
 
 def _anchor_notes(servers, opts):

@@ -69,6 +69,7 @@ class HeaderView:
     ecc: str = ""                 # the ECC note (gen --ecc): driver-only, or why built-in stays
     anchor: list = None           # lines on an anchor that is not a root (gen --anchor)
     rng: list = None              # gen --external-rng: what the application owes, line by line
+    dtls: list = None             # a DTLS server: the options left out and why (header/dtls.py)
 
 
 def _why(reasons):
@@ -96,7 +97,7 @@ def view(plan, rules):
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
                       values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
                       f.get("ecc_note", ""), list(f.get("anchor_note") or ()),
-                      (f.get("rng") or {}).get("owes") or [])
+                      (f.get("rng") or {}).get("owes") or [], list(f.get("dtls") or ()))
 
 
 def _servers(plan):

@@ -51,7 +51,7 @@ def check(doc):
 
 
 def is_dtls(doc):
-    return isinstance(doc.get("dtls"), dict)
+    return doc.get("dtls") is not None
 
 
 def cid_len(doc):
