@@ -15,6 +15,9 @@
 #include "fail.h"
 #include "identity.h"
 #include "net.h"
+#if defined(TLSFIT_DTLS)
+#include "dtls.h"
+#endif
 #include "rng.h"
 #include "../proof/proof.h"
 #include "mbedtls/ssl.h"
@@ -29,6 +32,9 @@ struct tf_session {
     mbedtls_pk_context own_key; /* --client-key */
     struct tf_rng rng;
     struct tf_io io;
+#if defined(TLSFIT_DTLS)
+    struct tf_dtls_timer timer; /* DTLS retransmission (dtls.h) */
+#endif
     int handshaking;    /* the handshake started: ssl and io describe it */
     int proof_ran;      /* the proof ran: `proof` holds its result */
     struct tf_proof_result proof;

@@ -271,7 +271,10 @@ def wait_listening(port, deadline, alive=lambda: True):
 
 
 class RefServer:
-    """A server process on 127.0.0.1:port; `with` starts it and always stops it."""
+    """A server process on 127.0.0.1:port; `with` starts it and always stops it.  Its
+    stdin is /dev/null (STDIN: subprocess.PIPE keeps it open and empty instead)."""
+
+    STDIN = subprocess.DEVNULL
 
     def __init__(self, name, argv, port, log_path, limit=SERVER_LIMIT):
         self.name = name
@@ -301,7 +304,7 @@ class RefServer:
         with open(self.log_path, "wb") as log:
             log.write(("$ " + " ".join(self.argv) + "\n").encode())
             log.flush()
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(argv, stdin=self.STDIN, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + READY_TIMEOUT
         if not self.wait_ready(deadline):

@@ -10,6 +10,7 @@ A UDP server is ready once its socket is bound: /proc/net/udp lists the port (a 
 """
 import contextlib
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -76,16 +77,21 @@ def _udp_serving(make, pair=False):
         yield srv
 
 
+class _OpenSslDtls(UdpServer):
+    # s_server -dtls1_2 ends each session at the end of its stdin, -quiet (which implies
+    # -ign_eof) notwithstanding: an open pipe that never carries a byte keeps it serving.
+    STDIN = subprocess.PIPE
+
+
 @contextlib.contextmanager
 def openssl_dtls_server(chain, *args, log_dir, limit=600):
     """`openssl s_server -dtls1_2 -listen` (cookie exchange on) with chain's leaf and
-    intermediate (-quiet implies -ign_eof: the stdin it is given, /dev/null, does not end the
-    session; s_server refuses -www over DTLS)."""
+    intermediate; its stdin an empty pipe (_OpenSslDtls; s_server refuses -www over DTLS)."""
     def make(port):
         argv = ["openssl", "s_server", "-dtls1_2", "-listen", "-accept", f"{LOCALHOST}:{port}",
                 "-cert", str(chain.leaf.pem), "-key", str(chain.leaf.key),
                 "-cert_chain", str(chain.inter.pem), "-quiet", *map(str, args)]
-        return UdpServer("openssl s_server -dtls1_2", argv, port,
+        return _OpenSslDtls("openssl s_server -dtls1_2", argv, port,
                          Path(log_dir) / f"s_server-dtls-{port}.log", limit)
     with _udp_serving(make) as srv:
         yield srv
