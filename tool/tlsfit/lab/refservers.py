@@ -332,6 +332,8 @@ class RefServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         # The group may still hold the server if `timeout` died first.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
