@@ -4,6 +4,7 @@ its failure paths against tiny UDP peers (tests/hostile_udp.py).
 
 Servers are module-scoped and each is probed once; the tests read that one profile.
 """
+import json
 import re
 import socket
 import subprocess
@@ -14,6 +15,11 @@ from conftest import require_tools
 from hostile_udp import UdpPeer, dtls_record, hello_verify_request
 from tlsfit.host.verify import ssl_server2_path
 from tlsfit.lab import refservers, udpservers
+from tlsfit.core import proof as proof_mod
+from tlsfit.header import gen
+from tlsfit.header.types import GenOptions
+from tlsfit.host import verify
+from tlsfit.host.dtls import header_is_dtls
 from tlsfit.profile import model as profile
 
 SUITE = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
@@ -26,14 +32,31 @@ ERRORS = {26: "TF_ERR_UDP_UNREACHABLE", 27: "TF_ERR_DTLS_COOKIE", 28: "TF_ERR_DT
 
 @pytest.fixture(scope="module")
 def ec_chain(tmp_path_factory):
-    return refservers.make_chain(tmp_path_factory.mktemp("dtls-pki"), "ec", "ec:P-256",
-                                 "ec:P-256", "ec:P-256", label="DTLS")
+    chain = refservers.make_chain(tmp_path_factory.mktemp("dtls-pki"), "ec", "ec:P-256",
+                                  "ec:P-256", "ec:P-256", label="DTLS")
+    # coap-server sends its leaf alone: the probe and the client find the intermediate here
+    chain.dir.joinpath("cas.pem").write_bytes(chain.root.pem.read_bytes()
+                                              + chain.inter.pem.read_bytes())
+    return chain
+
+
+def _cas(chain):
+    return chain.dir / "cas.pem"
 
 
 @pytest.fixture(scope="module")
 def openssl_dtls(ec_chain, server_logs):
     with udpservers.openssl_dtls_server(ec_chain, "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
                                         "-groups", "P-256", log_dir=server_logs) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def openssl_dtls_sessions(ec_chain, server_logs):
+    """The same server for verify: its sessions stay open after the handshake."""
+    with udpservers.openssl_dtls_server(ec_chain, "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                                        "-groups", "P-256", log_dir=server_logs,
+                                        keep_sessions=True) as srv:
         yield srv
 
 
@@ -52,9 +75,10 @@ def coap_dtls(ec_chain, server_logs):
         yield srv
 
 
-def _probe(prober, srv, out):
-    """One probe of srv; its profile, validated."""
-    argv = [str(prober), "--dtls", "--timeout", "2", "-o", str(out), srv.hostport]
+def _probe(prober, srv, chain, out):
+    """One probe of srv (the root from --ca); its profile, validated."""
+    argv = [str(prober), "--dtls", "--timeout", "2", "--ca", str(_cas(chain)), "-o", str(out),
+            srv.hostport]
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, f"$ {' '.join(argv)}\nexit {proc.returncode}\n{proc.stderr}"
@@ -62,13 +86,29 @@ def _probe(prober, srv, out):
 
 
 @pytest.fixture(scope="module")
-def openssl_profile(openssl_dtls, prober, tmp_path_factory):
-    return _probe(prober, openssl_dtls, tmp_path_factory.mktemp("dtls") / "openssl.json")
+def openssl_profile(openssl_dtls, ec_chain, prober, tmp_path_factory):
+    return _probe(prober, openssl_dtls, ec_chain, tmp_path_factory.mktemp("dtls") / "openssl.json")
 
 
 @pytest.fixture(scope="module")
-def cid_profile(mbedtls_cid, prober, tmp_path_factory):
-    return _probe(prober, mbedtls_cid, tmp_path_factory.mktemp("dtls") / "cid.json")
+def cid_profile(mbedtls_cid, ec_chain, prober, tmp_path_factory):
+    return _probe(prober, mbedtls_cid, ec_chain, tmp_path_factory.mktemp("dtls") / "cid.json")
+
+
+@pytest.fixture(scope="module")
+def coap_profile(coap_dtls, ec_chain, prober, tmp_path_factory):
+    return _probe(prober, coap_dtls, ec_chain, tmp_path_factory.mktemp("dtls") / "coap.json")
+
+
+@pytest.fixture(scope="module")
+def device_header(openssl_profile, cid_profile, coap_profile, tmp_path_factory):
+    """ONE header for the three DTLS servers (one build of the verify client serves every
+    verify below)."""
+    plan = gen.generate_device([openssl_profile, cid_profile, coap_profile], GenOptions(line="3.6"),
+                               ["openssl", "ssl_server2", "coap-server"])
+    path = tmp_path_factory.mktemp("dtls-header") / "tls_config.h"
+    path.write_text(plan.text)
+    return plan, path
 
 
 def assert_one_line(stderr, hostport, code, context):
@@ -103,6 +143,57 @@ def test_ssl_server2_connection_id(cid_profile):
     assert d["connection_id_len"] == len(bytes.fromhex(CID))
     assert (d["hello_verify"], d["cookie_len"]) == (True, 32)     # mbedTLS's cookie: 32 bytes
     assert [s["name"] for s in cid_profile["ciphersuites"]["TLSv1.2"]] == [CCM8]
+
+
+# ------------------------------------------------------------------ gen and verify
+
+@pytest.mark.server
+def test_gen_dtls_header(device_header):
+    plan, path = device_header
+    for name in ("MBEDTLS_SSL_PROTO_DTLS", "MBEDTLS_SSL_DTLS_ANTI_REPLAY",
+                 "MBEDTLS_SSL_DTLS_CONNECTION_ID", "MBEDTLS_CCM_C"):
+        assert name in plan.options, name
+    for name in ("MBEDTLS_SSL_DTLS_HELLO_VERIFY", "MBEDTLS_SSL_COOKIE_C",
+                 "MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE"):
+        assert name not in plan.options and f"{name}: " in plan.text, name   # left out, with why
+    assert plan.values["MBEDTLS_SSL_CID_OUT_LEN_MAX"][0] == len(bytes.fromhex(CID))
+    assert plan.values["TLSFIT_DTLS"][0] == 1
+    assert "MBEDTLS_" + CCM8 in plan.ciphersuites        # all ssl_server2 was given
+    assert header_is_dtls(path)
+
+
+def _verify(header, srv, chain, tree36, proof=None):
+    res = verify.verify(header, "127.0.0.1", srv.port, ca=_cas(chain), mbedtls_dir=tree36.path,
+                        proof=proof)
+    assert res["ok"] is True, json.dumps(dict(res), indent=1, default=str)
+    assert res["version"] == "DTLSv1.2"
+    return res
+
+
+@pytest.mark.server
+def test_verify_openssl_over_udp(device_header, openssl_dtls_sessions, ec_chain, tree36):
+    res = _verify(device_header[1], openssl_dtls_sessions, ec_chain, tree36)
+    assert (res["ciphersuite"], res["group"]) == (SUITE, "secp256r1")     # read off the datagrams
+    assert res["proof"] == "no-alert" and res["proof_result"]["outcome"] == "quiet"
+
+
+@pytest.mark.server
+def test_verify_ssl_server2_with_cid(device_header, mbedtls_cid, ec_chain, tree36):
+    res = _verify(device_header[1], mbedtls_cid, ec_chain, tree36)
+    assert res["ciphersuite"] == CCM8
+
+
+@pytest.mark.server
+def test_verify_coap_proof(device_header, coap_dtls, ec_chain, tree36):
+    res = _verify(device_header[1], coap_dtls, ec_chain, tree36, proof="coap")
+    assert res["proof"] == "coap-content" and res["proof_result"]["outcome"] == "accepted"
+    assert res["proof_result"]["reply_hex"].startswith("60457f5a")     # ACK 2.05, our message ID
+
+
+def test_coap_is_the_default_proof_of_port_5684_over_dtls_only():
+    assert proof_mod.resolve(None, 5684, dtls=True) == proof_mod.Proof("coap")
+    assert proof_mod.resolve(None, 5684, dtls=False) == proof_mod.Proof("no-alert")
+    assert proof_mod.parse_proof("coap").code == 4          # tool/proof/proof.h TF_PROOF_COAP
 
 
 # ------------------------------------------------------------------ failure paths

@@ -77,21 +77,26 @@ def _udp_serving(make, pair=False):
         yield srv
 
 
-class _OpenSslDtls(UdpServer):
-    # s_server -dtls1_2 ends each session at the end of its stdin, -quiet (which implies
-    # -ign_eof) notwithstanding: an open pipe that never carries a byte keeps it serving.
+class _OpenSslDtlsSession(UdpServer):
+    # s_server -dtls1_2 with /dev/null as its stdin ends every session right after the
+    # handshake (-quiet, which implies -ign_eof, notwithstanding); with an open pipe that
+    # never carries a byte it keeps the session -- but then exits at the first handshake
+    # that fails (a probe ends dozens of them on purpose).
     STDIN = subprocess.PIPE
 
 
 @contextlib.contextmanager
-def openssl_dtls_server(chain, *args, log_dir, limit=600):
+def openssl_dtls_server(chain, *args, log_dir, keep_sessions=False, limit=600):
     """`openssl s_server -dtls1_2 -listen` (cookie exchange on) with chain's leaf and
-    intermediate; its stdin an empty pipe (_OpenSslDtls; s_server refuses -www over DTLS)."""
+    intermediate.  It serves a probe as it is; keep_sessions keeps each session open after
+    the handshake, for verify's proof, and serves only until a handshake fails
+    (_OpenSslDtlsSession; s_server refuses -www over DTLS)."""
     def make(port):
         argv = ["openssl", "s_server", "-dtls1_2", "-listen", "-accept", f"{LOCALHOST}:{port}",
                 "-cert", str(chain.leaf.pem), "-key", str(chain.leaf.key),
                 "-cert_chain", str(chain.inter.pem), "-quiet", *map(str, args)]
-        return _OpenSslDtls("openssl s_server -dtls1_2", argv, port,
+        kind = _OpenSslDtlsSession if keep_sessions else UdpServer
+        return kind("openssl s_server -dtls1_2", argv, port,
                          Path(log_dir) / f"s_server-dtls-{port}.log", limit)
     with _udp_serving(make) as srv:
         yield srv
