@@ -18,14 +18,8 @@
 
 int tf_udp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f)
 {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-    int g = getaddrinfo(o->host, o->port, &hints, &res);
-    if (g != 0) {
-        tf_fail_set(f, "EAI_NONAME", "cannot resolve %s: %s", o->host, gai_strerror(g));
+    struct addrinfo *res;
+    if (tf_resolve(o, SOCK_DGRAM, &res, f) != 0) {
         return -1;
     }
     int err = 0;
@@ -85,19 +79,11 @@ void tf_dtls_bio(mbedtls_ssl_context *ssl, struct tf_io *io, struct tf_dtls_time
     mbedtls_ssl_set_timer_cb(ssl, timer, timer_set, timer_get);
 }
 
-static long ms_until(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long) (deadline->tv_sec - now.tv_sec) * 1000 +
-           (deadline->tv_nsec - now.tv_nsec) / 1000000;
-}
-
 /* Waits for a datagram: 1 one is waiting (or an error recv will report), 0 none in time. */
 static int wait_datagram(struct tf_io *io, uint32_t timeout)
 {
     long wait = timeout != 0 ? (long) timeout : io->timeout_ms;
-    long left = ms_until(&io->deadline);
+    long left = tf_ms_until(&io->deadline);
     if (left < wait) {
         wait = left > 0 ? left : 0;
     }
@@ -116,7 +102,7 @@ int tf_dtls_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
     struct tf_io *io = ctx;
     if (!io->nonblock && !wait_datagram(io, timeout)) {
         /* a retransmission timer ran out, or the server was silent past --timeout */
-        io->timed_out = timeout == 0 || ms_until(&io->deadline) <= 0;
+        io->timed_out = timeout == 0 || tf_ms_until(&io->deadline) <= 0;
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
     ssize_t n = recv(io->fd, buf, len > INT_MAX ? INT_MAX : len, MSG_DONTWAIT);
