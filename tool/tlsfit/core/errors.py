@@ -38,6 +38,7 @@ ANCHOR = 50
 STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
+DTLS_ON_TARGET = 64
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -71,6 +72,7 @@ DRIVER_CODES = (
     (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
     (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
+    (DTLS_ON_TARGET, "TLSFIT_DTLS_ON_TARGET", "`tlsfit measure`/`fit` with a DTLS header or profile (probe --dtls): the firmware under QEMU reaches the server through a TCP relay, so a DTLS session cannot be measured yet; `tlsfit verify` proves the header on the host over UDP"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),
