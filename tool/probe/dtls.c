@@ -23,20 +23,15 @@
  * While no datagram comes, the hello is sent again after TF_DTLS_RETRANSMIT_MS,
  * doubled each time, until --timeout has passed without an answer.
  */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 
 #include "dtls_conn.h"
 #include "dtls_frag.h"
 #include "errors.h"
 #include "inner.h"
+#include "net.h"
 #include "parse.h"
 
 #define HS_HELLO_VERIFY_REQUEST 3
@@ -62,21 +57,6 @@ struct tf_dtls {
     size_t dg_len, dg_at;
     uint8_t dg[TF_DTLS_MAX_DATAGRAM];
 };
-
-int tf_dtls_connect(tf_target *t, int *fd_out)
-{
-    int fd;
-    tf_net_pace(t);
-    fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return TF_ERR_CONNECT;
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    if (connect(fd, (struct sockaddr *)&t->addr, t->addrlen) != 0) {
-        close(fd);
-        return TF_ERR_CONNECT;
-    }
-    *fd_out = fd;
-    return TF_OK;
-}
 
 tf_dtls *tf_dtls_new(void)
 {
@@ -114,17 +94,20 @@ void tf_dtls_facts_merge(tf_dtls_facts *into, const tf_dtls_facts *from)
 
 /* ---- sending ---------------------------------------------------------------- */
 
+/* c->detail for a failed send or receive. */
+static int io_failed(tf_conn *c, int rc, const char *what)
+{
+    if (rc == TF_ERR_UDP_UNREACHABLE)
+        snprintf(c->detail, sizeof(c->detail), "the UDP port is unreachable (ICMP port unreachable)");
+    else
+        snprintf(c->detail, sizeof(c->detail), "could not %s a datagram", what);
+    return rc;
+}
+
 static int send_datagram(tf_conn *c, const uint8_t *buf, size_t len)
 {
-    ssize_t w;
-    do w = send(c->fd, buf, len, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
-    if (w == (ssize_t)len) return TF_OK;
-    if (w < 0 && errno == ECONNREFUSED) {
-        snprintf(c->detail, sizeof(c->detail), "the UDP port is unreachable (ICMP port unreachable)");
-        return TF_ERR_UDP_UNREACHABLE;
-    }
-    snprintf(c->detail, sizeof(c->detail), "could not send a datagram: %s", w < 0 ? strerror(errno) : "cut short");
-    return TF_ERR_CONNECT;
+    int rc = tf_net_send_datagram(c->fd, buf, len);
+    return rc ? io_failed(c, rc, "send") : TF_OK;
 }
 
 /* Writes a DTLS record header of epoch 0 with the next sequence number. */
@@ -179,7 +162,7 @@ void tf_dtls_close(tf_conn *c)
     tf_wr_u16(&w, 2);
     tf_wr_u8(&w, 1);                                    /* warning */
     tf_wr_u8(&w, 0);                                    /* close_notify */
-    if (!w.bad) (void)send(c->fd, out, w.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!w.bad) (void)tf_net_send_datagram(c->fd, out, w.len);
 }
 
 int tf_dtls_send_hello(tf_conn *c, const uint8_t *rec, size_t len)
@@ -221,16 +204,6 @@ static int silence(tf_conn *c, tf_dtls *d, int by_deadline)
     return TF_ERR_TIMEOUT;
 }
 
-static int recv_failed(tf_conn *c, int err)
-{
-    if (err == ECONNREFUSED) {
-        snprintf(c->detail, sizeof(c->detail), "the UDP port is unreachable (ICMP port unreachable)");
-        return TF_ERR_UDP_UNREACHABLE;
-    }
-    snprintf(c->detail, sizeof(c->detail), "could not receive a datagram: %s", strerror(err));
-    return TF_ERR_CONNECT;
-}
-
 /* Waits for the next datagram, sending the hello again at each retransmission timeout. */
 static int recv_datagram(tf_conn *c, tf_dtls *d)
 {
@@ -238,25 +211,20 @@ static int recv_datagram(tf_conn *c, tf_dtls *d)
     for (;;) {
         long long now = tf_now_ms(), left = end - now;
         int by_deadline = c->deadline_ms && c->deadline_ms <= end, wait, rc;
-        struct pollfd p;
-        ssize_t n;
+        size_t n;
         if (by_deadline) left = c->deadline_ms - now;
         if (left <= 0) return silence(c, d, by_deadline);
         wait = left < d->retransmit_ms ? (int)left : d->retransmit_ms;
-        p.fd = c->fd; p.events = POLLIN; p.revents = 0;
-        do rc = poll(&p, 1, wait); while (rc < 0 && errno == EINTR);
-        if (rc < 0) return recv_failed(c, errno);
-        if (rc == 0) {
+        rc = tf_net_recv_datagram(c->fd, d->dg, sizeof(d->dg), wait, &n);
+        if (rc == TF_ERR_TIMEOUT) {
             if (tf_now_ms() >= (by_deadline ? c->deadline_ms : end)) continue;
             d->facts.retransmissions++;
-            d->retransmit_ms *= 2;
+            if (d->retransmit_ms < TF_DTLS_RETRANSMIT_MAX_MS) d->retransmit_ms *= 2;
             rc = send_hello_now(c, d);
             if (rc) return rc;
             continue;
         }
-        n = recv(c->fd, d->dg, sizeof(d->dg), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-        if (n < 0) return recv_failed(c, errno);
+        if (rc) return io_failed(c, rc, "receive");
         if (d->datagrams >= TF_MAX_RECORDS) {
             snprintf(c->detail, sizeof(c->detail), "the server sent more than %u datagrams on one connection",
                      TF_MAX_RECORDS);
@@ -264,9 +232,9 @@ static int recv_datagram(tf_conn *c, tf_dtls *d)
         }
         d->datagrams++;
         if (n == 0) continue;
-        d->dg_len = (size_t)n;
+        d->dg_len = n;
         d->dg_at = 0;
-        if ((size_t)n > d->facts.max_datagram) d->facts.max_datagram = (size_t)n;
+        if (n > d->facts.max_datagram) d->facts.max_datagram = n;
         return TF_OK;
     }
 }

@@ -42,16 +42,14 @@ typedef struct {
  * same flight again.
  */
 #define TF_DTLS_RETRANSMIT_MS 100
+/* The timer stops doubling here (RFC 6347 section 4.2.4.1: at least 60 s). */
+#define TF_DTLS_RETRANSMIT_MAX_MS 60000
 /* Largest datagram read. */
 #define TF_DTLS_MAX_DATAGRAM 65535
 /* Most HelloVerifyRequests accepted on one connection. */
 #define TF_DTLS_MAX_HVR 3
 
 typedef struct tf_dtls tf_dtls;
-
-/* Opens a connected UDP socket to t within its timeout.  0 (*fd set) or
-   TF_ERR_CONNECT. */
-int tf_dtls_connect(tf_target *t, int *fd);
 
 /* Allocates the DTLS state of a connection.  NULL when out of memory. */
 tf_dtls *tf_dtls_new(void);

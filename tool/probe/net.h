@@ -1,6 +1,7 @@
 /*
- * net.h -- the prober's TCP layer: name resolution once per probe, then
- * connections with a deadline on every operation.  No operation blocks past
+ * net.h -- the prober's transport: name resolution once per probe, then
+ * TCP connections with a deadline on every operation, or (DTLS) connected UDP
+ * sockets and single datagrams.  No operation blocks past
  * the target's timeout; all failures map to errors.h codes.
  */
 #ifndef TF_NET_H
@@ -54,6 +55,19 @@ int tf_net_send(int fd, const uint8_t *buf, size_t n, int timeout_ms);
  * TF_ERR_CONNECT on a reset.
  */
 int tf_net_recv(int fd, uint8_t *buf, size_t n, int timeout_ms, size_t *got);
+
+/* UDP (the DTLS transport, dtls.c): a socket connected to t, so that only t's
+   datagrams arrive and an ICMP port unreachable comes back as ECONNREFUSED.
+   0 (*fd set) or TF_ERR_CONNECT. */
+int tf_net_connect_udp(tf_target *t, int *fd);
+
+/* Sends one datagram.  0, TF_ERR_UDP_UNREACHABLE or TF_ERR_CONNECT. */
+int tf_net_send_datagram(int fd, const uint8_t *buf, size_t n);
+
+/* Receives one datagram, waiting at most wait_ms: 0 (*got its length, cut to
+   cap), TF_ERR_TIMEOUT when none came, TF_ERR_UDP_UNREACHABLE (ICMP port
+   unreachable), TF_ERR_CONNECT. */
+int tf_net_recv_datagram(int fd, uint8_t *buf, size_t cap, int wait_ms, size_t *got);
 
 void tf_net_close(int fd);
 

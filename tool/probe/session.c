@@ -247,7 +247,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
 
     memset(s, 0, sizeof(*s));
     s->alert = -1;
-    rc = t->dtls ? tf_dtls_connect(t, &fd) : tf_net_connect(t, &fd);
+    rc = t->dtls ? tf_net_connect_udp(t, &fd) : tf_net_connect(t, &fd);
     if (rc) {
         fail(s, rc, rc == TF_ERR_REFUSED ? "connection refused" : rc == TF_ERR_TIMEOUT ?
              "connect timed out" : "connection failed");
