@@ -139,6 +139,18 @@ def test_openssl_cookie_exchange_and_exact_offer(openssl_profile):
 
 
 @pytest.mark.server
+def test_dtls_object_is_checked(openssl_profile):
+    doc = json.loads(json.dumps(openssl_profile))
+    doc["dtls"]["connection_id_len"] = 4          # without connection_id
+    with pytest.raises(TlsfitError) as e:
+        profile.validate(doc)
+    assert "dtls.connection_id_len" in e.value.message
+    del doc["dtls"]["transport"]
+    with pytest.raises(TlsfitError):
+        profile.validate(doc)
+
+
+@pytest.mark.server
 def test_ssl_server2_connection_id(cid_profile):
     d = cid_profile["dtls"]
     assert d["connection_id"] is True
