@@ -188,6 +188,7 @@ def _verify(header, srv, chain, tree36, proof=None):
 def test_verify_openssl_over_udp(device_header, openssl_dtls_sessions, ec_chain, tree36):
     res = _verify(device_header[1], openssl_dtls_sessions, ec_chain, tree36)
     assert (res["ciphersuite"], res["group"]) == (SUITE, "secp256r1")     # read off the datagrams
+    assert res["connection_id_len"] is None        # offered; s_server does not do CID
     assert res["proof"] == "no-alert" and res["proof_result"]["outcome"] == "quiet"
 
 
@@ -195,6 +196,7 @@ def test_verify_openssl_over_udp(device_header, openssl_dtls_sessions, ec_chain,
 def test_verify_ssl_server2_with_cid(device_header, mbedtls_cid, ec_chain, tree36):
     res = _verify(device_header[1], mbedtls_cid, ec_chain, tree36)
     assert res["ciphersuite"] == CCM8
+    assert res["connection_id_len"] == len(bytes.fromhex(CID))     # the CID is in use
 
 
 @pytest.mark.server
