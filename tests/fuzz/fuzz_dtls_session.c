@@ -25,22 +25,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct {
-    uint16_t suites[256], groups[64], sigalgs[64];
-    size_t nsuites, ngroups, nsigalgs;
-} offer12;
-
-static void make_offer(offer12 *o)
-{
-    size_t i;
-    memset(o, 0, sizeof(*o));
-    for (i = 0; i < tf_suites_count && o->nsuites < 256; i++)
-        if (tf_suites[i].kx != TF_KX_TLS13) o->suites[o->nsuites++] = tf_suites[i].id;
-    for (i = 0; i < tf_groups_count && o->ngroups < 64; i++)
-        if (tf_groups[i].tls12) o->groups[o->ngroups++] = tf_groups[i].id;
-    for (i = 0; i < tf_sigalgs_count && o->nsigalgs < 64; i++) o->sigalgs[o->nsigalgs++] = tf_sigalgs[i].id;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const tf_until untils[] = { TF_UNTIL_HELLO, TF_UNTIL_SKE, TF_UNTIL_FLIGHT, TF_UNTIL_FLIGHT };
@@ -48,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tf_target target;
     tf_hello h;
     tf_sess s;
-    offer12 *o = malloc(sizeof(*o));
+    fz_offer *o = malloc(sizeof(*o));
     uint8_t ctl;
 
     if (!o) return 0;
@@ -60,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     target.port = TF_DTLS_DEFAULT_PORT;
     target.timeout_ms = 5000;
     target.dtls = 1;
-    make_offer(o);
+    fz_make_offer(0x0303, o);
     memset(&h, 0, sizeof(h));
     h.version = 0x0303;
     h.suites = o->suites; h.nsuites = o->nsuites;

@@ -119,26 +119,36 @@ static size_t sent(int fd, uint8_t *buf, size_t cap)
     return n > 0 ? (size_t)n : 0;
 }
 
-static void test_cookie_exchange(void)
+/* A DTLS connection on sv[0] (sv[1]: the server's end) that has sent its hello
+   (with Connection ID when cid); the hello's length as hello.c wrote it (TLS form). */
+static size_t start(tf_conn *c, int sv[2], int timeout_ms, int cid)
 {
     static const uint16_t suites[] = { 0xC02B };
-    uint8_t hello[1024], out[2048], frag[512], sh[64];
-    size_t hello_len, n, k;
-    const uint8_t *msg;
+    uint8_t hello[1024];
+    size_t hello_len = 0;
     tf_hello h;
-    tf_conn c;
-    int sv[2];
-
     TF_CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     memset(&h, 0, sizeof(h));
     h.version = 0x0303;
     h.suites = suites; h.nsuites = 1;
-    h.cid = 1;
+    h.cid = cid;
     TF_CHECK_EQ(tf_hello_build(&h, hello, sizeof(hello), &hello_len), 0);
-    tf_conn_init(&c, sv[0], 500);
-    c.dtls = tf_dtls_new();
-    TF_CHECK_EQ(tf_conn_send(&c, hello, hello_len), 0);
+    tf_conn_init(c, sv[0], timeout_ms);
+    c->dtls = tf_dtls_new();
+    TF_CHECK_EQ(tf_conn_send(c, hello, hello_len), 0);
+    return hello_len;
+}
+
+static void test_cookie_exchange(void)
+{
+    uint8_t out[2048], frag[512], sh[64];
+    size_t hello_len, n, k;
+    const uint8_t *msg;
+    tf_conn c;
+    int sv[2];
+
+    hello_len = start(&c, sv, 500, 1);
     n = sent(sv[1], out, sizeof(out));
     TF_CHECK(n == hello_len - 5 + 13 + 8 + 1);     /* record 13 and fragment 12 headers, cookie length */
     TF_CHECK(out[0] == 22 && out[1] == 0xFE && out[2] == 0xFD && out[10] == 0);   /* sequence 0 */
@@ -176,23 +186,12 @@ static void test_cookie_exchange(void)
 
 static void test_silence(void)
 {
-    static const uint16_t suites[] = { 0xC02B };
-    uint8_t hello[1024];
-    size_t hello_len, len;
+    size_t len;
     const uint8_t *msg;
-    tf_hello h;
     tf_conn c;
     int sv[2];
 
-    TF_CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    memset(&h, 0, sizeof(h));
-    h.version = 0x0303;
-    h.suites = suites; h.nsuites = 1;
-    TF_CHECK_EQ(tf_hello_build(&h, hello, sizeof(hello), &hello_len), 0);
-    tf_conn_init(&c, sv[0], 350);
-    c.dtls = tf_dtls_new();
-    TF_CHECK_EQ(tf_conn_send(&c, hello, hello_len), 0);
+    start(&c, sv, 350, 0);
     TF_CHECK_EQ(tf_conn_handshake(&c, &msg, &len), TF_ERR_DTLS_SILENT);
     TF_CHECK(tf_dtls_facts_of(c.dtls)->retransmissions >= 1);    /* 100 ms, 200 ms */
     TF_CHECK(strstr(c.detail, "no datagram answered") != NULL);
