@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hello.h"
+#include "net.h"
+
 /* Server bytes for the next connection(s); the buffer must outlive them.
    Resets the read position and the connection counter. */
 void tf_fuzz_net_set(const uint8_t *data, size_t len);
@@ -32,6 +35,10 @@ typedef struct {
     size_t nsuites, ngroups, nsigalgs;
 } fz_offer;
 void fz_make_offer(uint16_t version, fz_offer *o);
+
+/* A target fuzz.example:port (5 s timeout) and the hello for `version` with
+   the offer o (filled here) and its server name. */
+void fz_session_start(tf_target *t, tf_hello *h, fz_offer *o, uint16_t version, uint16_t port);
 
 typedef struct {
     const uint8_t *p;

@@ -38,19 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!o) return 0;
     fz_init(&in, data, size);
     ctl = fz_u8(&in);
-    memset(&target, 0, sizeof(target));
-    strcpy(target.host, "fuzz.example");
-    strcpy(target.sni, "fuzz.example");
-    target.port = TF_DTLS_DEFAULT_PORT;
-    target.timeout_ms = 5000;
+    fz_session_start(&target, &h, o, 0x0303, TF_DTLS_DEFAULT_PORT);
     target.dtls = 1;
-    fz_make_offer(0x0303, o);
-    memset(&h, 0, sizeof(h));
-    h.version = 0x0303;
-    h.suites = o->suites; h.nsuites = o->nsuites;
-    h.groups = o->groups; h.ngroups = o->ngroups;
-    h.sigalgs = o->sigalgs; h.nsigalgs = o->nsigalgs;
-    h.sni = target.sni;
     h.cid = 1;
     h.mfl = (ctl & 4) ? 1 : 0;
     if (ctl & 8) {
