@@ -81,7 +81,9 @@
     X(TLSFIT_PROOF_MISMATCH, 75, 1, TF_TOOL_VERIFY, "the server's reply to the proof is not what the proof expects") \
     X(TLSFIT_PROOF_CLOSED, 76, 1, TF_TOOL_VERIFY, "the server closed the connection after the handshake without an alert") \
     X(NO_CERTIFICATE, 77, 1, TF_TOOL_VERIFY, "a --ca or --client-cert file holds no certificate (PEM or DER)") \
-    X(NO_PRIVATE_KEY, 78, 1, TF_TOOL_VERIFY, "the --client-key file holds no private key (PEM or DER)")
+    X(NO_PRIVATE_KEY, 78, 1, TF_TOOL_VERIFY, "the --client-key file holds no private key (PEM or DER)") \
+    X(TLSFIT_RESUME_REFUSED, 79, 1, TF_TOOL_CLIENTS, "the server did not resume the saved session: the second connection ran a full handshake") \
+    X(TLSFIT_RESUME_NO_SESSION, 80, 1, TF_TOOL_CLIENTS, "the server gave nothing to resume with: no session ticket and no session ID after the full handshake")
 
 #define TF_ERROR_ENUM_(name, number, exit, tools, comment) name = number,
 #define TF_ERROR_EXIT_ENUM_(name, number, exit, tools, comment) name##_EXIT_ = exit,

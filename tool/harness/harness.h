@@ -3,7 +3,8 @@
  *
  * Shared by the host verify client (tool/verify/) and the measure firmware
  * (tool/firmware/tls_client.c), each compiled with the configuration under
- * test (MBEDTLS_CONFIG_FILE) against mbedTLS 3.6 or 2.28, on the host (gcc,
+ * test (MBEDTLS_CONFIG_FILE; from 4.0 with TF_PSA_CRYPTO_CONFIG_FILE) against
+ * mbedTLS 4.0, 3.6 or 2.28, on the host (gcc,
  * glibc) or for a Cortex-M (arm-none-eabi-gcc, newlib).  A change to how
  * tlsfit sets mbedTLS up is made here, once.  One concern per file:
  *
@@ -12,6 +13,10 @@
  *   hooks.c   the platform hooks a device configuration leaves to the
  *             application, answered from tf_random_source(): entropy,
  *             PSA's external RNG, gmtime_r, zeroize
+ *   rng4.h, rng4.c, hooks4.c   the same two concerns for mbedTLS 4.x, where
+ *             PSA is the only generator and entropy comes from
+ *             mbedtls_platform_get_entropy (the 3.x files compile to nothing
+ *             there, and these to nothing before 4.0)
  * and, inline below (the firmware's image stays as small as with its own
  * copies): PSA's start, the client configuration (authmode, anchors, the
  * header's groups and fragment length), the context, the allocator hook and
@@ -34,6 +39,7 @@
 #include "mbedtls/version.h"    /* 3.x: via build_info.h; 2.x: via the configuration */
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#if MBEDTLS_VERSION_MAJOR < 4
 #if defined(MBEDTLS_ENTROPY_C)
 #include "mbedtls/entropy.h"
 #endif
@@ -41,6 +47,7 @@
 #include "mbedtls/ctr_drbg.h"
 #elif defined(MBEDTLS_HMAC_DRBG_C)
 #include "mbedtls/hmac_drbg.h"
+#endif
 #endif
 #if defined(MBEDTLS_PK_PARSE_C)
 #include "mbedtls/pk.h"
@@ -91,6 +98,9 @@ int tf_harness_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen);
  * configuration's, so it is constant: TF_RNG_FUNC is the f_rng TLS gets and
  * TF_RNG_CTX(rng) its context (nothing of it is stored).
  */
+#if MBEDTLS_VERSION_MAJOR >= 4
+#include "rng4.h"       /* 4.x: PSA is the only generator (harness/rng4.c) */
+#else
 #if defined(MBEDTLS_CTR_DRBG_C) || defined(MBEDTLS_HMAC_DRBG_C)
 #define TF_RNG_DRBG 1
 #endif
@@ -160,6 +170,7 @@ static inline int tf_crypto_start(void)
     return 0;
 #endif
 }
+#endif
 
 /*
  * Seeds the generator.  The DRBG's seed is the entropy module (given
@@ -226,7 +237,11 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
         return ret;
     mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(conf, anchors, NULL);
+#if MBEDTLS_VERSION_MAJOR < 4
     mbedtls_ssl_conf_rng(conf, TF_RNG_FUNC, TF_RNG_CTX(rng));
+#else
+    (void) rng;         /* 4.x: TLS draws from PSA's generator itself */
+#endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
     static const uint16_t groups[] = { TLSFIT_GROUPS };
     mbedtls_ssl_conf_groups(conf, groups);
@@ -265,7 +280,10 @@ static inline int tf_harness_ssl(mbedtls_ssl_context *ssl, const mbedtls_ssl_con
 static inline int tf_harness_parse_key(mbedtls_pk_context *key, const unsigned char *der,
                                        size_t len, struct tf_rng *rng)
 {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#if MBEDTLS_VERSION_MAJOR >= 4
+    (void) rng;
+    return mbedtls_pk_parse_key(key, der, len, NULL, 0);
+#elif MBEDTLS_VERSION_NUMBER >= 0x03000000
     return mbedtls_pk_parse_key(key, der, len, NULL, 0, TF_RNG_FUNC, TF_RNG_CTX(rng));
 #else
     (void) rng;

@@ -202,6 +202,10 @@ static int send_message(mbedtls_ssl_context *ssl, const struct tf_proof_spec *sp
         int ret = mbedtls_ssl_write(ssl, msg + r->sent, len - r->sent);
         if (ret > 0) {
             r->sent += (size_t) ret;
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+        } else if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            r->flight = 1;      /* a later ticket, signalled (session resumption) */
+#endif
         } else if (ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret != MBEDTLS_ERR_SSL_WANT_READ) {
             /* The server may have said why before it hung up. */
             if (read_some(ssl, r) < 0 && r->outcome == TF_PROOF_REJECTED_ALERT) {

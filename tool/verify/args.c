@@ -12,7 +12,7 @@ static void usage(const char *why)
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
             "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
             "       [--proof mqtt|http|no-alert|coap|send:HEX,expect:HEX]\n"
-            "       [--client-cert FILE --client-key FILE]\n",
+            "       [--client-cert FILE --client-key FILE] [--resume]\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -171,6 +171,10 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage("one verified TLS handshake; prints one JSON line");
         }
+        if (strcmp(a, "--resume") == 0) {
+            o->resume = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             char msg[128];
             snprintf(msg, sizeof(msg), "%.60s: missing value or unknown option", a);
@@ -196,6 +200,9 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
     o->proof.wait_ms = TF_PROOF_WAIT_MS;
     o->proof.reply_ms = (uint32_t) o->timeout_ms;
     o->proof.host = o->sni;
+#if defined(TLSFIT_RESUME)
+    o->resume = 1;      /* a header from `tlsfit gen --resume` */
+#endif
 }
 
 int tf_handshake_limit_s(const struct tf_opts *o)

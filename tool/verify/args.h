@@ -4,11 +4,13 @@
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
- *                        [--client-cert FILE --client-key FILE]
+ *                        [--client-cert FILE --client-key FILE] [--resume]
  *
  * --client-cert / --client-key: the device's certificate and private key (PEM
  * or DER; both or neither), presented when the server asks for a client
  * certificate (identity.h).
+ * --resume: after the proof, a second connection resumes the session
+ * (../harness/resume.h; always on for a header defining TLSFIT_RESUME).
  * --proof: the exchange after the handshake that shows the server accepted
  * the session (tool/proof/proof.h); by default it follows the port: 8883
  * mqtt, 443 and 8443 http, any other no-alert.
@@ -33,6 +35,7 @@ struct tf_opts {
     int max_version;
     struct tf_proof_spec proof;     /* send / expect point into the buffers below */
     int proof_given;                /* --proof was given (else: by port) */
+    int resume;                     /* --resume, or the header's TLSFIT_RESUME */
     unsigned char proof_send[1024];
     unsigned char proof_expect[TF_PROOF_EXPECT_MAX];
 };

@@ -7,7 +7,7 @@
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
- *                        [--client-cert FILE --client-key FILE]
+ *                        [--client-cert FILE --client-key FILE] [--resume]
  *
  * Prints exactly one JSON line on stdout:
  *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
@@ -45,6 +45,7 @@
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
  *   dtls.c     UDP, the DTLS receive and timer (a header defining TLSFIT_DTLS)
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
+ *   resume.c   --resume: the second, resuming connection
  *   ../harness/     the TLS client set-up shared with the measure firmware:
  *              PSA start, the random generator, the platform hooks, the group
  *              list, the client configuration (../harness/harness.h)
@@ -88,6 +89,7 @@
 #include "net.h"
 #include "report.h"
 #include "rng.h"
+#include "resume.h"
 #include "session.h"
 
 /* setup: PSA Crypto and the random generator. */
@@ -181,7 +183,8 @@ static int run(const struct tf_opts *o, struct tf_session *s)
         step_tls(o, s, &f, &code) != 0 ||
         step_connect(o, s, &f, &code) != 0 ||
         step_handshake(o, s, &f, &code) != 0 ||
-        step_proof(o, s, &f, &code) != 0) {
+        step_proof(o, s, &f, &code) != 0 ||
+        (o->resume && tf_verify_resume(o, s, &f, &code) != 0)) {
         return tf_report_fail(o, s, &f, code);
     }
     int rc = tf_report_ok(o, s);

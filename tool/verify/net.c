@@ -235,6 +235,7 @@ int tf_send(void *ctx, const unsigned char *buf, size_t len)
     for (;;) {
         ssize_t n = send(io->fd, buf, len, MSG_NOSIGNAL);
         if (n >= 0) {
+            io->sent += (unsigned long) n;
             return (int) n;
         }
         if (errno == EINTR) {

@@ -42,6 +42,7 @@ struct tf_io {
     int sys_errno;              /* errno of a failed send / recv, else 0 */
     int nonblock;               /* recv: MBEDTLS_ERR_SSL_WANT_READ instead of waiting */
     unsigned long received;     /* bytes received */
+    unsigned long sent;         /* bytes sent */
     struct tf_wire wire;
 };
 

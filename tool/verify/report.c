@@ -1,6 +1,7 @@
 /* report.c -- the result line (report.h). */
 #include "report.h"
 #include "names.h"
+#include "resume.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -273,6 +274,7 @@ int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
     add_flags(&j, mbedtls_ssl_get_verify_result(&s->ssl), 1);
     tf_json_int(&j, "largest_record", (long long) s->io.wire.largest_record);
     add_proof(&j, o, s);
+    tf_verify_resume_report(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_VERIFIED;
@@ -350,6 +352,7 @@ int tf_report_fail(const struct tf_opts *o, const struct tf_session *s,
         add_flags(&j, 0, 0);
     }
     add_proof(&j, o, s);
+    tf_verify_resume_report(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_FAILED;

@@ -21,6 +21,7 @@ void tf_session_init(struct tf_session *s, const struct tf_opts *o)
     mbedtls_pk_init(&s->own_key);
     tf_rng_init(&s->rng);
     tf_io_init(&s->io, o->timeout_ms);
+    tf_resume_init(&s->resume);
 }
 
 void tf_session_free(struct tf_session *s)
@@ -32,6 +33,7 @@ void tf_session_free(struct tf_session *s)
     mbedtls_x509_crt_free(&s->own_cert);
     mbedtls_pk_free(&s->own_key);
     tf_rng_free(&s->rng);
+    tf_resume_free(&s->resume);
 }
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -124,6 +126,9 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
                                        o->timeout_ms > DTLS_RETRANSMIT_MS ? (uint32_t) o->timeout_ms
                                                                           : DTLS_RETRANSMIT_MS);
 #endif
+    if (o->resume) {
+        tf_resume_conf(&s->conf);
+    }
     if (o->client_cert != NULL &&
         (*code = mbedtls_ssl_conf_own_cert(&s->conf, &s->own_cert, &s->own_key)) != 0) {
         return -1;

@@ -20,6 +20,7 @@
 #endif
 #include "rng.h"
 #include "../proof/proof.h"
+#include "../harness/resume.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
@@ -38,6 +39,7 @@ struct tf_session {
     int handshaking;    /* the handshake started: ssl and io describe it */
     int proof_ran;      /* the proof ran: `proof` holds its result */
     struct tf_proof_result proof;
+    struct tf_resume resume;    /* --resume: the saved session, both connections' figures */
 };
 
 /* Initialises every part (safe to tf_session_free from then on). */

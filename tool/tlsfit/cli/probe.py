@@ -23,6 +23,9 @@ examples:
   tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker \
       --server-software "mosquitto 2.0.11"
   tlsfit probe localhost:4433 --ca root.pem --json > profile.json
+  tlsfit probe abc123-ats.iot.eu-west-1.amazonaws.com --alpn x-amzn-mqtt-ca
+                                            # AWS IoT Core's MQTT on 443: it drops a
+                                            # hello without this ALPN
   tlsfit probe --dtls coap.example.com      # DTLS 1.2 over UDP, port 5684
 
 A step that fails (a server that stalls, floods or sends what the prober

@@ -10,6 +10,7 @@ and the identity it presents, validated field by field.
     port = 8883
     ca   = "broker-root.pem"        # a file or a list of files: that server's trust anchors
     proof = "mqtt"                  # as --proof; default by the port
+    alpn = ["x-amzn-mqtt-ca"]       # as --alpn (a list, or "h2,http/1.1"); default --alpn's
     [[server]]
     host = "ota.example.com"
 
@@ -24,12 +25,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import proof as proof_mod
+from ..core import alpn as alpn_mod, proof as proof_mod
 from ..core.errors import DEVICE, USAGE, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 
 TOP_KEYS = ("target", "client", "server")
-SERVER_KEYS = ("host", "port", "sni", "ca", "proof")
+SERVER_KEYS = ("host", "port", "sni", "ca", "proof", "alpn")
 CLIENT_KEYS = ("cert", "key")
 DEFAULT_PORT = 443
 
@@ -44,12 +45,14 @@ class ClientFiles:
 @dataclass(frozen=True)
 class ServerSpec:
     """One server of the device: where, the name to send and check (None: the host),
-    the trust-anchor files (empty: the system store) and the proof (None: by port)."""
+    the trust-anchor files (empty: the system store), the proof (None: by port) and the
+    application protocols offered to it (empty: fit's --alpn)."""
     host: str
     port: int = DEFAULT_PORT
     sni: str = None
     ca: tuple = ()
     proof: object = None         # core.proof.Proof or None
+    alpn: tuple = ()             # ALPN names, as --alpn
 
     @property
     def hostport(self):
@@ -132,7 +135,21 @@ def _server(f, base, i, s):
             proof = proof_mod.parse_proof(text)
         except ValueError as e:
             f.fail(f"{where}.proof", str(e).removeprefix("--proof "))
-    return ServerSpec(h, port, f.string(s, "sni", f"{where}.sni"), files, proof)
+    return ServerSpec(h, port, f.string(s, "sni", f"{where}.sni"), files, proof,
+                      _alpn(f, s, f"{where}.alpn"))
+
+
+def _alpn(f, table, field):
+    """The server's `alpn`: a list of protocol names or one "P1,P2" string, as --alpn."""
+    v = table.get("alpn")
+    if v is None:
+        return ()
+    if not isinstance(v, (str, list)):
+        f.fail(field, f"expected a list of protocol names or \"P1,P2\", got {v!r}")
+    try:
+        return alpn_mod.protocol_names(v) if isinstance(v, str) else alpn_mod.checked_names(v)
+    except ValueError as e:
+        f.fail(field, str(e))
 
 
 def _client(f, base, c):

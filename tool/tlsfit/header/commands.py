@@ -38,6 +38,8 @@ def regenerate_command(profiles, opts, extra=()):
         cmd.append("--external-rng")
     if opts.alpn:
         cmd += ["--alpn", ",".join(opts.alpn)]
+    if opts.resume:
+        cmd.append("--resume")
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
     if opts.anchor is not None:

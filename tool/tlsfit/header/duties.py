@@ -2,6 +2,7 @@
 limit, the group list, loading the anchors and the identity, the host name check) for
 the header to work."""
 from . import client as client_mod
+from .alpn import alpn_duties
 from .groups import GROUP_PIN
 from .servers import whose
 from .sizes import limit_of
@@ -29,10 +30,7 @@ def duties(servers, enabled, opts, values):
     for name, _, _, call in GROUP_PIN.values():
         if name in values:
             duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
-    if "TLSFIT_ALPN" in values:
-        duties.append("before mbedtls_ssl_setup(): static const char *alpn[] = { TLSFIT_ALPN, "
-                      "NULL }; mbedtls_ssl_conf_alpn_protocols(&conf, alpn); (offers "
-                      f"{values['TLSFIT_ALPN'][0]})")
+    duties += alpn_duties(servers, values)
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     anchors = {}
     for s in servers:

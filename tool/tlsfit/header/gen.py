@@ -66,6 +66,13 @@ header gets the key's parser, what parsing the device certificate needs and the 
 mbedTLS will make, which must be one the server's CertificateRequest allows (client.py;
 Refusal naming it otherwise), MBEDTLS_MPI_MAX_SIZE for an RSA key, and a preamble line on
 loading the identity.  Without it the header is what it was, byte for byte.
+
+Session resumption (GenOptions.resume: gen --resume; resume.py, rules.toml [resumption]):
+for the version the header negotiates with each server, the cheapest mode the profile's
+`resumption` facts prove the server accepted (TLS 1.2 session ID, TLS 1.2 ticket, TLS 1.3
+ticket with psk_dhe_ke before psk_ke), its options, TLSFIT_RESUME / TLSFIT_RESUME_MODE and
+the duties; a Refusal when the server resumes in no way the header can use, exit 54 when
+the profile cannot tell.  Without it the header is what it was, byte for byte.
 """
 from dataclasses import replace
 

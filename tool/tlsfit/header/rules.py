@@ -38,6 +38,7 @@ _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 _ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
 _EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker", "needs"}
 _RNG_NEED_KEYS = {"line", "when", "add", "reason"}
+_RESUME_MODE_KEYS = {"mode", "version", "fact", "options", "reason", "owes"}
 _DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
                 "ciphers"}
 
@@ -100,6 +101,17 @@ class ExternalRng:
 
 
 @dataclass(frozen=True)
+class ResumeMode:
+    """One way of resuming a session (rules.toml [[resumption.modes]], gen --resume)."""
+    mode: str                # the TLSFIT_RESUME_MODE value
+    version: str             # the negotiated version it serves
+    fact: str                # the profile's resumption.<version> boolean that proves it
+    options: tuple           # what the client needs for it
+    reason: str
+    owes: str                # what the application then does (a format string, {lifetime})
+
+
+@dataclass(frozen=True)
 class Driver:
     """A PSA driver that takes the place of legacy modules (rules.toml [drivers])."""
     name: str
@@ -149,6 +161,7 @@ class Rules:
         self.defects = []
         self.drivers = {}
         self.external_rng = None
+        self.resume_modes = ()               # ResumeMode, cheapest first ([resumption])
         self.base = {}
         self.preference = {}
         self.dtls = {}
@@ -310,6 +323,8 @@ def check(doc):
         rules.drivers[name] = _driver(name, v, rules)
     if "external_rng" in doc:
         rules.external_rng = _external_rng(doc["external_rng"], rules)
+    if "resumption" in doc:
+        rules.resume_modes = _resume_modes(doc["resumption"], rules)
     rules.dtls = _check_dtls(doc.get("dtls", {}), rules)
     return rules
 
@@ -462,6 +477,25 @@ def _external_rng(v, rules):
                        tuple(v["plain_owes"]), tuple(marker), tuple(needs))
 
 
+def _resume_modes(v, rules):
+    """[resumption]: the modes, each with a known version, its fact, known options, a
+    reason and an `owes` key of [resumption.owes]."""
+    owes = v.get("owes", {})
+    if set(v) != {"modes", "owes"} or not all(isinstance(x, str) and x for x in owes.values()):
+        raise RulesError("resumption", "needs exactly `modes` and `owes` (format strings)")
+    out = []
+    for i, m in enumerate(v["modes"]):
+        where = f"resumption.modes[{i}]"
+        if not isinstance(m, dict) or set(m) != _RESUME_MODE_KEYS:
+            raise RulesError(where, f"needs exactly the keys {sorted(_RESUME_MODE_KEYS)}")
+        if m["version"] not in rules.facts["versions"] or m["owes"] not in owes:
+            raise RulesError(where, "unknown version or `owes` key")
+        _known(m["options"], where, rules)
+        out.append(ResumeMode(m["mode"], m["version"], m["fact"], tuple(m["options"]),
+                              m["reason"], owes[m["owes"]]))
+    return tuple(out)
+
+
 def _driver(name, v, rules):
     where = f"drivers.{name}"
     extra = set(v) - _DRIVER_KEYS
@@ -494,12 +528,16 @@ def _driver(name, v, rules):
                   ciphers)
 
 
-@lru_cache(maxsize=None)
-def load(path=RULES_PATH):
+def read_toml(path):
+    """The TOML document of a rules file, or TlsfitError(RULES) naming the file."""
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise TlsfitError(RULES, f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise TlsfitError(RULES, f"{Path(path).name}: not valid TOML: {e}") from None
-    return check(doc)
+
+
+@lru_cache(maxsize=None)
+def load(path=RULES_PATH):
+    return check(read_toml(path))

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LIBS = ("libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a")   # link order
+# Every mbedTLS archive a module can come from (4.x: TF-PSA-Crypto's libtfpsacrypto.a).
+ARCHIVES = LIBS + ("libtfpsacrypto.a",)
 
 @dataclass
 class InputSection:
@@ -95,7 +97,7 @@ def parse_map(text):
     return out
 
 
-def tls_sizes(sections, libs=LIBS):
+def tls_sizes(sections, libs=ARCHIVES):
     """(rom_tls_bytes, ram_tls_bytes, modules) of the input sections that come
     from the mbedTLS archives.  ROM is text + rodata + data (its load image)
     + other flash sections; modules are per object file, largest ROM first:

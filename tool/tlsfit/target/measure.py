@@ -72,10 +72,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..core import resumption
 from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..host.dtls import refuse_on_target
-from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
+from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
 from . import heapfloor, outcome, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
@@ -162,6 +163,8 @@ def compose(req, xb, cfg_info, run):
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
+        "resumption": resumption.from_firmware((res or {}).get("resumption"),
+                                               t["cpu_clock_hz"]) if req.resume else None,
         "client": None if client is None else client.facts(),
         "handshake_instructions": None if ticks is None else
         int(round(ticks * 1e9 / t["cpu_clock_hz"])),
@@ -277,8 +280,10 @@ def _add_baseline(report, req, base_xb, header):
     """baseline=True: mbedTLS's default configuration (header) under "baseline", and
     "ratios" (measured / baseline)."""
     binfo = config_info(header)
-    binfo.update(preset=baseline_mod.baseline_preset(req.tree),
-                 source=str(baseline_mod.default_config(req.tree)))
+    binfo.update(preset=baseline_mod.baseline_preset(base_xb.tree),
+                 source=str(baseline_mod.default_config(base_xb.tree)))
+    if base_xb.tree.major >= 4:
+        binfo["platform_change"] = baseline4.platform_change()
     base = measure_one(req, base_xb, binfo, "baseline")
     report["baseline"] = base
     report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}

@@ -25,6 +25,8 @@ import struct
 import threading
 import time
 
+from .reconnect import DONE, AskSplitter
+
 LOCALHOST = "127.0.0.1"
 ACCEPT_TIMEOUT = 30
 
@@ -175,7 +177,7 @@ class RecordSizes:
 class Relay:
     """One relayed connection: QEMU (accepted on 127.0.0.1:self.port) <-> server."""
 
-    def __init__(self, host, port, connect_timeout=10):
+    def __init__(self, host, port, connect_timeout=10, reconnect=False):
         self.host = host
         self.server_port = port
         self.connect_timeout = connect_timeout
@@ -191,6 +193,13 @@ class Relay:
         self._stop = threading.Event()
         self._thread = None
         self.port = None
+        # reconnect (measure --resume): the firmware's second connection (reconnect.py).
+        # observer, client_records and bytes_to_server stay the first connection's;
+        # server_closed_at and bytes_to_server_at_close are the current one's.
+        self._ask = AskSplitter() if reconnect else None
+        self.resumed_observer = None        # the second connection's server records
+        self.resumed_bytes_to_server = 0
+        self._conn_bytes_to_server = 0
 
     def __enter__(self):
         self.open()
@@ -263,10 +272,10 @@ class Relay:
                     if key.data == "up":
                         if not data:
                             self.server_closed_at = time.monotonic()
-                            self.bytes_to_server_at_close = self.bytes_to_server
+                            self.bytes_to_server_at_close = self._conn_bytes_to_server
                             sel.unregister(up)
                             continue
-                        self.observer.feed(data)
+                        (self.resumed_observer or self.observer).feed(data)
                         self._send(down, data)
                     else:
                         if not data:
@@ -279,12 +288,51 @@ class Relay:
                                 except OSError:
                                     pass
                             continue
-                        self.bytes_to_server += len(data)
-                        self.client_records.feed(data)
-                        self._send(up, data)
+                        if self._ask is not None and not self._ask.asked:
+                            data, asked, after = self._ask.feed(data)
+                            self._to_server(up, data)
+                            if not asked:
+                                continue
+                            up = self._reconnect(sel, up, down)
+                            data = after
+                        self._to_server(up, data)
         finally:
             sel.close()
             down.close()
+
+    def _to_server(self, up, data):
+        if not data:
+            return
+        self._conn_bytes_to_server += len(data)
+        if self.resumed_observer is None:
+            self.bytes_to_server += len(data)
+            self.client_records.feed(data)
+        else:
+            self.resumed_bytes_to_server += len(data)
+        self._send(up, data)
+
+    def _reconnect(self, sel, up, down):
+        """The firmware asked for a new connection: the old one closed and forgotten,
+        a new one opened (its records followed by resumed_observer), DONE written."""
+        try:
+            sel.unregister(up)
+        except (KeyError, ValueError):
+            pass            # the server had closed it already
+        up.close()
+        self.server_closed_at = self.bytes_to_server_at_close = None
+        self._conn_bytes_to_server = 0
+        self.resumed_observer = type(self.observer)()
+        try:
+            up = socket.create_connection((self.host, self.server_port),
+                                          timeout=self.connect_timeout)
+        except OSError:
+            return up       # the firmware's handshake times out: it reports that
+        up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        up.settimeout(None)
+        self._upstream = up
+        sel.register(up, selectors.EVENT_READ, "up")
+        self._send(down, DONE)
+        return up
 
     @staticmethod
     def _send(sock, data):

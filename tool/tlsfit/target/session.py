@@ -64,7 +64,7 @@ def run_session(elf, request):
     out = RunOutcome()
     start = time.monotonic()
     try:
-        relay = Relay(host, port, connect_timeout=min(timeout, 15))
+        relay = Relay(host, port, connect_timeout=min(timeout, 15), reconnect=request.resume)
         relay.observer = _Observer()
         relay.open()
     except RelayError as e:
