@@ -108,7 +108,7 @@ BAD = [
     ('[[server]]\nhost = "a"\nca = 3\n',
      "server[1].ca: expected a file name or a list of file names, got 3"),
     ('[[server]]\nhost = "a"\nproof = "smtp"\n',
-     "server[1].proof: 'smtp': expected mqtt, http, no-alert or send:HEX,expect:HEX"),
+     "server[1].proof: 'smtp': expected mqtt, http, no-alert, coap or send:HEX,expect:HEX"),
     ('[[server]]\nhost = "a"\n[[server]]\nhost = "a"\nport = 443\n',
      "server[2]: the same server as server[1] (a:443)"),
     ('target = "cortex-m4"\n', "server: missing: list each server as a [[server]] table with its host"),

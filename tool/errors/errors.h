@@ -68,6 +68,9 @@
     X(TF_ERR_SNI, 23, 23, TF_TOOL_PROBE, "the server refused the hello for its server name (unrecognized_name): pass --sni NAME") \
     X(TF_ERR_PSK_KEY, 24, 24, TF_TOOL_PROBE, "the pre-shared key given on --psk-key-fd could not be read, is empty or is over 64 bytes") \
     X(TF_ERR_PSK_REFUSED, 25, 25, TF_TOOL_PROBE, "the server completed no PSK handshake, TLS 1.2 or 1.3, with the identity and key given (a wrong key or identity, or no PSK at all)") \
+    X(TF_ERR_UDP_UNREACHABLE, 26, 26, TF_TOOL_PROBE, "the UDP port is unreachable (ICMP port unreachable: nothing listens there for DTLS)") \
+    X(TF_ERR_DTLS_COOKIE, 27, 27, TF_TOOL_PROBE, "the DTLS server sent a HelloVerifyRequest, then stayed silent past --timeout when the hello came back with its cookie") \
+    X(TF_ERR_DTLS_SILENT, 28, 28, TF_TOOL_PROBE, "no datagram answered the DTLS ClientHello or its retransmissions within --timeout (no DTLS server on that UDP port, or it drops the probe)") \
     X(TF_ERR_UART_TIMEOUT, 60, 2, TF_TOOL_FIRMWARE, "nothing arrived on the UART in time") \
     X(TF_ERR_FAULT, 61, 3, TF_TOOL_FIRMWARE, "a CPU fault or an unexpected exception") \
     X(TF_ERR_LISTEN, 62, 3, TF_TOOL_REPLAY, "the replica cannot listen on 127.0.0.1 (the port is taken?)") \

@@ -58,6 +58,7 @@
 #endif
 
 #include "../errors/errors.h"
+#include "dtls.h"
 
 /* GCC's noipa where it has it: a function the optimiser must not see through
    (tf_rng_seed: see there). */
@@ -215,7 +216,8 @@ static inline void tf_harness_allocator(void *(*calloc_fn)(size_t, size_t),
 }
 
 /*
- * Sets conf up as tlsfit's client: the defaults for a stream client,
+ * Sets conf up as tlsfit's client: the defaults for a stream client (a
+ * datagram one for a DTLS header, dtls.h),
  * authmode REQUIRED, the trust anchors, rng's generator, the header's group
  * list (TLSFIT_GROUPS for 3.x, MBEDTLS_SSL_IANA_TLS_GROUP_* ending with
  * _NONE; TLSFIT_CURVES for 2.28, MBEDTLS_ECP_DP_* ending with _NONE -- each
@@ -229,7 +231,7 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
                                   struct tf_rng *rng)
 {
     int ret = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT,
-                                          MBEDTLS_SSL_TRANSPORT_STREAM,
+                                          TF_HARNESS_TRANSPORT,
                                           MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0)
         return ret;
@@ -283,6 +285,8 @@ static inline int tf_harness_ssl(mbedtls_ssl_context *ssl, const mbedtls_ssl_con
                                  const char *sni)
 {
     int ret = mbedtls_ssl_setup(ssl, conf);
+    if (ret == 0)
+        ret = tf_harness_dtls_ssl(ssl);     /* DTLS only: MTU, Connection ID (dtls.h) */
     return ret != 0 ? ret : tf_harness_hostname(ssl, sni);
 }
 

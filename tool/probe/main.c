@@ -54,6 +54,7 @@ static int set_progress(options *o, const char *v) { (void)v; o->progress = 1; r
 static int set_list(options *o, const char *v) { (void)v; o->list_errors = 1; return 0; }
 static int set_help(options *o, const char *v) { (void)v; o->help = 1; return 0; }
 static int set_nostore(options *o, const char *v) { (void)v; o->no_system_store = 1; return 0; }
+static int set_dtls(options *o, const char *v) { (void)v; o->target.dtls = 1; return 0; }
 
 static int set_timeout(options *o, const char *v)
 {
@@ -103,6 +104,7 @@ static const optdef optdefs[] = {
     { "--sni", ARG_STR, "NAME   server_name to send (default: HOST unless it is an IP address; \"\" sends none)", set_sni },
     { "--alpn", ARG_STR, "LIST  ALPN protocols to offer in every hello, comma-separated (e.g. x-amzn-mqtt-ca); the\n"
                          "              alpn step then also tries a hello without them (does the server require ALPN?)", set_alpn },
+    { "--dtls", ARG_NONE, "        DTLS 1.2 over UDP (default port 5684, CoAP over DTLS) instead of TLS over TCP", set_dtls },
     { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5); a connection ends at twice that", set_timeout },
     { "--ca", ARG_STR, "FILE    PEM bundle to look the trust anchor up in (repeatable; before the system store)", add_ca },
     { "--no-system-store", ARG_NONE, "  do not look in " TF_SYSTEM_BUNDLE, set_nostore },
@@ -123,7 +125,7 @@ static void usage(FILE *f)
                "Records what a TLS server accepts (versions, suites, groups, signature schemes, chain,\n"
                "record sizes, extensions) and writes it as a JSON profile (docs/profile-schema.md).\n\n");
     for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) fprintf(f, "  %s %s\n", optdefs[i].name, optdefs[i].help);
-    fprintf(f, "\nPORT defaults to 443; IPv6 literals as [::1]:4433.  Exit codes: --list-errors.\n");
+    fprintf(f, "\nPORT defaults to 443 (5684 with --dtls); IPv6 literals as [::1]:4433.  Exit codes: --list-errors.\n");
 }
 
 static int parse_args(options *o, int argc, char **argv)

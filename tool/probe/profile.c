@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "anchor.h"
+#include "dtls_frag.h"
 #include "errors.h"
 #include "inner.h"
 #include "json.h"
@@ -379,6 +380,30 @@ static void json_count(tf_json *j, const char *key, long v)
     if (v < 0) tf_json_null(j, key); else tf_json_int(j, key, v);
 }
 
+/*
+ * "dtls" (DTLS targets only): the transport's facts (dtls.h).  The version
+ * found is listed as TLSv1.2 in "versions" (its handshake); "version" here
+ * names it on the wire.
+ */
+static void json_dtls(tf_json *j, const tf_profile *p)
+{
+    const tf_dtls_facts *d = &p->dtls;
+    if (!p->target->dtls) return;
+    tf_json_obj(j, "dtls");
+    tf_json_str(j, "version", d->version == TF_DTLS_V12 ? "DTLSv1.2" : d->version == TF_DTLS_V10 ? "DTLSv1.0" : NULL);
+    tf_json_str(j, "transport", "udp");
+    tf_json_bool(j, "hello_verify", d->hello_verify > 0);
+    tf_json_int(j, "cookie_len", d->cookie_len);
+    tf_json_int(j, "round_trips", d->round_trips);
+    tf_json_int(j, "retransmissions", d->retransmissions);
+    tf_json_int(j, "max_datagram_len", (long long)d->max_datagram);
+    tf_json_bool(j, "fragmented", d->fragmented);
+    tf_json_bool(j, "fragmented_across_datagrams", d->across_datagrams);
+    tf_json_bool(j, "connection_id", p->cid);
+    if (p->cid) tf_json_int(j, "connection_id_len", p->cid_len); else tf_json_null(j, "connection_id_len");
+    tf_json_end_obj(j);
+}
+
 /* "resumption": one object per version the resumption step ran for (resume.h). */
 static void json_resumption(tf_json *j, const tf_profile *p)
 {
@@ -535,6 +560,7 @@ int tf_profile_write(const tf_profile *p, FILE *f)
     json_extensions(&j, p);
     json_resumption(&j, p);
     json_psk(&j, p);
+    json_dtls(&j, p);
     json_certreq(&j, p);
     tf_json_obj(&j, "stats");
     tf_json_int(&j, "connections", p->target->connections);

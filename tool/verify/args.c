@@ -11,7 +11,7 @@ static void usage(const char *why)
             "tlsfit-verify-client: %s\n"
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
             "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
-            "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n"
+            "       [--proof mqtt|http|no-alert|coap|send:HEX,expect:HEX]\n"
             "       [--client-cert FILE --client-key FILE] [--resume]\n"
             "       [--psk-identity ID --psk-key-fd N]\n",
             why);
@@ -108,17 +108,24 @@ static void parse_proof(const char *v, struct tf_opts *o)
         o->proof.kind = TF_PROOF_HTTP;
     } else if (strcmp(v, "no-alert") == 0) {
         o->proof.kind = TF_PROOF_NO_ALERT;
+    } else if (strcmp(v, "coap") == 0) {
+        o->proof.kind = TF_PROOF_COAP;
     } else if (strncmp(v, "send:", 5) == 0) {
         parse_bytes_proof(v, o);
     } else {
-        usage("--proof takes mqtt, http, no-alert or send:HEX,expect:HEX");
+        usage("--proof takes mqtt, http, no-alert, coap or send:HEX,expect:HEX");
     }
 }
 
-/* The proof by port: 8883 MQTT, 443 and 8443 HTTP, else no-alert. */
+/* The proof by port: 8883 MQTT, 443 and 8443 HTTP, 5684 CoAP over DTLS, else no-alert. */
 static enum tf_proof_kind proof_for_port(const char *port)
 {
     long p = strtol(port, NULL, 10);
+#if defined(TLSFIT_DTLS)
+    if (p == 5684) {
+        return TF_PROOF_COAP;
+    }
+#endif
     if (p == 8883) {
         return TF_PROOF_MQTT;
     }

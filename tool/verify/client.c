@@ -44,6 +44,7 @@
  *   identity.c the device's cert and key    file.c     reading a whole file
  *   psk.c      the pre-shared key (--psk-identity, --psk-key-fd)
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
+ *   dtls.c     UDP, the DTLS receive and timer (a header defining TLSFIT_DTLS)
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
  *   resume.c   --resume: the second, resuming connection
  *   ../harness/     the TLS client set-up shared with the measure firmware:
@@ -158,13 +159,17 @@ static int step_tls(const struct tf_opts *o, struct tf_session *s, struct tf_fai
     return tf_session_setup(s, o, code, f);
 }
 
-/* connect: TCP. */
+/* connect: TCP, or UDP for a DTLS header (dtls.h). */
 static int step_connect(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f,
                         int *code)
 {
     f->step = "connect";
     *code = 0;
+#if defined(TLSFIT_DTLS)
+    return tf_udp_connect(&s->io, o, f);
+#else
     return tf_tcp_connect(&s->io, o, f);
+#endif
 }
 
 /* handshake, certificate verification included (authmode REQUIRED: the

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DTLS: the first retransmission of a flight the server did not answer.  Less than
+   mbedTLS's default second: servers that serve one peer at a time (ssl_server2) drop the
+   hello that comes while they reset after the cookie exchange. */
+#define DTLS_RETRANSMIT_MS 250
+
 void tf_session_init(struct tf_session *s, const struct tf_opts *o)
 {
     memset(s, 0, sizeof(*s));
@@ -120,6 +125,12 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
     if (set_versions(&s->conf, o, f) != 0) {
         return -1;
     }
+#if defined(TLSFIT_DTLS)
+    /* retransmit after DTLS_RETRANSMIT_MS, doubling, until --timeout */
+    mbedtls_ssl_conf_handshake_timeout(&s->conf, DTLS_RETRANSMIT_MS,
+                                       o->timeout_ms > DTLS_RETRANSMIT_MS ? (uint32_t) o->timeout_ms
+                                                                          : DTLS_RETRANSMIT_MS);
+#endif
     if (o->resume) {
         tf_resume_conf(&s->conf);
     }
@@ -141,7 +152,11 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
 int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct tf_fail *f)
 {
     int ret;
+#if defined(TLSFIT_DTLS)
+    tf_dtls_bio(&s->ssl, &s->io, &s->timer);
+#else
     mbedtls_ssl_set_bio(&s->ssl, &s->io, tf_send, tf_recv, NULL);
+#endif
     s->handshaking = 1;
     tf_io_set_deadline(&s->io, tf_handshake_limit_s(o));
     do {

@@ -16,6 +16,9 @@
 #include "identity.h"
 #include "net.h"
 #include "psk.h"
+#if defined(TLSFIT_DTLS)
+#include "dtls.h"
+#endif
 #include "rng.h"
 #include "../proof/proof.h"
 #include "../harness/resume.h"
@@ -32,6 +35,9 @@ struct tf_session {
     struct tf_psk psk;          /* --psk-identity / --psk-key-fd (empty without) */
     struct tf_rng rng;
     struct tf_io io;
+#if defined(TLSFIT_DTLS)
+    struct tf_dtls_timer timer; /* DTLS retransmission (dtls.h) */
+#endif
     int handshaking;    /* the handshake started: ssl and io describe it */
     int proof_ran;      /* the proof ran: `proof` holds its result */
     struct tf_proof_result proof;

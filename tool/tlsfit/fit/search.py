@@ -55,6 +55,7 @@ from pathlib import Path
 
 from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
+from ..host.dtls import refuse_on_target
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.psk import PskSpec
@@ -549,6 +550,8 @@ def fit(target, opts, out_dir):
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     sites, opts = anchor_sites(sites, opts, out_dir)
     opts = replace(opts, server_alpn=server_alpn(sites, opts))
+    for site in sites:
+        refuse_on_target(profile=site.profile)      # the relay is TCP (host/dtls.py)
     phases["probe"] = round(time.monotonic() - t0, 1)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)

@@ -9,6 +9,7 @@ from . import anchor as anchor_mod, client as client_mod, psk as psk_mod, render
 from .alpn import alpn_values
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
+from .dtls import dtls_duties, dtls_notes, dtls_values, dtls_wants
 from .duties import duties
 from .groups import group_pin
 from .optionsets import (MFL_BYTES, MFL_CODE, alpn_wants, any_of, base_wants, candidate_wants,
@@ -55,7 +56,7 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
                       target=", ".join(s.doc.target.hostport for s in servers),
                       chosen=chosen, options=enabled, values=values, ciphersuites=suites,
                       warnings=warnings, duties=duties(servers, enabled, opts, values) +
-                      (resume_mod.duties(resumed) if resumed else []),
+                      (resume_mod.duties(resumed) if resumed else []) + dtls_duties(values),
                       considered=considered, cost=cost(set(enabled)),
                       facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts,
                                    rules, resumed),
@@ -124,6 +125,7 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
         values.update(alpn_values(servers, opts))
     if opts.psk is not None and any(psk_mod.is_psk(c, rules) for s in servers for c in s.chosen):
         values.update(psk_mod.values(opts.psk))
+    dtls_values(servers, enabled, values)
     return values
 
 
@@ -160,6 +162,7 @@ def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, rules, resu
     if resumed:
         facts["resume"] = resume_mod.facts(resumed)
         facts["resume_lines"] = resume_mod.comment_lines(resumed)
+    facts["dtls"] = dtls_notes(servers, rules, opts.line)
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     placed = [s.placement.facts() for s in servers if s.placement is not None]
@@ -177,7 +180,8 @@ def _server_wants(server, rules, opts, in_len):
     sni = {k: v for k, v in named.items() if rules.available(k, line)}
     return merge(sni, server.chain.options,
                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                 extension_wants(doc, list(server.chosen), rules, line, in_len))
+                 extension_wants(doc, list(server.chosen), rules, line, in_len),
+                 dtls_wants(doc, rules, line))
 
 
 def _anchor_notes(servers, opts):

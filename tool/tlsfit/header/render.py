@@ -70,6 +70,7 @@ class HeaderView:
     anchor: list = None           # lines on an anchor that is not a root (gen --anchor)
     rng: list = None              # gen --external-rng: what the application owes, line by line
     resume: list = None           # gen --resume: the mode per server and the fact proving it
+    dtls: list = None             # a DTLS server: the options left out and why (header/dtls.py)
 
 
 def first_reason(reasons):
@@ -97,7 +98,8 @@ def view(plan, rules):
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
                       values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
                       f.get("ecc_note", ""), list(f.get("anchor_note") or ()),
-                      (f.get("rng") or {}).get("owes") or [], f.get("resume_lines") or [])
+                      (f.get("rng") or {}).get("owes") or [], f.get("resume_lines") or [],
+                      list(f.get("dtls") or ()))
 
 
 def _servers(plan):

@@ -165,6 +165,7 @@ class Rules:
         self.base = {}
         self.preference = {}
         self.psk = {}            # [psk]: certificate_only, why, no_sni, max_len
+        self.dtls = {}
 
     # -------------------------------------------------------------- queries
 
@@ -326,7 +327,28 @@ def check(doc):
         rules.external_rng = _external_rng(doc["external_rng"], rules)
     if "resumption" in doc:
         rules.resume_modes = _resume_modes(doc["resumption"], rules)
+    rules.dtls = _check_dtls(doc.get("dtls", {}), rules)
     return rules
+
+
+_DTLS_KEYS = {"options", "connection_id", "connection_id_unsupported", "excluded"}
+
+
+def _check_dtls(v, rules):
+    """[dtls]: the options a DTLS client has, the Connection ID's, the lines that cannot
+    use it (why), the options left out (why; names only, never defined)."""
+    extra = set(v) - _DTLS_KEYS
+    if extra:
+        raise RulesError("dtls", f"unknown key(s) {sorted(extra)}")
+    _known(v.get("options", []), "dtls.options", rules)
+    _known(v.get("connection_id", []), "dtls.connection_id", rules)
+    for line in v.get("connection_id_unsupported", {}):
+        if line not in rules.lines:
+            raise RulesError("dtls.connection_id_unsupported", f"unknown line {line!r}")
+    for name in v.get("excluded", {}):
+        if not name.startswith("MBEDTLS_") or name in rules.options:
+            raise RulesError("dtls.excluded", f"{name} is not an mbedTLS option gen leaves out")
+    return v
 
 
 def _check_options(doc, rules):

@@ -3,6 +3,7 @@ the probe saw, what keeps a server's application records within the input buffer
 the largest number the header must hold (MBEDTLS_MPI_MAX_SIZE, MBEDTLS_ECP_MAX_BITS)."""
 import math
 
+from ..profile import dtlsfacts
 from . import client as client_mod
 from .resume import negotiated, ticket_flight
 from .servers import whose
@@ -30,7 +31,9 @@ def in_content_len(doc, line, who="the server", resume=False, versions=None):
     if need > MAX_CONTENT_LEN:
         raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
                       f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
-    if line == "2.28" and hs > plain:
+    # DTLS handshake messages carry their own fragment headers, which 2.28 does reassemble
+    # (ssl_msg.c, ssl_buffer_message); only TLS records split a message it cannot.
+    if line == "2.28" and hs > plain and not dtlsfacts.is_dtls(doc):
         raise Refusal(f"the server splits a {hs}-byte handshake message over records of at "
                       f"most {plain} bytes; mbedTLS 2.28 cannot reassemble that")
     value = min(MAX_CONTENT_LEN, math.ceil((need + IN_HEADROOM) / IN_ROUND) * IN_ROUND)

@@ -58,6 +58,7 @@ from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
+from .dtls import header_is_dtls
 from .result import VerifyResult
 
 # A client killed by one of these was stopped, it did not crash (SIGSEGV, SIGABRT, ...).
@@ -399,7 +400,7 @@ def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
     ok False, step (handshake, proof, ...), error, code, message, alert,
     verify_flags, verify_info ...  Raises TlsfitError for a header mbedTLS rejects
     (CONFIG), a build failure (BUILD) or bad arguments."""
-    chosen = proof_mod.resolve(proof, port)
+    chosen = proof_mod.resolve(proof, port, dtls=header_is_dtls(config_path))
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
                         min_version=min_version, max_version=max_version, proof=chosen,

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
 from ..mbedtls import names as mbedtls_names
+from . import dtlsfacts
 from .checks import C, Invalid as _Invalid, join as _join, short as _short
 
 SCHEMA_VERSION = 1
@@ -473,6 +474,7 @@ def _check(doc):
     _resumption(doc, versions)
     _psk(doc)
     _provenance(doc)
+    dtlsfacts.check(doc)
 
 
 def validate(doc, name="profile"):

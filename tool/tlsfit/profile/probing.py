@@ -42,11 +42,11 @@ DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn psk",
-                          defaults=(None, None, (), False, None, False, None, (), None))):
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn psk dtls",
+                          defaults=(None, None, (), False, None, False, None, (), None, False))):
     """What to pass the prober: --sni, --alpn (a tuple of names), --timeout, --ca (each), --no-system-store,
     --delay, --progress, `psk` (a core.pskkey.Psk: --psk-identity and the key on an inherited
-    pipe, --psk-key-fd); and `deadline`, the seconds the whole probe may take
+    pipe, --psk-key-fd), --dtls (DTLS 1.2 over UDP); and `deadline`, the seconds the whole probe may take
     (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
     __slots__ = ()
@@ -85,6 +85,8 @@ def prober_argv(binary, target, opts, out_path, psk_fd=None):
         argv += ["--delay", str(opts.delay)]
     if opts.progress:
         argv.append("--progress")
+    if opts.dtls:
+        argv.append("--dtls")
     argv += ["-o", str(out_path), target]
     return argv
 

@@ -21,7 +21,7 @@ import itertools
 import json
 
 from ..mbedtls import names as mbedtls_names
-from . import model
+from . import dtlsfacts, model
 
 SCHEMA_ID = "https://tlsfit.invalid/docs/profile-schema.json"
 VALIDATOR_ONLY = (
@@ -228,8 +228,9 @@ def json_schema():
                                         "uniqueItems": True},
                         "tls13_suite": _nullable({"$ref": "#/$defs/suite"}),
                         "tls13_group": _nullable(_str(1))}),
+        "dtls": dtlsfacts.json_schema(_object, _nullable, _int, _str),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk", "dtls")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},

@@ -1,4 +1,5 @@
 """The human-readable summary of a profile (what `tlsfit probe` prints without --json)."""
+from . import dtlsfacts
 from .model import failed_steps
 
 
@@ -197,5 +198,8 @@ def format_summary(doc):
     out += _session_lines(doc)
     out += _resumption_lines(doc)
     out += _psk_lines(doc)
+    dtls = dtlsfacts.summary_line(doc)
+    if dtls:
+        out.append(dtls)
     out += _probe_lines(doc)
     return "\n".join(out)
