@@ -802,9 +802,9 @@ int tf_probe_run(tf_profile *p)
         step_rsl(p);
         step_etm(p);
         step_alpn(p);
-        /* resumption and the psk step run mbedTLS's TLS client, over TCP only */
+        /* resumption runs mbedTLS's TLS client, over TCP only; the psk step its TLS or DTLS client */
         for (slot = 3; slot >= 2 && !p->target->dtls; slot--) if (p->accepted[slot]) step_resumption(p, slot);
-        if (p->psk && !p->target->dtls) rc = tf_step_psk(p);
+        if (p->psk) rc = tf_step_psk(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;
