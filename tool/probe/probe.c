@@ -780,7 +780,7 @@ int tf_probe_run(tf_profile *p)
 
     stamp(p);
     rc = tf_step_versions(p);
-    if (rc == TF_ERR_NO_VERSION && p->psk) {
+    if (rc == TF_ERR_NO_VERSION && p->psk && !p->target->dtls) {   /* psk alone: TLS 1.3, TCP only */
         int fatal = p->fatal;
         char detail[sizeof(p->fatal_detail)];
         snprintf(detail, sizeof(detail), "%s", p->fatal_detail);
