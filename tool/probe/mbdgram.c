@@ -10,25 +10,13 @@
 
 #include "errors.h"
 #include "mbdgram.h"
-#include "record.h"
 
 #define DTLS_RECORD_HEADER 13     /* type, version, epoch, sequence number, length (RFC 6347 4.1) */
 
 int tf_mbdgram_open(tf_mbconn *c, tf_target *t)
 {
-    c->fd = -1;
-    c->nsent = c->ngot = 0;
-    c->timeout_ms = t->timeout_ms;
-    c->deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
+    tf_mbconn_prepare(c, t);
     return tf_net_connect_udp(t, &c->fd);
-}
-
-static void keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len)
-{
-    size_t room = TF_MBCONN_CAPTURE - *n;
-    if (len > room) len = room;
-    memcpy(dst + *n, src, len);
-    *n += len;
 }
 
 static int send_datagram(void *ctx, const unsigned char *buf, size_t len)
@@ -36,7 +24,7 @@ static int send_datagram(void *ctx, const unsigned char *buf, size_t len)
     tf_mbconn *c = ctx;
     int rc = tf_net_send_datagram(c->fd, buf, len);
     if (rc != TF_OK) return MBEDTLS_ERR_NET_SEND_FAILED;
-    keep(c->sent, &c->nsent, buf, len);
+    tf_mbconn_keep(c->sent, &c->nsent, buf, len);
     return (int)len;
 }
 
@@ -46,14 +34,12 @@ static int recv_datagram(void *ctx, unsigned char *buf, size_t len, uint32_t tim
 {
     tf_mbconn *c = ctx;
     size_t got = 0;
-    long long left = c->deadline_ms - tf_now_ms();
-    int wait = timeout_ms ? (int)timeout_ms : c->timeout_ms, rc;
-    if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
-    if (wait > left) wait = (int)left;
+    int wait = tf_mbconn_wait_ms(c, timeout_ms), rc;
+    if (wait < 0) return MBEDTLS_ERR_SSL_TIMEOUT;
     rc = tf_net_recv_datagram(c->fd, buf, len, wait, &got);
     if (rc == TF_ERR_TIMEOUT) return MBEDTLS_ERR_SSL_TIMEOUT;
     if (rc != TF_OK) return MBEDTLS_ERR_NET_RECV_FAILED;
-    keep(c->got, &c->ngot, buf, got);
+    tf_mbconn_keep(c->got, &c->ngot, buf, got);
     return (int)got;
 }
 
