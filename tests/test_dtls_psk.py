@@ -45,6 +45,12 @@ def lab(prober, server_logs, tmp_path_factory):
         out["gen_coap"] = tlsfit("gen", d / "coap.json", *psk_args, "-o", d / "coap.h")
         out["verify"] = tlsfit("verify", "--config", d / "dtls_psk.h", coap.hostport,
                                "--proof", "coap", *psk_args, "--json")
+        # a wrong key: s_server drops the client's Finished it cannot decrypt, so its one
+        # suite costs the connection's deadline (2 x --timeout)
+        bad = d / "bad.key"
+        bad.write_bytes(b"not-the-right-key")
+        out["wrong_key"] = tlsfit("probe", "--dtls", "--timeout", "1", ossl.hostport,
+                                  "--psk-identity", IDENTITY, "--psk-key-file", bad)
     return out
 
 
@@ -130,3 +136,13 @@ def test_no_file_the_commands_wrote_holds_the_key(lab):
     for p in files:
         data = p.read_bytes()
         assert not [n for n in needles if n in data], p
+
+
+@pytest.mark.server
+def test_a_wrong_key_over_udp_is_one_line_exit_25(lab):
+    proc = lab["wrong_key"]
+    assert proc.returncode == 25, proc.stderr
+    line, = proc.stderr.strip().splitlines()
+    assert f'no pre-shared-key handshake completed for identity "{IDENTITY}" ' \
+           f"(DTLSv1.2 {CCM8}: mbedTLS's handshake failed: -0x6800 " in line
+    assert line.endswith("[TF_ERR_PSK_REFUSED]")
