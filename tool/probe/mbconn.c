@@ -32,12 +32,17 @@ void *tf_mbconn_rng(void)
     return rng_state == 1 ? &drbg : NULL;
 }
 
-int tf_mbconn_open(tf_mbconn *c, tf_target *t)
+void tf_mbconn_prepare(tf_mbconn *c, const tf_target *t)
 {
     c->fd = -1;
     c->nsent = c->ngot = 0;
     c->timeout_ms = t->timeout_ms;
     c->deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
+}
+
+int tf_mbconn_open(tf_mbconn *c, tf_target *t)
+{
+    tf_mbconn_prepare(c, t);
     return tf_net_connect(t, &c->fd);
 }
 
@@ -47,7 +52,7 @@ void tf_mbconn_close(tf_mbconn *c)
     c->fd = -1;
 }
 
-static void keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len)
+void tf_mbconn_keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len)
 {
     size_t room = TF_MBCONN_CAPTURE - *n;
     if (len > room) len = room;
@@ -55,11 +60,19 @@ static void keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len)
     *n += len;
 }
 
+int tf_mbconn_wait_ms(const tf_mbconn *c, uint32_t timeout_ms)
+{
+    long long left = c->deadline_ms - tf_now_ms();
+    int wait = timeout_ms ? (int)timeout_ms : c->timeout_ms;
+    if (left <= 0) return -1;
+    return wait > left ? (int)left : wait;
+}
+
 int tf_mbconn_send(void *ctx, const unsigned char *buf, size_t len)
 {
     tf_mbconn *c = ctx;
     if (tf_net_send(c->fd, buf, len, c->timeout_ms) != TF_OK) return MBEDTLS_ERR_NET_SEND_FAILED;
-    keep(c->sent, &c->nsent, buf, len);
+    tf_mbconn_keep(c->sent, &c->nsent, buf, len);
     return (int)len;
 }
 
@@ -67,12 +80,10 @@ int tf_mbconn_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_m
 {
     tf_mbconn *c = ctx;
     size_t got = 0;
-    long long left = c->deadline_ms - tf_now_ms();
-    int wait = timeout_ms ? (int)timeout_ms : c->timeout_ms, rc;
-    if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
-    if (wait > left) wait = (int)left;
+    int wait = tf_mbconn_wait_ms(c, timeout_ms), rc;
+    if (wait < 0) return MBEDTLS_ERR_SSL_TIMEOUT;
     rc = tf_net_recv(c->fd, buf, len, wait, &got);
-    keep(c->got, &c->ngot, buf, got);
+    tf_mbconn_keep(c->got, &c->ngot, buf, got);
     if (rc == TF_OK || got > 0) return (int)(rc == TF_OK ? len : got);
     if (rc == TF_ERR_TIMEOUT) return MBEDTLS_ERR_SSL_TIMEOUT;
     if (rc == TF_ERR_CLOSED) return 0;

@@ -30,6 +30,18 @@ typedef struct {
 /* Connects `c` to `t` (counted in t->connections).  0, or the net.c code. */
 int tf_mbconn_open(tf_mbconn *c, tf_target *t);
 
+/* Sets c's timeouts and deadline for a connection to t and empties its
+   captures (no socket yet); tf_mbconn_open and mbdgram.h's open call it. */
+void tf_mbconn_prepare(tf_mbconn *c, const tf_target *t);
+
+/* Appends len bytes at src to a capture (dst holding *n), cut at
+   TF_MBCONN_CAPTURE. */
+void tf_mbconn_keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len);
+
+/* How long a receive may wait: timeout_ms (0: the per-operation timeout),
+   never past the connection's deadline; -1 when the deadline has passed. */
+int tf_mbconn_wait_ms(const tf_mbconn *c, uint32_t timeout_ms);
+
 /* Closes the socket (when open). */
 void tf_mbconn_close(tf_mbconn *c);
 

@@ -780,7 +780,7 @@ int tf_probe_run(tf_profile *p)
 
     stamp(p);
     rc = tf_step_versions(p);
-    if (rc == TF_ERR_NO_VERSION && p->psk) {
+    if (rc == TF_ERR_NO_VERSION && p->psk && !p->target->dtls) {   /* psk alone: TLS 1.3, TCP only */
         int fatal = p->fatal;
         char detail[sizeof(p->fatal_detail)];
         snprintf(detail, sizeof(detail), "%s", p->fatal_detail);
@@ -802,9 +802,9 @@ int tf_probe_run(tf_profile *p)
         step_rsl(p);
         step_etm(p);
         step_alpn(p);
-        /* resumption and the psk step run mbedTLS's TLS client, over TCP only */
+        /* resumption runs mbedTLS's TLS client, over TCP only; the psk step its TLS or DTLS client */
         for (slot = 3; slot >= 2 && !p->target->dtls; slot--) if (p->accepted[slot]) step_resumption(p, slot);
-        if (p->psk && !p->target->dtls) rc = tf_step_psk(p);
+        if (p->psk) rc = tf_step_psk(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

@@ -11,8 +11,10 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_ciphersuites.h"
 
+#include "dtls.h"
 #include "errors.h"
 #include "mbconn.h"
+#include "mbdgram.h"
 #include "psk.h"
 #include "tables.h"
 
@@ -37,6 +39,7 @@ int tf_psk_read_key(int fd, tf_psk_secret *s)
 }
 
 #define TLS13_RECORD_OVERHEAD 17      /* AEAD tag (16) and the inner content type (1) */
+#define DTLS_RECORD_HEADER 13         /* RFC 6347 4.1 */
 
 /* The record sizes of the server's bytes `c` captured, into the facts. */
 static void note_records(const tf_mbconn *c, tf_psk_facts *f)
@@ -66,6 +69,7 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
                      uint16_t *got, uint16_t *group, tf_psk_facts *f)
 {
     static tf_mbconn c;
+    tf_mbdgram_timer timer;
     mbedtls_ssl_config conf;
     mbedtls_ssl_context ssl;
     int one[2] = { suite, 0 };
@@ -75,12 +79,14 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
     mbedtls_ssl_config_init(&conf);
     mbedtls_ssl_init(&ssl);
     f->connections++;
-    if ((rc = tf_mbconn_open(&c, t)) != TF_OK) {
+    if ((rc = t->dtls ? tf_mbdgram_open(&c, t) : tf_mbconn_open(&c, t)) != TF_OK) {
         if (!f->why[0]) snprintf(f->why, sizeof(f->why), "could not connect (%s)", tf_err_name(rc));
         goto done;
     }
-    mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
+    mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT,
+                                t->dtls ? MBEDTLS_SSL_TRANSPORT_DATAGRAM : MBEDTLS_SSL_TRANSPORT_STREAM,
                                 MBEDTLS_SSL_PRESET_DEFAULT);
+    if (t->dtls) mbedtls_ssl_conf_handshake_timeout(&conf, TF_DTLS_RETRANSMIT_MS, (uint32_t)t->timeout_ms);
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_NONE);   /* the key authenticates; no data is sent */
     mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, tf_mbconn_rng());
     mbedtls_ssl_conf_min_tls_version(&conf, (mbedtls_ssl_protocol_version)version);
@@ -96,9 +102,10 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
         if (!f->why[0]) snprintf(f->why, sizeof(f->why), "mbedTLS could not set up a PSK client");
         goto done;
     }
-    if (tf_mbconn_handshake(&c, &ssl, detail, sizeof(detail)) != 0) {
+    if ((t->dtls ? tf_mbdgram_handshake(&c, &ssl, &timer, detail, sizeof(detail))
+                 : tf_mbconn_handshake(&c, &ssl, detail, sizeof(detail))) != 0) {
         if (!f->why[0]) snprintf(f->why, sizeof(f->why), "%s %s: %s",
-                                 version == 0x0303 ? "TLSv1.2" : "TLSv1.3",
+                                 t->dtls ? "DTLSv1.2" : version == 0x0303 ? "TLSv1.2" : "TLSv1.3",
                                  version == 0x0303 ? tf_suite_name(suite)
                                  : modes == MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK ? "psk_ke" : "psk_dhe_ke",
                                  detail);
@@ -106,13 +113,17 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
     }
     ok = 1;
     *got = (uint16_t)mbedtls_ssl_get_ciphersuite_id_from_ssl(&ssl);
-    {
+    if (t->dtls) {
+        int expansion = mbedtls_ssl_get_record_expansion(&ssl);   /* header, nonce, tag */
+        size_t overhead = expansion > DTLS_RECORD_HEADER ? (size_t)expansion - DTLS_RECORD_HEADER : 0;
+        tf_mbdgram_record_sizes(&c, overhead, &f->max_record_len, &f->max_plain_len);
+    } else {
         tf_server_hello sh;
         const uint8_t *sid;
         size_t sid_len;
         *group = tf_mbconn_server_hello(&c, &sh, &sid, &sid_len) == 0 ? sh.ks_group : 0;
+        note_records(&c, f);
     }
-    note_records(&c, f);
     mbedtls_ssl_close_notify(&ssl);
 done:
     mbedtls_ssl_free(&ssl);
@@ -137,6 +148,10 @@ int tf_psk_probe(tf_target *t, const tf_psk_secret *s, const uint16_t *suites12,
         if (!su || !is_psk_kx(su->kx) || !mbedtls_ssl_ciphersuite_from_id(suites12[i])) continue;
         out->tls12_tried++;
         if (handshake(t, s, 0x0303, suites12[i], 0, &got, &group, out)) out->tls12[out->ntls12++] = suites12[i];
+    }
+    if (t->dtls) {                      /* DTLS 1.2 only: mbedTLS 3.6 has no DTLS 1.3 */
+        if (out->ntls12 == 0) return TF_ERR_PSK_REFUSED;
+        return TF_OK;
     }
     out->psk_ke = handshake(t, s, 0x0304, 0, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK, &got, &group, out);
     if (out->psk_ke) out->tls13_suite = got;

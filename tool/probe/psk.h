@@ -13,6 +13,10 @@
  *            that suite alone;
  *   TLS 1.3  one handshake offering only psk_ke (RFC 8446 4.2.9: no key
  *            share), one offering only psk_dhe_ke.
+ * Over DTLS (t->dtls) the TLS 1.2 handshakes are DTLS 1.2 ones over UDP
+ * (mbdgram.h: MBEDTLS_SSL_TRANSPORT_DATAGRAM, the retransmission timer, the
+ * cookie exchange done by mbedTLS) and TLS 1.3 is not tried (mbedTLS 3.6 has
+ * no DTLS 1.3).
  * The key never leaves the step: it is not written into the profile.
  */
 #ifndef TF_PSK_H

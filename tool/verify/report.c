@@ -271,7 +271,10 @@ int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
         }
     }
 #endif
-    add_flags(&j, mbedtls_ssl_get_verify_result(&s->ssl), 1);
+    {
+        uint32_t flags = mbedtls_ssl_get_verify_result(&s->ssl);    /* -1: no certificate (PSK) */
+        add_flags(&j, flags, flags != (uint32_t) -1);
+    }
     tf_json_int(&j, "largest_record", (long long) s->io.wire.largest_record);
     add_proof(&j, o, s);
     tf_verify_resume_report(&j, o, s);

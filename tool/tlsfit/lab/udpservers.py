@@ -4,6 +4,8 @@ context manager yielding a started refservers.RefServer, stopped after the block
     openssl_dtls_server(chain, *args, log_dir)          OpenSSL's s_server -dtls1_2
     mbedtls_dtls_server(binary, chain, *args, log_dir)  mbedTLS's ssl_server2 dtls=1
     coap_dtls_server(chain, log_dir)                    libcoap's coap-server-openssl
+    coap_psk_server(key, log_dir)                       the same with DTLS-PSK, no certificate
+    openssl_dtls_psk_server(identity, key, *args, log_dir)  s_server -dtls1_2 -psk -nocert
 
 A UDP server is ready once its socket is bound: /proc/net/udp lists the port (a UDP
 "connect" proves nothing).  Ports come from the kernel (free_udp_port).
@@ -15,6 +17,9 @@ import time
 from pathlib import Path
 
 from .refservers import LOCALHOST, RefServer, serving
+
+# The PSK servers take the key on their command line: throwaway lab servers with
+# throwaway keys (as pskservers.py's).
 
 # coap-server listens for CoAP on -p PORT and for CoAP over DTLS on PORT + 1 (its --help).
 COAP_DTLS_PORT_OFFSET = 1
@@ -126,4 +131,35 @@ def coap_dtls_server(chain, log_dir, limit=600):
         return UdpServer(COAP_SERVER, argv, port + COAP_DTLS_PORT_OFFSET,
                          Path(log_dir) / f"coap-server-{port}.log", limit)
     with _udp_serving(make, pair=True) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def coap_psk_server(key, log_dir, hint="CoAP", limit=600):
+    """coap-server with DTLS-PSK only (-k KEY -h HINT, its --help): KEY is bytes passed as
+    the command-line string (coap-server uses its bytes as the key), so printable only.
+    It takes any identity (no -i file)."""
+    text = key.decode("ascii")
+    if not text.isprintable():
+        raise ValueError("coap-server takes its key as a printable string")
+
+    def make(port):
+        argv = [COAP_SERVER, "-A", LOCALHOST, "-p", str(port), "-k", text, "-h", hint]
+        return UdpServer(f"{COAP_SERVER} -k", argv, port + COAP_DTLS_PORT_OFFSET,
+                         Path(log_dir) / f"coap-server-psk-{port}.log", limit)
+    with _udp_serving(make, pair=True) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def openssl_dtls_psk_server(identity, key, *args, log_dir, limit=600):
+    """`openssl s_server -dtls1_2 -listen -nocert` with the PSK (bytes) for identity (it
+    serves a probe; its sessions end right after the handshake)."""
+    def make(port):
+        argv = ["openssl", "s_server", "-dtls1_2", "-listen", "-accept", f"{LOCALHOST}:{port}",
+                "-nocert", "-psk", key.hex(), "-psk_identity", identity, "-quiet",
+                *map(str, args)]
+        return UdpServer("openssl s_server -dtls1_2 -psk", argv, port,
+                         Path(log_dir) / f"s_server-dtls-psk-{port}.log", limit)
+    with _udp_serving(make) as srv:
         yield srv
