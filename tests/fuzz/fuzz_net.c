@@ -16,6 +16,7 @@
 #include "fuzz.h"
 #include "net.h"
 #include "resume.h"
+#include "psk.h"
 
 #define FAKE_FD 1000
 
@@ -131,4 +132,15 @@ int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t 
     (void)t; (void)version; (void)alpn; (void)alpn_len;
     tf_resume_unknown(out);
     return TF_OK;
+}
+
+/*
+ * The psk step drives mbedTLS's own client too (tool/probe/psk.c); a fuzz run
+ * gives no key (--psk-key-fd), so the step never runs: this only links.
+ */
+int tf_psk_probe(tf_target *t, const tf_psk_secret *s, const uint16_t *suites12, size_t n12,
+                 tf_psk_facts *out)
+{
+    (void)t; (void)s; (void)suites12; (void)n12; (void)out;
+    return TF_ERR_INTERNAL;
 }
