@@ -12,6 +12,7 @@ from ..header.types import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
+from ..target import timings
 from ..target.lto import lto_mode
 from .common import alpn_list
 
@@ -132,6 +133,8 @@ def configure(p):
                         "server)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
+    p.add_argument("--verbose", action="store_true",
+                   help="also print where the fit's time went (report.json \"timings\")")
     p.add_argument("--profile", metavar="NAME|FILE",
                    help="use this profile instead of probing (one server); without a HOST, "
                         "fit against a local replica of it (tlsfit replay), offline")
@@ -262,6 +265,9 @@ def _fit(args, what, device_target, replica_of=None):
             print("\n".join(lto.summary_lines(report["lto"])))
         if written:
             print("  and " + ", ".join(str(w) for w in written))
+        if args.verbose:
+            print("where the time went:\n  " + "\n  ".join(timings.table_lines(
+                report["timings"])))
         if replica_of:
             print(f"server: a replica of {replica_of['profile']} (tlsfit replay)")
     over = budget.over_budget(report, args.max_rom, args.max_heap)

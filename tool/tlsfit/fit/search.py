@@ -59,7 +59,7 @@ from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
-from ..target import measure as measure_mod
+from ..target import measure as measure_mod, timings
 from . import artifacts, lto as lto_mod
 from .sites import anchor_sites, as_device, load_anchor, probe_sites
 from .knobs import knob_variants
@@ -229,11 +229,12 @@ class Fitter:
         # the header names the fit's copy of the profile(s) and regenerates from it
         names = artifacts.profile_names(self.out, len(self.sites))
         command = artifacts.command_for(self.out, len(self.sites), gen_opts)
-        if not self.several:
-            return gen.generate(self.profile, gen_opts, profile_name=names[0], rules=self.rules,
-                                overrides=overrides, command=command)
-        return gen.generate_device([s.profile for s in self.sites], gen_opts, names, self.rules,
-                                   overrides=overrides, command=command)
+        with timings.timed("render"):
+            if not self.several:
+                return gen.generate(self.profile, gen_opts, profile_name=names[0],
+                                    rules=self.rules, overrides=overrides, command=command)
+            return gen.generate_device([s.profile for s in self.sites], gen_opts, names,
+                                       self.rules, overrides=overrides, command=command)
 
     def make(self, label, gen_opts, overrides, phase, removed=(), plan=None):
         plan = plan or self._plan(gen_opts, overrides)
@@ -516,6 +517,12 @@ def alone_headers(fitter, final):
 def fit(target, opts, out_dir):
     """Fits one header to the server(s): target is "HOST[:PORT]", a list of them, or a
     fit.device.Device.  Returns report.json's document."""
+    with timings.collecting() as spent:
+        report = _fit(target, opts, out_dir, spent)
+    return report
+
+
+def _fit(target, opts, out_dir, spent):
     progress = Progress(opts.progress)
     phases = {}
     t0 = time.monotonic()
@@ -526,6 +533,7 @@ def fit(target, opts, out_dir):
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     sites, opts = anchor_sites(sites, opts, out_dir)
     phases["probe"] = round(time.monotonic() - t0, 1)
+    timings.add("probe", time.monotonic() - t0)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)
     t1 = time.monotonic()
@@ -553,14 +561,19 @@ def fit(target, opts, out_dir):
     lto_ms = None
     if opts.lto:
         t5 = time.monotonic()
-        lto_ms = lto_mod.measure_final(fitter, final)
+        with timings.timed("lto"):
+            lto_ms = lto_mod.measure_final(fitter, final)
         phases["lto"] = round(time.monotonic() - t5, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
+    report["timings"] = spent.to_json()
+    progress.say(f"[timings] {timings.summary_line(report['timings'])}")
     md = render_md(report, [s.profile for s in sites])
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
+    md = md.rstrip("\n") + "\n\n" + "\n".join(
+        timings.md_lines(report["timings"], phases["total"])) + "\n"
     out = Path(out_dir)
     artifacts.write_profiles(out, sites)
     paths.write_atomic(out / "tls_config.h", final.plan.text)

@@ -76,7 +76,7 @@ from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
-from . import heapfloor, outcome, xbuild
+from . import heapfloor, outcome, timings, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
@@ -187,6 +187,7 @@ def measure_one(req, xb, cfg_info, label):
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
     elf, map_path, link_s = link_seconds(xb, req)
+    timings.add("link", link_s)
     image = image_sizes(elf, map_path, req.target, lto=xb.lto)
     t2 = time.monotonic()
     if req.progress:
@@ -194,9 +195,11 @@ def measure_one(req, xb, cfg_info, label):
              f"{req.server}...")
     out = run_session(elf, req)
     t3 = time.monotonic()
+    timings.add("qemu", t3 - t2)
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
-    report = compose(req, xb, cfg_info, MeasuredRun(elf, map_path, image, out, elapsed))
-    floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
+    with timings.timed("heap_floor"):
+        report = compose(req, xb, cfg_info, MeasuredRun(elf, map_path, image, out, elapsed))
+        floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
     if xb.lto:
@@ -246,7 +249,8 @@ def measure(request, *args, **fields):
     if plain_xb is not None:
         _add_plain(report, req, plain_xb, cfg_info, ca_files)
     if req.baseline:
-        _add_baseline(report, replace(req, heap_limit=None), base_xb, header)
+        with timings.timed("baseline"):
+            _add_baseline(report, replace(req, heap_limit=None), base_xb, header)
     return Measurement.from_json(report)
 
 

@@ -48,6 +48,7 @@ from ..core.proc import locked
 from ..core.text import one_line, say as _say
 from ..mbedtls import check, guards
 from ..mbedtls.tree import resolve_tree
+from . import timings
 from .firmware import fw
 from .linkmap import LIBS
 
@@ -450,6 +451,7 @@ def cross_build(config_path, target, tree=None, progress=True, lto=False):
         except (OSError, ValueError):
             pass
     xb.elapsed = time.monotonic() - start
+    timings.add("compile", xb.elapsed, cached=xb.cached)
     return xb
 
 
