@@ -133,6 +133,10 @@ def configure(p):
                         "server)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
+    p.add_argument("--no-reuse", dest="reuse", action="store_false",
+                   help="run every candidate's handshake under QEMU, even when an identical "
+                        "image's result against the same server facts is stored (default: "
+                        "reuse it; the final header always runs)")
     p.add_argument("--verbose", action="store_true",
                    help="also print where the fit's time went (report.json \"timings\")")
     p.add_argument("--profile", metavar="NAME|FILE",
@@ -251,7 +255,8 @@ def _fit(args, what, device_target, replica_of=None):
                              candidates=max(1, args.candidates), jobs=max(1, args.jobs),
                              profile=args.profile, proof=args.proof, client=_client(args),
                              lto=bool(lto_mode(args.lto)), anchor=args.anchor,
-                             external_rng=args.external_rng, alpn=args.alpn)
+                             external_rng=args.external_rng, alpn=args.alpn,
+                             reuse=args.reuse)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:

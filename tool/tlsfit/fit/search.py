@@ -59,7 +59,7 @@ from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
-from ..target import measure as measure_mod, timings
+from ..target import measure as measure_mod, runcache, timings
 from . import artifacts, lto as lto_mod
 from .sites import anchor_sites, as_device, load_anchor, probe_sites
 from .knobs import knob_variants
@@ -113,6 +113,7 @@ class FitOptions:
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
+    reuse: bool = True           # stored results of identical images (target/runcache.py)
 
 
 @dataclass
@@ -220,6 +221,9 @@ class Fitter:
         self.ablation = []
         self.sizes = []
         self.counter = 0
+        # what each server showed its probe: the result cache's key (None: no reuse)
+        self.facts = [runcache.server_facts(s.profile) if opts.reuse else None
+                      for s in self.sites]
 
     @property
     def several(self):
@@ -245,12 +249,14 @@ class Fitter:
                      removed=tuple(removed), overrides=overrides)
 
     def measure_site(self, config, i, baseline=False, lto=False):
-        """config measured against server i (a Measurement); lto: its -flto build."""
+        """config measured against server i (a Measurement); lto: its -flto build.
+        With baseline (the confirming run) config's handshake runs live; otherwise an
+        identical image's stored result against the same server facts may stand in."""
         s = self.sites[i]
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), **self.client))
+            lto=bool(lto), server_facts=self.facts[i], live=baseline, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""

@@ -76,11 +76,11 @@ from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
-from . import heapfloor, outcome, timings, xbuild
+from . import heapfloor, outcome, runcache, timings, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
-from .image import image_sizes, link_firmware, link_seconds, plain_image
+from .image import image_sizes, link_firmware, plain_image
 from .lto import lto_change, lto_facts, lto_mode
 from .params import run_params_c
 from .request import DEFAULT_TIMEOUT, MeasureRequest
@@ -186,8 +186,11 @@ def measure_one(req, xb, cfg_info, label):
     names the image in progress lines ("measured", "baseline", ...)."""
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
-    elf, map_path, link_s = link_seconds(xb, req)
-    timings.add("link", link_s)
+    elf, map_path, link_s, _ = runcache.link(xb, req)
+    stored = runcache.lookup(elf, req)
+    if stored is not None:
+        timings.add("qemu", time.monotonic() - t1 - link_s, cached=True)
+        return _from_cache(stored, req, cfg_info, elf, map_path)
     image = image_sizes(elf, map_path, req.target, lto=xb.lto)
     t2 = time.monotonic()
     if req.progress:
@@ -204,7 +207,18 @@ def measure_one(req, xb, cfg_info, label):
     report["heap_floor"] = floor.to_json() if floor else None
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
+    runcache.store(elf, req, report, out)
     return report
+
+
+def _from_cache(stored, req, cfg_info, elf, map_path):
+    """A stored report of this very image against the same server facts, with this
+    request's header file and image paths; elapsed_ms says nothing ran."""
+    stored.update(config=cfg_info, server=req.server, sni=req.sni,
+                  elapsed_ms={"build": 0, "link": 0, "run": 0, "total": 0})
+    stored["artifacts"] = {**stored.get("artifacts", {}), "elf": str(elf),
+                           "map": str(map_path)}
+    return stored
 
 
 def config_info(path):
@@ -250,7 +264,7 @@ def measure(request, *args, **fields):
         _add_plain(report, req, plain_xb, cfg_info, ca_files)
     if req.baseline:
         with timings.timed("baseline"):
-            _add_baseline(report, replace(req, heap_limit=None), base_xb, header)
+            _add_baseline(report, replace(req, heap_limit=None, live=False), base_xb, header)
     return Measurement.from_json(report)
 
 

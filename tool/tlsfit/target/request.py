@@ -39,7 +39,10 @@ class MeasureRequest:
     (measure the LTO build) or "both" (and the plain one beside it, under
     "without_lto", with "lto_change"); see target/lto.py.  seed: the test-only RNG
     seed built into run_params.c (four 32-bit words).  anchors: the trust anchors as
-    DER (None: measure() reads them from ca or the system store)."""
+    DER (None: measure() reads them from ca or the system store).  server_facts: what
+    the server showed its probe (runcache.server_facts; None: every session runs);
+    with it, an identical image's stored result is reused (target/runcache.py) unless
+    live (the measured header runs in any case; the baseline may be reused)."""
     config_path: object
     target: str
     host: str
@@ -58,6 +61,8 @@ class MeasureRequest:
     lto: object = False
     seed: tuple = DEFAULT_SEED
     anchors: tuple = None
+    server_facts: str = None
+    live: bool = False
 
     @property
     def server(self):
