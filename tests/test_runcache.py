@@ -24,6 +24,7 @@ PROFILE = {"target": {"host": "127.0.0.1", "port": 4433}, "probed_at": "2026-01-
 def test_server_facts_ignore_when_and_how_the_probe_ran():
     base = runcache.server_facts(PROFILE)
     later = {**PROFILE, "probed_at": "2026-02-02T00:00:00Z", "stats": {"connections": 41},
+             "target": {"host": "127.0.0.1", "port": 5544},    # started again elsewhere
              "records": {**PROFILE["records"], "max_handshake_msg_len": 901}}
     assert runcache.server_facts(later) == base
     assert len(base) == 64 and int(base, 16) >= 0
@@ -31,7 +32,7 @@ def test_server_facts_ignore_when_and_how_the_probe_ran():
 
 @pytest.mark.parametrize("change", [
     {"chain": [{"der_b64": "AAAB", "key_type": "EC"}]},           # another certificate
-    {"target": {"host": "127.0.0.1", "port": 4434}},               # another server
+    {"target": {"host": "127.0.0.2", "port": 4433}},               # another host
     {"versions": ["TLSv1.2", "TLSv1.3"]},                          # it accepts more
     {"records": {**PROFILE["records"], "largest_record_type": "application"}},
 ])

@@ -15,7 +15,8 @@ trial before it (an ablation step whose option gen's rules put back, a comment) 
 once.  An image with a device identity is never cached: its run_params.c held the key.
 
 The result cache: a report of one QEMU session is stored under the SHA-256 of
-(the ELF's bytes, the request's server facts, host:port, timeout, the target's file).
+(the ELF's bytes, the request's server facts, host, timeout, the target's file: a
+local server started again on another port with the same certificates is the same).
 It is used only when the request carries server_facts (fit sets them from each
 server's probe: server_facts() of its profile) and is not `live`; the stored report
 names the image's hash and the facts, and lookup() checks both before using it.  Only
@@ -143,9 +144,12 @@ def link(xb, request):
 
 def server_facts(profile):
     """SHA-256 hex of a server's profile document without when and how it was probed
-    (PROFILE_NOT_FACTS) and the record sizes a signature's length moves (RECORD_JITTER):
-    its address, certificates as sent, versions, suites, groups, extensions."""
+    (PROFILE_NOT_FACTS), the port it listened on, and the record sizes a signature's
+    length moves (RECORD_JITTER): its host, certificates as sent, versions, suites,
+    groups, extensions."""
     doc = {k: v for k, v in dict(profile).items() if k not in PROFILE_NOT_FACTS}
+    if isinstance(doc.get("target"), dict):      # the same server on another port is the same
+        doc["target"] = {k: v for k, v in doc["target"].items() if k != "port"}
     if isinstance(doc.get("records"), dict):
         doc["records"] = {k: v for k, v in doc["records"].items() if k not in RECORD_JITTER}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
@@ -163,7 +167,7 @@ def _sha256_file(path):
 def _result_path(image_sha, request):
     target_file = paths.repo_root() / "targets" / f"{request.target}.toml"
     spec = target_file.read_bytes() if target_file.is_file() else request.target
-    key = _digest([FORMAT, "result", image_sha, request.server_facts, request.server,
+    key = _digest([FORMAT, "result", image_sha, request.server_facts, request.host,
                    request.timeout, spec])
     return results_dir() / key[:2] / f"{key}.json"
 
