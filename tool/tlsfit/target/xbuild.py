@@ -30,6 +30,7 @@ the key, and ccache (used when it is on PATH) hits for every file the
 configuration does not change -- a second configuration that only changes
 MBEDTLS_SSL_IN_CONTENT_LEN recompiles only the files that use it.
 """
+import functools
 import hashlib
 import json
 import os
@@ -153,11 +154,18 @@ def tree_sources(tree):
 # ------------------------------------------------------------- cache keys
 
 def _compiler_id():
+    return _version_line(fw.CC)
+
+
+@functools.lru_cache(maxsize=8)
+def _version_line(cc):
+    """cc --version's first line, asked once per process (every cross_build call keys
+    on it: a fit's dozens of measurements paid a process start each)."""
     try:
-        proc = subprocess.run([fw.CC, "--version"], capture_output=True, text=True,
+        proc = subprocess.run([cc, "--version"], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        raise TlsfitError(SETUP, f"{fw.CC} is not installed (run ./tlsfit setup)") from None
+        raise TlsfitError(SETUP, f"{cc} is not installed (run ./tlsfit setup)") from None
     return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
 
 
