@@ -100,3 +100,22 @@ def test_identical_image_against_the_same_server_is_measured_once(ec12, pki, tmp
                             ca=pki.ec.root.pem, timeout=TIMEOUT, progress=False,
                             server_facts="0" * 64)
     assert other.ok and "cached_result" not in other
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_fit_offers_stored_results_for_the_search_but_runs_its_final_header_live(
+        reuse, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from tlsfit.fit import search
+    site = SimpleNamespace(profile=PROFILE, host="127.0.0.1", port=4433, sni="localhost",
+                           ca=None, proof=None)
+    fitter = search.Fitter([site], search.FitOptions(reuse=reuse), tmp_path,
+                           search.Progress(False))
+    asked = []
+    monkeypatch.setattr(search.measure_mod, "measure", asked.append)
+    fitter.measure_site(tmp_path / "tls_config.h", 0)                   # a search trial
+    fitter.measure_site(tmp_path / "tls_config.h", 0, baseline=True)    # the confirming run
+    facts = runcache.server_facts(PROFILE) if reuse else None
+    assert [(r.server_facts, r.live, r.baseline) for r in asked] == \
+        [(facts, False, False), (facts, True, True)]
+    assert runcache.usable(asked[0]) is reuse and runcache.usable(asked[1]) is False

@@ -142,6 +142,8 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "content_lengths": fitter.sizes,
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
                      "group": t.measurement.handshake.group if t.measurement else None,
+                     "from_cache": any(m is not None and m.get("cached_result") is not None
+                                       for m in t.measurements),
                      **t.figures(),
                      "heap_floor_bytes": _floor_bytes(_trial_floor(t, profiles))}
                     for t in fitter.trials],
