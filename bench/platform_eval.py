@@ -4,7 +4,8 @@ on the platforms' own Kconfig and config headers (issue 24).
 
     /usr/bin/python3 bench/platform_eval.py [--all-trees] [--write docs/platform-matrix.md] [CASE...]
 
-For every shipped profile and the variants (tlsfit.header.platforms.matrix.CASES), gen
+For every shipped profile and the variants (tlsfit.header.platforms.matrix.CASES, and
+CASES4: the same with --mbedtls 4.0, --for esp-idf on ESP-IDF v6), gen
 writes the bare-metal header and each platform output; evaluate.py applies the fragment
 with kconfiglib over the reference tree (shared/upstream/platforms beside the checkout,
 or $TLSFIT_UPSTREAM), runs the platform's config header through gcc -E -dM and compares
@@ -31,7 +32,7 @@ def main():
     up = evaluate.upstream_dir()
     if up is None:
         sys.exit("platform_eval: no shared/upstream beside the checkout (set TLSFIT_UPSTREAM)")
-    cases = [c for c in matrix.CASES if not args.cases or c[0] in args.cases]
+    cases = [c for c in matrix.CASES + matrix.CASES4 if not args.cases or c[0] in args.cases]
     results = []
     with tempfile.TemporaryDirectory(prefix="tlsfit-platform-eval-") as tmp:
         for case in cases:

@@ -48,7 +48,7 @@ FAST_TESTS = (
 # _DRIVER_COMMANDS count only where the source runs the driver (_DRIVER).
 _DRIVER = re.compile(r"[\"']tlsfit\.cli[\"']")
 _SOURCE_SIGNS = {
-    "server": re.compile(r"\b(openssl_server|gnutls_server|mbedtls_server|mosquitto_server|"
+    "server": re.compile(r"\b(openssl_server|gnutls_server|openssl_psk_server|gnutls_psk_server|mbedtls_server|mosquitto_server|"
                          r"nginx_server|serving|HostilePeer|LineServer|RefServer)\(|"
                          r"\bdaemons\.(lighttpd|haproxy|stunnel|apache|aws_iot_shaped)\(|\.listen\(|"
                          r"[\"']s_server[\"']|gnutls-serv"),

@@ -137,3 +137,49 @@ def test_fit_with_alpn_and_a_device_certificate(aws_endpoint, device, pki, run_d
     assert report["gen_options"]["alpn"] == [AWS]
     text = (out / "tls_config.h").read_text()
     assert f'#define TLSFIT_ALPN "{AWS}"' in text and "#define MBEDTLS_SSL_ALPN" in text
+
+
+@pytest.mark.server
+def test_device_file_alpn_per_server_probes_gens_and_verifies(aws_endpoint, device, pki, prober,
+                                                              run_driver, server_logs, tmp_path,
+                                                              monkeypatch):
+    """A device file giving the AWS-shaped endpoint its ALPN and a plain server another:
+    each server is probed with its own list (the endpoint drops a hello without it), the
+    joint header defines the union the harness offers and each server's own list, and
+    verify passes against both (the broker answers CONNACK; the plain server selects no
+    protocol, since openssl s_server without -alpn ignores the extension)."""
+    from dataclasses import replace
+    from tlsfit.fit import device as device_mod, search, sites
+    from tlsfit.header import gen
+    from tlsfit.lab import refservers
+    monkeypatch.setenv("TLSFIT_STATE_DIR", str(tmp_path / "state"))
+    with refservers.openssl_server(pki.ec, log_dir=server_logs) as plain:
+        toml = tmp_path / "device.toml"
+        toml.write_text(f'[client]\ncert = "{device.pem}"\nkey = "{device.key}"\n'
+                        f'[[server]]\nhost = "{aws_endpoint.hostport}"\nsni = "localhost"\n'
+                        f'ca = "{pki.ec.root.pem}"\nalpn = ["{AWS}"]\n'
+                        f'[[server]]\nhost = "{plain.hostport}"\nsni = "localhost"\n'
+                        f'ca = "{pki.ec.root.pem}"\nalpn = "h2,http/1.1"\n')
+        opts = search.FitOptions(progress=False)
+        dev = sites.as_device(device_mod.load(toml), opts)
+        probed = sites.probe_sites(dev, opts, tmp_path / "work", search.Progress(False))
+        assert [s.profile.extensions["alpn_offered"] for s in probed] == [[AWS], ["h2", "http/1.1"]]
+        assert [s.profile.extensions["alpn_required"] for s in probed] == [True, False]
+        opts = replace(opts, server_alpn=search.server_alpn(probed, opts))
+        plan = gen.generate_device([s.profile for s in probed],
+                                   search.gen_options(opts, search.client_kwargs(dev.client)))
+        values = {k: v[0] for k, v in plan.values.items() if k.startswith("TLSFIT_ALPN")}
+        assert values == {"TLSFIT_ALPN": f'"{AWS}", "h2", "http/1.1"',
+                          "TLSFIT_ALPN_1": f'"{AWS}"', "TLSFIT_ALPN_2": '"h2", "http/1.1"'}
+        header = tmp_path / "tls_config.h"
+        header.write_text(plan.text)
+        common = ("--sni", "localhost", "--ca", pki.ec.root.pem, "--client-cert", device.pem,
+                  "--client-key", device.key, "--json")
+        broker = run_driver("verify", "--config", header, aws_endpoint.hostport, "--proof",
+                            "mqtt", *common, timeout=600)
+        other = run_driver("verify", "--config", header, plain.hostport, *common, timeout=600)
+    for proc in (broker, other):
+        assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
+    broker, other = json.loads(broker.stdout), json.loads(other.stdout)
+    assert (broker["ok"], broker["alpn"], broker["proof"]) == (True, AWS, "mqtt-connack")
+    assert (other["ok"], other["alpn"]) == (True, None)

@@ -12,6 +12,7 @@ import pytest
 from conftest import run_tlsfit
 from test_compat import check_shape
 from tlsfit.cli import main as cli
+from tlsfit.cli.common import alpn_list as cli_alpn
 from tlsfit.core.errors import DEVICE, DRIVER_CODES, TlsfitError
 from tlsfit.core.proof import Proof
 from tlsfit.fit import device, objective, search, sites
@@ -84,13 +85,30 @@ BAD = [
     ('[[server]]\nport = 443\n', "server[1].host: missing: every [[server]] names its host"),
     ('[[server]]\nhost = ""\n', "server[1].host: expected a non-empty string, got ''"),
     ('[[server]]\nhost = "a"\nhots = "b"\n',
-     "server[1].hots: unknown key (expected one of host, port, sni, ca, proof)"),
+     "server[1].hots: unknown key (expected one of host, port, sni, ca, proof, alpn, "
+     "psk_identity, psk_key_file)"),
+    ('[[server]]\nhost = "a"\nalpn = "a,,b"\n',
+     "server[1].alpn: an empty protocol name in 'a,,b' (e.g. x-amzn-mqtt-ca or h2,http/1.1)"),
+    ('[[server]]\nhost = "a"\nalpn = ["h2", "has space"]\n',
+     "server[1].alpn: not a protocol name: 'has space' (printable ASCII, no space or comma, "
+     "at most 255 characters)"),
+    ('[[server]]\nhost = "a"\nalpn = ["h2,mqtt"]\n',
+     "server[1].alpn: not a protocol name: 'h2,mqtt' (printable ASCII, no space or comma, "
+     "at most 255 characters)"),
+    ('[[server]]\nhost = "a"\nalpn = []\n',
+     "server[1].alpn: no protocol name (e.g. x-amzn-mqtt-ca or h2,http/1.1)"),
+    ('[[server]]\nhost = "a"\nalpn = [3]\n',
+     "server[1].alpn: not a protocol name: 3 (a string, e.g. x-amzn-mqtt-ca or h2,http/1.1)"),
+    ('[[server]]\nhost = "a"\nalpn = 3\n',
+     "server[1].alpn: expected a list of protocol names or \"P1,P2\", got 3"),
+    ('[[server]]\nhost = "a"\nalpn = "' + "p" * 200 + ',' + "q" * 60 + '"\n',
+     f"server[1].alpn: the list is over 255 bytes: '{'p' * 200},{'q' * 60}'"),
     ('[[server]]\nhost = "a"\nca = "missing.pem"\n',
      "server[1].ca: no such file missing.pem (paths are relative to the device file)"),
     ('[[server]]\nhost = "a"\nca = 3\n',
      "server[1].ca: expected a file name or a list of file names, got 3"),
     ('[[server]]\nhost = "a"\nproof = "smtp"\n',
-     "server[1].proof: 'smtp': expected mqtt, http, no-alert or send:HEX,expect:HEX"),
+     "server[1].proof: 'smtp': expected mqtt, http, no-alert, coap or send:HEX,expect:HEX"),
     ('[[server]]\nhost = "a"\n[[server]]\nhost = "a"\nport = 443\n',
      "server[2]: the same server as server[1] (a:443)"),
     ('target = "cortex-m4"\n', "server: missing: list each server as a [[server]] table with its host"),
@@ -124,6 +142,23 @@ def test_not_toml_and_a_missing_file(tmp_path):
     with pytest.raises(TlsfitError) as info:
         device.load(tmp_path / "nope.toml")
     assert info.value.code == DEVICE and "cannot read the device file" in info.value.message
+
+
+def test_alpn_is_a_list_or_a_comma_string_as_the_cli_takes_it():
+    dev = device.parse({"server": [{"host": "a", "alpn": ["x-amzn-mqtt-ca"]},
+                                   {"host": "b", "alpn": "h2,http/1.1"}, {"host": "c"}]},
+                       "d.toml", "/")
+    assert [s.alpn for s in dev.servers] == [("x-amzn-mqtt-ca",), ("h2", "http/1.1"), ()]
+    assert cli_alpn("h2,http/1.1") == dev.servers[1].alpn
+
+
+def test_fit_alpn_applies_to_the_servers_without_their_own():
+    dev = device.parse({"server": [{"host": "a", "alpn": ["x-amzn-mqtt-ca"]}, {"host": "b"}]},
+                       "d.toml", "/")
+    opts = search.FitOptions(alpn=("mqtt",))
+    assert [s.alpn for s in sites.as_device(dev, opts).servers] == [("x-amzn-mqtt-ca",),
+                                                                     ("mqtt",)]
+    assert [s.alpn for s in sites.as_device(["a", "b"], opts).servers] == [("mqtt",), ("mqtt",)]
 
 
 def test_the_shorthand_applies_sni_ca_and_proof_to_every_server():

@@ -436,3 +436,39 @@ def test_joint_header_verifies_against_both_servers(ec_args, rsa_args, versions,
         mine = plan["servers"][i]["chosen"]
         assert res["ciphersuite"] in [c["suite"] for c in mine], (res["ciphersuite"], mine)
         assert res["version"] in [c["version"] for c in mine]
+
+
+# ================================================================== ALPN per server
+
+def test_the_same_alpn_for_every_server_is_tlsfit_alpn_alone():
+    a, b = profile("openssl-ec-12"), profile("openssl-ec-12", "ota.example.com", 443)
+    every = device(a, b, alpn=("mqtt",))
+    own = device(a, b, alpn=("mqtt",), server_alpn=(("mqtt",), ()))
+    for plan in (every, own):
+        assert [k for k in plan.values if k.startswith("TLSFIT_ALPN")] == ["TLSFIT_ALPN"]
+        assert plan.values["TLSFIT_ALPN"][0] == '"mqtt"'
+        assert [d for d in plan.duties if "alpn" in d] == [
+            "before mbedtls_ssl_setup(): static const char *alpn[] = { TLSFIT_ALPN, NULL }; "
+            'mbedtls_ssl_conf_alpn_protocols(&conf, alpn); (offers "mqtt")']
+    assert set(own.options) == set(every.options)
+
+
+def test_servers_offered_different_lists_get_one_macro_each():
+    from tlsfit.header import refit
+    a, b = profile("openssl-ec-12"), profile("openssl-ec-12", "ota.example.com", 443)
+    c = profile("openssl-ec-12", "cdn.example.com", 443)
+    opts = GenOptions(server_alpn=(("x-amzn-mqtt-ca",), ("h2", "http/1.1"), ()))
+    plan = gen.generate_device([a, b, c], opts)
+    assert {k: v[0] for k, v in plan.values.items() if k.startswith("TLSFIT_ALPN")} == {
+        "TLSFIT_ALPN": '"x-amzn-mqtt-ca", "h2", "http/1.1"',
+        "TLSFIT_ALPN_1": '"x-amzn-mqtt-ca"', "TLSFIT_ALPN_2": '"h2", "http/1.1"'}
+    assert define(plan.text, "TLSFIT_ALPN_2") == (
+        '"h2", "http/1.1"', "server 2 (ota.example.com:443) only: pass { TLSFIT_ALPN_2, NULL } "
+        "to mbedtls_ssl_conf_alpn_protocols() on the configuration of the connection to it; "
+        "alpn = h2,http/1.1 in the device file: the application offers it")
+    assert ("for server 3 (cdn.example.com:443): no ALPN of its own (a configuration without "
+            "mbedtls_ssl_conf_alpn_protocols(), or TLSFIT_ALPN as tlsfit verified)") in plan.duties
+    report = {"gen_options": refit.choices(opts)}
+    assert report["gen_options"]["server_alpn"] == [["x-amzn-mqtt-ca"], ["h2", "http/1.1"], []]
+    assert refit.apply(GenOptions(), report).server_alpn == opts.server_alpn
+    assert gen.generate_device([a, b, c], refit.apply(GenOptions(), report)).text == plan.text

@@ -95,7 +95,7 @@ def test_prober_codes_come_from_the_c_table():
     assert (2, "TF_ERR_USAGE", "bad command line") in rows
     assert (23, "TF_ERR_SNI", "the server refused the hello for its server name "
             "(unrecognized_name): pass --sni NAME") in rows
-    assert [c for c, _, _ in rows] == [0, 2, *range(10, 24)]
+    assert [c for c, _, _ in rows] == [0, 2, *range(10, 29)]    # 24-25: PSK, 26-28: DTLS
 
 
 def test_prober_table_parser_reads_the_prober_rows():

@@ -87,7 +87,7 @@ def test_parse_send_expect():
 
 
 @pytest.mark.parametrize("text, why", [
-    ("mqtt5", "expected mqtt, http, no-alert or send:HEX,expect:HEX"),
+    ("mqtt5", "expected mqtt, http, no-alert, coap or send:HEX,expect:HEX"),
     ("", "expected mqtt, http, no-alert"),
     ("send:00", "expected send:HEX,expect:HEX"),
     ("send:00,reply:00", "expected send:HEX,expect:HEX"),

@@ -47,6 +47,7 @@ packages=(
   lighttpd-mod-mbedtls     # ... with mbedTLS 2.28 as its TLS library (an mbedTLS server)
   lighttpd-mod-wolfssl     # ... with wolfSSL: refuses hellos of over 150 suites (the version step retries smaller ones)
   haproxy                  # an AWS-IoT-shaped endpoint in the tests: drops a hello without ALPN x-amzn-mqtt-ca
+  libcoap3-bin             # coap-server-openssl: a CoAP-over-DTLS server, the tests' CoAP proof peer (tests/test_dtls.py)
   chromium                 # headless browser: tests/test_dashboard.py loads the bench dashboard from disk
 )
 

@@ -5,7 +5,8 @@
  *    link time: every connection reads the bytes given to tf_fuzz_net_set()
  *    as the server's answer and swallows what the prober sends.  No socket,
  *    no sleep, no clock: a "timeout" is the end of the bytes.
- * 2. A cursor over the fuzzer's input for targets that take a few control
+ * 2. The hello offer of the session targets (offer.c).
+ * 3. A cursor over the fuzzer's input for targets that take a few control
  *    bytes before the data proper.
  *
  * Cursor invariant: p <= end; fz_u8 / fz_u16 return 0 once the input is
@@ -17,12 +18,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hello.h"
+#include "net.h"
+
 /* Server bytes for the next connection(s); the buffer must outlive them.
    Resets the read position and the connection counter. */
 void tf_fuzz_net_set(const uint8_t *data, size_t len);
 
 /* Bytes the prober sent since the last tf_fuzz_net_set (for checks). */
 size_t tf_fuzz_net_sent(void);
+
+/* What the versions step offers for `version` (0x0301..0x0304): every suite,
+   group and signature scheme of the prober's tables for it (offer.c). */
+typedef struct {
+    uint16_t suites[256], groups[64], sigalgs[64];
+    size_t nsuites, ngroups, nsigalgs;
+} fz_offer;
+void fz_make_offer(uint16_t version, fz_offer *o);
+
+/* A target fuzz.example:port (5 s timeout) and the hello for `version` with
+   the offer o (filled here) and its server name. */
+void fz_session_start(tf_target *t, tf_hello *h, fz_offer *o, uint16_t version, uint16_t port);
 
 typedef struct {
     const uint8_t *p;

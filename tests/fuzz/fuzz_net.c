@@ -7,7 +7,8 @@
  * hand out (pos <= len).  tf_net_recv copies min(n, len - pos) bytes and
  * answers TF_ERR_CLOSED with *got set when the bytes run out before n, as a
  * peer that closed would; a connection after the first starts where the
- * previous one stopped reading.
+ * previous one stopped reading.  DTLS reads the same bytes as datagrams
+ * (tf_net_recv_datagram, below).
  */
 #include <string.h>
 
@@ -51,6 +52,8 @@ int tf_target_resolve(tf_target *t)
     return TF_OK;
 }
 
+void tf_net_pace(tf_target *t) { t->connections++; }
+
 int tf_net_connect(tf_target *t, int *fd)
 {
     t->connections++;
@@ -74,6 +77,45 @@ int tf_net_recv(int fd, uint8_t *buf, size_t n, int timeout_ms, size_t *got)
     net_pos += k;
     *got = k;
     return k == n ? TF_OK : TF_ERR_CLOSED;
+}
+
+/*
+ * DTLS (tool/probe/dtls.c): the same bytes read as datagrams, each after its
+ * 2-byte big-endian length (the last one takes whatever remains, cut to the
+ * length asked for).  When they run out, a receive times out and the fake
+ * clock moves past its wait, so retransmissions and deadlines play out.
+ */
+int tf_net_connect_udp(tf_target *t, int *fd)
+{
+    t->connections++;
+    *fd = FAKE_FD;
+    return TF_OK;
+}
+
+int tf_net_send_datagram(int fd, const uint8_t *buf, size_t n)
+{
+    return tf_net_send(fd, buf, n, 0);
+}
+
+int tf_net_recv_datagram(int fd, uint8_t *buf, size_t cap, int wait_ms, size_t *got)
+{
+    size_t want, k;
+    (void)fd;
+    *got = 0;
+    if (net_pos >= net_len) {
+        net_clock += wait_ms;
+        return TF_ERR_TIMEOUT;
+    }
+    want = net_len - net_pos;
+    if (want >= 2) {
+        want = ((size_t)net_data[net_pos] << 8) | net_data[net_pos + 1];
+        net_pos += 2;
+    }
+    k = want < net_len - net_pos ? want : net_len - net_pos;
+    *got = k < cap ? k : cap;
+    if (*got) memcpy(buf, net_data + net_pos, *got);
+    net_pos += k;
+    return TF_OK;
 }
 
 void tf_net_close(int fd) { (void)fd; }

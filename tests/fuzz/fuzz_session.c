@@ -23,23 +23,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct {
-    uint16_t suites[256], groups[64], sigalgs[64];
-    size_t nsuites, ngroups, nsigalgs;
-} offer;
-
-static void make_offer(uint16_t version, offer *o)
-{
-    size_t i;
-    memset(o, 0, sizeof(*o));
-    for (i = 0; i < tf_suites_count && o->nsuites < 256; i++)
-        if ((tf_suites[i].kx == TF_KX_TLS13) == (version == 0x0304)) o->suites[o->nsuites++] = tf_suites[i].id;
-    for (i = 0; i < tf_groups_count && o->ngroups < 64; i++)
-        if (version == 0x0304 ? tf_groups[i].tls13 : tf_groups[i].tls12) o->groups[o->ngroups++] = tf_groups[i].id;
-    for (i = 0; i < tf_sigalgs_count && o->nsigalgs < 64; i++)
-        if (version < 0x0304 || tf_sigalgs[i].tls13) o->sigalgs[o->nsigalgs++] = tf_sigalgs[i].id;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const tf_until untils[] = { TF_UNTIL_HELLO, TF_UNTIL_SKE, TF_UNTIL_FLIGHT, TF_UNTIL_FLIGHT };
@@ -47,25 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tf_target target;
     tf_hello h;
     tf_sess s;
-    offer *o = malloc(sizeof(*o));
+    fz_offer *o = malloc(sizeof(*o));
     uint8_t ctl;
 
     if (!o) return 0;
     fz_init(&in, data, size);
     ctl = fz_u8(&in);
-    memset(&target, 0, sizeof(target));
-    strcpy(target.host, "fuzz.example");
-    strcpy(target.sni, "fuzz.example");
-    target.port = 443;
-    target.timeout_ms = 5000;
-    memset(&h, 0, sizeof(h));
-    h.version = (uint16_t)(0x0301 + (ctl & 3));
-    make_offer(h.version, o);
-    h.suites = o->suites; h.nsuites = o->nsuites;
-    h.groups = o->groups; h.ngroups = o->ngroups;
-    h.sigalgs = o->sigalgs; h.nsigalgs = o->nsigalgs;
+    fz_session_start(&target, &h, o, (uint16_t)(0x0301 + (ctl & 3)), 443);
     h.key_share_group = (ctl & 16) ? 0x0017 : 0x001d;
-    h.sni = target.sni;
     h.mfl = (ctl & 32) ? 1 : 0;
     h.record_size_limit = (ctl & 64) ? 512 : 0;
     h.alpn = (ctl & 128) != 0;

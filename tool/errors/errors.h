@@ -66,6 +66,11 @@
     X(TF_ERR_CRYPTO, 21, 21, TF_TOOL_PROBE, "the TLS 1.3 key exchange or record decryption failed") \
     X(TF_ERR_INTERNAL, 22, 22, TF_TOOL_PROBE, "internal error in the prober (please report it)") \
     X(TF_ERR_SNI, 23, 23, TF_TOOL_PROBE, "the server refused the hello for its server name (unrecognized_name): pass --sni NAME") \
+    X(TF_ERR_PSK_KEY, 24, 24, TF_TOOL_PROBE, "the pre-shared key given on --psk-key-fd could not be read, is empty or is over 64 bytes") \
+    X(TF_ERR_PSK_REFUSED, 25, 25, TF_TOOL_PROBE, "the server completed no PSK handshake, TLS 1.2 or 1.3, with the identity and key given (a wrong key or identity, or no PSK at all)") \
+    X(TF_ERR_UDP_UNREACHABLE, 26, 26, TF_TOOL_PROBE, "the UDP port is unreachable (ICMP port unreachable: nothing listens there for DTLS)") \
+    X(TF_ERR_DTLS_COOKIE, 27, 27, TF_TOOL_PROBE, "the DTLS server sent a HelloVerifyRequest, then stayed silent past --timeout when the hello came back with its cookie") \
+    X(TF_ERR_DTLS_SILENT, 28, 28, TF_TOOL_PROBE, "no datagram answered the DTLS ClientHello or its retransmissions within --timeout (no DTLS server on that UDP port, or it drops the probe)") \
     X(TF_ERR_UART_TIMEOUT, 60, 2, TF_TOOL_FIRMWARE, "nothing arrived on the UART in time") \
     X(TF_ERR_FAULT, 61, 3, TF_TOOL_FIRMWARE, "a CPU fault or an unexpected exception") \
     X(TF_ERR_LISTEN, 62, 3, TF_TOOL_REPLAY, "the replica cannot listen on 127.0.0.1 (the port is taken?)") \
@@ -78,7 +83,11 @@
     X(TLSFIT_PROOF_MISMATCH, 75, 1, TF_TOOL_VERIFY, "the server's reply to the proof is not what the proof expects") \
     X(TLSFIT_PROOF_CLOSED, 76, 1, TF_TOOL_VERIFY, "the server closed the connection after the handshake without an alert") \
     X(NO_CERTIFICATE, 77, 1, TF_TOOL_VERIFY, "a --ca or --client-cert file holds no certificate (PEM or DER)") \
-    X(NO_PRIVATE_KEY, 78, 1, TF_TOOL_VERIFY, "the --client-key file holds no private key (PEM or DER)")
+    X(NO_PRIVATE_KEY, 78, 1, TF_TOOL_VERIFY, "the --client-key file holds no private key (PEM or DER)") \
+    X(TLSFIT_RESUME_REFUSED, 79, 1, TF_TOOL_CLIENTS, "the server did not resume the saved session: the second connection ran a full handshake") \
+    X(TLSFIT_RESUME_NO_SESSION, 80, 1, TF_TOOL_CLIENTS, "the server gave nothing to resume with: no session ticket and no session ID after the full handshake") \
+    X(TLSFIT_PSK_KEY, 81, 1, TF_TOOL_CLIENTS, "the pre-shared key could not be read (no bytes, or over MBEDTLS_PSK_MAX_LEN)") \
+    X(TLSFIT_NO_PSK, 82, 1, TF_TOOL_CLIENTS, "a pre-shared key was given but the configuration has no PSK key exchange")
 
 #define TF_ERROR_ENUM_(name, number, exit, tools, comment) name = number,
 #define TF_ERROR_EXIT_ENUM_(name, number, exit, tools, comment) name##_EXIT_ = exit,

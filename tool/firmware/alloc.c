@@ -63,6 +63,13 @@ void tf_alloc_set_limit(size_t limit)
     stats.limit = limit;
 }
 
+#if defined(TLSFIT_RESUME)
+void tf_alloc_window_start(void)
+{
+    stats.window_peak = stats.in_use;
+}
+#endif
+
 const struct tf_alloc_stats *tf_alloc_get_stats(void)
 {
     return &stats;
@@ -170,6 +177,10 @@ void *tf_calloc(size_t n, size_t size)
         stats.peak = stats.in_use;
         snapshot();
     }
+#if defined(TLSFIT_RESUME)
+    if (stats.in_use > stats.window_peak)
+        stats.window_peak = stats.in_use;
+#endif
     if (total > stats.largest)
         stats.largest = total;
     return block + HEADER_BYTES;

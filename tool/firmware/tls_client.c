@@ -44,6 +44,10 @@
  * from run_params.c and presents them with mbedtls_ssl_conf_own_cert (step
  * "identity"): a server that asks for a client certificate gets it and the
  * handshake is signed with the key.  The heap the parsed key holds counts.
+ *
+ * Built with a PSK header (TLSFIT_PSK_IDENTITY), it reads the pre-shared key
+ * from the UART before the handshake (psk_key.c: the relay sends it; it is
+ * never in the image), and a header without X.509 loads no anchors.
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* 3.x: ssl->state, for the failing state */
 
@@ -60,8 +64,8 @@
 #if !defined(MBEDTLS_SSL_TLS_C) || !defined(MBEDTLS_SSL_CLI_C)
 #error "tlsfit measure: the configuration has no TLS client (MBEDTLS_SSL_TLS_C and MBEDTLS_SSL_CLI_C)"
 #endif
-#if !defined(MBEDTLS_X509_CRT_PARSE_C)
-#error "tlsfit measure: MBEDTLS_X509_CRT_PARSE_C is not defined, the server cannot be verified"
+#if !defined(MBEDTLS_X509_CRT_PARSE_C) && !defined(TLSFIT_PSK_IDENTITY)
+#error "tlsfit measure: MBEDTLS_X509_CRT_PARSE_C is not defined, the server cannot be verified (and the header is no PSK header: no TLSFIT_PSK_IDENTITY)"
 #endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
 #error "tlsfit measure: TLSFIT_CURVES is the mbedTLS 2.28 group list; mbedTLS 3.x takes TLSFIT_GROUPS (MBEDTLS_SSL_IANA_TLS_GROUP_*)"
@@ -70,77 +74,12 @@
 #error "tlsfit measure: TLSFIT_GROUPS is the mbedTLS 3.x group list; mbedTLS 2.28 takes TLSFIT_CURVES (MBEDTLS_ECP_DP_*)"
 #endif
 
-#include "mbedtls/ssl.h"
-#include "mbedtls/x509_crt.h"
-#if defined(TLSFIT_CLIENT_IDENTITY)
-#include "mbedtls/pk.h"
-#endif
+#include "tls_client.h"
 
-#include "tls_harness.h"
-#include "../harness/harness.h"
-#include "tlsfit_fw.h"
-#include "../proof/proof.h"
+#include "psk_key.h"
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define TF_SSL_STATE(ssl) ((ssl)->MBEDTLS_PRIVATE(state))
-#define TF_HANDSHAKE_OVER(ssl) mbedtls_ssl_is_handshake_over(ssl)
-#else
-#define TF_SSL_STATE(ssl) ((ssl)->state)
-#define TF_HANDSHAKE_OVER(ssl) ((ssl)->state == MBEDTLS_SSL_HANDSHAKE_OVER)
-#endif
-
-/* The counting allocator is mbedTLS's (tlsfit_overlay.h makes sure it can be). */
-#define TF_HEAP_COUNTED TF_HEAP_HOOKED
-
-/* Where TLS's random bytes come from, for the result line ("rng").  Every source
- * bottoms out in test_entropy.c's seeded generator: TEST ONLY, never a product's. */
-#if defined(TF_RNG_DRBG)
-#define TF_RNG_SOURCE "drbg seeded from the test-only generator"
-#elif defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
-#define TF_RNG_SOURCE "psa-external: the test-only generator (no TRNG in QEMU)"
-#elif defined(TLSFIT_EXTERNAL_RNG)
-#define TF_RNG_SOURCE "external f_rng: the test-only generator (no TRNG in QEMU)"
-#else
-#define TF_RNG_SOURCE "none"
-#endif
-
-/* The client's state: static, so its size shows in ram_static_bytes the way
- * a device's global TLS context would. */
-static struct {
-    mbedtls_ssl_context ssl;
-    mbedtls_ssl_config conf;
-    mbedtls_x509_crt anchors;
-#if defined(TLSFIT_CLIENT_IDENTITY)
-    mbedtls_x509_crt own_cert;
-    mbedtls_pk_context own_key;
-#endif
-    struct tf_rng rng;
-    int uart_timed_out;
-    int nonblock;               /* the proof: uart_recv answers WANT_READ when idle */
-    unsigned long received;     /* bytes read from the UART */
-    unsigned long sent;         /* bytes written to the UART */
-    int proof_ran;
-    struct tf_proof_result proof;
-    unsigned long proof_tx;     /* bytes written when the proof ended */
-} cl;
-
-/* How far the client got (the result line's "step"). */
-enum step { STEP_SETUP, STEP_CA, STEP_IDENTITY, STEP_HANDSHAKE, STEP_PROOF, STEP_DONE };
-static const char *const step_names[] = {"setup", "ca", "identity", "handshake", "proof",
-                                         "done"};
-
-/* What happened, for the result line. */
-struct outcome {
-    enum step step;
-    const char *what;       /* set when the failure is not an mbedTLS code */
-    int ret;                /* mbedTLS error code (or PSA status), 0 = none */
-    int psa_status;         /* 1: ret is a psa_status_t */
-    int state;              /* handshake state whose step failed; -1: none */
-    int last_state;
-    uint64_t ticks;         /* in the handshake, UART waits excluded */
-    uint64_t wait_ticks;    /* waiting for UART input during the handshake */
-    int ca_loaded, ca_rejected;
-};
+/* The client's state (tls_client.h). */
+struct tf_client cl;
 
 /* ---------------------------------------------------------------- UART BIO */
 
@@ -191,10 +130,19 @@ static int rng_setup(struct outcome *o)
     return err == TF_OK ? 0 : -1;
 }
 
-/* Parses the trust anchors in place (they stay in flash). */
+/* Parses the trust anchors in place (they stay in flash); none for a header
+ * without X.509 (PSK only: the key authenticates the server). */
 static int anchors_load(struct outcome *o)
 {
+#if !defined(MBEDTLS_X509_CRT_PARSE_C)
+    (void)o;
+    return 0;
+#else
     mbedtls_x509_crt_init(&cl.anchors);
+#if defined(TLSFIT_PSK_IDENTITY)
+    if (tf_run.anchor_count == 0)
+        return 0;               /* the pre-shared key alone authenticates the server */
+#endif
     for (size_t i = 0; i < tf_run.anchor_count; i++) {
         int ret = mbedtls_x509_crt_parse_der_nocopy(&cl.anchors, tf_run.anchors[i].der,
                                                     tf_run.anchors[i].len);
@@ -212,6 +160,7 @@ static int anchors_load(struct outcome *o)
     if (o->ret == 0)
         o->what = TF_ERROR_NAME(TLSFIT_NO_ANCHOR);
     return -1;
+#endif
 }
 
 #if defined(TLSFIT_CLIENT_IDENTITY)
@@ -242,6 +191,13 @@ static int tls_setup(struct outcome *o)
         return -1;
 #if defined(TLSFIT_CLIENT_IDENTITY)
     if ((o->ret = mbedtls_ssl_conf_own_cert(&cl.conf, &cl.own_cert, &cl.own_key)) != 0)
+        return -1;
+#endif
+#if defined(TLSFIT_RESUME)
+    tf_resume_conf(&cl.conf);
+#endif
+#if defined(TLSFIT_PSK_IDENTITY)
+    if ((o->ret = tf_fw_psk(&cl.conf, &o->what)) != 0)
         return -1;
 #endif
     if ((o->ret = tf_harness_ssl(&cl.ssl, &cl.conf, tf_run.sni)) != 0)
@@ -300,6 +256,9 @@ static int handshake(struct outcome *o)
             t0 += tf_ticks() - t;
             o->last_state = state;
         }
+#if defined(TLSFIT_RESUME)
+        tf_resume_note_state(&cl.resume, state);
+#endif
         int ret = mbedtls_ssl_handshake_step(&cl.ssl);
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
             continue;
@@ -335,6 +294,19 @@ static unsigned long proof_received(void *ctx)
     return cl.received;
 }
 
+/* The proof's clock and waits: SysTick ticks, the UART. */
+static struct tf_proof_io proof_io(void)
+{
+    const struct tf_proof_io io = {
+        .ctx = NULL,
+        .per_ms = tf_ticks_per_ms(),
+        .now = proof_now,
+        .wait_input = proof_wait_input,
+        .received = proof_received,
+    };
+    return io;
+}
+
 /* The proof that the server accepted the session (tf_run.proof_*). */
 static int proof(struct outcome *o)
 {
@@ -348,16 +320,10 @@ static int proof(struct outcome *o)
         .wait_ms = tf_run.proof_wait_ms,
         .reply_ms = tf_run.proof_reply_ms,
     };
-    const struct tf_proof_io io = {
-        .ctx = NULL,
-        .per_ms = tf_ticks_per_ms(),
-        .now = proof_now,
-        .wait_input = proof_wait_input,
-        .received = proof_received,
-    };
     o->step = STEP_PROOF;
     cl.nonblock = 1;
     cl.proof_ran = 1;
+    const struct tf_proof_io io = proof_io();
     int rc = tf_proof_run(&cl.ssl, &spec, &io, &cl.proof);
     cl.nonblock = 0;
     cl.proof_tx = cl.sent;
@@ -369,179 +335,78 @@ static int proof(struct outcome *o)
     return 0;
 }
 
-/* ----------------------------------------------------------------- report */
+/* ------------------------------------------------------------ resumption */
 
-/* ,"key": */
-static void put_key(const char *key)
+#if defined(TLSFIT_RESUME)
+/* One connection's figures (the handshake's ticks, the heap's peak, the bytes). */
+static void note_figures(struct tf_conn_figures *c, const struct outcome *o, size_t heap_peak)
 {
-    tf_out_str(",\"");
-    tf_out_str(key);
-    tf_out_str("\":");
+    c->handshake_ticks = o->ticks;
+    c->heap_peak = heap_peak;
+    c->bytes_sent = cl.sent;
+    c->bytes_received = cl.received;
 }
 
-static void put_str(const char *key, const char *value)
+/* Asks the relay for a new server connection (TF_RECONNECT_ASK) and drops what
+ * arrives until its answer (TF_RECONNECT_DONE): the old server's last words. */
+static int reconnect(void)
 {
-    put_key(key);
-    tf_out_json_str(value);
-}
-
-static void put_uint(const char *key, uint64_t value)
-{
-    put_key(key);
-    tf_out_u64(value);
-}
-
-static void put_int(const char *key, int value)
-{
-    put_key(key);
-    tf_out_i32(value);
-}
-
-static void put_bool(const char *key, int value)
-{
-    put_key(key);
-    tf_out_str(value ? "true" : "false");
-}
-
-/* What tlsfit_overlay.h added to the header under test (it defines TLSFIT_OVERLAY_x). */
-static const char *const overlay_added[] = {
-#if defined(TLSFIT_OVERLAY_NO_PLATFORM_ENTROPY)
-    "MBEDTLS_NO_PLATFORM_ENTROPY",
-#endif
-#if defined(TLSFIT_OVERLAY_ENTROPY_HARDWARE_ALT)
-    "MBEDTLS_ENTROPY_HARDWARE_ALT",
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_C)
-    "MBEDTLS_PLATFORM_C",
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_MEMORY)
-    "MBEDTLS_PLATFORM_MEMORY",
-#endif
-#if defined(TLSFIT_OVERLAY_PLATFORM_MS_TIME_ALT)
-    "MBEDTLS_PLATFORM_MS_TIME_ALT",
-#endif
-    NULL
-};
-
-static void put_overlay(void)
-{
-    tf_out_str(",\"overlay\":[");
-    for (size_t k = 0; overlay_added[k] != NULL; k++) {
-        if (k)
-            tf_out_char(',');
-        tf_out_json_str(overlay_added[k]);
+    static const char ask[] = TF_RECONNECT_ASK, done[] = TF_RECONNECT_DONE;
+    if (tf_uart_write(ask, sizeof ask - 1, tf_run.uart_timeout_polls) != sizeof ask - 1)
+        return -1;
+    size_t matched = 0;
+    while (done[matched] != '\0') {
+        char c;
+        if (tf_uart_read(&c, 1, tf_run.uart_timeout_polls) != 1)
+            return -1;
+        matched = c == done[matched] ? matched + 1 : (size_t)(c == done[0]);
     }
-    tf_out_char(']');
+    cl.sent = cl.received = 0;
+    cl.uart_timed_out = 0;
+    return 0;
 }
 
-static void put_heap(void)
+/* Saves the proven session, closes, and resumes it on a second connection: the
+ * resuming handshake measured like the first, then the proof again
+ * (../harness/resume.h).  The first handshake's ticks stay the report's. */
+static int resume_session(struct outcome *o)
 {
-    const struct tf_alloc_stats *h = tf_alloc_get_stats();
-    put_bool("heap_counted", TF_HEAP_COUNTED);
-    tf_out_str(",\"heap\":{\"peak\":");
-    tf_out_u64(h->peak);
-    put_uint("allocs", h->allocs);
-    put_uint("frees", h->frees);
-    put_uint("largest", h->largest);
-    put_uint("failures", h->failures);
-    put_uint("failed_size", h->failed_size);
-    put_uint("limit", h->limit);
-    put_uint("in_use", h->in_use);
-    put_uint("brk_peak", tf_heap_brk_peak());
-    put_uint("size", tf_heap_size());
-    tf_out_str("},\"heap_at_peak\":{\"untracked\":");
-    tf_out_u64(h->peak_untracked);
-    tf_out_str(",\"blocks\":[");
-    const size_t *sizes;
-    size_t n = tf_alloc_peak_blocks(&sizes);
-    for (size_t k = 0; k < n; k++) {
-        if (k)
-            tf_out_char(',');
-        tf_out_u64(sizes[k]);
+    const struct tf_proof_io io = proof_io();
+    struct outcome first = *o;
+    o->step = STEP_RESUME;
+    cl.nonblock = 1;
+    (void)tf_resume_await_ticket(&cl.ssl, &io, tf_run.proof_wait_ms);
+    cl.nonblock = 0;
+    int rc = tf_resume_save(&cl.ssl, &cl.resume, &o->ret);
+    if (rc == TLSFIT_RESUME_NO_SESSION)
+        o->what = TF_ERROR_NAME(TLSFIT_RESUME_NO_SESSION);
+    if (rc != TF_OK)
+        return -1;
+    note_figures(&cl.resume.full, o, tf_alloc_get_stats()->peak);
+    (void)mbedtls_ssl_close_notify(&cl.ssl);
+    if (reconnect() != 0) {
+        o->ret = MBEDTLS_ERR_SSL_TIMEOUT;
+        return -1;
     }
-    /* "sites": [[address, bytes], ...] */
-    const uintptr_t *pcs;
-    const size_t *bytes;
-    n = tf_alloc_peak_sites(&pcs, &bytes);
-    tf_out_str("],\"sites\":[");
-    for (size_t k = 0; k < n; k++) {
-        if (k)
-            tf_out_char(',');
-        tf_out_char('[');
-        tf_out_u64(pcs[k]);
-        tf_out_char(',');
-        tf_out_u64(bytes[k]);
-        tf_out_char(']');
+    tf_alloc_window_start();
+    cl.resume.cert_state_seen = 0;
+    if ((o->ret = mbedtls_ssl_session_reset(&cl.ssl)) != 0 ||
+        (o->ret = tf_harness_hostname(&cl.ssl, tf_run.sni)) != 0 ||
+        (o->ret = mbedtls_ssl_set_session(&cl.ssl, &cl.resume.saved)) != 0)
+        return -1;
+    int ok = handshake(o) == 0;
+    cl.resume.tried = ok;
+    ok = ok && proof(o) == 0;
+    note_figures(&cl.resume.resumed, o, tf_alloc_get_stats()->window_peak);
+    o->ticks = first.ticks;
+    o->wait_ticks = first.wait_ticks;
+    if (ok && !tf_resume_accepted(&cl.resume)) {
+        o->step = STEP_RESUME;
+        o->what = TF_ERROR_NAME(TLSFIT_RESUME_REFUSED);
     }
-    tf_out_str("]}");
+    return ok && o->what == NULL ? 0 : -1;
 }
-
-/* "proof": what ran after the handshake and how it ended (null before). */
-static void put_proof(void)
-{
-    static const char hex[] = "0123456789abcdef";
-    const struct tf_proof_result *r = &cl.proof;
-    put_str("proof_kind", tf_proof_label((enum tf_proof_kind)tf_run.proof_kind));
-    put_key("proof");
-    if (!cl.proof_ran) {
-        tf_out_str("null");
-        return;
-    }
-    tf_out_str("{\"outcome\":");
-    tf_out_json_str(tf_proof_outcome_name(r->outcome));
-    put_int("ret", r->ret);
-    put_int("alert", r->alert);
-    put_bool("flight", r->flight);
-    put_int("mqtt_code", r->mqtt_code);
-    put_uint("sent", r->sent);
-    put_uint("elapsed_ticks", r->elapsed);
-    put_uint("tx_bytes", cl.proof_tx);
-    put_key("reply_hex");
-    tf_out_char('"');
-    for (size_t k = 0; k < r->reply_len; k++) {
-        tf_out_char(hex[r->reply[k] >> 4]);
-        tf_out_char(hex[r->reply[k] & 0xFu]);
-    }
-    tf_out_str("\"}");
-}
-
-/* The TLSFIT-RESULT line.  The stack peaks are read before it is written. */
-static void report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
-{
-    int ok = o->ret == 0 && o->what == NULL && o->step == STEP_DONE;
-    int shook = ok || o->step == STEP_PROOF;    /* the handshake completed */
-    tf_out_str("TLSFIT-RESULT {\"ok\":");
-    tf_out_str(ok ? "true" : "false");
-    put_str("step", step_names[o->step]);
-    put_str("what", o->what);
-    put_int("ret", o->ret);
-    put_bool("psa_status", o->psa_status);
-    put_int("state", o->state);
-    put_int("last_state", o->last_state);
-    put_str("version", shook ? mbedtls_ssl_get_version(&cl.ssl) : NULL);
-    put_str("ciphersuite", shook ? mbedtls_ssl_get_ciphersuite(&cl.ssl) : NULL);
-    if (o->step == STEP_HANDSHAKE || shook)
-        put_uint("verify_flags", mbedtls_ssl_get_verify_result(&cl.ssl));
-    else
-        put_str("verify_flags", NULL);
-    put_uint("ticks", o->ticks);
-    put_uint("wait_ticks", o->wait_ticks);
-    put_bool("uart_timeout", cl.uart_timed_out);
-    put_proof();
-    put_heap();
-    put_uint("stack_peak", setup_peak > handshake_peak ? setup_peak : handshake_peak);
-    put_uint("stack_peak_handshake", handshake_peak);
-    put_uint("stack_size", tf_stack_size());
-    put_int("ca_loaded", o->ca_loaded);
-    put_int("ca_rejected", o->ca_rejected);
-    put_int("in_content_len", MBEDTLS_SSL_IN_CONTENT_LEN);
-    put_int("out_content_len", MBEDTLS_SSL_OUT_CONTENT_LEN);
-    put_str("mbedtls", MBEDTLS_VERSION_STRING);
-    put_str("rng", TF_RNG_SOURCE);
-    put_overlay();
-    tf_out_str("}\n");
-    tf_out_flush();
-}
+#endif
 
 int main(void)
 {
@@ -561,12 +426,16 @@ int main(void)
     if (setup(&o) == 0) {
         setup_peak = tf_stack_peak();
         tf_stack_paint();
-        if (handshake(&o) == 0 && proof(&o) == 0)
+        if (handshake(&o) == 0 && proof(&o) == 0
+#if defined(TLSFIT_RESUME)
+            && resume_session(&o) == 0
+#endif
+            )
             (void)mbedtls_ssl_close_notify(&cl.ssl);
         handshake_peak = tf_stack_peak();
     } else {
         setup_peak = tf_stack_peak();
     }
-    report(&o, setup_peak, handshake_peak);
+    tf_client_report(&o, setup_peak, handshake_peak);
     return o.step == STEP_DONE ? TF_EXIT_OK : TF_EXIT_FAIL;
 }

@@ -4,7 +4,9 @@
  *
  *   tls_client.c     main(): one verified TLS handshake over UART0, stepped
  *                    state by state, the proof that the server accepted the
- *                    session (../proof/proof.c), and the TLSFIT-RESULT line
+ *                    session (../proof/proof.c), with TLSFIT_RESUME a second
+ *                    connection resuming the session (../harness/resume.h)
+ *   tls_report.c     the TLSFIT-RESULT line (tls_client.h: what the two share)
  *   alloc.c          the counting allocator behind mbedtls_calloc/free
  *   test_entropy.c   the firmware's tf_random_source (../harness/harness.h): a
  *                    seeded pseudo-random generator posing as the entropy source
@@ -76,6 +78,9 @@ struct tf_alloc_stats {
     uint32_t frees;
     uint32_t failures;    /* refused requests: over the limit or out of memory */
     size_t peak_untracked; /* bytes of the peak held in blocks beyond the table */
+#if defined(TLSFIT_RESUME)
+    size_t window_peak;   /* most bytes held since tf_alloc_window_start() */
+#endif
 };
 
 /* How many held blocks the allocator follows one by one (the peak's make-up). */
@@ -97,6 +102,18 @@ size_t tf_alloc_peak_blocks(const size_t **sizes);
  * function that called mbedtls_calloc, Thumb bit set) and *bytes at what its
  * blocks held then. */
 size_t tf_alloc_peak_sites(const uintptr_t **pcs, const size_t **bytes);
+
+#if defined(TLSFIT_RESUME)
+/* Starts a new window for stats.window_peak (the resuming connection's peak). */
+void tf_alloc_window_start(void);
+
+/* The firmware's second connection over the one UART (measure --resume): it asks
+ * the relay with ASK between two records, the relay answers DONE once the new
+ * server connection is open (tool/tlsfit/target/reconnect.py holds the same
+ * two lines). */
+#define TF_RECONNECT_ASK "~tlsfit-reconnect\n"
+#define TF_RECONNECT_DONE "~tlsfit-upstream\n"
+#endif
 
 /* ---- test_entropy.c: TEST-ONLY randomness (never ship this) ----
  * Seeds the generator behind tf_random_source (../harness/harness.h). */

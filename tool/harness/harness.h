@@ -3,7 +3,8 @@
  *
  * Shared by the host verify client (tool/verify/) and the measure firmware
  * (tool/firmware/tls_client.c), each compiled with the configuration under
- * test (MBEDTLS_CONFIG_FILE) against mbedTLS 3.6 or 2.28, on the host (gcc,
+ * test (MBEDTLS_CONFIG_FILE; from 4.0 with TF_PSA_CRYPTO_CONFIG_FILE) against
+ * mbedTLS 4.0, 3.6 or 2.28, on the host (gcc,
  * glibc) or for a Cortex-M (arm-none-eabi-gcc, newlib).  A change to how
  * tlsfit sets mbedTLS up is made here, once.  One concern per file:
  *
@@ -12,6 +13,10 @@
  *   hooks.c   the platform hooks a device configuration leaves to the
  *             application, answered from tf_random_source(): entropy,
  *             PSA's external RNG, gmtime_r, zeroize
+ *   rng4.h, rng4.c, hooks4.c   the same two concerns for mbedTLS 4.x, where
+ *             PSA is the only generator and entropy comes from
+ *             mbedtls_platform_get_entropy (the 3.x files compile to nothing
+ *             there, and these to nothing before 4.0)
  * and, inline below (the firmware's image stays as small as with its own
  * copies): PSA's start, the client configuration (authmode, anchors, the
  * header's groups and fragment length), the context, the allocator hook and
@@ -34,6 +39,7 @@
 #include "mbedtls/version.h"    /* 3.x: via build_info.h; 2.x: via the configuration */
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#if MBEDTLS_VERSION_MAJOR < 4
 #if defined(MBEDTLS_ENTROPY_C)
 #include "mbedtls/entropy.h"
 #endif
@@ -41,6 +47,7 @@
 #include "mbedtls/ctr_drbg.h"
 #elif defined(MBEDTLS_HMAC_DRBG_C)
 #include "mbedtls/hmac_drbg.h"
+#endif
 #endif
 #if defined(MBEDTLS_PK_PARSE_C)
 #include "mbedtls/pk.h"
@@ -51,6 +58,7 @@
 #endif
 
 #include "../errors/errors.h"
+#include "dtls.h"
 
 /* GCC's noipa where it has it: a function the optimiser must not see through
    (tf_rng_seed: see there). */
@@ -90,6 +98,9 @@ int tf_harness_entropy(void *ctx, unsigned char *out, size_t len, size_t *olen);
  * configuration's, so it is constant: TF_RNG_FUNC is the f_rng TLS gets and
  * TF_RNG_CTX(rng) its context (nothing of it is stored).
  */
+#if MBEDTLS_VERSION_MAJOR >= 4
+#include "rng4.h"       /* 4.x: PSA is the only generator (harness/rng4.c) */
+#else
 #if defined(MBEDTLS_CTR_DRBG_C) || defined(MBEDTLS_HMAC_DRBG_C)
 #define TF_RNG_DRBG 1
 #endif
@@ -159,6 +170,7 @@ static inline int tf_crypto_start(void)
     return 0;
 #endif
 }
+#endif
 
 /*
  * Seeds the generator.  The DRBG's seed is the entropy module (given
@@ -204,7 +216,8 @@ static inline void tf_harness_allocator(void *(*calloc_fn)(size_t, size_t),
 }
 
 /*
- * Sets conf up as tlsfit's client: the defaults for a stream client,
+ * Sets conf up as tlsfit's client: the defaults for a stream client (a
+ * datagram one for a DTLS header, dtls.h),
  * authmode REQUIRED, the trust anchors, rng's generator, the header's group
  * list (TLSFIT_GROUPS for 3.x, MBEDTLS_SSL_IANA_TLS_GROUP_* ending with
  * _NONE; TLSFIT_CURVES for 2.28, MBEDTLS_ECP_DP_* ending with _NONE -- each
@@ -218,13 +231,21 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
                                   struct tf_rng *rng)
 {
     int ret = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT,
-                                          MBEDTLS_SSL_TRANSPORT_STREAM,
+                                          TF_HARNESS_TRANSPORT,
                                           MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0)
         return ret;
     mbedtls_ssl_conf_authmode(conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     mbedtls_ssl_conf_ca_chain(conf, anchors, NULL);
+#else
+    (void) anchors;     /* a PSK-only header: the key authenticates the server */
+#endif
+#if MBEDTLS_VERSION_MAJOR < 4
     mbedtls_ssl_conf_rng(conf, TF_RNG_FUNC, TF_RNG_CTX(rng));
+#else
+    (void) rng;         /* 4.x: TLS draws from PSA's generator itself */
+#endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_GROUPS)
     static const uint16_t groups[] = { TLSFIT_GROUPS };
     mbedtls_ssl_conf_groups(conf, groups);
@@ -246,13 +267,27 @@ static inline int tf_harness_conf(mbedtls_ssl_config *conf, mbedtls_x509_crt *an
     return ret;
 }
 
-/* Sets ssl up with conf for server name sni (SNI and the certificate's name
-   check); 0 or the mbedTLS error. */
+/* Sets the server name sni on ssl (SNI and the certificate's name check), again
+   for every connection (a session reset clears it); 0 or the mbedTLS error. */
+static inline int tf_harness_hostname(mbedtls_ssl_context *ssl, const char *sni)
+{
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+    return mbedtls_ssl_set_hostname(ssl, sni);
+#else
+    (void) ssl;         /* a PSK-only header: mbedTLS has no host name without X.509 */
+    (void) sni;
+    return 0;
+#endif
+}
+
+/* Sets ssl up with conf for server name sni; 0 or the mbedTLS error. */
 static inline int tf_harness_ssl(mbedtls_ssl_context *ssl, const mbedtls_ssl_config *conf,
                                  const char *sni)
 {
     int ret = mbedtls_ssl_setup(ssl, conf);
-    return ret != 0 ? ret : mbedtls_ssl_set_hostname(ssl, sni);
+    if (ret == 0)
+        ret = tf_harness_dtls_ssl(ssl);     /* DTLS only: MTU, Connection ID (dtls.h) */
+    return ret != 0 ? ret : tf_harness_hostname(ssl, sni);
 }
 
 #if defined(MBEDTLS_PK_PARSE_C)
@@ -261,7 +296,10 @@ static inline int tf_harness_ssl(mbedtls_ssl_context *ssl, const mbedtls_ssl_con
 static inline int tf_harness_parse_key(mbedtls_pk_context *key, const unsigned char *der,
                                        size_t len, struct tf_rng *rng)
 {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#if MBEDTLS_VERSION_MAJOR >= 4
+    (void) rng;
+    return mbedtls_pk_parse_key(key, der, len, NULL, 0);
+#elif MBEDTLS_VERSION_NUMBER >= 0x03000000
     return mbedtls_pk_parse_key(key, der, len, NULL, 0, TF_RNG_FUNC, TF_RNG_CTX(rng));
 #else
     (void) rng;

@@ -1,6 +1,8 @@
 /* rng.c -- the random generator TLS gets (harness.h). */
 #include "harness.h"
 
+#if MBEDTLS_VERSION_MAJOR < 4       /* 4.x: rng4.c */
+
 #if defined(MBEDTLS_HMAC_DRBG_C) && !defined(MBEDTLS_CTR_DRBG_C)
 #include "mbedtls/md.h"
 #endif
@@ -74,3 +76,5 @@ TF_NOIPA int tf_rng_seed(struct tf_rng *rng, const unsigned char *pers, size_t p
 #endif
 #endif
 }
+
+#endif  /* MBEDTLS_VERSION_MAJOR < 4 */

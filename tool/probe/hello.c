@@ -11,7 +11,7 @@
 enum {
     EXT_SERVER_NAME = 0, EXT_MFL = 1, EXT_GROUPS = 10, EXT_POINT_FORMATS = 11, EXT_SIGALGS = 13,
     EXT_ALPN = 16, EXT_ETM = 22, EXT_EMS = 23, EXT_RSL = 28, EXT_TICKET = 35, EXT_VERSIONS = 43,
-    EXT_PSK_MODES = 45, EXT_KEY_SHARE = 51, EXT_RENEGO = 0xff01
+    EXT_PSK_MODES = 45, EXT_KEY_SHARE = 51, EXT_CID = 54, EXT_RENEGO = 0xff01
 };
 
 const uint8_t tf_alpn_default[] = {
@@ -173,6 +173,11 @@ static void extensions(tf_wr *w, const tf_hello *h)
         tf_wr_close(w, r, 2);
     }
     if (h->alpn) ext_alpn(w, h);
+    if (h->cid) {
+        size_t cid = ext_open(w, EXT_CID);
+        tf_wr_u8(w, 0);                     /* the client asks for no CID on what it receives */
+        tf_wr_close(w, cid, 2);
+    }
     if (h->version == 0x0304) ext_tls13(w, h);
     tf_wr_close(w, at, 2);
 }

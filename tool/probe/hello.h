@@ -10,6 +10,7 @@
  *             record_size_limit (when asked), ALPN (when `alpn` is set)
  *   <= 1.2:   extended_master_secret, encrypt_then_mac, session_ticket
  *   >= 1.2:   signature_algorithms (when sigalgs)
+ *   DTLS:     connection_id with an empty CID (when cid)
  *   1.3:      supported_versions [1.3], key_share (possibly empty),
  *             psk_key_exchange_modes, a 32-byte legacy_session_id
  */
@@ -35,6 +36,7 @@ typedef struct {
     uint16_t record_size_limit;     /* 0 = not offered */
     const uint8_t *alpn;            /* ALPN's protocol_name_list (length-prefixed names); NULL = no ALPN */
     size_t alpn_len;
+    int cid;                        /* DTLS: offer connection_id (RFC 9146) with an empty CID of the client's own */
 } tf_hello;
 
 /* The list the alpn step offers when the user gave none: h2, http/1.1, mqtt, x-amzn-mqtt-ca. */

@@ -19,6 +19,7 @@
 #include "hello.h"
 #include "net.h"
 #include "probe.h"
+#include "psk.h"
 
 #define MAX_CA 32
 
@@ -31,6 +32,8 @@ typedef struct {
     const char *ca[MAX_CA];
     size_t nca;
     int no_system_store;
+    const char *psk_identity;
+    long psk_key_fd;           /* -1 none */
     int progress;
     int list_errors;
     int help;
@@ -51,6 +54,7 @@ static int set_progress(options *o, const char *v) { (void)v; o->progress = 1; r
 static int set_list(options *o, const char *v) { (void)v; o->list_errors = 1; return 0; }
 static int set_help(options *o, const char *v) { (void)v; o->help = 1; return 0; }
 static int set_nostore(options *o, const char *v) { (void)v; o->no_system_store = 1; return 0; }
+static int set_dtls(options *o, const char *v) { (void)v; o->target.dtls = 1; return 0; }
 
 static int set_timeout(options *o, const char *v)
 {
@@ -77,6 +81,18 @@ static int set_alpn(options *o, const char *v)
     return 0;
 }
 
+static int set_psk_identity(options *o, const char *v)
+{
+    if (!v[0] || strlen(v) > TF_PSK_MAX_IDENTITY) return -1;
+    o->psk_identity = v;
+    return 0;
+}
+
+static int set_psk_key_fd(options *o, const char *v)
+{
+    return tf_parse_long(v, 0, 1023, &o->psk_key_fd);
+}
+
 static int add_ca(options *o, const char *v)
 {
     if (o->nca >= MAX_CA) return -1;
@@ -88,9 +104,13 @@ static const optdef optdefs[] = {
     { "--sni", ARG_STR, "NAME   server_name to send (default: HOST unless it is an IP address; \"\" sends none)", set_sni },
     { "--alpn", ARG_STR, "LIST  ALPN protocols to offer in every hello, comma-separated (e.g. x-amzn-mqtt-ca); the\n"
                          "              alpn step then also tries a hello without them (does the server require ALPN?)", set_alpn },
+    { "--dtls", ARG_NONE, "        DTLS 1.2 over UDP (default port 5684, CoAP over DTLS) instead of TLS over TCP", set_dtls },
     { "--timeout", ARG_INT, "SEC  per-operation I/O timeout in seconds (default 5); a connection ends at twice that", set_timeout },
     { "--ca", ARG_STR, "FILE    PEM bundle to look the trust anchor up in (repeatable; before the system store)", add_ca },
     { "--no-system-store", ARG_NONE, "  do not look in " TF_SYSTEM_BUNDLE, set_nostore },
+    { "--psk-identity", ARG_STR, "ID  pre-shared-key identity (1-128 bytes): the psk step proves which PSK suites\n"
+                                 "              and TLS 1.3 modes complete a handshake; needs --psk-key-fd", set_psk_identity },
+    { "--psk-key-fd", ARG_INT, "N  read the pre-shared key (raw bytes, 1-64) from inherited file descriptor N", set_psk_key_fd },
     { "--delay", ARG_INT, "MS     pause between connections, for rate-limited servers (default 0)", set_delay },
     { "--progress", ARG_NONE, "      one line per step on stderr", set_progress },
     { "-o", ARG_STR, "FILE      write the profile to FILE (atomically) instead of stdout", set_out },
@@ -105,7 +125,7 @@ static void usage(FILE *f)
                "Records what a TLS server accepts (versions, suites, groups, signature schemes, chain,\n"
                "record sizes, extensions) and writes it as a JSON profile (docs/profile-schema.md).\n\n");
     for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) fprintf(f, "  %s %s\n", optdefs[i].name, optdefs[i].help);
-    fprintf(f, "\nPORT defaults to 443; IPv6 literals as [::1]:4433.  Exit codes: --list-errors.\n");
+    fprintf(f, "\nPORT defaults to 443 (5684 with --dtls); IPv6 literals as [::1]:4433.  Exit codes: --list-errors.\n");
 }
 
 static int parse_args(options *o, int argc, char **argv)
@@ -212,8 +232,11 @@ int main(int argc, char **argv)
     tf_profile p;
     int rc;
 
+    static tf_psk_secret psk;
+
     memset(&o, 0, sizeof(o));
     o.target.timeout_ms = 5000;
+    o.psk_key_fd = -1;
     rc = parse_args(&o, argc, argv);
     if (rc) return rc;
     if (o.help) { usage(stdout); return TF_OK; }
@@ -226,6 +249,18 @@ int main(int argc, char **argv)
     snprintf(o.target.sni, sizeof(o.target.sni), "%s",
              o.sni ? o.sni : tf_host_is_ip(o.target.host) ? "" : o.target.host);
     if ((rc = check_ca_files(&o)) != TF_OK) return rc;
+    if (!o.psk_identity != (o.psk_key_fd < 0)) {
+        fprintf(stderr, "tlsfit-probe: --psk-identity and --psk-key-fd go together [TF_ERR_USAGE]\n");
+        return TF_ERR_USAGE;
+    }
+    if (o.psk_identity) {
+        snprintf(psk.identity, sizeof(psk.identity), "%s", o.psk_identity);
+        if (tf_psk_read_key((int)o.psk_key_fd, &psk) != TF_OK) {
+            fprintf(stderr, "tlsfit-probe: --psk-key-fd %ld: no key read, or over %d bytes [TF_ERR_PSK_KEY]\n",
+                    o.psk_key_fd, TF_PSK_MAX_KEY);
+            return TF_ERR_PSK_KEY;
+        }
+    }
     if (tf_target_resolve(&o.target) != TF_OK) return fail_target(&o, TF_ERR_RESOLVE, "the host name does not resolve");
 
     tf_profile_init(&p);
@@ -234,6 +269,7 @@ int main(int argc, char **argv)
     p.nca = o.nca;
     p.system_store = !o.no_system_store;
     p.progress = o.progress;
+    p.psk = o.psk_identity ? &psk : NULL;
     if (o.alpn) tf_alpn_list_parse(o.alpn, p.alpn_list, sizeof(p.alpn_list), &p.alpn_list_len);
     rc = tf_probe_run(&p);
     if (rc != TF_OK) {

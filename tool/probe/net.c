@@ -47,7 +47,7 @@ int tf_target_parse(tf_target *t, const char *spec)
     const char *host = spec, *port = NULL, *colon;
     size_t hlen;
 
-    t->port = 443;
+    t->port = t->dtls ? TF_DTLS_DEFAULT_PORT : 443;
     if (spec[0] == '[') {                       /* [v6]:port */
         const char *close = strchr(spec, ']');
         if (!close) return TF_ERR_USAGE;
@@ -104,16 +104,21 @@ static int map_errno(int e)
     return TF_ERR_CONNECT;
 }
 
-int tf_net_connect(tf_target *t, int *fd_out)
+void tf_net_pace(tf_target *t)
 {
-    int fd, rc, err = 0, one = 1;
-    socklen_t elen = sizeof(err);
-
     if (t->connections > 0 && t->delay_ms > 0) {
         struct timespec ts = { t->delay_ms / 1000, (long)(t->delay_ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
     t->connections++;
+}
+
+int tf_net_connect(tf_target *t, int *fd_out)
+{
+    int fd, rc, err = 0, one = 1;
+    socklen_t elen = sizeof(err);
+
+    tf_net_pace(t);
     fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return TF_ERR_CONNECT;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -173,6 +178,48 @@ int tf_net_recv(int fd, uint8_t *buf, size_t n, int timeout_ms, size_t *got)
         return errno == ECONNRESET ? TF_ERR_CLOSED : TF_ERR_CONNECT;
     }
     return TF_OK;
+}
+
+int tf_net_connect_udp(tf_target *t, int *fd_out)
+{
+    int fd;
+    tf_net_pace(t);
+    fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return TF_ERR_CONNECT;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (connect(fd, (struct sockaddr *)&t->addr, t->addrlen) != 0) {
+        close(fd);
+        return TF_ERR_CONNECT;
+    }
+    *fd_out = fd;
+    return TF_OK;
+}
+
+int tf_net_send_datagram(int fd, const uint8_t *buf, size_t n)
+{
+    ssize_t w;
+    do w = send(fd, buf, n, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
+    if (w == (ssize_t)n) return TF_OK;
+    return w < 0 && errno == ECONNREFUSED ? TF_ERR_UDP_UNREACHABLE : TF_ERR_CONNECT;
+}
+
+int tf_net_recv_datagram(int fd, uint8_t *buf, size_t cap, int wait_ms, size_t *got)
+{
+    long long deadline = tf_now_ms() + wait_ms;
+    *got = 0;
+    for (;;) {
+        ssize_t r = recv(fd, buf, cap, MSG_DONTWAIT);
+        long long left;
+        int rc;
+        if (r >= 0) { *got = (size_t)r; return TF_OK; }
+        if (errno == ECONNREFUSED) return TF_ERR_UDP_UNREACHABLE;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return TF_ERR_CONNECT;
+        left = deadline - tf_now_ms();
+        if (left <= 0) return TF_ERR_TIMEOUT;
+        rc = wait_fd(fd, POLLIN, (int)left);
+        if (rc == 0) return TF_ERR_TIMEOUT;
+        if (rc < 0) return TF_ERR_CONNECT;
+    }
 }
 
 void tf_net_close(int fd)

@@ -56,6 +56,7 @@ static void common_ext(uint32_t type, tf_rd *e, tf_server_exts *x)
     case 23: x->ems = 1; break;
     case 28: x->has_rsl = 1; x->rsl = (uint16_t)tf_rd_u16(e); break;
     case 35: x->ticket = 1; break;
+    case 54: { tf_rd cid; x->cid = 1; tf_rd_vec(e, 1, &cid); x->cid_len = (uint8_t)cid.len; break; }
     case 0xff01: x->renego = 1; tf_rd_skip(e, tf_rd_left(e)); break;
     default: tf_rd_skip(e, tf_rd_left(e)); break;
     }

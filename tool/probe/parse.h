@@ -28,6 +28,8 @@ typedef struct {
     int has_rsl;
     uint16_t rsl;                  /* server's record_size_limit */
     char alpn[64];                 /* selected protocol, "" if none */
+    int cid;                       /* DTLS connection_id (RFC 9146, type 54) echoed */
+    uint8_t cid_len;               /* ... the length of the CID the server chose to receive */
 } tf_server_exts;
 
 typedef struct {

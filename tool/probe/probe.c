@@ -125,6 +125,11 @@ static void note_facts(tf_profile *p, const tf_sess *s)
     if (s->max_record_len > p->max_record_len) p->max_record_len = s->max_record_len;
     if (s->max_plain_len > p->max_plain_len) p->max_plain_len = s->max_plain_len;
     if (s->max_hs_len > p->max_hs_len) p->max_hs_len = s->max_hs_len;
+    tf_dtls_facts_merge(&p->dtls, &s->dtls);
+    if (s->outcome == TF_SESS_HELLO && s->ext.cid) {
+        p->cid = 1;
+        p->cid_len = s->ext.cid_len;
+    }
 }
 
 /*
@@ -163,6 +168,7 @@ void tf_base_hello(tf_profile *p, int slot, tf_hello *h)
     memset(h, 0, sizeof(*h));
     h->version = tf_slot_version(slot);
     h->sni = p->target->sni;
+    h->cid = p->target->dtls;
     if (p->alpn_list_len) {
         h->alpn = p->alpn_list;
         h->alpn_len = p->alpn_list_len;
@@ -774,6 +780,18 @@ int tf_probe_run(tf_profile *p)
 
     stamp(p);
     rc = tf_step_versions(p);
+    if (rc == TF_ERR_NO_VERSION && p->psk) {
+        int fatal = p->fatal;
+        char detail[sizeof(p->fatal_detail)];
+        snprintf(detail, sizeof(detail), "%s", p->fatal_detail);
+        rc = tf_step_psk_alone(p);
+        if (rc == TF_ERR_NO_VERSION) {          /* nothing in TLS 1.3 either: the versions verdict */
+            p->fatal = fatal;
+            snprintf(p->fatal_detail, sizeof(p->fatal_detail), "%s", detail);
+        }
+        p->elapsed_ms = tf_now_ms() - t0;
+        return rc;
+    }
     if (rc == TF_OK) {
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_suites(p, slot);
         for (slot = 3; slot >= 0; slot--) if (p->accepted[slot]) step_groups(p, slot);
@@ -784,7 +802,9 @@ int tf_probe_run(tf_profile *p)
         step_rsl(p);
         step_etm(p);
         step_alpn(p);
-        for (slot = 3; slot >= 2; slot--) if (p->accepted[slot]) step_resumption(p, slot);
+        /* resumption and the psk step run mbedTLS's TLS client, over TCP only */
+        for (slot = 3; slot >= 2 && !p->target->dtls; slot--) if (p->accepted[slot]) step_resumption(p, slot);
+        if (p->psk && !p->target->dtls) rc = tf_step_psk(p);
     }
     p->elapsed_ms = tf_now_ms() - t0;
     return rc;

@@ -16,13 +16,19 @@
 
 #include <stdio.h>
 
+#include "dtls.h"
 #include "net.h"
+#include "psk.h"
 #include "resume.h"
 
 /* Version slots: 0 = TLS 1.0 ... 3 = TLS 1.3. */
 #define TF_NV 4
 #define TF_MAX_LIST 96
-#define TF_MAX_STEPS 24
+#define TF_MAX_STEPS 26
+
+/* The slot a DTLS 1.2 target's version is recorded in: DTLS 1.2 is TLS 1.2's handshake on datagrams
+   (DTLS 1.3 and 1.0 are not probed). */
+#define TF_DTLS_SLOT 2
 
 static inline uint16_t tf_slot_version(int slot) { return (uint16_t)(0x0301 + slot); }
 
@@ -88,6 +94,12 @@ typedef struct {
     char fatal_detail[512];
     tf_resume_facts resume[2];     /* the resumption step: [0] TLS 1.2, [1] TLS 1.3 */
     int resume_ran[2];
+    const tf_psk_secret *psk;      /* --psk-identity/--psk-key-fd, NULL without: the psk step runs with it */
+    tf_psk_facts psk_facts;
+    int psk_ran;
+    tf_dtls_facts dtls;            /* DTLS targets: the transport's facts, merged over connections */
+    int cid;                       /* DTLS: a ServerHello echoed connection_id */
+    uint8_t cid_len;               /* ... the length of the CID the server chose */
     int timeouts_in_a_row;         /* connections in a row that ended at a timeout (probe.c STALL_LIMIT) */
 } tf_profile;
 

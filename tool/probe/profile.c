@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "anchor.h"
+#include "dtls_frag.h"
 #include "errors.h"
 #include "inner.h"
 #include "json.h"
@@ -137,23 +138,27 @@ static void json_versions(tf_json *j, const tf_profile *p)
     tf_json_end_arr(j);
 }
 
+/* One suite as {"id": "0x00A8", "name": IANA name, or the id when unknown}. */
+static void json_suite(tf_json *j, const char *key, uint16_t suite)
+{
+    char id[8];
+    const char *name = tf_suite_name(suite);
+    snprintf(id, sizeof(id), "0x%04X", suite);
+    tf_json_obj(j, key);
+    tf_json_str(j, "id", id);
+    tf_json_str(j, "name", name ? name : id);
+    tf_json_end_obj(j);
+}
+
 static void json_suites(tf_json *j, const tf_profile *p)
 {
     int slot;
     size_t i;
-    char id[8];
     tf_json_obj(j, "ciphersuites");
     for (slot = 0; slot < TF_NV; slot++) {
         if (!p->accepted[slot]) continue;
         tf_json_arr(j, vname(slot));
-        for (i = 0; i < p->nsuites[slot]; i++) {
-            const char *name = tf_suite_name(p->suites[slot][i]);
-            snprintf(id, sizeof(id), "0x%04X", p->suites[slot][i]);
-            tf_json_obj(j, NULL);
-            tf_json_str(j, "id", id);
-            tf_json_str(j, "name", name ? name : id);
-            tf_json_end_obj(j);
-        }
+        for (i = 0; i < p->nsuites[slot]; i++) json_suite(j, NULL, p->suites[slot][i]);
         tf_json_end_arr(j);
     }
     tf_json_end_obj(j);
@@ -375,6 +380,30 @@ static void json_count(tf_json *j, const char *key, long v)
     if (v < 0) tf_json_null(j, key); else tf_json_int(j, key, v);
 }
 
+/*
+ * "dtls" (DTLS targets only): the transport's facts (dtls.h).  The version
+ * found is listed as TLSv1.2 in "versions" (its handshake); "version" here
+ * names it on the wire.
+ */
+static void json_dtls(tf_json *j, const tf_profile *p)
+{
+    const tf_dtls_facts *d = &p->dtls;
+    if (!p->target->dtls) return;
+    tf_json_obj(j, "dtls");
+    tf_json_str(j, "version", d->version == TF_DTLS_V12 ? "DTLSv1.2" : d->version == TF_DTLS_V10 ? "DTLSv1.0" : NULL);
+    tf_json_str(j, "transport", "udp");
+    tf_json_bool(j, "hello_verify", d->hello_verify > 0);
+    tf_json_int(j, "cookie_len", d->cookie_len);
+    tf_json_int(j, "round_trips", d->round_trips);
+    tf_json_int(j, "retransmissions", d->retransmissions);
+    tf_json_int(j, "max_datagram_len", (long long)d->max_datagram);
+    tf_json_bool(j, "fragmented", d->fragmented);
+    tf_json_bool(j, "fragmented_across_datagrams", d->across_datagrams);
+    tf_json_bool(j, "connection_id", p->cid);
+    if (p->cid) tf_json_int(j, "connection_id_len", p->cid_len); else tf_json_null(j, "connection_id_len");
+    tf_json_end_obj(j);
+}
+
 /* "resumption": one object per version the resumption step ran for (resume.h). */
 static void json_resumption(tf_json *j, const tf_profile *p)
 {
@@ -397,6 +426,26 @@ static void json_resumption(tf_json *j, const tf_profile *p)
         json_count(j, "ticket_lifetime_s", f->ticket_lifetime);
         tf_json_end_obj(j);
     }
+    tf_json_end_obj(j);
+}
+
+/* "psk": what the psk step proved for the identity (psk.h); never the key. */
+static void json_psk(tf_json *j, const tf_profile *p)
+{
+    const tf_psk_facts *f = &p->psk_facts;
+    size_t i;
+    if (!p->psk_ran) return;
+    tf_json_obj(j, "psk");
+    tf_json_str(j, "identity", p->psk->identity);
+    tf_json_arr(j, "tls12_suites");
+    for (i = 0; i < f->ntls12; i++) json_suite(j, NULL, f->tls12[i]);
+    tf_json_end_arr(j);
+    tf_json_arr(j, "tls13_modes");
+    if (f->psk_ke == 1) tf_json_str(j, NULL, "psk_ke");
+    if (f->psk_dhe_ke == 1) tf_json_str(j, NULL, "psk_dhe_ke");
+    tf_json_end_arr(j);
+    if (f->tls13_suite) json_suite(j, "tls13_suite", f->tls13_suite); else tf_json_null(j, "tls13_suite");
+    if (f->tls13_group) json_id(j, "tls13_group", f->tls13_group, tf_group_name); else tf_json_null(j, "tls13_group");
     tf_json_end_obj(j);
 }
 
@@ -510,6 +559,8 @@ int tf_profile_write(const tf_profile *p, FILE *f)
     json_records(&j, p);
     json_extensions(&j, p);
     json_resumption(&j, p);
+    json_psk(&j, p);
+    json_dtls(&j, p);
     json_certreq(&j, p);
     tf_json_obj(&j, "stats");
     tf_json_int(&j, "connections", p->target->connections);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtls_conn.h"
 #include "errors.h"
 #include "inner.h"
 #include "net.h"
@@ -39,6 +40,9 @@ void tf_conn_free(tf_conn *c)
     c->hs = NULL;
     if (c->prot) tf_tls13_free(c->prot);
     c->prot = NULL;
+    tf_dtls_close(c);
+    tf_dtls_free(c->dtls);
+    c->dtls = NULL;
     tf_net_close(c->fd);
     c->fd = -1;
 }
@@ -51,7 +55,9 @@ void tf_conn_protect(tf_conn *c, tf_tls13 *t)
 
 int tf_conn_send(tf_conn *c, const uint8_t *buf, size_t len)
 {
-    int rc = tf_net_send(c->fd, buf, len, c->timeout_ms);
+    int rc;
+    if (c->dtls) return tf_dtls_send_hello(c, buf, len);
+    rc = tf_net_send(c->fd, buf, len, c->timeout_ms);
     if (rc) snprintf(c->detail, sizeof(c->detail), "could not send: %s", tf_err_comment(rc));
     return rc;
 }
@@ -236,6 +242,7 @@ int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len)
     size_t n;
     int rc;
 
+    if (c->dtls) return tf_dtls_handshake(c, msg, len);
     if (c->messages >= TF_MAX_MESSAGES) {
         snprintf(c->detail, sizeof(c->detail), "the server sent more than %u handshake messages on one "
                  "connection", TF_MAX_MESSAGES);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtls.h"
 #include "tls13.h"
 
 /* Largest record body accepted: 2^14 + 2048 (RFC 5246 TLSCiphertext). */
@@ -58,6 +59,7 @@ typedef struct {
     size_t hs_len, hs_cap, hs_used;
 
     tf_tls13 *prot;        /* non-NULL once handshake keys are installed */
+    tf_dtls *dtls;         /* non-NULL: the connection is DTLS over UDP (dtls_conn.h does the reading) */
 
     /* facts */
     unsigned records;      /* records read */
@@ -92,7 +94,7 @@ int tf_conn_handshake(tf_conn *c, const uint8_t **msg, size_t *len);
    decrypted.  Takes ownership of t. */
 void tf_conn_protect(tf_conn *c, tf_tls13 *t);
 
-/* Sends bytes on the connection.  0 or an errors.h code. */
+/* Sends bytes on the connection (over DTLS: the ClientHello record, dtls_conn.h).  0 or an errors.h code. */
 int tf_conn_send(tf_conn *c, const uint8_t *buf, size_t len);
 
 /* Name of a TLS alert description ("handshake_failure"), or "unknown". */

@@ -4,7 +4,7 @@
  * Implementation notes
  * --------------------
  * Every connection is one mbedTLS client session over the prober's own
- * sockets (net.c: the target's address, per-operation timeouts).  The
+ * sockets (mbconn.h: the target's address, per-operation timeouts).  The
  * callbacks keep the first bytes each side sent (`sent`, `got`): the verdict
  * on a resumption is read from those bytes, not from mbedTLS's state -- the
  * session ID of our ClientHello and the server's last plaintext ServerHello
@@ -19,30 +19,20 @@
 #include <string.h>
 
 #include "mbedtls/ctr_drbg.h"
-#include "mbedtls/entropy.h"
 #include "mbedtls/error.h"
-#include "mbedtls/net_sockets.h"
 #include "mbedtls/ssl.h"
-#include "psa/crypto.h"
 
 #include "errors.h"
+#include "mbconn.h"
 #include "parse.h"
 #include "record.h"
 #include "resume.h"
 
-#define CAPTURE 16384          /* bytes of each direction kept for the verdict */
 #define MAX_ALPN 16
 #define TICKET_READS 4         /* reads after a TLS 1.3 handshake that may bring tickets */
 #define TICKET_WAIT_MS 500     /* ... each waiting at most this long for the next one */
 
-/* One connection's socket and what crossed it. */
-typedef struct {
-    int fd;
-    int timeout_ms;
-    long long deadline_ms;     /* the connection ends here, as the steps' do (TF_CONN_DEADLINE_FACTOR) */
-    uint8_t sent[CAPTURE], got[CAPTURE];
-    size_t nsent, ngot;
-} link;
+typedef tf_mbconn link;
 
 /* The outcome of one connection. */
 typedef struct {
@@ -52,54 +42,6 @@ typedef struct {
     int tickets;               /* TLS 1.3 NewSessionTickets read after the handshake */
     char detail[160];          /* when !ok */
 } outcome;
-
-static mbedtls_entropy_context entropy;
-static mbedtls_ctr_drbg_context drbg;
-static int rng_ready;
-
-static int rng_init(void)
-{
-    if (rng_ready) return 0;
-    mbedtls_entropy_init(&entropy);
-    mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)"tlsfit-resume", 13))
-        return -1;
-    if (psa_crypto_init() != PSA_SUCCESS) return -1;
-    rng_ready = 1;
-    return 0;
-}
-
-static void keep(uint8_t *dst, size_t *n, const unsigned char *src, size_t len)
-{
-    size_t room = CAPTURE - *n;
-    if (len > room) len = room;
-    memcpy(dst + *n, src, len);
-    *n += len;
-}
-
-static int link_send(void *ctx, const unsigned char *buf, size_t len)
-{
-    link *l = ctx;
-    if (tf_net_send(l->fd, buf, len, l->timeout_ms) != TF_OK) return MBEDTLS_ERR_NET_SEND_FAILED;
-    keep(l->sent, &l->nsent, buf, len);
-    return (int)len;
-}
-
-static int link_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout_ms)
-{
-    link *l = ctx;
-    size_t got = 0;
-    long long left = l->deadline_ms - tf_now_ms();
-    int wait = timeout_ms ? (int)timeout_ms : l->timeout_ms, rc;
-    if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
-    if (wait > left) wait = (int)left;
-    rc = tf_net_recv(l->fd, buf, len, wait, &got);
-    keep(l->got, &l->ngot, buf, got);
-    if (rc == TF_OK || got > 0) return (int)(rc == TF_OK ? len : got);
-    if (rc == TF_ERR_TIMEOUT) return MBEDTLS_ERR_SSL_TIMEOUT;
-    if (rc == TF_ERR_CLOSED) return 0;
-    return MBEDTLS_ERR_NET_RECV_FAILED;
-}
 
 /* The session ID of the ClientHello at the start of `l->sent`; -1 when not there whole. */
 static int hello_session_id(const link *l, uint8_t sid[32], size_t *sid_len)
@@ -112,45 +54,15 @@ static int hello_session_id(const link *l, uint8_t sid[32], size_t *sid_len)
     return 0;
 }
 
-/*
- * The server's last ServerHello that is not a HelloRetryRequest, from the
- * plaintext handshake records at the start of `l->got`; the walk stops at
- * the first record of another type but ChangeCipherSpec.  -1 when none was
- * seen whole (spanning records, cut by CAPTURE, malformed).
- */
-static int server_hello(const link *l, tf_server_hello *sh, const uint8_t **sid, size_t *sid_len)
-{
-    size_t at = 0;
-    int found = -1;
-    while (at + 5 <= l->ngot) {
-        uint8_t type = l->got[at];
-        size_t len = (size_t)l->got[at + 3] << 8 | l->got[at + 4];
-        const uint8_t *body = l->got + at + 5;
-        if (at + 5 + len > l->ngot || (type != 22 && type != 20)) break;
-        if (type == 22 && len >= 4 && body[0] == TF_HS_SERVER_HELLO) {
-            size_t mlen = 4 + ((size_t)body[1] << 16 | (size_t)body[2] << 8 | body[3]);
-            tf_server_hello one;
-            if (mlen <= len && tf_parse_server_hello(body, mlen, &one) == TF_OK && !one.hrr) {
-                *sh = one;
-                *sid = body + 4 + 2 + 32 + 1;     /* type+len, version, random, sid length */
-                *sid_len = body[4 + 2 + 32];
-                found = 0;
-            }
-        }
-        at += 5 + len;
-    }
-    return found;
-}
-
 /* What the ServerHello says of the resumption offered (-1 unknown). */
 static int judge(const link *l, uint16_t version, int offered, outcome *o)
 {
     tf_server_hello sh;
-    const uint8_t *ssid;
+    const uint8_t *ssid = NULL;
     uint8_t csid[32];
-    size_t ssid_len, csid_len;
+    size_t ssid_len = 0, csid_len;
     if (!offered) return 0;
-    if (server_hello(l, &sh, &ssid, &ssid_len) != 0) return -1;
+    if (tf_mbconn_server_hello(l, &sh, &ssid, &ssid_len) != 0) return -1;
     if (version == 0x0304) {
         o->key_share = sh.ks_group != 0;
         return sh.psk;
@@ -193,7 +105,7 @@ static int read_tickets(mbedtls_ssl_context *ssl, mbedtls_ssl_session *session, 
                 char text[100];
                 mbedtls_strerror(rc, text, sizeof(text));
                 snprintf(o->detail, sizeof(o->detail), "the server ended the session after the "
-                         "handshake: -0x%04X %s", (unsigned)-rc, text);
+                         "handshake: -0x%04X %.90s", (unsigned)-rc, text);
                 return -1;
             }
             break;
@@ -224,21 +136,17 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
 
     memset(o, 0, sizeof(*o));
     o->resumed = -1;
-    memset(&l, 0, sizeof(l));
-    l.fd = -1;
-    l.timeout_ms = t->timeout_ms;
-    l.deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
     mbedtls_ssl_config_init(&conf);
     mbedtls_ssl_init(&ssl);
     (*connections)++;
-    if ((rc = tf_net_connect(t, &l.fd)) != TF_OK) {
+    if ((rc = tf_mbconn_open(&l, t)) != TF_OK) {
         snprintf(o->detail, sizeof(o->detail), "could not connect (%s)", tf_err_name(rc));
         goto done;
     }
     mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
                                 MBEDTLS_SSL_PRESET_DEFAULT);
     mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_NONE);   /* facts only; no data is sent */
-    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, tf_mbconn_rng());
     mbedtls_ssl_conf_min_tls_version(&conf, (mbedtls_ssl_protocol_version)version);
     mbedtls_ssl_conf_max_tls_version(&conf, (mbedtls_ssl_protocol_version)version);
     mbedtls_ssl_conf_session_tickets(&conf, tickets ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
@@ -254,14 +162,7 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
         snprintf(o->detail, sizeof(o->detail), "mbedTLS could not set up the client");
         goto done;
     }
-    mbedtls_ssl_set_bio(&ssl, &l, link_send, NULL, link_recv);
-    rc = mbedtls_ssl_handshake(&ssl);
-    if (rc != 0) {
-        char text[100];
-        mbedtls_strerror(rc, text, sizeof(text));
-        snprintf(o->detail, sizeof(o->detail), "mbedTLS's handshake failed: -0x%04X %s", (unsigned)-rc, text);
-        goto done;
-    }
+    if (tf_mbconn_handshake(&l, &ssl, o->detail, sizeof(o->detail)) != 0) goto done;
     o->ok = 1;
     o->resumed = judge(&l, version, in != NULL, o);
     if (version == 0x0304 && out) {
@@ -273,7 +174,7 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
 done:
     mbedtls_ssl_free(&ssl);
     mbedtls_ssl_config_free(&conf);
-    if (l.fd >= 0) tf_net_close(l.fd);
+    tf_mbconn_close(&l);
 }
 
 static void note_ticket(tf_resume_facts *f, const mbedtls_ssl_session *s)
@@ -340,7 +241,7 @@ int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t 
                     tf_resume_facts *out)
 {
     tf_resume_unknown(out);
-    if (rng_init() != 0) {
+    if (!tf_mbconn_rng()) {
         snprintf(out->why, sizeof(out->why), "mbedTLS's random generator could not be seeded");
         return TF_ERR_INTERNAL;
     }

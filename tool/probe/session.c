@@ -200,6 +200,7 @@ static void copy_facts(tf_sess *s, const tf_conn *c)
     s->max_record_len = c->max_record_len;
     s->max_plain_len = c->max_plain_len;
     s->max_hs_len = c->max_hs_len;
+    if (c->dtls) s->dtls = *tf_dtls_facts_of(c->dtls);
 }
 
 /* Sends the hello; for 1.3 flights first makes the key share. */
@@ -246,13 +247,14 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
 
     memset(s, 0, sizeof(*s));
     s->alert = -1;
-    rc = tf_net_connect(t, &fd);
+    rc = t->dtls ? tf_net_connect_udp(t, &fd) : tf_net_connect(t, &fd);
     if (rc) {
         fail(s, rc, rc == TF_ERR_REFUSED ? "connection refused" : rc == TF_ERR_TIMEOUT ?
              "connect timed out" : "connection failed");
         return s->outcome;
     }
     tf_conn_init(&c, fd, t->timeout_ms);
+    if (t->dtls && !(c.dtls = tf_dtls_new())) { fail(s, TF_ERR_NOMEM, "out of memory"); goto cleanup; }
     c.deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
     hello = malloc(HELLO_CAP);
     if (!hello) { fail(s, TF_ERR_NOMEM, "out of memory"); goto cleanup; }

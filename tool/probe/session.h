@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtls.h"
 #include "hello.h"
 #include "net.h"
 #include "parse.h"
@@ -46,6 +47,7 @@ typedef struct {
     int flight_complete;        /* read through ServerHelloDone / CertificateVerify */
 
     size_t max_record_len, max_plain_len, max_hs_len;
+    tf_dtls_facts dtls;         /* DTLS connections only (dtls.h) */
 } tf_sess;
 
 /*

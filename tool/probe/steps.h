@@ -58,4 +58,12 @@ tf_sess_outcome tf_probe_connect(tf_profile *p, const tf_hello *h, tf_until unti
    (p->fatal, p->fatal_detail set). */
 int tf_step_versions(tf_profile *p);
 
+/* The psk step (with --psk-identity): which PSK suites and TLS 1.3 modes
+   complete a handshake (psk.h).  0, or the fatal code (none did). */
+int tf_step_psk(tf_profile *p);
+
+/* The psk step for a server whose versions step found nothing: TLSv1.3 listed
+   when it completes a TLS 1.3 handshake.  0, TF_ERR_NO_VERSION, or its code. */
+int tf_step_psk_alone(tf_profile *p);
+
 #endif

@@ -160,7 +160,9 @@ int tf_step_versions(tf_profile *p)
 
     for (slot = 3; slot >= 0 && !(hard && fatal_kind(hard)); slot--) {
         tf_sess s;
-        int r = try_version_slot(p, slot, &s, st->note, sizeof(st->note));
+        int r;
+        if (p->target->dtls && slot != TF_DTLS_SLOT) continue;
+        r = try_version_slot(p, slot, &s, st->note, sizeof(st->note));
         saw_tls |= s.saw_tls;
         sni |= r == 0 && s.alert == ALERT_UNRECOGNIZED_NAME;
         if (r == 1) any = p->accepted[slot] = 1;

@@ -24,6 +24,14 @@ static const unsigned char mqtt_connect[] = {
 /* A CONNACK starts 20 02 (type 2, remaining length 2); then flags and the code. */
 static const unsigned char connack_prefix[] = { 0x20, 0x02 };
 static const char http_prefix[] = "HTTP/1.";
+/* CoAP (RFC 7252 section 3): version 1, confirmable, no token; GET; message ID 0x7F5A;
+   Uri-Path ".well-known" (option 11) and "core".  Its piggybacked answer starts:
+   version 1, ACK, no token; 2.05 Content (0x45); the same message ID. */
+static const unsigned char coap_get[] = {
+    0x40, 0x01, 0x7F, 0x5A, 0xBB, '.', 'w', 'e', 'l', 'l', '-', 'k', 'n', 'o', 'w', 'n',
+    0x04, 'c', 'o', 'r', 'e',
+};
+static const unsigned char coap_content[] = { 0x60, 0x45, 0x7F, 0x5A };
 #define HTTP_HOST_MAX 255
 #define MESSAGE_MAX (HTTP_HOST_MAX + 64)
 
@@ -33,6 +41,7 @@ const char *tf_proof_label(enum tf_proof_kind kind)
         case TF_PROOF_MQTT: return "mqtt-connack";
         case TF_PROOF_HTTP: return "http";
         case TF_PROOF_BYTES: return "send-expect";
+        case TF_PROOF_COAP: return "coap-content";
         default: return "no-alert";
     }
 }
@@ -161,6 +170,10 @@ static size_t message(const struct tf_proof_spec *spec, unsigned char *buf,
         *out = spec->send;
         return spec->send_len;
     }
+    if (spec->kind == TF_PROOF_COAP) {
+        *out = coap_get;
+        return sizeof(coap_get);
+    }
     size_t host_len = spec->host != NULL ? strlen(spec->host) : 0;
     if (host_len > HTTP_HOST_MAX) {
         host_len = HTTP_HOST_MAX;
@@ -189,6 +202,10 @@ static int send_message(mbedtls_ssl_context *ssl, const struct tf_proof_spec *sp
         int ret = mbedtls_ssl_write(ssl, msg + r->sent, len - r->sent);
         if (ret > 0) {
             r->sent += (size_t) ret;
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+        } else if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            r->flight = 1;      /* a later ticket, signalled (session resumption) */
+#endif
         } else if (ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret != MBEDTLS_ERR_SSL_WANT_READ) {
             /* The server may have said why before it hung up. */
             if (read_some(ssl, r) < 0 && r->outcome == TF_PROOF_REJECTED_ALERT) {
@@ -221,6 +238,11 @@ static int judge(const struct tf_proof_spec *spec, struct tf_proof_result *r)
             }
             r->mqtt_code = r->reply[3];
             return 1;
+        case TF_PROOF_COAP:
+            if (prefix(r, coap_content, sizeof(coap_content)) != 0) {
+                return -1;
+            }
+            return r->reply_len >= sizeof(coap_content) ? 1 : 0;
         case TF_PROOF_HTTP:
             if (prefix(r, (const unsigned char *) http_prefix, sizeof(http_prefix) - 1) != 0) {
                 return -1;

@@ -26,7 +26,11 @@
  *      TF_PROOF_HTTP      "HEAD / HTTP/1.1" with Host: host; accepted on a
  *                         reply starting "HTTP/1.";
  *      TF_PROOF_BYTES     the caller's bytes (possibly none); accepted when
- *                         the reply starts with the expected bytes.
+ *                         the reply starts with the expected bytes;
+ *      TF_PROOF_COAP      (CoAP over DTLS, RFC 7252) a confirmable GET of
+ *                         /.well-known/core; accepted on its piggybacked
+ *                         response 2.05 Content (an ACK with the same
+ *                         message ID).
  *      The reply may take reply_ms.
  *
  * The transport (struct tf_proof_io) must be non-blocking while the proof
@@ -48,6 +52,7 @@ enum tf_proof_kind {
     TF_PROOF_MQTT = 1,
     TF_PROOF_HTTP = 2,
     TF_PROOF_BYTES = 3,
+    TF_PROOF_COAP = 4,
 };
 
 /* The largest expected reply (TF_PROOF_BYTES) and the reply bytes kept. */
@@ -106,7 +111,7 @@ struct tf_proof_result {
 int tf_proof_run(mbedtls_ssl_context *ssl, const struct tf_proof_spec *spec,
                  const struct tf_proof_io *io, struct tf_proof_result *r);
 
-/* "mqtt-connack", "http", "no-alert", "send-expect": the proof's name in reports. */
+/* "mqtt-connack", "http", "no-alert", "send-expect", "coap-content": the proof's name in reports. */
 const char *tf_proof_label(enum tf_proof_kind kind);
 
 /* "accepted", "flight", "quiet", "data", "alert", "closed", "timeout",

@@ -11,8 +11,9 @@ static void usage(const char *why)
             "tlsfit-verify-client: %s\n"
             "usage: tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]\n"
             "       [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]\n"
-            "       [--proof mqtt|http|no-alert|send:HEX,expect:HEX]\n"
-            "       [--client-cert FILE --client-key FILE]\n",
+            "       [--proof mqtt|http|no-alert|coap|send:HEX,expect:HEX]\n"
+            "       [--client-cert FILE --client-key FILE] [--resume]\n"
+            "       [--psk-identity ID --psk-key-fd N]\n",
             why);
     exit(EXIT_USAGE);
 }
@@ -107,21 +108,39 @@ static void parse_proof(const char *v, struct tf_opts *o)
         o->proof.kind = TF_PROOF_HTTP;
     } else if (strcmp(v, "no-alert") == 0) {
         o->proof.kind = TF_PROOF_NO_ALERT;
+    } else if (strcmp(v, "coap") == 0) {
+        o->proof.kind = TF_PROOF_COAP;
     } else if (strncmp(v, "send:", 5) == 0) {
         parse_bytes_proof(v, o);
     } else {
-        usage("--proof takes mqtt, http, no-alert or send:HEX,expect:HEX");
+        usage("--proof takes mqtt, http, no-alert, coap or send:HEX,expect:HEX");
     }
 }
 
-/* The proof by port: 8883 MQTT, 443 and 8443 HTTP, else no-alert. */
+/* The proof by port: 8883 MQTT, 443 and 8443 HTTP, 5684 CoAP over DTLS, else no-alert. */
 static enum tf_proof_kind proof_for_port(const char *port)
 {
     long p = strtol(port, NULL, 10);
+#if defined(TLSFIT_DTLS)
+    if (p == 5684) {
+        return TF_PROOF_COAP;
+    }
+#endif
     if (p == 8883) {
         return TF_PROOF_MQTT;
     }
     return p == 443 || p == 8443 ? TF_PROOF_HTTP : TF_PROOF_NO_ALERT;
+}
+
+/* A file descriptor number for --psk-key-fd. */
+static int parse_fd(const char *v)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < 0 || n > 1023) {
+        usage("--psk-key-fd takes a file descriptor number (0-1023)");
+    }
+    return (int) n;
 }
 
 /* Takes one option and its value `v`. */
@@ -139,6 +158,10 @@ static void parse_option(const char *a, const char *v, struct tf_opts *o)
         o->client_cert = v;
     } else if (strcmp(a, "--client-key") == 0) {
         o->client_key = v;
+    } else if (strcmp(a, "--psk-identity") == 0) {
+        o->psk_identity = v;
+    } else if (strcmp(a, "--psk-key-fd") == 0) {
+        o->psk_key_fd = parse_fd(v);
     } else if (strcmp(a, "--timeout") == 0) {
         o->timeout_ms = parse_timeout_ms(v);
     } else if (strcmp(a, "--min-version") == 0) {
@@ -159,10 +182,15 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->timeout_ms = 10000;
+    o->psk_key_fd = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage("one verified TLS handshake; prints one JSON line");
+        }
+        if (strcmp(a, "--resume") == 0) {
+            o->resume = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             char msg[128];
@@ -171,8 +199,11 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
         }
         parse_option(a, argv[++i], o);
     }
-    if (o->host == NULL || o->port == NULL || o->ca == NULL) {
-        usage("--host, --port and --ca are required");
+    if (o->host == NULL || o->port == NULL || (o->ca == NULL && o->psk_identity == NULL)) {
+        usage("--host, --port and --ca (or --psk-identity) are required");
+    }
+    if ((o->psk_identity == NULL) != (o->psk_key_fd < 0)) {
+        usage("--psk-identity and --psk-key-fd go together");
     }
     if ((o->client_cert == NULL) != (o->client_key == NULL)) {
         usage("--client-cert and --client-key go together");
@@ -189,6 +220,9 @@ void tf_parse_args(int argc, char **argv, struct tf_opts *o)
     o->proof.wait_ms = TF_PROOF_WAIT_MS;
     o->proof.reply_ms = (uint32_t) o->timeout_ms;
     o->proof.host = o->sni;
+#if defined(TLSFIT_RESUME)
+    o->resume = 1;      /* a header from `tlsfit gen --resume` */
+#endif
 }
 
 int tf_handshake_limit_s(const struct tf_opts *o)

@@ -7,7 +7,7 @@
  *   tlsfit-verify-client --host H --port P --ca FILE [--sni NAME]
  *                        [--timeout SEC] [--min-version 1.2|1.3] [--max-version 1.2|1.3]
  *                        [--proof mqtt|http|no-alert|send:HEX,expect:HEX]
- *                        [--client-cert FILE --client-key FILE]
+ *                        [--client-cert FILE --client-key FILE] [--resume]
  *
  * Prints exactly one JSON line on stdout:
  *   {"ok": true, "version": "TLSv1.3", "ciphersuite": "TLS_AES_128_GCM_SHA256",
@@ -42,8 +42,11 @@
  *   rng.c      the host's random source and clock, the generator's failures
  *   ca.c       the trust anchors            net.c      TCP and socket callbacks
  *   identity.c the device's cert and key    file.c     reading a whole file
+ *   psk.c      the pre-shared key (--psk-identity, --psk-key-fd)
  *   wire.c     watching the server's bytes  session.c  TLS set-up, handshake
+ *   dtls.c     UDP, the DTLS receive and timer (a header defining TLSFIT_DTLS)
  *   names.c    names of codes and IANA ids  report.c   the JSON result line
+ *   resume.c   --resume: the second, resuming connection
  *   ../harness/     the TLS client set-up shared with the measure firmware:
  *              PSA start, the random generator, the platform hooks, the group
  *              list, the client configuration (../harness/harness.h)
@@ -70,8 +73,8 @@
 #if !defined(MBEDTLS_SSL_CLI_C)
 #error "tlsfit verify: MBEDTLS_SSL_CLI_C is not defined, the configuration has no TLS client"
 #endif
-#if !defined(MBEDTLS_X509_CRT_PARSE_C)
-#error "tlsfit verify: MBEDTLS_X509_CRT_PARSE_C is not defined, certificates cannot be verified"
+#if !defined(MBEDTLS_X509_CRT_PARSE_C) && !defined(TLSFIT_PSK_IDENTITY)
+#error "tlsfit verify: MBEDTLS_X509_CRT_PARSE_C is not defined, certificates cannot be verified (and the header is no PSK header: no TLSFIT_PSK_IDENTITY)"
 #endif
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(TLSFIT_CURVES) && !defined(TLSFIT_GROUPS)
@@ -87,6 +90,7 @@
 #include "net.h"
 #include "report.h"
 #include "rng.h"
+#include "resume.h"
 #include "session.h"
 
 /* setup: PSA Crypto and the random generator. */
@@ -100,15 +104,31 @@ static int step_crypto(struct tf_session *s, struct tf_fail *f, int *code)
     return tf_host_rng_seed(&s->rng, code, f);
 }
 
-/* ca: the trust anchors. */
+/* ca: the trust anchors (none for a pre-shared key without --ca, or a header
+   without X.509). */
 static int step_ca(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f, int *code)
 {
     f->step = "ca";
-    if (tf_ca_load(o->ca, &s->cacert, &s->ca, f) != 0) {
+    *code = 0;
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+    if (o->ca != NULL && tf_ca_load(o->ca, &s->cacert, &s->ca, f) != 0) {
         *code = f->error == NULL ? s->ca.last_error : 0;
         return -1;
     }
+#else
+    (void) o;
+    (void) s;
+    (void) f;
+#endif
     return 0;
+}
+
+/* psk: the pre-shared key from its file descriptor, when given. */
+static int step_psk(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f, int *code)
+{
+    f->step = "psk";
+    *code = 0;
+    return o->psk_identity == NULL ? 0 : tf_psk_read(o->psk_identity, o->psk_key_fd, &s->psk, f);
 }
 
 /* identity: the device's certificate and key, when given. */
@@ -120,8 +140,15 @@ static int step_identity(const struct tf_opts *o, struct tf_session *s, struct t
     if (o->client_cert == NULL) {
         return 0;
     }
+#if !defined(MBEDTLS_X509_CRT_PARSE_C)
+    (void) s;
+    tf_fail_set(f, TF_ERROR_NAME(TLSFIT_NO_PK_PARSE), "a device certificate was given but the "
+                "configuration has no X.509 (MBEDTLS_X509_CRT_PARSE_C)");
+    return -1;
+#else
     return tf_identity_load(o->client_cert, o->client_key, &s->own_cert, &s->own_key,
                             &s->rng, code, f);
+#endif
 }
 
 /* setup: the TLS configuration and context. */
@@ -132,13 +159,17 @@ static int step_tls(const struct tf_opts *o, struct tf_session *s, struct tf_fai
     return tf_session_setup(s, o, code, f);
 }
 
-/* connect: TCP. */
+/* connect: TCP, or UDP for a DTLS header (dtls.h). */
 static int step_connect(const struct tf_opts *o, struct tf_session *s, struct tf_fail *f,
                         int *code)
 {
     f->step = "connect";
     *code = 0;
+#if defined(TLSFIT_DTLS)
+    return tf_udp_connect(&s->io, o, f);
+#else
     return tf_tcp_connect(&s->io, o, f);
+#endif
 }
 
 /* handshake, certificate verification included (authmode REQUIRED: the
@@ -172,11 +203,13 @@ static int run(const struct tf_opts *o, struct tf_session *s)
     memset(&f, 0, sizeof(f));
     if (step_crypto(s, &f, &code) != 0 ||
         step_ca(o, s, &f, &code) != 0 ||
+        step_psk(o, s, &f, &code) != 0 ||
         step_identity(o, s, &f, &code) != 0 ||
         step_tls(o, s, &f, &code) != 0 ||
         step_connect(o, s, &f, &code) != 0 ||
         step_handshake(o, s, &f, &code) != 0 ||
-        step_proof(o, s, &f, &code) != 0) {
+        step_proof(o, s, &f, &code) != 0 ||
+        (o->resume && tf_verify_resume(o, s, &f, &code) != 0)) {
         return tf_report_fail(o, s, &f, code);
     }
     int rc = tf_report_ok(o, s);

@@ -21,6 +21,7 @@
 #include "mbedtls/asn1.h"
 #include "mbedtls/pem.h"
 #include "mbedtls/oid.h"
+#if MBEDTLS_VERSION_MAJOR < 4     /* 4.x: these modules' headers are TF-PSA-Crypto's private ones */
 #include "mbedtls/bignum.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/rsa.h"
@@ -45,6 +46,10 @@
 #include "mbedtls/camellia.h"
 #include "mbedtls/aria.h"
 #include "mbedtls/des.h"
+#else
+#include "mbedtls/md.h"
+#include "mbedtls/base64.h"
+#endif
 #include "mbedtls/platform.h"
 #include "mbedtls/platform_util.h"
 #if defined(MBEDTLS_HAVE_TIME)

@@ -87,16 +87,26 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms, int *err)
     return -1;
 }
 
-int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f)
+int tf_resolve(const struct tf_opts *o, int socktype, struct addrinfo **res, struct tf_fail *f)
 {
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo hints;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = socktype;
     hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-    int g = getaddrinfo(o->host, o->port, &hints, &res);
+    *res = NULL;
+    int g = getaddrinfo(o->host, o->port, &hints, res);
     if (g != 0) {
         tf_fail_set(f, gai_name(g), "cannot resolve %s: %s", o->host, gai_strerror(g));
+        return -1;
+    }
+    return 0;
+}
+
+int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f)
+{
+    struct addrinfo *res;
+    if (tf_resolve(o, SOCK_STREAM, &res, f) != 0) {
         return -1;
     }
     int last_errno = ECONNREFUSED;
@@ -158,7 +168,7 @@ void tf_io_proof(struct tf_io *io, struct tf_proof_io *pio)
     pio->received = proof_received;
 }
 
-static long ms_until(const struct timespec *deadline)
+long tf_ms_until(const struct timespec *deadline)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -170,7 +180,7 @@ static long ms_until(const struct timespec *deadline)
 static int wait_fd(struct tf_io *io, short events)
 {
     for (;;) {
-        long left = ms_until(&io->deadline);
+        long left = tf_ms_until(&io->deadline);
         int wait = io->timeout_ms;
         if (left < wait) {
             wait = left > 0 ? (int) left : 0;
@@ -225,6 +235,7 @@ int tf_send(void *ctx, const unsigned char *buf, size_t len)
     for (;;) {
         ssize_t n = send(io->fd, buf, len, MSG_NOSIGNAL);
         if (n >= 0) {
+            io->sent += (unsigned long) n;
             return (int) n;
         }
         if (errno == EINTR) {

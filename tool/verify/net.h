@@ -42,6 +42,7 @@ struct tf_io {
     int sys_errno;              /* errno of a failed send / recv, else 0 */
     int nonblock;               /* recv: MBEDTLS_ERR_SSL_WANT_READ instead of waiting */
     unsigned long received;     /* bytes received */
+    unsigned long sent;         /* bytes sent */
     struct tf_wire wire;
 };
 
@@ -51,6 +52,12 @@ void tf_io_init(struct tf_io *io, int timeout_ms);
 /* Sets the handshake's deadline `seconds` from now. */
 void tf_io_set_deadline(struct tf_io *io, int seconds);
 
+struct addrinfo;
+
+/* Resolves o->host port o->port for `socktype` (SOCK_STREAM, SOCK_DGRAM); 0 with *res
+   set (freeaddrinfo it), or -1 with *f filled in. */
+int tf_resolve(const struct tf_opts *o, int socktype, struct addrinfo **res, struct tf_fail *f);
+
 /* Connects to o->host port o->port within o->timeout_ms per address; returns
    0 with io->fd set (non-blocking), or -1 with *f filled in. */
 int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f);
@@ -58,6 +65,9 @@ int tf_tcp_connect(struct tf_io *io, const struct tf_opts *o, struct tf_fail *f)
 /* Makes the receive callback non-blocking and fills *pio with the proof's
    clock (CLOCK_MONOTONIC milliseconds), wait and byte count for io. */
 void tf_io_proof(struct tf_io *io, struct tf_proof_io *pio);
+
+/* Milliseconds from now (CLOCK_MONOTONIC) until `deadline`, negative once it passed. */
+long tf_ms_until(const struct timespec *deadline);
 
 /* Closes the socket if open. */
 void tf_io_close(struct tf_io *io);

@@ -1,6 +1,7 @@
 /* report.c -- the result line (report.h). */
 #include "report.h"
 #include "names.h"
+#include "resume.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ static void end(tf_json *j)
 static void verify_info(uint32_t flags, char *info, size_t size)
 {
     info[0] = '\0';
-#if !defined(MBEDTLS_X509_REMOVE_INFO)
+#if !defined(MBEDTLS_X509_REMOVE_INFO) && defined(MBEDTLS_X509_CRT_PARSE_C)
     if (mbedtls_x509_crt_verify_info(info, size, "", flags) < 0) {
         info[0] = '\0';
     }
@@ -256,9 +257,24 @@ int tf_report_ok(const struct tf_opts *o, const struct tf_session *s)
     /* the application protocol the server selected from TLSFIT_ALPN (null: none) */
     tf_json_str(&j, "alpn", mbedtls_ssl_get_alpn_protocol(&s->ssl));
 #endif
+#if defined(TLSFIT_DTLS) && defined(TLSFIT_DTLS_CID) && defined(MBEDTLS_SSL_DTLS_CONNECTION_ID)
+    /* DTLS: the length of the server's Connection ID in use (null: none negotiated) */
+    {
+        unsigned char peer[MBEDTLS_SSL_CID_OUT_LEN_MAX];
+        size_t peer_len = 0;
+        int enabled = 0;
+        if (mbedtls_ssl_get_peer_cid(&s->ssl, &enabled, peer, &peer_len) == 0 &&
+            enabled == MBEDTLS_SSL_CID_ENABLED) {
+            tf_json_int(&j, "connection_id_len", (long long) peer_len);
+        } else {
+            tf_json_null(&j, "connection_id_len");
+        }
+    }
+#endif
     add_flags(&j, mbedtls_ssl_get_verify_result(&s->ssl), 1);
     tf_json_int(&j, "largest_record", (long long) s->io.wire.largest_record);
     add_proof(&j, o, s);
+    tf_verify_resume_report(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_VERIFIED;
@@ -336,6 +352,7 @@ int tf_report_fail(const struct tf_opts *o, const struct tf_session *s,
         add_flags(&j, 0, 0);
     }
     add_proof(&j, o, s);
+    tf_verify_resume_report(&j, o, s);
     add_common(&j, o, s);
     end(&j);
     return EXIT_FAILED;

@@ -10,7 +10,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "mbedtls/entropy.h"     /* MBEDTLS_ERR_ENTROPY_SOURCE_FAILED */
+#if MBEDTLS_VERSION_MAJOR >= 4    /* no public entropy module: PSA's code */
+#include "psa/crypto.h"
+#define TF_ENTROPY_FAILED PSA_ERROR_INSUFFICIENT_ENTROPY
+#else
+#include "mbedtls/entropy.h"
+#define TF_ENTROPY_FAILED MBEDTLS_ERR_ENTROPY_SOURCE_FAILED
+#endif
 #if defined(MBEDTLS_HAVE_TIME)
 #include "mbedtls/platform_time.h"
 #endif
@@ -29,7 +35,7 @@ int tf_random_source(void *ctx, unsigned char *out, size_t len)
             continue;
         }
         if (n <= 0) {
-            return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+            return TF_ENTROPY_FAILED;
         }
         out += n;
         len -= (size_t) n;

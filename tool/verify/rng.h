@@ -15,8 +15,15 @@
 #include "fail.h"
 #include "../harness/harness.h"
 
-/* The generator's name in the result line ("rng"), or NULL for none. */
-#if defined(MBEDTLS_CTR_DRBG_C)
+/* The generator's name in the result line ("rng"), or NULL for none.  4.x: always
+   PSA's, seeded from the named source (rng4.h). */
+#if MBEDTLS_VERSION_MAJOR >= 4 && defined(MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG)
+#define TF_RNG "psa-external (getrandom)"
+#elif MBEDTLS_VERSION_MAJOR >= 4 && defined(MBEDTLS_PSA_DRIVER_GET_ENTROPY)
+#define TF_RNG "psa (mbedtls_platform_get_entropy: getrandom)"
+#elif MBEDTLS_VERSION_MAJOR >= 4
+#define TF_RNG "psa"
+#elif defined(MBEDTLS_CTR_DRBG_C)
 #define TF_RNG "ctr_drbg"
 #elif defined(MBEDTLS_HMAC_DRBG_C)
 #define TF_RNG "hmac_drbg"

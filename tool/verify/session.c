@@ -5,17 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DTLS: the first retransmission of a flight the server did not answer.  Less than
+   mbedTLS's default second: servers that serve one peer at a time (ssl_server2) drop the
+   hello that comes while they reset after the cookie exchange. */
+#define DTLS_RETRANSMIT_MS 250
+
 void tf_session_init(struct tf_session *s, const struct tf_opts *o)
 {
     memset(s, 0, sizeof(*s));
     tf_harness_allocator(calloc, free);
     mbedtls_ssl_init(&s->ssl);
     mbedtls_ssl_config_init(&s->conf);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     mbedtls_x509_crt_init(&s->cacert);
     mbedtls_x509_crt_init(&s->own_cert);
     mbedtls_pk_init(&s->own_key);
+#endif
     tf_rng_init(&s->rng);
     tf_io_init(&s->io, o->timeout_ms);
+    tf_resume_init(&s->resume);
 }
 
 void tf_session_free(struct tf_session *s)
@@ -23,10 +31,14 @@ void tf_session_free(struct tf_session *s)
     tf_io_close(&s->io);
     mbedtls_ssl_free(&s->ssl);
     mbedtls_ssl_config_free(&s->conf);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     mbedtls_x509_crt_free(&s->cacert);
     mbedtls_x509_crt_free(&s->own_cert);
     mbedtls_pk_free(&s->own_key);
+#endif
+    tf_psk_wipe(&s->psk);
     tf_rng_free(&s->rng);
+    tf_resume_free(&s->resume);
 }
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -113,8 +125,22 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
     if (set_versions(&s->conf, o, f) != 0) {
         return -1;
     }
+#if defined(TLSFIT_DTLS)
+    /* retransmit after DTLS_RETRANSMIT_MS, doubling, until --timeout */
+    mbedtls_ssl_conf_handshake_timeout(&s->conf, DTLS_RETRANSMIT_MS,
+                                       o->timeout_ms > DTLS_RETRANSMIT_MS ? (uint32_t) o->timeout_ms
+                                                                          : DTLS_RETRANSMIT_MS);
+#endif
+    if (o->resume) {
+        tf_resume_conf(&s->conf);
+    }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
     if (o->client_cert != NULL &&
         (*code = mbedtls_ssl_conf_own_cert(&s->conf, &s->own_cert, &s->own_key)) != 0) {
+        return -1;
+    }
+#endif
+    if (o->psk_identity != NULL && tf_psk_conf(&s->conf, &s->psk, code, f) != 0) {
         return -1;
     }
     if ((*code = tf_harness_ssl(&s->ssl, &s->conf, o->sni)) != 0) {
@@ -126,7 +152,11 @@ int tf_session_setup(struct tf_session *s, const struct tf_opts *o, int *code,
 int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct tf_fail *f)
 {
     int ret;
+#if defined(TLSFIT_DTLS)
+    tf_dtls_bio(&s->ssl, &s->io, &s->timer);
+#else
     mbedtls_ssl_set_bio(&s->ssl, &s->io, tf_send, tf_recv, NULL);
+#endif
     s->handshaking = 1;
     tf_io_set_deadline(&s->io, tf_handshake_limit_s(o));
     do {

@@ -15,8 +15,13 @@
 #include "fail.h"
 #include "identity.h"
 #include "net.h"
+#include "psk.h"
+#if defined(TLSFIT_DTLS)
+#include "dtls.h"
+#endif
 #include "rng.h"
 #include "../proof/proof.h"
+#include "../harness/resume.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
@@ -27,11 +32,16 @@ struct tf_session {
     struct tf_ca_count ca;
     mbedtls_x509_crt own_cert;  /* --client-cert (empty without it) */
     mbedtls_pk_context own_key; /* --client-key */
+    struct tf_psk psk;          /* --psk-identity / --psk-key-fd (empty without) */
     struct tf_rng rng;
     struct tf_io io;
+#if defined(TLSFIT_DTLS)
+    struct tf_dtls_timer timer; /* DTLS retransmission (dtls.h) */
+#endif
     int handshaking;    /* the handshake started: ssl and io describe it */
     int proof_ran;      /* the proof ran: `proof` holds its result */
     struct tf_proof_result proof;
+    struct tf_resume resume;    /* --resume: the saved session, both connections' figures */
 };
 
 /* Initialises every part (safe to tf_session_free from then on). */

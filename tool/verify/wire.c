@@ -72,7 +72,8 @@ static void parse_server_hello(struct tf_wire *w)
 
 /* The ServerKeyExchange of TLS 1.2 (EC)DHE suites with a signature:
  *   ECDHE: curve_type(3) named_curve(2) point<1..255> signature_scheme(2) signature
- *   DHE:   dh_p<2> dh_g<2> dh_Ys<2> signature_scheme(2) signature */
+ *   DHE:   dh_p<2> dh_g<2> dh_Ys<2> signature_scheme(2) signature
+ * and of ECDHE-PSK suites: psk_identity_hint<2> curve_type(3) named_curve(2) point */
 static void parse_server_key_exchange(struct tf_wire *w)
 {
     const char *suite = w->sh_seen ? mbedtls_ssl_get_ciphersuite_name((int) w->sh_suite) : NULL;
@@ -87,6 +88,12 @@ static void parse_server_key_exchange(struct tf_wire *w)
         }
         w->ske_group = (int) tf_rd_u16(&r);
         tf_rd_vec(&r, 1, &skip);
+    } else if (strncmp(suite, "TLS-ECDHE-PSK-", 14) == 0) {
+        tf_rd_vec(&r, 2, &skip);    /* psk_identity_hint (RFC 5489 2), then no signature */
+        if (tf_rd_left(&r) >= 3 && tf_rd_u8(&r) == 3) {
+            w->ske_group = (int) tf_rd_u16(&r);
+        }
+        return;
     } else if (strncmp(suite, "TLS-DHE-RSA-", 12) == 0) {
         for (int i = 0; i < 3; i++) {
             tf_rd_vec(&r, 2, &skip);

@@ -37,23 +37,13 @@ def positive_bytes(text):
     return v
 
 
-ALPN_LIST_MAX = 255   # the prober's (and mbedTLS's practical) bound on the whole protocol_name_list
-
-
 def alpn_list(text):
-    """argparse type: ALPN protocols "P1,P2" (each 1-255 printable ASCII bytes, no space
-    or comma; at most ALPN_LIST_MAX bytes as a protocol_name_list) -> tuple of names."""
-    names = tuple(text.split(","))
-    for name in names:
-        if not name:
-            raise argparse.ArgumentTypeError(f"an empty protocol name in {text!r} (e.g. "
-                                             "x-amzn-mqtt-ca or h2,http/1.1)")
-        if not all(0x21 <= ord(c) <= 0x7e for c in name) or len(name) > 255:
-            raise argparse.ArgumentTypeError(f"not a protocol name: {name!r} (printable ASCII, "
-                                             "no space, at most 255 characters)")
-    if sum(1 + len(n) for n in names) > ALPN_LIST_MAX:
-        raise argparse.ArgumentTypeError(f"the list is over {ALPN_LIST_MAX} bytes: {text!r}")
-    return names
+    """argparse type: ALPN protocols "P1,P2" -> tuple of names (core.alpn's rules)."""
+    from ..core import alpn
+    try:
+        return alpn.protocol_names(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def add_session_args(p, key_use):

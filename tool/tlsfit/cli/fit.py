@@ -5,7 +5,7 @@ import sys
 
 from ..core import proof
 from ..core.errors import REGRESSION, USAGE, TlsfitError
-from ..fit import artifacts, budget, device, lto, search
+from ..fit import artifacts, budget, device, lto, search, resume as fit_resume
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.types import GenOptions
@@ -14,7 +14,8 @@ from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
 from ..target import timings
 from ..target.lto import lto_mode
-from .common import alpn_list
+from . import pskargs
+from .common import alpn_list, int_range
 
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
@@ -33,6 +34,15 @@ objectives:
   rom       smallest flash            heap   smallest peak heap
   ram       smallest heap+stack+static speed  fewest handshake instructions
   balanced  ROM, heap and instructions, each relative to the best seen (default)
+  reconnect fewest instructions for 1 full + N resumed handshakes
+            (--reconnects N, default 10; needs --resume)
+
+--resume: the device resumes sessions.  Every candidate is made with gen
+--resume and measured with a second connection that resumes the first one's
+session (TLS 1.2 session ID or ticket, TLS 1.3 ticket, as the server offers);
+a candidate counts only when the server accepts the resumption.  report.json
+gains resumption (mode, accepted, full and resumed: handshake instructions,
+heap peak, bytes sent and received) and report.md shows them side by side.
 
 Verified means the server accepted the session: after each handshake the
 firmware reads the server's post-handshake flight and completes one exchange
@@ -64,8 +74,11 @@ own headers); server and handshake stay the first server's.
                       port = 8883
                       ca   = "broker-root.pem"    # a file or a list of files
                       proof = "mqtt"              # as --proof (default by port)
+                      alpn = ["x-amzn-mqtt-ca"]   # as --alpn (or "h2,http/1.1")
                       [[server]]
                       host = "ota.example.com"
+                    --proof and --alpn apply to the servers without their own;
+                    servers offered different protocols get TLSFIT_ALPN_<n> each
 
 --lto also measures the fitted header with link-time optimisation (mbedTLS and
 the harness compiled with -flto -ffat-lto-objects, linked with -flto -Os), against
@@ -96,6 +109,8 @@ examples:
   ./tlsfit fit broker.example.com:8883 --target cortex-m4 --out fit-broker
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --json
   ./tlsfit fit 127.0.0.1:18883 --ca broker-root.pem --proof mqtt
+  ./tlsfit fit abc123-ats.iot.eu-west-1.amazonaws.com --alpn x-amzn-mqtt-ca --proof mqtt \\
+      --client-cert device.pem --client-key device.key   # AWS IoT Core's MQTT on 443
   ./tlsfit fit --device device.toml --objective rom --out fit-device
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --objective rom --lto
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --external-rng   # the TRNG, no DRBG
@@ -126,6 +141,13 @@ def configure(p):
                    help="the device's certificate (with --client-key), for every server")
     p.add_argument("--client-key", metavar="FILE", help="the device's private key")
     p.add_argument("--objective", choices=OBJECTIVES, default="balanced")
+    p.add_argument("--resume", action="store_true",
+                   help="the device resumes sessions: every header is made with gen --resume "
+                        "and measured with a second, resuming connection the server must "
+                        "accept; report.md shows full vs resumed side by side")
+    p.add_argument("--reconnects", type=int_range(1, 1000000, "reconnects"), metavar="N",
+                   help="with --objective reconnect: the mix ranked, 1 full + N resumed "
+                        f"handshakes (default {fit_resume.DEFAULT_RECONNECTS})")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default")
     p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: as gen)")
     p.add_argument("--candidates", type=int, default=3, metavar="N",
@@ -156,6 +178,7 @@ def configure(p):
     p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
                    help="also measure the fitted header with -flto and report both figures "
                         "(default off)")
+    pskargs.add(p)
     p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]", default=(),
                    help="the application protocols (ALPN) the device offers, e.g. "
                         "x-amzn-mqtt-ca for AWS IoT Core's MQTT on port 443: the probe offers "
@@ -204,6 +227,7 @@ def _what(args):
 
 
 def run(args):
+    fit_resume.check(args.objective, args.resume, args.reconnects)
     what, device_target = _what(args)
     if what == ["replica"]:
         return _run_on_replica(args, device_target)
@@ -247,6 +271,15 @@ def _note_replica(report, out, replica_of):
     paths.write_atomic(md, text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
 
 
+def _reconnects(args):
+    """N of --objective reconnect (its default without --reconnects), else 0; a usage error
+    for --reconnects without that objective or that objective without --resume."""
+    fit_resume.check(args.objective, args.resume, args.reconnects)
+    if args.objective != fit_resume.RECONNECT:
+        return 0
+    return args.reconnects or fit_resume.DEFAULT_RECONNECTS
+
+
 def _fit(args, what, device_target, replica_of=None):
     opts = search.FitOptions(target=args.target or device_target or "cortex-m4",
                              objective=args.objective, policy=args.policy,
@@ -256,6 +289,8 @@ def _fit(args, what, device_target, replica_of=None):
                              profile=args.profile, proof=args.proof, client=_client(args),
                              lto=bool(lto_mode(args.lto)), anchor=args.anchor,
                              external_rng=args.external_rng, alpn=args.alpn,
+                             resume=args.resume, reconnects=_reconnects(args),
+                             psk=pskargs.load(args), psk_key_file=args.psk_key_file,
                              reuse=args.reuse)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)

@@ -18,6 +18,7 @@ from ..header.policy import POLICIES
 from ..header.types import ECC_CHOICES, NO_OVERRIDES, TLS_CHOICES, GenOptions
 from ..mbedtls.tree import LINES, default_line, open_tree, user_tree
 from ..profile import model
+from . import gen4, pskargs
 from .common import alpn_list
 
 HELP = """\
@@ -85,7 +86,7 @@ Into your platform (--for; docs/platforms.md):
                     tlsfit_user_config.h (MBEDTLS_USER_CONFIG_FILE: the #undef/#define
                     lines Kconfig cannot say), each line with the fact that needs it;
                     ranked as on the ESP32's hardware (--rank-for esp-idf); ESP-IDF
-                    v5.x with --mbedtls 3.6 only (exit 53 otherwise)
+                    v5.x with --mbedtls 3.6, v6.x with --mbedtls 4.0 (exit 53 otherwise)
   zephyr            -o APP_DIR: prj.conf and tlsfit_user_config.h
                     (CONFIG_MBEDTLS_USER_CONFIG_FILE)
   zephyr-cfg-file   -o APP_DIR: prj.conf naming tls_config.h as CONFIG_MBEDTLS_CFG_FILE,
@@ -118,6 +119,9 @@ examples:
   ./tlsfit gen --client-cert device.pem -o tls_config.h   # mutual TLS
   ./tlsfit gen broker --anchor broker-intermediate.pem -o tls_config.h
   ./tlsfit gen broker --external-rng -o tls_config.h     # the TRNG feeds mbedTLS directly
+  ./tlsfit gen broker --resume -o tls_config.h   # resume sessions as the server was seen to
+  ./tlsfit gen broker --mbedtls 4.0 -o tls_config.h   # Mbed TLS 4.x: tls_config.h and
+                                                      # tls_config_crypto.h (docs/gen.md)
 """
 
 
@@ -125,8 +129,9 @@ def configure(p):
     p.add_argument("profile", nargs="*", metavar="PROFILE",
                    help="profile file or name in profiles/ (default: the last probe); "
                         "several: one header for all of those servers")
-    p.add_argument("--mbedtls", choices=LINES, help="mbedTLS line (default: the line of the "
-                   "mbedTLS tree in use, else 3.6)")
+    p.add_argument("--mbedtls", choices=tuple(dict.fromkeys((*LINES, gen4.LINE))),
+                   help="mbedTLS line (default: the line of the mbedTLS tree in use, else "
+                   "3.6); 4.0: two files, X.h and X_crypto.h (docs/gen.md)")
     p.add_argument("--policy", choices=tuple(POLICIES), default="default",
                    help="which of the server's choices may be used (default: default)")
     p.add_argument("--tls", choices=TLS_CHOICES, default="auto",
@@ -155,9 +160,17 @@ def configure(p):
                         "application's f_rng through mbedtls_ssl_conf_rng()); the header says "
                         "exactly what the application owes (default: off, the entropy module "
                         "polls mbedtls_hardware_poll())")
+    p.add_argument("--resume", action="store_true",
+                   help="session resumption: for the version the header negotiates, the "
+                        "cheapest way the probe saw the server resume (TLS 1.2 session ID, "
+                        "TLS 1.2 ticket, TLS 1.3 ticket), its options, TLSFIT_RESUME and "
+                        "TLSFIT_RESUME_MODE, and what the application owes; exit 38 when the "
+                        "server resumes in no way the header can use, 54 when the profile "
+                        "cannot tell (re-probe) (default: off)")
     p.add_argument("--explain", action="store_true",
                    help="print every option considered, on/off, why and its flash cost "
                         "(instead of the header on stdout; beside it with -o)")
+    pskargs.add(p)
     p.add_argument("--json", action="store_true",
                    help="print the decision (chosen candidate, options, values) as JSON")
     p.add_argument("--client-cert", metavar="FILE",
@@ -261,6 +274,8 @@ def plan_json(plan):
         doc["anchor"] = dict(plan.facts["anchoring"], trade_off=plan.facts["anchor_note"])
     if plan.facts.get("rng"):                       # gen --external-rng
         doc["rng"] = plan.facts["rng"]
+    if plan.facts.get("resume"):                    # gen --resume
+        doc["resumption"] = plan.facts["resume"]
     if len(plan.servers) > 1:
         by_label = {c.label(): vars(c) for c in plan.chosen}
         doc["servers"] = [dict(s, chosen=[by_label[label] for label in s["chosen"]])
@@ -283,7 +298,8 @@ def run(args):
         if args.anchor else None
     opts = GenOptions(line=line, policy=args.policy, tls=args.tls,
                       time=not args.no_time, pem=args.pem, client=client, ecc=args.ecc,
-                      anchor=anchor, external_rng=args.external_rng, alpn=args.alpn)
+                      anchor=anchor, external_rng=args.external_rng, alpn=args.alpn,
+                      resume=args.resume, psk=pskargs.spec(args))
     names = [name for _, name in resolved]
     overrides = NO_OVERRIDES
     if args.fit_report:
@@ -302,6 +318,8 @@ def run(args):
         extra += ("--rank-for", args.rank_for)
     command = regenerate_command(names, opts, extra)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
+    if line == gen4.LINE:
+        return gen4.run4(args, docs, names, opts, command, costs, ranked=rank == args.platform)
     plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
                                command=command, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None

@@ -1,8 +1,11 @@
 """`tlsfit measure`: what a tls_config.h costs on an emulated Cortex-M."""
 import json
 
+from . import pskargs
 from .verify import client_identity
+from ..core import resumption
 from ..core.errors import TARGET, USAGE, TlsfitError
+from ..mbedtls.tree import LINES
 from ..target import measure
 from ..target.firmware import fw
 from .common import add_session_args, positive_bytes, seconds
@@ -63,6 +66,13 @@ harness counts as the harness's, and the few bytes with no name left are
 lto.unattributed_rom_bytes.  --lto both also runs the plain build's image and
 reports both side by side, with lto_change (LTO minus plain, per figure).
 
+--resume (or a header from gen --resume, which defines TLSFIT_RESUME): after
+the proof the firmware saves the session (TLS 1.3: it waits for the server's
+NewSessionTicket), closes, and resumes it on a second connection, proven
+again.  The report's "resumption" holds both connections' handshake
+instructions, heap peak and bytes sent and received; a server that does not
+resume the session fails with exit status 55.
+
 A server that requires a client certificate (mutual TLS) gets the device's:
 --client-cert FILE --client-key FILE (PEM or DER).  Both are embedded as DER
 in that run's firmware only (a test build; run_params.c is deleted once
@@ -85,7 +95,8 @@ examples:
 
 exit status: 0 the handshake completed and the server accepted the session;
 41 it failed, faulted or timed out, or the server rejected the session
-(the report says how; with --json it is still printed); 40 cross-building
+(the report says how; with --json it is still printed); 55 the server did
+not resume the session (--resume); 40 cross-building
 failed; 36 mbedTLS rejects the header (check_config.h); 35 unreadable file;
 44 the device certificate or key is unusable; 2 usage.
 """.replace("{targets}", ", ".join(fw.target_names()))
@@ -116,11 +127,16 @@ def configure(p):
     p.add_argument("--lto", nargs="?", const="on", default="off", choices=("on", "off", "both"),
                    help="link-time optimisation: --lto measures the -flto build; --lto both "
                         "also the plain one, side by side (default off)")
-    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+    p.add_argument("--mbedtls", choices=LINES,
                    help="mbedTLS line to build against (default: the 3.x tree)")
     add_session_args(p, "embedded in this test build only")
+    p.add_argument("--resume", action="store_true",
+                   help="after the proof, close and resume the session on a second connection "
+                        "and report both side by side (instructions, heap, bytes); the server "
+                        "must accept it (always done for a header from gen --resume)")
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
+    pskargs.add(p)
 
 
 def run(args):
@@ -133,7 +149,8 @@ def run(args):
                 args.config, args.target, t.host, t.port, sni=t.sni, ca=t.ca,
                 heap_limit=args.heap_limit, timeout=args.timeout, baseline=args.baseline,
                 line=args.mbedtls, proof=t.proof, client=t.client,
-                lto=measure.lto_mode(args.lto)))
+                lto=measure.lto_mode(args.lto), resume=args.resume,
+                psk=pskargs.load(args)))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,
@@ -150,6 +167,7 @@ def run(args):
         which = ("the handshake" if failed[0] is report else
                  "the plain (no LTO) handshake" if failed[0] is report.without_lto else
                  "the baseline handshake")
-        raise TlsfitError(TARGET, f"{which} on {report.target} failed: "
-                                  f"{failed[0].handshake.message}")
+        code = resumption.exit_code({"ok": False, "error": failed[0].handshake.error}, TARGET)
+        raise TlsfitError(code, f"{which} on {report.target} failed: "
+                                f"{failed[0].handshake.message}")
     return 0

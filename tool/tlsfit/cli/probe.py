@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from . import pskargs
 from .common import alpn_list, int_range
 
 HELP = """\
@@ -23,6 +24,10 @@ examples:
   tlsfit probe 192.0.2.10:8883 --sni broker.example.com --save broker \
       --server-software "mosquitto 2.0.11"
   tlsfit probe localhost:4433 --ca root.pem --json > profile.json
+  tlsfit probe abc123-ats.iot.eu-west-1.amazonaws.com --alpn x-amzn-mqtt-ca
+                                            # AWS IoT Core's MQTT on 443: it drops a
+                                            # hello without this ALPN
+  tlsfit probe --dtls coap.example.com      # DTLS 1.2 over UDP, port 5684
 
 A step that fails (a server that stalls, floods or sends what the prober
 cannot read in one part of the probe) is recorded in the profile's "steps" and
@@ -33,8 +38,9 @@ connection, --deadline for the whole probe.
 exit status: 0 when the profile was written (even with failed steps);
 46 when the probe passed --deadline (no profile written); otherwise the
 prober's code, e.g. 10 name did not resolve, 11 refused, 12 timeout, 13 not
-TLS, 14 closed mid-handshake, 15 malformed TLS, 16 no common version (all:
-tlsfit errors).
+TLS, 14 closed mid-handshake, 15 malformed TLS, 16 no common version; with
+--dtls 26 UDP port unreachable, 27 cookie exchange unanswered, 28 silent
+(all: tlsfit errors).
 """
 
 
@@ -62,6 +68,10 @@ def configure(p):
                    help="ALPN protocols to offer in every hello, e.g. x-amzn-mqtt-ca for AWS IoT "
                         "Core's MQTT on port 443 (which drops a hello without it); the profile "
                         "records the one the server selects and whether it requires ALPN")
+    p.add_argument("--dtls", action="store_true",
+                   help="probe DTLS 1.2 over UDP (default port 5684, CoAP over DTLS): the cookie "
+                        "exchange, fragmentation across datagrams and Connection ID go into the "
+                        "profile's \"dtls\" object (docs/probe.md, DTLS)")
     p.add_argument("--timeout", type=int_range(1, 600, "seconds"), metavar="SEC",
                    help="per-operation I/O timeout: give up on a silent server after SEC "
                         "seconds (1-600, default 5); each connection ends at twice SEC")
@@ -85,6 +95,7 @@ def configure(p):
                         "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
+    pskargs.add(p)
 
 
 def warn_failed_steps(failed):
@@ -121,7 +132,8 @@ def run(args):
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     opts = probing.Options(sni=args.sni, alpn=args.alpn, timeout=args.timeout, cas=args.ca,
                            no_system_store=args.no_system_store, delay=args.delay,
-                           progress=progress, deadline=args.deadline)
+                           progress=progress, deadline=args.deadline, psk=pskargs.load(args),
+                           dtls=args.dtls)
     doc = probing.run(args.target, opts)
     server = {"software": args.server_software} if args.server_software else None
     written = probing.keep(doc, args.save, server=server)

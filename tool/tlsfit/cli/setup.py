@@ -11,19 +11,31 @@ Installs what tlsfit needs and builds the prober.
 
 Safe to run again at any time.  ./tlsfit demo and ./tlsfit test do it too.
 
+--mbedtls-archive FILE also unpacks an mbedTLS 4.x release archive (with its
+tf-psa-crypto/) into the cache as mbedtls-4.0, so --mbedtls 4.0 on verify and
+measure builds against it (there is no Debian package of 4.x).  Atomic; an
+archive already unpacked is not unpacked again.
+
 example:
   ./tlsfit setup
   ./tlsfit --mbedtls-dir ~/src/mbedtls setup     # use your own mbedTLS 3.x tree
+  ./tlsfit setup --mbedtls-archive mbedtls-4.0.0.tar.xz
 """
 
 
 def configure(p):
-    pass
+    p.add_argument("--mbedtls-archive", metavar="FILE",
+                   help="also unpack this mbedTLS 4.x release archive into the cache "
+                        "(for --mbedtls 4.0)")
 
 
 def run(args):
     from ..core.text import display_path
     from . import prepare
+    if getattr(args, "mbedtls_archive", None):
+        from ..mbedtls.archive import install_archive
+        _, message = install_archive(args.mbedtls_archive)
+        print(f"tlsfit: {message}")
     binary, tree = prepare.ready()
     print(f"tlsfit: ready. prober: {display_path(binary)}; mbedTLS {tree.label} in {tree.path}")
     return 0

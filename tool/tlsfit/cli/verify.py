@@ -3,8 +3,11 @@ import json
 
 from ..core.identity import ClientIdentity
 from ..core.errors import USAGE, VERIFY, TlsfitError
+from ..core import resumption
 from ..core.hostport import format_hostport
 from ..host import verify
+from . import pskargs
+from ..mbedtls.tree import LINES
 from .common import add_session_args, seconds
 
 HELP = """\
@@ -34,7 +37,9 @@ on the machine; later runs take well under a second).  A header that
 mbedTLS's check_config.h rejects fails at once with its #error text.
 
 --mbedtls 2.28 builds against the 2.28 LTS tree fetched by ./tlsfit setup;
-the default is the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
+--mbedtls 4.0 against the 4.x tree `./tlsfit setup --mbedtls-archive FILE`
+unpacked, with X_crypto.h beside --config X.h as the crypto half; the default is
+the 3.x tree (--mbedtls-dir, $MBEDTLS_DIR, or the set-up one).
 
 examples:
   tlsfit verify --config tls_config.h 127.0.0.1:4433 --sni localhost --ca root.pem
@@ -46,7 +51,16 @@ examples:
   tlsfit verify --config tls_config.h broker.example.com:8883 --ca root.pem \\
                 --client-cert device.pem --client-key device.key
 
-exit status: 0 verified; 37 the handshake or the proof failed; 36 mbedTLS
+With --resume (or a header from gen --resume, which defines TLSFIT_RESUME),
+the client then saves the session (in TLS 1.3 it waits for the server's
+NewSessionTicket), closes, connects again and resumes it: the server must
+accept the resumption (it must not send its certificate again) and the proof
+must pass on the resumed session.  The result shows both connections' bytes
+sent and received side by side; a server that refuses the resumption, or gives
+no session ID and no ticket, fails with exit status 55.
+
+exit status: 0 verified; 37 the handshake or the proof failed; 55 the
+resumption failed (--resume); 36 mbedTLS
 rejects the header or cannot be built with it; 30 the build failed
 otherwise; 44 the device certificate or key is unusable; 2 usage.
 """
@@ -67,7 +81,7 @@ def configure(p):
                    help="the device's trust anchor(s), PEM or DER (default: the system store "
                         f"{verify.SYSTEM_STORE}); for a header made with gen/fit --anchor "
                         "CERT, CERT (the header's Prove line names it)")
-    p.add_argument("--mbedtls", choices=("3.6", "2.28"),
+    p.add_argument("--mbedtls", choices=LINES,
                    help="mbedTLS line to build against (default: the 3.x tree)")
     p.add_argument("--timeout", type=seconds, default=verify.DEFAULT_TIMEOUT, metavar="SEC",
                    help=f"give up on a silent server after SEC seconds (default "
@@ -75,7 +89,12 @@ def configure(p):
     p.add_argument("--min-version", choices=("1.2", "1.3"), help="lowest TLS version to offer")
     p.add_argument("--max-version", choices=("1.2", "1.3"), help="highest TLS version to offer")
     add_session_args(p, "it signs the handshake")
+    p.add_argument("--resume", action="store_true",
+                   help="after the proof, close and resume the session on a second connection "
+                        "(session ID or ticket); it must be accepted by the server and proven "
+                        "again (always done for a header from gen --resume)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    pskargs.add(p)
 
 
 
@@ -92,14 +111,15 @@ def client_identity(args):
 def run(args):
     from .endpoint import server_or_replica
     client = client_identity(args)
+    psk = pskargs.load(args)
     with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
                            client=client) as t:
         result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
                                line=args.mbedtls, timeout=args.timeout,
                                min_version=args.min_version, max_version=args.max_version,
-                               proof=t.proof, client=t.client)
+                               proof=t.proof, client=t.client, resume=args.resume, psk=psk)
     if args.json:
         print(json.dumps(result.to_json(), sort_keys=False))
     else:
         print("\n".join(verify.format_result(result, format_hostport(t.host, t.port))))
-    return 0 if result.ok else VERIFY
+    return 0 if result.ok else resumption.exit_code(result, VERIFY)

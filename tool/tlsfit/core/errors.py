@@ -38,6 +38,14 @@ ANCHOR = 50
 STALE = 51
 GENERATOR = 52
 PLATFORM_LINE = 53
+RESUME = 54
+NOT_RESUMED = 55
+MBEDTLS4_MISSING = 57
+MBEDTLS_ARCHIVE = 58
+MBED4_OUTPUT = 59
+PSK_KEY = 62
+PSK_PROFILE = 63
+DTLS_ON_TARGET = 64
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -70,7 +78,15 @@ DRIVER_CODES = (
     (ANCHOR, "TLSFIT_ANCHOR", "`tlsfit gen`/`fit --anchor CERT`: CERT cannot be read, is not one certificate, or is not a CA certificate on the path from the server's leaf to its anchor (off the path, the leaf itself, another certificate with that subject); the message names what was found and what to give"),
     (STALE, "TLSFIT_STALE", "`tlsfit regenerate --check`: a generated file is not what its generator makes now, or a measured table no longer covers its inputs; the message lists each file and the command that regenerates it"),
     (GENERATOR, "TLSFIT_GENERATOR", "`tlsfit regenerate`: a generator failed (a bench script exited non-zero, or a code table is outside its range); the message names it"),
-    (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, which tlsfit does not generate for); the message names the mismatch and the --mbedtls to give"),
+    (PLATFORM_LINE, "TLSFIT_PLATFORM_LINE", "`tlsfit gen`/`fit --for esp-idf`: the header's mbedTLS line is not the one the checked platform releases ship (ESP-IDF v5.x: 3.6; v6.x: 4.x, --mbedtls 4.0); the message names the mismatch and the --mbedtls to give"),
+    (RESUME, "TLSFIT_RESUME", "`tlsfit gen --resume`: the profile cannot tell how the server resumes sessions (it predates the probe's resumption step, or the step could not find out for the version the header negotiates); the message names what is missing: re-probe the server, or drop --resume"),
+    (NOT_RESUMED, "TLSFIT_NOT_RESUMED", "`tlsfit verify`/`measure`/`fit --resume`: the server did not resume the saved session (the second connection ran a full handshake) or gave nothing to resume with (no session ticket, no session ID); the message says which"),
+    (MBEDTLS4_MISSING, "TLSFIT_MBEDTLS4_MISSING", "--mbedtls 4.0: the set-up cache holds no mbedTLS 4.x tree; the message names the command that unpacks one (./tlsfit setup --mbedtls-archive FILE)"),
+    (MBEDTLS_ARCHIVE, "TLSFIT_MBEDTLS_ARCHIVE", "`tlsfit setup --mbedtls-archive FILE`: FILE cannot be read or unpacked, or is not an mbedTLS 4.x release (no include/mbedtls/build_info.h with a 4.x version, or no tf-psa-crypto/); the message names the file and what is missing"),
+    (MBED4_OUTPUT, "TLSFIT_MBED4_OUTPUT", "`tlsfit gen --mbedtls 4.0`: an output tlsfit does not make for the Mbed TLS 4.x line (--for zephyr/zephyr-cfg-file: no coherent Zephyr 4.x reference tree; --for rt-thread: no checked 4.x port; --fit-report: fit reports are of 3.x headers); the message names it and what to give instead"),
+    (PSK_KEY, "TLSFIT_PSK_KEY", "--psk-key-file FILE cannot be read, is empty or holds more than 64 bytes of key, or --psk-identity and --psk-key-file were not given together (or the identity is empty or over 128 bytes); the message names the file"),
+    (PSK_PROFILE, "TLSFIT_PSK_PROFILE", "`tlsfit gen`/`fit` with --psk-identity: the profile holds no PSK facts for that identity (probe with --psk-identity and --psk-key-file) or names another identity"),
+    (DTLS_ON_TARGET, "TLSFIT_DTLS_ON_TARGET", "`tlsfit measure`/`fit` with a DTLS header or profile (probe --dtls): the firmware under QEMU reaches the server through a TCP relay, so a DTLS session cannot be measured yet; `tlsfit verify` proves the header on the host over UDP"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

@@ -10,8 +10,8 @@ server's post-handshake flight is read (a TLS 1.3 NewSessionTicket, or an
 alert), then the application's first message is sent and its reply read.
 
     parse_proof("mqtt" | "http" | "no-alert" | "send:HEX,expect:HEX") -> Proof
-    default_proof(port) -> Proof     8883 mqtt; 443, 8443 http; else no-alert
-    resolve(proof, port) -> Proof    None: by port; text; a Proof
+    default_proof(port, dtls) -> Proof  8883 mqtt; 443, 8443 http; 5684 coap (DTLS); else no-alert
+    resolve(proof, port, dtls) -> Proof None: by port; text; a Proof
     proof_arg(text)                  argparse type for --proof
     describe(kind_label, result)     one line for humans from a proof result
     alert_name(description)          "certificate_required"
@@ -19,22 +19,25 @@ alert), then the application's first message is sent and its reply read.
 import argparse
 from dataclasses import dataclass
 
-KINDS = ("no-alert", "mqtt", "http", "bytes")       # index: tool/proof/proof.h's enum
+KINDS = ("no-alert", "mqtt", "http", "bytes", "coap")   # index: tool/proof/proof.h's enum
 LABELS = {"no-alert": "no-alert", "mqtt": "mqtt-connack", "http": "http",
-          "bytes": "send-expect"}
+          "bytes": "send-expect", "coap": "coap-content"}
 WAIT_MS = 2000          # the post-handshake flight / no-alert window
 SEND_MAX = 1024
 EXPECT_MAX = 64
 MQTT_PORTS = (8883,)
 HTTP_PORTS = (443, 8443)
+COAP_PORTS = (5684,)        # coaps, CoAP over DTLS (RFC 7252 section 6.2): DTLS headers only
 
 HELP = """\
 after the handshake, prove the server accepted the session: mqtt (an MQTT
 CONNECT, any CONNACK), http (HEAD /, a status line), no-alert (no alert and no
 close within 2 s; a whole record that is not an alert, such as TLS 1.3's
-NewSessionTicket, ends the wait early), or send:HEX,expect:HEX (these bytes,
-a reply starting with those; send may be empty for a server that speaks
-first).  Default by port: 8883 mqtt, 443 and 8443 http, any other no-alert"""
+NewSessionTicket, ends the wait early), coap (CoAP over DTLS: a confirmable
+GET /.well-known/core, its piggybacked 2.05 Content), or send:HEX,expect:HEX
+(these bytes, a reply starting with those; send may be empty for a server that
+speaks first).  Default by port: 8883 mqtt, 443 and 8443 http, 5684 coap (a
+DTLS header), any other no-alert"""
 
 MQTT_CODES = {0: "connection accepted", 1: "unacceptable protocol version",
               2: "identifier rejected", 3: "server unavailable",
@@ -105,7 +108,7 @@ def _hex(text, what, limit, allow_empty):
 def parse_proof(text):
     """The Proof a --proof text names; ProofError (one line) otherwise."""
     t = (text or "").strip()
-    if t in ("mqtt", "http", "no-alert"):
+    if t in ("mqtt", "http", "no-alert", "coap"):
         return Proof(t)
     if t.startswith("send:"):
         send, sep, expect = t[len("send:"):].partition(",")
@@ -113,13 +116,16 @@ def parse_proof(text):
             raise ProofError(f"--proof {text!r}: expected send:HEX,expect:HEX")
         return Proof("bytes", _hex(send, "send", SEND_MAX, True),
                      _hex(expect[len("expect:"):], "expect", EXPECT_MAX, False))
-    raise ProofError(f"--proof {text!r}: expected mqtt, http, no-alert or "
+    raise ProofError(f"--proof {text!r}: expected mqtt, http, no-alert, coap or "
                      "send:HEX,expect:HEX")
 
 
-def default_proof(port):
-    """The proof the port suggests: 8883 MQTT, 443 and 8443 HTTP, else no-alert."""
+def default_proof(port, dtls=False):
+    """The proof the port suggests: 8883 MQTT, 443 and 8443 HTTP, 5684 CoAP when the
+    session is DTLS (CoAP over TLS on 5684 frames its messages otherwise), else no-alert."""
     port = int(port)
+    if dtls and port in COAP_PORTS:
+        return Proof("coap")
     if port in MQTT_PORTS:
         return Proof("mqtt")
     if port in HTTP_PORTS:
@@ -127,10 +133,10 @@ def default_proof(port):
     return Proof("no-alert")
 
 
-def resolve(proof, port):
-    """A Proof from None (by port), a --proof text or a Proof."""
+def resolve(proof, port, dtls=False):
+    """A Proof from None (by port and transport), a --proof text or a Proof."""
     if proof is None:
-        return default_proof(port)
+        return default_proof(port, dtls)
     if isinstance(proof, Proof):
         return proof
     return parse_proof(proof)
@@ -167,6 +173,8 @@ def describe(label, result):
             return f"CONNACK return code {code} ({MQTT_CODES.get(code, 'reserved')})"
         if result.get("http_status"):
             return result["http_status"]
+        if label == LABELS["coap"]:
+            return "CoAP 2.05 Content for GET /.well-known/core"
         reply = result.get("reply_hex") or ""
         return f"a reply starting {reply[:32]}{'...' if len(reply) > 32 else ''}"
     return {

@@ -10,6 +10,9 @@ and the identity it presents, validated field by field.
     port = 8883
     ca   = "broker-root.pem"        # a file or a list of files: that server's trust anchors
     proof = "mqtt"                  # as --proof; default by the port
+    alpn = ["x-amzn-mqtt-ca"]       # as --alpn (a list, or "h2,http/1.1"); default --alpn's
+    psk_identity = "dev-7"          # optional: a pre-shared key, as --psk-identity ...
+    psk_key_file = "device.key"     # ... and --psk-key-file (the file's path, never the key)
     [[server]]
     host = "ota.example.com"
 
@@ -24,12 +27,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import proof as proof_mod
+from ..core import alpn as alpn_mod, proof as proof_mod
 from ..core.errors import DEVICE, USAGE, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 
 TOP_KEYS = ("target", "client", "server")
-SERVER_KEYS = ("host", "port", "sni", "ca", "proof")
+SERVER_KEYS = ("host", "port", "sni", "ca", "proof", "alpn", "psk_identity", "psk_key_file")
 CLIENT_KEYS = ("cert", "key")
 DEFAULT_PORT = 443
 
@@ -44,12 +47,16 @@ class ClientFiles:
 @dataclass(frozen=True)
 class ServerSpec:
     """One server of the device: where, the name to send and check (None: the host),
-    the trust-anchor files (empty: the system store) and the proof (None: by port)."""
+    the trust-anchor files (empty: the system store), the proof (None: by port) and the
+    application protocols offered to it (empty: fit's --alpn)."""
     host: str
     port: int = DEFAULT_PORT
     sni: str = None
     ca: tuple = ()
     proof: object = None         # core.proof.Proof or None
+    alpn: tuple = ()             # ALPN names, as --alpn
+    psk_identity: str = None     # a pre-shared key's identity (with psk_key_file)
+    psk_key_file: Path = None    # the file holding it (core.pskkey reads it)
 
     @property
     def hostport(self):
@@ -132,7 +139,26 @@ def _server(f, base, i, s):
             proof = proof_mod.parse_proof(text)
         except ValueError as e:
             f.fail(f"{where}.proof", str(e).removeprefix("--proof "))
-    return ServerSpec(h, port, f.string(s, "sni", f"{where}.sni"), files, proof)
+    ident = f.string(s, "psk_identity", f"{where}.psk_identity")
+    key = f.string(s, "psk_key_file", f"{where}.psk_key_file")
+    if (ident is None) != (key is None):
+        f.fail(f"{where}.psk_identity", "psk_identity and psk_key_file go together")
+    return ServerSpec(h, port, f.string(s, "sni", f"{where}.sni"), files, proof,
+                      _alpn(f, s, f"{where}.alpn"), ident,
+                      f.file(base, key, f"{where}.psk_key_file") if key else None)
+
+
+def _alpn(f, table, field):
+    """The server's `alpn`: a list of protocol names or one "P1,P2" string, as --alpn."""
+    v = table.get("alpn")
+    if v is None:
+        return ()
+    if not isinstance(v, (str, list)):
+        f.fail(field, f"expected a list of protocol names or \"P1,P2\", got {v!r}")
+    try:
+        return alpn_mod.protocol_names(v) if isinstance(v, str) else alpn_mod.checked_names(v)
+    except ValueError as e:
+        f.fail(field, str(e))
 
 
 def _client(f, base, c):
@@ -162,6 +188,11 @@ def parse(doc, name, base):
     if not isinstance(servers, list) or not servers:
         f.fail("server", "expected one or more [[server]] tables")
     specs = [_server(f, Path(base), i, s) for i, s in enumerate(servers, 1)]
+    psk = [(i, s) for i, s in enumerate(specs, 1) if s.psk_identity]
+    for i, s in psk[1:]:
+        if (s.psk_identity, s.psk_key_file) != (psk[0][1].psk_identity, psk[0][1].psk_key_file):
+            f.fail(f"server[{i}].psk_identity", f"differs from server[{psk[0][0]}]'s: one header "
+                   "holds one identity (TLSFIT_PSK_IDENTITY), so a device has one pre-shared key")
     for i, s in enumerate(specs, 1):
         for j, o in enumerate(specs[:i - 1], 1):
             if (s.host, s.port, s.sni) == (o.host, o.port, o.sni):

@@ -8,6 +8,8 @@ value seen among the headers compared, so flash, heap and instructions count ali
 from dataclasses import dataclass
 
 from ..target.result import FIGURES
+# Figures made from a measurement's own, not measured as such: fit/resume.py's.
+DERIVED_FIGURES = ("reconnect_instructions",)
 # The dimensions of the Pareto front (and of the balanced objective).
 PARETO_KEYS = ("rom_bytes", "heap_peak_bytes", "handshake_instructions")
 
@@ -19,6 +21,7 @@ class Objective:
     terms: tuple
     tiebreak: str = None
     relative: bool = False
+    predict_terms: tuple = None     # the knob model's terms, when not `terms` (measured deltas)
 
 
 TABLE = {o.name: o for o in (
@@ -30,6 +33,10 @@ TABLE = {o.name: o for o in (
               "rom_bytes"),
     Objective("balanced", "ROM, heap and instructions, each relative to the best seen",
               PARETO_KEYS, relative=True),
+    # fit/resume.py: needs --resume; the knob model knows full handshakes only
+    Objective("reconnect", "fewest instructions for 1 full + N resumed handshakes "
+              "(--reconnects N, needs --resume)", ("reconnect_instructions",), "rom_bytes",
+              predict_terms=("handshake_instructions",)),
 )}
 OBJECTIVES = tuple(TABLE)
 
@@ -75,7 +82,7 @@ def predicted(objective, delta, lean):
     d = {k: delta.get(k) or 0 for k in FIGURES}
     if o.relative:
         return sum(d[k] / max(1, lean.get(k) or 1) for k in o.terms)
-    return sum(d[k] for k in o.terms)
+    return sum(d[k] for k in o.predict_terms or o.terms)
 
 
 def pareto(items, figures):

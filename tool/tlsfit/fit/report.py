@@ -14,7 +14,8 @@ from ..header import refit
 from ..header.render import environment
 from ..mbedtls.tree import identity, resolve_tree
 from ..target import heapfloor
-from . import floor as floor_mod
+from ..core import resumption
+from . import floor as floor_mod, resume as fit_resume
 from .artifacts import build_facts, profile_files
 from .objective import FIGURES, joint_figures, pareto
 
@@ -147,7 +148,10 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
                      **t.figures(),
                      "heap_floor_bytes": _floor_bytes(_trial_floor(t, profiles))}
                     for t in fitter.trials],
-         "phases_s": phases}
+         "phases_s": phases,
+         "resumption": resumption.normalized(final.measurement.get("resumption"))
+         if fitter.opts.resume else None,
+         "reconnects": final.reconnects or None}
     several = len(fitter.sites) > 1
     r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
                                   alone[i] if alone else None, fitter.out, fitter.sizes)
@@ -310,6 +314,8 @@ def md_view(r, prof):
         **_repro_view(r),
         "anchor_note": list((r.get("anchor") or {}).get("trade_off") or ()),
         "rng": rng_text(r.get("rng")),
+        "resumption": resumption.markdown_rows(r.get("resumption")),
+        "objective_mix": fit_resume.mix_text(r["reconnects"]) if r.get("reconnects") else "",
     }
 
 

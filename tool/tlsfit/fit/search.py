@@ -55,14 +55,17 @@ from pathlib import Path
 
 from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
+from ..host.dtls import refuse_on_target
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
+from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
 from ..target import measure as measure_mod, runcache, timings
 from . import artifacts, lto as lto_mod
-from .sites import anchor_sites, as_device, load_anchor, probe_sites
+from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants
+from . import resume as resume_mod
 from .objective import best_of, joint_figures, score
 from .report import build_report, render_md, site_chosen
 
@@ -113,6 +116,11 @@ class FitOptions:
     anchor: object = None        # --anchor CERT: its path; fit() loads it (anchor.AnchorCert)
     external_rng: bool = False   # gen --external-rng: the device's TRNG, no entropy module or DRBG
     alpn: tuple = ()             # --alpn: the application protocols probe and every header offer
+    server_alpn: tuple = ()      # per site: its protocols, when a device file gave one its own
+    resume: bool = False         # --resume: gen's resume, a resuming connection measured (fit/resume.py)
+    reconnects: int = 0          # --objective reconnect: 1 full + N resumed handshakes
+    psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
+    psk_key_file: str = None     # the file it was read from (named in the header, never the key)
     reuse: bool = True           # stored results of identical images (target/runcache.py)
 
 
@@ -129,6 +137,7 @@ class Trial:
     removed: tuple = ()
     mismatch: str = None         # the handshake completed, but not with what was chosen
     overrides: FitOverrides = NO_OVERRIDES   # what the fit forced on gen (removals, knobs, ...)
+    reconnects: int = 0          # figures() adds reconnect_instructions (fit/resume.py)
 
     @property
     def measurement(self):
@@ -143,8 +152,10 @@ class Trial:
 
     def figures(self):
         if len(self.measurements) == 1:
-            return self.measurement.figures() if self.measurement else {}
-        return joint_figures(self.measurements)
+            fig = self.measurement.figures() if self.measurement else {}
+        else:
+            fig = joint_figures(self.measurements)
+        return resume_mod.with_reconnect(fig, self.measurements, self.reconnects)
 
 
 def chosen_mismatch(plan, measurement, index=None):
@@ -198,11 +209,20 @@ def client_kwargs(client):
     return {"client": identity.ClientIdentity.load(client.cert, client.key)}
 
 
+def server_alpn(sites, opts):
+    """Each site's protocols when a device file gave a server its own `alpn` (else (): every
+    server is offered --alpn, and the header is what it was)."""
+    own = tuple(tuple(s.alpn) for s in sites)
+    return own if any(a != tuple(opts.alpn) for a in own) else ()
+
+
 def gen_options(opts, client_kw):
     """gen's options for the fit: the line and policy, and the device's identity (its
     public facts: gen adds the signing it needs)."""
     return GenOptions(line=opts.line, policy=opts.policy, client=client_kw.get("client"),
-                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn))
+                      anchor=opts.anchor, external_rng=opts.external_rng, alpn=tuple(opts.alpn),
+                      server_alpn=tuple(opts.server_alpn), **resume_mod.gen_kw(opts),
+                      psk=PskSpec.of(opts.psk, opts.psk_key_file) if opts.psk else None)
 
 
 # ------------------------------------------------------------------ the search
@@ -246,7 +266,8 @@ class Fitter:
         d = self.work / f"{self.counter:02d}"
         cfg = paths.write_atomic(d / "tls_config.h", plan.text)
         return Trial(label, cfg, gen_opts, plan, [None] * len(self.sites), phase=phase,
-                     removed=tuple(removed), overrides=overrides)
+                     removed=tuple(removed), overrides=overrides,
+                     reconnects=self.opts.reconnects if self.opts.objective == "reconnect" else 0)
 
     def measure_site(self, config, i, baseline=False, lto=False):
         """config measured against server i (a Measurement); lto: its -flto build.
@@ -256,7 +277,8 @@ class Fitter:
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), server_facts=self.facts[i], live=baseline, **self.client))
+            lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk,
+            server_facts=self.facts[i], live=baseline, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -505,13 +527,15 @@ def alone_headers(fitter, final):
                      fitter.work / f"alone-{i + 1}", Progress(False))
         mine = fitter.opts.anchor if fitter.opts.anchor is not None and \
             anchor_mod.locate(site.profile, fitter.opts.anchor)[0] is not None else None
+        own = (final.gen_opts.server_alpn[i],) if final.gen_opts.server_alpn else ()
         tried = one.make(f"{site.who} alone, with the fit's removals and sizes",
-                         replace(final.gen_opts, anchor=mine),
+                         replace(final.gen_opts, anchor=mine, server_alpn=own),
                          replace(final.overrides, candidate=None), "alone")
         one.run_all([tried], "alone")
         if not tried.ok:
             tried = one.make(f"{site.who} alone, gen's header",
-                             replace(gen_options(fitter.opts, fitter.client), anchor=mine),
+                             replace(gen_options(fitter.opts, fitter.client), anchor=mine,
+                                     server_alpn=own),
                              NO_OVERRIDES, "alone")
             one.run_all([tried], "alone")
         fitter.progress.say(f"[alone] {tried.label}: " + (
@@ -534,10 +558,14 @@ def _fit(target, opts, out_dir, spent):
     t0 = time.monotonic()
     opts = load_anchor(opts, out_dir)
     dev = as_device(target, opts)
+    opts = with_device_psk(dev, opts)
     identity = client_kwargs(dev.client)           # an identity measure cannot present: now
     opts = replace(opts, client=dev.client)
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     sites, opts = anchor_sites(sites, opts, out_dir)
+    opts = replace(opts, server_alpn=server_alpn(sites, opts))
+    for site in sites:
+        refuse_on_target(profile=site.profile)      # the relay is TCP (host/dtls.py)
     phases["probe"] = round(time.monotonic() - t0, 1)
     timings.add("probe", time.monotonic() - t0)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))

@@ -19,7 +19,8 @@ from . import device as device_mod
 @dataclass(frozen=True)
 class Site:
     """One server the fit serves, probed: where, the name sent and checked, the CA file
-    measure builds in (None: the system store's root), the proof, and its profile."""
+    measure builds in (None: the system store's root), the proof, its profile, and the
+    application protocols offered to it (the device file's or --alpn; empty: none asked)."""
     index: int
     host: str
     port: int
@@ -28,6 +29,7 @@ class Site:
     proof: object
     profile: Profile
     count: int = 1
+    alpn: tuple = ()
 
     @property
     def hostport(self):
@@ -60,14 +62,33 @@ def trust_store(cas, work, index):
 
 
 def as_device(target, opts):
-    """A device_mod.Device from fit's target: "HOST[:PORT]" (opts' --sni, --ca, --proof
-    and identity), a list of them, or a Device (opts' --proof where a server has none)."""
+    """A device_mod.Device from fit's target: "HOST[:PORT]" (opts' --sni, --ca, --proof,
+    --alpn and identity), a list of them, or a Device (opts' --proof and --alpn where a
+    server has none)."""
     if isinstance(target, device_mod.Device):
-        servers = tuple(replace(s, proof=s.proof if s.proof is not None else opts.proof)
+        servers = tuple(replace(s, proof=s.proof if s.proof is not None else opts.proof,
+                                alpn=s.alpn or tuple(opts.alpn))
                         for s in target.servers)
         return replace(target, servers=servers, client=target.client or opts.client)
     hosts = [target] if isinstance(target, str) else list(target)
-    return device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
+    dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
+    dev = replace(dev, servers=tuple(replace(s, alpn=tuple(opts.alpn)) for s in dev.servers))
+    if opts.psk is not None:
+        dev = replace(dev, servers=tuple(replace(s, psk_identity=opts.psk.identity,
+                                                 psk_key_file=Path(opts.psk_key_file))
+                                         for s in dev.servers))
+    return dev
+
+
+def with_device_psk(dev, opts):
+    """opts with the device file's pre-shared key (read here: core.pskkey.load) when a
+    server names one and --psk-identity was not given."""
+    named = [s for s in dev.servers if s.psk_identity]
+    if not named or opts.psk is not None:
+        return opts
+    from ..core import pskkey
+    return replace(opts, psk=pskkey.load(named[0].psk_identity, named[0].psk_key_file),
+                   psk_key_file=str(named[0].psk_key_file))
 
 
 def probe_sites(dev, opts, work, progress):
@@ -83,7 +104,8 @@ def probe_sites(dev, opts, work, progress):
             prof = profile_mod.read(opts.profile)
         else:
             progress.say(f"[probe] probing {spec.hostport}")
-            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=tuple(opts.alpn))
+            popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=spec.alpn,
+                                    psk=opts.psk if spec.psk_identity else None)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:
@@ -95,7 +117,7 @@ def probe_sites(dev, opts, work, progress):
                     from None
         sni = spec.sni or prof.target.sni or spec.host
         sites.append(Site(i, spec.host, spec.port, sni, trust_store(cas, work, i), spec.proof,
-                          prof, n))
+                          prof, n, spec.alpn))
     return sites
 
 

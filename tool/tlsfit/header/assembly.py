@@ -5,13 +5,15 @@ application's duties, and the rendered text."""
 from dataclasses import replace
 
 from .. import __version__
-from . import anchor as anchor_mod, client as client_mod, render
+from . import anchor as anchor_mod, client as client_mod, psk as psk_mod, render, resume as resume_mod
+from .alpn import alpn_values
 from .commands import ca_arg, prove_command, regenerate_command
 from .drivers import choose_ecc, driver_wants, routes
+from .dtls import dtls_duties, dtls_notes, dtls_values, dtls_wants
 from .duties import duties
 from .groups import group_pin
-from .optionsets import (MFL_BYTES, MFL_CODE, offered_protocols, alpn_wants, any_of, base_wants,
-                         candidate_wants, extension_wants, sni_wants)
+from .optionsets import (MFL_BYTES, MFL_CODE, alpn_wants, any_of, base_wants, candidate_wants,
+                         extension_wants, sni_wants)
 from .servers import mfl_blocked, tagged
 from .sizes import joint_in_len, size_values
 from .trng import add_external_rng, rng_provided
@@ -29,13 +31,16 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     (opts.external_rng); then fit's `overrides` (removed options, measured sizes, added
     options, knob settings), the values, the header's facts and the duties."""
     line = opts.line
-    wanted, more_warnings, asked, mfl_dropped = _wanted(servers, opts, rules)
+    resumed = resume_mod.choose_all(servers, opts, rules, cost) if opts.resume else None
+    wanted, more_warnings, asked, mfl_dropped = _wanted(servers, opts, rules, resumed)
     warnings = list(warnings) + more_warnings
     driver, ecc_note = choose_ecc(servers, opts, rules)
     enabled, rng_facts = _enabled(wanted, driver, servers, opts, rules, cost)
     for name in overrides.exclude:
         enabled.pop(name, None)
     values = _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts)
+    if resumed:
+        values.update(resume_mod.values(resumed))
     _apply_fit(enabled, values, overrides)
     apply_knobs(enabled, values, rules, line, overrides.knob_values)
     for name, (value, why) in (driver.values.items() if driver else ()):
@@ -50,31 +55,40 @@ def assemble_plan(servers, opts, overrides, command, rules, cost, pol, considere
     plan = HeaderPlan(line=line, policy=pol.name,
                       target=", ".join(s.doc.target.hostport for s in servers),
                       chosen=chosen, options=enabled, values=values, ciphersuites=suites,
-                      warnings=warnings, duties=duties(servers, enabled, opts, values),
+                      warnings=warnings, duties=duties(servers, enabled, opts, values) +
+                      (resume_mod.duties(resumed) if resumed else []) + dtls_duties(values),
                       considered=considered, cost=cost(set(enabled)),
-                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts),
-                      servers=tuple(s.facts(line, opts.client) for s in servers))
+                      facts=_facts(servers, opts, command, pol, driver, ecc_note, rng_facts,
+                                   rules, resumed),
+                      servers=tuple(s.facts(line, opts.client, psk_arg(s, opts, rules))
+                                    for s in servers))
     return replace(plan, text=render.header(plan, rules))
 
 
-def _wanted(servers, opts, rules):
-    """(wanted, the identity's warnings, the identity when a server asks for it,
-    why max_fragment_length is left out or None): the union of the base's and every
-    server's wants, with the device's identity, the record limit left out when blocked."""
+def _wanted(servers, opts, rules, resumed=None):
+    """(wanted, the identity's and resumption's warnings, the identity when a server asks
+    for it, why max_fragment_length is left out or None): the union of the base's and
+    every server's wants, with the device's identity and resumption (resumed: the
+    resume.ResumeChoice per server, gen --resume), the record limit left out when blocked."""
     line = opts.line
-    in_len, _ = joint_in_len(servers, line)
+    in_len, _ = joint_in_len(servers, line, opts.resume)
     identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
+    resuming = resume_mod.wants(resumed) if resumed else [{}] * len(servers)
     wanted = merge(base_wants(None, rules, opts),
                    tagged(servers, [merge(_server_wants(s, rules, opts, in_len),
-                                          identity[i][0] if identity else {})
+                                          identity[i][0] if identity else {}, resuming[i])
                                     for i, s in enumerate(servers)]))
     more = [w for _, ws in identity for w in ws] if identity else []
+    more += resume_mod.warnings(resumed) if resumed else []
     mfl_dropped = mfl_blocked(servers) if "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted else None
     asked = opts.client if any(s.doc.client_cert_requested for s in servers) else None
     if asked is not None and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in wanted and not mfl_dropped:
         mfl_dropped = client_mod.mfl_blocked(asked, MFL_BYTES)
     if mfl_dropped:
         wanted.pop("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
+    if psk_mod.psk_only(servers, rules):
+        wanted = psk_mod.without_certificates(wanted, rules)
+        more += [w for w in {psk_mod.no_sni_warning(rules, s.doc) for s in servers} if w]
     return wanted, more, asked, mfl_dropped
 
 
@@ -98,7 +112,7 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
     """{name: (value, reason)}: the sizes, the TRNG's marker, the group list, the record
     limit to ask for and the application protocols to offer."""
     line = opts.line
-    values = size_values(servers, enabled, rules, line, mfl_dropped, asked)
+    values = size_values(servers, enabled, rules, line, mfl_dropped, asked, opts.resume)
     if rng_facts:
         name, value, why = rules.external_rng.marker
         values[name] = (value, why)
@@ -108,21 +122,11 @@ def _values(servers, enabled, rules, opts, mfl_dropped, asked, rng_facts):
             MFL_CODE, "pass to mbedtls_ssl_conf_max_frag_len() before mbedtls_ssl_setup(): the "
                       f"server then sends records of at most {MFL_BYTES} bytes")
     if "MBEDTLS_SSL_ALPN" in enabled:
-        values["TLSFIT_ALPN"] = _alpn_value(servers, opts)
+        values.update(alpn_values(servers, opts))
+    if opts.psk is not None and any(psk_mod.is_psk(c, rules) for s in servers for c in s.chosen):
+        values.update(psk_mod.values(opts.psk))
+    dtls_values(servers, enabled, values)
     return values
-
-
-def _alpn_value(servers, opts):
-    """TLSFIT_ALPN: (the protocols every server is offered, as C string literals, why)."""
-    protocols, reasons = [], []
-    for s in servers:
-        mine, why = offered_protocols(s.doc, opts)
-        protocols += [p for p in mine if p not in protocols]
-        if why and why not in reasons:
-            reasons.append(why if len(servers) == 1 else f"{s.doc.target.hostport}: {why}")
-    value = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in protocols)
-    return value, ("pass { TLSFIT_ALPN, NULL } to mbedtls_ssl_conf_alpn_protocols() before "
-                   "mbedtls_ssl_setup(); " + "; ".join(reasons))
 
 
 def _apply_fit(enabled, values, overrides):
@@ -135,13 +139,19 @@ def _apply_fit(enabled, values, overrides):
         enabled.setdefault(name, []).append(why)
 
 
-def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
+def psk_arg(server, opts, rules):
+    """opts.psk when a candidate chosen for server authenticates it by the key, else None."""
+    return opts.psk if any(psk_mod.is_psk(c, rules) for c in server.chosen) else None
+
+
+def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts, rules, resumed=None):
     """The header's facts: its first server's profile and commands, the options that
-    change the text, the ECC, anchor, TRNG and identity notes."""
+    change the text, the ECC, anchor, TRNG, identity and resumption notes."""
     first, line = servers[0], opts.line
     facts = {"profile": first.name, "probed_at": first.doc.probed_at,
-             "prove": prove_command(first.doc, line, opts.client),
-             "sni": first.doc.target.sni, "anchor": first.chain.anchor["subject"],
+             "prove": prove_command(first.doc, line, opts.client, psk_arg(first, opts, rules)),
+             "sni": first.doc.target.sni,
+             "anchor": first.chain.anchor["subject"] if first.chain.anchor else None,
              "regenerate": command or regenerate_command([s.name for s in servers], opts),
              "tlsfit": __version__, "policy_summary": pol.summary,
              "time": opts.time, "tls": opts.tls,
@@ -149,6 +159,10 @@ def _facts(servers, opts, command, pol, driver, ecc_note, rng_facts):
              "anchor_note": _anchor_notes(servers, opts)}
     if rng_facts:
         facts["rng"] = rng_facts
+    if resumed:
+        facts["resume"] = resume_mod.facts(resumed)
+        facts["resume_lines"] = resume_mod.comment_lines(resumed)
+    facts["dtls"] = dtls_notes(servers, rules, opts.line)
     if opts.client is not None:
         facts["client"] = opts.client.facts()
     placed = [s.placement.facts() for s in servers if s.placement is not None]
@@ -162,11 +176,12 @@ def _server_wants(server, rules, opts, in_len):
     """{option: [reasons]} one server needs: its name, the application protocols it is
     offered, its chain, its chosen candidates and the extensions they use."""
     doc, line = server.doc, opts.line
-    sni = {k: v for k, v in merge(sni_wants(doc, rules), alpn_wants(doc, rules, opts)).items()
-           if rules.available(k, line)}
+    named = merge(sni_wants(doc, rules), alpn_wants(doc, rules, opts, server.index))
+    sni = {k: v for k, v in named.items() if rules.available(k, line)}
     return merge(sni, server.chain.options,
                  *[candidate_wants(c, rules, line) for c in server.chosen],
-                 extension_wants(doc, list(server.chosen), rules, line, in_len))
+                 extension_wants(doc, list(server.chosen), rules, line, in_len),
+                 dtls_wants(doc, rules, line))
 
 
 def _anchor_notes(servers, opts):
@@ -175,10 +190,10 @@ def _anchor_notes(servers, opts):
     out, seen = [], set()
     for s in servers:
         a = s.chain.anchor
-        if not anchor_mod.is_intermediate(a) or a["subject"] in seen:
+        if a is None or not anchor_mod.is_intermediate(a) or a["subject"] in seen:
             continue
         seen.add(a["subject"])
-        same = [t for t in servers if t.chain.anchor["subject"] == a["subject"]]
+        same = [t for t in servers if t.chain.anchor and t.chain.anchor["subject"] == a["subject"]]
         names = [t.doc.target.sni or t.doc.target.host for t in same]
         p = s.placement
         source = f"--anchor {p.cert.name}" if p is not None else \

@@ -1,5 +1,6 @@
 """Candidates: every (version, suite, group, signature scheme) the server accepts that
 mbedTLS can do (rules.toml), with the reason for each one left out."""
+from . import psk as psk_mod
 from .types import Candidate
 
 
@@ -15,12 +16,37 @@ def _natural_sigalgs(leaf, version):
     return []
 
 
-class Enumeration:
-    """Every candidate the server accepts, with the reason for each one left out."""
+def suite_parts(rules, line, name, kx_name=None):
+    """(the [suites] row of `name`, with its key exchange replaced by kx_name when given,
+    and the facts [kx, cipher, PRF hash, MAC hash] it needs), or (None, why not)."""
+    row = rules.suites.get(name)
+    if row is None:
+        return None, "not a suite mbedTLS implements (or not in tlsfit's rules)"
+    row = (kx_name or row[0],) + tuple(row[1:])
+    kx, cipher, mac, prf = row
+    parts = [rules.fact("kx", kx, line), rules.fact("ciphers", cipher, line),
+             rules.fact("hashes", prf, line)]
+    if mac != "aead":
+        parts.append(rules.fact("hashes", mac, line))
+    return row, parts
 
-    def __init__(self, doc, rules, line, tls, chain_needs):
+
+class Enumeration:
+    """Every candidate the server accepts, with the reason for each one left out:
+    certificate suites from the suites the server accepts (none without a chain:
+    chain_needs None), PSK candidates from the psk step's facts for the identity
+    `psk` (a psk.PskSpec; psk.candidates)."""
+
+    def __init__(self, doc, rules, line, tls, chain_needs, psk=None):
         self.candidates = []
         self.rejected = []            # (what, reason)
+        if psk is not None:
+            found, rejected = psk_mod.candidates(doc, rules, line, tls, psk,
+                                                 lambda n, kx: suite_parts(rules, line, n, kx))
+            self.candidates += found
+            self.rejected += rejected
+        if chain_needs is None:
+            return
         leaf = chain_needs.leaf
         for version in doc.versions:
             if tls != "auto" and version != f"TLSv{tls}":
@@ -34,17 +60,17 @@ class Enumeration:
                 self._suite(doc, rules, line, version, suite["name"], leaf)
 
     def _suite(self, doc, rules, line, version, name, leaf):
-        row = rules.suites.get(name)
+        row, parts = suite_parts(rules, line, name)
         if row is None:
-            self.rejected.append((name, "not a suite mbedTLS implements (or not in tlsfit's rules)"))
+            self.rejected.append((name, parts))
             return
         kx_name, cipher, mac, prf = row
         if (kx_name == "TLS13") != (version == "TLSv1.3"):
             return
-        parts = [rules.fact("kx", kx_name, line), rules.fact("ciphers", cipher, line),
-                 rules.fact("hashes", prf, line)]
-        if mac != "aead":
-            parts.append(rules.fact("hashes", mac, line))
+        if "PSK" in kx_name.split("_"):
+            self.rejected.append((name, "a pre-shared-key suite: gen --psk-identity uses what "
+                                        "the probe proved for that identity"))
+            return
         bad = [p for p in parts if p.unsupported]
         if bad:
             self.rejected.append((name, bad[0].unsupported))

@@ -1,6 +1,7 @@
 """The tlsfit commands a header names: the `tlsfit gen` command that renders it again
 (its Regenerate line) and the `tlsfit verify` command that proves it against its server."""
 import os
+import shlex
 import tempfile
 
 
@@ -38,14 +39,23 @@ def regenerate_command(profiles, opts, extra=()):
         cmd.append("--external-rng")
     if opts.alpn:
         cmd += ["--alpn", ",".join(opts.alpn)]
+    if opts.resume:
+        cmd.append("--resume")
     if opts.client is not None:
         cmd += ["--client-cert", str(opts.client.cert)]
     if opts.anchor is not None:
         cmd += ["--anchor", opts.anchor.name]
+    if opts.psk is not None:
+        cmd += psk_args(opts.psk)
     return " ".join([*cmd, *extra])
 
 
-def prove_command(doc, line, client=None):
+def psk_args(psk):
+    """--psk-identity and --psk-key-file of a psk.PskSpec (the file's name: never the key)."""
+    return ["--psk-identity", shlex.quote(psk.identity), "--psk-key-file", shlex.quote(psk.key_file)]
+
+
+def prove_command(doc, line, client=None, psk=None):
     """The `tlsfit verify` command that proves the header against its server, with the
     server name and CA file the probe used (and the device's identity, when given to a
     server that asks for it)."""
@@ -62,4 +72,6 @@ def prove_command(doc, line, client=None):
     if client is not None and doc.client_cert_requested:
         key = client.key.name if client.key is not None else "DEVICE_KEY.pem"
         cmd += f" --client-cert {client.cert.name} --client-key {key}"
+    if psk is not None:
+        cmd += " " + " ".join(psk_args(psk))
     return cmd

@@ -47,6 +47,9 @@ def driver_only_blocker(servers, driver, rules, opts):
         for c in s.chosen:
             curve = rules.facts["groups"][c.group].attrs["curve"] if c.group else None
             sig = rules.facts["sigalgs"][c.sigalg].attrs if c.sigalg else {}
+            if "PSK" in c.kx.split("_"):
+                return (f"{who}suite {c.suite} authenticates with a pre-shared key, which "
+                        "tlsfit does not route through the driver")
             if c.kx not in ("TLS13", "ECDHE_ECDSA"):
                 return f"{who}suite {c.suite} needs RSA or finite-field DH"
             if curve not in driver.curves:

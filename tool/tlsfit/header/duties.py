@@ -2,7 +2,9 @@
 limit, the group list, loading the anchors and the identity, the host name check) for
 the header to work."""
 from . import client as client_mod
+from .alpn import alpn_duties
 from .groups import GROUP_PIN
+from .psk import duty as psk_duty
 from .servers import whose
 from .sizes import limit_of
 
@@ -29,20 +31,22 @@ def duties(servers, enabled, opts, values):
     for name, _, _, call in GROUP_PIN.values():
         if name in values:
             duties.append(f"before mbedtls_ssl_setup(): {call} (offers {values[name][0]})")
-    if "TLSFIT_ALPN" in values:
-        duties.append("before mbedtls_ssl_setup(): static const char *alpn[] = { TLSFIT_ALPN, "
-                      "NULL }; mbedtls_ssl_conf_alpn_protocols(&conf, alpn); (offers "
-                      f"{values['TLSFIT_ALPN'][0]})")
+    duties += alpn_duties(servers, values)
     loader = "mbedtls_x509_crt_parse()" if opts.pem else "mbedtls_x509_crt_parse_der()"
     anchors = {}
     for s in servers:
-        anchors.setdefault(s.chain.anchor["subject"], []).append(s)
+        if s.chain.anchor is not None:
+            anchors.setdefault(s.chain.anchor["subject"], []).append(s)
     for subject, ss in anchors.items():
         duties.append(f'load the trust anchor "{subject}" with {loader}' +
                       (f" (for {whose(ss, len(servers))})" if len(servers) > 1 else ""))
     if opts.client is not None and any(s.doc.client_cert_requested for s in servers):
         duties.append(client_mod.client_duty(opts.client, opts.pem))
+    if opts.psk is not None and "TLSFIT_PSK_IDENTITY" in values:
+        duties.append(psk_duty(opts.psk))
     for s in servers:
+        if s.chain.anchor is None:
+            continue                  # authenticated by the pre-shared key
         sni = s.doc.target.sni or s.doc.target.host
         duties.append(f'keep MBEDTLS_SSL_VERIFY_REQUIRED and call mbedtls_ssl_set_hostname(&ssl, '
                       f'"{sni}")' + (f" on the connection to {s.who}" if len(servers) > 1 else ""))

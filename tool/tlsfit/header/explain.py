@@ -47,6 +47,11 @@ def off_why(plan, name, rules):
         return rules.external_rng.drops[name]
     if rules.external_rng and name in rules.external_rng.psa:
         return "only with gen --external-rng and PSA Crypto: the device's TRNG feeds PSA"
+    resuming = [m for m in rules.resume_modes if name in m.options]
+    if resuming:
+        modes = ", ".join(dict.fromkeys(f"{m.mode} ({m.fact})" for m in resuming))
+        return (f"only with gen --resume, for a server that resumed {modes}" if not
+                plan.facts.get("resume") else f"gen --resume: no server resumes {modes}")
     if plan.facts.get("ecc") == "p256m":
         driver = rules.drivers["p256m"]
         if name in driver.provides:

@@ -66,12 +66,19 @@ header gets the key's parser, what parsing the device certificate needs and the 
 mbedTLS will make, which must be one the server's CertificateRequest allows (client.py;
 Refusal naming it otherwise), MBEDTLS_MPI_MAX_SIZE for an RSA key, and a preamble line on
 loading the identity.  Without it the header is what it was, byte for byte.
+
+Session resumption (GenOptions.resume: gen --resume; resume.py, rules.toml [resumption]):
+for the version the header negotiates with each server, the cheapest mode the profile's
+`resumption` facts prove the server accepted (TLS 1.2 session ID, TLS 1.2 ticket, TLS 1.3
+ticket with psk_dhe_ke before psk_ke), its options, TLSFIT_RESUME / TLSFIT_RESUME_MODE and
+the duties; a Refusal when the server resumes in no way the header can use, exit 54 when
+the profile cannot tell.  Without it the header is what it was, byte for byte.
 """
 from dataclasses import replace
 
 from ..core.errors import USAGE, TlsfitError
 from ..profile.types import Profile
-from . import anchor as anchor_mod, joint, rules as rules_mod
+from . import anchor as anchor_mod, joint, psk as psk_mod, rules as rules_mod
 from .assembly import assemble_plan
 from .costs import load_costs
 from .optionsets import defect, rank
@@ -95,9 +102,17 @@ def generate(doc, opts=None, profile_name="profile", rules=None, costs=None, *,
         refuse_server(doc, cands, sel, opts)
     chosen, second_suite = choose(cands, sel)
     considered, warnings = verdicts(cands, sel, chosen, second_suite)
-    server = Server(doc, profile_name, cands.chain, tuple(chosen), placement=placed)
+    server = Server(doc, profile_name, chain_of(cands, chosen), tuple(chosen), placement=placed)
     return assemble_plan([server], opts, overrides, command, cands.rules, cands.cost,
                          cands.policy, considered, warnings)
+
+
+def chain_of(cands, chosen):
+    """What the server's chain needs of the header: nothing when every chosen candidate
+    authenticates the server by a pre-shared key (psk.NO_CHAIN)."""
+    if all(psk_mod.is_psk(c, cands.rules) for c in chosen):
+        return psk_mod.NO_CHAIN
+    return cands.chain
 
 
 def anchored(docs, opts):
@@ -167,8 +182,8 @@ def generate_device(docs, opts=None, profile_names=None, rules=None, costs=None,
                         cs.cost(o | set(cs.row(x).options)))
         considered += [(f"{who}: {label}", flash, verdict) for label, flash, verdict in c]
         warnings += [f"{who}: {x}" for x in w if f"{who}: {x}" not in warnings]
-        servers.append(Server(doc, names[i], cands.chain, tuple(chosen), i + 1, len(docs),
-                              placements[i]))
+        servers.append(Server(doc, names[i], chain_of(cands, chosen), tuple(chosen), i + 1,
+                              len(docs), placements[i]))
     return assemble_plan(servers, opts, overrides, command, rules, cands0.cost, cands0.policy,
                          considered, warnings)
 
@@ -180,7 +195,9 @@ def _per_server(docs, opts, rules, costs):
     for i, doc in enumerate(docs):
         who = f"server {i + 1} ({doc.target.hostport})"
         try:
-            cands = enumerate_candidates(doc, opts, rules, costs)
+            # a server without PSK facts among several: its certificate candidates only
+            mine = opts if doc.document.get("psk") else replace(opts, psk=None)
+            cands = enumerate_candidates(doc, mine, rules, costs)
             sel = select(cands)
             if not sel.kept:
                 refuse_server(doc, cands, sel, opts)

@@ -21,7 +21,8 @@ def pinned_groups(chosen, chain):
     for c in chosen:
         if c.group and c.group not in [g for g, _ in out]:
             out.append((c.group, "the chosen key exchange"))
-    leaf_curve = chain.leaf["key"].get("curve") if chain.leaf["key"]["type"] == "ec" else None
+    leaf = chain.leaf["key"] if chain.leaf else {}
+    leaf_curve = leaf.get("curve") if leaf.get("type") == "ec" else None
     if out and leaf_curve and any(c.version == "TLSv1.2" for c in chosen) and \
             leaf_curve not in [g for g, _ in out]:
         out.append((leaf_curve, "the server's certificate key (TLS 1.2 checks it against "
@@ -43,8 +44,8 @@ def joint_pinned(servers):
     order = sorted(users, key=lambda g: -len(users[g]))
     out = [(g, f"the chosen key exchange of {whose(users[g], len(servers))}") for g in order]
     for s in servers:
-        key = s.chain.leaf["key"]
-        curve = key.get("curve") if key["type"] == "ec" else None
+        key = s.chain.leaf["key"] if s.chain.leaf else {}
+        curve = key.get("curve") if key.get("type") == "ec" else None
         if out and curve and any(c.version == "TLSv1.2" for c in s.chosen) and \
                 curve not in [g for g, _ in out]:
             out.append((curve, f"the certificate key of {s.who} (TLS 1.2 checks it against "

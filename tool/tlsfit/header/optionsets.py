@@ -55,10 +55,14 @@ def sni_wants(doc, rules):
     return wanted
 
 
-def offered_protocols(doc, opts):
-    """(the protocols the device offers this server, why) or ((), None): the user's
-    --alpn, else the protocol the server selected when the probe found it requires ALPN
+def offered_protocols(doc, opts, index=1):
+    """(the protocols the device offers this server, why) or ((), None): server `index`'s
+    own list (GenOptions.server_alpn: a device file's `alpn`), else the user's --alpn,
+    else the protocol the server selected when the probe found it requires ALPN
     (extensions.alpn_required; the probe's --alpn list when the server selected none)."""
+    own = opts.server_alpn[index - 1] if len(opts.server_alpn) >= index else ()
+    if own:
+        return tuple(own), f"alpn = {','.join(own)} in the device file: the application offers it"
     if opts.alpn:
         return tuple(opts.alpn), f"--alpn {','.join(opts.alpn)}: the application offers it"
     ext = doc.extensions
@@ -71,10 +75,10 @@ def offered_protocols(doc, opts):
                                      else ""))
 
 
-def alpn_wants(doc, rules, opts):
-    """What offering the application protocols needs (offered_protocols)."""
+def alpn_wants(doc, rules, opts, index=1):
+    """What offering the application protocols to server `index` needs (offered_protocols)."""
     wanted = {}
-    protocols, why = offered_protocols(doc, opts)
+    protocols, why = offered_protocols(doc, opts, index)
     if protocols:
         need(wanted, rules.base["alpn"], why)
     return wanted

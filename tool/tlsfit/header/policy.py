@@ -26,7 +26,11 @@ class Predicate:
 
 
 def _forward_secret(c):
-    return None if c.forward_secret else f"{c.suite}: static RSA key exchange has no forward secrecy"
+    if c.forward_secret:
+        return None
+    what = "the pre-shared key alone (no ephemeral key exchange)" if "PSK" in c.kx.split("_") \
+        else "static RSA key exchange"
+    return f"{c.suite}: {what} has no forward secrecy"
 
 
 def _aead(c):

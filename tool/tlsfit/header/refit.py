@@ -5,8 +5,8 @@ and the choices in its report.json (`gen_options`).
     extra_args(report, platform, port_lines) -> the Regenerate command's tail
     choices(opts, overrides)      -> the JSON form of a fit's choices (GenOptions, FitOverrides)
     read_report(path)             -> report.json (a dict), or TlsfitError(USAGE)
-    apply(opts, report, path)     -> GenOptions with the fit's ECC, RNG and trust anchor
-                                     (DIR/anchor.pem, fit --anchor)
+    apply(opts, report, path)     -> GenOptions with the fit's ECC, RNG, ALPN, resumption
+                                     and trust anchor (DIR/anchor.pem, fit --anchor)
     overrides(report, path)       -> FitOverrides: the fit's removals, knobs, added options,
                                      sizes and candidate
 
@@ -58,7 +58,9 @@ def choices(opts, overrides=NO_OVERRIDES):
             "candidate": None if c is None else vars(c), "ecc": opts.ecc,
             "anchor": None if opts.anchor is None else {"file": ANCHOR_FILE,
                                                         "sha256": opts.anchor.sha256},
-            "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {})}
+            "external_rng": opts.external_rng, **({"alpn": list(opts.alpn)} if opts.alpn else {}),
+            **({"resume": True} if opts.resume else {}),
+            **({"server_alpn": [list(a) for a in opts.server_alpn]} if opts.server_alpn else {})}
 
 
 def read_report(path):
@@ -89,10 +91,20 @@ def apply(opts, report, path="report.json"):
         fitted = f"--alpn {','.join(fitted_alpn)}" if fitted_alpn else "no --alpn"
         raise TlsfitError(USAGE, f"--alpn {','.join(opts.alpn)}: {path} is a fit with {fitted}; "
                                  "fit again with that --alpn, or drop the flag")
+    if opts.resume and not g.get("resume"):
+        raise TlsfitError(USAGE, f"--resume: {path} is a fit without it (its header does not "
+                                 "resume sessions); fit again with tlsfit fit --resume, or "
+                                 "drop the flag")
+    own = g.get("server_alpn") or []
+    if not isinstance(own, list) or not all(isinstance(a, list) and all(
+            isinstance(p, str) for p in a) for a in own):
+        raise TlsfitError(USAGE, f"--fit-report {path}: gen_options.server_alpn is not a list of "
+                                 "protocol lists (as tlsfit fit writes it)")
     overrides(report, path)
     opts = replace(opts, ecc=g.get("ecc", opts.ecc),
                    external_rng=bool(g.get("external_rng", opts.external_rng)),
-                   alpn=fitted_alpn or tuple(opts.alpn))
+                   alpn=fitted_alpn or tuple(opts.alpn), resume=bool(g.get("resume", opts.resume)),
+                   server_alpn=tuple(tuple(a) for a in own))
     return apply_anchor(opts, report, path)
 
 

@@ -69,9 +69,11 @@ class HeaderView:
     ecc: str = ""                 # the ECC note (gen --ecc): driver-only, or why built-in stays
     anchor: list = None           # lines on an anchor that is not a root (gen --anchor)
     rng: list = None              # gen --external-rng: what the application owes, line by line
+    resume: list = None           # gen --resume: the mode per server and the fact proving it
+    dtls: list = None             # a DTLS server: the options left out and why (header/dtls.py)
 
 
-def _why(reasons):
+def first_reason(reasons):
     """The first reason, plus how many more facts need the option."""
     if not reasons:
         return "tlsfit"
@@ -84,7 +86,7 @@ def view(plan, rules):
     for name in sorted(plan.options):
         value = rules.options[name].value if name in rules.options else None
         text = name if value is None else f"{name} {value}"
-        by_section[rules.section(name)].append(_Row(name, _why(plan.options[name]),
+        by_section[rules.section(name)].append(_Row(name, first_reason(plan.options[name]),
                                                     max(1, COLUMN - 8 - len(text)), value))
     sections = [{"title": SECTION_TITLES[s], "options": rows}
                 for s, rows in by_section.items() if rows]
@@ -96,7 +98,8 @@ def view(plan, rules):
                       [c.label() for c in plan.chosen], plan.warnings, plan.duties, sections,
                       values, plan.ciphersuites, f["prove"], f["regenerate"], _servers(plan),
                       f.get("ecc_note", ""), list(f.get("anchor_note") or ()),
-                      (f.get("rng") or {}).get("owes") or [])
+                      (f.get("rng") or {}).get("owes") or [], f.get("resume_lines") or [],
+                      list(f.get("dtls") or ()))
 
 
 def _servers(plan):

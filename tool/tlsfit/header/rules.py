@@ -38,6 +38,7 @@ _DEFECT_KEYS = {"line", "version", "all", "server_signs", "reason"}
 _ROUTE_KEYS = {"line", "version", "all", "none", "route", "reason"}
 _EXTERNAL_RNG_KEYS = {"drops", "psa", "psa_owes", "plain", "plain_owes", "marker", "needs"}
 _RNG_NEED_KEYS = {"line", "when", "add", "reason"}
+_RESUME_MODE_KEYS = {"mode", "version", "fact", "options", "reason", "owes"}
 _DRIVER_KEYS = {"line", "curves", "provides", "drops", "options", "values", "versions",
                 "ciphers"}
 
@@ -100,6 +101,17 @@ class ExternalRng:
 
 
 @dataclass(frozen=True)
+class ResumeMode:
+    """One way of resuming a session (rules.toml [[resumption.modes]], gen --resume)."""
+    mode: str                # the TLSFIT_RESUME_MODE value
+    version: str             # the negotiated version it serves
+    fact: str                # the profile's resumption.<version> boolean that proves it
+    options: tuple           # what the client needs for it
+    reason: str
+    owes: str                # what the application then does (a format string, {lifetime})
+
+
+@dataclass(frozen=True)
 class Driver:
     """A PSA driver that takes the place of legacy modules (rules.toml [drivers])."""
     name: str
@@ -149,8 +161,11 @@ class Rules:
         self.defects = []
         self.drivers = {}
         self.external_rng = None
+        self.resume_modes = ()               # ResumeMode, cheapest first ([resumption])
         self.base = {}
         self.preference = {}
+        self.psk = {}            # [psk]: certificate_only, why, no_sni, max_len
+        self.dtls = {}
 
     # -------------------------------------------------------------- queries
 
@@ -299,6 +314,7 @@ def check(doc):
     rules = Rules(doc)
     _check_options(doc, rules)
     _check_base(doc, rules)
+    _check_psk(doc, rules)
     for table in FACT_TABLES:
         rules.facts[table] = {k: _fact(table, k, v, rules) for k, v in doc.get(table, {}).items()}
     _check_suites(doc, rules)
@@ -309,7 +325,30 @@ def check(doc):
         rules.drivers[name] = _driver(name, v, rules)
     if "external_rng" in doc:
         rules.external_rng = _external_rng(doc["external_rng"], rules)
+    if "resumption" in doc:
+        rules.resume_modes = _resume_modes(doc["resumption"], rules)
+    rules.dtls = _check_dtls(doc.get("dtls", {}), rules)
     return rules
+
+
+_DTLS_KEYS = {"options", "connection_id", "connection_id_unsupported", "excluded"}
+
+
+def _check_dtls(v, rules):
+    """[dtls]: the options a DTLS client has, the Connection ID's, the lines that cannot
+    use it (why), the options left out (why; names only, never defined)."""
+    extra = set(v) - _DTLS_KEYS
+    if extra:
+        raise RulesError("dtls", f"unknown key(s) {sorted(extra)}")
+    _known(v.get("options", []), "dtls.options", rules)
+    _known(v.get("connection_id", []), "dtls.connection_id", rules)
+    for line in v.get("connection_id_unsupported", {}):
+        if line not in rules.lines:
+            raise RulesError("dtls.connection_id_unsupported", f"unknown line {line!r}")
+    for name in v.get("excluded", {}):
+        if not name.startswith("MBEDTLS_") or name in rules.options:
+            raise RulesError("dtls.excluded", f"{name} is not an mbedTLS option gen leaves out")
+    return v
 
 
 def _check_options(doc, rules):
@@ -342,6 +381,21 @@ def _check_base(doc, rules):
         rules.base[key] = tuple(base.get(key, []))
     rules.base["any_of"] = _as_items(base.get("any_of", []), "base.any_of")
     _known(_names(rules.base["any_of"]), "base.any_of", rules)
+
+
+def _check_psk(doc, rules):
+    """[psk]: the [base] options a PSK-only header leaves out, and the header's words."""
+    if "psk" not in doc:
+        return                       # a rules document without PSK knowledge (unit tests)
+    v = doc["psk"]
+    extra = set(v) - {"certificate_only", "why", "no_sni", "max_len"}
+    if extra:
+        raise RulesError("psk", f"unknown key(s) {sorted(extra)}")
+    _known(v.get("certificate_only", []), "psk.certificate_only", rules)
+    for key in ("why", "no_sni", "max_len"):
+        if not isinstance(v.get(key), str) or not v[key]:
+            raise RulesError(f"psk.{key}", "needs a string")
+    rules.psk = {**v, "certificate_only": tuple(v.get("certificate_only", []))}
 
 
 def _check_suites(doc, rules):
@@ -440,6 +494,25 @@ def _external_rng(v, rules):
                        tuple(v["plain_owes"]), tuple(marker), tuple(needs))
 
 
+def _resume_modes(v, rules):
+    """[resumption]: the modes, each with a known version, its fact, known options, a
+    reason and an `owes` key of [resumption.owes]."""
+    owes = v.get("owes", {})
+    if set(v) != {"modes", "owes"} or not all(isinstance(x, str) and x for x in owes.values()):
+        raise RulesError("resumption", "needs exactly `modes` and `owes` (format strings)")
+    out = []
+    for i, m in enumerate(v["modes"]):
+        where = f"resumption.modes[{i}]"
+        if not isinstance(m, dict) or set(m) != _RESUME_MODE_KEYS:
+            raise RulesError(where, f"needs exactly the keys {sorted(_RESUME_MODE_KEYS)}")
+        if m["version"] not in rules.facts["versions"] or m["owes"] not in owes:
+            raise RulesError(where, "unknown version or `owes` key")
+        _known(m["options"], where, rules)
+        out.append(ResumeMode(m["mode"], m["version"], m["fact"], tuple(m["options"]),
+                              m["reason"], owes[m["owes"]]))
+    return tuple(out)
+
+
 def _driver(name, v, rules):
     where = f"drivers.{name}"
     extra = set(v) - _DRIVER_KEYS
@@ -472,12 +545,16 @@ def _driver(name, v, rules):
                   ciphers)
 
 
-@lru_cache(maxsize=None)
-def load(path=RULES_PATH):
+def read_toml(path):
+    """The TOML document of a rules file, or TlsfitError(RULES) naming the file."""
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise TlsfitError(RULES, f"cannot read {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise TlsfitError(RULES, f"{Path(path).name}: not valid TOML: {e}") from None
-    return check(doc)
+
+
+@lru_cache(maxsize=None)
+def load(path=RULES_PATH):
+    return check(read_toml(path))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..profile.model import describe_failures
 from ..profile.types import Profile
-from . import anchor as anchor_mod, policy as policy_mod, rules as rules_mod
+from . import anchor as anchor_mod, policy as policy_mod, psk as psk_mod, rules as rules_mod
 from .candidates import Enumeration
 from .chain import ChainNeeds
 from .costs import load_costs, make_cost
@@ -67,19 +67,38 @@ def enumerate_candidates(doc, opts, rules=None, costs=None):
     costs = costs if costs is not None else load_costs()
     cost = make_cost(rules, costs)
     pol = policy_mod.POLICIES[opts.policy]
-    chain = ChainNeeds(doc, rules, opts.line, pol)
-    enum = Enumeration(doc, rules, opts.line, opts.tls, chain)
-    base = merge(base_wants(doc, rules, opts), chain.options)
+    chain, no_chain = _chain_needs(doc, rules, opts.line, pol, opts.psk)
+    enum = Enumeration(doc, rules, opts.line, opts.tls, chain, opts.psk)
+    if no_chain:
+        enum.rejected.append(("certificate suites", no_chain))
+    base = merge(base_wants(doc, rules, opts), chain.options if chain else {})
+    psk_base = psk_mod.without_certificates(base_wants(doc, rules, opts), rules)
     rng = rng_provided(opts, rules)
     rows = []
     for c in enum.candidates:
-        wanted = merge(base, candidate_wants(c, rules, opts.line),
+        wanted = merge(psk_base if psk_mod.is_psk(c, rules) else base,
+                       candidate_wants(c, rules, opts.line),
                        extension_wants(doc, [c], rules, opts.line))
         enabled = rules.closure(any_of(wanted, rules, opts.line, cost, rng), opts.line, cost,
                                 rng)
         rows.append(Row(c, enabled, cost(set(enabled)),
                         defect(c, enabled, doc, rules, opts.line)))
     return Candidates(chain, enum, tuple(rows), cost, pol, rules)
+
+
+def _chain_needs(doc, rules, line, pol, psk):
+    """(ChainNeeds, None), or with a pre-shared key (gen --psk-identity) and a chain that
+    cannot be served or is absent: (None, why), the PSK candidates then being all."""
+    try:
+        return ChainNeeds(doc, rules, line, pol), None
+    except Refusal as e:
+        if psk is not None:
+            return None, e.message
+        if doc.document.get("psk") or any("_PSK_" in s["name"] for v in doc.versions
+                                           for s in doc.ciphersuites(v)):
+            raise Refusal(f"{e.message}; the server offers pre-shared-key suites: give "
+                          "--psk-identity ID --psk-key-file FILE (and probe with them)") from None
+        raise
 
 
 def select(cands, only=None):

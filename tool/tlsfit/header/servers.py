@@ -23,11 +23,11 @@ class Server:
     def who(self):
         return f"server {self.index} ({self.doc.target.hostport})"
 
-    def facts(self, line, client=None):
+    def facts(self, line, client=None, psk=None):
         return {"index": self.index, "target": self.doc.target.hostport, "profile": self.name,
                 "probed_at": self.doc.probed_at, "sni": self.doc.target.sni,
-                "anchor": self.chain.anchor["subject"],
-                "prove": prove_command(self.doc, line, client),
+                "anchor": self.chain.anchor["subject"] if self.chain.anchor else None,
+                "prove": prove_command(self.doc, line, client, psk),
                 "chosen": [c.label() for c in self.chosen]}
 
 

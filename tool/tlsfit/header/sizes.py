@@ -3,7 +3,9 @@ the probe saw, what keeps a server's application records within the input buffer
 the largest number the header must hold (MBEDTLS_MPI_MAX_SIZE, MBEDTLS_ECP_MAX_BITS)."""
 import math
 
+from ..profile import dtlsfacts
 from . import client as client_mod
+from .resume import negotiated, ticket_flight
 from .servers import whose
 from .types import Refusal
 
@@ -13,27 +15,33 @@ IN_ROUND = 256
 OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
 
 
-def in_content_len(doc, line, who="the server"):
-    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records; who names
-    the server in the reason."""
+def in_content_len(doc, line, who="the server", resume=False, versions=None):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records and its
+    NewSessionTickets in `versions` (None: any; resume.ticket_flight: named in the reason
+    with --resume, or when they are the largest); who names the server in the reason."""
     rec = doc.records
     plain = rec.get("max_plaintext_len") or 0
     hs = rec.get("max_handshake_msg_len") or 0
     cert = rec.get("certificate_msg_len")
-    need = max(plain, hs)
+    tickets = ticket_flight(doc, line, resume, versions)
+    need = max(plain, hs, tickets[0] if tickets else 0)
     if need == 0:
         return MAX_CONTENT_LEN, ("" if who == "the server" else f"the probe of {who}: ") + (
             f"the probe recorded no record sizes: mbedTLS's full {MAX_CONTENT_LEN}")
     if need > MAX_CONTENT_LEN:
         raise Refusal(f"the server's largest handshake message is {need} bytes; mbedTLS must "
                       f"hold a whole handshake message in its {MAX_CONTENT_LEN}-byte input buffer")
-    if line == "2.28" and hs > plain:
+    # DTLS handshake messages carry their own fragment headers, which 2.28 does reassemble
+    # (ssl_msg.c, ssl_buffer_message); only TLS records split a message it cannot.
+    if line == "2.28" and hs > plain and not dtlsfacts.is_dtls(doc):
         raise Refusal(f"the server splits a {hs}-byte handshake message over records of at "
                       f"most {plain} bytes; mbedTLS 2.28 cannot reassemble that")
     value = min(MAX_CONTENT_LEN, math.ceil((need + IN_HEADROOM) / IN_ROUND) * IN_ROUND)
     what = f"its largest handshake message {hs} bytes"
     if cert:
         what += f" (Certificate message {cert} bytes)"
+    if tickets and (resume or tickets[0] > max(plain, hs)):
+        what += f"; {tickets[1]}"
     return value, (f"largest record from {who}: {plain} bytes, {what}; "
                    f"+{IN_HEADROOM} spare, rounded to {IN_ROUND}")
 
@@ -94,10 +102,10 @@ def _app_records(servers, options, line, dropped=None):
     return out
 
 
-def joint_in_len(servers, line):
+def joint_in_len(servers, line, resume=False):
     """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs."""
-    per = [in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who)
-           for s in servers]
+    per = [in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who, resume,
+                          (negotiated(s, servers),)) for s in servers]
     value = max(v for v, _ in per)
     return value, "; ".join(why for v, why in per if v == value)
 
@@ -118,12 +126,13 @@ def _dh_bits(server):
                 for c in server.chosen if c.kx == "DHE_RSA"] or [0])
 
 
-def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=None):
+def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=None,
+                resume=False):
     """{option: (value, reason)} for the buffer and number sizes: the input buffer for the
     largest record any server needs, the output buffer, MBEDTLS_MPI_MAX_SIZE for the
     largest RSA key, DH prime or curve, and (2.28) MBEDTLS_ECP_MAX_BITS."""
     values = {}
-    in_len, why = joint_in_len(servers, line)
+    in_len, why = joint_in_len(servers, line, resume)
     if in_len < MAX_CONTENT_LEN:
         why += _app_records(servers, plan_options, line, mfl_dropped)
     values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)

@@ -77,6 +77,9 @@ class GenOptions:
     external_rng: bool = False   # the device's TRNG feeds mbedTLS: no entropy module, no DRBG
     client: object = None        # core.identity.ClientIdentity: the device's identity (public facts)
     alpn: tuple = ()             # --alpn: the application protocols every server is offered
+    resume: bool = False         # --resume: session resumption as the server proved it (resume.py)
+    server_alpn: tuple = ()      # per server, in order: its own protocols (() for one: alpn)
+    psk: object = None           # psk.PskSpec: --psk-identity, the key's length (never the key)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@
 
 How a configuration is built.  mbedTLS's library (from the chosen 3.6 or 2.28
 tree) and tool/verify/client.c are compiled with
-MBEDTLS_CONFIG_FILE="tls_config.h" by the small CMake project in tool/verify,
-into $TLSFIT_CACHE/verify/<key>/, where <key> is the SHA-256 of the header's
-bytes, the tree's path and version, and the client's sources.  A finished
+MBEDTLS_CONFIG_FILE="tls_config.h" (and, for a 4.x tree, the crypto half as
+TF_PSA_CRYPTO_CONFIG_FILE="tls_config_crypto.h": mbedtls/pair.py) by the small
+CMake project in tool/verify, into $TLSFIT_CACHE/verify/<key>/, where <key>
+is the SHA-256 of the header's bytes, the tree's path and version, and the
+client's sources.  A finished
 build leaves <key>/tlsfit-verify-client (the objects are dropped; ccache keeps
 them); later runs with the same inputs use it at once and print nothing.
 
@@ -37,6 +39,7 @@ public facts (paths, key type, subject), never the key.  A server that wants a
 certificate and got none (alert certificate_required, or a TLS 1.2 handshake_failure
 after a CertificateRequest) gets the hint core.identity.MISSING_HINT.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -48,12 +51,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod
+from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod, pskkey, \
+    resumption
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
 from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
-from ..mbedtls import check
+from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
+from .dtls import header_is_dtls
 from .result import VerifyResult
 
 # A client killed by one of these was stopped, it did not crash (SIGSEGV, SIGABRT, ...).
@@ -130,14 +135,15 @@ def client_sources_digest():
     return h.hexdigest()
 
 
-def cache_key(config_bytes, tree):
+def cache_key(config_bytes, tree, crypto_bytes=None):
     """The build directory's key: the header, the tree, the client's sources and the
     checkout they are in (CMake's cache names its source directory: a build made from
     another clone of tlsfit cannot be reused, and used to fail with "does not match
-    the source ... used to generate cache")."""
+    the source ... used to generate cache").  A 4.x tree's key also has the crypto file."""
     h = hashlib.sha256()
+    crypto = () if crypto_bytes is None else (crypto_bytes,)
     for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
-                 client_sources_digest().encode(), str(source_dir()).encode()):
+                 client_sources_digest().encode(), str(source_dir()).encode(), *crypto):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()
@@ -162,7 +168,8 @@ def _read_config(config_path):
 
 
 def _include_args(work, tree, origin_dir):
-    args = ["-I", str(work), "-I", str(tree.path / "include"), "-I", str(codec_dir())]
+    args = ["-I", str(work), *(a for d in tree.include_dirs for a in ("-I", str(d))),
+            "-I", str(codec_dir())]
     if origin_dir:
         args += ["-idirafter", str(origin_dir)]
     return args
@@ -172,7 +179,7 @@ def precheck(work, tree, config_name, origin_dir):
     """Compiles client.c with -fsyntax-only: check_config.h and the client's own
     requirements judge the header.  Raises TlsfitError(CONFIG) when rejected."""
     cmd = [*check.compiler(), "-std=c11", "-fsyntax-only", "-DMBEDTLS_CONFIG_FILE=\"tls_config.h\"",
-           *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
+           *pair.crypto_defines(tree), *_include_args(work, tree, origin_dir), str(source_dir() / "client.c")]
     check.syntax_check(cmd, config_name, work, diagnose, "the compiler", BUILD)
 
 
@@ -194,7 +201,8 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     TlsfitError(BUILD) when the build fails otherwise."""
     cfg, data = _read_config(config_path)
     tree = resolve_tree(mbedtls_dir, line)
-    key = cache_key(data, tree)
+    crypto = pair.crypto_half(cfg, tree)
+    key = cache_key(data, tree, crypto)
     work = verify_cache_dir() / key[:16]
     binary = work / CLIENT
     if os.access(binary, os.X_OK):
@@ -209,6 +217,8 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
             text = rejected.read_text().strip()
             raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{config_name}:", text, count=1))
         (work / "tls_config.h").write_bytes(data)
+        if crypto is not None:
+            (work / pair.CRYPTO_COPY).write_bytes(crypto)
         origin_dir = cfg.resolve().parent
         (work / "inputs.txt").write_text(
             f"config: {cfg.resolve()}\nmbedtls: {tree.path} ({tree.version})\n"
@@ -258,9 +268,16 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
 
 
 def client_argv(binary, host, port, sni, ca, timeout, min_version=None, max_version=None,
-                proof=None, client=None):
-    argv = [str(binary), "--host", host, "--port", str(port), "--ca", str(ca),
+                proof=None, client=None, resume=False, psk=None, psk_fd=None):
+    """The client's command line; ca None (a pre-shared key alone): no --ca.  psk: a
+    core.pskkey.Psk whose key the client reads from inherited fd psk_fd."""
+    argv = [str(binary), "--host", host, "--port", str(port),
+            *(["--ca", str(ca)] if ca is not None else []),
             "--timeout", str(timeout), "--proof", proof_mod.resolve(proof, port).spec]
+    if resume:
+        argv.append("--resume")
+    if psk is not None:
+        argv += pskkey.fd_args(psk, psk_fd)
     if client is not None:
         if client.key is None:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
@@ -288,17 +305,24 @@ def _ca_file(ca):
 
 
 def run_client(binary, host, port, sni=None, ca=None, timeout=DEFAULT_TIMEOUT,
-               min_version=None, max_version=None, proof=None, client=None):
-    """Runs the client once and returns its JSON result as a dict."""
+               min_version=None, max_version=None, proof=None, client=None, resume=False,
+               psk=None):
+    """Runs the client once and returns its JSON result as a dict.  psk (a
+    core.pskkey.Psk): its key goes to the client on a pipe; without ca, no trust
+    anchors are loaded (the key authenticates the server)."""
     chosen = proof_mod.resolve(proof, port)
-    argv = client_argv(binary, host, port, sni, _ca_file(ca), timeout, min_version,
-                       max_version, chosen, client)
-    limit = 4 * float(timeout) + 30         # handshake (3 x + 1 s), proof (1 x + 2 s)
+    # handshake (3 x + 1 s), proof (1 x + 2 s); twice with --resume
+    limit = (2 if resume else 1) * (4 * float(timeout) + 30)
     unfinished = {"code": None, "verify_flags": None, "proof": chosen.label,
                   "proof_result": None}
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=limit)
+        with contextlib.ExitStack() as stack:
+            fd = stack.enter_context(pskkey.key_pipe(psk)) if psk is not None else None
+            argv = client_argv(binary, host, port, sni,
+                               None if psk is not None and ca is None else _ca_file(ca),
+                               timeout, min_version, max_version, chosen, client, resume, psk, fd)
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=limit, pass_fds=(fd,) if fd else ())
     except subprocess.TimeoutExpired:
         return {"ok": False, "step": "handshake", "error": "TLSFIT_HARD_TIMEOUT",
                 "message": f"the client did not finish within {limit:.0f} s and was stopped",
@@ -362,23 +386,28 @@ def _alert_number(text):
 
 def verify(config_path, host, port, sni=None, ca=None, mbedtls_dir=None,
            timeout=DEFAULT_TIMEOUT, *, line=None, min_version=None, max_version=None,
-           announce=True, proof=None, client=None):
+           announce=True, proof=None, client=None, resume=False, psk=None):
     """Builds mbedTLS with config_path (cached), makes one verified handshake with
     host:port and the proof that the server accepted the session.  ca=None means the
     system store.  proof: a core.proof.Proof or a --proof text (None: by port).
     client: a core.identity.ClientIdentity with its key, presented when the server
-    asks for a client certificate (None: no identity).
+    asks for a client certificate (None: no identity).  resume: a second connection
+    resumes the session (core/resumption.py; a header defining TLSFIT_RESUME does it
+    anyway), result["resumption"].  psk: a core.pskkey.Psk (the result's
+    "psk_identity" names it; the key is never in the result).
     Returns a VerifyResult (host/result.py; a read-only mapping over the client's
     JSON): ok, version, ciphersuite, group, verify_flags, proof, proof_result ... or
     ok False, step (handshake, proof, ...), error, code, message, alert,
     verify_flags, verify_info ...  Raises TlsfitError for a header mbedTLS rejects
     (CONFIG), a build failure (BUILD) or bad arguments."""
-    chosen = proof_mod.resolve(proof, port)
+    chosen = proof_mod.resolve(proof, port, dtls=header_is_dtls(config_path))
     binary = ensure_client(config_path, mbedtls_dir, line=line, announce=announce)
     result = run_client(binary, host, port, sni=sni, ca=ca, timeout=timeout,
                         min_version=min_version, max_version=max_version, proof=chosen,
-                        client=client)
+                        client=client, resume=resume, psk=psk)
+    result["resumption"] = resumption.normalized(result.get("resumption"))
     result["config"] = str(config_path)
+    result["psk_identity"] = None if psk is None else psk.identity
     result["client"] = None if client is None else client.facts()
     result["build"] = str(binary.parent)
     if result.get("proof_result"):
@@ -470,6 +499,7 @@ def format_result(res, target=None):
         if res.get("proof_result"):
             accepted = f" [proof {res.get('proof')}: {res['proof_result'].get('reply')}]"
         lines = [f"verified: {' '.join(parts)}{accepted} with {where} (sni {sni})"]
+        lines += resumption.text_lines(res.get("resumption"))
         c = res.get("client")
         if c:
             lines.append(f"  client certificate: {c['subject']} ({c['key_type']} "
@@ -496,7 +526,8 @@ def format_result(res, target=None):
     if res.get("step") == "proof":
         reply = (res.get("proof_result") or {}).get("reply")
         lines.append(f"  proof {res.get('proof')}: {reply}")
-    if res.get("step") in ("handshake", "connect", "proof"):
+    lines += resumption.text_lines(res.get("resumption"))
+    if res.get("step") in ("handshake", "connect", "proof", "resume"):
         lines.append(f"  with {where} (sni {sni})")
     return lines
 

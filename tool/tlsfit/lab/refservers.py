@@ -271,7 +271,10 @@ def wait_listening(port, deadline, alive=lambda: True):
 
 
 class RefServer:
-    """A server process on 127.0.0.1:port; `with` starts it and always stops it."""
+    """A server process on 127.0.0.1:port; `with` starts it and always stops it.  Its
+    stdin is /dev/null (STDIN: subprocess.PIPE keeps it open and empty instead)."""
+
+    STDIN = subprocess.DEVNULL
 
     def __init__(self, name, argv, port, log_path, limit=SERVER_LIMIT):
         self.name = name
@@ -301,16 +304,21 @@ class RefServer:
         with open(self.log_path, "wb") as log:
             log.write(("$ " + " ".join(self.argv) + "\n").encode())
             log.flush()
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(argv, stdin=self.STDIN, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + READY_TIMEOUT
-        if not wait_listening(self.port, deadline, lambda: self.proc.poll() is None):
+        if not self.wait_ready(deadline):
             self.stop()
             tail = self.log().strip().splitlines()
             why = tail[-1] if len(tail) > 1 else "no output"
             raise TlsfitError(SERVERS, f"{self.name} did not start listening on "
                                        f"{self.hostport} (log {self.log_path}: {why})")
         return self
+
+    def wait_ready(self, deadline):
+        """True once the server listens (a TCP connect succeeds); False at the deadline or
+        when the process is gone.  UDP servers (lab/udpservers.py) override it."""
+        return wait_listening(self.port, deadline, lambda: self.proc.poll() is None)
 
     def stop(self):
         if self.proc is None:
@@ -324,6 +332,8 @@ class RefServer:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         # The group may still hold the server if `timeout` died first.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)

@@ -4,6 +4,9 @@ bare-metal preset, plus what a bare-metal build needs (made once, in the cache).
 
     baseline_config(tree) -> path of the header    baseline_preset(tree) -> preset name
     default_config(tree)  -> the tree's own default configuration file
+
+For a 4.x tree the baseline is its default configuration pair unchanged, built with
+the platform change of baseline4.py (the report names it).
 """
 import hashlib
 import os
@@ -15,6 +18,7 @@ from ..core import paths
 from ..core.errors import SETUP, TlsfitError
 from ..core.proc import locked
 from ..core.text import say
+from . import baseline4
 from .tree import resolve_tree
 
 BASELINE_FORMAT = "tlsfit-baseline-1"
@@ -39,6 +43,8 @@ def default_config(tree):
 
 
 def baseline_preset(tree):
+    if tree.major >= 4:
+        return baseline4.PRESET         # the default itself (baseline4.py)
     script = tree.path / "scripts" / "config.py"
     try:
         text = script.read_text(errors="replace")
@@ -62,6 +68,8 @@ def _config_py(tree, args, cwd):
 def baseline_config(tree=None, progress=False):
     """Path of the baseline header for this tree (made once, in the cache)."""
     tree = resolve_tree(tree)
+    if tree.major >= 4:
+        return baseline4.baseline_pair(tree, progress)
     source = default_config(tree)
     ident = hashlib.sha256(f"{BASELINE_FORMAT}\0{tree.path}\0{tree.version}".encode() +
                            source.read_bytes()).hexdigest()[:16]

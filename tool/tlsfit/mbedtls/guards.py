@@ -31,7 +31,7 @@ from pathlib import Path
 # Comments out, string and character literals kept (a "/*" inside a string is not a comment).
 _LEXICAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
 _DIRECTIVE = re.compile(r"^\s*#\s*(\w+)\s*(.*?)\s*$")
-_COMMON = re.compile(r'^"common\.h"$')
+_COMMON = re.compile(r'^"(common|tf_psa_crypto_common)\.h"$')   # 4.x: TF-PSA-Crypto's
 _OPENERS = ("if", "ifdef", "ifndef")
 
 

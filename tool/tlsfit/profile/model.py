@@ -24,6 +24,7 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import PROFILE, TlsfitError
 from ..mbedtls import names as mbedtls_names
+from . import dtlsfacts
 from .checks import C, Invalid as _Invalid, join as _join, short as _short
 
 SCHEMA_VERSION = 1
@@ -354,6 +355,35 @@ def _resumption(doc, versions):
                 C.int_(v, _join(where, field), minimum=0, nullable=True)
 
 
+# The psk step's facts (added within schema v1, optional): the identity probed (never
+# the key), the TLS 1.2 suites and TLS 1.3 modes whose handshake completed with it.
+PSK_MODES = ("psk_ke", "psk_dhe_ke")
+PSK_MAX_IDENTITY = 128
+
+
+def _psk(doc):
+    """psk (optional): {identity, tls12_suites, tls13_modes, tls13_suite (null: no TLS 1.3
+    PSK handshake completed), tls13_group (the psk_dhe_ke handshake's key share group, null
+    without one)}, all required."""
+    if "psk" not in doc:
+        return
+    v = C.obj(doc["psk"], "psk")
+    ident = C.str_(C.key(v, "identity", "psk"), "psk.identity", nonempty=True)
+    if len(ident.encode()) > PSK_MAX_IDENTITY:
+        raise _Invalid("psk.identity", f"is over {PSK_MAX_IDENTITY} bytes")
+    _suites(C.key(v, "tls12_suites", "psk"), "psk.tls12_suites")
+    modes = C.list_(C.key(v, "tls13_modes", "psk"), "psk.tls13_modes",
+                    lambda x, w: C.str_(x, w, choices=PSK_MODES))
+    if len(set(modes)) != len(modes):
+        raise _Invalid("psk.tls13_modes", "lists a mode twice")
+    suite = C.key(v, "tls13_suite", "psk")
+    if suite is not None:
+        _suite(suite, "psk.tls13_suite")
+    elif modes:
+        raise _Invalid("psk.tls13_suite", "is null although tls13_modes lists a mode")
+    C.str_(C.key(v, "tls13_group", "psk"), "psk.tls13_group", nonempty=True, nullable=True)
+
+
 def _provenance(doc):
     """provenance (optional, added within schema v1), each part optional: prober
     {version, sources_sha256} (tlsfit probe always writes it), server {software,
@@ -442,7 +472,9 @@ def _check(doc):
     _stats(C.key(doc, "stats", ""), "stats")
     _steps(C.key(doc, "steps", ""), "steps")
     _resumption(doc, versions)
+    _psk(doc)
     _provenance(doc)
+    dtlsfacts.check(doc)
 
 
 def validate(doc, name="profile"):

@@ -19,6 +19,7 @@ prober ends each connection at 2 x --timeout, and the whole probe is killed at
 `deadline` seconds (Options.deadline, default default_deadline()), which fails
 with DEADLINE (46) and writes no profile.
 """
+import contextlib
 import importlib
 import os
 import re
@@ -41,10 +42,11 @@ DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn",
-                          defaults=(None, None, (), False, None, False, None, ()))):
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn psk dtls",
+                          defaults=(None, None, (), False, None, False, None, (), None, False))):
     """What to pass the prober: --sni, --alpn (a tuple of names), --timeout, --ca (each), --no-system-store,
-    --delay, --progress; and `deadline`, the seconds the whole probe may take
+    --delay, --progress, `psk` (a core.pskkey.Psk: --psk-identity and the key on an inherited
+    pipe, --psk-key-fd), --dtls (DTLS 1.2 over UDP); and `deadline`, the seconds the whole probe may take
     (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
     __slots__ = ()
@@ -64,8 +66,11 @@ def default_deadline(opts):
     return DEFAULT_DEADLINE + (opts.delay or 0) * DELAY_CONNECTIONS // 1000
 
 
-def prober_argv(binary, target, opts, out_path):
+def prober_argv(binary, target, opts, out_path, psk_fd=None):
     argv = [str(binary)]
+    if opts.psk is not None:
+        from ..core import pskkey
+        argv += pskkey.fd_args(opts.psk, psk_fd)
     if opts.sni is not None:
         argv += ["--sni", opts.sni]
     if opts.alpn:
@@ -80,6 +85,8 @@ def prober_argv(binary, target, opts, out_path):
         argv += ["--delay", str(opts.delay)]
     if opts.progress:
         argv.append("--progress")
+    if opts.dtls:
+        argv.append("--dtls")
     argv += ["-o", str(out_path), target]
     return argv
 
@@ -260,8 +267,13 @@ def run(target, opts=None, binary=None):
         # While the prober talks to the server (tens of milliseconds at least), the
         # driver imports the validator and hashes the prober's sources: `tlsfit probe`
         # then costs little more than the prober itself (bench/startup_bench.py).
-        rc, timed_out, digest = _run_bounded(prober_argv(binary, target, opts, out),
-                                             deadline, _while_probing)
+        with contextlib.ExitStack() as stack:
+            psk_fd = None
+            if opts.psk is not None:
+                from ..core import pskkey
+                psk_fd = stack.enter_context(pskkey.key_pipe(opts.psk))
+            rc, timed_out, digest = _run_bounded(prober_argv(binary, target, opts, out, psk_fd),
+                                                 deadline, _while_probing)
         if timed_out and rc == -signal.SIGKILL:
             raise TlsfitError(DEADLINE, f"{target}: the probe did not finish within its deadline "
                                         f"of {deadline} s and was stopped; no profile was written "

@@ -21,7 +21,7 @@ import itertools
 import json
 
 from ..mbedtls import names as mbedtls_names
-from . import model
+from . import dtlsfacts, model
 
 SCHEMA_ID = "https://tlsfit.invalid/docs/profile-schema.json"
 VALIDATOR_ONLY = (
@@ -34,6 +34,7 @@ VALIDATOR_ONLY = (
     "no integer has more digits than Python reads (4300)",
     "an integer is written without a fraction (1, not 1.0)",
     "a version under resumption is one the profile lists",
+    "psk.identity is at most 128 bytes as UTF-8; psk.tls13_suite is not null when tls13_modes lists a mode",
 )
 # Shapes (the validator's regular expressions, in a form ECMA-262 and Python agree on).
 UTC = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$(?!\n)"
@@ -222,8 +223,14 @@ def json_schema():
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
         "resumption": _resumption_schema(),
+        "psk": _object({"identity": _str(1), "tls12_suites": {"$ref": "#/$defs/suites"},
+                        "tls13_modes": {"type": "array", "items": {"enum": list(model.PSK_MODES)},
+                                        "uniqueItems": True},
+                        "tls13_suite": _nullable({"$ref": "#/$defs/suite"}),
+                        "tls13_group": _nullable(_str(1))}),
+        "dtls": dtlsfacts.json_schema(_object, _nullable, _int, _str),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk", "dtls")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},

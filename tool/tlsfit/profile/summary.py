@@ -1,4 +1,5 @@
 """The human-readable summary of a profile (what `tlsfit probe` prints without --json)."""
+from . import dtlsfacts
 from .model import failed_steps
 
 
@@ -160,6 +161,17 @@ def _resumption_lines(doc):
     return out
 
 
+def _psk_lines(doc):
+    """What the psk step proved for its identity (nothing when it did not run)."""
+    psk = doc.get("psk")
+    if not psk:
+        return []
+    suites = ", ".join(s["name"] for s in psk["tls12_suites"]) or "none"
+    modes = ", ".join(psk["tls13_modes"]) or "none"
+    suite13 = f" ({psk['tls13_suite']['name']})" if psk["tls13_suite"] else ""
+    return [f"psk identity {psk['identity']!r}: TLSv1.2 {suites}; TLSv1.3 modes {modes}{suite13}"]
+
+
 def _probe_lines(doc):
     """The probe's cost and its failed steps."""
     out = []
@@ -185,5 +197,9 @@ def format_summary(doc):
     out += _chain_lines(doc)
     out += _session_lines(doc)
     out += _resumption_lines(doc)
+    out += _psk_lines(doc)
+    dtls = dtlsfacts.summary_line(doc)
+    if dtls:
+        out.append(dtls)
     out += _probe_lines(doc)
     return "\n".join(out)

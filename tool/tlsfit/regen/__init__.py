@@ -55,7 +55,7 @@ class Generated:
 def _errnames():
     from ..mbedtls import tree
     trees = [tree.open_tree(paths.cache_dir() / f"mbedtls-{line}", "the set-up cache")
-             for line in tree.LINES]
+             for line in tree.SET_UP_LINES]
     script = _load_script(paths.repo_root() / ERRNAMES_GENERATOR)
     return {ERRNAMES_FILE: script.render([t.path for t in trees])}
 

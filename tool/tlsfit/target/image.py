@@ -23,8 +23,9 @@ from . import elf as elf_mod, linkmap
 from .firmware import fw
 from .params import run_params_c
 
-HARNESS = ("tls_client.c", "alloc.c", "test_entropy.c", "tls_platform.c",
-           "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
+HARNESS = ("tls_client.c", "tls_report.c", "psk_key.c", "alloc.c", "test_entropy.c",
+           "tls_platform.c", "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
+HARNESS4 = ("../harness/rng4.c", "../harness/hooks4.c")   # also linked for a 4.x tree
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 RUNS_KEPT = 3                 # firmware run directories kept per build...
 RUNS_MIN_AGE = 600            # ...and any younger than this (s)
@@ -50,11 +51,19 @@ def _forget_identity(run_dir, params):
             f.unlink()
 
 
+def psk_identity_define(identity):
+    """-DTLSFIT_PSK_IDENTITY as the header from gen defines it (the same C string, so a
+    PSK header's own definition is an identical one), for an image whose header has none
+    (measure --baseline)."""
+    return '-DTLSFIT_PSK_IDENTITY="' + identity.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def link_firmware(xb, request):
     """Compiles the harness with the build's configuration and links it; returns
     (elf, map).  request: a resolved request.MeasureRequest with its anchors; its
     sni, heap_limit, seed and proof go into run_params.c, and its client (the device's
-    ClientIdentity, or None) is built in with TLSFIT_CLIENT_IDENTITY.  An LTO build
+    ClientIdentity, or None) is built in with TLSFIT_CLIENT_IDENTITY, its resume with
+    TLSFIT_RESUME (the second, resuming connection).  An LTO build
     (xb.lto) links with -flto, and also without it into tls_client-plain.elf/.map
     beside (plain_image()).  Raises TlsfitError(XBUILD) on failure."""
     runs = xb.dir / "runs"
@@ -65,8 +74,12 @@ def link_firmware(xb, request):
     client = request.client
     params.write_text(run_params_c(request.anchors, request.sni, request.heap_limit, request.seed,
                                    proof=request.proof, client=client))
-    sources = [fw.FIRMWARE_DIR / s for s in HARNESS] + [PROOF_SOURCE, params]
-    cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else [])
+    harness = HARNESS + (HARNESS4 if xb.tree.major >= 4 else ())
+    sources = [fw.FIRMWARE_DIR / s for s in harness] + [PROOF_SOURCE, params]
+    cflags = list(xb.cflags()) + (["-DTLSFIT_CLIENT_IDENTITY"] if client is not None else []) \
+        + (["-DTLSFIT_RESUME=1"] if request.resume else [])
+    if request.psk is not None:      # the key comes over the UART; the identity may be built in
+        cflags.append(psk_identity_define(request.psk.identity))
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LIBS = ("libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a")   # link order
+# Every mbedTLS archive a module can come from (4.x: TF-PSA-Crypto's libtfpsacrypto.a).
+ARCHIVES = LIBS + ("libtfpsacrypto.a",)
 
 @dataclass
 class InputSection:
@@ -95,7 +97,7 @@ def parse_map(text):
     return out
 
 
-def tls_sizes(sections, libs=LIBS):
+def tls_sizes(sections, libs=ARCHIVES):
     """(rom_tls_bytes, ram_tls_bytes, modules) of the input sections that come
     from the mbedTLS archives.  ROM is text + rodata + data (its load image)
     + other flash sections; modules are per object file, largest ROM first:
@@ -115,6 +117,16 @@ def tls_sizes(sections, libs=LIBS):
     rom = sum(m["rom_bytes"] for m in modules)
     ram = sum(m["data"] + m["bss"] for m in modules)
     return rom, ram, modules
+
+
+# The objects only certificate authentication needs (mbedTLS 3.6/2.28 library file
+# names: x509*.c, pk*.c); a PSK-only header's image holds none of them.
+CERTIFICATE_OBJECTS = re.compile(r"^(x509\w*|pk\w*)\.o(bj)?$")
+
+
+def certificate_objects(modules):
+    """The names of tls_sizes()'s modules that are X.509 or public-key code."""
+    return sorted(m["name"] for m in modules if CERTIFICATE_OBJECTS.match(m["name"]))
 
 
 # ------------------------------------------------------------- LTO images

@@ -72,11 +72,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..core import resumption
 from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
-from ..mbedtls import baseline as baseline_mod, names as mbedtls_names
+from ..host.dtls import refuse_on_target
+from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
-from . import heapfloor, outcome, runcache, timings, xbuild
+from . import heapfloor, linkmap, outcome, runcache, timings, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
@@ -161,6 +163,8 @@ def compose(req, xb, cfg_info, run):
         "stack_peak_bytes": (res or {}).get("stack_peak"),
         "stack_peak_handshake_bytes": (res or {}).get("stack_peak_handshake"),
         "handshake": hs,
+        "resumption": resumption.from_firmware((res or {}).get("resumption"),
+                                               t["cpu_clock_hz"]) if req.resume else None,
         "client": None if client is None else client.facts(),
         "handshake_instructions": None if ticks is None else
         int(round(ticks * 1e9 / t["cpu_clock_hz"])),
@@ -205,6 +209,9 @@ def measure_one(req, xb, cfg_info, label):
         floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
+    if req.psk is not None:           # the identity (the key never): and no X.509 code with it?
+        report["psk"] = {"identity": req.psk.identity,
+                         "certificate_objects": linkmap.certificate_objects(report["modules"])}
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
     runcache.store(elf, req, report, out)
@@ -246,6 +253,7 @@ def measure(request, *args, **fields):
     else:
         request = MeasureRequest(request, *args, **fields)
     req = request.resolved()
+    refuse_on_target(config_path=req.config_path)      # the relay is TCP (host/dtls.py)
     cfg_info = config_info(req.config_path)
     req = replace(req, lto=lto_mode(req.lto))
     # Build first: a header mbedTLS rejects fails before anything else happens.
@@ -274,6 +282,8 @@ def _with_anchors(req):
         return req, [] if req.ca is None else [str(req.ca)]
     if req.ca is not None:
         anchors, ca_files = read_anchors(req.ca), [str(req.ca)]
+    elif req.psk is not None:
+        anchors, ca_files = (), []        # the pre-shared key authenticates the server
     else:
         anchors, ca_files = system_anchors(req.host, req.port, req.sni, SYSTEM_STORE_DIR)
     return replace(req, anchors=tuple(anchors)), ca_files
@@ -293,8 +303,10 @@ def _add_baseline(report, req, base_xb, header):
     """baseline=True: mbedTLS's default configuration (header) under "baseline", and
     "ratios" (measured / baseline)."""
     binfo = config_info(header)
-    binfo.update(preset=baseline_mod.baseline_preset(req.tree),
-                 source=str(baseline_mod.default_config(req.tree)))
+    binfo.update(preset=baseline_mod.baseline_preset(base_xb.tree),
+                 source=str(baseline_mod.default_config(base_xb.tree)))
+    if base_xb.tree.major >= 4:
+        binfo["platform_change"] = baseline4.platform_change()
     base = measure_one(req, base_xb, binfo, "baseline")
     report["baseline"] = base
     report["ratios"] = {k: _ratio(report[k], base[k]) for k in RATIO_FIELDS}

@@ -12,7 +12,7 @@ hanging up, a CPU fault or the firmware's end, with the last state it printed.
 """
 import re
 
-from ..core import identity as identity_mod, proof as proof_mod
+from ..core import identity as identity_mod, proof as proof_mod, resumption
 from ..mbedtls import names as mbedtls_names
 
 _STATE_LINE = re.compile(r"^tlsfit-fw: state (\d+)$", re.M)
@@ -76,6 +76,8 @@ def handshake(out, names, res, proof, clock_hz, client=None):
     if res is None:
         return _no_result(hs, out, names)
     hs["step"] = res.get("step")
+    if hs["step"] == "resume":
+        return _resume_failed(hs, res, names)
     state = res.get("state", -1)
     if state is not None and state >= 0:
         hs["state_number"] = state
@@ -90,6 +92,14 @@ def handshake(out, names, res, proof, clock_hz, client=None):
         hs["message"] = (f"the firmware cannot parse the device certificate or key: "
                          f"{hs['error']}" + (f" ({hs['code']})" if hs["code"] else ""))
     hs["hint"] = _hint(hs, res, obs, client)
+    return hs
+
+
+def _resume_failed(hs, res, names):
+    """The full handshake was proven; saving or resuming the session failed."""
+    _error(hs, res, names)
+    hs["message"] = resumption.failure_message(hs["error"], (res.get("resumption") or {})
+                                               .get("mode"))
     return hs
 
 

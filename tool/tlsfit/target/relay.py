@@ -25,6 +25,8 @@ import struct
 import threading
 import time
 
+from .reconnect import DONE, AskSplitter
+
 LOCALHOST = "127.0.0.1"
 ACCEPT_TIMEOUT = 30
 
@@ -135,6 +137,11 @@ class WireObserver:
         # confirms the suite is ECDHE before trusting this (ske_curve_for).
         if len(m) >= 4 and m[0] == 3:
             self.ske_curve = int.from_bytes(m[1:3], "big")
+        elif len(m) >= 5:
+            # ECDHE-PSK (RFC 5489 2): psk_identity_hint<0..2^16-1>, then the same
+            hint = int.from_bytes(m[0:2], "big")
+            if len(m) >= 2 + hint + 3 and m[2 + hint] == 3:
+                self.ske_curve = int.from_bytes(m[3 + hint:5 + hint], "big")
 
 
 class RecordSizes:
@@ -175,8 +182,9 @@ class RecordSizes:
 class Relay:
     """One relayed connection: QEMU (accepted on 127.0.0.1:self.port) <-> server."""
 
-    def __init__(self, host, port, connect_timeout=10):
+    def __init__(self, host, port, connect_timeout=10, reconnect=False, preamble=b""):
         self.host = host
+        self.preamble = preamble         # sent to QEMU first (core/pskkey.uart_frame), not relayed
         self.server_port = port
         self.connect_timeout = connect_timeout
         self.observer = WireObserver()
@@ -191,6 +199,13 @@ class Relay:
         self._stop = threading.Event()
         self._thread = None
         self.port = None
+        # reconnect (measure --resume): the firmware's second connection (reconnect.py).
+        # observer, client_records and bytes_to_server stay the first connection's;
+        # server_closed_at and bytes_to_server_at_close are the current one's.
+        self._ask = AskSplitter() if reconnect else None
+        self.resumed_observer = None        # the second connection's server records
+        self.resumed_bytes_to_server = 0
+        self._conn_bytes_to_server = 0
 
     def __enter__(self):
         self.open()
@@ -248,6 +263,8 @@ class Relay:
         down = self._accept()
         if down is None:
             return
+        if self.preamble:
+            self._send(down, self.preamble)
         up = self._upstream
         up.settimeout(None)
         sel = selectors.DefaultSelector()
@@ -263,10 +280,10 @@ class Relay:
                     if key.data == "up":
                         if not data:
                             self.server_closed_at = time.monotonic()
-                            self.bytes_to_server_at_close = self.bytes_to_server
+                            self.bytes_to_server_at_close = self._conn_bytes_to_server
                             sel.unregister(up)
                             continue
-                        self.observer.feed(data)
+                        (self.resumed_observer or self.observer).feed(data)
                         self._send(down, data)
                     else:
                         if not data:
@@ -279,12 +296,51 @@ class Relay:
                                 except OSError:
                                     pass
                             continue
-                        self.bytes_to_server += len(data)
-                        self.client_records.feed(data)
-                        self._send(up, data)
+                        if self._ask is not None and not self._ask.asked:
+                            data, asked, after = self._ask.feed(data)
+                            self._to_server(up, data)
+                            if not asked:
+                                continue
+                            up = self._reconnect(sel, up, down)
+                            data = after
+                        self._to_server(up, data)
         finally:
             sel.close()
             down.close()
+
+    def _to_server(self, up, data):
+        if not data:
+            return
+        self._conn_bytes_to_server += len(data)
+        if self.resumed_observer is None:
+            self.bytes_to_server += len(data)
+            self.client_records.feed(data)
+        else:
+            self.resumed_bytes_to_server += len(data)
+        self._send(up, data)
+
+    def _reconnect(self, sel, up, down):
+        """The firmware asked for a new connection: the old one closed and forgotten,
+        a new one opened (its records followed by resumed_observer), DONE written."""
+        try:
+            sel.unregister(up)
+        except (KeyError, ValueError):
+            pass            # the server had closed it already
+        up.close()
+        self.server_closed_at = self.bytes_to_server_at_close = None
+        self._conn_bytes_to_server = 0
+        self.resumed_observer = type(self.observer)()
+        try:
+            up = socket.create_connection((self.host, self.server_port),
+                                          timeout=self.connect_timeout)
+        except OSError:
+            return up       # the firmware's handshake times out: it reports that
+        up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        up.settimeout(None)
+        self._upstream = up
+        sel.register(up, selectors.EVENT_READ, "up")
+        self._send(down, DONE)
+        return up
 
     @staticmethod
     def _send(sock, data):

@@ -11,7 +11,7 @@ measure.compose); a phase reads the fields it needs, a variant is replace(req, .
 """
 from dataclasses import KW_ONLY, dataclass, replace
 
-from ..core import proof as proof_mod
+from ..core import proof as proof_mod, resumption
 from ..core.errors import USAGE, TlsfitError
 from ..core.hostport import format_hostport
 from ..mbedtls.tree import Tree, resolve_tree
@@ -39,10 +39,15 @@ class MeasureRequest:
     (measure the LTO build) or "both" (and the plain one beside it, under
     "without_lto", with "lto_change"); see target/lto.py.  seed: the test-only RNG
     seed built into run_params.c (four 32-bit words).  anchors: the trust anchors as
-    DER (None: measure() reads them from ca or the system store).  server_facts: what
-    the server showed its probe (runcache.server_facts; None: every session runs);
-    with it, an identical image's stored result is reused (target/runcache.py) unless
-    live (the measured header runs in any case; the baseline may be reused)."""
+    DER (None: measure() reads them from ca or the system store).  resume: after the
+    proof the firmware closes and resumes the session on a second connection
+    (core/resumption.py; always on for a header defining TLSFIT_RESUME), the report's
+    "resumption".  psk: a core.pskkey.Psk for a PSK header; the relay sends its key
+    over the UART before the handshake (target/relay.py, tool/firmware/psk_key.c),
+    never into the image.  server_facts: what the server showed its probe
+    (runcache.server_facts; None: every session runs); with it, an identical image's
+    stored result is reused (target/runcache.py) unless live (the measured header runs
+    in any case; the baseline may be reused)."""
     config_path: object
     target: str
     host: str
@@ -61,6 +66,8 @@ class MeasureRequest:
     lto: object = False
     seed: tuple = DEFAULT_SEED
     anchors: tuple = None
+    resume: bool = False
+    psk: object = None          # core.pskkey.Psk: its key reaches the firmware over the UART
     server_facts: str = None
     live: bool = False
 
@@ -81,7 +88,8 @@ class MeasureRequest:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
                                      "device signs the handshake with its key")
         tree = _resolve_tree(self.tree, self.line)
-        return replace(self, target=target, proof=proof, tree=tree, sni=self.sni or self.host)
+        return replace(self, target=target, proof=proof, tree=tree, sni=self.sni or self.host,
+                       resume=self.resume or resumption.header_resumes(self.config_path))
 
 
 def _target_name(name):

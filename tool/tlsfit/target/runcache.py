@@ -12,7 +12,9 @@ flags and run_params.c's text (anchors, server name, heap limit, seed, proof).  
 SHA-256 of all of them names a directory $TLSFIT_CACHE/images/<key>/ holding the ELF
 and its map (and the plain twin of an LTO image), so a header that changes nothing a
 trial before it (an ablation step whose option gen's rules put back, a comment) links
-once.  An image with a device identity is never cached: its run_params.c held the key.
+once.  An image with a device identity is never cached (its run_params.c held the
+key), nor anything of a request with a pre-shared key (the relay sends it; the outcome
+depends on it).  A resuming request (TLSFIT_RESUME) is its own image and result.
 
 The result cache: a report of one QEMU session is stored under the SHA-256 of
 (the ELF's bytes, the request's server facts, host, timeout, the target's file: a
@@ -103,7 +105,8 @@ def image_key(xb, request):
     params = run_params_c(request.anchors, request.sni, request.heap_limit, request.seed,
                           proof=request.proof, client=request.client)
     return _digest([FORMAT, "image", xb.key, xb.lto, xb.target, firmware_inputs_digest(),
-                    " ".join(map(str, xb.cflags())), params])
+                    " ".join(map(str, xb.cflags())), bool(getattr(request, "resume", False)),
+                    params])
 
 
 def _names(elf, lto):
@@ -117,7 +120,7 @@ def link(xb, request):
     """(elf, map, seconds, hit): the image of link_firmware(xb, request), from the
     image cache when it holds one with the same inputs.  Counts under "link"."""
     began = time.monotonic()
-    if request.client is not None:          # the image holds a device key: never kept
+    if _private(request):                   # a device key in the image, or a PSK: not kept
         elf, map_path = link_firmware(xb, request)
         seconds = time.monotonic() - began
         timings.add("link", seconds)
@@ -168,15 +171,21 @@ def _result_path(image_sha, request):
     target_file = paths.repo_root() / "targets" / f"{request.target}.toml"
     spec = target_file.read_bytes() if target_file.is_file() else request.target
     key = _digest([FORMAT, "result", image_sha, request.server_facts, request.host,
-                   request.timeout, spec])
+                   request.timeout, bool(getattr(request, "resume", False)), spec])
     return results_dir() / key[:2] / f"{key}.json"
+
+
+def _private(request):
+    """A device identity (its key is in run_params.c) or a pre-shared key (sent over the
+    UART; the outcome depends on it): nothing of such a request is cached."""
+    return request.client is not None or getattr(request, "psk", None) is not None
 
 
 def usable(request):
     """Whether this request may take a stored result: server facts given, not live, and
-    no device identity."""
+    nothing private (_private)."""
     return bool(getattr(request, "server_facts", None)) and not getattr(request, "live", False) \
-        and request.client is None
+        and not _private(request)
 
 
 def lookup(elf, request):
@@ -200,7 +209,7 @@ def lookup(elf, request):
 
 def store(elf, request, report, out):
     """Stores a session's report when the session ended on its own (see the docstring)."""
-    if not getattr(request, "server_facts", None) or request.client is not None:
+    if not getattr(request, "server_facts", None) or _private(request):
         return
     if out.ended != "exit" or out.connect_error or out.result is None:
         return

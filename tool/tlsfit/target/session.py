@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 
-from ..core import interrupt, proof as proof_mod
+from ..core import interrupt, proof as proof_mod, pskkey
 from ..core.errors import TARGET, TlsfitError
 from .firmware import fw
 from .params import PROOF_REPLY_MS
@@ -64,7 +64,8 @@ def run_session(elf, request):
     out = RunOutcome()
     start = time.monotonic()
     try:
-        relay = Relay(host, port, connect_timeout=min(timeout, 15))
+        relay = Relay(host, port, connect_timeout=min(timeout, 15), reconnect=request.resume,
+                      preamble=pskkey.uart_frame(request.psk))
         relay.observer = _Observer()
         relay.open()
     except RelayError as e:

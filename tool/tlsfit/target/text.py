@@ -9,6 +9,7 @@ time each phase took; then LTO's change and the ratios to the baseline.
 """
 from pathlib import Path
 
+from ..core import resumption
 from . import heapfloor
 
 
@@ -93,6 +94,7 @@ def format_report(r):
         lines.append(f"  mbedTLS tree: {t['path']} ({t['version']}, sources sha256 "
                      f"{t['sha256'][:16]})")
     lines += _one_summary(r, "  ")
+    lines += resumption.text_lines(r.get("resumption"))
     lines += ["  " + ln for ln in _lto_lines(r)]
     if r.get("without_lto"):
         lines.append("without LTO (the plain build):")
@@ -102,6 +104,11 @@ def format_report(r):
     if "baseline" in r:
         b = r["baseline"]
         lines.append(f"baseline: mbedTLS's default configuration ({b['config'].get('preset')})")
+        change = b["config"].get("platform_change")
+        if change:          # 4.x: the default does not cross-compile as it is
+            lines.append("  it does not build for a Cortex-M as it is; built with the smallest "
+                         "platform change: " + ", ".join(f"{c['option']} {c['change']}"
+                                                         for c in change))
         lines += _one_summary(b, "  ")
         ratios = ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items() if v is not None)
         lines.append(f"ratios (measured / baseline): {ratios}")

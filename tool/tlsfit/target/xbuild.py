@@ -47,9 +47,9 @@ from ..core import interrupt, paths
 from ..core.errors import CONFIG, FILE, SETUP, XBUILD, TlsfitError
 from ..core.proc import locked
 from ..core.text import one_line, say as _say
-from ..mbedtls import check, guards
+from ..mbedtls import check, guards, pair
 from ..mbedtls.tree import resolve_tree
-from . import timings
+from . import timings, xbuild4
 from .firmware import fw
 from .linkmap import LIBS
 
@@ -72,6 +72,12 @@ def xbuild_root():
 
 def overlay_source():
     return fw.FIRMWARE_DIR / OVERLAY_NAME
+
+
+def overlay_sources(tree):
+    """The overlays a build of `tree` gets: tlsfit_overlay.h (3.x, 2.x); from 4.0 the
+    TLS and crypto overlays of xbuild4 (copied into cfg/ under their own names)."""
+    return xbuild4.overlay_files() if tree.major >= 4 else (overlay_source(),)
 
 
 # ------------------------------------------------------------- the tree
@@ -111,9 +117,10 @@ def _guess_lib(stem):
 
 
 def thirdparty(tree):
-    """(sources, include dirs) of 3rdparty/*/Makefile.inc (everest, p256-m).
-    They compile to nothing unless the configuration enables them."""
-    base = tree.path / "3rdparty"
+    """(sources, include dirs) of 3rdparty/*/Makefile.inc (everest, p256-m; from 4.0
+    tf-psa-crypto/drivers/*/Makefile.inc).  They compile to nothing unless the
+    configuration enables them."""
+    base = tree.path / "3rdparty" if tree.major < 4 else tree.crypto / "drivers"
     sources, includes = [], []
     for inc in sorted(base.glob("*/Makefile.inc")):
         text = inc.read_text(errors="replace")
@@ -131,7 +138,12 @@ def thirdparty(tree):
 
 
 def tree_sources(tree):
-    """Every source of the three libraries, with the archive it goes into."""
+    """Every source of the three libraries, with the archive it goes into (4.x:
+    xbuild4.sources, with the generated ones)."""
+    if tree.major >= 4:
+        extra, _ = thirdparty(tree)
+        gen = xbuild4.ensure_generated(tree)
+        return [Source(*row) for row in xbuild4.sources(tree, gen, extra)]
     listed = _makefile_objects(tree)
     out, seen = [], set()
     for c in sorted((tree.path / "library").glob("*.c")):
@@ -183,13 +195,19 @@ def lib_cflags(lto=False):
     return LIB_CFLAGS + (tuple(fw.LTO_CFLAGS) if lto else ())
 
 
-def build_key(config_bytes, target, tree, lto=False):
+def build_key(config_bytes, target, tree, lto=False, crypto_bytes=None):
     """The cache key: the header (comments aside), overlay, target, flags, tree,
     compiler -- and, for an LTO build only, LTO_KEY and the LTO flags (so a plain
-    build keeps the key it always had)."""
+    build keeps the key it always had); for a 4.x tree also the crypto half and the
+    crypto overlay."""
     t = fw.load_target(target)
     h = hashlib.sha256()
-    parts = [KEY_FORMAT, _semantic(config_bytes), overlay_source().read_bytes(),
+    overlays = [o.read_bytes() for o in overlay_sources(tree)]
+    if tree.major >= 4:
+        overlays.insert(0, xbuild4.KEY_FORMAT)
+    if crypto_bytes is not None:
+        overlays.append(_semantic(crypto_bytes))
+    parts = [KEY_FORMAT, _semantic(config_bytes), *overlays,
              t["name"].encode(), " ".join(fw.cpu_flags(t)).encode(),
              " ".join(LIB_CFLAGS).encode(), str(tree.path).encode(),
              tree.version.encode(), _compiler_id().encode()]
@@ -223,8 +241,13 @@ class XBuild:
         return self.dir / "lib"
 
     @property
+    def lib_names(self):
+        """The archives, link order (4.x: libtfpsacrypto.a for libmbedcrypto.a)."""
+        return xbuild4.LIBS4 if self.tree.major >= 4 else LIBS
+
+    @property
     def libs(self):
-        return [self.lib_dir / n for n in LIBS]
+        return [self.lib_dir / n for n in self.lib_names]
 
     @property
     def cfg_dir(self):
@@ -232,12 +255,16 @@ class XBuild:
 
     def cflags(self):
         """What code using mbedTLS with this configuration is compiled with."""
+        if self.tree.major >= 4:
+            return [f"-I{self.cfg_dir}", *(f"-I{d}" for d in self.tree.include_dirs),
+                    f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"', *xbuild4.config_defines()]
         return [f"-I{self.cfg_dir}", f"-I{self.tree.path / 'include'}",
                 f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"',
                 f'-DMBEDTLS_USER_CONFIG_FILE="{OVERLAY_NAME}"']
 
     def ldflags(self):
-        return ["-Wl,--start-group", *map(str, self.libs), "-Wl,--end-group"]
+        return ["-Wl,--start-group", *map(str, self.libs), "-Wl,--end-group",
+                *(xbuild4.LINK_FLAGS if self.tree.major >= 4 else ())]
 
 
 def _rel(path, start):
@@ -246,6 +273,12 @@ def _rel(path, start):
 
 def lib_compile_argv(tree, target, work, src_path, obj_path, includes, lto=False):
     """The compile command, every path relative to `work` (the cwd)."""
+    if tree.major >= 4:
+        return [*lib_cflags(lto), *fw.cpu_flags(target),
+                f"-I{_rel(work.parent / 'cfg', work)}",
+                *[f"-I{_rel(d, work)}" for d in includes],
+                f'-DMBEDTLS_CONFIG_FILE="{CONFIG_NAME}"', *xbuild4.config_defines(),
+                "-c", _rel(src_path, work), "-o", _rel(obj_path, work)]
     argv = [*lib_cflags(lto), *fw.cpu_flags(target),
             f"-I{_rel(work.parent / 'cfg', work)}",
             f"-I{_rel(tree.path / 'include', work)}",
@@ -268,7 +301,7 @@ def _env(root):
     return env
 
 
-HARNESS = check.Harness(files=frozenset({"tls_client.c"}), label=None, purpose="measured",
+HARNESS = check.Harness(files=frozenset({"tls_client.c", "tls_report.c"}), label=None, purpose="measured",
                         built_for="for the target", prefix="tlsfit measure")
 
 
@@ -295,7 +328,8 @@ def switched_off(xb, sources, includes, env):
     whole-file guard is false under the macros common.h leaves defined, read
     with one `-dM -E`.  Empty when the macros cannot be read (compile all)."""
     work = xb.dir / "build"
-    (work / GUARD_PROBE).write_text('#include "common.h"\n')
+    (work / GUARD_PROBE).write_text(xbuild4.GUARD_PROBE_TEXT if xb.tree.major >= 4
+                                    else '#include "common.h"\n')
     argv = [fw.CC, *lib_compile_argv(xb.tree, xb.target, work, work / GUARD_PROBE,
                                        work / "guard.o", includes)]
     argv = argv[:argv.index("-c")] + ["-dM", "-E", GUARD_PROBE]
@@ -321,7 +355,7 @@ def _compile_all(xb, sources, includes, log):
     (source, output) or None, and sets xb.skipped."""
     work = xb.dir / "build"
     obj_root = work / "obj"
-    for lib in LIBS:
+    for lib in xb.lib_names:
         (obj_root / lib).mkdir(parents=True, exist_ok=True)
     env = _env(paths.cache_dir())
     off = switched_off(xb, sources, includes, env)
@@ -369,7 +403,7 @@ def _archive(xb, sources):
     xb.lib_dir.mkdir(parents=True, exist_ok=True)
     obj_root = xb.dir / "build" / "obj"
     skipped = set(xb.skipped)
-    for lib in LIBS:
+    for lib in xb.lib_names:
         members = [obj_root / lib / s.obj for s in sources
                    if s.lib == lib and s.obj not in skipped]
         tmp = xb.lib_dir / (lib + ".tmp")
@@ -440,7 +474,8 @@ def cross_build(config_path, target, tree=None, progress=True, lto=False):
     tree = resolve_tree(tree)
     t = fw.load_target(target)
     cfg, data = _read_config(config_path)
-    key = build_key(data, t, tree, lto)
+    crypto = pair.crypto_half(cfg, tree)
+    key = build_key(data, t, tree, lto, crypto)
     xb = XBuild(key, xbuild_root() / key[:16], t["name"], tree,
                 hashlib.sha256(data).hexdigest(), True, 0.0, lto=bool(lto))
     done = xb.dir / DONE
@@ -470,7 +505,14 @@ def _build_locked(xb, cfg, data, progress):
         raise TlsfitError(CONFIG, re.sub(r"^[^:]*:", f"{cfg.name}:", text, count=1))
     xb.cfg_dir.mkdir(parents=True, exist_ok=True)
     (xb.cfg_dir / CONFIG_NAME).write_bytes(data)
-    shutil.copyfile(overlay_source(), xb.cfg_dir / OVERLAY_NAME)
+    if xb.tree.major >= 4:
+        for overlay in overlay_sources(xb.tree):
+            shutil.copyfile(overlay, xb.cfg_dir / overlay.name)
+    else:
+        shutil.copyfile(overlay_source(), xb.cfg_dir / OVERLAY_NAME)
+    crypto = pair.crypto_half(cfg, xb.tree)
+    if crypto is not None:
+        (xb.cfg_dir / pair.CRYPTO_COPY).write_bytes(crypto)
     inputs = {"config": str(cfg.resolve()), "config_sha256": xb.config_sha256,
               "target": xb.target, "mbedtls": str(xb.tree.path),
               "mbedtls_version": xb.tree.version, "key": xb.key, "lto": xb.lto}
@@ -478,6 +520,8 @@ def _build_locked(xb, cfg, data, progress):
     precheck(xb, cfg.name)
     sources = tree_sources(xb.tree)
     _, includes = thirdparty(xb.tree)
+    if xb.tree.major >= 4:
+        includes = xbuild4.include_dirs(xb.tree, xbuild4.gen_dir(xb.tree)) + includes
     if progress:
         _say(f"cross-building mbedTLS {xb.tree.version} for {xb.target}"
              f"{' with -flto' if xb.lto else ''} (first time for "

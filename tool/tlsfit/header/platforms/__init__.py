@@ -32,6 +32,7 @@ from ...core.errors import RULES, TlsfitError
 
 HERE = Path(__file__).resolve().parent
 TABLES = {"esp-idf": "esp_idf.toml", "zephyr": "zephyr.toml"}
+TABLES_4 = {"esp-idf-v6": "esp_idf_v6.toml"}     # the Mbed TLS 4.x line (gen --mbedtls 4.0)
 POLARITIES = ("define-undef", "define", "undef", "value", "platform", "kconfig")
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(?:[ \t]+([^\n]*?))?\s*$")
 
@@ -81,9 +82,22 @@ class Platform:
     lines: tuple = ()             # the mbedTLS lines a checked release ships ("3.6", ...)
     lines_note: str = ""          # which release ships which line (the refusal says it)
     accelerated: tuple = ()       # ((module, _ALT option, where), ...) in hardware: no flash
+    define_as: tuple = ()         # ((name prefix, value), ...): what a symbol defines such names to
+    table: str = ""               # the file it was loaded from (esp_idf.toml, ...)
 
     def symbol(self, name):
         return next(s for s in self.symbols if s.kconfig == name)
+
+    def owns(self, name):
+        """Whether the platform owns option `name` (an `owned` entry, or a prefix
+        entry ending in "*")."""
+        return name in self.owned or any(o.endswith("*") and name.startswith(o[:-1])
+                                         for o in self.owned)
+
+    def defined_value(self, name):
+        """What a symbol defines option `name` to: True (a plain #define), or the
+        define_as value of its prefix."""
+        return next((v for p, v in self.define_as if name.startswith(p)), True)
 
 
 def _bad(table, what):
@@ -109,7 +123,7 @@ def _symbol(table, i, row):
 
 def load(name):
     """The mapping table of platform `name` ("esp-idf", "zephyr"), checked row by row."""
-    table = TABLES[name]
+    table = {**TABLES, **TABLES_4}[name]
     doc = tomllib.loads((HERE / table).read_text(encoding="utf-8"))
     symbols = tuple(_symbol(table, i, r) for i, r in enumerate(doc.get("symbol", [])))
     derived = tuple(Derived(tuple(d["options"]), tuple(d.get("when_any", ())),
@@ -120,7 +134,8 @@ def load(name):
                     tuple(doc.get("fixed", ())), symbols,
                     derived, tuple(tuple(p) for p in doc.get("preamble", ())),
                     tuple(doc.get("lines", ())), doc.get("lines_note", ""),
-                    tuple(tuple(a) for a in doc.get("accelerated", ())))
+                    tuple(tuple(a) for a in doc.get("accelerated", ())),
+                    tuple(tuple(d) for d in doc.get("define_as", ())), table)
 
 
 RANKED = ("esp-idf",)             # platforms whose own costs gen can rank by (--rank-for)
@@ -135,21 +150,29 @@ def ranked_costs(name, costs):
 
 
 def ranking_note(name):
-    """One sentence: why the choice is the hardware's (for the outputs' comments)."""
-    p = load(name)
+    """One sentence: why the choice is the hardware's (for the outputs' comments); name:
+    a platform name, or a loaded Platform (ESP-IDF v6's table)."""
+    p = name if isinstance(name, Platform) else load(name)
     mods = ", ".join(m for m, _o, _w in p.accelerated)
     return (f"candidates ranked as on {p.title}'s hardware: {mods} count as no flash "
-            f"({', '.join(o for _m, o, _w in p.accelerated)} in esp_config.h), so the "
+            f"({', '.join(dict.fromkeys(o for _m, o, _w in p.accelerated))} in esp_config.h), so the "
             "choice is the one the accelerators favour (e.g. AES-GCM over "
             "ChaCha20-Poly1305); the equivalent bare-metal header is gen's with "
-            f"--rank-for {name}")
+            f"--rank-for {p.name}")
 
 
-def tree_defaults(tree):
-    """{option: value} the tree's default configuration defines (True for a flag): the
-    uncommented #define lines of include/mbedtls/mbedtls_config.h (config.h on 2.x)."""
+def _config_file(tree, base="mbedtls_config"):
+    if base == "crypto_config":            # 4.x: TF-PSA-Crypto's default configuration
+        return tree.path / "tf-psa-crypto" / "include" / "psa" / "crypto_config.h"
     inc = tree.path / "include" / "mbedtls"
-    path = inc / ("mbedtls_config.h" if tree.major >= 3 else "config.h")
+    return inc / ("mbedtls_config.h" if tree.major >= 3 else "config.h")
+
+
+def tree_defaults(tree, base="mbedtls_config"):
+    """{option: value} the tree's default configuration defines (True for a flag): the
+    uncommented #define lines of include/mbedtls/mbedtls_config.h (config.h on 2.x), or
+    with base "crypto_config" of 4.x's tf-psa-crypto/include/psa/crypto_config.h."""
+    path = _config_file(tree, base)
     text = re.sub(r"/\*.*?\*/", "", path.read_text(errors="replace"), flags=re.S)
     out = {}
     for line in text.splitlines():
@@ -161,11 +184,13 @@ def tree_defaults(tree):
 
 
 def tree_options(tree):
-    """Every option name the tree's default configuration mentions, on or commented out."""
-    inc = tree.path / "include" / "mbedtls"
-    path = inc / ("mbedtls_config.h" if tree.major >= 3 else "config.h")
-    return set(re.findall(r"^\s*(?://\s*)?#\s*define\s+(MBEDTLS_\w+)", path.read_text(
-        errors="replace"), re.M))
+    """Every option name the tree's default configuration mentions, on or commented out
+    (4.x: both files, PSA_WANT_ names too)."""
+    files = [_config_file(tree)] + ([_config_file(tree, "crypto_config")] if tree.major >= 4
+                                    else [])
+    return {n for f in files for n in re.findall(
+        r"^\s*(?://\s*)?#\s*define\s+((?:MBEDTLS|PSA_WANT)_\w+)",
+        f.read_text(errors="replace"), re.M)}
 
 
 def decision(plan):
@@ -234,10 +259,13 @@ def effective(platform, kconfig, overlay=(), base=None):
     """The options the platform's configuration ends with: base, fixed, each symbol at
     its value in `kconfig` (its default when absent), the derived options in order,
     then the overlay [("define", name, value) | ("undef", name, None)]."""
-    state = dict(base or {}) if platform.base == "mbedtls_config" else {}
+    state = dict(base or {}) if platform.base in ("mbedtls_config", "crypto_config") else {}
     for entry in platform.fixed:
         name, _, value = entry.partition(" ")
-        state[name] = value.strip() or True
+        if name.startswith("-"):
+            state.pop(name[1:], None)
+        else:
+            state[name] = value.strip() or True
     values = resolve(platform, kconfig)
     for s in platform.symbols:
         v = values[s.kconfig]
@@ -248,7 +276,7 @@ def effective(platform, kconfig, overlay=(), base=None):
                 else:                     # the symbol does not exist: nor the option
                     state.pop(opt, None)
             elif s.polarity in ("define-undef", "define") and v:
-                state[opt] = True
+                state[opt] = platform.defined_value(opt)
             elif (s.polarity == "define-undef" and not v) or (s.polarity == "undef" and v):
                 state.pop(opt, None)
     for d in platform.derived:
@@ -256,7 +284,7 @@ def effective(platform, kconfig, overlay=(), base=None):
             all(_true(n, values, state) for n in d.when_all)
         if on:
             for opt in d.options:
-                state[opt] = True
+                state[opt] = platform.defined_value(opt)
     for op, name, value in overlay:
         if op == "undef":
             state.pop(name, None)
@@ -267,7 +295,7 @@ def effective(platform, kconfig, overlay=(), base=None):
 
 def compared(platform, state):
     """The state without the options the platform owns."""
-    return {k: v for k, v in state.items() if k not in platform.owned}
+    return {k: v for k, v in state.items() if not platform.owns(k)}
 
 
 @dataclass(frozen=True)
@@ -360,7 +388,7 @@ def _origin(platform, name, base, values):
             return f"{sym.kconfig}=y defines it too"
     if name in (f.split(" ")[0] for f in platform.fixed):
         return f"{platform.title}'s port header defines it always"
-    if platform.base == "mbedtls_config" and name in base:
+    if platform.base in ("mbedtls_config", "crypto_config") and name in base:
         return f"on in mbedTLS's default configuration, which {platform.title}'s starts from"
     return (f"{platform.title}'s configuration defines it with another option (one "
             "symbol drives both, or it is derived)")
@@ -368,7 +396,7 @@ def _origin(platform, name, base, values):
 
 def _overlay(platform, plan, want, state, universe, base, values):
     ops = []
-    for name in sorted(universe - platform.owned):
+    for name in sorted(n for n in universe if not platform.owns(n)):
         have, need = state.get(name), want.get(name)
         if need is None and have is not None:
             ops.append(("undef", name, None,
@@ -402,7 +430,7 @@ def translate(plan, platform, tree):
     """The decision said as Kconfig values and an overlay.  Raises TlsfitError(RULES)
     when the model of the result differs from the decision (a gap in the table)."""
     want = decision(plan)
-    base = tree_defaults(tree)
+    base = tree_defaults(tree, platform.base)
     chosen, why = _choose(platform, plan, want)
     settings = _settings(platform, chosen, why)
     kconfig = {st.symbol: st.value for st in settings}
@@ -413,6 +441,6 @@ def translate(plan, platform, tree):
     got = compared(platform, effective(platform, kconfig, t.overlay_ops(), base))
     if got != compared(platform, want):
         diff = sorted(set(got.items()) ^ set(compared(platform, want).items()))[:4]
-        raise _bad(TABLES[platform.name], f"the {platform.title} model differs from the "
+        raise _bad(platform.table, f"the {platform.title} model differs from the "
                                           f"header: {diff}")
     return t

@@ -32,6 +32,16 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
 DRIVER = ("#include MBEDTLS_CONFIG_FILE\n"
           "#if defined(MBEDTLS_USER_CONFIG_FILE)\n#include MBEDTLS_USER_CONFIG_FILE\n#endif\n")
+# Mbed TLS 4.x reads the crypto files first (include/mbedtls/build_info.h:17 includes
+# tf-psa-crypto/build_info.h, whose :114-120 read TF_PSA_CRYPTO_CONFIG_FILE, else
+# psa/crypto_config.h, then TF_PSA_CRYPTO_USER_CONFIG_FILE), then its own (:50-68).
+DRIVER4 = ("#if defined(TF_PSA_CRYPTO_CONFIG_FILE)\n#include TF_PSA_CRYPTO_CONFIG_FILE\n"
+           "#else\n#include \"psa/crypto_config.h\"\n#endif\n"
+           "#if defined(TF_PSA_CRYPTO_USER_CONFIG_FILE)\n#include TF_PSA_CRYPTO_USER_CONFIG_FILE\n"
+           "#endif\n" + DRIVER)
+# the 4.x tree's include directories (its CMake: include/, tf-psa-crypto/include/, and the
+# builtin drivers' headers)
+INCLUDES4 = ("include", "tf-psa-crypto/include", "tf-psa-crypto/drivers/builtin/include")
 # the lines a fragment documents for the project's CMakeLists.txt
 CMAKE_LINE = re.compile(r"^#\s+CMakeLists\.txt:\s+(.+?)\s*$", re.M)
 _ASSIGN = re.compile(r'^CONFIG_([A-Za-z0-9_]+)=(.*)$')
@@ -63,6 +73,12 @@ class Tree:
     cfg_file_symbol: str = ""
     srctree_stub: tuple = ()
     header_stand_in: bool = False
+    defines: tuple = ()           # [name, value] the platform's CMake passes besides the config file
+
+    @property
+    def four(self):
+        """Whether the tree ships Mbed TLS 4.x (two configuration files)."""
+        return self.mbedtls.startswith("4")
 
 
 def trees(platform=None):
@@ -213,14 +229,15 @@ def mbedtls_options(text, skip=()):
         if not name.startswith(("MBEDTLS_", "PSA_")) or name in skip or \
                 name.endswith("_H") or name in ("MBEDTLS_CONFIG_FILE",
                                                 "MBEDTLS_USER_CONFIG_FILE",
-                                                "MBEDTLS_CONFIG_FILES_READ"):
+                                                "MBEDTLS_CONFIG_FILES_READ",
+                                                "MBEDTLS_MAJOR_VERSION"):
             continue
         value = " ".join(_expand(body, defs, (name,)).split())
         out[name] = value if value else True
     return out
 
 
-def _cpp(includes, defines, imacros=(), cwd=None, tolerate=False):
+def _cpp(includes, defines, imacros=(), cwd=None, tolerate=False, driver=DRIVER):
     """gcc -E -dM of DRIVER.  tolerate: an #error does not fail (the stand-in header's
     own checks); a missing #include still stops the preprocessor, and what it read
     up to there is returned."""
@@ -231,7 +248,7 @@ def _cpp(includes, defines, imacros=(), cwd=None, tolerate=False):
         cmd.append(f"-D{name}={value}")
     for f in imacros:
         cmd += ["-imacros", str(f)]
-    proc = subprocess.run(cmd, input=DRIVER, capture_output=True, text=True, cwd=cwd,
+    proc = subprocess.run(cmd, input=driver, capture_output=True, text=True, cwd=cwd,
                           timeout=60)
     if proc.returncode and not tolerate:
         err = next((x for x in proc.stderr.splitlines() if "error" in x), proc.stderr.strip())
@@ -242,6 +259,15 @@ def _cpp(includes, defines, imacros=(), cwd=None, tolerate=False):
 def header_options(header_dir, mbedtls_include):
     """The option set of tlsfit's bare-metal header tls_config.h in header_dir."""
     text = _cpp([header_dir, mbedtls_include], [("MBEDTLS_CONFIG_FILE", '"tls_config.h"')])
+    return mbedtls_options(text)
+
+
+def pair_options(header_dir, tree4):
+    """The option set of tlsfit's 4.x pair tls_config.h + tls_config_crypto.h in
+    header_dir, read in 4.x's order against the 4.x tree `tree4` (a path)."""
+    text = _cpp([header_dir, *(Path(tree4) / d for d in INCLUDES4)],
+                [("MBEDTLS_CONFIG_FILE", '"tls_config.h"'),
+                 ("TF_PSA_CRYPTO_CONFIG_FILE", '"tls_config_crypto.h"')], driver=DRIVER4)
     return mbedtls_options(text)
 
 
@@ -296,8 +322,13 @@ def _preprocess(tree, applied, out_dir, fragment_text, mbedtls_include, up=None,
         for h in tree.stub_headers:
             (stubs / h).parent.mkdir(parents=True, exist_ok=True)
             (stubs / h).write_text("/* the platform's own header: not part of the evaluation */\n")
-        dirs = [mbedtls_include if d == "@mbedtls" else stubs if d == "@stubs" else up / d
-                for d in tree.include_dirs]
+        dirs = []
+        for d in tree.include_dirs:
+            if d == "@mbedtls":           # a 4.x tree: its include directories
+                dirs += [Path(mbedtls_include) / i for i in INCLUDES4] if tree.four \
+                    else [mbedtls_include]
+            else:
+                dirs.append(stubs if d == "@stubs" else up / d)
         header = tree.config_header
         if tree.cfg_file_symbol:
             header = applied.values.get(tree.cfg_file_symbol) or header
@@ -305,8 +336,8 @@ def _preprocess(tree, applied, out_dir, fragment_text, mbedtls_include, up=None,
         if tree.autoconf == "include":
             dirs.append(work)
         return _cpp(dirs + [Path(d) for d in incs],
-                    [("MBEDTLS_CONFIG_FILE", f'"{header}"')] + defs, imacros,
-                    tolerate=tolerate)
+                    [("MBEDTLS_CONFIG_FILE", f'"{header}"'), *map(tuple, tree.defines)] + defs,
+                    imacros, tolerate=tolerate, driver=DRIVER4 if tree.four else DRIVER)
 
 
 def compare(platform_set, bare_set, owned):

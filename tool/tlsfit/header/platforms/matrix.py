@@ -2,6 +2,7 @@
 each reference tree (evaluate.py), and gen's own model beside the evaluation.
 
     CASES                       (name, profile, extra gen arguments)
+    CASES4                      the same with --mbedtls 4.0 (ESP-IDF v6 only)
     FORMATS                     {--for format: platform}
     run_case(case, work, up)    -> [Result] for every format and every tree
     markdown(results)           -> docs/platform-matrix.md's table
@@ -31,6 +32,14 @@ CASES = tuple((p, p, ()) for p in PROFILES) + (
     ("mosquitto-mtls --client-cert EC", "mosquitto-mtls", ("--client-cert", "@ec")),
     ("mosquitto-mtls --client-cert RSA", "mosquitto-mtls", ("--client-cert", "@rsa")),
 )
+# Mbed TLS 4.x: --for esp-idf on ESP-IDF v6 (the only platform tlsfit claims for 4.x)
+CASES4 = tuple((f"{p} --mbedtls 4.0", p, ("--mbedtls", "4.0")) for p in PROFILES) + (
+    ("mosquitto-tls --mbedtls 4.0 --tls 1.3", "mosquitto-tls", ("--mbedtls", "4.0", "--tls", "1.3")),
+    ("nginx-modern --mbedtls 4.0 --ecc p256m", "nginx-modern", ("--mbedtls", "4.0", "--ecc", "p256m")),
+    ("mosquitto-tls --mbedtls 4.0 --external-rng", "mosquitto-tls",
+     ("--mbedtls", "4.0", "--external-rng")),
+)
+FORMATS4 = ("esp-idf",)
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
@@ -118,9 +127,27 @@ def _model_options(platform, fragment_text, overlay_text, base):
     return {k: v for k, v in state.items() if k.startswith(("MBEDTLS_", "PSA_"))}
 
 
+def _line(args):
+    """The mbedTLS line a case's gen arguments ask for."""
+    args = list(args)
+    return args[args.index("--mbedtls") + 1] if "--mbedtls" in args else "3.6"
+
+
+def mbedtls4_tree(work, up):
+    """The unmodified Mbed TLS 4.0.0 tree (shared/upstream's archive), unpacked once
+    into work: the stand-in for ESP-IDF v6's 4.1.1 (reference_trees.toml)."""
+    root = work / "mbedtls-4.0.0"
+    if not (root / "tf-psa-crypto").is_dir():
+        subprocess.run(["tar", "-xJf", str(up / "mbedtls-4.0.0.tar.xz"), "-C", str(work)],
+                       check=True, timeout=300)
+    from ...mbedtls.tree import Tree
+    return Tree(root, "4.0.0", 4)
+
+
 def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
-    """One Result: the files gen wrote into d for `fmt`, on reference tree `tree`."""
-    platform = load(FORMATS[fmt])
+    """One Result: the files gen wrote into d for `fmt`, on reference tree `tree` (for a
+    4.x tree, `inc` is the 4.x Tree)."""
+    platform = load("esp-idf-v6" if tree.four else FORMATS[fmt])
     fragment = (d / platform.fragment).read_text()
     r = Result(case, fmt, tree.name)
     applied = evaluate.kconfig_apply(tree, fragment, up)
@@ -138,15 +165,18 @@ def evaluate_output(case, fmt, tree, d, bare_set, inc, up):
         r.note = "Kconfig only (tlsfit does not generate for this mbedTLS line)"
         return r
     try:
-        got = evaluate.option_set(tree, applied, d, fragment, inc, up)
+        got = evaluate.option_set(tree, applied, d, fragment, inc.path if tree.four else inc,
+                                  up)
     except (RuntimeError, ValueError) as e:
         r.failures.append(str(e))
         return r
-    owned = platform.owned if fmt != "zephyr-cfg-file" else ()
+    owned = {n for n in (*got, *bare_set) if platform.owns(n)} if fmt != "zephyr-cfg-file" \
+        else ()
     r.differences = evaluate.compare(got, bare_set, owned)
     if fmt != "zephyr-cfg-file":
         model = _model_options(platform, fragment, (d / platform.overlay).read_text(),
-                               tree_defaults(_tree36()))
+                               tree_defaults(inc, platform.base) if tree.four
+                               else tree_defaults(_tree36()))
         evaluated = compared(platform, got)
         diff = sorted(set(model.items()) ^ set(evaluated.items()))
         r.model += [f"model and evaluation differ on {n}" for n, _v in diff][:8]
@@ -162,12 +192,16 @@ def run_case(case, work, up=None, formats=tuple(FORMATS), claimed_only=True):
     slug = name.replace(" ", "_").replace("-", "").replace("/", "_")
     base = work / slug
     base.mkdir(parents=True, exist_ok=True)
-    inc = mbedtls_include()
+    four = _line(args) == "4.0"
+    if four:
+        formats = tuple(f for f in formats if f in FORMATS4)
+    inc = mbedtls4_tree(work, up) if four else mbedtls_include()
     bare_sets = {}
     for rank in {RANKED.get(f, "") for f in formats}:
         gen([profile, *args, *(("--rank-for", rank) if rank else ())],
             base / f"bare{rank}" / "tls_config.h")
-        bare_sets[rank] = evaluate.header_options(base / f"bare{rank}", inc)
+        bare_sets[rank] = evaluate.pair_options(base / f"bare{rank}", inc.path) if four \
+            else evaluate.header_options(base / f"bare{rank}", inc)
     results = []
     for fmt in formats:
         bare_set = bare_sets[RANKED.get(fmt, "")]
@@ -178,8 +212,10 @@ def run_case(case, work, up=None, formats=tuple(FORMATS), claimed_only=True):
             results.append(Result(name, fmt, "-", failures=[str(e)]))
             continue
         for tree in evaluate.trees(FORMATS[fmt]):
-            if claimed_only and not tree.claimed:
+            if (claimed_only and not tree.claimed) or (four and not tree.four):
                 continue
+            if tree.four and not four:
+                continue              # a 3.x output is not for a 4.x tree (exit 53 says so)
             results.append(evaluate_output(name, fmt, tree, d, bare_set, inc, up))
     return results
 
@@ -223,11 +259,14 @@ def page(results):
             "layout (shared/upstream README, section 2): for `--for zephyr` only the Kconfig "
             "half is evaluated there; `--for zephyr-cfg-file` reads tlsfit's own header and "
             "is compared in full.  `--for esp-idf` with an mbedTLS line no checked ESP-IDF "
-            "ships is refused (exit 53, TLSFIT_PLATFORM_LINE).", "",
+            "ships is refused (exit 53, TLSFIT_PLATFORM_LINE).  ESP-IDF v6.0.2 is evaluated with "
+            "the `--mbedtls 4.0` outputs (two-file Mbed TLS 4.x configuration, "
+            "`esp_idf_v6.toml`) against the unmodified Mbed TLS 4.0.0 tree, the nearest "
+            "public stand-in for its Mbed TLS 4.1.1; the 3.x outputs are not for it.", "",
             "## Integration (what each output asks the project to add)", ""]
-    for name in ("esp-idf", "zephyr"):
+    for name in ("esp-idf", "esp-idf-v6", "zephyr"):
         p = load(name)
-        out += [f"- **{p.title}** ({p.fragment} + {p.overlay}; `gen -o` the project "
+        out += [f"- **{p.title}** ({p.table}: {p.fragment} + {p.overlay}; `gen -o` the project "
                 "directory): " + "; ".join(f"`{line}`" for line in p.cmake),
                 f"  - versions: {p.versions}"]
     out += ["", "## Matrix", "", markdown(results).rstrip("\n"), ""]

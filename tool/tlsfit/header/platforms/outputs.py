@@ -50,7 +50,7 @@ def _kconfig(plan, t, regenerate, preamble, whole=False, ranked=False):
     p = t.platform
     view = {"whole": whole, "fragment": p.fragment, "title": p.title, "target": plan.target,
             "tlsfit": plan.facts["tlsfit"], "regenerate": regenerate, "overlay": p.overlay,
-            "table": f"{p.name.replace('-', '_')}.toml", "source": p.source,
+            "table": p.table, "source": p.source,
             "versions": p.versions, "cmake": list(p.cmake), "ranking": _ranking(p) if ranked else "",
             "preamble": [{"symbol": s, "value": v, "why": w} for s, v, w in preamble],
             "settings": [{"symbol": s.symbol, "value": _kvalue(s.value), "why": s.why}
@@ -59,7 +59,7 @@ def _kconfig(plan, t, regenerate, preamble, whole=False, ranked=False):
 
 
 def _ranking(platform):
-    return ranking_note(platform.name) if platform.accelerated else ""
+    return ranking_note(platform) if platform.accelerated else ""
 
 
 def _kvalue(v):
@@ -143,7 +143,14 @@ def files(plan, fmt, tree, regenerate, port_lines=None, ranked=False):
         empty = type(t)(p, (), (), t.want)
         return Output({"prj.conf": _kconfig(plan, empty, regenerate, pre, whole=True),
                        "tls_config.h": plan.text}, t)
-    p = load(fmt)
+    return platform_files(plan, fmt, tree, regenerate, ranked)
+
+
+def platform_files(plan, table, tree, regenerate, ranked=False):
+    """Output of the Kconfig fragment and the overlay with mapping table `table` (a
+    TABLES or TABLES_4 key: "esp-idf", "zephyr", "esp-idf-v6"), refused (exit 53) when the table's
+    releases do not ship the plan's mbedTLS line."""
+    p = load(table)
     refuse_line(p, plan.line)
     t = translate(plan, p, tree)
     return Output({p.fragment: _kconfig(plan, t, regenerate, p.preamble, ranked=ranked),

@@ -1,0 +1,129 @@
+"""DTLS reference servers on 127.0.0.1 over UDP, for the tests and the demo (each a
+context manager yielding a started refservers.RefServer, stopped after the block):
+
+    openssl_dtls_server(chain, *args, log_dir)          OpenSSL's s_server -dtls1_2
+    mbedtls_dtls_server(binary, chain, *args, log_dir)  mbedTLS's ssl_server2 dtls=1
+    coap_dtls_server(chain, log_dir)                    libcoap's coap-server-openssl
+
+A UDP server is ready once its socket is bound: /proc/net/udp lists the port (a UDP
+"connect" proves nothing).  Ports come from the kernel (free_udp_port).
+"""
+import contextlib
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from .refservers import LOCALHOST, RefServer, serving
+
+# coap-server listens for CoAP on -p PORT and for CoAP over DTLS on PORT + 1 (its --help).
+COAP_DTLS_PORT_OFFSET = 1
+# libcoap's binaries are packaged per TLS library (libcoap3-bin): the OpenSSL one.
+COAP_SERVER = "coap-server-openssl"
+_POLL_S = 0.02
+
+
+def _udp_free(port):
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((LOCALHOST, port))
+        return True
+    except OSError:
+        return False
+
+
+def free_udp_port(pair=False):
+    """A UDP port on 127.0.0.1 that was free a moment ago (the kernel picks it); with
+    pair, one whose successor was free too (coap-server's DTLS port)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((LOCALHOST, 0))
+            port = s.getsockname()[1]
+        if not pair:
+            return port
+        if port < 65535 and _udp_free(port + 1):
+            return port
+    raise OSError("no free pair of UDP ports on 127.0.0.1")
+
+
+def udp_bound(port):
+    """True when some socket is bound to UDP port `port` (IPv4 or IPv6)."""
+    want = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 1 and fields[1].endswith(want):
+                    return True
+    return False
+
+
+class UdpServer(RefServer):
+    """A RefServer whose readiness is a bound UDP port (`port`: the DTLS port)."""
+
+    def wait_ready(self, deadline):
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if udp_bound(self.port):
+                return True
+            time.sleep(_POLL_S)
+        return False
+
+
+@contextlib.contextmanager
+def _udp_serving(make, pair=False):
+    with serving(lambda _tcp_port: make(free_udp_port(pair))) as srv:
+        yield srv
+
+
+class _OpenSslDtlsSession(UdpServer):
+    # s_server -dtls1_2 with /dev/null as its stdin ends every session right after the
+    # handshake (-quiet, which implies -ign_eof, notwithstanding); with an open pipe that
+    # never carries a byte it keeps the session -- but then exits at the first handshake
+    # that fails (a probe ends dozens of them on purpose).
+    STDIN = subprocess.PIPE
+
+
+@contextlib.contextmanager
+def openssl_dtls_server(chain, *args, log_dir, keep_sessions=False, limit=600):
+    """`openssl s_server -dtls1_2 -listen` (cookie exchange on) with chain's leaf and
+    intermediate.  It serves a probe as it is; keep_sessions keeps each session open after
+    the handshake, for verify's proof, and serves only until a handshake fails
+    (_OpenSslDtlsSession; s_server refuses -www over DTLS)."""
+    def make(port):
+        argv = ["openssl", "s_server", "-dtls1_2", "-listen", "-accept", f"{LOCALHOST}:{port}",
+                "-cert", str(chain.leaf.pem), "-key", str(chain.leaf.key),
+                "-cert_chain", str(chain.inter.pem), "-quiet", *map(str, args)]
+        kind = _OpenSslDtlsSession if keep_sessions else UdpServer
+        return kind("openssl s_server -dtls1_2", argv, port,
+                         Path(log_dir) / f"s_server-dtls-{port}.log", limit)
+    with _udp_serving(make) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def mbedtls_dtls_server(binary, chain, *args, log_dir, limit=600):
+    """mbedTLS's ssl_server2 with dtls=1 (cookie exchange on by default) and extra
+    key=value args (cid=1 cid_val=HEX for a Connection ID)."""
+    def make(port):
+        argv = [str(binary), f"server_addr={LOCALHOST}", f"server_port={port}", "dtls=1",
+                f"crt_file={chain.fullchain}", f"key_file={chain.leaf.key}", "auth_mode=none",
+                *map(str, args)]
+        return UdpServer("ssl_server2 dtls=1", argv, port,
+                         Path(log_dir) / f"ssl_server2-dtls-{port}.log", limit)
+    with _udp_serving(make) as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def coap_dtls_server(chain, log_dir, limit=600):
+    """libcoap's example server with chain's leaf certificate, CoAP over DTLS on the
+    yielded server's port (coap-server's -p PORT + 1); no client certificate asked (-n)."""
+    def make(port):
+        argv = [COAP_SERVER, "-A", LOCALHOST, "-p", str(port), "-c", str(chain.fullchain),
+                "-j", str(chain.leaf.key), "-n"]
+        return UdpServer(COAP_SERVER, argv, port + COAP_DTLS_PORT_OFFSET,
+                         Path(log_dir) / f"coap-server-{port}.log", limit)
+    with _udp_serving(make, pair=True) as srv:
+        yield srv
