@@ -5,9 +5,10 @@ Two realistic servers, each with a test PKI made in .tlsfit/demo/<name>/ and ser
 not send their root):
     rsa    RSA-4096 root -> RSA-2048 intermediate -> RSA-2048 leaf CN=localhost
     ecdsa  P-384 root -> P-256 intermediate -> P-256 leaf CN=localhost
-For each, `tlsfit fit` probes the server, measures candidates on the emulated target,
-ablates to a 1-minimal header and writes .tlsfit/demo/<name>/fit/{tls_config.h,
-report.md, report.json}.
+The PKI is kept for the next demo (same key specs: the same servers, so the fit's image
+and result caches apply).  For each, `tlsfit fit` probes the server, measures candidates
+on the emulated target, ablates to a 1-minimal header and writes
+.tlsfit/demo/<name>/fit/{tls_config.h, report.md, report.json}.
 """
 import shutil
 import sys
@@ -24,7 +25,9 @@ on each: probe, candidates measured under QEMU, ablation to a 1-minimal header,
 mbedTLS's default configuration measured beside it.  Writes
 .tlsfit/demo/<name>/fit/{tls_config.h,report.md,report.json}.  Runs the set-up
 first (packages, mbedTLS sources, prober build).  A few minutes the first time
-(cross builds), about a minute per server after.
+(cross builds), about a minute per server after; the PKIs are kept, so a
+later demo fits the same servers again and reuses what the last one measured
+(under half a minute each; the final header's handshake always runs).
 
 example:
   ./tlsfit demo
@@ -66,14 +69,7 @@ def run_demo(target="cortex-m4", objective="balanced", names=None):
         if names and name not in names:
             continue
         work = base / name
-        try:
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-        except OSError as e:
-            raise TlsfitError(FILE, f"cannot create {work}: {e.strerror}") from None
-        print(f"tlsfit demo: {name}: creating a test PKI in {display_path(work)}/ ({what})",
-              file=sys.stderr, flush=True)
-        chain = refservers.make_chain(work, "pki", root, inter, leaf, label=f"demo {name}")
+        chain = _demo_chain(work, name, (root, inter, leaf), what)
         with refservers.openssl_server(chain, log_dir=work) as srv:
             print(f"tlsfit demo: {name}: openssl s_server on {srv.hostport}; "
                   f"tlsfit fit {srv.hostport} --target {target} --objective {objective}",
@@ -83,3 +79,39 @@ def run_demo(target="cortex-m4", objective="balanced", names=None):
             report = search.fit(srv.hostport, opts, work / "fit")
         results.append((name, report, work / "fit"))
     return results
+
+
+PKI_STAMP = "made-for.txt"          # the key specs the demo's PKI was made with
+
+
+def _demo_chain(work, name, specs, what):
+    """The server's test PKI in work/pki: the one an earlier demo made with the same key
+    specs (the same server, so the fit's caches apply; certificates are valid for ten
+    years), else a new one.  Everything else under work (the last fit) is removed."""
+    from ..lab import refservers
+    d = work / "pki"
+    stamp = d / PKI_STAMP
+    wanted = " ".join(specs) + "\n"
+    try:
+        if stamp.is_file() and stamp.read_text() == wanted and all(
+                (d / f"{stem}.{ext}").is_file() for stem in ("root", "inter", "leaf")
+                for ext in ("pem", "key")):
+            for child in work.iterdir():
+                if child != d:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+            print(f"tlsfit demo: {name}: the test PKI in {display_path(d)}/ ({what})",
+                  file=sys.stderr, flush=True)
+            certs = [refservers.Cert(d / f"{stem}.pem", d / f"{stem}.key", spec, cn)
+                     for stem, spec, cn in zip(("root", "inter", "leaf"), specs, (
+                         f"tlsfit demo {name} root", f"tlsfit demo {name} intermediate",
+                         "localhost"))]
+            return refservers.Chain("pki", d, *certs)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+    except OSError as e:
+        raise TlsfitError(FILE, f"cannot create {work}: {e.strerror}") from None
+    print(f"tlsfit demo: {name}: creating a test PKI in {display_path(work)}/ ({what})",
+          file=sys.stderr, flush=True)
+    chain = refservers.make_chain(work, "pki", *specs, label=f"demo {name}")
+    paths.write_atomic(stamp, wanted)
+    return chain

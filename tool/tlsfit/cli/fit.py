@@ -12,6 +12,7 @@ from ..header.types import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
 from ..mbedtls.tree import LINES, default_line
+from ..target import timings
 from ..target.lto import lto_mode
 from . import pskargs
 from .common import alpn_list, int_range
@@ -154,6 +155,12 @@ def configure(p):
                         "server)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 2, metavar="N",
                    help="measurements run at once (default: the number of CPUs)")
+    p.add_argument("--no-reuse", dest="reuse", action="store_false",
+                   help="run every candidate's handshake under QEMU, even when an identical "
+                        "image's result against the same server facts is stored (default: "
+                        "reuse it; the final header always runs)")
+    p.add_argument("--verbose", action="store_true",
+                   help="also print where the fit's time went (report.json \"timings\")")
     p.add_argument("--profile", metavar="NAME|FILE",
                    help="use this profile instead of probing (one server); without a HOST, "
                         "fit against a local replica of it (tlsfit replay), offline")
@@ -283,7 +290,8 @@ def _fit(args, what, device_target, replica_of=None):
                              lto=bool(lto_mode(args.lto)), anchor=args.anchor,
                              external_rng=args.external_rng, alpn=args.alpn,
                              resume=args.resume, reconnects=_reconnects(args),
-                             psk=pskargs.load(args), psk_key_file=args.psk_key_file)
+                             psk=pskargs.load(args), psk_key_file=args.psk_key_file,
+                             reuse=args.reuse)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:
@@ -297,6 +305,9 @@ def _fit(args, what, device_target, replica_of=None):
             print("\n".join(lto.summary_lines(report["lto"])))
         if written:
             print("  and " + ", ".join(str(w) for w in written))
+        if args.verbose:
+            print("where the time went:\n  " + "\n  ".join(timings.table_lines(
+                report["timings"])))
         if replica_of:
             print(f"server: a replica of {replica_of['profile']} (tlsfit replay)")
     over = budget.over_budget(report, args.max_rom, args.max_heap)

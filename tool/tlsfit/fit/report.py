@@ -143,6 +143,8 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "content_lengths": fitter.sizes,
          "search": [{"label": t.label, "phase": t.phase, "ok": t.ok, "error": t.error,
                      "group": t.measurement.handshake.group if t.measurement else None,
+                     "from_cache": any(m is not None and m.get("cached_result") is not None
+                                       for m in t.measurements),
                      **t.figures(),
                      "heap_floor_bytes": _floor_bytes(_trial_floor(t, profiles))}
                     for t in fitter.trials],
@@ -428,8 +430,14 @@ def summary_lines(r, out="fit"):
             f"{'mbedtls_psa_external_get_random()' if r['rng']['via'] == 'psa' else 'f_rng'} "
             "reads the TRNG (tls_config.h says how); measured with the test-only generator"]
           if r.get("rng") else []),
-        f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured; "
-        f"{r['phases_s']['total']} s", *_anchor_lines(r),
+        f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured"
+        f"{_cached_note(r)}; {r['phases_s']['total']} s", *_anchor_lines(r),
         f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
         + ", report.md, report.json"
         + (f", {r['anchor']['file']}" if (r.get("anchor") or {}).get("file") else "")])
+
+
+def _cached_note(r):
+    """" (N of them: the stored result of the identical image)" when the search reused any."""
+    n = sum(1 for row in r.get("search", ()) if row.get("from_cache"))
+    return f" ({n} of them: the stored result of the identical image)" if n else ""

@@ -61,7 +61,7 @@ from ..header.selection import enumerate_candidates, select
 from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions, HeaderPlan
 from ..mbedtls import check
-from ..target import measure as measure_mod
+from ..target import measure as measure_mod, runcache, timings
 from . import artifacts, lto as lto_mod
 from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants
@@ -121,6 +121,7 @@ class FitOptions:
     reconnects: int = 0          # --objective reconnect: 1 full + N resumed handshakes
     psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
     psk_key_file: str = None     # the file it was read from (named in the header, never the key)
+    reuse: bool = True           # stored results of identical images (target/runcache.py)
 
 
 @dataclass
@@ -240,6 +241,9 @@ class Fitter:
         self.ablation = []
         self.sizes = []
         self.counter = 0
+        # what each server showed its probe: the result cache's key (None: no reuse)
+        self.facts = [runcache.server_facts(s.profile) if opts.reuse else None
+                      for s in self.sites]
 
     @property
     def several(self):
@@ -249,11 +253,12 @@ class Fitter:
         # the header names the fit's copy of the profile(s) and regenerates from it
         names = artifacts.profile_names(self.out, len(self.sites))
         command = artifacts.command_for(self.out, len(self.sites), gen_opts)
-        if not self.several:
-            return gen.generate(self.profile, gen_opts, profile_name=names[0], rules=self.rules,
-                                overrides=overrides, command=command)
-        return gen.generate_device([s.profile for s in self.sites], gen_opts, names, self.rules,
-                                   overrides=overrides, command=command)
+        with timings.timed("render"):
+            if not self.several:
+                return gen.generate(self.profile, gen_opts, profile_name=names[0],
+                                    rules=self.rules, overrides=overrides, command=command)
+            return gen.generate_device([s.profile for s in self.sites], gen_opts, names,
+                                       self.rules, overrides=overrides, command=command)
 
     def make(self, label, gen_opts, overrides, phase, removed=(), plan=None):
         plan = plan or self._plan(gen_opts, overrides)
@@ -265,12 +270,15 @@ class Fitter:
                      reconnects=self.opts.reconnects if self.opts.objective == "reconnect" else 0)
 
     def measure_site(self, config, i, baseline=False, lto=False):
-        """config measured against server i (a Measurement); lto: its -flto build."""
+        """config measured against server i (a Measurement); lto: its -flto build.
+        With baseline (the confirming run) config's handshake runs live; otherwise an
+        identical image's stored result against the same server facts may stand in."""
         s = self.sites[i]
         return measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
-            lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk, **self.client))
+            lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk,
+            server_facts=self.facts[i], live=baseline, **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -539,6 +547,12 @@ def alone_headers(fitter, final):
 def fit(target, opts, out_dir):
     """Fits one header to the server(s): target is "HOST[:PORT]", a list of them, or a
     fit.device.Device.  Returns report.json's document."""
+    with timings.collecting() as spent:
+        report = _fit(target, opts, out_dir, spent)
+    return report
+
+
+def _fit(target, opts, out_dir, spent):
     progress = Progress(opts.progress)
     phases = {}
     t0 = time.monotonic()
@@ -553,6 +567,7 @@ def fit(target, opts, out_dir):
     for site in sites:
         refuse_on_target(profile=site.profile)      # the relay is TCP (host/dtls.py)
     phases["probe"] = round(time.monotonic() - t0, 1)
+    timings.add("probe", time.monotonic() - t0)
     gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
     fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)
     t1 = time.monotonic()
@@ -580,14 +595,19 @@ def fit(target, opts, out_dir):
     lto_ms = None
     if opts.lto:
         t5 = time.monotonic()
-        lto_ms = lto_mod.measure_final(fitter, final)
+        with timings.timed("lto"):
+            lto_ms = lto_mod.measure_final(fitter, final)
         phases["lto"] = round(time.monotonic() - t5, 1)
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
+    report["timings"] = spent.to_json()
+    progress.say(f"[timings] {timings.summary_line(report['timings'])}")
     md = render_md(report, [s.profile for s in sites])
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
+    md = md.rstrip("\n") + "\n\n" + "\n".join(
+        timings.md_lines(report["timings"], phases["total"])) + "\n"
     out = Path(out_dir)
     artifacts.write_profiles(out, sites)
     paths.write_atomic(out / "tls_config.h", final.plan.text)

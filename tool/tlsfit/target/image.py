@@ -120,11 +120,3 @@ def image_sizes(elf, map_path, target, lto=False):
         sizes["unattributed_rom_bytes"] = unattributed
     rom_tls, ram_tls, modules = linkmap.tls_sizes(sections)
     return sizes, rom_tls, ram_tls, modules
-
-
-def link_seconds(xb, request):
-    """(elf, map, seconds) of link_firmware."""
-    t = time.monotonic()
-    elf, map_path = link_firmware(xb, request)
-    return elf, map_path, time.monotonic() - t
-

@@ -78,11 +78,11 @@ from ..core.text import say as _say
 from ..host.dtls import refuse_on_target
 from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
-from . import heapfloor, linkmap, outcome, xbuild
+from . import heapfloor, linkmap, outcome, runcache, timings, xbuild
 from .anchors import SYSTEM_STORE_DIR, read_anchors, system_anchors
 from .firmware import fw
 from .heapfloor import floor_of
-from .image import image_sizes, link_firmware, link_seconds, plain_image
+from .image import image_sizes, link_firmware, plain_image
 from .lto import lto_change, lto_facts, lto_mode
 from .params import run_params_c
 from .request import DEFAULT_TIMEOUT, MeasureRequest
@@ -190,7 +190,11 @@ def measure_one(req, xb, cfg_info, label):
     names the image in progress lines ("measured", "baseline", ...)."""
     t1 = time.monotonic()
     t0 = t1 - xb.elapsed
-    elf, map_path, link_s = link_seconds(xb, req)
+    elf, map_path, link_s, _ = runcache.link(xb, req)
+    stored = runcache.lookup(elf, req)
+    if stored is not None:
+        timings.add("qemu", time.monotonic() - t1 - link_s, cached=True)
+        return _from_cache(stored, req, cfg_info, elf, map_path)
     image = image_sizes(elf, map_path, req.target, lto=xb.lto)
     t2 = time.monotonic()
     if req.progress:
@@ -198,9 +202,11 @@ def measure_one(req, xb, cfg_info, label):
              f"{req.server}...")
     out = run_session(elf, req)
     t3 = time.monotonic()
+    timings.add("qemu", t3 - t2)
     elapsed = {"build": t1 - t0, "link": t2 - t1, "run": t3 - t2, "total": t3 - t0}
-    report = compose(req, xb, cfg_info, MeasuredRun(elf, map_path, image, out, elapsed))
-    floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
+    with timings.timed("heap_floor"):
+        report = compose(req, xb, cfg_info, MeasuredRun(elf, map_path, image, out, elapsed))
+        floor = heapfloor.floor_of(report) if report["handshake"]["ok"] else None
     report["heap_floor_bytes"] = floor.floor_bytes if floor else None
     report["heap_floor"] = floor.to_json() if floor else None
     if req.psk is not None:           # the identity (the key never): and no X.509 code with it?
@@ -208,7 +214,18 @@ def measure_one(req, xb, cfg_info, label):
                          "certificate_objects": linkmap.certificate_objects(report["modules"])}
     if xb.lto:
         report["lto"] = lto_facts(xb, elf, image, link_s)
+    runcache.store(elf, req, report, out)
     return report
+
+
+def _from_cache(stored, req, cfg_info, elf, map_path):
+    """A stored report of this very image against the same server facts, with this
+    request's header file and image paths; elapsed_ms says nothing ran."""
+    stored.update(config=cfg_info, server=req.server, sni=req.sni,
+                  elapsed_ms={"build": 0, "link": 0, "run": 0, "total": 0})
+    stored["artifacts"] = {**stored.get("artifacts", {}), "elf": str(elf),
+                           "map": str(map_path)}
+    return stored
 
 
 def config_info(path):
@@ -254,7 +271,8 @@ def measure(request, *args, **fields):
     if plain_xb is not None:
         _add_plain(report, req, plain_xb, cfg_info, ca_files)
     if req.baseline:
-        _add_baseline(report, replace(req, heap_limit=None), base_xb, header)
+        with timings.timed("baseline"):
+            _add_baseline(report, replace(req, heap_limit=None, live=False), base_xb, header)
     return Measurement.from_json(report)
 
 

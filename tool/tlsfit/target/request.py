@@ -44,7 +44,10 @@ class MeasureRequest:
     (core/resumption.py; always on for a header defining TLSFIT_RESUME), the report's
     "resumption".  psk: a core.pskkey.Psk for a PSK header; the relay sends its key
     over the UART before the handshake (target/relay.py, tool/firmware/psk_key.c),
-    never into the image."""
+    never into the image.  server_facts: what the server showed its probe
+    (runcache.server_facts; None: every session runs); with it, an identical image's
+    stored result is reused (target/runcache.py) unless live (the measured header runs
+    in any case; the baseline may be reused)."""
     config_path: object
     target: str
     host: str
@@ -65,6 +68,8 @@ class MeasureRequest:
     anchors: tuple = None
     resume: bool = False
     psk: object = None          # core.pskkey.Psk: its key reaches the firmware over the UART
+    server_facts: str = None
+    live: bool = False
 
     @property
     def server(self):

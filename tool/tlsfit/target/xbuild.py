@@ -30,6 +30,7 @@ the key, and ccache (used when it is on PATH) hits for every file the
 configuration does not change -- a second configuration that only changes
 MBEDTLS_SSL_IN_CONTENT_LEN recompiles only the files that use it.
 """
+import functools
 import hashlib
 import json
 import os
@@ -48,7 +49,7 @@ from ..core.proc import locked
 from ..core.text import one_line, say as _say
 from ..mbedtls import check, guards, pair
 from ..mbedtls.tree import resolve_tree
-from . import xbuild4
+from . import timings, xbuild4
 from .firmware import fw
 from .linkmap import LIBS
 
@@ -165,11 +166,18 @@ def tree_sources(tree):
 # ------------------------------------------------------------- cache keys
 
 def _compiler_id():
+    return _version_line(fw.CC)
+
+
+@functools.lru_cache(maxsize=8)
+def _version_line(cc):
+    """cc --version's first line, asked once per process (every cross_build call keys
+    on it: a fit's dozens of measurements paid a process start each)."""
     try:
-        proc = subprocess.run([fw.CC, "--version"], capture_output=True, text=True,
+        proc = subprocess.run([cc, "--version"], capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
-        raise TlsfitError(SETUP, f"{fw.CC} is not installed (run ./tlsfit setup)") from None
+        raise TlsfitError(SETUP, f"{cc} is not installed (run ./tlsfit setup)") from None
     return proc.stdout.splitlines()[0] if proc.stdout else "unknown"
 
 
@@ -486,6 +494,7 @@ def cross_build(config_path, target, tree=None, progress=True, lto=False):
         except (OSError, ValueError):
             pass
     xb.elapsed = time.monotonic() - start
+    timings.add("compile", xb.elapsed, cached=xb.cached)
     return xb
 
 
