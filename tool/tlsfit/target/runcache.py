@@ -40,7 +40,6 @@ from pathlib import Path
 from ..core import paths
 from ..core.errors import TlsfitError
 from . import timings
-from .firmware import fw
 from .image import link_firmware, plain_image
 from .params import run_params_c
 
