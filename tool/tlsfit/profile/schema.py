@@ -169,6 +169,15 @@ def _resumption_schema():
         required=())
 
 
+def _psk_schema():
+    """psk (optional): what the probe's psk step proved for the identity."""
+    return _object({"identity": _str(1), "tls12_suites": {"$ref": "#/$defs/suites"},
+                    "tls13_modes": {"type": "array", "items": {"enum": list(model.PSK_MODES)},
+                                    "uniqueItems": True},
+                    "tls13_suite": _nullable({"$ref": "#/$defs/suite"}),
+                    "tls13_group": _nullable(_str(1))})
+
+
 def json_schema():
     subsets, by_version_rules = _by_version_rules()
     records = _object({"max_record_len": _int(0, model.MAX_RECORD),
@@ -223,14 +232,11 @@ def json_schema():
         "steps": {"type": "object", "additionalProperties": step},
         "provenance": provenance,
         "resumption": _resumption_schema(),
-        "psk": _object({"identity": _str(1), "tls12_suites": {"$ref": "#/$defs/suites"},
-                        "tls13_modes": {"type": "array", "items": {"enum": list(model.PSK_MODES)},
-                                        "uniqueItems": True},
-                        "tls13_suite": _nullable({"$ref": "#/$defs/suite"}),
-                        "tls13_group": _nullable(_str(1))}),
+        "psk": _psk_schema(),
         "dtls": dtlsfacts.json_schema(_object, _nullable, _int, _str),
     }
-    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk", "dtls")
+    optional = ("chain_path", "chain_unused", "chain_truncated", "provenance", "resumption", "psk",
+                "dtls")
     rules = by_version_rules + [
         {"if": {"properties": {"client_cert_requested": {"const": True}},
                 "required": ["client_cert_requested"]},
