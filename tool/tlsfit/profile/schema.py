@@ -169,6 +169,14 @@ def _resumption_schema():
         required=())
 
 
+def _provenance_schema():
+    """provenance (optional): the prober's version and sources, the script, the server."""
+    server = _object({k: _str(1) for k in model.PROVENANCE_SERVER_KEYS}, required=("software",))
+    return _object({"prober": _object({"version": _str(1),
+                                       "sources_sha256": _str(pattern=SHA256)}),
+                    "script": _str(1), "server": server}, required=())
+
+
 def _psk_schema():
     """psk (optional): what the probe's psk step proved for the identity."""
     return _object({"identity": _str(1), "tls12_suites": {"$ref": "#/$defs/suites"},
@@ -199,10 +207,7 @@ def json_schema():
     step = _object({"status": {"enum": ["ok", "error"]}, "note": _str(1)}, required=("status",))
     step["if"] = {"properties": {"status": {"const": "error"}}}
     step["then"] = _object({"reason": _str(1), "code": _int(1, 255)})
-    server = _object({k: _str(1) for k in model.PROVENANCE_SERVER_KEYS}, required=("software",))
-    provenance = _object({"prober": _object({"version": _str(1),
-                                             "sources_sha256": _str(pattern=SHA256)}),
-                          "script": _str(1), "server": server}, required=())
+    provenance = _provenance_schema()
     properties = {
         "schema_version": {"const": model.SCHEMA_VERSION},
         "tool": _object({"name": _str(1), "version": _str(1)}),
