@@ -4,13 +4,14 @@ import os
 import sys
 
 from ..core import proof
-from ..core.errors import REGRESSION, USAGE, TlsfitError
+from ..core.errors import MBED4_OUTPUT, REGRESSION, USAGE, TlsfitError
 from ..fit import artifacts, budget, device, lto, search, resume as fit_resume
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.types import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
+from ..mbedtls.configfiles import two_files
 from ..mbedtls.tree import LINES, default_line
 from ..target.lto import lto_mode
 from . import pskargs
@@ -273,7 +274,17 @@ def _reconnects(args):
     return args.reconnects or fit_resume.DEFAULT_RECONNECTS
 
 
+def _refuse_platform4(args):
+    """fit --mbedtls 4.0 --for X: MBED4_OUTPUT (59), before anything is probed."""
+    if args.platform != "mbedtls" and two_files(args.mbedtls or default_line()):
+        raise TlsfitError(MBED4_OUTPUT, f"--mbedtls {args.mbedtls} --for {args.platform}: fit "
+                                        "writes the two 4.x files only; fit without --for, then "
+                                        "run the header's Regenerate line (gen ... --fit-report "
+                                        f"DIR/report.json) with --for {args.platform} -o DIR")
+
+
 def _fit(args, what, device_target, replica_of=None):
+    _refuse_platform4(args)
     opts = search.FitOptions(target=args.target or device_target or "cortex-m4",
                              objective=args.objective, policy=args.policy,
                              line=args.mbedtls or default_line(), sni=args.sni,
