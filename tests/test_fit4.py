@@ -13,29 +13,16 @@ import re
 import pytest
 
 from conftest import require_tools, run_tlsfit
-from test_mbedtls4 import upstream_archive
-from tlsfit.core.errors import MBEDTLS4_MISSING, TlsfitError
+from test_mbedtls4 import tree4  # noqa: F401  (the fixture: the 4.0 tree, or a skip)
 from tlsfit.header.mbed4 import table as table_mod
 from tlsfit.lab import refservers
-from tlsfit.mbedtls import archive, tree as tree_mod
 
 pytestmark = [pytest.mark.server, pytest.mark.qemu, pytest.mark.fit]
 
 
-def _tree4():
-    src = upstream_archive()
-    try:
-        return tree_mod.resolve_tree(line="4.0")
-    except TlsfitError as e:
-        if e.code != MBEDTLS4_MISSING:
-            raise
-    return archive.install_archive(src)[0]
-
-
 @pytest.fixture(scope="module")
-def fit4(prober, server_logs, tmp_path_factory):
+def fit4(prober, server_logs, tmp_path_factory, tree4):      # noqa: F811
     """(the fit's process, its --out directory): one fit for the module."""
-    _tree4()
     require_tools("openssl")
     d = tmp_path_factory.mktemp("fit4")
     chain = refservers.make_chain(d / "pki", "p256", "ec:P-256", "ec:P-256", "ec:P-256")
