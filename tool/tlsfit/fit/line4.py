@@ -30,6 +30,14 @@ from .search import Fitter, Trial
 NOT_IN_FILES = {"gone": "not in 4.x's files (rules_4.toml: gone): removing it changes nothing",
                 "default": "always on in 4.x (rules_4.toml: default): removing it changes nothing"}
 
+SAME_PAIR = "the 4.x pair defines the same without it (gen puts back what it maps to)"
+
+
+def definitions(plan):
+    """The #define lines of both files (comments and the preamble left out)."""
+    return tuple(sorted(line.split("/*")[0].rstrip() for text in (plan.text, plan.crypto_text)
+                        for line in text.splitlines() if line.startswith("#define ")))
+
 
 class Plan4:
     """A 4.x PairPlan seen as the fit sees a 3.6 HeaderPlan: the 3.6 choice's chosen,
@@ -71,11 +79,18 @@ class Fitter4(Fitter):
         return replace(gen_opts, line="3.6")      # as generate_pair chooses
 
     def _removable(self, trial):
+        """As on 3.6, less the options whose removal leaves both files' definitions as
+        they are (gen puts back what they map to, or 4.x has no place for them): such a
+        trial would be the same build, "removed" at no cost, and tried again each pass."""
         out = []
+        mine = definitions(trial.plan)
         for name, why in super()._removable(trial):
             move = self.table.moves.get(name)
             if why is None and move is not None and move.to in NOT_IN_FILES:
                 why = NOT_IN_FILES[move.to]
+            elif why is None and definitions(self._plan(trial.gen_opts, replace(
+                    trial.overrides, exclude=tuple(trial.overrides.exclude) + (name,)))) == mine:
+                why = SAME_PAIR
             out.append((name, why))
         return out
 
