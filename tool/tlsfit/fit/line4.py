@@ -11,9 +11,9 @@ written as X.h + X_crypto.h (mbedtls/configfiles.py) and measured with both.
 The ablation's units are the 3.6 option names of that choice (the plan's `options`),
 removed through gen's FitOverrides as on 3.6: the pair is generated again without the
 option, so every file measured is one gen can regenerate (`gen --fit-report`), and the
-rules.toml dependencies keep holding back what another option needs.  A 3.6 option whose
-4.x translation is in neither file ("gone", "default" in rules_4.toml) is not tried: its
-removal would measure the same pair again.
+rules.toml dependencies keep holding back what another option needs.  An option whose
+removal would measure the same pair again is not tried: its 4.x translation is in neither
+file ("gone", "default" in rules_4.toml), or gen puts back every definition it maps to.
 """
 from dataclasses import replace
 
