@@ -14,10 +14,17 @@ import pytest
 
 from conftest import require_tools, run_tlsfit
 from test_mbedtls4 import tree4  # noqa: F401  (the fixture: the 4.0 tree, or a skip)
+from tlsfit.fit import line4, search
 from tlsfit.header.mbed4 import table as table_mod
 from tlsfit.lab import refservers
 
-pytestmark = [pytest.mark.server, pytest.mark.qemu, pytest.mark.fit]
+LIVE = (pytest.mark.server, pytest.mark.qemu, pytest.mark.fit)
+
+
+def live(test):
+    for mark in LIVE:
+        test = mark(test)
+    return test
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +46,7 @@ def _defined(text):
     return set(re.findall(r"^#define (\w+)", text, re.M))
 
 
+@live
 def test_fit4_writes_the_verified_pair(fit4):
     proc, out = fit4
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -64,6 +72,7 @@ def test_fit4_writes_the_verified_pair(fit4):
         assert removed not in _defined(tls), removed
 
 
+@live
 def test_fit4_pair_regenerates_from_the_report(fit4, prober, tmp_path):
     proc, out = fit4
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -84,3 +93,33 @@ def test_fit4_for_a_platform_is_refused_before_probing(prober, tmp_path):
     assert res.returncode == 59, res.stderr
     assert "--for zephyr" in res.stderr and "--fit-report" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ pure functions
+
+class _Plan:
+    def __init__(self, text, crypto_text=None):
+        self.text, self.crypto_text = text, crypto_text
+
+
+def test_the_line_picks_the_fitter():
+    assert line4.fitter_class("4.0") is line4.Fitter4
+    assert line4.fitter_class("3.6") is search.Fitter and line4.fitter_class("2.28") is search.Fitter
+
+
+def test_definitions_compare_both_files_without_comments():
+    a = _Plan("/* x */\n#define A 1   /* why */\n", "#define PSA_WANT_B 1 /* because */\n")
+    b = _Plan("/* other preamble */\n#define A 1 /* another reason */\n", "#define PSA_WANT_B 1\n")
+    assert line4.definitions(a) == line4.definitions(b) == ("#define A 1", "#define PSA_WANT_B 1")
+    assert line4.definitions(_Plan("#define A 1\n", "")) != line4.definitions(b)
+
+
+def test_write_header_writes_the_crypto_file_only_for_a_pair(tmp_path):
+    tls = line4.write_header(tmp_path / "four", _Plan("#define A\n", "#define B\n"))
+    assert tls == tmp_path / "four" / "tls_config.h" and tls.read_text() == "#define A\n"
+    assert (tmp_path / "four" / "tls_config_crypto.h").read_text() == "#define B\n"
+    class One:
+        text = "#define C\n"
+    line4.write_header(tmp_path / "three", One())
+    assert sorted(p.name for p in (tmp_path / "three").iterdir()) == ["tls_config.h"]
+    assert line4.files_section(One()) == {}
