@@ -63,6 +63,7 @@ def test_fit4_writes_the_verified_pair(fit4):
     assert _defined(crypto) >= set(report["config_files"]["tls_config_crypto.h"]["options"])
     assert "PSA_WANT_ECC_SECP_R1_256" in _defined(crypto)
     assert "MBEDTLS_SSL_PROTO_TLS1_3" in _defined(tls)
+    assert "`tls_config_crypto.h` (TF_PSA_CRYPTO_CONFIG_FILE" in (out / "report.md").read_text()
     # no 3.6-only name (one the 4.x table renames, moves into PSA_WANT_ or drops) in either
     table = table_mod.load()
     only36 = {n for n, m in table.moves.items() if n not in m.names}

@@ -130,3 +130,16 @@ def files_section(plan):
         tls: {"options": sorted(f.tls), "values": {k: v[0] for k, v in f.tls_values.items()}},
         crypto_config_path(tls).name: {"options": sorted(f.crypto),
                                        "values": {k: v[0] for k, v in f.crypto_values.items()}}}}
+
+
+def md_with_files(report, md):
+    """report.md with, on 4.x, a paragraph naming the two files and the names its tables use."""
+    files = report.get("config_files")
+    if not files:
+        return md
+    tls, crypto = sorted(files)
+    return md.rstrip("\n") + (
+        f"\n\nMbed TLS 4.x: the configuration is two files, `{tls}` (MBEDTLS_CONFIG_FILE, "
+        f"{len(files[tls]['options'])} options) and `{crypto}` (TF_PSA_CRYPTO_CONFIG_FILE, "
+        f"{len(files[crypto]['options'])} options). The ablation above removed mbedTLS 3.6 "
+        "option names; gen translated each pair into 4.x's names (rules_4.toml).\n")

@@ -592,7 +592,7 @@ def fit(target, opts, out_dir):
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
     report.update(line4.files_section(final.plan))
-    md = render_md(report, [s.profile for s in sites])
+    md = line4.md_with_files(report, render_md(report, [s.profile for s in sites]))
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
