@@ -28,7 +28,10 @@ servers: profile-N.json), DIR/report.md (for a pull request) and DIR/report.json
 build {compiler, flags}, date).  The header's Regenerate line renders it again
 from DIR alone: tlsfit gen DIR/profile.json ... --fit-report DIR/report.json.
 --for esp-idf|zephyr|zephyr-cfg-file|rt-thread also writes the platform's files
-into DIR/PLATFORM/ (as tlsfit gen --for).
+into DIR/PLATFORM/ (as tlsfit gen --for).  --mbedtls 4.0 fits the two 4.x
+files: DIR/tls_config.h and DIR/tls_config_crypto.h (TF_PSA_CRYPTO_CONFIG_FILE),
+every candidate measured with both; the ablation removes mbedTLS 3.6 option
+names, translated by gen (--for is refused there, exit 59).
 
 objectives:
   rom       smallest flash            heap   smallest peak heap
