@@ -312,8 +312,7 @@ class Fitter:
         return trials
 
     def choice_options(self, gen_opts):
-        """The GenOptions the candidates are enumerated with (fit/line4.py: 4.x chooses
-        under the 3.6 rules and line)."""
+        """The GenOptions candidates are enumerated with (4.x: 3.6's, fit/line4.py)."""
         return gen_opts
 
     def search(self):
