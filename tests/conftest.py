@@ -222,3 +222,36 @@ def budget_fit(prober, server_logs, tmp_path_factory):
                           "--jobs", "1", "--out", d / "fit", "--max-rom", "16K",
                           "--max-heap", "1M", timeout=600)
     return SharedFit(proc, d / "fit", chain, srv.hostport)
+
+
+# ------------------------------------------------------------ mbedTLS 4.0 (shared/upstream)
+
+MBEDTLS4_ARCHIVE = "mbedtls-4.0.0.tar.xz"
+
+
+def upstream_dir():
+    env = os.environ.get("TLSFIT_UPSTREAM")
+    return Path(env) if env else REPO.parent / "shared" / "upstream"
+
+
+def upstream_archive():
+    path = upstream_dir() / MBEDTLS4_ARCHIVE
+    if not path.is_file():
+        pytest.skip(f"no {path} (shared/upstream beside the checkout, or $TLSFIT_UPSTREAM): "
+                    "the mbedTLS 4.0 release archive these tests build with")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tree4():
+    """The set-up cache's 4.0 tree, unpacked from shared/upstream when it has none (a
+    skip, saying why, without it)."""
+    from tlsfit.core.errors import MBEDTLS4_MISSING, TlsfitError
+    from tlsfit.mbedtls import archive, tree as tree_mod
+    src = upstream_archive()
+    try:
+        return tree_mod.resolve_tree(line="4.0")
+    except TlsfitError as e:
+        if e.code != MBEDTLS4_MISSING:
+            raise
+    return archive.install_archive(src)[0]

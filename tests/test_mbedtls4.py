@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tools
+from conftest import require_tools, upstream_archive
 from tlsfit.core.errors import FILE, MBEDTLS4_MISSING, MBEDTLS_ARCHIVE, SETUP, TlsfitError
 from tlsfit.host import verify
 from tlsfit.lab import refservers
@@ -29,20 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "mbedtls4"
 ECDSA = FIXTURES / "ecdsa_p256.h"
 DEBIAN_PYTHON = "/usr/bin/python3"
-ARCHIVE_NAME = "mbedtls-4.0.0.tar.xz"
 
 
-def upstream_dir():
-    env = os.environ.get("TLSFIT_UPSTREAM")
-    return Path(env) if env else REPO.parent / "shared" / "upstream"
-
-
-def upstream_archive():
-    path = upstream_dir() / ARCHIVE_NAME
-    if not path.is_file():
-        pytest.skip(f"no {path} (shared/upstream beside the checkout, or $TLSFIT_UPSTREAM): "
-                    "the mbedTLS 4.0 release archive these tests build with")
-    return path
 
 
 def _driver(*args, env_extra=None, timeout=300):
@@ -173,16 +161,6 @@ def test_setup_unpacks_the_release_archive_once(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ live: verify, measure
 
-@pytest.fixture(scope="module")
-def tree4():
-    """The set-up cache's 4.0 tree, unpacked from shared/upstream when it has none."""
-    src = upstream_archive()
-    try:
-        return tree_mod.resolve_tree(line="4.0")
-    except TlsfitError as e:
-        if e.code != MBEDTLS4_MISSING:
-            raise
-    return archive.install_archive(src)[0]
 
 
 @pytest.fixture(scope="module")

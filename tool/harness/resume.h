@@ -96,7 +96,10 @@ static inline void tf_resume_conf(mbedtls_ssl_config *conf)
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
     mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
 #endif
-#if TF_RESUME_TLS13_TICKETS
+#if TF_RESUME_TLS13_TICKETS && MBEDTLS_VERSION_NUMBER < 0x04000000
+    /* 4.x has no such switch: mbedtls_ssl_read() always returns
+     * MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET (include/mbedtls/ssl.h:86 of 4.0.0;
+     * the function is in none of its headers) */
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
         conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 #endif

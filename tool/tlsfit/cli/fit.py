@@ -4,13 +4,14 @@ import os
 import sys
 
 from ..core import proof
-from ..core.errors import REGRESSION, USAGE, TlsfitError
+from ..core.errors import MBED4_OUTPUT, REGRESSION, USAGE, TlsfitError
 from ..fit import artifacts, budget, device, lto, search, resume as fit_resume
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.types import GenOptions
 from ..header.platforms import outputs
 from ..header.policy import POLICIES
+from ..mbedtls.configfiles import two_files
 from ..mbedtls.tree import LINES, default_line
 from ..target import timings
 from ..target.lto import lto_mode
@@ -28,7 +29,10 @@ servers: profile-N.json), DIR/report.md (for a pull request) and DIR/report.json
 build {compiler, flags}, date).  The header's Regenerate line renders it again
 from DIR alone: tlsfit gen DIR/profile.json ... --fit-report DIR/report.json.
 --for esp-idf|zephyr|zephyr-cfg-file|rt-thread also writes the platform's files
-into DIR/PLATFORM/ (as tlsfit gen --for).
+into DIR/PLATFORM/ (as tlsfit gen --for).  --mbedtls 4.0 fits the two 4.x
+files: DIR/tls_config.h and DIR/tls_config_crypto.h (TF_PSA_CRYPTO_CONFIG_FILE),
+every candidate measured with both; the ablation removes mbedTLS 3.6 option
+names, translated by gen (--for is refused there, exit 59).
 
 objectives:
   rom       smallest flash            heap   smallest peak heap
@@ -280,7 +284,17 @@ def _reconnects(args):
     return args.reconnects or fit_resume.DEFAULT_RECONNECTS
 
 
+def _refuse_platform4(args):
+    """fit --mbedtls 4.0 --for X: MBED4_OUTPUT (59), before anything is probed."""
+    if args.platform != "mbedtls" and two_files(args.mbedtls or default_line()):
+        raise TlsfitError(MBED4_OUTPUT, f"--mbedtls {args.mbedtls} --for {args.platform}: fit "
+                                        "writes the two 4.x files only; fit without --for, then "
+                                        "run the header's Regenerate line (gen ... --fit-report "
+                                        f"DIR/report.json) with --for {args.platform} -o DIR")
+
+
 def _fit(args, what, device_target, replica_of=None):
+    _refuse_platform4(args)
     opts = search.FitOptions(target=args.target or device_target or "cortex-m4",
                              objective=args.objective, policy=args.policy,
                              line=args.mbedtls or default_line(), sni=args.sni,

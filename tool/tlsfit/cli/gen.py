@@ -319,7 +319,8 @@ def run(args):
     command = regenerate_command(names, opts, extra)
     costs = platforms.ranked_costs(rank, load_costs()) if rank else None
     if line == gen4.LINE:
-        return gen4.run4(args, docs, names, opts, command, costs, ranked=rank == args.platform)
+        return gen4.run4(args, docs, names, opts, command, costs, ranked=rank == args.platform,
+                         overrides=overrides)
     plan = gen.generate_device(docs, opts, profile_names=names, overrides=overrides,
                                command=command, costs=costs)
     tree = platform_tree(line) if args.platform in outputs.MODELLED else None

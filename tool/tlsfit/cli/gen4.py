@@ -15,6 +15,7 @@ from ..header.explain import explain
 from ..header.mbed4 import esp_idf
 from ..header.mbed4.pair import generate_pair
 from ..header.mbed4.render import write_pair
+from ..header.types import NO_OVERRIDES
 from ..mbedtls.configfiles import crypto_config_path
 
 LINE = "4.0"
@@ -33,17 +34,15 @@ def refuse_unmade(args):
     if args.platform in _NOT_MADE:
         raise TlsfitError(MBED4_OUTPUT, f"--mbedtls {LINE} --for {args.platform}: "
                                         + _NOT_MADE[args.platform])
-    if args.fit_report:
-        raise TlsfitError(MBED4_OUTPUT, f"--mbedtls {LINE} --fit-report: fit reports are of "
-                                        "3.x headers; regenerate without --fit-report")
 
 
-def run4(args, docs, names, opts, command, costs=None, ranked=False):
+def run4(args, docs, names, opts, command, costs=None, ranked=False, overrides=NO_OVERRIDES):
     """Renders (and writes, with -o) the pair, or ESP-IDF v6's files; returns 0.  costs:
     gen's cost table as ranked (--rank-for, implied by --for esp-idf); ranked: the
-    platform output says so."""
+    platform output says so; overrides: a fit's choices (--fit-report, in 3.6 option
+    names: the pair `tlsfit fit --mbedtls 4.0` wrote, again)."""
     refuse_unmade(args)
-    plan = generate_pair(docs, opts, names, costs=costs, command=command)
+    plan = generate_pair(docs, opts, names, costs=costs, command=command, overrides=overrides)
     p36 = plan.plan36
     for note in plan.notes:
         print(f"tlsfit: note: {note}", file=sys.stderr)

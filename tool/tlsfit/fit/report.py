@@ -432,7 +432,8 @@ def summary_lines(r, out="fit"):
           if r.get("rng") else []),
         f"  1-minimal: {'yes' if r['minimal'] else 'no'}; {r['candidates_tried']} headers measured"
         f"{_cached_note(r)}; {r['phases_s']['total']} s", *_anchor_lines(r),
-        f"  wrote {out}/tls_config.h, " + ", ".join(r.get("profiles") or [])
+        f"  wrote {out}/" + ", ".join(r.get("config_files") or ["tls_config.h"]) + ", "
+        + ", ".join(r.get("profiles") or [])
         + ", report.md, report.json"
         + (f", {r['anchor']['file']}" if (r.get("anchor") or {}).get("file") else "")])
 

@@ -319,11 +319,16 @@ class Fitter:
         self.trials += trials
         return trials
 
+    def choice_options(self, gen_opts):
+        """The GenOptions candidates are enumerated with (4.x: 3.6's, fit/line4.py)."""
+        return gen_opts
+
     def search(self):
         if self.several:
             return self._search_joint()
         base = gen_options(self.opts, self.client)
-        kept = select(enumerate_candidates(self.profile, base, self.rules)).kept
+        kept = select(enumerate_candidates(self.profile, self.choice_options(base),
+                                           self.rules)).kept
         picked = []
         for c in kept:                       # distinct suites/groups; both versions if offered
             if any(p.suite == c.suite and p.version == c.version for p in picked):
@@ -334,7 +339,7 @@ class Fitter:
         for v in versions - {c.version for c in chosen}:
             chosen.append(next(c for c in picked if c.version == v))
         if not chosen:
-            gen.generate(self.profile, base, rules=self.rules)   # raises the Refusal with reasons
+            self._plan(base)                  # raises gen's Refusal with its reasons
         trials = []
         for c in chosen:
             pinned, lean_opts = FitOverrides(candidate=c), base
@@ -523,7 +528,7 @@ def alone_headers(fitter, final):
     removals, knobs and sizes where that still verifies, else gen's own.  [Trial]."""
     out = []
     for i, site in enumerate(fitter.sites):
-        one = Fitter([replace(site, index=1, count=1)], fitter.opts,
+        one = type(fitter)([replace(site, index=1, count=1)], fitter.opts,
                      fitter.work / f"alone-{i + 1}", Progress(False))
         mine = fitter.opts.anchor if fitter.opts.anchor is not None and \
             anchor_mod.locate(site.profile, fitter.opts.anchor)[0] is not None else None
@@ -568,8 +573,9 @@ def _fit(target, opts, out_dir, spent):
         refuse_on_target(profile=site.profile)      # the relay is TCP (host/dtls.py)
     phases["probe"] = round(time.monotonic() - t0, 1)
     timings.add("probe", time.monotonic() - t0)
-    gen.generate_device([s.profile for s in sites], gen_options(opts, identity))
-    fitter = Fitter(sites, opts, out_dir, progress)            # (the line above refuses early)
+    from . import line4                              # (imports this module)
+    line4.refuse_early([s.profile for s in sites], gen_options(opts, identity))
+    fitter = line4.fitter_class(opts.line)(sites, opts, out_dir, progress)
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
     phases["search"] = round(time.monotonic() - t1, 1)
@@ -602,7 +608,8 @@ def _fit(target, opts, out_dir, spent):
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
     report["timings"] = spent.to_json()
     progress.say(f"[timings] {timings.summary_line(report['timings'])}")
-    md = render_md(report, [s.profile for s in sites])
+    report.update(line4.files_section(final.plan))
+    md = line4.md_with_files(report, render_md(report, [s.profile for s in sites]))
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
@@ -610,7 +617,7 @@ def _fit(target, opts, out_dir, spent):
         timings.md_lines(report["timings"], phases["total"])) + "\n"
     out = Path(out_dir)
     artifacts.write_profiles(out, sites)
-    paths.write_atomic(out / "tls_config.h", final.plan.text)
+    line4.write_header(out, final.plan)              # 4.x: and tls_config_crypto.h
     paths.write_atomic(out / "report.json", json.dumps(report, indent=2) + "\n")
     paths.write_atomic(out / "report.md", md)
     return report

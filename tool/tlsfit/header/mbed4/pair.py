@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from .. import gen, rules as rules_mod
 from ..commands import regenerate_command
-from ..types import Refusal
+from ..types import NO_OVERRIDES, Refusal
 from . import LINE, table as table_mod
 from .translate import translate
 
@@ -78,8 +78,9 @@ def notes(opts):
     return tuple(out)
 
 
-def generate_pair(docs, opts, names=None, *, costs=None, command=None):
-    """The PairPlan (rendered) for one device on mbedTLS 4.x, or a Refusal."""
+def generate_pair(docs, opts, names=None, *, costs=None, command=None, overrides=NO_OVERRIDES):
+    """The PairPlan (rendered) for one device on mbedTLS 4.x, or a Refusal.  overrides:
+    what tlsfit fit forces (FitOverrides, in 3.6 option names: fit/line4.py)."""
     from .render import pair_texts                     # jinja2 only when rendering
     from ...profile.types import Profile
     docs = [Profile.of(d) for d in docs]
@@ -90,9 +91,11 @@ def generate_pair(docs, opts, names=None, *, costs=None, command=None):
     rules = rules_without_removed_kx(rules_mod.load(), table)
     try:
         if len(docs) == 1:
-            plan36 = gen.generate(docs[0], opts36, names[0], rules, costs, command=command)
+            plan36 = gen.generate(docs[0], opts36, names[0], rules, costs, command=command,
+                                  overrides=overrides)
         else:
-            plan36 = gen.generate_device(docs, opts36, names, rules, costs, command=command)
+            plan36 = gen.generate_device(docs, opts36, names, rules, costs, command=command,
+                                         overrides=overrides)
     except Refusal as e:
         raise _refusal(e, docs, opts36, names, costs, table) from None
     asked = opts.client is not None and any(d.client_cert_requested for d in docs)
