@@ -111,8 +111,9 @@ def tree_copy(tmp_path_factory):
 
 def test_fit_twice_against_a_tree_copy(tree_copy, pki, server_logs, run_driver, tmp_path):
     """Two fits of one server with --mbedtls-dir DIR (and a measure): all name that
-    tree, the fits keep the profile, and agree on every report value but the date, timings and instruction
-    counts; the header renders again from its Regenerate line; --for writes the
+    tree, the fits keep the profile, and agree on every report value but the date,
+    timings, instruction counts and which results were stored ones (the second fit
+    reuses them); the header renders again from its Regenerate line; --for writes the
     platform's files beside it."""
     mine = identity(tree_copy)
     assert mine["sha256"] != identity(resolve_tree(line="3.6"))["sha256"]
@@ -145,6 +146,9 @@ def test_fit_twice_against_a_tree_copy(tree_copy, pki, server_logs, run_driver, 
     assert r["config_path"] == "tls_config.h" and r["profiles"] == ["profile.json"]
     assert all(not p["config"].startswith("/") for p in r["pareto"])
     assert comparable(reports[1]) == comparable(r)
+    # the second fit measured the same images against the same server: stored results
+    assert not any(row.get("from_cache") for row in r["search"])
+    assert any(row.get("from_cache") for row in reports[1]["search"])
     out = tmp_path / "fit2"
     prof = json.loads((out / "profile.json").read_text())
     assert prof["target"]["port"] == srv.port

@@ -20,7 +20,7 @@ from tlsfit.header import gen
 from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
 from tlsfit.core.errors import DTLS_ON_TARGET, TlsfitError
-from tlsfit.host.dtls import header_is_dtls, refuse_on_target
+from tlsfit.header.dtls import header_is_dtls, refuse_on_target
 from tlsfit.target import measure
 from tlsfit.profile import model as profile
 

@@ -48,6 +48,7 @@ struct tf_dtls {
     int next_seq;
     int retransmit_ms;
     unsigned datagrams;         /* datagrams received */
+    int server_seen;            /* tf_dtls_server_seen: unreachable may be momentary */
     unsigned msg_first_dg;      /* datagram the held message's first fragment came in */
     int msg_across;
     tf_drec rec;
@@ -67,6 +68,8 @@ tf_dtls *tf_dtls_new(void)
     d->retransmit_ms = TF_DTLS_RETRANSMIT_MS;
     return d;
 }
+
+void tf_dtls_server_seen(tf_dtls *d) { d->server_seen = 1; }
 
 void tf_dtls_free(tf_dtls *d)
 {
@@ -204,6 +207,13 @@ static int silence(tf_conn *c, tf_dtls *d, int by_deadline)
     return TF_ERR_TIMEOUT;
 }
 
+/* A port unreachable that may pass: the server answered an earlier connection and
+   has sent nothing on this one yet (tf_dtls_server_seen). */
+static int momentary(const tf_dtls *d)
+{
+    return d->server_seen && d->datagrams == 0;
+}
+
 /* Waits for the next datagram, sending the hello again at each retransmission timeout. */
 static int recv_datagram(tf_conn *c, tf_dtls *d)
 {
@@ -216,11 +226,16 @@ static int recv_datagram(tf_conn *c, tf_dtls *d)
         if (left <= 0) return silence(c, d, by_deadline);
         wait = left < d->retransmit_ms ? (int)left : d->retransmit_ms;
         rc = tf_net_recv_datagram(c->fd, d->dg, sizeof(d->dg), wait, &n);
+        if (rc == TF_ERR_UDP_UNREACHABLE && momentary(d)) {
+            /* the error is reported once: this waits for the retransmission timer */
+            rc = tf_net_recv_datagram(c->fd, d->dg, sizeof(d->dg), wait, &n);
+        }
         if (rc == TF_ERR_TIMEOUT) {
             if (tf_now_ms() >= (by_deadline ? c->deadline_ms : end)) continue;
             d->facts.retransmissions++;
             if (d->retransmit_ms < TF_DTLS_RETRANSMIT_MAX_MS) d->retransmit_ms *= 2;
             rc = send_hello_now(c, d);
+            if (rc == TF_ERR_UDP_UNREACHABLE && momentary(d)) rc = TF_OK;
             if (rc) return rc;
             continue;
         }

@@ -53,6 +53,15 @@ typedef struct tf_dtls tf_dtls;
 
 /* Allocates the DTLS state of a connection.  NULL when out of memory. */
 tf_dtls *tf_dtls_new(void);
+
+/*
+ * Says that the server answered on an earlier connection: a port unreachable
+ * before this connection's first datagram is then taken for a lost datagram (a
+ * server that binds its socket anew between sessions, as mbedTLS's ssl_server2
+ * does, is unreachable for a moment) and the hello is sent again on the
+ * retransmission timer, within the connection's timeout and deadline.
+ */
+void tf_dtls_server_seen(tf_dtls *d);
 void tf_dtls_free(tf_dtls *d);
 
 /* The facts gathered so far. */

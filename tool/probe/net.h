@@ -25,6 +25,7 @@ typedef struct {
     char addr_str[64];       /* numeric address connected to */
     unsigned connections;    /* connections attempted so far */
     int dtls;                /* DTLS 1.2 over UDP (dtls.h) instead of TLS over TCP */
+    int udp_answered;        /* DTLS: a datagram came back on an earlier connection */
 } tf_target;
 
 /*

@@ -255,6 +255,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
     }
     tf_conn_init(&c, fd, t->timeout_ms);
     if (t->dtls && !(c.dtls = tf_dtls_new())) { fail(s, TF_ERR_NOMEM, "out of memory"); goto cleanup; }
+    if (c.dtls && t->udp_answered) tf_dtls_server_seen(c.dtls);
     c.deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
     hello = malloc(HELLO_CAP);
     if (!hello) { fail(s, TF_ERR_NOMEM, "out of memory"); goto cleanup; }
@@ -286,6 +287,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
 
 cleanup:
     copy_facts(s, &c);
+    if (c.dtls && tf_dtls_facts_of(c.dtls)->max_datagram) t->udp_answered = 1;
     if (kex) tf_kex_free(kex);
     free(hello);
     tf_conn_free(&c);

@@ -24,7 +24,10 @@ REPORT_TEMPLATE = "report.md.j2"
 # date, profiles, gen_options, and made every path relative to --out (issue 17).
 SCHEMA_VERSION = 2
 # Keys whose values differ between two fits of the same server by design.
-VOLATILE = ("date", "phases_s", "elapsed_ms", "handshake_instructions", "instructions_cost")
+# What differs between two fits of the same server by design: the date, the times, the
+# instruction counts, and whether a result was the stored one of the identical image.
+VOLATILE = ("date", "phases_s", "timings", "elapsed_ms", "handshake_instructions",
+            "instructions_cost", "from_cache", "cached_result")
 
 
 BASE_HANDSHAKE = ("ok", "version", "ciphersuite", "group", "error", "proof", "proof_reply", "alert")
@@ -192,7 +195,7 @@ def site_chosen(plan, index):
 
 def comparable(r):
     """report.json without what differs between two fits of the same server by design
-    (the date, timings, instruction counts), for comparing re-runs."""
+    (VOLATILE), for comparing re-runs."""
     if isinstance(r, dict):
         return {k: comparable(v) for k, v in r.items() if k not in VOLATILE}
     if isinstance(r, list):

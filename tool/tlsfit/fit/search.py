@@ -55,7 +55,7 @@ from pathlib import Path
 
 from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
-from ..host.dtls import refuse_on_target
+from ..header.dtls import refuse_on_target
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.psk import PskSpec
@@ -497,7 +497,7 @@ def _fit(target, opts, out_dir, spent):
     sites, opts = anchor_sites(sites, opts, out_dir)
     opts = replace(opts, server_alpn=server_alpn(sites, opts))
     for site in sites:
-        refuse_on_target(profile=site.profile)      # the relay is TCP (host/dtls.py)
+        refuse_on_target(profile=site.profile)      # the relay is TCP (header/dtls.py)
     phases["probe"] = round(time.monotonic() - t0, 1)
     timings.add("probe", time.monotonic() - t0)
     from . import line4                              # (imports this module)

@@ -5,13 +5,18 @@ its server's wants, values, duties and preamble (rules.toml [dtls]).
     dtls_values(servers, enabled, values)   TLSFIT_DTLS, the MTU, CID lengths, input buffer
     dtls_duties(values)                     the calls the application owes
     dtls_notes(servers, rules, line)        the preamble's lines: what was left out, why
+    header_is_dtls(config_path)             whether a header file defines TLSFIT_DTLS
+    refuse_on_target(config_path, profile)  measure/fit's refusal of DTLS (the relay is TCP)
 
 The candidates are TLS 1.2's (the profile lists TLSv1.2, the handshake DTLS 1.2
 carries); these add the datagram layer.  A TLS server's header is unchanged, byte for
 byte.
 """
 import math
+import re
+from pathlib import Path
 
+from ..core.errors import DTLS_ON_TARGET, TlsfitError
 from ..profile import dtlsfacts
 
 # The client's own CID: none (mbedtls_ssl_set_cid with length 0: the server sends its
@@ -104,3 +109,32 @@ def dtls_notes(servers, rules, line):
     if unsupported and any(dtlsfacts.cid_len(s.doc) is not None for s in ds):
         notes.append(f"The server offers a Connection ID; not used: {unsupported}")
     return notes
+
+
+# ------------------------------------------------- a DTLS header, read back
+
+_DTLS_DEFINE = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+TLSFIT_DTLS\b(?!_)", re.M)
+
+
+def header_is_dtls(config_path):
+    """True when the header defines TLSFIT_DTLS (False when it cannot be read: the
+    build reports that)."""
+    try:
+        return bool(_DTLS_DEFINE.search(Path(config_path).read_bytes()))
+    except OSError:
+        return False
+
+
+_ON_TARGET = ("the firmware under QEMU reaches the server through a TCP relay, so a DTLS "
+              "session cannot be measured yet; prove the header on this machine with "
+              "`tlsfit verify --config HEADER HOST:PORT` (it speaks DTLS over UDP)")
+
+
+def refuse_on_target(config_path=None, profile=None):
+    """TlsfitError(DTLS_ON_TARGET) when the header or the profile is DTLS."""
+    if config_path is not None and header_is_dtls(config_path):
+        raise TlsfitError(DTLS_ON_TARGET, f"{config_path} is a DTLS header: {_ON_TARGET}")
+    if profile is not None and dtlsfacts.is_dtls(profile):
+        raise TlsfitError(DTLS_ON_TARGET, f"the profile of {profile['target']['host']}:"
+                                          f"{profile['target']['port']} is of a DTLS server: "
+                                          f"{_ON_TARGET}")

@@ -58,7 +58,7 @@ from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
-from .dtls import header_is_dtls
+from ..header.dtls import header_is_dtls
 from .result import VerifyResult
 
 # A client killed by one of these was stopped, it did not crash (SIGSEGV, SIGABRT, ...).

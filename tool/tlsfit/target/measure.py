@@ -75,7 +75,7 @@ from pathlib import Path
 from ..core import resumption
 from ..core.errors import FILE, TlsfitError
 from ..core.text import say as _say
-from ..host.dtls import refuse_on_target
+from ..header.dtls import refuse_on_target
 from ..mbedtls import baseline as baseline_mod, baseline4, names as mbedtls_names
 from ..mbedtls.tree import identity as tree_identity
 from . import heapfloor, linkmap, outcome, runcache, timings, xbuild
@@ -253,7 +253,7 @@ def measure(request, *args, **fields):
     else:
         request = MeasureRequest(request, *args, **fields)
     req = request.resolved()
-    refuse_on_target(config_path=req.config_path)      # the relay is TCP (host/dtls.py)
+    refuse_on_target(config_path=req.config_path)      # the relay is TCP (header/dtls.py)
     cfg_info = config_info(req.config_path)
     req = replace(req, lto=lto_mode(req.lto))
     # Build first: a header mbedTLS rejects fails before anything else happens.
