@@ -253,7 +253,7 @@ def run_job(job, target, srv, chain, timeout):
     return job
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", default="cortex-m4")
     ap.add_argument("--jobs", type=int, default=2, help="measurements at a time (default 2)")
@@ -271,171 +271,202 @@ def main():
     ap.add_argument("--json", type=Path, help="also write the table to this file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args()
-    names = list(SCENARIOS) if args.scenarios == "all" else list(DEFAULT_SCENARIOS) \
+    args.names = list(SCENARIOS) if args.scenarios == "all" else list(DEFAULT_SCENARIOS) \
         if args.scenarios == "default" else [
         SCENARIO_ALIASES.get(s.strip(), s.strip()) for s in args.scenarios.split(",")]
-    for n in names:
+    for n in args.names:
         if n not in SCENARIOS:
             ap.error(f"unknown scenario {n!r}")
-
-    rules = rules_mod.load()
-    only_knobs = set(args.only.split(",")) if args.only else set()
-    if only_knobs - set(rules.knobs):
+    args.rules = rules_mod.load()
+    args.only_knobs = set(args.only.split(",")) if args.only else set()
+    if args.only_knobs - set(args.rules.knobs):
         ap.error("--only: not knobs of rules.toml: "
-                 f"{', '.join(sorted(only_knobs - set(rules.knobs)))}")
-    settings = [s for s in settings_for(rules) if not only_knobs or s[0] in only_knobs]
-    args.no_combos = args.no_combos or bool(only_knobs)
+                 f"{', '.join(sorted(args.only_knobs - set(args.rules.knobs)))}")
+    args.no_combos = args.no_combos or bool(args.only_knobs)
+    return args
+
+
+def plan_scenario(name, doc, hdir, settings, args):
+    """(info, jobs) for one scenario: the lean header --reps times, then one job per
+    knob setting or combo whose header differs from every header planned before it."""
+    only, combo_kinds = SCENARIOS[name][2], SCENARIOS[name][3]
+    hdir.mkdir(parents=True)
+    lean = gen.generate(doc, GenOptions(line=LINE))
+    lean_h = hdir / "lean.h"
+    lean_h.write_text(lean.text)
+    info = {"skipped": [], "lean_knobs": lean_knobs(args.rules, lean.text)}
+    jobs = [Job(name, "", {}, lean_h, i) for i in range(args.reps)]
+    seen = {lean.text: "lean"}
+    variants = [{k: v} for k, v in settings if only is None or k.startswith(only)]
+    if not args.no_combos:
+        variants += [dict(c) for kind, c in COMBOS if kind in combo_kinds]
+
+    def text_with(values):
+        return gen.generate(doc, GenOptions(line=LINE),
+                            overrides=FitOverrides(knob_values=values)).text
+    for values in variants:
+        applicable = {k: v for k, v in values.items() if text_with({k: v}) != lean.text}
+        key = key_of(values)
+        if not applicable or (len(values) > 1 and len(applicable) < 2):
+            info["skipped"].append(key)
+            continue
+        key = key_of(applicable)
+        text = text_with(applicable)
+        if text in seen:
+            if seen[text] != key:
+                info["skipped"].append(f"{key} (same header as {seen[text]})")
+            continue
+        seen[text] = key
+        h = hdir / (key.replace("+", "__").replace("=", "-") + ".h")
+        h.write_text(text)
+        jobs.append(Job(name, key, applicable, h))
+    return info, jobs
+
+
+def measure_all(args, work):
+    """Start each scenario's server, probe it, plan and run every job: (info, jobs done)."""
+    chains = {
+        "rsa": refservers.make_chain(work / "pki", "rsa", "rsa:2048", "rsa:2048", "rsa:2048",
+                                     label="RSA"),
+        "ec": refservers.make_chain(work / "pki", "ec", "ec:P-384", "ec:P-256", "ec:P-256",
+                                    label="ECDSA"),
+    }
+    settings = [s for s in settings_for(args.rules)
+                if not args.only_knobs or s[0] in args.only_knobs]
+    prober = build.ensure_prober()
+    with contextlib.ExitStack() as stack:
+        servers, jobs, info = {}, [], {}
+        for name in args.names:
+            chain_attr, sargs = SCENARIOS[name][:2]
+            chain = chains[chain_attr]
+            srv = stack.enter_context(refservers.openssl_server(
+                chain, *sargs, log_dir=work / "logs"))
+            servers[name] = (srv, chain)
+            log(f"{name}: openssl s_server {' '.join(sargs)} on {srv.hostport}; probing")
+            doc = probe(prober, srv, chain, work / f"{name}.json")
+            info[name], mine = plan_scenario(name, doc, work / "headers" / name, settings, args)
+            info[name]["server"] = f"openssl s_server {chain_attr} chain {' '.join(sargs)}"
+            jobs += mine
+            log(f"{name}: {len(mine)} measurements; skipped (header unchanged): "
+                f"{', '.join(info[name]['skipped']) or 'none'}")
+        # Lean headers first (the noise estimate should not wait), then the rest; a
+        # scenario's jobs are interleaved with the others' so the servers share the load.
+        order = sorted(jobs, key=lambda j: (j.key != "", j.rep_no))
+        log(f"{len(order)} measurements, {args.jobs} at a time")
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            done = list(pool.map(lambda j: run_job(j, args.target, *servers[j.scenario],
+                                                   args.timeout), order))
+    return info, done
+
+
+ABOUT = (
+    "`tlsfit measure` on {target} under QEMU (-icount) of gen's lean header (mbedTLS "
+    "{line} line, default policy) for a probed local openssl s_server, then of the header "
+    "with one knob changed (knobs), or several (combos). lean: absolute figures (median of "
+    "the lean reps; noise: max-min over them, bytes or instructions). knobs/combos: "
+    "setting - lean for rom_bytes, rom_tls_bytes, ram_static_bytes, heap_peak_bytes, "
+    "stack_peak_bytes, handshake_instructions; only from completed handshakes ({{\"failed\": "
+    "error}} otherwise). Keys are NAME=on/off/N. A setting missing from a scenario leaves its "
+    "header unchanged (skipped). lean_knobs: the knobs defined in the lean header. Handshake instructions vary from run to run (the server's ephemeral keys and signatures differ): "
+    "treat deltas smaller than noise_floor_instructions (or the scenario's noise, if larger) as "
+    "zero. Bytes are exact. heap/stack/instruction deltas do not add up across knobs (peaks, "
+    "speed-ups compound): use combos for those; ROM deltas roughly add up.")
+
+
+def scenario_table(name, info, mine, failures):
+    """One scenario's entry of the stored table; failed measurements go to `failures`."""
+    leans = [j for j in mine if not j.key and not j.error]
+    sc = {"server": info["server"], "lean_knobs": info["lean_knobs"],
+          "skipped": info["skipped"], "knobs": {}, "combos": {}}
+    if not leans:
+        failures += [(name, "lean", j.error) for j in mine if not j.key]
+        sc["lean"] = {"failed": next(j.error for j in mine if not j.key)}
+        return sc
+    lean = {f: statistics.median_low([j.report[f] for j in leans]) for f in FIELDS}
+    lean["handshake"] = hs_label(leans[0].report)
+    lean["noise"] = {f: max(j.report[f] for j in leans) - min(j.report[f] for j in leans)
+                     for f in FIELDS}
+    lean["reps"] = len(leans)
+    sc["lean"] = lean
+    for j in mine:
+        if not j.key:
+            if j.error:
+                failures.append((name, "lean", j.error))
+            continue
+        where = sc["combos"] if len(j.values) > 1 else sc["knobs"]
+        if j.error:
+            where[j.key] = {"failed": j.error}
+            failures.append((name, j.key, j.error))
+        else:
+            where[j.key] = {f: j.report[f] - lean[f] for f in FIELDS}
+    return sc
+
+
+def build_table(args, info, done):
+    """(the stored table, [(scenario, key, error)] of failed measurements)."""
+    rerun = f"{'' if args.scenarios == 'default' else f'--scenarios {args.scenarios} '}--write"
+    table = {"about": ("Measured by bench/knob_costs.py (rerun: /usr/bin/python3 "
+                       f"bench/knob_costs.py {rerun}): "
+                       + ABOUT.format(target=args.target, line=LINE)),
+             "target": args.target, "mbedtls": None,
+             "noise_floor_instructions": NOISE_FLOOR_INSTRUCTIONS, "scenarios": {}}
+    failures = []
+    for name in args.names:
+        mine = [j for j in done if j.scenario == name]
+        table["scenarios"][name] = scenario_table(name, info[name], mine, failures)
+        leans = [j for j in mine if not j.key and not j.error]
+        if leans:
+            table["mbedtls"] = table["mbedtls"] or leans[0].report.get("mbedtls")
+    return table, failures
+
+
+def print_scenario(name, sc):
+    lean = sc["lean"]
+    print(f"\n== {name}: {sc['server']}")
+    if "failed" in lean:
+        print(f"   lean FAILED: {lean['failed']}")
+        return
+    print(f"   lean ({lean['handshake']}; median of {lean['reps']}): " +
+          ", ".join(f"{SHORT[f]} {lean[f]}" for f in FIELDS))
+    print("   noise (max-min): " + ", ".join(f"{SHORT[f]} {lean['noise'][f]}" for f in FIELDS))
+    print(f"   {'setting (delta vs lean; MBEDTLS_ dropped)':<66}"
+          + "".join(f"{SHORT[f]:>11}" for f in FIELDS) + f"{'instr %':>9}")
+    floor = max(NOISE_FLOOR_INSTRUCTIONS, lean["noise"]["handshake_instructions"])
+    for kind in ("knobs", "combos"):
+        for key, d in sc[kind].items():
+            label = key.replace("MBEDTLS_", "")
+            if "failed" in d:
+                print(f"   {label:<66} FAILED: {d['failed']}")
+                continue
+            pct = 100.0 * d["handshake_instructions"] / lean["handshake_instructions"]
+            mark = " ~" if abs(d["handshake_instructions"]) < floor else ""
+            print(f"   {label:<66}" + "".join(f"{d[f]:>+11}" for f in FIELDS)
+                  + f"{pct:>+8.1f}%{mark}")
+    print("   (~: instruction delta within noise)")
+
+
+def main():
+    args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="tlsfit-knob-costs-"))
     started = time.monotonic()
     try:
         log(f"making a throwaway PKI in {work}")
-        chains = {
-            "rsa": refservers.make_chain(work / "pki", "rsa", "rsa:2048", "rsa:2048", "rsa:2048",
-                                         label="RSA"),
-            "ec": refservers.make_chain(work / "pki", "ec", "ec:P-384", "ec:P-256", "ec:P-256",
-                                        label="ECDSA"),
-        }
-        prober = build.ensure_prober()
-        with contextlib.ExitStack() as stack:
-            servers, jobs, info = {}, [], {}
-            for name in names:
-                chain_attr, sargs, only, combo_kinds = SCENARIOS[name]
-                chain = chains[chain_attr]
-                srv = stack.enter_context(refservers.openssl_server(
-                    chain, *sargs, log_dir=work / "logs"))
-                servers[name] = (srv, chain)
-                log(f"{name}: openssl s_server {' '.join(sargs)} on {srv.hostport}; probing")
-                doc = probe(prober, srv, chain, work / f"{name}.json")
-                hdir = work / "headers" / name
-                hdir.mkdir(parents=True)
-                lean = gen.generate(doc, GenOptions(line=LINE))
-                lean_h = hdir / "lean.h"
-                lean_h.write_text(lean.text)
-                info[name] = {"server": f"openssl s_server {chain_attr} chain {' '.join(sargs)}",
-                              "skipped": [], "lean_knobs": lean_knobs(rules, lean.text)}
-                jobs += [Job(name, "", {}, lean_h, i) for i in range(args.reps)]
-                seen = {lean.text: "lean"}
-                variants = [{k: v} for k, v in settings
-                            if only is None or k.startswith(only)]
-                if not args.no_combos:
-                    variants += [dict(c) for kind, c in COMBOS if kind in combo_kinds]
-                for values in variants:
-                    applicable = {k: v for k, v in values.items()
-                                  if gen.generate(doc, GenOptions(line=LINE),
-                                                  overrides=FitOverrides(knob_values={k: v})).text
-                                  != lean.text}
-                    key = key_of(values)
-                    if not applicable or (len(values) > 1 and len(applicable) < 2):
-                        info[name]["skipped"].append(key)
-                        continue
-                    key = key_of(applicable)
-                    text = gen.generate(doc, GenOptions(line=LINE),
-                                        overrides=FitOverrides(knob_values=applicable)).text
-                    if text in seen:
-                        if seen[text] != key:
-                            info[name]["skipped"].append(f"{key} (same header as {seen[text]})")
-                        continue
-                    seen[text] = key
-                    h = hdir / (key.replace("+", "__").replace("=", "-") + ".h")
-                    h.write_text(text)
-                    jobs.append(Job(name, key, applicable, h))
-                log(f"{name}: {sum(1 for j in jobs if j.scenario == name)} measurements; "
-                    f"skipped (header unchanged): {', '.join(info[name]['skipped']) or 'none'}")
-
-            # Lean headers first (their builds are needed by nobody else, but the
-            # noise estimate should not wait), then the rest; a scenario's jobs are
-            # interleaved with the others' so the servers share the load.
-            order = sorted(jobs, key=lambda j: (j.key != "", j.rep_no))
-            log(f"{len(order)} measurements, {args.jobs} at a time")
-            with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-                done = list(pool.map(lambda j: run_job(j, args.target, *servers[j.scenario],
-                                                       args.timeout), order))
+        info, done = measure_all(args, work)
     finally:
         if args.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-
-    table = {"about": (
-        "Measured by bench/knob_costs.py (rerun: /usr/bin/python3 bench/knob_costs.py "
-        f"{'' if args.scenarios == 'default' else f'--scenarios {args.scenarios} '}--write): "
-        f"`tlsfit measure` on {args.target} under QEMU (-icount) of gen's lean header (mbedTLS "
-        f"{LINE} line, default policy) for a probed local openssl s_server, then of the header "
-        "with one knob changed (knobs), or several (combos). lean: absolute figures (median of "
-        "the lean reps; noise: max-min over them, bytes or instructions). knobs/combos: "
-        "setting - lean for rom_bytes, rom_tls_bytes, ram_static_bytes, heap_peak_bytes, "
-        "stack_peak_bytes, handshake_instructions; only from completed handshakes ({\"failed\": "
-        "error} otherwise). Keys are NAME=on/off/N. A setting missing from a scenario leaves its "
-        "header unchanged (skipped). lean_knobs: the knobs defined in the lean header. Handshake instructions vary from run to run (the server's ephemeral keys and signatures differ): "
-        "treat deltas smaller than noise_floor_instructions (or the scenario's noise, if larger) as "
-        "zero. Bytes are exact. heap/stack/instruction deltas do not add up across knobs (peaks, "
-        "speed-ups compound): use combos for those; ROM deltas roughly add up."),
-        "target": args.target, "mbedtls": None,
-        "noise_floor_instructions": NOISE_FLOOR_INSTRUCTIONS, "scenarios": {}}
-    failures = []
-    for name in names:
-        mine = [j for j in done if j.scenario == name]
-        leans = [j for j in mine if not j.key and not j.error]
-        sc = {"server": info[name]["server"], "lean_knobs": info[name]["lean_knobs"],
-              "skipped": info[name]["skipped"],
-              "knobs": {}, "combos": {}}
-        if not leans:
-            failures += [(name, "lean", j.error) for j in mine if not j.key]
-            sc["lean"] = {"failed": next(j.error for j in mine if not j.key)}
-            table["scenarios"][name] = sc
-            continue
-        r0 = leans[0].report
-        table["mbedtls"] = table["mbedtls"] or r0.get("mbedtls")
-        lean = {f: statistics.median_low([j.report[f] for j in leans]) for f in FIELDS}
-        lean["handshake"] = hs_label(r0)
-        lean["noise"] = {f: max(j.report[f] for j in leans) - min(j.report[f] for j in leans)
-                         for f in FIELDS}
-        lean["reps"] = len(leans)
-        sc["lean"] = lean
-        for j in mine:
-            if not j.key:
-                if j.error:
-                    failures.append((name, "lean", j.error))
-                continue
-            where = sc["combos"] if len(j.values) > 1 else sc["knobs"]
-            if j.error:
-                where[j.key] = {"failed": j.error}
-                failures.append((name, j.key, j.error))
-            else:
-                where[j.key] = {f: j.report[f] - lean[f] for f in FIELDS}
-        table["scenarios"][name] = sc
-
+    table, failures = build_table(args, info, done)
     for name, sc in table["scenarios"].items():
-        lean = sc["lean"]
-        print(f"\n== {name}: {sc['server']}")
-        if "failed" in lean:
-            print(f"   lean FAILED: {lean['failed']}")
-            continue
-        print(f"   lean ({lean['handshake']}; median of {lean['reps']}): " +
-              ", ".join(f"{SHORT[f]} {lean[f]}" for f in FIELDS))
-        print("   noise (max-min): " + ", ".join(f"{SHORT[f]} {lean['noise'][f]}" for f in FIELDS))
-        print(f"   {'setting (delta vs lean; MBEDTLS_ dropped)':<66}" + "".join(f"{SHORT[f]:>11}" for f in FIELDS)
-              + f"{'instr %':>9}")
-        for kind in ("knobs", "combos"):
-            for key, d in sc[kind].items():
-                label = key.replace("MBEDTLS_", "")
-                if "failed" in d:
-                    print(f"   {label:<66} FAILED: {d['failed']}")
-                    continue
-                pct = 100.0 * d["handshake_instructions"] / lean["handshake_instructions"]
-                floor = max(NOISE_FLOOR_INSTRUCTIONS, lean["noise"]["handshake_instructions"])
-                mark = " ~" if abs(d["handshake_instructions"]) < floor else ""
-                print(f"   {label:<66}" + "".join(f"{d[f]:>+11}" for f in FIELDS)
-                      + f"{pct:>+8.1f}%{mark}")
-        print("   (~: instruction delta within noise)")
+        print_scenario(name, sc)
     log(f"done in {time.monotonic() - started:.0f} s")
     if failures:
         print(f"\n{len(failures)} failed measurement(s):")
         for name, key, err in failures:
             print(f"  {name} {key}: {err}")
-
-    if only_knobs:
-        table = merge(json.loads(OUT_PATH.read_text()), table, only_knobs)
+    if args.only_knobs:
+        table = merge(json.loads(OUT_PATH.read_text()), table, args.only_knobs)
     text = json.dumps(table, indent=1) + "\n"
     if args.json:
         args.json.write_text(text)
