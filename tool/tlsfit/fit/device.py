@@ -214,13 +214,14 @@ def load(path):
     return parse(doc, name, Path(path).resolve().parent)
 
 
-def from_hosts(hosts, sni=None, cas=(), proof=None, client=None):
+def from_hosts(hosts, sni=None, cas=(), proof=None, client=None, default_port=443):
     """The shorthand `tlsfit fit HOST1 HOST2 ...`: --sni, --ca (one trust store), --proof
-    and the identity apply to every server."""
+    and the identity apply to every server; a HOST without a port gets default_port
+    (fit --dtls: 5684)."""
     specs = []
     for text in hosts:
         try:
-            h, p = parse_target(text)
+            h, p = parse_target(text, default_port)
         except (TlsfitError, ValueError) as e:
             raise TlsfitError(USAGE, f"{text}: {e}") from None
         spec = ServerSpec(h, p, sni, tuple(Path(c) for c in cas or ()), proof)
