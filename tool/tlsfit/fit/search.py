@@ -68,7 +68,7 @@ from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_devic
 from .knobs import knob_variants
 from . import resume as resume_mod
 from .objective import best_of, score
-from .report import build_report, render_md
+from .report import build_report, dtls_md_line, render_md
 from .trial import COST_KEYS, Trial, chosen_mismatch, option_cost
 
 # Never removed by the ablation: certificate verification, validity dates, the entropy
@@ -541,6 +541,8 @@ def _fit(target, opts, out_dir, spent):
     progress.say(f"[timings] {timings.summary_line(report['timings'])}")
     report.update(line4.files_section(final.plan))
     md = line4.md_with_files(report, render_md(report, [s.profile for s in sites]))
+    if report.get("dtls"):                           # round trips, cookie exchange
+        md = md.rstrip("\n") + "\n\n" + dtls_md_line(report) + "\n"
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"
