@@ -46,6 +46,7 @@ FIGURES = ("rom_bytes", "rom_tls_bytes", "ram_static_bytes", "heap_peak_bytes",
            "stack_peak_bytes", "handshake_instructions")
 HEADS = ("ROM", "mbedTLS ROM", "static RAM", "heap", "stack", "instructions", "RTT")
 PRESET = "configs/config-ccm-psk-dtls1_2.h"
+LIMIT = 7200                    # s each server may run: the whole bench (three fits) is longer than their default
 # What the firmware needs beyond the preset, and why: the preset is a host example (its
 # ssl_client2/ssl_server2 use the POSIX sockets and timer), and the measure firmware is
 # built against the configuration header alone.
@@ -104,10 +105,11 @@ def main():
                                   label="DTLS bench")
     header, tree = preset_header(work)
     rows = {}
-    with udpservers.coap_psk_server(KEY, log_dir=work) as coap, \
+    with udpservers.coap_psk_server(KEY, log_dir=work, limit=LIMIT) as coap, \
             udpservers.openssl_dtls_psk_server(IDENTITY, KEY, "-cipher", "PSK-AES128-CCM8",
-                                               log_dir=work) as ccm8, \
-            udpservers.mbedtls_dtls_server(ssl_server2_path(), chain, log_dir=work) as ecdsa:
+                                               log_dir=work, limit=LIMIT) as ccm8, \
+            udpservers.mbedtls_dtls_server(ssl_server2_path(), chain, log_dir=work,
+                                           limit=LIMIT) as ecdsa:
         ccm8_profile = work / "ccm8.json"
         ccm8_profile.write_text(tlsfit(["probe", "--dtls", "--timeout", "2", ccm8.hostport,
                                         *psk, "--json"], env))
