@@ -79,6 +79,7 @@ own headers); server and handshake stay the first server's.
                       ca   = "broker-root.pem"    # a file or a list of files
                       proof = "mqtt"              # as --proof (default by port)
                       alpn = ["x-amzn-mqtt-ca"]   # as --alpn (or "h2,http/1.1")
+                      dtls = true                 # as --dtls (port 5684 by default)
                       [[server]]
                       host = "ota.example.com"
                     --proof and --alpn apply to the servers without their own;

@@ -502,6 +502,9 @@ def _fit(target, opts, out_dir, spent):
     for site in sites:                              # DTLS: no resumption (header/dtls.py)
         refuse_on_target(dtlsfacts.is_dtls(site.profile), opts.resume,
                          f"the profile of {site.host}:{site.port}")
+    if len({dtlsfacts.is_dtls(s.profile) for s in sites}) > 1:
+        raise TlsfitError(USAGE, "the servers mix DTLS and TLS: a header is for one transport "
+                                 "(TLSFIT_DTLS); fit the DTLS servers and the TLS ones apart")
     phases["probe"] = round(time.monotonic() - t0, 1)
     timings.add("probe", time.monotonic() - t0)
     from . import line4                              # (imports this module)
