@@ -140,7 +140,7 @@ def main():
         print(f"{name} vs preset: mbedTLS flash {diff:+,} B, heap "
               f"{r['heap_peak_bytes'] - preset['heap_peak_bytes']:+,} B, instructions "
               f"{r['handshake_instructions'] - preset['handshake_instructions']:+,}")
-    print(f"preset's largest modules: " + ", ".join(f"{m['name']} {m['rom_bytes']}"
+    print("preset's largest modules: " + ", ".join(f"{m['name']} {m['rom_bytes']}"
                                                    for m in preset["modules"][:8]))
     if args.json:
         Path(args.json).write_text(json.dumps({"fits": rows, "preset": preset,

@@ -88,6 +88,8 @@ class DtlsWire:
         self.observer = observer
         self.hello_verify_requests = 0
         self.largest_record = 0
+        self.records = 0
+        self.bytes = 0
         self.largest_datagram = 0
         self.round_trips = 0           # server flights up to the one with its CCS
         self.flights = 0               # every server flight (the proof's too)
@@ -101,6 +103,7 @@ class DtlsWire:
 
     def server_datagram(self, data):
         self.largest_datagram = max(self.largest_datagram, len(data))
+        self.bytes += len(data)
         if self._client_spoke:
             self._client_spoke = False
             self.flights += 1
@@ -116,6 +119,7 @@ class DtlsWire:
             if len(body) < length:
                 return                      # a lying length: the rest is not DTLS
             self.largest_record = max(self.largest_record, length)
+            self.records += 1
             if rtype == CHANGE_CIPHER_SPEC:
                 self.ccs_seen = True
             if rtype == CHANGE_CIPHER_SPEC or epoch != 0:

@@ -189,11 +189,14 @@ def compose(req, xb, cfg_info, run):
 
 def dgram_facts(relay, res):
     """A DTLS session's "wire" additions: the relay's datagram counts, round trips and
-    cookie exchange (dgramrelay.DatagramRelay.facts), the largest DTLS record from the
-    server, and the firmware's own counts ("dgram": retransmission timeouts)."""
+    cookie exchange (dgramrelay.DatagramRelay.facts); the server's records, bytes and
+    largest DTLS record as they were on the wire; and the firmware's own counts
+    ("dgram": retransmission timeouts)."""
     facts = relay.facts()
-    if relay.wire is not None:
-        facts["largest_record"] = relay.wire.largest_record
+    if relay.wire is not None:          # as on the wire (the observer saw them in TLS form)
+        facts.update(largest_record=relay.wire.largest_record,
+                     records_from_server=relay.wire.records,
+                     bytes_from_server=relay.wire.bytes)
     facts["firmware"] = (res or {}).get("dgram")
     return facts
 
