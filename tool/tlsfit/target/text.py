@@ -70,7 +70,7 @@ def _dtls_lines(wire):
         return []
     fw = wire.get("firmware") or {}
     cookie = "with" if wire["hello_verify_requests"] else "without"
-    return [f"DTLS over UDP: {wire['round_trips']} round trips to the server's Finished "
+    return [f"DTLS over UDP: {wire['round_trips']} round trip(s) up to the server's Finished "
             f"({cookie} a cookie exchange), {wire['datagrams_to_server']} datagrams sent and "
             f"{wire['datagrams_from_server']} received, largest record from the server "
             f"{wire['largest_record']} B, retransmission timeouts {fw.get('timeouts', '?')}"]
