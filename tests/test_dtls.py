@@ -19,9 +19,8 @@ from tlsfit.core import proof as proof_mod
 from tlsfit.header import gen
 from tlsfit.header.types import GenOptions
 from tlsfit.host import verify
-from tlsfit.core.errors import DTLS_ON_TARGET, TlsfitError
-from tlsfit.header.dtls import header_is_dtls, refuse_on_target
-from tlsfit.target import measure
+from tlsfit.core.errors import TlsfitError
+from tlsfit.header.dtls import header_is_dtls
 from tlsfit.profile import model as profile
 
 SUITE = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
@@ -204,16 +203,6 @@ def test_verify_coap_proof(device_header, coap_dtls, ec_chain, tree36):
     res = _verify(device_header[1], coap_dtls, ec_chain, tree36, proof="coap")
     assert res["proof"] == "coap-content" and res["proof_result"]["outcome"] == "accepted"
     assert res["proof_result"]["reply_hex"].startswith("60457f5a")     # ACK 2.05, our message ID
-
-
-@pytest.mark.server
-def test_measure_and_fit_refuse_dtls(device_header, openssl_profile):
-    with pytest.raises(TlsfitError) as e:
-        measure.measure(device_header[1], "cortex-m4", "127.0.0.1", 5684)
-    assert e.value.code == DTLS_ON_TARGET and "TCP relay" in e.value.message
-    with pytest.raises(TlsfitError) as e:
-        refuse_on_target(profile=openssl_profile)          # what fit does with each site
-    assert e.value.code == DTLS_ON_TARGET
 
 
 def test_coap_is_the_default_proof_of_port_5684_over_dtls_only():

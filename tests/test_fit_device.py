@@ -86,7 +86,7 @@ BAD = [
     ('[[server]]\nhost = ""\n', "server[1].host: expected a non-empty string, got ''"),
     ('[[server]]\nhost = "a"\nhots = "b"\n',
      "server[1].hots: unknown key (expected one of host, port, sni, ca, proof, alpn, "
-     "psk_identity, psk_key_file)"),
+     "psk_identity, psk_key_file, dtls)"),
     ('[[server]]\nhost = "a"\nalpn = "a,,b"\n',
      "server[1].alpn: an empty protocol name in 'a,,b' (e.g. x-amzn-mqtt-ca or h2,http/1.1)"),
     ('[[server]]\nhost = "a"\nalpn = ["h2", "has space"]\n',

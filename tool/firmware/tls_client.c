@@ -45,6 +45,11 @@
  * "identity"): a server that asks for a client certificate gets it and the
  * handshake is signed with the key.  The heap the parsed key holds counts.
  *
+ * Built with a DTLS header (TLSFIT_DTLS; measure --dtls adds it), the UART
+ * carries datagrams in frames (dgram.h) and the relay talks UDP to the server;
+ * the receive waits with a timeout and the retransmission timer runs on
+ * SysTick.
+ *
  * Built with a PSK header (TLSFIT_PSK_IDENTITY), it reads the pre-shared key
  * from the UART before the handshake (psk_key.c: the relay sends it; it is
  * never in the image), and a header without X.509 loads no anchors.
@@ -83,6 +88,8 @@ struct tf_client cl;
 
 /* ---------------------------------------------------------------- UART BIO */
 
+#if !defined(TLSFIT_DTLS)      /* (DTLS: dgram.c's datagram BIO) */
+
 static int uart_send(void *ctx, const unsigned char *buf, size_t len)
 {
     (void)ctx;
@@ -106,6 +113,7 @@ static int uart_recv(void *ctx, unsigned char *buf, size_t len)
         cl.uart_timed_out = 1;
     return n > 0 ? (int)n : MBEDTLS_ERR_SSL_TIMEOUT;
 }
+#endif
 
 /* ------------------------------------------------------------------ setup */
 
@@ -200,9 +208,16 @@ static int tls_setup(struct outcome *o)
     if ((o->ret = tf_fw_psk(&cl.conf, &o->what)) != 0)
         return -1;
 #endif
+#if defined(TLSFIT_DTLS)
+    tf_dgram_conf(&cl.conf);
+#endif
     if ((o->ret = tf_harness_ssl(&cl.ssl, &cl.conf, tf_run.sni)) != 0)
         return -1;
+#if defined(TLSFIT_DTLS)
+    tf_dgram_bio(&cl.ssl, &cl.timer);     /* datagrams framed over the UART (dgram.h) */
+#else
     mbedtls_ssl_set_bio(&cl.ssl, NULL, uart_send, uart_recv, NULL);
+#endif
     return 0;
 }
 
@@ -269,6 +284,12 @@ static int handshake(struct outcome *o)
         }
     }
     uint64_t t1 = tf_ticks();
+#if defined(TLSFIT_DTLS)
+    if (tf_dgram.broken)
+        o->what = TF_ERROR_NAME(TLSFIT_DGRAM_FRAME);
+    else if (o->ret == MBEDTLS_ERR_SSL_TIMEOUT && tf_dgram.received == 0)
+        o->what = TF_ERROR_NAME(TLSFIT_DTLS_SILENT);
+#endif
     o->wait_ticks = tf_uart_wait_ticks - wait0;
     o->ticks = (t1 - t0) - o->wait_ticks;
     return o->ret != 0 ? -1 : 0;

@@ -19,6 +19,7 @@
 #include "../proof/proof.h"
 
 #include "../harness/resume.h"     /* also TF_SSL_STATE, TF_HANDSHAKE_OVER */
+#include "dgram.h"                  /* DTLS: the datagram link over the UART */
 
 /* The counting allocator is mbedTLS's (tlsfit_overlay.h makes sure it can be). */
 #define TF_HEAP_COUNTED TF_HEAP_HOOKED
@@ -43,6 +44,9 @@ struct tf_client {
     unsigned long proof_tx;     /* bytes written when the proof ended */
 #if defined(TLSFIT_RESUME)
     struct tf_resume resume;    /* the saved session, both connections' figures */
+#endif
+#if defined(TLSFIT_DTLS)
+    struct tf_dgram_timer timer;    /* DTLS retransmission (dgram.h) */
 #endif
 };
 extern struct tf_client cl;

@@ -225,6 +225,20 @@ static void put_resumption(void)
 }
 #endif
 
+#if defined(TLSFIT_DTLS)
+/* "dgram": the datagram link's counts (dgram.h). */
+static void put_dgram(void)
+{
+    tf_out_str(",\"dgram\":{\"sent\":");
+    tf_out_u64(tf_dgram.sent);
+    put_uint("received", tf_dgram.received);
+    put_uint("timeouts", tf_dgram.timeouts);
+    put_uint("truncated", tf_dgram.truncated);
+    put_bool("broken", tf_dgram.broken);
+    tf_out_char('}');
+}
+#endif
+
 /* The TLSFIT-RESULT line (tls_client.h). */
 void tf_client_report(const struct outcome *o, size_t setup_peak, size_t handshake_peak)
 {
@@ -248,6 +262,9 @@ void tf_client_report(const struct outcome *o, size_t setup_peak, size_t handsha
     put_uint("wait_ticks", o->wait_ticks);
     put_bool("uart_timeout", cl.uart_timed_out);
     put_proof();
+#if defined(TLSFIT_DTLS)
+    put_dgram();
+#endif
 #if defined(TLSFIT_RESUME)
     put_resumption();
 #endif

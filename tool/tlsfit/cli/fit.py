@@ -79,6 +79,7 @@ own headers); server and handshake stay the first server's.
                       ca   = "broker-root.pem"    # a file or a list of files
                       proof = "mqtt"              # as --proof (default by port)
                       alpn = ["x-amzn-mqtt-ca"]   # as --alpn (or "h2,http/1.1")
+                      dtls = true                 # as --dtls (port 5684 by default)
                       [[server]]
                       host = "ota.example.com"
                     --proof and --alpn apply to the servers without their own;
@@ -121,6 +122,7 @@ examples:
   ./tlsfit fit --profile mosquitto-tls --target cortex-m33   # offline, on its replica
   ./tlsfit fit 127.0.0.1:4433 --sni localhost --ca root.pem --anchor inter.pem
   ./tlsfit fit broker.local:8883 ota.local:443 --ca broker-root.pem --ca ota-root.pem
+  ./tlsfit fit --dtls 127.0.0.1:5684 --psk-identity node-3 --psk-key-file node.key
 """
 
 
@@ -183,6 +185,10 @@ def configure(p):
                    help="also measure the fitted header with -flto and report both figures "
                         "(default off)")
     pskargs.add(p)
+    p.add_argument("--dtls", action="store_true",
+                   help="the servers speak DTLS 1.2 over UDP (default port 5684): probed with "
+                        "probe --dtls, every header measured over the firmware's datagram "
+                        "relay, CoAP proof on 5684 (docs/fit.md, DTLS)")
     p.add_argument("--alpn", type=alpn_list, metavar="PROTO[,PROTO]", default=(),
                    help="the application protocols (ALPN) the device offers, e.g. "
                         "x-amzn-mqtt-ca for AWS IoT Core's MQTT on port 443: the probe offers "
@@ -305,7 +311,7 @@ def _fit(args, what, device_target, replica_of=None):
                              external_rng=args.external_rng, alpn=args.alpn,
                              resume=args.resume, reconnects=_reconnects(args),
                              psk=pskargs.load(args), psk_key_file=args.psk_key_file,
-                             reuse=args.reuse)
+                             reuse=args.reuse, dtls=args.dtls)
     report = search.fit(what[0] if isinstance(what, list) and len(what) == 1 else what,
                         opts, args.out)
     if replica_of:

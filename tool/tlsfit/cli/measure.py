@@ -4,9 +4,9 @@ import json
 from . import pskargs
 from .verify import client_identity
 from ..core import resumption
-from ..core.errors import TARGET, USAGE, TlsfitError
+from ..core.errors import DTLS_SILENT, TARGET, USAGE, TlsfitError
 from ..mbedtls.tree import LINES
-from ..target import measure
+from ..target import measure, outcome
 from ..target.firmware import fw
 from .common import add_session_args, positive_bytes, seconds
 
@@ -92,10 +92,14 @@ examples:
   tlsfit measure --config tls_config.h --target cortex-m4 --server 127.0.0.1:4433 \\
                  --ca root.pem --lto both       # -Os and -Os -flto side by side
   tlsfit measure --config tls_config.h --target cortex-m0plus ...   # unknown target: exit 2
+  tlsfit measure --config coap.h --target cortex-m4 --server 127.0.0.1:5684 \
+                 --psk-identity node-3 --psk-key-file node.key --baseline   # DTLS-PSK, CoAP proof
 
 exit status: 0 the handshake completed and the server accepted the session;
 41 it failed, faulted or timed out, or the server rejected the session
-(the report says how; with --json it is still printed); 55 the server did
+(the report says how; with --json it is still printed); 60 a DTLS server
+sent no datagram at all (nothing on that UDP port, or it drops the
+ClientHello); 64 --resume with DTLS; 55 the server did
 not resume the session (--resume); 40 cross-building
 failed; 36 mbedTLS rejects the header (check_config.h); 35 unreadable file;
 44 the device certificate or key is unusable; 2 usage.
@@ -137,6 +141,10 @@ def configure(p):
     p.add_argument("--timeout", type=seconds, default=measure.DEFAULT_TIMEOUT,
                    metavar="SEC", help=f"stop QEMU after SEC seconds (default {measure.DEFAULT_TIMEOUT})")
     pskargs.add(p)
+    p.add_argument("--dtls", action="store_true",
+                   help="DTLS 1.2 over UDP (implied by a header from gen for a DTLS server, "
+                        "which defines TLSFIT_DTLS): for a header that does not, such as an "
+                        "mbedTLS preset with MBEDTLS_SSL_PROTO_DTLS")
 
 
 def run(args):
@@ -150,7 +158,7 @@ def run(args):
                 heap_limit=args.heap_limit, timeout=args.timeout, baseline=args.baseline,
                 line=args.mbedtls, proof=t.proof, client=t.client,
                 lto=measure.lto_mode(args.lto), resume=args.resume,
-                psk=pskargs.load(args)))
+                psk=pskargs.load(args), dtls=args.dtls))
     except TlsfitError as e:
         if args.json and e.code != USAGE:
             print(json.dumps({"target": args.target, "server": args.server,
@@ -167,7 +175,9 @@ def run(args):
         which = ("the handshake" if failed[0] is report else
                  "the plain (no LTO) handshake" if failed[0] is report.without_lto else
                  "the baseline handshake")
-        code = resumption.exit_code({"ok": False, "error": failed[0].handshake.error}, TARGET)
+        error = failed[0].handshake.error
+        code = DTLS_SILENT if error == outcome.SILENT else \
+            resumption.exit_code({"ok": False, "error": error}, TARGET)
         raise TlsfitError(code, f"{which} on {report.target} failed: "
                                 f"{failed[0].handshake.message}")
     return 0

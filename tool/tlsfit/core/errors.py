@@ -46,6 +46,7 @@ MBED4_OUTPUT = 59
 PSK_KEY = 62
 PSK_PROFILE = 63
 DTLS_ON_TARGET = 64
+DTLS_SILENT = 60
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -86,7 +87,8 @@ DRIVER_CODES = (
     (MBED4_OUTPUT, "TLSFIT_MBED4_OUTPUT", "`tlsfit gen --mbedtls 4.0`: an output tlsfit does not make for the Mbed TLS 4.x line (--for zephyr/zephyr-cfg-file: no coherent Zephyr 4.x reference tree; --for rt-thread: no checked 4.x port; the same for `tlsfit fit --mbedtls 4.0 --for`, refused before anything is probed); the message names it and what to give instead"),
     (PSK_KEY, "TLSFIT_PSK_KEY", "--psk-key-file FILE cannot be read, is empty or holds more than 64 bytes of key, or --psk-identity and --psk-key-file were not given together (or the identity is empty or over 128 bytes); the message names the file"),
     (PSK_PROFILE, "TLSFIT_PSK_PROFILE", "`tlsfit gen`/`fit` with --psk-identity: the profile holds no PSK facts for that identity (probe with --psk-identity and --psk-key-file) or names another identity"),
-    (DTLS_ON_TARGET, "TLSFIT_DTLS_ON_TARGET", "`tlsfit measure`/`fit` with a DTLS header or profile (probe --dtls): the firmware under QEMU reaches the server through a TCP relay, so a DTLS session cannot be measured yet; `tlsfit verify` proves the header on the host over UDP"),
+    (DTLS_ON_TARGET, "TLSFIT_DTLS_ON_TARGET", "`tlsfit measure`/`fit` with a DTLS header or profile and --resume (or a header from gen --resume): the firmware's datagram relay carries one DTLS association and a resuming second one is not measured; measure or fit without --resume"),
+    (DTLS_SILENT, "TLSFIT_DTLS_SILENT", "`tlsfit measure` over DTLS: the server sent no datagram at all before the firmware's ClientHello retransmissions (1+2+4+8 s of the target's time) or --timeout ran out: nothing listens on that UDP port (ICMP port unreachable), or the server drops the ClientHello"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

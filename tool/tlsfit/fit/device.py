@@ -13,11 +13,12 @@ and the identity it presents, validated field by field.
     alpn = ["x-amzn-mqtt-ca"]       # as --alpn (a list, or "h2,http/1.1"); default --alpn's
     psk_identity = "dev-7"          # optional: a pre-shared key, as --psk-identity ...
     psk_key_file = "device.key"     # ... and --psk-key-file (the file's path, never the key)
+    dtls = true                     # optional: DTLS 1.2 over UDP, as fit --dtls (port 5684)
     [[server]]
     host = "ota.example.com"
 
     load(path) -> Device                                  the file, or TlsfitError(DEVICE)
-    from_hosts(hosts, sni, cas, proof, client) -> Device  `tlsfit fit HOST1 HOST2 ...`
+    from_hosts(hosts, sni, cas, proof, client, dtls) -> Device  `tlsfit fit HOST1 HOST2 ...`
 
 Paths are relative to the device file.  Servers are numbered from 1, as in gen's
 messages: an error names the file and the field, "device.toml: server[2].port:
@@ -32,9 +33,11 @@ from ..core.errors import DEVICE, USAGE, TlsfitError
 from ..core.hostport import format_hostport, parse_target
 
 TOP_KEYS = ("target", "client", "server")
-SERVER_KEYS = ("host", "port", "sni", "ca", "proof", "alpn", "psk_identity", "psk_key_file")
+SERVER_KEYS = ("host", "port", "sni", "ca", "proof", "alpn", "psk_identity", "psk_key_file",
+               "dtls")
 CLIENT_KEYS = ("cert", "key")
 DEFAULT_PORT = 443
+DTLS_PORT = 5684                 # a DTLS server's without a port: coaps (RFC 7252 section 6.2)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class ServerSpec:
     alpn: tuple = ()             # ALPN names, as --alpn
     psk_identity: str = None     # a pre-shared key's identity (with psk_key_file)
     psk_key_file: Path = None    # the file holding it (core.pskkey reads it)
+    dtls: bool = False           # DTLS 1.2 over UDP (probe --dtls; measured over the datagram relay)
 
     @property
     def hostport(self):
@@ -126,7 +130,11 @@ def _server(f, base, i, s):
     except (TlsfitError, ValueError) as e:
         f.fail(f"{where}.host", str(e))
     has_port = ":" in host.rsplit("]", 1)[-1]
-    port = _port(f, s, f"{where}.port", p if has_port else None) or DEFAULT_PORT
+    dtls = s.get("dtls", False)
+    if not isinstance(dtls, bool):
+        f.fail(f"{where}.dtls", f"expected true or false, got {dtls!r}")
+    port = _port(f, s, f"{where}.port", p if has_port else None) or \
+        (DTLS_PORT if dtls else DEFAULT_PORT)
     ca = s.get("ca", ())
     cas = [ca] if isinstance(ca, str) else ca
     if not isinstance(cas, (list, tuple)) or not all(isinstance(c, str) and c for c in cas):
@@ -145,7 +153,7 @@ def _server(f, base, i, s):
         f.fail(f"{where}.psk_identity", "psk_identity and psk_key_file go together")
     return ServerSpec(h, port, f.string(s, "sni", f"{where}.sni"), files, proof,
                       _alpn(f, s, f"{where}.alpn"), ident,
-                      f.file(base, key, f"{where}.psk_key_file") if key else None)
+                      f.file(base, key, f"{where}.psk_key_file") if key else None, dtls)
 
 
 def _alpn(f, table, field):
@@ -214,16 +222,17 @@ def load(path):
     return parse(doc, name, Path(path).resolve().parent)
 
 
-def from_hosts(hosts, sni=None, cas=(), proof=None, client=None):
+def from_hosts(hosts, sni=None, cas=(), proof=None, client=None, dtls=False):
     """The shorthand `tlsfit fit HOST1 HOST2 ...`: --sni, --ca (one trust store), --proof
-    and the identity apply to every server."""
+    and the identity apply to every server; dtls (fit --dtls): every one speaks DTLS, and
+    a HOST without a port gets DTLS_PORT."""
     specs = []
     for text in hosts:
         try:
-            h, p = parse_target(text)
+            h, p = parse_target(text, DTLS_PORT if dtls else DEFAULT_PORT)
         except (TlsfitError, ValueError) as e:
             raise TlsfitError(USAGE, f"{text}: {e}") from None
-        spec = ServerSpec(h, p, sni, tuple(Path(c) for c in cas or ()), proof)
+        spec = ServerSpec(h, p, sni, tuple(Path(c) for c in cas or ()), proof, dtls=dtls)
         if any((spec.host, spec.port) == (o.host, o.port) for o in specs):
             raise TlsfitError(USAGE, f"{spec.hostport} is given twice: name each server once")
         specs.append(spec)

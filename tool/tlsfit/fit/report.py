@@ -72,7 +72,21 @@ def _ratio(a, b):
 
 def _baseline(base):
     return {"handshake": {k: getattr(base.handshake, k) for k in BASE_HANDSHAKE},
-            **base.figures()}
+            **base.figures(), "dtls": dtls_wire(base)}
+
+
+# A DTLS session's wire facts in report.json's "dtls" (target/dgramrelay.py): the round
+# trips to the server's Finished, the cookie exchange, the datagrams each way.
+DTLS_WIRE = ("round_trips", "hello_verify_requests", "datagrams_to_server",
+             "datagrams_from_server", "largest_record", "largest_datagram_from_server")
+
+
+def dtls_wire(measurement):
+    """The DTLS_WIRE facts of a measurement over DTLS, else None."""
+    wire = measurement.get("wire") if measurement is not None else None
+    if not wire or wire.get("transport") != "udp":
+        return None
+    return {k: wire.get(k) for k in DTLS_WIRE}
 
 
 def _server_entry(site, measurement, chosen, alone, out, sizes=()):
@@ -154,7 +168,8 @@ def build_report(fitter, final, minimal, host, port, phases, alone=None):
          "phases_s": phases,
          "resumption": resumption.normalized(final.measurement.get("resumption"))
          if fitter.opts.resume else None,
-         "reconnects": final.reconnects or None}
+         "reconnects": final.reconnects or None,
+         "dtls": dtls_wire(final.measurement)}
     several = len(fitter.sites) > 1
     r["servers"] = [_server_entry(s, m, site_chosen(final.plan, i if several else None),
                                   alone[i] if alone else None, fitter.out, fitter.sizes)
@@ -412,6 +427,23 @@ def _anchor_lines(r):
             f"the device: {above} (the trade-off: report.md)"]
 
 
+def _dtls_lines(r):
+    """DTLS: the round trips (cookie exchange) of the fitted header and the default."""
+    d = r.get("dtls")
+    if not d:
+        return []
+    base = (r.get("baseline") or {}).get("dtls") or {}
+    return [f"  DTLS over UDP: {d['round_trips']} round trips to the server's Finished "
+            f"({d['hello_verify_requests']} HelloVerifyRequest), {d['datagrams_to_server']} "
+            f"datagrams sent" + (f"; the default: {base['round_trips']} round trips, "
+                                 f"{base['datagrams_to_server']} datagrams sent" if base else "")]
+
+
+def dtls_md_line(r):
+    """report.md's DTLS line (the summary's, unindented)."""
+    return _dtls_lines(r)[0].strip() + "."
+
+
 def summary_lines(r, out="fit"):
     hs, ratios = r["handshake"], r.get("ratios") or {}
     first = _several_lines(r) if len(r.get("servers") or []) > 1 else [
@@ -426,6 +458,7 @@ def summary_lines(r, out="fit"):
         f"instructions x{ratios.get('handshake_instructions')}"
         + ("" if ((r.get("baseline") or {}).get("handshake") or {}).get("ok") else
            f" (the default failed: {((r.get('baseline') or {}).get('handshake') or {}).get('error')})"),
+        *_dtls_lines(r),
         "  heap " + (heapfloor.floor_line(r["heap_floor"]) if r.get("heap_floor")
                      else "floor: unknown"),
         f"  {floor_mod.rom_line(r.get('rom_floor'))}",

@@ -56,6 +56,7 @@ from pathlib import Path
 from ..core import interrupt, paths
 from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
 from ..header.dtls import refuse_on_target
+from ..profile import dtlsfacts
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
 from ..header.selection import enumerate_candidates, select
 from ..header.psk import PskSpec
@@ -67,7 +68,7 @@ from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_devic
 from .knobs import knob_variants
 from . import resume as resume_mod
 from .objective import best_of, score
-from .report import build_report, render_md
+from .report import build_report, dtls_md_line, render_md
 from .trial import COST_KEYS, Trial, chosen_mismatch, option_cost
 
 # Never removed by the ablation: certificate verification, validity dates, the entropy
@@ -123,6 +124,7 @@ class FitOptions:
     psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
     psk_key_file: str = None     # the file it was read from (named in the header, never the key)
     reuse: bool = True           # stored results of identical images (target/runcache.py)
+    dtls: bool = False           # fit --dtls: the servers speak DTLS 1.2 over UDP (probe --dtls)
 
 
 class Progress:
@@ -226,7 +228,8 @@ class Fitter:
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
             lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk,
-            server_facts=self.facts[i], live=baseline, **self.client))
+            server_facts=self.facts[i], live=baseline, dtls=dtlsfacts.is_dtls(s.profile),
+            **self.client))
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -496,8 +499,12 @@ def _fit(target, opts, out_dir, spent):
     sites = probe_sites(dev, opts, Path(out_dir) / "candidates", progress)
     sites, opts = anchor_sites(sites, opts, out_dir)
     opts = replace(opts, server_alpn=server_alpn(sites, opts))
-    for site in sites:
-        refuse_on_target(profile=site.profile)      # the relay is TCP (header/dtls.py)
+    for site in sites:                              # DTLS: no resumption (header/dtls.py)
+        refuse_on_target(dtlsfacts.is_dtls(site.profile), opts.resume,
+                         f"the profile of {site.host}:{site.port}")
+    if len({dtlsfacts.is_dtls(s.profile) for s in sites}) > 1:
+        raise TlsfitError(USAGE, "the servers mix DTLS and TLS: a header is for one transport "
+                                 "(TLSFIT_DTLS); fit the DTLS servers and the TLS ones apart")
     phases["probe"] = round(time.monotonic() - t0, 1)
     timings.add("probe", time.monotonic() - t0)
     from . import line4                              # (imports this module)
@@ -537,6 +544,8 @@ def _fit(target, opts, out_dir, spent):
     progress.say(f"[timings] {timings.summary_line(report['timings'])}")
     report.update(line4.files_section(final.plan))
     md = line4.md_with_files(report, render_md(report, [s.profile for s in sites]))
+    if report.get("dtls"):                           # round trips, cookie exchange
+        md = md.rstrip("\n") + "\n\n" + dtls_md_line(report) + "\n"
     if lto_ms is not None:
         report["lto"] = lto_mod.section(final, lto_ms)
         md = md.rstrip("\n") + "\n\n" + "\n".join(lto_mod.md_lines(report["lto"])) + "\n"

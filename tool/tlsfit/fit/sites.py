@@ -67,11 +67,12 @@ def as_device(target, opts):
     server has none)."""
     if isinstance(target, device_mod.Device):
         servers = tuple(replace(s, proof=s.proof if s.proof is not None else opts.proof,
-                                alpn=s.alpn or tuple(opts.alpn))
+                                alpn=s.alpn or tuple(opts.alpn), dtls=s.dtls or opts.dtls)
                         for s in target.servers)
         return replace(target, servers=servers, client=target.client or opts.client)
     hosts = [target] if isinstance(target, str) else list(target)
-    dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client)
+    dev = device_mod.from_hosts(hosts, opts.sni, ca_files(opts.ca), opts.proof, opts.client,
+                                dtls=opts.dtls)
     dev = replace(dev, servers=tuple(replace(s, alpn=tuple(opts.alpn)) for s in dev.servers))
     if opts.psk is not None:
         dev = replace(dev, servers=tuple(replace(s, psk_identity=opts.psk.identity,
@@ -105,7 +106,8 @@ def probe_sites(dev, opts, work, progress):
         else:
             progress.say(f"[probe] probing {spec.hostport}")
             popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=spec.alpn,
-                                    psk=opts.psk if spec.psk_identity else None)
+                                    psk=opts.psk if spec.psk_identity else None,
+                                    dtls=opts.dtls or spec.dtls)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:

@@ -44,6 +44,9 @@ class Trial:
         return resume_mod.with_reconnect(fig, self.measurements, self.reconnects)
 
 
+DTLS_AS_TLS = {"DTLSv1.2": "TLSv1.2"}
+
+
 def chosen_mismatch(plan, measurement, index=None):
     """Why a completed handshake does not count for this header: it negotiated another
     version, suite or group than the one chosen (a silent substitution would measure
@@ -55,7 +58,10 @@ def chosen_mismatch(plan, measurement, index=None):
         return None
     ok_groups = {c.group for c in plan.chosen if c.group}
     versions = {c.version for c in site_chosen(plan, index)}
-    if hs.version and hs.version not in versions:
+    # DTLS 1.2 carries TLS 1.2's handshake: a DTLS server's candidates are TLS 1.2's
+    # (header/dtls.py), and the firmware names the version it spoke.
+    negotiated = DTLS_AS_TLS.get(hs.version, hs.version)
+    if negotiated and negotiated not in versions:
         return f"negotiated {hs.version}, but the header chose {', '.join(sorted(versions))}"
     if ok_groups and hs.group and hs.group not in ok_groups:
         return (f"negotiated group {hs.group}, but the header chose "

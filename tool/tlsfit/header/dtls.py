@@ -6,7 +6,7 @@ its server's wants, values, duties and preamble (rules.toml [dtls]).
     dtls_duties(values)                     the calls the application owes
     dtls_notes(servers, rules, line)        the preamble's lines: what was left out, why
     header_is_dtls(config_path)             whether a header file defines TLSFIT_DTLS
-    refuse_on_target(config_path, profile)  measure/fit's refusal of DTLS (the relay is TCP)
+    refuse_on_target(dtls, resume)          what measure/fit refuse of DTLS (resumption)
 
 The candidates are TLS 1.2's (the profile lists TLSv1.2, the handshake DTLS 1.2
 carries); these add the datagram layer.  A TLS server's header is unchanged, byte for
@@ -125,16 +125,15 @@ def header_is_dtls(config_path):
         return False
 
 
-_ON_TARGET = ("the firmware under QEMU reaches the server through a TCP relay, so a DTLS "
-              "session cannot be measured yet; prove the header on this machine with "
-              "`tlsfit verify --config HEADER HOST:PORT` (it speaks DTLS over UDP)")
+_ON_TARGET = ("the firmware's datagram relay (target/dgramrelay.py) carries one DTLS "
+              "association, and a second one resuming the first is not measured; measure "
+              "or fit without --resume (a header from gen --resume for a DTLS server: gen "
+              "it without --resume)")
 
 
-def refuse_on_target(config_path=None, profile=None):
-    """TlsfitError(DTLS_ON_TARGET) when the header or the profile is DTLS."""
-    if config_path is not None and header_is_dtls(config_path):
-        raise TlsfitError(DTLS_ON_TARGET, f"{config_path} is a DTLS header: {_ON_TARGET}")
-    if profile is not None and dtlsfacts.is_dtls(profile):
-        raise TlsfitError(DTLS_ON_TARGET, f"the profile of {profile['target']['host']}:"
-                                          f"{profile['target']['port']} is of a DTLS server: "
+def refuse_on_target(dtls, resume, what="the header"):
+    """TlsfitError(DTLS_ON_TARGET) for what measure/fit cannot do with DTLS on the target:
+    resumption (a second association).  what names the DTLS header or profile."""
+    if dtls and resume:
+        raise TlsfitError(DTLS_ON_TARGET, f"{what} is DTLS and asks for resumption: "
                                           f"{_ON_TARGET}")

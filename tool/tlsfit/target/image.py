@@ -19,13 +19,17 @@ from pathlib import Path
 from ..core import interrupt
 from ..core.errors import XBUILD, TlsfitError
 from ..core.text import one_line
+from ..header.dtls import MTU as DTLS_MTU
 from . import elf as elf_mod, linkmap
 from .firmware import fw
 from .params import run_params_c
 
-HARNESS = ("tls_client.c", "tls_report.c", "psk_key.c", "alloc.c", "test_entropy.c",
+HARNESS = ("tls_client.c", "tls_report.c", "psk_key.c", "dgram.c", "alloc.c", "test_entropy.c",
            "tls_platform.c", "../harness/rng.c", "../harness/hooks.c")   # tool/harness: shared with verify
 HARNESS4 = ("../harness/rng4.c", "../harness/hooks4.c")   # also linked for a 4.x tree
+# A DTLS request's firmware defines (-D) what gen's DTLS header defines, spelled the same
+# (a header that defines them too redefines them identically).
+DTLS_DEFINE = 1
 PROOF_SOURCE = fw.FIRMWARE_DIR.parent / "proof" / "proof.c"   # shared with the verify client
 RUNS_KEPT = 3                 # firmware run directories kept per build...
 RUNS_MIN_AGE = 600            # ...and any younger than this (s)
@@ -80,6 +84,8 @@ def link_firmware(xb, request):
         + (["-DTLSFIT_RESUME=1"] if request.resume else [])
     if request.psk is not None:      # the key comes over the UART; the identity may be built in
         cflags.append(psk_identity_define(request.psk.identity))
+    if request.dtls:                 # as gen's DTLS header defines them (header/dtls.py)
+        cflags += [f"-DTLSFIT_DTLS={DTLS_DEFINE}", f"-DTLSFIT_DTLS_MTU={DTLS_MTU}"]
     try:
         elf = fw.build(xb.target, sources, run_dir, cflags, name="tls_client",
                        extra_ldflags=xb.ldflags(), lto=xb.lto, also_plain=xb.lto)

@@ -136,6 +136,8 @@ def compose(req, xb, cfg_info, run):
     counted = bool(res and res.get("heap_counted"))
     hs = outcome.handshake(out, mbedtls_names.for_tree(req.tree), res, req.proof,
                            t["cpu_clock_hz"], client)
+    if req.dtls:
+        hs = outcome.dtls_silent(hs, out.relay, req.server)
     obs = out.relay.observer if out.relay else None
     # Instructions only for a handshake that started (the handshake's alone).
     ticks = res.get("ticks") if res and res.get("step") in ("handshake", "proof", "done") \
@@ -177,11 +179,26 @@ def compose(req, xb, cfg_info, run):
             "records_from_server": obs.records, "largest_record": obs.largest_record,
             "largest_handshake_message": obs.largest_handshake_message,
             "client_hello_record": out.relay.client_records.first_record,
-            "largest_record_to_server": out.relay.client_records.largest_record},
+            "largest_record_to_server": out.relay.client_records.largest_record,
+            **(dgram_facts(out.relay, res) if req.dtls else {})},
         "modules": modules,
         "elapsed_ms": {k: int(round(v * 1000)) for k, v in run.elapsed.items()},
         "artifacts": {"elf": str(elf), "map": str(run.map_path), "mbedtls_build": str(xb.dir)},
     }
+
+
+def dgram_facts(relay, res):
+    """A DTLS session's "wire" additions: the relay's datagram counts, round trips and
+    cookie exchange (dgramrelay.DatagramRelay.facts); the server's records, bytes and
+    largest DTLS record as they were on the wire; and the firmware's own counts
+    ("dgram": retransmission timeouts)."""
+    facts = relay.facts()
+    if relay.wire is not None:          # as on the wire (the observer saw them in TLS form)
+        facts.update(largest_record=relay.wire.largest_record,
+                     records_from_server=relay.wire.records,
+                     bytes_from_server=relay.wire.bytes)
+    facts["firmware"] = (res or {}).get("dgram")
+    return facts
 
 
 def measure_one(req, xb, cfg_info, label):
@@ -253,7 +270,7 @@ def measure(request, *args, **fields):
     else:
         request = MeasureRequest(request, *args, **fields)
     req = request.resolved()
-    refuse_on_target(config_path=req.config_path)      # the relay is TCP (header/dtls.py)
+    refuse_on_target(req.dtls, req.resume, str(req.config_path))   # DTLS: no resumption
     cfg_info = config_info(req.config_path)
     req = replace(req, lto=lto_mode(req.lto))
     # Build first: a header mbedTLS rejects fails before anything else happens.

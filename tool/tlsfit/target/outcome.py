@@ -253,3 +253,31 @@ def _hint(hs, res, obs, client=None):
         return identity_mod.client_cert_hint(desc, asked, client) or \
             f"the server sent alert {desc}"
     return None
+
+
+SILENT = "TLSFIT_DTLS_SILENT"      # tool/errors/errors.h: the firmware's name, and this one's
+
+
+def dtls_silent(hs, relay, server):
+    """A failed DTLS handshake during which the server sent no datagram at all (the
+    firmware's retransmissions ran out, or QEMU was stopped first): hs's error becomes
+    SILENT, named with the port and, when an ICMP port unreachable came back, that
+    nothing listens there.  A server that sent only HelloVerifyRequests gets a hint
+    saying so; hs is otherwise unchanged."""
+    if hs["ok"] or relay is None or relay.datagrams_to_server == 0:
+        return hs
+    wire = relay.wire
+    heard = relay.datagrams_from_server
+    if heard and wire is not None and wire.hello_verify_requests == heard:
+        hs["hint"] = ("the server sent only HelloVerifyRequest: it never answered the "
+                      "ClientHello that carried its cookie")
+    if heard:
+        return hs
+    why = ("nothing listens on that UDP port (ICMP port unreachable)" if relay.unreachable
+           else "it dropped every ClientHello (no HelloVerifyRequest, no ServerHello)")
+    hs.update(error=SILENT, step="handshake",
+              message=f"the DTLS server {server} sent no datagram in answer to "
+                      f"{relay.datagrams_to_server} ClientHello datagram(s): {why}",
+              hint="check the server runs DTLS on that port (tlsfit probe --dtls HOST:PORT)")
+    return hs
+

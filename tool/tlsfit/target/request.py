@@ -14,6 +14,7 @@ from dataclasses import KW_ONLY, dataclass, replace
 from ..core import proof as proof_mod, resumption
 from ..core.errors import USAGE, TlsfitError
 from ..core.hostport import format_hostport
+from ..header.dtls import header_is_dtls
 from ..mbedtls.tree import Tree, resolve_tree
 from .firmware import fw
 from .params import DEFAULT_SEED
@@ -47,7 +48,10 @@ class MeasureRequest:
     never into the image.  server_facts: what the server showed its probe
     (runcache.server_facts; None: every session runs); with it, an identical image's
     stored result is reused (target/runcache.py) unless live (the measured header runs
-    in any case; the baseline may be reused)."""
+    in any case; the baseline may be reused).  dtls: the session is DTLS over UDP: the
+    firmware is built with TLSFIT_DTLS (and TLSFIT_DTLS_MTU) and frames datagrams over
+    its UART to target/dgramrelay.py (True for a header defining TLSFIT_DTLS;
+    `measure --dtls` sets it for a header that does not, such as an mbedTLS preset)."""
     config_path: object
     target: str
     host: str
@@ -70,6 +74,7 @@ class MeasureRequest:
     psk: object = None          # core.pskkey.Psk: its key reaches the firmware over the UART
     server_facts: str = None
     live: bool = False
+    dtls: bool = False          # DTLS over UDP (always for a header defining TLSFIT_DTLS)
 
     @property
     def server(self):
@@ -88,8 +93,12 @@ class MeasureRequest:
             raise TlsfitError(USAGE, f"--client-cert {client.cert} needs --client-key: the "
                                      "device signs the handshake with its key")
         tree = _resolve_tree(self.tree, self.line)
+        dtls = self.dtls or header_is_dtls(self.config_path)
+        if self.proof is None:
+            proof = proof_mod.resolve(None, self.port, dtls=dtls)    # 5684 over DTLS: CoAP
         return replace(self, target=target, proof=proof, tree=tree, sni=self.sni or self.host,
-                       resume=self.resume or resumption.header_resumes(self.config_path))
+                       resume=self.resume or resumption.header_resumes(self.config_path),
+                       dtls=dtls)
 
 
 def _target_name(name):

@@ -8,7 +8,8 @@
 The image cache: the firmware image is a function of its inputs -- the cross build
 (xb.key: header, overlay, target, flags, tree, compiler; LTO or not), the harness and
 firmware sources and the target's file (every file of FIRMWARE_INPUTS), the compile
-flags and run_params.c's text (anchors, server name, heap limit, seed, proof).  The
+flags and run_params.c's text (anchors, server name, heap limit, seed, proof), and
+for a DTLS request (-DTLSFIT_DTLS) that it is one.  The
 SHA-256 of all of them names a directory $TLSFIT_CACHE/images/<key>/ holding the ELF
 and its map (and the plain twin of an LTO image), so a header that changes nothing a
 trial before it (an ablation step whose option gen's rules put back, a comment) links
@@ -105,7 +106,7 @@ def image_key(xb, request):
                           proof=request.proof, client=request.client)
     return _digest([FORMAT, "image", xb.key, xb.lto, xb.target, firmware_inputs_digest(),
                     " ".join(map(str, xb.cflags())), bool(getattr(request, "resume", False)),
-                    params])
+                    params] + (["dtls"] if getattr(request, "dtls", False) else []))
 
 
 def _names(elf, lto):

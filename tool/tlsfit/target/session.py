@@ -3,7 +3,7 @@
     run_session(elf, request) -> RunOutcome       request: a request.MeasureRequest
 
 QEMU boots the image with -icount shift=0; UART0 reaches the server through
-relay.Relay, whose observer notes the server's records (and a TLS 1.2
+relay.Relay (a DTLS request: dgramrelay.DatagramRelay, datagrams over UDP), whose observer notes the server's records (and a TLS 1.2
 CertificateRequest).  The firmware's TLSFIT-RESULT line (fw.parse_result) is the
 outcome's result; QEMU is killed at the timeout, or SERVER_CLOSED_GRACE after the
 server hung up, and never outlives the call.
@@ -16,6 +16,7 @@ from ..core import interrupt, proof as proof_mod, pskkey
 from ..core.errors import TARGET, TlsfitError
 from .firmware import fw
 from .params import PROOF_REPLY_MS
+from .dgramrelay import DatagramRelay
 from .relay import Relay, RelayError, WireObserver
 
 # s QEMU may keep running after the server closed: the firmware cannot see the close
@@ -64,8 +65,11 @@ def run_session(elf, request):
     out = RunOutcome()
     start = time.monotonic()
     try:
-        relay = Relay(host, port, connect_timeout=min(timeout, 15), reconnect=request.resume,
-                      preamble=pskkey.uart_frame(request.psk))
+        if request.dtls:        # datagrams framed over the UART (dgramrelay.py)
+            relay = DatagramRelay(host, port, preamble=pskkey.uart_frame(request.psk))
+        else:
+            relay = Relay(host, port, connect_timeout=min(timeout, 15),
+                          reconnect=request.resume, preamble=pskkey.uart_frame(request.psk))
         relay.observer = _Observer()
         relay.open()
     except RelayError as e:

@@ -32,6 +32,7 @@ def _one_summary(r, indent=""):
             lines.append(f"  hint: {hs['hint']}")
         if hs.get("verify_flags"):
             lines.append(f"  certificate: {', '.join(hs['verify_flags'])}")
+    lines += _dtls_lines(r.get("wire"))
     c = r.get("client")
     if c:
         lines.append(f"client certificate: {c['subject']} ({c['key_type']} "
@@ -61,6 +62,18 @@ def _one_summary(r, indent=""):
     lines.append(f"time: build {e['build'] / 1000:.1f} s, link {e['link'] / 1000:.1f} s, "
                  f"run {e['run'] / 1000:.1f} s")
     return [indent + ln for ln in lines]
+
+
+def _dtls_lines(wire):
+    """A DTLS session's datagrams, round trips and cookie exchange (target/dgramrelay.py)."""
+    if not wire or wire.get("transport") != "udp":
+        return []
+    fw = wire.get("firmware") or {}
+    cookie = "with" if wire["hello_verify_requests"] else "without"
+    return [f"DTLS over UDP: {wire['round_trips']} round trip(s) up to the server's Finished "
+            f"({cookie} a cookie exchange), {wire['datagrams_to_server']} datagrams sent and "
+            f"{wire['datagrams_from_server']} received, largest record from the server "
+            f"{wire['largest_record']} B, retransmission timeouts {fw.get('timeouts', '?')}"]
 
 
 def _lto_lines(r):
