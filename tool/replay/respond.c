@@ -84,17 +84,26 @@ static int respond(SSL *ssl, enum tf_replay_proof proof)
     return write_all(ssl, HTTP_OK, (int)(sizeof HTTP_OK - 1));
 }
 
-int tf_replay_serve(SSL_CTX *ctx, int fd, enum tf_replay_proof proof)
+int tf_replay_serve_ssl(SSL *ssl, int fd, enum tf_replay_proof proof)
 {
     int rc = 1;
-    SSL *ssl = SSL_new(ctx);
     alarm(CHILD_LIMIT);
-    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) goto done;
-    if (SSL_accept(ssl) != 1) goto done;
-    rc = respond(ssl, proof);
-    SSL_shutdown(ssl);
-done:
+    if (SSL_accept(ssl) == 1) {
+        rc = respond(ssl, proof);
+        SSL_shutdown(ssl);
+    }
     SSL_free(ssl);
     close(fd);
     return rc;
+}
+
+int tf_replay_serve(SSL_CTX *ctx, int fd, enum tf_replay_proof proof)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        close(fd);
+        return 1;
+    }
+    return tf_replay_serve_ssl(ssl, fd, proof);
 }
