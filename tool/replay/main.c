@@ -7,7 +7,7 @@
  *                 [--client-verify request|require --client-ca FILE
  *                  --client-sigalgs NAMES] [--send-frag N] [--dh-bits N]
  *                 [--seclevel N] [--no-ems] [--no-etm] [--no-ticket]
- *                 [--alpn NAME] [--proof mqtt|http|none]
+ *                 [--alpn NAME] [--proof mqtt|http|coap|none]
  *                 [--tls13-groups NAMES] [--tls13-sigalgs NAMES]
  *                 [--tls13-server-pref 0|1] [--tls12-client-groups]
  *                 [--dtls [--cookie-len N] [--mtu N]]
@@ -132,6 +132,7 @@ static int set_proof(tf_replay_opts *o, const char *v)
 {
     if (strcmp(v, "mqtt") == 0) o->proof = TF_REPLAY_PROOF_MQTT;
     else if (strcmp(v, "http") == 0) o->proof = TF_REPLAY_PROOF_HTTP;
+    else if (strcmp(v, "coap") == 0) o->proof = TF_REPLAY_PROOF_COAP;
     else if (strcmp(v, "none") == 0) o->proof = TF_REPLAY_PROOF_NONE;
     else return -1;
     return 0;

@@ -23,6 +23,7 @@ enum tf_replay_proof {
     TF_REPLAY_PROOF_NONE = 0,       /* read until the client closes */
     TF_REPLAY_PROOF_MQTT = 1,       /* a CONNECT gets CONNACK 20 02 00 00 */
     TF_REPLAY_PROOF_HTTP = 2,       /* a request gets "HTTP/1.1 200 OK" */
+    TF_REPLAY_PROOF_COAP = 3,       /* (DTLS) a confirmable request gets ACK 2.05 Content */
 };
 
 enum tf_replay_verify {
