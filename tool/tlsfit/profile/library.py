@@ -119,7 +119,9 @@ def chain_shape(doc):
             keys.append(_key_label(anchor["key"]))
     n = len(keys)
     text = f"{n} cert{'' if n == 1 else 's'}: {' <- '.join(keys) or '(none)'}"
-    if root_sent is None:
+    if not keys and doc.get("psk"):            # a PSK-only server: no certificate at all
+        text += f", a pre-shared key (identity {doc['psk']['identity']})"
+    elif root_sent is None:
         text += " (no anchor found)"
     else:
         text += f" (root sent: {'yes' if root_sent else 'no'})"
