@@ -143,7 +143,7 @@ static int set_cookie(tf_replay_opts *o, const char *v)
 {
     return tf_parse_long(v, 1, 255, &o->cookie_len);
 }
-static int set_mtu(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 256, 65507, &o->mtu); }
+static int set_mtu(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 228, 65507, &o->mtu); }
 static int set_pskid(tf_replay_opts *o, const char *v)
 {
     o->psk_identity = v;

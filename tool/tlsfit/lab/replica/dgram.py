@@ -18,7 +18,10 @@ from ...core.errors import REPLAY, TlsfitError
 # OpenSSL's default cookie would be 20 bytes (s_server's HMAC-SHA1); the engine takes 1..255.
 COOKIE_MAX = 255
 # The engine's --mtu bounds (tool/replay/main.c set_mtu): a datagram OpenSSL can fill.
-MTU_MIN, MTU_MAX = 256, 65507
+MTU_MIN, MTU_MAX = 228, 65507
+# A handshake message in one datagram: record header (13) + DTLS message header (12) in
+# place of TLS's (4), RFC 6347 sections 4.1 and 4.2.2.
+DTLS_MSG_OVERHEAD = 13 + 12 - 4
 
 
 def is_dtls(prof):
@@ -40,6 +43,18 @@ def psk_refusal():
                                "the device uses; it is read once, never stored)")
 
 
+def _mtu_bound(prof):
+    """The server kept its datagrams under a size smaller than its largest handshake
+    message would need in one (a record header, 13 bytes, and DTLS's 12-byte message
+    header for TLS's 4): it fragments to an MTU, which the replica then keeps to.  (A
+    server that fragments only when the probe asked for max_fragment_length is not.)"""
+    d = prof.document.get("dtls") or {}
+    size = d.get("max_datagram_len") or 0
+    whole = ((prof.records or {}).get("max_handshake_msg_len") or 0) + DTLS_MSG_OVERHEAD
+    return bool(d.get("fragmented_across_datagrams")) and MTU_MIN <= size < whole and \
+        size <= MTU_MAX
+
+
 def dtls_args(prof, psk_given, diffs):
     """The engine's DTLS options for prof; difference lines appended to diffs."""
     d = prof.document.get("dtls") or {}
@@ -57,9 +72,8 @@ def dtls_args(prof, psk_given, diffs):
     else:
         diffs.append("dtls.hello_verify: the server asks no cookie; the replica always does "
                      "(OpenSSL's DTLSv1_listen)")
-    size = d.get("max_datagram_len") or 0
-    if d.get("fragmented_across_datagrams") and MTU_MIN <= size <= MTU_MAX:
-        args += ["--mtu", str(size)]
+    if _mtu_bound(prof):
+        args += ["--mtu", str(d["max_datagram_len"])]
     if not psk_given and any(is_psk_suite(s["name"]) for s in prof.ciphersuites("TLSv1.2")):
         diffs.append("ciphersuites: the PSK suites are left out: no --psk-identity and "
                      "--psk-key-file given")
