@@ -13,6 +13,7 @@ directory defaults to the repository's profiles/ (core.paths.profiles_dir()).  A
 invalid profile in the library is a PROFILE error naming the file: the library is
 data the other commands trust.
 """
+import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -152,6 +153,11 @@ def entry(path, name=None):
     return ProfileEntry(name, path, tuple(doc["versions"]), suite, order, shape, certs, root_sent,
                         doc["records"]["max_record_len"], bool(doc["client_cert_requested"]),
                         software, doc["probed_at"])
+
+
+def is_dtls(name_or_path):
+    """The profile (a name in the library or a file) was probed over UDP (--dtls)."""
+    return bool(json.loads(resolve(name_or_path).read_text()).get("dtls"))
 
 
 def entries(directory=None):
