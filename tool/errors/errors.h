@@ -87,7 +87,8 @@
     X(TLSFIT_RESUME_REFUSED, 79, 1, TF_TOOL_CLIENTS, "the server did not resume the saved session: the second connection ran a full handshake") \
     X(TLSFIT_RESUME_NO_SESSION, 80, 1, TF_TOOL_CLIENTS, "the server gave nothing to resume with: no session ticket and no session ID after the full handshake") \
     X(TLSFIT_PSK_KEY, 81, 1, TF_TOOL_CLIENTS, "the pre-shared key could not be read (no bytes, or over MBEDTLS_PSK_MAX_LEN)") \
-    X(TLSFIT_NO_PSK, 82, 1, TF_TOOL_CLIENTS, "a pre-shared key was given but the configuration has no PSK key exchange")
+    X(TLSFIT_NO_PSK, 82, 1, TF_TOOL_CLIENTS, "a pre-shared key was given but the configuration has no PSK key exchange") \
+    X(TLSFIT_UDP_UNREACHABLE, 85, 1, TF_TOOL_VERIFY, "DTLS: the server's UDP port is unreachable (ICMP port unreachable: nothing listens there)")
 
 #define TF_ERROR_ENUM_(name, number, exit, tools, comment) name = number,
 #define TF_ERROR_EXIT_ENUM_(name, number, exit, tools, comment) name##_EXIT_ = exit,
