@@ -5,7 +5,8 @@
  * below and a synthesized certificate chain; this server applies them to an
  * OpenSSL SSL_CTX, listens on 127.0.0.1 and answers each connection in its own
  * child process: the handshake, then the application proof the profile implies
- * (an MQTT CONNACK, an HTTP status line, or nothing).
+ * (an MQTT CONNACK, an HTTP status line, a CoAP 2.05, or nothing).  With --dtls it
+ * serves DTLS 1.2 over UDP instead (dtls.c).
  *
  * What OpenSSL cannot reproduce is printed on stdout before the server
  * listens, one line each, "differs: FIELD: ..." (FIELD: the profile key it
