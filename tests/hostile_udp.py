@@ -59,3 +59,71 @@ class UdpPeer:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+class FlappingRelay:
+    """A UDP relay on 127.0.0.1 in front of a real DTLS server (upstream, "host:port")
+    whose port goes away for a moment at each new client after the first: the first
+    datagram of a new client address is dropped and the relay's socket closed for
+    `down_s` seconds, so the client's next datagram meets an ICMP port unreachable --
+    what a server that binds its socket anew between sessions (mbedTLS's ssl_server2)
+    shows a prober.  `flaps` counts the outages.  One thread."""
+
+    def __init__(self, upstream, down_s=0.25):
+        host, port = upstream.rsplit(":", 1)
+        self.upstream = (host, int(port))
+        self.down_s = down_s
+        self.flaps = 0
+        self.sock = self._bind(0)
+        self.port = self.sock.getsockname()[1]
+        self.hostport = f"{LOCALHOST}:{self.port}"
+        self._clients = {}              # client address -> its upstream socket
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @staticmethod
+    def _bind(port):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((LOCALHOST, port))
+        return s
+
+    def _flap(self):
+        self.sock.close()
+        self.flaps += 1
+        self._stop.wait(self.down_s)
+        self.sock = self._bind(self.port)
+
+    def _serve(self):
+        import select
+        while not self._stop.is_set():
+            ups = list(self._clients.values())
+            ready, _, _ = select.select([self.sock, *ups], [], [], 0.1)
+            for s in ready:
+                if s is self.sock:
+                    data, addr = s.recvfrom(65535)
+                    if addr not in self._clients:
+                        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        up.connect(self.upstream)
+                        self._clients[addr] = up
+                        if len(self._clients) > 1:
+                            self._flap()
+                            break
+                    self._clients[addr].send(data)
+                else:
+                    addr = next(a for a, u in self._clients.items() if u is s)
+                    try:
+                        self.sock.sendto(s.recv(65535), addr)
+                    except OSError:
+                        pass
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+        for up in self._clients.values():
+            up.close()

@@ -31,6 +31,14 @@ def test_shipped_profile_valid_with_provenance(name):
     assert prov["server"]["configuration"] == ref.configuration
     assert len(prov["prober"]["sources_sha256"]) == 64
     assert doc["target"]["address"] == "127.0.0.1"
+    assert bool(doc.get("dtls")) == ref.dtls             # probed over UDP, or TCP
+    if ref.psk:                                          # the identity, never the key
+        assert doc["psk"]["identity"] == ref.psk[0]
+        assert ref.psk[1] not in library.resolve(name).read_bytes()
+        assert ref.psk[1].hex().encode() not in library.resolve(name).read_bytes().lower()
+    if ref.chain is None:                                # a PSK-only server: no certificate
+        assert doc["chain"] == [] and doc["trust_anchor"] is None
+        return
     # the generated PKI: a root the server does not send, the key types the script asks for
     root, inter, leaf = ref.chain
     assert doc["trust_anchor"]["source"] == "server/root.pem"
@@ -114,7 +122,13 @@ def test_rebuild_gives_back_the_shipped_facts(name, prober, tmp_path, monkeypatc
 @pytest.mark.parametrize("name", SHIPPED)
 def test_gen_reads_a_shipped_profile_by_name(name, run_driver, tmp_path):
     out = tmp_path / "tls_config.h"
-    proc = run_driver("gen", name, "-o", out)
+    psk = refprofiles.BY_NAME[name].psk
+    args = ()
+    if psk and refprofiles.BY_NAME[name].chain is None:     # PSK-only: gen needs the key
+        key = tmp_path / "device.key"
+        key.write_bytes(psk[1])
+        args = ("--psk-identity", psk[0], "--psk-key-file", key)
+    proc = run_driver("gen", name, *args, "-o", out)
     assert proc.returncode == 0, proc.stderr
     doc = model.load(library.resolve(name))
     # the header is for a version the server accepts

@@ -30,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tool"))
 
-from tlsfit.core import paths  # noqa: E402
+from tlsfit.core import paths, pskkey  # noqa: E402
 from tlsfit.core.errors import SERVERS, TlsfitError  # noqa: E402
-from tlsfit.lab import daemons, refservers  # noqa: E402
+from tlsfit.lab import daemons, refservers, udpservers  # noqa: E402
 from tlsfit.profile import model, probing as probe  # noqa: E402
 
 SCRIPT = "profiles/make/refprofiles.py"
@@ -70,6 +70,9 @@ class Reference:
     chain: tuple
     configuration: str
     serve: str               # the name of the serving function below
+    dtls: bool = False       # probed over UDP (tlsfit probe --dtls)
+    psk: tuple = None        # (identity, key): the lab server's throwaway PSK; the probe's
+                             # --psk-identity (the profile keeps the identity, never the key)
 
 
 REFERENCES = (
@@ -130,6 +133,40 @@ REFERENCES = (
               "mbedTLS's programs/ssl/ssl_server2 built with the library's default "
               "configuration, auth_mode=none; RSA-2048 leaf under ECDSA P-256 CAs",
               "mbedtls_defaults"),
+)
+# DTLS 1.2 over UDP (issue 28): each peer on 127.0.0.1, probed with --dtls.  The PSKs are
+# throwaway lab keys (printable: coap-server takes its key as a string).
+LAB_PSK = ("tlsfit-device", b"tlsfit-lab-psk-1")
+COAP_DTLS_PORT = 5684        # coaps: a free port when it is taken
+# NORMAL has no PSK key exchange: the two a DTLS-PSK device uses, added
+GNUTLS_UDP_PRIORITY = "NORMAL:+ECDHE-PSK:+PSK"
+REFERENCES += (
+    Reference("openssl-dtls", ("openssl",), "OpenSSL s_server -dtls1_2", "openssl",
+              ("ec:P-256", "ec:P-256", "ec:P-256"),
+              "openssl s_server -dtls1_2 -listen (cookie exchange) with its defaults (and "
+              "Debian's openssl.cnf); ECDSA P-256 chain",
+              "openssl_dtls", dtls=True),
+    Reference("openssl-dtls-psk", ("openssl",), "OpenSSL s_server -dtls1_2", "openssl", None,
+              "openssl s_server -dtls1_2 -listen -nocert -psk KEY -psk_identity "
+              f"{LAB_PSK[0]} -cipher PSK-AES128-CCM8 (the LwM2M / CoAP device suite); no "
+              "certificate",
+              "openssl_dtls_psk", dtls=True, psk=LAB_PSK),
+    Reference("gnutls-serv-udp", ("gnutls-bin",), "GnuTLS gnutls-serv --udp", "gnutls-bin",
+              ("ec:P-256", "ec:P-256", "ec:P-256"),
+              f"gnutls-serv --udp --echo with priority {GNUTLS_UDP_PRIORITY}, certificates and --pskpasswd "
+              f"(identity {LAB_PSK[0]}); no client certificate asked; ECDSA P-256 chain",
+              "gnutls_udp", dtls=True, psk=LAB_PSK),
+    Reference("mbedtls-ssl_server2-dtls-cid", (), "mbedTLS ssl_server2", "",
+              ("ec:P-256", "ec:P-256", "ec:P-256"),
+              "mbedTLS's programs/ssl/ssl_server2 dtls=1 cid=1 cid_val=beefcafe (a 4-byte "
+              "Connection ID, RFC 9146) with the library's default configuration, "
+              "auth_mode=none; ECDSA P-256 chain",
+              "mbedtls_dtls_cid", dtls=True),
+    Reference("coap-server-psk", ("libcoap3-bin",), "libcoap coap-server-openssl",
+              "libcoap3-bin", None,
+              "coap-server-openssl -k KEY -h CoAP (DTLS-PSK, any identity) with CoAP over "
+              f"DTLS on {COAP_DTLS_PORT}; libcoap's own suites; no certificate",
+              "coap_psk", dtls=True, psk=LAB_PSK),
 )
 BY_NAME = {r.name: r for r in REFERENCES}
 
@@ -229,6 +266,48 @@ def mbedtls_defaults(chain, log_dir, pki):
     return refservers.mbedtls_server(ssl_server2_path(), chain, log_dir=log_dir)
 
 
+def openssl_dtls(chain, log_dir, pki):
+    return udpservers.openssl_dtls_server(chain, log_dir=log_dir)
+
+
+def openssl_dtls_psk(chain, log_dir, pki):
+    identity, key = LAB_PSK
+    return udpservers.openssl_dtls_psk_server(identity, key, "-cipher", "PSK-AES128-CCM8",
+                                              log_dir=log_dir)
+
+
+def gnutls_udp(chain, log_dir, pki):
+    return udpservers.gnutls_dtls_server(chain, priority=GNUTLS_UDP_PRIORITY, psk=LAB_PSK,
+                                         log_dir=log_dir)
+
+
+def mbedtls_dtls_cid(chain, log_dir, pki):
+    from tlsfit.host.verify import ssl_server2_path
+    return udpservers.mbedtls_dtls_server(ssl_server2_path(), chain, "cid=1", "cid_val=beefcafe",
+                                          log_dir=log_dir)
+
+
+@contextlib.contextmanager
+def coap_psk(chain, log_dir, pki):
+    """coap-server with DTLS on 5684 (CoAP on 5683) when both are free, else a free pair."""
+    key = LAB_PSK[1].decode("ascii")
+    base = COAP_DTLS_PORT - udpservers.COAP_DTLS_PORT_OFFSET
+    if udpservers._udp_free(base) and udpservers._udp_free(COAP_DTLS_PORT):
+        argv = [udpservers.COAP_SERVER, "-A", refservers.LOCALHOST, "-p", str(base), "-k", key,
+                "-h", "CoAP"]
+        srv = udpservers.UdpServer(f"{udpservers.COAP_SERVER} -k", argv, COAP_DTLS_PORT,
+                                   Path(log_dir) / "coap-server-psk.log")
+        srv.start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+        return
+    say(f"port {COAP_DTLS_PORT} is taken: coap-server on a free pair of ports instead")
+    with udpservers.coap_psk_server(LAB_PSK[1], log_dir=log_dir) as other:
+        yield other
+
+
 def _server_facts(ref):
     """provenance.server of ref (installs its packages first)."""
     if ref.packages:
@@ -254,15 +333,18 @@ def make(ref, out_dir):
     server = _server_facts(ref)
     with tempfile.TemporaryDirectory(prefix=f"refprofile-{ref.name}-") as tmp:
         pki = Path(tmp) / "pki"
-        root, inter, leaf = ref.chain
-        say(f"{ref.name}: PKI {leaf} <- {inter} <- {root}")
-        chain = refservers.make_chain(pki, "server", root=root, inter=inter, leaf=leaf,
-                                      label=ref.name)
+        chain = None
+        if ref.chain:
+            root, inter, leaf = ref.chain
+            say(f"{ref.name}: PKI {leaf} <- {inter} <- {root}")
+            chain = refservers.make_chain(pki, "server", root=root, inter=inter, leaf=leaf,
+                                          label=ref.name)
         with getattr(sys.modules[__name__], ref.serve)(chain, Path(tmp) / "logs", pki) as srv:
             say(f"{ref.name}: {server['software']} {server['version']} on {srv.hostport}; "
-                "probing")
-            opts = probe.Options(sni="localhost", cas=(str(chain.root.pem),),
-                                 no_system_store=True)
+                "probing" + (" over UDP" if ref.dtls else ""))
+            opts = probe.Options(sni="localhost", cas=(str(chain.root.pem),) if chain else (),
+                                 no_system_store=True, dtls=ref.dtls,
+                                 psk=pskkey.Psk(*ref.psk) if ref.psk else None)
             doc = probe.run(srv.hostport, opts)
         anchor = doc.get("trust_anchor")
         if anchor and anchor["source"] != "sent":

@@ -89,7 +89,8 @@
     X(TLSFIT_PSK_KEY, 81, 1, TF_TOOL_CLIENTS, "the pre-shared key could not be read (no bytes, or over MBEDTLS_PSK_MAX_LEN)") \
     X(TLSFIT_NO_PSK, 82, 1, TF_TOOL_CLIENTS, "a pre-shared key was given but the configuration has no PSK key exchange") \
     X(TLSFIT_DGRAM_FRAME, 83, 1, TF_TOOL_FIRMWARE, "a datagram frame from the relay was cut short or empty: the UART lost the framing of tool/firmware/dgram.h") \
-    X(TLSFIT_DTLS_SILENT, 84, 1, TF_TOOL_FIRMWARE, "the DTLS server sent no datagram before the firmware's ClientHello retransmissions ran out")
+    X(TLSFIT_DTLS_SILENT, 84, 1, TF_TOOL_FIRMWARE, "the DTLS server sent no datagram before the firmware's ClientHello retransmissions ran out") \
+    X(TLSFIT_UDP_UNREACHABLE, 85, 1, TF_TOOL_VERIFY, "DTLS: the server's UDP port is unreachable (ICMP port unreachable: nothing listens there)")
 
 #define TF_ERROR_ENUM_(name, number, exit, tools, comment) name = number,
 #define TF_ERROR_EXIT_ENUM_(name, number, exit, tools, comment) name##_EXIT_ = exit,

@@ -159,7 +159,11 @@ void tf_dtls_close(tf_conn *c)
 {
     uint8_t out[TF_DTLS_RECORD_HDR + 2];
     tf_wr w;
-    if (!c->dtls || c->dtls->datagrams == 0) return;
+    /* Only into a handshake the server began (a ServerHello came) and did not end with an
+       alert: a stateless cookie exchange leaves nothing to end, and GnuTLS's gnutls-serv
+       --udp, between sessions, takes only ClientHellos off its socket -- any other datagram
+       stays at the head of its queue and stops it serving anyone. */
+    if (!c->dtls || c->dtls->next_seq < 0 || c->alert_level) return;
     tf_wr_init(&w, out, sizeof(out));
     record_header(&w, c->dtls, TF_CT_ALERT);
     tf_wr_u16(&w, 2);

@@ -19,9 +19,12 @@
 int tf_dtls_send_hello(tf_conn *c, const uint8_t *rec, size_t len);
 
 /*
- * Ends a connection the server answered: a close_notify alert in epoch 0,
- * so a server that serves one peer at a time (OpenSSL's s_server) drops the
- * half-done handshake now instead of at its own timeout.  Best effort.
+ * Ends a connection whose handshake the server began (a ServerHello came, no
+ * alert): a close_notify alert in epoch 0, so a server that serves one peer
+ * at a time (OpenSSL's s_server, gnutls-serv --udp) drops the half-done
+ * handshake now instead of at its own timeout.  Nothing after a
+ * HelloVerifyRequest alone or an alert: gnutls-serv --udp, between sessions,
+ * stops at any datagram that is not a ClientHello.  Best effort.
  */
 void tf_dtls_close(tf_conn *c);
 

@@ -36,6 +36,7 @@ void tf_mbconn_prepare(tf_mbconn *c, const tf_target *t)
 {
     c->fd = -1;
     c->nsent = c->ngot = 0;
+    c->server_seen = 0;
     c->timeout_ms = t->timeout_ms;
     c->deadline_ms = tf_now_ms() + (long long)TF_CONN_DEADLINE_FACTOR * t->timeout_ms;
 }

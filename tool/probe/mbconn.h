@@ -25,6 +25,7 @@ typedef struct {
     long long deadline_ms;
     uint8_t sent[TF_MBCONN_CAPTURE], got[TF_MBCONN_CAPTURE];
     size_t nsent, ngot;
+    int server_seen;            /* UDP (mbdgram.c): the server answered an earlier connection */
 } tf_mbconn;
 
 /* Connects `c` to `t` (counted in t->connections).  0, or the net.c code. */

@@ -16,13 +16,22 @@
 int tf_mbdgram_open(tf_mbconn *c, tf_target *t)
 {
     tf_mbconn_prepare(c, t);
+    c->server_seen = t->udp_answered;
     return tf_net_connect_udp(t, &c->fd);
+}
+
+/* A port unreachable that may pass (mbdgram.h): the server answered an earlier
+   connection and nothing has come on this one yet. */
+static int momentary(const tf_mbconn *c, int rc)
+{
+    return rc == TF_ERR_UDP_UNREACHABLE && c->server_seen && c->ngot == 0;
 }
 
 static int send_datagram(void *ctx, const unsigned char *buf, size_t len)
 {
     tf_mbconn *c = ctx;
     int rc = tf_net_send_datagram(c->fd, buf, len);
+    if (momentary(c, rc)) return (int)len;          /* lost: the timer sends it again */
     if (rc != TF_OK) return MBEDTLS_ERR_NET_SEND_FAILED;
     tf_mbconn_keep(c->sent, &c->nsent, buf, len);
     return (int)len;
@@ -35,8 +44,14 @@ static int recv_datagram(void *ctx, unsigned char *buf, size_t len, uint32_t tim
     tf_mbconn *c = ctx;
     size_t got = 0;
     int wait = tf_mbconn_wait_ms(c, timeout_ms), rc;
+    long long end = tf_now_ms() + (wait > 0 ? wait : 0);
     if (wait < 0) return MBEDTLS_ERR_SSL_TIMEOUT;
     rc = tf_net_recv_datagram(c->fd, buf, len, wait, &got);
+    while (momentary(c, rc)) {                      /* reported once: wait on */
+        long long left = end - tf_now_ms();
+        if (left <= 0) return MBEDTLS_ERR_SSL_TIMEOUT;
+        rc = tf_net_recv_datagram(c->fd, buf, len, (int)left, &got);
+    }
     if (rc == TF_ERR_TIMEOUT) return MBEDTLS_ERR_SSL_TIMEOUT;
     if (rc != TF_OK) return MBEDTLS_ERR_NET_RECV_FAILED;
     tf_mbconn_keep(c->got, &c->ngot, buf, got);

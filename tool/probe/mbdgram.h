@@ -9,6 +9,14 @@
  * came (DTLS records, 13-byte headers), up to TF_MBCONN_CAPTURE bytes.
  * mbedTLS's retransmission timer (mbedtls_ssl_set_timer_cb) runs on the
  * prober's monotonic clock.
+ *
+ * A port unreachable before the server's first datagram on this connection,
+ * from a server that answered an earlier one (t->udp_answered), is a lost
+ * datagram, as dtls.c's tf_dtls_server_seen rule has it: a server that binds
+ * its socket anew between sessions (mbedTLS's ssl_server2) is unreachable for
+ * a moment.  The send is taken as lost (mbedTLS's timer sends it again) and
+ * the receive waits on; both within the connection's deadline and mbedTLS's
+ * handshake timeout.  Any other port unreachable fails the handshake.
  */
 #ifndef TF_MBDGRAM_H
 #define TF_MBDGRAM_H

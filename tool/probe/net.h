@@ -26,6 +26,7 @@ typedef struct {
     unsigned connections;    /* connections attempted so far */
     int dtls;                /* DTLS 1.2 over UDP (dtls.h) instead of TLS over TCP */
     int udp_answered;        /* DTLS: a datagram came back on an earlier connection */
+    int udp_handshook;       /* DTLS: a ServerHello came back on an earlier connection */
 } tf_target;
 
 /*

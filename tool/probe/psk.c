@@ -126,6 +126,7 @@ static int handshake(tf_target *t, const tf_psk_secret *s, uint16_t version, uin
     }
     mbedtls_ssl_close_notify(&ssl);
 done:
+    if (t->dtls && c.ngot) t->udp_answered = 1;     /* mbdgram.h's rule for the next one */
     mbedtls_ssl_free(&ssl);
     mbedtls_ssl_config_free(&conf);
     tf_mbconn_close(&c);

@@ -59,6 +59,22 @@ static void read_failed(tf_sess *s, tf_conn *c, int rc, int answered)
     fail(s, rc, c->detail[0] ? c->detail : tf_err_comment(rc));
 }
 
+/*
+ * A DTLS server that has answered a hello with a ServerHello before, sent a
+ * HelloVerifyRequest now, and then nothing for the hello with its cookie (or
+ * its retransmissions) within --timeout: it refused the offer without an
+ * alert, as gnutls-serv --udp does with every handshake that fails (it ends
+ * the session and answers nothing).  A server sends the HelloVerifyRequest
+ * only when it is free to serve, so the silence is no busy server.  The
+ * TCP twin is a close before any record (read_failed).
+ */
+static void silent_refusal(tf_sess *s, tf_conn *c)
+{
+    s->outcome = TF_SESS_REFUSED;
+    s->err = TF_ERR_DTLS_COOKIE;
+    snprintf(s->detail, sizeof(s->detail), "refused without an alert: %s", c->detail);
+}
+
 /* TLS <= 1.2: after the ServerHello, read up to ServerKeyExchange or the
    whole flight. */
 static int read_12(tf_sess *s, tf_conn *c, tf_until until)
@@ -263,6 +279,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
     if (rc) { fail(s, rc, c.detail); goto cleanup; }
 
     rc = tf_conn_handshake(&c, &msg, &len);
+    if (rc == TF_ERR_DTLS_COOKIE && t->udp_handshook) { silent_refusal(s, &c); goto cleanup; }
     if (rc) { read_failed(s, &c, rc, 0); goto cleanup; }
     if (msg[0] != TF_HS_SERVER_HELLO || tf_parse_server_hello(msg, len, &sh) != 0) {
         fail(s, TF_ERR_MALFORMED, msg[0] != TF_HS_SERVER_HELLO ? "the first handshake message is not a ServerHello"
@@ -270,6 +287,7 @@ tf_sess_outcome tf_session_run(tf_target *t, const tf_hello *h, tf_until until, 
         goto cleanup;
     }
     take_server_hello(s, &sh);
+    if (t->dtls) t->udp_handshook = 1;
     if (sh.hrr) {
         tf_hello sent = *h;             /* the key share send_hello really sent */
         if (!(h->version == 0x0304 && until == TF_UNTIL_FLIGHT)) sent.key_share_group = 0;

@@ -316,14 +316,17 @@ static int apply_handshake(SSL_CTX *ctx, const tf_replay_opts *o)
 SSL_CTX *tf_replay_context(const tf_replay_opts *o)
 {
     int suites = 0, n;
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    /* DTLS: o's versions are TLS 1.2 (main.c checks), served as DTLS 1.2 */
+    SSL_CTX *ctx = SSL_CTX_new(o->dtls ? DTLS_server_method() : TLS_server_method());
     if (ctx == NULL) goto fail;
-    if (SSL_CTX_set_min_proto_version(ctx, o->min_version) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, o->max_version) != 1) goto fail;
+    if (SSL_CTX_set_min_proto_version(ctx, o->dtls ? DTLS1_2_VERSION : o->min_version) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, o->dtls ? DTLS1_2_VERSION : o->max_version) != 1)
+        goto fail;
     if (o->seclevel >= 0) SSL_CTX_set_security_level(ctx, (int)o->seclevel);
-    if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+    if (o->dtls && tf_replay_dtls_setup(ctx, o) != 0) goto fail;
+    if (o->cert && (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_check_private_key(ctx) != 1)) {
         fprintf(stderr, "tlsfit-replay: cannot load the chain %s with the key %s\n",
                 o->cert, o->key);
         goto fail;

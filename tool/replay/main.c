@@ -7,10 +7,17 @@
  *                 [--client-verify request|require --client-ca FILE
  *                  --client-sigalgs NAMES] [--send-frag N] [--dh-bits N]
  *                 [--seclevel N] [--no-ems] [--no-etm] [--no-ticket]
- *                 [--alpn NAME] [--proof mqtt|http|none]
+ *                 [--alpn NAME] [--proof mqtt|http|coap|none]
  *                 [--tls13-groups NAMES] [--tls13-sigalgs NAMES]
  *                 [--tls13-server-pref 0|1] [--tls12-client-groups]
+ *                 [--dtls [--cookie-len N] [--mtu N]]
+ *                 [--psk-identity ID --psk-key-fd N]
  *
+ * --dtls serves DTLS 1.2 over UDP instead (dtls.c; --versions 1.2): cookie
+ * exchange always on, a cookie of N bytes, datagrams of at most --mtu bytes.
+ * --psk-identity: the TLS 1.2 PSK suites for that identity, the key read from
+ * the inherited descriptor --psk-key-fd; --cert and --key may then be left
+ * out (a PSK-only server).
  * Listens on 127.0.0.1 only.  Each connection is served by a forked child
  * (a slow client under QEMU never holds up the next one); at most MAX_CHILDREN
  * run at once.  SIGINT or SIGTERM ends the loop: every child is sent SIGTERM
@@ -125,10 +132,24 @@ static int set_proof(tf_replay_opts *o, const char *v)
 {
     if (strcmp(v, "mqtt") == 0) o->proof = TF_REPLAY_PROOF_MQTT;
     else if (strcmp(v, "http") == 0) o->proof = TF_REPLAY_PROOF_HTTP;
+    else if (strcmp(v, "coap") == 0) o->proof = TF_REPLAY_PROOF_COAP;
     else if (strcmp(v, "none") == 0) o->proof = TF_REPLAY_PROOF_NONE;
     else return -1;
     return 0;
 }
+
+static int set_dtls(tf_replay_opts *o, const char *v) { (void)v; o->dtls = 1; return 0; }
+static int set_cookie(tf_replay_opts *o, const char *v)
+{
+    return tf_parse_long(v, 1, 255, &o->cookie_len);
+}
+static int set_mtu(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 228, 65507, &o->mtu); }
+static int set_pskid(tf_replay_opts *o, const char *v)
+{
+    o->psk_identity = v;
+    return strlen(v) > 0 && strlen(v) <= 128 ? 0 : -1;
+}
+static int set_pskfd(tf_replay_opts *o, const char *v) { return tf_parse_long(v, 0, 1023, &o->psk_key_fd); }
 
 static const optdef OPTIONS[] = {
     { "--port", 1, set_port }, { "--cert", 1, set_cert }, { "--key", 1, set_key },
@@ -141,7 +162,9 @@ static const optdef OPTIONS[] = {
     { "--no-etm", 0, set_etm }, { "--no-ticket", 0, set_tkt }, { "--alpn", 1, set_alpn },
     { "--proof", 1, set_proof }, { "--tls13-groups", 1, set_g13 },
     { "--tls13-sigalgs", 1, set_s13a }, { "--tls13-server-pref", 1, set_p13 },
-    { "--tls12-client-groups", 0, set_cg12 },
+    { "--tls12-client-groups", 0, set_cg12 }, { "--dtls", 0, set_dtls },
+    { "--cookie-len", 1, set_cookie }, { "--mtu", 1, set_mtu },
+    { "--psk-identity", 1, set_pskid }, { "--psk-key-fd", 1, set_pskfd },
 };
 
 static int parse(int argc, char **argv, tf_replay_opts *o)
@@ -152,6 +175,7 @@ static int parse(int argc, char **argv, tf_replay_opts *o)
     o->seclevel = -1;
     o->server_pref13 = -1;
     o->min_version = o->max_version = -1;
+    o->psk_key_fd = -1;
     for (i = 1; i < argc; i++) {
         for (k = 0; k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
             if (strcmp(argv[i], OPTIONS[k].name) == 0) break;
@@ -168,8 +192,13 @@ static int parse(int argc, char **argv, tf_replay_opts *o)
             return -1;
         }
     }
-    if (!o->cert || !o->key || o->min_version < 0) {
-        fprintf(stderr, "tlsfit-replay: --cert, --key and --versions are required\n");
+    if ((!o->psk_identity && !o->cert) || !o->cert != !o->key || o->min_version < 0) {
+        fprintf(stderr, "tlsfit-replay: --cert and --key (or --psk-identity), and --versions "
+                "are required\n");
+        return -1;
+    }
+    if (o->dtls && (o->min_version != TLS1_2_VERSION || o->max_version != TLS1_2_VERSION)) {
+        fprintf(stderr, "tlsfit-replay: --dtls serves DTLS 1.2 only: --versions 1.2\n");
         return -1;
     }
     return 0;
@@ -249,6 +278,33 @@ static void serve(int lfd, SSL_CTX *ctx, enum tf_replay_proof proof)
     }
 }
 
+/* The DTLS loop: each session that came back with its cookie gets a child. */
+static void serve_dtls(int lfd, unsigned port, SSL_CTX *ctx, const tf_replay_opts *o)
+{
+    BIO_ADDR *peer = BIO_ADDR_new();
+    while (peer != NULL && !stop_signal) {
+        int slot = reap(1);
+        pid_t pid;
+        SSL *ssl;
+        if (slot < 0) break;
+        struct pollfd p = { lfd, POLLIN, 0 };
+        if (poll(&p, 1, 200) <= 0) continue;
+        ssl = tf_replay_dtls_listen(ctx, lfd, peer);
+        if (ssl == NULL) continue;
+        pid = fork();
+        if (pid == 0) {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            close(lfd);
+            _exit(tf_replay_dtls_session(ssl, port, peer, o->mtu, o->proof));
+        }
+        if (pid > 0) children[slot] = pid;
+        SSL_free(ssl);
+    }
+    BIO_ADDR_free(peer);
+}
+
 int main(int argc, char **argv)
 {
     tf_replay_opts o;
@@ -267,14 +323,15 @@ int main(int argc, char **argv)
     sigaction(SIGCHLD, &sa, NULL);
     ctx = tf_replay_context(&o);
     if (ctx == NULL) return TF_ERROR_EXIT(TF_ERR_TLS_SETUP);
-    lfd = listen_on(o.port, &port);
+    lfd = o.dtls ? tf_replay_udp_listen(o.port, &port) : listen_on(o.port, &port);
     if (lfd < 0) {
         SSL_CTX_free(ctx);
         return TF_ERROR_EXIT(TF_ERR_LISTEN);
     }
     printf("listening 127.0.0.1 %u\n", port);
     fflush(stdout);
-    serve(lfd, ctx, o.proof);
+    if (o.dtls) serve_dtls(lfd, port, ctx, &o);
+    else serve(lfd, ctx, o.proof);
     close(lfd);
     stop_children();
     SSL_CTX_free(ctx);

@@ -7,6 +7,11 @@
  *         accepted) is sent; the session then runs until the client closes.
  *   HTTP  the request is read up to its blank line ("\r\n\r\n"), then
  *         "HTTP/1.1 200 OK" with an empty body and "Connection: close".
+ *   CoAP  (DTLS: one record is one CoAP message, RFC 7252 section 9.1) a
+ *         confirmable request (version 1, type CON, token of 0-8 bytes) gets
+ *         the piggybacked ACK 2.05 Content with its message ID and token and
+ *         the payload "</>" (a CoRE link to the root, what /.well-known/core
+ *         lists); the session then runs until the client closes.
  *   none  nothing is sent; bytes are read and dropped until the client closes.
  *
  * Anything else the client sends first (an HTTP request to an MQTT replica,
@@ -61,12 +66,40 @@ static int write_all(SSL *ssl, const void *data, int len)
     return SSL_write(ssl, data, len) == len ? 0 : -1;
 }
 
+/* The CoAP answer to the request buf[0..used): its length in out, -1 not a CON request. */
+static int coap_answer(const unsigned char *buf, size_t used, unsigned char *out)
+{
+    static const unsigned char payload[] = { 0xFF, '<', '/', '>' };
+    size_t tkl;
+    if (used < 4 || (buf[0] & 0xF0) != 0x40 || (buf[0] & 0x0F) > 8 || buf[1] == 0 ||
+        buf[1] > 0x1F)
+        return -1;                                  /* ver 1 CON, token <= 8, a method code */
+    tkl = buf[0] & 0x0F;
+    if (used < 4 + tkl) return -1;
+    out[0] = (unsigned char)(0x60 | tkl);           /* ver 1, ACK */
+    out[1] = 0x45;                                  /* 2.05 Content */
+    memcpy(out + 2, buf + 2, 2 + tkl);              /* message ID, token */
+    memcpy(out + 4 + tkl, payload, sizeof payload);
+    return (int)(4 + tkl + sizeof payload);
+}
+
+static int respond_coap(SSL *ssl)
+{
+    unsigned char buf[2048], out[16];
+    int n = SSL_read(ssl, buf, (int)sizeof buf), len;
+    if (n <= 0 || (len = coap_answer(buf, (size_t)n, out)) < 0) return 1;
+    if (write_all(ssl, out, len) != 0) return 1;
+    while (SSL_read(ssl, buf, (int)sizeof buf) > 0) { /* until the client closes */ }
+    return 0;
+}
+
 /* Reads until the request of `proof` is whole, answers it, then drains. */
 static int respond(SSL *ssl, enum tf_replay_proof proof)
 {
     unsigned char buf[8192];
     size_t used = 0;
     int state = 0;
+    if (proof == TF_REPLAY_PROOF_COAP) return respond_coap(ssl);
     while (state == 0 && used < sizeof buf) {
         int n = SSL_read(ssl, buf + used, (int)(sizeof buf - used));
         if (n <= 0) return proof == TF_REPLAY_PROOF_NONE ? 0 : 1;
@@ -84,17 +117,26 @@ static int respond(SSL *ssl, enum tf_replay_proof proof)
     return write_all(ssl, HTTP_OK, (int)(sizeof HTTP_OK - 1));
 }
 
-int tf_replay_serve(SSL_CTX *ctx, int fd, enum tf_replay_proof proof)
+int tf_replay_serve_ssl(SSL *ssl, int fd, enum tf_replay_proof proof)
 {
     int rc = 1;
-    SSL *ssl = SSL_new(ctx);
     alarm(CHILD_LIMIT);
-    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) goto done;
-    if (SSL_accept(ssl) != 1) goto done;
-    rc = respond(ssl, proof);
-    SSL_shutdown(ssl);
-done:
+    if (SSL_accept(ssl) == 1) {
+        rc = respond(ssl, proof);
+        SSL_shutdown(ssl);
+    }
     SSL_free(ssl);
     close(fd);
     return rc;
+}
+
+int tf_replay_serve(SSL_CTX *ctx, int fd, enum tf_replay_proof proof)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        close(fd);
+        return 1;
+    }
+    return tf_replay_serve_ssl(ssl, fd, proof);
 }

@@ -2,12 +2,14 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "dtls.h"
+#include "../errors/errors.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -187,5 +189,22 @@ void tf_dtls_observe(struct tf_wire *w, const unsigned char *p, size_t n)
             }
             f += FRAGMENT_HDR + frag_len;
         }
+    }
+}
+
+void tf_dtls_explain(const struct tf_io *io, int ret, int timeout_ms, struct tf_fail *f)
+{
+    if ((ret == MBEDTLS_ERR_NET_RECV_FAILED || ret == MBEDTLS_ERR_NET_SEND_FAILED) &&
+        io->sys_errno == ECONNREFUSED) {
+        tf_fail_set(f, TF_ERROR_NAME(TLSFIT_UDP_UNREACHABLE), "the UDP port is unreachable "
+                    "(ICMP port unreachable): nothing listens there for DTLS");
+    } else if (ret == MBEDTLS_ERR_SSL_TIMEOUT && io->received == 0) {
+        snprintf(f->message, sizeof(f->message), "no datagram answered the ClientHello or its "
+                 "retransmissions (--timeout %d ms): no DTLS server on that UDP port, or it "
+                 "drops the hello", timeout_ms);
+    } else if (ret == MBEDTLS_ERR_SSL_TIMEOUT && io->wire.sh_version == 0) {
+        snprintf(f->message, sizeof(f->message), "the server sent %lu bytes but no ServerHello "
+                 "(--timeout %d ms): it never answered the hello with its cookie, or sent "
+                 "datagrams that are not DTLS (mbedTLS drops them)", io->received, timeout_ms);
     }
 }

@@ -39,4 +39,13 @@ int tf_dtls_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout);
 /* The DTLS records of one datagram to the wire observer, in TLS form. */
 void tf_dtls_observe(struct tf_wire *w, const unsigned char *p, size_t n);
 
+/*
+ * A failed DTLS handshake (mbedTLS's `ret`) said in words, into f: an ICMP port
+ * unreachable is TLSFIT_UDP_UNREACHABLE; a timeout says whether any datagram came
+ * (none: nothing answers on that port; some but no ServerHello: a server that
+ * never answered the hello with its cookie, or datagrams that are not DTLS,
+ * which mbedTLS drops).  Nothing for other failures.
+ */
+void tf_dtls_explain(const struct tf_io *io, int ret, int timeout_ms, struct tf_fail *f);
+
 #endif

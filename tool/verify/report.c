@@ -296,7 +296,7 @@ static void add_error(tf_json *j, const struct tf_fail *f, int code)
     tf_error_name(code, name, sizeof(name));
     tf_code_text(code, codebuf, sizeof(codebuf));
     tf_error_message(code, msg, sizeof(msg));
-    tf_json_str(j, "error", name);
+    tf_json_str(j, "error", f->error ? f->error : name);   /* tlsfit's name when it has one */
     tf_json_str(j, "code", codebuf);
     tf_json_str(j, "message", f->message[0] ? f->message : msg[0] ? msg : NULL);
 }

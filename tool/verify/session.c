@@ -167,6 +167,9 @@ int tf_session_handshake(struct tf_session *s, const struct tf_opts *o, struct t
                  "(or the handshake took longer than %d s)", o->timeout_ms,
                  tf_handshake_limit_s(o));
     }
+#if defined(TLSFIT_DTLS)
+    tf_dtls_explain(&s->io, ret, o->timeout_ms, f);
+#endif
     return ret;
 }
 

@@ -204,7 +204,8 @@ def _selection(args):
     from ..profile import library
     from ..target.firmware import fw
     shipped = list(library.names())
-    profiles = args.profiles or shipped or list(FIXTURES)
+    # by default the TCP ones: a fit over DTLS is refused on the targets (DTLS_ON_TARGET)
+    profiles = args.profiles or [n for n in shipped if not library.is_dtls(n)] or list(FIXTURES)
     for p in profiles:
         if p.endswith(".json"):
             library.resolve(p)           # a profile file: PROFILE error when it is missing

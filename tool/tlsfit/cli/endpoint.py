@@ -30,12 +30,13 @@ class Endpoint:
 
 @contextlib.contextmanager
 def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST[:PORT]",
-                      client=None):
+                      client=None, psk=None):
     """The Endpoint of `server` ("HOST[:PORT]", with sni, ca, proof and client as given),
     or, with no server and a `profile` (a name or a file), of a replica of it for the
     with-block: its name, trust anchor and implied proof unless --proof is given, and,
     when it requests a client certificate, replica_identity()'s; a line on stderr says
-    so.  USAGE error for neither, or both."""
+    so.  psk (a core.pskkey.Psk): the replica of a DTLS profile serves its PSK suites
+    with that key.  USAGE error for neither, or both."""
     if server and profile:
         raise TlsfitError(USAGE, f"give {flag} or --profile (a replica of it), not both")
     if server:
@@ -48,7 +49,7 @@ def server_or_replica(server, profile, sni=None, ca=None, proof=None, flag="HOST
     if sni or ca:
         raise TlsfitError(USAGE, "--sni and --ca are for a server: the replica of --profile "
                                  "brings its own name and trust anchor")
-    with serving(resolve(profile)) as r:
+    with serving(resolve(profile), psk=psk) as r:
         print(f"tlsfit: against a replica of {profile} on {r.hostport}"
               + "".join(f"\n  differs: {d}" for d in r.differences), file=sys.stderr)
         ident = replica_identity(r, client is not None)

@@ -15,8 +15,10 @@ name: tlsfit gen NAME (or its file: tlsfit fit --profile profiles/NAME.json).
 The shipped profiles come from real Debian server software on 127.0.0.1 with a
 generated PKI (nginx with Mozilla's intermediate and modern settings, mosquitto
 with and without client certificates, lighttpd with OpenSSL and with mbedTLS,
-Apache httpd, HAProxy, openssl s_server, gnutls-serv, mbedTLS's ssl_server2);
-each records the script, package and
+Apache httpd, HAProxy, openssl s_server, gnutls-serv, mbedTLS's ssl_server2;
+over DTLS 1.2: openssl s_server -dtls1_2 with certificates and with a PSK,
+gnutls-serv --udp, ssl_server2 dtls=1 with a Connection ID, libcoap's
+coap-server with DTLS-PSK); each records the script, package and
 configuration that produced it (provenance in the JSON).
 
 add one:

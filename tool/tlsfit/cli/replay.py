@@ -46,31 +46,38 @@ replica did not start (the message says why); 32 the profile is not valid;
 
 
 def configure(p):
+    from . import pskargs
     p.add_argument("profile", metavar="PROFILE", help="a profile file or a name in profiles/")
     p.add_argument("--port", type=int_range(0, 65535, "port"), default=0, metavar="N",
                    help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--json", action="store_true",
-                   help="print {host, port, ca_file, sni, proof, differences} as one JSON "
-                        "line once serving, nothing else on stdout")
+                   help="print {host, port, ca_file, sni, proof, differences, "
+                        "requires_client_cert, dtls} as one JSON line once serving, nothing "
+                        "else on stdout")
+    pskargs.add(p)      # a DTLS profile's PSK suites: the replica needs the device's key
 
 
 def _lines(r, name):
-    out = [f"replica of {name}: serving on {r.hostport}",
-           f"  trust anchor: {r.ca_file}",
+    over = " (DTLS 1.2 over UDP)" if r.dtls else ""
+    out = [f"replica of {name}: serving on {r.hostport}{over}",
+           f"  trust anchor: {r.ca_file or 'none (a pre-shared key only)'}",
            f"  sni: {r.sni}",
            f"  proof: {r.proof.spec} ({r.proof.label})"]
     out += [f"  differs: {d}" for d in r.differences] or ["  differs: nothing recorded"]
-    out.append(f"  try: ./tlsfit verify --config tls_config.h {r.hostport} --sni {r.sni} "
-               f"--ca {r.ca_file} --proof {r.proof.spec}")
+    ca = f" --ca {r.ca_file}" if r.ca_file else " --psk-identity ID --psk-key-file FILE"
+    out.append(f"  try: ./tlsfit verify --config tls_config.h {r.hostport} --sni {r.sni}"
+               f"{ca} --proof {r.proof.spec}")
     out.append("stop with Ctrl-C")
     return out
 
 
 def run(args):
     from ..lab import replica
+    from . import pskargs
     path = replica.resolve(args.profile)
+    psk = pskargs.load(args)
     try:
-        with replica.serving(path, port=args.port) as r:
+        with replica.serving(path, port=args.port, psk=psk) as r:
             if args.json:
                 print(json.dumps(r.as_json()), flush=True)
             else:

@@ -113,7 +113,7 @@ def run(args):
     client = client_identity(args)
     psk = pskargs.load(args)
     with server_or_replica(args.target, args.profile, args.sni, args.ca, args.proof,
-                           client=client) as t:
+                           client=client, psk=psk) as t:
         result = verify.verify(args.config, t.host, t.port, sni=t.sni, ca=t.ca,
                                line=args.mbedtls, timeout=args.timeout,
                                min_version=args.min_version, max_version=args.max_version,

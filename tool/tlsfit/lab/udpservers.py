@@ -6,6 +6,8 @@ context manager yielding a started refservers.RefServer, stopped after the block
     coap_dtls_server(chain, log_dir)                    libcoap's coap-server-openssl
     coap_psk_server(key, log_dir)                       the same with DTLS-PSK, no certificate
     openssl_dtls_psk_server(identity, key, *args, log_dir)  s_server -dtls1_2 -psk -nocert
+    gnutls_dtls_server(chain, priority, log_dir, psk=(identity, key), mtu=N)
+                                                        GnuTLS's gnutls-serv --udp (echo)
 
 A UDP server is ready once its socket is bound: /proc/net/udp lists the port (a UDP
 "connect" proves nothing).  Ports come from the kernel (free_udp_port).
@@ -161,5 +163,44 @@ def openssl_dtls_psk_server(identity, key, *args, log_dir, limit=600):
                 *map(str, args)]
         return UdpServer("openssl s_server -dtls1_2 -psk", argv, port,
                          Path(log_dir) / f"s_server-dtls-psk-{port}.log", limit)
+    with _udp_serving(make) as srv:
+        yield srv
+
+
+# gnutls-serv --udp is a DTLS echo server (GnuTLS 3.7 src/udp-serv.c): every session echoes
+# what the client sends until the client closes it.  It serves ONE peer at a time, and
+# between sessions takes only a ClientHello off its socket: any other datagram (an alert
+# for a session already over) stays at the head of its queue and it serves no one again.
+# It ends a handshake that fails without an alert.  Like TCP gnutls-serv it listens on
+# every address of its port (refservers.py's module doc).
+GNUTLS_DTLS_PRIORITY = "NORMAL:-VERS-ALL:+VERS-DTLS1.2"
+
+
+@contextlib.contextmanager
+def gnutls_dtls_server(chain=None, *, priority=GNUTLS_DTLS_PRIORITY, log_dir, psk=None,
+                       mtu=None, limit=600):
+    """`gnutls-serv --udp --echo` (cookie exchange on): chain's leaf and intermediate when
+    chain is given, PSK (identity, key bytes) when psk is given (written to a
+    --pskpasswd file "identity:hex" in log_dir), both when both; --mtu when mtu is given
+    (GnuTLS's datagram size limit, so the Certificate message is fragmented below it)."""
+    if chain is None and psk is None:
+        raise ValueError("gnutls_dtls_server needs a chain, a psk or both")
+    options = []
+    if chain is not None:
+        options += ["--x509certfile", str(chain.fullchain), "--x509keyfile", str(chain.leaf.key)]
+    if psk is not None:
+        identity, key = psk
+        passwd = Path(log_dir) / f"gnutls-dtls-psk-{identity}.passwd"
+        passwd.parent.mkdir(parents=True, exist_ok=True)
+        passwd.write_text(f"{identity}:{key.hex()}\n")
+        options += ["--pskpasswd", str(passwd)]
+    if mtu is not None:
+        options.append(f"--mtu={int(mtu)}")
+
+    def make(port):
+        argv = ["gnutls-serv", "--udp", "--echo", "--port", str(port), "--disable-client-cert",
+                f"--priority={priority}", "--quiet", *options]
+        return UdpServer("gnutls-serv --udp", argv, port,
+                         Path(log_dir) / f"gnutls-serv-udp-{port}.log", limit)
     with _udp_serving(make) as srv:
         yield srv

@@ -13,6 +13,7 @@ directory defaults to the repository's profiles/ (core.paths.profiles_dir()).  A
 invalid profile in the library is a PROFILE error naming the file: the library is
 data the other commands trust.
 """
+import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -119,7 +120,9 @@ def chain_shape(doc):
             keys.append(_key_label(anchor["key"]))
     n = len(keys)
     text = f"{n} cert{'' if n == 1 else 's'}: {' <- '.join(keys) or '(none)'}"
-    if root_sent is None:
+    if not keys and doc.get("psk"):            # a PSK-only server: no certificate at all
+        text += f", a pre-shared key (identity {doc['psk']['identity']})"
+    elif root_sent is None:
         text += " (no anchor found)"
     else:
         text += f" (root sent: {'yes' if root_sent else 'no'})"
@@ -150,6 +153,11 @@ def entry(path, name=None):
     return ProfileEntry(name, path, tuple(doc["versions"]), suite, order, shape, certs, root_sent,
                         doc["records"]["max_record_len"], bool(doc["client_cert_requested"]),
                         software, doc["probed_at"])
+
+
+def is_dtls(name_or_path):
+    """The profile (a name in the library or a file) was probed over UDP (--dtls)."""
+    return bool(json.loads(resolve(name_or_path).read_text()).get("dtls"))
 
 
 def entries(directory=None):

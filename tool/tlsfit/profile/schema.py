@@ -113,15 +113,18 @@ def _suite_rules():
 
 def _by_version_rules():
     """versions is one of the ordered, non-empty subsets of VERSION_NAMES; each object
-    keyed by version has exactly those keys, and chain_from is one of them."""
+    keyed by version has exactly those keys, and chain_from is one of them (or null,
+    only when the chain is empty: a PSK-only server)."""
     subsets = [list(c) for n in range(1, len(model.VERSION_NAMES) + 1)
                for c in itertools.combinations(model.VERSION_NAMES, n)]
     rules = []
     for versions in subsets:
         keyed = {"type": "object", "required": versions, "propertyNames": {"enum": versions}}
         then = {"properties": {name: keyed for name in model.BY_VERSION}}
-        then["properties"]["chain_from"] = {"enum": versions}
+        then["properties"]["chain_from"] = {"enum": [*versions, None]}
         rules.append({"if": {"properties": {"versions": {"const": versions}}}, "then": then})
+    rules.append({"if": {"properties": {"chain": {"minItems": 1}}},
+                  "then": {"properties": {"chain_from": {"type": "string"}}}})
     return subsets, rules
 
 
@@ -222,7 +225,7 @@ def json_schema():
         "key_exchange": _by_version({"$ref": "#/$defs/key_exchange"}),
         "signature_algorithms": _by_version({"$ref": "#/$defs/names"}),
         "chain": {"type": "array", "items": {"$ref": "#/$defs/certificate"}},
-        "chain_from": {"enum": list(model.VERSION_NAMES)},
+        "chain_from": {"enum": [*model.VERSION_NAMES, None]},
         "chain_path": {"type": "array", "items": _int(0), "uniqueItems": True,
                        "prefixItems": [{"const": 0}]},
         "chain_unused": {"type": "array", "items": _int(0), "uniqueItems": True},

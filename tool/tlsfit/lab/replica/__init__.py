@@ -8,6 +8,7 @@ offline (issue 15, item 2).
 One concern per module:
 
     planning.py   what the replica of a profile must serve: the ReplicaPlan (pure)
+    dgram.py      ... and of a DTLS profile: --dtls, cookie, MTU, PSK suites (pure)
     pki.py        its certificate chain (synthesized with the openssl CLI, cached under
                   <cache>/replay/<hash>/) and the device identity it offers
     engine.py     the server tool/replay/ (tlsfit-replay): built, started, stopped

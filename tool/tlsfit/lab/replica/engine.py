@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core import paths
+from ...core import paths, pskkey
 from ...core.errors import REPLAY, TlsfitError
 from ...core.text import say
 from ...profile import model as profile_mod
@@ -35,9 +35,9 @@ class Replica:
     issued to, the proof it answers, whether it requests a client certificate)."""
     host: str
     port: int
-    ca_file: str
+    ca_file: str                # None for a PSK-only replica (no chain)
     differences: tuple
-    chain_dir: str              # the synthesized chain (device_identity issues from it)
+    chain_dir: str              # the synthesized chain (device_identity issues from it); None: no chain
     plan: ReplicaPlan
 
     @property
@@ -54,12 +54,17 @@ class Replica:
         return self.plan.requires_client
 
     @property
+    def dtls(self):
+        """The replica serves DTLS 1.2 over UDP (a profile probed with --dtls)."""
+        return "--dtls" in self.plan.engine_args
+
+    @property
     def hostport(self):
         return f"{self.host}:{self.port}"
 
     def as_json(self):
         return {"host": self.host, "port": self.port, "ca_file": self.ca_file,
-                "sni": self.sni, "proof": self.proof.spec,
+                "sni": self.sni, "proof": self.proof.spec, "dtls": self.dtls,
                 "differences": list(self.differences),
                 "requires_client_cert": self.requires_client}
 
@@ -137,28 +142,51 @@ def _load(profile):
     return Profile.of(profile_mod.read(profile))
 
 
+def _log_dir(d):
+    """Where an engine log goes by default: beside the chain, or (a PSK-only replica,
+    no chain) <cache>/replay."""
+    if d is not None:
+        return d
+    root = paths.cache_dir() / "replay"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _start(argv, log_path, psk):
+    """The engine process; with psk, its key on an inherited pipe (--psk-key-fd)."""
+    with contextlib.ExitStack() as stack:
+        fds = ()
+        if psk is not None:
+            key_fd = stack.enter_context(pskkey.key_pipe(psk))
+            argv = [*argv, "--psk-identity", psk.identity, "--psk-key-fd", str(key_fd)]
+            fds = (key_fd,)
+        with open(log_path, "wb") as err:
+            return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=err, start_new_session=True, pass_fds=fds)
+
+
 @contextlib.contextmanager
-def serving(profile, port=0, log=None):
+def serving(profile, port=0, log=None, psk=None):
     """A Replica of `profile` (a path, or a Profile) on 127.0.0.1:port (0: a free port)
     for the with-block; stopped (with every connection it serves) after it.  `log`: a
-    file for the engine's stderr (default <chain dir>/replay.log)."""
+    file for the engine's stderr (default <chain dir>/replay.log).  `psk`: a
+    core.pskkey.Psk, for the PSK suites of a DTLS profile (dgram.py)."""
     prof = _load(profile)
-    p = plan(prof)
+    p = plan(prof, psk_given=psk is not None)
     binary = ensure_engine()
-    d = chain_dir(p)
-    argv = [str(binary), "--port", str(port), "--cert", str(d / "fullchain.pem"),
-            "--key", str(d / "leaf.key"), *p.engine_args]
+    d = chain_dir(p) if p.has_chain else None
+    argv = [str(binary), "--port", str(port), *p.engine_args]
+    if d is not None:
+        argv += ["--cert", str(d / "fullchain.pem"), "--key", str(d / "leaf.key")]
     if p.client_ca_names:
         argv += ["--client-ca", str(d / "client-cas.pem")]
     if log:
         log_path = Path(log)
     else:                               # one per replica: several may serve one chain
-        fd, name = tempfile.mkstemp(prefix="replay-", suffix=".log", dir=d)
+        fd, name = tempfile.mkstemp(prefix="replay-", suffix=".log", dir=_log_dir(d))
         os.close(fd)
         log_path = Path(name)
-    with open(log_path, "wb") as err:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, start_new_session=True)
+    proc = _start(argv, log_path, psk)
     try:
         diffs, bound = _read_ready(proc, time.monotonic() + READY_TIMEOUT)
         if bound is None:
@@ -169,8 +197,10 @@ def serving(profile, port=0, log=None):
                                  f"no port after {READY_TIMEOUT} s")
                               + (f" (port {port})" if port else "")
                               + "".join(f"; {d}" for d in diffs))
-        yield Replica(HOST, bound, str(d / "ca.pem"),
-                      p.differences + tuple(diffs) + tuple(size_differences(p, d)), str(d), p)
+        sizes = tuple(size_differences(p, d)) if d is not None else ()
+        yield Replica(HOST, bound, str(d / "ca.pem") if d is not None else None,
+                      p.differences + tuple(diffs) + sizes, str(d) if d is not None else None,
+                      p)
     finally:
         _stop(proc)
         proc.stdout.close()

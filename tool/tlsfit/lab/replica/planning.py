@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ...core import proof as proof_mod
 from ...core.errors import REPLAY, TlsfitError
 from ...profile.types import Profile
+from . import dgram
 
 HOST = "127.0.0.1"          # where the replica listens, and the IP its leaf names
 VERSIONS = ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -29,8 +30,8 @@ CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 # ALPN protocol the server chose -> the proof it implies (reason: the protocol is the
 # application the server speaks, whatever its port).
 ALPN_PROOFS = {"mqtt": "mqtt", "x-amzn-mqtt-ca": "mqtt", "http/1.1": "http", "h2": "http"}
-# The engine's --proof for each core.proof kind (the replica answers these three).
-ENGINE_PROOF = {"mqtt": "mqtt", "http": "http", "no-alert": "none"}
+# The engine's --proof for each core.proof kind (the replica answers these four).
+ENGINE_PROOF = {"mqtt": "mqtt", "http": "http", "no-alert": "none", "coap": "coap"}
 RSA_PSS_OID = "1.2.840.113549.1.1.10"
 # IANA scheme names OpenSSL 3.0's sigalgs lists do not know by name (its table names
 # them only as SIG+HASH): given so, else the replica would leave them out.
@@ -72,6 +73,11 @@ class ReplicaPlan:
     client_ca_names: int
     differences: tuple
     requires_client: bool = False   # the server requested a client certificate
+
+    @property
+    def has_chain(self):
+        """False for a PSK-only server (DTLS, dgram.psk_only): nothing to synthesize."""
+        return bool(self.chain)
 
     def chain_key(self):
         """The cache key of the synthesized chain (everything that shapes it)."""
@@ -181,11 +187,12 @@ def _versions(prof, diffs):
     return vs
 
 
-def _suites_args(prof, vs, diffs):
+def _suites_args(prof, vs, diffs, keep=lambda name: True):
     args = []
     old = [v for v in vs if v != "TLSv1.3"]
     if old:
-        lists = [[s["id"] for s in prof.ciphersuites(v)] for v in reversed(old)]
+        lists = [[s["id"] for s in prof.ciphersuites(v) if keep(s["name"])]
+                 for v in reversed(old)]
         if any(x != lists[0] for x in lists):
             diffs.append("ciphersuites: the TLS <= 1.2 versions accept different suites; the "
                          "replica accepts their union in every one")
@@ -274,11 +281,12 @@ def _client_args(prof):
 
 
 def implied_proof(prof):
-    """The proof the profile implies: by its ALPN protocol, else by its port."""
+    """The proof the profile implies: by its ALPN protocol, else by its port (and
+    transport: 5684 over DTLS is CoAP)."""
     alpn = (prof.extensions or {}).get("alpn")
     if alpn in ALPN_PROOFS:
         return proof_mod.Proof(ALPN_PROOFS[alpn])
-    return proof_mod.default_proof(prof.target.port or 0)
+    return proof_mod.default_proof(prof.target.port or 0, dgram.is_dtls(prof))
 
 
 def _weak(prof, vs):
@@ -295,14 +303,26 @@ def _weak(prof, vs):
     return any(((prof.key_exchange(v) or {}).get("dh_bits") or 4096) < 2048 for v in vs)
 
 
-def plan(prof):
-    """The ReplicaPlan of the replica of `prof` (a Profile or a validated document)."""
+def plan(prof, psk_given=False):
+    """The ReplicaPlan of the replica of `prof` (a Profile or a validated document).
+    psk_given: the run brings a pre-shared key (a DTLS profile's PSK suites are served,
+    dgram.py)."""
     prof = Profile.of(prof)
     diffs = []
     vs = _versions(prof, diffs)
-    chain, anchor, sent = _chain_plan(prof, diffs)
+    dtls = dgram.is_dtls(prof)
+    keep = (lambda name: True) if psk_given or not dtls else \
+        (lambda name: not dgram.is_psk_suite(name))
+    if dtls and dgram.psk_only(prof):
+        if not psk_given:
+            raise dgram.psk_refusal()
+        chain, anchor, sent = (), None, False
+    else:
+        chain, anchor, sent = _chain_plan(prof, diffs)
     args = ["--versions", f"{ENGINE_VERSION[vs[0]]}-{ENGINE_VERSION[vs[-1]]}"]
-    args += _suites_args(prof, vs, diffs)
+    if dtls:
+        args += dgram.dtls_args(prof, psk_given, diffs)
+    args += _suites_args(prof, vs, diffs, keep)
     args += _kex_args(prof, vs, diffs)
     args += _record_args(prof, diffs)
     client, n_ca = _client_args(prof)
