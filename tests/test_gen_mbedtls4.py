@@ -9,13 +9,13 @@ compiled on the host), or is refused for a removed key exchange.  No servers, no
 library build.
 """
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import MBEDTLS4_ARCHIVE, upstream_dir
 from tlsfit.core.errors import MBED4_OUTPUT, REFUSED
 from tlsfit.core.identity import ClientIdentity
 from tlsfit.header import platforms, rules as rules_mod
@@ -29,19 +29,18 @@ from tlsfit.mbedtls.configfiles import crypto_config_path
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = sorted((REPO / "profiles").glob("*.json"))
-_env = os.environ.get("TLSFIT_UPSTREAM")
-UPSTREAM = Path(_env) if _env else REPO.parent / "shared" / "upstream"
-ARCHIVE = UPSTREAM / "mbedtls-4.0.0.tar.xz"
+UPSTREAM = upstream_dir()
+ARCHIVE = UPSTREAM / MBEDTLS4_ARCHIVE
 needs_tree = pytest.mark.skipif(
     not ARCHIVE.is_file(), reason=f"no {ARCHIVE} (shared/upstream beside the checkout, or "
                                   "$TLSFIT_UPSTREAM): the Mbed TLS 4.0.0 tree is not here")
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mbedtls4")
-    subprocess.run(["tar", "-xJf", str(ARCHIVE), "-C", str(out)], check=True)
-    return out / "mbedtls-4.0.0"
+def tree(tree4):
+    """The 4.0.0 tree (conftest's tree4: the set-up cache's, unpacked from the archive
+    when it has none)."""
+    return tree4.path
 
 
 @pytest.fixture(scope="module")
