@@ -18,6 +18,7 @@ import pytest
 import test_gen
 from test_gen import CASES, Case, _chain, _three_cert_file, define, probe_and_gen, start
 from tlsfit.core.errors import REFUSED
+from tlsfit.header.mbed4 import table as table_mod
 from tlsfit.host import verify
 
 # test_gen's fixtures (its extra chains, the trees, mbedTLS 3.6's ssl_server2)
@@ -70,6 +71,12 @@ def test_gen4_pair_is_proven_or_refused(case, pki, gen_pki, tree4, server_logs, 
     for off in ("MBEDTLS_SSL_SRV_C", "MBEDTLS_KEY_EXCHANGE_RSA_ENABLED",
                 "MBEDTLS_KEY_EXCHANGE_DHE_RSA_ENABLED", "MBEDTLS_DEBUG_C", "MBEDTLS_NET_C"):
         assert define(text, off) is None, off
+    # the PSA key slots measured for the handshake kinds the pair makes (rules_4.toml)
+    versions = {c["version"] for c in plan["chosen"]}
+    slots, _ = table_mod.load().slots_for(versions, ())
+    crypto = cfg.with_name("tls_config_crypto.h").read_text()
+    assert define(crypto, "MBEDTLS_PSA_KEY_SLOT_COUNT") == str(slots)
+    assert slots == (5 if "TLSv1.3" in versions else 3)
     if case.policy == "compat":
         assert len({c["suite"] for c in plan["chosen"]}) == 2
         assert not any("_RSA_WITH_" in c["suite"] and "ECDHE" not in c["suite"]

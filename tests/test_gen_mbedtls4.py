@@ -179,6 +179,45 @@ def test_files_are_split_and_the_preamble_says_what_4x_owes():
             assert "/* " in line, line
 
 
+# ------------------------------------------------------------------ PSA key slots
+def test_key_slots_are_the_measured_minimum_of_the_handshake_kinds(tmp_path):
+    """MBEDTLS_PSA_KEY_SLOT_COUNT is the largest measured minimum among the kinds the
+    device's handshakes make (rules_4.toml [key_slots], bench/psa_key_slots4.py)."""
+    table = table_mod.load()
+    assert table.slots_for({"TLSv1.2"}, ())[0] == 3
+    assert table.slots_for({"TLSv1.2", "TLSv1.3"}, ())[0] == 5
+    assert table.slots_for({"TLSv1.3"}, {"client_cert"})[0] == 6
+    assert table.slots_for({"TLSv1.2"}, {"client_cert"})[0] == 4
+    assert table.slots_for({"DTLSv1.2"}, ()) == (None, [])
+    counts = {}
+    for tls in ("1.2", "1.3"):
+        plan = generate_pair([_doc("mosquitto-tls")], GenOptions(line="4.0", tls=tls), ["m"])
+        value, why = plan.files.crypto_values["MBEDTLS_PSA_KEY_SLOT_COUNT"]
+        counts[tls] = value
+        assert "bench/psa_key_slots4.py" in why and "fail" in why
+    assert counts == {"1.2": 3, "1.3": 5}
+    ca = refservers.make_ca(tmp_path, "devca", "tlsfit device CA", "ec:P-256")
+    dev = refservers.make_client_cert(ca, tmp_path, "ec", "ec:P-256")
+    opts = GenOptions(line="4.0", tls="1.3", client=ClientIdentity.load(dev.pem, dev.key))
+    plan = generate_pair([_doc("mosquitto-mtls")], opts, ["m"])
+    assert "#define MBEDTLS_PSA_KEY_SLOT_COUNT 6 " in plan.crypto_text
+
+
+@pytest.mark.parametrize("kind, message", [
+    ({"version": "TLSv1.4", "slots": 3, "measured": "x"}, "version must be"),
+    ({"version": "TLSv1.2", "with": "dtls", "slots": 3, "measured": "x"}, "version must be"),
+    ({"version": "TLSv1.2", "slots": 0, "measured": "x"}, "needs slots"),
+    ({"version": "TLSv1.2", "slots": 3}, "needs slots")])
+def test_key_slot_entries_are_checked(kind, message):
+    from tlsfit.core.errors import RULES, TlsfitError
+    from tlsfit.header.rules import read_toml
+    doc = read_toml(table_mod.TABLE_PATH)
+    doc["key_slots"]["kind"] = [kind]
+    with pytest.raises(TlsfitError) as e:
+        table_mod.check(doc)
+    assert e.value.code == RULES and message in e.value.message
+
+
 # ------------------------------------------------------------------ refusals
 def _only(doc, version, suites):
     doc = json.loads(json.dumps(doc))
