@@ -188,6 +188,9 @@ def test_key_slots_are_the_measured_minimum_of_the_handshake_kinds(tmp_path):
     assert table.slots_for({"TLSv1.2", "TLSv1.3"}, ())[0] == 5
     assert table.slots_for({"TLSv1.3"}, {"client_cert"})[0] == 6
     assert table.slots_for({"TLSv1.2"}, {"client_cert"})[0] == 4
+    assert table.slots_for({"TLSv1.3"}, {"psk", "client_cert"})[0] == 6
+    assert table.slots_for({"TLSv1.2"}, {"psk"})[0] == 3
+    assert table.slots_for({"TLSv1.3"}, {"resume"})[0] == 6
     assert table.slots_for({"DTLSv1.2"}, ()) == (None, [])
     counts = {}
     for tls in ("1.2", "1.3"):
