@@ -61,7 +61,7 @@ class Kind:
 
 def kinds(pki_dir):
     """name -> Kind: TLS 1.2 and 1.3 with a P-256 chain, an RSA-2048 chain, a client
-    certificate (EC P-256), a pre-shared key, and TLS 1.3 resumption."""
+    certificate (EC P-256), a pre-shared key and resumption; TLS 1.2 with a CBC suite."""
     d = Path(pki_dir)
     p256 = refservers.make_chain(d, "p256", "ec:P-256", "ec:P-256", "ec:P-256")
     rsa = refservers.make_chain(d, "rsa", "rsa:2048", "rsa:2048", "rsa:2048")
@@ -85,6 +85,8 @@ def kinds(pki_dir):
         "tls12-ecdhe-ecdsa": Kind(cert(p256, "-tls1_2"), chain_args(p256), (), v(p256)),
         "tls13-p256": Kind(cert(p256, "-tls1_3"), chain_args(p256), (), v(p256)),
         "tls12-rsa-chain": Kind(cert(rsa, "-tls1_2"), chain_args(rsa), (), v(rsa)),
+        "tls12-cbc": Kind(cert(p256, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256"),
+                          chain_args(p256), (), v(p256)),
         "tls13-rsa-chain": Kind(cert(rsa, "-tls1_3"), chain_args(rsa), (), v(rsa)),
         "tls12-mtls-p256": Kind(cert(p256, "-tls1_2", *mtls), chain_args(p256),
                                 ("--client-cert", dev.pem), v(p256, client=client)),

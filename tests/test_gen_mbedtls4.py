@@ -181,14 +181,17 @@ def test_files_are_split_and_the_preamble_says_what_4x_owes():
 
 # ------------------------------------------------------------------ PSA key slots
 def test_key_slots_are_the_measured_minimum_of_the_handshake_kinds(tmp_path):
-    """MBEDTLS_PSA_KEY_SLOT_COUNT is the largest measured minimum among the kinds the
-    device's handshakes make (rules_4.toml [key_slots], bench/psa_key_slots4.py)."""
+    """MBEDTLS_PSA_KEY_SLOT_COUNT: per version, the measured minimum of the plain kind
+    plus what each feature present measured above it, the largest over the versions
+    (rules_4.toml [key_slots], bench/psa_key_slots4.py)."""
     table = table_mod.load()
     assert table.slots_for({"TLSv1.2"}, ())[0] == 3
     assert table.slots_for({"TLSv1.2", "TLSv1.3"}, ())[0] == 5
     assert table.slots_for({"TLSv1.3"}, {"client_cert"})[0] == 6
     assert table.slots_for({"TLSv1.2"}, {"client_cert"})[0] == 4
-    assert table.slots_for({"TLSv1.3"}, {"psk", "client_cert"})[0] == 6
+    assert table.slots_for({"TLSv1.3"}, {"psk", "client_cert"})[0] == 7     # 5 + 1 + 1
+    assert table.slots_for({"TLSv1.2"}, {"cbc"})[0] == 5
+    assert table.slots_for({"TLSv1.2"}, {"cbc", "client_cert"})[0] == 6
     assert table.slots_for({"TLSv1.2"}, {"psk"})[0] == 3
     assert table.slots_for({"TLSv1.3"}, {"resume"})[0] == 6
     assert table.slots_for({"DTLSv1.2"}, ()) == (None, [])

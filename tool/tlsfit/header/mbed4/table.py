@@ -31,7 +31,7 @@ class Move:
 class KeySlots:
     """One measured handshake kind of [key_slots]: the fewest PSA key slots with which
     gen's pair completed it (`version`, and `with_` a feature of the device's handshake:
-    None, "client_cert", "psk" or "resume")."""
+    None, "client_cert", "psk", "resume" or "cbc": a suite that is not an AEAD)."""
     version: str
     with_: str
     slots: int
@@ -52,14 +52,21 @@ class Table:
 
     def slots_for(self, versions, withs):
         """(MBEDTLS_PSA_KEY_SLOT_COUNT, [the KeySlots that set it]) for a device whose
-        handshakes use `versions` with the features `withs`: the largest measured
-        minimum among the kinds that apply (None when none does)."""
-        apply = [k for k in self.key_slots
-                 if k.version in versions and (k.with_ is None or k.with_ in withs)]
-        if not apply:
-            return None, []
-        top = max(k.slots for k in apply)
-        return top, [k for k in apply if k.slots == top]
+        handshakes use `versions` with the features `withs`: per version, the measured
+        minimum of its plain kind plus what each feature's kind measured above it
+        (features together are added: a combination not measured is not guessed
+        smaller), the largest over the versions (None when no version is measured)."""
+        best = (None, [])
+        for version in sorted(versions):
+            base = next((k for k in self.key_slots if k.version == version and k.with_ is None),
+                        None)
+            if base is None:
+                continue
+            extra = [k for k in self.key_slots if k.version == version and k.with_ in withs]
+            total = base.slots + sum(k.slots - base.slots for k in extra)
+            if best[0] is None or total > best[0]:
+                best = (total, [base, *extra])
+        return best
 
     def value_of(self, name):
         """What `name` is defined to (None: a plain #define)."""
@@ -153,7 +160,7 @@ def check(doc):
                  note)
 
 
-KEY_SLOT_WITH = (None, "client_cert", "psk", "resume")
+KEY_SLOT_WITH = (None, "client_cert", "psk", "resume", "cbc")
 
 
 def _key_slots(doc):
@@ -168,7 +175,7 @@ def _key_slots(doc):
         w = f"[[key_slots.kind]] {i}"
         if k.get("version") not in ("TLSv1.2", "TLSv1.3") or k.get("with") not in KEY_SLOT_WITH:
             _fail(w, "version must be TLSv1.2 or TLSv1.3, with one of "
-                     "client_cert, psk, resume or absent")
+                     "client_cert, psk, resume, cbc or absent")
         if not (isinstance(k.get("slots"), int) and k["slots"] > 0 and k.get("measured")):
             _fail(w, "needs slots (a whole number > 0) and measured")
         kinds.append(KeySlots(k["version"], k.get("with"), k["slots"], k["measured"]))

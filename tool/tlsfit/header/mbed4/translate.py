@@ -34,7 +34,10 @@ SLOTS = "MBEDTLS_PSA_KEY_SLOT_COUNT"
 
 def key_slots(plan, table, withs):
     """(value, reason) of MBEDTLS_PSA_KEY_SLOT_COUNT for the choice: the measured minimum
-    of the handshake kinds it makes ([key_slots]), or None without a measurement."""
+    of the handshake kinds it makes ([key_slots]), or None without a measurement (DTLS
+    was not measured: 4.x's default stays)."""
+    if "MBEDTLS_SSL_PROTO_DTLS" in plan.options:
+        return None
     versions = {c.version for c in plan.chosen}
     slots, kinds = table.slots_for(versions, withs)
     if slots is None:
@@ -47,7 +50,7 @@ def key_slots(plan, table, withs):
 def translate(plan, table, external_rng=False, client_key=None, withs=()):
     """Files for a 3.6 HeaderPlan (client_key: the device key's type, "ec" or "rsa", when
     a server asks for the device's certificate; withs: the features of its handshakes
-    that need PSA key slots, "client_cert", "psk", "resume").  A name the table marks `refuse` here is a bug (the
+    that need PSA key slots, "psk", "resume"; "client_cert" and "cbc" are read here).  A name the table marks `refuse` here is a bug (the
     choice ran with 4.x's removed key exchanges taken out): TlsfitError(RULES)."""
     tls, crypto, tls_values, crypto_values = {}, {}, {}, {}
     for name, reasons in plan.options.items():
@@ -78,7 +81,9 @@ def translate(plan, table, external_rng=False, client_key=None, withs=()):
             _add(crypto, name, [why])
     entropy, cite, why = table.entropy["external" if external_rng else "hardware"]
     crypto[entropy] = [why]
-    slots = key_slots(plan, table, set(withs) | ({"client_cert"} if client_key else set()))
+    withs = set(withs) | ({"client_cert"} if client_key else set()) | (
+        {"cbc"} if any(not c.aead for c in plan.chosen) else set())
+    slots = key_slots(plan, table, withs)
     if slots is not None:
         crypto_values[SLOTS] = slots
     return Files(tls, crypto, tls_values, crypto_values)
