@@ -2,19 +2,24 @@
 ECDSA P-256 throughout), with the cheapest settings (--candidates 1, --objective rom).
 The fit writes the 4.x pair (tls_config.h + tls_config_crypto.h), its report names the
 4.0.0 tree, the final pair verified, the crypto file holds 4.x names only, and the
-pair's Regenerate line (gen --fit-report) renders both files again byte for byte.
+pair's Regenerate line (gen --fit-report) renders both files again byte for byte.  The
+same fit runs with --for esp-idf: ESP-IDF v6's files of the fitted pair, evaluated by
+kconfiglib over v6.0.2's Kconfig and esp_config.h as gen's are (test_gen_mbedtls4.py),
+come out as the pair's option set.
 
 Needs the mbedTLS 4.0 release archive (shared/upstream beside the checkout, or
 $TLSFIT_UPSTREAM); skips, saying why, without it.
 """
+import importlib.util
 import json
 import re
 
 import pytest
 
-from conftest import require_tools, run_tlsfit
+from conftest import require_tools, run_tlsfit, upstream_dir
 from tlsfit.fit import line4, search
 from tlsfit.header.mbed4 import table as table_mod
+from tlsfit.header.platforms import evaluate, matrix
 from tlsfit.lab import refservers
 
 LIVE = (pytest.mark.server, pytest.mark.qemu, pytest.mark.fit)
@@ -37,7 +42,7 @@ def fit4(prober, server_logs, tmp_path_factory, tree4):
         proc = run_tlsfit(prober, d / "state", "fit", srv.hostport, "--sni", "localhost",
                           "--ca", chain.root.pem, "--mbedtls", "4.0", "--target", "cortex-m4",
                           "--objective", "rom", "--candidates", "1", "--out", out, "--json",
-                          timeout=1200)
+                          "--for", "esp-idf", timeout=1200)
     return proc, out
 
 
@@ -65,7 +70,7 @@ def test_fit4_writes_the_verified_pair(fit4):
     assert "`tls_config_crypto.h` (TF_PSA_CRYPTO_CONFIG_FILE" in (out / "report.md").read_text()
     # no 3.6-only name (one the 4.x table renames, moves into PSA_WANT_ or drops) in either
     table = table_mod.load()
-    only36 = {n for n, m in table.moves.items() if n not in m.names}
+    only36 = {n for n, m in table.moves.items() if n not in m.names and m.to != "default"}
     assert only36 and not (_defined(crypto) | _defined(tls)) & only36
     # the ablation removed 3.6 names; none of them is in the TLS file
     for removed in report["removed"]:
@@ -87,11 +92,35 @@ def test_fit4_pair_regenerates_from_the_report(fit4, prober, tmp_path):
         assert (again.parent / name).read_bytes() == (out / name).read_bytes(), name
 
 
-def test_fit4_for_a_platform_is_refused_before_probing(prober, tmp_path):
+@live
+def test_fit4_for_esp_idf_evaluates_to_the_fitted_pair_on_v6(fit4, tree4):
+    """DIR/esp-idf/ applied with kconfiglib over ESP-IDF v6.0.2's Kconfig, esp_config.h
+    run through the preprocessor in 4.x's order with the overlay: the option set is
+    the fitted pair's (up to what ESP-IDF owns), and gen's platform model agrees."""
+    proc, out = fit4
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    files = sorted(p.name for p in (out / "esp-idf").iterdir())
+    assert files == ["sdkconfig.defaults", "tlsfit_user_config.h"]
+    assert "--fit-report" in (out / "esp-idf" / "tlsfit_user_config.h").read_text()
+    if importlib.util.find_spec("kconfiglib") is None:
+        pytest.skip("python3-kconfiglib is not installed (./tlsfit setup installs it)")
+    up = upstream_dir()
+    v6 = [t for t in evaluate.trees("esp-idf") if t.name == "esp-idf-v6.0.2"]
+    if not v6 or not (up / "platforms" / "esp-idf" / "v6.0.2").is_dir():
+        pytest.skip(f"no ESP-IDF v6.0.2 under {up / 'platforms'}")
+    bare = evaluate.pair_options(out, tree4.path)
+    r = matrix.evaluate_output("fit --mbedtls 4.0", "esp-idf", v6[0], out / "esp-idf", bare,
+                               tree4, up)
+    assert r.ok, (r.failures, r.differences, r.model)
+
+
+@pytest.mark.parametrize("platform", ["zephyr", "rt-thread"])
+def test_fit4_for_a_platform_4x_lacks_is_refused_before_probing(prober, tmp_path, platform):
     res = run_tlsfit(prober, tmp_path / "state", "fit", "127.0.0.1:9", "--mbedtls", "4.0",
-                     "--for", "zephyr", "--out", tmp_path / "out")
+                     "--for", platform, "--out", tmp_path / "out")
     assert res.returncode == 59, res.stderr
-    assert "--for zephyr" in res.stderr and "--fit-report" in res.stderr
+    assert f"--for {platform}" in res.stderr and "--mbedtls 3.6" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 

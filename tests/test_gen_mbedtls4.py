@@ -9,13 +9,13 @@ compiled on the host), or is refused for a removed key exchange.  No servers, no
 library build.
 """
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import MBEDTLS4_ARCHIVE, upstream_dir
 from tlsfit.core.errors import MBED4_OUTPUT, REFUSED
 from tlsfit.core.identity import ClientIdentity
 from tlsfit.header import platforms, rules as rules_mod
@@ -29,19 +29,18 @@ from tlsfit.mbedtls.configfiles import crypto_config_path
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = sorted((REPO / "profiles").glob("*.json"))
-_env = os.environ.get("TLSFIT_UPSTREAM")
-UPSTREAM = Path(_env) if _env else REPO.parent / "shared" / "upstream"
-ARCHIVE = UPSTREAM / "mbedtls-4.0.0.tar.xz"
+UPSTREAM = upstream_dir()
+ARCHIVE = UPSTREAM / MBEDTLS4_ARCHIVE
 needs_tree = pytest.mark.skipif(
     not ARCHIVE.is_file(), reason=f"no {ARCHIVE} (shared/upstream beside the checkout, or "
                                   "$TLSFIT_UPSTREAM): the Mbed TLS 4.0.0 tree is not here")
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    out = tmp_path_factory.mktemp("mbedtls4")
-    subprocess.run(["tar", "-xJf", str(ARCHIVE), "-C", str(out)], check=True)
-    return out / "mbedtls-4.0.0"
+def tree(tree4):
+    """The 4.0.0 tree (conftest's tree4: the set-up cache's, unpacked from the archive
+    when it has none)."""
+    return tree4.path
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +177,51 @@ def test_files_are_split_and_the_preamble_says_what_4x_owes():
     for line in tls.splitlines() + crypto.splitlines():
         if line.startswith("#define") and not line.startswith("#define TLSFIT_TLS_CONFIG"):
             assert "/* " in line, line
+
+
+# ------------------------------------------------------------------ PSA key slots
+def test_key_slots_are_the_measured_minimum_of_the_handshake_kinds(tmp_path):
+    """MBEDTLS_PSA_KEY_SLOT_COUNT: per version, the measured minimum of the plain kind
+    plus what each feature present measured above it, the largest over the versions
+    (rules_4.toml [key_slots], bench/psa_key_slots4.py)."""
+    table = table_mod.load()
+    assert table.slots_for({"TLSv1.2"}, ())[0] == 3
+    assert table.slots_for({"TLSv1.2", "TLSv1.3"}, ())[0] == 5
+    assert table.slots_for({"TLSv1.3"}, {"client_cert"})[0] == 6
+    assert table.slots_for({"TLSv1.2"}, {"client_cert"})[0] == 4
+    assert table.slots_for({"TLSv1.3"}, {"psk", "client_cert"})[0] == 7     # 5 + 1 + 1
+    assert table.slots_for({"TLSv1.2"}, {"cbc"})[0] == 5
+    assert table.slots_for({"TLSv1.2"}, {"cbc", "client_cert"})[0] == 6
+    assert table.slots_for({"TLSv1.2"}, {"psk"})[0] == 3
+    assert table.slots_for({"TLSv1.3"}, {"resume"})[0] == 6
+    assert table.slots_for({"DTLSv1.2"}, ()) == (None, [])
+    counts = {}
+    for tls in ("1.2", "1.3"):
+        plan = generate_pair([_doc("mosquitto-tls")], GenOptions(line="4.0", tls=tls), ["m"])
+        value, why = plan.files.crypto_values["MBEDTLS_PSA_KEY_SLOT_COUNT"]
+        counts[tls] = value
+        assert "bench/psa_key_slots4.py" in why and "fail" in why
+    assert counts == {"1.2": 3, "1.3": 5}
+    ca = refservers.make_ca(tmp_path, "devca", "tlsfit device CA", "ec:P-256")
+    dev = refservers.make_client_cert(ca, tmp_path, "ec", "ec:P-256")
+    opts = GenOptions(line="4.0", tls="1.3", client=ClientIdentity.load(dev.pem, dev.key))
+    plan = generate_pair([_doc("mosquitto-mtls")], opts, ["m"])
+    assert "#define MBEDTLS_PSA_KEY_SLOT_COUNT 6 " in plan.crypto_text
+
+
+@pytest.mark.parametrize("kind, message", [
+    ({"version": "TLSv1.4", "slots": 3, "measured": "x"}, "version must be"),
+    ({"version": "TLSv1.2", "with": "dtls", "slots": 3, "measured": "x"}, "version must be"),
+    ({"version": "TLSv1.2", "slots": 0, "measured": "x"}, "needs slots"),
+    ({"version": "TLSv1.2", "slots": 3}, "needs slots")])
+def test_key_slot_entries_are_checked(kind, message):
+    from tlsfit.core.errors import RULES, TlsfitError
+    from tlsfit.header.rules import read_toml
+    doc = read_toml(table_mod.TABLE_PATH)
+    doc["key_slots"]["kind"] = [kind]
+    with pytest.raises(TlsfitError) as e:
+        table_mod.check(doc)
+    assert e.value.code == RULES and message in e.value.message
 
 
 # ------------------------------------------------------------------ refusals

@@ -4,8 +4,8 @@ import os
 import sys
 
 from ..core import proof
-from ..core.errors import MBED4_OUTPUT, REGRESSION, USAGE, TlsfitError
-from ..fit import artifacts, budget, device, lto, search, resume as fit_resume
+from ..core.errors import REGRESSION, USAGE, TlsfitError
+from ..fit import artifacts, budget, device, line4, lto, search, resume as fit_resume
 from ..fit.objective import OBJECTIVES
 from ..fit.report import summary_lines
 from ..header.types import GenOptions
@@ -15,7 +15,7 @@ from ..mbedtls.configfiles import two_files
 from ..mbedtls.tree import LINES, default_line
 from ..target import timings
 from ..target.lto import lto_mode
-from . import pskargs
+from . import gen4, pskargs
 from .common import alpn_list, int_range
 
 HELP = """\
@@ -32,7 +32,9 @@ from DIR alone: tlsfit gen DIR/profile.json ... --fit-report DIR/report.json.
 into DIR/PLATFORM/ (as tlsfit gen --for).  --mbedtls 4.0 fits the two 4.x
 files: DIR/tls_config.h and DIR/tls_config_crypto.h (TF_PSA_CRYPTO_CONFIG_FILE),
 every candidate measured with both; the ablation removes mbedTLS 3.6 option
-names, translated by gen (--for is refused there, exit 59).
+names, translated by gen; with --for esp-idf it writes ESP-IDF v6's files of
+that pair (--for zephyr, zephyr-cfg-file and rt-thread are refused there, exit 59,
+before anything is probed).
 
 objectives:
   rom       smallest flash            heap   smallest peak heap
@@ -291,12 +293,11 @@ def _reconnects(args):
 
 
 def _refuse_platform4(args):
-    """fit --mbedtls 4.0 --for X: MBED4_OUTPUT (59), before anything is probed."""
+    """fit --mbedtls 4.0 --for X where gen makes no X for 4.x (Zephyr, RT-Thread):
+    MBED4_OUTPUT (59), gen's one line, before anything is probed.  --for esp-idf is
+    made (ESP-IDF v6's files of the fitted pair: fit/line4.write_platform)."""
     if args.platform != "mbedtls" and two_files(args.mbedtls or default_line()):
-        raise TlsfitError(MBED4_OUTPUT, f"--mbedtls {args.mbedtls} --for {args.platform}: fit "
-                                        "writes the two 4.x files only; fit without --for, then "
-                                        "run the header's Regenerate line (gen ... --fit-report "
-                                        f"DIR/report.json) with --for {args.platform} -o DIR")
+        gen4.refuse_unmade(args)
 
 
 def _fit(args, what, device_target, replica_of=None):
@@ -341,5 +342,8 @@ def _platform_files(args, report, opts):
     if args.platform == "mbedtls":
         return []
     gen_opts = GenOptions(line=opts.line, policy=opts.policy)     # (the anchor: report.json)
+    if two_files(opts.line):
+        return line4.write_platform(args.out, report, args.platform, gen_opts,
+                                    len(report["servers"]))
     return artifacts.write_platform(args.out, report, args.platform, gen_opts,
                                     len(report["servers"]))

@@ -3,6 +3,8 @@
     fitter_class(line)         -> the Fitter for the line (search.Fitter up to 3.6, Fitter4 from 4.0)
     refuse_early(docs, opts)   gen's refusal before anything is measured (4.x: generate_pair)
     write_header(out, plan)    DIR/tls_config.h (and, on 4.x, DIR/tls_config_crypto.h)
+    write_platform(out, report, fmt, opts, n)
+                               DIR/esp-idf/: ESP-IDF v6's files of the fitted pair (fit --for)
 
 Every candidate is gen's 4.x pair (header/mbed4/pair.py: the choice made as for 3.6, with
 the key exchanges 4.x removed ruled out, translated into the two files by rules_4.toml),
@@ -16,10 +18,14 @@ removal would measure the same pair again is not tried: its 4.x translation is i
 file ("gone", "default" in rules_4.toml), or gen puts back every definition it maps to.
 """
 from dataclasses import replace
+from pathlib import Path
 
 from ..core import paths
+from ..core.errors import INTERNAL, TlsfitError
 from ..header import gen, rules as rules_mod
-from ..header.mbed4 import table as table_mod
+from ..header import refit
+from ..header.commands import regenerate_command
+from ..header.mbed4 import esp_idf, table as table_mod
 from ..header.mbed4.pair import generate_pair, rules_without_removed_kx
 from ..header.types import NO_OVERRIDES
 from ..mbedtls.configfiles import crypto_config_path, two_files
@@ -143,3 +149,28 @@ def md_with_files(report, md):
         f"{len(files[tls]['options'])} options) and `{crypto}` (TF_PSA_CRYPTO_CONFIG_FILE, "
         f"{len(files[crypto]['options'])} options). The ablation above removed mbedTLS 3.6 "
         "option names; gen translated each pair into 4.x's names (rules_4.toml).\n")
+
+
+def write_platform(out, report, fmt, opts, n):
+    """DIR/FMT/<files> for `fit --mbedtls 4.0 --for FMT` (ESP-IDF v6's sdkconfig.defaults
+    and tlsfit_user_config.h: the only platform tlsfit makes for 4.x, cli/gen4.py refuses
+    the others before the fit); [paths written].  The pair is generated again from DIR's
+    profile copies and report.json, as `gen --fit-report` does, and must be both of DIR's
+    files byte for byte."""
+    from ..profile import model
+    out = Path(out)
+    report_path = out / artifacts.REPORT
+    opts = refit.apply(opts, report, report_path)
+    names = artifacts.profile_names(out, n)
+    pair = generate_pair([model.read(p) for p in artifacts.profile_files(out, n)], opts, names,
+                         command=artifacts.command_for(out, n, opts),
+                         overrides=refit.overrides(report, report_path))
+    tls = out / "tls_config.h"
+    if (pair.tls_text, pair.crypto_text) != (tls.read_text(),
+                                             crypto_config_path(tls).read_text()):
+        raise TlsfitError(INTERNAL, f"{out}/tls_config.h and its crypto file do not render "
+                                    f"again from {report_path}: a defect in tlsfit, please "
+                                    "report it")
+    cmd = regenerate_command(names, opts, refit.extra_args(report_path, fmt))
+    made = esp_idf.files(pair, esp_idf.four_tree(), cmd)
+    return [paths.write_atomic(out / fmt / name, text) for name, text in made.files.items()]

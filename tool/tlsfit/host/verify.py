@@ -14,8 +14,8 @@ tree) and tool/verify/client.c are compiled with
 MBEDTLS_CONFIG_FILE="tls_config.h" (and, for a 4.x tree, the crypto half as
 TF_PSA_CRYPTO_CONFIG_FILE="tls_config_crypto.h": mbedtls/pair.py) by the small
 CMake project in tool/verify, into $TLSFIT_CACHE/verify/<key>/, where <key>
-is the SHA-256 of the header's bytes, the tree's path and version, and the
-client's sources.  A finished
+is the SHA-256 of the header's bytes (a 4.x pair's: both files without their
+comments), the tree's path and version, and the client's sources.  A finished
 build leaves <key>/tlsfit-verify-client (the objects are dropped; ccache keeps
 them); later runs with the same inputs use it at once and print nothing.
 
@@ -139,9 +139,13 @@ def cache_key(config_bytes, tree, crypto_bytes=None):
     """The build directory's key: the header, the tree, the client's sources and the
     checkout they are in (CMake's cache names its source directory: a build made from
     another clone of tlsfit cannot be reused, and used to fail with "does not match
-    the source ... used to generate cache").  A 4.x tree's key also has the crypto file."""
+    the source ... used to generate cache").  A 4.x tree's key has both files as their
+    code (pair.code_of: without comments, so gen's pair for another run of the same
+    server, another port, reuses the build); a 3.x key is the header's bytes as ever."""
     h = hashlib.sha256()
-    crypto = () if crypto_bytes is None else (crypto_bytes,)
+    crypto = ()
+    if crypto_bytes is not None:
+        config_bytes, crypto = pair.code_of(config_bytes), (pair.code_of(crypto_bytes),)
     for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
                  client_sources_digest().encode(), str(source_dir()).encode(), *crypto):
         h.update(len(part).to_bytes(8, "big"))

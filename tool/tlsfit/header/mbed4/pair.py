@@ -99,8 +99,9 @@ def generate_pair(docs, opts, names=None, *, costs=None, command=None, overrides
     except Refusal as e:
         raise _refusal(e, docs, opts36, names, costs, table) from None
     asked = opts.client is not None and any(d.client_cert_requested for d in docs)
+    withs = {w for w, on in (("psk", opts.psk is not None), ("resume", opts.resume)) if on}
     files = translate(plan36, table, opts.external_rng,
-                      opts.client.key_type if asked else None)
+                      opts.client.key_type if asked else None, withs)
     plan = PairPlan(plan36, files, notes(opts), opts)
     tls_text, crypto_text = pair_texts(plan, table)
     return replace(plan, tls_text=tls_text, crypto_text=crypto_text)

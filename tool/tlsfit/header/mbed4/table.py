@@ -28,6 +28,17 @@ class Move:
 
 
 @dataclass(frozen=True)
+class KeySlots:
+    """One measured handshake kind of [key_slots]: the fewest PSA key slots with which
+    gen's pair completed it (`version`, and `with_` a feature of the device's handshake:
+    None, "client_cert", "psk", "resume" or "cbc": a suite that is not an AEAD)."""
+    version: str
+    with_: str
+    slots: int
+    measured: str                 # what was measured: the kind, and what failed below it
+
+
+@dataclass(frozen=True)
 class Table:
     moves: dict                   # 3.6 name -> Move
     removed_kx: dict              # rules.toml key exchange -> (cite, why)
@@ -36,6 +47,26 @@ class Table:
     files: dict                   # "tls" / "crypto" -> the 4.0 tree's default config file
     define_as: dict = None        # name prefix -> (value, cite, why)
     client_key: dict = None       # "ec" / "rsa" -> (names, cite, why)
+    key_slots: tuple = ()         # KeySlots, each measured kind
+    key_slots_note: tuple = None  # (cite, command, note): where the option is, how measured
+
+    def slots_for(self, versions, withs):
+        """(MBEDTLS_PSA_KEY_SLOT_COUNT, [the KeySlots that set it]) for a device whose
+        handshakes use `versions` with the features `withs`: per version, the measured
+        minimum of its plain kind plus what each feature's kind measured above it
+        (features together are added: a combination not measured is not guessed
+        smaller), the largest over the versions (None when no version is measured)."""
+        best = (None, [])
+        for version in sorted(versions):
+            base = next((k for k in self.key_slots if k.version == version and k.with_ is None),
+                        None)
+            if base is None:
+                continue
+            extra = [k for k in self.key_slots if k.version == version and k.with_ in withs]
+            total = base.slots + sum(k.slots - base.slots for k in extra)
+            if best[0] is None or total > best[0]:
+                best = (total, [base, *extra])
+        return best
 
     def value_of(self, name):
         """What `name` is defined to (None: a plain #define)."""
@@ -47,6 +78,8 @@ class Table:
         out = [(m.cite, m) for m in self.moves.values()]
         out += [(m.also_cite, m) for m in self.moves.values() if m.also]
         out += [(v[1], k) for k, v in (self.client_key or {}).items()]
+        if self.key_slots_note:
+            out.append((self.key_slots_note[0], "key_slots"))
         return out + [(v[1], p) for p, v in (self.define_as or {}).items()]
 
     def emitted_names(self):
@@ -122,7 +155,31 @@ def check(doc):
         if not (isinstance(v, list) and len(v) == 3 and isinstance(v[0], list)):
             _fail(f"[client_key] {key}", "must be [[names], cite, why]")
         client_key[key] = (tuple(v[0]), _cite(f"[client_key] {key}", v[1]), v[2])
-    return Table(moves, removed, base, entropy, dict(files), define_as, client_key)
+    slots, note = _key_slots(doc.get("key_slots", {}))
+    return Table(moves, removed, base, entropy, dict(files), define_as, client_key, slots,
+                 note)
+
+
+KEY_SLOT_WITH = (None, "client_cert", "psk", "resume", "cbc")
+
+
+def _key_slots(doc):
+    """[key_slots]: cite, command, note and the measured kinds."""
+    if not doc:
+        return (), None
+    where = "[key_slots]"
+    if not (doc.get("command") and doc.get("note")):
+        _fail(where, "needs command and note: how the counts were measured")
+    kinds = []
+    for i, k in enumerate(doc.get("kind", []), 1):
+        w = f"[[key_slots.kind]] {i}"
+        if k.get("version") not in ("TLSv1.2", "TLSv1.3") or k.get("with") not in KEY_SLOT_WITH:
+            _fail(w, "version must be TLSv1.2 or TLSv1.3, with one of "
+                     "client_cert, psk, resume, cbc or absent")
+        if not (isinstance(k.get("slots"), int) and k["slots"] > 0 and k.get("measured")):
+            _fail(w, "needs slots (a whole number > 0) and measured")
+        kinds.append(KeySlots(k["version"], k.get("with"), k["slots"], k["measured"]))
+    return tuple(kinds), (_cite(where, doc.get("cite")), doc["command"], doc["note"])
 
 
 @lru_cache(maxsize=None)

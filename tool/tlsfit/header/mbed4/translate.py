@@ -29,9 +29,28 @@ def _add(into, name, reasons):
     into[name] += [r for r in reasons if r not in into[name]]
 
 
-def translate(plan, table, external_rng=False, client_key=None):
+SLOTS = "MBEDTLS_PSA_KEY_SLOT_COUNT"
+
+
+def key_slots(plan, table, withs):
+    """(value, reason) of MBEDTLS_PSA_KEY_SLOT_COUNT for the choice: the measured minimum
+    of the handshake kinds it makes ([key_slots]), or None without a measurement (DTLS
+    was not measured: 4.x's default stays)."""
+    if "MBEDTLS_SSL_PROTO_DTLS" in plan.options:
+        return None
+    versions = {c.version for c in plan.chosen}
+    slots, kinds = table.slots_for(versions, withs)
+    if slots is None:
+        return None
+    cite, command, note = table.key_slots_note
+    measured = "; ".join(k.measured for k in kinds)
+    return slots, f"{note}: {measured} (measured by {command})"
+
+
+def translate(plan, table, external_rng=False, client_key=None, withs=()):
     """Files for a 3.6 HeaderPlan (client_key: the device key's type, "ec" or "rsa", when
-    a server asks for the device's certificate).  A name the table marks `refuse` here is a bug (the
+    a server asks for the device's certificate; withs: the features of its handshakes
+    that need PSA key slots, "psk", "resume"; "client_cert" and "cbc" are read here).  A name the table marks `refuse` here is a bug (the
     choice ran with 4.x's removed key exchanges taken out): TlsfitError(RULES)."""
     tls, crypto, tls_values, crypto_values = {}, {}, {}, {}
     for name, reasons in plan.options.items():
@@ -62,4 +81,9 @@ def translate(plan, table, external_rng=False, client_key=None):
             _add(crypto, name, [why])
     entropy, cite, why = table.entropy["external" if external_rng else "hardware"]
     crypto[entropy] = [why]
+    withs = set(withs) | ({"client_cert"} if client_key else set()) | (
+        {"cbc"} if any(not c.aead for c in plan.chosen) else set())
+    slots = key_slots(plan, table, withs)
+    if slots is not None:
+        crypto_values[SLOTS] = slots
     return Files(tls, crypto, tls_values, crypto_values)
