@@ -71,7 +71,8 @@ def _wanted(servers, opts, rules, resumed=None):
     every server's wants, with the device's identity and resumption (resumed: the
     resume.ResumeChoice per server, gen --resume), the record limit left out when blocked."""
     line = opts.line
-    in_len, _ = joint_in_len(servers, line, opts.resume)
+    asks = opts.client if any(s.doc.client_cert_requested for s in servers) else None
+    in_len, _ = joint_in_len(servers, line, opts.resume, asks)
     identity = _identity_wants(servers, opts, rules) if opts.client is not None else None
     resuming = resume_mod.wants(resumed) if resumed else [{}] * len(servers)
     wanted = merge(base_wants(None, rules, opts),

@@ -13,17 +13,25 @@ MAX_CONTENT_LEN = 16384          # mbedTLS cannot buffer more than one full reco
 IN_HEADROOM = 256                # bytes above the largest record the server was seen to send
 IN_ROUND = 256
 OUT_CONTENT_LEN = 1024           # a client's ClientHello and Finished fit; writes are split
+HELLO_ROOM = 512                 # a resuming ClientHello's own fields beside its ticket
 
 
-def in_content_len(doc, line, who="the server", resume=False, versions=None):
+def in_content_len(doc, line, who="the server", resume=False, versions=None, ticket_extra=0):
     """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN from one server's records and its
     NewSessionTickets in `versions` (None: any; resume.ticket_flight: named in the reason
-    with --resume, or when they are the largest); who names the server in the reason."""
+    with --resume, or when they are the largest); who names the server in the reason;
+    ticket_extra: bytes a ticket may grow by beyond what the probe saw (the device's
+    Certificate message, which a server may keep in a resumable session)."""
     rec = doc.records
     plain = rec.get("max_plaintext_len") or 0
     hs = rec.get("max_handshake_msg_len") or 0
     cert = rec.get("certificate_msg_len")
     tickets = ticket_flight(doc, line, resume, versions)
+    if tickets and ticket_extra:
+        count = max(1, ((doc.get("resumption") or {}).get("TLSv1.3") or {}).get("tickets") or 1)
+        tickets = (tickets[0] + count * ticket_extra, f"{tickets[1]}, + {count} x "
+                   f"{ticket_extra} for the device's Certificate message the server may keep "
+                   "in each ticket")
     need = max(plain, hs, tickets[0] if tickets else 0)
     if need == 0:
         return MAX_CONTENT_LEN, ("" if who == "the server" else f"the probe of {who}: ") + (
@@ -102,10 +110,36 @@ def _app_records(servers, options, line, dropped=None):
     return out
 
 
-def joint_in_len(servers, line, resume=False):
-    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs."""
+def _largest_ticket(servers):
+    """The longest ticket any of the servers issued when probed (bytes; 0: none seen)."""
+    return max([((s.doc.get("resumption") or {}).get(v) or {}).get("ticket_len") or 0
+                for s in servers for v in ("TLSv1.2", "TLSv1.3")] or [0])
+
+
+def resumed_hello_len(servers, client):
+    """(value, why) for MBEDTLS_SSL_OUT_CONTENT_LEN when the device resumes a session in
+    which it presented its certificate, or None (no ticket seen).  A server may keep the
+    client's certificate in the session state its ticket carries (OpenSSL does), and the
+    probe saw only sessions without one: the ticket the ClientHello sends back grows by
+    about the device's Certificate message.  Measured: gen's 1,024-byte buffer failed with
+    MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL resuming an openssl s_server -Verify 1 ticket."""
+    ticket = _largest_ticket(servers)
+    if not ticket:
+        return None
+    n = ticket + client.certificate_msg_len + HELLO_ROOM
+    return -(-n // 256) * 256, (
+        f"a resuming ClientHello carries the server's ticket, {ticket} bytes when probed, plus "
+        f"up to the device's Certificate message ({client.certificate_msg_len} bytes) the "
+        f"server may keep in it, plus {HELLO_ROOM} for the rest of the ClientHello; "
+        "mbedtls_ssl_write() splits longer application writes")
+
+
+def joint_in_len(servers, line, resume=False, client=None):
+    """(value, why) for MBEDTLS_SSL_IN_CONTENT_LEN: the largest any server needs (with
+    --resume and a device certificate, its tickets may hold that certificate too)."""
+    extra = client.certificate_msg_len if resume and client is not None else 0
     per = [in_content_len(s.doc, line, "the server" if len(servers) == 1 else s.who, resume,
-                          (negotiated(s, servers),)) for s in servers]
+                          (negotiated(s, servers),), extra) for s in servers]
     value = max(v for v, _ in per)
     return value, "; ".join(why for v, why in per if v == value)
 
@@ -132,7 +166,7 @@ def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=Non
     largest record any server needs, the output buffer, MBEDTLS_MPI_MAX_SIZE for the
     largest RSA key, DH prime or curve, and (2.28) MBEDTLS_ECP_MAX_BITS."""
     values = {}
-    in_len, why = joint_in_len(servers, line, resume)
+    in_len, why = joint_in_len(servers, line, resume, client)
     if in_len < MAX_CONTENT_LEN:
         why += _app_records(servers, plan_options, line, mfl_dropped)
     values["MBEDTLS_SSL_IN_CONTENT_LEN"] = (in_len, why)
@@ -142,6 +176,10 @@ def size_values(servers, plan_options, rules, line, mfl_dropped=None, client=Non
     if client is not None:
         values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = client_mod.out_content_len(
             client, OUT_CONTENT_LEN) or values["MBEDTLS_SSL_OUT_CONTENT_LEN"]
+    if client is not None and resume:
+        resumed = resumed_hello_len(servers, client)
+        if resumed and resumed[0] > values["MBEDTLS_SSL_OUT_CONTENT_LEN"][0]:
+            values["MBEDTLS_SSL_OUT_CONTENT_LEN"] = resumed
     curve_bits = [rules.facts["curves"][c].attrs["bits"] for c in rules.facts["curves"]
                   if any(o in plan_options for o in rules.facts["curves"][c].options)]
     rsa_bits, rsa_why = _largest(servers, lambda s: s.chain.rsa_bits,
