@@ -62,7 +62,7 @@ from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions
 from ..mbedtls import check
 from ..target import measure as measure_mod, runcache, timings
-from . import artifacts, lto as lto_mod
+from . import artifacts, lto as lto_mod, prebuild
 from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants
 from . import resume as resume_mod
@@ -503,6 +503,17 @@ def _fit(target, opts, out_dir, spent):
     from . import line4                              # (imports this module)
     line4.refuse_early([s.profile for s in sites], gen_options(opts, identity))
     fitter = line4.fitter_class(opts.line)(sites, opts, out_dir, progress)
+    pending = prebuild.start_baseline(opts)         # the default configuration, meanwhile
+    try:
+        return _search_to_report(fitter, opts, out_dir, spent, progress, phases, t0, sites)
+    finally:
+        prebuild.finish(pending)
+
+
+def _search_to_report(fitter, opts, out_dir, spent, progress, phases, t0, sites):
+    """The search, content lengths, ablation, confirming run (and alone, LTO) and the
+    report files of _fit."""
+    from . import line4
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
     phases["search"] = round(time.monotonic() - t1, 1)
