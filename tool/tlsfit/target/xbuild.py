@@ -239,6 +239,7 @@ class XBuild:
     compile_seconds: float = None  # the first build's compile + archive time (done.json)
     objects_compiled: int = 0      # objects this build compiled (objcache.py)...
     objects_reused: int = 0        # ...and took from the object store
+    compiled: tuple = ()           # the names of the compiled ones ("aes.o", ...)
 
     @property
     def lib_dir(self):
@@ -369,7 +370,7 @@ def _compile_all(xb, sources, includes, log):
               f"{' '.join(sorted(off))}\n")
     cc, compiler_id = [fw.CC], _compiler_id()     # the object store is the cache (no ccache)
     failures = []
-    counts = {"hit": 0, "compiled": 0, "seconds": 0.0}
+    counts = {"hit": 0, "compiled": [], "seconds": 0.0}
     lock = threading.Lock()
 
     def one(src):
@@ -385,7 +386,10 @@ def _compile_all(xb, sources, includes, log):
                                   f"{COMPILE_LIMIT} s"))
             return None
         with lock:
-            counts["hit" if done.hit else "compiled"] += 1
+            if done.hit:
+                counts["hit"] += 1
+            else:
+                counts["compiled"].append(src.obj)
             counts["seconds"] += 0.0 if done.hit else done.seconds
         if done.failed:
             failures.append((src, done.proc.stderr))
@@ -395,11 +399,12 @@ def _compile_all(xb, sources, includes, log):
         for src, proc in zip(sources, pool.map(one, sources)):
             if proc is not None and proc.returncode == 0 and proc.stderr.strip():
                 log.write(f"{src.path.name}:\n{proc.stderr}\n")
-    xb.objects_reused, xb.objects_compiled = counts["hit"], counts["compiled"]
-    timings.add_many("objects", counts["seconds"], counts["hit"] + counts["compiled"],
+    xb.objects_reused, xb.compiled = counts["hit"], tuple(sorted(counts["compiled"]))
+    xb.objects_compiled = len(xb.compiled)
+    timings.add_many("objects", counts["seconds"], counts["hit"] + xb.objects_compiled,
                      counts["hit"])
-    log.write(f"objects: {counts['compiled']} compiled, {counts['hit']} from the object "
-              f"store ({objcache.store_dir()})\n")
+    log.write(f"objects: {xb.objects_compiled} compiled ({' '.join(xb.compiled)}), "
+              f"{counts['hit']} from the object store ({objcache.store_dir()})\n")
     for src, text in failures:
         log.write(text + "\n")
     log.flush()
