@@ -16,12 +16,12 @@ own directory, TLSFIT_RUNCACHE) and "warm" right after with what the cold fit st
 The cross builds' cache is the machine's (a header built before is not built again:
 what a second fit on a developer's machine meets) -- unless --empty-builds: then each
 checkout's cold fit of each server starts from nothing but the mbedTLS sources (its own
-TLSFIT_CACHE with links to the machine's mbedtls-* trees, its own empty CCACHE_DIR and
-object store: what a fresh machine meets), and its warm fit reuses what the cold one
-built; the directory is deleted after the warm fit.  The old commit (--vs REV) is
-checked out in a temporary git worktree (its set-up and prober built before any fit
-is timed) and runs its own ./tlsfit the same way; old and new alternate per server, so the machine's
-drift hits both.  Printed: each fit's wall seconds, the ratio new/old, whether the same
+empty TLSFIT_CACHE, CCACHE_DIR and object store, the machine's 3.6 tree as MBEDTLS_DIR:
+what a fresh machine meets), and its warm fit reuses what the cold one built; the
+directory is deleted after the warm fit.  The old commit (--vs REV) is checked out in a
+temporary git worktree and runs its own ./tlsfit the same way; old and new alternate
+per server, so the machine's drift hits both.  Both checkouts are set up (`tlsfit setup`: the prober) before any fit
+is timed.  Printed: each fit's wall seconds, the ratio new/old, whether the same
 header was chosen (its options) and the new fit's breakdown (report "timings").
 
 Not a test: it prints figures and is not run by CI.  Standard library only.
@@ -71,11 +71,12 @@ def servers(work, names):
 
 
 def empty_cache(where):
-    """A TLSFIT_CACHE holding only links to the machine's mbedTLS trees, and its env."""
+    """The env of a fit on a fresh machine: an empty TLSFIT_CACHE and CCACHE_DIR, and the
+    machine's mbedTLS 3.6 tree as MBEDTLS_DIR (the path `tlsfit setup` built each
+    checkout's prober against, so no fit rebuilds it)."""
     where.mkdir(parents=True)
-    for tree in paths.cache_dir().glob("mbedtls-*"):
-        (where / tree.name).symlink_to(tree.resolve())
-    return {"TLSFIT_CACHE": str(where), "CCACHE_DIR": str(where / "ccache")}
+    return {"TLSFIT_CACHE": str(where), "CCACHE_DIR": str(where / "ccache"),
+            "MBEDTLS_DIR": str(paths.cache_dir() / "mbedtls-3.6")}
 
 
 def one_fit(checkout, hostport, chain, out_dir, env, args):
@@ -178,6 +179,13 @@ def print_table(rows, vs):
             print(f"  {r['server']} {run}: " + ("; ".join(parts) or r["new"][run]["error"]))
 
 
+def set_up(checkout):
+    """`tlsfit setup` of a checkout before any fit is timed: its prober built against the
+    machine's mbedTLS tree (the one --empty-builds links to), so no fit pays for it."""
+    subprocess.run([str(checkout / "tlsfit"), "setup"], cwd=checkout, capture_output=True,
+                   stdin=subprocess.DEVNULL)
+
+
 @contextlib.contextmanager
 def old_checkout(rev, work):
     """A temporary git worktree of rev (removed afterwards)."""
@@ -185,9 +193,7 @@ def old_checkout(rev, work):
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(where), rev],
                    check=True, capture_output=True)
     try:
-        # its prober and set-up before any fit is timed (as this checkout's are)
-        subprocess.run([str(where / "tlsfit"), "setup"], cwd=where, capture_output=True,
-                       stdin=subprocess.DEVNULL)
+        set_up(where)
         yield where
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)],
@@ -214,6 +220,7 @@ def main():
             ap.error(f"unknown server(s): {', '.join(unknown)}")
     work = Path(tempfile.mkdtemp(prefix="tlsfit-fit-time-"))
     rows = []
+    set_up(REPO)
     with contextlib.ExitStack() as stack:
         old = stack.enter_context(old_checkout(args.vs, work)) if args.vs else None
         for name, (chain, s_args) in servers(work, chosen).items():
@@ -224,6 +231,9 @@ def main():
                     row["old"] = run_checkout("old", old, name, srv.hostport, chain, work, args)
                 row["new"] = run_checkout("new", REPO, name, srv.hostport, chain, work, args)
                 rows.append(row)
+                if args.json:             # after each server: a stopped run keeps its rows
+                    args.json.write_text(json.dumps({"vs": args.vs, "rows": rows}, indent=2)
+                                         + "\n")
     print_table(rows, args.vs)
     if args.json:
         args.json.write_text(json.dumps({"vs": args.vs, "rows": rows}, indent=2) + "\n")
