@@ -4,6 +4,7 @@ and (--vs REV) the same fits by an older commit against the very same servers.
 
     bench/fit_time.py [--quick] [--servers a,b] [--vs REV] [--objective O] [--jobs N]
                       [--empty-builds] [--json FILE]
+    bench/fit_time.py --table FILE...      the table of saved rows (--json), nothing run
 
 The servers: the demo's two (`tlsfit demo`: rsa, ecdsa) and the seven of
 bench/fit_bench.py, each an `openssl s_server` on 127.0.0.1 with a throwaway PKI made
@@ -177,6 +178,13 @@ def print_table(rows, vs):
             parts = [f"{k} {v['seconds']:.1f}/{v['count']}/{v['cached']}"
                      for k, v in t.items() if v["count"]]
             print(f"  {r['server']} {run}: " + ("; ".join(parts) or r["new"][run]["error"]))
+    print("\nthe fits' phases, wall seconds (report phases_s), new | old:")
+    for r in rows:
+        for run in ("cold", "warm"):
+            new = r["new"][run]["phases_s"] or {}
+            old = (r.get("old") or {}).get(run, {}).get("phases_s") or {}
+            print(f"  {r['server']} {run}: " + ", ".join(
+                f"{k} {new.get(k, '-')} | {old.get(k, '-')}" for k in new))
 
 
 def set_up(checkout):
@@ -211,7 +219,14 @@ def main():
     ap.add_argument("--empty-builds", action="store_true",
                     help="cold also means no cross builds, ccache or object store (a fresh machine)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the rows here")
+    ap.add_argument("--table", type=Path, nargs="+", metavar="FILE",
+                    help="print the table of rows --json wrote (one run, or its parts), "
+                         "run nothing")
     args = ap.parse_args()
+    if args.table:
+        docs = [json.loads(f.read_text()) for f in args.table]
+        print_table([r for d in docs for r in d["rows"]], docs[0]["vs"])
+        return 0
     chosen = names[:2] if args.quick else names
     if args.servers:
         chosen = [s.strip() for s in args.servers.split(",") if s.strip()]
