@@ -3,7 +3,8 @@
 and (--vs REV) the same fits by an older commit against the very same servers.
 
     bench/fit_time.py [--quick] [--servers a,b] [--vs REV] [--objective O] [--jobs N]
-                      [--json FILE]
+                      [--empty-builds] [--json FILE]
+    bench/fit_time.py --table FILE...      the table of saved rows (--json), nothing run
 
 The servers: the demo's two (`tlsfit demo`: rsa, ecdsa) and the seven of
 bench/fit_bench.py, each an `openssl s_server` on 127.0.0.1 with a throwaway PKI made
@@ -14,10 +15,14 @@ Per server each checkout runs `tlsfit fit HOST:PORT --sni localhost --ca ROOT --
 twice in a row: "cold" with an empty image and result cache (target/runcache.py; its
 own directory, TLSFIT_RUNCACHE) and "warm" right after with what the cold fit stored.
 The cross builds' cache is the machine's (a header built before is not built again:
-what a second fit on a developer's machine meets).  The old commit (--vs REV) is
-checked out in a temporary git worktree and runs its own ./tlsfit the same way (its
-first fit also builds its prober); old and new alternate per server, so the machine's
-drift hits both.  Printed: each fit's wall seconds, the ratio new/old, whether the same
+what a second fit on a developer's machine meets) -- unless --empty-builds: then each
+checkout's cold fit of each server starts from nothing but the mbedTLS sources (its own
+empty TLSFIT_CACHE, CCACHE_DIR and object store, the machine's 3.6 tree as MBEDTLS_DIR:
+what a fresh machine meets), and its warm fit reuses what the cold one built; the
+directory is deleted after the warm fit.  The old commit (--vs REV) is checked out in a
+temporary git worktree and runs its own ./tlsfit the same way; old and new alternate
+per server, so the machine's drift hits both.  Both checkouts are set up (`tlsfit setup`: the prober) before any fit
+is timed.  Printed: each fit's wall seconds, the ratio new/old, whether the same
 header was chosen (its options) and the new fit's breakdown (report "timings").
 
 Not a test: it prints figures and is not run by CI.  Standard library only.
@@ -26,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import fit_bench  # noqa: E402
 from tlsfit.cli.demo import SERVERS as DEMO_SERVERS  # noqa: E402
+from tlsfit.core import paths  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 
 TARGET = "cortex-m4"
@@ -64,12 +71,21 @@ def servers(work, names):
     return out
 
 
-def one_fit(checkout, hostport, chain, out_dir, cache, args):
+def empty_cache(where):
+    """The env of a fit on a fresh machine: an empty TLSFIT_CACHE and CCACHE_DIR, and the
+    machine's mbedTLS 3.6 tree as MBEDTLS_DIR (the path `tlsfit setup` built each
+    checkout's prober against, so no fit rebuilds it)."""
+    where.mkdir(parents=True)
+    return {"TLSFIT_CACHE": str(where), "CCACHE_DIR": str(where / "ccache"),
+            "MBEDTLS_DIR": str(paths.cache_dir() / "mbedtls-3.6")}
+
+
+def one_fit(checkout, hostport, chain, out_dir, env, args):
     """(wall seconds, report or None, error) of one `tlsfit fit` by checkout's ./tlsfit."""
     argv = [str(checkout / "tlsfit"), "fit", hostport, "--sni", "localhost", "--ca",
             str(chain.root.pem), "--target", TARGET, "--objective", args.objective,
             "--jobs", str(args.jobs), "--out", str(out_dir), "--json"]
-    env = {**os.environ, "TLSFIT_RUNCACHE": str(cache)}
+    env = {**os.environ, **env}
     began = time.monotonic()
     proc = subprocess.run(argv, cwd=checkout, env=env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL)
@@ -92,16 +108,20 @@ def header_of(out_dir):
 def run_checkout(label, checkout, name, hostport, chain, work, args):
     """{cold, warm}: each {wall_s, phases_s, timings, header, rom_tls_bytes, error}."""
     cache = Path(tempfile.mkdtemp(prefix=f"runcache-{label}-", dir=work))
+    env = {"TLSFIT_RUNCACHE": str(cache)}
+    if args.empty_builds:
+        env.update(empty_cache(cache / "cache"))
     row = {}
     for run in ("cold", "warm"):
         out = work / "fits" / label / name / run
-        wall, rep, err = one_fit(checkout, hostport, chain, out, cache, args)
+        wall, rep, err = one_fit(checkout, hostport, chain, out, env, args)
         row[run] = {"wall_s": wall, "error": err,
                     "phases_s": rep.get("phases_s") if rep else None,
                     "timings": rep.get("timings") if rep else None,
                     "header": header_of(out) if rep else None,
                     "rom_tls_bytes": rep.get("rom_tls_bytes") if rep else None}
         log(f"{name}: {label} {run}: {wall} s" + (f" ({err})" if err else ""))
+    shutil.rmtree(cache, ignore_errors=True)
     return row
 
 
@@ -109,12 +129,35 @@ def _ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
+def header_verdict(new, old):
+    """"same" (the same options), "smaller" / "larger" (mbedTLS's flash in the image), or
+    "-" when either fit failed: the new fit's warm header against the old one's."""
+    if not new["header"] or not old["header"]:
+        return "-"
+    if new["header"] == old["header"]:
+        return "same"
+    a, b = new.get("rom_tls_bytes"), old.get("rom_tls_bytes")
+    if a is None or b is None:
+        return "other"
+    return f"smaller ({a} B < {b} B)" if a < b else f"larger ({a} B >= {b} B)" \
+        if a > b else f"other, as small ({a} B)"
+
+
+def _half(new, old, header):
+    """Whether the new fit took at most half the old one's wall time, for a header the
+    same or at least as small."""
+    if not new or not old or header.startswith(("larger", "-")):
+        return "no"
+    return "yes" if new <= old / 2 else "no"
+
+
 def print_table(rows, vs):
     print(f"tlsfit fit wall seconds on {TARGET} ({os.cpu_count()} CPUs)"
           + (f", this checkout against {vs}" if vs else ""))
     head = "| server | new cold | new warm |"
     if vs:
-        head += " old cold | old warm | warm new/old | cold new/old | same header |"
+        head += (" old cold | old warm | cold new/old | warm new/old | header vs old |"
+                 " cold <= 1/2 | warm <= 1/2 |")
     print(head)
     print("|" + " --- |" * (head.count("|") - 1))
     for r in rows:
@@ -122,12 +165,11 @@ def print_table(rows, vs):
         line = f"| {r['server']} | {new['cold']['wall_s']} | {new['warm']['wall_s']} |"
         if vs:
             old = r["old"]
-            same = old["warm"]["header"] == new["warm"]["header"] if old["warm"]["header"] \
-                else "-"
-            line += (f" {old['cold']['wall_s']} | {old['warm']['wall_s']} | "
-                     f"{_ratio(new['warm']['wall_s'], old['warm']['wall_s'])} | "
-                     f"{_ratio(new['cold']['wall_s'], old['cold']['wall_s'])} | "
-                     f"{'yes' if same is True else 'no' if same is False else same} |")
+            verdict = header_verdict(new["warm"], old["warm"])
+            nc, oc = new["cold"]["wall_s"], old["cold"]["wall_s"]
+            nw, ow = new["warm"]["wall_s"], old["warm"]["wall_s"]
+            line += (f" {oc} | {ow} | {_ratio(nc, oc)} | {_ratio(nw, ow)} | {verdict} | "
+                     f"{_half(nc, oc, verdict)} | {_half(nw, ow, verdict)} |")
         print(line)
     print("\nwhere the new fits' time went (seconds, count, cached):")
     for r in rows:
@@ -136,6 +178,20 @@ def print_table(rows, vs):
             parts = [f"{k} {v['seconds']:.1f}/{v['count']}/{v['cached']}"
                      for k, v in t.items() if v["count"]]
             print(f"  {r['server']} {run}: " + ("; ".join(parts) or r["new"][run]["error"]))
+    print("\nthe fits' phases, wall seconds (report phases_s), new | old:")
+    for r in rows:
+        for run in ("cold", "warm"):
+            new = r["new"][run]["phases_s"] or {}
+            old = (r.get("old") or {}).get(run, {}).get("phases_s") or {}
+            print(f"  {r['server']} {run}: " + ", ".join(
+                f"{k} {new.get(k, '-')} | {old.get(k, '-')}" for k in new))
+
+
+def set_up(checkout):
+    """`tlsfit setup` of a checkout before any fit is timed: its prober built against the
+    machine's mbedTLS tree (the one --empty-builds links to), so no fit pays for it."""
+    subprocess.run([str(checkout / "tlsfit"), "setup"], cwd=checkout, capture_output=True,
+                   stdin=subprocess.DEVNULL)
 
 
 @contextlib.contextmanager
@@ -145,6 +201,7 @@ def old_checkout(rev, work):
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(where), rev],
                    check=True, capture_output=True)
     try:
+        set_up(where)
         yield where
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)],
@@ -159,8 +216,17 @@ def main():
     ap.add_argument("--vs", metavar="REV", help="also fit with this commit, side by side")
     ap.add_argument("--objective", default="balanced")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--empty-builds", action="store_true",
+                    help="cold also means no cross builds, ccache or object store (a fresh machine)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the rows here")
+    ap.add_argument("--table", type=Path, nargs="+", metavar="FILE",
+                    help="print the table of rows --json wrote (one run, or its parts), "
+                         "run nothing")
     args = ap.parse_args()
+    if args.table:
+        docs = [json.loads(f.read_text()) for f in args.table]
+        print_table([r for d in docs for r in d["rows"]], docs[0]["vs"])
+        return 0
     chosen = names[:2] if args.quick else names
     if args.servers:
         chosen = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -169,6 +235,7 @@ def main():
             ap.error(f"unknown server(s): {', '.join(unknown)}")
     work = Path(tempfile.mkdtemp(prefix="tlsfit-fit-time-"))
     rows = []
+    set_up(REPO)
     with contextlib.ExitStack() as stack:
         old = stack.enter_context(old_checkout(args.vs, work)) if args.vs else None
         for name, (chain, s_args) in servers(work, chosen).items():
@@ -179,6 +246,9 @@ def main():
                     row["old"] = run_checkout("old", old, name, srv.hostport, chain, work, args)
                 row["new"] = run_checkout("new", REPO, name, srv.hostport, chain, work, args)
                 rows.append(row)
+                if args.json:             # after each server: a stopped run keeps its rows
+                    args.json.write_text(json.dumps({"vs": args.vs, "rows": rows}, indent=2)
+                                         + "\n")
     print_table(rows, args.vs)
     if args.json:
         args.json.write_text(json.dumps({"vs": args.vs, "rows": rows}, indent=2) + "\n")

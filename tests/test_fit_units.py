@@ -508,3 +508,25 @@ def test_handshake_failure_text_has_no_none():
     assert Handshake(False, error="E", state="SERVER_HELLO").failure() == "E in SERVER_HELLO"
     assert Handshake(False).failure() == "the handshake failed"
     assert Handshake(True, error="E").failure() == ""
+
+
+# ================================================================== lean_outclassed
+
+def outclassed(objective, plan=NIST_PLAN, model=MODEL):
+    return knobs_mod.lean_outclassed(objective, ECDSA12, plan, rules_mod.load(), model)
+
+
+def test_lean_outclassed_when_the_variant_is_predicted_far_better():
+    # speed: the combo saves 850k of the lean 1M instructions (0.85 >= OUTCLASS 0.5)
+    why = outclassed("speed")
+    assert why.startswith("the knob model predicts MBEDTLS_ECP_NIST_OPTIM=on+"
+                          "MBEDTLS_ECP_WINDOW_SIZE=3 better by 0.85 of its value")
+    # balanced: NIST_OPTIM alone, -0.80 instructions +0.03 flash -0.04 heap (relative)
+    assert "MBEDTLS_ECP_NIST_OPTIM=on better by 0.81 of a figure" in outclassed("balanced")
+
+
+def test_lean_not_outclassed_by_a_small_or_no_predicted_gain():
+    assert outclassed("rom") is None                 # 1000 B of 60000: 0.02
+    assert outclassed("heap") is None                # 308 B of 8000: 0.04
+    assert outclassed("speed", plan=X25519_PLAN) is None     # no variant at all
+    assert outclassed("speed", model={"scenarios": {}}) is None

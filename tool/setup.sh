@@ -38,7 +38,7 @@ packages=(
   dpkg-dev                 # apt-get source needs dpkg-source
   xz-utils
   bzip2
-  ccache                   # cached rebuilds of mbedTLS configurations
+  ccache                   # cached rebuilds of the firmware harness and host builds
   clang-14                 # libFuzzer + ASan/UBSan for the fuzz targets (tests/fuzz/run.sh)
   libclang-rt-14-dev       # ... libFuzzer's and the sanitizers' runtime (only recommended by clang-14)
   mosquitto                # MQTT broker: the tests' proof that a server accepted the session

@@ -4,7 +4,7 @@ bench/knob_costs.py on the target)."""
 import json
 from pathlib import Path
 
-from .objective import predicted
+from .objective import TABLE, predicted
 
 KNOB_COSTS_PATH = Path(__file__).resolve().parent / "knob_costs.json"
 
@@ -17,22 +17,31 @@ def _setting(value):
     return {"on": True, "off": None}.get(value, int(value) if str(value).isdigit() else value)
 
 
-def knob_variants(objective, candidate, plan, rules, model=None):
-    """gen's lean knobs, plus the one setting (or measured combination) that the knob
-    model (knob_costs.json, measured on the target) predicts improves the objective
-    most for the closest reference scenario.  Knobs that do not apply to the header,
-    ECP knobs without a NIST curve, and changes within the model's noise are skipped."""
-    variants = [("lean knobs", {})]
-    if model is None:
-        try:
-            model = json.loads(KNOB_COSTS_PATH.read_text())
-        except (OSError, ValueError):
-            return variants
+# The lean header is not measured when the knob model predicts its variant better by at
+# least this much: half of one figure, relative to the lean header's own (fit/search.py;
+# only ECP_NIST_OPTIM-like settings clear it: -0.85 of balanced in knob_costs.json, six
+# times fewer handshake instructions; the rest are within 0.3).
+OUTCLASS = 0.5
+
+
+def _load(model):
+    if model is not None:
+        return model
+    try:
+        return json.loads(KNOB_COSTS_PATH.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def best_setting(objective, candidate, plan, rules, model=None):
+    """(predicted gain, "KEY=VALUE+...", {option: setting}, scenario name, scenario) of
+    the knob setting the model predicts improves the objective most (gain < 0), or None."""
+    model = _load(model)
+    scenarios = (model or {}).get("scenarios", {})
+    if not scenarios:
+        return None
     want_tls13 = candidate.version == "TLSv1.3"
     want_rsa = "RSA" in candidate.kx or (candidate.sigalg or "").startswith("rsa")
-    scenarios = model.get("scenarios", {})
-    if not scenarios:
-        return variants
     name = max(scenarios, key=lambda n: (("tls13" in n) == want_tls13) + 2 * (("rsa" in n) == want_rsa))
     sc = scenarios[name]
     applies = {k.name for k in rules.knobs_for(plan.options, plan.line)}
@@ -50,7 +59,36 @@ def knob_variants(objective, candidate, plan, rules, model=None):
             continue
         gain = predicted(objective, delta, sc.get("lean", {}))
         if gain < 0 and (best is None or gain < best[0]):
-            best = (gain, key, {k: _setting(v) for k, v in settings.items()})
+            best = (gain, key, {k: _setting(v) for k, v in settings.items()}, name, sc)
+    return best
+
+
+def knob_variants(objective, candidate, plan, rules, model=None):
+    """gen's lean knobs, plus the one setting (or measured combination) that the knob
+    model (knob_costs.json, measured on the target) predicts improves the objective
+    most for the closest reference scenario.  Knobs that do not apply to the header,
+    ECP knobs without a NIST curve, and changes within the model's noise are skipped."""
+    variants = [("lean knobs", {})]
+    best = best_setting(objective, candidate, plan, rules, model)
     if best:
-        variants.append((f"{best[1]} (knob_costs.json, {name})", best[2]))
+        variants.append((f"{best[1]} (knob_costs.json, {best[3]})", best[2]))
     return variants
+
+
+def lean_outclassed(objective, candidate, plan, rules, model=None):
+    """Why the lean header need not be measured beside its knob variant, or None: the
+    model predicts the variant better by at least OUTCLASS of one figure (relative
+    objectives: the predicted change is already relative; others: relative to the
+    scenario's lean value of the objective's terms)."""
+    best = best_setting(objective, candidate, plan, rules, model)
+    if best is None:
+        return None
+    gain, key, _, name, sc = best
+    o = TABLE[objective]
+    lean = sc.get("lean", {})
+    scale = 1.0 if o.relative else sum(lean.get(k) or 0 for k in o.predict_terms or o.terms)
+    if not scale or gain / scale > -OUTCLASS:
+        return None
+    return (f"the knob model predicts {key} better by {-gain / scale:.2f} of "
+            f"{'a figure' if o.relative else 'its value'} ({name}): not measured unless "
+            "that variant fails")

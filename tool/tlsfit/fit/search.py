@@ -13,7 +13,11 @@ Phases (each timed in report["phases_s"]):
             when every key, signature and key exchange is on P-256, gen's driver-only
             P-256 header (gen --ecc p256m: p256-m through PSA, no legacy ECC or bignum)
             beside the built-in one; otherwise the header says why the built-in code
-            stays.  Every header is measured under QEMU (measure.py); only verified
+            stays.  When the knob model predicts a candidate's knob variant better than
+            its lean header by half a figure or more (knobs.lean_outclassed: the ECP
+            NIST optimisation's six times fewer instructions), the lean header is
+            measured only if the variant fails (report["search_skipped"] says which and
+            why).  Every header is measured under QEMU (measure.py); only verified
             handshakes count.
   content lengths
             MBEDTLS_SSL_OUT_CONTENT_LEN 256 and 512 instead of gen's 1024 on the best one,
@@ -63,9 +67,9 @@ from ..header.psk import PskSpec
 from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions
 from ..mbedtls import check
 from ..target import measure as measure_mod, runcache, timings
-from . import artifacts, lto as lto_mod
+from . import artifacts, lto as lto_mod, prebuild
 from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
-from .knobs import knob_variants
+from .knobs import knob_variants, lean_outclassed
 from . import resume as resume_mod
 from .objective import best_of, score
 from .report import build_report, dtls_md_line, render_md
@@ -190,6 +194,7 @@ class Fitter:
         self.trials = []
         self.ablation = []
         self.sizes = []
+        self.skipped = []      # search headers not measured, with why (_held_back)
         self.counter = 0
         # what each server showed its probe: the result cache's key (None: no reuse)
         self.facts = [runcache.server_facts(s.profile) if opts.reuse else None
@@ -291,7 +296,7 @@ class Fitter:
             chosen.append(next(c for c in picked if c.version == v))
         if not chosen:
             self._plan(base)                  # raises gen's Refusal with its reasons
-        trials = []
+        trials, held = [], []
         for c in chosen:
             pinned, lean_opts = FitOverrides(candidate=c), base
             driver = self._plan(replace(lean_opts, ecc="p256m"), pinned)
@@ -299,10 +304,18 @@ class Fitter:
                 # the built-in code stays, and the header says why
                 lean_opts = replace(lean_opts, ecc="p256m")
             lean = self._plan(lean_opts, pinned)
-            for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
-                trials.append(self.make(f"{c.label()}, {knob_label}", lean_opts,
-                                        replace(pinned, knob_values=knobs), "search",
-                                        plan=None if knobs else lean))
+            variants = knob_variants(self.opts.objective, c, lean, self.rules)
+            outclassed = lean_outclassed(self.opts.objective, c, lean, self.rules) \
+                if len(variants) > 1 else None
+            for knob_label, knobs in variants:
+                spec = (f"{c.label()}, {knob_label}", lean_opts,
+                        replace(pinned, knob_values=knobs), None if knobs else lean)
+                if outclassed and not knobs:
+                    lean_spec = spec          # measured only if its variant fails
+                    continue
+                trials.append(self.make(*spec[:3], "search", plan=spec[3]))
+                if outclassed:
+                    held.append((trials[-1], lean_spec, outclassed))
             if driver.facts["ecc"] == "p256m":
                 trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
                                         replace(lean_opts, ecc="p256m"), pinned, "search",
@@ -310,8 +323,21 @@ class Fitter:
             else:
                 self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
-                          f"(cheapest by the cost model), {len(trials)} headers to measure")
-        return self.run_all(trials, "search")
+                          f"(cheapest by the cost model), {len(trials)} headers to measure"
+                          + (f" ({len(held)} lean headers outclassed by the knob model)"
+                             if held else ""))
+        return self.run_all(trials, "search") + self._held_back(held)
+
+    def _held_back(self, held):
+        """The lean headers lean_outclassed() held back: measured now for each variant
+        that failed, else listed in self.skipped with the reason."""
+        again = []
+        for variant, (label, gen_opts, overrides, plan), why in held:
+            if variant.ok:
+                self.skipped.append({"label": label, "why": why})
+            else:
+                again.append(self.make(label, gen_opts, overrides, "search", plan=plan))
+        return self.run_all(again, "search (held back)") if again else []
 
     def _search_joint(self):
         """gen's joint header for every server, with the knob variants of its first
@@ -510,6 +536,17 @@ def _fit(target, opts, out_dir, spent):
     from . import line4                              # (imports this module)
     line4.refuse_early([s.profile for s in sites], gen_options(opts, identity))
     fitter = line4.fitter_class(opts.line)(sites, opts, out_dir, progress)
+    pending = prebuild.start_baseline(opts)         # the default configuration, meanwhile
+    try:
+        return _search_to_report(fitter, opts, out_dir, spent, progress, phases, t0, sites)
+    finally:
+        prebuild.finish(pending)
+
+
+def _search_to_report(fitter, opts, out_dir, spent, progress, phases, t0, sites):
+    """The search, content lengths, ablation, confirming run (and alone, LTO) and the
+    report files of _fit."""
+    from . import line4
     t1 = time.monotonic()
     best = fitter.best(fitter.search())
     phases["search"] = round(time.monotonic() - t1, 1)
@@ -541,6 +578,7 @@ def _fit(target, opts, out_dir, spent):
     phases["total"] = round(time.monotonic() - t0, 1)
     report = build_report(fitter, final, minimal, fitter.host, fitter.port, phases, alone)
     report["timings"] = spent.to_json()
+    report["search_skipped"] = fitter.skipped
     progress.say(f"[timings] {timings.summary_line(report['timings'])}")
     report.update(line4.files_section(final.plan))
     md = line4.md_with_files(report, render_md(report, [s.profile for s in sites]))

@@ -11,6 +11,10 @@ The phases (PHASES, in the order a measurement meets them):
   render      gen rendering a candidate header (plan and text)
   compile     mbedTLS cross-built for a header (target/xbuild.py); "cached": the build
               was found ready in the cache
+  objects     mbedTLS's object files of the cross builds that ran (target/objcache.py):
+              count the objects, "cached" those taken from the object store (the same
+              preprocessed source compiled before), seconds the preprocessing and
+              compiling of the others
   link        the TLS client firmware compiled and linked (target/image.py); "cached":
               the image came from the image cache (target/runcache.py)
   qemu        QEMU booted with the image, the handshake and the proof run (one session);
@@ -31,7 +35,7 @@ import contextlib
 import threading
 import time
 
-PHASES = ("probe", "render", "compile", "link", "qemu", "heap_floor", "baseline", "lto")
+PHASES = ("probe", "render", "compile", "objects", "link", "qemu", "heap_floor", "baseline", "lto")
 
 
 class Timings:
@@ -48,6 +52,13 @@ class Timings:
             self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
             self.count[phase] = self.count.get(phase, 0) + 1
             self.cached[phase] = self.cached.get(phase, 0) + int(bool(cached))
+
+    def add_many(self, phase, seconds, count, cached):
+        """`count` events of `phase` at once, `cached` of them cache hits."""
+        with self._lock:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+            self.count[phase] = self.count.get(phase, 0) + count
+            self.cached[phase] = self.cached.get(phase, 0) + cached
 
     def to_json(self):
         """{phase: {"seconds", "count", "cached"}} for every phase, in PHASES order."""
@@ -81,6 +92,13 @@ def add(phase, seconds, cached=False):
         current.add(phase, seconds, cached)
 
 
+def add_many(phase, seconds, count, cached):
+    """Adds `count` events of `phase` (`cached` of them hits) to the active collector."""
+    current = _active
+    if current is not None:
+        current.add_many(phase, seconds, count, cached)
+
+
 @contextlib.contextmanager
 def timed(phase, cached=False):
     """Adds the block's wall seconds to `phase` of the active collector."""
@@ -103,7 +121,8 @@ def summary_line(timings_json):
 
 
 LABELS = {"probe": "probe", "render": "render headers (gen)",
-          "compile": "compile mbedTLS (cross build)", "link": "compile and link the firmware",
+          "compile": "compile mbedTLS (cross build)",
+          "objects": "mbedTLS objects (per-object cache)", "link": "compile and link the firmware",
           "qemu": "QEMU: boot, handshake, proof", "heap_floor": "heap floor and peak blocks",
           "baseline": "baseline (default configuration)", "lto": "LTO build and run"}
 

@@ -16,19 +16,20 @@ the ordinary -Os code beside the GIMPLE, so the same archives link without
 object's code a hair differently: 4 B in ssl_msg.o for the TLS 1.3 test header)
 -- measure uses that link's map to say which mbedTLS object each LTO-placed
 function came from.  The LTO
-build is its own cache key ("lto" is hashed in); ccache still hits per file, for
-LTO compiles as for plain ones, but the two never share objects.
+build is its own cache key ("lto" is hashed in); the object store keeps LTO and
+plain objects apart (their flags differ).
 (What the linker made: target/linkmap.py and target/elf.py; mbedTLS's default
 configuration as the baseline: mbedtls/baseline.py.)
 
 How the cache stays fast.  Each key directory holds cfg/tls_config.h (the
 header under test) and cfg/tlsfit_overlay.h (MBEDTLS_USER_CONFIG_FILE, see
 tool/firmware/tlsfit_overlay.h), and the compiler runs in <key>/build with
-every path relative to it and CCACHE_BASEDIR at the cache, without -g.  So
-the command line and the preprocessed text of a source file do not depend on
-the key, and ccache (used when it is on PATH) hits for every file the
-configuration does not change -- a second configuration that only changes
-MBEDTLS_SSL_IN_CONTENT_LEN recompiles only the files that use it.
+every path relative to it, without -g.  So the command line and the preprocessed
+text of a source file do not depend on the key, and each object is compiled once
+per distinct preprocessed text (target/objcache.py: the object store
+$TLSFIT_CACHE/xbuild/objects/) -- a second configuration that only changes
+MBEDTLS_SSL_IN_CONTENT_LEN compiles only the files that use it, and two builds
+running at once compile a shared translation unit once.
 """
 import functools
 import hashlib
@@ -38,6 +39,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,7 +51,7 @@ from ..core.proc import locked
 from ..core.text import one_line, say as _say
 from ..mbedtls import check, guards, pair
 from ..mbedtls.tree import resolve_tree
-from . import timings, xbuild4
+from . import objcache, timings, xbuild4
 from .firmware import fw
 from .linkmap import LIBS
 
@@ -235,6 +237,9 @@ class XBuild:
     skipped: tuple = ()           # sources switched off whole by the configuration
     lto: bool = False             # compiled with fw.LTO_CFLAGS (fat objects)
     compile_seconds: float = None  # the first build's compile + archive time (done.json)
+    objects_compiled: int = 0      # objects this build compiled (objcache.py)...
+    objects_reused: int = 0        # ...and took from the object store
+    compiled: tuple = ()           # the names of the compiled ones ("aes.o", ...)
 
     @property
     def lib_dir(self):
@@ -363,32 +368,43 @@ def _compile_all(xb, sources, includes, log):
     sources = [s for s in sources if s.obj not in off]
     log.write(f"{len(off)} sources switched off by the configuration, not compiled: "
               f"{' '.join(sorted(off))}\n")
-    cc = fw.compiler()
+    cc, compiler_id = [fw.CC], _compiler_id()     # the object store is the cache (no ccache)
     failures = []
+    counts = {"hit": 0, "compiled": [], "seconds": 0.0}
+    lock = threading.Lock()
 
     def one(src):
         interrupt.check()
         if failures:
             return None
         obj = obj_root / src.lib / src.obj
-        argv = [*cc, *lib_compile_argv(xb.tree, xb.target, work, src.path, obj, includes,
-                                       xb.lto)]
+        argv = lib_compile_argv(xb.tree, xb.target, work, src.path, obj, includes, xb.lto)
         try:
-            proc = subprocess.run(argv, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, env=env, timeout=COMPILE_LIMIT)
+            done = objcache.compile_object(cc, argv, work, compiler_id, env, COMPILE_LIMIT)
         except subprocess.TimeoutExpired:
             failures.append((src, f"{src.path.name}: compiling took more than "
                                   f"{COMPILE_LIMIT} s"))
             return None
-        interrupt.killed(proc.returncode, f"the cross compiler compiling {src.path.name}")
-        if proc.returncode != 0:
-            failures.append((src, f"$ {' '.join(argv)}\n{proc.stderr}"))
-        return proc
+        with lock:
+            if done.hit:
+                counts["hit"] += 1
+            else:
+                counts["compiled"].append(src.obj)
+            counts["seconds"] += 0.0 if done.hit else done.seconds
+        if done.failed:
+            failures.append((src, done.proc.stderr))
+        return done.proc
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for src, proc in zip(sources, pool.map(one, sources)):
             if proc is not None and proc.returncode == 0 and proc.stderr.strip():
                 log.write(f"{src.path.name}:\n{proc.stderr}\n")
+    xb.objects_reused, xb.compiled = counts["hit"], tuple(sorted(counts["compiled"]))
+    xb.objects_compiled = len(xb.compiled)
+    timings.add_many("objects", counts["seconds"], counts["hit"] + xb.objects_compiled,
+                     counts["hit"])
+    log.write(f"objects: {xb.objects_compiled} compiled ({' '.join(xb.compiled)}), "
+              f"{counts['hit']} from the object store ({objcache.store_dir()})\n")
     for src, text in failures:
         log.write(text + "\n")
     log.flush()
@@ -547,5 +563,7 @@ def _build_locked(xb, cfg, data, progress):
     xb.compile_seconds = round(time.monotonic() - started, 1)
     _remember_time(xb.tree, xb.target, xb.compile_seconds, xb.lto)
     (xb.dir / DONE).write_text(json.dumps({**inputs, "objects": xb.objects,
+                                           "objects_compiled": xb.objects_compiled,
+                                           "objects_reused": xb.objects_reused,
                                            "skipped": list(xb.skipped),
                                            "compile_seconds": xb.compile_seconds}) + "\n")
