@@ -123,6 +123,8 @@ class FitOptions:
     psk: object = None           # core.pskkey.Psk (--psk-identity): probe, gen and measure use it
     psk_key_file: str = None     # the file it was read from (named in the header, never the key)
     reuse: bool = True           # stored results of identical images (target/runcache.py)
+    ecc: str = None              # the search's ECC forms where p256-m can serve: None both,
+    #                              "builtin" or "p256m" only that one (bench/mbed4_bench.py)
 
 
 class Progress:
@@ -296,11 +298,15 @@ class Fitter:
                 # the built-in code stays, and the header says why
                 lean_opts = replace(lean_opts, ecc="p256m")
             lean = self._plan(lean_opts, pinned)
-            for knob_label, knobs in knob_variants(self.opts.objective, c, lean, self.rules):
+            only_driver = self.opts.ecc == "p256m" and driver.facts["ecc"] == "p256m"
+            for knob_label, knobs in () if only_driver else knob_variants(
+                    self.opts.objective, c, lean, self.rules):
                 trials.append(self.make(f"{c.label()}, {knob_label}", lean_opts,
                                         replace(pinned, knob_values=knobs), "search",
                                         plan=None if knobs else lean))
-            if driver.facts["ecc"] == "p256m":
+            if driver.facts["ecc"] == "p256m" and self.opts.ecc == "builtin":
+                self.progress.say(f"[search] {c.label()}: built-in ECC only (ecc=builtin)")
+            elif driver.facts["ecc"] == "p256m":
                 trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
                                         replace(lean_opts, ecc="p256m"), pinned, "search",
                                         plan=driver))
