@@ -50,7 +50,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import fit_bench  # noqa: E402  (bench/fit_bench.py: its servers and chains)
 from tlsfit.bench import linecompare  # noqa: E402
-from tlsfit.core import paths  # noqa: E402
+from tlsfit.core import interrupt, paths  # noqa: E402
 from tlsfit.core.errors import TlsfitError  # noqa: E402
 from tlsfit.fit import search as fit  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
@@ -192,8 +192,15 @@ def main():
             ap.error(f"unknown server(s): {', '.join(unknown)}; known: {', '.join(SERVERS)}")
     out = (args.render or args.out).resolve()
     if not args.render:
+        # SIGINT, SIGTERM, SIGHUP: the servers and the fit's children are stopped, the
+        # finished cells stay (a later run continues)
+        interrupt.install()
         started = time.perf_counter()
-        run(args, names, out)
+        try:
+            run(args, names, out)
+        except KeyboardInterrupt:
+            log("stopped by a signal; the finished cells are kept")
+            return interrupt.exit_code()
         log(f"done in {time.perf_counter() - started:.0f} s")
     doc = linecompare.document(load_cells(out), order=list(SERVERS))
     if args.json:
