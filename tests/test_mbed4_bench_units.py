@@ -107,6 +107,10 @@ def test_the_table_shows_both_lines_side_by_side_and_the_issue_test_verdict():
     assert "psa_crypto_rsa.o +2,500" in text and "shrank: md5.o -700" in text
     assert "mbedTLS share 36,000 B, no larger than 3.6's best 44,261 B (-8,261)" in text
     assert "wolfNanoTLS" in text and "54,280 B" in text
+    failed = lc.render(lc.document([cell("3.6", 30000, MODS36, base_ok=False),
+                                    cell("4.0", 33000, MODS40)]))
+    assert "3.6: CHACHA20_POLY1305_SHA256 secp256r1 no ECC, fit 42.0 s (its default's " \
+        "handshake FAILED: heap)" in failed
 
 
 def test_the_bench_plans_both_lines_together_and_forced_ecc_only_where_p256m_can_serve():

@@ -182,7 +182,9 @@ def _cell_summary(c):
         return None
     return {"ok": c["ok"], "error": c.get("error"), "mbedtls": c.get("mbedtls"),
             "suite": c.get("suite"), "group": c.get("group"), "ecc": c.get("ecc"),
-            "fit_wall_s": c.get("fit_wall_s")}
+            "fit_wall_s": c.get("fit_wall_s"),
+            "default_error": None if (c.get("default") or {}).get("ok", True)
+            else (c["default"].get("error") or "failed")}
 
 
 # ------------------------------------------------------------------ the table
@@ -230,6 +232,8 @@ def _handshakes(row):
             suite = (c["suite"] or "?").replace("TLS_", "", 1).replace("_WITH_", " ")
             out.append(f"{line}: {suite} {c['group'] or ''} {c['ecc'] or 'no ECC'}, "
                        f"fit {c['fit_wall_s']} s".replace("  ", " "))
+        if c is not None and c.get("default_error"):
+            out[-1] += f" (its default's handshake FAILED: {c['default_error']})"
     return "; ".join(out)
 
 
@@ -281,7 +285,7 @@ def issue_test(doc):
         if c is None or mine is None or c.get("ecc") != "p256m":
             continue
         verdict = "no larger" if mine <= BEST_36 else "LARGER"
-        out.append(f"issue 26 test, {row['target']} {row['variant']}: 4.0 with p256-m, -flto: "
+        out.append(f"check, {row['target']} {row['variant']}: 4.0 with p256-m, -flto: "
                    f"mbedTLS share {mine:,} B, {verdict} than 3.6's best {BEST_36:,} B "
                    f"({mine - BEST_36:+,})")
     return out
