@@ -181,6 +181,10 @@ def main():
     args = ap.parse_args()
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     args.ecc = [e.strip() for e in args.ecc.split(",") if e.strip()]
+    bad = [t for t in args.targets if not (REPO / "targets" / f"{t}.toml").is_file()]
+    if bad:
+        ap.error(f"--targets: no targets/{bad[0]}.toml; known: "
+                 + ", ".join(sorted(f.stem for f in (REPO / "targets").glob("*.toml"))))
     bad = [e for e in args.ecc if e not in linecompare.ECC_FORMS]
     if bad:
         ap.error(f"--ecc: unknown form(s) {', '.join(bad)}: use auto, p256m, builtin")
