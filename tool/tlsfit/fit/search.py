@@ -129,6 +129,8 @@ class FitOptions:
     psk_key_file: str = None     # the file it was read from (named in the header, never the key)
     reuse: bool = True           # stored results of identical images (target/runcache.py)
     dtls: bool = False           # fit --dtls: the servers speak DTLS 1.2 over UDP (probe --dtls)
+    ecc: str = None              # the search's ECC forms where p256-m can serve: None both,
+    #                              "builtin" or "p256m" only that one (bench/mbed4_bench.py)
 
 
 class Progress:
@@ -304,7 +306,9 @@ class Fitter:
                 # the built-in code stays, and the header says why
                 lean_opts = replace(lean_opts, ecc="p256m")
             lean = self._plan(lean_opts, pinned)
-            variants = knob_variants(self.opts.objective, c, lean, self.rules)
+            only_driver = self.opts.ecc == "p256m" and driver.facts["ecc"] == "p256m"
+            variants = () if only_driver else knob_variants(self.opts.objective, c, lean,
+                                                            self.rules)
             outclassed = lean_outclassed(self.opts.objective, c, lean, self.rules) \
                 if len(variants) > 1 else None
             for knob_label, knobs in variants:
@@ -316,7 +320,9 @@ class Fitter:
                 trials.append(self.make(*spec[:3], "search", plan=spec[3]))
                 if outclassed:
                     held.append((trials[-1], lean_spec, outclassed))
-            if driver.facts["ecc"] == "p256m":
+            if driver.facts["ecc"] == "p256m" and self.opts.ecc == "builtin":
+                self.progress.say(f"[search] {c.label()}: built-in ECC only (ecc=builtin)")
+            elif driver.facts["ecc"] == "p256m":
                 trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
                                         replace(lean_opts, ecc="p256m"), pinned, "search",
                                         plan=driver))
