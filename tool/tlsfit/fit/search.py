@@ -51,7 +51,6 @@ is measured beside it, for what the other servers cost (report["joint"]).
 """
 import inspect
 import json
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -72,6 +71,7 @@ from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_devic
 from .knobs import knob_variants, lean_outclassed
 from . import resume as resume_mod
 from .objective import best_of, score
+from .progress import Progress
 from .report import build_report, dtls_md_line, render_md
 from .trial import COST_KEYS, Trial, chosen_mismatch, option_cost
 
@@ -131,24 +131,6 @@ class FitOptions:
     dtls: bool = False           # fit --dtls: the servers speak DTLS 1.2 over UDP (probe --dtls)
     ecc: str = None              # the search's ECC forms where p256-m can serve: None both,
     #                              "builtin" or "p256m" only that one (bench/mbed4_bench.py)
-
-
-class Progress:
-    def __init__(self, enabled):
-        self.enabled = enabled
-        self.start = time.monotonic()
-
-    def say(self, msg):
-        if self.enabled:
-            print(f"tlsfit fit: {msg}", file=sys.stderr, flush=True)
-
-    def step(self, phase, done, total, began):
-        if not self.enabled:
-            return
-        spent = time.monotonic() - began
-        left = spent / done * (total - done) if done else 0
-        self.say(f"[{phase}] {done}/{total} measured, {time.monotonic() - self.start:.0f} s "
-                 f"so far, ~{left:.0f} s left in this phase")
 
 
 def client_kwargs(client):
@@ -300,39 +282,45 @@ class Fitter:
             self._plan(base)                  # raises gen's Refusal with its reasons
         trials, held = [], []
         for c in chosen:
-            pinned, lean_opts = FitOverrides(candidate=c), base
-            driver = self._plan(replace(lean_opts, ecc="p256m"), pinned)
-            if driver.facts["ecc"] != "p256m":
-                # the built-in code stays, and the header says why
-                lean_opts = replace(lean_opts, ecc="p256m")
-            lean = self._plan(lean_opts, pinned)
-            only_driver = self.opts.ecc == "p256m" and driver.facts["ecc"] == "p256m"
-            variants = () if only_driver else knob_variants(self.opts.objective, c, lean,
-                                                            self.rules)
-            outclassed = lean_outclassed(self.opts.objective, c, lean, self.rules) \
-                if len(variants) > 1 else None
-            for knob_label, knobs in variants:
-                spec = (f"{c.label()}, {knob_label}", lean_opts,
-                        replace(pinned, knob_values=knobs), None if knobs else lean)
-                if outclassed and not knobs:
-                    lean_spec = spec          # measured only if its variant fails
-                    continue
-                trials.append(self.make(*spec[:3], "search", plan=spec[3]))
-                if outclassed:
-                    held.append((trials[-1], lean_spec, outclassed))
-            if driver.facts["ecc"] == "p256m" and self.opts.ecc == "builtin":
-                self.progress.say(f"[search] {c.label()}: built-in ECC only (ecc=builtin)")
-            elif driver.facts["ecc"] == "p256m":
-                trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
-                                        replace(lean_opts, ecc="p256m"), pinned, "search",
-                                        plan=driver))
-            else:
-                self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
+            self._candidate_trials(c, base, trials, held)
         self.progress.say(f"[search] {len(chosen)} of {len(kept)} candidates the policy allows "
                           f"(cheapest by the cost model), {len(trials)} headers to measure"
                           + (f" ({len(held)} lean headers outclassed by the knob model)"
                              if held else ""))
         return self.run_all(trials, "search") + self._held_back(held)
+
+    def _candidate_trials(self, c, base, trials, held):
+        """Append to `trials` the headers the search measures for candidate c: its lean
+        header and knob variants (the lean one held back into `held` when the knob model
+        outclasses it) and, where p256-m can serve, the driver-only P-256 header."""
+        pinned, lean_opts = FitOverrides(candidate=c), base
+        driver = self._plan(replace(lean_opts, ecc="p256m"), pinned)
+        if driver.facts["ecc"] != "p256m":
+            # the built-in code stays, and the header says why
+            lean_opts = replace(lean_opts, ecc="p256m")
+        lean = self._plan(lean_opts, pinned)
+        only_driver = self.opts.ecc == "p256m" and driver.facts["ecc"] == "p256m"
+        variants = () if only_driver else knob_variants(self.opts.objective, c, lean,
+                                                        self.rules)
+        outclassed = lean_outclassed(self.opts.objective, c, lean, self.rules) \
+            if len(variants) > 1 else None
+        for knob_label, knobs in variants:
+            spec = (f"{c.label()}, {knob_label}", lean_opts,
+                    replace(pinned, knob_values=knobs), None if knobs else lean)
+            if outclassed and not knobs:
+                lean_spec = spec          # measured only if its variant fails
+                continue
+            trials.append(self.make(*spec[:3], "search", plan=spec[3]))
+            if outclassed:
+                held.append((trials[-1], lean_spec, outclassed))
+        if driver.facts["ecc"] == "p256m" and self.opts.ecc == "builtin":
+            self.progress.say(f"[search] {c.label()}: built-in ECC only (ecc=builtin)")
+        elif driver.facts["ecc"] == "p256m":
+            trials.append(self.make(f"{c.label()}, driver-only P-256 (p256-m)",
+                                    replace(lean_opts, ecc="p256m"), pinned, "search",
+                                    plan=driver))
+        else:
+            self.progress.say(f"[search] {c.label()}: {driver.facts['ecc_note']}")
 
     def _held_back(self, held):
         """The lean headers lean_outclassed() held back: measured now for each variant
