@@ -255,3 +255,17 @@ def tree4():
         if e.code != MBEDTLS4_MISSING:
             raise
     return archive.install_archive(src)[0]
+
+
+@pytest.fixture(scope="session")
+def rules():
+    """The shipped rules.toml, loaded once (header/rules.py)."""
+    from tlsfit.header import rules as rules_mod
+    return rules_mod.load()
+
+
+@pytest.fixture(scope="session")
+def cost(rules):
+    """gen's cost function over the shipped rules and costs.json."""
+    from tlsfit.header.costs import load_costs, make_cost
+    return make_cost(rules, load_costs())

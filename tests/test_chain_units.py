@@ -11,15 +11,9 @@ import pytest
 
 from compat_profiles import profile
 from tlsfit.header import gen, policy as policy_mod
-from tlsfit.header import rules as rules_mod
 from tlsfit.header.chain import ChainNeeds
 from tlsfit.header.types import Refusal
 from tlsfit.profile.types import Profile
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return rules_mod.load()
 
 
 # ================================================================== ChainNeeds

@@ -31,11 +31,6 @@ def fig(rom=0, tls=0, static=0, heap=0, stack=0, instr=0):
             "handshake_instructions": instr}
 
 
-@pytest.fixture(scope="module")
-def rules():
-    return rules_mod.load()
-
-
 # ================================================================== objective table
 
 def test_objectives_are_the_table():

@@ -14,23 +14,12 @@ from compat_profiles import profile
 from tlsfit.core.errors import REFUSED, USAGE, TlsfitError
 from tlsfit.header import assembly, commands, gen, optionsets, policy as policy_mod
 from tlsfit.header import rules as rules_mod, selection
-from tlsfit.header.costs import load_costs, make_cost
 from tlsfit.header.types import Candidate, GenOptions, Refusal
 from tlsfit.profile.types import Profile
 
 PROFILES = ("openssl-rsa-12-13", "openssl-ec-13", "openssl-ec-12", "openssl-big-12",
             "gnutls-rsa-12")
 PSS_DEFECT = "mbedTLS 3.6.6 rejects an RSA-PSS-signed TLS 1.2 ServerKeyExchange"
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return rules_mod.load()
-
-
-@pytest.fixture(scope="module")
-def cost(rules):
-    return make_cost(rules, load_costs())
 
 
 def labels(cands):

@@ -14,18 +14,7 @@ import pytest
 from tlsfit.core.errors import RULES, TlsfitError
 from tlsfit.header import policy as policy_mod
 from tlsfit.header import rules as rules_mod
-from tlsfit.header.costs import load_costs, make_cost
 from tlsfit.header.types import Candidate
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return rules_mod.load()
-
-
-@pytest.fixture(scope="module")
-def cost(rules):
-    return make_cost(rules, load_costs())
 
 
 # ================================================================== rules: load and closure
