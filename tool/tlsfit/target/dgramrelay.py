@@ -36,9 +36,8 @@ import socket
 import threading
 import time
 
-from .relay import LOCALHOST, RecordSizes, RelayError, WireObserver
+from .relay import RecordSizes, RelayError, WireObserver, accept_qemu, listen_for_qemu
 
-ACCEPT_TIMEOUT = 30
 FRAME_HEADER = 2
 DTLS_RECORD_HEADER = 13          # type, version, epoch, sequence number, length
 DTLS_HANDSHAKE_HEADER = 12       # type, length, message_seq, fragment offset, length
@@ -226,15 +225,11 @@ class DatagramRelay:
             self.close()
             raise RelayError(f"cannot open a UDP socket to {self.host} port "
                              f"{self.server_port}: {e.strerror or e}") from None
-        self._listen = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            self._listen.bind((LOCALHOST, 0))
-            self._listen.listen(1)
-        except OSError as e:
+            self._listen, self.port = listen_for_qemu()
+        except RelayError:
             self.close()
-            raise RelayError(f"cannot listen on {LOCALHOST} for QEMU: {e.strerror}") from None
-        self._listen.settimeout(0.2)
-        self.port = self._listen.getsockname()[1]
+            raise
         self._thread = threading.Thread(target=self._serve, name="tlsfit-dgram-relay",
                                         daemon=True)
         self._thread.start()
@@ -248,19 +243,10 @@ class DatagramRelay:
                 s.close()
 
     def _accept(self):
-        deadline = time.monotonic() + ACCEPT_TIMEOUT
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                conn, _ = self._listen.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return None
-            conn.setblocking(True)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = accept_qemu(self._listen, self._stop)
+        if conn is not None:
             self.connected_at = time.monotonic()
-            return conn
-        return None
+        return conn
 
     def _serve(self):
         down = self._accept()

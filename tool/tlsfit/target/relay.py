@@ -35,6 +35,38 @@ class RelayError(Exception):
     """The server could not be reached; str() says why."""
 
 
+
+def listen_for_qemu():
+    """(listening socket, port) on 127.0.0.1 for QEMU's serial chardev to connect to;
+    accept() on it times out every 0.2 s so a relay thread can notice a stop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((LOCALHOST, 0))
+        sock.listen(1)
+    except OSError as e:
+        sock.close()
+        raise RelayError(f"cannot listen on {LOCALHOST} for QEMU: {e.strerror}") from None
+    sock.settimeout(0.2)
+    return sock, sock.getsockname()[1]
+
+
+def accept_qemu(listen, stop):
+    """QEMU's connection (blocking, TCP_NODELAY), or None when `stop` (a threading.Event)
+    is set, the socket closed, or ACCEPT_TIMEOUT seconds pass without one."""
+    deadline = time.monotonic() + ACCEPT_TIMEOUT
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            conn, _ = listen.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            return None
+        conn.setblocking(True)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+    return None
+
+
 class WireObserver:
     """Follows the TLS records of one direction (server to client)."""
 
@@ -224,15 +256,11 @@ class Relay:
             raise RelayError(f"cannot connect to {self.host} port {self.server_port}: "
                              f"{why}") from None
         self._upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._listen = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            self._listen.bind((LOCALHOST, 0))
-            self._listen.listen(1)
-        except OSError as e:
+            self._listen, self.port = listen_for_qemu()
+        except RelayError:
             self.close()
-            raise RelayError(f"cannot listen on {LOCALHOST} for QEMU: {e.strerror}") from None
-        self._listen.settimeout(0.2)
-        self.port = self._listen.getsockname()[1]
+            raise
         self._thread = threading.Thread(target=self._serve, name="tlsfit-relay", daemon=True)
         self._thread.start()
 
@@ -245,19 +273,10 @@ class Relay:
                 s.close()
 
     def _accept(self):
-        deadline = time.monotonic() + ACCEPT_TIMEOUT
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                conn, _ = self._listen.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return None
-            conn.setblocking(True)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = accept_qemu(self._listen, self._stop)
+        if conn is not None:
             self.connected_at = time.monotonic()
-            return conn
-        return None
+        return conn
 
     def _serve(self):
         down = self._accept()
