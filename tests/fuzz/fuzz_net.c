@@ -127,9 +127,9 @@ void tf_net_close(int fd) { (void)fd; }
  * build the step runs and learns nothing.
  */
 int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
-                    tf_resume_facts *out)
+                    struct tf_client_id *id, tf_resume_facts *out)
 {
-    (void)t; (void)version; (void)alpn; (void)alpn_len;
+    (void)t; (void)version; (void)alpn; (void)alpn_len; (void)id;
     tf_resume_unknown(out);
     return TF_OK;
 }

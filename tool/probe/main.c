@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "anchor.h"
+#include "clientid.h"
 #include "errors.h"
 #include "hello.h"
 #include "net.h"
@@ -34,6 +35,7 @@ typedef struct {
     int no_system_store;
     const char *psk_identity;
     long psk_key_fd;           /* -1 none */
+    const char *client_cert, *client_key;
     int progress;
     int list_errors;
     int help;
@@ -93,6 +95,9 @@ static int set_psk_key_fd(options *o, const char *v)
     return tf_parse_long(v, 0, 1023, &o->psk_key_fd);
 }
 
+static int set_client_cert(options *o, const char *v) { o->client_cert = v; return 0; }
+static int set_client_key(options *o, const char *v) { o->client_key = v; return 0; }
+
 static int add_ca(options *o, const char *v)
 {
     if (o->nca >= MAX_CA) return -1;
@@ -111,6 +116,9 @@ static const optdef optdefs[] = {
     { "--psk-identity", ARG_STR, "ID  pre-shared-key identity (1-128 bytes): the psk step proves which PSK suites\n"
                                  "              and TLS 1.3 modes complete a handshake; needs --psk-key-fd", set_psk_identity },
     { "--psk-key-fd", ARG_INT, "N  read the pre-shared key (raw bytes, 1-64) from inherited file descriptor N", set_psk_key_fd },
+    { "--client-cert", ARG_STR, "FILE  the device's certificate (PEM or DER), presented in the resumption step to a\n"
+                                "              server that asks for one; needs --client-key", set_client_cert },
+    { "--client-key", ARG_STR, "FILE  the device's private key (PEM or DER, unencrypted); read, never written", set_client_key },
     { "--delay", ARG_INT, "MS     pause between connections, for rate-limited servers (default 0)", set_delay },
     { "--progress", ARG_NONE, "      one line per step on stderr", set_progress },
     { "-o", ARG_STR, "FILE      write the profile to FILE (atomically) instead of stdout", set_out },
@@ -219,6 +227,24 @@ static int write_profile(const tf_profile *p, const char *path, char *why, size_
     return rc;
 }
 
+/* --client-cert/--client-key into id: 0 (id loaded, or untouched without them), or
+   TF_ERR_USAGE after one line on stderr. */
+static int load_client(const options *o, tf_client_id *id)
+{
+    char why[600];
+    if (!o->client_cert != !o->client_key) {
+        fprintf(stderr, "tlsfit-probe: --client-cert and --client-key go together [TF_ERR_USAGE]\n");
+        return TF_ERR_USAGE;
+    }
+    if (!o->client_cert) return TF_OK;
+    if (tf_client_id_load(id, o->client_cert, o->client_key, why, sizeof(why)) != TF_OK) {
+        fprintf(stderr, "tlsfit-probe: %s [TF_ERR_USAGE]\n", why);
+        tf_client_id_free(id);
+        return TF_ERR_USAGE;
+    }
+    return TF_OK;
+}
+
 static int fail_target(const options *o, int code, const char *what)
 {
     const char *fmt = strchr(o->target.host, ':') ? "tlsfit-probe: [%s]:%u: %s [%s]\n" : "tlsfit-probe: %s:%u: %s [%s]\n";
@@ -233,6 +259,7 @@ int main(int argc, char **argv)
     int rc;
 
     static tf_psk_secret psk;
+    static tf_client_id client;
 
     memset(&o, 0, sizeof(o));
     o.target.timeout_ms = 5000;
@@ -261,7 +288,11 @@ int main(int argc, char **argv)
             return TF_ERR_PSK_KEY;
         }
     }
-    if (tf_target_resolve(&o.target) != TF_OK) return fail_target(&o, TF_ERR_RESOLVE, "the host name does not resolve");
+    if ((rc = load_client(&o, &client)) != TF_OK) return rc;
+    if (tf_target_resolve(&o.target) != TF_OK) {
+        tf_client_id_free(&client);
+        return fail_target(&o, TF_ERR_RESOLVE, "the host name does not resolve");
+    }
 
     tf_profile_init(&p);
     p.target = &o.target;
@@ -270,6 +301,7 @@ int main(int argc, char **argv)
     p.system_store = !o.no_system_store;
     p.progress = o.progress;
     p.psk = o.psk_identity ? &psk : NULL;
+    p.client = client.loaded ? &client : NULL;
     if (o.alpn) tf_alpn_list_parse(o.alpn, p.alpn_list, sizeof(p.alpn_list), &p.alpn_list_len);
     rc = tf_probe_run(&p);
     if (rc != TF_OK) {
@@ -286,5 +318,6 @@ int main(int argc, char **argv)
     }
 cleanup:
     tf_profile_free(&p);
+    tf_client_id_free(&client);
     return rc;
 }

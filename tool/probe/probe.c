@@ -730,18 +730,20 @@ static void step_resumption(tf_profile *p, int slot)
         step_fail(st, &s);
         return;
     }
-    if (p->client_cert_requested) {     /* the prober has no certificate to give */
+    if (p->client_cert_requested && !p->client) {     /* no certificate to give */
         tf_resume_unknown(f);
         p->resume_ran[slot - 2] = 1;
         snprintf(st->note, sizeof(st->note), "not tried: the server asks for a client certificate, "
-                 "which the prober has none of");
+                 "which the prober has none of (give the device's: --client-cert and --client-key)");
         return;
     }
     rc = tf_resume_probe(p->target, tf_slot_version(slot), p->alpn_list_len ? p->alpn_list : NULL,
-                         p->alpn_list_len, f);
+                         p->alpn_list_len, p->client, f);
     p->resume_ran[slot - 2] = rc == TF_OK;
     if (rc != TF_OK) tf_step_fail_msg(st, rc, f->why);
     else if (f->why[0]) snprintf(st->note, sizeof(st->note), "%s", f->why);
+    else if (p->client_cert_requested)
+        snprintf(st->note, sizeof(st->note), "with the device's certificate (--client-cert), which the server asked for");
 }
 
 /* ---- driver ---------------------------------------------------------------- */

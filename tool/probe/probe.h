@@ -70,6 +70,8 @@ typedef struct {
     size_t certreq_msg_len;
     int certreq_slot;
     int client_cert_requested;
+    struct tf_client_id *client;   /* --client-cert/--client-key (clientid.h), NULL without: the
+                                      resumption step presents it to a server that asks */
 
     size_t max_record_len, max_plain_len, max_hs_len;
     int mfl_honoured;              /* -1 untested */

@@ -22,6 +22,7 @@
 #include "mbedtls/error.h"
 #include "mbedtls/ssl.h"
 
+#include "clientid.h"
 #include "errors.h"
 #include "mbconn.h"
 #include "parse.h"
@@ -33,6 +34,15 @@
 #define TICKET_WAIT_MS 500     /* ... each waiting at most this long for the next one */
 
 typedef tf_mbconn link;
+
+/* What every connection of one tf_resume_probe call shares. */
+typedef struct {
+    tf_target *t;
+    const uint8_t *alpn;       /* protocol_name_list offered in every hello, or NULL */
+    size_t alpn_len;
+    tf_client_id *id;          /* presented when the server asks, or NULL */
+    tf_resume_facts *f;        /* what the step learns; f->connections counts them */
+} run;
 
 /* The outcome of one connection. */
 typedef struct {
@@ -123,10 +133,10 @@ static int read_tickets(mbedtls_ssl_context *ssl, mbedtls_ssl_session *session, 
  * with key exchange modes `modes`), tickets (TLS 1.2) when `tickets`.  The
  * session it leaves goes to `out` when given.
  */
-static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
-                         const mbedtls_ssl_session *in, int modes, int tickets, mbedtls_ssl_session *out,
-                         outcome *o, int *connections)
+static void connect_once(const run *r, uint16_t version, const mbedtls_ssl_session *in, int modes,
+                         int tickets, mbedtls_ssl_session *out, outcome *o)
 {
+    tf_target *t = r->t;
     static link l;
     mbedtls_ssl_config conf;
     mbedtls_ssl_context ssl;
@@ -138,7 +148,7 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
     o->resumed = -1;
     mbedtls_ssl_config_init(&conf);
     mbedtls_ssl_init(&ssl);
-    (*connections)++;
+    r->f->connections++;
     if ((rc = tf_mbconn_open(&l, t)) != TF_OK) {
         snprintf(o->detail, sizeof(o->detail), "could not connect (%s)", tf_err_name(rc));
         goto done;
@@ -154,9 +164,10 @@ static void connect_once(tf_target *t, uint16_t version, const uint8_t *alpn, si
     mbedtls_ssl_conf_tls13_key_exchange_modes(&conf, modes);
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
     mbedtls_ssl_conf_read_timeout(&conf, (uint32_t)t->timeout_ms);
-    alpn_array(alpn, alpn_len, store, names);
+    alpn_array(r->alpn, r->alpn_len, store, names);
     if (names[0]) mbedtls_ssl_conf_alpn_protocols(&conf, names);
-    if (mbedtls_ssl_setup(&ssl, &conf) != 0 ||
+    if ((r->id && mbedtls_ssl_conf_own_cert(&conf, &r->id->cert, &r->id->key) != 0) ||
+        mbedtls_ssl_setup(&ssl, &conf) != 0 ||
         mbedtls_ssl_set_hostname(&ssl, t->sni[0] ? t->sni : NULL) != 0 ||
         (in && mbedtls_ssl_set_session(&ssl, in) != 0)) {
         snprintf(o->detail, sizeof(o->detail), "mbedTLS could not set up the client");
@@ -190,20 +201,21 @@ static void why(tf_resume_facts *f, const char *what, const outcome *o)
 }
 
 /* TLS 1.2: a full handshake, then its session again; the same with a ticket. */
-static void probe_12(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resume_facts *f)
+static void probe_12(const run *r)
 {
+    tf_resume_facts *f = r->f;
     mbedtls_ssl_session s;
     outcome o;
     int pass;
     for (pass = 0; pass < 2; pass++) {          /* 0: session ID, 1: ticket */
         int *verdict = pass ? &f->ticket : &f->session_id;
         mbedtls_ssl_session_init(&s);
-        connect_once(t, 0x0303, alpn, alpn_len, NULL, 0, pass, &s, &o, &f->connections);
+        connect_once(r, 0x0303, NULL, 0, pass, &s, &o);
         if (!o.ok) { why(f, "the full handshake", &o); mbedtls_ssl_session_free(&s); continue; }
         if (pass) note_ticket(f, &s);
         if (pass && s.MBEDTLS_PRIVATE(ticket_len) == 0) *verdict = 0;      /* no ticket issued */
         else {
-            connect_once(t, 0x0303, alpn, alpn_len, &s, 0, pass, NULL, &o, &f->connections);
+            connect_once(r, 0x0303, &s, 0, pass, NULL, &o);
             if (o.ok) *verdict = o.resumed;
             else { why(f, "the resuming handshake", &o); *verdict = 0; }
         }
@@ -212,8 +224,9 @@ static void probe_12(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resu
 }
 
 /* TLS 1.3: a full handshake and its tickets, then one resumption per key exchange mode. */
-static void probe_13(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resume_facts *f)
+static void probe_13(const run *r)
 {
+    tf_resume_facts *f = r->f;
     static const int modes[2] = { MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL |
                                   MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL,
                                   MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK };
@@ -223,14 +236,13 @@ static void probe_13(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resu
         mbedtls_ssl_session s;
         outcome o;
         mbedtls_ssl_session_init(&s);
-        connect_once(t, 0x0304, alpn, alpn_len, NULL, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_ALL, 1, &s, &o,
-                     &f->connections);
+        connect_once(r, 0x0304, NULL, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_ALL, 1, &s, &o);
         if (!o.ok) { why(f, "the full handshake", &o); mbedtls_ssl_session_free(&s); return; }
         if (o.tickets < 0) { why(f, "after the full handshake", &o); mbedtls_ssl_session_free(&s); return; }
         if (pass == 0) f->tickets = o.tickets;
         note_ticket(f, &s);
         if (o.tickets == 0) { f->psk_dhe_ke = f->psk_ke = 0; mbedtls_ssl_session_free(&s); return; }
-        connect_once(t, 0x0304, alpn, alpn_len, &s, modes[pass], 1, NULL, &o, &f->connections);
+        connect_once(r, 0x0304, &s, modes[pass], 1, NULL, &o);
         *verdict = o.ok ? o.resumed == 1 && o.key_share == !pass : 0;
         if (o.ok && o.resumed < 0) *verdict = -1;
         mbedtls_ssl_session_free(&s);
@@ -238,14 +250,15 @@ static void probe_13(tf_target *t, const uint8_t *alpn, size_t alpn_len, tf_resu
 }
 
 int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
-                    tf_resume_facts *out)
+                    tf_client_id *id, tf_resume_facts *out)
 {
+    run r = { t, alpn, alpn_len, id && id->loaded ? id : NULL, out };
     tf_resume_unknown(out);
     if (!tf_mbconn_rng()) {
         snprintf(out->why, sizeof(out->why), "mbedTLS's random generator could not be seeded");
         return TF_ERR_INTERNAL;
     }
-    if (version == 0x0304) probe_13(t, alpn, alpn_len, out);
-    else probe_12(t, alpn, alpn_len, out);
+    if (version == 0x0304) probe_13(&r);
+    else probe_12(&r);
     return TF_OK;
 }

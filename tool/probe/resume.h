@@ -21,6 +21,8 @@
 
 #include "net.h"
 
+struct tf_client_id;           /* clientid.h */
+
 /* What one version's resumption step learned; -1 everywhere = not known. */
 typedef struct {
     int session_id;          /* TLS 1.2: resumed by session ID (0/1) */
@@ -36,7 +38,8 @@ typedef struct {
 
 /*
  * Runs the step for `version` (0x0303 or 0x0304) against `t`, offering
- * `alpn` (a protocol_name_list, or NULL) in every hello.  Fills `out`;
+ * `alpn` (a protocol_name_list, or NULL) in every hello and presenting `id`
+ * (loaded, or NULL: none) when the server asks for a certificate.  Fills `out`;
  * returns 0, or the errors.h code of a failure that left everything unknown
  * (out->why says what happened).
  */
@@ -49,6 +52,6 @@ static inline void tf_resume_unknown(tf_resume_facts *out)
 }
 
 int tf_resume_probe(tf_target *t, uint16_t version, const uint8_t *alpn, size_t alpn_len,
-                    tf_resume_facts *out);
+                    struct tf_client_id *id, tf_resume_facts *out);
 
 #endif

@@ -57,3 +57,15 @@ def add_session_args(p, key_use):
                         "for one (mutual TLS); needs --client-key")
     p.add_argument("--client-key", metavar="FILE",
                    help=f"the device's private key (PEM or DER, unencrypted); {key_use}")
+
+
+def client_identity(args):
+    """The ClientIdentity of --client-cert/--client-key (both or neither), or None."""
+    if args.client_cert is None and args.client_key is None:
+        return None
+    from ..core.errors import USAGE, TlsfitError
+    from ..core.identity import ClientIdentity     # here: `tlsfit probe` without them stays light
+    if args.client_cert is None or args.client_key is None:
+        raise TlsfitError(USAGE, "--client-cert and --client-key go together: the device "
+                                 "presents its certificate and signs with its key")
+    return ClientIdentity.load(args.client_cert, args.client_key)

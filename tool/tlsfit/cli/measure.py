@@ -2,7 +2,7 @@
 import json
 
 from . import pskargs
-from .verify import client_identity
+from .common import client_identity
 from ..core import resumption
 from ..core.errors import DTLS_SILENT, TARGET, USAGE, TlsfitError
 from ..mbedtls.tree import LINES

@@ -1,14 +1,13 @@
 """`tlsfit verify`: prove a tls_config.h on the host against a server."""
 import json
 
-from ..core.identity import ClientIdentity
-from ..core.errors import USAGE, VERIFY, TlsfitError
+from ..core.errors import VERIFY
 from ..core import resumption
 from ..core.hostport import format_hostport
 from ..host import verify
 from . import pskargs
 from ..mbedtls.tree import LINES
-from .common import add_session_args, seconds
+from .common import add_session_args, client_identity, seconds
 
 HELP = """\
 Builds mbedTLS with the configuration header (--config) on this machine and
@@ -96,16 +95,6 @@ def configure(p):
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     pskargs.add(p)
 
-
-
-def client_identity(args):
-    """The ClientIdentity of --client-cert/--client-key (both or neither), or None."""
-    if args.client_cert is None and args.client_key is None:
-        return None
-    if args.client_cert is None or args.client_key is None:
-        raise TlsfitError(USAGE, "--client-cert and --client-key go together: the device "
-                                 "presents its certificate and signs with its key")
-    return ClientIdentity.load(args.client_cert, args.client_key)
 
 
 def run(args):

@@ -107,7 +107,7 @@ def probe_sites(dev, opts, work, progress):
             progress.say(f"[probe] probing {spec.hostport}")
             popts = probing.Options(sni=spec.sni, cas=cas, timeout=5, alpn=spec.alpn,
                                     psk=opts.psk if spec.psk_identity else None,
-                                    dtls=opts.dtls or spec.dtls)
+                                    dtls=opts.dtls or spec.dtls, client=dev.client)
             try:
                 prof = Profile.of(probing.run(spec.hostport, popts))
             except TlsfitError as e:

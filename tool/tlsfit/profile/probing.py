@@ -42,11 +42,15 @@ DELAY_CONNECTIONS = 200     # --delay MS adds MS x this to the default deadline 
 SAVE_NAME = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 
-class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn psk dtls",
-                          defaults=(None, None, (), False, None, False, None, (), None, False))):
+class Options(namedtuple("Options", "sni timeout cas no_system_store delay progress deadline alpn psk dtls "
+                                     "client",
+                          defaults=(None, None, (), False, None, False, None, (), None, False, None))):
     """What to pass the prober: --sni, --alpn (a tuple of names), --timeout, --ca (each), --no-system-store,
     --delay, --progress, `psk` (a core.pskkey.Psk: --psk-identity and the key on an inherited
-    pipe, --psk-key-fd), --dtls (DTLS 1.2 over UDP); and `deadline`, the seconds the whole probe may take
+    pipe, --psk-key-fd), --dtls (DTLS 1.2 over UDP), `client` (a core.identity.ClientIdentity
+    with its key: --client-cert and --client-key, the PATHS; the prober reads them itself and
+    presents the certificate in the resumption step to a server that asks for one); and
+    `deadline`, the seconds the whole probe may take
     (None: default_deadline()), enforced here (a namedtuple: the probe path does not
     import dataclasses)."""
     __slots__ = ()
@@ -87,6 +91,8 @@ def prober_argv(binary, target, opts, out_path, psk_fd=None):
         argv.append("--progress")
     if opts.dtls:
         argv.append("--dtls")
+    if opts.client is not None and opts.client.key is not None:
+        argv += ["--client-cert", str(opts.client.cert), "--client-key", str(opts.client.key)]
     argv += ["-o", str(out_path), target]
     return argv
 
