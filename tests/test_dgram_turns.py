@@ -60,3 +60,30 @@ def test_sessions_to_one_server_take_turns_and_others_do_not_wait():
     with server_turn("127.0.0.1", 5685):     # another server's turn is its own
         with server_turn("localhost", 5684):
             pass
+
+
+def test_a_dtls_timeout_is_not_stored_as_a_fact_about_the_image(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    from tlsfit.target import runcache
+    monkeypatch.setenv("TLSFIT_RUNCACHE", str(tmp_path / "cache"))
+    elf = tmp_path / "tls_client.elf"
+    elf.write_bytes(b"\x7fELF image")
+    out = SimpleNamespace(ended="exit", connect_error=None, result={"ok": 0})
+
+    def request(dtls):
+        return SimpleNamespace(server_facts="f" * 64, host="127.0.0.1", timeout=60,
+                               target="cortex-m4", resume=False, client=None, psk=None,
+                               live=False, dtls=dtls)
+
+    def stored(dtls, error):
+        report = {"handshake": {"ok": False, "error": error}}
+        runcache.store(elf, request(dtls), report, out)
+        found = runcache.lookup(elf, request(dtls))
+        for f in (tmp_path / "cache").rglob("*.json"):
+            f.unlink()
+        return found is not None
+
+    assert not stored(True, "MBEDTLS_ERR_SSL_TIMEOUT")      # the server's state, maybe
+    assert not stored(True, SILENT)
+    assert stored(True, "MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE")   # a refusal: a fact
+    assert stored(False, "MBEDTLS_ERR_SSL_TIMEOUT")          # TCP: as before
