@@ -8,6 +8,10 @@ proof (gnutls-serv --udp echoes what the client sends).
 gnutls-serv --udp ends a handshake it cannot negotiate without an alert (udp-serv.c):
 the probe takes the hello with a cookie left unanswered by a server that has handshaken
 before for a refusal (docs/probe.md), which is what lets it enumerate this server.
+
+The same server is then fitted on cortex-m4 (`fit --dtls --profile` of that probe, the
+echo proof, --jobs 2): gnutls-serv --udp serves one peer at a time, and two sessions at
+once wedged it (target/dgramturns.py); the fit's sessions take turns.
 """
 import json
 import re
@@ -35,31 +39,52 @@ X509_OPTIONS = ("MBEDTLS_X509_", "MBEDTLS_PK_")
 
 
 @pytest.fixture(scope="module")
-def lab(prober, server_logs, tmp_path_factory):
+def gnutls(server_logs, tmp_path_factory):
+    """The module's one server (and its directory and chain)."""
     require_tools("gnutls-serv")
     d = tmp_path_factory.mktemp("dtls-gnutls")
     chain = refservers.make_chain(d / "pki", "ec", "ec:P-256", "ec:P-256", "ec:P-256",
                                   label="GnuTLS DTLS")
+    with udpservers.gnutls_dtls_server(chain, priority=PRIORITY, psk=(IDENTITY, KEY), mtu=MTU,
+                                       log_dir=server_logs) as srv:
+        yield {"dir": d, "chain": chain, "srv": srv}
+
+
+@pytest.fixture(scope="module")
+def lab(prober, gnutls):
+    d, srv = gnutls["dir"], gnutls["srv"]
     key_file = d / "device.key"
     key_file.write_bytes(KEY)
     psk_args = ("--psk-identity", IDENTITY, "--psk-key-file", key_file)
-    ca = ("--ca", chain.root.pem)
+    ca = ("--ca", gnutls["chain"].root.pem)
 
     def tlsfit(*args):
         return run_tlsfit(prober, d / "state", *args, timeout=300)
     out = {"dir": d, "key_file": key_file}
-    with udpservers.gnutls_dtls_server(chain, priority=PRIORITY, psk=(IDENTITY, KEY), mtu=MTU,
-                                       log_dir=server_logs) as srv:
-        out["probe"] = tlsfit("probe", "--dtls", "--timeout", "2", srv.hostport, *ca, *psk_args,
-                              "--json")
-        (d / "gnutls.json").write_text(out["probe"].stdout)
-        out["gen_cert"] = tlsfit("gen", d / "gnutls.json", "-o", d / "cert.h")
-        out["gen_psk"] = tlsfit("gen", d / "gnutls.json", *psk_args, "-o", d / "psk.h")
-        out["verify_cert"] = tlsfit("verify", "--config", d / "cert.h", srv.hostport, *ca,
-                                    "--proof", ECHO_PROOF, "--json")
-        out["verify_psk"] = tlsfit("verify", "--config", d / "psk.h", srv.hostport, *psk_args,
-                                   "--proof", ECHO_PROOF, "--json")
+    out["probe"] = tlsfit("probe", "--dtls", "--timeout", "2", srv.hostport, *ca, *psk_args,
+                          "--json")
+    (d / "gnutls.json").write_text(out["probe"].stdout)
+    out["gen_cert"] = tlsfit("gen", d / "gnutls.json", "-o", d / "cert.h")
+    out["gen_psk"] = tlsfit("gen", d / "gnutls.json", *psk_args, "-o", d / "psk.h")
+    out["verify_cert"] = tlsfit("verify", "--config", d / "cert.h", srv.hostport, *ca,
+                                "--proof", ECHO_PROOF, "--json")
+    out["verify_psk"] = tlsfit("verify", "--config", d / "psk.h", srv.hostport, *psk_args,
+                               "--proof", ECHO_PROOF, "--json")
     return out
+
+
+@pytest.fixture(scope="module")
+def cert_fit(prober, gnutls, lab):
+    """The certificate fit on cortex-m4, of the probe's profile, two headers at a time."""
+    _ok(lab["probe"])
+    d = gnutls["dir"]
+    proc = run_tlsfit(prober, d / "state", "fit", "--dtls", gnutls["srv"].hostport,
+                      "--profile", d / "gnutls.json", "--ca", gnutls["chain"].root.pem,
+                      "--proof", ECHO_PROOF, "--target", "cortex-m4", "--objective", "rom",
+                      "--candidates", "1", "--jobs", "2", "--out", d / "fit", "--json",
+                      timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {"report": json.loads(proc.stdout), "dir": d / "fit"}
 
 
 def _ok(proc):
@@ -147,3 +172,24 @@ def test_no_file_the_commands_wrote_holds_the_key(lab):
     files += [p for p in build.rglob("*") if p.is_file()]
     needles = (KEY, KEY.hex().encode(), KEY.hex().upper().encode())
     assert [p for p in files if any(n in p.read_bytes() for n in needles)] == []
+
+
+@pytest.mark.server
+@pytest.mark.qemu
+@pytest.mark.fit
+def test_certificate_fit_on_cortex_m4_verifies_with_the_echo_proof(cert_fit):
+    r = cert_fit["report"]
+    hs = r["handshake"]
+    assert (hs["ok"], hs["version"], hs["group"]) == (True, "DTLSv1.2", "secp256r1")
+    assert hs["ciphersuite"] in SUITES and "_ECDSA_" in hs["ciphersuite"]
+    assert hs["proof"] == "send-expect" and ECHO.hex() in hs["proof_reply"]
+    # the cookie exchange, ServerHello..Done, CCS+Finished; no datagram over --mtu
+    dtls = r["dtls"]
+    assert (dtls["hello_verify_requests"], dtls["round_trips"]) == (1, 3)
+    assert dtls["largest_datagram_from_server"] <= MTU
+    base = r["baseline"]["handshake"]
+    # mbedTLS's default offers every suite: %SERVER_PRECEDENCE picks the server's first
+    assert (base["ok"], base["ciphersuite"]) == (True, SUITES[0])
+    assert r["rom_tls_bytes"] < r["baseline"]["rom_tls_bytes"]
+    header = (cert_fit["dir"] / "tls_config.h").read_text()
+    assert "#define TLSFIT_DTLS 1" in header and "PSK" not in _suites(header)[0]

@@ -47,6 +47,7 @@ PSK_KEY = 62
 PSK_PROFILE = 63
 DTLS_ON_TARGET = 64
 DTLS_SILENT = 60
+DTLS_SERVER_STOPPED = 61
 HANGUP = 129
 INTERRUPTED = 130
 TERMINATED = 143
@@ -89,6 +90,7 @@ DRIVER_CODES = (
     (PSK_PROFILE, "TLSFIT_PSK_PROFILE", "`tlsfit gen`/`fit` with --psk-identity: the profile holds no PSK facts for that identity (probe with --psk-identity and --psk-key-file) or names another identity"),
     (DTLS_ON_TARGET, "TLSFIT_DTLS_ON_TARGET", "`tlsfit measure`/`fit` with a DTLS header or profile and --resume (or a header from gen --resume): the firmware's datagram relay carries one DTLS association and a resuming second one is not measured; measure or fit without --resume"),
     (DTLS_SILENT, "TLSFIT_DTLS_SILENT", "`tlsfit measure` over DTLS: the server sent no datagram at all before the firmware's ClientHello retransmissions (1+2+4+8 s of the target's time) or --timeout ran out: nothing listens on that UDP port (ICMP port unreachable), or the server drops the ClientHello"),
+    (DTLS_SERVER_STOPPED, "TLSFIT_DTLS_SERVER_STOPPED", "`tlsfit fit` over DTLS: a server that answered earlier sessions of the fit sent no datagram at all in answer to a later one: it stopped serving (a server that serves one peer at a time, such as gnutls-serv --udp, stays on a client that left without close_notify); restart the server and fit again (fit/dgramwatch.py)"),
     (HANGUP, "TLSFIT_HANGUP", "stopped by SIGHUP (as by Ctrl-C: children stopped, nothing half-written)"),
     (INTERRUPTED, "TLSFIT_INTERRUPTED", "interrupted (Ctrl-C, SIGINT)"),
     (TERMINATED, "TLSFIT_TERMINATED", "stopped by SIGTERM (as by Ctrl-C: children stopped, nothing half-written)"),

@@ -57,7 +57,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..core import interrupt, paths
-from ..core.errors import CONFIG, FIT, USAGE, TlsfitError
+from ..core.errors import CONFIG, DTLS_SERVER_STOPPED, FIT, USAGE, TlsfitError
 from ..header.dtls import refuse_on_target
 from ..profile import dtlsfacts
 from ..header import anchor as anchor_mod, gen, rules as rules_mod
@@ -67,6 +67,7 @@ from ..header.types import NO_OVERRIDES, FitOverrides, GenOptions
 from ..mbedtls import check
 from ..target import measure as measure_mod, runcache, timings
 from . import artifacts, lto as lto_mod, prebuild
+from .dgramwatch import ServerWatch
 from .sites import anchor_sites, as_device, load_anchor, probe_sites, with_device_psk
 from .knobs import knob_variants, lean_outclassed
 from . import resume as resume_mod
@@ -183,6 +184,7 @@ class Fitter:
         # what each server showed its probe: the result cache's key (None: no reuse)
         self.facts = [runcache.server_facts(s.profile) if opts.reuse else None
                       for s in self.sites]
+        self.dgram_watch = ServerWatch(len(self.sites))   # a DTLS server gone silent
 
     @property
     def several(self):
@@ -213,12 +215,15 @@ class Fitter:
         With baseline (the confirming run) config's handshake runs live; otherwise an
         identical image's stored result against the same server facts may stand in."""
         s = self.sites[i]
-        return measure_mod.measure(measure_mod.MeasureRequest(
+        dtls = dtlsfacts.is_dtls(s.profile)
+        m = measure_mod.measure(measure_mod.MeasureRequest(
             config, self.opts.target, s.host, s.port, sni=s.sni, ca=s.ca, line=self.opts.line,
             timeout=self.opts.timeout, baseline=baseline, progress=False, proof=s.proof,
             lto=bool(lto), resume=self.opts.resume, psk=self.opts.psk,
-            server_facts=self.facts[i], live=baseline, dtls=dtlsfacts.is_dtls(s.profile),
-            **self.client))
+            server_facts=self.facts[i], live=baseline, dtls=dtls, **self.client))
+        if dtls:
+            self.dgram_watch.note(i, s.hostport, m)     # exit 61 when it stopped answering
+        return m
 
     def _measure(self, job):
         """(mismatch, error) of one trial against server i."""
@@ -231,6 +236,8 @@ class Fitter:
         except interrupt.ChildKilled:
             raise                           # no verdict: the whole fit stops
         except TlsfitError as e:
+            if e.code == DTLS_SERVER_STOPPED:
+                raise                       # no verdict on this header: the server is gone
             # CONFIG names the trial's header file first; the report names the trial
             return None, check.reason(e.message) if e.code == CONFIG else e.message
 

@@ -171,8 +171,10 @@ def openssl_dtls_psk_server(identity, key, *args, log_dir, limit=600):
 # what the client sends until the client closes it.  It serves ONE peer at a time, and
 # between sessions takes only a ClientHello off its socket: any other datagram (an alert
 # for a session already over) stays at the head of its queue and it serves no one again.
-# It ends a handshake that fails without an alert.  Like TCP gnutls-serv it listens on
-# every address of its port (refservers.py's module doc).
+# It ends a handshake that fails without an alert.  While it serves one peer another
+# peer's datagram stalls that session (it peeks it and reports a timeout), so two
+# sessions at once wedge it: fit's sessions take turns (target/dgramturns.py).  Like TCP
+# gnutls-serv it listens on every address of its port (refservers.py's module doc).
 GNUTLS_DTLS_PRIORITY = "NORMAL:-VERS-ALL:+VERS-DTLS1.2"
 
 

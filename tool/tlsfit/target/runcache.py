@@ -25,7 +25,8 @@ server's probe: server_facts() of its profile) and is not `live`; the stored rep
 names the image's hash and the facts, and lookup() checks both before using it.  Only
 sessions that ended on their own (the firmware printed its result: a handshake that
 completed, or one the server or the header refused) are stored -- a timeout, a server
-that hung up or could not be reached is not a fact about the image.  A hit's report
+that hung up or could not be reached is not a fact about the image, nor a DTLS
+handshake that ended on a timeout or heard nothing (DTLS_NOT_FACTS).  A hit's report
 says so: "cached_result" {image_sha256, server_facts, measured_at}.
 """
 import contextlib
@@ -178,6 +179,17 @@ def _private(request):
     return request.client is not None or getattr(request, "psk", None) is not None
 
 
+# A DTLS handshake that ended on the firmware's retransmission timer, or heard nothing:
+# the server's state as much as the image's (a server serving one peer at a time that is
+# busy or wedged, target/dgramturns.py), so not stored as a fact about the image.
+DTLS_NOT_FACTS = ("MBEDTLS_ERR_SSL_TIMEOUT", "TLSFIT_DTLS_SILENT")
+
+
+def _timed_out(report):
+    hs = report.get("handshake") or {}
+    return not hs.get("ok") and hs.get("error") in DTLS_NOT_FACTS
+
+
 def usable(request):
     """Whether this request may take a stored result: server facts given, not live, and
     nothing private (_private)."""
@@ -209,6 +221,8 @@ def store(elf, request, report, out):
     if not getattr(request, "server_facts", None) or _private(request):
         return
     if out.ended != "exit" or out.connect_error or out.result is None:
+        return
+    if getattr(request, "dtls", False) and _timed_out(report):
         return
     image_sha = _sha256_file(elf)
     path = _result_path(image_sha, request)
