@@ -284,18 +284,22 @@ def test_measure_without_identity_names_the_cause(work, prober, pki, brokers, he
 def test_fit_with_the_device_identity(work, prober, pki, brokers, devices):
     """fit presents the identity in every measurement and configures what signing with
     it needs: against the broker that requires a certificate (TLS 1.3) the fitted header
-    verified with CONNACK 0; its outputs go under `work`, so the last test greps them."""
+    verified with CONNACK 0 and resumed (--resume: the fit's probe learns how the broker
+    resumes only by presenting the identity too); its outputs go under `work`, so the
+    last test greps them."""
     out = work / "fit-p256"
     proc = driver(work, prober, "fit", brokers["1.3"].hostport, "--sni", "localhost", "--ca",
                   pki.ec.root.pem, "--proof", "mqtt", "--client-cert", devices["p256"].pem,
                   "--client-key", devices["p256"].key, "--candidates", "1", "--objective",
-                  "rom", "--out", out, "--json", timeout=900)
+                  "rom", "--resume", "--out", out, "--json", timeout=900)
     report = saved_json(work, "fit-p256.json", proc)
     assert proc.returncode == 0, proc.stderr
     hs = report["handshake"]
     assert (hs["ok"], hs["version"], hs["proof"]) == (True, "TLSv1.3", "mqtt-connack"), hs
     assert hs["proof_reply"].startswith("CONNACK return code 0"), hs
     assert report["baseline"]["handshake"]["ok"] is True, report["baseline"]
+    assert (report["resumption"]["mode"], report["resumption"]["accepted"]) == \
+        ("tls13-ticket", True), report["resumption"]
     text = (out / "tls_config.h").read_text()
     assert "#define MBEDTLS_ECDSA_C" in text and "mbedtls_ssl_conf_own_cert" in text
 
