@@ -18,6 +18,19 @@ def aws_endpoint(pki, tmp_path):
         yield srv
 
 
+@pytest.fixture
+def aws_endpoint_tls12(pki, tmp_path):
+    """The same endpoint accepting TLS 1.2 only: a fit of it measures one version's
+    candidate (of both, the search measures one header per version), and what the fit
+    proves -- the protocol offered and required, the device certificate, CONNACK -- does
+    not depend on the version."""
+    require_tools("haproxy", "mosquitto")
+    from tlsfit.lab import daemons
+    with daemons.aws_iot_shaped(pki.ec, client_ca=pki.client_ca.pem, log_dir=tmp_path,
+                                max_version="TLSv1.2") as srv:
+        yield srv
+
+
 def test_probe_with_alpn_records_the_selection_and_the_requirement(aws_endpoint, pki, run_probe):
     res = run_probe(aws_endpoint.hostport, "--sni", "localhost", "--ca", pki.ec.root.pem,
                     "--alpn", AWS)
@@ -124,9 +137,10 @@ def test_verify_offers_alpn_and_the_broker_answers(aws_endpoint, aws_profile, de
 
 
 @pytest.mark.fit
-def test_fit_with_alpn_and_a_device_certificate(aws_endpoint, device, pki, run_driver, tmp_path):
+def test_fit_with_alpn_and_a_device_certificate(aws_endpoint_tls12, device, pki, run_driver,
+                                                tmp_path):
     out = tmp_path / "fit"
-    proc = run_driver("fit", aws_endpoint.hostport, "--sni", "localhost", "--ca",
+    proc = run_driver("fit", aws_endpoint_tls12.hostport, "--sni", "localhost", "--ca",
                       pki.ec.root.pem, "--alpn", AWS, "--proof", "mqtt", "--client-cert",
                       device.pem, "--client-key", device.key, "--candidates", "1",
                       "--objective", "rom", "--out", out, "--json", timeout=1200)
@@ -134,6 +148,7 @@ def test_fit_with_alpn_and_a_device_certificate(aws_endpoint, device, pki, run_d
     report = json.loads(proc.stdout)
     assert report["handshake"]["ok"] is True
     assert report["handshake"]["proof"] == "mqtt-connack"
+    assert report["handshake"]["version"] == "TLSv1.2"        # the endpoint's one version
     assert report["gen_options"]["alpn"] == [AWS]
     text = (out / "tls_config.h").read_text()
     assert f'#define TLSFIT_ALPN "{AWS}"' in text and "#define MBEDTLS_SSL_ALPN" in text

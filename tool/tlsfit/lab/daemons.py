@@ -227,11 +227,16 @@ def _plain_mosquitto(log_dir):
 
 
 @contextlib.contextmanager
-def aws_iot_shaped(chain, *, client_ca, log_dir, alpn=AWS_MQTT_ALPN):
+def aws_iot_shaped(chain, *, client_ca, log_dir, alpn=AWS_MQTT_ALPN, max_version=None):
     """An endpoint shaped like AWS IoT Core's MQTT on 443, on 127.0.0.1: HAProxy drops
     any connection whose ClientHello does not offer ALPN `alpn` (before answering it),
     terminates TLS with that protocol selected and a client certificate issued by
-    `client_ca` required, and forwards MQTT to a plain mosquitto.  srv.proof is "mqtt"."""
+    `client_ca` required, and forwards MQTT to a plain mosquitto.  srv.proof is "mqtt".
+    max_version "TLSv1.2": it accepts TLS 1.2 only (default: 1.2 and 1.3).
+    Idle timeouts of 60 s, as measure's session timeout: a device under QEMU on a loaded
+    machine is silent for more than 10 s while it parses and verifies the chain (with
+    10 s, test_alpn's fit ended server_closed in MBEDTLS_SSL_SERVER_CERTIFICATE for every
+    candidate at load average 20, exit 42)."""
     _need("haproxy")
     d = Path(log_dir) / "aws-iot-shaped"
     _, _, combined = _files(chain, d)
@@ -239,13 +244,14 @@ def aws_iot_shaped(chain, *, client_ca, log_dir, alpn=AWS_MQTT_ALPN):
         def make(port):
             conf = d / f"haproxy-{port}.cfg"
             inner = f"abns@tlsfit-aws-{os.getpid()}-{port}"
+            top = f" ssl-max-ver {max_version}" if max_version else ""
             conf.write_text(f'''global
-  ssl-default-bind-options ssl-min-ver TLSv1.2
+  ssl-default-bind-options ssl-min-ver TLSv1.2{top}
 defaults
   mode tcp
   timeout connect 5s
-  timeout client 10s
-  timeout server 10s
+  timeout client 60s
+  timeout server 60s
 frontend alpn_gate
   bind {LOCALHOST}:{port}
   tcp-request inspect-delay 5s

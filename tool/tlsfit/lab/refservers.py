@@ -516,7 +516,8 @@ def mosquitto_server(chain, *, log_dir, require_certificate=False, cafile=None,
     """A mosquitto broker with one TLS listener on 127.0.0.1 serving chain (leaf and
     intermediate).  require_certificate: clients must present a certificate issued
     by cafile (default the chain's root).  tls_version: "tlsv1.3", "tlsv1.2" (the
-    only version it accepts; default any).  allow_anonymous False: a CONNECT without
+    lowest version it accepts: mosquitto 2.0's "tlsv1.2" still accepts TLS 1.3, as a
+    probe of it shows; default any).  allow_anonymous False: a CONNECT without
     credentials gets CONNACK return code 5 (not authorized)."""
     def make(port):
         d = Path(log_dir) / f"mosquitto-{port}"
