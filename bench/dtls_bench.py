@@ -19,7 +19,8 @@ s_server -dtls1_2 and GnuTLS's gnutls-serv --udp --echo.  Rows (`--rows` name):
   openssl      openssl fit      `tlsfit fit --dtls --profile` of s_server -dtls1_2 (its
                                 default suites and groups): the probe of one s_server, the
                                 fit against a second, same chain and arguments, that keeps
-                                its sessions for the no-alert proof (row_openssl says why)
+                                each session for the no-alert proof and is restarted after
+                                it (row_openssl says why)
   gnutls       gnutls-serv fit  `tlsfit fit --dtls --profile` of gnutls-serv --udp with
                                 certificates (its default DTLS 1.2 priority), echo proof
   preset       preset           mbedTLS's configs/config-ccm-psk-dtls1_2.h (3.6 tree),
@@ -75,8 +76,8 @@ def tlsfit(args, env):
     p = subprocess.run([str(REPO / "tlsfit"), *map(str, args)], stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, env=env, timeout=3600, cwd=REPO)
     if p.returncode != 0:
-        sys.exit(f"tlsfit {args[0]} failed (exit {p.returncode}): "
-                 f"{p.stderr.strip().splitlines()[-1:]}")
+        tail = "\n  ".join(p.stderr.strip().splitlines()[-4:])
+        sys.exit(f"tlsfit {args[0]} failed (exit {p.returncode}):\n  {tail}")
     return p.stdout
 
 
@@ -147,9 +148,8 @@ class Lab:
                                                   limit=LIMIT)
         if name == "openssl-probe":     # s_server as it is: ends each session after the handshake
             return udpservers.openssl_dtls_server(chain, log_dir=w, limit=LIMIT)
-        if name == "openssl":           # the same server keeping its sessions, for the proof
-            return udpservers.openssl_dtls_server(chain, log_dir=w, limit=LIMIT,
-                                                  keep_sessions=True)
+        if name == "openssl":           # the same, keeping each session, one per process
+            return udpservers.openssl_dtls_sessions_server(chain, log_dir=w, limit=LIMIT)
         if name == "gnutls":
             return udpservers.gnutls_dtls_server(chain, log_dir=w, limit=LIMIT)
         raise ValueError(name)
@@ -177,10 +177,11 @@ def row_ssl_server2(lab):
 
 
 def row_openssl(lab):
-    """s_server -dtls1_2 exits at the first handshake that fails once it keeps its
-    sessions (lab/udpservers.py), and a probe fails dozens on purpose: the probe is of
-    the same server as it is (same chain and arguments), the fit --profile of that probe
-    against the one that keeps its sessions (the no-alert proof needs the session open)."""
+    """s_server -dtls1_2 as it is ends each session right after the handshake (the
+    no-alert proof fails), and with its sessions kept it answers no one after the first
+    (lab/udpservers.py): the probe is of s_server as it is, the fit (--profile of that
+    probe) against s_server with the same chain and arguments restarted after each
+    session (udpservers.openssl_dtls_sessions_server)."""
     profile = lab.probe("openssl-probe", lab.work / "openssl.json", "--sni", "localhost",
                         "--ca", lab.chain.root.pem)
     return fit(lab.server("openssl").hostport, lab.work / "fit-openssl", lab.env, "--sni",
