@@ -120,7 +120,8 @@ def openssl_dtls_server(chain, *args, log_dir, keep_sessions=False, limit=600):
 # its port, or stop() killed it), so it never spins.  What it does not cure: a client that
 # leaves in the middle of a session without close_notify keeps s_server on that session
 # (`ss -uanp`: its socket ESTAB to the departed client's port), like gnutls-serv --udp
-# (fit/dgramwatch.py), and the fit ends with exit 61.
+# (fit/dgramwatch.py), and the fit ends with exit 61 -- measured when the datagram relay
+# dropped the firmware's close_notify (fixed: target/dgramrelay.FIRMWARE_DRAIN_S).
 _RESTART_LOOP = 'while "$@"; do :; done'
 
 
