@@ -43,6 +43,13 @@ DTLS_RECORD_HEADER = 13          # type, version, epoch, sequence number, length
 DTLS_HANDSHAKE_HEADER = 12       # type, length, message_seq, fragment offset, length
 HELLO_VERIFY_REQUEST = 3
 CHANGE_CIPHER_SPEC = 20
+# close() waits this long at most for the relay to read the firmware's side to its end:
+# the firmware's last frame (its close_notify) is written just before QEMU exits, and a
+# close() right after QEMU's exit dropped it unsent (measured: s_server -dtls1_2 kept
+# waiting on the session, its socket ESTAB to the departed client, the firmware's
+# `sent` one more than the relay's datagrams_to_server).  QEMU is gone when
+# target/session.py closes the relay, so the end of its stream is already there.
+FIRMWARE_DRAIN_S = 2.0
 
 
 class FrameReader:
@@ -204,6 +211,7 @@ class DatagramRelay:
         self.frames = FrameReader()
         self._listen = self._udp = None
         self._stop = threading.Event()
+        self._firmware_done = threading.Event()     # its side read to the end (or never came)
         self._thread = None
         self.port = None
 
@@ -235,6 +243,9 @@ class DatagramRelay:
         self._thread.start()
 
     def close(self):
+        """Stops the relay once the firmware's frames are all sent (FIRMWARE_DRAIN_S)."""
+        if self._thread is not None:
+            self._firmware_done.wait(timeout=FIRMWARE_DRAIN_S)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -249,6 +260,12 @@ class DatagramRelay:
         return conn
 
     def _serve(self):
+        try:
+            self._relay()
+        finally:
+            self._firmware_done.set()
+
+    def _relay(self):
         down = self._accept()
         if down is None:
             return
@@ -266,6 +283,7 @@ class DatagramRelay:
                     elif not self._from_firmware(down):
                         self.client_closed_at = time.monotonic()
                         sel.unregister(down)
+                        self._firmware_done.set()
         finally:
             sel.close()
             down.close()
