@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
 import markers  # noqa: E402
+import scheduling  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.core.errors import PROFILE, TlsfitError  # noqa: E402
@@ -50,6 +51,8 @@ def pytest_collection_modifyitems(config, items):
         for kind in sorted(markers.auto_marks(item) | have):
             if kind not in {m.name for m in item.iter_markers()}:
                 item.add_marker(kind)
+    if hasattr(config, "workerinput"):      # a pytest-xdist worker: the costliest files first
+        scheduling.order(items)
 
 
 _UNMARKED = []      # (nodeid, kinds it started without the mark)
@@ -63,6 +66,25 @@ def pytest_runtest_protocol(item, nextitem):
     missing = spawned.kinds - have
     if missing and not markers.reads_itself(item):
         _UNMARKED.append((item.nodeid, sorted(missing)))
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its _UNMARKED to the controller (pytest_testnodedown)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["tlsfit_unmarked"] = [[n, k] for n, k in _UNMARKED]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _UNMARKED.extend((n, k) for n, k in getattr(node, "workeroutput", {}).get("tlsfit_unmarked", []))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile with a file's SHARED group as one unit (tests/scheduling.py)."""
+    if config.getvalue("dist") == "loadfile":
+        return scheduling.make_scheduler(config, log)
+    return None
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -28,6 +28,7 @@ packages=(
   python3                  # the driver
   python3-jinja2           # config templates
   python3-pytest           # the test runner
+  python3-pytest-xdist     # ./tlsfit test runs pytest on every core (-n, docs/testing.md)
   python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
   python3-kconfiglib       # tests/test_platform_eval.py: applies --for esp-idf/zephyr fragments over the platforms' real Kconfig

@@ -5,7 +5,8 @@
     3. tests/fuzz/run.sh FUZZ_SECONDS: every libFuzzer target for a few seconds
        (clang, ASan + UBSan, build/fuzz), so a parser that crashes fails the run
     4. /usr/bin/python3 -m pytest -q [extra args] (one -q, the user's or ours): pytest.ini's testpaths (tests/) unless
-       the arguments name test files (./tlsfit test --no-unit tests/test_gen.py: that file)
+       the arguments name test files (./tlsfit test --no-unit tests/test_gen.py: that file),
+       in as many processes as testworkers.worker_plan says (pytest-xdist: -n N --dist loadfile)
 
 The tier (docs/testing.md): "full" runs every test; "fast" gives pytest FAST_SELECTION
 (every pure test and the ones marked fast) and runs the fuzz pass for FAST_FUZZ_SECONDS
@@ -25,6 +26,7 @@ from ..core.errors import TESTS, USAGE, TlsfitError
 from ..core.text import say as _say
 from ..mbedtls.tree import prober_tree
 from ..profile import build
+from . import testworkers
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 CTEST_TIMEOUT = 300        # seconds per C unit test
@@ -85,10 +87,59 @@ def run_fuzz_pass(mbedtls, seconds=FUZZ_SECONDS):
     return None if proc.returncode == 0 else f"the fuzz pass failed (tests/fuzz/run.sh exit {proc.returncode})"
 
 
+def _python():
+    return DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+
+
+def have_xdist(python):
+    """Whether `python` can import pytest-xdist (a user's clone may lack it)."""
+    try:
+        return subprocess.run([python, "-c", "import xdist"], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def workers_args(extra_args, jobs):
+    """pytest's worker arguments (testworkers.worker_plan), saying in one line when the run
+    is serial or how many processes it uses."""
+    plan = testworkers.worker_plan(extra_args, jobs, os.environ, len(os.sched_getaffinity(0)),
+                                   have_xdist(_python()))
+    if plan.note:
+        _say(plan.note)
+    elif plan.args:
+        _say(f"pytest in {plan.args[1]} processes (pytest-xdist {' '.join(plan.args)}; "
+             f"--jobs 1 or {testworkers.JOBS_ENV}=1: serially)")
+    return plan.args
+
+
+def _kill_tree(pid):
+    """SIGKILLs pid and every process below it (pytest-xdist's workers and what they run)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+                children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(children.get(p, []))
+    for p in seen:
+        try:
+            os.kill(p, 9)
+        except OSError:
+            pass
+
+
 def run_pytest(extra_args):
     """Runs pytest, its output passed through.  Returns (None or a one-line reason, the
     counts from pytest's last line or None)."""
-    python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+    python = _python()
     env = dict(os.environ)
     tool = str(paths.repo_root() / "tool")
     env["PYTHONPATH"] = tool + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -109,7 +160,7 @@ def run_pytest(extra_args):
 
         def expire():                       # a hung test must not stall CI
             expired.set()
-            proc.kill()
+            _kill_tree(proc.pid)
         watchdog = threading.Timer(PYTEST_LIMIT, expire)
         watchdog.start()
         try:
@@ -152,10 +203,12 @@ def _timed(parts, name, run, *args):
         parts.append((name, time.monotonic() - start))
 
 
-def run_tests(extra_args, unit=True, fuzz=True, fast=False):
+def run_tests(extra_args, unit=True, fuzz=True, fast=False, jobs=None):
+    """jobs: --jobs (pytest's processes; None: testworkers decides)."""
     tier = "fast" if fast else "full"
     pytest_args = tier_args(fast, extra_args)
     _say(f"{tier} tier" + (f" (pytest {' '.join(extra_args)})" if extra_args else ""))
+    pytest_args = workers_args(pytest_args, jobs) + pytest_args
     start, parts = time.monotonic(), []
     mbedtls = prober_tree().path
     unit_failure = _timed(parts, "C unit tests", run_unit_tests, mbedtls) if unit else None
