@@ -105,6 +105,18 @@ def require_tools(*programs):
         pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
 
 
+def write_shared(path, data):
+    """Writes bytes to a fixed path that pytest-xdist's workers may write at the same time
+    (the same bytes): a unique temporary file renamed over it, so a reader never sees it
+    half written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
 def profile_error(doc_or_text, name="p.json"):
     """The one-line exit-32 message the validator gives for a document or text."""
     with pytest.raises(TlsfitError) as info:
