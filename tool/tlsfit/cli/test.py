@@ -6,8 +6,12 @@ UBSan in build/asan and run by ctest, a short pass of every libFuzzer target
 (tests/fuzz/run.sh, built with clang in build/fuzz; a crash fails the run),
 then the pytest suite (tests/) with the Debian Python, which starts real
 `openssl s_server` / `gnutls-serv` processes and hostile fake peers on
-127.0.0.1.  Arguments it does not know are passed to pytest.  Runs the set-up
-first.  The last line printed is the tier, pytest's counts and the wall time
+127.0.0.1.  pytest runs in one process per core (pytest-xdist, --dist
+loadfile: a file's tests on one worker), the C unit tests and the fuzz pass
+beside it (their output in build/test-c.log); --jobs N or $TLSFIT_TEST_JOBS
+sets the processes, 1 runs pytest serially after the C parts, as does a run
+of one test file.  Arguments it does not know are passed to pytest.  Runs the
+set-up first.  The last line printed is the tier, pytest's counts and the wall time
 (and each part's).
 
 tiers (docs/testing.md):

@@ -264,7 +264,9 @@ def run_tests(extra_args, unit=True, fuzz=True, fast=False, jobs=None):
     beside = None
     if workers and (unit or fuzz):
         beside = _beside_pytest(mbedtls, unit, fuzz_seconds, parts, c_failures)
-        _say(f"the C unit tests and the fuzz pass run beside pytest "
+        what = " and ".join(w for w, on in (("the C unit tests", unit), ("the fuzz pass", fuzz))
+                            if on)
+        _say(f"{what} run{'s' if not (unit and fuzz) else ''} beside pytest "
              f"(output: {os.path.relpath(beside[1], paths.repo_root())})")
     else:
         _c_parts(mbedtls, unit, fuzz_seconds, parts, c_failures)
