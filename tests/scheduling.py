@@ -17,15 +17,38 @@ SHARED = {
     "tests/test_fit.py": "budget_fit",          # conftest.budget_fit: one whole fit
     "tests/test_bench_gate.py": "budget_fit",
 }
-# Seconds a file took (setup + calls + teardown, --durations=0), cold, on a loaded
-# 2-core machine with two workers: 2026-12-07, /work/xd/run1 (docs/testing.md).  Only
-# the order matters; a file not listed counts DEFAULT_SECONDS.
+# Seconds of a file's slowest tests (setup + call, the 60 slowest of the cold serial full
+# tier of 2026-12-07, `./tlsfit test --durations=60`; test_platform_eval.py: about 60 s,
+# docs/testing.md).  Only the order matters; a file not listed counts DEFAULT_SECONDS.
 FILE_SECONDS = {
-    "tests/test_gen4_servers.py": 190,
-    "tests/test_bench_gate.py": 150,
-    "tests/test_gen.py": 120,
+    "tests/test_gen4_servers.py": 188,
+    "tests/test_bench_gate.py": 143,
+    "tests/test_gen.py": 118,
     "tests/test_alpn.py": 110,
-    "tests/test_fit.py": 85,
+    "tests/test_fit.py": 83,
+    "tests/test_artifacts.py": 63,
+    "tests/test_platform_eval.py": 60,
+    "tests/test_fit4.py": 57,
+    "tests/test_proof.py": 48,
+    "tests/test_probe_chains.py": 43,
+    "tests/test_fit_device.py": 42,
+    "tests/test_verify.py": 36,
+    "tests/test_cli.py": 35,
+    "tests/test_gen4_options.py": 33,
+    "tests/test_external_rng.py": 32,
+    "tests/test_dtls.py": 31,
+    "tests/test_p256m.py": 31,
+    "tests/test_dtls_gnutls.py": 31,
+    "tests/test_mbedtls4.py": 31,
+    "tests/test_client_identity.py": 30,
+    "tests/test_anchor_parse.py": 26,
+    "tests/test_gen_device.py": 26,
+    "tests/test_dtls_target.py": 20,
+    "tests/test_resume.py": 17,
+    "tests/test_psk.py": 17,
+    "tests/test_anchor.py": 14,
+    "tests/test_platform.py": 14,
+    "tests/test_replay.py": 12,
 }
 DEFAULT_SECONDS = 10
 
