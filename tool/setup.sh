@@ -58,7 +58,18 @@ bash "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh" "${packages[@]}"
 # line -> Debian release that carries it
 declare -A release=([3.6]=trixie [2.28]=bookworm)
 
+# One fetch at a time per cache (two set-ups at once, e.g. two `./tlsfit test` runs
+# sharing it: the private apt directory and the rename into place are shared); the
+# second waits for the lock, then finds the tree present.
 fetch_mbedtls() {
+  if [[ -f "$cache/mbedtls-$1/.tlsfit-version" ]]; then
+    verbose "mbedTLS $1 present: $(cat "$cache/mbedtls-$1/.tlsfit-version")"
+    return 0
+  fi
+  ( flock 9 && fetch_mbedtls_unlocked "$1" ) 9>"$cache/.fetch.lock"
+}
+
+fetch_mbedtls_unlocked() {
   local line=$1 rel=${release[$1]} dest="$cache/mbedtls-$1"
   if [[ -f "$dest/.tlsfit-version" ]]; then
     verbose "mbedTLS $line present: $(cat "$dest/.tlsfit-version")"
