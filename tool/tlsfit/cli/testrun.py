@@ -16,6 +16,7 @@ and the wall time of the whole run (a figure to read, not a limit).
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -122,7 +123,7 @@ def workers_args(extra_args, jobs):
                                    have_xdist(_python()))
     if plan.note:
         _say(plan.note)
-    elif plan.args:
+    elif plan.args[:1] == ["-n"]:           # not when the user gave -n (only --dist added)
         _say(f"pytest in {plan.args[1]} processes (pytest-xdist {' '.join(plan.args)}; "
              f"--jobs 1 or {testworkers.JOBS_ENV}=1: serially)")
     return plan.args
@@ -146,7 +147,7 @@ def _kill_tree(pid):
         todo.extend(children.get(p, []))
     for p in seen:
         try:
-            os.kill(p, 9)
+            os.kill(p, signal.SIGKILL)
         except OSError:
             pass
 
