@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tool"))
 
 import markers  # noqa: E402
+import scheduling  # noqa: E402
 from tlsfit.lab import refservers  # noqa: E402
 from tlsfit.profile import model as profile, build  # noqa: E402
 from tlsfit.core.errors import PROFILE, TlsfitError  # noqa: E402
@@ -50,6 +51,8 @@ def pytest_collection_modifyitems(config, items):
         for kind in sorted(markers.auto_marks(item) | have):
             if kind not in {m.name for m in item.iter_markers()}:
                 item.add_marker(kind)
+    if hasattr(config, "workerinput"):      # a pytest-xdist worker: the costliest files first
+        scheduling.order(items)
 
 
 _UNMARKED = []      # (nodeid, kinds it started without the mark)
@@ -63,6 +66,25 @@ def pytest_runtest_protocol(item, nextitem):
     missing = spawned.kinds - have
     if missing and not markers.reads_itself(item):
         _UNMARKED.append((item.nodeid, sorted(missing)))
+
+
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its _UNMARKED to the controller (pytest_testnodedown)."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["tlsfit_unmarked"] = [[n, k] for n, k in _UNMARKED]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _UNMARKED.extend((n, k) for n, k in getattr(node, "workeroutput", {}).get("tlsfit_unmarked", []))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile with a file's SHARED group as one unit (tests/scheduling.py)."""
+    if config.getvalue("dist") == "loadfile":
+        return scheduling.make_scheduler(config, log)
+    return None
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -81,6 +103,18 @@ def require_tools(*programs):
     missing = fw.toolchain_missing() + [p for p in programs if not shutil.which(p)]
     if missing:
         pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
+
+
+def write_shared(path, data):
+    """Writes bytes to a fixed path that pytest-xdist's workers may write at the same time
+    (the same bytes): a unique temporary file renamed over it, so a reader never sees it
+    half written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
 
 
 def profile_error(doc_or_text, name="p.json"):
@@ -207,6 +241,11 @@ class SharedFit:
     hostport: str                       # the server it fitted (stopped now)
 
 
+# The shared fit's hang guard (a limit, not an assertion): cold, it took 306 s alone on an
+# idle machine and over 600 s beside the other worker's cross builds at load 30 (2026-12-07).
+BUDGET_FIT_LIMIT = 1500
+
+
 @pytest.fixture(scope="session")
 def budget_fit(prober, server_logs, tmp_path_factory):
     """One small fit, run once per session and read by every test that inspects a fit of
@@ -220,7 +259,7 @@ def budget_fit(prober, server_logs, tmp_path_factory):
         proc = run_tlsfit(prober, d / "state", "fit", srv.hostport, "--sni", "localhost",
                           "--ca", chain.root.pem, "--objective", "rom", "--candidates", "1",
                           "--jobs", "1", "--out", d / "fit", "--max-rom", "16K",
-                          "--max-heap", "1M", timeout=600)
+                          "--max-heap", "1M", timeout=BUDGET_FIT_LIMIT)
     return SharedFit(proc, d / "fit", chain, srv.hostport)
 
 

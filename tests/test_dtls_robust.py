@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_tlsfit
+from conftest import REPO, run_tlsfit, write_shared
 from hostile_udp import FlappingRelay, UdpPeer, dtls_record, handshake_fragment, \
     hello_verify_request
 from tlsfit.core import pskkey
@@ -76,9 +76,7 @@ def test_probe_ends_hostile_datagrams_in_one_line(run_probe, behaviour, code, wo
 @pytest.fixture(scope="module")
 def header(prober, tmp_path_factory):
     """test_replay_dtls.py's header (same command, same bytes, same cached build)."""
-    key = REPO / "build" / "test-dtls-lab.key"
-    key.parent.mkdir(exist_ok=True)
-    key.write_bytes(KEY)
+    key = write_shared(REPO / "build" / "test-dtls-lab.key", KEY)
     out = tmp_path_factory.mktemp("dtls-robust") / "dtls.h"
     proc = run_tlsfit(prober, out.parent / "state", "gen", "openssl-dtls", "openssl-dtls-psk",
                       "coap-server-psk", "--psk-identity", IDENTITY, "--psk-key-file",

@@ -342,10 +342,12 @@ def test_tls12_certificate_curve_is_offered_for_its_server():
 
 
 def test_three_servers_are_fast():
-    start = time.monotonic()
+    # CPU time of this process (the plan is computed in it): the same bound whatever
+    # else the machine runs (pytest-xdist's other worker, other jobs)
+    start = time.process_time()
     plan = device(profile("openssl-rsa-12-13"), profile("openssl-big-12"),
                   profile("gnutls-rsa-12"))
-    assert time.monotonic() - start < 5
+    assert time.process_time() - start < 5
     assert len(plan.servers) == 3 and plan.values["MBEDTLS_MPI_MAX_SIZE"][0] == 512
 
 

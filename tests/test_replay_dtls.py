@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_tlsfit
+from conftest import REPO, run_tlsfit, write_shared
 from test_replay import mismatches, unexplained
 from tlsfit.core import pskkey
 from tlsfit.core.errors import REPLAY
@@ -33,10 +33,7 @@ DTLS_EXACT = ("version", "transport", "hello_verify", "cookie_len", "connection_
 
 @pytest.fixture(scope="module")
 def key_file():
-    path = REPO / "build" / "test-dtls-lab.key"
-    path.parent.mkdir(exist_ok=True)
-    path.write_bytes(KEY)
-    return path
+    return write_shared(REPO / "build" / "test-dtls-lab.key", KEY)
 
 
 def _psk_args(key_file):

@@ -89,9 +89,16 @@ def _killer(sig):
 
 def test_compiler_killed_by_a_signal_is_no_rejection(tmp_path):
     interrupt.reset()
-    with pytest.raises(TlsfitError) as info:
-        check.syntax_check(_killer("INT"), "tls_config.h", tmp_path, lambda err, name: None,
-                           "the compiler", 30)
+    # A run started in the background (`cmd &` in a script, nohup) ignores SIGINT, and a
+    # child inherits that: the killer would live.  Python's own handler here makes the
+    # child's SIGINT the default again (handlers are reset on exec, SIG_IGN is not).
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(TlsfitError) as info:
+            check.syntax_check(_killer("INT"), "tls_config.h", tmp_path,
+                               lambda err, name: None, "the compiler", 30)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert info.value.code == KILLED != CONFIG
     assert isinstance(info.value, interrupt.ChildKilled)
     assert info.value.message == ("the compiler (sh) checking tls_config.h was killed by SIGINT; "

@@ -28,6 +28,7 @@ packages=(
   python3                  # the driver
   python3-jinja2           # config templates
   python3-pytest           # the test runner
+  python3-pytest-xdist     # ./tlsfit test runs pytest on every core (-n, docs/testing.md)
   python3-hypothesis       # property tests: random mutations of real profiles (tests/test_properties.py)
   python3-jsonschema       # tests: docs/profile-schema.json and the validator agree (draft 2020-12)
   python3-kconfiglib       # tests/test_platform_eval.py: applies --for esp-idf/zephyr fragments over the platforms' real Kconfig
@@ -57,7 +58,18 @@ bash "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh" "${packages[@]}"
 # line -> Debian release that carries it
 declare -A release=([3.6]=trixie [2.28]=bookworm)
 
+# One fetch at a time per cache (two set-ups at once, e.g. two `./tlsfit test` runs
+# sharing it: the private apt directory and the rename into place are shared); the
+# second waits for the lock, then finds the tree present.
 fetch_mbedtls() {
+  if [[ -f "$cache/mbedtls-$1/.tlsfit-version" ]]; then
+    verbose "mbedTLS $1 present: $(cat "$cache/mbedtls-$1/.tlsfit-version")"
+    return 0
+  fi
+  ( flock 9 && fetch_mbedtls_unlocked "$1" ) 9>"$cache/.fetch.lock"
+}
+
+fetch_mbedtls_unlocked() {
   local line=$1 rel=${release[$1]} dest="$cache/mbedtls-$1"
   if [[ -f "$dest/.tlsfit-version" ]]; then
     verbose "mbedTLS $line present: $(cat "$dest/.tlsfit-version")"

@@ -53,6 +53,10 @@ cache="${TLSFIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tlsfit}"
 mbedtls=${MBEDTLS_DIR:-$cache/mbedtls-3.6}
 build=${TLSFIT_FUZZ_BUILD:-$root/build/fuzz}
 mkdir -p "$build"
+# One pass at a time per build directory (two `./tlsfit test` runs in one checkout share
+# the build, the corpora and the artifacts): the second waits.
+exec 9>"$build/.tlsfit-lock"
+flock 9
 log="$build/build.log"
 
 # --- build ----------------------------------------------------------------

@@ -6,8 +6,12 @@ UBSan in build/asan and run by ctest, a short pass of every libFuzzer target
 (tests/fuzz/run.sh, built with clang in build/fuzz; a crash fails the run),
 then the pytest suite (tests/) with the Debian Python, which starts real
 `openssl s_server` / `gnutls-serv` processes and hostile fake peers on
-127.0.0.1.  Arguments it does not know are passed to pytest.  Runs the set-up
-first.  The last line printed is the tier, pytest's counts and the wall time
+127.0.0.1.  pytest runs in one process per core (pytest-xdist, --dist
+loadfile: a file's tests on one worker), the C unit tests and the fuzz pass
+beside it (their output in build/test-c.log); --jobs N or $TLSFIT_TEST_JOBS
+sets the processes, 1 runs pytest serially after the C parts, as does a run
+of one test file.  Arguments it does not know are passed to pytest.  Runs the
+set-up first.  The last line printed is the tier, pytest's counts and the wall time
 (and each part's).
 
 tiers (docs/testing.md):
@@ -27,6 +31,7 @@ examples:
   ./tlsfit test --fast
   ./tlsfit test -k errors -x          # only the error tests, stop at the first failure
   ./tlsfit test --no-unit -v
+  ./tlsfit test --jobs 1              # pytest in one process (default: one per core)
   ./tlsfit test --no-unit --no-fuzz -k gen   # Python tests only
   ./tlsfit test --no-unit --no-fuzz tests/test_properties.py   # one test file
   ./tlsfit test --no-unit --no-fuzz tests/test_fit.py --durations=10   # its slowest tests
@@ -45,10 +50,23 @@ def configure(p):
                    help="skip the C unit tests (sanitizer build + ctest)")
     p.add_argument("--no-fuzz", action="store_true",
                    help="skip the fuzz pass (tests/fuzz/run.sh; run it longer by hand)")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="pytest processes (pytest-xdist; default: the cores, or "
+                        "$TLSFIT_TEST_JOBS); 1 runs pytest serially")
+
+
+def _jobs(text):
+    import argparse
+    from ..core.errors import TlsfitError
+    from .testworkers import parse_jobs
+    try:
+        return parse_jobs(text, "--jobs")
+    except TlsfitError as e:
+        raise argparse.ArgumentTypeError(e.message.split(": ", 1)[1]) from None
 
 
 def run(args):
     from . import prepare, testrun
     prepare.run_setup_script()
     return testrun.run_tests(args.extra, unit=not args.no_unit, fuzz=not args.no_fuzz,
-                             fast=args.fast)
+                             fast=args.fast, jobs=args.jobs)

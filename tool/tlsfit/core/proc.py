@@ -11,12 +11,15 @@ from .errors import SETUP, TlsfitError
 from .interrupt import killed
 
 
+LOCK_NAME = ".tlsfit-lock"       # in the directory locked() serialises
+
+
 @contextlib.contextmanager
 def locked(build_dir):
     """Serialises builds in one directory (pytest and a shell may build at once)."""
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".tlsfit-lock", "w") as lock:
+    with open(build_dir / LOCK_NAME, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -54,7 +54,7 @@ from pathlib import Path
 from ..core import identity as identity_mod, interrupt, paths, proof as proof_mod, pskkey, \
     resumption
 from ..core.errors import BUILD, CONFIG, FILE, SETUP, USAGE, TlsfitError
-from ..core.proc import cmake as _cmake, locked, run_logged, tail
+from ..core.proc import LOCK_NAME, cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
@@ -461,7 +461,7 @@ def ssl_server2_path(mbedtls_dir=None):
         if cache.exists() and f"CMAKE_HOME_DIRECTORY:INTERNAL={tree.path}\n" not in \
                 cache.read_text(errors="replace"):
             for child in bdir.iterdir():        # configured for another tree
-                if child.name != ".lock":
+                if child.name != LOCK_NAME:     # the lock held: deleting it lets another build in
                     if child.is_dir():
                         shutil.rmtree(child, ignore_errors=True)
                     else:

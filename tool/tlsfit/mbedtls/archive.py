@@ -12,9 +12,13 @@ directory next to the destination, checked (mbedtls.tree.open_tree: a 4.x versio
 in include/mbedtls/build_info.h, tf-psa-crypto/include/psa/crypto.h), and only
 then renamed into place; a failed or interrupted unpack leaves the cache as it
 was.  <tree>/.tlsfit-version records the version and the archive's SHA-256 (the
-report's label); an archive already installed is not unpacked again.
+report's label); an archive already installed is not unpacked again, and two processes
+installing at once unpack it once (a lock on the cache directory).
 """
+import contextlib
+import fcntl
 import hashlib
+import os
 import shutil
 import tarfile
 import tempfile
@@ -74,15 +78,8 @@ def _unpack(archive, into):
     return Path(into) / top
 
 
-def install_archive(archive):
-    """Unpacks the release archive `archive` into <cache>/mbedtls-<line>; returns (Tree,
-    one-line message saying what was done).  Raises TlsfitError(MBEDTLS_ARCHIVE) when the
-    file cannot be read or is not an mbedTLS 4.x release."""
-    src = Path(archive).expanduser()
-    if not src.is_file():
-        raise _fail(archive, "no such file")
-    digest = _sha256(src)
-    cache = paths.cache_dir()
+def _installed(cache, src, digest):
+    """(Tree, message) when the archive with this digest is already in the cache, else None."""
     for line in ARCHIVE_LINES:
         dest = cache / f"mbedtls-{line}"
         try:
@@ -92,23 +89,54 @@ def install_archive(archive):
         if installed.endswith(f"sha256 {digest})\n"):
             tree = open_tree(dest, "the set-up cache")
             return tree, f"mbedTLS {tree.version} from {src.name} is already in {dest}"
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".mbedtls-archive-", dir=cache))
+    return None
+
+
+@contextlib.contextmanager
+def _cache_locked(cache):
+    """One unpack into the cache at a time (pytest's workers, a shell): an flock on the
+    cache directory itself, so no lock file is left in it."""
+    fd = os.open(cache, os.O_RDONLY)
     try:
-        top = _unpack(src, tmp)
-        try:
-            tree = open_tree(top, f"the archive {src.name}")
-        except TlsfitError as e:
-            raise _fail(archive, f"not an mbedTLS source tree: {e.message}") from None
-        if tree.line not in ARCHIVE_LINES:
-            raise _fail(archive, f"is mbedTLS {tree.version}; --mbedtls-archive takes "
-                                 f"{' or '.join(ARCHIVE_LINES)} (3.6 and 2.28 come from "
-                                 "./tlsfit setup)")
-        dest = cache / f"mbedtls-{tree.line}"
-        (top / STAMP).write_text(_stamp_text(tree, src, digest))
-        _replace(top, dest, tmp)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.close(fd)
+
+
+def install_archive(archive):
+    """Unpacks the release archive `archive` into <cache>/mbedtls-<line>; returns (Tree,
+    one-line message saying what was done).  Raises TlsfitError(MBEDTLS_ARCHIVE) when the
+    file cannot be read or is not an mbedTLS 4.x release."""
+    src = Path(archive).expanduser()
+    if not src.is_file():
+        raise _fail(archive, "no such file")
+    digest = _sha256(src)
+    cache = paths.cache_dir()
+    done = _installed(cache, src, digest)
+    if done:
+        return done
+    cache.mkdir(parents=True, exist_ok=True)
+    with _cache_locked(cache):
+        done = _installed(cache, src, digest)       # another process unpacked it meanwhile
+        if done:
+            return done
+        tmp = Path(tempfile.mkdtemp(prefix=".mbedtls-archive-", dir=cache))
+        try:
+            top = _unpack(src, tmp)
+            try:
+                tree = open_tree(top, f"the archive {src.name}")
+            except TlsfitError as e:
+                raise _fail(archive, f"not an mbedTLS source tree: {e.message}") from None
+            if tree.line not in ARCHIVE_LINES:
+                raise _fail(archive, f"is mbedTLS {tree.version}; --mbedtls-archive takes "
+                                     f"{' or '.join(ARCHIVE_LINES)} (3.6 and 2.28 come from "
+                                     "./tlsfit setup)")
+            dest = cache / f"mbedtls-{tree.line}"
+            (top / STAMP).write_text(_stamp_text(tree, src, digest))
+            _replace(top, dest, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return open_tree(dest, "the set-up cache"), (
         f"unpacked mbedTLS {tree.version} (with TF-PSA-Crypto) from {src.name} into {dest}")
 
