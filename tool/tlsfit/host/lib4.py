@@ -40,6 +40,8 @@ HOST_CC = "cc"
 CFLAGS = ("-std=c99", "-O2", "-DNDEBUG")   # upstream's Release (CMakeLists.txt: C99, -O2)
 COMPILE_LIMIT = 600
 GUARD_PROBE = "tlsfit_guard_probe.c"
+# where 4.x checks a configuration (library/, tf-psa-crypto/core/): compiled first
+CONFIG_CHECKS = ("mbedtls_config.c", "tf_psa_crypto_config.c")
 
 
 def _compile_argv(work, build, src, obj, includes):
@@ -99,7 +101,9 @@ def build_libs(tree, work, log):
     build.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     off = _switched_off(work, build, sources, includes, env)
-    todo = [s for s in sources if s.obj not in off]
+    # the configuration checks first: a pair mbedTLS rejects fails before the rest compiles
+    todo = sorted((s for s in sources if s.obj not in off),
+                  key=lambda s: s.path.name not in CONFIG_CHECKS)
     log.write(f"host libraries: {len(todo)} sources, {len(off)} switched off by the "
               f"configuration: {' '.join(sorted(off))}\n")
     compiler_id = xbuild._version_line(HOST_CC)
