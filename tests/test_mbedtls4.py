@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tools, upstream_archive
-from tlsfit.core.errors import CONFIG, FILE, MBEDTLS4_MISSING, MBEDTLS_ARCHIVE, SETUP, \
-    TlsfitError
+from tlsfit.core.errors import FILE, MBEDTLS4_MISSING, MBEDTLS_ARCHIVE, SETUP, TlsfitError
 from tlsfit.host import verify
 from tlsfit.lab import refservers
 from tlsfit.mbedtls import archive, baseline4, pair, tree as tree_mod
@@ -209,22 +208,6 @@ def test_verify_with_the_pair_against_openssl_tls12(tree4, p256_chain, server_lo
     assert (res["version"], res["ciphersuite"], res["group"], res["group_from"]) == \
         ("TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "secp256r1",
          "server_key_exchange")
-
-
-def test_verify_names_the_4x_check_that_rejects_a_pair(tree4, tmp_path):
-    """A pair 4.x's own checks refuse (a 3.6 module switch in the crypto file): one line
-    with the check's #error, exit CONFIG, the verdict kept; the checks compile first
-    (host/lib4.py), so nothing else is built for it."""
-    bad = tmp_path / "bad.h"
-    bad.write_bytes(ECDSA.read_bytes())
-    crypto = (FIXTURES / "ecdsa_p256_crypto.h").read_text()
-    bad.with_name("bad_crypto.h").write_text(crypto + "\n#define MBEDTLS_SHA256_C\n")
-    for _ in range(2):        # the second time from the kept verdict
-        with pytest.raises(TlsfitError) as e:
-            verify.ensure_client(bad, mbedtls_dir=tree4.path, announce=False)
-        assert e.value.code == CONFIG and "\n" not in e.value.message
-        assert e.value.message.startswith("bad.h: rejected by mbedTLS "
-                                          "tf_psa_crypto_config_check_user.h: MBEDTLS_SHA256_C")
 
 
 # gen's own 4.x pairs verified against an ECDSA TLS 1.3-only and an RSA TLS 1.2 server

@@ -58,7 +58,6 @@ from ..core.proc import cmake as _cmake, locked, run_logged, tail
 from ..core.text import one_line, say
 from ..mbedtls import check, pair
 from ..mbedtls.tree import prober_tree, resolve_tree
-from . import lib4
 from ..header.dtls import header_is_dtls
 from .result import VerifyResult
 
@@ -146,8 +145,7 @@ def cache_key(config_bytes, tree, crypto_bytes=None):
     h = hashlib.sha256()
     crypto = ()
     if crypto_bytes is not None:
-        config_bytes, crypto = pair.code_of(config_bytes), (pair.code_of(crypto_bytes),
-                                                             lib4.KEY_PART)
+        config_bytes, crypto = pair.code_of(config_bytes), (pair.code_of(crypto_bytes),)
     for part in (KEY_FORMAT, config_bytes, str(tree.path).encode(), tree.version.encode(),
                  client_sources_digest().encode(), str(source_dir()).encode(), *crypto):
         h.update(len(part).to_bytes(8, "big"))
@@ -201,19 +199,6 @@ def _announce_config(config_name, tree):
     say(f"building mbedTLS with {config_name} (cached after the first time)...")
 
 
-def _prebuilt_libs(tree, work, log):
-    """A 4.x tree's libraries, built by host/lib4.py (the object store), as the -D that
-    give them to tool/verify/CMakeLists.txt; [] for 3.x and 2.28 (their own CMake);
-    None when a compile failed (its output is in the log, which diagnose() reads)."""
-    if tree.crypto is None:
-        return []
-    lib_dir = lib4.build_libs(tree, work, log)
-    if lib_dir is None:
-        return None
-    return [f"-DTLSFIT_MBEDTLS_LIB_DIR={lib_dir}",
-            "-DTLSFIT_MBEDTLS_INCLUDE_DIRS=" + ";".join(map(str, tree.include_dirs))]
-
-
 def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
     """Builds (or finds in the cache) tlsfit-verify-client for this header and tree;
     returns its path.  Raises TlsfitError(CONFIG) when mbedTLS rejects the header,
@@ -254,9 +239,7 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
                    f"-DMBEDTLS_DIR={tree.path}", f"-DTLSFIT_CONFIG_DIR={work}",
                    f"-DTLSFIT_CONFIG_SOURCE_DIR={origin_dir}",
                    f"-DCMAKE_BUILD_TYPE={BUILD_TYPE}"]
-            libs = _prebuilt_libs(tree, work, log)
-            rc = 1 if libs is None else run_logged(cmd + libs, log, "configuring mbedTLS with "
-                                                   "cmake", BUILD, env, BUILD_LIMIT)
+            rc = run_logged(cmd, log, "configuring mbedTLS with cmake", BUILD, env, BUILD_LIMIT)
             if rc == 0:
                 cmd = [cmake, "--build", str(build_dir), "-j2", "--target", CLIENT]
                 rc = run_logged(cmd, log, f"building mbedTLS with {config_name}", BUILD, env,
@@ -282,7 +265,6 @@ def ensure_client(config_path, mbedtls_dir=None, line=None, announce=True):
         os.replace(tmp, binary)
         # The objects are not needed again (the key never changes its inputs).
         shutil.rmtree(build_dir, ignore_errors=True)
-        shutil.rmtree(work / "lib", ignore_errors=True)
     return binary
 
 
