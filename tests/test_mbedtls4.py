@@ -210,42 +210,9 @@ def test_verify_with_the_pair_against_openssl_tls12(tree4, p256_chain, server_lo
          "server_key_exchange")
 
 
-def _gen_pair(tmp_path, name, port, ca):
-    """Probes 127.0.0.1:port and writes gen --mbedtls 4.0's pair for it: the TLS file."""
-    proc = _driver("probe", f"127.0.0.1:{port}", "--sni", "localhost", "--ca", ca, "--json")
-    assert proc.returncode == 0, proc.stderr
-    (tmp_path / f"{name}.json").write_text(proc.stdout)
-    out = tmp_path / f"{name}.h"
-    proc = _driver("gen", tmp_path / f"{name}.json", "--mbedtls", "4.0", "-o", out)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / f"{name}_crypto.h").is_file()
-    return out
-
-
-@pytest.mark.server
-def test_gens_pair_verifies_against_an_ecdsa_tls13_server(tree4, p256_chain, tls13_server,
-                                                          tmp_path):
-    """gen's own 4.x pair, not a fixture: the server accepts the session it makes (its
-    crypto file has the PSA key slot count measured for TLS 1.3 on 4.x, 5; 4 slots,
-    3.6's figure, fail here: bench/psa_key_slots4.py)."""
-    config = _gen_pair(tmp_path, "ecdsa13", tls13_server.port, p256_chain.root.pem)
-    assert "#define MBEDTLS_PSA_KEY_SLOT_COUNT 5 " in \
-        config.with_name("ecdsa13_crypto.h").read_text()
-    res = verify.verify(config, "127.0.0.1", tls13_server.port, sni="localhost",
-                        ca=p256_chain.root.pem, mbedtls_dir=tree4)
-    assert res["ok"] is True, dict(res)
-    assert (res["version"], res["group"], res["mbedtls"]) == ("TLSv1.3", "secp256r1", "4.0.0")
-
-
-@pytest.mark.server
-def test_gens_pair_verifies_against_an_rsa_tls12_server(tree4, tmp_path, server_logs):
-    chain = refservers.make_chain(tmp_path / "pki", "rsa", "rsa:2048", "rsa:2048", "rsa:2048")
-    with refservers.openssl_server(chain, "-tls1_2", log_dir=server_logs) as srv:
-        config = _gen_pair(tmp_path, "rsa12", srv.port, chain.root.pem)
-        res = verify.verify(config, "127.0.0.1", srv.port, sni="localhost",
-                            ca=chain.root.pem, mbedtls_dir=tree4)
-    assert res["ok"] is True, dict(res)
-    assert res["version"] == "TLSv1.2" and res["ciphersuite"].startswith("TLS_ECDHE_RSA_WITH_")
+# gen's own 4.x pairs verified against an ECDSA TLS 1.3-only and an RSA TLS 1.2 server
+# (and the PSA key slot count measured for TLS 1.3, 5): tests/test_gen4_servers.py
+# (openssl-ec-tls13-only, openssl-rsa-both), one build each there.
 
 
 @pytest.mark.qemu
