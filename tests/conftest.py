@@ -105,6 +105,16 @@ def require_tools(*programs):
         pytest.fail(f"missing {', '.join(missing)}: run ./tlsfit setup", pytrace=False)
 
 
+def default_stop_signals():
+    """preexec_fn for a child a test stops with SIGINT, SIGTERM or SIGHUP: those three at
+    their default disposition.  A suite started with nohup ignores SIGHUP, one started with
+    `&` from a script ignores SIGINT; a child inherits SIG_IGN, and tlsfit keeps an ignored
+    signal ignored (core/interrupt.py), so the signal would not stop it."""
+    import signal
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def write_shared(path, data):
     """Writes bytes to a fixed path that pytest-xdist's workers may write at the same time
     (the same bytes): a unique temporary file renamed over it, so a reader never sees it

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEBIAN_PYTHON, REPO
+from conftest import DEBIAN_PYTHON, REPO, default_stop_signals
 from tlsfit.core.errors import PROFILE, REPLAY, TlsfitError
 from tlsfit.lab import refservers, replica
 from tlsfit.profile import model
@@ -297,7 +297,8 @@ def test_replay_command_serves_until_stopped(stop, prober, tmp_path):
     proc = subprocess.Popen([_python(), "-m", "tlsfit.cli", "replay", str(fixture), "--json",
                              "--port", str(port)],
                             cwd=REPO, env=_driver_env(tmp_path, prober), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_stop_signals)
     try:
         line = proc.stdout.readline()
         info = json.loads(line)                  # --json: one JSON object, nothing else

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, default_stop_signals
 from tlsfit.core import interrupt
 from tlsfit.core.errors import CONFIG, HANGUP, KILLED, TERMINATED, TlsfitError
 from tlsfit.core.proc import run_logged
@@ -57,7 +57,7 @@ def test_signal_stops_measure_and_qemu(signame, code, pki, server_logs, tmp_path
                                  "--timeout", "300"],
                                 cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=default_stop_signals)
         try:
             deadline = time.monotonic() + 600      # a cold cross build included
             while not group_processes(proc.pid, "qemu-system-arm"):
