@@ -52,11 +52,16 @@ def add_session_args(p, key_use):
     from ..core import proof            # here: `tlsfit probe` does not import dataclasses
     p.add_argument("--proof", type=proof.proof_arg,
                    metavar="mqtt|http|no-alert|send:HEX,expect:HEX", help=proof.HELP)
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="the device's certificate (PEM or DER), presented when the server asks "
-                        "for one (mutual TLS); needs --client-key")
-    p.add_argument("--client-key", metavar="FILE",
-                   help=f"the device's private key (PEM or DER, unencrypted); {key_use}")
+    add_client_args(p, "the device's certificate (PEM or DER), presented when the server asks "
+                       "for one (mutual TLS); needs --client-key",
+                    f"the device's private key (PEM or DER, unencrypted); {key_use}")
+
+
+def add_client_args(p, cert_help, key_help):
+    """--client-cert FILE and --client-key FILE (read back by client_identity), with each
+    command's own help."""
+    p.add_argument("--client-cert", metavar="FILE", help=cert_help)
+    p.add_argument("--client-key", metavar="FILE", help=key_help)
 
 
 def client_identity(args):

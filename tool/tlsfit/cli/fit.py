@@ -16,7 +16,7 @@ from ..mbedtls.tree import LINES, default_line
 from ..target import timings
 from ..target.lto import lto_mode
 from . import gen4, pskargs
-from .common import alpn_list, int_range
+from .common import add_client_args, alpn_list, int_range
 
 HELP = """\
 Probes the server, builds candidate configurations, measures each with a real
@@ -145,9 +145,8 @@ def configure(p):
                         "as the device's only trust anchor: gen configures nothing above it "
                         "and every handshake has it as the only CA (default: the chain's "
                         "root)")
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="the device's certificate (with --client-key), for every server")
-    p.add_argument("--client-key", metavar="FILE", help="the device's private key")
+    add_client_args(p, "the device's certificate (with --client-key), for every server",
+                    "the device's private key")
     p.add_argument("--objective", choices=OBJECTIVES, default="balanced")
     p.add_argument("--resume", action="store_true",
                    help="the device resumes sessions: every header is made with gen --resume "

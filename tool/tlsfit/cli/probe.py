@@ -3,7 +3,7 @@ import argparse
 import sys
 
 from . import pskargs
-from .common import alpn_list, client_identity, int_range
+from .common import add_client_args, alpn_list, client_identity, int_range
 
 HELP = """\
 Records what a TLS server accepts into a JSON profile (docs/profile-schema.md):
@@ -95,14 +95,12 @@ def configure(p):
                         "provenance.server.software; tlsfit profiles shows it")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="one line per probe step on stderr (default: when stderr is a terminal)")
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="the device's certificate (PEM or DER): presented when the server asks "
-                        "for one, so that the resumption step can complete handshakes with a "
-                        "server that requires mutual TLS (without it that step is not tried "
-                        "there); needs --client-key")
-    p.add_argument("--client-key", metavar="FILE",
-                   help="the device's private key (PEM or DER, unencrypted); the prober reads "
-                        "it to sign its handshakes, nothing stores it")
+    add_client_args(p, "the device's certificate (PEM or DER): presented when the server asks "
+                       "for one, so that the resumption step can complete handshakes with a "
+                       "server that requires mutual TLS (without it that step is not tried "
+                       "there); needs --client-key",
+                    "the device's private key (PEM or DER, unencrypted); the prober reads "
+                    "it to sign its handshakes, nothing stores it")
     pskargs.add(p)
 
 
